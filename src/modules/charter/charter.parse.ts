@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
 import type { z } from 'zod'
 import { AppError, type FieldIssue } from '../../lib/errors.js'
-import { CharterSchema, DATA_CATEGORY_KEYS, type Charter } from './charter.js'
+import { CharterSchema, DATA_CATEGORY_KEYS, EVENT_TYPES, type Charter } from './charter.js'
 import { checkCharterRules, isSpecialDataCategory, type CharterPath, type CharterProblem } from './charter.rules.js'
 
 /** One broken rule, located in the charter file. `field` and `reason` make it a `FieldIssue` as well. */
@@ -95,8 +95,20 @@ function problemsFromZodIssue(issue: z.core.$ZodIssue, raw: unknown): CharterPro
   const field = String(path.at(-1) ?? '')
   const parentField = String(path.at(-2) ?? '')
   const input = valueAt(raw, issue.path)
+  if (input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) {
+    const known = MISSING[field]
+    return [{ path, rule: known?.rule ?? 'required_field_missing', reason: known?.reason ?? `"${field}" is required here` }]
+  }
   switch (issue.code) {
     case 'unrecognized_keys':
+      if (field === 'events') {
+        return issue.keys.map((key) => ({
+          path: [...path, key],
+          atKey: true,
+          rule: 'unknown_event_type',
+          reason: `"${key}" is not an event type; use ${EVENT_TYPES.join(', ')}`,
+        }))
+      }
       return issue.keys.map((key) => ({
         path: [...path, key],
         atKey: true,
@@ -104,10 +116,6 @@ function problemsFromZodIssue(issue: z.core.$ZodIssue, raw: unknown): CharterPro
         reason: `"${key}" is not a field Candor knows here; check its spelling and indentation`,
       }))
     case 'invalid_type':
-      if (input === undefined) {
-        const known = MISSING[field]
-        return [{ path, rule: known?.rule ?? 'required_field_missing', reason: known?.reason ?? `"${field}" is required here` }]
-      }
       return [{ path, rule: 'wrong_type', reason: `expected ${issue.expected}, found ${describe(input)}` }]
     case 'invalid_value':
       if (parentField === 'dataCategories' || field === 'dataCategories') {
@@ -132,7 +140,7 @@ function problemsFromZodIssue(issue: z.core.$ZodIssue, raw: unknown): CharterPro
       return [{ path, rule: 'invalid_value', reason: `"${String(input)}" is not allowed; use one of ${issue.values.map((v) => String(v)).join(', ')}` }]
     case 'invalid_key': {
       if (parentField === 'events') {
-        return [{ path, atKey: true, rule: 'unknown_event_type', reason: `"${field}" is not an event type; use view, cart, purchase, search or feedback` }]
+        return [{ path, atKey: true, rule: 'unknown_event_type', reason: `"${field}" is not an event type; use ${EVENT_TYPES.join(', ')}` }]
       }
       const nested = issue.issues.map((i) => i.message).join('; ')
       return [{ path, atKey: true, rule: 'invalid_key', reason: `"${field}" is not a valid key: ${nested}` }]

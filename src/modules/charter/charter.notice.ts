@@ -1,0 +1,353 @@
+/**
+ * The shopper-facing privacy notice, generated from the charter: plain words, short sentences, grouped by
+ * how the choice works, and for each purpose what the shopper gets and what it costs them.
+ *
+ * Versioning: the version is the SHA-256 of the charter's canonical JSON (the validated value with object
+ * keys sorted). So comments, indentation, quoting, key order and YAML folding do not change it; any change
+ * of meaning does, including a reworded title or benefit, a new retention period, or a reordered list
+ * (list order is kept because it is the order the notice shows).
+ */
+import { createHash } from 'node:crypto'
+import {
+  DATA_CATEGORIES,
+  SPECIAL_CATEGORIES,
+  type Charter,
+  type DefaultChoice,
+  type Purpose,
+  type PurposeKey,
+} from './charter.js'
+import { resolveDefault } from './charter.rules.js'
+
+export type NoticeGroupId = 'needed' | 'ask_first' | 'depends_on_where_you_live' | 'unless_you_say_no'
+
+export interface NoticePurpose {
+  key: PurposeKey
+  title: string
+  /** What the shopper gets. */
+  youGet: string
+  /** What it costs them: the data, how long it is kept, who else gets it. */
+  itCosts: {
+    data: string[]
+    keptFor: string
+    sharedWith: string[]
+  }
+  /** How the shopper's choice works for this purpose, in one or two sentences. */
+  yourChoice: string
+  /** For purposes whose default differs by place: the rule in each declared place. */
+  whereYouLive?: { place: string; rule: string }[]
+  /** Whether Global Privacy Control opts the shopper out of it (sale, sharing, cross-context ads). */
+  saleOrSharing: boolean
+}
+
+export interface NoticeGroup {
+  id: NoticeGroupId
+  heading: string
+  intro: string
+  purposes: NoticePurpose[]
+}
+
+/** The privacy notice as data. `renderNoticeHtml` turns it into a page. */
+export interface Notice {
+  /** Content hash of the charter; consent records point to it. */
+  version: string
+  language: string
+  title: string
+  controller: { name: string; contact: string; address?: string }
+  summary: string[]
+  levels: { level: 'off' | 'session' | 'personal'; title: string; text: string }[]
+  groups: NoticeGroup[]
+  neverInferred: { intro: string; items: string[] }
+  contactLimits: { intro: string; items: string[] }
+  sharedWith: { name: string; country: string; role: string; purposes: string[] }[]
+  gpc: string
+  yourRights: string[]
+}
+
+/** Stable JSON: object keys sorted, `undefined` dropped, arrays kept in order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+}
+
+/**
+ * The notice version of a charter: hex SHA-256 of its canonical JSON. Two charters that mean the same get the
+ * same version however they are laid out.
+ */
+export function charterVersion(charter: Charter): string {
+  return createHash('sha256').update(canonicalJson(charter)).digest('hex')
+}
+
+const versionCache = new WeakMap<Charter, string>()
+
+/** `charterVersion`, computed once per (frozen) charter object. */
+export function noticeVersionOf(charter: Charter): string {
+  let version = versionCache.get(charter)
+  if (version === undefined) {
+    version = charterVersion(charter)
+    versionCache.set(charter, version)
+  }
+  return version
+}
+
+/** "Kept for 90 days." in plain words; 0 days means deleted at the end of the visit. */
+export function plainRetention(days: number): string {
+  if (days === 0) return 'Deleted when your visit ends.'
+  if (days % 365 === 0) {
+    const years = days / 365
+    return `Kept for ${years} ${years === 1 ? 'year' : 'years'}, then deleted.`
+  }
+  return `Kept for ${days} ${days === 1 ? 'day' : 'days'}, then deleted.`
+}
+
+function choiceText(purpose: Purpose, group: NoticeGroupId): string {
+  switch (group) {
+    case 'needed':
+      return 'You cannot turn this off while you use the shop.'
+    case 'ask_first':
+      return 'Off until you say yes. You can change your mind at any time.'
+    case 'unless_you_say_no':
+      return 'On unless you say no. You can say no at any time.'
+    case 'depends_on_where_you_live':
+      return purpose.legalBasis === 'consent'
+        ? 'Off until you say yes.'
+        : 'Where the law asks us to, we ask you first. Elsewhere it is on unless you say no.'
+  }
+}
+
+function groupOf(charter: Charter, purpose: Purpose): NoticeGroupId {
+  if (purpose.legalBasis === 'contract') return 'needed'
+  const choices = new Set<DefaultChoice>(Object.keys(charter.jurisdictions).map((j) => resolveDefault(purpose, j)))
+  if (choices.size > 1) return 'depends_on_where_you_live'
+  return choices.has('opt_out') ? 'unless_you_say_no' : 'ask_first'
+}
+
+/** Whether some non-contract purpose matching `which` goes ahead without a yes in some jurisdiction. */
+function anyOptOut(charter: Charter, which: (p: Purpose) => boolean): boolean {
+  return Object.values(charter.purposes).some(
+    (p) =>
+      p.legalBasis !== 'contract' &&
+      which(p) &&
+      Object.keys(charter.jurisdictions).some((j) => resolveDefault(p, j) === 'opt_out'),
+  )
+}
+
+const GROUPS: Record<NoticeGroupId, { heading: string; intro: string }> = {
+  needed: {
+    heading: 'What we need to run the shop',
+    intro: 'The shop does not work without these.',
+  },
+  ask_first: {
+    heading: 'What we only do if you say yes',
+    intro: 'These are off until you turn them on.',
+  },
+  depends_on_where_you_live: {
+    heading: 'What depends on where you live',
+    intro: 'Some laws ask us to get your yes first. Others let us go ahead until you say no.',
+  },
+  unless_you_say_no: {
+    heading: 'What we do unless you say no',
+    intro: 'These are on until you turn them off.',
+  },
+}
+
+/**
+ * Build the privacy notice from a charter. Pure: the same charter always gives the same notice.
+ *
+ * @example
+ *   const notice = renderNotice(charter)   // notice.version goes into every consent record
+ */
+export function renderNotice(charter: Charter): Notice {
+  const vendorsFor = (key: string) =>
+    Object.values(charter.vendors)
+      .filter((v) => v.purposes.includes(key))
+      .map((v) => `${v.name} (${v.country})`)
+
+  const groups = new Map<NoticeGroupId, NoticePurpose[]>()
+  for (const [key, purpose] of Object.entries(charter.purposes)) {
+    const group = groupOf(charter, purpose)
+    const entry: NoticePurpose = {
+      key,
+      title: purpose.title,
+      youGet: purpose.benefit,
+      itCosts: {
+        data: purpose.dataCategories.map((c) => DATA_CATEGORIES[c]),
+        keptFor: plainRetention(purpose.retentionDays),
+        sharedWith: vendorsFor(key),
+      },
+      yourChoice: choiceText(purpose, group),
+      saleOrSharing: purpose.saleOrSharing,
+    }
+    if (group === 'depends_on_where_you_live') {
+      entry.whereYouLive = Object.entries(charter.jurisdictions).map(([code, j]) => ({
+        place: j.title,
+        rule: resolveDefault(purpose, code) === 'opt_in' ? 'We ask you first.' : 'On unless you say no.',
+      }))
+    }
+    groups.set(group, [...(groups.get(group) ?? []), entry])
+  }
+
+  const order: NoticeGroupId[] = ['needed', 'ask_first', 'depends_on_where_you_live', 'unless_you_say_no']
+  const { name, contact, address } = charter.controller
+  const notice: Notice = {
+    version: noticeVersionOf(charter),
+    language: charter.language,
+    title: `How ${name} uses your data`,
+    controller: address === undefined ? { name, contact } : { name, contact, address },
+    summary: [
+      `${name} runs this shop and decides how your data is used.`,
+      'We only use your data for the reasons below.',
+      anyOptOut(charter, () => true)
+        ? 'Anything personal is off until you say yes, except where the law lets us go ahead until you say no.'
+        : 'Anything personal is off until you say yes.',
+      anyOptOut(charter, (p) => p.saleOrSharing)
+        ? 'Where the law allows it, we may share data for advertising until you say no.'
+        : 'We never sell or share your data for advertising without your yes.',
+      `Questions? Write to ${contact}.`,
+    ],
+    levels: [
+      { level: 'off', title: 'Off', text: 'Nothing personal. You see popular and new products.' },
+      { level: 'session', title: 'This visit only', text: 'Suggestions based on this visit. We forget it when you leave.' },
+      { level: 'personal', title: 'Personal', text: 'Suggestions based on your history. Only with your yes.' },
+    ],
+    groups: order.flatMap((id) => {
+      const purposes = groups.get(id)
+      return purposes === undefined ? [] : [{ id, ...GROUPS[id], purposes }]
+    }),
+    neverInferred: {
+      intro: 'We never guess these things about you. We never use them to choose what you see.',
+      items: charter.specialCategories.map((c) => SPECIAL_CATEGORIES[c]),
+    },
+    contactLimits: {
+      intro: 'How often we may reach you:',
+      items: Object.values(charter.touchpoints).map(
+        (t) => `${t.title}: at most ${t.frequencyCap.max} ${t.frequencyCap.max === 1 ? 'time' : 'times'} every ${t.frequencyCap.perDays === 1 ? 'day' : `${t.frequencyCap.perDays} days`}.`,
+      ),
+    },
+    sharedWith: Object.values(charter.vendors).map((v) => ({
+      name: v.name,
+      country: v.country,
+      role: v.role === 'processor' ? 'Works for us and only on our instructions.' : 'Decides for itself how it uses the data.',
+      purposes: v.purposes.map((p) => charter.purposes[p]?.title ?? p),
+    })),
+    gpc: 'If your browser sends the Global Privacy Control signal, we take it as a no to selling or sharing your data for advertising. If you later say yes here, your yes counts.',
+    yourRights: [
+      'You can see the data we hold about you.',
+      'You can download it.',
+      'You can have it corrected.',
+      'You can have it deleted, including from our suggestion system.',
+      'You can ask us to stop using it.',
+      'You can change your mind at any time. The change works from your next click.',
+      `You can complain to us at ${contact}, or to your data protection authority.`,
+    ],
+  }
+  return notice
+}
+
+/** Escape text for HTML element content and double-quoted attributes. */
+export function escapeHtml(value: string): string {
+  return value
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;')
+}
+
+function list(items: readonly string[]): string {
+  return `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`
+}
+
+function purposeHtml(p: NoticePurpose): string {
+  const id = `purpose-${p.key.replaceAll('.', '-')}`
+  const shared = p.itCosts.sharedWith.length > 0 ? `<p>Shared with: ${escapeHtml(p.itCosts.sharedWith.join(', '))}.</p>` : ''
+  const sale = p.saleOrSharing
+    ? '<p><strong>This shares your data for advertising.</strong> Global Privacy Control says no to it.</p>'
+    : ''
+  const places =
+    p.whereYouLive === undefined
+      ? ''
+      : `<ul>${p.whereYouLive.map((w) => `<li>${escapeHtml(w.place)}: ${escapeHtml(w.rule)}</li>`).join('')}</ul>`
+  return [
+    `<section class="purpose" aria-labelledby="${escapeHtml(id)}">`,
+    `<h3 id="${escapeHtml(id)}">${escapeHtml(p.title)}</h3>`,
+    `<h4>What you get</h4><p>${escapeHtml(p.youGet)}</p>`,
+    `<h4>What it costs you</h4>`,
+    `<p>We use:</p>${list(p.itCosts.data)}`,
+    `<p>${escapeHtml(p.itCosts.keptFor)}</p>`,
+    shared,
+    sale,
+    `<h4>Your choice</h4><p>${escapeHtml(p.yourChoice)}</p>`,
+    places,
+    '</section>',
+  ].join('\n')
+}
+
+/**
+ * A complete, accessible HTML page for a notice: one `h1`, a heading per group and purpose, lists for lists,
+ * the page language set, every value escaped, no scripts.
+ */
+export function renderNoticeHtml(notice: Notice): string {
+  const style = [
+    'body{font:1.05rem/1.6 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff}',
+    'main{max-width:42rem;margin:0 auto;padding:1.5rem}',
+    'h1{font-size:1.8rem}h2{margin-top:2.5rem;border-bottom:2px solid #444}h4{margin:1rem 0 .25rem}',
+    '.purpose{border-left:4px solid #2b6cb0;padding-left:1rem;margin:1.5rem 0}',
+    'code{word-break:break-all}',
+  ].join('')
+  const groups = notice.groups
+    .map((g) => [`<section aria-labelledby="group-${g.id}">`, `<h2 id="group-${g.id}">${escapeHtml(g.heading)}</h2>`, `<p>${escapeHtml(g.intro)}</p>`, ...g.purposes.map(purposeHtml), '</section>'].join('\n'))
+    .join('\n')
+  const vendors = notice.sharedWith
+    .map((v) => `<li><strong>${escapeHtml(v.name)}</strong> (${escapeHtml(v.country)}). ${escapeHtml(v.role)} For: ${escapeHtml(v.purposes.join(', '))}.</li>`)
+    .join('')
+  const address = notice.controller.address === undefined ? '' : `<br>${escapeHtml(notice.controller.address)}`
+  return `<!doctype html>
+<html lang="${escapeHtml(notice.language)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(notice.title)}</title>
+<style>${style}</style>
+</head>
+<body>
+<main>
+<h1>${escapeHtml(notice.title)}</h1>
+${notice.summary.map((s) => `<p>${escapeHtml(s)}</p>`).join('\n')}
+<section aria-labelledby="levels">
+<h2 id="levels">How much we personalize</h2>
+<p>You choose. You can change it at any time.</p>
+<dl>${notice.levels.map((l) => `<dt>${escapeHtml(l.title)}</dt><dd>${escapeHtml(l.text)}</dd>`).join('')}</dl>
+</section>
+${groups}
+<section aria-labelledby="never">
+<h2 id="never">What we never do</h2>
+<p>${escapeHtml(notice.neverInferred.intro)}</p>
+${list(notice.neverInferred.items)}
+</section>
+<section aria-labelledby="limits">
+<h2 id="limits">How often we contact you</h2>
+<p>${escapeHtml(notice.contactLimits.intro)}</p>
+${list(notice.contactLimits.items)}
+</section>
+<section aria-labelledby="shared">
+<h2 id="shared">Who else gets your data</h2>
+${vendors === '' ? '<p>Nobody.</p>' : `<ul>${vendors}</ul>`}
+<p>${escapeHtml(notice.gpc)}</p>
+</section>
+<section aria-labelledby="rights">
+<h2 id="rights">Your rights</h2>
+${list(notice.yourRights)}
+</section>
+<footer>
+<p>${escapeHtml(notice.controller.name)}, <a href="mailto:${escapeHtml(notice.controller.contact)}">${escapeHtml(notice.controller.contact)}</a>${address}</p>
+<p>Notice version: <code>${escapeHtml(notice.version)}</code></p>
+</footer>
+</main>
+</body>
+</html>
+`
+}

@@ -1,0 +1,66 @@
+/**
+ * The data charter module: policy as code. Parse and validate `candor.charter.yaml`, render the privacy
+ * notice from it, and answer small questions about purposes. Pure and transport-neutral.
+ */
+export {
+  CharterSchema,
+  PurposeSchema,
+  PurposeKeySchema,
+  JurisdictionKeySchema,
+  LegalBasisSchema,
+  DefaultChoiceSchema,
+  DATA_CATEGORIES,
+  DATA_CATEGORY_KEYS,
+  SPECIAL_CATEGORIES,
+  REQUIRED_SPECIAL_CATEGORIES,
+  EVENT_FIELDS,
+  EVENT_TYPES,
+  EVENT_CATEGORY,
+  PURPOSE_ROOTS,
+  REQUIRED_PURPOSES,
+  type Charter,
+  type Purpose,
+  type PurposeKey,
+  type LegalBasis,
+  type DefaultChoice,
+  type DataCategory,
+  type SpecialCategory,
+  type EventType,
+  type EventField,
+  type Jurisdiction,
+  type JurisdictionKey,
+  type Touchpoint,
+  type Vendor,
+  type TcfSettings,
+} from './charter.js'
+export {
+  parseCharter,
+  loadCharterFile,
+  charterIssuesOf,
+  formatCharterPath,
+  type CharterIssue,
+  type ParseCharterOptions,
+} from './charter.parse.js'
+export { resolveDefault, type CharterPath } from './charter.rules.js'
+export {
+  renderNotice,
+  renderNoticeHtml,
+  charterVersion,
+  noticeVersionOf,
+  canonicalJson,
+  plainRetention,
+  type Notice,
+  type NoticeGroup,
+  type NoticeGroupId,
+  type NoticePurpose,
+} from './charter.notice.js'
+export {
+  findPurpose,
+  resolveJurisdiction,
+  defaultChoice,
+  saleOrSharingPurposes,
+  purposesForEvent,
+  eventFieldsFor,
+  retentionDaysFor,
+} from './charter.query.js'
+export { checkCharterText, checkCharterFile, formatCharterCheck, type CharterCheck } from './charter.check.js'
