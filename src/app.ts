@@ -1,0 +1,120 @@
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import fastifyRateLimit from '@fastify/rate-limit'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod'
+import { sha256Hex } from './lib/crypto.js'
+import { newId } from './lib/ids.js'
+import { type RouteAccessEntry, registerAuth } from './http/auth.js'
+import { registerErrorHandler } from './http/error-handler.js'
+import { healthRoutes } from './http/health.routes.js'
+import { registerMetrics } from './http/metrics.js'
+import { auditRoutes } from './modules/audit/audit.routes.js'
+import { authRoutes } from './modules/auth/auth.routes.js'
+import type { Services } from './services.js'
+
+export interface AppDeps {
+  services: Services
+  logger: FastifyBaseLogger
+}
+
+export interface CandorApp {
+  app: FastifyInstance
+  /** Every route with the access it declared, as registered (the auth test walks it). */
+  routes: RouteAccessEntry[]
+}
+
+export const API_VERSION = '1.0.0'
+
+/**
+ * Builds the Fastify instance with every route, without listening, so tests can drive it in-process
+ * with `app.inject` and build as many isolated apps as they like.
+ */
+export async function buildApp(deps: AppDeps): Promise<CandorApp> {
+  const { services } = deps
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Fastify's own request lines would log the raw URL, which may hold a customer reference.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newId('req', 16),
+    requestIdHeader: false,
+    bodyLimit: services.config.bodyLimitBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerErrorHandler(app)
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  // One line per request, with the route pattern rather than the URL (which may hold a customer ref).
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    )
+  })
+
+  const routes = registerAuth(app, {
+    auth: services.auth,
+    resolveSubject: services.resolveSubject,
+    publicPrefixes: ['/docs'],
+  })
+  const registry = registerMetrics(app)
+
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: services.config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Per credential when there is one (hashed: the key itself never sits in memory as a map key).
+    keyGenerator: (request) => {
+      const header = request.headers.authorization
+      return header === undefined ? `ip:${request.ip}` : `cred:${sha256Hex(header).slice(0, 32)}`
+    },
+  })
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Candor API',
+        version: API_VERSION,
+        description:
+          'Privacy-first personalization: consent, events, explained recommendations and data-subject rights.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key (ck_...) or a shopper token (st....)',
+          },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+
+  await app.register(healthRoutes, { services, registry })
+  await app.register(authRoutes, { services })
+  await app.register(auditRoutes, { services })
+
+  app.get('/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, () =>
+    app.swagger(),
+  )
+  await app.ready()
+  return { app, routes }
+}

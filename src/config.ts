@@ -1,0 +1,129 @@
+import path from 'node:path'
+import { z } from 'zod'
+
+/**
+ * Everything Candor reads from its environment, validated once at start-up. Only `src/main/*` passes
+ * `process.env` here; the rest of the code receives the frozen result.
+ */
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly dataDir: string
+  readonly database: DatabaseConfig
+  readonly keyFile: string
+  readonly logLevel: LogLevel
+  readonly charterFile: string
+  readonly rateLimitPerMinute: number
+  readonly bodyLimitBytes: number
+  readonly shopperTokenTtlSeconds: number
+}
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly url: string }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** Thrown when the environment is wrong; the message names the variable and never echoes secrets. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`${variable}: ${reason}`)
+    this.name = 'ConfigError'
+  }
+}
+
+function integer(name: string, min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+}
+
+/** One documented entry per variable: the README's configuration table mirrors this list. */
+export const CONFIG_VARIABLES = {
+  CANDOR_PORT: { default: '8080', schema: integer('CANDOR_PORT', 0, 65_535) },
+  CANDOR_HOST: { default: '127.0.0.1', schema: z.string().trim().min(1, 'must not be empty') },
+  CANDOR_DATA_DIR: { default: './data', schema: z.string().trim().min(1, 'must not be empty') },
+  CANDOR_DATABASE_URL: { default: '', schema: z.string().trim() },
+  CANDOR_KEY_FILE: { default: '', schema: z.string().trim() },
+  CANDOR_LOG_LEVEL: { default: 'info', schema: z.enum(LOG_LEVELS) },
+  CANDOR_CHARTER_FILE: {
+    default: './candor.charter.yaml',
+    schema: z.string().trim().min(1, 'must not be empty'),
+  },
+  CANDOR_RATE_LIMIT_PER_MINUTE: {
+    default: '6000',
+    schema: integer('CANDOR_RATE_LIMIT_PER_MINUTE', 1, 10_000_000),
+  },
+  CANDOR_BODY_LIMIT_BYTES: {
+    default: '2097152',
+    schema: integer('CANDOR_BODY_LIMIT_BYTES', 1024, 104_857_600),
+  },
+  CANDOR_SHOPPER_TOKEN_TTL_SECONDS: {
+    default: '900',
+    schema: integer('CANDOR_SHOPPER_TOKEN_TTL_SECONDS', 30, 86_400),
+  },
+} as const
+
+type VariableName = keyof typeof CONFIG_VARIABLES
+
+function read<N extends VariableName>(
+  env: Readonly<Record<string, string | undefined>>,
+  name: N,
+): z.output<(typeof CONFIG_VARIABLES)[N]['schema']> {
+  const spec = CONFIG_VARIABLES[name]
+  const raw = env[name]
+  const value = raw === undefined || raw === '' ? spec.default : raw
+  const parsed = spec.schema.safeParse(value)
+  if (!parsed.success) {
+    const reason = parsed.error.issues.map((issue) => issue.message).join('; ')
+    throw new ConfigError(name, reason)
+  }
+  return parsed.data as z.output<(typeof CONFIG_VARIABLES)[N]['schema']>
+}
+
+function parseDatabaseUrl(value: string, dataDir: string): DatabaseConfig {
+  if (value === '') return { kind: 'sqlite', file: path.join(dataDir, 'candor.sqlite') }
+  if (/^postgres(ql)?:\/\//.test(value)) {
+    try {
+      new URL(value)
+    } catch {
+      throw new ConfigError('CANDOR_DATABASE_URL', 'is not a valid postgres:// URL')
+    }
+    return { kind: 'postgres', url: value }
+  }
+  const sqlite = /^(sqlite|file):(.+)$/.exec(value)
+  if (sqlite?.[2] !== undefined) return { kind: 'sqlite', file: path.resolve(sqlite[2]) }
+  throw new ConfigError(
+    'CANDOR_DATABASE_URL',
+    'must start with postgres://, postgresql://, sqlite: or file: (leave it unset for SQLite in CANDOR_DATA_DIR)',
+  )
+}
+
+/**
+ * Validates the environment into a frozen `Config`. Throws `ConfigError` naming the first wrong variable.
+ *
+ * @example parseConfig({ CANDOR_PORT: '9000' }).port // 9000
+ */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const dataDir = path.resolve(read(env, 'CANDOR_DATA_DIR'))
+  const keyFile = read(env, 'CANDOR_KEY_FILE')
+  return Object.freeze({
+    port: read(env, 'CANDOR_PORT'),
+    host: read(env, 'CANDOR_HOST'),
+    dataDir,
+    database: Object.freeze(parseDatabaseUrl(read(env, 'CANDOR_DATABASE_URL'), dataDir)),
+    keyFile: keyFile === '' ? path.join(dataDir, 'candor.keys.json') : path.resolve(keyFile),
+    logLevel: read(env, 'CANDOR_LOG_LEVEL'),
+    charterFile: path.resolve(read(env, 'CANDOR_CHARTER_FILE')),
+    rateLimitPerMinute: read(env, 'CANDOR_RATE_LIMIT_PER_MINUTE'),
+    bodyLimitBytes: read(env, 'CANDOR_BODY_LIMIT_BYTES'),
+    shopperTokenTtlSeconds: read(env, 'CANDOR_SHOPPER_TOKEN_TTL_SECONDS'),
+  })
+}

@@ -1,0 +1,103 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
+import { AppError } from '../lib/errors.js'
+import type { AuthService, Caller, Role } from '../modules/auth/index.js'
+
+/**
+ * What a route lets in. Every route must say: `{ public: true }` for the few open ones (health, metrics,
+ * notice, docs), or the API-key roles it accepts and whether a shopper token may call it. A shopper
+ * token only ever reaches its own subject: routes with a `:ref` parameter compare it here, routes that
+ * take a subject elsewhere call `assertOwnSubject`.
+ */
+export type Access = { public: true } | { roles: readonly Role[]; shopper?: boolean }
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access
+  }
+  interface FastifyRequest {
+    caller: Caller
+  }
+}
+
+export interface RouteAccessEntry {
+  method: string
+  url: string
+  access: Access
+}
+
+export interface AuthPluginOptions {
+  auth: AuthService
+  /** Turns a shop's customer reference into the subject id a shopper token is scoped to. */
+  resolveSubject: (ref: string) => string
+  /** URL prefixes of routes added by third-party plugins that are public by nature (docs assets). */
+  publicPrefixes: readonly string[]
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (header === undefined) return undefined
+  const match = /^Bearer\s+(\S+)$/i.exec(header)
+  if (match?.[1] === undefined) throw new AppError('unauthenticated', 'Authorization: use "Bearer <key>"')
+  return match[1]
+}
+
+/**
+ * Installs the route guard on the root instance. A route registered without an `access` declaration
+ * stops start-up, so nothing is left unprotected by accident. Returns the route table it saw, which the
+ * auth test walks.
+ */
+export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): RouteAccessEntry[] {
+  const table: RouteAccessEntry[] = []
+  app.decorateRequest('caller', null as never)
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    let access = route.config?.access
+    if (access === undefined && options.publicPrefixes.some((prefix) => route.url.startsWith(prefix))) {
+      access = { public: true }
+      route.config = { ...route.config, access }
+    }
+    if (access === undefined) {
+      throw new Error(`route ${methods.join(',')} ${route.url} declares no access`)
+    }
+    for (const method of methods) {
+      if (method !== 'HEAD') table.push({ method, url: route.url, access })
+    }
+  })
+
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.access
+    if (access === undefined || 'public' in access) {
+      request.caller = { kind: 'anonymous' }
+      return
+    }
+    const caller = await options.auth.authenticate(bearer(request))
+    request.caller = caller
+    if (caller.kind === 'anonymous') {
+      throw new AppError('unauthenticated', 'This route needs an API key or shopper token')
+    }
+    if (caller.kind === 'api_key' && !access.roles.includes(caller.role)) {
+      throw new AppError('forbidden', `The ${caller.role} role may not call this route`)
+    }
+    if (caller.kind === 'shopper' && access.shopper !== true) {
+      throw new AppError('forbidden', 'A shopper token may not call this route')
+    }
+  })
+
+  app.addHook('preHandler', async (request) => {
+    const params = request.params as Record<string, unknown> | undefined
+    if (request.caller.kind === 'shopper' && typeof params?.ref === 'string') {
+      assertOwnSubject(request, options.resolveSubject(params.ref))
+    }
+  })
+
+  return table
+}
+
+/** Throws `forbidden` when a shopper token tries to reach another subject than its own. */
+export function assertOwnSubject(request: FastifyRequest, subjectId: string): void {
+  const caller = request.caller
+  if (caller.kind === 'shopper' && caller.subjectId !== subjectId) {
+    throw new AppError('forbidden', 'This shopper token belongs to another subject')
+  }
+}

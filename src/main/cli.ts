@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander'
+import { ConfigError } from '../config.js'
+import { AppError } from '../lib/errors.js'
+import { ROLES, type Role } from '../modules/auth/index.js'
+import { KeyFileError } from '../modules/identity/index.js'
+import { type Runtime, openRuntime } from './runtime.js'
+import { startServer } from './server.js'
+
+/** Runs `fn` with a runtime whose logs go to stderr, so stdout carries only the command's result. */
+async function withRuntime(fn: (runtime: Runtime) => Promise<number | void>): Promise<void> {
+  const runtime = await openRuntime(process.env, { logDestination: 2, logLevel: 'warn' })
+  try {
+    const code = await fn(runtime)
+    process.exitCode = code ?? 0
+  } finally {
+    await runtime.close()
+  }
+}
+
+function parseRole(value: string): Role {
+  if (!(ROLES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${ROLES.join(', ')}`)
+  }
+  return value as Role
+}
+
+const CLI_ACTOR = (command: string) => ({ kind: 'cli' as const, command })
+
+export function buildCli(): Command {
+  const program = new Command('candor')
+    .description('Candor: privacy-first personalization for online retailers')
+    .showHelpAfterError()
+
+  program
+    .command('start')
+    .description('run migrations, then serve the HTTP API, pages and background jobs')
+    .action(async () => {
+      const runtime = await openRuntime(process.env)
+      await startServer(runtime)
+    })
+
+  program
+    .command('migrate')
+    .description('bring the database schema up to date (safe to run again)')
+    .action(() =>
+      withRuntime(async () => {
+        process.stdout.write('database is up to date\n')
+      }),
+    )
+
+  const keys = program.command('keys').description('manage API keys')
+  keys
+    .command('create')
+    .description('create an API key and print it, alone on stdout, once')
+    .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, parseRole)
+    .option('--name <name>', 'a label to recognise the key by', 'created from the command line')
+    .action((options: { role: Role; name: string }) =>
+      withRuntime(async (runtime) => {
+        const { key, info } = await runtime.services.auth.createApiKey(
+          options.role,
+          options.name,
+          CLI_ACTOR('keys create'),
+        )
+        process.stdout.write(`${key}\n`)
+        process.stderr.write(`created ${info.role} key ${info.id}; it will not be shown again\n`)
+      }),
+    )
+  keys
+    .command('list')
+    .description('list API keys (ids, roles, names; never secrets)')
+    .action(() =>
+      withRuntime(async (runtime) => {
+        for (const key of await runtime.services.auth.listApiKeys()) {
+          const state = key.revokedAt === null ? 'active' : `revoked ${key.revokedAt}`
+          process.stdout.write(`${key.id}\t${key.role}\t${state}\t${key.name}\n`)
+        }
+      }),
+    )
+  keys
+    .command('revoke')
+    .description('revoke an API key by id')
+    .argument('<id>', 'the key id (key_...)')
+    .action((id: string) =>
+      withRuntime(async (runtime) => {
+        await runtime.services.auth.revokeApiKey(id, CLI_ACTOR('keys revoke'))
+        process.stdout.write(`revoked ${id}\n`)
+      }),
+    )
+
+  const audit = program.command('audit').description('the tamper-evident audit log')
+  audit
+    .command('verify')
+    .description('recompute the hash chain; exit 1 and name the first broken entry if any')
+    .action(() =>
+      withRuntime(async (runtime) => {
+        const result = await runtime.services.audit.verify()
+        if (result.ok) {
+          process.stdout.write(`audit chain intact: ${result.entries} entries, head ${result.headHash}\n`)
+          return 0
+        }
+        process.stdout.write(
+          `audit chain BROKEN at entry ${result.firstBrokenSeq}: ${result.reason} (${result.entries} entries verified before it)\n`,
+        )
+        return 1
+      }),
+    )
+
+  return program
+}
+
+function explain(error: unknown): string {
+  if (error instanceof ConfigError) return `configuration error: ${error.message}`
+  if (error instanceof KeyFileError) return `key file error: ${error.message}`
+  if (error instanceof AppError) return `${error.code}: ${error.message}`
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : ''
+    return `${error.message}${cause}`
+  }
+  return String(error)
+}
+
+buildCli()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    process.stderr.write(`candor: ${explain(error)}\n`)
+    process.exit(1)
+  })

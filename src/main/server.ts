@@ -1,0 +1,33 @@
+import { buildApp } from '../app.js'
+import type { Runtime } from './runtime.js'
+
+/**
+ * Serves the HTTP API until SIGINT or SIGTERM, then stops taking requests, lets the ones in flight
+ * finish, and closes the database.
+ */
+export async function startServer(runtime: Runtime): Promise<void> {
+  const { app } = await buildApp({ services: runtime.services, logger: runtime.logger })
+  const { port, host } = runtime.config
+  await app.listen({ port, host })
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host
+  runtime.logger.info(
+    { port, host, database: runtime.services.storage.dialect },
+    `Candor is serving on http://${shown}:${port} (API docs: http://${shown}:${port}/docs)`,
+  )
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    runtime.logger.info({ signal }, 'shutting down')
+    void app
+      .close()
+      .then(() => runtime.close())
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        runtime.logger.error({ err: error }, 'shutdown failed')
+        process.exit(1)
+      })
+  }
+  process.once('SIGINT', () => stop('SIGINT'))
+  process.once('SIGTERM', () => stop('SIGTERM'))
+}

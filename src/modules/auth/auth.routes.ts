@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { actorOf } from '../../http/actor.js'
+import type { Services } from '../../services.js'
+import { ApiKeyInfoSchema, RoleSchema } from './auth.js'
+
+const CustomerRef = z.string().min(1).max(200).describe("The shop's own customer reference")
+
+/** API key administration (admin only) and shopper-token issuing (for the shop's backend). */
+export const authRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
+  app.post(
+    '/v1/admin/keys',
+    {
+      config: { access: { roles: ['admin'] } },
+      schema: {
+        tags: ['admin'],
+        summary: 'Create an API key; the key is returned once and never again',
+        body: z.object({ role: RoleSchema, name: z.string().trim().min(1).max(200) }),
+        response: { 201: ApiKeyInfoSchema.extend({ key: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      const { key, info } = await services.auth.createApiKey(
+        request.body.role,
+        request.body.name,
+        actorOf(request),
+      )
+      return reply.code(201).send({ ...info, key })
+    },
+  )
+
+  app.get(
+    '/v1/admin/keys',
+    {
+      config: { access: { roles: ['admin'] } },
+      schema: {
+        tags: ['admin'],
+        summary: 'List API keys (never their secrets)',
+        response: { 200: z.object({ keys: z.array(ApiKeyInfoSchema) }) },
+      },
+    },
+    async () => ({ keys: await services.auth.listApiKeys() }),
+  )
+
+  app.delete(
+    '/v1/admin/keys/:id',
+    {
+      config: { access: { roles: ['admin'] } },
+      schema: {
+        tags: ['admin'],
+        summary: 'Revoke an API key',
+        params: z.object({ id: z.string().regex(/^key_[a-z0-9]+$/, 'must be an API key id (key_...)') }),
+      },
+    },
+    async (request, reply) => {
+      await services.auth.revokeApiKey(request.params.id, actorOf(request))
+      return reply.code(204).send()
+    },
+  )
+
+  app.post(
+    '/v1/shopper-tokens',
+    {
+      config: { access: { roles: ['storefront', 'privacy_officer', 'admin'] } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Issue a short-lived token that lets a signed-in shopper act on their own data only',
+        body: z.object({ subject: CustomerRef }),
+        response: { 201: z.object({ token: z.string(), expiresAt: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      const subjectId = services.resolveSubject(request.body.subject)
+      return reply.code(201).send(services.auth.issueShopperToken(subjectId))
+    },
+  )
+}

@@ -1,0 +1,2 @@
+export { ROLES, RoleSchema, ApiKeyInfoSchema, type Role, type Caller, type ApiKeyInfo } from './auth.js'
+export { createAuthService, type AuthService } from './auth.service.js'

@@ -1,0 +1,124 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+import { randomSecret } from '../../lib/crypto.js'
+
+/**
+ * The secret key file: pseudonymization keys (HMAC), vault master keys (wrap each subject's data key)
+ * and shopper-token signing keys. Each kind keeps every key it ever had, by id, and names the active
+ * one, so keys can rotate while older pseudonyms, wrapped keys and tokens stay readable.
+ */
+const KeySetSchema = z.object({
+  active: z.string().min(1),
+  keys: z.record(z.string(), z.string().min(40)),
+})
+
+const KeyFileSchema = z.object({
+  version: z.literal(1),
+  createdAt: z.string(),
+  pseudonym: KeySetSchema,
+  master: KeySetSchema,
+  token: KeySetSchema,
+})
+export type KeyFile = z.infer<typeof KeyFileSchema>
+
+export interface KeyEntry {
+  id: string
+  secret: Buffer
+}
+
+export interface KeySet {
+  active: KeyEntry
+  byId(id: string): KeyEntry | undefined
+  all(): KeyEntry[]
+}
+
+export interface Keyring {
+  pseudonym: KeySet
+  master: KeySet
+  token: KeySet
+}
+
+export class KeyFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'KeyFileError'
+  }
+}
+
+function toKeySet(raw: z.infer<typeof KeySetSchema>, kind: string, file: string): KeySet {
+  const entries = new Map<string, KeyEntry>()
+  for (const [id, b64] of Object.entries(raw.keys)) {
+    const secret = Buffer.from(b64, 'base64')
+    if (secret.length !== 32) throw new KeyFileError(`${file}: ${kind} key ${id} must be 32 bytes`)
+    entries.set(id, { id, secret })
+  }
+  const active = entries.get(raw.active)
+  if (active === undefined) {
+    throw new KeyFileError(`${file}: ${kind}.active names ${raw.active}, which is not among its keys`)
+  }
+  return { active, byId: (id) => entries.get(id), all: () => [...entries.values()] }
+}
+
+export function keyringFromFile(file: KeyFile, source = 'key file'): Keyring {
+  return {
+    pseudonym: toKeySet(file.pseudonym, 'pseudonym', source),
+    master: toKeySet(file.master, 'master', source),
+    token: toKeySet(file.token, 'token', source),
+  }
+}
+
+function newKeySet(prefix: string): z.infer<typeof KeySetSchema> {
+  const id = `${prefix}1`
+  return { active: id, keys: { [id]: randomSecret(32).toString('base64') } }
+}
+
+/** A fresh key file's content (used on first start and by tests). */
+export function generateKeyFile(now: Date): KeyFile {
+  return {
+    version: 1,
+    createdAt: now.toISOString(),
+    pseudonym: newKeySet('p'),
+    master: newKeySet('m'),
+    token: newKeySet('t'),
+  }
+}
+
+/** Writes a key file readable by its owner only, atomically (write to a temp file, then rename). */
+export function writeKeyFile(file: string, content: KeyFile): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const temp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 })
+  fs.renameSync(temp, file)
+}
+
+/**
+ * Reads the key file, creating one with new random keys where none exists. `created` tells the caller to
+ * say so clearly: losing this file makes every vault entry unreadable and every pseudonym unmatchable.
+ */
+export function loadOrCreateKeyring(file: string, now: Date): { keyring: Keyring; created: boolean } {
+  if (!fs.existsSync(file)) {
+    writeKeyFile(file, generateKeyFile(now))
+    return { keyring: readKeyring(file), created: true }
+  }
+  return { keyring: readKeyring(file), created: false }
+}
+
+export function readKeyFile(file: string): KeyFile {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch (cause) {
+    throw new KeyFileError(`${file}: cannot be read as JSON`, { cause })
+  }
+  const result = KeyFileSchema.safeParse(parsed)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    throw new KeyFileError(`${file}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'}`)
+  }
+  return result.data
+}
+
+export function readKeyring(file: string): Keyring {
+  return keyringFromFile(readKeyFile(file), file)
+}

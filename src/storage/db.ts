@@ -1,0 +1,63 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import pg from 'pg'
+import type { DatabaseConfig } from '../config.js'
+
+/**
+ * The database handle every repository takes first. Its table types are unknown here on purpose: each
+ * module declares its own tables and reads them through `db.withTables<ItsTables>()`, so no module can
+ * reach another's rows by accident.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export type Db = Kysely<{}>
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export interface Storage {
+  readonly db: Db
+  readonly dialect: Dialect
+  /** Runs a trivial query; throws when the database cannot be reached. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+// PostgreSQL returns int8 (COUNT, SUM, bigint) as strings; our counts fit in a double.
+pg.types.setTypeParser(20, (value) => Number(value))
+
+/**
+ * Opens SQLite (the embedded default: WAL, foreign keys on, file created with its folder) or
+ * PostgreSQL (a connection pool), behind the same Kysely interface.
+ */
+export function createStorage(config: DatabaseConfig): Storage {
+  if (config.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: config.url, max: 10 })
+    // An idle client's error (server restart) must not crash the process; the next query reports it.
+    pool.on('error', () => undefined)
+    const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) })
+    return {
+      db,
+      dialect: 'postgres',
+      ping: async () => {
+        await sql`select 1`.execute(db)
+      },
+      close: () => db.destroy(),
+    }
+  }
+  fs.mkdirSync(path.dirname(config.file), { recursive: true })
+  const database = new Database(config.file)
+  database.pragma('journal_mode = WAL')
+  database.pragma('foreign_keys = ON')
+  database.pragma('busy_timeout = 5000')
+  database.pragma('synchronous = NORMAL')
+  const db: Db = new Kysely({ dialect: new SqliteDialect({ database }) })
+  return {
+    db,
+    dialect: 'sqlite',
+    ping: async () => {
+      await sql`select 1`.execute(db)
+    },
+    close: () => db.destroy(),
+  }
+}

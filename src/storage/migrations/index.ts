@@ -1,0 +1,13 @@
+import type { Kysely, Migration } from 'kysely'
+import { migration0001Foundation } from './0001_foundation.js'
+
+/**
+ * Every migration, in order. Names sort by their number; a migration never changes once released
+ * (add a new one instead).
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_foundation': migration0001Foundation,
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type MigrationDb = Kysely<any>

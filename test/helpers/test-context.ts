@@ -1,0 +1,143 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import pg from 'pg'
+import { pino } from 'pino'
+import { type CandorApp, buildApp } from '../../src/app.js'
+import { type Config, parseConfig } from '../../src/config.js'
+import { type Clock, createManualClock } from '../../src/lib/clock.js'
+import type { Role } from '../../src/modules/auth/index.js'
+import { generateKeyFile, keyringFromFile } from '../../src/modules/identity/index.js'
+import { type Services, createServices } from '../../src/services.js'
+import { type Storage, createStorage } from '../../src/storage/db.js'
+import { migrateToLatest } from '../../src/storage/migrate.js'
+
+export type DialectName = 'sqlite' | 'postgres'
+
+const PG_URL = process.env.CANDOR_TEST_DATABASE_URL
+const IN_CI = process.env.CI === 'true' || process.env.CI === '1'
+
+/**
+ * The databases every storage and HTTP suite runs on: SQLite always, PostgreSQL when
+ * CANDOR_TEST_DATABASE_URL is set. In CI (CI=true) the PostgreSQL suite is always listed, and fails
+ * when the URL is missing instead of being skipped.
+ */
+export const DIALECTS: DialectName[] = PG_URL !== undefined || IN_CI ? ['sqlite', 'postgres'] : ['sqlite']
+
+if (PG_URL === undefined && !IN_CI) {
+  process.stderr.write(
+    'note: CANDOR_TEST_DATABASE_URL is not set, so storage suites run on SQLite only\n',
+  )
+}
+
+export interface TestDatabase {
+  url: string
+  dir: string
+  drop(): Promise<void>
+}
+
+/** A fresh, empty database: a SQLite file in a temp folder, or a new schema on the PostgreSQL server. */
+export async function createTestDatabase(dialect: DialectName): Promise<TestDatabase> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candor-test-'))
+  if (dialect === 'sqlite') {
+    return {
+      url: `sqlite:${path.join(dir, 'candor.sqlite')}`,
+      dir,
+      drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+    }
+  }
+  if (PG_URL === undefined) {
+    throw new Error(
+      'CANDOR_TEST_DATABASE_URL is not set: in CI the PostgreSQL suite must run, not be skipped',
+    )
+  }
+  const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const admin = new pg.Client({ connectionString: PG_URL })
+  await admin.connect()
+  await admin.query(`create schema ${schema}`)
+  await admin.end()
+  const url = new URL(PG_URL)
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return {
+    url: url.toString(),
+    dir,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: PG_URL })
+      await client.connect()
+      await client.query(`drop schema if exists ${schema} cascade`)
+      await client.end()
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export interface TestContext {
+  dialect: DialectName
+  config: Config
+  clock: ReturnType<typeof createManualClock>
+  storage: Storage
+  services: Services
+  app: FastifyInstance
+  routes: CandorApp['routes']
+  database: TestDatabase
+  /** One API key per role, created through the real key service. */
+  keys: Record<Role, string>
+  /** `app.inject` with `Authorization: Bearer <credential>` when one is given. */
+  request(options: InjectOptions & { as?: Role | { token: string } }): Promise<LightMyRequestResponse>
+  close(): Promise<void>
+}
+
+export interface TestContextOptions {
+  env?: Record<string, string>
+  clock?: Clock & ReturnType<typeof createManualClock>
+}
+
+/** Builds a whole Candor app on a new database, as the server would, with a manual clock. */
+export async function createTestContext(
+  dialect: DialectName,
+  options: TestContextOptions = {},
+): Promise<TestContext> {
+  const database = await createTestDatabase(dialect)
+  const config = parseConfig({
+    CANDOR_DATA_DIR: database.dir,
+    CANDOR_DATABASE_URL: database.url,
+    CANDOR_LOG_LEVEL: 'silent',
+    CANDOR_CHARTER_FILE: path.resolve('candor.charter.yaml'),
+    ...options.env,
+  })
+  const clock = options.clock ?? createManualClock('2026-03-02T09:00:00Z')
+  const storage = createStorage(config.database)
+  await migrateToLatest(storage)
+  const keyring = keyringFromFile(generateKeyFile(clock.now()))
+  const services = createServices({ config, storage, clock, keyring })
+  const { app, routes } = await buildApp({ services, logger: pino({ level: 'silent' }) })
+  const keys = {} as Record<Role, string>
+  for (const role of ['storefront', 'analyst', 'privacy_officer', 'admin'] as const) {
+    keys[role] = (await services.auth.createApiKey(role, `test ${role}`, { kind: 'cli', command: 'test' })).key
+  }
+  return {
+    dialect,
+    config,
+    clock,
+    storage,
+    services,
+    app,
+    routes,
+    database,
+    keys,
+    request(opts) {
+      const { as, ...inject } = opts
+      const headers: Record<string, string> = { ...(inject.headers as Record<string, string>) }
+      if (as !== undefined) {
+        headers.authorization = `Bearer ${typeof as === 'string' ? keys[as] : as.token}`
+      }
+      return app.inject({ ...inject, headers })
+    },
+    async close() {
+      await app.close()
+      await storage.close()
+      await database.drop()
+    },
+  }
+}
