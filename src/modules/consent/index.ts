@@ -1,0 +1,40 @@
+/**
+ * The consent module: the ledger's types and the one decision every other module calls. Pure and
+ * transport-neutral; storage and HTTP wire it up.
+ */
+export {
+  CONSENT_METHODS,
+  CONSENT_REASONS,
+  ConsentMethodSchema,
+  ConsentValueSchema,
+  ConsentRecordSchema,
+  ConsentChangeSchema,
+  NoticeVersionSchema,
+  PersonalizationLevelSchema,
+  type ConsentMethod,
+  type ConsentValue,
+  type ConsentRecord,
+  type ConsentChange,
+  type ConsentReason,
+  type ConsentDecision,
+  type ConsentPrompt,
+  type PersonalizationLevel,
+  type PromptShown,
+} from './consent.js'
+export {
+  decideConsent,
+  decideAll,
+  gpcRecords,
+  recordsFor,
+  consentPrompt,
+  decidePersonalizationLevel,
+  progressivePrompt,
+  type ConsentContext,
+  type ConsentQuery,
+  type PersonalizationDecision,
+  type PersonalizationReason,
+  type PromptDecision,
+  type PromptReason,
+} from './consent.decision.js'
+export { buildConsentRecord } from './consent.record.js'
+export { encodeTcfString, decodeTcfString, type TcfChoices, type DecodedTcf } from './consent.tcf.js'
