@@ -4,7 +4,12 @@
  */
 import type { Charter } from './charter.js'
 import { charterVersion } from './charter.notice.js'
-import { charterIssuesOf, loadCharterFile, parseCharter, type CharterIssue } from './charter.parse.js'
+import {
+  charterIssuesOf,
+  loadCharterFile,
+  parseCharter,
+  type CharterIssue,
+} from './charter.parse.js'
 
 export type CharterCheck =
   | { ok: true; source: string; charter: Charter; version: string }
@@ -47,6 +52,11 @@ export function formatCharterCheck(check: CharterCheck): string {
     const purposes = Object.keys(check.charter.purposes).length
     return `${check.source}: valid (${purposes} purposes, notice version ${check.version.slice(0, 12)})`
   }
-  const lines = check.issues.map((i) => `${check.source}:${i.line}:${i.column}  ${i.rule}  ${i.reason}`)
-  return [...lines, `${check.source}: ${check.issues.length} ${check.issues.length === 1 ? 'problem' : 'problems'}`].join('\n')
+  const lines = check.issues.map(
+    (i) => `${check.source}:${i.line}:${i.column}  ${i.rule}  ${i.reason}`,
+  )
+  return [
+    ...lines,
+    `${check.source}: ${check.issues.length} ${check.issues.length === 1 ? 'problem' : 'problems'}`,
+  ].join('\n')
 }

@@ -14,7 +14,10 @@ import {
   saleOrSharingPurposes,
 } from './index.js'
 
-const EXAMPLE = readFileSync(fileURLToPath(new URL('../../../candor.charter.yaml', import.meta.url)), 'utf8')
+const EXAMPLE = readFileSync(
+  fileURLToPath(new URL('../../../candor.charter.yaml', import.meta.url)),
+  'utf8',
+)
 const charter = parseCharter(EXAMPLE)
 
 describe('notice version', () => {
@@ -31,9 +34,16 @@ describe('notice version', () => {
       Array.isArray(value)
         ? value.map(reversed)
         : value !== null && typeof value === 'object'
-          ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)]))
+          ? Object.fromEntries(
+              Object.entries(value)
+                .reverse()
+                .map(([k, v]) => [k, reversed(v)]),
+            )
           : value
-    const reflowed = stringify(reversed(parseCharter(EXAMPLE)), { indent: 4, defaultStringType: 'QUOTE_DOUBLE' })
+    const reflowed = stringify(reversed(parseCharter(EXAMPLE)), {
+      indent: 4,
+      defaultStringType: 'QUOTE_DOUBLE',
+    })
     const v = renderNotice(charter).version
     expect(renderNotice(parseCharter(noComments)).version).toBe(v)
     expect(renderNotice(parseCharter(reflowed)).version).toBe(v)
@@ -65,9 +75,14 @@ describe('notice content', () => {
   const notice = renderNotice(charter)
 
   it('groups purposes by how the choice works', () => {
-    const groups = Object.fromEntries(notice.groups.map((g) => [g.id, g.purposes.map((p) => p.key)]))
+    const groups = Object.fromEntries(
+      notice.groups.map((g) => [g.id, g.purposes.map((p) => p.key)]),
+    )
     expect(groups['needed']).toEqual(['essential.service'])
-    expect(groups['ask_first']).toEqual(['personalize.recommendations', 'marketing.advertising.third_party'])
+    expect(groups['ask_first']).toEqual([
+      'personalize.recommendations',
+      'marketing.advertising.third_party',
+    ])
     expect(groups['depends_on_where_you_live']).toEqual([
       'personalize.session',
       'analytics.reporting',
@@ -76,7 +91,9 @@ describe('notice content', () => {
   })
 
   it('says what each purpose gives and what it costs', () => {
-    const ads = notice.groups.flatMap((g) => g.purposes).find((p) => p.key === 'marketing.advertising.third_party')
+    const ads = notice.groups
+      .flatMap((g) => g.purposes)
+      .find((p) => p.key === 'marketing.advertising.third_party')
     expect(ads).toMatchObject({
       title: 'Our adverts on other websites',
       saleOrSharing: true,
@@ -96,7 +113,9 @@ describe('notice content', () => {
       else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk)
     }
     walk(notice)
-    const lengths = texts.flatMap((t) => t.split(/[.!?](\s|$)/).map((s) => s.split(/\s+/).filter(Boolean).length))
+    const lengths = texts.flatMap((t) =>
+      t.split(/[.!?](\s|$)/).map((s) => s.split(/\s+/).filter(Boolean).length),
+    )
     expect(Math.max(...lengths)).toBeLessThanOrEqual(25)
   })
 
@@ -125,7 +144,10 @@ describe('notice HTML', () => {
 
   it('escapes every value', () => {
     const hostile = parseCharter(
-      EXAMPLE.replace('name: Demo Giftware Ltd', 'name: "Demo <script>alert(1)</script> & \\"Co\\""'),
+      EXAMPLE.replace(
+        'name: Demo Giftware Ltd',
+        'name: "Demo <script>alert(1)</script> & \\"Co\\""',
+      ),
     )
     const html = renderNoticeHtml(renderNotice(hostile))
     expect(html).not.toContain('<script>')
@@ -143,14 +165,16 @@ describe('charter queries', () => {
       'timestamp',
     ])
     expect(eventFieldsFor(charter, 'purchase', ['personalize.session'])).toEqual([])
-    expect(eventFieldsFor(charter, 'view', ['analytics.reporting', 'marketing.advertising.third_party'])).toEqual([
-      'item',
-      'timestamp',
-    ])
+    expect(
+      eventFieldsFor(charter, 'view', ['analytics.reporting', 'marketing.advertising.third_party']),
+    ).toEqual(['item', 'timestamp'])
   })
 
   it('knows which purposes cover an event and which GPC opts out of', () => {
-    expect(purposesForEvent(charter, 'search')).toEqual(['personalize.session', 'personalize.recommendations'])
+    expect(purposesForEvent(charter, 'search')).toEqual([
+      'personalize.session',
+      'personalize.recommendations',
+    ])
     expect(saleOrSharingPurposes(charter)).toEqual(['marketing.advertising.third_party'])
   })
 })

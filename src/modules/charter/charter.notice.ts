@@ -18,7 +18,8 @@ import {
 } from './charter.js'
 import { resolveDefault } from './charter.rules.js'
 
-export type NoticeGroupId = 'needed' | 'ask_first' | 'depends_on_where_you_live' | 'unless_you_say_no'
+export type NoticeGroupId =
+  'needed' | 'ask_first' | 'depends_on_where_you_live' | 'unless_you_say_no'
 
 export interface NoticePurpose {
   key: PurposeKey
@@ -66,7 +67,8 @@ export interface Notice {
 /** Stable JSON: object keys sorted, `undefined` dropped, arrays kept in order. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`
+  if (Array.isArray(value))
+    return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -120,7 +122,9 @@ function choiceText(purpose: Purpose, group: NoticeGroupId): string {
 
 function groupOf(charter: Charter, purpose: Purpose): NoticeGroupId {
   if (purpose.legalBasis === 'contract') return 'needed'
-  const choices = new Set<DefaultChoice>(Object.keys(charter.jurisdictions).map((j) => resolveDefault(purpose, j)))
+  const choices = new Set<DefaultChoice>(
+    Object.keys(charter.jurisdictions).map((j) => resolveDefault(purpose, j)),
+  )
   if (choices.size > 1) return 'depends_on_where_you_live'
   return choices.has('opt_out') ? 'unless_you_say_no' : 'ask_first'
 }
@@ -184,13 +188,21 @@ export function renderNotice(charter: Charter): Notice {
     if (group === 'depends_on_where_you_live') {
       entry.whereYouLive = Object.entries(charter.jurisdictions).map(([code, j]) => ({
         place: j.title,
-        rule: resolveDefault(purpose, code) === 'opt_in' ? 'We ask you first.' : 'On unless you say no.',
+        rule:
+          resolveDefault(purpose, code) === 'opt_in'
+            ? 'We ask you first.'
+            : 'On unless you say no.',
       }))
     }
     groups.set(group, [...(groups.get(group) ?? []), entry])
   }
 
-  const order: NoticeGroupId[] = ['needed', 'ask_first', 'depends_on_where_you_live', 'unless_you_say_no']
+  const order: NoticeGroupId[] = [
+    'needed',
+    'ask_first',
+    'depends_on_where_you_live',
+    'unless_you_say_no',
+  ]
   const { name, contact, address } = charter.controller
   const notice: Notice = {
     version: noticeVersionOf(charter),
@@ -210,8 +222,16 @@ export function renderNotice(charter: Charter): Notice {
     ],
     levels: [
       { level: 'off', title: 'Off', text: 'Nothing personal. You see popular and new products.' },
-      { level: 'session', title: 'This visit only', text: 'Suggestions based on this visit. We forget it when you leave.' },
-      { level: 'personal', title: 'Personal', text: 'Suggestions based on your history. Only with your yes.' },
+      {
+        level: 'session',
+        title: 'This visit only',
+        text: 'Suggestions based on this visit. We forget it when you leave.',
+      },
+      {
+        level: 'personal',
+        title: 'Personal',
+        text: 'Suggestions based on your history. Only with your yes.',
+      },
     ],
     groups: order.flatMap((id) => {
       const purposes = groups.get(id)
@@ -224,13 +244,17 @@ export function renderNotice(charter: Charter): Notice {
     contactLimits: {
       intro: 'How often we may reach you:',
       items: Object.values(charter.touchpoints).map(
-        (t) => `${t.title}: at most ${t.frequencyCap.max} ${t.frequencyCap.max === 1 ? 'time' : 'times'} every ${t.frequencyCap.perDays === 1 ? 'day' : `${t.frequencyCap.perDays} days`}.`,
+        (t) =>
+          `${t.title}: at most ${t.frequencyCap.max} ${t.frequencyCap.max === 1 ? 'time' : 'times'} every ${t.frequencyCap.perDays === 1 ? 'day' : `${t.frequencyCap.perDays} days`}.`,
       ),
     },
     sharedWith: Object.values(charter.vendors).map((v) => ({
       name: v.name,
       country: v.country,
-      role: v.role === 'processor' ? 'Works for us and only on our instructions.' : 'Decides for itself how it uses the data.',
+      role:
+        v.role === 'processor'
+          ? 'Works for us and only on our instructions.'
+          : 'Decides for itself how it uses the data.',
       purposes: v.purposes.map((p) => charter.purposes[p]?.title ?? p),
     })),
     gpc: 'If your browser sends the Global Privacy Control signal, we take it as a no to selling or sharing your data for advertising. If you later say yes here, your yes counts.',
@@ -263,7 +287,10 @@ function list(items: readonly string[]): string {
 
 function purposeHtml(p: NoticePurpose): string {
   const id = `purpose-${p.key.replaceAll('.', '-')}`
-  const shared = p.itCosts.sharedWith.length > 0 ? `<p>Shared with: ${escapeHtml(p.itCosts.sharedWith.join(', '))}.</p>` : ''
+  const shared =
+    p.itCosts.sharedWith.length > 0
+      ? `<p>Shared with: ${escapeHtml(p.itCosts.sharedWith.join(', '))}.</p>`
+      : ''
   const sale = p.saleOrSharing
     ? '<p><strong>This shares your data for advertising.</strong> Global Privacy Control says no to it.</p>'
     : ''
@@ -299,12 +326,24 @@ export function renderNoticeHtml(notice: Notice): string {
     'code{word-break:break-all}',
   ].join('')
   const groups = notice.groups
-    .map((g) => [`<section aria-labelledby="group-${g.id}">`, `<h2 id="group-${g.id}">${escapeHtml(g.heading)}</h2>`, `<p>${escapeHtml(g.intro)}</p>`, ...g.purposes.map(purposeHtml), '</section>'].join('\n'))
+    .map((g) =>
+      [
+        `<section aria-labelledby="group-${g.id}">`,
+        `<h2 id="group-${g.id}">${escapeHtml(g.heading)}</h2>`,
+        `<p>${escapeHtml(g.intro)}</p>`,
+        ...g.purposes.map(purposeHtml),
+        '</section>',
+      ].join('\n'),
+    )
     .join('\n')
   const vendors = notice.sharedWith
-    .map((v) => `<li><strong>${escapeHtml(v.name)}</strong> (${escapeHtml(v.country)}). ${escapeHtml(v.role)} For: ${escapeHtml(v.purposes.join(', '))}.</li>`)
+    .map(
+      (v) =>
+        `<li><strong>${escapeHtml(v.name)}</strong> (${escapeHtml(v.country)}). ${escapeHtml(v.role)} For: ${escapeHtml(v.purposes.join(', '))}.</li>`,
+    )
     .join('')
-  const address = notice.controller.address === undefined ? '' : `<br>${escapeHtml(notice.controller.address)}`
+  const address =
+    notice.controller.address === undefined ? '' : `<br>${escapeHtml(notice.controller.address)}`
   return `<!doctype html>
 <html lang="${escapeHtml(notice.language)}">
 <head>

@@ -60,7 +60,10 @@ describe('the example charter', () => {
 
   it('declares the purposes, jurisdictions and vendors the demo shop needs', async () => {
     const charter = await loadCharterFile(EXAMPLE_PATH)
-    expect(charter.controller).toMatchObject({ name: 'Demo Giftware Ltd', contact: 'privacy@demo-giftware.example' })
+    expect(charter.controller).toMatchObject({
+      name: 'Demo Giftware Ltd',
+      contact: 'privacy@demo-giftware.example',
+    })
     expect(Object.keys(charter.jurisdictions).sort()).toEqual(['EU', 'UK', 'US-CA', 'default'])
     expect(Object.keys(charter.purposes)).toEqual(
       expect.arrayContaining([
@@ -97,10 +100,11 @@ describe('an invalid charter is refused with the line and the rule broken', () =
   })
 
   it('purpose without a legal basis', () => {
-    const text = edit(EXAMPLE, '    title: Counting what sells\n', '    title: Counting what sells # marker\n').replace(
-      /(analytics\.reporting:[\s\S]*?) {4}legalBasis: legitimate_interest\n/,
-      '$1',
-    )
+    const text = edit(
+      EXAMPLE,
+      '    title: Counting what sells\n',
+      '    title: Counting what sells # marker\n',
+    ).replace(/(analytics\.reporting:[\s\S]*?) {4}legalBasis: legitimate_interest\n/, '$1')
     expectIssue(text, 'legal_basis_missing', '  analytics.reporting:')
   })
 
@@ -110,7 +114,11 @@ describe('an invalid charter is refused with the line and the rule broken', () =
   })
 
   it('vendor given an undeclared purpose', () => {
-    const text = edit(EXAMPLE, 'purposes: [marketing.advertising.third_party]', 'purposes: [marketing.advertising.thirdparty]')
+    const text = edit(
+      EXAMPLE,
+      'purposes: [marketing.advertising.third_party]',
+      'purposes: [marketing.advertising.thirdparty]',
+    )
     const issue = expectIssue(text, 'vendor_purpose_undeclared', 'marketing.advertising.thirdparty')
     expect(issue.reason).toContain('ad-network')
   })
@@ -124,7 +132,10 @@ describe('an invalid charter is refused with the line and the rule broken', () =
   })
 
   it('opt-out where consent is required', () => {
-    const text = EXAMPLE.replace(/(analytics\.reporting:[\s\S]*?)UK: opt_in/, '$1UK: opt_out # here')
+    const text = EXAMPLE.replace(
+      /(analytics\.reporting:[\s\S]*?)UK: opt_in/,
+      '$1UK: opt_out # here',
+    )
     expectIssue(text, 'opt_out_where_consent_required', 'UK: opt_out # here')
   })
 
@@ -139,38 +150,64 @@ describe('an invalid charter is refused with the line and the rule broken', () =
   })
 
   it('undeclared jurisdiction in a default', () => {
-    const text = EXAMPLE.replace(/(analytics\.reporting:[\s\S]*?)US-CA: opt_out/, '$1US-TX: opt_out')
+    const text = EXAMPLE.replace(
+      /(analytics\.reporting:[\s\S]*?)US-CA: opt_out/,
+      '$1US-TX: opt_out',
+    )
     expectIssue(text, 'undeclared_jurisdiction', 'US-TX: opt_out')
   })
 
   it('unknown field, pointing at the key', () => {
-    const text = edit(EXAMPLE, '    retentionDays: 395\n', '    retentionDays: 395\n    retension: 30\n')
+    const text = edit(
+      EXAMPLE,
+      '    retentionDays: 395\n',
+      '    retentionDays: 395\n    retension: 30\n',
+    )
     const issue = expectIssue(text, 'unknown_field', 'retension: 30')
     expect(issue.column).toBe(5)
   })
 
   it('an event field that the event type does not have', () => {
-    const text = edit(EXAMPLE, '      view: [item, timestamp]\n      purchase: [item, quantity, price, currency, timestamp]\n', '      view: [item, price]\n      purchase: [item, quantity, price, currency, timestamp]\n')
+    const text = edit(
+      EXAMPLE,
+      '      view: [item, timestamp]\n      purchase: [item, quantity, price, currency, timestamp]\n',
+      '      view: [item, price]\n      purchase: [item, quantity, price, currency, timestamp]\n',
+    )
     expectIssue(text, 'unknown_event_field', 'view: [item, price]')
   })
 
   it('an unknown event type', () => {
-    const text = edit(EXAMPLE, '      view: [item, timestamp]\n      purchase: [item, quantity, price, currency, timestamp]\n', '      wishlist: [item]\n      purchase: [item, quantity, price, currency, timestamp]\n')
+    const text = edit(
+      EXAMPLE,
+      '      view: [item, timestamp]\n      purchase: [item, quantity, price, currency, timestamp]\n',
+      '      wishlist: [item]\n      purchase: [item, quantity, price, currency, timestamp]\n',
+    )
     expectIssue(text, 'unknown_event_type', 'wishlist: [item]')
   })
 
   it('events whose data category the purpose does not declare', () => {
-    const text = edit(EXAMPLE, '    events:\n      purchase: [item, timestamp]\n', '    events:\n      search: [query]\n')
+    const text = edit(
+      EXAMPLE,
+      '    events:\n      purchase: [item, timestamp]\n',
+      '    events:\n      search: [query]\n',
+    )
     expectIssue(text, 'event_category_not_declared', 'search: [query]')
   })
 
   it('history-based personalization not based on consent', () => {
-    const text = EXAMPLE.replace(/(personalize\.recommendations:[\s\S]*?)legalBasis: consent/, '$1legalBasis: legitimate_interest # here')
+    const text = EXAMPLE.replace(
+      /(personalize\.recommendations:[\s\S]*?)legalBasis: consent/,
+      '$1legalBasis: legitimate_interest # here',
+    )
     expectIssue(text, 'personal_needs_consent', 'legitimate_interest # here')
   })
 
   it('a contract purpose with defaults', () => {
-    const text = edit(EXAMPLE, '    retentionDays: 2190\n', '    retentionDays: 2190\n    defaults: { UK: opt_in }\n')
+    const text = edit(
+      EXAMPLE,
+      '    retentionDays: 2190\n',
+      '    retentionDays: 2190\n    defaults: { UK: opt_in }\n',
+    )
     expectIssue(text, 'contract_purpose_has_defaults', 'defaults: { UK: opt_in }')
   })
 
@@ -185,7 +222,11 @@ describe('an invalid charter is refused with the line and the rule broken', () =
   })
 
   it('legalese in a benefit', () => {
-    const text = edit(EXAMPLE, 'This helps us stock better gifts.', 'This helps us stock better gifts pursuant to our aims.')
+    const text = edit(
+      EXAMPLE,
+      'This helps us stock better gifts.',
+      'This helps us stock better gifts pursuant to our aims.',
+    )
     // A multi-line text is reported where it starts: the line of its key.
     const issue = issuesOf(text).find((i) => i.rule === 'not_plain_language')
     expect(issue?.line).toBe(lineOf(text, 'Counting what sells') + 1)
@@ -199,7 +240,11 @@ describe('an invalid charter is refused with the line and the rule broken', () =
   })
 
   it('duplicate keys', () => {
-    const text = edit(EXAMPLE, '    retentionDays: 395\n', '    retentionDays: 395\n    retentionDays: 30\n')
+    const text = edit(
+      EXAMPLE,
+      '    retentionDays: 395\n',
+      '    retentionDays: 395\n    retentionDays: 30\n',
+    )
     expectIssue(text, 'yaml_syntax', 'retentionDays: 30')
   })
 
@@ -214,7 +259,11 @@ describe('an invalid charter is refused with the line and the rule broken', () =
   })
 
   it('reports several problems at once, in line order, in the error message too', () => {
-    const text = edit(edit(EXAMPLE, '    retentionDays: 90\n', ''), '      - user.contact.email\n', '      - user.contact.emial\n')
+    const text = edit(
+      edit(EXAMPLE, '    retentionDays: 90\n', ''),
+      '      - user.contact.email\n',
+      '      - user.contact.emial\n',
+    )
     const check = checkCharterText(text, 'x.yaml')
     expect(check.ok).toBe(false)
     if (check.ok) return
@@ -245,7 +294,9 @@ describe('properties', () => {
         while (stop < end && /^ {5,}|^ {4}- /.test(lines[stop]!)) stop++
         const text = [...lines.slice(0, at), ...lines.slice(stop)].join('\n')
         const issues = issuesOf(text)
-        expect(issues.some((i) => i.line === start + 1 && i.path[1] === key && i.path[2] === field)).toBe(true)
+        expect(
+          issues.some((i) => i.line === start + 1 && i.path[1] === key && i.path[2] === field),
+        ).toBe(true)
       }),
     )
   })
@@ -257,7 +308,11 @@ describe('properties', () => {
         fc.stringMatching(/^user\.[a-z]{3,8}\.[a-z_]{3,10}$/),
         (key, category) => {
           fc.pre(!parseCharter(EXAMPLE).purposes[key]!.dataCategories.includes(category as never))
-          fc.pre(!/^user\.(behavior|contact|device|location|unique_id|account|demographic)\./.test(category))
+          fc.pre(
+            !/^user\.(behavior|contact|device|location|unique_id|account|demographic)\./.test(
+              category,
+            ),
+          )
           const text = EXAMPLE.replace(`  ${key}:\n`, `  ${key}:\n`).replace(
             new RegExp(`(  ${key.replaceAll('.', '\\.')}:[\\s\\S]*?    dataCategories:\\n)`),
             `$1      - ${category}\n`,

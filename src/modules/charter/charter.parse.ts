@@ -7,7 +7,12 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { z } from 'zod'
 import { AppError, type FieldIssue } from '../../lib/errors.js'
 import { CharterSchema, DATA_CATEGORY_KEYS, EVENT_TYPES, type Charter } from './charter.js'
-import { checkCharterRules, isSpecialDataCategory, type CharterPath, type CharterProblem } from './charter.rules.js'
+import {
+  checkCharterRules,
+  isSpecialDataCategory,
+  type CharterPath,
+  type CharterProblem,
+} from './charter.rules.js'
 
 /** One broken rule, located in the charter file. `field` and `reason` make it a `FieldIssue` as well. */
 export interface CharterIssue extends FieldIssue {
@@ -44,13 +49,15 @@ export function formatCharterPath(path: CharterPath): string {
  */
 function locate(doc: Document, counter: LineCounter, path: CharterPath, atKey: boolean): Located {
   let node: unknown = doc.contents
-  let offset = (doc.contents?.range?.[0] ?? 0)
+  let offset = doc.contents?.range?.[0] ?? 0
   let keyOffset: number | undefined
   for (const [i, segment] of path.entries()) {
     const last = i === path.length - 1
     let next: unknown
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment))
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
+      )
       if (pair !== undefined) {
         keyOffset = isScalar(pair.key) ? pair.key.range?.[0] : undefined
         next = pair.value
@@ -81,11 +88,24 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 const MISSING: Record<string, { rule: string; reason: string }> = {
-  retentionDays: { rule: 'retention_missing', reason: 'every purpose says how many days its data is kept (retentionDays; 0 = deleted when the visit ends)' },
-  legalBasis: { rule: 'legal_basis_missing', reason: 'every purpose needs a legal basis: consent, contract or legitimate_interest' },
-  dataCategories: { rule: 'data_categories_missing', reason: 'every purpose lists the data categories it needs' },
+  retentionDays: {
+    rule: 'retention_missing',
+    reason:
+      'every purpose says how many days its data is kept (retentionDays; 0 = deleted when the visit ends)',
+  },
+  legalBasis: {
+    rule: 'legal_basis_missing',
+    reason: 'every purpose needs a legal basis: consent, contract or legitimate_interest',
+  },
+  dataCategories: {
+    rule: 'data_categories_missing',
+    reason: 'every purpose lists the data categories it needs',
+  },
   title: { rule: 'title_missing', reason: 'give this a short, plain title' },
-  benefit: { rule: 'benefit_missing', reason: 'say in plain words what the shopper gets from this purpose' },
+  benefit: {
+    rule: 'benefit_missing',
+    reason: 'say in plain words what the shopper gets from this purpose',
+  },
   purposes: { rule: 'vendor_purposes_missing', reason: 'list the purposes this may receive' },
 }
 
@@ -97,7 +117,13 @@ function problemsFromZodIssue(issue: z.core.$ZodIssue, raw: unknown): CharterPro
   const input = valueAt(raw, issue.path)
   if (input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) {
     const known = MISSING[field]
-    return [{ path, rule: known?.rule ?? 'required_field_missing', reason: known?.reason ?? `"${field}" is required here` }]
+    return [
+      {
+        path,
+        rule: known?.rule ?? 'required_field_missing',
+        reason: known?.reason ?? `"${field}" is required here`,
+      },
+    ]
   }
   switch (issue.code) {
     case 'unrecognized_keys':
@@ -116,34 +142,86 @@ function problemsFromZodIssue(issue: z.core.$ZodIssue, raw: unknown): CharterPro
         reason: `"${key}" is not a field Candor knows here; check its spelling and indentation`,
       }))
     case 'invalid_type':
-      return [{ path, rule: 'wrong_type', reason: `expected ${issue.expected}, found ${describe(input)}` }]
+      return [
+        {
+          path,
+          rule: 'wrong_type',
+          reason: `expected ${issue.expected}, found ${describe(input)}`,
+        },
+      ]
     case 'invalid_value':
       if (parentField === 'dataCategories' || field === 'dataCategories') {
         if (isSpecialDataCategory(input)) {
-          return [{ path, rule: 'special_category_processed', reason: `"${String(input)}" is special-category data; Candor never processes it` }]
+          return [
+            {
+              path,
+              rule: 'special_category_processed',
+              reason: `"${String(input)}" is special-category data; Candor never processes it`,
+            },
+          ]
         }
-        return [{
-          path,
-          rule: 'unknown_data_category',
-          reason: `"${String(input)}" is not a known data category; ${suggest(String(input), DATA_CATEGORY_KEYS)}`,
-        }]
+        return [
+          {
+            path,
+            rule: 'unknown_data_category',
+            reason: `"${String(input)}" is not a known data category; ${suggest(String(input), DATA_CATEGORY_KEYS)}`,
+          },
+        ]
       }
       if (field === 'legalBasis') {
-        return [{ path, rule: 'unknown_legal_basis', reason: `"${String(input)}" is not a legal basis; use consent, contract or legitimate_interest` }]
+        return [
+          {
+            path,
+            rule: 'unknown_legal_basis',
+            reason: `"${String(input)}" is not a legal basis; use consent, contract or legitimate_interest`,
+          },
+        ]
       }
       if (parentField === 'specialCategories') {
-        return [{ path, rule: 'unknown_special_category', reason: `"${String(input)}" is not a known special category; use one of ${issue.values.map(String).join(', ')}` }]
+        return [
+          {
+            path,
+            rule: 'unknown_special_category',
+            reason: `"${String(input)}" is not a known special category; use one of ${issue.values.map(String).join(', ')}`,
+          },
+        ]
       }
       if (path.at(-3) === 'events') {
-        return [{ path, rule: 'unknown_event_field', reason: `"${String(input)}" is not an event field; use one of ${issue.values.map(String).join(', ')}` }]
+        return [
+          {
+            path,
+            rule: 'unknown_event_field',
+            reason: `"${String(input)}" is not an event field; use one of ${issue.values.map(String).join(', ')}`,
+          },
+        ]
       }
-      return [{ path, rule: 'invalid_value', reason: `"${String(input)}" is not allowed; use one of ${issue.values.map((v) => String(v)).join(', ')}` }]
+      return [
+        {
+          path,
+          rule: 'invalid_value',
+          reason: `"${String(input)}" is not allowed; use one of ${issue.values.map((v) => String(v)).join(', ')}`,
+        },
+      ]
     case 'invalid_key': {
       if (parentField === 'events') {
-        return [{ path, atKey: true, rule: 'unknown_event_type', reason: `"${field}" is not an event type; use ${EVENT_TYPES.join(', ')}` }]
+        return [
+          {
+            path,
+            atKey: true,
+            rule: 'unknown_event_type',
+            reason: `"${field}" is not an event type; use ${EVENT_TYPES.join(', ')}`,
+          },
+        ]
       }
       const nested = issue.issues.map((i) => i.message).join('; ')
-      return [{ path, atKey: true, rule: 'invalid_key', reason: `"${field}" is not a valid key: ${nested}` }]
+      return [
+        {
+          path,
+          atKey: true,
+          rule: 'invalid_key',
+          reason: `"${field}" is not a valid key: ${nested}`,
+        },
+      ]
     }
     default:
       return [{ path, rule: 'invalid_value', reason: issue.message }]
@@ -158,7 +236,9 @@ function suggest(input: string, known: readonly string[]): string {
     const d = editDistance(input, candidate)
     if (d < bestDistance) [best, bestDistance] = [candidate, d]
   }
-  return best !== undefined && bestDistance <= 3 ? `did you mean "${best}"?` : `use one of ${known.join(', ')}`
+  return best !== undefined && bestDistance <= 3
+    ? `did you mean "${best}"?`
+    : `use one of ${known.join(', ')}`
 }
 
 function editDistance(a: string, b: string): number {
@@ -167,7 +247,11 @@ function editDistance(a: string, b: string): number {
     const current = [i]
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost)
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + cost,
+      )
     }
     previous = current
   }
@@ -195,10 +279,14 @@ function fail(source: string, issues: CharterIssue[]): never {
     .map((i) => `${source}:${i.line}:${i.column} ${i.rule}: ${i.reason}`)
     .join('\n')
   const more = issues.length > 5 ? `\n... and ${issues.length - 5} more` : ''
-  throw new AppError('charter_invalid', `The data charter ${source} is not valid:\n${first}${more}`, {
-    details: { source, issueCount: issues.length },
-    issues,
-  })
+  throw new AppError(
+    'charter_invalid',
+    `The data charter ${source} is not valid:\n${first}${more}`,
+    {
+      details: { source, issueCount: issues.length },
+      issues,
+    },
+  )
 }
 
 /**
@@ -218,18 +306,35 @@ export function parseCharter(text: string, options: ParseCharterOptions = {}): C
       source,
       doc.errors.map((e) => {
         const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0])
-        return { line: pos.line, column: pos.col, path: [], field: '(yaml)', rule: 'yaml_syntax', reason: e.message.split('\n')[0] ?? e.message }
+        return {
+          line: pos.line,
+          column: pos.col,
+          path: [],
+          field: '(yaml)',
+          rule: 'yaml_syntax',
+          reason: e.message.split('\n')[0] ?? e.message,
+        }
       }),
     )
   }
   const raw: unknown = doc.toJS({ maxAliasCount: 100 })
   const toIssue = (p: CharterProblem): CharterIssue => {
     const pos = locate(doc, counter, p.path, p.atKey ?? false)
-    return { line: pos.line, column: pos.col, path: p.path, field: formatCharterPath(p.path), rule: p.rule, reason: p.reason }
+    return {
+      line: pos.line,
+      column: pos.col,
+      path: p.path,
+      field: formatCharterPath(p.path),
+      rule: p.rule,
+      reason: p.reason,
+    }
   }
   const parsed = CharterSchema.safeParse(raw ?? {}, { reportInput: true })
   if (!parsed.success) {
-    fail(source, sortIssues(parsed.error.issues.flatMap((i) => problemsFromZodIssue(i, raw)).map(toIssue)))
+    fail(
+      source,
+      sortIssues(parsed.error.issues.flatMap((i) => problemsFromZodIssue(i, raw)).map(toIssue)),
+    )
   }
   const problems = checkCharterRules(parsed.data)
   if (problems.length > 0) fail(source, sortIssues(problems.map(toIssue)))
@@ -251,7 +356,14 @@ export async function loadCharterFile(path: string): Promise<Charter> {
   } catch (cause) {
     const code = (cause as { code?: unknown }).code
     const reason = code === 'ENOENT' ? 'no file at this path' : 'the file cannot be read'
-    const fileIssue: CharterIssue = { field: '(file)', reason, line: 0, column: 0, path: [], rule: 'file_unreadable' }
+    const fileIssue: CharterIssue = {
+      field: '(file)',
+      reason,
+      line: 0,
+      column: 0,
+      path: [],
+      rule: 'file_unreadable',
+    }
     throw new AppError('charter_invalid', `The data charter ${path} cannot be read: ${reason}`, {
       details: { source: path },
       issues: [fileIssue],

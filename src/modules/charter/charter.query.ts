@@ -19,11 +19,17 @@ export function findPurpose(charter: Charter, key: PurposeKey): Purpose | undefi
 
 /** Jurisdiction codes the charter names; an unknown code is treated as `default`. */
 export function resolveJurisdiction(charter: Charter, jurisdiction: string | undefined): string {
-  return jurisdiction !== undefined && Object.hasOwn(charter.jurisdictions, jurisdiction) ? jurisdiction : 'default'
+  return jurisdiction !== undefined && Object.hasOwn(charter.jurisdictions, jurisdiction)
+    ? jurisdiction
+    : 'default'
 }
 
 /** The default choice for a purpose where the shopper is (opt_in for contract purposes is never asked). */
-export function defaultChoice(charter: Charter, purpose: Purpose, jurisdiction: string | undefined): DefaultChoice {
+export function defaultChoice(
+  charter: Charter,
+  purpose: Purpose,
+  jurisdiction: string | undefined,
+): DefaultChoice {
   return resolveDefault(purpose, resolveJurisdiction(charter, jurisdiction))
 }
 
@@ -48,7 +54,11 @@ export function purposesForEvent(charter: Charter, type: EventType): PurposeKey[
  * @example
  *   eventFieldsFor(charter, 'purchase', ['analytics.reporting'])  // ['item', 'quantity', 'price', ...]
  */
-export function eventFieldsFor(charter: Charter, type: EventType, purposes: readonly PurposeKey[]): EventField[] {
+export function eventFieldsFor(
+  charter: Charter,
+  type: EventType,
+  purposes: readonly PurposeKey[],
+): EventField[] {
   const fields = new Set<EventField>()
   for (const key of purposes) {
     for (const field of findPurpose(charter, key)?.events[type] ?? []) fields.add(field)

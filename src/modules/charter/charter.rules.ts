@@ -61,7 +61,11 @@ function plainLanguageProblems(value: string, path: CharterPath): CharterProblem
   const lower = value.toLowerCase()
   for (const word of LEGALESE) {
     if (new RegExp(`\\b${word}\\b`).test(lower)) {
-      problems.push({ path, rule: 'not_plain_language', reason: `"${word}" is legalese; say it in everyday words` })
+      problems.push({
+        path,
+        rule: 'not_plain_language',
+        reason: `"${word}" is legalese; say it in everyday words`,
+      })
     }
   }
   for (const sentence of value.split(/[.!?]+\s*/)) {
@@ -102,10 +106,18 @@ function checkPurpose(charter: Charter, key: string, purpose: Purpose): CharterP
   problems.push(...plainLanguageProblems(purpose.title, at('title')))
   problems.push(...plainLanguageProblems(purpose.benefit, at('benefit')))
   for (const i of duplicates(purpose.dataCategories)) {
-    problems.push({ path: at('dataCategories', i), rule: 'duplicate_entry', reason: 'this data category is listed twice' })
+    problems.push({
+      path: at('dataCategories', i),
+      rule: 'duplicate_entry',
+      reason: 'this data category is listed twice',
+    })
   }
   for (const i of duplicates(purpose.tcfPurposes)) {
-    problems.push({ path: at('tcfPurposes', i), rule: 'duplicate_entry', reason: 'this TCF purpose is listed twice' })
+    problems.push({
+      path: at('tcfPurposes', i),
+      rule: 'duplicate_entry',
+      reason: 'this TCF purpose is listed twice',
+    })
   }
 
   // Defaults: who may be processed with no record on file.
@@ -115,21 +127,24 @@ function checkPurpose(charter: Charter, key: string, purpose: Purpose): CharterP
         path: at('defaults'),
         atKey: true,
         rule: 'contract_purpose_has_defaults',
-        reason: 'a purpose based on contract is needed to serve the shopper, so it has no opt-in or opt-out default; remove `defaults`',
+        reason:
+          'a purpose based on contract is needed to serve the shopper, so it has no opt-in or opt-out default; remove `defaults`',
       })
     }
     if (purpose.saleOrSharing) {
       problems.push({
         path: at('saleOrSharing'),
         rule: 'sale_needs_choice',
-        reason: 'selling or sharing data is never needed to serve the shopper; base this purpose on consent',
+        reason:
+          'selling or sharing data is never needed to serve the shopper; base this purpose on consent',
       })
     }
     if (purpose.tcfPurposes.length > 0) {
       problems.push({
         path: at('tcfPurposes'),
         rule: 'tcf_purpose_needs_choice',
-        reason: 'IAB TCF has no contract basis; only consent or legitimate-interest purposes map to TCF purposes',
+        reason:
+          'IAB TCF has no contract basis; only consent or legitimate-interest purposes map to TCF purposes',
       })
     }
   } else {
@@ -184,7 +199,11 @@ function checkPurpose(charter: Charter, key: string, purpose: Purpose): CharterP
       }
     })
     for (const i of duplicates(fields)) {
-      problems.push({ path: at('events', type, i), rule: 'duplicate_entry', reason: 'this field is listed twice' })
+      problems.push({
+        path: at('events', type, i),
+        rule: 'duplicate_entry',
+        reason: 'this field is listed twice',
+      })
     }
     const category = EVENT_CATEGORY[type]
     if (!purpose.dataCategories.includes(category)) {
@@ -226,7 +245,8 @@ export function checkCharterRules(charter: Charter): CharterProblem[] {
     problems.push({
       path: ['purposes', REQUIRED_PURPOSES.personal, 'legalBasis'],
       rule: 'personal_needs_consent',
-      reason: 'history-based personalization needs the shopper\'s consent; set legalBasis to consent',
+      reason:
+        "history-based personalization needs the shopper's consent; set legalBasis to consent",
     })
   }
   const session = charter.purposes[REQUIRED_PURPOSES.session]
@@ -242,7 +262,8 @@ export function checkCharterRules(charter: Charter): CharterProblem[] {
     problems.push({
       path: ['purposes', REQUIRED_PURPOSES.essential, 'legalBasis'],
       rule: 'essential_needs_contract',
-      reason: 'essential.service is what the shopper cannot use the shop without; set legalBasis to contract',
+      reason:
+        'essential.service is what the shopper cannot use the shop without; set legalBasis to contract',
     })
   }
 
@@ -252,7 +273,8 @@ export function checkCharterRules(charter: Charter): CharterProblem[] {
       problems.push({
         path: ['purposes', key, 'tcfPurposes'],
         rule: 'tcf_settings_missing',
-        reason: 'this purpose maps to IAB TCF purposes, so the charter needs a top-level `tcf` block (cmpId, cmpVersion, publisherCountryCode)',
+        reason:
+          'this purpose maps to IAB TCF purposes, so the charter needs a top-level `tcf` block (cmpId, cmpVersion, publisherCountryCode)',
       })
     }
   }
@@ -268,7 +290,11 @@ export function checkCharterRules(charter: Charter): CharterProblem[] {
     }
   }
   for (const i of duplicates(charter.specialCategories)) {
-    problems.push({ path: ['specialCategories', i], rule: 'duplicate_entry', reason: 'this special category is listed twice' })
+    problems.push({
+      path: ['specialCategories', i],
+      rule: 'duplicate_entry',
+      reason: 'this special category is listed twice',
+    })
   }
 
   for (const [key, touchpoint] of Object.entries(charter.touchpoints)) {
@@ -299,7 +325,11 @@ export function checkCharterRules(charter: Charter): CharterProblem[] {
       }
     })
     for (const i of duplicates(vendor.purposes)) {
-      problems.push({ path: ['vendors', key, 'purposes', i], rule: 'duplicate_entry', reason: 'this purpose is listed twice' })
+      problems.push({
+        path: ['vendors', key, 'purposes', i],
+        rule: 'duplicate_entry',
+        reason: 'this purpose is listed twice',
+      })
     }
     vendor.dataCategories?.forEach((category, i) => {
       if (!reachable.has(category)) {
@@ -316,5 +346,10 @@ export function checkCharterRules(charter: Charter): CharterProblem[] {
 
 /** Whether a string is a fideslang special-category key, which a charter may never name as data it uses. */
 export function isSpecialDataCategory(value: unknown): boolean {
-  return typeof value === 'string' && (SPECIAL_DATA_CATEGORY_KEYS as readonly string[]).some((k) => value === k || value.startsWith(`${k}.`))
+  return (
+    typeof value === 'string' &&
+    (SPECIAL_DATA_CATEGORY_KEYS as readonly string[]).some(
+      (k) => value === k || value.startsWith(`${k}.`),
+    )
+  )
 }

@@ -70,7 +70,10 @@ export const SPECIAL_CATEGORIES = {
 } as const
 
 export type SpecialCategory = keyof typeof SPECIAL_CATEGORIES
-export const SPECIAL_CATEGORY_KEYS = Object.keys(SPECIAL_CATEGORIES) as [SpecialCategory, ...SpecialCategory[]]
+export const SPECIAL_CATEGORY_KEYS = Object.keys(SPECIAL_CATEGORIES) as [
+  SpecialCategory,
+  ...SpecialCategory[],
+]
 
 /** The special categories of GDPR Article 9: every charter must list at least these. */
 export const REQUIRED_SPECIAL_CATEGORIES: readonly SpecialCategory[] = [
@@ -143,7 +146,10 @@ export type DefaultChoice = z.infer<typeof DefaultChoiceSchema>
 /** `default` applies to every jurisdiction not named; others are region codes such as `EU`, `UK`, `US-CA`. */
 export const JurisdictionKeySchema = z
   .string()
-  .regex(/^(default|[A-Z]{2}(-[A-Z0-9]{1,3})?)$/, 'a jurisdiction is `default` or a code such as EU, UK or US-CA')
+  .regex(
+    /^(default|[A-Z]{2}(-[A-Z0-9]{1,3})?)$/,
+    'a jurisdiction is `default` or a code such as EU, UK or US-CA',
+  )
 export type JurisdictionKey = z.infer<typeof JurisdictionKeySchema>
 
 export const PurposeKeySchema = z
@@ -175,7 +181,9 @@ export const PurposeSchema = z.strictObject({
   /** Default choice per jurisdiction; a jurisdiction not named falls back to `default`, then to opt_in. */
   defaults: z.record(JurisdictionKeySchema, DefaultChoiceSchema).optional(),
   /** Event types this purpose covers, and the fields of each that it may keep. */
-  events: z.partialRecord(z.enum(EVENT_TYPES), z.array(z.enum(EVENT_FIELD_NAMES)).min(1)).default({}),
+  events: z
+    .partialRecord(z.enum(EVENT_TYPES), z.array(z.enum(EVENT_FIELD_NAMES)).min(1))
+    .default({}),
   /** Sale, sharing or cross-context behavioural advertising: Global Privacy Control opts the shopper out. */
   saleOrSharing: z.boolean().default(false),
   /** IAB TCF v2.2 purpose ids (1-11) this purpose corresponds to. */
@@ -220,7 +228,10 @@ export type TcfSettings = z.infer<typeof TcfSettingsSchema>
 export const CharterSchema = z.strictObject({
   formatVersion: z.literal(1),
   /** BCP 47 language tag of the notice text. */
-  language: z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'a language tag such as en-GB').default('en'),
+  language: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'a language tag such as en-GB')
+    .default('en'),
   controller: z.strictObject({
     name: text(120),
     contact: z.email(),
@@ -229,8 +240,18 @@ export const CharterSchema = z.strictObject({
   jurisdictions: z.record(JurisdictionKeySchema, JurisdictionSchema),
   purposes: z.record(PurposeKeySchema, PurposeSchema),
   specialCategories: z.array(z.enum(SPECIAL_CATEGORY_KEYS)).min(1),
-  touchpoints: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'a touchpoint key is lower_snake_case'), TouchpointSchema).default({}),
-  vendors: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a vendor key is lower-case, like ad-network'), VendorSchema).default({}),
+  touchpoints: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_]*$/, 'a touchpoint key is lower_snake_case'),
+      TouchpointSchema,
+    )
+    .default({}),
+  vendors: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a vendor key is lower-case, like ad-network'),
+      VendorSchema,
+    )
+    .default({}),
   prompts: z
     .strictObject({
       /** Show a progressive consent prompt for one purpose at most once in this many days. */

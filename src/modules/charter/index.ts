@@ -63,4 +63,9 @@ export {
   eventFieldsFor,
   retentionDaysFor,
 } from './charter.query.js'
-export { checkCharterText, checkCharterFile, formatCharterCheck, type CharterCheck } from './charter.check.js'
+export {
+  checkCharterText,
+  checkCharterFile,
+  formatCharterCheck,
+  type CharterCheck,
+} from './charter.check.js'

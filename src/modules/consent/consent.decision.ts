@@ -54,12 +54,18 @@ export interface ConsentQuery extends ConsentContext {
 }
 
 /** The subject's records for one purpose, as of `now`, oldest first (stable for equal timestamps). */
-export function recordsFor(records: readonly ConsentRecord[], purpose: PurposeKey, now: Date): ConsentRecord[] {
+export function recordsFor(
+  records: readonly ConsentRecord[],
+  purpose: PurposeKey,
+  now: Date,
+): ConsentRecord[] {
   const at = now.getTime()
   return records
     .map((record, index) => ({ record, index }))
     .filter(({ record }) => record.purpose === purpose && record.recordedAt.getTime() <= at)
-    .sort((a, b) => a.record.recordedAt.getTime() - b.record.recordedAt.getTime() || a.index - b.index)
+    .sort(
+      (a, b) => a.record.recordedAt.getTime() - b.record.recordedAt.getTime() || a.index - b.index,
+    )
     .map(({ record }) => record)
 }
 
@@ -76,10 +82,17 @@ export function decideConsent(query: ConsentQuery): ConsentDecision {
   const jurisdiction = resolveJurisdiction(charter, query.jurisdiction)
   const purpose = findPurpose(charter, key)
   if (purpose === undefined) {
-    return { purpose: key, allowed: false, reason: 'undeclared_purpose', basis: undefined, jurisdiction }
+    return {
+      purpose: key,
+      allowed: false,
+      reason: 'undeclared_purpose',
+      basis: undefined,
+      jurisdiction,
+    }
   }
   const base = { purpose: key, basis: purpose.legalBasis, jurisdiction }
-  if (purpose.legalBasis === 'contract') return { ...base, allowed: true, reason: 'not_consent_based' }
+  if (purpose.legalBasis === 'contract')
+    return { ...base, allowed: true, reason: 'not_consent_based' }
   if (query.restricted === true) return { ...base, allowed: false, reason: 'restricted' }
 
   const history = recordsFor(query.records, key, now)
@@ -89,7 +102,8 @@ export function decideConsent(query: ConsentQuery): ConsentDecision {
     if (query.gpc === true) {
       const grantedAfterGpc =
         latest?.decision === 'granted' && history.slice(0, -1).some((r) => r.method === 'gpc')
-      if (grantedAfterGpc) return { ...base, allowed: true, reason: 'explicit_grant', record: latest }
+      if (grantedAfterGpc)
+        return { ...base, allowed: true, reason: 'explicit_grant', record: latest }
       if (latest?.decision !== 'denied') {
         return latest === undefined
           ? { ...base, allowed: false, reason: 'gpc' }
@@ -109,7 +123,9 @@ export function decideConsent(query: ConsentQuery): ConsentDecision {
 
 /** Every declared purpose decided at once, in charter order: what `GET .../consents` shows. */
 export function decideAll(context: ConsentContext): ConsentDecision[] {
-  return Object.keys(context.charter.purposes).map((purpose) => decideConsent({ ...context, purpose }))
+  return Object.keys(context.charter.purposes).map((purpose) =>
+    decideConsent({ ...context, purpose }),
+  )
 }
 
 /**
@@ -143,10 +159,16 @@ export function gpcRecords(context: ConsentContext & { noticeVersion?: string })
 export function consentPrompt(charter: Charter, purpose: PurposeKey): ConsentPrompt | undefined {
   const declared = findPurpose(charter, purpose)
   if (declared === undefined) return undefined
-  return { purpose, title: declared.title, benefit: declared.benefit, noticeVersion: noticeVersionOf(charter) }
+  return {
+    purpose,
+    title: declared.title,
+    benefit: declared.benefit,
+    noticeVersion: noticeVersionOf(charter),
+  }
 }
 
-export type PersonalizationReason = 'as_requested' | 'consent_required' | 'purpose_not_allowed' | 'restricted'
+export type PersonalizationReason =
+  'as_requested' | 'consent_required' | 'purpose_not_allowed' | 'restricted'
 
 export interface PersonalizationDecision {
   requested: PersonalizationLevel
@@ -178,7 +200,12 @@ export function decidePersonalizationLevel(
   const session = decideConsent({ ...input, purpose: REQUIRED_PURPOSES.session })
   if (requested === 'session') {
     if (session.allowed) return { requested, effective: 'session', reason: 'as_requested' }
-    return withPrompt(input.charter, { requested, effective: 'off', reason: 'purpose_not_allowed', decision: session })
+    return withPrompt(input.charter, {
+      requested,
+      effective: 'off',
+      reason: 'purpose_not_allowed',
+      decision: session,
+    })
   }
   const personal = decideConsent({ ...input, purpose: REQUIRED_PURPOSES.personal })
   if (personal.allowed) return { requested, effective: 'personal', reason: 'as_requested' }
@@ -191,11 +218,19 @@ export function decidePersonalizationLevel(
 }
 
 function withPrompt(charter: Charter, decision: PersonalizationDecision): PersonalizationDecision {
-  const prompt = decision.decision === undefined ? undefined : consentPrompt(charter, decision.decision.purpose)
+  const prompt =
+    decision.decision === undefined ? undefined : consentPrompt(charter, decision.decision.purpose)
   return prompt === undefined ? decision : { ...decision, prompt }
 }
 
-export type PromptReason = 'ask' | 'shopper_asked' | 'already_decided' | 'denied' | 'recently_asked' | 'restricted' | 'not_askable'
+export type PromptReason =
+  | 'ask'
+  | 'shopper_asked'
+  | 'already_decided'
+  | 'denied'
+  | 'recently_asked'
+  | 'restricted'
+  | 'not_askable'
 
 export interface PromptDecision {
   prompt: ConsentPrompt | undefined
@@ -211,11 +246,16 @@ const DAY_MS = 86_400_000
  * asks (`shopperAsked`, which also skips the waiting period).
  */
 export function progressivePrompt(
-  input: ConsentQuery & { promptsShown: readonly PromptShown[]; shopperAsked?: boolean; repeatAfterDays?: number },
+  input: ConsentQuery & {
+    promptsShown: readonly PromptShown[]
+    shopperAsked?: boolean
+    repeatAfterDays?: number
+  },
 ): PromptDecision {
   const { charter, purpose, now } = input
   const declared = findPurpose(charter, purpose)
-  if (declared === undefined || declared.legalBasis === 'contract') return { prompt: undefined, reason: 'not_askable' }
+  if (declared === undefined || declared.legalBasis === 'contract')
+    return { prompt: undefined, reason: 'not_askable' }
   if (input.restricted === true) return { prompt: undefined, reason: 'restricted' }
   const decision = decideConsent(input)
   if (decision.allowed) return { prompt: undefined, reason: 'already_decided' }
@@ -225,7 +265,10 @@ export function progressivePrompt(
   if (asked) return { prompt: consentPrompt(charter, purpose), reason: 'shopper_asked' }
   const periodMs = (input.repeatAfterDays ?? charter.prompts.repeatAfterDays) * DAY_MS
   const recent = input.promptsShown.some(
-    (p) => p.purpose === purpose && now.getTime() - p.shownAt.getTime() < periodMs && p.shownAt.getTime() <= now.getTime(),
+    (p) =>
+      p.purpose === purpose &&
+      now.getTime() - p.shownAt.getTime() < periodMs &&
+      p.shownAt.getTime() <= now.getTime(),
   )
   if (recent) return { prompt: undefined, reason: 'recently_asked' }
   return { prompt: consentPrompt(charter, purpose), reason: 'ask' }

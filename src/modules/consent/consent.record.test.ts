@@ -5,7 +5,9 @@ import { AppError } from '../../lib/errors.js'
 import { noticeVersionOf, parseCharter } from '../charter/index.js'
 import { buildConsentRecord, ConsentRecordSchema } from './index.js'
 
-const charter = parseCharter(readFileSync(fileURLToPath(new URL('../../../candor.charter.yaml', import.meta.url)), 'utf8'))
+const charter = parseCharter(
+  readFileSync(fileURLToPath(new URL('../../../candor.charter.yaml', import.meta.url)), 'utf8'),
+)
 const version = noticeVersionOf(charter)
 const now = new Date('2026-01-01T00:00:00Z')
 
@@ -20,21 +22,90 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe('buildConsentRecord', () => {
   it('builds a valid record from a consent change', () => {
-    const record = buildConsentRecord({ charter, purpose: 'personalize.recommendations', body: { decision: 'granted', method: 'banner', noticeVersion: version }, jurisdiction: 'UK', now })
-    expect(ConsentRecordSchema.parse(record)).toEqual({ purpose: 'personalize.recommendations', decision: 'granted', method: 'banner', noticeVersion: version, jurisdiction: 'UK', recordedAt: now })
+    const record = buildConsentRecord({
+      charter,
+      purpose: 'personalize.recommendations',
+      body: { decision: 'granted', method: 'banner', noticeVersion: version },
+      jurisdiction: 'UK',
+      now,
+    })
+    expect(ConsentRecordSchema.parse(record)).toEqual({
+      purpose: 'personalize.recommendations',
+      decision: 'granted',
+      method: 'banner',
+      noticeVersion: version,
+      jurisdiction: 'UK',
+      recordedAt: now,
+    })
   })
 
   it('refuses an undeclared purpose, a contract purpose, a bad body and the gpc method', () => {
-    expect(codeOf(() => buildConsentRecord({ charter, purpose: 'nope.nope', body: { decision: 'granted', noticeVersion: version }, jurisdiction: 'UK', now }))).toBe('purpose_not_found')
-    expect(codeOf(() => buildConsentRecord({ charter, purpose: 'essential.service', body: { decision: 'denied', noticeVersion: version }, jurisdiction: 'UK', now }))).toBe('validation_failed')
-    expect(codeOf(() => buildConsentRecord({ charter, purpose: 'analytics.reporting', body: { decision: 'maybe', noticeVersion: version }, jurisdiction: 'UK', now }))).toBe('validation_failed')
-    expect(codeOf(() => buildConsentRecord({ charter, purpose: 'analytics.reporting', body: { decision: 'denied', method: 'gpc', noticeVersion: version }, jurisdiction: 'UK', now }))).toBe('validation_failed')
+    expect(
+      codeOf(() =>
+        buildConsentRecord({
+          charter,
+          purpose: 'nope.nope',
+          body: { decision: 'granted', noticeVersion: version },
+          jurisdiction: 'UK',
+          now,
+        }),
+      ),
+    ).toBe('purpose_not_found')
+    expect(
+      codeOf(() =>
+        buildConsentRecord({
+          charter,
+          purpose: 'essential.service',
+          body: { decision: 'denied', noticeVersion: version },
+          jurisdiction: 'UK',
+          now,
+        }),
+      ),
+    ).toBe('validation_failed')
+    expect(
+      codeOf(() =>
+        buildConsentRecord({
+          charter,
+          purpose: 'analytics.reporting',
+          body: { decision: 'maybe', noticeVersion: version },
+          jurisdiction: 'UK',
+          now,
+        }),
+      ),
+    ).toBe('validation_failed')
+    expect(
+      codeOf(() =>
+        buildConsentRecord({
+          charter,
+          purpose: 'analytics.reporting',
+          body: { decision: 'denied', method: 'gpc', noticeVersion: version },
+          jurisdiction: 'UK',
+          now,
+        }),
+      ),
+    ).toBe('validation_failed')
   })
 
   it('refuses a grant against an outdated notice but always accepts a withdrawal', () => {
     const old = '0'.repeat(64)
-    expect(codeOf(() => buildConsentRecord({ charter, purpose: 'analytics.reporting', body: { decision: 'granted', noticeVersion: old }, jurisdiction: 'UK', now }))).toBe('notice_outdated')
-    const withdrawal = buildConsentRecord({ charter, purpose: 'analytics.reporting', body: { decision: 'denied', noticeVersion: old }, jurisdiction: 'XX', now })
+    expect(
+      codeOf(() =>
+        buildConsentRecord({
+          charter,
+          purpose: 'analytics.reporting',
+          body: { decision: 'granted', noticeVersion: old },
+          jurisdiction: 'UK',
+          now,
+        }),
+      ),
+    ).toBe('notice_outdated')
+    const withdrawal = buildConsentRecord({
+      charter,
+      purpose: 'analytics.reporting',
+      body: { decision: 'denied', noticeVersion: old },
+      jurisdiction: 'XX',
+      now,
+    })
     expect(withdrawal).toMatchObject({ decision: 'denied', method: 'api', jurisdiction: 'default' })
   })
 })

@@ -3,7 +3,13 @@
  * the record (and audits it) in one transaction.
  */
 import { AppError } from '../../lib/errors.js'
-import { findPurpose, noticeVersionOf, resolveJurisdiction, type Charter, type PurposeKey } from '../charter/index.js'
+import {
+  findPurpose,
+  noticeVersionOf,
+  resolveJurisdiction,
+  type Charter,
+  type PurposeKey,
+} from '../charter/index.js'
 import { ConsentChangeSchema, type ConsentRecord } from './consent.js'
 
 /**
@@ -35,19 +41,30 @@ export function buildConsentRecord(input: {
   const parsed = ConsentChangeSchema.safeParse(input.body)
   if (!parsed.success) {
     throw new AppError('validation_failed', 'The consent change is not valid', {
-      issues: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', reason: i.message })),
+      issues: parsed.error.issues.map((i) => ({
+        field: i.path.map(String).join('.') || '(body)',
+        reason: i.message,
+      })),
     })
   }
   if (declared.legalBasis === 'contract') {
-    throw new AppError('validation_failed', `"${purpose}" is needed to run the shop and cannot be switched off`, {
-      issues: [{ field: 'purpose', reason: 'a contract purpose takes no consent' }],
-    })
+    throw new AppError(
+      'validation_failed',
+      `"${purpose}" is needed to run the shop and cannot be switched off`,
+      {
+        issues: [{ field: 'purpose', reason: 'a contract purpose takes no consent' }],
+      },
+    )
   }
   const current = noticeVersionOf(charter)
   if (parsed.data.decision === 'granted' && parsed.data.noticeVersion !== current) {
-    throw new AppError('notice_outdated', 'The privacy notice has changed; show the new notice and ask again', {
-      details: { noticeVersion: current },
-    })
+    throw new AppError(
+      'notice_outdated',
+      'The privacy notice has changed; show the new notice and ask again',
+      {
+        details: { noticeVersion: current },
+      },
+    )
   }
   return {
     purpose,

@@ -35,7 +35,10 @@ const TCF_PURPOSE_NAMES: Readonly<Record<number, string>> = {
 
 function localVendorList(settings: TcfSettings): GVL {
   const purposes = Object.fromEntries(
-    Object.entries(TCF_PURPOSE_NAMES).map(([id, name]) => [id, { id: Number(id), name, description: name }]),
+    Object.entries(TCF_PURPOSE_NAMES).map(([id, name]) => [
+      id,
+      { id: Number(id), name, description: name },
+    ]),
   )
   return new GVL({
     gvlSpecificationVersion: 3,
@@ -53,7 +56,10 @@ function localVendorList(settings: TcfSettings): GVL {
 
 function requireTcf(charter: Charter): TcfSettings {
   if (charter.tcf === undefined) {
-    throw new AppError('validation_failed', 'The data charter has no `tcf` settings, so Candor cannot write TCF strings')
+    throw new AppError(
+      'validation_failed',
+      'The data charter has no `tcf` settings, so Candor cannot write TCF strings',
+    )
   }
   return charter.tcf
 }
@@ -61,7 +67,9 @@ function requireTcf(charter: Charter): TcfSettings {
 /** Charter purposes that map to TCF, split by the vector that carries them. */
 function mappedPurposes(charter: Charter) {
   return Object.entries(charter.purposes).filter(
-    ([, p]) => p.tcfPurposes.length > 0 && (p.legalBasis === 'consent' || p.legalBasis === 'legitimate_interest'),
+    ([, p]) =>
+      p.tcfPurposes.length > 0 &&
+      (p.legalBasis === 'consent' || p.legalBasis === 'legitimate_interest'),
   )
 }
 
@@ -69,7 +77,8 @@ function mappedPurposes(charter: Charter) {
 export type TcfChoices = Readonly<Record<PurposeKey, boolean>> | readonly ConsentDecision[]
 
 function toMap(choices: TcfChoices): ReadonlyMap<PurposeKey, boolean> {
-  if (Array.isArray(choices)) return new Map(choices.map((d: ConsentDecision) => [d.purpose, d.allowed]))
+  if (Array.isArray(choices))
+    return new Map(choices.map((d: ConsentDecision) => [d.purpose, d.allowed]))
   return new Map(Object.entries(choices as Readonly<Record<PurposeKey, boolean>>))
 }
 
@@ -80,14 +89,19 @@ function toMap(choices: TcfChoices): ReadonlyMap<PurposeKey, boolean> {
  * @example
  *   encodeTcfString(charter, decideAll(context), { now: clock.now() })  // 'CQ...'
  */
-export function encodeTcfString(charter: Charter, choices: TcfChoices, options: { now?: Date } = {}): string {
+export function encodeTcfString(
+  charter: Charter,
+  choices: TcfChoices,
+  options: { now?: Date } = {},
+): string {
   const settings = requireTcf(charter)
   const allowed = toMap(choices)
   const consentIds = new Map<number, boolean>()
   const interestIds = new Map<number, boolean>()
   for (const [key, purpose] of mappedPurposes(charter)) {
     const target = purpose.legalBasis === 'consent' ? consentIds : interestIds
-    for (const id of purpose.tcfPurposes) target.set(id, (target.get(id) ?? true) && allowed.get(key) === true)
+    for (const id of purpose.tcfPurposes)
+      target.set(id, (target.get(id) ?? true) && allowed.get(key) === true)
   }
   const on = (ids: Map<number, boolean>) => [...ids].filter(([, v]) => v).map(([id]) => id)
 
@@ -98,7 +112,9 @@ export function encodeTcfString(charter: Charter, choices: TcfChoices, options: 
   model.isServiceSpecific = true
   model.consentScreen = 1
   if (options.now !== undefined) {
-    const day = new Date(Date.UTC(options.now.getUTCFullYear(), options.now.getUTCMonth(), options.now.getUTCDate()))
+    const day = new Date(
+      Date.UTC(options.now.getUTCFullYear(), options.now.getUTCMonth(), options.now.getUTCDate()),
+    )
     model.created = day
     model.lastUpdated = day
   }
@@ -139,7 +155,12 @@ export function decodeTcfString(charter: Charter, tcString: string): DecodedTcf 
     model = TCString.decode(tcString.trim())
   } catch (cause) {
     throw new AppError('tcf_string_invalid', 'The TCF consent string cannot be read', {
-      issues: [{ field: 'tcString', reason: cause instanceof Error ? cause.message : 'it is not a TC string' }],
+      issues: [
+        {
+          field: 'tcString',
+          reason: cause instanceof Error ? cause.message : 'it is not a TC string',
+        },
+      ],
       cause,
     })
   }

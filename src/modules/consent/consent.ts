@@ -3,9 +3,21 @@
  * of a subject is always derived from them by `decideConsent`, never stored beside them.
  */
 import { z } from 'zod'
-import { PurposeKeySchema, type DefaultChoice, type LegalBasis, type PurposeKey } from '../charter/index.js'
+import {
+  PurposeKeySchema,
+  type DefaultChoice,
+  type LegalBasis,
+  type PurposeKey,
+} from '../charter/index.js'
 
-export const CONSENT_METHODS = ['banner', 'privacy_center', 'api', 'gpc', 'progressive_prompt', 'import'] as const
+export const CONSENT_METHODS = [
+  'banner',
+  'privacy_center',
+  'api',
+  'gpc',
+  'progressive_prompt',
+  'import',
+] as const
 export const ConsentMethodSchema = z.enum(CONSENT_METHODS)
 export type ConsentMethod = z.infer<typeof ConsentMethodSchema>
 
@@ -13,7 +25,9 @@ export const ConsentValueSchema = z.enum(['granted', 'denied'])
 export type ConsentValue = z.infer<typeof ConsentValueSchema>
 
 /** A content hash of the charter (see `renderNotice`). */
-export const NoticeVersionSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a notice version is the 64-hex-digit hash from GET /v1/notice')
+export const NoticeVersionSchema = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'a notice version is the 64-hex-digit hash from GET /v1/notice')
 
 /** One entry of a subject's consent ledger. */
 export const ConsentRecordSchema = z.object({
@@ -34,7 +48,9 @@ export type ConsentRecord = z.infer<typeof ConsentRecordSchema>
  */
 export const ConsentChangeSchema = z.strictObject({
   decision: ConsentValueSchema,
-  method: z.enum(['banner', 'privacy_center', 'api', 'progressive_prompt', 'import']).default('api'),
+  method: z
+    .enum(['banner', 'privacy_center', 'api', 'progressive_prompt', 'import'])
+    .default('api'),
   noticeVersion: NoticeVersionSchema,
 })
 export type ConsentChange = z.infer<typeof ConsentChangeSchema>

@@ -37,4 +37,9 @@ export {
   type PromptReason,
 } from './consent.decision.js'
 export { buildConsentRecord } from './consent.record.js'
-export { encodeTcfString, decodeTcfString, type TcfChoices, type DecodedTcf } from './consent.tcf.js'
+export {
+  encodeTcfString,
+  decodeTcfString,
+  type TcfChoices,
+  type DecodedTcf,
+} from './consent.tcf.js'
