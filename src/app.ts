@@ -68,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
 
   const routes = registerAuth(app, {
     auth: services.auth,
-    resolveSubject: services.resolveSubject,
+    findSubject: (ref) => services.identity.findSubjectId(ref),
     publicPrefixes: ['/docs'],
   })
   const registry = registerMetrics(app)

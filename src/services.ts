@@ -3,13 +3,13 @@ import type { Clock } from './lib/clock.js'
 import type { Storage } from './storage/db.js'
 import { createAuditLog } from './modules/audit/index.js'
 import { createAuthService } from './modules/auth/index.js'
-import { type Keyring, pseudonymize } from './modules/identity/index.js'
+import { type KeyringHolder, createIdentityService } from './modules/identity/index.js'
 
 export interface ServiceDeps {
   config: Config
   storage: Storage
   clock: Clock
-  keyring: Keyring
+  keys: KeyringHolder
 }
 
 /**
@@ -17,12 +17,13 @@ export interface ServiceDeps {
  * that spans modules is wired here, through each module's public functions, never by SQL across them.
  */
 export function createServices(deps: ServiceDeps) {
-  const { storage, clock, keyring, config } = deps
+  const { storage, clock, keys, config } = deps
   const audit = createAuditLog({ db: storage.db, dialect: storage.dialect, clock })
+  const identity = createIdentityService({ db: storage.db, clock, keys })
   const auth = createAuthService({
     db: storage.db,
     clock,
-    keyring,
+    keys,
     audit,
     shopperTokenTtlSeconds: config.shopperTokenTtlSeconds,
   })
@@ -30,11 +31,10 @@ export function createServices(deps: ServiceDeps) {
     config,
     clock,
     storage,
-    keyring,
+    keys,
     audit,
     auth,
-    /** The subject id (pseudonym) for a shop's customer reference. */
-    resolveSubject: (ref: string) => pseudonymize(keyring, ref),
+    identity,
   }
 }
 

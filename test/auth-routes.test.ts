@@ -15,7 +15,10 @@ for (const dialect of DIALECTS) {
     let otherShopper: string
     beforeAll(async () => {
       ctx = await createTestContext(dialect)
-      otherShopper = ctx.services.auth.issueShopperToken(ctx.services.resolveSubject('someone-else')).token
+      otherShopper = ctx.services.auth.issueShopperToken(
+        await ctx.services.identity.ensureSubjectId('someone-else'),
+      ).token
+      await ctx.services.identity.ensureSubjectId('customer-under-test')
     })
     afterAll(async () => {
       await ctx?.close()

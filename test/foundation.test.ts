@@ -132,7 +132,10 @@ for (const dialect of DIALECTS) {
       expect(issued.statusCode).toBe(201)
       const { token } = issued.json<{ token: string }>()
       const caller = await ctx.services.auth.authenticate(token)
-      expect(caller).toEqual({ kind: 'shopper', subjectId: ctx.services.resolveSubject('customer-1') })
+      expect(caller).toEqual({
+        kind: 'shopper',
+        subjectId: await ctx.services.identity.findSubjectId('customer-1'),
+      })
       const forged = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA')
       await expect(ctx.services.auth.authenticate(forged)).rejects.toMatchObject({ code: 'unauthenticated' })
       ctx.clock.advance((ctx.config.shopperTokenTtlSeconds + 1) * 1000)

@@ -27,8 +27,8 @@ export interface RouteAccessEntry {
 
 export interface AuthPluginOptions {
   auth: AuthService
-  /** Turns a shop's customer reference into the subject id a shopper token is scoped to. */
-  resolveSubject: (ref: string) => string
+  /** Finds the subject id a shop's customer reference maps to, if it has one. */
+  findSubject: (ref: string) => Promise<string | undefined>
   /** URL prefixes of routes added by third-party plugins that are public by nature (docs assets). */
   publicPrefixes: readonly string[]
 }
@@ -87,7 +87,9 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
   app.addHook('preHandler', async (request) => {
     const params = request.params as Record<string, unknown> | undefined
     if (request.caller.kind === 'shopper' && typeof params?.ref === 'string') {
-      assertOwnSubject(request, options.resolveSubject(params.ref))
+      const subjectId = await options.findSubject(params.ref)
+      if (subjectId === undefined) throw new AppError('forbidden', 'This shopper token belongs to another subject')
+      assertOwnSubject(request, subjectId)
     }
   })
 

@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../config.js'
 import { AppError } from '../lib/errors.js'
 import { ROLES, type Role } from '../modules/auth/index.js'
-import { KeyFileError } from '../modules/identity/index.js'
+import { KeyFileError, addMasterKey } from '../modules/identity/index.js'
+import { createProgressBar } from './progress.js'
 import { type Runtime, openRuntime } from './runtime.js'
 import { startServer } from './server.js'
 
@@ -85,6 +86,24 @@ export function buildCli(): Command {
       withRuntime(async (runtime) => {
         await runtime.services.auth.revokeApiKey(id, CLI_ACTOR('keys revoke'))
         process.stdout.write(`revoked ${id}\n`)
+      }),
+    )
+
+  keys
+    .command('rotate')
+    .description('add a new vault master key and re-wrap every data key under it (no downtime)')
+    .action(() =>
+      withRuntime(async (runtime) => {
+        const keyId = addMasterKey(runtime.config.keyFile)
+        const bar = createProgressBar('re-wrapping data keys')
+        const done = await runtime.services.identity.rewrapVault((n, total) => bar.update(n, total))
+        bar.stop()
+        await runtime.services.audit.recordNow({
+          actor: CLI_ACTOR('keys rotate'),
+          action: 'vault.master_key_rotated',
+          details: { masterKeyId: keyId, rewrapped: done },
+        })
+        process.stdout.write(`master key ${keyId} is active; ${done} data keys re-wrapped\n`)
       }),
     )
 

@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino'
 import { type Config, parseConfig } from '../config.js'
 import { type Clock, systemClock } from '../lib/clock.js'
-import { loadOrCreateKeyring } from '../modules/identity/index.js'
+import { createKeyringHolder, loadOrCreateKeyring } from '../modules/identity/index.js'
 import { type Services, createServices } from '../services.js'
 import { createStorage } from '../storage/db.js'
 import { migrateToLatest } from '../storage/migrate.js'
@@ -53,7 +53,12 @@ export async function openRuntime(
     await storage.close()
     throw error
   }
-  const services = createServices({ config, storage, clock, keyring })
+  const services = createServices({
+    config,
+    storage,
+    clock,
+    keys: createKeyringHolder(keyring, config.keyFile),
+  })
   return {
     config,
     logger,

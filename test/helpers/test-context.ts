@@ -8,7 +8,11 @@ import { type CandorApp, buildApp } from '../../src/app.js'
 import { type Config, parseConfig } from '../../src/config.js'
 import { type Clock, createManualClock } from '../../src/lib/clock.js'
 import type { Role } from '../../src/modules/auth/index.js'
-import { generateKeyFile, keyringFromFile } from '../../src/modules/identity/index.js'
+import {
+  createKeyringHolder,
+  generateKeyFile,
+  keyringFromFile,
+} from '../../src/modules/identity/index.js'
 import { type Services, createServices } from '../../src/services.js'
 import { type Storage, createStorage } from '../../src/storage/db.js'
 import { migrateToLatest } from '../../src/storage/migrate.js'
@@ -110,7 +114,7 @@ export async function createTestContext(
   const storage = createStorage(config.database)
   await migrateToLatest(storage)
   const keyring = keyringFromFile(generateKeyFile(clock.now()))
-  const services = createServices({ config, storage, clock, keyring })
+  const services = createServices({ config, storage, clock, keys: createKeyringHolder(keyring) })
   const { app, routes } = await buildApp({ services, logger: pino({ level: 'silent' }) })
   const keys = {} as Record<Role, string>
   for (const role of ['storefront', 'analyst', 'privacy_officer', 'admin'] as const) {

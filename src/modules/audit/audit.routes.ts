@@ -31,7 +31,8 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: Services }> = async 
     },
     async (request) => {
       const { subject, before, limit } = request.query
-      const subjectId = subject === undefined ? undefined : services.resolveSubject(subject)
+      const subjectId = subject === undefined ? undefined : await services.identity.findSubjectId(subject)
+      if (subject !== undefined && subjectId === undefined) return { entries: [] }
       const entries = await services.audit.list({
         limit,
         ...(subjectId === undefined ? {} : { subjectId }),

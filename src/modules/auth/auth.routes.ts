@@ -70,7 +70,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
       },
     },
     async (request, reply) => {
-      const subjectId = services.resolveSubject(request.body.subject)
+      const subjectId = await services.identity.ensureSubjectId(request.body.subject)
       return reply.code(201).send(services.auth.issueShopperToken(subjectId))
     },
   )

@@ -5,14 +5,14 @@ import { newId } from '../../lib/ids.js'
 import type { Db } from '../../storage/db.js'
 import type { AuditLog } from '../audit/index.js'
 import type { Actor } from '../audit/index.js'
-import type { Keyring } from '../identity/index.js'
+import type { KeyringHolder } from '../identity/index.js'
 import type { ApiKeyInfo, Caller, Role } from './auth.js'
 import { createAuthRepository } from './auth.repository.js'
 
 export interface AuthDeps {
   db: Db
   clock: Clock
-  keyring: Keyring
+  keys: KeyringHolder
   audit: AuditLog
   shopperTokenTtlSeconds: number
 }
@@ -33,7 +33,7 @@ export function createAuthService(deps: AuthDeps) {
   const cache = new Map<string, { caller: Caller; until: number }>()
 
   function signToken(payload: string, keyId: string): string {
-    const key = deps.keyring.token.byId(keyId)
+    const key = deps.keys.current().token.byId(keyId) ?? deps.keys.reload().token.byId(keyId)
     if (key === undefined) throw new Error(`unknown token key ${keyId}`)
     return base64url(hmacSha256(key.secret, payload))
   }
@@ -74,7 +74,7 @@ export function createAuthService(deps: AuthDeps) {
     issueShopperToken(subjectId: string): { token: string; expiresAt: string } {
       const now = deps.clock.now().getTime()
       const exp = Math.floor(now / 1000) + deps.shopperTokenTtlSeconds
-      const kid = deps.keyring.token.active.id
+      const kid = deps.keys.current().token.active.id
       const payload = base64url(JSON.stringify({ v: 1, sub: subjectId, exp, kid }))
       return {
         token: `${SHOPPER_TOKEN_PREFIX}${payload}.${signToken(payload, kid)}`,
@@ -120,10 +120,11 @@ export function createAuthService(deps: AuthDeps) {
       } catch {
         throw new AppError('unauthenticated', 'The shopper token is malformed')
       }
-      if (typeof claims.kid !== 'string' || deps.keyring.token.byId(claims.kid) === undefined) {
+      if (typeof claims.kid !== 'string' || !/^[a-z0-9]{1,16}$/.test(claims.kid)) {
         throw new AppError('unauthenticated', 'The shopper token is not valid')
       }
-      if (!safeEqual(signToken(payload, claims.kid), signature)) {
+      const expected = deps.keys.current().token.byId(claims.kid) ?? deps.keys.reload().token.byId(claims.kid)
+      if (expected === undefined || !safeEqual(signToken(payload, claims.kid), signature)) {
         throw new AppError('unauthenticated', 'The shopper token is not valid')
       }
       if (typeof claims.exp !== 'number' || claims.exp * 1000 <= deps.clock.now().getTime()) {

@@ -1,7 +1,10 @@
 export {
   type Keyring,
   type KeyFile,
+  type KeyringHolder,
   KeyFileError,
+  addMasterKey,
+  createKeyringHolder,
   generateKeyFile,
   keyringFromFile,
   loadOrCreateKeyring,
@@ -9,4 +12,5 @@ export {
   readKeyring,
   writeKeyFile,
 } from './keyring.js'
-export { pseudonymize } from './pseudonym.js'
+export { VaultDataSchema, type VaultData } from './identity.js'
+export { createIdentityService, type IdentityService } from './identity.service.js'

@@ -122,3 +122,38 @@ export function readKeyFile(file: string): KeyFile {
 export function readKeyring(file: string): Keyring {
   return keyringFromFile(readKeyFile(file), file)
 }
+
+/**
+ * The keyring a long-running process holds. `reload` re-reads the key file, so a process that meets a key
+ * id it does not know (after `candor keys rotate` in another process) picks the new key up without a
+ * restart.
+ */
+export interface KeyringHolder {
+  current(): Keyring
+  reload(): Keyring
+}
+
+export function createKeyringHolder(initial: Keyring, file?: string): KeyringHolder {
+  let keyring = initial
+  return {
+    current: () => keyring,
+    reload: () => {
+      if (file !== undefined) keyring = readKeyring(file)
+      return keyring
+    },
+  }
+}
+
+/**
+ * Adds a new master key to the key file and makes it the active one; older master keys stay so that
+ * data keys wrapped by them can still be unwrapped until `rewrapVault` has moved them all.
+ */
+export function addMasterKey(file: string): string {
+  const content = readKeyFile(file)
+  let n = Object.keys(content.master.keys).length + 1
+  while (content.master.keys[`m${n}`] !== undefined) n += 1
+  const id = `m${n}`
+  content.master = { active: id, keys: { ...content.master.keys, [id]: randomSecret(32).toString('base64') } }
+  writeKeyFile(file, content)
+  return id
+}

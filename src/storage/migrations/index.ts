@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely'
 import { migration0001Foundation } from './0001_foundation.js'
+import { migration0002Identity } from './0002_identity.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -7,6 +8,7 @@ import { migration0001Foundation } from './0001_foundation.js'
  */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': migration0001Foundation,
+  '0002_identity': migration0002Identity,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

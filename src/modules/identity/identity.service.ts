@@ -1,0 +1,128 @@
+import type { Clock } from '../../lib/clock.js'
+import { open, seal } from '../../lib/aead.js'
+import { hmacSha256, randomSecret } from '../../lib/crypto.js'
+import { newId } from '../../lib/ids.js'
+import type { Db } from '../../storage/db.js'
+import type { VaultData } from './identity.js'
+import { createIdentityRepository, type VaultRow } from './identity.repository.js'
+import type { KeyringHolder } from './keyring.js'
+
+export interface IdentityDeps {
+  db: Db
+  clock: Clock
+  keys: KeyringHolder
+}
+
+export type IdentityService = ReturnType<typeof createIdentityService>
+
+/**
+ * Pseudonymous identity and the encrypted vault.
+ *
+ * A customer reference is never stored: it is looked up through its keyed HMAC-SHA256 (`<keyId>:<mac>`)
+ * in `subject_refs`, which points to a random subject id. Erasing a subject deletes that lookup, so the
+ * same reference arriving later becomes a new subject. Directly identifying data is sealed with a data
+ * key of the subject's own (AES-256-GCM), itself sealed by the active master key; erasure deletes the
+ * wrapped data key with the row, so no backup of the ciphertext can be read again (crypto-shredding).
+ */
+export function createIdentityService(deps: IdentityDeps) {
+  const repo = createIdentityRepository()
+
+  function refHashes(ref: string): string[] {
+    const keyring = deps.keys.current()
+    const keys = [keyring.pseudonym.active, ...keyring.pseudonym.all().filter((k) => k !== keyring.pseudonym.active)]
+    return keys.map((key) => `${key.id}:${hmacSha256(key.secret, `subject:${ref}`).toString('base64url')}`)
+  }
+
+  function masterKey(id: string) {
+    return deps.keys.current().master.byId(id) ?? deps.keys.reload().master.byId(id)
+  }
+
+  function unwrapDataKey(row: VaultRow): Buffer {
+    const key = masterKey(row.masterKeyId)
+    if (key === undefined) throw new Error(`vault master key ${row.masterKeyId} is not in the key file`)
+    return open(key.secret, Buffer.from(row.wrappedKey, 'base64'), `${row.subjectId}|${row.masterKeyId}`)
+  }
+
+  async function findSubjectId(ref: string, executor: Db = deps.db): Promise<string | undefined> {
+    const hashes = refHashes(ref)
+    const found = await repo.findByRefHashes(executor, hashes)
+    const match = found[0]
+    if (match === undefined) return undefined
+    const active = hashes[0]!
+    // Found under an older pseudonym key: add the lookup under the active key (lazy rotation).
+    if (!found.some((f) => f.refHash === active)) await repo.insertRefHash(executor, active, match.subjectId)
+    return match.subjectId
+  }
+
+  return {
+    findSubjectId,
+
+    /** The subject for a customer reference, created on first sight. Safe under concurrent calls. */
+    async ensureSubjectId(ref: string, executor: Db = deps.db): Promise<string> {
+      const existing = await findSubjectId(ref, executor)
+      if (existing !== undefined) return existing
+      const subjectId = newId('sub', 24)
+      await repo.insertSubject(executor, subjectId, deps.clock.now().toISOString())
+      const inserted = await repo.insertRefHash(executor, refHashes(ref)[0]!, subjectId)
+      if (inserted) return subjectId
+      // Another request created it first: keep theirs.
+      await repo.deleteSubject(executor, subjectId)
+      const winner = await findSubjectId(ref, executor)
+      if (winner === undefined) throw new Error('subject lookup vanished during creation')
+      return winner
+    },
+
+    async subjectExists(subjectId: string, executor: Db = deps.db): Promise<boolean> {
+      return repo.subjectExists(executor, subjectId)
+    },
+
+    /** Seals the subject's identifying data, replacing what the vault held. */
+    async writeVault(executor: Db, subjectId: string, data: VaultData): Promise<void> {
+      const existing = await repo.findVault(executor, subjectId)
+      const dataKey = existing === undefined ? randomSecret(32) : unwrapDataKey(existing)
+      const master = deps.keys.current().master.active
+      await repo.upsertVault(executor, {
+        subjectId,
+        masterKeyId: master.id,
+        wrappedKey: seal(master.secret, dataKey, `${subjectId}|${master.id}`).toString('base64'),
+        ciphertext: seal(dataKey, Buffer.from(JSON.stringify(data)), subjectId).toString('base64'),
+        updatedAt: deps.clock.now().toISOString(),
+      })
+    },
+
+    async readVault(subjectId: string, executor: Db = deps.db): Promise<VaultData | undefined> {
+      const row = await repo.findVault(executor, subjectId)
+      if (row === undefined) return undefined
+      const plain = open(unwrapDataKey(row), Buffer.from(row.ciphertext, 'base64'), subjectId)
+      return JSON.parse(plain.toString('utf8')) as VaultData
+    },
+
+    /** Deletes the subject, its lookups and its vault entry (and with it the only copy of its data key). */
+    async eraseSubject(executor: Db, subjectId: string): Promise<void> {
+      await repo.deleteSubject(executor, subjectId)
+    },
+
+    /**
+     * Re-wraps every data key under the active master key, a page at a time; the data itself is not
+     * touched. Readers keep working throughout, since every master key stays in the key file.
+     */
+    async rewrapVault(onProgress?: (done: number, total: number) => void): Promise<number> {
+      const master = deps.keys.reload().master.active
+      const total = await repo.countVault(deps.db)
+      let done = 0
+      for (;;) {
+        const page = await repo.listVaultNotWrappedBy(deps.db, master.id, 200)
+        if (page.length === 0) break
+        await deps.db.transaction().execute(async (trx) => {
+          for (const row of page) {
+            const wrapped = seal(master.secret, unwrapDataKey(row), `${row.subjectId}|${master.id}`)
+            await repo.rewrap(trx, row.subjectId, row.masterKeyId, master.id, wrapped.toString('base64'))
+          }
+        })
+        done += page.length
+        onProgress?.(done, total)
+      }
+      return done
+    },
+  }
+}
