@@ -16,6 +16,8 @@ import { healthRoutes } from './http/health.routes.js'
 import { registerMetrics } from './http/metrics.js'
 import { auditRoutes } from './modules/audit/audit.routes.js'
 import { authRoutes } from './modules/auth/auth.routes.js'
+import { charterRoutes } from './modules/charter/charter.routes.js'
+import { consentRoutes } from './modules/consent/consent.routes.js'
 import type { Services } from './services.js'
 
 export interface AppDeps {
@@ -111,6 +113,8 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   await app.register(healthRoutes, { services, registry })
   await app.register(authRoutes, { services })
   await app.register(auditRoutes, { services })
+  await app.register(charterRoutes, { services })
+  await app.register(consentRoutes, { services })
 
   app.get('/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, () =>
     app.swagger(),

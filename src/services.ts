@@ -3,6 +3,8 @@ import type { Clock } from './lib/clock.js'
 import type { Storage } from './storage/db.js'
 import { createAuditLog } from './modules/audit/index.js'
 import { createAuthService } from './modules/auth/index.js'
+import type { Charter } from './modules/charter/index.js'
+import { createConsentService } from './modules/consent/consent.service.js'
 import { type KeyringHolder, createIdentityService } from './modules/identity/index.js'
 
 export interface ServiceDeps {
@@ -10,6 +12,7 @@ export interface ServiceDeps {
   storage: Storage
   clock: Clock
   keys: KeyringHolder
+  charter: Charter
 }
 
 /**
@@ -17,7 +20,7 @@ export interface ServiceDeps {
  * that spans modules is wired here, through each module's public functions, never by SQL across them.
  */
 export function createServices(deps: ServiceDeps) {
-  const { storage, clock, keys, config } = deps
+  const { storage, clock, keys, config, charter } = deps
   const audit = createAuditLog({ db: storage.db, dialect: storage.dialect, clock })
   const identity = createIdentityService({ db: storage.db, clock, keys })
   const auth = createAuthService({
@@ -27,8 +30,11 @@ export function createServices(deps: ServiceDeps) {
     audit,
     shopperTokenTtlSeconds: config.shopperTokenTtlSeconds,
   })
+  const consent = createConsentService({ db: storage.db, clock, charter, audit })
   return {
     config,
+    charter,
+    consent,
     clock,
     storage,
     keys,

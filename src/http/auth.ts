@@ -84,7 +84,8 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
     }
   })
 
-  app.addHook('preHandler', async (request) => {
+  // Before validation, so a shopper learns nothing about another subject from a validation error.
+  app.addHook('preValidation', async (request) => {
     const params = request.params as Record<string, unknown> | undefined
     if (request.caller.kind === 'shopper' && typeof params?.ref === 'string') {
       const subjectId = await options.findSubject(params.ref)

@@ -12,3 +12,20 @@ export function newId(prefix: string, length = 20): string {
   for (const byte of bytes) out += ALPHABET[byte % ALPHABET.length]
   return `${prefix}_${out}`
 }
+
+let lastMs = 0
+let counter = 0
+
+/**
+ * A prefixed id that sorts by creation time (then by creation order within this process), for
+ * append-only ledgers where "latest" must be well defined even within one millisecond.
+ */
+export function newSortableId(prefix: string, nowMs: number): string {
+  if (nowMs === lastMs) counter += 1
+  else {
+    lastMs = nowMs
+    counter = 0
+  }
+  const time = Math.max(0, Math.floor(nowMs)).toString(36).padStart(9, '0')
+  return `${prefix}_${time}${counter.toString(36).padStart(4, '0')}${newId('', 8).slice(1)}`
+}

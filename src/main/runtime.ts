@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino'
 import { type Config, parseConfig } from '../config.js'
 import { type Clock, systemClock } from '../lib/clock.js'
+import { loadCharterFile } from '../modules/charter/index.js'
 import { createKeyringHolder, loadOrCreateKeyring } from '../modules/identity/index.js'
 import { type Services, createServices } from '../services.js'
 import { createStorage } from '../storage/db.js'
@@ -38,6 +39,7 @@ export async function openRuntime(
   const config = parseConfig(env)
   const clock = options.clock ?? systemClock
   const logger = createLogger(options.logLevel ?? config.logLevel, options.logDestination ?? 1)
+  const charter = await loadCharterFile(config.charterFile)
   const { keyring, created } = loadOrCreateKeyring(config.keyFile, clock.now())
   if (created) {
     logger.warn(
@@ -58,6 +60,7 @@ export async function openRuntime(
     storage,
     clock,
     keys: createKeyringHolder(keyring, config.keyFile),
+    charter,
   })
   return {
     config,

@@ -8,6 +8,7 @@ import { type CandorApp, buildApp } from '../../src/app.js'
 import { type Config, parseConfig } from '../../src/config.js'
 import { type Clock, createManualClock } from '../../src/lib/clock.js'
 import type { Role } from '../../src/modules/auth/index.js'
+import { loadCharterFile } from '../../src/modules/charter/index.js'
 import {
   createKeyringHolder,
   generateKeyFile,
@@ -114,7 +115,14 @@ export async function createTestContext(
   const storage = createStorage(config.database)
   await migrateToLatest(storage)
   const keyring = keyringFromFile(generateKeyFile(clock.now()))
-  const services = createServices({ config, storage, clock, keys: createKeyringHolder(keyring) })
+  const charter = await loadCharterFile(config.charterFile)
+  const services = createServices({
+    config,
+    storage,
+    clock,
+    keys: createKeyringHolder(keyring),
+    charter,
+  })
   const { app, routes } = await buildApp({ services, logger: pino({ level: 'silent' }) })
   const keys = {} as Record<Role, string>
   for (const role of ['storefront', 'analyst', 'privacy_officer', 'admin'] as const) {

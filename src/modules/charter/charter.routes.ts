@@ -1,0 +1,37 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Services } from '../../services.js'
+import { renderNotice, renderNoticeHtml } from './charter.notice.js'
+
+/** The plain-language privacy notice generated from the charter: public, JSON or HTML by `Accept`. */
+export const charterRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
+  const notice = renderNotice(services.charter)
+  const html = renderNoticeHtml(notice)
+  const etag = `"${notice.version}"`
+
+  app.get(
+    '/v1/notice',
+    {
+      config: { access: { public: true } },
+      schema: {
+        tags: ['notice'],
+        summary:
+          'The privacy notice in plain language; its version is a content hash of the charter (HTML with Accept: text/html)',
+        querystring: z.object({ format: z.enum(['json', 'html']).optional() }),
+        response: {
+          200: z.unknown().describe('The notice as JSON with its `version`, or a text/html page'),
+          304: z.null().describe('Not modified: the notice still has the version in If-None-Match'),
+        },
+      },
+    },
+    async (request, reply) => {
+      reply.header('etag', etag).header('cache-control', 'no-cache').header('vary', 'Accept')
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null)
+      const wantsHtml =
+        request.query.format === 'html' ||
+        (request.query.format === undefined && /text\/html/.test(request.headers.accept ?? ''))
+      if (wantsHtml) return reply.type('text/html; charset=utf-8').serializer((x) => x as string).send(html)
+      return notice
+    },
+  )
+}

@@ -1,0 +1,123 @@
+import type { Db } from '../../storage/db.js'
+import type { ConsentRecord, PersonalizationLevel, PromptShown } from './consent.js'
+
+type ConsentTables = {
+  consent_records: {
+    id: string
+    subject_id: string
+    purpose: string
+    decision: string
+    method: string
+    notice_version: string
+    jurisdiction: string
+    recorded_at: string
+  }
+  subject_settings: {
+    subject_id: string
+    level: string
+    jurisdiction: string | null
+    restricted: number
+    updated_at: string
+  }
+  consent_prompts_shown: { subject_id: string; purpose: string; shown_at: string }
+}
+
+export interface StoredConsentRecord extends ConsentRecord {
+  id: string
+}
+
+export interface SubjectSettings {
+  level: PersonalizationLevel
+  jurisdiction: string | null
+  restricted: boolean
+  updatedAt: string
+}
+
+export function createConsentRepository() {
+  const t = (db: Db) => db.withTables<ConsentTables>()
+  return {
+    async insertRecord(db: Db, subjectId: string, record: StoredConsentRecord): Promise<void> {
+      await t(db)
+        .insertInto('consent_records')
+        .values({
+          id: record.id,
+          subject_id: subjectId,
+          purpose: record.purpose,
+          decision: record.decision,
+          method: record.method,
+          notice_version: record.noticeVersion,
+          jurisdiction: record.jurisdiction,
+          recorded_at: record.recordedAt.toISOString(),
+        })
+        .execute()
+    },
+    /** A subject's whole ledger in append order. */
+    async listRecords(db: Db, subjectId: string): Promise<StoredConsentRecord[]> {
+      const rows = await t(db)
+        .selectFrom('consent_records')
+        .selectAll()
+        .where('subject_id', '=', subjectId)
+        .orderBy('id')
+        .execute()
+      return rows.map((r) => ({
+        id: r.id,
+        purpose: r.purpose,
+        decision: r.decision as ConsentRecord['decision'],
+        method: r.method as ConsentRecord['method'],
+        noticeVersion: r.notice_version,
+        jurisdiction: r.jurisdiction,
+        recordedAt: new Date(r.recorded_at),
+      }))
+    },
+    async findSettings(db: Db, subjectId: string): Promise<SubjectSettings | undefined> {
+      const row = await t(db)
+        .selectFrom('subject_settings')
+        .selectAll()
+        .where('subject_id', '=', subjectId)
+        .executeTakeFirst()
+      return row === undefined
+        ? undefined
+        : {
+            level: row.level as PersonalizationLevel,
+            jurisdiction: row.jurisdiction,
+            restricted: row.restricted === 1,
+            updatedAt: row.updated_at,
+          }
+    },
+    async upsertSettings(db: Db, subjectId: string, settings: SubjectSettings): Promise<void> {
+      const values = {
+        subject_id: subjectId,
+        level: settings.level,
+        jurisdiction: settings.jurisdiction,
+        restricted: settings.restricted ? 1 : 0,
+        updated_at: settings.updatedAt,
+      }
+      await t(db)
+        .insertInto('subject_settings')
+        .values(values)
+        .onConflict((oc) => oc.column('subject_id').doUpdateSet(values))
+        .execute()
+    },
+    async listPromptsShown(db: Db, subjectId: string): Promise<PromptShown[]> {
+      const rows = await t(db)
+        .selectFrom('consent_prompts_shown')
+        .select(['purpose', 'shown_at'])
+        .where('subject_id', '=', subjectId)
+        .execute()
+      return rows.map((r) => ({ purpose: r.purpose, shownAt: new Date(r.shown_at) }))
+    },
+    async markPromptShown(db: Db, subjectId: string, purpose: string, at: string): Promise<void> {
+      await t(db)
+        .insertInto('consent_prompts_shown')
+        .values({ subject_id: subjectId, purpose, shown_at: at })
+        .onConflict((oc) => oc.columns(['subject_id', 'purpose']).doUpdateSet({ shown_at: at }))
+        .execute()
+    },
+    async deleteSubject(db: Db, subjectId: string): Promise<number> {
+      const records = await t(db).deleteFrom('consent_records').where('subject_id', '=', subjectId).executeTakeFirst()
+      await t(db).deleteFrom('subject_settings').where('subject_id', '=', subjectId).execute()
+      await t(db).deleteFrom('consent_prompts_shown').where('subject_id', '=', subjectId).execute()
+      return Number(records.numDeletedRows)
+    },
+  }
+}

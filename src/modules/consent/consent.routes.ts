@@ -1,0 +1,210 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { actorOf } from '../../http/actor.js'
+import { signalsOf } from '../../http/signals.js'
+import type { Services } from '../../services.js'
+import { PurposeKeySchema } from '../charter/index.js'
+import {
+  ConsentChangeSchema,
+  type ConsentDecision,
+  PersonalizationLevelSchema,
+} from './consent.js'
+import type { StoredConsentRecord } from './consent.repository.js'
+
+const Ref = z.string().min(1).max(200).describe("The shop's own customer reference")
+const Jurisdiction = z.string().min(1).max(16).describe('Where the shopper is: a jurisdiction code of the charter')
+const SUBJECT_ACCESS = { roles: ['storefront', 'privacy_officer', 'admin'] as const, shopper: true }
+
+const RecordOut = z.object({
+  id: z.string(),
+  purpose: z.string(),
+  decision: z.enum(['granted', 'denied']),
+  method: z.string(),
+  noticeVersion: z.string(),
+  jurisdiction: z.string(),
+  recordedAt: z.string(),
+})
+const DecisionOut = z.object({
+  purpose: z.string(),
+  allowed: z.boolean(),
+  reason: z.string(),
+  basis: z.string().nullable(),
+  jurisdiction: z.string(),
+})
+const PromptOut = z.object({
+  purpose: z.string(),
+  title: z.string(),
+  benefit: z.string(),
+  noticeVersion: z.string(),
+})
+const SettingsOut = z.object({
+  level: PersonalizationLevelSchema,
+  effectiveLevel: PersonalizationLevelSchema,
+  reason: z.string(),
+  jurisdiction: z.string(),
+  prompt: PromptOut.optional(),
+})
+
+function recordOut(record: StoredConsentRecord): z.infer<typeof RecordOut> {
+  return { ...record, recordedAt: record.recordedAt.toISOString() }
+}
+function decisionOut(decision: ConsentDecision): z.infer<typeof DecisionOut> {
+  return {
+    purpose: decision.purpose,
+    allowed: decision.allowed,
+    reason: decision.reason,
+    basis: decision.basis ?? null,
+    jurisdiction: decision.jurisdiction,
+  }
+}
+
+/** The consent ledger, personalization settings and TCF strings, per subject. */
+export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
+  const { consent, identity } = services
+
+  app.get(
+    '/v1/subjects/:ref/consents',
+    {
+      config: { access: SUBJECT_ACCESS },
+      schema: {
+        tags: ['consent'],
+        summary: 'Current decision per purpose, and the full history of consent records',
+        params: z.object({ ref: Ref }),
+        querystring: z.object({ jurisdiction: Jurisdiction.optional() }),
+        response: {
+          200: z.object({
+            noticeVersion: z.string(),
+            jurisdiction: z.string(),
+            restricted: z.boolean(),
+            decisions: z.array(DecisionOut),
+            history: z.array(RecordOut),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const signals = signalsOf(request)
+      const actor = actorOf(request)
+      const subjectId = await identity.findSubjectId(request.params.ref)
+      if (subjectId !== undefined) await consent.observeSignals(subjectId, signals, actor)
+      const state = await consent.state(subjectId, signals)
+      if (subjectId !== undefined) {
+        await services.audit.recordNow({ actor, action: 'consent.read', subjectId })
+      }
+      return {
+        ...state,
+        decisions: state.decisions.map(decisionOut),
+        history: state.history.map(recordOut),
+      }
+    },
+  )
+
+  app.put(
+    '/v1/subjects/:ref/consents/:purpose',
+    {
+      config: { access: SUBJECT_ACCESS },
+      schema: {
+        tags: ['consent'],
+        summary: 'Grant or withdraw consent for one purpose (appends a record)',
+        params: z.object({ ref: Ref, purpose: PurposeKeySchema }),
+        body: ConsentChangeSchema.extend({ jurisdiction: Jurisdiction.optional() }),
+        response: { 200: z.object({ record: RecordOut, decision: DecisionOut }) },
+      },
+    },
+    async (request) => {
+      const signals = signalsOf(request)
+      const actor = actorOf(request)
+      const subjectId = await identity.ensureSubjectId(request.params.ref)
+      await consent.observeSignals(subjectId, signals, actor)
+      const { decision, method, noticeVersion } = request.body
+      const result = await consent.recordChange(
+        subjectId,
+        request.params.purpose,
+        { decision, method, noticeVersion },
+        signals,
+        actor,
+      )
+      return { record: recordOut(result.record), decision: decisionOut(result.decision) }
+    },
+  )
+
+  app.get(
+    '/v1/subjects/:ref/settings',
+    {
+      config: { access: SUBJECT_ACCESS },
+      schema: {
+        tags: ['consent'],
+        summary: 'The personalization level chosen and the level actually in effect',
+        params: z.object({ ref: Ref }),
+        querystring: z.object({ jurisdiction: Jurisdiction.optional() }),
+        response: { 200: SettingsOut },
+      },
+    },
+    async (request) => {
+      const signals = signalsOf(request)
+      const subjectId = await identity.findSubjectId(request.params.ref)
+      if (subjectId !== undefined) await consent.observeSignals(subjectId, signals, actorOf(request))
+      return consent.getSettings(subjectId, signals)
+    },
+  )
+
+  app.put(
+    '/v1/subjects/:ref/settings',
+    {
+      config: { access: SUBJECT_ACCESS },
+      schema: {
+        tags: ['consent'],
+        summary:
+          'Choose the personalization level (off, session, personal); personal without consent answers with a consent prompt',
+        params: z.object({ ref: Ref }),
+        body: z.strictObject({ level: PersonalizationLevelSchema, jurisdiction: Jurisdiction.optional() }),
+        response: { 200: SettingsOut },
+      },
+    },
+    async (request) => {
+      const signals = signalsOf(request)
+      const actor = actorOf(request)
+      const subjectId = await identity.ensureSubjectId(request.params.ref)
+      await consent.observeSignals(subjectId, signals, actor)
+      return consent.putSettings(subjectId, request.body, signals, actor)
+    },
+  )
+
+  app.get(
+    '/v1/subjects/:ref/consents/tcf',
+    {
+      config: { access: SUBJECT_ACCESS },
+      schema: {
+        tags: ['consent'],
+        summary: "The subject's decisions as an IAB TCF v2.2 consent string",
+        params: z.object({ ref: Ref }),
+        querystring: z.object({ jurisdiction: Jurisdiction.optional() }),
+        response: { 200: z.object({ tcString: z.string() }) },
+      },
+    },
+    async (request) => {
+      const subjectId = await identity.findSubjectId(request.params.ref)
+      return { tcString: await consent.tcfString(subjectId, signalsOf(request)) }
+    },
+  )
+
+  app.put(
+    '/v1/subjects/:ref/consents/tcf',
+    {
+      config: { access: SUBJECT_ACCESS },
+      schema: {
+        tags: ['consent'],
+        summary: 'Record the decisions of an IAB TCF v2 consent string (method import)',
+        params: z.object({ ref: Ref }),
+        body: z.strictObject({ tcString: z.string().min(10).max(10_000), jurisdiction: Jurisdiction.optional() }),
+        response: { 200: z.object({ records: z.array(RecordOut) }) },
+      },
+    },
+    async (request) => {
+      const signals = signalsOf(request)
+      const subjectId = await identity.ensureSubjectId(request.params.ref)
+      const records = await consent.importTcf(subjectId, request.body.tcString, signals, actorOf(request))
+      return { records: records.map(recordOut) }
+    },
+  )
+}

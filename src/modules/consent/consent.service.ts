@@ -1,0 +1,337 @@
+import type { Clock } from '../../lib/clock.js'
+import { AppError } from '../../lib/errors.js'
+import { newSortableId } from '../../lib/ids.js'
+import type { Db } from '../../storage/db.js'
+import type { Actor, AuditLog } from '../audit/index.js'
+import {
+  type Charter,
+  type PurposeKey,
+  REQUIRED_PURPOSES,
+  findPurpose,
+  noticeVersionOf,
+  resolveJurisdiction,
+} from '../charter/index.js'
+import type { ConsentChange, ConsentDecision, ConsentPrompt, PersonalizationLevel } from './consent.js'
+import {
+  type ConsentContext,
+  type PersonalizationDecision,
+  decideAll,
+  decideConsent,
+  decidePersonalizationLevel,
+  gpcRecords,
+  progressivePrompt,
+} from './consent.decision.js'
+import { buildConsentRecord } from './consent.record.js'
+import { decodeTcfString, encodeTcfString } from './consent.tcf.js'
+import {
+  type StoredConsentRecord,
+  type SubjectSettings,
+  createConsentRepository,
+} from './consent.repository.js'
+
+export interface ConsentDeps {
+  db: Db
+  clock: Clock
+  charter: Charter
+  audit: AuditLog
+}
+
+/** What a request says about where the shopper is and which signals their browser sent. */
+export interface RequestSignals {
+  /** A charter jurisdiction code the caller states (else the subject's last known one, else default). */
+  jurisdiction?: string | undefined
+  /** The request carried `Sec-GPC: 1`. */
+  gpc?: boolean
+}
+
+export interface ConsentState {
+  noticeVersion: string
+  jurisdiction: string
+  restricted: boolean
+  decisions: ConsentDecision[]
+  history: StoredConsentRecord[]
+}
+
+export interface SettingsView {
+  level: PersonalizationLevel
+  effectiveLevel: PersonalizationLevel
+  reason: PersonalizationDecision['reason']
+  jurisdiction: string
+  prompt?: ConsentPrompt
+}
+
+const DEFAULT_LEVEL: PersonalizationLevel = 'session'
+
+export type ConsentService = ReturnType<typeof createConsentService>
+
+/**
+ * The consent ledger and the decisions every module obeys. Records are only ever appended; every
+ * decision is computed from the ledger at the moment it is asked, so a withdrawal decides the very next
+ * request. Changes are written with their audit entry in one transaction.
+ */
+export function createConsentService(deps: ConsentDeps) {
+  const repo = createConsentRepository()
+  const { charter } = deps
+  const noticeVersion = noticeVersionOf(charter)
+
+  async function loadContext(
+    executor: Db,
+    subjectId: string | undefined,
+    signals: RequestSignals,
+  ): Promise<{ context: ConsentContext; settings: SubjectSettings | undefined; records: StoredConsentRecord[] }> {
+    const settings = subjectId === undefined ? undefined : await repo.findSettings(executor, subjectId)
+    const records = subjectId === undefined ? [] : await repo.listRecords(executor, subjectId)
+    const jurisdiction = resolveJurisdiction(charter, signals.jurisdiction ?? settings?.jurisdiction ?? undefined)
+    return {
+      context: {
+        charter,
+        jurisdiction,
+        records,
+        restricted: settings?.restricted ?? false,
+        gpc: signals.gpc === true,
+        now: deps.clock.now(),
+      },
+      settings,
+      records,
+    }
+  }
+
+  async function appendRecords(
+    executor: Db,
+    subjectId: string,
+    records: Omit<StoredConsentRecord, 'id'>[],
+    actor: Actor,
+  ): Promise<StoredConsentRecord[]> {
+    const stored: StoredConsentRecord[] = []
+    for (const record of records) {
+      const withId = { ...record, id: newSortableId('cr', record.recordedAt.getTime()) }
+      await repo.insertRecord(executor, subjectId, withId)
+      await deps.audit.record(executor, {
+        actor,
+        action: 'consent.recorded',
+        subjectId,
+        details: { purpose: record.purpose, decision: record.decision, method: record.method },
+      })
+      stored.push(withId)
+    }
+    return stored
+  }
+
+  /** Appends the `gpc` opt-outs a `Sec-GPC: 1` request implies (none when already on record). */
+  async function applyGpc(executor: Db, subjectId: string, signals: RequestSignals, actor: Actor) {
+    if (signals.gpc !== true) return
+    const { context } = await loadContext(executor, subjectId, signals)
+    const records = gpcRecords({ ...context, noticeVersion })
+    if (records.length > 0) await appendRecords(executor, subjectId, records, actor)
+  }
+
+  function settingsView(context: ConsentContext, level: PersonalizationLevel): SettingsView {
+    const decision = decidePersonalizationLevel({ ...context, requested: level })
+    return {
+      level,
+      effectiveLevel: decision.effective,
+      reason: decision.reason,
+      jurisdiction: context.jurisdiction ?? 'default',
+      ...(decision.prompt === undefined ? {} : { prompt: decision.prompt }),
+    }
+  }
+
+  return {
+    charter,
+    noticeVersion,
+
+    /**
+     * May this subject be processed for this purpose now? `subjectId` undefined means an anonymous
+     * visitor (no records: default deny for consent-based purposes).
+     */
+    async decide(subjectId: string | undefined, purpose: PurposeKey, signals: RequestSignals = {}) {
+      const { context } = await loadContext(deps.db, subjectId, signals)
+      return decideConsent({ ...context, purpose })
+    },
+
+    /** The whole consent context for a subject, for modules that decide several purposes at once. */
+    async contextFor(subjectId: string | undefined, signals: RequestSignals = {}): Promise<ConsentContext> {
+      return (await loadContext(deps.db, subjectId, signals)).context
+    },
+
+    /** Records GPC opt-outs for a request that carries the signal; call before deciding anything. */
+    async observeSignals(subjectId: string, signals: RequestSignals, actor: Actor): Promise<void> {
+      if (signals.gpc !== true) return
+      await deps.db.transaction().execute((trx) => applyGpc(trx, subjectId, signals, actor))
+    },
+
+    /** Current decision per purpose and the full history: the proof GDPR Art. 7(1) asks for. */
+    async state(subjectId: string | undefined, signals: RequestSignals): Promise<ConsentState> {
+      const { context, records } = await loadContext(deps.db, subjectId, signals)
+      return {
+        noticeVersion,
+        jurisdiction: context.jurisdiction ?? 'default',
+        restricted: context.restricted === true,
+        decisions: decideAll(context),
+        history: records,
+      }
+    },
+
+    /** Grants or withdraws one purpose (append-only), with its audit entry, in one transaction. */
+    async recordChange(
+      subjectId: string,
+      purpose: PurposeKey,
+      change: ConsentChange,
+      signals: RequestSignals,
+      actor: Actor,
+    ): Promise<{ record: StoredConsentRecord; decision: ConsentDecision }> {
+      return deps.db.transaction().execute(async (trx) => {
+        const settings = await repo.findSettings(trx, subjectId)
+        const jurisdiction = signals.jurisdiction ?? settings?.jurisdiction ?? undefined
+        const record = buildConsentRecord({
+          charter,
+          purpose,
+          body: change,
+          jurisdiction,
+          now: deps.clock.now(),
+        })
+        if (signals.jurisdiction !== undefined) {
+          await repo.upsertSettings(trx, subjectId, {
+            level: settings?.level ?? DEFAULT_LEVEL,
+            restricted: settings?.restricted ?? false,
+            jurisdiction: record.jurisdiction,
+            updatedAt: deps.clock.now().toISOString(),
+          })
+        }
+        const [stored] = await appendRecords(trx, subjectId, [record], actor)
+        const { context } = await loadContext(trx, subjectId, signals)
+        return { record: stored!, decision: decideConsent({ ...context, purpose }) }
+      })
+    },
+
+    async getSettings(subjectId: string | undefined, signals: RequestSignals): Promise<SettingsView> {
+      const { context, settings } = await loadContext(deps.db, subjectId, signals)
+      return settingsView(context, settings?.level ?? DEFAULT_LEVEL)
+    },
+
+    /**
+     * Stores the shopper's chosen level. Choosing `personal` without consent is not an error: the level
+     * is kept, the effective level stays lower, and the answer carries the consent prompt to show.
+     */
+    async putSettings(
+      subjectId: string,
+      input: { level: PersonalizationLevel; jurisdiction?: string | undefined },
+      signals: RequestSignals,
+      actor: Actor,
+    ): Promise<SettingsView> {
+      if (input.jurisdiction !== undefined && charter.jurisdictions[input.jurisdiction] === undefined) {
+        throw new AppError('validation_failed', 'The jurisdiction is not one the charter declares', {
+          issues: [
+            {
+              field: 'body.jurisdiction',
+              reason: `must be one of ${Object.keys(charter.jurisdictions).join(', ')}`,
+            },
+          ],
+        })
+      }
+      return deps.db.transaction().execute(async (trx) => {
+        const existing = await repo.findSettings(trx, subjectId)
+        const settings: SubjectSettings = {
+          level: input.level,
+          jurisdiction: input.jurisdiction ?? existing?.jurisdiction ?? null,
+          restricted: existing?.restricted ?? false,
+          updatedAt: deps.clock.now().toISOString(),
+        }
+        await repo.upsertSettings(trx, subjectId, settings)
+        await deps.audit.record(trx, {
+          actor,
+          action: 'settings.updated',
+          subjectId,
+          details: { level: input.level },
+        })
+        const { context } = await loadContext(trx, subjectId, signals)
+        return settingsView(context, settings.level)
+      })
+    },
+
+    /**
+     * Progressive consent: the prompt a response should carry for `purpose`, if any, and remembers that
+     * it was shown (at most once per purpose per the charter's period; never after a denial unless the
+     * shopper asked).
+     */
+    async promptFor(
+      subjectId: string,
+      purpose: PurposeKey = REQUIRED_PURPOSES.personal,
+      signals: RequestSignals = {},
+      options: { shopperAsked?: boolean } = {},
+    ): Promise<ConsentPrompt | undefined> {
+      const { context } = await loadContext(deps.db, subjectId, signals)
+      const promptsShown = await repo.listPromptsShown(deps.db, subjectId)
+      const answer = progressivePrompt({
+        ...context,
+        purpose,
+        promptsShown,
+        ...(options.shopperAsked === undefined ? {} : { shopperAsked: options.shopperAsked }),
+      })
+      if (answer.prompt === undefined) return undefined
+      await repo.markPromptShown(deps.db, subjectId, purpose, deps.clock.now().toISOString())
+      return answer.prompt
+    },
+
+    /** The decisions as an IAB TCF v2.2 consent string. */
+    async tcfString(subjectId: string | undefined, signals: RequestSignals): Promise<string> {
+      const { context } = await loadContext(deps.db, subjectId, signals)
+      return encodeTcfString(charter, decideAll(context), { now: context.now })
+    },
+
+    /** Reads a TCF string and records its decisions for the charter's mapped purposes. */
+    async importTcf(
+      subjectId: string,
+      tcString: string,
+      signals: RequestSignals,
+      actor: Actor,
+    ): Promise<StoredConsentRecord[]> {
+      const decoded = decodeTcfString(charter, tcString)
+      const now = deps.clock.now()
+      return deps.db.transaction().execute(async (trx) => {
+        const { context } = await loadContext(trx, subjectId, signals)
+        const records = Object.entries(decoded.decisions)
+          .filter(([purpose]) => findPurpose(charter, purpose)?.legalBasis !== 'contract')
+          .map(([purpose, decision]) => ({
+            purpose,
+            decision,
+            method: 'import' as const,
+            noticeVersion,
+            jurisdiction: context.jurisdiction ?? 'default',
+            recordedAt: now,
+          }))
+        return appendRecords(trx, subjectId, records, actor)
+      })
+    },
+
+    /** Restriction of processing (GDPR Art. 18): everything but storage stops until lifted. */
+    async setRestricted(executor: Db, subjectId: string, restricted: boolean, actor: Actor): Promise<void> {
+      const existing = await repo.findSettings(executor, subjectId)
+      await repo.upsertSettings(executor, subjectId, {
+        level: existing?.level ?? DEFAULT_LEVEL,
+        jurisdiction: existing?.jurisdiction ?? null,
+        restricted,
+        updatedAt: deps.clock.now().toISOString(),
+      })
+      await deps.audit.record(executor, {
+        actor,
+        action: restricted ? 'processing.restricted' : 'processing.unrestricted',
+        subjectId,
+      })
+    },
+
+    /** Everything this module holds on a subject, for access and portability requests. */
+    async exportSubject(subjectId: string) {
+      return {
+        settings: (await repo.findSettings(deps.db, subjectId)) ?? null,
+        consentRecords: await repo.listRecords(deps.db, subjectId),
+        promptsShown: await repo.listPromptsShown(deps.db, subjectId),
+      }
+    },
+
+    /** Deletes the subject's ledger, settings and prompts; returns how many records went. */
+    async eraseSubject(executor: Db, subjectId: string): Promise<{ consentRecords: number }> {
+      return { consentRecords: await repo.deleteSubject(executor, subjectId) }
+    },
+  }
+}
