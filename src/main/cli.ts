@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander'
-import { ConfigError } from '../config.js'
+import { ConfigError, parseConfig } from '../config.js'
 import { AppError } from '../lib/errors.js'
 import { ROLES, type Role } from '../modules/auth/index.js'
+import { checkCharterFile, formatCharterCheck } from '../modules/charter/index.js'
 import { KeyFileError, addMasterKey } from '../modules/identity/index.js'
 import { createProgressBar } from './progress.js'
 import { type Runtime, openRuntime } from './runtime.js'
@@ -107,6 +108,18 @@ export function buildCli(): Command {
       }),
     )
 
+  const charter = program.command('charter').description('the data charter (policy as code)')
+  charter
+    .command('check')
+    .description('validate a charter file; prints file:line:column and the rule broken for each problem')
+    .argument('[file]', 'the charter file (default: CANDOR_CHARTER_FILE or ./candor.charter.yaml)')
+    .action(async (file: string | undefined) => {
+      const target = file ?? parseConfig(process.env).charterFile
+      const check = await checkCharterFile(target)
+      process.stdout.write(`${formatCharterCheck(check)}\n`)
+      process.exitCode = check.ok ? 0 : 1
+    })
+
   const audit = program.command('audit').description('the tamper-evident audit log')
   audit
     .command('verify')
@@ -130,6 +143,10 @@ export function buildCli(): Command {
 
 function explain(error: unknown): string {
   if (error instanceof ConfigError) return `configuration error: ${error.message}`
+  if (error instanceof AppError && error.code === 'charter_invalid') {
+    const lines = (error.issues ?? []).map((i) => `  ${i.field}: ${i.reason}`)
+    return [`the data charter is not valid: ${error.message}`, ...lines].join('\n')
+  }
   if (error instanceof KeyFileError) return `key file error: ${error.message}`
   if (error instanceof AppError) return `${error.code}: ${error.message}`
   if (error instanceof Error) {

@@ -169,6 +169,13 @@ export function decodeTcfString(charter: Charter, tcString: string): DecodedTcf 
       issues: [{ field: 'tcString', reason: `version ${String(model.version)} is not supported` }],
     })
   }
+  // The decoder reads any Base64URL text as bits and leaves what it cannot read at defaults; a genuine
+  // TC string names a registered CMP (ids 0 and 1 are not assigned) and a vendor list version.
+  if (Number(model.cmpId) < 2 || Number(model.vendorListVersion) < 1) {
+    throw new AppError('tcf_string_invalid', 'The TCF consent string cannot be read', {
+      issues: [{ field: 'tcString', reason: 'it names no registered CMP or vendor list version' }],
+    })
+  }
   const consents = setIds(model.purposeConsents)
   const interests = setIds(model.purposeLegitimateInterests)
   const decisions: Record<PurposeKey, 'granted' | 'denied'> = {}
