@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
@@ -89,3 +91,23 @@ for (const dialect of DIALECTS) {
     })
   })
 }
+
+describe('candor charter check', () => {
+  it('passes the example charter and names the line of a broken rule', () => {
+    const ok = candor(['charter', 'check', 'candor.charter.yaml'], {})
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stdout).toMatch(/candor\.charter\.yaml: valid \(\d+ purposes, notice version [0-9a-f]{12}\)/)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candor-charter-'))
+    const file = path.join(dir, 'broken.yaml')
+    const text = fs.readFileSync('candor.charter.yaml', 'utf8')
+    const lines = text.split('\n')
+    const at = lines.findIndex((line) => line.includes('retentionDays: 395'))
+    lines[at] = lines[at]!.replace('retentionDays: 395', 'retentionDays: forever')
+    fs.writeFileSync(file, lines.join('\n'))
+    const broken = candor(['charter', 'check', file], {})
+    expect(broken.code).toBe(1)
+    expect(broken.stdout).toContain(`${file}:${at + 1}:`)
+    expect(broken.stdout).toMatch(/1 problem/)
+    fs.rmSync(dir, { recursive: true })
+  })
+})
