@@ -6,6 +6,9 @@ import { createAuthService } from './modules/auth/index.js'
 import type { Charter } from './modules/charter/index.js'
 import { createConsentService } from './modules/consent/consent.service.js'
 import { type KeyringHolder, createIdentityService } from './modules/identity/index.js'
+import { createCatalogService } from './modules/catalog/index.js'
+import { createEventsService } from './modules/events/index.js'
+import { createRetentionService } from './modules/retention/index.js'
 
 export interface ServiceDeps {
   config: Config
@@ -31,6 +34,25 @@ export function createServices(deps: ServiceDeps) {
     shopperTokenTtlSeconds: config.shopperTokenTtlSeconds,
   })
   const consent = createConsentService({ db: storage.db, clock, charter, audit })
+  const catalog = createCatalogService({ db: storage.db, clock, charter, audit })
+  const events = createEventsService({
+    db: storage.db,
+    clock,
+    charter,
+    keys,
+    audit,
+    identity,
+    consent,
+  })
+  const retention = createRetentionService({
+    db: storage.db,
+    clock,
+    audit,
+    participants: [
+      { name: 'events', deleteExpired: (executor, now) => events.deleteExpired(executor, now) },
+      { name: 'catalog', deleteExpired: (executor, now) => catalog.deleteExpired(executor, now) },
+    ],
+  })
   return {
     config,
     charter,
@@ -41,6 +63,9 @@ export function createServices(deps: ServiceDeps) {
     audit,
     auth,
     identity,
+    catalog,
+    events,
+    retention,
   }
 }
 

@@ -2,6 +2,7 @@ import type { Kysely, Migration } from 'kysely'
 import { migration0001Foundation } from './0001_foundation.js'
 import { migration0002Identity } from './0002_identity.js'
 import { migration0003Consent } from './0003_consent.js'
+import { migration0004Events } from './0004_events.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -11,6 +12,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': migration0001Foundation,
   '0002_identity': migration0002Identity,
   '0003_consent': migration0003Consent,
+  '0004_events': migration0004Events,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,0 +1,310 @@
+import type { Db } from '../../storage/db.js'
+import type { EventType } from '../charter/index.js'
+import type { StoredEvent } from './events.js'
+
+type EventRow = {
+  owner: string
+  event_id: string
+  type: string
+  item: string | null
+  quantity: number | null
+  price: number | null
+  currency: string | null
+  search_query: string | null
+  placement: string | null
+  recomm_id: string | null
+  kind: string | null
+  rating: number | null
+  occurred_at: string | null
+  received_at: string
+  purposes: string
+  expires_at: string
+}
+
+type EventTables = {
+  events: EventRow
+  event_sessions: { session_key: string; started_at: string; expires_at: string }
+  import_checkpoints: {
+    file_hash: string
+    kind: string
+    lines_done: number
+    counts: string
+    started_at: string
+    updated_at: string
+    completed_at: string | null
+  }
+}
+
+export interface SessionRow {
+  sessionKey: string
+  startedAt: string
+  expiresAt: string
+}
+
+export interface CheckpointRow {
+  fileHash: string
+  kind: string
+  linesDone: number
+  counts: string
+  startedAt: string
+  updatedAt: string
+  completedAt: string | null
+}
+
+/** Session pseudonyms start with this; subject ids with `sub_`. */
+export const SESSION_PREFIX = 'ses_'
+
+// Purposes are stored as `,a,b,` so that one purpose can be matched with LIKE '%,a,%'.
+function encodePurposes(purposes: readonly string[]): string {
+  return `,${purposes.join(',')},`
+}
+function decodePurposes(value: string): string[] {
+  return value.split(',').filter((p) => p !== '')
+}
+
+function toRow(event: StoredEvent): EventRow {
+  return {
+    owner: event.subjectId ?? event.sessionKey ?? '',
+    event_id: event.id,
+    type: event.type,
+    item: event.item ?? null,
+    quantity: event.quantity ?? null,
+    price: event.price ?? null,
+    currency: event.currency ?? null,
+    search_query: event.query ?? null,
+    placement: event.placement ?? null,
+    recomm_id: event.recommId ?? null,
+    kind: event.kind ?? null,
+    rating: event.rating ?? null,
+    occurred_at: event.occurredAt ?? null,
+    received_at: event.receivedAt,
+    purposes: encodePurposes(event.purposes),
+    expires_at: event.expiresAt,
+  }
+}
+
+function fromRow(row: EventRow): StoredEvent {
+  const event: StoredEvent = {
+    id: row.event_id,
+    type: row.type as EventType,
+    receivedAt: row.received_at,
+    purposes: decodePurposes(row.purposes),
+    expiresAt: row.expires_at,
+  }
+  if (row.owner.startsWith(SESSION_PREFIX)) event.sessionKey = row.owner
+  else event.subjectId = row.owner
+  if (row.item !== null) event.item = row.item
+  if (row.quantity !== null) event.quantity = Number(row.quantity)
+  if (row.price !== null) event.price = Number(row.price)
+  if (row.currency !== null) event.currency = row.currency
+  if (row.search_query !== null) event.query = row.search_query
+  if (row.placement !== null) event.placement = row.placement
+  if (row.recomm_id !== null) event.recommId = row.recomm_id
+  if (row.kind !== null) event.kind = row.kind
+  if (row.rating !== null) event.rating = Number(row.rating)
+  if (row.occurred_at !== null) event.occurredAt = row.occurred_at
+  return event
+}
+
+// 16 columns a row: 1000 rows stay under both engines' bound-parameter limits.
+const INSERT_CHUNK = 1000
+
+export function createEventsRepository() {
+  const t = (db: Db) => db.withTables<EventTables>()
+  return {
+    /** The `(owner, event_id)` pairs among these that are already stored, as `owner\u0000id` keys. */
+    async findExisting(db: Db, owners: string[], ids: string[]): Promise<Set<string>> {
+      if (owners.length === 0 || ids.length === 0) return new Set()
+      const rows = await t(db)
+        .selectFrom('events')
+        .select(['owner', 'event_id'])
+        .where('owner', 'in', owners)
+        .where('event_id', 'in', ids)
+        .execute()
+      return new Set(rows.map((r) => `${r.owner}\u0000${r.event_id}`))
+    },
+
+    /**
+     * Inserts events, skipping any `(owner, event_id)` already stored (a concurrent retry); returns the
+     * keys this call inserted.
+     */
+    async insertMany(db: Db, events: readonly StoredEvent[]): Promise<Set<string>> {
+      const inserted = new Set<string>()
+      for (let start = 0; start < events.length; start += INSERT_CHUNK) {
+        const rows = events.slice(start, start + INSERT_CHUNK).map(toRow)
+        const returned = await t(db)
+          .insertInto('events')
+          .values(rows)
+          .onConflict((oc) => oc.columns(['owner', 'event_id']).doNothing())
+          .returning(['owner', 'event_id'])
+          .execute()
+        for (const r of returned) inserted.add(`${r.owner}\u0000${r.event_id}`)
+      }
+      return inserted
+    },
+
+    /** An owner's unexpired events, oldest received first. */
+    async listByOwner(
+      db: Db,
+      owner: string,
+      now: string,
+      options: { limit?: number } = {},
+    ): Promise<StoredEvent[]> {
+      let query = t(db)
+        .selectFrom('events')
+        .selectAll()
+        .where('owner', '=', owner)
+        .where('expires_at', '>', now)
+        .orderBy('received_at')
+        .orderBy('event_id')
+      if (options.limit !== undefined) query = query.limit(options.limit)
+      return (await query.execute()).map(fromRow)
+    },
+
+    /** Subject events (not sessions) serving `purpose`, unexpired, in key order after a cursor. */
+    async listForPurpose(
+      db: Db,
+      purpose: string,
+      now: string,
+      after: { owner: string; eventId: string } | undefined,
+      limit: number,
+    ): Promise<StoredEvent[]> {
+      let query = t(db)
+        .selectFrom('events')
+        .selectAll()
+        .where('purposes', 'like', `%,${purpose},%`)
+        .where('owner', 'not like', `${SESSION_PREFIX}%`)
+        .where('expires_at', '>', now)
+      if (after !== undefined) {
+        query = query.where((eb) =>
+          eb.or([
+            eb('owner', '>', after.owner),
+            eb.and([eb('owner', '=', after.owner), eb('event_id', '>', after.eventId)]),
+          ]),
+        )
+      }
+      const rows = await query.orderBy('owner').orderBy('event_id').limit(limit).execute()
+      return rows.map(fromRow)
+    },
+
+    /** Everything stored for an owner, expired or not (for access requests). */
+    async listAllByOwner(db: Db, owner: string): Promise<StoredEvent[]> {
+      const rows = await t(db)
+        .selectFrom('events')
+        .selectAll()
+        .where('owner', '=', owner)
+        .orderBy('received_at')
+        .orderBy('event_id')
+        .execute()
+      return rows.map(fromRow)
+    },
+
+    async deleteByOwner(db: Db, owner: string): Promise<number> {
+      const result = await t(db).deleteFrom('events').where('owner', '=', owner).executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+
+    async deleteExpired(db: Db, now: string): Promise<number> {
+      const result = await t(db)
+        .deleteFrom('events')
+        .where('expires_at', '<=', now)
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+
+    async findSessions(db: Db, keys: string[]): Promise<Map<string, SessionRow>> {
+      if (keys.length === 0) return new Map()
+      const rows = await t(db)
+        .selectFrom('event_sessions')
+        .selectAll()
+        .where('session_key', 'in', keys)
+        .execute()
+      return new Map(
+        rows.map((r) => [
+          r.session_key,
+          { sessionKey: r.session_key, startedAt: r.started_at, expiresAt: r.expires_at },
+        ]),
+      )
+    },
+
+    async insertSession(db: Db, row: SessionRow): Promise<void> {
+      await t(db)
+        .insertInto('event_sessions')
+        .values({
+          session_key: row.sessionKey,
+          started_at: row.startedAt,
+          expires_at: row.expiresAt,
+        })
+        .onConflict((oc) => oc.column('session_key').doNothing())
+        .execute()
+    },
+
+    async deleteSession(db: Db, sessionKey: string): Promise<number> {
+      const result = await t(db)
+        .deleteFrom('event_sessions')
+        .where('session_key', '=', sessionKey)
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+
+    async listExpiredSessions(db: Db, now: string, limit: number): Promise<string[]> {
+      const rows = await t(db)
+        .selectFrom('event_sessions')
+        .select('session_key')
+        .where('expires_at', '<=', now)
+        .orderBy('session_key')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => r.session_key)
+    },
+
+    async findCheckpoint(db: Db, fileHash: string): Promise<CheckpointRow | undefined> {
+      const row = await t(db)
+        .selectFrom('import_checkpoints')
+        .selectAll()
+        .where('file_hash', '=', fileHash)
+        .executeTakeFirst()
+      return row === undefined
+        ? undefined
+        : {
+            fileHash: row.file_hash,
+            kind: row.kind,
+            linesDone: Number(row.lines_done),
+            counts: row.counts,
+            startedAt: row.started_at,
+            updatedAt: row.updated_at,
+            completedAt: row.completed_at,
+          }
+    },
+
+    async upsertCheckpoint(db: Db, row: CheckpointRow): Promise<void> {
+      const values = {
+        file_hash: row.fileHash,
+        kind: row.kind,
+        lines_done: row.linesDone,
+        counts: row.counts,
+        started_at: row.startedAt,
+        updated_at: row.updatedAt,
+        completed_at: row.completedAt,
+      }
+      await t(db)
+        .insertInto('import_checkpoints')
+        .values(values)
+        .onConflict((oc) =>
+          oc.column('file_hash').doUpdateSet({
+            lines_done: row.linesDone,
+            counts: row.counts,
+            updated_at: row.updatedAt,
+            completed_at: row.completedAt,
+          }),
+        )
+        .execute()
+    },
+
+    async deleteCheckpoint(db: Db, fileHash: string): Promise<void> {
+      await t(db).deleteFrom('import_checkpoints').where('file_hash', '=', fileHash).execute()
+    },
+  }
+}
+
+export type EventsRepository = ReturnType<typeof createEventsRepository>

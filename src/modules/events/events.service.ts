@@ -1,0 +1,574 @@
+import { DAY_MS, type Clock } from '../../lib/clock.js'
+import { hmacSha256 } from '../../lib/crypto.js'
+import { AppError } from '../../lib/errors.js'
+import type { Db } from '../../storage/db.js'
+import type { Actor, AuditLog } from '../audit/index.js'
+import {
+  type Charter,
+  type EventType,
+  type LegalBasis,
+  type PurposeKey,
+  EVENT_FIELDS,
+  eventFieldsFor,
+  findPurpose,
+  purposesForEvent,
+  retentionDaysFor,
+} from '../charter/index.js'
+import { type ConsentChange, type ConsentContext, decideConsent } from '../consent/index.js'
+import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
+import type { IdentityService, KeyringHolder } from '../identity/index.js'
+import {
+  ENVELOPE_KEYS,
+  EVENT_TYPE_ALIASES,
+  type EventResult,
+  type IncomingEvent,
+  IncomingEventSchema,
+  type IngestCounts,
+  type IngestResult,
+  type RefusalReason,
+  type StoredEvent,
+} from './events.js'
+import { findPersonalData } from './events.pii.js'
+import { SESSION_PREFIX, type SessionRow, createEventsRepository } from './events.repository.js'
+
+export interface EventsDeps {
+  db: Db
+  clock: Clock
+  charter: Charter
+  keys: KeyringHolder
+  audit: AuditLog
+  identity: Pick<IdentityService, 'findSubjectId' | 'ensureSubjectId'>
+  consent: Pick<
+    ConsentService,
+    'contextFor' | 'observeSignals' | 'eraseSubject' | 'state' | 'recordChange'
+  >
+}
+
+export interface IngestOptions {
+  actor: Actor
+  /** What the request says: jurisdiction, `Sec-GPC: 1`. */
+  signals?: RequestSignals
+  /**
+   * For imports of offline orders: the lawful basis the shop declares for them. A purpose with exactly
+   * this legal basis is then allowed where the subject has no record of their own (instead of the
+   * jurisdiction default); an explicit denial, a GPC opt-out or a restriction still refuses.
+   */
+  declaredBasis?: LegalBasis
+  /** Runs inside the batch's transaction after the events are written (import checkpoints, catalog). */
+  inTransaction?: (trx: Db, result: IngestResult) => Promise<void>
+  /** Audit action for the batch entry (default `events.ingested`). */
+  auditAction?: string
+}
+
+/** A visit lasts at most this long: session events, consents and the session itself go after it. */
+export const SESSION_TTL_MS = DAY_MS
+/** Timestamps may run this far ahead of our clock (client clocks drift). */
+const FUTURE_SKEW_MS = 5 * 60_000
+
+const ENVELOPE = new Set<string>(ENVELOPE_KEYS)
+const FIELD_KEYS: Record<EventType, ReadonlySet<string>> = Object.fromEntries(
+  Object.entries(EVENT_FIELDS).map(([type, fields]) => [type, new Set<string>(fields)]),
+) as unknown as Record<EventType, ReadonlySet<string>>
+
+/** Fields each type cannot do without. */
+const REQUIRED_FIELD: Partial<Record<EventType, keyof IncomingEvent>> = {
+  view: 'item',
+  cart: 'item',
+  purchase: 'item',
+  feedback: 'item',
+  search: 'query',
+}
+
+type Owner = { kind: 'subject'; ref: string } | { kind: 'session'; key: string }
+
+interface Candidate {
+  index: number
+  event: IncomingEvent
+  type: EventType
+  owner: Owner
+  /** `s:<ref>` or the session key, while subject ids are not known yet. */
+  ownerTag: string
+  quantity: number | undefined
+  occurredAt: Date
+  provided: string[]
+}
+
+export type EventsService = ReturnType<typeof createEventsService>
+
+/**
+ * The privacy gate every event passes before anything is kept. Per event, in order:
+ *
+ * 1. **Validate** its shape (`malformed`, naming the field).
+ * 2. **Decide** the purposes: those the charter maps to its type (for an anonymous session, only
+ *    session-scoped ones, `retentionDays: 0`), each asked of the consent decision with one ledger read per
+ *    subject or session per batch (`no_purpose`, `no_consent`).
+ * 3. **Minimize**: a field outside the type's vocabulary refuses the event (`undeclared_field`); a known
+ *    field that no allowed purpose declares is removed and listed in the answer's `dropped`; free text
+ *    (the search query) is scanned for emails, phone and card numbers (`personal_data`).
+ * 4. **Pseudonymize**: the customer reference becomes the subject id (created only when something is
+ *    stored); a session id becomes a keyed HMAC pseudonym `ses_...`; neither is stored raw.
+ * 5. **Store** with the allowed purposes and an expiry: the event's time plus the longest retention among
+ *    them (a `retentionDays: 0` purpose: one day, the longest a visit lasts); an anonymous session's
+ *    events expire with the session, 24 hours after its start. An event already past its expiry is
+ *    refused (`expired`). The batch is written in one transaction with its audit entry (counts only), and
+ *    committed before the answer; `(owner, event id)` is unique, so a retried batch answers `duplicate`.
+ *
+ * Anonymous visitors state their choices through consent records kept under the session pseudonym
+ * (`recordSessionConsent`); they, the session's events and the session go together when the session ends
+ * or expires.
+ */
+export function createEventsService(deps: EventsDeps) {
+  const repo = createEventsRepository()
+  const { charter, db } = deps
+
+  const sessionPurposes = (type: EventType): PurposeKey[] =>
+    purposesForEvent(charter, type).filter((p) => findPurpose(charter, p)?.retentionDays === 0)
+
+  /** The keyed pseudonym of a shop's session id (never stored raw). */
+  function sessionKeyOf(sessionId: string): string {
+    const key = deps.keys.current().pseudonym.active
+    return `${SESSION_PREFIX}${hmacSha256(key.secret, `session:${sessionId}`).toString('base64url')}`
+  }
+
+  /** Deletes a session's events, its consent records and the session itself. */
+  async function purgeSession(executor: Db, sessionKey: string) {
+    const events = await repo.deleteByOwner(executor, sessionKey)
+    const { consentRecords } = await deps.consent.eraseSubject(executor, sessionKey)
+    const sessions = await repo.deleteSession(executor, sessionKey)
+    return { events, consentRecords, sessions }
+  }
+
+  /** The session row in force, starting a new one (and purging an expired one) when needed. */
+  async function openSession(executor: Db, sessionKey: string, now: Date): Promise<SessionRow> {
+    const existing = (await repo.findSessions(executor, [sessionKey])).get(sessionKey)
+    if (existing !== undefined && existing.expiresAt > now.toISOString()) return existing
+    if (existing !== undefined) await purgeSession(executor, sessionKey)
+    const row = {
+      sessionKey,
+      startedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
+    }
+    await repo.insertSession(executor, row)
+    return (await repo.findSessions(executor, [sessionKey])).get(sessionKey) ?? row
+  }
+
+  function validate(
+    raw: Record<string, unknown>,
+    index: number,
+    now: Date,
+  ): Candidate | EventResult {
+    const id = typeof raw.id === 'string' ? raw.id : ''
+    const refuse = (field: string): EventResult => ({
+      id,
+      status: 'refused',
+      reason: 'malformed',
+      field,
+    })
+    const parsed = IncomingEventSchema.safeParse(raw)
+    if (!parsed.success) {
+      const path = parsed.error.issues[0]?.path ?? []
+      return refuse(path.length === 0 ? 'event' : path.map(String).join('.'))
+    }
+    const event = parsed.data
+    const alias = event.type as keyof typeof EVENT_TYPE_ALIASES
+    const type: EventType = Object.hasOwn(EVENT_TYPE_ALIASES, alias)
+      ? EVENT_TYPE_ALIASES[alias]
+      : (event.type as EventType)
+    if ((event.subject === undefined) === (event.session === undefined)) return refuse('subject')
+    const required = REQUIRED_FIELD[type]
+    if (required !== undefined && event[required] === undefined) return refuse(required)
+
+    let quantity = event.quantity
+    if (event.type === 'add_to_cart' || event.type === 'remove_from_cart' || type === 'purchase') {
+      if (quantity !== undefined && quantity <= 0) return refuse('quantity')
+      if (event.type === 'remove_from_cart') quantity = -(quantity ?? 1)
+      else if (type === 'cart') quantity ??= 1
+    } else if (type === 'cart' && quantity === 0) return refuse('quantity')
+
+    let occurredAt = now
+    if (event.timestamp !== undefined) {
+      occurredAt = new Date(event.timestamp)
+      if (occurredAt.getTime() > now.getTime() + FUTURE_SKEW_MS) return refuse('timestamp')
+    }
+    const owner: Owner =
+      event.subject !== undefined
+        ? { kind: 'subject', ref: event.subject }
+        : { kind: 'session', key: sessionKeyOf(event.session!) }
+    return {
+      index,
+      event,
+      type,
+      owner,
+      ownerTag: owner.kind === 'subject' ? `s:${owner.ref}` : owner.key,
+      quantity,
+      occurredAt,
+      provided: Object.keys(raw).filter((k) => !ENVELOPE.has(k) && raw[k] !== undefined),
+    }
+  }
+
+  function countsOf(results: readonly EventResult[]): IngestCounts {
+    const counts: IngestCounts = { stored: 0, duplicate: 0, refused: 0, reasons: {} }
+    for (const r of results) {
+      counts[r.status] += 1
+      if (r.reason !== undefined) counts.reasons[r.reason] = (counts.reasons[r.reason] ?? 0) + 1
+    }
+    return counts
+  }
+
+  /**
+   * Passes a batch through the gate and stores what may be kept, in one transaction; the answer has one
+   * entry per event, in input order. See the service's description for the steps.
+   *
+   * @example
+   *   const { results } = await events.ingest([{ id: 'e-1', type: 'view', subject: 'C-1', item: '85123A' }],
+   *                                           { actor, signals: { jurisdiction: 'UK' } })
+   */
+  async function ingest(
+    rawEvents: readonly Record<string, unknown>[],
+    options: IngestOptions,
+  ): Promise<IngestResult> {
+    const now = deps.clock.now()
+    const nowIso = now.toISOString()
+    const signals = options.signals ?? {}
+    const results: EventResult[] = new Array<EventResult>(rawEvents.length)
+
+    // 1. Validate.
+    const candidates: Candidate[] = []
+    rawEvents.forEach((raw, index) => {
+      const checked = validate(raw, index, now)
+      if ('status' in checked) results[index] = checked
+      else candidates.push(checked)
+    })
+
+    // Owners: known subjects (not created yet), sessions.
+    const refs = new Set<string>()
+    const sessionKeys = new Set<string>()
+    for (const c of candidates) {
+      if (c.owner.kind === 'subject') refs.add(c.owner.ref)
+      else sessionKeys.add(c.owner.key)
+    }
+    const subjectIds = new Map<string, string>()
+    for (const ref of refs) {
+      const id = await deps.identity.findSubjectId(ref)
+      if (id !== undefined) subjectIds.set(ref, id)
+    }
+    const sessions = await repo.findSessions(db, [...sessionKeys])
+    const liveSession = (key: string) => {
+      const row = sessions.get(key)
+      return row !== undefined && row.expiresAt > nowIso ? row : undefined
+    }
+    const ownerId = (c: Candidate): string | undefined =>
+      c.owner.kind === 'subject' ? subjectIds.get(c.owner.ref) : c.owner.key
+
+    // Duplicates: already stored, or repeated within this batch.
+    const known = candidates.map(ownerId).filter((o): o is string => o !== undefined)
+    const existing = await repo.findExisting(
+      db,
+      [...new Set(known)],
+      [...new Set(candidates.map((c) => c.event.id))],
+    )
+    const seen = new Set<string>()
+    const fresh: Candidate[] = []
+    for (const c of candidates) {
+      const tag = `${c.ownerTag}\u0000${c.event.id}`
+      const owner = ownerId(c)
+      if (seen.has(tag) || (owner !== undefined && existing.has(`${owner}\u0000${c.event.id}`))) {
+        results[c.index] = { id: c.event.id, status: 'duplicate' }
+        continue
+      }
+      seen.add(tag)
+      fresh.push(c)
+    }
+
+    // 2. Decide: one consent context per owner.
+    if (signals.gpc === true) {
+      for (const id of new Set(subjectIds.values()))
+        await deps.consent.observeSignals(id, signals, options.actor)
+    }
+    const contexts = new Map<string, ConsentContext>()
+    const allowedCache = new Map<string, PurposeKey[]>()
+    const allowedFor = async (
+      c: Candidate,
+    ): Promise<{ candidates: PurposeKey[]; allowed: PurposeKey[] }> => {
+      const purposes =
+        c.owner.kind === 'subject' ? purposesForEvent(charter, c.type) : sessionPurposes(c.type)
+      const cacheKey = `${c.ownerTag}\u0000${c.type}`
+      const cached = allowedCache.get(cacheKey)
+      if (cached !== undefined) return { candidates: purposes, allowed: cached }
+      let context = contexts.get(c.ownerTag)
+      if (context === undefined) {
+        const consentOwner =
+          c.owner.kind === 'subject'
+            ? subjectIds.get(c.owner.ref)
+            : liveSession(c.owner.key)?.sessionKey
+        context = await deps.consent.contextFor(consentOwner, signals)
+        contexts.set(c.ownerTag, context)
+      }
+      const allowed = purposes.filter((purpose) => {
+        const decision = decideConsent({ ...context, purpose })
+        if (decision.allowed) return true
+        return (
+          options.declaredBasis !== undefined &&
+          decision.basis === options.declaredBasis &&
+          (decision.reason === 'no_record' || decision.reason === 'jurisdiction_default')
+        )
+      })
+      allowedCache.set(cacheKey, allowed)
+      return { candidates: purposes, allowed }
+    }
+
+    // 3. Minimize, and work out the expiry.
+    const toStore: {
+      candidate: Candidate
+      event: Omit<StoredEvent, 'subjectId' | 'sessionKey'>
+    }[] = []
+    const refuse = (c: Candidate, reason: RefusalReason, field?: string) => {
+      results[c.index] = {
+        id: c.event.id,
+        status: 'refused',
+        reason,
+        ...(field === undefined ? {} : { field }),
+      }
+    }
+    for (const c of fresh) {
+      const { candidates: purposes, allowed } = await allowedFor(c)
+      if (purposes.length === 0) {
+        refuse(c, 'no_purpose')
+        continue
+      }
+      if (allowed.length === 0) {
+        refuse(c, 'no_consent')
+        continue
+      }
+      const vocabulary = FIELD_KEYS[c.type]
+      const unknown = c.provided.find((field) => !vocabulary.has(field))
+      if (unknown !== undefined) {
+        refuse(c, 'undeclared_field', unknown)
+        continue
+      }
+      const keep = new Set<string>(eventFieldsFor(charter, c.type, allowed))
+      const dropped = c.provided.filter((field) => !keep.has(field))
+      const e = c.event
+      if (keep.has('query') && e.query !== undefined && findPersonalData(e.query) !== undefined) {
+        refuse(c, 'personal_data', 'query')
+        continue
+      }
+      let expiresAt: string
+      if (c.owner.kind === 'session') {
+        expiresAt =
+          liveSession(c.owner.key)?.expiresAt ??
+          new Date(now.getTime() + SESSION_TTL_MS).toISOString()
+      } else {
+        const days = retentionDaysFor(charter, allowed)
+        expiresAt = new Date(
+          c.occurredAt.getTime() + (days === 0 ? SESSION_TTL_MS : days * DAY_MS),
+        ).toISOString()
+      }
+      if (expiresAt <= nowIso) {
+        refuse(c, 'expired')
+        continue
+      }
+      const stored: Omit<StoredEvent, 'subjectId' | 'sessionKey'> = {
+        id: e.id,
+        type: c.type,
+        receivedAt: nowIso,
+        purposes: allowed,
+        expiresAt,
+      }
+      if (keep.has('item') && e.item !== undefined) stored.item = e.item
+      if (keep.has('quantity') && c.quantity !== undefined) stored.quantity = c.quantity
+      if (keep.has('price') && e.price !== undefined) stored.price = e.price
+      if (keep.has('currency') && e.currency !== undefined) stored.currency = e.currency
+      if (keep.has('query') && e.query !== undefined) stored.query = e.query
+      if (keep.has('placement') && e.placement !== undefined) stored.placement = e.placement
+      if (keep.has('recommId') && e.recommId !== undefined) stored.recommId = e.recommId
+      if (keep.has('kind') && e.kind !== undefined) stored.kind = e.kind
+      if (keep.has('rating') && e.rating !== undefined) stored.rating = e.rating
+      if (keep.has('timestamp')) stored.occurredAt = c.occurredAt.toISOString()
+      results[c.index] = { id: e.id, status: 'stored', ...(dropped.length > 0 ? { dropped } : {}) }
+      toStore.push({ candidate: c, event: stored })
+    }
+
+    // 4 and 5. Pseudonymize and store, in one transaction with the audit entry.
+    await db.transaction().execute(async (trx) => {
+      const rows: StoredEvent[] = []
+      const openedSessions = new Map<string, SessionRow>()
+      for (const { candidate: c, event } of toStore) {
+        if (c.owner.kind === 'subject') {
+          let subjectId = subjectIds.get(c.owner.ref)
+          if (subjectId === undefined) {
+            subjectId = await deps.identity.ensureSubjectId(c.owner.ref, trx)
+            subjectIds.set(c.owner.ref, subjectId)
+          }
+          rows.push({ ...event, subjectId })
+        } else {
+          let session = openedSessions.get(c.owner.key)
+          if (session === undefined) {
+            session = await openSession(trx, c.owner.key, now)
+            openedSessions.set(c.owner.key, session)
+          }
+          rows.push({ ...event, sessionKey: c.owner.key, expiresAt: session.expiresAt })
+        }
+      }
+      const inserted = await repo.insertMany(trx, rows)
+      rows.forEach((row, i) => {
+        const owner = row.subjectId ?? row.sessionKey ?? ''
+        // Lost a race with a concurrent retry of the same event: it is stored once, by the other call.
+        if (!inserted.has(`${owner}\u0000${row.id}`)) {
+          const index = toStore[i]!.candidate.index
+          results[index] = { id: row.id, status: 'duplicate' }
+        }
+      })
+      const result = { results, counts: countsOf(results) }
+      await deps.audit.record(trx, {
+        actor: options.actor,
+        action: options.auditAction ?? 'events.ingested',
+        details: { ...result.counts, events: rawEvents.length },
+      })
+      await options.inTransaction?.(trx, result)
+    })
+    return { results, counts: countsOf(results) }
+  }
+
+  function assertSessionPurpose(purpose: PurposeKey) {
+    const declared = findPurpose(charter, purpose)
+    if (declared !== undefined && declared.retentionDays !== 0) {
+      throw new AppError(
+        'validation_failed',
+        'An anonymous session can only decide session-scoped purposes',
+        {
+          issues: [
+            {
+              field: 'params.purpose',
+              reason: `must be a purpose kept only for the visit (${Object.entries(charter.purposes)
+                .filter(([, p]) => p.retentionDays === 0)
+                .map(([k]) => k)
+                .join(', ')})`,
+            },
+          ],
+        },
+      )
+    }
+  }
+
+  return {
+    ingest,
+    sessionKeyOf,
+
+    /**
+     * An anonymous visitor's choice for a session-scoped purpose, kept in the consent ledger under the
+     * session pseudonym until the session ends or expires (24 hours after it started).
+     */
+    async recordSessionConsent(
+      sessionId: string,
+      purpose: PurposeKey,
+      change: ConsentChange,
+      signals: RequestSignals,
+      actor: Actor,
+    ) {
+      assertSessionPurpose(purpose)
+      const key = sessionKeyOf(sessionId)
+      const session = await db
+        .transaction()
+        .execute((trx) => openSession(trx, key, deps.clock.now()))
+      const result = await deps.consent.recordChange(key, purpose, change, signals, actor)
+      return { ...result, expiresAt: session.expiresAt }
+    },
+
+    /** The consent state of an anonymous session (defaults only once it has ended or expired). */
+    async sessionConsentState(sessionId: string, signals: RequestSignals) {
+      const key = sessionKeyOf(sessionId)
+      const row = (await repo.findSessions(db, [key])).get(key)
+      const live = row !== undefined && row.expiresAt > deps.clock.now().toISOString()
+      return deps.consent.state(live ? key : undefined, signals)
+    },
+
+    /** Ends an anonymous visit now: its events, consent records and the session are deleted. */
+    async endSession(sessionId: string, actor: Actor) {
+      const key = sessionKeyOf(sessionId)
+      return db.transaction().execute(async (trx) => {
+        const counts = await purgeSession(trx, key)
+        await deps.audit.record(trx, { actor, action: 'session.ended', details: counts })
+        return counts
+      })
+    },
+
+    /** A subject's unexpired events, oldest first: what `personal` recommendations may read. */
+    async listSubjectEvents(
+      subjectId: string,
+      options: { limit?: number } = {},
+    ): Promise<StoredEvent[]> {
+      return repo.listByOwner(db, subjectId, deps.clock.now().toISOString(), options)
+    },
+
+    /** A session's unexpired events (by pseudonym, see `sessionKeyOf`): what `session` level may read. */
+    async listSessionEvents(
+      sessionKey: string,
+      options: { limit?: number } = {},
+    ): Promise<StoredEvent[]> {
+      return repo.listByOwner(db, sessionKey, deps.clock.now().toISOString(), options)
+    },
+
+    /**
+     * Every unexpired subject event stored for `purpose` (default: personalized recommendations, which
+     * includes training), a page at a time in a stable order. Session events are never included.
+     * Callers still check each subject's current consent: a withdrawal stops use before retention runs.
+     */
+    async *readEventsForPurpose(
+      purpose: PurposeKey = 'personalize.recommendations',
+      pageSize = 5000,
+    ): AsyncGenerator<StoredEvent[]> {
+      const now = deps.clock.now().toISOString()
+      let after: { owner: string; eventId: string } | undefined
+      for (;;) {
+        const page = await repo.listForPurpose(db, purpose, now, after, pageSize)
+        if (page.length === 0) return
+        yield page
+        const last = page.at(-1)!
+        after = { owner: last.subjectId ?? '', eventId: last.id }
+        if (page.length < pageSize) return
+      }
+    },
+
+    /** Everything stored on a subject, for access and portability requests. */
+    async exportSubject(subjectId: string): Promise<{ events: StoredEvent[] }> {
+      return { events: await repo.listAllByOwner(db, subjectId) }
+    },
+
+    /** Deletes all of a subject's events (erasure); returns how many went. */
+    async eraseSubject(executor: Db, subjectId: string): Promise<{ events: number }> {
+      return { events: await repo.deleteByOwner(executor, subjectId) }
+    },
+
+    /**
+     * Deletes what is past its expiry: events, and sessions (with their consent records). Returns counts
+     * per kind; the retention job calls it inside its transaction.
+     */
+    async deleteExpired(executor: Db, now: Date): Promise<Record<string, number>> {
+      const nowIso = now.toISOString()
+      let sessions = 0
+      let sessionConsentRecords = 0
+      let sessionEvents = 0
+      for (;;) {
+        const keys = await repo.listExpiredSessions(executor, nowIso, 500)
+        if (keys.length === 0) break
+        for (const key of keys) {
+          const counts = await purgeSession(executor, key)
+          sessions += counts.sessions
+          sessionConsentRecords += counts.consentRecords
+          sessionEvents += counts.events
+        }
+      }
+      const events = sessionEvents + (await repo.deleteExpired(executor, nowIso))
+      return { events, sessions, sessionConsentRecords }
+    },
+
+    /** Import checkpoints (used by the order import). */
+    checkpoints: {
+      find: (fileHash: string) => repo.findCheckpoint(db, fileHash),
+      save: (executor: Db, row: Parameters<typeof repo.upsertCheckpoint>[1]) =>
+        repo.upsertCheckpoint(executor, row),
+      remove: (fileHash: string) => repo.deleteCheckpoint(db, fileHash),
+    },
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Events: the shapes a shop sends, the shapes Candor keeps, and why an event can be refused.
+ *
+ * Event type names are the charter's (`view`, `cart`, `purchase`, `search`, `feedback`). The common
+ * e-commerce names are accepted as aliases: `add_to_cart` is a `cart` event with a positive quantity
+ * (default 1), `remove_from_cart` a `cart` event whose quantity is stored negated (a cart event's
+ * quantity is the change to the basket).
+ */
+import { z } from 'zod'
+import { EVENT_FIELDS, EVENT_TYPES, type EventType } from '../charter/index.js'
+
+/** Aliases accepted on input, and the charter type each becomes. */
+export const EVENT_TYPE_ALIASES = {
+  add_to_cart: 'cart',
+  remove_from_cart: 'cart',
+} as const satisfies Record<string, EventType>
+
+export const INPUT_EVENT_TYPES = [...EVENT_TYPES, ...Object.keys(EVENT_TYPE_ALIASES)] as [
+  string,
+  ...string[],
+]
+
+/** The most events one batch may carry. */
+export const MAX_BATCH_EVENTS = 1000
+
+/**
+ * Why an event was not stored. Every event of a batch gets `stored`, `duplicate` or `refused` with one
+ * of these; nothing is dropped without saying so.
+ * - `malformed`: a field has the wrong shape (the answer names it), or neither/both of subject and session.
+ * - `no_purpose`: the charter declares no purpose for this event type (for an anonymous visitor: no
+ *   session-scoped purpose, i.e. one with `retentionDays: 0`).
+ * - `no_consent`: no purpose that covers the type is allowed for this subject or session now.
+ * - `undeclared_field`: the event carries a field that its type does not have in the charter's vocabulary
+ *   (a misspelling, or personal data such as `email` sent by mistake); the answer names it.
+ * - `personal_data`: a free-text field (a search query) looks like it holds an email address, a phone
+ *   number or a card number.
+ * - `expired`: by its timestamp, the event is already past the retention of every allowed purpose.
+ */
+export const REFUSAL_REASONS = [
+  'malformed',
+  'no_purpose',
+  'no_consent',
+  'undeclared_field',
+  'personal_data',
+  'expired',
+] as const
+export type RefusalReason = (typeof REFUSAL_REASONS)[number]
+
+/** Shop-chosen ids: event ids, items, recommendation ids. No `@` and no control characters. */
+const Identifier = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9 ._:/#+-]*$/, 'must be letters, digits and . _ : / # + - (no @)')
+
+export const EventIdSchema = Identifier(128).describe(
+  'Unique per subject or session: retries reuse it',
+)
+export const SubjectRefSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .describe("The shop's own customer reference")
+export const SessionIdSchema = z
+  .string()
+  .min(8)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+  .describe('An anonymous visit: the shop’s session id (at least 8 characters)')
+
+/** The fields of an incoming event, before minimization (the envelope is id, type, subject, session). */
+export const IncomingEventSchema = z.looseObject({
+  id: EventIdSchema,
+  type: z.enum(INPUT_EVENT_TYPES),
+  subject: SubjectRefSchema.optional(),
+  session: SessionIdSchema.optional(),
+  item: Identifier(64).optional(),
+  quantity: z.int().min(-10_000).max(10_000).optional(),
+  price: z.number().min(0).max(1e9).optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as GBP')
+    .optional(),
+  query: z.string().trim().min(1).max(200).optional(),
+  placement: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'must be a lower-case identifier such as product_page')
+    .optional(),
+  recommId: Identifier(128).optional(),
+  kind: z
+    .string()
+    .regex(/^[a-z][a-z_]{0,31}$/, 'must be a lower-case word such as not_interested')
+    .optional(),
+  rating: z.int().min(1).max(5).optional(),
+  timestamp: z.iso.datetime({ offset: true }).optional(),
+})
+export type IncomingEvent = z.infer<typeof IncomingEventSchema>
+
+/** Keys that identify an event rather than describe it: never minimized away, never stored raw. */
+export const ENVELOPE_KEYS = ['id', 'type', 'subject', 'session'] as const
+
+/** The batch body of `POST /v1/events`: each event is checked one by one, so only its id is required here. */
+export const EventBatchSchema = z.strictObject({
+  events: z
+    .array(z.looseObject({ id: EventIdSchema }))
+    .min(1)
+    .max(MAX_BATCH_EVENTS),
+  jurisdiction: z.string().min(1).max(16).optional(),
+})
+
+export type EventStatus = 'stored' | 'refused' | 'duplicate'
+
+/** What the answer says about one event. */
+export interface EventResult {
+  id: string
+  status: EventStatus
+  reason?: RefusalReason
+  /** The field a `malformed`, `undeclared_field` or `personal_data` refusal is about. */
+  field?: string
+  /** Fields the event carried that no allowed purpose declares: removed before storing. */
+  dropped?: string[]
+}
+
+export const EventResultSchema = z.object({
+  id: z.string(),
+  status: z.enum(['stored', 'refused', 'duplicate']),
+  reason: z.enum(REFUSAL_REASONS).optional(),
+  field: z.string().optional(),
+  dropped: z.array(z.string()).optional(),
+})
+
+export interface IngestCounts {
+  stored: number
+  duplicate: number
+  refused: number
+  /** Refusals by reason. */
+  reasons: Partial<Record<RefusalReason, number>>
+}
+
+export interface IngestResult {
+  results: EventResult[]
+  counts: IngestCounts
+}
+
+/** An event as stored: pseudonymous owner, minimized fields, the purposes it serves and its expiry. */
+export interface StoredEvent {
+  id: string
+  type: EventType
+  /** The subject id (`sub_...`) for a known shopper; undefined for an anonymous session's event. */
+  subjectId?: string
+  /** The session pseudonym (`ses_...`) for an anonymous visitor's event. */
+  sessionKey?: string
+  item?: string
+  quantity?: number
+  price?: number
+  currency?: string
+  query?: string
+  placement?: string
+  recommId?: string
+  kind?: string
+  rating?: number
+  /** When it happened (when the charter lets a purpose keep the timestamp). */
+  occurredAt?: string
+  receivedAt: string
+  purposes: string[]
+  expiresAt: string
+}
+
+/** The charter's field vocabulary for one type (what a field may be called at all). */
+export function knownFieldsOf(type: EventType): readonly string[] {
+  return EVENT_FIELDS[type]
+}

@@ -1,0 +1,28 @@
+/**
+ * The event pipeline: the privacy gate (validate, decide purposes with consent, minimize, scan free text,
+ * pseudonymize, store with an expiry), anonymous sessions, readers for recommend, and the order import.
+ */
+export {
+  EVENT_TYPE_ALIASES,
+  INPUT_EVENT_TYPES,
+  MAX_BATCH_EVENTS,
+  REFUSAL_REASONS,
+  EventBatchSchema,
+  EventResultSchema,
+  IncomingEventSchema,
+  type EventResult,
+  type EventStatus,
+  type IncomingEvent,
+  type IngestCounts,
+  type IngestResult,
+  type RefusalReason,
+  type StoredEvent,
+} from './events.js'
+export { findPersonalData, type PiiKind } from './events.pii.js'
+export {
+  createEventsService,
+  SESSION_TTL_MS,
+  type EventsService,
+  type EventsDeps,
+  type IngestOptions,
+} from './events.service.js'
