@@ -18,6 +18,7 @@ import { auditRoutes } from './modules/audit/audit.routes.js'
 import { authRoutes } from './modules/auth/auth.routes.js'
 import { charterRoutes } from './modules/charter/charter.routes.js'
 import { consentRoutes } from './modules/consent/consent.routes.js'
+import { rightsRoutes } from './modules/rights/rights.routes.js'
 import { catalogRoutes } from './modules/catalog/catalog.routes.js'
 import { eventsRoutes } from './modules/events/events.routes.js'
 import type { Services } from './services.js'
@@ -119,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   await app.register(consentRoutes, { services })
   await app.register(eventsRoutes, { services })
   await app.register(catalogRoutes, { services })
+  await app.register(rightsRoutes, { services, registry })
 
   app.get('/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, () =>
     app.swagger(),

@@ -9,6 +9,12 @@ import { type KeyringHolder, createIdentityService } from './modules/identity/in
 import { createCatalogService } from './modules/catalog/index.js'
 import { createEventsService } from './modules/events/index.js'
 import { createRetentionService } from './modules/retention/index.js'
+import {
+  type SubjectDataParticipant,
+  createOutboxNotifier,
+  createRightsService,
+} from './modules/rights/index.js'
+import path from 'node:path'
 
 export interface ServiceDeps {
   config: Config
@@ -53,9 +59,56 @@ export function createServices(deps: ServiceDeps) {
       { name: 'catalog', deleteExpired: (executor, now) => catalog.deleteExpired(executor, now) },
     ],
   })
+  // Every module that holds data on a subject, in erasure order: identity last, because erasing it
+  // makes the customer reference unresolvable.
+  const participants: SubjectDataParticipant[] = [
+    {
+      name: 'events',
+      exportSubject: (subjectId) => events.exportSubject(subjectId),
+      eraseSubject: (trx, subjectId) => events.eraseSubject(trx, subjectId),
+    },
+    {
+      name: 'consent',
+      exportSubject: (subjectId) => consent.exportSubject(subjectId),
+      eraseSubject: (trx, subjectId) => consent.eraseSubject(trx, subjectId),
+    },
+    {
+      name: 'audit',
+      // Entries name the subject by pseudonym only, which erasure makes unlinkable; the chain stays whole.
+      exportSubject: async (subjectId) => ({ entries: await audit.listForSubject(subjectId) }),
+      eraseSubject: async () => ({}),
+    },
+    {
+      name: 'identity',
+      exportSubject: async (subjectId) => ({ vault: (await identity.readVault(subjectId)) ?? null }),
+      eraseSubject: async (trx, subjectId) => {
+        await identity.eraseSubject(trx, subjectId)
+        return { subjects: 1 }
+      },
+      rectify: async (trx, subjectId, input) => {
+        if (input.vault === undefined) return {}
+        const current = (await identity.readVault(subjectId, trx)) ?? {}
+        await identity.writeVault(trx, subjectId, { ...current, ...input.vault })
+        return { vaultFields: Object.keys(input.vault).length }
+      },
+    },
+  ]
+  const rights = createRightsService({
+    db: storage.db,
+    scrub: () => storage.scrub(),
+    clock,
+    charter,
+    audit,
+    identity,
+    consent,
+    notifier: createOutboxNotifier(path.join(config.dataDir, 'outbox')),
+    participants: () => participants,
+  })
   return {
     config,
     charter,
+    participants,
+    rights,
     consent,
     clock,
     storage,

@@ -20,6 +20,12 @@ export interface Storage {
   readonly dialect: Dialect
   /** Runs a trivial query; throws when the database cannot be reached. */
   ping(): Promise<void>
+  /**
+   * Pushes deleted data out of the files after an erasure: on SQLite, deleted pages are zeroed
+   * (secure_delete) and this folds the write-ahead log back and truncates it, so no old page image
+   * survives. PostgreSQL's dead tuples are reclaimed by its own (auto)vacuum.
+   */
+  scrub(): Promise<void>
   close(): Promise<void>
 }
 
@@ -42,6 +48,7 @@ export function createStorage(config: DatabaseConfig): Storage {
       ping: async () => {
         await sql`select 1`.execute(db)
       },
+      scrub: async () => undefined,
       close: () => db.destroy(),
     }
   }
@@ -51,12 +58,17 @@ export function createStorage(config: DatabaseConfig): Storage {
   database.pragma('foreign_keys = ON')
   database.pragma('busy_timeout = 5000')
   database.pragma('synchronous = NORMAL')
+  // Deleted content is overwritten with zeros, so an erased subject cannot be read back from free pages.
+  database.pragma('secure_delete = ON')
   const db: Db = new Kysely({ dialect: new SqliteDialect({ database }) })
   return {
     db,
     dialect: 'sqlite',
     ping: async () => {
       await sql`select 1`.execute(db)
+    },
+    scrub: async () => {
+      await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db)
     },
     close: () => db.destroy(),
   }

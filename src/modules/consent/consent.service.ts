@@ -320,6 +320,34 @@ export function createConsentService(deps: ConsentDeps) {
       })
     },
 
+    /**
+     * An objection to profiling (GDPR Art. 21): a denial on record for each purpose given, and the
+     * personalization level set to off, inside the caller's transaction.
+     */
+    async recordObjection(executor: Db, subjectId: string, purposes: PurposeKey[], actor: Actor): Promise<void> {
+      const { context, settings } = await loadContext(executor, subjectId, {})
+      const at = deps.clock.now()
+      await appendRecords(
+        executor,
+        subjectId,
+        purposes.map((purpose) => ({
+          purpose,
+          decision: 'denied' as const,
+          method: 'api' as const,
+          noticeVersion,
+          jurisdiction: context.jurisdiction ?? 'default',
+          recordedAt: at,
+        })),
+        actor,
+      )
+      await repo.upsertSettings(executor, subjectId, {
+        level: 'off',
+        jurisdiction: settings?.jurisdiction ?? null,
+        restricted: settings?.restricted ?? false,
+        updatedAt: at.toISOString(),
+      })
+    },
+
     /** Everything this module holds on a subject, for access and portability requests. */
     async exportSubject(subjectId: string) {
       return {

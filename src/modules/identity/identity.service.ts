@@ -97,6 +97,24 @@ export function createIdentityService(deps: IdentityDeps) {
       return JSON.parse(plain.toString('utf8')) as VaultData
     },
 
+    /**
+     * Seals a short-lived value about a subject (a pending rectification, say) under the active master
+     * key, so it never rests in plaintext outside the vault.
+     */
+    sealTransient(subjectId: string, value: unknown): string {
+      const master = deps.keys.current().master.active
+      const sealed = seal(master.secret, Buffer.from(JSON.stringify(value)), `transient|${subjectId}|${master.id}`)
+      return `${master.id}:${sealed.toString('base64')}`
+    },
+
+    openTransient(subjectId: string, sealed: string): unknown {
+      const [keyId, body] = sealed.split(':')
+      const key = keyId === undefined ? undefined : masterKey(keyId)
+      if (key === undefined || body === undefined) throw new Error('sealed value names an unknown master key')
+      const plain = open(key.secret, Buffer.from(body, 'base64'), `transient|${subjectId}|${keyId}`)
+      return JSON.parse(plain.toString('utf8')) as unknown
+    },
+
     /** Deletes the subject, its lookups and its vault entry (and with it the only copy of its data key). */
     async eraseSubject(executor: Db, subjectId: string): Promise<void> {
       await repo.deleteSubject(executor, subjectId)

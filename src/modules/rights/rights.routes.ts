@@ -1,0 +1,229 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { FastifyRequest } from 'fastify'
+import { Gauge, type Registry } from 'prom-client'
+import { z } from 'zod'
+import { actorOf } from '../../http/actor.js'
+import { assertOwnSubject } from '../../http/auth.js'
+import { AppError } from '../../lib/errors.js'
+import { buildZip, toCsv } from '../../lib/zip.js'
+import type { Services } from '../../services.js'
+import { CreateRightsRequestSchema, RIGHTS_STATUSES, RightsRequestOutSchema } from './rights.js'
+
+const RequestId = z.object({ id: z.string().regex(/^rr_[a-z0-9]+$/, 'must be a rights request id (rr_...)') })
+const STAFF = ['privacy_officer', 'admin'] as const
+const ON_BEHALF = { roles: ['storefront', 'privacy_officer', 'admin'] as const, shopper: true }
+
+/** The export as CSV files, one per list of records, beside the whole export as JSON. */
+function exportZip(data: Record<string, unknown>): Buffer {
+  const entries = [{ name: 'export.json', data: JSON.stringify(data, null, 2) }]
+  for (const [section, value] of Object.entries(data)) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) continue
+    for (const [table, rows] of Object.entries(value as Record<string, unknown>)) {
+      if (Array.isArray(rows) && rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
+        entries.push({ name: `${section}/${table}.csv`, data: toCsv(rows as Record<string, unknown>[]) })
+      }
+    }
+  }
+  return buildZip(entries)
+}
+
+/** Data-subject rights requests: filing, verification, deadlines, status and exports. */
+export const rightsRoutes: FastifyPluginAsyncZod<{ services: Services; registry: Registry }> = async (
+  app,
+  { services, registry },
+) => {
+  const { rights, identity } = services
+
+  new Gauge({
+    name: 'candor_rights_requests_overdue',
+    help: 'Rights requests past their legal deadline and not yet completed or denied',
+    registers: [registry],
+    async collect() {
+      this.set(await rights.countOverdue())
+    },
+  })
+
+  /** A shopper token may only see and act on requests about its own subject. */
+  async function ownRequest(request: FastifyRequest, id: string) {
+    const found = await rights.get(id)
+    assertOwnSubject(request, found.subjectId)
+    return found
+  }
+  const out = ({ subjectId: _subject, stepsDone: _steps, ...rest }: Awaited<ReturnType<typeof rights.get>>) => rest
+
+  app.post(
+    '/v1/rights-requests',
+    {
+      config: { access: ON_BEHALF },
+      schema: {
+        tags: ['rights'],
+        summary:
+          'File an access, portability, rectification, erasure, restriction or objection request; staff requests count as verified, others get a one-time code',
+        body: CreateRightsRequestSchema,
+        response: { 201: RightsRequestOutSchema },
+      },
+    },
+    async (request, reply) => {
+      const caller = request.caller
+      if (caller.kind === 'shopper') {
+        const subjectId = await identity.findSubjectId(request.body.subject)
+        if (subjectId === undefined) throw new AppError('forbidden', 'This shopper token belongs to another subject')
+        assertOwnSubject(request, subjectId)
+      }
+      const staff = caller.kind === 'api_key' && (caller.role === 'privacy_officer' || caller.role === 'admin')
+      const created = await rights.create(request.body, staff ? 'staff' : 'self_service', actorOf(request))
+      if (created.status === 'verified') await rights.process(created.id)
+      return reply.code(201).send(out(await rights.get(created.id)))
+    },
+  )
+
+  app.get(
+    '/v1/rights-requests',
+    {
+      config: { access: { roles: STAFF } },
+      schema: {
+        tags: ['rights'],
+        summary: 'The request queue, soonest deadline first; overdue=true for those past their deadline',
+        querystring: z.object({
+          overdue: z.enum(['true', 'false']).optional(),
+          status: z.enum(RIGHTS_STATUSES).optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(200),
+        }),
+        response: { 200: z.object({ requests: z.array(RightsRequestOutSchema.extend({ id: z.string() })) }) },
+      },
+    },
+    async (request) => {
+      const { overdue, status, limit } = request.query
+      const list = await rights.list({
+        limit,
+        overdue: overdue === 'true',
+        ...(status === undefined ? {} : { status }),
+      })
+      return { requests: list.map(out) }
+    },
+  )
+
+  app.get(
+    '/v1/subjects/:ref/rights-requests',
+    {
+      config: { access: ON_BEHALF },
+      schema: {
+        tags: ['rights'],
+        summary: "A subject's own requests and their due dates",
+        params: z.object({ ref: z.string().min(1).max(200) }),
+        response: { 200: z.object({ requests: z.array(RightsRequestOutSchema) }) },
+      },
+    },
+    async (request) => {
+      const subjectId = await identity.findSubjectId(request.params.ref)
+      if (subjectId === undefined) return { requests: [] }
+      return { requests: (await rights.list({ subjectId })).map(out) }
+    },
+  )
+
+  app.get(
+    '/v1/rights-requests/:id',
+    {
+      config: { access: ON_BEHALF },
+      schema: {
+        tags: ['rights'],
+        summary: 'Status of one request',
+        params: RequestId,
+        response: { 200: RightsRequestOutSchema },
+      },
+    },
+    async (request) => out(await ownRequest(request, request.params.id)),
+  )
+
+  app.post(
+    '/v1/rights-requests/:id/verify',
+    {
+      config: { access: ON_BEHALF },
+      schema: {
+        tags: ['rights'],
+        summary: 'Quote the 6-digit code sent for a self-service request (10 minutes, 5 attempts)',
+        params: RequestId,
+        body: z.strictObject({ code: z.string().regex(/^\d{6}$/, 'must be the 6 digits sent') }),
+        response: { 200: RightsRequestOutSchema },
+      },
+    },
+    async (request) => {
+      await ownRequest(request, request.params.id)
+      const verified = await rights.verify(request.params.id, request.body.code, actorOf(request))
+      await rights.process(verified.id)
+      return out(await rights.get(verified.id))
+    },
+  )
+
+  app.post(
+    '/v1/rights-requests/:id/resend-code',
+    {
+      config: { access: ON_BEHALF },
+      schema: { tags: ['rights'], summary: 'Send a new code (the old one stops working)', params: RequestId },
+    },
+    async (request, reply) => {
+      await ownRequest(request, request.params.id)
+      await rights.resendCode(request.params.id)
+      return reply.code(204).send()
+    },
+  )
+
+  app.post(
+    '/v1/rights-requests/:id/extend',
+    {
+      config: { access: { roles: STAFF } },
+      schema: {
+        tags: ['rights'],
+        summary: 'Extend the deadline once (GDPR: to three months; CCPA: to 90 days), with the reason',
+        params: RequestId,
+        body: z.strictObject({ reason: z.string().trim().min(10).max(1000) }),
+        response: { 200: RightsRequestOutSchema },
+      },
+    },
+    async (request) => out(await rights.extend(request.params.id, request.body.reason, actorOf(request))),
+  )
+
+  app.post(
+    '/v1/rights-requests/:id/deny',
+    {
+      config: { access: { roles: STAFF } },
+      schema: {
+        tags: ['rights'],
+        summary: 'Deny a request, with the reason the shopper will see',
+        params: RequestId,
+        body: z.strictObject({ reason: z.string().trim().min(5).max(200) }),
+        response: { 200: RightsRequestOutSchema },
+      },
+    },
+    async (request) => out(await rights.deny(request.params.id, request.body.reason, actorOf(request))),
+  )
+
+  app.get(
+    '/v1/rights-requests/:id/export',
+    {
+      config: { access: ON_BEHALF },
+      schema: {
+        tags: ['rights'],
+        summary:
+          'Everything held on the subject (JSON; format=zip for portability: the JSON plus one CSV per table)',
+        params: RequestId,
+        querystring: z.object({ format: z.enum(['json', 'zip']).default('json') }),
+      },
+    },
+    async (request, reply) => {
+      await ownRequest(request, request.params.id)
+      const data = await rights.compileExport(request.params.id, actorOf(request))
+      reply.header('cache-control', 'no-store')
+      if (request.query.format === 'zip') {
+        return reply
+          .type('application/zip')
+          .header('content-disposition', `attachment; filename="candor-export-${request.params.id}.zip"`)
+          .send(exportZip(data))
+      }
+      return reply
+        .type('application/json; charset=utf-8')
+        .header('content-disposition', `attachment; filename="candor-export-${request.params.id}.json"`)
+        .send(JSON.stringify(data, null, 2))
+    },
+  )
+}

@@ -1,0 +1,438 @@
+import { randomInt } from 'node:crypto'
+import type { Clock } from '../../lib/clock.js'
+import { safeEqual, sha256Hex } from '../../lib/crypto.js'
+import { AppError } from '../../lib/errors.js'
+import { newSortableId } from '../../lib/ids.js'
+import type { Db } from '../../storage/db.js'
+import type { Actor, AuditLog } from '../audit/index.js'
+import { type Charter, resolveJurisdiction } from '../charter/index.js'
+import type { ConsentService } from '../consent/consent.service.js'
+import type { IdentityService } from '../identity/index.js'
+import {
+  type Channel,
+  type CreateRightsRequest,
+  type Rectification,
+  type RightsRequest,
+  type RightsStatus,
+  type SubjectDataParticipant,
+} from './rights.js'
+import { dueDate, extendedDueDate, regimeFor } from './rights.deadlines.js'
+import type { Notifier } from './rights.notifier.js'
+import { type StoredRightsRequest, createRightsRepository } from './rights.repository.js'
+
+export interface RightsDeps {
+  db: Db
+  /** Called after an erasure so that no deleted page survives in the database files. */
+  scrub: () => Promise<void>
+  clock: Clock
+  charter: Charter
+  audit: AuditLog
+  identity: IdentityService
+  consent: ConsentService
+  notifier: Notifier
+  /** Every module holding subject data, identity last (erasing it makes the subject unresolvable). */
+  participants: () => readonly SubjectDataParticipant[]
+}
+
+const CODE_TTL_MS = 10 * 60_000
+const MAX_CODE_ATTEMPTS = 5
+const LEASE_MS = 60_000
+/** The purposes an objection to profiling withdraws. */
+const PROFILING_PREFIXES = ['personalize.recommendations', 'marketing.']
+
+export type RightsService = ReturnType<typeof createRightsService>
+
+function publicView(request: StoredRightsRequest, now: Date): RightsRequest & { overdue: boolean } {
+  const { sealedInput: _sealed, ...rest } = request
+  const open = request.status !== 'completed' && request.status !== 'denied'
+  return { ...rest, overdue: open && request.dueAt < now.toISOString() }
+}
+
+/**
+ * Data-subject rights: requests, their deadlines, identity verification for self-service requests, and
+ * one resumable job per request that works through every module's own functions. A job records each
+ * finished step in the same transaction as the step's work, so a crash resumes where it stopped and a
+ * step is never done twice.
+ */
+export function createRightsService(deps: RightsDeps) {
+  const repo = createRightsRepository()
+  const now = () => deps.clock.now()
+
+  async function mustFind(id: string): Promise<StoredRightsRequest> {
+    const request = await repo.find(deps.db, id)
+    if (request === undefined) throw new AppError('not_found', 'No rights request has this id')
+    return request
+  }
+
+  async function sendCode(executor: Db, request: StoredRightsRequest): Promise<void> {
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
+    const expiresAt = new Date(now().getTime() + CODE_TTL_MS).toISOString()
+    await repo.putVerification(executor, request.id, sha256Hex(`${request.id}:${code}`), expiresAt)
+    const vault = await deps.identity.readVault(request.subjectId, executor)
+    await deps.notifier.sendVerificationCode({
+      requestId: request.id,
+      subjectId: request.subjectId,
+      email: vault?.email,
+      code,
+      expiresAt,
+    })
+  }
+
+  async function finish(
+    executor: Db,
+    request: StoredRightsRequest,
+    status: Extract<RightsStatus, 'completed' | 'denied'>,
+    extra: { result?: Record<string, unknown>; deniedReason?: string },
+  ): Promise<void> {
+    await repo.update(executor, request.id, {
+      status,
+      completedAt: now().toISOString(),
+      sealedInput: null,
+      leaseUntil: null,
+      ...(extra.result === undefined ? {} : { result: extra.result }),
+      ...(extra.deniedReason === undefined ? {} : { deniedReason: extra.deniedReason }),
+    })
+    await deps.audit.record(executor, {
+      actor: { kind: 'system', name: 'rights' },
+      action: `rights.${request.type}.${status}`,
+      subjectId: request.subjectId,
+      details: { requestId: request.id, ...(extra.deniedReason === undefined ? {} : { reason: extra.deniedReason }) },
+    })
+  }
+
+  /** Runs one named step: its work and the record that it is done commit together. */
+  async function step(
+    request: StoredRightsRequest,
+    name: string,
+    work: (trx: Db) => Promise<Record<string, number> | void>,
+    onStepDone?: (name: string) => void,
+  ): Promise<void> {
+    if (request.stepsDone.includes(name)) return
+    await deps.db.transaction().execute(async (trx) => {
+      const result = (await work(trx)) ?? {}
+      request.stepsDone = [...request.stepsDone, name]
+      // The step's counts are kept with the record that it is done, so a resumed job reports them too.
+      request.result = { ...(request.result ?? {}), [name.slice(name.indexOf(':') + 1)]: result }
+      await repo.update(trx, request.id, { stepsDone: request.stepsDone, result: request.result })
+      await deps.audit.record(trx, {
+        actor: { kind: 'system', name: 'rights' },
+        action: `rights.${request.type}.step`,
+        subjectId: request.subjectId,
+        details: { requestId: request.id, step: name, ...result },
+      })
+    })
+    onStepDone?.(name)
+  }
+
+  async function run(request: StoredRightsRequest, onStepDone?: (name: string) => void): Promise<void> {
+    const participants = deps.participants()
+    switch (request.type) {
+      case 'access':
+      case 'portability': {
+        // The export is compiled when downloaded, so no copy of the data rests anywhere.
+        await deps.db.transaction().execute((trx) =>
+          finish(trx, request, 'completed', { result: { sections: participants.map((p) => p.name) } }),
+        )
+        return
+      }
+      case 'erasure': {
+        for (const participant of participants) {
+          await step(
+            request,
+            `erase:${participant.name}`,
+            (trx) => participant.eraseSubject(trx, request.subjectId),
+            onStepDone,
+          )
+        }
+        break
+      }
+      case 'rectification': {
+        const input =
+          request.sealedInput === null
+            ? {}
+            : (deps.identity.openTransient(request.subjectId, request.sealedInput) as Rectification)
+        for (const participant of participants) {
+          const rectify = participant.rectify
+          if (rectify === undefined) continue
+          await step(
+            request,
+            `rectify:${participant.name}`,
+            (trx) => rectify(trx, request.subjectId, input),
+            onStepDone,
+          )
+        }
+        break
+      }
+      case 'restriction': {
+        const lift = request.result?.lift === true
+        await step(
+          request,
+          lift ? 'unrestrict' : 'restrict',
+          async (trx) => {
+            await deps.consent.setRestricted(trx, request.subjectId, !lift, { kind: 'system', name: 'rights' })
+          },
+          onStepDone,
+        )
+        break
+      }
+      case 'objection': {
+        await step(
+          request,
+          'withdraw_profiling',
+          async (trx) => {
+            const purposes = Object.keys(deps.charter.purposes).filter(
+              (key) =>
+                PROFILING_PREFIXES.some((prefix) => key.startsWith(prefix)) &&
+                deps.charter.purposes[key]?.legalBasis !== 'contract',
+            )
+            await deps.consent.recordObjection(trx, request.subjectId, purposes, {
+              kind: 'system',
+              name: 'rights',
+            })
+            return { purposesWithdrawn: purposes.length }
+          },
+          onStepDone,
+        )
+        for (const participant of participants) {
+          if (participant.forgetInModels === undefined) continue
+          await participant.forgetInModels(request.subjectId)
+        }
+        break
+      }
+    }
+    await deps.db.transaction().execute((trx) =>
+      finish(trx, request, 'completed', { result: request.result ?? {} }),
+    )
+    if (request.type === 'erasure') await deps.scrub()
+  }
+
+  const service = {
+    /**
+     * Files a request. Staff (privacy officer, admin) count as verified; anyone else gets a one-time code
+     * through the notifier and must quote it to `verify`.
+     */
+    async create(
+      input: CreateRightsRequest,
+      channel: Channel,
+      actor: Actor,
+    ): Promise<RightsRequest & { overdue: boolean }> {
+      const at = now()
+      const jurisdiction = resolveJurisdiction(deps.charter, input.jurisdiction)
+      const regime = regimeFor(jurisdiction)
+      if (input.type !== 'rectification' && input.rectification !== undefined) {
+        throw new AppError('validation_failed', 'Only a rectification request takes corrections', {
+          issues: [{ field: 'body.rectification', reason: 'only allowed with type rectification' }],
+        })
+      }
+      if (input.type === 'rectification' && input.rectification === undefined) {
+        throw new AppError('validation_failed', 'A rectification request says what to correct', {
+          issues: [{ field: 'body.rectification', reason: 'is required for type rectification' }],
+        })
+      }
+      const subjectId =
+        input.type === 'rectification' || input.type === 'restriction' || input.type === 'objection'
+          ? await deps.identity.ensureSubjectId(input.subject)
+          : await deps.identity.findSubjectId(input.subject)
+      const request: StoredRightsRequest = {
+        id: newSortableId('rr', at.getTime()),
+        type: input.type,
+        subjectId: subjectId ?? 'sub_none',
+        status: channel === 'staff' ? 'verified' : 'received',
+        regime,
+        jurisdiction,
+        channel,
+        receivedAt: at.toISOString(),
+        dueAt: dueDate(regime, at).toISOString(),
+        extensionReason: null,
+        verifiedAt: channel === 'staff' ? at.toISOString() : null,
+        completedAt: null,
+        deniedReason: null,
+        stepsDone: [],
+        result: input.type === 'restriction' ? { lift: input.lift === true } : null,
+        sealedInput:
+          input.rectification === undefined || subjectId === undefined
+            ? null
+            : deps.identity.sealTransient(subjectId, input.rectification),
+      }
+      await deps.db.transaction().execute(async (trx) => {
+        await repo.insert(trx, request)
+        await deps.audit.record(trx, {
+          actor,
+          action: `rights.${request.type}.received`,
+          subjectId: subjectId ?? null,
+          details: { requestId: request.id, channel, regime },
+        })
+        if (subjectId === undefined) {
+          // Nothing is held on this reference: the honest answer is immediate.
+          await finish(trx, request, 'completed', { result: { dataHeld: false } })
+          request.status = 'completed'
+          request.completedAt = now().toISOString()
+          request.result = { dataHeld: false }
+        } else if (channel === 'self_service') {
+          await sendCode(trx, request)
+        }
+      })
+      return publicView(request, at)
+    },
+
+    /** Checks a one-time code (6 digits, 10 minutes, 5 attempts); a fifth wrong code denies the request. */
+    async verify(id: string, code: string, actor: Actor): Promise<RightsRequest & { overdue: boolean }> {
+      const request = await mustFind(id)
+      if (request.status !== 'received') {
+        throw new AppError('conflict', `This request is ${request.status}, not waiting for a code`)
+      }
+      const verification = await repo.findVerification(deps.db, id)
+      if (verification === undefined) throw new AppError('conflict', 'No code was sent for this request')
+      const at = now()
+      if (verification.expiresAt < at.toISOString()) {
+        throw new AppError('validation_failed', 'The code has expired; ask for a new one', {
+          issues: [{ field: 'body.code', reason: 'has expired' }],
+        })
+      }
+      if (!safeEqual(verification.codeHash, sha256Hex(`${id}:${code}`))) {
+        await deps.db.transaction().execute(async (trx) => {
+          await repo.countAttempt(trx, id)
+          await deps.audit.record(trx, {
+            actor,
+            action: 'rights.verification_failed',
+            subjectId: request.subjectId,
+            details: { requestId: id, attempt: verification.attempts + 1 },
+          })
+          if (verification.attempts + 1 >= MAX_CODE_ATTEMPTS) {
+            await repo.deleteVerification(trx, id)
+            await finish(trx, request, 'denied', { deniedReason: 'identity_not_verified' })
+          }
+        })
+        throw new AppError('validation_failed', 'The code is not right', {
+          issues: [{ field: 'body.code', reason: 'does not match the code sent' }],
+          details: { attemptsLeft: Math.max(0, MAX_CODE_ATTEMPTS - verification.attempts - 1) },
+        })
+      }
+      await deps.db.transaction().execute(async (trx) => {
+        await repo.deleteVerification(trx, id)
+        await repo.update(trx, id, { status: 'verified', verifiedAt: at.toISOString() })
+        await deps.audit.record(trx, {
+          actor,
+          action: `rights.${request.type}.verified`,
+          subjectId: request.subjectId,
+          details: { requestId: id },
+        })
+      })
+      return publicView(await mustFind(id), at)
+    },
+
+    /** Sends a fresh code (the old one stops working). */
+    async resendCode(id: string): Promise<void> {
+      const request = await mustFind(id)
+      if (request.status !== 'received') throw new AppError('conflict', `This request is ${request.status}`)
+      await deps.db.transaction().execute((trx) => sendCode(trx, request))
+    },
+
+    /** Pushes the deadline out once, within the law's limit, with the reason on record. */
+    async extend(id: string, reason: string, actor: Actor): Promise<RightsRequest & { overdue: boolean }> {
+      const request = await mustFind(id)
+      if (request.status === 'completed' || request.status === 'denied') {
+        throw new AppError('conflict', `This request is already ${request.status}`)
+      }
+      if (request.extensionReason !== null) throw new AppError('conflict', 'This request was already extended')
+      const dueAt = extendedDueDate(request.regime, new Date(request.receivedAt)).toISOString()
+      await deps.db.transaction().execute(async (trx) => {
+        await repo.update(trx, id, { dueAt, extensionReason: reason })
+        await deps.audit.record(trx, {
+          actor,
+          action: `rights.${request.type}.extended`,
+          subjectId: request.subjectId,
+          details: { requestId: id, dueAt },
+        })
+      })
+      return publicView(await mustFind(id), now())
+    },
+
+    async deny(id: string, reason: string, actor: Actor): Promise<RightsRequest & { overdue: boolean }> {
+      const request = await mustFind(id)
+      if (request.status === 'completed' || request.status === 'denied') {
+        throw new AppError('conflict', `This request is already ${request.status}`)
+      }
+      await deps.db.transaction().execute(async (trx) => {
+        await deps.audit.record(trx, { actor, action: 'rights.denied_by_staff', subjectId: request.subjectId, details: { requestId: id } })
+        await finish(trx, request, 'denied', { deniedReason: reason })
+      })
+      return publicView(await mustFind(id), now())
+    },
+
+    async get(id: string): Promise<RightsRequest & { overdue: boolean }> {
+      return publicView(await mustFind(id), now())
+    },
+
+    async list(filter: { overdue?: boolean; status?: RightsStatus; subjectId?: string; limit?: number }) {
+      const at = now()
+      const rows = await repo.list(deps.db, {
+        limit: filter.limit ?? 200,
+        ...(filter.overdue === true ? { overdueAt: at.toISOString() } : {}),
+        ...(filter.status === undefined ? {} : { status: filter.status }),
+        ...(filter.subjectId === undefined ? {} : { subjectId: filter.subjectId }),
+      })
+      return rows.map((row) => publicView(row, at))
+    },
+
+    async countOverdue(): Promise<number> {
+      return repo.countOverdue(deps.db, now().toISOString())
+    },
+
+    /**
+     * Runs (or resumes) a verified request's job. Returns false when another process holds it. Steps
+     * already done are skipped, so calling this again after a crash finishes the work exactly once.
+     */
+    async process(id: string, options: { onStepDone?: (step: string) => void } = {}): Promise<boolean> {
+      const at = now()
+      const claimed = await repo.claim(deps.db, id, at.toISOString(), new Date(at.getTime() + LEASE_MS).toISOString())
+      if (!claimed) return false
+      const request = await mustFind(id)
+      await run(request, options.onStepDone)
+      return true
+    },
+
+    /** Runs every verified or interrupted job; the server calls this at start and on an interval. */
+    async processPending(): Promise<number> {
+      let done = 0
+      for (const id of await repo.listRunnable(deps.db, now().toISOString())) {
+        if (await service.process(id)) done += 1
+      }
+      return done
+    },
+
+    /**
+     * Everything held on the subject of a completed access or portability request, compiled now from
+     * every module (vault decrypted), and audited as an access.
+     */
+    async compileExport(id: string, actor: Actor): Promise<Record<string, unknown>> {
+      const request = await mustFind(id)
+      if (request.type !== 'access' && request.type !== 'portability') {
+        throw new AppError('conflict', 'Only access and portability requests have an export')
+      }
+      if (request.status !== 'completed') {
+        throw new AppError('conflict', `The request is ${request.status}; the export is ready once it is completed`)
+      }
+      const sections: Record<string, unknown> = {}
+      if (request.result?.dataHeld !== false) {
+        for (const participant of deps.participants()) {
+          sections[participant.name] = await participant.exportSubject(request.subjectId)
+        }
+      }
+      await deps.audit.recordNow({
+        actor,
+        action: `rights.${request.type}.exported`,
+        subjectId: request.subjectId,
+        details: { requestId: id },
+      })
+      return {
+        format: 'candor-subject-export/1',
+        requestId: id,
+        subjectId: request.subjectId,
+        generatedAt: now().toISOString(),
+        ...sections,
+      }
+    },
+  }
+  return service
+}
