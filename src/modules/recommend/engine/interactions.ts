@@ -104,3 +104,14 @@ export function createHistory(
     weights: Float32Array.from(order, (k) => (weights === undefined ? 1 : weights[k]!)),
   }
 }
+
+/** First event time (ms) of every item, NaN for items without events: input for new arrivals. */
+export function firstSeenTimes(interactions: Interactions): Float64Array {
+  const first = new Float64Array(interactions.nItems).fill(Number.NaN)
+  for (let p = 0; p < interactions.items.length; p++) {
+    const i = interactions.items[p]!
+    const t = interactions.times[p]!
+    if (!(first[i]! <= t)) first[i] = t
+  }
+  return first
+}

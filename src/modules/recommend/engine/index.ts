@@ -1,0 +1,50 @@
+/**
+ * The recommendation engine: pure functions over typed arrays. No I/O, no imports from http,
+ * storage or other modules, nothing runs on import. The service maps string ids to indices with
+ * `createIdIndex`, trains with `trainItemModel`, stores `serializeItemModel` bytes, and scores with
+ * the `recommend*` functions, passing the subject's live history.
+ */
+export { createIdIndex, indexOf, toIndices, type IdIndex } from './ids.js'
+export {
+  buildInteractions,
+  createHistory,
+  firstSeenTimes,
+  historyOf,
+  type EventColumns,
+  type History,
+  type Interactions,
+} from './interactions.js'
+export {
+  DEFAULT_ITEM_MODEL_PARAMS,
+  QUANT_BITS,
+  removeSubject,
+  trainItemModel,
+  type ItemModel,
+  type ItemModelParams,
+  type NeighbourRows,
+  type SparseRows,
+  type TrainOptions,
+} from './item-model.js'
+export {
+  DEFAULT_PERSONAL_PARAMS,
+  REASON_KINDS,
+  recommendNonPersonal,
+  recommendPersonal,
+  recommendSession,
+  scoreNew,
+  scorePersonal,
+  scorePopular,
+  scoreSession,
+  scoreTrending,
+  type Guards,
+  type NonPersonalOptions,
+  type PersonalOptions,
+  type PersonalParams,
+  type PersonalScores,
+  type ReasonKind,
+  type Recommendation,
+  type ScoreOptions,
+  type SessionOptions,
+} from './scoring.js'
+export { deserializeItemModel, serializeItemModel } from './serialize.js'
+export { selectTopK } from './top-k.js'
