@@ -18,6 +18,7 @@ import { auditRoutes } from './modules/audit/audit.routes.js'
 import { authRoutes } from './modules/auth/auth.routes.js'
 import { charterRoutes } from './modules/charter/charter.routes.js'
 import { consentRoutes } from './modules/consent/consent.routes.js'
+import { recommendRoutes } from './modules/recommend/index.js'
 import { rightsRoutes } from './modules/rights/rights.routes.js'
 import { catalogRoutes } from './modules/catalog/catalog.routes.js'
 import { eventsRoutes } from './modules/events/events.routes.js'
@@ -121,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   await app.register(eventsRoutes, { services })
   await app.register(catalogRoutes, { services })
   await app.register(rightsRoutes, { services, registry })
+  await app.register(recommendRoutes, { services })
 
   app.get('/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, () =>
     app.swagger(),

@@ -8,6 +8,7 @@ import { createConsentService } from './modules/consent/consent.service.js'
 import { type KeyringHolder, createIdentityService } from './modules/identity/index.js'
 import { createCatalogService } from './modules/catalog/index.js'
 import { createEventsService } from './modules/events/index.js'
+import { createRecommendService } from './modules/recommend/index.js'
 import { createRetentionService } from './modules/retention/index.js'
 import {
   type SubjectDataParticipant,
@@ -50,6 +51,7 @@ export function createServices(deps: ServiceDeps) {
     identity,
     consent,
   })
+  const recommend = createRecommendService({ db: storage.db, clock, audit, identity, consent, events, catalog })
   const retention = createRetentionService({
     db: storage.db,
     clock,
@@ -57,11 +59,19 @@ export function createServices(deps: ServiceDeps) {
     participants: [
       { name: 'events', deleteExpired: (executor, now) => events.deleteExpired(executor, now) },
       { name: 'catalog', deleteExpired: (executor, now) => catalog.deleteExpired(executor, now) },
+      { name: 'recommend', deleteExpired: (executor, now) => recommend.deleteExpired(executor, now) },
     ],
   })
   // Every module that holds data on a subject, in erasure order: identity last, because erasing it
   // makes the customer reference unresolvable.
   const participants: SubjectDataParticipant[] = [
+    {
+      // First: it reads nothing from the other modules to subtract the subject from the model.
+      name: 'recommend',
+      exportSubject: (subjectId) => recommend.exportSubject(subjectId),
+      eraseSubject: (trx, subjectId) => recommend.eraseSubject(trx, subjectId),
+      forgetInModels: (subjectId) => recommend.forgetInModels(subjectId),
+    },
     {
       name: 'events',
       exportSubject: (subjectId) => events.exportSubject(subjectId),
@@ -109,6 +119,7 @@ export function createServices(deps: ServiceDeps) {
     charter,
     participants,
     rights,
+    recommend,
     consent,
     clock,
     storage,

@@ -60,7 +60,11 @@ export interface SettingsView {
   prompt?: ConsentPrompt
 }
 
-const DEFAULT_LEVEL: PersonalizationLevel = 'session'
+/**
+ * Until a shopper chooses, the level asked for is the highest; consent then decides the level in effect,
+ * so nobody is personalized without consent and nobody who consented has to choose twice.
+ */
+const DEFAULT_LEVEL: PersonalizationLevel = 'personal'
 
 export type ConsentService = ReturnType<typeof createConsentService>
 
@@ -152,6 +156,34 @@ export function createConsentService(deps: ConsentDeps) {
     /** The whole consent context for a subject, for modules that decide several purposes at once. */
     async contextFor(subjectId: string | undefined, signals: RequestSignals = {}): Promise<ConsentContext> {
       return (await loadContext(deps.db, subjectId, signals)).context
+    },
+
+    /**
+     * Consent contexts for many subjects with two queries in all (the event pipeline decides a whole
+     * batch at once). Same answers as `contextFor` for each subject, read at the same moment.
+     */
+    async contextsFor(
+      subjectIds: readonly string[],
+      signals: RequestSignals = {},
+    ): Promise<Map<string, ConsentContext>> {
+      const unique = [...new Set(subjectIds)]
+      const settings = await repo.findSettingsMany(deps.db, unique)
+      const records = await repo.listRecordsMany(deps.db, unique)
+      const now = deps.clock.now()
+      const out = new Map<string, ConsentContext>()
+      for (const subjectId of unique) {
+        const own = settings.get(subjectId)
+        const stated = signals.jurisdiction ?? own?.jurisdiction ?? undefined
+        out.set(subjectId, {
+          charter,
+          jurisdiction: resolveJurisdiction(charter, stated),
+          records: records.get(subjectId) ?? [],
+          restricted: own?.restricted ?? false,
+          gpc: signals.gpc === true,
+          now,
+        })
+      }
+      return out
     },
 
     /** Records GPC opt-outs for a request that carries the signal; call before deciding anything. */

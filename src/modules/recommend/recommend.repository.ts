@@ -1,0 +1,139 @@
+import type { Db } from '../../storage/db.js'
+
+type RecommendTables = {
+  recommend_feedback: {
+    id: string
+    owner: string
+    kind: string
+    item: string | null
+    reason_kind: string | null
+    rating: number | null
+    recomm_id: string | null
+    created_at: string
+    expires_at: string
+  }
+  recommend_answers: { recomm_id: string; level: string; placement: string; items: string; created_at: string }
+  recommend_training_runs: {
+    id: string
+    trained_at: string
+    subjects: number
+    items: number
+    events: number
+    seconds: number
+    quality: string
+  }
+}
+
+export interface FeedbackRow {
+  id: string
+  kind: string
+  item: string | null
+  reasonKind: string | null
+  rating: number | null
+  recommId: string | null
+  createdAt: string
+}
+
+export interface TrainingRun {
+  id: string
+  trainedAt: string
+  subjects: number
+  items: number
+  events: number
+  seconds: number
+  quality: Record<string, unknown>
+}
+
+export function createRecommendRepository() {
+  const t = (db: Db) => db.withTables<RecommendTables>()
+  return {
+    async insertFeedback(db: Db, owner: string, row: FeedbackRow, expiresAt: string): Promise<void> {
+      await t(db)
+        .insertInto('recommend_feedback')
+        .values({
+          id: row.id,
+          owner,
+          kind: row.kind,
+          item: row.item,
+          reason_kind: row.reasonKind,
+          rating: row.rating,
+          recomm_id: row.recommId,
+          created_at: row.createdAt,
+          expires_at: expiresAt,
+        })
+        .execute()
+    },
+    async listFeedback(db: Db, owner: string): Promise<FeedbackRow[]> {
+      const rows = await t(db)
+        .selectFrom('recommend_feedback')
+        .selectAll()
+        .where('owner', '=', owner)
+        .orderBy('id')
+        .execute()
+      return rows.map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        item: r.item,
+        reasonKind: r.reason_kind,
+        rating: r.rating,
+        recommId: r.recomm_id,
+        createdAt: r.created_at,
+      }))
+    },
+    async deleteFeedback(db: Db, owner: string): Promise<number> {
+      const result = await t(db).deleteFrom('recommend_feedback').where('owner', '=', owner).executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+    async deleteExpired(db: Db, now: string): Promise<{ feedback: number; answers: number }> {
+      const feedback = await t(db).deleteFrom('recommend_feedback').where('expires_at', '<=', now).executeTakeFirst()
+      const cutoff = new Date(new Date(now).getTime() - 30 * 86_400_000).toISOString()
+      const answers = await t(db).deleteFrom('recommend_answers').where('created_at', '<=', cutoff).executeTakeFirst()
+      return { feedback: Number(feedback.numDeletedRows), answers: Number(answers.numDeletedRows) }
+    },
+    async insertAnswer(db: Db, answer: { recommId: string; level: string; placement: string; items: string[]; createdAt: string }) {
+      await t(db)
+        .insertInto('recommend_answers')
+        .values({
+          recomm_id: answer.recommId,
+          level: answer.level,
+          placement: answer.placement,
+          items: JSON.stringify(answer.items),
+          created_at: answer.createdAt,
+        })
+        .execute()
+    },
+    async insertTrainingRun(db: Db, run: TrainingRun): Promise<void> {
+      await t(db)
+        .insertInto('recommend_training_runs')
+        .values({
+          id: run.id,
+          trained_at: run.trainedAt,
+          subjects: run.subjects,
+          items: run.items,
+          events: run.events,
+          seconds: run.seconds,
+          quality: JSON.stringify(run.quality),
+        })
+        .execute()
+    },
+    async latestTrainingRun(db: Db): Promise<TrainingRun | undefined> {
+      const row = await t(db)
+        .selectFrom('recommend_training_runs')
+        .selectAll()
+        .orderBy('trained_at', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+      return row === undefined
+        ? undefined
+        : {
+            id: row.id,
+            trainedAt: row.trained_at,
+            subjects: row.subjects,
+            items: row.items,
+            events: row.events,
+            seconds: row.seconds,
+            quality: JSON.parse(row.quality) as Record<string, unknown>,
+          }
+    },
+  }
+}

@@ -1,0 +1,97 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { actorOf } from '../../http/actor.js'
+import { assertOwnSubject } from '../../http/auth.js'
+import { signalsOf } from '../../http/signals.js'
+import { AppError } from '../../lib/errors.js'
+import type { Services } from '../../services.js'
+import { FeedbackSchema, RecommendationAnswerSchema, RecommendationQuerySchema } from './recommend.js'
+
+const TrainingRunSchema = z.object({
+  id: z.string(),
+  trainedAt: z.string(),
+  subjects: z.number(),
+  items: z.number(),
+  events: z.number(),
+  seconds: z.number(),
+  quality: z.record(z.string(), z.unknown()),
+})
+
+/** Explained recommendations, feedback on them, and training. */
+export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
+  const { recommend, identity } = services
+
+  /** A shopper token may only ask about, or give feedback as, its own subject. */
+  async function checkOwner(request: Parameters<typeof assertOwnSubject>[0], subject: string | undefined) {
+    if (request.caller.kind !== 'shopper') return
+    if (subject === undefined) throw new AppError('forbidden', 'A shopper token acts as its own subject')
+    const subjectId = await identity.findSubjectId(subject)
+    if (subjectId === undefined) throw new AppError('forbidden', 'This shopper token belongs to another subject')
+    assertOwnSubject(request, subjectId)
+  }
+
+  app.get(
+    '/v1/recommendations',
+    {
+      config: { access: { roles: ['storefront', 'admin'], shopper: true } },
+      schema: {
+        tags: ['recommendations'],
+        summary:
+          'Explained recommendations at the level the shopper chose and consented to (subject), for this visit only (session), or for anyone',
+        querystring: RecommendationQuerySchema,
+        response: { 200: RecommendationAnswerSchema },
+      },
+    },
+    async (request) => {
+      await checkOwner(request, request.query.subject)
+      return recommend.recommend(request.query, signalsOf(request))
+    },
+  )
+
+  app.post(
+    '/v1/feedback',
+    {
+      config: { access: { roles: ['storefront', 'admin'], shopper: true } },
+      schema: {
+        tags: ['recommendations'],
+        summary: '"Not interested" (hides the item), "too personal" (drops that kind of reason), or a rating',
+        body: FeedbackSchema,
+        response: { 201: z.object({ id: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      await checkOwner(request, request.body.subject)
+      return reply.code(201).send(await recommend.feedback(request.body, actorOf(request)))
+    },
+  )
+
+  app.post(
+    '/v1/admin/train',
+    {
+      config: { access: { roles: ['admin'] } },
+      schema: {
+        tags: ['admin'],
+        summary: 'Retrain the item model from consented histories now',
+        response: { 200: TrainingRunSchema },
+      },
+    },
+    async (request) => {
+      const run = await recommend.train()
+      await services.audit.recordNow({ actor: actorOf(request), action: 'recommend.trained', details: { events: run.events } })
+      return run
+    },
+  )
+
+  app.get(
+    '/v1/recommendations/quality',
+    {
+      config: { access: { roles: ['analyst', 'privacy_officer', 'admin'] } },
+      schema: {
+        tags: ['recommendations'],
+        summary: 'Figures from the last training run',
+        response: { 200: z.object({ run: TrainingRunSchema.nullable() }) },
+      },
+    },
+    async () => ({ run: (await recommend.latestTrainingRun()) ?? null }),
+  )
+}

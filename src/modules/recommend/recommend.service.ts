@@ -1,0 +1,458 @@
+import type { Clock } from '../../lib/clock.js'
+import { DAY_MS } from '../../lib/clock.js'
+import { AppError } from '../../lib/errors.js'
+import { newSortableId } from '../../lib/ids.js'
+import type { Db } from '../../storage/db.js'
+import type { Actor, AuditLog } from '../audit/index.js'
+import type { CatalogService } from '../catalog/index.js'
+import type { Item } from '../catalog/catalog.js'
+import { type ConsentPrompt, type PersonalizationLevel, decideConsent } from '../consent/index.js'
+import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
+import type { EventsService, StoredEvent } from '../events/index.js'
+import type { IdentityService } from '../identity/index.js'
+import {
+  type Guards,
+  type History,
+  type IdIndex,
+  type Interactions,
+  type ItemModel,
+  type ReasonKind,
+  type Recommendation,
+  buildInteractions,
+  createHistory,
+  createIdIndex,
+  firstSeenTimes,
+  historyOf,
+  recommendNonPersonal,
+  recommendPersonal,
+  recommendSession,
+  removeSubject,
+  trainItemModel,
+} from './engine/index.js'
+import type { Feedback, RecommendationAnswer, RecommendationQuery } from './recommend.js'
+import { type TrainingRun, createRecommendRepository } from './recommend.repository.js'
+
+const PERSONAL_PURPOSE = 'personalize.recommendations'
+/** How much each event type says about a shopper's taste. */
+const TYPE_WEIGHT: Record<string, number> = { purchase: 1, cart: 0.5, view: 0.25, feedback: 0, search: 0 }
+/** A signed-in shopper at the session level without a session id: "this visit" is the last two hours. */
+const VISIT_MS = 2 * 60 * 60 * 1000
+const FEEDBACK_RETENTION_DAYS = 365
+
+export interface RecommendDeps {
+  db: Db
+  clock: Clock
+  audit: AuditLog
+  identity: IdentityService
+  consent: ConsentService
+  events: EventsService
+  catalog: CatalogService
+}
+
+/** What is in memory after training: the model and what it was trained from. */
+interface ModelState {
+  items: IdIndex
+  catalog: Map<string, Item>
+  model: ItemModel
+  interactions: Interactions
+  /** Subject id -> row in `interactions`, for removing a subject's contribution exactly. */
+  subjects: Map<string, number>
+  /** Special-category items: never model input, never evidence, never recommended from history. */
+  excluded: Uint8Array
+  unavailable: Uint8Array
+  firstSeen: Float64Array
+  run: TrainingRun
+}
+
+export interface TrainProgress {
+  (stage: 'items' | 'events' | 'model', done: number, total: number): void
+}
+
+const SENTENCES: Record<ReasonKind, (evidence: string[]) => string> = {
+  buy_again: () => 'You bought this before.',
+  bought_together: (e) => `Often bought together with ${list(e)}, which you bought or looked at.`,
+  similar_to_viewed: (e) => `Similar to ${list(e)}, which you looked at during this visit.`,
+  popular: () => 'Popular with shoppers right now.',
+  trending: () => 'More people have been buying this lately.',
+  new: () => 'New in the shop.',
+}
+
+function list(titles: string[]): string {
+  if (titles.length === 0) return 'items'
+  if (titles.length === 1) return titles[0]!
+  return `${titles.slice(0, -1).join(', ')} and ${titles.at(-1)!}`
+}
+
+const LEVEL_REASONS: Record<string, string> = {
+  'personal:as_requested': 'personal: you allowed personalized recommendations',
+  'session:as_requested': 'session: based only on what you do during this visit',
+  'session:consent_required': 'session: you have not allowed recommendations based on your history',
+  'off:as_requested': 'off: you chose recommendations that use nothing about you',
+  'off:consent_required': 'off: you have not allowed personalized recommendations',
+  'off:purpose_not_allowed': 'off: you have not allowed suggestions based on this visit',
+  'off:restricted': 'off: you asked us to stop processing your data',
+  'off:anonymous': 'off: nothing about you is used',
+}
+
+export type RecommendService = ReturnType<typeof createRecommendService>
+
+/**
+ * Explained recommendations at the level each shopper chose and consented to. The item model is trained
+ * from consented histories only (special-category items never enter it) and held in memory; a shopper's
+ * own history, session and feedback are read live on every request, so a new event or a "not this"
+ * counts at once. Erasure subtracts the shopper's contribution from the model exactly.
+ */
+export function createRecommendService(deps: RecommendDeps) {
+  const repo = createRecommendRepository()
+  let state: ModelState | undefined
+  let training: Promise<ModelState> | undefined
+
+  async function readCatalog(): Promise<Item[]> {
+    const all: Item[] = []
+    let after: string | undefined
+    for (;;) {
+      const page = await deps.catalog.listItems({ limit: 1000, ...(after === undefined ? {} : { after }) })
+      all.push(...page)
+      if (page.length < 1000) return all
+      after = page.at(-1)!.id
+    }
+  }
+
+  async function train(onProgress?: TrainProgress): Promise<ModelState> {
+    const started = performance.now()
+    const now = deps.clock.now()
+    const catalogItems = await readCatalog()
+    onProgress?.('items', catalogItems.length, catalogItems.length)
+    const allowed = new Map<string, boolean>()
+    const events: StoredEvent[] = []
+    for await (const page of deps.events.readEventsForPurpose(PERSONAL_PURPOSE)) {
+      for (const event of page) {
+        const subjectId = event.subjectId
+        if (subjectId === undefined || event.item === undefined) continue
+        let ok = allowed.get(subjectId)
+        if (ok === undefined) {
+          // Consent is asked now, not at ingest: a withdrawal or restriction keeps a history out.
+          ok = (await deps.consent.decide(subjectId, PERSONAL_PURPOSE)).allowed
+          allowed.set(subjectId, ok)
+        }
+        if (ok) events.push(event)
+      }
+      onProgress?.('events', events.length, events.length)
+    }
+    const items = createIdIndex([...catalogItems.map((i) => i.id), ...events.map((e) => e.item!)])
+    const subjectIds = createIdIndex(events.map((e) => e.subjectId!))
+    const excluded = new Uint8Array(items.ids.length)
+    const unavailable = new Uint8Array(items.ids.length)
+    const catalog = new Map(catalogItems.map((item) => [item.id, item]))
+    for (const item of catalogItems) {
+      const i = items.byId.get(item.id)!
+      if (item.specialCategory !== undefined) excluded[i] = 1
+      if (!item.available) unavailable[i] = 1
+    }
+    const interactions = buildInteractions(
+      {
+        subjects: Int32Array.from(events, (e) => subjectIds.byId.get(e.subjectId!)!),
+        items: Int32Array.from(events, (e) => items.byId.get(e.item!)!),
+        times: Float64Array.from(events, (e) => new Date(e.occurredAt ?? e.receivedAt).getTime()),
+        weights: Float32Array.from(events, (e) => TYPE_WEIGHT[e.type] ?? 0.25),
+      },
+      subjectIds.ids.length,
+      items.ids.length,
+    )
+    const model = trainItemModel(interactions, { now: now.getTime(), excluded })
+    onProgress?.('model', 1, 1)
+    const firstSeen = firstSeenTimes(interactions)
+    for (const item of catalogItems) {
+      const i = items.byId.get(item.id)!
+      const listed = new Date(item.updatedAt).getTime()
+      if (Number.isNaN(firstSeen[i]!) || listed < firstSeen[i]!) firstSeen[i] = listed
+    }
+    const run: TrainingRun = {
+      id: newSortableId('tr', now.getTime()),
+      trainedAt: now.toISOString(),
+      subjects: subjectIds.ids.length,
+      items: items.ids.length,
+      events: events.length,
+      seconds: Math.round(performance.now() - started) / 1000,
+      quality: {},
+    }
+    await repo.insertTrainingRun(deps.db, run)
+    return {
+      items,
+      catalog,
+      model,
+      interactions,
+      subjects: new Map(subjectIds.ids.map((id, s) => [id, s])),
+      excluded,
+      unavailable,
+      firstSeen,
+      run,
+    }
+  }
+
+  async function current(): Promise<ModelState> {
+    if (state !== undefined) return state
+    training ??= train().finally(() => {
+      training = undefined
+    })
+    state = await training
+    return state
+  }
+
+  function historyFrom(s: ModelState, events: readonly StoredEvent[], hidden: Set<string>): History {
+    const picked = events.filter((e) => e.item !== undefined && !hidden.has(e.item) && s.items.byId.has(e.item))
+    return createHistory(
+      picked.map((e) => s.items.byId.get(e.item!)!),
+      picked.map((e) => new Date(e.occurredAt ?? e.receivedAt).getTime()),
+      picked.map((e) => TYPE_WEIGHT[e.type] ?? 0.25),
+    )
+  }
+
+  function explain(
+    s: ModelState,
+    rec: Recommendation,
+    links: RecommendationAnswer['items'][number]['links'],
+  ): RecommendationAnswer['items'][number] {
+    const id = s.items.ids[rec.item]!
+    const item = s.catalog.get(id)
+    const evidence = Array.from(rec.evidence)
+      .filter((i) => s.excluded[i] !== 1)
+      .map((i) => {
+        const evidenceId = s.items.ids[i]!
+        return { id: evidenceId, title: s.catalog.get(evidenceId)?.title ?? evidenceId }
+      })
+    return {
+      id,
+      title: item?.title ?? id,
+      category: item?.category ?? [],
+      ...(item?.price === undefined ? {} : { price: item.price }),
+      explanation: {
+        kind: rec.reason,
+        evidence: rec.reason === 'buy_again' ? evidence.slice(0, 1) : evidence,
+        sentence: SENTENCES[rec.reason](evidence.map((e) => e.title)),
+      },
+      links,
+    }
+  }
+
+  async function ownerOf(query: { subject?: string | undefined; session?: string | undefined }) {
+    const subjectId = query.subject === undefined ? undefined : await deps.identity.findSubjectId(query.subject)
+    const sessionKey = query.session === undefined ? undefined : deps.events.sessionKeyOf(query.session)
+    return { subjectId, sessionKey }
+  }
+
+  async function feedbackOf(owner: string | undefined) {
+    const rows = owner === undefined ? [] : await repo.listFeedback(deps.db, owner)
+    return {
+      hiddenItems: new Set(rows.filter((r) => r.kind === 'not_interested' && r.item !== null).map((r) => r.item!)),
+      hiddenReasons: [
+        ...new Set(rows.filter((r) => r.kind === 'too_personal' && r.reasonKind !== null).map((r) => r.reasonKind as ReasonKind)),
+      ],
+    }
+  }
+
+  function forget(s: ModelState, subjectId: string): boolean {
+    const row = s.subjects.get(subjectId)
+    if (row === undefined) return false
+    s.model = removeSubject(s.model, historyOf(s.interactions, row), { excluded: s.excluded })
+    s.subjects.delete(subjectId)
+    return true
+  }
+
+  return {
+    /** Trains from scratch now (the `candor train` command and the schedule call this). */
+    async train(onProgress?: TrainProgress): Promise<TrainingRun> {
+      state = await train(onProgress)
+      return state.run
+    },
+
+    /** The model in use, for tests and the quality report. */
+    async model(): Promise<ItemModel> {
+      return (await current()).model
+    },
+
+    async latestTrainingRun(): Promise<TrainingRun | undefined> {
+      return repo.latestTrainingRun(deps.db)
+    },
+
+    /**
+     * Recommendations for a shopper (subject), an anonymous visit (session), or nobody. The level is
+     * decided per request from the shopper's setting and consent; every item says why it is shown.
+     */
+    async recommend(query: RecommendationQuery, signals: RequestSignals): Promise<RecommendationAnswer> {
+      const s = await current()
+      const now = deps.clock.now()
+      const { subjectId, sessionKey } = await ownerOf(query)
+      let level: PersonalizationLevel = 'off'
+      let levelKey = 'off:anonymous'
+      let prompt: ConsentPrompt | undefined
+      if (query.subject !== undefined) {
+        const settings = await deps.consent.getSettings(subjectId, signals)
+        level = settings.effectiveLevel
+        levelKey = `${settings.effectiveLevel}:${settings.reason}`
+        if (settings.reason === 'consent_required' && settings.prompt !== undefined) {
+          // Remembering that a prompt was shown needs a subject; it holds nothing else.
+          const promptSubject = subjectId ?? (await deps.identity.ensureSubjectId(query.subject))
+          prompt = await deps.consent.promptFor(promptSubject, settings.prompt.purpose, signals)
+        }
+      } else if (sessionKey !== undefined && query.session !== undefined) {
+        const state = await deps.events.sessionConsentState(query.session, signals)
+        const session = state.decisions.find((d) => d.purpose === 'personalize.session')
+        if (session?.allowed === true) {
+          level = 'session'
+          levelKey = 'session:as_requested'
+        }
+      }
+      const owner = subjectId ?? sessionKey
+      const feedback = await feedbackOf(level === 'off' ? undefined : owner)
+      const blocked = new Uint8Array(s.items.ids.length)
+      if (query.inStock !== 'false') blocked.set(s.unavailable)
+      if (query.category !== undefined) {
+        const prefix = query.category.split('/')
+        s.items.ids.forEach((id, i) => {
+          const path = s.catalog.get(id)?.category ?? []
+          if (!prefix.every((part, k) => path[k] === part)) blocked[i] = 1
+        })
+      }
+      const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
+        (x): x is string => x !== undefined && x !== '',
+      )
+      const guards: Guards = {
+        excluded: s.excluded,
+        blocked,
+        hiddenItems: Int32Array.from([...feedback.hiddenItems].flatMap((id) => s.items.byId.get(id) ?? [])),
+        hiddenReasons: feedback.hiddenReasons,
+        context: Int32Array.from(contextIds.flatMap((id) => s.items.byId.get(id) ?? [])),
+      }
+      let recs: Recommendation[]
+      if (level === 'personal' && subjectId !== undefined) {
+        // Special-category items never count as history, unless... they do not: there is no purpose for it.
+        for (let i = 0; i < blocked.length; i++) if (s.excluded[i] === 1) blocked[i] = 1
+        // Only events kept for personalization count; ones kept for, say, analytics alone do not.
+        const events = (await deps.events.listSubjectEvents(subjectId)).filter((e) =>
+          e.purposes.includes(PERSONAL_PURPOSE),
+        )
+        const history = historyFrom(s, events, feedback.hiddenItems)
+        recs = recommendPersonal(s.model, history, { now: now.getTime(), limit: query.limit, guards })
+      } else if (level === 'session') {
+        for (let i = 0; i < blocked.length; i++) if (s.excluded[i] === 1) blocked[i] = 1
+        const events =
+          sessionKey !== undefined
+            ? await deps.events.listSessionEvents(sessionKey)
+            : (await deps.events.listSubjectEvents(subjectId!)).filter(
+                (e) =>
+                  e.purposes.includes('personalize.session') &&
+                  new Date(e.occurredAt ?? e.receivedAt).getTime() > now.getTime() - VISIT_MS,
+              )
+        const history = historyFrom(s, events, feedback.hiddenItems)
+        recs = recommendSession(s.model, history.items, { limit: query.limit, guards })
+      } else {
+        recs = recommendNonPersonal(s.model, {
+          limit: query.limit,
+          guards: { excluded: s.excluded, blocked, context: guards.context! },
+          firstSeen: s.firstSeen,
+          now: now.getTime(),
+        })
+      }
+      const recommId = newSortableId('rec', now.getTime())
+      const ownerField = query.subject !== undefined ? { subject: query.subject } : query.session !== undefined ? { session: query.session } : {}
+      const items = recs.map((rec) =>
+        explain(s, rec, {
+          notThis: { method: 'POST', href: '/v1/feedback', body: { ...ownerField, kind: 'not_interested', item: s.items.ids[rec.item]!, recommId } },
+          ...(query.subject === undefined
+            ? {}
+            : {
+                stopPersonalizing: {
+                  method: 'PUT' as const,
+                  href: `/v1/subjects/${encodeURIComponent(query.subject)}/settings`,
+                  body: { level: 'off' },
+                },
+              }),
+          why: `/privacy#why-${encodeURIComponent(s.items.ids[rec.item]!)}`,
+        }),
+      )
+      await repo.insertAnswer(deps.db, {
+        recommId,
+        level,
+        placement: query.placement,
+        items: items.map((i) => i.id),
+        createdAt: now.toISOString(),
+      })
+      return {
+        recommId,
+        level,
+        levelReason: LEVEL_REASONS[levelKey] ?? `${level}`,
+        items,
+        ...(prompt === undefined ? {} : { prompt }),
+      }
+    },
+
+    /** Records feedback; "not this" and "too personal" take effect on the very next request. */
+    async feedback(input: Feedback, actor: Actor): Promise<{ id: string }> {
+      const { subjectId, sessionKey } = await ownerOf(input)
+      const owner = input.subject !== undefined ? (subjectId ?? (await deps.identity.ensureSubjectId(input.subject))) : sessionKey
+      if (owner === undefined) throw new AppError('validation_failed', 'Feedback needs a subject or a session')
+      const now = deps.clock.now()
+      const id = newSortableId('fb', now.getTime())
+      await deps.db.transaction().execute(async (trx) => {
+        await repo.insertFeedback(
+          trx,
+          owner,
+          {
+            id,
+            kind: input.kind,
+            item: input.item ?? null,
+            reasonKind: input.reasonKind ?? null,
+            rating: input.rating ?? null,
+            recommId: input.recommId ?? null,
+            createdAt: now.toISOString(),
+          },
+          new Date(now.getTime() + FEEDBACK_RETENTION_DAYS * DAY_MS).toISOString(),
+        )
+        await deps.audit.record(trx, {
+          actor,
+          action: 'recommend.feedback',
+          subjectId: subjectId ?? null,
+          details: { kind: input.kind },
+        })
+      })
+      return { id }
+    },
+
+    /** Feedback and what the recommender holds and would say, for access requests. */
+    async exportSubject(subjectId: string) {
+      const s = await current()
+      const row = s.subjects.get(subjectId)
+      return {
+        feedback: await repo.listFeedback(deps.db, subjectId),
+        model: {
+          contributesToModel: row !== undefined,
+          itemsInModel: row === undefined ? [] : [...new Set(Array.from(historyOf(s.interactions, row).items, (i) => s.items.ids[i]!))],
+          trainedAt: s.run.trainedAt,
+        },
+      }
+    },
+
+    /** Deletes the subject's feedback and subtracts their contribution from the model. */
+    async eraseSubject(executor: Db, subjectId: string): Promise<Record<string, number>> {
+      const feedback = await repo.deleteFeedback(executor, subjectId)
+      const removed = state === undefined ? false : forget(state, subjectId)
+      return { feedback, modelContributions: removed ? 1 : 0 }
+    },
+
+    /** Objection to profiling: out of the model at once (and out of training by the recorded denial). */
+    async forgetInModels(subjectId: string): Promise<void> {
+      if (state !== undefined) forget(state, subjectId)
+    },
+
+    async deleteExpired(executor: Db, now: Date): Promise<Record<string, number>> {
+      return repo.deleteExpired(executor, now.toISOString())
+    },
+
+    /** Consent check used by tests: the decision training applies to one subject. */
+    async trainingAllowed(subjectId: string): Promise<boolean> {
+      const context = await deps.consent.contextFor(subjectId)
+      return decideConsent({ ...context, purpose: PERSONAL_PURPOSE }).allowed
+    },
+  }
+}

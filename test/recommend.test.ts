@@ -1,0 +1,215 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
+
+const PERSONAL = 'personalize.recommendations'
+const CATALOG = [
+  { id: 'MUG', title: 'Tea mug', category: ['Kitchen', 'Mugs'] },
+  { id: 'TEA', title: 'Loose leaf tea', category: ['Kitchen', 'Tea'] },
+  { id: 'POT', title: 'Teapot', category: ['Kitchen', 'Tea'] },
+  { id: 'CANDLE', title: 'Candle', category: ['Home', 'Candles'] },
+  { id: 'HOLDER', title: 'Candle holder', category: ['Home', 'Candles'] },
+  { id: 'MATCH', title: 'Matches', category: ['Home'] },
+  { id: 'CARD', title: 'Birthday card', category: ['Cards'] },
+  { id: 'WRAP', title: 'Wrapping paper', category: ['Cards'] },
+  { id: 'TEST', title: 'Pregnancy test', category: ['Health'], specialCategory: 'health' },
+  { id: 'VITA', title: 'Prenatal vitamins', category: ['Health'], specialCategory: 'health' },
+  { id: 'GONE', title: 'Sold-out lantern', category: ['Home'], available: false },
+]
+/** Who bought what together: tea things, candle things, card things; some with health items. */
+const BASKETS: string[][] = [
+  ...Array.from({ length: 8 }, () => ['MUG', 'TEA', 'POT']),
+  ...Array.from({ length: 6 }, () => ['CANDLE', 'HOLDER', 'MATCH']),
+  ...Array.from({ length: 5 }, () => ['CARD', 'WRAP']),
+  ...Array.from({ length: 4 }, () => ['TEST', 'VITA', 'TEA']),
+  ...Array.from({ length: 3 }, () => ['GONE', 'CANDLE']),
+]
+
+for (const dialect of DIALECTS) {
+  describe(`recommendations on ${dialect}`, () => {
+    let ctx: TestContext
+    let version: string
+    const at = () => ctx.clock.now().toISOString()
+
+    async function shopper(ref: string, items: string[], options: { consent?: boolean; level?: string } = {}) {
+      if (options.consent !== false) {
+        const r = await ctx.request({
+          method: 'PUT',
+          url: `/v1/subjects/${ref}/consents/${PERSONAL}`,
+          as: 'storefront',
+          payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' },
+        })
+        expect(r.statusCode).toBe(200)
+      }
+      if (options.level !== undefined) {
+        await ctx.request({ method: 'PUT', url: `/v1/subjects/${ref}/settings`, as: 'storefront', payload: { level: options.level } })
+      }
+      if (items.length > 0) {
+        const r = await ctx.request({
+          method: 'POST',
+          url: '/v1/events',
+          as: 'storefront',
+          payload: {
+            events: items.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item, quantity: 1, price: 3, timestamp: at() })),
+          },
+        })
+        expect(r.statusCode).toBe(200)
+      }
+    }
+    const recommend = async (query: string, headers: Record<string, string> = {}) => {
+      const r = await ctx.request({ method: 'GET', url: `/v1/recommendations?${query}`, as: 'storefront', headers })
+      expect(r.statusCode, r.body).toBe(200)
+      return r.json<{
+        recommId: string
+        level: string
+        levelReason: string
+        prompt?: { purpose: string }
+        items: Array<{ id: string; explanation: { kind: string; sentence: string; evidence: Array<{ id: string; title: string }> }; links: Record<string, { href: string }> }>
+      }>()
+    }
+
+    beforeAll(async () => {
+      ctx = await createTestContext(dialect)
+      version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
+      const items = await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
+      expect(items.statusCode, items.body).toBe(200)
+      for (const [b, basket] of BASKETS.entries()) await shopper(`crowd-${b}`, basket)
+      ctx.clock.advance(60_000)
+      await shopper('alice', ['MUG'])
+      await shopper('no-consent', ['MUG'], { consent: false })
+      await shopper('chose-off', ['MUG'], { level: 'off' })
+      await ctx.services.recommend.train()
+    })
+    afterAll(async () => {
+      await ctx?.close()
+    })
+
+    it('serves popular items with their reasons to a visitor nothing is known about', async () => {
+      const answer = await recommend('limit=5')
+      expect(answer.level).toBe('off')
+      expect(answer.levelReason).toBe('off: nothing about you is used')
+      expect(answer.recommId).toMatch(/^rec_/)
+      expect(answer.items.length).toBe(5)
+      for (const item of answer.items) {
+        expect(['popular', 'trending', 'new']).toContain(item.explanation.kind)
+        expect(item.explanation.evidence).toEqual([])
+        expect(item.explanation.sentence.length).toBeGreaterThan(5)
+      }
+      expect(answer.items.map((i) => i.id)).not.toContain('GONE')
+      expect(answer.items.map((i) => i.id)).not.toContain('TEST')
+    })
+
+    it('personalizes with consent, explaining each item with evidence and links', async () => {
+      const answer = await recommend('subject=alice&limit=4')
+      expect(answer.level).toBe('personal')
+      expect(answer.levelReason).toBe('personal: you allowed personalized recommendations')
+      const tea = answer.items.find((i) => i.id === 'TEA' || i.id === 'POT')
+      expect(tea, JSON.stringify(answer.items.map((i) => i.id))).toBeDefined()
+      expect(tea!.explanation.kind).toBe('bought_together')
+      expect(tea!.explanation.evidence).toEqual([{ id: 'MUG', title: 'Tea mug' }])
+      expect(tea!.explanation.sentence).toContain('Tea mug')
+      expect(tea!.links.notThis!.href).toBe('/v1/feedback')
+      expect(tea!.links.stopPersonalizing!.href).toBe('/v1/subjects/alice/settings')
+      const mug = answer.items.find((i) => i.id === 'MUG')
+      if (mug !== undefined) expect(mug.explanation.kind).toBe('buy_again')
+    })
+
+    it('follows the setting and consent: no consent, chosen off, restricted, GPC, session visitors', async () => {
+      const noConsent = await recommend('subject=no-consent')
+      expect(noConsent.level).toBe('off')
+      expect(noConsent.levelReason).toBe('off: you have not allowed personalized recommendations')
+      expect(noConsent.prompt?.purpose).toBe(PERSONAL)
+      expect((await recommend('subject=no-consent')).prompt).toBeUndefined()
+      expect((await recommend('subject=chose-off')).levelReason).toBe('off: you chose recommendations that use nothing about you')
+
+      await shopper('restricted', ['CARD'])
+      const subjectId = (await ctx.services.identity.findSubjectId('restricted'))!
+      expect((await recommend('subject=restricted')).level).toBe('personal')
+      await ctx.storage.db.transaction().execute((trx) => ctx.services.consent.setRestricted(trx, subjectId, true, { kind: 'system', name: 'test' }))
+      const restricted = await recommend('subject=restricted')
+      expect(restricted.level).toBe('off')
+      expect(restricted.levelReason).toBe('off: you asked us to stop processing your data')
+
+      // Withdrawal counts on the very next request.
+      await shopper('withdraws', ['CARD'])
+      expect((await recommend('subject=withdraws')).level).toBe('personal')
+      await ctx.request({ method: 'PUT', url: `/v1/subjects/withdraws/consents/${PERSONAL}`, as: 'storefront', payload: { decision: 'denied', noticeVersion: version } })
+      expect((await recommend('subject=withdraws')).level).toBe('off')
+
+      const visit = 'visit-0001-abcdef'
+      expect((await recommend(`session=${visit}`)).level).toBe('off')
+      const consent = await ctx.request({
+        method: 'PUT',
+        url: `/v1/sessions/${visit}/consents/personalize.session`,
+        as: 'storefront',
+        payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' },
+      })
+      expect(consent.statusCode, consent.body).toBe(200)
+      await ctx.request({ method: 'POST', url: '/v1/events', as: 'storefront', payload: { events: [{ id: 'v1', type: 'view', session: visit, item: 'CANDLE', timestamp: at() }] } })
+      const session = await recommend(`session=${visit}&limit=3`)
+      expect(session.level).toBe('session')
+      expect(session.items[0]!.explanation).toMatchObject({ kind: 'similar_to_viewed', evidence: [{ id: 'CANDLE', title: 'Candle' }] })
+    })
+
+    it('honours "not this" and "too personal" on the very next request', async () => {
+      await shopper('bob', ['CANDLE'])
+      const before = await recommend('subject=bob&limit=3')
+      const first = before.items.find((i) => i.explanation.kind === 'bought_together')!
+      expect(first.explanation.evidence).toEqual([{ id: 'CANDLE', title: 'Candle' }])
+      const hide = await ctx.request({ method: 'POST', url: '/v1/feedback', as: 'storefront', payload: { subject: 'bob', kind: 'not_interested', item: first.id, recommId: before.recommId } })
+      expect(hide.statusCode).toBe(201)
+      const after = await recommend('subject=bob&limit=3')
+      expect(after.items.map((i) => i.id)).not.toContain(first.id)
+      await ctx.request({ method: 'POST', url: '/v1/feedback', as: 'storefront', payload: { subject: 'bob', kind: 'too_personal', reasonKind: 'bought_together' } })
+      const plain = await recommend('subject=bob&limit=3')
+      expect(plain.items.every((i) => i.explanation.kind !== 'bought_together')).toBe(true)
+      const bad = await ctx.request({ method: 'POST', url: '/v1/feedback', as: 'storefront', payload: { subject: 'bob', kind: 'not_interested' } })
+      expect(bad.statusCode).toBe(400)
+      expect(bad.json().errors[0].field).toBe('body.item')
+    })
+
+    it('never lets special-category purchases shape personal recommendations', async () => {
+      await shopper('twin-a', ['MUG', 'CARD'])
+      await shopper('twin-b', ['MUG', 'TEST', 'CARD', 'VITA'])
+      const a = await recommend('subject=twin-a&limit=8')
+      const b = await recommend('subject=twin-b&limit=8')
+      const view = (r: typeof a) => r.items.map((i) => [i.id, i.explanation.kind, i.explanation.evidence.map((e) => e.id)])
+      expect(view(b)).toEqual(view(a))
+      for (const item of b.items) {
+        expect(['TEST', 'VITA']).not.toContain(item.id)
+        for (const e of item.explanation.evidence) expect(['TEST', 'VITA']).not.toContain(e.id)
+      }
+    })
+
+    it('after erasure, the model equals one trained from scratch without the subject', async () => {
+      const fresh = await createTestContext(dialect)
+      try {
+        await fresh.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
+        const v = (await fresh.request({ method: 'GET', url: '/v1/notice' })).json().version
+        for (const [b, basket] of BASKETS.entries()) {
+          const ref = `p-${b}`
+          await fresh.request({ method: 'PUT', url: `/v1/subjects/${ref}/consents/${PERSONAL}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: v } })
+          await fresh.request({
+            method: 'POST',
+            url: '/v1/events',
+            as: 'storefront',
+            payload: { events: basket.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item, timestamp: fresh.clock.now().toISOString() })) },
+          })
+        }
+        await fresh.services.recommend.train()
+        const before = await fresh.services.recommend.model()
+        const erased = await fresh.request({ method: 'POST', url: '/v1/rights-requests', as: 'privacy_officer', payload: { type: 'erasure', subject: 'p-0' } })
+        expect(erased.json().result.recommend).toEqual({ feedback: 0, modelContributions: 1 })
+        const removed = await fresh.services.recommend.model()
+        expect(removed).not.toBe(before)
+        await fresh.services.recommend.train()
+        const scratch = await fresh.services.recommend.model()
+        expect(Array.from(removed.neighbours.ptr)).toEqual(Array.from(scratch.neighbours.ptr))
+        expect(Array.from(removed.neighbours.cols)).toEqual(Array.from(scratch.neighbours.cols))
+        expect(Array.from(removed.neighbours.weights)).toEqual(Array.from(scratch.neighbours.weights))
+        expect(Array.from(removed.itemSubjects)).toEqual(Array.from(scratch.itemSubjects))
+      } finally {
+        await fresh.close()
+      }
+    })
+  })
+}
