@@ -69,6 +69,56 @@ export function createConsentRepository() {
         recordedAt: new Date(r.recorded_at),
       }))
     },
+    /** Several subjects' ledgers in one query, each in append order. */
+    async listRecordsMany(
+      db: Db,
+      subjectIds: readonly string[],
+    ): Promise<Map<string, StoredConsentRecord[]>> {
+      const out = new Map<string, StoredConsentRecord[]>()
+      if (subjectIds.length === 0) return out
+      const rows = await t(db)
+        .selectFrom('consent_records')
+        .selectAll()
+        .where('subject_id', 'in', subjectIds)
+        .orderBy('id')
+        .execute()
+      for (const r of rows) {
+        const list = out.get(r.subject_id) ?? []
+        list.push({
+          id: r.id,
+          purpose: r.purpose,
+          decision: r.decision as ConsentRecord['decision'],
+          method: r.method as ConsentRecord['method'],
+          noticeVersion: r.notice_version,
+          jurisdiction: r.jurisdiction,
+          recordedAt: new Date(r.recorded_at),
+        })
+        out.set(r.subject_id, list)
+      }
+      return out
+    },
+    async findSettingsMany(
+      db: Db,
+      subjectIds: readonly string[],
+    ): Promise<Map<string, SubjectSettings>> {
+      if (subjectIds.length === 0) return new Map()
+      const rows = await t(db)
+        .selectFrom('subject_settings')
+        .selectAll()
+        .where('subject_id', 'in', subjectIds)
+        .execute()
+      return new Map(
+        rows.map((row) => [
+          row.subject_id,
+          {
+            level: row.level as PersonalizationLevel,
+            jurisdiction: row.jurisdiction,
+            restricted: row.restricted === 1,
+            updatedAt: row.updated_at,
+          },
+        ]),
+      )
+    },
     async findSettings(db: Db, subjectId: string): Promise<SubjectSettings | undefined> {
       const row = await t(db)
         .selectFrom('subject_settings')
