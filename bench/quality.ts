@@ -24,12 +24,7 @@ import {
 } from '../src/modules/recommend/engine/scoring.js'
 import { loadInteractionsCsv, loadUci, type RawEvents } from './lib/data.js'
 import { evaluate, type Metrics, type Scorer } from './lib/metrics.js'
-import {
-  cosineScores,
-  itemPopularity,
-  repeatFreqScores,
-  trainCosine,
-} from './lib/references.js'
+import { cosineScores, itemPopularity, repeatFreqScores, trainCosine } from './lib/references.js'
 import { splitAt } from './lib/split.js'
 
 interface Row {
@@ -53,7 +48,8 @@ const { values: args } = parseArgs({
 })
 
 function parseDay(text: string, flag: string): number {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) throw new Error(`${flag} must be YYYY-MM-DD, got "${text}"`)
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text))
+    throw new Error(`${flag} must be YYYY-MM-DD, got "${text}"`)
   return Date.parse(`${text}T00:00:00Z`)
 }
 
@@ -63,12 +59,16 @@ function seconds(since: number): number {
 
 function main(): void {
   const generic = args.interactions
-  const file = generic ?? args.data ?? process.env.CANDOR_UCI_FILE ??
+  const file =
+    generic ??
+    args.data ??
+    process.env.CANDOR_UCI_FILE ??
     resolve(root, '../shared/datasets/uci-online-retail/online_retail.csv.gz')
   const dataset = generic !== undefined ? generic : 'uci-online-retail'
   if (!existsSync(file)) {
     const message = `bench:quality skipped: data file not found: ${file}`
-    if (args.json) console.log(JSON.stringify({ benchmark: 'quality', dataset, skipped: message, rows: [] }))
+    if (args.json)
+      console.log(JSON.stringify({ benchmark: 'quality', dataset, skipped: message, rows: [] }))
     else console.error(message)
     return
   }
@@ -124,18 +124,23 @@ function main(): void {
   t = performance.now()
   const model = trainItemModel(train, { now: cutoff })
   const modelSeconds = seconds(t)
-  const personal = (params: Parameters<typeof scorePersonal>[2]['params']): Scorer => (test) =>
-    scorePersonal(model, historyOf(train, test.subject), {
-      now: cutoff,
-      ...(params ? { params } : {}),
-    }).total
+  const personal =
+    (params: Parameters<typeof scorePersonal>[2]['params']): Scorer =>
+    (test) =>
+      scorePersonal(model, historyOf(train, test.subject), {
+        now: cutoff,
+        ...(params ? { params } : {}),
+      }).total
   run('candor-personal', modelSeconds, personal(undefined))
   run('candor-personal repeat only', modelSeconds, personal({ neighbourWeight: 0 }))
-  run('candor-personal neighbours only', modelSeconds, (test) =>
-    scorePersonal(model, historyOf(train, test.subject), {
-      now: cutoff,
-      guards: { hiddenReasons: ['buy_again'] },
-    }).total,
+  run(
+    'candor-personal neighbours only',
+    modelSeconds,
+    (test) =>
+      scorePersonal(model, historyOf(train, test.subject), {
+        now: cutoff,
+        guards: { hiddenReasons: ['buy_again'] },
+      }).total,
   )
   const popular = scorePopular(model)
   run('candor-session', modelSeconds, (test) => {
@@ -168,7 +173,9 @@ function main(): void {
   console.log(`bench:quality  dataset ${dataset}  (${file})`)
   console.log(
     `cutoff ${new Date(cutoff).toISOString().slice(0, 10)}` +
-      (Number.isFinite(end) ? `, test period ends ${new Date(end).toISOString().slice(0, 10)}` : ''),
+      (Number.isFinite(end)
+        ? `, test period ends ${new Date(end).toISOString().slice(0, 10)}`
+        : ''),
   )
   console.log(
     `events ${counts.events}  train events ${counts.trainEvents}  train pairs ${counts.trainPairs}  ` +
@@ -181,7 +188,11 @@ function main(): void {
       counts.testCustomers === expected.testCustomers &&
       counts.items === expected.items &&
       counts.trainPairs === expected.trainPairs
-    console.log(ok ? 'counts match the reference protocol' : `counts DIFFER from the reference ${JSON.stringify(expected)}`)
+    console.log(
+      ok
+        ? 'counts match the reference protocol'
+        : `counts DIFFER from the reference ${JSON.stringify(expected)}`,
+    )
   }
   console.log('')
   const header = ['model', 'Recall@20', 'NDCG@10', 'Hit@10', 'new Recall@20', 'train s']

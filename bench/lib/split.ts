@@ -74,7 +74,8 @@ export function splitAt(raw: RawEvents, cutoff: number, end = Infinity): Split {
     const hi = train.subjectPtr[s + 1]!
     const lastDay = Math.floor(train.times[hi - 1]! / DAY)
     const day: number[] = []
-    for (let p = lo; p < hi; p++) if (Math.floor(train.times[p]! / DAY) === lastDay) day.push(train.items[p]!)
+    for (let p = lo; p < hi; p++)
+      if (Math.floor(train.times[p]! / DAY) === lastDay) day.push(train.items[p]!)
     tests.push({
       subject: s,
       items: Int32Array.from([...set].sort((a, b) => a - b)),

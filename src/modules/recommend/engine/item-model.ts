@@ -151,7 +151,12 @@ function contributionOf(
 }
 
 /** Position of `value` in the sorted `arr[lo..hi)`, or -1. */
-export function binarySearch(arr: ArrayLike<number>, lo: number, hi: number, value: number): number {
+export function binarySearch(
+  arr: ArrayLike<number>,
+  lo: number,
+  hi: number,
+  value: number,
+): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
     const x = arr[mid]!
@@ -332,8 +337,8 @@ function buildNeighbours(
   const cols = new Int32Array(ptr[n]!)
   const weights = new Float32Array(ptr[n]!)
   rows.forEach((row, i) => {
-    cols.set(row.cols, ptr[i]!)
-    weights.set(row.weights, ptr[i]!)
+    cols.set(row.cols, ptr[i])
+    weights.set(row.weights, ptr[i])
   })
   return { ptr, cols, weights }
 }
@@ -434,8 +439,8 @@ function rebuildRows(
     const row = affected(i)
       ? neighbourRow(co, norm, params, i, scratch)
       : {
-          cols: old.cols.subarray(old.ptr[i]!, old.ptr[i + 1]!),
-          weights: old.weights.subarray(old.ptr[i]!, old.ptr[i + 1]!),
+          cols: old.cols.subarray(old.ptr[i], old.ptr[i + 1]),
+          weights: old.weights.subarray(old.ptr[i], old.ptr[i + 1]),
         }
     rows.push(row)
     ptr[i + 1] = ptr[i]! + row.cols.length
@@ -443,8 +448,8 @@ function rebuildRows(
   const cols = new Int32Array(ptr[n]!)
   const weights = new Float32Array(ptr[n]!)
   rows.forEach((row, i) => {
-    cols.set(row.cols, ptr[i]!)
-    weights.set(row.weights, ptr[i]!)
+    cols.set(row.cols, ptr[i])
+    weights.set(row.weights, ptr[i])
   })
   return { ptr, cols, weights }
 }

@@ -10,12 +10,7 @@ import { selectTopK } from './top-k.js'
 const DAY_MS = 86_400_000
 
 export type ReasonKind =
-  | 'bought_together'
-  | 'similar_to_viewed'
-  | 'buy_again'
-  | 'popular'
-  | 'new'
-  | 'trending'
+  'bought_together' | 'similar_to_viewed' | 'buy_again' | 'popular' | 'new' | 'trending'
 
 export const REASON_KINDS: readonly ReasonKind[] = Object.freeze([
   'bought_together',
@@ -181,12 +176,18 @@ export function scorePersonal(
     scaleToMax(repeat, 1)
   }
   if (!isHidden(guards, 'bought_together')) {
-    accumulateNeighbours(model, historyItems, new Float64Array(historyItems.length).fill(1), neighbour)
+    accumulateNeighbours(
+      model,
+      historyItems,
+      new Float64Array(historyItems.length).fill(1),
+      neighbour,
+    )
     scaleToMax(neighbour, params.neighbourWeight)
   }
   const total = new Float64Array(n)
   const tie = 1e-9 / (model.subjects + 1)
-  for (let i = 0; i < n; i++) total[i] = repeat[i]! + neighbour[i]! + tie * popularityScore(model, i)
+  for (let i = 0; i < n; i++)
+    total[i] = repeat[i]! + neighbour[i]! + tie * popularityScore(model, i)
   return { repeat, neighbour, total, historyItems }
 }
 
@@ -326,7 +327,9 @@ export function scoreNew(
   return Float64Array.from({ length: model.nItems }, (_, i) => {
     const t = firstSeen[i] ?? Number.NaN
     // Newer first; popularity only orders items listed at the same time.
-    return t > from && t <= now ? 1 + (t - from) / (days * DAY_MS) + 1e-9 * popularityScore(model, i) : 0
+    return t > from && t <= now
+      ? 1 + (t - from) / (days * DAY_MS) + 1e-9 * popularityScore(model, i)
+      : 0
   })
 }
 
@@ -343,11 +346,15 @@ export interface NonPersonalOptions extends ScoreOptions {
  * Recommendations at the `off` level: nothing about the visitor is used. Interleaves popular,
  * trending and new items by `mix`, each item once, under the item guards.
  */
-export function recommendNonPersonal(model: ItemModel, options: NonPersonalOptions): Recommendation[] {
+export function recommendNonPersonal(
+  model: ItemModel,
+  options: NonPersonalOptions,
+): Recommendation[] {
   const { guards, limit } = options
   const skip = skipMask(model, guards)
   const mix = { popular: 3, trending: 1, new: 1, ...options.mix }
-  const lists: { kind: 'popular' | 'trending' | 'new'; items: Int32Array; scores: Float64Array }[] = []
+  const lists: { kind: 'popular' | 'trending' | 'new'; items: Int32Array; scores: Float64Array }[] =
+    []
   const add = (kind: 'popular' | 'trending' | 'new', scores: Float64Array): void => {
     if (mix[kind] > 0 && !isHidden(guards, kind)) {
       lists.push({ kind, scores, items: selectTopK(scores, limit, { skip, floor: 0 }) })
@@ -370,7 +377,12 @@ export function recommendNonPersonal(model: ItemModel, options: NonPersonalOptio
         if (pos[l]! >= list.items.length) return
         const j = list.items[pos[l]!++]!
         taken.add(j)
-        out.push({ item: j, score: list.scores[j]!, reason: list.kind, evidence: new Int32Array(0) })
+        out.push({
+          item: j,
+          score: list.scores[j]!,
+          reason: list.kind,
+          evidence: new Int32Array(0),
+        })
         progressed = true
       }
     })

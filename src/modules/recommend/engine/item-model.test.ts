@@ -1,0 +1,134 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { historyOf } from './interactions.js'
+import { QUANT_BITS, removeSubject, trainItemModel, type ItemModel } from './item-model.js'
+import {
+  fromRows,
+  NOW,
+  reverseSubjects,
+  syntheticShop,
+  withoutSubject,
+} from './test-data.test-helper.js'
+
+function neighboursOf(model: ItemModel, i: number): number[] {
+  const { ptr, cols, weights } = model.neighbours
+  const row = Array.from(cols.subarray(ptr[i], ptr[i + 1]), (j, k) => ({
+    j,
+    w: weights[ptr[i]! + k]!,
+  }))
+  return row.sort((a, b) => b.w - a.w || a.j - b.j).map((x) => x.j)
+}
+
+describe('trainItemModel', () => {
+  const data = fromRows([
+    ['u1', 'mug', 1],
+    ['u1', 'saucer', 1],
+    ['u2', 'mug', 2],
+    ['u2', 'saucer', 2],
+    ['u3', 'mug', 3],
+    ['u3', 'spoon', 3],
+    ['u4', 'candle', 5],
+    ['u4', 'spoon', 5],
+  ])
+
+  it('ranks the item bought together more often first', () => {
+    const model = trainItemModel(data.interactions, { now: NOW })
+    expect(neighboursOf(model, data.item('mug')).map(data.name)).toEqual(['saucer', 'spoon'])
+    expect(neighboursOf(model, data.item('candle')).map(data.name)).toEqual(['spoon'])
+    expect(Array.from(model.itemSubjects)).toEqual([3, 2, 2, 1])
+  })
+
+  it('keeps co-occurrence symmetric and integer', () => {
+    const model = trainItemModel(syntheticShop(7), { now: NOW })
+    const { ptr, cols, values } = model.cooccurrence
+    for (let i = 0; i < model.nItems; i++) {
+      for (let p = ptr[i]!; p < ptr[i + 1]!; p++) {
+        const j = cols[p]!
+        const back = cols.subarray(ptr[j], ptr[j + 1]).indexOf(i)
+        expect(back).toBeGreaterThanOrEqual(0)
+        expect(values[ptr[j]! + back]).toBe(values[p])
+        expect(Number.isInteger(values[p])).toBe(true)
+      }
+    }
+    expect(QUANT_BITS).toBeGreaterThan(0)
+  })
+
+  it('never uses excluded items as input', () => {
+    const excluded = new Uint8Array(data.interactions.nItems)
+    excluded[data.item('spoon')] = 1
+    const model = trainItemModel(data.interactions, { now: NOW, excluded })
+    expect(model.itemSubjects[data.item('spoon')]).toBe(0)
+    expect(neighboursOf(model, data.item('mug')).map(data.name)).toEqual(['saucer'])
+    expect(neighboursOf(model, data.item('candle'))).toEqual([])
+    expect(neighboursOf(model, data.item('spoon'))).toEqual([])
+  })
+
+  it('ignores events after the training time', () => {
+    const model = trainItemModel(data.interactions, { now: NOW - 2.5 * 86_400_000 })
+    expect(neighboursOf(model, data.item('saucer'))).toEqual([])
+    expect(model.subjects).toBe(2)
+  })
+
+  it('does not depend on subject order', () => {
+    const shop = syntheticShop(11)
+    const reversed = reverseSubjects(shop)
+    expect(reversed.subjectPtr).not.toEqual(shop.subjectPtr)
+    expect(trainItemModel(reversed, { now: NOW })).toEqual(trainItemModel(shop, { now: NOW }))
+  })
+})
+
+describe('removeSubject (erasure)', () => {
+  it('equals training from scratch without the subject, array for array', () => {
+    const shop = syntheticShop(3, 200, 80)
+    const model = trainItemModel(shop, { now: NOW })
+    for (const s of [0, 17, 101, 199]) {
+      const erased = removeSubject(model, historyOf(shop, s))
+      const retrained = trainItemModel(withoutSubject(shop, s), { now: NOW })
+      expect(erased).toEqual(retrained)
+      expect(erased).not.toEqual(model)
+    }
+  })
+
+  it('holds for any subject of any shop (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.nat(39), (seed, s) => {
+        const shop = syntheticShop(seed, 40, 25)
+        const excluded = new Uint8Array(25)
+        excluded[seed % 25] = 1
+        const params = { neighbours: 1 + (seed % 6), tauDays: seed % 2 === 0 ? 0 : 45 }
+        const model = trainItemModel(shop, { now: NOW, excluded, params })
+        const erased = removeSubject(model, historyOf(shop, s), { excluded })
+        expect(erased).toEqual(
+          trainItemModel(withoutSubject(shop, s), { now: NOW, excluded, params }),
+        )
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('erasing everyone leaves an empty model', () => {
+    const shop = syntheticShop(5, 30, 20)
+    let model = trainItemModel(shop, { now: NOW })
+    for (let s = 0; s < shop.nSubjects; s++) model = removeSubject(model, historyOf(shop, s))
+    expect(model.subjects).toBe(0)
+    expect(model.cooccurrence.cols.length).toBe(0)
+    expect(model.neighbours.cols.length).toBe(0)
+    expect(Array.from(model.itemSubjects).every((c) => c === 0)).toBe(true)
+  })
+
+  it('refuses a history the model never saw', () => {
+    const data = fromRows(
+      [
+        ['u1', 'a', 1],
+        ['u1', 'b', 1],
+      ],
+      ['a', 'b', 'c'],
+    )
+    const model = trainItemModel(data.interactions, { now: NOW })
+    const stranger = {
+      items: Int32Array.of(data.item('c')),
+      times: Float64Array.of(NOW - 86_400_000),
+    }
+    expect(() => removeSubject(model, stranger)).toThrow(RangeError)
+  })
+})

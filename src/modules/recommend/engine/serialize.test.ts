@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest'
+import { historyOf } from './interactions.js'
+import { removeSubject, trainItemModel } from './item-model.js'
+import { recommendPersonal } from './scoring.js'
+import { deserializeItemModel, serializeItemModel } from './serialize.js'
+import { NOW, syntheticShop } from './test-data.test-helper.js'
+
+describe('item model serialization', () => {
+  const shop = syntheticShop(21, 120, 50)
+  const model = trainItemModel(shop, { now: NOW, params: { neighbours: 7 } })
+
+  it('round-trips to an equal model that scores the same', () => {
+    const bytes = serializeItemModel(model)
+    const back = deserializeItemModel(bytes)
+    expect(back).toEqual(model)
+    const h = historyOf(shop, 3)
+    expect(recommendPersonal(back, h, { now: NOW, limit: 10 })).toEqual(
+      recommendPersonal(model, h, { now: NOW, limit: 10 }),
+    )
+  })
+
+  it('reads from an unaligned buffer and still supports erasure', () => {
+    const bytes = serializeItemModel(model)
+    const shifted = new Uint8Array(bytes.length + 3)
+    shifted.set(bytes, 3)
+    const back = deserializeItemModel(shifted.subarray(3))
+    expect(removeSubject(back, historyOf(shop, 9))).toEqual(
+      removeSubject(model, historyOf(shop, 9)),
+    )
+  })
+
+  it('rejects other bytes and truncated models', () => {
+    expect(() => deserializeItemModel(new TextEncoder().encode('not a model at all'))).toThrow()
+    const bytes = serializeItemModel(model)
+    expect(() => deserializeItemModel(bytes.subarray(0, bytes.length - 16))).toThrow(/truncated/)
+  })
+})
