@@ -108,6 +108,27 @@ export function buildCli(): Command {
       }),
     )
 
+  program
+    .command('train')
+    .description('train the item model from consented histories now, with a progress bar')
+    .action(() =>
+      withRuntime(async (runtime) => {
+        const bar = createProgressBar('training')
+        const run = await runtime.services.recommend.train((stage, done, total) => {
+          if (stage === 'events') bar.update(done, Math.max(total, done))
+        })
+        bar.stop()
+        await runtime.services.audit.recordNow({
+          actor: CLI_ACTOR('train'),
+          action: 'recommend.trained',
+          details: { events: run.events },
+        })
+        process.stdout.write(
+          `trained on ${run.events} events from ${run.subjects} shoppers, ${run.items} items, in ${run.seconds} s\n`,
+        )
+      }),
+    )
+
   const charter = program.command('charter').description('the data charter (policy as code)')
   charter
     .command('check')

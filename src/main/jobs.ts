@@ -1,0 +1,35 @@
+import { startSchedule } from '../lib/schedule.js'
+import type { Runtime } from './runtime.js'
+
+const RIGHTS_EVERY_MS = 30_000
+
+/**
+ * The background work of a server process: rights-request jobs (resumed at start, so a crash mid-way
+ * finishes), and retraining the item model on the configured interval (and once at start).
+ */
+export function startBackgroundJobs(runtime: Runtime): { stop(): Promise<void> } {
+  const { services, logger, config } = runtime
+  const rights = startSchedule(
+    async () => {
+      const done = await services.rights.processPending()
+      if (done > 0) logger.info({ done }, 'rights requests processed')
+    },
+    RIGHTS_EVERY_MS,
+    { onError: (err) => logger.error({ err }, 'rights job failed') },
+  )
+  const training = startSchedule(
+    async () => {
+      const run = await services.recommend.train()
+      logger.info({ events: run.events, items: run.items, seconds: run.seconds }, 'item model trained')
+    },
+    config.trainIntervalMinutes * 60_000,
+    { onError: (err) => logger.error({ err }, 'training failed') },
+  )
+  void rights.runNow()
+  void training.runNow()
+  return {
+    async stop() {
+      await Promise.all([rights.stop(), training.stop()])
+    },
+  }
+}
