@@ -16,6 +16,7 @@ export interface Config {
   readonly rateLimitPerMinute: number
   readonly bodyLimitBytes: number
   readonly shopperTokenTtlSeconds: number
+  readonly trainIntervalMinutes: number
 }
 
 export type DatabaseConfig =
@@ -68,6 +69,10 @@ export const CONFIG_VARIABLES = {
   CANDOR_SHOPPER_TOKEN_TTL_SECONDS: {
     default: '900',
     schema: integer('CANDOR_SHOPPER_TOKEN_TTL_SECONDS', 30, 86_400),
+  },
+  CANDOR_TRAIN_INTERVAL_MINUTES: {
+    default: '60',
+    schema: integer('CANDOR_TRAIN_INTERVAL_MINUTES', 1, 10_080),
   },
 } as const
 
@@ -125,5 +130,6 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     rateLimitPerMinute: read(env, 'CANDOR_RATE_LIMIT_PER_MINUTE'),
     bodyLimitBytes: read(env, 'CANDOR_BODY_LIMIT_BYTES'),
     shopperTokenTtlSeconds: read(env, 'CANDOR_SHOPPER_TOKEN_TTL_SECONDS'),
+    trainIntervalMinutes: read(env, 'CANDOR_TRAIN_INTERVAL_MINUTES'),
   })
 }

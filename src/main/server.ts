@@ -1,4 +1,5 @@
 import { buildApp } from '../app.js'
+import { startBackgroundJobs } from './jobs.js'
 import type { Runtime } from './runtime.js'
 
 /**
@@ -14,6 +15,7 @@ export async function startServer(runtime: Runtime): Promise<void> {
     { port, host, database: runtime.services.storage.dialect },
     `Candor is serving on http://${shown}:${port} (API docs: http://${shown}:${port}/docs)`,
   )
+  const jobs = startBackgroundJobs(runtime)
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
@@ -21,6 +23,7 @@ export async function startServer(runtime: Runtime): Promise<void> {
     runtime.logger.info({ signal }, 'shutting down')
     void app
       .close()
+      .then(() => jobs.stop())
       .then(() => runtime.close())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
