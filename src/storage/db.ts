@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, sql } from 'kysely'
 import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
 
@@ -33,6 +33,32 @@ export interface Storage {
 pg.types.setTypeParser(20, (value) => Number(value))
 
 /**
+ * better-sqlite3 behind Kysely's port, with a bounded cache of prepared statements: Kysely prepares every
+ * query afresh, and preparing costs more than running for the small, repeated queries of the hot paths
+ * (consent reads, identity lookups, event inserts). A statement still busy (an open stream) is not reused.
+ */
+function withStatementCache(database: Database.Database, max = 500): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>()
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      const hit = cache.get(text)
+      if (hit !== undefined && !hit.busy) {
+        cache.delete(text)
+        cache.set(text, hit)
+        return hit
+      }
+      const statement = database.prepare(text)
+      if (hit === undefined) {
+        cache.set(text, statement)
+        if (cache.size > max) cache.delete(cache.keys().next().value!)
+      }
+      return statement
+    },
+  }
+}
+
+/**
  * Opens SQLite (the embedded default: WAL, foreign keys on, file created with its folder) or
  * PostgreSQL (a connection pool), behind the same Kysely interface.
  */
@@ -60,7 +86,9 @@ export function createStorage(config: DatabaseConfig): Storage {
   database.pragma('synchronous = NORMAL')
   // Deleted content is overwritten with zeros, so an erased subject cannot be read back from free pages.
   database.pragma('secure_delete = ON')
-  const db: Db = new Kysely({ dialect: new SqliteDialect({ database }) })
+  const db: Db = new Kysely({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  })
   return {
     db,
     dialect: 'sqlite',

@@ -112,16 +112,29 @@ const INSERT_CHUNK = 1000
 export function createEventsRepository() {
   const t = (db: Db) => db.withTables<EventTables>()
   return {
-    /** The `(owner, event_id)` pairs among these that are already stored, as `owner\u0000id` keys. */
-    async findExisting(db: Db, owners: string[], ids: string[]): Promise<Set<string>> {
-      if (owners.length === 0 || ids.length === 0) return new Set()
-      const rows = await t(db)
-        .selectFrom('events')
-        .select(['owner', 'event_id'])
-        .where('owner', 'in', owners)
-        .where('event_id', 'in', ids)
-        .execute()
-      return new Set(rows.map((r) => `${r.owner}\u0000${r.event_id}`))
+    /** Which of these `(owner, event_id)` pairs are already stored, as `owner\u0000id` keys. */
+    async findExisting(
+      db: Db,
+      pairs: readonly { owner: string; eventId: string }[],
+    ): Promise<Set<string>> {
+      const found = new Set<string>()
+      // A row-value IN: one index probe per pair (an IN per column would probe every combination).
+      for (let start = 0; start < pairs.length; start += INSERT_CHUNK) {
+        const chunk = pairs.slice(start, start + INSERT_CHUNK)
+        const rows = await t(db)
+          .selectFrom('events')
+          .select(['owner', 'event_id'])
+          .where((eb) =>
+            eb(
+              eb.refTuple('owner', 'event_id'),
+              'in',
+              chunk.map((p) => eb.tuple(p.owner, p.eventId)),
+            ),
+          )
+          .execute()
+        for (const r of rows) found.add(`${r.owner}\u0000${r.event_id}`)
+      }
+      return found
     },
 
     /**

@@ -14,7 +14,7 @@ import {
   purposesForEvent,
   retentionDaysFor,
 } from '../charter/index.js'
-import { type ConsentChange, type ConsentContext, decideConsent } from '../consent/index.js'
+import { type ConsentChange, decideConsent } from '../consent/index.js'
 import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
 import type { IdentityService, KeyringHolder } from '../identity/index.js'
 import {
@@ -37,10 +37,10 @@ export interface EventsDeps {
   charter: Charter
   keys: KeyringHolder
   audit: AuditLog
-  identity: Pick<IdentityService, 'findSubjectId' | 'ensureSubjectId'>
+  identity: Pick<IdentityService, 'findSubjectIds' | 'ensureSubjectId'>
   consent: Pick<
     ConsentService,
-    'contextFor' | 'observeSignals' | 'eraseSubject' | 'state' | 'recordChange'
+    'contextFor' | 'contextsFor' | 'observeSignals' | 'eraseSubject' | 'state' | 'recordChange'
   >
 }
 
@@ -121,8 +121,31 @@ export function createEventsService(deps: EventsDeps) {
   const repo = createEventsRepository()
   const { charter, db } = deps
 
-  const sessionPurposes = (type: EventType): PurposeKey[] =>
-    purposesForEvent(charter, type).filter((p) => findPurpose(charter, p)?.retentionDays === 0)
+  // Per-type answers from the charter, worked out once: the hot path only looks them up.
+  const subjectPurposesByType = new Map<EventType, PurposeKey[]>()
+  const sessionPurposesByType = new Map<EventType, PurposeKey[]>()
+  for (const type of Object.keys(EVENT_FIELDS) as EventType[]) {
+    const purposes = purposesForEvent(charter, type)
+    subjectPurposesByType.set(type, purposes)
+    sessionPurposesByType.set(
+      type,
+      purposes.filter((p) => findPurpose(charter, p)?.retentionDays === 0),
+    )
+  }
+  const keptFields = new Map<string, { keep: Set<string>; retentionMs: number }>()
+  function policyFor(type: EventType, allowed: PurposeKey[]) {
+    const key = `${type}|${allowed.join(',')}`
+    let policy = keptFields.get(key)
+    if (policy === undefined) {
+      const days = retentionDaysFor(charter, allowed)
+      policy = {
+        keep: new Set<string>(eventFieldsFor(charter, type, allowed)),
+        retentionMs: days === 0 ? SESSION_TTL_MS : days * DAY_MS,
+      }
+      keptFields.set(key, policy)
+    }
+    return policy
+  }
 
   /** The keyed pseudonym of a shop's session id (never stored raw). */
   function sessionKeyOf(sessionId: string): string {
@@ -247,11 +270,7 @@ export function createEventsService(deps: EventsDeps) {
       if (c.owner.kind === 'subject') refs.add(c.owner.ref)
       else sessionKeys.add(c.owner.key)
     }
-    const subjectIds = new Map<string, string>()
-    for (const ref of refs) {
-      const id = await deps.identity.findSubjectId(ref)
-      if (id !== undefined) subjectIds.set(ref, id)
-    }
+    const subjectIds = await deps.identity.findSubjectIds([...refs])
     const sessions = await repo.findSessions(db, [...sessionKeys])
     const liveSession = (key: string) => {
       const row = sessions.get(key)
@@ -261,12 +280,12 @@ export function createEventsService(deps: EventsDeps) {
       c.owner.kind === 'subject' ? subjectIds.get(c.owner.ref) : c.owner.key
 
     // Duplicates: already stored, or repeated within this batch.
-    const known = candidates.map(ownerId).filter((o): o is string => o !== undefined)
-    const existing = await repo.findExisting(
-      db,
-      [...new Set(known)],
-      [...new Set(candidates.map((c) => c.event.id))],
-    )
+    const pairs: { owner: string; eventId: string }[] = []
+    for (const c of candidates) {
+      const owner = ownerId(c)
+      if (owner !== undefined) pairs.push({ owner, eventId: c.event.id })
+    }
+    const existing = await repo.findExisting(db, pairs)
     const seen = new Set<string>()
     const fresh: Candidate[] = []
     for (const c of candidates) {
@@ -280,30 +299,27 @@ export function createEventsService(deps: EventsDeps) {
       fresh.push(c)
     }
 
-    // 2. Decide: one consent context per owner.
+    // 2. Decide: every owner's consent context read at once (a visitor without a subject or a live
+    // session has no records: the defaults decide).
     if (signals.gpc === true) {
-      for (const id of new Set(subjectIds.values()))
+      for (const id of new Set(subjectIds.values())) {
         await deps.consent.observeSignals(id, signals, options.actor)
+      }
     }
-    const contexts = new Map<string, ConsentContext>()
+    const consentOwners = new Set<string>(subjectIds.values())
+    for (const key of sessionKeys) if (liveSession(key) !== undefined) consentOwners.add(key)
+    const contexts = await deps.consent.contextsFor([...consentOwners], signals)
+    const anonymous = await deps.consent.contextFor(undefined, signals)
     const allowedCache = new Map<string, PurposeKey[]>()
-    const allowedFor = async (
-      c: Candidate,
-    ): Promise<{ candidates: PurposeKey[]; allowed: PurposeKey[] }> => {
+    const allowedFor = (c: Candidate): { candidates: PurposeKey[]; allowed: PurposeKey[] } => {
       const purposes =
-        c.owner.kind === 'subject' ? purposesForEvent(charter, c.type) : sessionPurposes(c.type)
+        (c.owner.kind === 'subject' ? subjectPurposesByType : sessionPurposesByType).get(c.type) ??
+        []
       const cacheKey = `${c.ownerTag}\u0000${c.type}`
       const cached = allowedCache.get(cacheKey)
       if (cached !== undefined) return { candidates: purposes, allowed: cached }
-      let context = contexts.get(c.ownerTag)
-      if (context === undefined) {
-        const consentOwner =
-          c.owner.kind === 'subject'
-            ? subjectIds.get(c.owner.ref)
-            : liveSession(c.owner.key)?.sessionKey
-        context = await deps.consent.contextFor(consentOwner, signals)
-        contexts.set(c.ownerTag, context)
-      }
+      const owner = ownerId(c)
+      const context = (owner === undefined ? undefined : contexts.get(owner)) ?? anonymous
       const allowed = purposes.filter((purpose) => {
         const decision = decideConsent({ ...context, purpose })
         if (decision.allowed) return true
@@ -331,7 +347,7 @@ export function createEventsService(deps: EventsDeps) {
       }
     }
     for (const c of fresh) {
-      const { candidates: purposes, allowed } = await allowedFor(c)
+      const { candidates: purposes, allowed } = allowedFor(c)
       if (purposes.length === 0) {
         refuse(c, 'no_purpose')
         continue
@@ -346,7 +362,7 @@ export function createEventsService(deps: EventsDeps) {
         refuse(c, 'undeclared_field', unknown)
         continue
       }
-      const keep = new Set<string>(eventFieldsFor(charter, c.type, allowed))
+      const { keep, retentionMs } = policyFor(c.type, allowed)
       const dropped = c.provided.filter((field) => !keep.has(field))
       const e = c.event
       if (keep.has('query') && e.query !== undefined && findPersonalData(e.query) !== undefined) {
@@ -359,10 +375,7 @@ export function createEventsService(deps: EventsDeps) {
           liveSession(c.owner.key)?.expiresAt ??
           new Date(now.getTime() + SESSION_TTL_MS).toISOString()
       } else {
-        const days = retentionDaysFor(charter, allowed)
-        expiresAt = new Date(
-          c.occurredAt.getTime() + (days === 0 ? SESSION_TTL_MS : days * DAY_MS),
-        ).toISOString()
+        expiresAt = new Date(c.occurredAt.getTime() + retentionMs).toISOString()
       }
       if (expiresAt <= nowIso) {
         refuse(c, 'expired')

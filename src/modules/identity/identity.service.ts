@@ -54,8 +54,36 @@ export function createIdentityService(deps: IdentityDeps) {
     return match.subjectId
   }
 
+  /**
+   * Subject ids for many references in one query (the event pipeline resolves a whole batch at once).
+   * References without a subject are absent from the map; none is created.
+   */
+  async function findSubjectIds(
+    refs: readonly string[],
+    executor: Db = deps.db,
+  ): Promise<Map<string, string>> {
+    const byHash = new Map<string, string>()
+    const activeOf = new Map<string, string>()
+    for (const ref of new Set(refs)) {
+      const hashes = refHashes(ref)
+      activeOf.set(ref, hashes[0]!)
+      for (const hash of hashes) byHash.set(hash, ref)
+    }
+    const found = await repo.findByRefHashes(executor, [...byHash.keys()])
+    const foundHashes = new Set(found.map((f) => f.refHash))
+    const out = new Map<string, string>()
+    for (const { refHash, subjectId } of found) out.set(byHash.get(refHash)!, subjectId)
+    // Found under an older pseudonym key only: add the lookup under the active key (lazy rotation).
+    for (const [ref, subjectId] of out) {
+      const active = activeOf.get(ref)!
+      if (!foundHashes.has(active)) await repo.insertRefHash(executor, active, subjectId)
+    }
+    return out
+  }
+
   return {
     findSubjectId,
+    findSubjectIds,
 
     /** The subject for a customer reference, created on first sight. Safe under concurrent calls. */
     async ensureSubjectId(ref: string, executor: Db = deps.db): Promise<string> {
