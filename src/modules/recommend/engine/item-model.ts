@@ -107,16 +107,21 @@ function contributionOf(
   params: ItemModelParams,
   excluded: Uint8Array | undefined,
   lastSeen: Float64Array,
+  maxWeight: Float64Array,
 ): Contribution {
-  // lastSeen is scratch of length nItems filled with -Infinity; restored before return.
+  // lastSeen (filled with -Infinity) and maxWeight (zeros) are scratch of length nItems, restored
+  // before return. Events with weight <= 0 (feedback, say) are not input; weights above 1 count as 1.
+  // maxWeight is scratch too: the strongest event weight per item (purchase 1, view less, ...).
   const distinct: number[] = []
   for (let p = 0; p < history.items.length; p++) {
     const i = history.items[p]!
     const t = history.times[p]!
-    if (i < 0 || i >= nItems || !(t <= now)) continue
+    const w = history.weights?.[p] ?? 1
+    if (i < 0 || i >= nItems || !(t <= now) || !(w > 0)) continue
     if (excluded !== undefined && excluded[i] === 1) continue
     if (lastSeen[i] === Number.NEGATIVE_INFINITY) distinct.push(i)
     if (t > lastSeen[i]!) lastSeen[i] = t
+    if (w > maxWeight[i]!) maxWeight[i] = w
   }
   distinct.sort((a, b) => a - b)
   const items = Int32Array.from(distinct)
@@ -130,14 +135,16 @@ function contributionOf(
   for (let a = 0; a < items.length; a++) {
     const i = items[a]!
     const last = lastSeen[i]!
-    v[a] = params.tauDays > 0 ? Math.exp(-(now - last) / (params.tauDays * DAY_MS)) : 1
+    const decay = params.tauDays > 0 ? Math.exp(-(now - last) / (params.tauDays * DAY_MS)) : 1
+    v[a] = decay * Math.min(1, maxWeight[i]!)
     lastSeen[i] = Number.NEGATIVE_INFINITY
+    maxWeight[i] = 0
   }
   // Windows count a subject once per item if any event of the item falls in the window.
   for (let p = 0; p < history.items.length; p++) {
     const i = history.items[p]!
     const t = history.times[p]!
-    if (i < 0 || i >= nItems || !(t <= now)) continue
+    if (i < 0 || i >= nItems || !(t <= now) || !((history.weights?.[p] ?? 1) > 0)) continue
     if (excluded !== undefined && excluded[i] === 1) continue
     const a = binarySearch(items, 0, items.length, i)
     if (t > recentFrom) recent[a] = 1
@@ -167,9 +174,14 @@ export function binarySearch(
   return -1
 }
 
-/** The quantised contribution of one subject to S_ij. Symmetric in (a, b) by construction. */
-function quantised(c: Contribution, a: number, b: number): number {
-  return Math.round(c.v[a]! * c.v[b]! * c.scale * QUANT)
+/**
+ * Per-item factors of a subject's contribution: S_ij gains round(f_a * f_b) with
+ * f = v * sqrt(scale * 2^QUANT_BITS). One product of two factors is commutative, so the
+ * contribution is exactly symmetric and training and erasure compute the same integers.
+ */
+function factorsOf(c: Contribution): Float64Array {
+  const root = Math.sqrt(c.scale * QUANT)
+  return Float64Array.from(c.v, (v) => v * root)
 }
 
 function resolveParams(partial: Partial<ItemModelParams> | undefined): ItemModelParams {
@@ -193,13 +205,22 @@ export function trainItemModel(interactions: Interactions, options: TrainOptions
   const n = interactions.nItems
   const now = options.now
   const lastSeen = new Float64Array(n).fill(Number.NEGATIVE_INFINITY)
+  const maxWeight = new Float64Array(n)
   const contributions: Contribution[] = []
   const itemSubjects = new Float64Array(n)
   const recentSubjects = new Float64Array(n)
   const earlierSubjects = new Float64Array(n)
   const repeatSubjects = new Float64Array(n)
   for (let s = 0; s < interactions.nSubjects; s++) {
-    const c = contributionOf(historyOf(interactions, s), n, now, params, options.excluded, lastSeen)
+    const c = contributionOf(
+      historyOf(interactions, s),
+      n,
+      now,
+      params,
+      options.excluded,
+      lastSeen,
+      maxWeight,
+    )
     if (c.items.length === 0) continue
     contributions.push(c)
     for (let a = 0; a < c.items.length; a++) {
@@ -224,33 +245,36 @@ export function trainItemModel(interactions: Interactions, options: TrainOptions
       postA[at] = a
     }
   })
+  const factors = contributions.map(factorsOf)
   const acc = new Float64Array(n)
   const touched = new Uint8Array(n)
   const ptr = new Int32Array(n + 1)
   let cols = new Int32Array(1024)
   let values = new Float64Array(1024)
   let nnz = 0
-  const rowCols: number[] = []
+  const rowScratch = new Int32Array(n)
   for (let i = 0; i < n; i++) {
-    rowCols.length = 0
+    let m = 0
     for (let p = postPtr[i]!; p < postPtr[i + 1]!; p++) {
-      const c = contributions[postC[p]!]!
+      const items = contributions[postC[p]!]!.items
+      const f = factors[postC[p]!]!
       const a = postA[p]!
-      for (let b = 0; b < c.items.length; b++) {
+      const fa = f[a]!
+      for (let b = 0; b < items.length; b++) {
         if (b === a) continue
-        const j = c.items[b]!
-        const q = quantised(c, a, b)
+        const q = Math.round(fa * f[b]!)
         if (q === 0) continue
+        const j = items[b]!
         if (touched[j] === 0) {
           touched[j] = 1
-          rowCols.push(j)
+          rowScratch[m++] = j
         }
         acc[j]! += q
       }
     }
-    rowCols.sort((x, y) => x - y)
-    if (nnz + rowCols.length > cols.length) {
-      const size = Math.max(cols.length * 2, nnz + rowCols.length)
+    const rowCols = rowScratch.subarray(0, m).sort()
+    if (nnz + m > cols.length) {
+      const size = Math.max(cols.length * 2, nnz + m)
       const nc = new Int32Array(size)
       nc.set(cols.subarray(0, nnz))
       cols = nc
@@ -357,7 +381,16 @@ export function removeSubject(
   const n = model.nItems
   const { params } = model
   const lastSeen = new Float64Array(n).fill(Number.NEGATIVE_INFINITY)
-  const c = contributionOf(history, n, model.trainedAt, params, options.excluded, lastSeen)
+  const maxWeight = new Float64Array(n)
+  const c = contributionOf(
+    history,
+    n,
+    model.trainedAt,
+    params,
+    options.excluded,
+    lastSeen,
+    maxWeight,
+  )
   if (c.items.length === 0) return model
   const itemSubjects = model.itemSubjects.slice()
   const recentSubjects = model.recentSubjects.slice()
@@ -375,11 +408,12 @@ export function removeSubject(
   }
   const co = model.cooccurrence
   const values = co.values.slice()
+  const f = factorsOf(c)
   for (let a = 0; a < c.items.length; a++) {
     const i = c.items[a]!
     for (let b = 0; b < c.items.length; b++) {
       if (b === a) continue
-      const q = quantised(c, a, b)
+      const q = Math.round(f[a]! * f[b]!)
       if (q === 0) continue
       const p = binarySearch(co.cols, co.ptr[i]!, co.ptr[i + 1]!, c.items[b]!)
       if (p < 0) throw new RangeError('history does not match the model')
@@ -403,14 +437,7 @@ export function removeSubject(
     ptr[i + 1] = at
   }
   const cooccurrence: SparseRows = { ptr, cols, values: vals }
-  // A row changes when its own item or any of its candidate items lost this subject.
-  const touched = new Uint8Array(n)
-  for (const i of c.items) touched[i] = 1
-  const neighbours = rebuildRows(model.neighbours, cooccurrence, itemSubjects, params, (i) => {
-    if (touched[i] === 1) return true
-    for (let p = co.ptr[i]!; p < co.ptr[i + 1]!; p++) if (touched[co.cols[p]!] === 1) return true
-    return false
-  })
+  const neighbours = updateRows(model.neighbours, cooccurrence, itemSubjects, params, c.items)
   return {
     ...model,
     subjects: model.subjects - 1,
@@ -423,25 +450,50 @@ export function removeSubject(
   }
 }
 
-function rebuildRows(
+/**
+ * Neighbour rows after the subject holding the sorted `removed` items left. Rows of removed items
+ * are recomputed. Any other row i kept its S_ij and c_i; only W_ij for j in `removed` changed, and
+ * they grew (c_j fell, beta >= 0). Every old top-k entry therefore still beats every item outside
+ * the old top-k and `removed`, so the new top-k lies within those two sets: rank just them.
+ */
+function updateRows(
   old: NeighbourRows,
   co: SparseRows,
   itemSubjects: Float64Array,
   params: ItemModelParams,
-  affected: (i: number) => boolean,
+  removed: Int32Array,
 ): NeighbourRows {
   const n = itemSubjects.length
   const scratch = new Float64Array(n)
   const norm = degrees(itemSubjects, params)
+  const isRemoved = new Uint8Array(n)
+  for (const i of removed) isRemoved[i] = 1
   const rows: { cols: Int32Array; weights: Float32Array }[] = []
   const ptr = new Int32Array(n + 1)
+  const candidates: number[] = []
   for (let i = 0; i < n; i++) {
-    const row = affected(i)
-      ? neighbourRow(co, norm, params, i, scratch)
-      : {
-          cols: old.cols.subarray(old.ptr[i], old.ptr[i + 1]),
-          weights: old.weights.subarray(old.ptr[i], old.ptr[i + 1]),
+    const oldCols = old.cols.subarray(old.ptr[i], old.ptr[i + 1])
+    let row = { cols: oldCols, weights: old.weights.subarray(old.ptr[i], old.ptr[i + 1]) }
+    if (isRemoved[i] === 1 || params.beta < 0) {
+      row = neighbourRow(co, norm, params, i, scratch)
+    } else {
+      candidates.length = 0
+      for (const j of removed) {
+        const p = binarySearch(co.cols, co.ptr[i]!, co.ptr[i + 1]!, j)
+        if (p >= 0) candidates.push(j)
+      }
+      if (candidates.length > 0) {
+        for (const j of oldCols) if (isRemoved[j] !== 1) candidates.push(j)
+        const ci = norm.row[i]!
+        for (const j of candidates) {
+          const p = binarySearch(co.cols, co.ptr[i]!, co.ptr[i + 1]!, j)
+          scratch[j] = co.values[p]! / QUANT / (ci * norm.col[j]!)
         }
+        const top = selectTopK(scratch, params.neighbours, { candidates, floor: 0 }).sort()
+        row = { cols: top, weights: Float32Array.from(top, (j) => scratch[j]!) }
+        for (const j of candidates) scratch[j] = 0
+      }
+    }
     rows.push(row)
     ptr[i + 1] = ptr[i]! + row.cols.length
   }

@@ -155,12 +155,14 @@ export function scorePersonal(
   for (let p = 0; p < history.items.length; p++) {
     const i = history.items[p]!
     const t = history.times[p]!
-    if (!usable(model, guards, i) || !(t <= now)) continue
+    const w = Math.min(1, history.weights?.[p] ?? 1)
+    if (!usable(model, guards, i) || !(t <= now) || !(w > 0)) continue
     const day = Math.floor(t / DAY_MS)
     if (Number.isNaN(lastDay[i]!)) distinct.push(i)
     else if (lastDay[i] === day) continue
     lastDay[i] = day
-    repeat[i]! += tau > 0 ? Math.exp(-(now - t) / tau) : 1
+    // A view counts less than a purchase: the event weight scales its repeat contribution.
+    repeat[i]! += w * (tau > 0 ? Math.exp(-(now - t) / tau) : 1)
   }
   const historyItems = Int32Array.from(distinct)
   if (isHidden(guards, 'buy_again')) repeat.fill(0)
