@@ -17,6 +17,8 @@ export interface Config {
   readonly bodyLimitBytes: number
   readonly shopperTokenTtlSeconds: number
   readonly trainIntervalMinutes: number
+  /** How often the server deletes expired records (retention); 0 turns the background job off. */
+  readonly retentionIntervalMinutes: number
 }
 
 export type DatabaseConfig =
@@ -73,6 +75,10 @@ export const CONFIG_VARIABLES = {
   CANDOR_TRAIN_INTERVAL_MINUTES: {
     default: '60',
     schema: integer('CANDOR_TRAIN_INTERVAL_MINUTES', 1, 10_080),
+  },
+  CANDOR_RETENTION_INTERVAL_MINUTES: {
+    default: '15',
+    schema: integer('CANDOR_RETENTION_INTERVAL_MINUTES', 0, 1_440),
   },
 } as const
 
@@ -131,5 +137,6 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     bodyLimitBytes: read(env, 'CANDOR_BODY_LIMIT_BYTES'),
     shopperTokenTtlSeconds: read(env, 'CANDOR_SHOPPER_TOKEN_TTL_SECONDS'),
     trainIntervalMinutes: read(env, 'CANDOR_TRAIN_INTERVAL_MINUTES'),
+    retentionIntervalMinutes: read(env, 'CANDOR_RETENTION_INTERVAL_MINUTES'),
   })
 }
