@@ -34,6 +34,8 @@ interface Row {
   hit10: number
   newRecall20: number
   trainSeconds: number
+  /** CPU time of training (user + system): steadier than wall time on a shared machine. */
+  trainCpuSeconds: number
 }
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -55,6 +57,19 @@ function parseDay(text: string, flag: string): number {
 
 function seconds(since: number): number {
   return (performance.now() - since) / 1000
+}
+
+interface Timing {
+  wall: number
+  cpu: number
+}
+
+function timed<T>(fn: () => T): [T, Timing] {
+  const wall = performance.now()
+  const cpu = process.cpuUsage()
+  const result = fn()
+  const used = process.cpuUsage(cpu)
+  return [result, { wall: seconds(wall), cpu: (used.user + used.system) / 1e6 }]
 }
 
 function main(): void {
@@ -98,7 +113,7 @@ function main(): void {
   }
 
   const rows: Row[] = []
-  const run = (model: string, trainSeconds: number, score: Scorer): Metrics => {
+  const run = (model: string, train: Timing, score: Scorer): Metrics => {
     const m = evaluate(split, score)
     rows.push({
       model,
@@ -106,24 +121,19 @@ function main(): void {
       ndcg10: m.ndcg10,
       hit10: m.hit10,
       newRecall20: m.newRecall20,
-      trainSeconds,
+      trainSeconds: train.wall,
+      trainCpuSeconds: train.cpu,
     })
     return m
   }
 
-  let t = performance.now()
-  const pop = itemPopularity(train)
-  const popSeconds = seconds(t)
+  const [pop, popSeconds] = timed(() => itemPopularity(train))
   run('TopPop', popSeconds, () => pop)
   run('RepeatFreq', popSeconds, (test) => repeatFreqScores(train, pop, test.subject))
-  t = performance.now()
-  const cosine = trainCosine(train)
-  const cosineSeconds = seconds(t)
+  const [cosine, cosineSeconds] = timed(() => trainCosine(train))
   run('ItemKNN cosine', cosineSeconds, (test) => cosineScores(cosine, train, pop, test.subject))
 
-  t = performance.now()
-  const model = trainItemModel(train, { now: cutoff })
-  const modelSeconds = seconds(t)
+  const [model, modelSeconds] = timed(() => trainItemModel(train, { now: cutoff }))
   const personal =
     (params: Parameters<typeof scorePersonal>[2]['params']): Scorer =>
     (test) =>
@@ -195,7 +205,15 @@ function main(): void {
     )
   }
   console.log('')
-  const header = ['model', 'Recall@20', 'NDCG@10', 'Hit@10', 'new Recall@20', 'train s']
+  const header = [
+    'model',
+    'Recall@20',
+    'NDCG@10',
+    'Hit@10',
+    'new Recall@20',
+    'train s',
+    'train cpu s',
+  ]
   const table = rows.map((r) => [
     r.model,
     r.recall20.toFixed(4),
@@ -203,6 +221,7 @@ function main(): void {
     r.hit10.toFixed(4),
     r.newRecall20.toFixed(4),
     r.trainSeconds.toFixed(2),
+    r.trainCpuSeconds.toFixed(2),
   ])
   const widths = header.map((h, k) => Math.max(h.length, ...table.map((r) => r[k]!.length)))
   const line = (cells: string[]): string =>

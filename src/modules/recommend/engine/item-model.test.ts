@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { historyOf } from './interactions.js'
+import { buildInteractions, historyOf, type Interactions } from './interactions.js'
 import { QUANT_BITS, removeSubject, trainItemModel, type ItemModel } from './item-model.js'
 import {
   fromRows,
@@ -77,6 +77,52 @@ describe('trainItemModel', () => {
   })
 })
 
+describe('event weights', () => {
+  it('ignores weight-0 events and caps weights at 1', () => {
+    const shop = syntheticShop(9, 60, 30)
+    const heavier = buildInteractions(
+      {
+        subjects: subjectColumn(shop),
+        items: shop.items,
+        times: shop.times,
+        weights: Float32Array.from(shop.items, () => 3),
+      },
+      shop.nSubjects,
+      shop.nItems,
+    )
+    expect(trainItemModel(heavier, { now: NOW })).toEqual(trainItemModel(shop, { now: NOW }))
+    const withZero = buildInteractions(
+      {
+        subjects: Int32Array.from([...subjectColumn(shop), 0, 1]),
+        items: Int32Array.from([...shop.items, 29, 28]),
+        times: Float64Array.from([...shop.times, NOW - 1000, NOW - 1000]),
+        weights: Float32Array.from([...shop.weights, 0, 0]),
+      },
+      shop.nSubjects,
+      shop.nItems,
+    )
+    expect(trainItemModel(withZero, { now: NOW })).toEqual(trainItemModel(shop, { now: NOW }))
+  })
+
+  it('lets a view link items less strongly than a purchase', () => {
+    const rows = (w: number) =>
+      buildInteractions(
+        {
+          subjects: Int32Array.of(0, 0, 1, 1, 1),
+          items: Int32Array.of(0, 1, 0, 2, 1),
+          times: Float64Array.of(NOW, NOW, NOW, NOW, NOW),
+          weights: Float32Array.of(1, 1, 1, 1, w),
+        },
+        2,
+        3,
+      )
+    const w = (m: ItemModel) => m.neighbours.weights[m.neighbours.ptr[2]! + 1]! // row 2, item 1
+    expect(w(trainItemModel(rows(0.25), { now: NOW }))).toBeLessThan(
+      w(trainItemModel(rows(1), { now: NOW })),
+    )
+  })
+})
+
 describe('removeSubject (erasure)', () => {
   it('equals training from scratch without the subject, array for array', () => {
     const shop = syntheticShop(3, 200, 80)
@@ -132,3 +178,9 @@ describe('removeSubject (erasure)', () => {
     expect(() => removeSubject(model, stranger)).toThrow(RangeError)
   })
 })
+
+function subjectColumn(x: Interactions): Int32Array {
+  const out = new Int32Array(x.items.length)
+  for (let s = 0; s < x.nSubjects; s++) out.fill(s, x.subjectPtr[s], x.subjectPtr[s + 1])
+  return out
+}
