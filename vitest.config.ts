@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Builds the web pages and the browser SDK for the browser suites when they are out of date.
+    globalSetup: ['test/helpers/build-pages.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import fastifyRateLimit from '@fastify/rate-limit'
@@ -14,10 +15,13 @@ import { type RouteAccessEntry, registerAuth } from './http/auth.js'
 import { registerErrorHandler } from './http/error-handler.js'
 import { healthRoutes } from './http/health.routes.js'
 import { registerMetrics } from './http/metrics.js'
+import { pagesRoutes } from './http/pages.routes.js'
+import { packageRoot } from './lib/package-root.js'
 import { auditRoutes } from './modules/audit/audit.routes.js'
 import { authRoutes } from './modules/auth/auth.routes.js'
 import { charterRoutes } from './modules/charter/charter.routes.js'
 import { consentRoutes } from './modules/consent/consent.routes.js'
+import { demoRoutes } from './modules/demo/index.js'
 import { recommendRoutes } from './modules/recommend/index.js'
 import { rightsRoutes } from './modules/rights/rights.routes.js'
 import { catalogRoutes } from './modules/catalog/catalog.routes.js'
@@ -123,6 +127,14 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   await app.register(catalogRoutes, { services })
   await app.register(rightsRoutes, { services, registry })
   await app.register(recommendRoutes, { services })
+
+  // The web pages and the browser SDK (built by `npm run build`); the demo shop only in demo mode.
+  await app.register(pagesRoutes, {
+    webDir: path.join(packageRoot(), 'dist/web'),
+    sdkDir: path.join(packageRoot(), 'dist/sdk'),
+    shop: services.config.demo,
+  })
+  if (services.config.demo) await app.register(demoRoutes, { services })
 
   app.get('/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, () =>
     app.swagger(),

@@ -19,6 +19,8 @@ export interface Config {
   readonly trainIntervalMinutes: number
   /** How often the server deletes expired records (retention); 0 turns the background job off. */
   readonly retentionIntervalMinutes: number
+  /** Demo mode: the demo shop at `/`, its demo-only routes, and a seeded database (off in production). */
+  readonly demo: boolean
 }
 
 export type DatabaseConfig =
@@ -80,6 +82,12 @@ export const CONFIG_VARIABLES = {
     default: '15',
     schema: integer('CANDOR_RETENTION_INTERVAL_MINUTES', 0, 1_440),
   },
+  CANDOR_DEMO: {
+    default: 'on',
+    schema: z
+      .enum(['on', 'off', 'true', 'false', '1', '0'], 'must be on or off')
+      .transform((value) => value === 'on' || value === 'true' || value === '1'),
+  },
 } as const
 
 type VariableName = keyof typeof CONFIG_VARIABLES
@@ -138,5 +146,6 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     shopperTokenTtlSeconds: read(env, 'CANDOR_SHOPPER_TOKEN_TTL_SECONDS'),
     trainIntervalMinutes: read(env, 'CANDOR_TRAIN_INTERVAL_MINUTES'),
     retentionIntervalMinutes: read(env, 'CANDOR_RETENTION_INTERVAL_MINUTES'),
+    demo: read(env, 'CANDOR_DEMO'),
   })
 }

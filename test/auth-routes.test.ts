@@ -3,7 +3,24 @@ import { ROLES } from '../src/modules/auth/index.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 /** The routes that are public by design; every other route must refuse callers it does not name. */
-const PUBLIC = ['/health/live', '/health/ready', '/metrics', '/openapi.json', '/v1/notice']
+const PUBLIC = [
+  '/health/live',
+  '/health/ready',
+  '/metrics',
+  '/openapi.json',
+  '/v1/notice',
+  // The web pages and their static files, and the browser SDK.
+  '/privacy',
+  '/console',
+  '/assets/:file',
+  '/sdk/candor.min.js',
+  // Demo mode only (CANDOR_DEMO=on): the demo shop's pages and its own backend.
+  '/',
+  '/c/:category',
+  '/p/:item',
+  '/demo/catalog',
+  '/demo/session',
+]
 
 function fill(url: string): string {
   return url.replace(/:([a-zA-Z]+)/g, (_m, name: string) => (name === 'ref' ? 'customer-under-test' : `x_${name}`))

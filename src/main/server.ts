@@ -1,5 +1,6 @@
 import { buildApp } from '../app.js'
 import { startBackgroundJobs } from './jobs.js'
+import { ensureDemoStaffKey, seedDemo } from '../modules/demo/index.js'
 import type { Runtime } from './runtime.js'
 
 /**
@@ -9,6 +10,16 @@ import type { Runtime } from './runtime.js'
 export async function startServer(runtime: Runtime): Promise<void> {
   const { app } = await buildApp({ services: runtime.services, logger: runtime.logger })
   const { port, host } = runtime.config
+  if (runtime.config.demo) {
+    // Once, on an empty database: the demo shop's catalog and its shoppers' history.
+    const report = await seedDemo(runtime.services)
+    if (report.seeded) runtime.logger.info(report, 'demo: seeded the database with the demo shop')
+    const keyFile = await ensureDemoStaffKey(runtime.services, runtime.config.dataDir)
+    runtime.logger.info(
+      { keyFile },
+      'demo mode is on (CANDOR_DEMO=off for production): a staff API key for /console is in keyFile',
+    )
+  }
   await app.listen({ port, host })
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host
   runtime.logger.info(

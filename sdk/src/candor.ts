@@ -1,0 +1,356 @@
+/**
+ * Candor's browser SDK. No runtime dependencies; nothing is sent and nothing is written to browser storage
+ * until the shopper has decided about consent, and then only what their decisions allow.
+ *
+ * @example
+ * const candor = createCandor({ endpoint: '', subject: 'customer-42', token })
+ * candor.setConsent(await candor.loadConsent())   // or from the shop's own banner
+ * candor.track('view', { item: '85123A', placement: 'product_page' })
+ * candor.renderRow(el, await candor.recommendations({ placement: 'home' }))
+ */
+import { type RowOptions, renderRow } from './row.js'
+import type {
+  ConsentState,
+  EventFields,
+  PersonalizationLevel,
+  RecommendationResponse,
+  RecommendedItem,
+  TrackedEvent,
+} from './types.js'
+
+export type * from './types.js'
+export { renderRow, describeEvidence, type RowOptions } from './row.js'
+
+/** The purposes under which the SDK may send events at all. */
+export const TRACKING_PURPOSES = [
+  'personalize.session',
+  'personalize.recommendations',
+  'analytics.reporting',
+]
+/** Purposes that need the shopper's history, so events carry the subject rather than a session id. */
+const SUBJECT_PURPOSES = ['personalize.recommendations', 'analytics.reporting']
+const SESSION_KEY = 'candor.session'
+/** The most events held in memory while waiting for a decision or a network: older ones are dropped. */
+const MAX_QUEUE = 200
+
+export interface CandorOptions {
+  /** Candor's base URL; '' for the same origin. */
+  endpoint?: string
+  /** The shop's customer reference for a signed-in shopper (or the shop's first-party visitor id). */
+  subject: string
+  /** A shopper token for `subject`, issued by the shop's backend (`POST /v1/shopper-tokens`). */
+  token?: string
+  /** Called for a fresh token when Candor answers 401 (tokens are short-lived). */
+  refreshToken?: () => Promise<string>
+  /** Events per batch (default 20): a full batch is sent at once. */
+  batchSize?: number
+  /** A partial batch is sent after this long (default 5000 ms). */
+  flushIntervalMs?: number
+  /** Where the privacy center lives (default '/privacy'). */
+  privacyCenterUrl?: string
+  /** For tests: the fetch to use. */
+  fetch?: typeof fetch
+}
+
+export type ConsentAllowed = Record<string, boolean>
+
+export interface Candor {
+  /** The browser's Global Privacy Control signal (`navigator.globalPrivacyControl`). */
+  readonly gpc: boolean
+  /** Whether the SDK may send events now (undefined: the shopper has not decided yet). */
+  trackingAllowed(): boolean | undefined
+  /** Events waiting in memory. */
+  pending(): number
+  setToken(token: string): void
+  /**
+   * The shopper's decisions, per purpose. Until this is called nothing is sent; with no tracking purpose
+   * allowed, queued events are discarded and later ones are never queued.
+   */
+  setConsent(allowed: ConsentAllowed): void
+  /** Reads the decisions on record; `decided` is false when the shopper has never chosen. */
+  loadConsent(): Promise<{ allowed: ConsentAllowed; decided: boolean; state: ConsentState }>
+  /** Records the shopper's choices (from a banner or prompt) and applies them. */
+  decide(
+    decisions: Record<string, 'granted' | 'denied'>,
+    noticeVersion: string,
+    method?: 'banner' | 'privacy_center' | 'progressive_prompt',
+  ): Promise<ConsentAllowed>
+  track(type: string, fields?: EventFields): void
+  flush(options?: { unloading?: boolean }): Promise<void>
+  recommendations(params: {
+    placement?: string
+    limit?: number
+    item?: string
+  }): Promise<RecommendationResponse>
+  renderRow(container: Element, response: RecommendationResponse, options?: RowOptions): HTMLElement
+  feedback(
+    item: RecommendedItem | string,
+    kind: 'not_interested' | 'too_personal',
+    recommId?: string,
+  ): Promise<void>
+  setLevel(level: PersonalizationLevel): Promise<unknown>
+  openPrivacyCenter(): void
+  destroy(): void
+}
+
+function randomId(prefix: string): string {
+  const bytes = new Uint8Array(12)
+  crypto.getRandomValues(bytes)
+  return prefix + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function readGpc(): boolean {
+  return (
+    typeof navigator !== 'undefined' &&
+    (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true
+  )
+}
+
+/** An error answer from Candor, with the problem's stable `code`. */
+export class CandorError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'CandorError'
+  }
+}
+
+export function createCandor(options: CandorOptions): Candor {
+  const endpoint = (options.endpoint ?? '').replace(/\/$/, '')
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
+  const batchSize = options.batchSize ?? 20
+  const interval = options.flushIntervalMs ?? 5000
+  const gpc = readGpc()
+  let token = options.token
+  let allowed: ConsentAllowed | undefined
+  let queue: TrackedEvent[] = []
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let session: string | undefined
+
+  const mayTrack = (): boolean | undefined =>
+    allowed === undefined ? undefined : TRACKING_PURPOSES.some((p) => allowed?.[p] === true)
+
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    keepalive = false,
+  ): Promise<unknown> {
+    const send = () => {
+      const headers: Record<string, string> = { accept: 'application/json' }
+      if (body !== undefined) headers['content-type'] = 'application/json'
+      if (token !== undefined) headers.authorization = `Bearer ${token}`
+      // Sec-GPC itself is a header only the browser may set (fetch drops it); a browser with GPC on sends
+      // it on every request, so Candor sees the signal without the SDK's help.
+      return doFetch(endpoint + path, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        keepalive,
+        credentials: 'omit',
+      })
+    }
+    let response = await send()
+    if (response.status === 401 && options.refreshToken !== undefined && !keepalive) {
+      token = await options.refreshToken()
+      response = await send()
+    }
+    const text = await response.text()
+    const json: unknown = text === '' ? undefined : JSON.parse(text)
+    if (!response.ok) {
+      const problem = (json ?? {}) as { code?: string; detail?: string; title?: string }
+      throw new CandorError(
+        response.status,
+        problem.code ?? 'http_error',
+        problem.detail ?? problem.title ?? `HTTP ${response.status}`,
+      )
+    }
+    return json
+  }
+
+  const subjectPath = () => `/v1/subjects/${encodeURIComponent(options.subject)}`
+
+  function schedule() {
+    if (timer !== undefined || queue.length === 0 || mayTrack() !== true) return
+    timer = setTimeout(() => {
+      timer = undefined
+      void api.flush().catch(() => undefined)
+    }, interval)
+  }
+
+  function owner(): Pick<TrackedEvent, 'subject' | 'session'> {
+    if (SUBJECT_PURPOSES.some((p) => allowed?.[p] === true)) return { subject: options.subject }
+    // Session-only: a random id for this visit, kept in sessionStorage (gone when the tab closes).
+    if (session === undefined) {
+      try {
+        session = sessionStorage.getItem(SESSION_KEY) ?? undefined
+      } catch {
+        session = undefined
+      }
+      if (session === undefined) {
+        session = randomId('vis_')
+        try {
+          sessionStorage.setItem(SESSION_KEY, session)
+        } catch {
+          // Storage blocked: the id lives for this page only.
+        }
+      }
+    }
+    return { session }
+  }
+
+  const onHide = () => {
+    if (document.visibilityState === 'hidden')
+      void api.flush({ unloading: true }).catch(() => undefined)
+  }
+  const onPageHide = () => void api.flush({ unloading: true }).catch(() => undefined)
+  if (typeof window !== 'undefined') {
+    window.addEventListener('pagehide', onPageHide)
+    document.addEventListener('visibilitychange', onHide)
+  }
+
+  const api: Candor = {
+    gpc,
+    trackingAllowed: mayTrack,
+    pending: () => queue.length,
+    setToken(next) {
+      token = next
+    },
+
+    setConsent(next) {
+      allowed = { ...next }
+      if (gpc) {
+        // GPC opts out of sale, sharing and cross-context advertising whatever a page passes in.
+        for (const key of Object.keys(allowed))
+          if (key.startsWith('marketing.advertising.third_party')) allowed[key] = false
+      }
+      if (mayTrack() === true) {
+        const who = owner()
+        queue = queue.map((event) => ({ ...event, ...who }))
+        if (queue.length > 0) void api.flush().catch(() => undefined)
+      } else {
+        queue = []
+        if (timer !== undefined) clearTimeout(timer)
+        timer = undefined
+      }
+    },
+
+    async loadConsent() {
+      const state = (await call('GET', `${subjectPath()}/consents`)) as ConsentState
+      const result: ConsentAllowed = {}
+      for (const decision of state.decisions) result[decision.purpose] = decision.allowed
+      const decided = state.history.some((record) => record.method !== 'gpc')
+      return { allowed: result, decided, state }
+    },
+
+    async decide(decisions, noticeVersion, method = 'banner') {
+      const result: ConsentAllowed = {}
+      for (const [purpose, decision] of Object.entries(decisions)) {
+        const answer = (await call(
+          'PUT',
+          `${subjectPath()}/consents/${encodeURIComponent(purpose)}`,
+          {
+            decision,
+            method,
+            noticeVersion,
+          },
+        )) as { decision: { allowed: boolean } }
+        result[purpose] = answer.decision.allowed
+      }
+      api.setConsent({ ...allowed, ...result })
+      return result
+    },
+
+    track(type, fields = {}) {
+      if (mayTrack() === false) return
+      const base = mayTrack() === true ? owner() : {}
+      const event: TrackedEvent = {
+        ...fields,
+        ...base,
+        id: randomId('e_'),
+        type,
+        timestamp: fields.timestamp ?? new Date().toISOString(),
+      }
+      queue.push(event)
+      if (queue.length > MAX_QUEUE) queue.splice(0, queue.length - MAX_QUEUE)
+      if (mayTrack() !== true) return
+      if (queue.length >= batchSize) void api.flush().catch(() => undefined)
+      else schedule()
+    },
+
+    async flush({ unloading = false } = {}) {
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+      if (mayTrack() !== true || queue.length === 0) return
+      const batch = queue.splice(0, batchSize)
+      try {
+        await call('POST', '/v1/events', { events: batch }, unloading)
+      } catch (error) {
+        // A network error or a server fault: keep the events for the next try. A refusal (4xx) is final.
+        const retry = !(error instanceof CandorError) || error.status >= 500 || error.status === 429
+        if (retry) queue.unshift(...batch)
+        throw error
+      } finally {
+        schedule()
+      }
+      if (queue.length >= batchSize) await api.flush({ unloading })
+    },
+
+    async recommendations(params) {
+      const query = new URLSearchParams({ subject: options.subject })
+      if (params.placement !== undefined) query.set('placement', params.placement)
+      if (params.limit !== undefined) query.set('limit', String(params.limit))
+      if (params.item !== undefined) query.set('item', params.item)
+      if (session !== undefined) query.set('session', session)
+      return (await call(
+        'GET',
+        `/v1/recommendations?${query.toString()}`,
+      )) as RecommendationResponse
+    },
+
+    renderRow(container, response, rowOptions = {}) {
+      return renderRow(container, response, {
+        ...rowOptions,
+        onNotThis: async (item, answer) => {
+          await api.feedback(item, 'not_interested', answer.recommId).catch(() => undefined)
+          await rowOptions.onNotThis?.(item, answer)
+        },
+        onStopPersonalizing: async () => {
+          await api.setLevel('off')
+          await rowOptions.onStopPersonalizing?.()
+        },
+      })
+    },
+
+    async feedback(item, kind, recommId) {
+      const id = typeof item === 'string' ? item : item.id
+      await call('POST', '/v1/feedback', {
+        subject: options.subject,
+        item: id,
+        kind,
+        ...(recommId === undefined ? {} : { recommId }),
+      })
+    },
+
+    setLevel(level) {
+      return call('PUT', `${subjectPath()}/settings`, { level })
+    },
+
+    openPrivacyCenter() {
+      window.location.assign(options.privacyCenterUrl ?? '/privacy')
+    },
+
+    destroy() {
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+      if (typeof window !== 'undefined') {
+        window.removeEventListener('pagehide', onPageHide)
+        document.removeEventListener('visibilitychange', onHide)
+      }
+    },
+  }
+  return api
+}

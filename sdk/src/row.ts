@@ -1,0 +1,127 @@
+import type { Evidence, RecommendationResponse, RecommendedItem } from './types.js'
+
+export interface RowOptions {
+  /** The row's heading; by default one that says whether the row is personal. */
+  heading?: string
+  /** Where an item's title links to. Default: the item's `links.page` / `links.self`, else none. */
+  href?: (item: RecommendedItem) => string | undefined
+  /** "Not this" was pressed; the item has already left the row. */
+  onNotThis?: (item: RecommendedItem, response: RecommendationResponse) => void | Promise<void>
+  /** "Stop personalizing" was pressed. */
+  onStopPersonalizing?: () => void | Promise<void>
+}
+
+const HEADINGS: Record<string, string> = {
+  personal: 'Picked for you',
+  session: 'Based on this visit',
+  off: 'Popular right now',
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag)
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value)
+  node.append(...children)
+  return node
+}
+
+/** One evidence entry in plain words, whatever shape the server gave it. */
+export function describeEvidence(evidence: Evidence): string {
+  if (typeof evidence === 'string') return evidence
+  for (const key of ['text', 'sentence', 'description', 'label', 'title']) {
+    const value = evidence[key]
+    if (typeof value === 'string' && value !== '') {
+      const at = evidence.at ?? evidence.timestamp
+      return typeof at === 'string' ? `${value} (${at.slice(0, 10)})` : value
+    }
+  }
+  return Object.entries(evidence)
+    .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join(', ')
+}
+
+function defaultHref(item: RecommendedItem): string | undefined {
+  const links = item.links
+  if (links === undefined || Array.isArray(links)) return undefined
+  return links.page ?? links.self ?? links.html
+}
+
+let rowCount = 0
+
+/**
+ * Renders a recommendation row into `container`: each item with its explanation sentence, a "Why?"
+ * disclosure listing the evidence, and "Not this" and "Stop personalizing" buttons. Plain DOM, no
+ * framework; every string goes in as text, never as HTML.
+ */
+export function renderRow(
+  container: Element,
+  response: RecommendationResponse,
+  options: RowOptions = {},
+): HTMLElement {
+  rowCount++
+  const headingId = `candor-row-${rowCount}`
+  const heading = options.heading ?? HEADINGS[response.level] ?? 'Suggestions'
+  const list = el('ul', { class: 'candor-items' })
+  const section = el(
+    'section',
+    {
+      class: 'candor-row',
+      'aria-labelledby': headingId,
+      'data-level': response.level,
+      'data-recomm-id': response.recommId,
+    },
+    el('h2', { id: headingId, class: 'candor-heading' }, heading),
+    list,
+  )
+  if (response.items.length === 0)
+    list.append(el('li', { class: 'candor-empty' }, 'Nothing to suggest yet.'))
+
+  for (const item of response.items) {
+    const href = (options.href ?? defaultHref)(item)
+    const title = href === undefined ? el('span', {}, item.title) : el('a', { href }, item.title)
+    const evidence = el('ul', { class: 'candor-evidence' })
+    for (const entry of item.explanation.evidence)
+      evidence.append(el('li', {}, describeEvidence(entry)))
+    if (item.explanation.evidence.length === 0)
+      evidence.append(el('li', {}, 'No personal data was used.'))
+    const why = el(
+      'details',
+      { class: 'candor-why' },
+      el('summary', {}, 'Why?'),
+      el('p', {}, item.explanation.sentence),
+      evidence,
+    )
+    const notThis = el('button', { type: 'button', class: 'candor-not-this' }, 'Not this')
+    const actions = el('div', { class: 'candor-actions' }, notThis)
+    if (response.level !== 'off') {
+      // Personal and session rows: one press turns personalization off everywhere, not just here.
+      const stop = el('button', { type: 'button', class: 'candor-stop' }, 'Stop personalizing')
+      stop.addEventListener('click', () => void options.onStopPersonalizing?.())
+      actions.append(stop)
+    }
+    const li = el(
+      'li',
+      { class: 'candor-item', 'data-item': item.id, 'data-kind': item.explanation.kind },
+      el('h3', { class: 'candor-title' }, title),
+      el('p', { class: 'candor-sentence' }, item.explanation.sentence),
+      why,
+      actions,
+    )
+    notThis.setAttribute('aria-label', `Not this: ${item.title}`)
+    notThis.addEventListener('click', () => {
+      const next = li.nextElementSibling ?? li.previousElementSibling
+      li.remove()
+      const focusable = next?.querySelector<HTMLElement>('a, button')
+      focusable?.focus()
+      void options.onNotThis?.(item, response)
+    })
+    list.append(li)
+  }
+
+  container.replaceChildren(section)
+  return section
+}

@@ -1,0 +1,107 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { AppError } from '../lib/errors.js'
+
+export interface PagesOptions {
+  /** Built pages (Vite output): index.html and assets/. */
+  webDir: string
+  /** Built browser SDK: candor.min.js. */
+  sdkDir: string
+  /** Serve the demo shop's pages at `/`, `/c/:category` and `/p/:item`. */
+  shop: boolean
+}
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+}
+
+/** The pages' own scripts and styles only; no inline script, no framing, no referrer. */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ')
+
+const PUBLIC = { access: { public: true } } as const
+
+/**
+ * The web pages (storefront demo, privacy center, staff console) and the browser SDK, as static files
+ * built by `npm run build`. One HTML file serves every page path; the script picks the page. Fastify's
+ * static plugin is not used: its current major needs Node.js 22, and four routes are all this takes.
+ */
+export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options) => {
+  const sendFile = async (reply: FastifyReply, file: string, cache: string) => {
+    let body: Buffer
+    try {
+      body = await fs.readFile(file)
+    } catch {
+      throw new AppError('not_found', 'No such file')
+    }
+    return reply
+      .type(TYPES[path.extname(file)] ?? 'application/octet-stream')
+      .header('cache-control', cache)
+      .header('x-content-type-options', 'nosniff')
+      .send(body)
+  }
+
+  const page = async (_request: unknown, reply: FastifyReply) => {
+    let html: Buffer
+    try {
+      html = await fs.readFile(path.join(options.webDir, 'index.html'))
+    } catch {
+      return reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .send('The web pages are not built yet: run `npm run build` (npm start does it for you).\n')
+    }
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', CSP)
+      .header('referrer-policy', 'no-referrer')
+      .header('x-content-type-options', 'nosniff')
+      .send(html)
+  }
+
+  const paths = ['/privacy', '/console', ...(options.shop ? ['/', '/c/:category', '/p/:item'] : [])]
+  for (const url of paths) {
+    app.get(url, { config: PUBLIC, schema: { tags: ['pages'], summary: `Web page (HTML)` } }, page)
+  }
+
+  app.get<{ Params: { file: string } }>(
+    '/assets/:file',
+    {
+      config: PUBLIC,
+      schema: { tags: ['pages'], summary: 'A built script or style sheet of the pages' },
+    },
+    async (request, reply) => {
+      const { file } = request.params
+      if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.[a-z0-9]+$/.test(file))
+        throw new AppError('not_found', 'No such file')
+      // Vite names assets by content hash, so they never change under the same name.
+      return sendFile(
+        reply,
+        path.join(options.webDir, 'assets', file),
+        'public, max-age=31536000, immutable',
+      )
+    },
+  )
+
+  app.get(
+    '/sdk/candor.min.js',
+    { config: PUBLIC, schema: { tags: ['pages'], summary: 'The browser SDK (global Candor)' } },
+    async (_request, reply) =>
+      sendFile(reply, path.join(options.sdkDir, 'candor.min.js'), 'public, max-age=300'),
+  )
+}

@@ -1,0 +1,156 @@
+/** Small fetch helpers for the pages: JSON in and out, errors as `ApiError` with the problem's code. */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+/** A 404 for a route that is not there (another part of Candor not built yet) rather than a missing thing. */
+export function isMissingRoute(error: unknown): boolean {
+  return (
+    error instanceof ApiError &&
+    error.status === 404 &&
+    (error.code === 'not_found' || error.code === 'http_error' || error.code === 'route_not_found')
+  )
+}
+
+export async function api<T>(
+  method: string,
+  path: string,
+  options: { token?: string | undefined; body?: unknown } = {},
+): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
+  const response = await fetch(path, {
+    method,
+    headers,
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  })
+  const text = await response.text()
+  let json: unknown
+  try {
+    json = text === '' ? undefined : JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  if (!response.ok) {
+    const problem = (json ?? {}) as {
+      code?: string
+      detail?: string
+      title?: string
+      message?: string
+    }
+    throw new ApiError(
+      response.status,
+      problem.code ?? 'http_error',
+      problem.detail ?? problem.message ?? problem.title ?? `HTTP ${response.status}`,
+    )
+  }
+  return json as T
+}
+
+// ---- shapes the pages read (the minimum; Candor may send more) ----
+
+export interface NoticePurpose {
+  key: string
+  title: string
+  youGet: string
+  itCosts: { data: string[]; keptFor: string; sharedWith: string[] }
+  yourChoice: string
+  saleOrSharing: boolean
+}
+export interface Notice {
+  version: string
+  title: string
+  controller: { name: string; contact: string }
+  summary: string[]
+  levels: { level: Level; title: string; text: string }[]
+  groups: { id: string; heading: string; intro: string; purposes: NoticePurpose[] }[]
+  gpc: string
+  yourRights: string[]
+}
+export type Level = 'off' | 'session' | 'personal'
+
+export interface ConsentDecision {
+  purpose: string
+  allowed: boolean
+  reason: string
+  basis: string | null
+}
+export interface ConsentRecord {
+  id: string
+  purpose: string
+  decision: 'granted' | 'denied'
+  method: string
+  noticeVersion: string
+  recordedAt: string
+}
+export interface ConsentState {
+  noticeVersion: string
+  jurisdiction: string
+  restricted: boolean
+  decisions: ConsentDecision[]
+  history: ConsentRecord[]
+}
+export interface Settings {
+  level: Level
+  effectiveLevel: Level
+  reason: string
+  prompt?: { purpose: string; title: string; benefit: string; noticeVersion: string }
+}
+export interface RightsRequest {
+  id: string
+  type: string
+  status: string
+  dueAt: string
+  receivedAt?: string
+  overdue?: boolean
+  completedAt?: string | null
+  result?: Record<string, unknown> | null
+  [field: string]: unknown
+}
+
+export interface Product {
+  id: string
+  title: string
+  category: string
+  price: number
+  currency: string
+}
+export interface DemoCatalog {
+  categories: { id: string; title: string }[]
+  products: Product[]
+  shoppers: { ref: string; name: string }[]
+}
+export interface DemoSession {
+  ref: string
+  token: string
+  expiresAt: string
+  name: string
+}
+
+let noticePromise: Promise<Notice> | undefined
+export function loadNotice(): Promise<Notice> {
+  noticePromise ??= api<Notice>('GET', '/v1/notice')
+  return noticePromise
+}
+
+/** Every purpose of the notice, in the notice's order. */
+export function noticePurposes(notice: Notice): (NoticePurpose & { group: string })[] {
+  return notice.groups.flatMap((group) => group.purposes.map((p) => ({ ...p, group: group.id })))
+}
+
+export function formatDate(iso: string): string {
+  const date = new Date(iso)
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) +
+        ' UTC'
+}

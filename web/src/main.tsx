@@ -1,0 +1,28 @@
+import { render } from 'preact'
+import { Console } from './console.js'
+import { PrivacyCenter } from './privacy.js'
+import { Shop, type ShopRoute } from './shop.js'
+import './styles.css'
+
+/** One bundle, three pages: the server answers each of these paths with the same index.html. */
+function route(pathname: string) {
+  const path = pathname.replace(/\/+$/, '') || '/'
+  if (path === '/privacy') return <PrivacyCenter />
+  if (path === '/console') return <Console />
+  const category = /^\/c\/([^/]+)$/.exec(path)
+  const product = /^\/p\/([^/]+)$/.exec(path)
+  const shopRoute: ShopRoute =
+    category?.[1] !== undefined
+      ? { page: 'category', id: decodeURIComponent(category[1]) }
+      : product?.[1] !== undefined
+        ? { page: 'product', id: decodeURIComponent(product[1]) }
+        : { page: 'home' }
+  return <Shop route={shopRoute} />
+}
+
+const titles: Record<string, string> = {
+  '/privacy': 'Your privacy center',
+  '/console': 'Staff console',
+}
+document.title = `${titles[location.pathname] ?? 'Demo Giftware'} · Candor`
+render(route(location.pathname), document.getElementById('app')!)

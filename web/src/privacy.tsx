@@ -1,0 +1,416 @@
+/**
+ * The privacy center: everything a shopper can see and change about themself, through their own shopper
+ * token only. Parts of Candor that this server does not offer yet are shown as such, never as errors.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { createCandor } from '../../sdk/src/candor.js'
+import {
+  ApiError,
+  type ConsentState,
+  type Level,
+  type Notice,
+  type RightsRequest,
+  type Settings,
+  api,
+  formatDate,
+  loadNotice,
+  noticePurposes,
+} from './api.js'
+import { type ShopperSession, privacySession } from './session.js'
+
+const REQUESTS_KEY = 'candor-demo.requests'
+
+const REASONS: Record<string, string> = {
+  explicit_grant: 'you said yes',
+  explicit_denial: 'you said no',
+  jurisdiction_default: 'the default where you live',
+  gpc: 'your browser’s Global Privacy Control',
+  restricted: 'you asked us to restrict processing',
+  no_record: 'you have not said yes',
+  not_consent_based: 'needed to run the shop',
+  undeclared_purpose: 'not in our charter',
+}
+
+function storedRequestIds(ref: string): string[] {
+  try {
+    const all = JSON.parse(localStorage.getItem(REQUESTS_KEY) ?? '{}') as Record<string, string[]>
+    return all[ref] ?? []
+  } catch {
+    return []
+  }
+}
+function storeRequestId(ref: string, id: string) {
+  try {
+    const all = JSON.parse(localStorage.getItem(REQUESTS_KEY) ?? '{}') as Record<string, string[]>
+    all[ref] = [...(all[ref] ?? []), id]
+    localStorage.setItem(REQUESTS_KEY, JSON.stringify(all))
+  } catch {
+    // Without storage the list shows this visit's requests only.
+  }
+}
+
+function download(name: string, data: unknown) {
+  const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })
+  const url = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = url
+  a.download = name
+  document.body.append(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}
+
+function Section(props: { id: string; title: string; children: preact.ComponentChildren }) {
+  return (
+    <section class="panel" aria-labelledby={`${props.id}-h`} id={props.id}>
+      <h2 id={`${props.id}-h`}>{props.title}</h2>
+      {props.children}
+    </section>
+  )
+}
+
+export function PrivacyCenter() {
+  const [session, setSession] = useState<ShopperSession | null>()
+  const [notice, setNotice] = useState<Notice>()
+  const [consents, setConsents] = useState<ConsentState>()
+  const [settings, setSettings] = useState<Settings>()
+  const [requests, setRequests] = useState<RightsRequest[]>([])
+  const [message, setMessage] = useState<string>()
+  const [reload, setReload] = useState(0)
+  const [confirming, setConfirming] = useState(false)
+  const [erased, setErased] = useState<RightsRequest>()
+  const rows = useRef<HTMLDivElement>(null)
+
+  useEffect(() => {
+    void privacySession().then((s) => setSession(s ?? null))
+    void loadNotice().then(setNotice)
+  }, [])
+
+  const base = session ? `/v1/subjects/${encodeURIComponent(session.ref)}` : ''
+  const token = session?.token
+
+  useEffect(() => {
+    if (!session) return
+    void api<ConsentState>('GET', `${base}/consents`, { token }).then(setConsents)
+    void api<Settings>('GET', `${base}/settings`, { token }).then(setSettings)
+    void Promise.all(
+      storedRequestIds(session.ref).map((id) =>
+        api<RightsRequest>('GET', `/v1/rights-requests/${encodeURIComponent(id)}`, { token }).catch(
+          () => undefined,
+        ),
+      ),
+    ).then((list) => setRequests(list.filter((r): r is RightsRequest => r !== undefined)))
+  }, [session, reload])
+
+  // Why each suggestion: the same row the shop shows, with the reasons opened.
+  useEffect(() => {
+    if (!session || rows.current === null) return
+    const candor = createCandor({ subject: session.ref, token: session.token })
+    const host = rows.current
+    candor
+      .recommendations({ placement: 'privacy_center', limit: 4 })
+      .then((answer) => {
+        candor.renderRow(host, answer, {
+          heading: 'What we would suggest now, and why',
+          onStopPersonalizing: () => setReload((v) => v + 1),
+        })
+        host.querySelectorAll('details').forEach((d) => (d.open = true))
+      })
+      .catch(() => {
+        host.textContent =
+          'Suggestions are not available on this server yet, so there is nothing to explain.'
+      })
+  }, [session, reload, settings?.effectiveLevel])
+
+  if (session === undefined || notice === undefined) return <main class="page">Loading…</main>
+  if (session === null) {
+    return (
+      <main class="page">
+        <h1>Your privacy center</h1>
+        <p>
+          Open this page from the shop: it needs to know who you are. The shop links here with a
+          short-lived key.
+        </p>
+      </main>
+    )
+  }
+
+  const purposes = noticePurposes(notice)
+  const titleOf = (key: string) => purposes.find((p) => p.key === key)?.title ?? key
+
+  async function setPurpose(purpose: string, yes: boolean) {
+    try {
+      await api('PUT', `${base}/consents/${encodeURIComponent(purpose)}`, {
+        token,
+        body: {
+          decision: yes ? 'granted' : 'denied',
+          method: 'privacy_center',
+          noticeVersion: notice!.version,
+        },
+      })
+      setMessage(`Saved: ${titleOf(purpose)} is now ${yes ? 'on' : 'off'}.`)
+    } catch (e) {
+      setMessage(`Not saved: ${e instanceof Error ? e.message : String(e)}`)
+    }
+    setReload((v) => v + 1)
+  }
+
+  async function setLevel(level: Level) {
+    const answer = await api<Settings>('PUT', `${base}/settings`, { token, body: { level } })
+    setSettings(answer)
+    setMessage(
+      answer.effectiveLevel === level
+        ? `Your personalization level is now “${level}”.`
+        : `You chose “${level}”, but “${answer.effectiveLevel}” applies until you allow ${answer.prompt?.title ?? 'the purpose it needs'}.`,
+    )
+  }
+
+  async function collectExport() {
+    // The full export comes from an access request when this server offers it; the parts read here always.
+    let access: unknown = null
+    try {
+      const request = await api<RightsRequest>('POST', '/v1/rights-requests', {
+        token,
+        body: { type: 'access', subject: session!.ref },
+      })
+      storeRequestId(session!.ref, request.id)
+      access = request.result ?? request
+    } catch (e) {
+      access = {
+        unavailable: e instanceof ApiError ? `${e.status} ${e.code}: ${e.message}` : String(e),
+      }
+    }
+    return {
+      exportedAt: new Date().toISOString(),
+      subject: session!.ref,
+      noticeVersion: notice!.version,
+      settings,
+      consents,
+      accessRequest: access,
+    }
+  }
+
+  async function erase() {
+    setConfirming(false)
+    try {
+      const request = await api<RightsRequest>('POST', '/v1/rights-requests', {
+        token,
+        body: { type: 'erasure', subject: session!.ref },
+      })
+      storeRequestId(session!.ref, request.id)
+      setErased(request)
+      setMessage(
+        `Your erasure request ${request.id} is ${request.status}. Due by ${formatDate(request.dueAt)}.`,
+      )
+    } catch (e) {
+      setMessage(
+        e instanceof ApiError && e.status === 404
+          ? 'Erasure is not available on this server yet. Write to the contact in the privacy notice.'
+          : `Not sent: ${e instanceof Error ? e.message : String(e)}`,
+      )
+    }
+    setReload((v) => v + 1)
+  }
+
+  const levelText = (level: Level) => notice.levels.find((l) => l.level === level)
+
+  return (
+    <main class="page privacy">
+      <p class="crumbs">
+        <a href="/">Back to the shop</a>
+      </p>
+      <h1>Your privacy center</h1>
+      <p>
+        Signed in as <strong>{session.name}</strong>. This page shows what Candor holds about you
+        for {notice.controller.name}, and lets you change it.
+      </p>
+      <p role="status" class="status-line">
+        {message ?? ''}
+      </p>
+
+      <Section id="holds" title="What we hold about you">
+        {consents === undefined ? (
+          <p>Loading…</p>
+        ) : (
+          <ul>
+            <li>
+              {consents.history.length} privacy{' '}
+              {consents.history.length === 1 ? 'choice' : 'choices'} on record (listed below).
+            </li>
+            <li>Personalization level: {settings?.level ?? 'not set'}.</li>
+            <li>Where you are, for the rules that apply: {consents.jurisdiction}.</li>
+            <li>
+              Your browsing and purchase history, used only for the purposes you allow (in the
+              download).
+            </li>
+          </ul>
+        )}
+        <button
+          type="button"
+          class="primary"
+          onClick={() =>
+            void collectExport().then((data) => download(`candor-export-${session.ref}.json`, data))
+          }
+        >
+          Download my data (JSON)
+        </button>
+      </Section>
+
+      <Section id="level" title="How personal your suggestions are">
+        <fieldset class="levels">
+          <legend>Personalization level</legend>
+          {(['off', 'session', 'personal'] as const).map((level) => (
+            <div class="level" key={level}>
+              <input
+                type="radio"
+                name="level"
+                id={`level-${level}`}
+                value={level}
+                checked={settings?.level === level}
+                onChange={() => void setLevel(level)}
+              />
+              <label for={`level-${level}`}>
+                <strong>{levelText(level)?.title ?? level}</strong>: {levelText(level)?.text}
+              </label>
+            </div>
+          ))}
+        </fieldset>
+        {settings === undefined ? null : (
+          <p>
+            In effect now: <strong data-testid="effective-level">{settings.effectiveLevel}</strong>
+            {settings.effectiveLevel !== settings.level
+              ? ` (${settings.prompt?.title ?? settings.reason} is not allowed)`
+              : ''}
+            .
+          </p>
+        )}
+      </Section>
+
+      <Section id="why" title="Why you see each suggestion">
+        <div ref={rows} />
+      </Section>
+
+      <Section id="consents" title="Your choices">
+        {consents === undefined ? null : (
+          <>
+            <ul class="decisions">
+              {consents.decisions.map((d) => {
+                const purpose = purposes.find((p) => p.key === d.purpose)
+                const fixed = purpose?.group === 'needed'
+                return (
+                  <li key={d.purpose} data-purpose={d.purpose}>
+                    <input
+                      type="checkbox"
+                      id={`c-${d.purpose}`}
+                      checked={d.allowed}
+                      disabled={fixed}
+                      onChange={(e) =>
+                        void setPurpose(d.purpose, (e.target as HTMLInputElement).checked)
+                      }
+                    />
+                    <label for={`c-${d.purpose}`}>
+                      <strong>{titleOf(d.purpose)}</strong>: {d.allowed ? 'on' : 'off'} (
+                      {REASONS[d.reason] ?? d.reason})
+                    </label>
+                  </li>
+                )
+              })}
+            </ul>
+            <h3>History</h3>
+            {consents.history.length === 0 ? (
+              <p>No choices on record.</p>
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">What</th>
+                    <th scope="col">Choice</th>
+                    <th scope="col">How</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {[...consents.history].reverse().map((r) => (
+                    <tr key={r.id}>
+                      <td>{formatDate(r.recordedAt)}</td>
+                      <td>{titleOf(r.purpose)}</td>
+                      <td>{r.decision === 'granted' ? 'yes' : 'no'}</td>
+                      <td>{r.method.replace('_', ' ')}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </>
+        )}
+      </Section>
+
+      <Section id="requests" title="Your requests">
+        {requests.length === 0 ? (
+          <p>You have no open requests.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Request</th>
+                <th scope="col">Status</th>
+                <th scope="col">Due by</th>
+              </tr>
+            </thead>
+            <tbody>
+              {requests.map((r) => (
+                <tr key={r.id}>
+                  <td>
+                    {r.type} <span class="muted small">{r.id}</span>
+                  </td>
+                  <td>{r.status}</td>
+                  <td>{formatDate(r.dueAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Section>
+
+      <Section id="erase" title="Erase my data">
+        <p>
+          This deletes your history, your choices and what our suggestion system learned from you.
+          It cannot be undone. We keep only a note that an erasure happened, with nothing about you
+          in it.
+        </p>
+        {erased !== undefined ? (
+          <p data-testid="erased">
+            Erasure request {erased.id}: {erased.status}.
+          </p>
+        ) : confirming ? (
+          <div class="confirm" role="group" aria-labelledby="confirm-q">
+            <p id="confirm-q">
+              <strong>Erase everything we hold about you?</strong>
+            </p>
+            <button type="button" class="danger" onClick={() => void erase()}>
+              Yes, erase my data
+            </button>
+            <button type="button" class="choice small-choice" onClick={() => setConfirming(false)}>
+              Keep my data
+            </button>
+          </div>
+        ) : (
+          <button type="button" class="danger" onClick={() => setConfirming(true)}>
+            Erase my data…
+          </button>
+        )}
+      </Section>
+
+      <Section id="notice" title="The privacy notice">
+        {notice.summary.map((line) => (
+          <p key={line}>{line}</p>
+        ))}
+        <p>
+          <a href="/v1/notice?format=html">Read the full notice</a> (version{' '}
+          {notice.version.slice(0, 12)}).
+        </p>
+      </Section>
+    </main>
+  )
+}
