@@ -5,6 +5,8 @@ import { AppError } from '../lib/errors.js'
 import { ROLES, type Role } from '../modules/auth/index.js'
 import { checkCharterFile, formatCharterCheck } from '../modules/charter/index.js'
 import { KeyFileError, addMasterKey } from '../modules/identity/index.js'
+import { type LegalBasis, LegalBasisSchema } from '../modules/charter/index.js'
+import { type ImportSummary, importOrders } from '../modules/events/index.js'
 import { createProgressBar } from './progress.js'
 import { type Runtime, openRuntime } from './runtime.js'
 import { startServer } from './server.js'
@@ -129,6 +131,88 @@ export function buildCli(): Command {
       }),
     )
 
+  const imports = program
+    .command('import')
+    .description('load offline data through the privacy gate')
+  imports
+    .command('orders')
+    .description(
+      'import offline or in-store orders (UCI Online Retail CSV, .gz too) as purchase events; resumable',
+    )
+    .argument('<file>', 'the CSV file')
+    .requiredOption(
+      '--basis <basis>',
+      `the lawful basis the shop declares for these orders: ${LegalBasisSchema.options.join(', ')}`,
+      parseBasis,
+    )
+    .option('--jurisdiction <code>', 'where the customers are, as a charter jurisdiction code')
+    .option('--currency <code>', 'the currency of UnitPrice', 'GBP')
+    .option('--resume', 'continue an interrupted import of this file from its checkpoint')
+    .option(
+      '--restart',
+      'ignore any checkpoint and read the file from the start (never duplicates)',
+    )
+    .action(
+      (
+        file: string,
+        options: {
+          basis: LegalBasis
+          jurisdiction?: string
+          currency: string
+          resume?: boolean
+          restart?: boolean
+        },
+      ) =>
+        withRuntime(async (runtime) => {
+          const { services } = runtime
+          const bar = createProgressBar('importing orders')
+          // Ctrl-C: finish the chunk in progress, keep the checkpoint, stop.
+          const controller = new AbortController()
+          const onSigint = () => controller.abort()
+          process.once('SIGINT', onSigint)
+          let summary: ImportSummary
+          try {
+            summary = await importOrders(
+              { events: services.events, catalog: services.catalog, charter: services.charter },
+              {
+                file,
+                basis: options.basis,
+                currency: options.currency,
+                actor: CLI_ACTOR('import orders'),
+                signal: controller.signal,
+                onProgress: (done, total) => bar.update(done, total),
+                ...(options.jurisdiction === undefined
+                  ? {}
+                  : { jurisdiction: options.jurisdiction }),
+                ...(options.resume === true ? { resume: true } : {}),
+                ...(options.restart === true ? { restart: true } : {}),
+              },
+            )
+          } finally {
+            bar.stop()
+            process.removeListener('SIGINT', onSigint)
+          }
+          process.stdout.write(formatImportSummary(summary))
+          return summary.completed ? 0 : 130
+        }),
+    )
+
+  const retention = program.command('retention').description('delete records past their expiry')
+  retention
+    .command('run')
+    .description('delete every expired record now, in every module, with one audit entry')
+    .action(() =>
+      withRuntime(async (runtime) => {
+        const report = await runtime.services.retention.run(CLI_ACTOR('retention run'))
+        const parts = Object.entries(report.deleted).flatMap(([module, counts]) =>
+          Object.entries(counts).map(([kind, n]) => `${module}.${kind} ${n}`),
+        )
+        process.stdout.write(
+          `retention: ${report.total} expired records deleted${parts.length > 0 ? ` (${parts.join(', ')})` : ''}\n`,
+        )
+      }),
+    )
+
   const charter = program.command('charter').description('the data charter (policy as code)')
   charter
     .command('check')
@@ -160,6 +244,33 @@ export function buildCli(): Command {
     )
 
   return program
+}
+
+function parseBasis(value: string): LegalBasis {
+  if (!(LegalBasisSchema.options as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${LegalBasisSchema.options.join(', ')}`)
+  }
+  return value as LegalBasis
+}
+
+function formatImportSummary(summary: ImportSummary): string {
+  if (summary.alreadyImported) {
+    return `this file was already imported completely (${summary.stored} events stored); use --restart to read it again\n`
+  }
+  const reasons = Object.entries(summary.reasons)
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, n]) => `  refused ${reason}: ${n}\n`)
+    .join('')
+  const where = summary.resumedFrom > 0 ? ` (resumed after line ${summary.resumedFrom})` : ''
+  const state = summary.completed
+    ? 'import complete'
+    : `import interrupted after line ${summary.linesDone}: run again with --resume to continue`
+  return (
+    `${state}${where}: ${summary.linesDone}/${summary.totalLines} lines\n` +
+    `  stored: ${summary.stored}\n  duplicate: ${summary.duplicate}\n  refused: ${summary.refused}\n` +
+    reasons +
+    `  catalog items upserted: ${summary.items}\n`
+  )
 }
 
 function explain(error: unknown): string {

@@ -5,7 +5,8 @@ const RIGHTS_EVERY_MS = 30_000
 
 /**
  * The background work of a server process: rights-request jobs (resumed at start, so a crash mid-way
- * finishes), and retraining the item model on the configured interval (and once at start).
+ * finishes), retraining the item model on the configured interval (and once at start), and retention
+ * (expired records deleted every CANDOR_RETENTION_INTERVAL_MINUTES, and once at start; 0 turns it off).
  */
 export function startBackgroundJobs(runtime: Runtime): { stop(): Promise<void> } {
   const { services, logger, config } = runtime
@@ -20,16 +21,32 @@ export function startBackgroundJobs(runtime: Runtime): { stop(): Promise<void> }
   const training = startSchedule(
     async () => {
       const run = await services.recommend.train()
-      logger.info({ events: run.events, items: run.items, seconds: run.seconds }, 'item model trained')
+      logger.info(
+        { events: run.events, items: run.items, seconds: run.seconds },
+        'item model trained',
+      )
     },
     config.trainIntervalMinutes * 60_000,
     { onError: (err) => logger.error({ err }, 'training failed') },
   )
+  const retentionMs = config.retentionIntervalMinutes * 60_000
+  const retention =
+    retentionMs === 0
+      ? undefined
+      : startSchedule(
+          async () => {
+            const report = await services.retention.run()
+            logger.info({ deleted: report.deleted, total: report.total }, 'retention run')
+          },
+          retentionMs,
+          { onError: (err) => logger.error({ err }, 'retention failed') },
+        )
   void rights.runNow()
   void training.runNow()
+  void retention?.runNow()
   return {
     async stop() {
-      await Promise.all([rights.stop(), training.stop()])
+      await Promise.all([rights.stop(), training.stop(), retention?.stop()])
     },
   }
 }

@@ -26,3 +26,12 @@ export {
   type EventsDeps,
   type IngestOptions,
 } from './events.service.js'
+export {
+  importOrders,
+  parseCsvLine,
+  parseOrderDate,
+  ORDER_COLUMNS,
+  type ImportOrdersOptions,
+  type ImportReason,
+  type ImportSummary,
+} from './events.import.js'

@@ -1,7 +1,6 @@
 /** Retention: the job that deletes expired records in every module, with one audit entry per run. */
 export {
   createRetentionService,
-  startRetentionSchedule,
   type RetentionParticipant,
   type RetentionReport,
   type RetentionService,

@@ -56,33 +56,3 @@ export function createRetentionService(deps: RetentionDeps) {
     },
   }
 }
-
-/**
- * Runs retention every `intervalMs` until stopped (the server's background job). A failed run is
- * reported through `onError` and retried at the next tick; runs never overlap.
- */
-export function startRetentionSchedule(
-  retention: RetentionService,
-  intervalMs: number,
-  hooks: { onRun?: (report: RetentionReport) => void; onError?: (error: unknown) => void } = {},
-): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined
-  const tick = () => {
-    if (running !== undefined) return
-    running = retention
-      .run()
-      .then((report) => hooks.onRun?.(report))
-      .catch((error: unknown) => hooks.onError?.(error))
-      .finally(() => {
-        running = undefined
-      })
-  }
-  const timer = setInterval(tick, intervalMs)
-  timer.unref()
-  return {
-    async stop() {
-      clearInterval(timer)
-      await running
-    },
-  }
-}
