@@ -260,8 +260,8 @@ export function trainItemModel(interactions: Interactions, options: TrainOptions
       const f = factors[postC[p]!]!
       const a = postA[p]!
       const fa = f[a]!
-      for (let b = 0; b < items.length; b++) {
-        if (b === a) continue
+      // Items are sorted per subject: b > a gives the upper triangle, mirrored below.
+      for (let b = a + 1; b < items.length; b++) {
         const q = Math.round(fa * f[b]!)
         if (q === 0) continue
         const j = items[b]!
@@ -291,7 +291,11 @@ export function trainItemModel(interactions: Interactions, options: TrainOptions
     }
     ptr[i + 1] = nnz
   }
-  const cooccurrence: SparseRows = { ptr, cols: cols.slice(0, nnz), values: values.slice(0, nnz) }
+  const cooccurrence = mirrorUpper({
+    ptr,
+    cols: cols.subarray(0, nnz),
+    values: values.subarray(0, nnz),
+  })
   return {
     nItems: n,
     params,
@@ -304,6 +308,37 @@ export function trainItemModel(interactions: Interactions, options: TrainOptions
     cooccurrence,
     neighbours: buildNeighbours(cooccurrence, itemSubjects, params),
   }
+}
+
+/** The full symmetric matrix from its strict upper triangle (rows sorted by column). */
+export function mirrorUpper(upper: SparseRows): SparseRows {
+  const n = upper.ptr.length - 1
+  const ptr = new Int32Array(n + 1)
+  for (let i = 0; i < n; i++) {
+    ptr[i + 1]! += upper.ptr[i + 1]! - upper.ptr[i]!
+    for (let p = upper.ptr[i]!; p < upper.ptr[i + 1]!; p++) ptr[upper.cols[p]! + 1]!++
+  }
+  for (let i = 0; i < n; i++) ptr[i + 1]! += ptr[i]!
+  const cols = new Int32Array(ptr[n]!)
+  const values = new Float64Array(ptr[n]!)
+  const fill = ptr.slice(0, n)
+  // Lower entries of row j come from rows i < j, visited in increasing i: they land sorted, and
+  // before the upper entries of row j, which are all > j.
+  for (let i = 0; i < n; i++) {
+    for (let p = upper.ptr[i]!; p < upper.ptr[i + 1]!; p++) {
+      const j = upper.cols[p]!
+      const v = upper.values[p]!
+      const at = fill[j]!++
+      cols[at] = i
+      values[at] = v
+    }
+    for (let p = upper.ptr[i]!; p < upper.ptr[i + 1]!; p++) {
+      const at = fill[i]!++
+      cols[at] = upper.cols[p]!
+      values[at] = upper.values[p]!
+    }
+  }
+  return { ptr, cols, values }
 }
 
 /** Neighbour row `i` from the statistics: the k largest W_ij, stored sorted by item index. */

@@ -4,7 +4,7 @@
  * lengths), zero padding to a multiple of 8, then each array's raw bytes, each padded to 8.
  * The co-occurrence is stored as its upper triangle only (it is symmetric) and mirrored on load.
  */
-import type { ItemModel, ItemModelParams, SparseRows } from './item-model.js'
+import { mirrorUpper, type ItemModel, type ItemModelParams, type SparseRows } from './item-model.js'
 
 const MAGIC = 'CNDRIM01'
 
@@ -49,36 +49,6 @@ function upperTriangle(co: SparseRows): SparseRows {
       cols[at] = co.cols[p]!
       values[at] = co.values[p]!
       at++
-    }
-  }
-  return { ptr, cols, values }
-}
-
-function mirror(upper: SparseRows): SparseRows {
-  const n = upper.ptr.length - 1
-  const ptr = new Int32Array(n + 1)
-  for (let i = 0; i < n; i++) {
-    ptr[i + 1]! += upper.ptr[i + 1]! - upper.ptr[i]!
-    for (let p = upper.ptr[i]!; p < upper.ptr[i + 1]!; p++) ptr[upper.cols[p]! + 1]!++
-  }
-  for (let i = 0; i < n; i++) ptr[i + 1]! += ptr[i]!
-  const cols = new Int32Array(ptr[n]!)
-  const values = new Float64Array(ptr[n]!)
-  const fill = ptr.slice(0, n)
-  // Lower entries of row j come from rows i < j, visited in increasing i: they land sorted, and
-  // before the upper entries of row j, which are all > j.
-  for (let i = 0; i < n; i++) {
-    for (let p = upper.ptr[i]!; p < upper.ptr[i + 1]!; p++) {
-      const j = upper.cols[p]!
-      const v = upper.values[p]!
-      const at = fill[j]!++
-      cols[at] = i
-      values[at] = v
-    }
-    for (let p = upper.ptr[i]!; p < upper.ptr[i + 1]!; p++) {
-      const at = fill[i]!++
-      cols[at] = upper.cols[p]!
-      values[at] = upper.values[p]!
     }
   }
   return { ptr, cols, values }
@@ -171,7 +141,7 @@ export function deserializeItemModel(bytes: Uint8Array): ItemModel {
     recentSubjects: get('recentSubjects', Float64Array),
     earlierSubjects: get('earlierSubjects', Float64Array),
     repeatSubjects: get('repeatSubjects', Float64Array),
-    cooccurrence: mirror({
+    cooccurrence: mirrorUpper({
       ptr: coPtr,
       cols: get('coCols', Int32Array),
       values: get('coValues', Float64Array),
