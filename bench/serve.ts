@@ -36,7 +36,7 @@ if (!fs.existsSync(args.data)) {
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candor-serve-'))
-const env = {
+const env: Record<string, string | undefined> = {
   ...process.env,
   CANDOR_DATA_DIR: dir,
   CANDOR_DATABASE_URL: `sqlite:${path.join(dir, 'candor.sqlite')}`,

@@ -7,7 +7,7 @@
  * of meaning does, including a reworded title or benefit, a new retention period, or a reordered list
  * (list order is kept because it is the order the notice shows).
  */
-import { createHash } from 'node:crypto'
+import { canonicalJson, sha256Hex } from '../../lib/crypto.js'
 import {
   DATA_CATEGORIES,
   SPECIAL_CATEGORIES,
@@ -64,23 +64,15 @@ export interface Notice {
   yourRights: string[]
 }
 
-/** Stable JSON: object keys sorted, `undefined` dropped, arrays kept in order. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value))
-    return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
-}
+/** Stable JSON (keys sorted at every level), shared with the audit chain. */
+export { canonicalJson }
 
 /**
  * The notice version of a charter: hex SHA-256 of its canonical JSON. Two charters that mean the same get the
  * same version however they are laid out.
  */
 export function charterVersion(charter: Charter): string {
-  return createHash('sha256').update(canonicalJson(charter)).digest('hex')
+  return sha256Hex(canonicalJson(charter))
 }
 
 const versionCache = new WeakMap<Charter, string>()
