@@ -29,6 +29,16 @@ describe('item model serialization', () => {
     )
   })
 
+  it('keeps values that do not fit the narrow encodings', () => {
+    const wide = {
+      ...model,
+      itemSubjects: model.itemSubjects.map((c) => c + 2 ** 33),
+      recentSubjects: model.recentSubjects.map((c) => c + 0.5),
+    }
+    expect(deserializeItemModel(serializeItemModel(wide))).toEqual(wide)
+    expect(serializeItemModel(wide).length).toBeGreaterThan(serializeItemModel(model).length)
+  })
+
   it('rejects other bytes and truncated models', () => {
     expect(() => deserializeItemModel(new TextEncoder().encode('not a model at all'))).toThrow()
     const bytes = serializeItemModel(model)

@@ -9,13 +9,17 @@ import { mirrorUpper, type ItemModel, type ItemModelParams, type SparseRows } fr
 const MAGIC = 'CNDRIM01'
 
 type Typed = Int32Array | Float32Array | Float64Array
+type Stored = Typed | Uint16Array | Uint32Array
+type StorageType = 'i32' | 'f32' | 'f64' | 'u16' | 'u32'
+type MemoryType = 'i32' | 'f32' | 'f64'
 
 interface Header {
   nItems: number
   params: ItemModelParams
   trainedAt: number
   subjects: number
-  arrays: { name: string; type: 'i32' | 'f32' | 'f64'; length: number }[]
+  /** `type` is how an array is stored, `as` what it is in memory (narrowed when lossless). */
+  arrays: { name: string; type: StorageType; as: MemoryType; length: number }[]
 }
 
 function assertLittleEndian(): void {
@@ -24,10 +28,49 @@ function assertLittleEndian(): void {
   }
 }
 
-function typeOf(a: Typed): 'i32' | 'f32' | 'f64' {
+function typeOf(a: Stored): StorageType {
   if (a instanceof Int32Array) return 'i32'
   if (a instanceof Float32Array) return 'f32'
+  if (a instanceof Uint16Array) return 'u16'
+  if (a instanceof Uint32Array) return 'u32'
   return 'f64'
+}
+
+const WIDTH: Record<StorageType, number> = { i32: 4, f32: 4, f64: 8, u16: 2, u32: 4 }
+
+/**
+ * Item indices fit 16 bits in most catalogs, and the statistics are integers that usually fit 32:
+ * store them narrower when that loses nothing (the model of UCI shrinks by about half).
+ */
+function narrow(a: Typed, nItems: number, isIndex: boolean): Stored {
+  if (isIndex && a instanceof Int32Array && nItems <= 0x10000) return Uint16Array.from(a)
+  if (a instanceof Float64Array) {
+    for (let k = 0; k < a.length; k++) {
+      const v = a[k]!
+      if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) return a
+    }
+    return Uint32Array.from(a)
+  }
+  return a
+}
+
+function widen(raw: ArrayBuffer, type: StorageType, as: MemoryType): Typed {
+  const stored: Stored =
+    type === 'i32'
+      ? new Int32Array(raw)
+      : type === 'f32'
+        ? new Float32Array(raw)
+        : type === 'u16'
+          ? new Uint16Array(raw)
+          : type === 'u32'
+            ? new Uint32Array(raw)
+            : new Float64Array(raw)
+  if (typeOf(stored) === as) return stored as Typed
+  return as === 'i32'
+    ? Int32Array.from(stored)
+    : as === 'f32'
+      ? Float32Array.from(stored)
+      : Float64Array.from(stored)
 }
 
 const pad8 = (n: number): number => (n + 7) & ~7
@@ -58,24 +101,33 @@ function upperTriangle(co: SparseRows): SparseRows {
 export function serializeItemModel(model: ItemModel): Uint8Array {
   assertLittleEndian()
   const upper = upperTriangle(model.cooccurrence)
-  const arrays: [string, Typed][] = [
-    ['itemSubjects', model.itemSubjects],
-    ['recentSubjects', model.recentSubjects],
-    ['earlierSubjects', model.earlierSubjects],
-    ['repeatSubjects', model.repeatSubjects],
-    ['coPtr', upper.ptr],
-    ['coCols', upper.cols],
-    ['coValues', upper.values],
-    ['nbPtr', model.neighbours.ptr],
-    ['nbCols', model.neighbours.cols],
-    ['nbWeights', model.neighbours.weights],
+  const memory: [string, Typed, boolean][] = [
+    ['itemSubjects', model.itemSubjects, false],
+    ['recentSubjects', model.recentSubjects, false],
+    ['earlierSubjects', model.earlierSubjects, false],
+    ['repeatSubjects', model.repeatSubjects, false],
+    ['coPtr', upper.ptr, false],
+    ['coCols', upper.cols, true],
+    ['coValues', upper.values, false],
+    ['nbPtr', model.neighbours.ptr, false],
+    ['nbCols', model.neighbours.cols, true],
+    ['nbWeights', model.neighbours.weights, false],
   ]
+  const arrays = memory.map(([name, a, isIndex]): [string, Stored] => [
+    name,
+    narrow(a, model.nItems, isIndex),
+  ])
   const header: Header = {
     nItems: model.nItems,
     params: model.params,
     trainedAt: model.trainedAt,
     subjects: model.subjects,
-    arrays: arrays.map(([name, a]) => ({ name, type: typeOf(a), length: a.length })),
+    arrays: arrays.map(([name, a], k) => ({
+      name,
+      type: typeOf(a),
+      as: typeOf(memory[k]![1]) as MemoryType,
+      length: a.length,
+    })),
   }
   const json = new TextEncoder().encode(JSON.stringify(header))
   let size = pad8(12 + json.length)
@@ -105,19 +157,12 @@ export function deserializeItemModel(bytes: Uint8Array): ItemModel {
   const arrays = new Map<string, Typed>()
   let at = pad8(12 + jsonLength)
   for (const spec of header.arrays) {
-    const width = spec.type === 'f64' ? 8 : 4
+    const width = WIDTH[spec.type]
+    if (width === undefined) throw new Error(`unknown array type ${String(spec.type)}`)
     const byteLength = spec.length * width
     if (at + byteLength > bytes.length) throw new Error(`truncated item model array ${spec.name}`)
     // Copy: the input may not be aligned for a typed-array view.
-    const raw = bytes.slice(at, at + byteLength).buffer
-    arrays.set(
-      spec.name,
-      spec.type === 'i32'
-        ? new Int32Array(raw)
-        : spec.type === 'f32'
-          ? new Float32Array(raw)
-          : new Float64Array(raw),
-    )
+    arrays.set(spec.name, widen(bytes.slice(at, at + byteLength).buffer, spec.type, spec.as))
     at += pad8(byteLength)
   }
   const get = <T extends Typed>(name: string, ctor: new (...args: never[]) => T): T => {
