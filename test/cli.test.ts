@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS, type TestDatabase, createTestDatabase } from './helpers/test-context.js'
 
 const CLI = path.resolve('src/main/cli.ts')
-const TSX = path.resolve('node_modules/.bin/tsx')
 
 function candor(args: string[], env: Record<string, string>) {
-  const result = spawnSync(TSX, [CLI, ...args], {
+  // One process (node with tsx's loader), not tsx's launcher, which starts a second one.
+  const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
     env: { ...process.env, CANDOR_LOG_LEVEL: 'warn', ...env },
     encoding: 'utf8',
     timeout: 60_000,
@@ -34,7 +34,7 @@ async function tamper(database: TestDatabase, dialect: string, seq: number) {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`candor CLI on ${dialect}`, () => {
+  describe(`candor CLI on ${dialect}`, { timeout: 120_000 }, () => {
     let database: TestDatabase
     let env: Record<string, string>
     beforeAll(async () => {
@@ -92,7 +92,7 @@ for (const dialect of DIALECTS) {
   })
 }
 
-describe('candor charter check', () => {
+describe('candor charter check', { timeout: 60_000 }, () => {
   it('passes the example charter and names the line of a broken rule', () => {
     const ok = candor(['charter', 'check', 'candor.charter.yaml'], {})
     expect(ok.code, ok.stderr).toBe(0)

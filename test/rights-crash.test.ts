@@ -38,9 +38,9 @@ for (const dialect of DIALECTS) {
         },
       )
       expect(child.signal, child.stderr).toBe('SIGKILL')
-      expect(child.stdout).toBe('done erase:events\n')
+      expect(child.stdout).toBe('done erase:recommend\ndone erase:events\n')
       const midway = await ctx.services.rights.get(created.id)
-      expect(midway).toMatchObject({ status: 'in_progress', stepsDone: ['erase:events'] })
+      expect(midway).toMatchObject({ status: 'in_progress', stepsDone: ['erase:recommend', 'erase:events'] })
       expect((await ctx.services.events.exportSubject(subjectId)).events).toHaveLength(0)
       expect(await ctx.services.identity.readVault(subjectId)).toBeDefined()
 
@@ -49,7 +49,13 @@ for (const dialect of DIALECTS) {
       expect(await ctx.services.rights.processPending()).toBe(1)
       const done = await ctx.services.rights.get(created.id)
       expect(done.status).toBe('completed')
-      expect(done.stepsDone).toEqual(['erase:events', 'erase:consent', 'erase:audit', 'erase:identity'])
+      expect(done.stepsDone).toEqual([
+        'erase:recommend',
+        'erase:events',
+        'erase:consent',
+        'erase:audit',
+        'erase:identity',
+      ])
       // The events step ran once: its count comes from the first (killed) run.
       expect(done.result?.events).toEqual({ events: 50 })
       expect(await ctx.services.identity.findSubjectId('crash-subject-99')).toBeUndefined()
