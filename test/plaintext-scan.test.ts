@@ -1,28 +1,6 @@
-import fs from 'node:fs'
-import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dumpDatabase } from './helpers/raw-scan.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
-
-/** Every byte the database holds: the SQLite file and its WAL, or every PostgreSQL table as text. */
-async function everything(ctx: TestContext): Promise<string> {
-  if (ctx.config.database.kind === 'sqlite') {
-    const file = ctx.config.database.file
-    const parts = [fs.readFileSync(file)]
-    if (fs.existsSync(`${file}-wal`)) parts.push(fs.readFileSync(`${file}-wal`))
-    return Buffer.concat(parts).toString('latin1')
-  }
-  const tables = await sql<{ table_name: string }>`
-    select table_name from information_schema.tables
-    where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(ctx.storage.db)
-  const parts: string[] = []
-  for (const { table_name } of tables.rows) {
-    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table_name)}`.execute(
-      ctx.storage.db,
-    )
-    parts.push(`${table_name}\n${JSON.stringify(rows.rows)}`)
-  }
-  return parts.join('\n')
-}
 
 for (const dialect of DIALECTS) {
   describe(`no plaintext personal data at rest on ${dialect}`, () => {
@@ -127,7 +105,7 @@ for (const dialect of DIALECTS) {
         email: shoppers[1]!.email,
       })
 
-      const dump = await everything(ctx)
+      const dump = await dumpDatabase(ctx)
       expect(dump.length).toBeGreaterThan(1000)
       // The probe must see what is there: the item title is stored in plaintext on purpose.
       expect(dump).toContain('White hanging heart')

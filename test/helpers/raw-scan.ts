@@ -3,13 +3,13 @@ import { sql } from 'kysely'
 import type { TestContext } from './test-context.js'
 
 /**
- * Every byte the database holds, as text: the SQLite file and its WAL read raw (after a checkpoint, so
- * nothing hides in memory), or every table of the PostgreSQL schema dumped row by row.
+ * Every byte the database holds, as text: the SQLite file and its write-ahead log read raw as they lie
+ * on disk (free pages and old page images included), or every table of the PostgreSQL schema dumped
+ * row by row.
  */
 export async function dumpDatabase(ctx: TestContext): Promise<string> {
   if (ctx.dialect === 'sqlite') {
     const file = ctx.config.database.kind === 'sqlite' ? ctx.config.database.file : ''
-    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.storage.db)
     const parts = [fs.readFileSync(file)]
     if (fs.existsSync(`${file}-wal`)) parts.push(fs.readFileSync(`${file}-wal`))
     return Buffer.concat(parts).toString('latin1')
