@@ -83,6 +83,8 @@ export function createServices(deps: ServiceDeps) {
       name: 'events',
       exportSubject: (subjectId) => events.exportSubject(subjectId),
       eraseSubject: (trx, subjectId) => events.eraseSubject(trx, subjectId),
+      rectify: (trx, subjectId, input) =>
+        events.deleteSubjectEvents(trx, subjectId, input.notMyEvents ?? []),
     },
     {
       name: 'consent',

@@ -189,6 +189,14 @@ for (const dialect of DIALECTS) {
       })
       expect(rectify.json().status).toBe('completed')
       expect(await ctx.services.identity.readVault(subjectId)).toMatchObject({ email: 'new@example.org', name: 'Name of restrict-me' })
+      const notMine = await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: 'privacy_officer',
+        payload: { type: 'rectification', subject: 'restrict-me', rectification: { notMyEvents: ['restrict-me-ev-0'], removeInferences: true } },
+      })
+      expect(notMine.json()).toMatchObject({ status: 'completed', result: { events: { events: 1 } } })
+      expect((await ctx.services.events.exportSubject(subjectId)).events).toHaveLength(0)
       const raw = JSON.stringify((await sql`select * from rights_requests`.execute(ctx.storage.db)).rows)
       expect(raw).not.toContain('new@example.org')
       const bad = await ctx.request({ method: 'POST', url: '/v1/rights-requests', as: 'privacy_officer', payload: { type: 'rectification', subject: 'restrict-me' } })

@@ -212,6 +212,16 @@ export function createEventsRepository() {
       return rows.map(fromRow)
     },
 
+    async deleteByIds(db: Db, owner: string, eventIds: readonly string[]): Promise<number> {
+      if (eventIds.length === 0) return 0
+      const result = await t(db)
+        .deleteFrom('events')
+        .where('owner', '=', owner)
+        .where('event_id', 'in', eventIds)
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+
     async deleteByOwner(db: Db, owner: string): Promise<number> {
       const result = await t(db).deleteFrom('events').where('owner', '=', owner).executeTakeFirst()
       return Number(result.numDeletedRows)

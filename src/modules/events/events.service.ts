@@ -543,6 +543,14 @@ export function createEventsService(deps: EventsDeps) {
       }
     },
 
+    /**
+     * Rectification: the events the subject says are not theirs (a shared account, a gift bought for
+     * someone else) are deleted, so the next recommendation no longer reads them.
+     */
+    async deleteSubjectEvents(executor: Db, subjectId: string, eventIds: readonly string[]) {
+      return { events: await repo.deleteByIds(executor, subjectId, eventIds) }
+    },
+
     /** Everything stored on a subject, for access and portability requests. */
     async exportSubject(subjectId: string): Promise<{ events: StoredEvent[] }> {
       return { events: await repo.listAllByOwner(db, subjectId) }
