@@ -50,6 +50,9 @@ function defaultHref(item: RecommendedItem): string | undefined {
   return links.page ?? links.self ?? links.html
 }
 
+/** Reasons that are the same for everyone. */
+const GENERAL_KINDS = ['popular', 'new', 'trending']
+
 let rowCount = 0
 
 /**
@@ -64,7 +67,10 @@ export function renderRow(
 ): HTMLElement {
   rowCount++
   const headingId = `candor-row-${rowCount}`
-  const heading = options.heading ?? HEADINGS[response.level] ?? 'Suggestions'
+  // A personal level with only general reasons (a shopper we know little about yet) is not "for you".
+  const general = response.items.every((i) => GENERAL_KINDS.includes(i.explanation.kind))
+  const heading =
+    options.heading ?? (general ? HEADINGS.off! : (HEADINGS[response.level] ?? 'Suggestions'))
   const list = el('ul', { class: 'candor-items' })
   const section = el(
     'section',

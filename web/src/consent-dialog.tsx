@@ -76,6 +76,8 @@ export function ConsentDialog(props: ConsentDialogProps) {
   async function decide(all: boolean | undefined) {
     const decisions: Record<string, 'granted' | 'denied'> = {}
     for (const purpose of purposes) {
+      // GPC has already said no for these (Candor recorded it from the request header): leave that record be.
+      if (blocked.has(purpose.key)) continue
       const yes = all === undefined ? chosen[purpose.key] === true : all
       decisions[purpose.key] = yes && !blocked.has(purpose.key) ? 'granted' : 'denied'
     }

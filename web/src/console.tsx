@@ -241,7 +241,14 @@ export function Console() {
     '/v1/audit?limit=500',
     (raw) => (raw as { entries: AuditEntry[] }).entries,
   )
-  const quality = useLoad(key, '/v1/recommend/quality', (raw) => raw as Record<string, unknown>)
+  const quality = useLoad(key, '/v1/recommendations/quality', (raw) => {
+    const run = (
+      raw as { run: (Record<string, unknown> & { quality?: Record<string, unknown> }) | null }
+    ).run
+    if (run === null) return {}
+    const { quality: figures = {}, ...rest } = run
+    return { ...rest, ...figures }
+  })
 
   if (key === undefined) {
     return (
@@ -366,20 +373,28 @@ export function Console() {
       <section class="panel" aria-labelledby="quality-h">
         <h2 id="quality-h">Recommendation quality (last training)</h2>
         <Status loaded={quality}>
-          {(q) => (
-            <dl class="figures">
-              {Object.entries(q)
-                .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
-                .map(([k, v]) => (
-                  <div key={k}>
-                    <dt>{k}</dt>
-                    <dd>
-                      {typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(3)) : String(v)}
-                    </dd>
-                  </div>
-                ))}
-            </dl>
-          )}
+          {(q) =>
+            Object.keys(q).length === 0 ? (
+              <p>No training has run yet.</p>
+            ) : (
+              <dl class="figures">
+                {Object.entries(q)
+                  .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+                  .map(([k, v]) => (
+                    <div key={k}>
+                      <dt>{k}</dt>
+                      <dd>
+                        {typeof v === 'number'
+                          ? Number.isInteger(v)
+                            ? v
+                            : v.toFixed(3)
+                          : String(v)}
+                      </dd>
+                    </div>
+                  ))}
+              </dl>
+            )
+          }
         </Status>
       </section>
 

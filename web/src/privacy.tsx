@@ -18,8 +18,6 @@ import {
 } from './api.js'
 import { type ShopperSession, privacySession } from './session.js'
 
-const REQUESTS_KEY = 'candor-demo.requests'
-
 const REASONS: Record<string, string> = {
   explicit_grant: 'you said yes',
   explicit_denial: 'you said no',
@@ -29,24 +27,6 @@ const REASONS: Record<string, string> = {
   no_record: 'you have not said yes',
   not_consent_based: 'needed to run the shop',
   undeclared_purpose: 'not in our charter',
-}
-
-function storedRequestIds(ref: string): string[] {
-  try {
-    const all = JSON.parse(localStorage.getItem(REQUESTS_KEY) ?? '{}') as Record<string, string[]>
-    return all[ref] ?? []
-  } catch {
-    return []
-  }
-}
-function storeRequestId(ref: string, id: string) {
-  try {
-    const all = JSON.parse(localStorage.getItem(REQUESTS_KEY) ?? '{}') as Record<string, string[]>
-    all[ref] = [...(all[ref] ?? []), id]
-    localStorage.setItem(REQUESTS_KEY, JSON.stringify(all))
-  } catch {
-    // Without storage the list shows this visit's requests only.
-  }
 }
 
 function download(name: string, data: unknown) {
@@ -80,6 +60,7 @@ export function PrivacyCenter() {
   const [reload, setReload] = useState(0)
   const [confirming, setConfirming] = useState(false)
   const [erased, setErased] = useState<RightsRequest>()
+  const [pending, setPending] = useState<{ request: RightsRequest; code: string }>()
   const rows = useRef<HTMLDivElement>(null)
 
   useEffect(() => {
@@ -94,13 +75,9 @@ export function PrivacyCenter() {
     if (!session) return
     void api<ConsentState>('GET', `${base}/consents`, { token }).then(setConsents)
     void api<Settings>('GET', `${base}/settings`, { token }).then(setSettings)
-    void Promise.all(
-      storedRequestIds(session.ref).map((id) =>
-        api<RightsRequest>('GET', `/v1/rights-requests/${encodeURIComponent(id)}`, { token }).catch(
-          () => undefined,
-        ),
-      ),
-    ).then((list) => setRequests(list.filter((r): r is RightsRequest => r !== undefined)))
+    void api<{ requests: RightsRequest[] }>('GET', `${base}/rights-requests`, { token })
+      .then((answer) => setRequests(answer.requests))
+      .catch(() => setRequests([]))
   }, [session, reload])
 
   // Why each suggestion: the same row the shop shows, with the reasons opened.
@@ -109,7 +86,7 @@ export function PrivacyCenter() {
     const candor = createCandor({ subject: session.ref, token: session.token })
     const host = rows.current
     candor
-      .recommendations({ placement: 'privacy_center', limit: 4 })
+      .recommendations({ placement: 'home', limit: 4 })
       .then((answer) => {
         candor.renderRow(host, answer, {
           heading: 'What we would suggest now, and why',
@@ -166,51 +143,82 @@ export function PrivacyCenter() {
     )
   }
 
-  async function collectExport() {
-    // The full export comes from an access request when this server offers it; the parts read here always.
-    let access: unknown = null
-    try {
-      const request = await api<RightsRequest>('POST', '/v1/rights-requests', {
-        token,
-        body: { type: 'access', subject: session!.ref },
-      })
-      storeRequestId(session!.ref, request.id)
-      access = request.result ?? request
-    } catch (e) {
-      access = {
-        unavailable: e instanceof ApiError ? `${e.status} ${e.code}: ${e.message}` : String(e),
-      }
-    }
-    return {
-      exportedAt: new Date().toISOString(),
-      subject: session!.ref,
-      noticeVersion: notice!.version,
-      settings,
-      consents,
-      accessRequest: access,
-    }
-  }
-
-  async function erase() {
+  /**
+   * Access and erasure go through a rights request. A request the shopper files themself needs the one-time
+   * code Candor sends them (in the demo, the "inbox" below stands in for their e-mail).
+   */
+  async function file(type: 'access' | 'erasure') {
     setConfirming(false)
     try {
       const request = await api<RightsRequest>('POST', '/v1/rights-requests', {
         token,
-        body: { type: 'erasure', subject: session!.ref },
+        body: { type, subject: session!.ref },
       })
-      storeRequestId(session!.ref, request.id)
-      setErased(request)
+      setPending({ request, code: '' })
       setMessage(
-        `Your erasure request ${request.id} is ${request.status}. Due by ${formatDate(request.dueAt)}.`,
+        request.status === 'received'
+          ? `We sent you a 6-digit code to confirm it is you. Enter it below.`
+          : `Your ${type} request is ${request.status}.`,
       )
+      if (request.status !== 'received') await finish(request)
     } catch (e) {
       setMessage(
         e instanceof ApiError && e.status === 404
-          ? 'Erasure is not available on this server yet. Write to the contact in the privacy notice.'
+          ? 'This server does not take rights requests yet. Write to the contact in the privacy notice.'
           : `Not sent: ${e instanceof Error ? e.message : String(e)}`,
       )
     }
     setReload((v) => v + 1)
+  }
+
+  async function finish(request: RightsRequest) {
+    if (request.type === 'access' && request.status === 'completed') {
+      const data = await api<unknown>(
+        'GET',
+        `/v1/rights-requests/${encodeURIComponent(request.id)}/export`,
+        { token },
+      )
+      download(`candor-export-${session!.ref}.json`, data)
+      setMessage('Your data is downloaded (candor-export.json).')
+      setPending(undefined)
+    } else if (request.type === 'erasure') {
+      setErased(request)
+      setPending(undefined)
+      setMessage(
+        request.status === 'completed'
+          ? 'Your data is erased. We keep only a note that an erasure happened, with nothing about you in it.'
+          : `Your erasure request is ${request.status}; it will be done by ${formatDate(request.dueAt)}.`,
+      )
+    }
+    setReload((v) => v + 1)
+  }
+
+  async function verify() {
+    if (pending === undefined) return
+    try {
+      const request = await api<RightsRequest>(
+        'POST',
+        `/v1/rights-requests/${encodeURIComponent(pending.request.id)}/verify`,
+        { token, body: { code: pending.code.trim() } },
+      )
+      await finish(request)
+    } catch (e) {
+      setMessage(`Not confirmed: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+
+  async function demoInbox() {
+    if (pending === undefined) return
+    try {
+      const { code } = await api<{ code: string | null }>(
+        'GET',
+        `/demo/inbox/${encodeURIComponent(pending.request.id)}`,
+        { token },
+      )
+      setPending({ ...pending, code: code ?? '' })
+    } catch {
+      setMessage('The demo inbox is only there in demo mode.')
+    }
   }
 
   const levelText = (level: Level) => notice.levels.find((l) => l.level === level)
@@ -228,6 +236,32 @@ export function PrivacyCenter() {
       <p role="status" class="status-line">
         {message ?? ''}
       </p>
+      {pending === undefined ? null : (
+        <form
+          class="panel code-form"
+          onSubmit={(e) => {
+            e.preventDefault()
+            void verify()
+          }}
+        >
+          <label for="code">Code for your {pending.request.type} request</label>
+          <input
+            id="code"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            pattern="[0-9]{6}"
+            value={pending.code}
+            onInput={(e) => setPending({ ...pending, code: (e.target as HTMLInputElement).value })}
+            required
+          />
+          <button type="submit" class="primary">
+            Confirm
+          </button>{' '}
+          <button type="button" class="link-button" onClick={() => void demoInbox()}>
+            Open my inbox (demo)
+          </button>
+        </form>
+      )}
 
       <Section id="holds" title="What we hold about you">
         {consents === undefined ? (
@@ -246,13 +280,7 @@ export function PrivacyCenter() {
             </li>
           </ul>
         )}
-        <button
-          type="button"
-          class="primary"
-          onClick={() =>
-            void collectExport().then((data) => download(`candor-export-${session.ref}.json`, data))
-          }
-        >
+        <button type="button" class="primary" onClick={() => void file('access')}>
           Download my data (JSON)
         </button>
       </Section>
@@ -388,7 +416,7 @@ export function PrivacyCenter() {
             <p id="confirm-q">
               <strong>Erase everything we hold about you?</strong>
             </p>
-            <button type="button" class="danger" onClick={() => void erase()}>
+            <button type="button" class="danger" onClick={() => void file('erasure')}>
               Yes, erase my data
             </button>
             <button type="button" class="choice small-choice" onClick={() => setConfirming(false)}>

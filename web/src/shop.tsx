@@ -337,7 +337,7 @@ export function Shop({ route }: { route: ShopRoute }) {
           <RecommendationRow
             {...rowProps}
             key={`p-${product.id}-${consentVersion}`}
-            placement="product_page"
+            placement="product"
             item={product.id}
           />
         </>

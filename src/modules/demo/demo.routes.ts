@@ -1,7 +1,10 @@
+import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { assertOwnSubject } from '../../http/auth.js'
 import type { Services } from '../../services.js'
+import { createOutboxNotifier } from '../rights/index.js'
 import { DEMO_CATEGORIES, DEMO_SHOPPERS, loadDemoData } from './demo.data.js'
 
 const VISITOR = /^visitor-[a-z0-9]{16,40}$/
@@ -59,6 +62,28 @@ export const demoRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
       const subjectId = await services.identity.ensureSubjectId(ref)
       const { token, expiresAt } = services.auth.issueShopperToken(subjectId)
       return { ref, token, expiresAt, name: demo?.name ?? 'a visitor' }
+    },
+  )
+
+  // Stands in for the shopper's e-mail: the one-time code of their own rights request, from the outbox.
+  const outbox = createOutboxNotifier(path.join(services.config.dataDir, 'outbox'))
+  app.get(
+    '/demo/inbox/:id',
+    {
+      config: { access: { roles: [], shopper: true } },
+      schema: {
+        tags: ['demo'],
+        summary:
+          'Demo mode only: the verification code sent for your own rights request (your e-mail, simulated)',
+        params: z.object({ id: z.string().min(1).max(64) }),
+        response: { 200: z.object({ code: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const found = await services.rights.get(request.params.id)
+      assertOwnSubject(request, found.subjectId)
+      const messages = outbox.read(request.params.id)
+      return { code: messages[messages.length - 1]?.code ?? null }
     },
   )
 }

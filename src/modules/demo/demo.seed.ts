@@ -103,6 +103,8 @@ export async function seedDemo(
     report.events.duplicate += result.counts.duplicate
     report.shoppers++
   }
+  // Suggestions from the first minute: train the item model on the seeded histories now.
+  await services.recommend.train()
   return report
 }
 

@@ -1,0 +1,284 @@
+import fs from 'node:fs'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browser.js'
+import {
+  STEP_MS,
+  type ShopServer,
+  attributes,
+  evaluate,
+  newShopper,
+  startShop,
+  visitorRef,
+} from './helpers/shop.js'
+
+const FLOW_MS = 60_000
+
+async function consentDecisions(shop: ShopServer, ref: string) {
+  const answer = await shop.ctx.request({
+    method: 'GET',
+    url: `/v1/subjects/${ref}/consents`,
+    as: 'admin',
+  })
+  return Object.fromEntries(
+    (answer.json().decisions as { purpose: string; allowed: boolean; reason: string }[]).map(
+      (d) => [d.purpose, d],
+    ),
+  )
+}
+
+async function storedEvents(shop: ShopServer, ref: string) {
+  const subjectId = await shop.ctx.services.identity.findSubjectId(ref)
+  return subjectId === undefined ? [] : shop.ctx.services.events.listSubjectEvents(subjectId)
+}
+
+async function rowItems(page: Page, placement: string): Promise<string[]> {
+  const row = page.locator(`.rec-block[data-placement="${placement}"] .candor-row`)
+  await row.waitFor()
+  return attributes(row.locator('.candor-item'), 'data-item')
+}
+
+describe.skipIf(!BROWSER_AVAILABLE)('the demo shop in a real browser', () => {
+  let browser: Browser
+  let shop: ShopServer
+  beforeAll(async () => {
+    browser = await launchBrowser()
+    shop = await startShop()
+  }, 120_000)
+  afterAll(async () => {
+    await browser?.close()
+    await shop?.ctx.close()
+  })
+
+  it(
+    '(1) a shopper who rejects everything gets non-personal rows, and nothing of theirs is sent or stored',
+    async () => {
+      const { context, page, requests } = await newShopper(browser)
+      await page.goto(`${shop.base}/`)
+      const dialog = page.getByRole('dialog', { name: 'Your privacy choices' })
+      await dialog.waitFor()
+      expect(await dialog.getAttribute('aria-modal')).toBe('true')
+      // Nothing is ticked in advance, and Accept and Reject look the same.
+      expect(await dialog.locator('input[type=checkbox]:checked').count()).toBe(0)
+      const reject = dialog.getByRole('button', { name: 'Reject all' })
+      const accept = dialog.getByRole('button', { name: 'Accept all' })
+      const r = await reject.boundingBox()
+      const a = await accept.boundingBox()
+      expect(Math.abs(r!.width - a!.width)).toBeLessThan(2)
+      expect(Math.abs(r!.height - a!.height)).toBeLessThan(2)
+      expect(await reject.getAttribute('class')).toBe(await accept.getAttribute('class'))
+      await page.screenshot({ path: artifactPath('shop-banner.png') })
+      await reject.click()
+      await dialog.waitFor({ state: 'detached' })
+      const ref = await visitorRef(page)
+
+      expect((await rowItems(page, 'home')).length).toBeGreaterThan(0)
+      expect(await page.locator('.candor-row').getAttribute('data-level')).toBe('off')
+      await page.screenshot({ path: artifactPath('shop-home-rejected.png'), fullPage: true })
+      await page.getByRole('link', { name: 'Kitchen and dining' }).click()
+      await rowItems(page, 'category')
+      await page.screenshot({ path: artifactPath('shop-category.png'), fullPage: true })
+      await page.locator('.grid .card a').first().click()
+      await rowItems(page, 'product')
+      expect(await page.locator('.candor-row').getAttribute('data-level')).toBe('off')
+      await page.getByRole('button', { name: 'Add to basket' }).click()
+      await page.screenshot({ path: artifactPath('shop-product-rejected.png'), fullPage: true })
+      await page.waitForTimeout(1500) // past the SDK's batching interval
+      await page.goto(`${shop.base}/`) // pagehide: the SDK would flush now
+
+      expect(requests.filter((r) => r.includes('/v1/events'))).toEqual([])
+      expect(await storedEvents(shop, ref)).toEqual([])
+      const decisions = await consentDecisions(shop, ref)
+      expect(decisions['personalize.recommendations']!.allowed).toBe(false)
+      expect(decisions['personalize.session']!.allowed).toBe(false)
+      await context.close()
+    },
+    FLOW_MS,
+  )
+
+  let personalContext: Awaited<ReturnType<typeof newShopper>> | undefined
+  it(
+    '(2) a shopper who accepts sees personal rows with reasons, and "Not this" removes an item',
+    async () => {
+      personalContext = await newShopper(browser)
+      const { page } = personalContext
+      await page.goto(`${shop.base}/`)
+      await page.getByRole('dialog').getByRole('button', { name: 'Accept all' }).click()
+      await page.getByRole('dialog').waitFor({ state: 'detached' })
+      const ref = await visitorRef(page)
+      // Browse a few products: the SDK sends their views once consent is given.
+      for (const item of ['85123A', '22423', '47566']) {
+        await page.goto(`${shop.base}/p/${item}`)
+        await rowItems(page, 'product')
+        await page.getByRole('button', { name: 'Add to basket' }).click()
+      }
+      await page.goto(`${shop.base}/c/lights`)
+      await expect
+        .poll(async () => (await storedEvents(shop, ref)).length, { timeout: STEP_MS })
+        .toBeGreaterThanOrEqual(6)
+
+      await page.goto(`${shop.base}/`)
+      const visitorRow = page.locator('.candor-row')
+      await rowItems(page, 'home')
+      expect(await visitorRow.getAttribute('data-level')).toBe('personal')
+
+      // A shopper the model knows (a demo shopper who said yes before) gets reasons from their own history.
+      await page.getByLabel('Browsing as').selectOption('demo-shopper-1')
+      await page.waitForLoadState('load')
+      await expect
+        .poll(() => page.locator('.candor-row').getAttribute('data-level'))
+        .toBe('personal')
+      const items = await rowItems(page, 'home')
+      const row = page.locator('.candor-row')
+      const kinds = await attributes(row.locator('.candor-item'), 'data-kind')
+      expect(
+        kinds.some((k) => k !== 'popular' && k !== 'new' && k !== 'trending'),
+        kinds.join(),
+      ).toBe(true)
+      const first = row.locator('.candor-item').first()
+      expect((await first.locator('.candor-sentence').innerText()).length).toBeGreaterThan(10)
+      await first.getByText('Why?').click()
+      expect(await first.locator('.candor-evidence li').count()).toBeGreaterThan(0)
+      await page.screenshot({ path: artifactPath('shop-home-personal.png'), fullPage: true })
+
+      const removed = items[0]!
+      await first.getByRole('button', { name: /^Not this/ }).click()
+      await expect.poll(() => rowItems(page, 'home')).not.toContain(removed)
+      // It stays gone on the next page, because Candor kept the feedback.
+      await expect
+        .poll(
+          async () => {
+            await page.reload()
+            return rowItems(page, 'home')
+          },
+          { timeout: STEP_MS },
+        )
+        .not.toContain(removed)
+      await page.screenshot({ path: artifactPath('shop-home-not-this.png'), fullPage: true })
+      // Back to the visitor from the start of this flow, for the privacy center.
+      await evaluate(page, `localStorage.setItem('candor-demo.visitor', ${JSON.stringify(ref)})`)
+    },
+    FLOW_MS,
+  )
+
+  it(
+    '(3) the privacy center downloads the export and erases the data, which is then gone',
+    async () => {
+      expect(personalContext).toBeDefined()
+      const { page, context } = personalContext!
+      const ref = await visitorRef(page)
+      expect((await storedEvents(shop, ref)).length).toBeGreaterThan(0)
+      await page.goto(`${shop.base}/`)
+      await page.getByRole('button', { name: 'Privacy center' }).click()
+      await page.waitForURL(`${shop.base}/privacy`)
+      await page.getByRole('heading', { name: 'Your choices' }).waitFor()
+      await page.locator('#consents table').waitFor()
+      await page.screenshot({ path: artifactPath('privacy-center.png'), fullPage: true })
+
+      await page.getByRole('button', { name: 'Download my data (JSON)' }).click()
+      await page.getByRole('button', { name: 'Open my inbox (demo)' }).click()
+      await expect.poll(() => page.locator('#code').inputValue()).toMatch(/^\d{6}$/)
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Confirm' }).click(),
+      ])
+      const file = artifactPath('privacy-export.json')
+      await download.saveAs(file)
+      const exported = fs.readFileSync(file, 'utf8')
+      expect(exported).toContain('85123A')
+      expect(exported).toContain('personalize.recommendations')
+
+      await page.getByRole('button', { name: 'Erase my data…' }).click()
+      await page.screenshot({ path: artifactPath('privacy-erase-confirm.png'), fullPage: true })
+      await page.getByRole('button', { name: 'Yes, erase my data' }).click()
+      await page.getByRole('button', { name: 'Open my inbox (demo)' }).click()
+      await expect.poll(() => page.locator('#code').inputValue()).toMatch(/^\d{6}$/)
+      await page.getByRole('button', { name: 'Confirm' }).click()
+      await page.getByText('Your data is erased').waitFor()
+      await page.screenshot({ path: artifactPath('privacy-erased.png'), fullPage: true })
+
+      expect(await shop.ctx.services.identity.findSubjectId(ref)).toBeUndefined()
+      const after = await shop.ctx.request({
+        method: 'GET',
+        url: `/v1/subjects/${ref}/consents`,
+        as: 'admin',
+      })
+      expect(after.json().history).toEqual([])
+      await context.close()
+    },
+    FLOW_MS,
+  )
+
+  it(
+    '(4) with Global Privacy Control on, the banner says so and advertising on other sites stays off',
+    async () => {
+      const { page, context } = await newShopper(browser, { gpc: true })
+      await page.goto(`${shop.base}/`)
+      const dialog = page.getByRole('dialog')
+      const note = dialog.getByTestId('gpc-note')
+      await note.waitFor()
+      expect(await note.innerText()).toContain('Global Privacy Control')
+      expect(await note.innerText()).toContain('Our adverts on other websites')
+      const thirdParty = dialog.locator('input[name="marketing.advertising.third_party"]')
+      expect(await thirdParty.isDisabled()).toBe(true)
+      expect(await thirdParty.isChecked()).toBe(false)
+      await page.screenshot({ path: artifactPath('shop-banner-gpc.png') })
+      await dialog.getByRole('button', { name: 'Accept all' }).click()
+      await dialog.waitFor({ state: 'detached' })
+      const decisions = await consentDecisions(shop, await visitorRef(page))
+      expect(decisions['marketing.advertising.third_party']).toMatchObject({
+        allowed: false,
+        reason: 'gpc',
+      })
+      expect(decisions['personalize.recommendations']!.allowed).toBe(true)
+      await context.close()
+    },
+    FLOW_MS,
+  )
+
+  it(
+    '(5) consent works with the keyboard alone, and focus stays in the dialog',
+    async () => {
+      const { page, context } = await newShopper(browser)
+      await page.goto(`${shop.base}/`)
+      await page.getByRole('dialog').waitFor()
+      const inDialog = () =>
+        evaluate<boolean>(page, `document.activeElement?.closest('[role="dialog"]') != null`)
+      expect(await inDialog()).toBe(true)
+      for (let i = 0; i < 20; i++) {
+        await page.keyboard.press('Tab')
+        expect(await inDialog()).toBe(true)
+      }
+      for (let i = 0; i < 5; i++) {
+        await page.keyboard.press('Shift+Tab')
+        expect(await inDialog()).toBe(true)
+      }
+      // Tab to the first purpose's box, tick it with Space, then Tab on to "Save my choices" and press Enter.
+      const focusName = () =>
+        evaluate<string>(
+          page,
+          `document.activeElement?.name || document.activeElement?.textContent || ''`,
+        )
+      for (let i = 0; i < 30 && (await focusName()) !== 'personalize.session'; i++)
+        await page.keyboard.press('Tab')
+      expect(await focusName()).toBe('personalize.session')
+      await page.keyboard.press('Space')
+      for (let i = 0; i < 30 && (await focusName()) !== 'Save my choices'; i++)
+        await page.keyboard.press('Tab')
+      await page.screenshot({ path: artifactPath('shop-banner-keyboard.png') })
+      await page.keyboard.press('Enter')
+      await page.getByRole('dialog').waitFor({ state: 'detached' })
+      const decisions = await consentDecisions(shop, await visitorRef(page))
+      expect(decisions['personalize.session']).toMatchObject({
+        allowed: true,
+        reason: 'explicit_grant',
+      })
+      expect(decisions['personalize.recommendations']).toMatchObject({
+        allowed: false,
+        reason: 'explicit_denial',
+      })
+      await context.close()
+    },
+    FLOW_MS,
+  )
+})
