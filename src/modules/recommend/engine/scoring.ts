@@ -134,6 +134,69 @@ function popularityScore(model: ItemModel, i: number): number {
   return model.recentSubjects[i]! + model.itemSubjects[i]! / (model.subjects + 1)
 }
 
+/** Scores that depend on the model alone, and the items they rank (score > 0, best first). */
+interface ModelConstants {
+  readonly popular: Float64Array
+  readonly popularRank: Int32Array
+  readonly trending: Float64Array
+  readonly trendingRank: Int32Array
+}
+
+/**
+ * Memo of the per-model constants, computed on first use. Invisible to callers: a model is never
+ * changed in place (`removeSubject` returns a new one), so a cached vector always equals a fresh one,
+ * and the cache never hands out an array a caller could change.
+ */
+const CONSTANTS = new WeakMap<ItemModel, ModelConstants>()
+const DEFAULT_MIN_RECENT = 3
+
+function constantsOf(model: ItemModel): ModelConstants {
+  let c = CONSTANTS.get(model)
+  if (c === undefined) {
+    const popular = computePopular(model)
+    const trending = computeTrending(model, DEFAULT_MIN_RECENT)
+    c = {
+      popular,
+      popularRank: rankPositive(popular),
+      trending,
+      trendingRank: rankPositive(trending),
+    }
+    CONSTANTS.set(model, c)
+  }
+  return c
+}
+
+function computePopular(model: ItemModel): Float64Array {
+  const out = new Float64Array(model.nItems)
+  for (let i = 0; i < out.length; i++) out[i] = popularityScore(model, i)
+  return out
+}
+
+function computeTrending(model: ItemModel, minRecent: number): Float64Array {
+  const out = new Float64Array(model.nItems)
+  for (let i = 0; i < out.length; i++) {
+    const r = model.recentSubjects[i]!
+    const e = model.earlierSubjects[i]!
+    out[i] = r >= minRecent && r > e ? (r - e) / Math.sqrt(r + e + 1) : 0
+  }
+  return out
+}
+
+/** Every item with a finite score above 0, in `selectTopK` order (higher first, then lower index). */
+function rankPositive(scores: Float64Array): Int32Array {
+  return selectTopK(scores, scores.length, { floor: 0 })
+}
+
+/** `selectTopK(scores, k, { skip, floor: 0 })` for scores whose `rankPositive` is known. */
+function topFromRank(rank: Int32Array, k: number, skip: Uint8Array | undefined): Int32Array {
+  const out: number[] = []
+  for (let r = 0; r < rank.length && out.length < k; r++) {
+    const i = rank[r]!
+    if (skip?.[i] !== 1) out.push(i)
+  }
+  return Int32Array.from(out)
+}
+
 /**
  * Scores every item for one subject at the `personal` level: a repeat-purchase score (time-decayed
  * count of distinct purchase days, weighted by the item's repeat propensity and recent share)
@@ -188,8 +251,8 @@ export function scorePersonal(
   }
   const total = new Float64Array(n)
   const tie = 1e-9 / (model.subjects + 1)
-  for (let i = 0; i < n; i++)
-    total[i] = repeat[i]! + neighbour[i]! + tie * popularityScore(model, i)
+  const { popular } = constantsOf(model)
+  for (let i = 0; i < n; i++) total[i] = repeat[i]! + neighbour[i]! + tie * popular[i]!
   return { repeat, neighbour, total, historyItems }
 }
 
@@ -299,19 +362,17 @@ export function recommendSession(
 
 /** Recent popularity: subjects in the recent window, ties broken by all-time subjects. */
 export function scorePopular(model: ItemModel): Float64Array {
-  return Float64Array.from({ length: model.nItems }, (_, i) => popularityScore(model, i))
+  return constantsOf(model).popular.slice()
 }
 
 /**
  * Trending: how far the recent window's subject count rises above the window before it, as a
  * Poisson z-score (r - e) / sqrt(r + e + 1). Items not rising score 0.
  */
-export function scoreTrending(model: ItemModel, minRecent = 3): Float64Array {
-  return Float64Array.from({ length: model.nItems }, (_, i) => {
-    const r = model.recentSubjects[i]!
-    const e = model.earlierSubjects[i]!
-    return r >= minRecent && r > e ? (r - e) / Math.sqrt(r + e + 1) : 0
-  })
+export function scoreTrending(model: ItemModel, minRecent = DEFAULT_MIN_RECENT): Float64Array {
+  return minRecent === DEFAULT_MIN_RECENT
+    ? constantsOf(model).trending.slice()
+    : computeTrending(model, minRecent)
 }
 
 /**
@@ -325,14 +386,30 @@ export function scoreNew(
   now: number,
   days = 30,
 ): Float64Array {
+  const out = new Float64Array(model.nItems)
+  const candidates = newCandidates(model, firstSeen, now, days)
+  for (let k = 0; k < candidates.length; k++) {
+    const i = candidates[k]!
+    out[i] = newScore(model, firstSeen[i]!, now, days, i)
+  }
+  return out
+}
+
+function newScore(model: ItemModel, t: number, now: number, days: number, i: number): number {
   const from = now - days * DAY_MS
-  return Float64Array.from({ length: model.nItems }, (_, i) => {
+  // Newer first; popularity only orders items listed at the same time.
+  return 1 + (t - from) / (days * DAY_MS) + 1e-9 * constantsOf(model).popular[i]!
+}
+
+/** Items first seen in (now - days, now], by index. */
+function newCandidates(model: ItemModel, firstSeen: Float64Array, now: number, days: number): Int32Array {
+  const from = now - days * DAY_MS
+  const found: number[] = []
+  for (let i = 0; i < model.nItems; i++) {
     const t = firstSeen[i] ?? Number.NaN
-    // Newer first; popularity only orders items listed at the same time.
-    return t > from && t <= now
-      ? 1 + (t - from) / (days * DAY_MS) + 1e-9 * popularityScore(model, i)
-      : 0
-  })
+    if (t > from && t <= now) found.push(i)
+  }
+  return Int32Array.from(found)
 }
 
 export interface NonPersonalOptions extends ScoreOptions {
@@ -357,15 +434,24 @@ export function recommendNonPersonal(
   const mix = { popular: 3, trending: 1, new: 1, ...options.mix }
   const lists: { kind: 'popular' | 'trending' | 'new'; items: Int32Array; scores: Float64Array }[] =
     []
-  const add = (kind: 'popular' | 'trending' | 'new', scores: Float64Array): void => {
-    if (mix[kind] > 0 && !isHidden(guards, kind)) {
-      lists.push({ kind, scores, items: selectTopK(scores, limit, { skip, floor: 0 }) })
-    }
+  const c = constantsOf(model)
+  const wanted = (kind: 'popular' | 'trending' | 'new') => mix[kind] > 0 && !isHidden(guards, kind)
+  // Read-only below: the cached vectors are only indexed, never handed out.
+  if (wanted('popular')) {
+    lists.push({ kind: 'popular', scores: c.popular, items: topFromRank(c.popularRank, limit, skip) })
   }
-  add('popular', scorePopular(model))
-  add('trending', scoreTrending(model))
-  if (options.firstSeen !== undefined && options.now !== undefined) {
-    add('new', scoreNew(model, options.firstSeen, options.now, options.newDays))
+  if (wanted('trending')) {
+    lists.push({ kind: 'trending', scores: c.trending, items: topFromRank(c.trendingRank, limit, skip) })
+  }
+  if (wanted('new') && options.firstSeen !== undefined && options.now !== undefined) {
+    const days = options.newDays ?? 30
+    const candidates = newCandidates(model, options.firstSeen, options.now, days)
+    const scores = new Float64Array(model.nItems)
+    for (let k = 0; k < candidates.length; k++) {
+      const i = candidates[k]!
+      scores[i] = newScore(model, options.firstSeen[i]!, options.now, days, i)
+    }
+    lists.push({ kind: 'new', scores, items: selectTopK(scores, limit, { candidates, skip, floor: 0 }) })
   }
   const out: Recommendation[] = []
   const taken = new Set<number>()
@@ -400,10 +486,11 @@ function fillWithPopular(
   guards: Guards | undefined,
 ): Recommendation[] {
   if (out.length >= limit || isHidden(guards, 'popular')) return out
-  const taken = skip.slice()
-  for (const r of out) taken[r.item] = 1
-  const pop = scorePopular(model)
-  for (const j of selectTopK(pop, limit - out.length, { skip: taken, floor: 0 })) {
+  const taken = new Set(out.map((r) => r.item))
+  const { popularRank } = constantsOf(model)
+  for (let r = 0; r < popularRank.length && out.length < limit; r++) {
+    const j = popularRank[r]!
+    if (skip[j] === 1 || taken.has(j)) continue
     out.push({ item: j, score: 0, reason: 'popular', evidence: new Int32Array(0) })
   }
   return out
