@@ -514,6 +514,14 @@ export function createEventsService(deps: EventsDeps) {
       return repo.listByOwner(db, subjectId, deps.clock.now().toISOString(), options)
     },
 
+    /**
+     * `listSubjectEvents` reduced to the events that name an item and the fields a recommendation
+     * reads (type, item, times, purposes), same order: the per-request read of `personal` answers.
+     */
+    async listSubjectItemEvents(subjectId: string) {
+      return repo.listItemEventsByOwner(db, subjectId, deps.clock.now().toISOString())
+    },
+
     /** A session's unexpired events (by pseudonym, see `sessionKeyOf`): what `session` level may read. */
     async listSessionEvents(
       sessionKey: string,
