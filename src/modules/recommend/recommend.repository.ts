@@ -34,6 +34,14 @@ export interface FeedbackRow {
   createdAt: string
 }
 
+export interface AnswerRow {
+  recommId: string
+  level: string
+  placement: string
+  items: string[]
+  createdAt: string
+}
+
 export interface TrainingRun {
   id: string
   trainedAt: string
@@ -90,16 +98,20 @@ export function createRecommendRepository() {
       const answers = await t(db).deleteFrom('recommend_answers').where('created_at', '<=', cutoff).executeTakeFirst()
       return { feedback: Number(feedback.numDeletedRows), answers: Number(answers.numDeletedRows) }
     },
-    async insertAnswer(db: Db, answer: { recommId: string; level: string; placement: string; items: string[]; createdAt: string }) {
+    /** Several answers in one statement (the service batches its answer log). */
+    async insertAnswers(db: Db, answers: readonly AnswerRow[]) {
+      if (answers.length === 0) return
       await t(db)
         .insertInto('recommend_answers')
-        .values({
-          recomm_id: answer.recommId,
-          level: answer.level,
-          placement: answer.placement,
-          items: JSON.stringify(answer.items),
-          created_at: answer.createdAt,
-        })
+        .values(
+          answers.map((answer) => ({
+            recomm_id: answer.recommId,
+            level: answer.level,
+            placement: answer.placement,
+            items: JSON.stringify(answer.items),
+            created_at: answer.createdAt,
+          })),
+        )
         .execute()
     },
     async insertTrainingRun(db: Db, run: TrainingRun): Promise<void> {

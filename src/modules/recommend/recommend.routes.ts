@@ -20,6 +20,10 @@ const TrainingRunSchema = z.object({
 /** Explained recommendations, feedback on them, and training. */
 export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
   const { recommend, identity } = services
+  // The answer log is written in batches (see the service); what is buffered goes out before the database closes.
+  app.addHook('onClose', async () => {
+    await recommend.flushAnswers()
+  })
 
   /** A shopper token may only ask about, or give feedback as, its own subject. */
   async function checkOwner(request: Parameters<typeof assertOwnSubject>[0], subject: string | undefined) {

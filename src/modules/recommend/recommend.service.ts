@@ -9,6 +9,9 @@ import type { Item } from '../catalog/catalog.js'
 import { type ConsentPrompt, type PersonalizationLevel, decideConsent } from '../consent/index.js'
 import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
 import type { EventsService, StoredEvent } from '../events/index.js'
+
+/** What a recommendation reads of an event (a `StoredEvent` has it, so does the narrow history read). */
+type HistoryEvent = Pick<StoredEvent, 'item' | 'type' | 'occurredAt' | 'receivedAt'>
 import type { IdentityService } from '../identity/index.js'
 import {
   type Guards,
@@ -30,7 +33,7 @@ import {
   trainItemModel,
 } from './engine/index.js'
 import type { Feedback, RecommendationAnswer, RecommendationQuery } from './recommend.js'
-import { type TrainingRun, createRecommendRepository } from './recommend.repository.js'
+import { type AnswerRow, type TrainingRun, createRecommendRepository } from './recommend.repository.js'
 
 const PERSONAL_PURPOSE = 'personalize.recommendations'
 /** How much each event type says about a shopper's taste. */
@@ -38,6 +41,16 @@ const TYPE_WEIGHT: Record<string, number> = { purchase: 1, cart: 0.5, view: 0.25
 /** A signed-in shopper at the session level without a session id: "this visit" is the last two hours. */
 const VISIT_MS = 2 * 60 * 60 * 1000
 const FEEDBACK_RETENTION_DAYS = 365
+/**
+ * The answer log (`recommend_answers`: level, placement, item ids; no personal data) is written in
+ * batches, at most this long after the answer, and when the app closes. A crash can lose the last
+ * second of the log; it only feeds measurement, never a decision about a shopper.
+ */
+const ANSWER_FLUSH_MS = 1000
+/** Rows per INSERT of the answer log (5 parameters each: well under both engines' limits). */
+const ANSWER_CHUNK = 500
+/** Distinct item filters (stock x category x history level) whose masks are kept per model. */
+const MAX_CACHED_MASKS = 64
 
 export interface RecommendDeps {
   db: Db
@@ -62,7 +75,10 @@ interface ModelState {
   unavailable: Uint8Array
   firstSeen: Float64Array
   run: TrainingRun
+  /** Item masks for `Guards.blocked` by filter, built on first use (read-only once built). */
+  masks: Map<string, Uint8Array>
 }
+
 
 export interface TrainProgress {
   (stage: 'items' | 'events' | 'model', done: number, total: number): void
@@ -187,6 +203,7 @@ export function createRecommendService(deps: RecommendDeps) {
       unavailable,
       firstSeen,
       run,
+      masks: new Map(),
     }
   }
 
@@ -199,13 +216,77 @@ export function createRecommendService(deps: RecommendDeps) {
     return state
   }
 
-  function historyFrom(s: ModelState, events: readonly StoredEvent[], hidden: Set<string>): History {
-    const picked = events.filter((e) => e.item !== undefined && !hidden.has(e.item) && s.items.byId.has(e.item))
-    return createHistory(
-      picked.map((e) => s.items.byId.get(e.item!)!),
-      picked.map((e) => new Date(e.occurredAt ?? e.receivedAt).getTime()),
-      picked.map((e) => TYPE_WEIGHT[e.type] ?? 0.25),
-    )
+  function historyFrom(s: ModelState, events: readonly HistoryEvent[], hidden: Set<string>): History {
+    const items: number[] = []
+    const times: number[] = []
+    const weights: number[] = []
+    for (const e of events) {
+      if (e.item === undefined || hidden.has(e.item)) continue
+      const i = s.items.byId.get(e.item)
+      if (i === undefined) continue
+      items.push(i)
+      times.push(Date.parse(e.occurredAt ?? e.receivedAt))
+      weights.push(TYPE_WEIGHT[e.type] ?? 0.25)
+    }
+    return createHistory(items, times, weights)
+  }
+
+  /**
+   * `Guards.blocked` for one answer: out-of-stock items unless asked for, items outside the category,
+   * and special-category items at the levels that read a history. The same few filters come back on
+   * every request, so each mask is built once per model and shared (the engine only reads it).
+   */
+  function blockedMask(s: ModelState, inStockOnly: boolean, category: string | undefined, history: boolean): Uint8Array {
+    const key = `${inStockOnly ? 1 : 0}${history ? 1 : 0}${category ?? ''}`
+    let mask = s.masks.get(key)
+    if (mask !== undefined) return mask
+    mask = new Uint8Array(s.items.ids.length)
+    if (inStockOnly) mask.set(s.unavailable)
+    if (category !== undefined) {
+      const prefix = category.split('/')
+      s.items.ids.forEach((id, i) => {
+        const path = s.catalog.get(id)?.category ?? []
+        if (!prefix.every((part, k) => path[k] === part)) mask[i] = 1
+      })
+    }
+    // Special-category items never count as history, unless... they do not: there is no purpose for it.
+    if (history) for (let i = 0; i < mask.length; i++) if (s.excluded[i] === 1) mask[i] = 1
+    if (s.masks.size >= MAX_CACHED_MASKS) s.masks.clear()
+    s.masks.set(key, mask)
+    return mask
+  }
+
+  /** Buffered answer log, see `ANSWER_FLUSH_MS`. */
+  let pendingAnswers: AnswerRow[] = []
+  let flushTimer: ReturnType<typeof setTimeout> | undefined
+  let flushing: Promise<void> = Promise.resolve()
+
+  function logAnswer(row: AnswerRow): void {
+    pendingAnswers.push(row)
+    if (flushTimer === undefined) {
+      flushTimer = setTimeout(() => void flushAnswers(), ANSWER_FLUSH_MS)
+      // The log must not keep a CLI command or a test process alive; closing the app flushes it.
+      flushTimer.unref()
+    }
+  }
+
+  /** Writes the buffered answers; one flush at a time, in order. Never rejects (see `ANSWER_FLUSH_MS`). */
+  function flushAnswers(): Promise<void> {
+    if (flushTimer !== undefined) clearTimeout(flushTimer)
+    flushTimer = undefined
+    const rows = pendingAnswers
+    pendingAnswers = []
+    flushing = flushing.then(async () => {
+      for (let k = 0; k < rows.length; k += ANSWER_CHUNK) {
+        try {
+          await repo.insertAnswers(deps.db, rows.slice(k, k + ANSWER_CHUNK))
+        } catch {
+          // The database is gone (shut down) or refused the batch: the rows are dropped, nothing else
+          // depends on them.
+        }
+      }
+    })
+    return flushing
   }
 
   function explain(
@@ -271,6 +352,9 @@ export function createRecommendService(deps: RecommendDeps) {
       return (await current()).model
     },
 
+    /** Writes the buffered answer log now; the app calls it on close. */
+    flushAnswers,
+
     async latestTrainingRun(): Promise<TrainingRun | undefined> {
       return repo.latestTrainingRun(deps.db)
     },
@@ -305,15 +389,8 @@ export function createRecommendService(deps: RecommendDeps) {
       }
       const owner = subjectId ?? sessionKey
       const feedback = await feedbackOf(level === 'off' ? undefined : owner)
-      const blocked = new Uint8Array(s.items.ids.length)
-      if (query.inStock !== 'false') blocked.set(s.unavailable)
-      if (query.category !== undefined) {
-        const prefix = query.category.split('/')
-        s.items.ids.forEach((id, i) => {
-          const path = s.catalog.get(id)?.category ?? []
-          if (!prefix.every((part, k) => path[k] === part)) blocked[i] = 1
-        })
-      }
+      const readsHistory = (level === 'personal' && subjectId !== undefined) || level === 'session'
+      const blocked = blockedMask(s, query.inStock !== 'false', query.category, readsHistory)
       const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
         (x): x is string => x !== undefined && x !== '',
       )
@@ -326,23 +403,20 @@ export function createRecommendService(deps: RecommendDeps) {
       }
       let recs: Recommendation[]
       if (level === 'personal' && subjectId !== undefined) {
-        // Special-category items never count as history, unless... they do not: there is no purpose for it.
-        for (let i = 0; i < blocked.length; i++) if (s.excluded[i] === 1) blocked[i] = 1
         // Only events kept for personalization count; ones kept for, say, analytics alone do not.
-        const events = (await deps.events.listSubjectEvents(subjectId)).filter((e) =>
+        const events = (await deps.events.listSubjectItemEvents(subjectId)).filter((e) =>
           e.purposes.includes(PERSONAL_PURPOSE),
         )
         const history = historyFrom(s, events, feedback.hiddenItems)
         recs = recommendPersonal(s.model, history, { now: now.getTime(), limit: query.limit, guards })
       } else if (level === 'session') {
-        for (let i = 0; i < blocked.length; i++) if (s.excluded[i] === 1) blocked[i] = 1
-        const events =
+        const events: HistoryEvent[] =
           sessionKey !== undefined
             ? await deps.events.listSessionEvents(sessionKey)
-            : (await deps.events.listSubjectEvents(subjectId!)).filter(
+            : (await deps.events.listSubjectItemEvents(subjectId!)).filter(
                 (e) =>
                   e.purposes.includes('personalize.session') &&
-                  new Date(e.occurredAt ?? e.receivedAt).getTime() > now.getTime() - VISIT_MS,
+                  Date.parse(e.occurredAt ?? e.receivedAt) > now.getTime() - VISIT_MS,
               )
         const history = historyFrom(s, events, feedback.hiddenItems)
         recs = recommendSession(s.model, history.items, { limit: query.limit, guards })
@@ -371,7 +445,7 @@ export function createRecommendService(deps: RecommendDeps) {
           why: `/privacy#why-${encodeURIComponent(s.items.ids[rec.item]!)}`,
         }),
       )
-      await repo.insertAnswer(deps.db, {
+      logAnswer({
         recommId,
         level,
         placement: query.placement,
