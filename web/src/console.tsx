@@ -246,8 +246,8 @@ export function Console() {
       raw as { run: (Record<string, unknown> & { quality?: Record<string, unknown> }) | null }
     ).run
     if (run === null) return {}
-    const { quality: figures = {}, ...rest } = run
-    return { ...rest, ...figures }
+    const { quality: figures = {}, id: _id, trainedAt, ...rest } = run
+    return { 'trained at': formatDate(String(trainedAt)), ...rest, ...figures }
   })
 
   if (key === undefined) {
