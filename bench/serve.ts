@@ -4,11 +4,16 @@
  * a child process, and loads `GET /v1/recommendations` for a mix of personal, session and off shoppers
  * with autocannon from this process; then does the same against a bare Fastify route (another child
  * process) returning a fixed JSON body of the same size. Prints requests/s, p50/p99 and the ratio.
+ * Both servers are warmed up first (Candor's model trained, every request URL served once), so the
+ * figures are the steady state. Exits on its own, stopping both servers and removing its temp dir,
+ * also after a failure or Ctrl-C; skips (exit 0) when the UCI file is absent.
  *
  *   tsx bench/serve.ts [--seconds 10] [--connections 10] [--data FILE] [--json]
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -36,111 +41,174 @@ if (!fs.existsSync(args.data)) {
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candor-serve-'))
-const env: Record<string, string | undefined> = {
-  ...process.env,
-  CANDOR_DATA_DIR: dir,
-  CANDOR_DATABASE_URL: `sqlite:${path.join(dir, 'candor.sqlite')}`,
-  CANDOR_LOG_LEVEL: 'warn',
-  CANDOR_DEMO: 'off',
-  CANDOR_RATE_LIMIT_PER_MINUTE: '10000000',
-}
-delete env.CANDOR_TEST_DATABASE_URL
+const children: ChildProcess[] = []
 
-// 1. Seed through the real API, in process, then close.
-log('seeding from UCI Online Retail ...')
-const uci = loadUci(args.data)
-const lastTime = uci.times.reduce((a, b) => (b > a ? b : a), 0)
-const shift = Date.now() - 60_000 - lastTime
-const byCustomer = new Map<string, number[]>()
-uci.customers.forEach((c, k) => {
-  const rows = byCustomer.get(c)
-  if (rows === undefined) byCustomer.set(c, [k])
-  else rows.push(k)
-})
-const customers = [...byCustomer.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, CUSTOMERS)
-const runtime = await openRuntime(env, { logDestination: 2, logLevel: 'warn' })
-const { app } = await buildApp({ services: runtime.services, logger: pino({ level: 'silent' }) })
-const key = (await runtime.services.auth.createApiKey('storefront', 'bench', { kind: 'cli', command: 'bench' })).key
-const auth = { authorization: `Bearer ${key}` }
-const items = [...new Set(customers.flatMap(([, rows]) => rows.map((k) => uci.items[k]!)))]
-for (let i = 0; i < items.length; i += 1000) {
-  await app.inject({ method: 'PUT', url: '/v1/items', headers: auth, payload: { items: items.slice(i, i + 1000).map((id) => ({ id, title: `Item ${id}`, category: ['Gifts'] })) } })
+/** Stops the servers (SIGTERM, then SIGKILL after 5 s) and removes the temp dir. */
+async function cleanUp(): Promise<void> {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = once(child, 'exit')
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    }),
+  )
+  fs.rmSync(dir, { recursive: true, force: true })
 }
-const version = (await app.inject({ method: 'GET', url: '/v1/notice' })).json().version as string
-for (const [c, [customer, rows]] of customers.entries()) {
-  const ref = `uci-${customer}`
-  if (c % 3 !== 2) {
-    await app.inject({ method: 'PUT', url: `/v1/subjects/${ref}/consents/personalize.recommendations`, headers: auth, payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' } })
-  }
-  const events = rows.slice(-1000).map((k, n) => ({ id: `${ref}-${n}`, type: 'purchase', subject: ref, item: uci.items[k]!, timestamp: new Date(uci.times[k]! + shift).toISOString() }))
-  await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { events } })
-}
-const sessions = Array.from({ length: 50 }, (_, s) => `bench-visit-${String(s).padStart(4, '0')}`)
-for (const session of sessions) {
-  await app.inject({ method: 'PUT', url: `/v1/sessions/${session}/consents/personalize.session`, headers: auth, payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' } })
-  await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { events: items.slice(0, 3).map((item, n) => ({ id: `${session}-${n}`, type: 'view', session, item, timestamp: new Date().toISOString() })) } })
-}
-const urls = [
-  ...customers.map(([customer]) => `/v1/recommendations?subject=uci-${customer}&limit=10`),
-  ...sessions.map((session) => `/v1/recommendations?session=${session}&limit=10`),
-  ...Array.from({ length: 50 }, () => '/v1/recommendations?limit=10'),
-]
-const sample = (await app.inject({ method: 'GET', url: urls[0]!, headers: auth })).body
-const levels = new Map<string, number>()
-for (const url of urls) {
-  const level = (await app.inject({ method: 'GET', url, headers: auth })).json().level as string
-  levels.set(level, (levels.get(level) ?? 0) + 1)
-}
-if (process.env.CANDOR_BENCH_PROFILE === '1') {
-  for (const kind of ['subject', 'session', 'limit']) {
-    const picked = urls.filter((u) => u.includes(kind)).slice(0, 40)
-    const t0 = performance.now()
-    for (const url of picked) await app.inject({ method: 'GET', url, headers: auth })
-    log(`${kind}: ${((performance.now() - t0) / picked.length).toFixed(2)} ms per request in process`)
-  }
-}
-await app.close()
-await runtime.close()
-const bodyFile = path.join(dir, 'sample.json')
-fs.writeFileSync(bodyFile, sample)
-log(`seeded ${items.length} items, ${customers.length} customers, ${sessions.length} sessions; request mix ${JSON.stringify(Object.fromEntries(levels))}`)
-
-function start(command: string[], extraEnv: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, command, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString()
-      if (ready.test(out)) resolve(child)
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`server exited (${code}): ${out.slice(-500)}`)))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void cleanUp().finally(() => process.exit(130))
   })
 }
 
-async function load(port: number, paths: string[]) {
-  let next = 0
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections: Number(args.connections),
-    duration: Number(args.seconds),
-    headers: auth,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) }],
-  })
-  return {
-    requestsPerSecond: Math.round(result.requests.average),
-    p50ms: result.latency.p50,
-    p99ms: result.latency.p99,
-    errors: result.errors + result.non2xx,
-  }
-}
-
-const OURS = 18_081
-const BARE = 18_082
-const ours = await start(['--import', 'tsx', 'src/main/cli.ts', 'start'], { CANDOR_PORT: String(OURS), CANDOR_LOG_LEVEL: 'info' }, /Candor is serving/)
-const bare = await start(['--import', 'tsx', 'bench/fixtures/bare-server.ts', bodyFile, String(BARE)], {}, /ready/)
 try {
+  await main()
+  await cleanUp()
+  process.exit(0)
+} catch (error) {
+  process.stderr.write(`bench:serve failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  await cleanUp()
+  process.exit(1)
+}
+
+async function main(): Promise<void> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    CANDOR_DATA_DIR: dir,
+    CANDOR_DATABASE_URL: `sqlite:${path.join(dir, 'candor.sqlite')}`,
+    CANDOR_LOG_LEVEL: 'warn',
+    CANDOR_DEMO: 'off',
+    CANDOR_RATE_LIMIT_PER_MINUTE: '10000000',
+  }
+  delete env.CANDOR_TEST_DATABASE_URL
+
+  // 1. Seed through the real API, in process, then close.
+  log('seeding from UCI Online Retail ...')
+  const uci = loadUci(args.data)
+  const lastTime = uci.times.reduce((a, b) => (b > a ? b : a), 0)
+  const shift = Date.now() - 60_000 - lastTime
+  const byCustomer = new Map<string, number[]>()
+  uci.customers.forEach((c, k) => {
+    const rows = byCustomer.get(c)
+    if (rows === undefined) byCustomer.set(c, [k])
+    else rows.push(k)
+  })
+  const customers = [...byCustomer.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, CUSTOMERS)
+  const runtime = await openRuntime(env, { logDestination: 2, logLevel: 'warn' })
+  const { app } = await buildApp({ services: runtime.services, logger: pino({ level: 'silent' }) })
+  const key = (await runtime.services.auth.createApiKey('storefront', 'bench', { kind: 'cli', command: 'bench' })).key
+  const auth = { authorization: `Bearer ${key}` }
+  const items = [...new Set(customers.flatMap(([, rows]) => rows.map((k) => uci.items[k]!)))]
+  for (let i = 0; i < items.length; i += 1000) {
+    await app.inject({ method: 'PUT', url: '/v1/items', headers: auth, payload: { items: items.slice(i, i + 1000).map((id) => ({ id, title: `Item ${id}`, category: ['Gifts'] })) } })
+  }
+  const version = (await app.inject({ method: 'GET', url: '/v1/notice' })).json().version as string
+  for (const [c, [customer, rows]] of customers.entries()) {
+    const ref = `uci-${customer}`
+    if (c % 3 !== 2) {
+      await app.inject({ method: 'PUT', url: `/v1/subjects/${ref}/consents/personalize.recommendations`, headers: auth, payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' } })
+    }
+    const events = rows.slice(-1000).map((k, n) => ({ id: `${ref}-${n}`, type: 'purchase', subject: ref, item: uci.items[k]!, timestamp: new Date(uci.times[k]! + shift).toISOString() }))
+    await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { events } })
+  }
+  const sessions = Array.from({ length: 50 }, (_, s) => `bench-visit-${String(s).padStart(4, '0')}`)
+  for (const session of sessions) {
+    await app.inject({ method: 'PUT', url: `/v1/sessions/${session}/consents/personalize.session`, headers: auth, payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' } })
+    await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { events: items.slice(0, 3).map((item, n) => ({ id: `${session}-${n}`, type: 'view', session, item, timestamp: new Date().toISOString() })) } })
+  }
+  const urls = [
+    ...customers.map(([customer]) => `/v1/recommendations?subject=uci-${customer}&limit=10`),
+    ...sessions.map((session) => `/v1/recommendations?session=${session}&limit=10`),
+    ...Array.from({ length: 50 }, () => '/v1/recommendations?limit=10'),
+  ]
+  const sample = (await app.inject({ method: 'GET', url: urls[0]!, headers: auth })).body
+  const levels = new Map<string, number>()
+  for (const url of urls) {
+    const level = (await app.inject({ method: 'GET', url, headers: auth })).json().level as string
+    levels.set(level, (levels.get(level) ?? 0) + 1)
+  }
+  if (process.env.CANDOR_BENCH_PROFILE === '1') {
+    for (const kind of ['subject=', 'session=', '?limit=']) {
+      const picked = urls.filter((u) => u.includes(kind)).slice(0, 40)
+      const t0 = performance.now()
+      for (const url of picked) await app.inject({ method: 'GET', url, headers: auth })
+      log(`${kind}: ${((performance.now() - t0) / picked.length).toFixed(2)} ms per request in process`)
+    }
+  }
+  await app.close()
+  await runtime.close()
+  const bodyFile = path.join(dir, 'sample.json')
+  fs.writeFileSync(bodyFile, sample)
+  log(`seeded ${items.length} items, ${customers.length} customers, ${sessions.length} sessions; request mix ${JSON.stringify(Object.fromEntries(levels))}`)
+
+  /** Starts a server child; resolves once its output has matched every `ready` pattern. */
+  function start(command: string[], extraEnv: Record<string, string>, ready: RegExp[]): Promise<ChildProcess> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, command, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
+      children.push(child)
+      let out = ''
+      let waiting = [...ready]
+      const onData = (chunk: Buffer) => {
+        // Once ready, the output (a log line per request) is only drained, not kept: this process is
+        // also the load generator.
+        if (waiting.length === 0) return
+        out = (out + chunk.toString()).slice(-20_000)
+        waiting = waiting.filter((pattern) => !pattern.test(out))
+        if (waiting.length === 0) resolve(child)
+      }
+      child.stdout.on('data', onData)
+      child.stderr.on('data', onData)
+      child.once('exit', (code, signal) => reject(new Error(`server exited (${code ?? signal}): ${out.slice(-500)}`)))
+    })
+  }
+
+  /** A free TCP port on 127.0.0.1. */
+  async function freePort(): Promise<number> {
+    const server = net.createServer()
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const { port } = server.address() as net.AddressInfo
+    server.close()
+    await once(server, 'close')
+    return port
+  }
+
+  /** One pass over `paths` (sequential): the lazy parts of each server run before the measurement. */
+  async function warmUp(port: number, paths: string[]): Promise<void> {
+    for (const p of paths) {
+      const res = await fetch(`http://127.0.0.1:${port}${p}`, { headers: auth })
+      if (res.status !== 200) throw new Error(`warm-up ${p}: HTTP ${res.status}`)
+      await res.arrayBuffer()
+    }
+  }
+
+  async function load(port: number, paths: string[]) {
+    let next = 0
+    const result = await autocannon({
+      url: `http://127.0.0.1:${port}`,
+      connections: Number(args.connections),
+      duration: Number(args.seconds),
+      headers: auth,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) }],
+    })
+    return {
+      requestsPerSecond: Math.round(result.requests.average),
+      p50ms: result.latency.p50,
+      p99ms: result.latency.p99,
+      errors: result.errors + result.non2xx,
+    }
+  }
+
+  const OURS = await freePort()
+  // Serving at the level Candor logs in production (a line per request); ready once the model is trained.
+  await start(['--import', 'tsx', 'src/main/cli.ts', 'start'], { CANDOR_PORT: String(OURS), CANDOR_LOG_LEVEL: 'info' }, [/Candor is serving/, /item model trained/])
+  const BARE = await freePort()
+  await start(['--import', 'tsx', 'bench/fixtures/bare-server.ts', bodyFile, String(BARE)], {}, [/ready/])
+  log('warming up ...')
+  await warmUp(OURS, urls)
+  await warmUp(BARE, urls.map(() => '/v1/recommendations'))
   log(`loading each for ${args.seconds} s with ${args.connections} connections ...`)
   const candor = await load(OURS, urls)
   const reference = await load(BARE, ['/v1/recommendations'])
@@ -158,8 +226,4 @@ try {
     }
     process.stdout.write(`ratio candor/bare: ${ratio} (goal >= 0.5, p99 under 10 ms)\n`)
   }
-} finally {
-  ours.kill('SIGTERM')
-  bare.kill('SIGTERM')
-  fs.rmSync(dir, { recursive: true, force: true })
 }
