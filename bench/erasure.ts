@@ -34,7 +34,7 @@ function log(message: string): void {
 async function post(ctx: TestContext, url: string, payload: unknown) {
   const response = await ctx.request({ method: 'POST', url, as: 'storefront', payload: payload as Record<string, unknown> })
   if (response.statusCode >= 300) throw new Error(`${url}: ${response.statusCode} ${response.body.slice(0, 200)}`)
-  return response.json()
+  return response.json<{ results?: Array<{ status: string }> }>()
 }
 
 async function shopper(ctx: TestContext, ref: string, version: string, events: number, seed: number) {
@@ -57,7 +57,7 @@ async function shopper(ctx: TestContext, ref: string, version: string, events: n
       }
     })
     const answer = await post(ctx, '/v1/events', { events: batch })
-    const stored = (answer.results as Array<{ status: string }>).filter((r) => r.status === 'stored').length
+    const stored = (answer.results ?? []).filter((r) => r.status === 'stored').length
     if (stored !== batch.length) throw new Error(`only ${stored} of ${batch.length} events stored`)
   }
 }

@@ -70,7 +70,11 @@ export function toCsv(rows: readonly Record<string, unknown>[]): string {
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))]
   const cell = (value: unknown): string => {
     if (value === null || value === undefined) return ''
-    const text = typeof value === 'object' ? JSON.stringify(value) : String(value)
+    let text: string
+    if (typeof value === 'string') text = value
+    else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+      text = value.toString()
+    } else text = JSON.stringify(value) ?? ''
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
   }
   return [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') + '\r\n'

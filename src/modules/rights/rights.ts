@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { Db } from '../../storage/db.js'
 import { VaultDataSchema } from '../identity/index.js'
 
 export const RIGHTS_TYPES = [
@@ -81,15 +82,11 @@ export const RightsRequestOutSchema = z.object({
 export interface SubjectDataParticipant {
   /** A short, stable name: also the step name in the erasure job and the section of the export. */
   name: string
-  exportSubject(subjectId: string): Promise<unknown>
+  exportSubject: (subjectId: string) => Promise<unknown>
   /** Deletes everything the module holds on the subject, inside the given transaction; returns counts. */
-  eraseSubject(executor: import('../../storage/db.js').Db, subjectId: string): Promise<Record<string, number>>
+  eraseSubject: (executor: Db, subjectId: string) => Promise<Record<string, number>>
   /** Applies a rectification's parts this module owns (optional). */
-  rectify?(
-    executor: import('../../storage/db.js').Db,
-    subjectId: string,
-    input: Rectification,
-  ): Promise<Record<string, number>>
+  rectify?: (executor: Db, subjectId: string, input: Rectification) => Promise<Record<string, number>>
   /** Removes the subject from trained models at once, for objection to profiling (optional). */
-  forgetInModels?(subjectId: string): Promise<void>
+  forgetInModels?: (subjectId: string) => Promise<void>
 }
