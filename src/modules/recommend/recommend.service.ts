@@ -36,6 +36,16 @@ import type { Feedback, RecommendationAnswer, RecommendationQuery } from './reco
 import { type AnswerRow, type TrainingRun, createRecommendRepository } from './recommend.repository.js'
 
 const PERSONAL_PURPOSE = 'personalize.recommendations'
+
+/**
+ * When an event happened, as far as scoring is concerned: the shop's timestamp, but never later than
+ * when Candor received it (a browser clock running ahead would otherwise put it in the future, where
+ * scoring ignores it).
+ */
+function eventTime(event: Pick<StoredEvent, 'occurredAt' | 'receivedAt'>): number {
+  const received = Date.parse(event.receivedAt)
+  return event.occurredAt === undefined ? received : Math.min(Date.parse(event.occurredAt), received)
+}
 /** How much each event type says about a shopper's taste. */
 const TYPE_WEIGHT: Record<string, number> = { purchase: 1, cart: 0.5, view: 0.25, feedback: 0, search: 0 }
 /** A signed-in shopper at the session level without a session id: "this visit" is the last two hours. */
@@ -169,7 +179,7 @@ export function createRecommendService(deps: RecommendDeps) {
       {
         subjects: Int32Array.from(events, (e) => subjectIds.byId.get(e.subjectId!)!),
         items: Int32Array.from(events, (e) => items.byId.get(e.item!)!),
-        times: Float64Array.from(events, (e) => new Date(e.occurredAt ?? e.receivedAt).getTime()),
+        times: Float64Array.from(events, (e) => eventTime(e)),
         weights: Float32Array.from(events, (e) => TYPE_WEIGHT[e.type] ?? 0.25),
       },
       subjectIds.ids.length,
@@ -225,7 +235,7 @@ export function createRecommendService(deps: RecommendDeps) {
       const i = s.items.byId.get(e.item)
       if (i === undefined) continue
       items.push(i)
-      times.push(Date.parse(e.occurredAt ?? e.receivedAt))
+      times.push(eventTime(e))
       weights.push(TYPE_WEIGHT[e.type] ?? 0.25)
     }
     return createHistory(items, times, weights)
@@ -416,7 +426,7 @@ export function createRecommendService(deps: RecommendDeps) {
             : (await deps.events.listSubjectItemEvents(subjectId!)).filter(
                 (e) =>
                   e.purposes.includes('personalize.session') &&
-                  Date.parse(e.occurredAt ?? e.receivedAt) > now.getTime() - VISIT_MS,
+                  eventTime(e) > now.getTime() - VISIT_MS,
               )
         const history = historyFrom(s, events, feedback.hiddenItems)
         recs = recommendSession(s.model, history.items, { limit: query.limit, guards })
