@@ -29,6 +29,15 @@ export interface Storage {
   close(): Promise<void>
 }
 
+/**
+ * Which engine a handle (or a transaction on it) talks to, for the few hot paths whose statements differ
+ * by engine. Read from how Kysely binds a parameter for it (`?` or `$1`): a transaction carries no
+ * other public trace of its dialect.
+ */
+export function dialectOf(db: Db): Dialect {
+  return sql`${0}`.compile(db).sql === '?' ? 'sqlite' : 'postgres'
+}
+
 // PostgreSQL returns int8 (COUNT, SUM, bigint) as strings; our counts fit in a double.
 pg.types.setTypeParser(20, (value) => Number(value))
 

@@ -1,4 +1,5 @@
-import type { Db } from '../../storage/db.js'
+import { CompiledQuery } from 'kysely'
+import { type Db, dialectOf } from '../../storage/db.js'
 import type { EventType } from '../charter/index.js'
 import type { StoredEvent } from './events.js'
 
@@ -62,25 +63,46 @@ function decodePurposes(value: string): string[] {
   return value.split(',').filter((p) => p !== '')
 }
 
-function toRow(event: StoredEvent): EventRow {
-  return {
-    owner: event.subjectId ?? event.sessionKey ?? '',
-    event_id: event.id,
-    type: event.type,
-    item: event.item ?? null,
-    quantity: event.quantity ?? null,
-    price: event.price ?? null,
-    currency: event.currency ?? null,
-    search_query: event.query ?? null,
-    placement: event.placement ?? null,
-    recomm_id: event.recommId ?? null,
-    kind: event.kind ?? null,
-    rating: event.rating ?? null,
-    occurred_at: event.occurredAt ?? null,
-    received_at: event.receivedAt,
-    purposes: encodePurposes(event.purposes),
-    expires_at: event.expiresAt,
-  }
+// The stored columns, in the order `rowValues` gives them.
+const COLUMNS = [
+  'owner',
+  'event_id',
+  'type',
+  'item',
+  'quantity',
+  'price',
+  'currency',
+  'search_query',
+  'placement',
+  'recomm_id',
+  'kind',
+  'rating',
+  'occurred_at',
+  'received_at',
+  'purposes',
+  'expires_at',
+] as const satisfies readonly (keyof EventRow)[]
+
+/** An event's row as bound parameters, in `COLUMNS` order (no row object on the ingest path). */
+function rowValues(event: StoredEvent): (string | number | null)[] {
+  return [
+    event.subjectId ?? event.sessionKey ?? '',
+    event.id,
+    event.type,
+    event.item ?? null,
+    event.quantity ?? null,
+    event.price ?? null,
+    event.currency ?? null,
+    event.query ?? null,
+    event.placement ?? null,
+    event.recommId ?? null,
+    event.kind ?? null,
+    event.rating ?? null,
+    event.occurredAt ?? null,
+    event.receivedAt,
+    encodePurposes(event.purposes),
+    event.expiresAt,
+  ]
 }
 
 function fromRow(row: EventRow): StoredEvent {
@@ -108,9 +130,72 @@ function fromRow(row: EventRow): StoredEvent {
 
 // 16 columns a row: 1000 rows stay under both engines' bound-parameter limits.
 const INSERT_CHUNK = 1000
+/** Compiled texts kept (one per statement, row count and dialect): more than the batch sizes in use. */
+const COMPILED_MAX = 64
+
+/** Checks that a compiled query binds its marker values in order: `at(k)` is the k-th parameter. */
+function assertParameterOrder(query: CompiledQuery, count: number, at: (k: number) => unknown) {
+  const { parameters } = query
+  if (parameters.length !== count || parameters.some((p, k) => p !== at(k)))
+    throw new Error(`compiled parameters are not in row order: ${query.sql.slice(0, 80)}`)
+}
 
 export function createEventsRepository() {
   const t = (db: Db) => db.withTables<EventTables>()
+
+  // The ingest statements have hundreds of rows: building and compiling them through Kysely costs more
+  // than running them, and a batch's shape (statement, row count) repeats. The text is compiled once
+  // per shape (with marker values, checked to come back in row order) and run with fresh parameters.
+  const compiled = new Map<string, string>()
+  function compiledText(db: Db, shape: string, compile: () => CompiledQuery): string {
+    const key = `${dialectOf(db)}:${shape}`
+    let text = compiled.get(key)
+    if (text === undefined) {
+      text = compile().sql
+      compiled.set(key, text)
+      if (compiled.size > COMPILED_MAX) compiled.delete(compiled.keys().next().value!)
+    }
+    return text
+  }
+
+  function existingText(db: Db, pairs: number): string {
+    return compiledText(db, `existing:${pairs}`, () => {
+      const query = t(db)
+        .selectFrom('events')
+        .select(['owner', 'event_id'])
+        .where((eb) =>
+          eb(
+            eb.refTuple('owner', 'event_id'),
+            'in',
+            Array.from({ length: pairs }, (_, i) => eb.tuple(String(2 * i), String(2 * i + 1))),
+          ),
+        )
+        .compile()
+      assertParameterOrder(query, 2 * pairs, String)
+      return query
+    })
+  }
+
+  function insertText(db: Db, rows: number): string {
+    return compiledText(db, `insert:${rows}`, () => {
+      const markers = Array.from(
+        { length: rows },
+        (_, i) =>
+          Object.fromEntries(
+            COLUMNS.map((column, j) => [column, String(i * COLUMNS.length + j)]),
+          ) as unknown as EventRow,
+      )
+      const query = t(db)
+        .insertInto('events')
+        .values(markers)
+        .onConflict((oc) => oc.columns(['owner', 'event_id']).doNothing())
+        .returning(['owner', 'event_id'])
+        .compile()
+      assertParameterOrder(query, rows * COLUMNS.length, String)
+      return query
+    })
+  }
+
   return {
     /** Which of these `(owner, event_id)` pairs are already stored, as `owner\u0000id` keys. */
     async findExisting(
@@ -120,18 +205,12 @@ export function createEventsRepository() {
       const found = new Set<string>()
       // A row-value IN: one index probe per pair (an IN per column would probe every combination).
       for (let start = 0; start < pairs.length; start += INSERT_CHUNK) {
-        const chunk = pairs.slice(start, start + INSERT_CHUNK)
-        const rows = await t(db)
-          .selectFrom('events')
-          .select(['owner', 'event_id'])
-          .where((eb) =>
-            eb(
-              eb.refTuple('owner', 'event_id'),
-              'in',
-              chunk.map((p) => eb.tuple(p.owner, p.eventId)),
-            ),
-          )
-          .execute()
+        const end = Math.min(pairs.length, start + INSERT_CHUNK)
+        const parameters: string[] = []
+        for (let i = start; i < end; i++) parameters.push(pairs[i]!.owner, pairs[i]!.eventId)
+        const { rows } = await db.executeQuery<{ owner: string; event_id: string }>(
+          CompiledQuery.raw(existingText(db, end - start), parameters),
+        )
         for (const r of rows) found.add(`${r.owner}\u0000${r.event_id}`)
       }
       return found
@@ -144,14 +223,13 @@ export function createEventsRepository() {
     async insertMany(db: Db, events: readonly StoredEvent[]): Promise<Set<string>> {
       const inserted = new Set<string>()
       for (let start = 0; start < events.length; start += INSERT_CHUNK) {
-        const rows = events.slice(start, start + INSERT_CHUNK).map(toRow)
-        const returned = await t(db)
-          .insertInto('events')
-          .values(rows)
-          .onConflict((oc) => oc.columns(['owner', 'event_id']).doNothing())
-          .returning(['owner', 'event_id'])
-          .execute()
-        for (const r of returned) inserted.add(`${r.owner}\u0000${r.event_id}`)
+        const end = Math.min(events.length, start + INSERT_CHUNK)
+        const parameters: (string | number | null)[] = []
+        for (let i = start; i < end; i++) parameters.push(...rowValues(events[i]!))
+        const { rows } = await db.executeQuery<{ owner: string; event_id: string }>(
+          CompiledQuery.raw(insertText(db, end - start), parameters),
+        )
+        for (const r of rows) inserted.add(`${r.owner}\u0000${r.event_id}`)
       }
       return inserted
     },
