@@ -6,13 +6,14 @@ import type { Services } from '../../services.js'
 import { PurposeKeySchema } from '../charter/index.js'
 import {
   ConsentChangeSchema,
-  type ConsentDecision,
+  ConsentDecisionOutSchema as DecisionOut,
+  JurisdictionCodeSchema as Jurisdiction,
   PersonalizationLevelSchema,
+  decisionOut,
 } from './consent.js'
 import type { StoredConsentRecord } from './consent.repository.js'
 
 const Ref = z.string().min(1).max(200).describe("The shop's own customer reference")
-const Jurisdiction = z.string().min(1).max(16).describe('Where the shopper is: a jurisdiction code of the charter')
 const SUBJECT_ACCESS = { roles: ['storefront', 'privacy_officer', 'admin'] as const, shopper: true }
 
 const RecordOut = z.object({
@@ -23,13 +24,6 @@ const RecordOut = z.object({
   noticeVersion: z.string(),
   jurisdiction: z.string(),
   recordedAt: z.string(),
-})
-const DecisionOut = z.object({
-  purpose: z.string(),
-  allowed: z.boolean(),
-  reason: z.string(),
-  basis: z.string().nullable(),
-  jurisdiction: z.string(),
 })
 const PromptOut = z.object({
   purpose: z.string(),
@@ -47,15 +41,6 @@ const SettingsOut = z.object({
 
 function recordOut(record: StoredConsentRecord): z.infer<typeof RecordOut> {
   return { ...record, recordedAt: record.recordedAt.toISOString() }
-}
-function decisionOut(decision: ConsentDecision): z.infer<typeof DecisionOut> {
-  return {
-    purpose: decision.purpose,
-    allowed: decision.allowed,
-    reason: decision.reason,
-    basis: decision.basis ?? null,
-    jurisdiction: decision.jurisdiction,
-  }
 }
 
 /** The consent ledger, personalization settings and TCF strings, per subject. */

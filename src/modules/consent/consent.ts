@@ -109,3 +109,29 @@ export interface PromptShown {
   purpose: PurposeKey
   shownAt: Date
 }
+
+/** A jurisdiction code as callers state it (query or body). */
+export const JurisdictionCodeSchema = z
+  .string()
+  .min(1)
+  .max(16)
+  .describe('Where the shopper is: a jurisdiction code of the charter')
+
+/** A decision as the API shows it. */
+export const ConsentDecisionOutSchema = z.object({
+  purpose: z.string(),
+  allowed: z.boolean(),
+  reason: z.string(),
+  basis: z.string().nullable(),
+  jurisdiction: z.string(),
+})
+
+export function decisionOut(decision: ConsentDecision): z.infer<typeof ConsentDecisionOutSchema> {
+  return {
+    purpose: decision.purpose,
+    allowed: decision.allowed,
+    reason: decision.reason,
+    basis: decision.basis ?? null,
+    jurisdiction: decision.jurisdiction,
+  }
+}

@@ -6,23 +6,16 @@ import { signalsOf } from '../../http/signals.js'
 import { AppError } from '../../lib/errors.js'
 import type { Services } from '../../services.js'
 import { PurposeKeySchema } from '../charter/index.js'
-import { ConsentChangeSchema } from '../consent/index.js'
+import {
+  ConsentChangeSchema,
+  ConsentDecisionOutSchema as DecisionOut,
+  JurisdictionCodeSchema as Jurisdiction,
+  decisionOut,
+} from '../consent/index.js'
 import { EventBatchSchema, EventResultSchema, SessionIdSchema } from './events.js'
 
-const Jurisdiction = z
-  .string()
-  .min(1)
-  .max(16)
-  .describe('Where the visitor is: a jurisdiction code of the charter')
 const SESSION_ACCESS = { roles: ['storefront', 'admin'] as const }
 
-const DecisionOut = z.object({
-  purpose: z.string(),
-  allowed: z.boolean(),
-  reason: z.string(),
-  basis: z.string().nullable(),
-  jurisdiction: z.string(),
-})
 
 /** Event ingest, and the consent and end of anonymous sessions. */
 export const eventsRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
@@ -101,13 +94,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ services: Services }> = async
       return {
         noticeVersion: state.noticeVersion,
         jurisdiction: state.jurisdiction,
-        decisions: state.decisions.map((d) => ({
-          purpose: d.purpose,
-          allowed: d.allowed,
-          reason: d.reason,
-          basis: d.basis ?? null,
-          jurisdiction: d.jurisdiction,
-        })),
+        decisions: state.decisions.map(decisionOut),
       }
     },
   )
@@ -134,17 +121,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ services: Services }> = async
         signalsOf(request),
         actorOf(request),
       )
-      const d = result.decision
-      return {
-        decision: {
-          purpose: d.purpose,
-          allowed: d.allowed,
-          reason: d.reason,
-          basis: d.basis ?? null,
-          jurisdiction: d.jurisdiction,
-        },
-        expiresAt: result.expiresAt,
-      }
+      return { decision: decisionOut(result.decision), expiresAt: result.expiresAt }
     },
   )
 
