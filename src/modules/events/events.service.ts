@@ -310,34 +310,37 @@ export function createEventsService(deps: EventsDeps) {
     for (const key of sessionKeys) if (liveSession(key) !== undefined) consentOwners.add(key)
     const contexts = await deps.consent.contextsFor([...consentOwners], signals)
     const anonymous = await deps.consent.contextFor(undefined, signals)
+    // Per owner and type, the allowed purposes; a decision depends on the owner and the purpose only,
+    // so types that share a purpose ask for it once.
     const allowedCache = new Map<string, PurposeKey[]>()
-    const allowedFor = (c: Candidate): { candidates: PurposeKey[]; allowed: PurposeKey[] } => {
-      const purposes =
-        (c.owner.kind === 'subject' ? subjectPurposesByType : sessionPurposesByType).get(c.type) ??
-        []
+    const decisionCache = new Map<string, boolean>()
+    const allowedFor = (c: Candidate, purposes: PurposeKey[]): PurposeKey[] => {
       const cacheKey = `${c.ownerTag}\u0000${c.type}`
       const cached = allowedCache.get(cacheKey)
-      if (cached !== undefined) return { candidates: purposes, allowed: cached }
+      if (cached !== undefined) return cached
       const owner = ownerId(c)
       const context = (owner === undefined ? undefined : contexts.get(owner)) ?? anonymous
       const allowed = purposes.filter((purpose) => {
-        const decision = decideConsent({ ...context, purpose })
-        if (decision.allowed) return true
-        return (
-          options.declaredBasis !== undefined &&
-          decision.basis === options.declaredBasis &&
-          (decision.reason === 'no_record' || decision.reason === 'jurisdiction_default')
-        )
+        const decisionKey = `${c.ownerTag}\u0000${purpose}`
+        let ok = decisionCache.get(decisionKey)
+        if (ok === undefined) {
+          const decision = decideConsent({ ...context, purpose })
+          ok =
+            decision.allowed ||
+            (options.declaredBasis !== undefined &&
+              decision.basis === options.declaredBasis &&
+              (decision.reason === 'no_record' || decision.reason === 'jurisdiction_default'))
+          decisionCache.set(decisionKey, ok)
+        }
+        return ok
       })
       allowedCache.set(cacheKey, allowed)
-      return { candidates: purposes, allowed }
+      return allowed
     }
 
     // 3. Minimize, and work out the expiry.
-    const toStore: {
-      candidate: Candidate
-      event: Omit<StoredEvent, 'subjectId' | 'sessionKey'>
-    }[] = []
+    // Stored events get their owner (subject id or session) when they are written.
+    const toStore: { candidate: Candidate; event: StoredEvent }[] = []
     const refuse = (c: Candidate, reason: RefusalReason, field?: string) => {
       results[c.index] = {
         id: c.event.id,
@@ -347,11 +350,14 @@ export function createEventsService(deps: EventsDeps) {
       }
     }
     for (const c of fresh) {
-      const { candidates: purposes, allowed } = allowedFor(c)
+      const purposes =
+        (c.owner.kind === 'subject' ? subjectPurposesByType : sessionPurposesByType).get(c.type) ??
+        []
       if (purposes.length === 0) {
         refuse(c, 'no_purpose')
         continue
       }
+      const allowed = allowedFor(c, purposes)
       if (allowed.length === 0) {
         refuse(c, 'no_consent')
         continue
@@ -381,7 +387,7 @@ export function createEventsService(deps: EventsDeps) {
         refuse(c, 'expired')
         continue
       }
-      const stored: Omit<StoredEvent, 'subjectId' | 'sessionKey'> = {
+      const stored: StoredEvent = {
         id: e.id,
         type: c.type,
         receivedAt: nowIso,
@@ -413,14 +419,17 @@ export function createEventsService(deps: EventsDeps) {
             subjectId = await deps.identity.ensureSubjectId(c.owner.ref, trx)
             subjectIds.set(c.owner.ref, subjectId)
           }
-          rows.push({ ...event, subjectId })
+          event.subjectId = subjectId
+          rows.push(event)
         } else {
           let session = openedSessions.get(c.owner.key)
           if (session === undefined) {
             session = await openSession(trx, c.owner.key, now)
             openedSessions.set(c.owner.key, session)
           }
-          rows.push({ ...event, sessionKey: c.owner.key, expiresAt: session.expiresAt })
+          event.sessionKey = c.owner.key
+          event.expiresAt = session.expiresAt
+          rows.push(event)
         }
       }
       const inserted = await repo.insertMany(trx, rows)
