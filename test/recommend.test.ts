@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createServices } from '../src/services.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 const PERSONAL = 'personalize.recommendations'
@@ -209,6 +210,51 @@ for (const dialect of DIALECTS) {
         expect(Array.from(removed.itemSubjects)).toEqual(Array.from(scratch.itemSubjects))
       } finally {
         await fresh.close()
+      }
+    })
+  })
+}
+
+for (const dialect of DIALECTS) {
+  describe(`erasure across processes on ${dialect}`, () => {
+    it('takes an erased shopper out of the model of every process sharing the database', async () => {
+      const ctx = await createTestContext(dialect)
+      try {
+        // A second "process": its own services and in-memory model over the same database.
+        const other = createServices({
+          config: ctx.config,
+          storage: ctx.storage,
+          clock: ctx.clock,
+          keys: ctx.services.keys,
+          charter: ctx.services.charter,
+        })
+        await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
+        const v = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
+        for (const [b, basket] of BASKETS.entries()) {
+          const ref = `m-${b}`
+          await ctx.request({ method: 'PUT', url: `/v1/subjects/${ref}/consents/${PERSONAL}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: v } })
+          await ctx.request({
+            method: 'POST',
+            url: '/v1/events',
+            as: 'storefront',
+            payload: { events: basket.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item, timestamp: ctx.clock.now().toISOString() })) },
+          })
+        }
+        await ctx.services.recommend.train()
+        await other.recommend.train()
+        const subjectId = (await ctx.services.identity.findSubjectId('m-0'))!
+        expect((await other.recommend.exportSubject(subjectId)).model.contributesToModel).toBe(true)
+        await ctx.request({ method: 'POST', url: '/v1/rights-requests', as: 'privacy_officer', payload: { type: 'erasure', subject: 'm-0' } })
+        // The other process learns of it on its next answer (it checks at most once a second).
+        await new Promise((resolve) => setTimeout(resolve, 1100))
+        await other.recommend.recommend({ placement: 'home', limit: 3 } as never, {})
+        expect((await other.recommend.exportSubject(subjectId)).model.contributesToModel).toBe(false)
+        const mine = await ctx.services.recommend.model()
+        const theirs = await other.recommend.model()
+        expect(Array.from(theirs.neighbours.cols)).toEqual(Array.from(mine.neighbours.cols))
+        expect(Array.from(theirs.neighbours.weights)).toEqual(Array.from(mine.neighbours.weights))
+      } finally {
+        await ctx.close()
       }
     })
   })

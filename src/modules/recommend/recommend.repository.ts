@@ -13,6 +13,7 @@ type RecommendTables = {
     expires_at: string
   }
   recommend_answers: { recomm_id: string; level: string; placement: string; items: string; created_at: string }
+  recommend_forgotten: { subject_id: string; forgotten_at: string }
   recommend_training_runs: {
     id: string
     trained_at: string
@@ -92,11 +93,35 @@ export function createRecommendRepository() {
       const result = await t(db).deleteFrom('recommend_feedback').where('owner', '=', owner).executeTakeFirst()
       return Number(result.numDeletedRows)
     },
-    async deleteExpired(db: Db, now: string): Promise<{ feedback: number; answers: number }> {
+    async deleteExpired(
+      db: Db,
+      now: string,
+    ): Promise<{ feedback: number; answers: number; forgotten: number }> {
       const feedback = await t(db).deleteFrom('recommend_feedback').where('expires_at', '<=', now).executeTakeFirst()
       const cutoff = new Date(new Date(now).getTime() - 30 * 86_400_000).toISOString()
       const answers = await t(db).deleteFrom('recommend_answers').where('created_at', '<=', cutoff).executeTakeFirst()
-      return { feedback: Number(feedback.numDeletedRows), answers: Number(answers.numDeletedRows) }
+      // By then every process has retrained (at most every 7 days) from data without the subject.
+      const forgotten = await t(db).deleteFrom('recommend_forgotten').where('forgotten_at', '<=', cutoff).executeTakeFirst()
+      return {
+        feedback: Number(feedback.numDeletedRows),
+        answers: Number(answers.numDeletedRows),
+        forgotten: Number(forgotten.numDeletedRows),
+      }
+    },
+    async insertForgotten(db: Db, subjectId: string, at: string): Promise<void> {
+      await t(db)
+        .insertInto('recommend_forgotten')
+        .values({ subject_id: subjectId, forgotten_at: at })
+        .onConflict((oc) => oc.column('subject_id').doUpdateSet({ forgotten_at: at }))
+        .execute()
+    },
+    async listForgottenSince(db: Db, since: string): Promise<{ subjectId: string; at: string }[]> {
+      const rows = await t(db)
+        .selectFrom('recommend_forgotten')
+        .selectAll()
+        .where('forgotten_at', '>=', since)
+        .execute()
+      return rows.map((r) => ({ subjectId: r.subject_id, at: r.forgotten_at }))
     },
     /** Several answers in one statement (the service batches its answer log). */
     async insertAnswers(db: Db, answers: readonly AnswerRow[]) {

@@ -342,6 +342,21 @@ export function createRecommendService(deps: RecommendDeps) {
     }
   }
 
+  /** How often a process looks for subjects other processes took out of the model. */
+  const FORGOTTEN_SYNC_MS = 1000
+  let lastSync = 0
+
+  /**
+   * Applies every forget recorded since this model was trained, by any process. Cheap when there is
+   * nothing new (one indexed read at most once a second).
+   */
+  async function syncForgotten(s: ModelState): Promise<void> {
+    const wall = Date.now()
+    if (wall - lastSync < FORGOTTEN_SYNC_MS) return
+    lastSync = wall
+    for (const { subjectId } of await repo.listForgottenSince(deps.db, s.run.trainedAt)) forget(s, subjectId)
+  }
+
   function forget(s: ModelState, subjectId: string): boolean {
     const row = s.subjects.get(subjectId)
     if (row === undefined) return false
@@ -375,6 +390,7 @@ export function createRecommendService(deps: RecommendDeps) {
      */
     async recommend(query: RecommendationQuery, signals: RequestSignals): Promise<RecommendationAnswer> {
       const s = await current()
+      await syncForgotten(s)
       const now = deps.clock.now()
       const { subjectId, sessionKey } = await ownerOf(query)
       let level: PersonalizationLevel = 'off'
@@ -520,12 +536,15 @@ export function createRecommendService(deps: RecommendDeps) {
     /** Deletes the subject's feedback and subtracts their contribution from the model. */
     async eraseSubject(executor: Db, subjectId: string): Promise<Record<string, number>> {
       const feedback = await repo.deleteFeedback(executor, subjectId)
+      // Recorded for the other processes sharing this database, which hold models of their own.
+      await repo.insertForgotten(executor, subjectId, deps.clock.now().toISOString())
       const removed = state === undefined ? false : forget(state, subjectId)
       return { feedback, modelContributions: removed ? 1 : 0 }
     },
 
     /** Objection to profiling: out of the model at once (and out of training by the recorded denial). */
     async forgetInModels(subjectId: string): Promise<void> {
+      await repo.insertForgotten(deps.db, subjectId, deps.clock.now().toISOString())
       if (state !== undefined) forget(state, subjectId)
     },
 

@@ -5,6 +5,7 @@ import { migration0003Consent } from './0003_consent.js'
 import { migration0004Events } from './0004_events.js'
 import { migration0005Rights } from './0005_rights.js'
 import { migration0006Recommend } from './0006_recommend.js'
+import { migration0007RecommendForgotten } from './0007_recommend_forgotten.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -17,6 +18,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_events': migration0004Events,
   '0005_rights': migration0005Rights,
   '0006_recommend': migration0006Recommend,
+  '0007_recommend_forgotten': migration0007RecommendForgotten,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
