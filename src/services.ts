@@ -71,11 +71,11 @@ export function createServices(deps: ServiceDeps) {
       exportSubject: (subjectId) => recommend.exportSubject(subjectId),
       eraseSubject: (trx, subjectId) => recommend.eraseSubject(trx, subjectId),
       forgetInModels: (subjectId) => recommend.forgetInModels(subjectId),
-      rectify: async (_trx, subjectId, input) => {
+      rectify: async (trx, subjectId, input) => {
         if (input.removeInferences !== true && (input.notMyEvents ?? []).length === 0) return {}
         // What the model learned from the subject may rest on wrong data: out until the next training,
         // which reads the corrected history.
-        await recommend.forgetInModels(subjectId)
+        await recommend.forgetInModels(subjectId, trx)
         return { modelContributions: 1 }
       },
     },

@@ -543,8 +543,8 @@ export function createRecommendService(deps: RecommendDeps) {
     },
 
     /** Objection to profiling: out of the model at once (and out of training by the recorded denial). */
-    async forgetInModels(subjectId: string): Promise<void> {
-      await repo.insertForgotten(deps.db, subjectId, deps.clock.now().toISOString())
+    async forgetInModels(subjectId: string, executor: Db = deps.db): Promise<void> {
+      await repo.insertForgotten(executor, subjectId, deps.clock.now().toISOString())
       if (state !== undefined) forget(state, subjectId)
     },
 
