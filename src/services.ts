@@ -126,7 +126,6 @@ export function createServices(deps: ServiceDeps) {
   return {
     config,
     charter,
-    participants,
     rights,
     recommend,
     consent,

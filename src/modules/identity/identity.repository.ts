@@ -32,14 +32,6 @@ export function createIdentityRepository() {
         .execute()
       return rows.map((r) => ({ refHash: r.ref_hash, subjectId: r.subject_id }))
     },
-    async subjectExists(db: Db, subjectId: string): Promise<boolean> {
-      const row = await t(db)
-        .selectFrom('subjects')
-        .select('subject_id')
-        .where('subject_id', '=', subjectId)
-        .executeTakeFirst()
-      return row !== undefined
-    },
     async insertSubject(db: Db, subjectId: string, createdAt: string): Promise<void> {
       await t(db).insertInto('subjects').values({ subject_id: subjectId, created_at: createdAt }).execute()
     },

@@ -100,10 +100,6 @@ export function createIdentityService(deps: IdentityDeps) {
       return winner
     },
 
-    async subjectExists(subjectId: string, executor: Db = deps.db): Promise<boolean> {
-      return repo.subjectExists(executor, subjectId)
-    },
-
     /** Seals the subject's identifying data, replacing what the vault held. */
     async writeVault(executor: Db, subjectId: string, data: VaultData): Promise<void> {
       const existing = await repo.findVault(executor, subjectId)

@@ -6,7 +6,7 @@ import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import type { CatalogService } from '../catalog/index.js'
 import type { Item } from '../catalog/catalog.js'
-import { type ConsentPrompt, type PersonalizationLevel, decideConsent } from '../consent/index.js'
+import type { ConsentPrompt, PersonalizationLevel } from '../consent/index.js'
 import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
 import type { EventsService, StoredEvent } from '../events/index.js'
 
@@ -552,10 +552,5 @@ export function createRecommendService(deps: RecommendDeps) {
       return repo.deleteExpired(executor, now.toISOString())
     },
 
-    /** Consent check used by tests: the decision training applies to one subject. */
-    async trainingAllowed(subjectId: string): Promise<boolean> {
-      const context = await deps.consent.contextFor(subjectId)
-      return decideConsent({ ...context, purpose: PERSONAL_PURPOSE }).allowed
-    },
   }
 }
