@@ -33,6 +33,27 @@ export interface SubjectSettings {
   updatedAt: string
 }
 
+function toRecord(r: ConsentTables['consent_records']): StoredConsentRecord {
+  return {
+    id: r.id,
+    purpose: r.purpose,
+    decision: r.decision as ConsentRecord['decision'],
+    method: r.method as ConsentRecord['method'],
+    noticeVersion: r.notice_version,
+    jurisdiction: r.jurisdiction,
+    recordedAt: new Date(r.recorded_at),
+  }
+}
+
+function toSettings(row: ConsentTables['subject_settings']): SubjectSettings {
+  return {
+    level: row.level as PersonalizationLevel,
+    jurisdiction: row.jurisdiction,
+    restricted: row.restricted === 1,
+    updatedAt: row.updated_at,
+  }
+}
+
 export function createConsentRepository() {
   const t = (db: Db) => db.withTables<ConsentTables>()
   return {
@@ -59,15 +80,7 @@ export function createConsentRepository() {
         .where('subject_id', '=', subjectId)
         .orderBy('id')
         .execute()
-      return rows.map((r) => ({
-        id: r.id,
-        purpose: r.purpose,
-        decision: r.decision as ConsentRecord['decision'],
-        method: r.method as ConsentRecord['method'],
-        noticeVersion: r.notice_version,
-        jurisdiction: r.jurisdiction,
-        recordedAt: new Date(r.recorded_at),
-      }))
+      return rows.map(toRecord)
     },
     /** Several subjects' ledgers in one query, each in append order. */
     async listRecordsMany(
@@ -84,15 +97,7 @@ export function createConsentRepository() {
         .execute()
       for (const r of rows) {
         const list = out.get(r.subject_id) ?? []
-        list.push({
-          id: r.id,
-          purpose: r.purpose,
-          decision: r.decision as ConsentRecord['decision'],
-          method: r.method as ConsentRecord['method'],
-          noticeVersion: r.notice_version,
-          jurisdiction: r.jurisdiction,
-          recordedAt: new Date(r.recorded_at),
-        })
+        list.push(toRecord(r))
         out.set(r.subject_id, list)
       }
       return out
@@ -108,15 +113,7 @@ export function createConsentRepository() {
         .where('subject_id', 'in', subjectIds)
         .execute()
       return new Map(
-        rows.map((row) => [
-          row.subject_id,
-          {
-            level: row.level as PersonalizationLevel,
-            jurisdiction: row.jurisdiction,
-            restricted: row.restricted === 1,
-            updatedAt: row.updated_at,
-          },
-        ]),
+        rows.map((row) => [row.subject_id, toSettings(row)]),
       )
     },
     async findSettings(db: Db, subjectId: string): Promise<SubjectSettings | undefined> {
@@ -125,14 +122,7 @@ export function createConsentRepository() {
         .selectAll()
         .where('subject_id', '=', subjectId)
         .executeTakeFirst()
-      return row === undefined
-        ? undefined
-        : {
-            level: row.level as PersonalizationLevel,
-            jurisdiction: row.jurisdiction,
-            restricted: row.restricted === 1,
-            updatedAt: row.updated_at,
-          }
+      return row === undefined ? undefined : toSettings(row)
     },
     async upsertSettings(db: Db, subjectId: string, settings: SubjectSettings): Promise<void> {
       const values = {
