@@ -378,6 +378,21 @@ function degrees(itemSubjects: Float64Array, params: ItemModelParams): Degrees {
   }
 }
 
+/** One neighbour list per item, in item order, packed into compressed sparse rows. */
+function packNeighbourRows(rows: readonly { cols: Int32Array; weights: Float32Array }[]): NeighbourRows {
+  const ptr = new Int32Array(rows.length + 1)
+  rows.forEach((row, i) => {
+    ptr[i + 1] = ptr[i]! + row.cols.length
+  })
+  const cols = new Int32Array(ptr[rows.length]!)
+  const weights = new Float32Array(ptr[rows.length]!)
+  rows.forEach((row, i) => {
+    cols.set(row.cols, ptr[i])
+    weights.set(row.weights, ptr[i])
+  })
+  return { ptr, cols, weights }
+}
+
 function buildNeighbours(
   co: SparseRows,
   itemSubjects: Float64Array,
@@ -387,19 +402,11 @@ function buildNeighbours(
   const scratch = new Float64Array(n)
   const norm = degrees(itemSubjects, params)
   const rows = []
-  const ptr = new Int32Array(n + 1)
   for (let i = 0; i < n; i++) {
     const row = neighbourRow(co, norm, params, i, scratch)
     rows.push(row)
-    ptr[i + 1] = ptr[i]! + row.cols.length
   }
-  const cols = new Int32Array(ptr[n]!)
-  const weights = new Float32Array(ptr[n]!)
-  rows.forEach((row, i) => {
-    cols.set(row.cols, ptr[i])
-    weights.set(row.weights, ptr[i])
-  })
-  return { ptr, cols, weights }
+  return packNeighbourRows(rows)
 }
 
 /**
@@ -504,7 +511,6 @@ function updateRows(
   const isRemoved = new Uint8Array(n)
   for (const i of removed) isRemoved[i] = 1
   const rows: { cols: Int32Array; weights: Float32Array }[] = []
-  const ptr = new Int32Array(n + 1)
   const candidates: number[] = []
   for (let i = 0; i < n; i++) {
     const oldCols = old.cols.subarray(old.ptr[i], old.ptr[i + 1])
@@ -530,13 +536,6 @@ function updateRows(
       }
     }
     rows.push(row)
-    ptr[i + 1] = ptr[i]! + row.cols.length
   }
-  const cols = new Int32Array(ptr[n]!)
-  const weights = new Float32Array(ptr[n]!)
-  rows.forEach((row, i) => {
-    cols.set(row.cols, ptr[i])
-    weights.set(row.weights, ptr[i])
-  })
-  return { ptr, cols, weights }
+  return packNeighbourRows(rows)
 }
