@@ -87,20 +87,29 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
   // Before validation, so a shopper learns nothing about another subject from a validation error.
   app.addHook('preValidation', async (request) => {
     const params = request.params as Record<string, unknown> | undefined
-    if (request.caller.kind === 'shopper' && typeof params?.ref === 'string') {
-      const subjectId = await options.findSubject(params.ref)
-      if (subjectId === undefined) throw new AppError('forbidden', 'This shopper token belongs to another subject')
-      assertOwnSubject(request, subjectId)
-    }
+    if (typeof params?.ref === 'string') await assertOwnRef(request, params.ref, options.findSubject)
   })
 
   return table
 }
 
-/** Throws `forbidden` when a shopper token tries to reach another subject than its own. */
-export function assertOwnSubject(request: FastifyRequest, subjectId: string): void {
+/**
+ * Throws `forbidden` when a shopper token tries to reach another subject than its own (`undefined`: a
+ * subject that does not exist, which is never the token's own).
+ */
+export function assertOwnSubject(request: FastifyRequest, subjectId: string | undefined): void {
   const caller = request.caller
   if (caller.kind === 'shopper' && caller.subjectId !== subjectId) {
     throw new AppError('forbidden', 'This shopper token belongs to another subject')
   }
+}
+
+/** The same check for a shop's customer reference, looked up only when the caller is a shopper. */
+export async function assertOwnRef(
+  request: FastifyRequest,
+  ref: string,
+  findSubject: (ref: string) => Promise<string | undefined>,
+): Promise<void> {
+  if (request.caller.kind !== 'shopper') return
+  assertOwnSubject(request, await findSubject(ref))
 }

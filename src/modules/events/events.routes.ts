@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../http/actor.js'
-import { assertOwnSubject } from '../../http/auth.js'
+import { assertOwnRef } from '../../http/auth.js'
 import { signalsOf } from '../../http/signals.js'
 import { AppError } from '../../lib/errors.js'
 import type { Services } from '../../services.js'
@@ -61,10 +61,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ services: Services }> = async
           refs.add(event.subject)
         }
         for (const ref of refs) {
-          const subjectId = await services.identity.findSubjectId(ref)
-          if (subjectId === undefined)
-            throw new AppError('forbidden', 'This shopper token belongs to another subject')
-          assertOwnSubject(request, subjectId)
+          await assertOwnRef(request, ref, (r) => services.identity.findSubjectId(r))
         }
       }
       return events.ingest(batch, { actor: actorOf(request), signals: signalsOf(request) })

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../http/actor.js'
-import { assertOwnSubject } from '../../http/auth.js'
+import type { FastifyRequest } from 'fastify'
+import { assertOwnRef } from '../../http/auth.js'
 import { signalsOf } from '../../http/signals.js'
 import { AppError } from '../../lib/errors.js'
 import type { Services } from '../../services.js'
@@ -26,12 +27,10 @@ export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = as
   })
 
   /** A shopper token may only ask about, or give feedback as, its own subject. */
-  async function checkOwner(request: Parameters<typeof assertOwnSubject>[0], subject: string | undefined) {
+  async function checkOwner(request: FastifyRequest, subject: string | undefined) {
     if (request.caller.kind !== 'shopper') return
     if (subject === undefined) throw new AppError('forbidden', 'A shopper token acts as its own subject')
-    const subjectId = await identity.findSubjectId(subject)
-    if (subjectId === undefined) throw new AppError('forbidden', 'This shopper token belongs to another subject')
-    assertOwnSubject(request, subjectId)
+    await assertOwnRef(request, subject, (ref) => identity.findSubjectId(ref))
   }
 
   app.get(

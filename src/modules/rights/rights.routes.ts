@@ -3,8 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import { Gauge, type Registry } from 'prom-client'
 import { z } from 'zod'
 import { actorOf } from '../../http/actor.js'
-import { assertOwnSubject } from '../../http/auth.js'
-import { AppError } from '../../lib/errors.js'
+import { assertOwnRef, assertOwnSubject } from '../../http/auth.js'
 import { buildZip, toCsv } from '../../lib/zip.js'
 import type { Services } from '../../services.js'
 import { CreateRightsRequestSchema, RIGHTS_STATUSES, RightsRequestOutSchema } from './rights.js'
@@ -65,11 +64,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{ services: Services; registry:
     },
     async (request, reply) => {
       const caller = request.caller
-      if (caller.kind === 'shopper') {
-        const subjectId = await identity.findSubjectId(request.body.subject)
-        if (subjectId === undefined) throw new AppError('forbidden', 'This shopper token belongs to another subject')
-        assertOwnSubject(request, subjectId)
-      }
+      await assertOwnRef(request, request.body.subject, (ref) => identity.findSubjectId(ref))
       const staff = caller.kind === 'api_key' && (caller.role === 'privacy_officer' || caller.role === 'admin')
       const created = await rights.create(request.body, staff ? 'staff' : 'self_service', actorOf(request))
       if (created.status === 'verified') await rights.process(created.id)
