@@ -32,7 +32,7 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps) {
   const { storage, clock, keys, config, charter } = deps
   const audit = createAuditLog({ db: storage.db, dialect: storage.dialect, clock })
-  const identity = createIdentityService({ db: storage.db, clock, keys })
+  const identity = createIdentityService({ db: storage.db, clock, keys, changes: storage.changes })
   const auth = createAuthService({
     db: storage.db,
     clock,
@@ -40,10 +40,11 @@ export function createServices(deps: ServiceDeps) {
     audit,
     shopperTokenTtlSeconds: config.shopperTokenTtlSeconds,
   })
-  const consent = createConsentService({ db: storage.db, clock, charter, audit })
+  const consent = createConsentService({ db: storage.db, clock, charter, audit, changes: storage.changes })
   const catalog = createCatalogService({ db: storage.db, clock, charter, audit })
   const events = createEventsService({
     db: storage.db,
+    changes: storage.changes,
     clock,
     charter,
     keys,
@@ -51,7 +52,16 @@ export function createServices(deps: ServiceDeps) {
     identity,
     consent,
   })
-  const recommend = createRecommendService({ db: storage.db, clock, audit, identity, consent, events, catalog })
+  const recommend = createRecommendService({
+    db: storage.db,
+    changes: storage.changes,
+    clock,
+    audit,
+    identity,
+    consent,
+    events,
+    catalog,
+  })
   const retention = createRetentionService({
     db: storage.db,
     clock,

@@ -67,7 +67,7 @@ for (const dialect of DIALECTS) {
       const file = path.join(ctx.database.dir, 'rotate.keys.json')
       writeKeyFile(file, generateKeyFile(ctx.clock.now()))
       const keys = createKeyringHolder(readKeyring(file), file)
-      const identity = createIdentityService({ db: ctx.storage.db, clock: ctx.clock, keys })
+      const identity = createIdentityService({ db: ctx.storage.db, clock: ctx.clock, keys, changes: ctx.storage.changes })
       // Start from a vault wrapped by this file's key only.
       await sql`delete from vault_entries`.execute(ctx.storage.db)
       const subjects: string[] = []
@@ -97,6 +97,7 @@ for (const dialect of DIALECTS) {
       const before = createIdentityService({
         db: ctx.storage.db,
         clock: ctx.clock,
+        changes: ctx.storage.changes,
         keys: createKeyringHolder(readKeyring(file), file),
       })
       const id = await before.ensureSubjectId('long-time-customer')
@@ -108,6 +109,7 @@ for (const dialect of DIALECTS) {
       const after = createIdentityService({
         db: ctx.storage.db,
         clock: ctx.clock,
+        changes: ctx.storage.changes,
         keys: createKeyringHolder(readKeyring(file), file),
       })
       expect(await after.findSubjectId('long-time-customer')).toBe(id)

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServices } from '../src/services.js'
+import { createStorage } from '../src/storage/db.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 const PERSONAL = 'personalize.recommendations'
@@ -253,6 +254,97 @@ for (const dialect of DIALECTS) {
         const theirs = await other.recommend.model()
         expect(Array.from(theirs.neighbours.cols)).toEqual(Array.from(mine.neighbours.cols))
         expect(Array.from(theirs.neighbours.weights)).toEqual(Array.from(mine.neighbours.weights))
+      } finally {
+        await ctx.close()
+      }
+    })
+  })
+}
+
+for (const dialect of DIALECTS) {
+  describe(`answers that stay current on ${dialect}`, () => {
+    it('reflects what another process writes, on the very next request', async () => {
+      const ctx = await createTestContext(dialect)
+      // A second process: its own connection to the same database (on SQLite, where this process keeps
+      // copies of what it read, only the database can tell it of the other's commits).
+      const otherStorage = createStorage(ctx.config.database)
+      const other = createServices({
+        config: ctx.config,
+        storage: otherStorage,
+        clock: ctx.clock,
+        keys: ctx.services.keys,
+        charter: ctx.services.charter,
+      })
+      const actor = { kind: 'cli', command: 'test' } as const
+      const recommend = async (ref: string) => {
+        const r = await ctx.request({ method: 'GET', url: `/v1/recommendations?subject=${ref}&limit=4`, as: 'storefront' })
+        expect(r.statusCode, r.body).toBe(200)
+        return r.json<{ level: string; items: Array<{ id: string; explanation: { kind: string; evidence: Array<{ id: string }> } }> }>()
+      }
+      try {
+        await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
+        const v = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
+        for (const [b, basket] of [...BASKETS.entries(), [99, ['MUG']] as const]) {
+          const ref = `c-${b}`
+          await ctx.request({ method: 'PUT', url: `/v1/subjects/${ref}/consents/${PERSONAL}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: v, jurisdiction: 'UK' } })
+          await ctx.request({
+            method: 'POST',
+            url: '/v1/events',
+            as: 'storefront',
+            payload: { events: basket.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item, timestamp: ctx.clock.now().toISOString() })) },
+          })
+        }
+        await ctx.services.recommend.train()
+        const before = await recommend('c-99')
+        expect(before.level).toBe('personal')
+        expect(before.items.some((i) => i.explanation.evidence.some((e) => e.id === 'CANDLE'))).toBe(false)
+        const view = (answer: typeof before) => answer.items.map((i) => [i.id, i.explanation])
+        expect(view(await recommend('c-99'))).toEqual(view(before))
+
+        // A purchase stored by the other process counts at once.
+        const stored = await other.events.ingest(
+          [{ id: 'c-99-candle', type: 'purchase', subject: 'c-99', item: 'CANDLE', timestamp: ctx.clock.now().toISOString() }],
+          { actor, signals: { jurisdiction: 'UK' } },
+        )
+        expect(stored.counts.stored).toBe(1)
+        const after = await recommend('c-99')
+        expect(after.items.some((i) => i.explanation.evidence.some((e) => e.id === 'CANDLE'))).toBe(true)
+
+        // So does a withdrawal.
+        const subjectId = (await other.identity.findSubjectId('c-99'))!
+        await other.consent.recordChange(subjectId, PERSONAL, { decision: 'denied', method: 'api', noticeVersion: v }, {}, actor)
+        expect((await recommend('c-99')).level).toBe('off')
+
+        // And an erasure: the reference no longer leads to anything (a new, unknown shopper).
+        await recommend('c-0')
+        const created = await other.rights.create({ type: 'erasure', subject: 'c-0' }, 'staff', actor)
+        await other.rights.process(created.id)
+        expect((await other.rights.get(created.id))?.status).toBe('completed')
+        expect(await ctx.services.identity.findSubjectId('c-0')).toBeUndefined()
+        expect((await recommend('c-0')).level).toBe('off')
+      } finally {
+        await ctx.close()
+        await otherStorage.close()
+      }
+    })
+
+    it('stops using an event the moment it expires, before retention deletes it', async () => {
+      const ctx = await createTestContext(dialect)
+      try {
+        await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
+        const v = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
+        await ctx.request({ method: 'PUT', url: `/v1/subjects/eve/consents/${PERSONAL}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: v, jurisdiction: 'UK' } })
+        await ctx.request({
+          method: 'POST',
+          url: '/v1/events',
+          as: 'storefront',
+          payload: { events: [{ id: 'eve-1', type: 'view', subject: 'eve', item: 'MUG', timestamp: ctx.clock.now().toISOString() }] },
+        })
+        const subjectId = (await ctx.services.identity.findSubjectId('eve'))!
+        const [event] = await ctx.services.events.listSubjectEvents(subjectId)
+        expect((await ctx.services.events.listSubjectItemEvents(subjectId)).map((e) => e.item)).toEqual(['MUG'])
+        ctx.clock.set(new Date(Date.parse(event!.expiresAt) + 1))
+        expect(await ctx.services.events.listSubjectItemEvents(subjectId)).toEqual([])
       } finally {
         await ctx.close()
       }

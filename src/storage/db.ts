@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, sql } from 'kysely'
 import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
+import { type ChangeFeed, createChangeFeed } from './changes.js'
 
 /**
  * The database handle every repository takes first. Its table types are unknown here on purpose: each
@@ -26,6 +27,8 @@ export interface Storage {
    * survives. PostgreSQL's dead tuples are reclaimed by its own (auto)vacuum.
    */
   scrub(): Promise<void>
+  /** Which owners' rows this handle wrote, for the in-memory copies of them (one feed per connection). */
+  readonly changes: ChangeFeed
   close(): Promise<void>
 }
 
@@ -84,6 +87,7 @@ export function createStorage(config: DatabaseConfig): Storage {
         await sql`select 1`.execute(db)
       },
       scrub: async () => undefined,
+      changes: createChangeFeed('postgres', () => undefined),
       close: () => db.destroy(),
     }
   }
@@ -98,6 +102,7 @@ export function createStorage(config: DatabaseConfig): Storage {
   const db: Db = new Kysely({
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
   })
+  const dataVersion = database.prepare('pragma data_version').pluck()
   return {
     db,
     dialect: 'sqlite',
@@ -107,6 +112,8 @@ export function createStorage(config: DatabaseConfig): Storage {
     scrub: async () => {
       await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db)
     },
+    // Moves when another connection (another process) commits. Asked on every request: prepared once.
+    changes: createChangeFeed('sqlite', () => (database.open ? (dataVersion.get() as number) : undefined)),
     close: () => db.destroy(),
   }
 }

@@ -60,13 +60,19 @@ export function recordsFor(
   now: Date,
 ): ConsentRecord[] {
   const at = now.getTime()
-  return records
-    .map((record, index) => ({ record, index }))
-    .filter(({ record }) => record.purpose === purpose && record.recordedAt.getTime() <= at)
-    .sort(
-      (a, b) => a.record.recordedAt.getTime() - b.record.recordedAt.getTime() || a.index - b.index,
-    )
-    .map(({ record }) => record)
+  const out: ConsentRecord[] = []
+  let inOrder = true
+  let latest = -Infinity
+  for (const record of records) {
+    const time = record.recordedAt.getTime()
+    if (record.purpose !== purpose || time > at) continue
+    if (time < latest) inOrder = false
+    else latest = time
+    out.push(record)
+  }
+  // Decided on every request: the ledger is read in time order, so the sort (stable: ties keep their
+  // order) is rarely needed.
+  return inOrder ? out : out.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime())
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { ConsentRecord, PersonalizationLevel, PromptShown } from './consent.js'
 
@@ -54,10 +55,12 @@ function toSettings(row: ConsentTables['subject_settings']): SubjectSettings {
   }
 }
 
-export function createConsentRepository() {
+/** Every write names the subject (or session) it touched to `changes` (see `ChangeFeed`). */
+export function createConsentRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<ConsentTables>()
   return {
     async insertRecord(db: Db, subjectId: string, record: StoredConsentRecord): Promise<void> {
+      changes.owners(subjectId)
       await t(db)
         .insertInto('consent_records')
         .values({
@@ -125,6 +128,7 @@ export function createConsentRepository() {
       return row === undefined ? undefined : toSettings(row)
     },
     async upsertSettings(db: Db, subjectId: string, settings: SubjectSettings): Promise<void> {
+      changes.owners(subjectId)
       const values = {
         subject_id: subjectId,
         level: settings.level,
@@ -147,6 +151,7 @@ export function createConsentRepository() {
       return rows.map((r) => ({ purpose: r.purpose, shownAt: new Date(r.shown_at) }))
     },
     async markPromptShown(db: Db, subjectId: string, purpose: string, at: string): Promise<void> {
+      changes.owners(subjectId)
       await t(db)
         .insertInto('consent_prompts_shown')
         .values({ subject_id: subjectId, purpose, shown_at: at })
@@ -154,6 +159,7 @@ export function createConsentRepository() {
         .execute()
     },
     async deleteSubject(db: Db, subjectId: string): Promise<number> {
+      changes.owners(subjectId)
       const records = await t(db).deleteFrom('consent_records').where('subject_id', '=', subjectId).executeTakeFirst()
       await t(db).deleteFrom('subject_settings').where('subject_id', '=', subjectId).execute()
       await t(db).deleteFrom('consent_prompts_shown').where('subject_id', '=', subjectId).execute()

@@ -1,6 +1,7 @@
 import type { Clock } from '../../lib/clock.js'
 import { AppError } from '../../lib/errors.js'
 import { newSortableId } from '../../lib/ids.js'
+import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import {
@@ -11,7 +12,7 @@ import {
   noticeVersionOf,
   resolveJurisdiction,
 } from '../charter/index.js'
-import type { ConsentChange, ConsentDecision, ConsentPrompt, PersonalizationLevel } from './consent.js'
+import type { ConsentChange, ConsentDecision, ConsentPrompt, PersonalizationLevel, PromptShown } from './consent.js'
 import {
   type ConsentContext,
   type PersonalizationDecision,
@@ -34,6 +35,7 @@ export interface ConsentDeps {
   clock: Clock
   charter: Charter
   audit: AuditLog
+  changes: ChangeFeed
 }
 
 /** What a request says about where the shopper is and which signals their browser sent. */
@@ -73,18 +75,42 @@ export type ConsentService = ReturnType<typeof createConsentService>
  * decision is computed from the ledger at the moment it is asked, so a withdrawal decides the very next
  * request. Changes are written with their audit entry in one transaction.
  */
+interface Ledger {
+  settings: SubjectSettings | undefined
+  records: readonly StoredConsentRecord[]
+  promptsShown: readonly PromptShown[]
+}
+
 export function createConsentService(deps: ConsentDeps) {
-  const repo = createConsentRepository()
+  const repo = createConsentRepository(deps.changes)
   const { charter } = deps
   const noticeVersion = noticeVersionOf(charter)
+
+  /** A subject's (or session's) settings, ledger and prompts shown, as last read; see `ChangeFeed`. */
+  const ledgers = createOwnerCache<Ledger>(deps.changes)
+
+  async function readLedger(executor: Db, subjectId: string): Promise<Ledger> {
+    return {
+      settings: await repo.findSettings(executor, subjectId),
+      records: await repo.listRecords(executor, subjectId),
+      promptsShown: await repo.listPromptsShown(executor, subjectId),
+    }
+  }
+
+  /** Inside a transaction the rows are read afresh; outside, the last copy serves while nothing changed. */
+  async function ledgerOf(executor: Db, subjectId: string): Promise<Ledger> {
+    if (executor !== deps.db) return readLedger(executor, subjectId)
+    return ledgers.get(subjectId, () => readLedger(executor, subjectId))
+  }
 
   async function loadContext(
     executor: Db,
     subjectId: string | undefined,
     signals: RequestSignals,
-  ): Promise<{ context: ConsentContext; settings: SubjectSettings | undefined; records: StoredConsentRecord[] }> {
-    const settings = subjectId === undefined ? undefined : await repo.findSettings(executor, subjectId)
-    const records = subjectId === undefined ? [] : await repo.listRecords(executor, subjectId)
+  ): Promise<{ context: ConsentContext; settings: SubjectSettings | undefined; records: readonly StoredConsentRecord[] }> {
+    const ledger = subjectId === undefined ? undefined : await ledgerOf(executor, subjectId)
+    const settings = ledger?.settings
+    const records = ledger?.records ?? []
     const jurisdiction = resolveJurisdiction(charter, signals.jurisdiction ?? settings?.jurisdiction ?? undefined)
     return {
       context: {
@@ -200,7 +226,7 @@ export function createConsentService(deps: ConsentDeps) {
         jurisdiction: context.jurisdiction ?? 'default',
         restricted: context.restricted === true,
         decisions: decideAll(context),
-        history: records,
+        history: [...records],
       }
     },
 
@@ -293,7 +319,7 @@ export function createConsentService(deps: ConsentDeps) {
       options: { shopperAsked?: boolean } = {},
     ): Promise<ConsentPrompt | undefined> {
       const { context } = await loadContext(deps.db, subjectId, signals)
-      const promptsShown = await repo.listPromptsShown(deps.db, subjectId)
+      const { promptsShown } = await ledgerOf(deps.db, subjectId)
       const answer = progressivePrompt({
         ...context,
         purpose,

@@ -1,4 +1,5 @@
 import { CompiledQuery } from 'kysely'
+import type { ChangeFeed } from '../../storage/changes.js'
 import { type Db, dialectOf } from '../../storage/db.js'
 import type { EventType } from '../charter/index.js'
 import type { StoredEvent } from './events.js'
@@ -140,7 +141,18 @@ function assertParameterOrder(query: CompiledQuery, count: number, at: (k: numbe
     throw new Error(`compiled parameters are not in row order: ${query.sql.slice(0, 80)}`)
 }
 
-export function createEventsRepository() {
+/** What a recommendation reads of an event that names an item. */
+export interface ItemEvent {
+  type: EventType
+  item: string
+  occurredAt?: string
+  receivedAt: string
+  purposes: string[]
+  expiresAt: string
+}
+
+/** Every write names the owners it touched to `changes` (see `ChangeFeed`). */
+export function createEventsRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<EventTables>()
 
   // The ingest statements have hundreds of rows: building and compiling them through Kysely costs more
@@ -221,6 +233,7 @@ export function createEventsRepository() {
      */
     async insertMany(db: Db, events: readonly StoredEvent[]): Promise<Set<string>> {
       const inserted = new Set<string>()
+      changes.owners(...new Set(events.map((e) => e.subjectId ?? e.sessionKey ?? '')))
       if (dialectOf(db) === 'sqlite') {
         // On better-sqlite3 (synchronous, in-process) a one-row statement prepared once and run per row
         // beats one statement of hundreds of rows with RETURNING; a row went in when it changed one.
@@ -271,10 +284,10 @@ export function createEventsRepository() {
       db: Db,
       owner: string,
       now: string,
-    ): Promise<{ type: EventType; item: string; occurredAt?: string; receivedAt: string; purposes: string[] }[]> {
+    ): Promise<ItemEvent[]> {
       const rows = await t(db)
         .selectFrom('events')
-        .select(['type', 'item', 'occurred_at', 'received_at', 'purposes'])
+        .select(['type', 'item', 'occurred_at', 'received_at', 'purposes', 'expires_at'])
         .where('owner', '=', owner)
         .where('expires_at', '>', now)
         .where('item', 'is not', null)
@@ -287,6 +300,7 @@ export function createEventsRepository() {
         ...(row.occurred_at === null ? {} : { occurredAt: row.occurred_at }),
         receivedAt: row.received_at,
         purposes: decodePurposes(row.purposes),
+        expiresAt: row.expires_at,
       }))
     },
 
@@ -330,6 +344,7 @@ export function createEventsRepository() {
 
     async deleteByIds(db: Db, owner: string, eventIds: readonly string[]): Promise<number> {
       if (eventIds.length === 0) return 0
+      changes.owners(owner)
       const result = await t(db)
         .deleteFrom('events')
         .where('owner', '=', owner)
@@ -339,6 +354,7 @@ export function createEventsRepository() {
     },
 
     async deleteByOwner(db: Db, owner: string): Promise<number> {
+      changes.owners(owner)
       const result = await t(db).deleteFrom('events').where('owner', '=', owner).executeTakeFirst()
       return Number(result.numDeletedRows)
     },
@@ -348,6 +364,7 @@ export function createEventsRepository() {
         .deleteFrom('events')
         .where('expires_at', '<=', now)
         .executeTakeFirst()
+      if (result.numDeletedRows > 0n) changes.everything()
       return Number(result.numDeletedRows)
     },
 
@@ -367,6 +384,7 @@ export function createEventsRepository() {
     },
 
     async insertSession(db: Db, row: SessionRow): Promise<void> {
+      changes.owners(row.sessionKey)
       await t(db)
         .insertInto('event_sessions')
         .values({
@@ -379,6 +397,7 @@ export function createEventsRepository() {
     },
 
     async deleteSession(db: Db, sessionKey: string): Promise<number> {
+      changes.owners(sessionKey)
       const result = await t(db)
         .deleteFrom('event_sessions')
         .where('session_key', '=', sessionKey)

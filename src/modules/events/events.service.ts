@@ -1,6 +1,7 @@
 import { DAY_MS, type Clock } from '../../lib/clock.js'
 import { hmacSha256 } from '../../lib/crypto.js'
 import { AppError } from '../../lib/errors.js'
+import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import {
@@ -29,10 +30,11 @@ import {
   type StoredEvent,
 } from './events.js'
 import { findPersonalData } from './events.pii.js'
-import { SESSION_PREFIX, type SessionRow, createEventsRepository } from './events.repository.js'
+import { type ItemEvent, SESSION_PREFIX, type SessionRow, createEventsRepository } from './events.repository.js'
 
 export interface EventsDeps {
   db: Db
+  changes: ChangeFeed
   clock: Clock
   charter: Charter
   keys: KeyringHolder
@@ -118,7 +120,12 @@ export type EventsService = ReturnType<typeof createEventsService>
  * or expires.
  */
 export function createEventsService(deps: EventsDeps) {
-  const repo = createEventsRepository()
+  const repo = createEventsRepository(deps.changes)
+  // What the recommendation path reads on every request, as last read (see `ChangeFeed`): a shopper's
+  // item events, a session's events, a session's row. Expiry is applied on every read of a copy.
+  const itemHistories = createOwnerCache<ItemEvent[]>(deps.changes)
+  const sessionHistories = createOwnerCache<StoredEvent[]>(deps.changes)
+  const sessionRows = createOwnerCache<SessionRow | undefined>(deps.changes)
   const { charter, db } = deps
 
   // Per-type answers from the charter, worked out once: the hot path only looks them up.
@@ -227,6 +234,11 @@ export function createEventsService(deps: EventsDeps) {
       occurredAt,
       provided: Object.keys(raw).filter((k) => !ENVELOPE.has(k) && raw[k] !== undefined),
     }
+  }
+
+  /** A copy read earlier, without what expired since (retention deletes the rows later). */
+  function unexpired<T extends { expiresAt: string }>(events: readonly T[], now: string): readonly T[] {
+    return events.every((e) => e.expiresAt > now) ? events : events.filter((e) => e.expiresAt > now)
   }
 
   function countsOf(results: readonly EventResult[]): IngestCounts {
@@ -500,7 +512,7 @@ export function createEventsService(deps: EventsDeps) {
     /** The consent state of an anonymous session (defaults only once it has ended or expired). */
     async sessionConsentState(sessionId: string, signals: RequestSignals) {
       const key = sessionKeyOf(sessionId)
-      const row = (await repo.findSessions(db, [key])).get(key)
+      const row = await sessionRows.get(key, async () => (await repo.findSessions(db, [key])).get(key))
       const live = row !== undefined && row.expiresAt > deps.clock.now().toISOString()
       return deps.consent.state(live ? key : undefined, signals)
     },
@@ -527,16 +539,19 @@ export function createEventsService(deps: EventsDeps) {
      * `listSubjectEvents` reduced to the events that name an item and the fields a recommendation
      * reads (type, item, times, purposes), same order: the per-request read of `personal` answers.
      */
-    async listSubjectItemEvents(subjectId: string) {
-      return repo.listItemEventsByOwner(db, subjectId, deps.clock.now().toISOString())
+    async listSubjectItemEvents(subjectId: string): Promise<readonly ItemEvent[]> {
+      const now = deps.clock.now().toISOString()
+      return unexpired(await itemHistories.get(subjectId, () => repo.listItemEventsByOwner(db, subjectId, now)), now)
     },
 
     /** A session's unexpired events (by pseudonym, see `sessionKeyOf`): what `session` level may read. */
     async listSessionEvents(
       sessionKey: string,
       options: { limit?: number } = {},
-    ): Promise<StoredEvent[]> {
-      return repo.listByOwner(db, sessionKey, deps.clock.now().toISOString(), options)
+    ): Promise<readonly StoredEvent[]> {
+      const now = deps.clock.now().toISOString()
+      if (options.limit !== undefined) return repo.listByOwner(db, sessionKey, now, options)
+      return unexpired(await sessionHistories.get(sessionKey, () => repo.listByOwner(db, sessionKey, now)), now)
     },
 
     /**

@@ -1,3 +1,4 @@
+import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 
 type IdentityTables = {
@@ -20,7 +21,8 @@ export interface VaultRow {
   updatedAt: string
 }
 
-export function createIdentityRepository() {
+/** Every write that changes whom a reference points to names the subject to `changes` (see `ChangeFeed`). */
+export function createIdentityRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<IdentityTables>()
   return {
     async findByRefHashes(db: Db, hashes: string[]): Promise<{ refHash: string; subjectId: string }[]> {
@@ -37,6 +39,7 @@ export function createIdentityRepository() {
     },
     /** Inserts the lookup unless that hash is already taken; says whether this call inserted it. */
     async insertRefHash(db: Db, refHash: string, subjectId: string): Promise<boolean> {
+      changes.owners(subjectId)
       const result = await t(db)
         .insertInto('subject_refs')
         .values({ ref_hash: refHash, subject_id: subjectId })
@@ -45,6 +48,7 @@ export function createIdentityRepository() {
       return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
     },
     async deleteSubject(db: Db, subjectId: string): Promise<void> {
+      changes.owners(subjectId)
       await t(db).deleteFrom('vault_entries').where('subject_id', '=', subjectId).execute()
       await t(db).deleteFrom('subject_refs').where('subject_id', '=', subjectId).execute()
       await t(db).deleteFrom('subjects').where('subject_id', '=', subjectId).execute()

@@ -2,6 +2,7 @@ import type { Clock } from '../../lib/clock.js'
 import { open, seal } from '../../lib/aead.js'
 import { hmacSha256, randomSecret } from '../../lib/crypto.js'
 import { newId } from '../../lib/ids.js'
+import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { VaultData } from './identity.js'
 import { createIdentityRepository, type VaultRow } from './identity.repository.js'
@@ -11,6 +12,7 @@ export interface IdentityDeps {
   db: Db
   clock: Clock
   keys: KeyringHolder
+  changes: ChangeFeed
 }
 
 export type IdentityService = ReturnType<typeof createIdentityService>
@@ -25,7 +27,12 @@ export type IdentityService = ReturnType<typeof createIdentityService>
  * wrapped data key with the row, so no backup of the ciphertext can be read again (crypto-shredding).
  */
 export function createIdentityService(deps: IdentityDeps) {
-  const repo = createIdentityRepository()
+  const repo = createIdentityRepository(deps.changes)
+  /** Subject ids by the reference's hash under the active key (found ones only), see `ChangeFeed`. */
+  const known = createOwnerCache<string | undefined>(deps.changes, {
+    ownerOf: (subjectId) => subjectId!,
+    keep: (subjectId) => subjectId !== undefined,
+  })
 
   function refHashes(ref: string): string[] {
     const keyring = deps.keys.current()
@@ -45,6 +52,11 @@ export function createIdentityService(deps: IdentityDeps) {
 
   async function findSubjectId(ref: string, executor: Db = deps.db): Promise<string | undefined> {
     const hashes = refHashes(ref)
+    if (executor === deps.db) return known.get(hashes[0]!, () => lookUp(hashes, executor))
+    return lookUp(hashes, executor)
+  }
+
+  async function lookUp(hashes: string[], executor: Db): Promise<string | undefined> {
     const found = await repo.findByRefHashes(executor, hashes)
     const match = found[0]
     if (match === undefined) return undefined

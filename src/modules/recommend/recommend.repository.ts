@@ -1,3 +1,4 @@
+import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 
 type RecommendTables = {
@@ -53,10 +54,12 @@ export interface TrainingRun {
   quality: Record<string, unknown>
 }
 
-export function createRecommendRepository() {
+/** Every feedback write names its owner to `changes` (see `ChangeFeed`). */
+export function createRecommendRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<RecommendTables>()
   return {
     async insertFeedback(db: Db, owner: string, row: FeedbackRow, expiresAt: string): Promise<void> {
+      changes.owners(owner)
       await t(db)
         .insertInto('recommend_feedback')
         .values({
@@ -90,6 +93,7 @@ export function createRecommendRepository() {
       }))
     },
     async deleteFeedback(db: Db, owner: string): Promise<number> {
+      changes.owners(owner)
       const result = await t(db).deleteFrom('recommend_feedback').where('owner', '=', owner).executeTakeFirst()
       return Number(result.numDeletedRows)
     },
@@ -98,6 +102,7 @@ export function createRecommendRepository() {
       now: string,
     ): Promise<{ feedback: number; answers: number; forgotten: number }> {
       const feedback = await t(db).deleteFrom('recommend_feedback').where('expires_at', '<=', now).executeTakeFirst()
+      if (feedback.numDeletedRows > 0n) changes.everything()
       const cutoff = new Date(new Date(now).getTime() - 30 * 86_400_000).toISOString()
       const answers = await t(db).deleteFrom('recommend_answers').where('created_at', '<=', cutoff).executeTakeFirst()
       // By then every process has retrained (at most every 7 days) from data without the subject.

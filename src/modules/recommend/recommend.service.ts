@@ -2,6 +2,7 @@ import type { Clock } from '../../lib/clock.js'
 import { DAY_MS } from '../../lib/clock.js'
 import { AppError } from '../../lib/errors.js'
 import { newSortableId } from '../../lib/ids.js'
+import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import type { CatalogService } from '../catalog/index.js'
@@ -33,7 +34,7 @@ import {
   trainItemModel,
 } from './engine/index.js'
 import type { Feedback, RecommendationAnswer, RecommendationQuery } from './recommend.js'
-import { type AnswerRow, type TrainingRun, createRecommendRepository } from './recommend.repository.js'
+import { type AnswerRow, type FeedbackRow, type TrainingRun, createRecommendRepository } from './recommend.repository.js'
 
 const PERSONAL_PURPOSE = 'personalize.recommendations'
 
@@ -61,9 +62,35 @@ const ANSWER_FLUSH_MS = 1000
 const ANSWER_CHUNK = 500
 /** Distinct item filters (stock x category x history level) whose masks are kept per model. */
 const MAX_CACHED_MASKS = 64
+/**
+ * A ranking is reused for the same shopper and the same question while nothing it was computed from
+ * changed (model, history, feedback: see `ChangeFeed`) and for at most this long, because time-decayed
+ * scores and trending move with the clock. The level is still decided on every request.
+ */
+const RANKING_TTL_MS = 60_000
+/** Rankings kept per owner (distinct questions: placement, filters, context item) and for `off`. */
+const MAX_RANKINGS = 32
+
+type AnswerItem = RecommendationAnswer['items'][number]
+/** An item of a ranking, explained; the links (which name the answer) are added per answer. */
+type RankedItem = Omit<AnswerItem, 'links'> & { why: string }
+
+interface Ranking {
+  model: ItemModel
+  at: number
+  items: RankedItem[]
+}
+
+/** What a shopper's feedback changes in their answers. */
+interface FeedbackView {
+  hiddenItems: ReadonlySet<string>
+  hiddenReasons: ReasonKind[]
+}
+const NO_FEEDBACK: FeedbackView = { hiddenItems: new Set(), hiddenReasons: [] }
 
 export interface RecommendDeps {
   db: Db
+  changes: ChangeFeed
   clock: Clock
   audit: AuditLog
   identity: IdentityService
@@ -87,6 +114,8 @@ interface ModelState {
   run: TrainingRun
   /** Item masks for `Guards.blocked` by filter, built on first use (read-only once built). */
   masks: Map<string, Uint8Array>
+  /** `off` rankings by question (they read nothing about anyone). */
+  offRankings: Map<string, Ranking>
 }
 
 
@@ -129,9 +158,30 @@ export type RecommendService = ReturnType<typeof createRecommendService>
  * counts at once. Erasure subtracts the shopper's contribution from the model exactly.
  */
 export function createRecommendService(deps: RecommendDeps) {
-  const repo = createRecommendRepository()
+  const repo = createRecommendRepository(deps.changes)
+  /** Per owner, as last read or computed (see `ChangeFeed`): feedback, and rankings by question. */
+  const feedbacks = createOwnerCache<FeedbackView>(deps.changes)
+  const rankings = createOwnerCache<Map<string, Ranking>>(deps.changes)
   let state: ModelState | undefined
   let training: Promise<ModelState> | undefined
+
+  /** A ranking still good for this question (same model, young enough), or a fresh one, kept. */
+  async function ranked(
+    s: ModelState,
+    cache: Map<string, Ranking>,
+    question: string,
+    now: number,
+    compute: () => Promise<Recommendation[]>,
+  ): Promise<RankedItem[]> {
+    const hit = cache.get(question)
+    if (hit !== undefined && hit.model === s.model && now >= hit.at && now - hit.at < RANKING_TTL_MS) return hit.items
+    const model = s.model
+    const items = (await compute()).map((rec) => explain(s, rec))
+    cache.delete(question)
+    if (cache.size >= MAX_RANKINGS) cache.delete(cache.keys().next().value!)
+    cache.set(question, { model, at: now, items })
+    return items
+  }
 
   async function readCatalog(): Promise<Item[]> {
     const all: Item[] = []
@@ -214,6 +264,7 @@ export function createRecommendService(deps: RecommendDeps) {
       firstSeen,
       run,
       masks: new Map(),
+      offRankings: new Map(),
     }
   }
 
@@ -226,7 +277,7 @@ export function createRecommendService(deps: RecommendDeps) {
     return state
   }
 
-  function historyFrom(s: ModelState, events: readonly HistoryEvent[], hidden: Set<string>): History {
+  function historyFrom(s: ModelState, events: readonly HistoryEvent[], hidden: ReadonlySet<string>): History {
     const items: number[] = []
     const times: number[] = []
     const weights: number[] = []
@@ -299,11 +350,7 @@ export function createRecommendService(deps: RecommendDeps) {
     return flushing
   }
 
-  function explain(
-    s: ModelState,
-    rec: Recommendation,
-    links: RecommendationAnswer['items'][number]['links'],
-  ): RecommendationAnswer['items'][number] {
+  function explain(s: ModelState, rec: Recommendation): RankedItem {
     const id = s.items.ids[rec.item]!
     const item = s.catalog.get(id)
     const evidence = Array.from(rec.evidence)
@@ -322,7 +369,7 @@ export function createRecommendService(deps: RecommendDeps) {
         evidence: rec.reason === 'buy_again' ? evidence.slice(0, 1) : evidence,
         sentence: SENTENCES[rec.reason](evidence.map((e) => e.title)),
       },
-      links,
+      why: `/privacy#why-${encodeURIComponent(id)}`,
     }
   }
 
@@ -332,8 +379,12 @@ export function createRecommendService(deps: RecommendDeps) {
     return { subjectId, sessionKey }
   }
 
-  async function feedbackOf(owner: string | undefined) {
-    const rows = owner === undefined ? [] : await repo.listFeedback(deps.db, owner)
+  async function feedbackOf(owner: string | undefined): Promise<FeedbackView> {
+    if (owner === undefined) return NO_FEEDBACK
+    return feedbacks.get(owner, async () => feedbackView(await repo.listFeedback(deps.db, owner)))
+  }
+
+  function feedbackView(rows: readonly FeedbackRow[]): FeedbackView {
     return {
       hiddenItems: new Set(rows.filter((r) => r.kind === 'not_interested' && r.item !== null).map((r) => r.item!)),
       hiddenReasons: [
@@ -413,10 +464,13 @@ export function createRecommendService(deps: RecommendDeps) {
           levelKey = 'session:as_requested'
         }
       }
-      const owner = subjectId ?? sessionKey
-      const feedback = await feedbackOf(level === 'off' ? undefined : owner)
+      const owner = level === 'off' ? undefined : (subjectId ?? sessionKey)
+      // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
+      const ownRankings = owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
+      const feedback = await feedbackOf(owner)
       const readsHistory = (level === 'personal' && subjectId !== undefined) || level === 'session'
-      const blocked = blockedMask(s, query.inStock !== 'false', query.category, readsHistory)
+      const inStockOnly = query.inStock !== 'false'
+      const blocked = blockedMask(s, inStockOnly, query.category, readsHistory)
       const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
         (x): x is string => x !== undefined && x !== '',
       )
@@ -427,50 +481,52 @@ export function createRecommendService(deps: RecommendDeps) {
         hiddenReasons: feedback.hiddenReasons,
         context: Int32Array.from(contextIds.flatMap((id) => s.items.byId.get(id) ?? [])),
       }
-      let recs: Recommendation[]
-      if (level === 'personal' && subjectId !== undefined) {
-        // Only events kept for personalization count; ones kept for, say, analytics alone do not.
-        const events = (await deps.events.listSubjectItemEvents(subjectId)).filter((e) =>
-          e.purposes.includes(PERSONAL_PURPOSE),
-        )
-        const history = historyFrom(s, events, feedback.hiddenItems)
-        recs = recommendPersonal(s.model, history, { now: now.getTime(), limit: query.limit, guards })
-      } else if (level === 'session') {
-        const events: HistoryEvent[] =
-          sessionKey !== undefined
-            ? await deps.events.listSessionEvents(sessionKey)
-            : (await deps.events.listSubjectItemEvents(subjectId!)).filter(
-                (e) =>
-                  e.purposes.includes('personalize.session') &&
-                  eventTime(e) > now.getTime() - VISIT_MS,
-              )
-        const history = historyFrom(s, events, feedback.hiddenItems)
-        recs = recommendSession(s.model, history.items, { limit: query.limit, guards })
-      } else {
-        recs = recommendNonPersonal(s.model, {
+      const question = `${level}|${sessionKey ?? ''}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${contextIds.join(',')}`
+      const history = async (): Promise<History> => {
+        const events: readonly HistoryEvent[] =
+          level === 'personal'
+            ? // Only events kept for personalization count; ones kept for, say, analytics alone do not.
+              (await deps.events.listSubjectItemEvents(subjectId!)).filter((e) => e.purposes.includes(PERSONAL_PURPOSE))
+            : sessionKey !== undefined
+              ? await deps.events.listSessionEvents(sessionKey)
+              : (await deps.events.listSubjectItemEvents(subjectId!)).filter(
+                  (e) => e.purposes.includes('personalize.session') && eventTime(e) > now.getTime() - VISIT_MS,
+                )
+        return historyFrom(s, events, feedback.hiddenItems)
+      }
+      const ranking = await ranked(s, ownRankings, question, now.getTime(), async () => {
+        if (level === 'personal' && subjectId !== undefined) {
+          return recommendPersonal(s.model, await history(), { now: now.getTime(), limit: query.limit, guards })
+        }
+        if (level === 'session') return recommendSession(s.model, (await history()).items, { limit: query.limit, guards })
+        return recommendNonPersonal(s.model, {
           limit: query.limit,
           guards: { excluded: s.excluded, blocked, context: guards.context! },
           firstSeen: s.firstSeen,
           now: now.getTime(),
         })
-      }
+      })
       const recommId = newSortableId('rec', now.getTime())
-      const ownerField = query.subject !== undefined ? { subject: query.subject } : query.session !== undefined ? { session: query.session } : {}
-      const items = recs.map((rec) =>
-        explain(s, rec, {
-          notThis: { method: 'POST', href: '/v1/feedback', body: { ...ownerField, kind: 'not_interested', item: s.items.ids[rec.item]!, recommId } },
-          ...(query.subject === undefined
-            ? {}
-            : {
-                stopPersonalizing: {
-                  method: 'PUT' as const,
-                  href: `/v1/subjects/${encodeURIComponent(query.subject)}/settings`,
-                  body: { level: 'off' },
-                },
-              }),
-          why: `/privacy#why-${encodeURIComponent(s.items.ids[rec.item]!)}`,
-        }),
-      )
+      const stopPersonalizing =
+        query.subject === undefined
+          ? undefined
+          : { method: 'PUT' as const, href: `/v1/subjects/${encodeURIComponent(query.subject)}/settings`, body: { level: 'off' } }
+      // Built field by field (no spreads): this runs for every item of every answer.
+      const items = ranking.map((item): AnswerItem => {
+        const body =
+          query.subject !== undefined
+            ? { subject: query.subject, kind: 'not_interested', item: item.id, recommId }
+            : query.session !== undefined
+              ? { session: query.session, kind: 'not_interested', item: item.id, recommId }
+              : { kind: 'not_interested', item: item.id, recommId }
+        const notThis = { method: 'POST' as const, href: '/v1/feedback', body }
+        const links =
+          stopPersonalizing === undefined ? { notThis, why: item.why } : { notThis, stopPersonalizing, why: item.why }
+        const { id, title, category, price, explanation } = item
+        return price === undefined
+          ? { id, title, category, explanation, links }
+          : { id, title, category, price, explanation, links }
+      })
       logAnswer({
         recommId,
         level,

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest'
+import { createChangeFeed, createOwnerCache } from './changes.js'
+
+/** A feed whose "other connection" commits are simulated by bumping `version`. */
+function feed(dialect: 'sqlite' | 'postgres' = 'sqlite') {
+  const external = { version: 1 }
+  return { external, changes: createChangeFeed(dialect, () => external.version) }
+}
+
+describe('owner cache', () => {
+  it('keeps a copy until its owner changes', async () => {
+    const { changes } = feed()
+    const cache = createOwnerCache<number>(changes)
+    let reads = 0
+    const load = async () => ++reads
+    expect(await cache.get('sub_a', load)).toBe(1)
+    expect(await cache.get('sub_a', load)).toBe(1)
+    expect(await cache.get('sub_b', load)).toBe(2)
+    changes.owners('sub_a')
+    expect(await cache.get('sub_a', load)).toBe(3)
+    expect(await cache.get('sub_b', load)).toBe(2)
+    changes.everything()
+    expect(await cache.get('sub_b', load)).toBe(4)
+  })
+
+  it('does not keep a copy whose read overlapped a change for its owner', async () => {
+    const { changes } = feed()
+    const cache = createOwnerCache<string>(changes)
+    let release!: () => void
+    const slow = cache.get('sub_a', () => new Promise<string>((resolve) => (release = () => resolve('old rows'))))
+    changes.owners('sub_a')
+    release()
+    // The caller that started the read gets its answer; the next one reads again.
+    expect(await slow).toBe('old rows')
+    expect(await cache.get('sub_a', async () => 'new rows')).toBe('new rows')
+    expect(await cache.get('sub_a', async () => 'never read')).toBe('new rows')
+  })
+
+  it('finds copies keyed by something else through their owner, and keeps only what it is told to', async () => {
+    const { changes } = feed()
+    const cache = createOwnerCache<string | undefined>(changes, { ownerOf: (id) => id!, keep: (id) => id !== undefined })
+    expect(await cache.get('hash-1', async () => 'sub_a')).toBe('sub_a')
+    expect(await cache.get('hash-1', async () => 'sub_b')).toBe('sub_a')
+    expect(await cache.get('hash-2', async () => undefined)).toBeUndefined()
+    expect(await cache.get('hash-2', async () => 'sub_c')).toBe('sub_c')
+    changes.owners('sub_a')
+    expect(await cache.get('hash-1', async () => undefined)).toBeUndefined()
+    expect(await cache.get('hash-2', async () => 'unused')).toBe('sub_c')
+    // Whose a copy is cannot be known before it is read: any change during the read discards it.
+    let release!: () => void
+    const slow = cache.get('hash-3', () => new Promise<string>((resolve) => (release = () => resolve('sub_d'))))
+    changes.owners('sub_zzz')
+    release()
+    expect(await slow).toBe('sub_d')
+    expect(await cache.get('hash-3', async () => 'sub_e')).toBe('sub_e')
+  })
+
+  it('drops the least recently used copy when full', async () => {
+    const { changes } = feed()
+    const cache = createOwnerCache<string>(changes, { max: 2 })
+    await cache.get('a', async () => 'A')
+    await cache.get('b', async () => 'B')
+    await cache.get('a', async () => 'unused')
+    await cache.get('c', async () => 'C')
+    expect(await cache.get('a', async () => 'A2')).toBe('A')
+    expect(await cache.get('b', async () => 'B2')).toBe('B2')
+  })
+
+  it('drops everything when another connection committed', async () => {
+    const { changes, external } = feed()
+    const cache = createOwnerCache<number>(changes)
+    let reads = 0
+    const load = async () => ++reads
+    expect(await cache.get('sub_a', load)).toBe(1)
+    expect(await cache.get('sub_a', load)).toBe(1)
+    external.version = 2
+    expect(await cache.get('sub_a', load)).toBe(2)
+    expect(await cache.get('sub_a', load)).toBe(2)
+  })
+
+  it('keeps nothing where other processes cannot be watched (PostgreSQL)', async () => {
+    const { changes } = feed('postgres')
+    const cache = createOwnerCache<number>(changes)
+    let reads = 0
+    expect(await cache.get('sub_a', async () => ++reads)).toBe(1)
+    expect(await cache.get('sub_a', async () => ++reads)).toBe(2)
+  })
+})

@@ -1,0 +1,145 @@
+/**
+ * Who a change was about, told to the in-memory copies of shopper data (the identity, consent, event
+ * and feedback reads the recommendation path repeats on every request), so none of them ever outlives
+ * the rows it copies.
+ *
+ * - Writes by this process: every repository write that touches a subject's or a session's rows calls
+ *   `owners(...)`; bulk deletes (retention) and key rotation call `everything()`.
+ * - Writes by other processes (a `candor` command next to the server): on SQLite, `PRAGMA data_version`
+ *   moves when another connection commits; every read of a copy first compares it (one prepared
+ *   statement, a few microseconds) and drops every copy when it moved.
+ * - PostgreSQL: another process's commit is not visible to this one without a round trip, so nothing is
+ *   cached there (`cacheable` is false) and every request reads the database.
+ *
+ * On SQLite a process has one connection, and every read waits for an open transaction to commit; a
+ * change announced inside a transaction is therefore never followed by a read of the old rows. A copy
+ * being read while a change for its owner is announced is not kept (see `OwnerCache`).
+ */
+export interface ChangeFeed {
+  /** Whether copies may be kept at all. */
+  readonly cacheable: boolean
+  /** Rows of these owners (subject ids, session keys) were written by this process. */
+  owners(...owners: readonly string[]): void
+  /** Rows of owners not named were written (retention, key rotation): every copy goes. */
+  everything(): void
+  /** Drops every copy when another connection committed since the last check (SQLite). */
+  checkExternal(): void
+  /** `owner` undefined: everything changed. */
+  subscribe(listener: (owner: string | undefined) => void): void
+}
+
+/**
+ * `dataVersion`: SQLite's `PRAGMA data_version` on the connection the feed belongs to (undefined once
+ * closed, or on PostgreSQL).
+ */
+export function createChangeFeed(dialect: 'sqlite' | 'postgres', dataVersion: () => number | undefined): ChangeFeed {
+  const listeners: ((owner: string | undefined) => void)[] = []
+  const cacheable = dialect === 'sqlite'
+  let seen = dataVersion()
+  const everything = () => {
+    for (const listener of listeners) listener(undefined)
+  }
+  return {
+    cacheable,
+    owners(...owners) {
+      for (const owner of owners) for (const listener of listeners) listener(owner)
+    },
+    everything,
+    checkExternal() {
+      if (!cacheable) return
+      const version = dataVersion()
+      if (version === seen) return
+      seen = version
+      everything()
+    },
+    subscribe(listener) {
+      listeners.push(listener)
+    },
+  }
+}
+
+/**
+ * A bounded map of copies of owners' rows, kept in step with a `ChangeFeed`: a copy goes when the feed
+ * names its owner (or everything), and a copy whose read overlapped such a change is used for that
+ * request only, never kept. Least recently used copies go first when full.
+ *
+ * Copies are keyed by their owner, unless `ownerOf` says whose a copy is (a lookup keyed by something
+ * else, such as a pseudonym hash); a read then overlaps any change, its owner being unknown until read.
+ * `keep` says which answers are worth keeping (say, not "unknown", which a later write would change
+ * without naming an owner the copy could be found by).
+ */
+export interface OwnerCache<T> {
+  /** The copy under `key`, or `load()`'s answer (kept when nothing changed for its owner meanwhile). */
+  get(key: string, load: () => Promise<T>): Promise<T>
+}
+
+export function createOwnerCache<T>(
+  changes: ChangeFeed,
+  options: { max?: number; ownerOf?: (value: T) => string; keep?: (value: T) => boolean } = {},
+): OwnerCache<T> {
+  const max = options.max ?? 10_000
+  const ownerOf = options.ownerOf
+  const copies = new Map<string, { value: T; owner: string }>()
+  /** Keys per owner, when they differ. */
+  const keysOf = new Map<string, Set<string>>()
+  /** Reads in flight, by owner (`ownerOf` given: all under ''). A change marks them stale. */
+  const reading = new Map<string, Set<{ stale: boolean }>>()
+
+  function drop(key: string) {
+    const copy = copies.get(key)
+    if (copy === undefined) return
+    copies.delete(key)
+    if (ownerOf === undefined) return
+    const keys = keysOf.get(copy.owner)
+    keys?.delete(key)
+    if (keys?.size === 0) keysOf.delete(copy.owner)
+  }
+
+  changes.subscribe((owner) => {
+    if (owner === undefined) {
+      copies.clear()
+      keysOf.clear()
+      for (const reads of reading.values()) for (const read of reads) read.stale = true
+      return
+    }
+    if (ownerOf === undefined) drop(owner)
+    else for (const key of [...(keysOf.get(owner) ?? [])]) drop(key)
+    for (const read of reading.get(ownerOf === undefined ? owner : '') ?? []) read.stale = true
+  })
+
+  return {
+    async get(key, load) {
+      changes.checkExternal()
+      const hit = copies.get(key)
+      if (hit !== undefined) {
+        // Most recently used last.
+        copies.delete(key)
+        copies.set(key, hit)
+        return hit.value
+      }
+      if (!changes.cacheable) return load()
+      const read = { stale: false }
+      const slot = ownerOf === undefined ? key : ''
+      let reads = reading.get(slot)
+      if (reads === undefined) reading.set(slot, (reads = new Set()))
+      reads.add(read)
+      try {
+        const value = await load()
+        if (!read.stale && (options.keep?.(value) ?? true)) {
+          const owner = ownerOf === undefined ? key : ownerOf(value)
+          copies.set(key, { value, owner })
+          if (ownerOf !== undefined) {
+            let keys = keysOf.get(owner)
+            if (keys === undefined) keysOf.set(owner, (keys = new Set()))
+            keys.add(key)
+          }
+          if (copies.size > max) drop(copies.keys().next().value!)
+        }
+        return value
+      } finally {
+        reads.delete(read)
+        if (reads.size === 0) reading.delete(slot)
+      }
+    },
+  }
+}
