@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz'
 
@@ -7,10 +7,23 @@ const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz'
  * (`sub_`, `evt_`, `req_`, `key_`), so a stray id in a log is self-explaining.
  */
 export function newId(prefix: string, length = 20): string {
-  const bytes = randomBytes(length)
   let out = ''
-  for (const byte of bytes) out += ALPHABET[byte % ALPHABET.length]
+  for (let i = 0; i < length; i++) out += ALPHABET[randomByte() % ALPHABET.length]
   return `${prefix}_${out}`
+}
+
+/**
+ * Random bytes from the system's CSPRNG, drawn a pool at a time (one call per 4 KiB rather than one
+ * per id: ids are made on every request). Each byte is used once.
+ */
+const pool = Buffer.alloc(4096)
+let poolOffset = pool.length
+function randomByte(): number {
+  if (poolOffset === pool.length) {
+    randomFillSync(pool)
+    poolOffset = 0
+  }
+  return pool[poolOffset++]!
 }
 
 let lastMs = 0
