@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServices } from '../src/services.js'
 import { createStorage } from '../src/storage/db.js'
+import { RecommendationAnswerSchema } from '../src/modules/recommend/recommend.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 const PERSONAL = 'personalize.recommendations'
@@ -60,6 +61,8 @@ for (const dialect of DIALECTS) {
     const recommend = async (query: string, headers: Record<string, string> = {}) => {
       const r = await ctx.request({ method: 'GET', url: `/v1/recommendations?${query}`, as: 'storefront', headers })
       expect(r.statusCode, r.body).toBe(200)
+      // The route writes its answer without parsing it again: it must be exactly what the schema says.
+      expect(RecommendationAnswerSchema.parse(r.json())).toEqual(r.json())
       return r.json<{
         recommId: string
         level: string
