@@ -9,7 +9,6 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod'
-import { sha256Hex } from './lib/crypto.js'
 import { newId } from './lib/ids.js'
 import { type RouteAccessEntry, registerAuth } from './http/auth.js'
 import { registerErrorHandler } from './http/error-handler.js'
@@ -87,10 +86,13 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
     global: true,
     max: services.config.rateLimitPerMinute,
     timeWindow: 60_000,
-    // Per credential when there is one (hashed: the key itself never sits in memory as a map key).
+    // Per caller, as the route guard (which runs first) identified it: the API key, the shopper, or
+    // else the address. Never the credential itself.
     keyGenerator: (request) => {
-      const header = request.headers.authorization
-      return header === undefined ? `ip:${request.ip}` : `cred:${sha256Hex(header).slice(0, 32)}`
+      const caller = request.caller
+      if (caller?.kind === 'api_key') return `key:${caller.keyId}`
+      if (caller?.kind === 'shopper') return `shopper:${caller.subjectId}`
+      return `ip:${request.ip}`
     },
   })
 

@@ -218,6 +218,12 @@ for (const dialect of DIALECTS) {
         expect(statuses[4]).toBe(429)
         const problem = (await limited.request({ method: 'GET', url: '/health/live' })).json()
         expect(problem.code).toBe('rate_limited')
+        // An API key has a budget of its own, whoever else calls from the same address.
+        const keyed: number[] = []
+        for (let i = 0; i < 4; i++) {
+          keyed.push((await limited.request({ method: 'GET', url: '/v1/recommendations', as: 'storefront' })).statusCode)
+        }
+        expect(keyed).toEqual([200, 200, 200, 429])
       } finally {
         await limited.close()
       }
