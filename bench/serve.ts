@@ -8,7 +8,11 @@
  * figures are the steady state. Exits on its own, stopping both servers and removing its temp dir,
  * also after a failure or Ctrl-C; skips (exit 0) when the UCI file is absent.
  *
- *   tsx bench/serve.ts [--seconds 10] [--connections 10] [--data FILE] [--json]
+ * Loads alternate (Candor, bare, Candor, bare ...) for `--rounds` rounds, so a passing load on a shared
+ * machine weighs on both; each figure is the median over rounds, the ratio is the median of the rounds'
+ * ratios.
+ *
+ *   tsx bench/serve.ts [--seconds 5] [--rounds 3] [--connections 10] [--data FILE] [--json]
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -26,7 +30,8 @@ import { loadUci } from './lib/data.js'
 const { values: args } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
     data: { type: 'string', default: process.env.CANDOR_UCI_FILE ?? path.resolve('../shared/datasets/uci-online-retail/online_retail.csv.gz') },
   },
@@ -71,6 +76,12 @@ try {
   process.stderr.write(`bench:serve failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
   await cleanUp()
   process.exit(1)
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 async function main(): Promise<void> {
@@ -213,13 +224,24 @@ async function main(): Promise<void> {
   log('warming up ...')
   await warmUp(OURS, urls)
   await warmUp(BARE, urls.map(() => '/v1/recommendations'))
-  log(`loading each for ${args.seconds} s with ${args.connections} connections ...`)
-  const candor = await load(OURS, urls)
-  const reference = await load(BARE, ['/v1/recommendations'])
-  const ratio = Math.round((candor.requestsPerSecond / reference.requestsPerSecond) * 1000) / 1000
+  const rounds: { candor: Awaited<ReturnType<typeof load>>; bare: Awaited<ReturnType<typeof load>> }[] = []
+  for (let round = 1; round <= Number(args.rounds); round++) {
+    log(`round ${round}/${args.rounds}: loading each for ${args.seconds} s with ${args.connections} connections ...`)
+    const candor = await load(OURS, urls)
+    const bare = await load(BARE, ['/v1/recommendations'])
+    rounds.push({ candor, bare })
+    log(`  candor ${candor.requestsPerSecond} req/s, bare ${bare.requestsPerSecond} req/s, ratio ${(candor.requestsPerSecond / bare.requestsPerSecond).toFixed(3)}`)
+  }
+  const summary = (pick: (r: (typeof rounds)[number]) => Awaited<ReturnType<typeof load>>) => ({
+    requestsPerSecond: median(rounds.map((r) => pick(r).requestsPerSecond)),
+    p50ms: median(rounds.map((r) => pick(r).p50ms)),
+    p99ms: median(rounds.map((r) => pick(r).p99ms)),
+    errors: rounds.reduce((sum, r) => sum + pick(r).errors, 0),
+  })
+  const ratio = Math.round(median(rounds.map((r) => r.candor.requestsPerSecond / r.bare.requestsPerSecond)) * 1000) / 1000
   const rows = [
-    { server: 'candor', ...candor },
-    { server: 'bare-fastify', ...reference },
+    { server: 'candor', ...summary((r) => r.candor) },
+    { server: 'bare-fastify', ...summary((r) => r.bare) },
   ]
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ benchmark: 'serve', mix: Object.fromEntries(levels), rows, ratio })}\n`)

@@ -467,34 +467,35 @@ export function createRecommendService(deps: RecommendDeps) {
       const owner = level === 'off' ? undefined : (subjectId ?? sessionKey)
       // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
       const ownRankings = owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
-      const feedback = await feedbackOf(owner)
-      const readsHistory = (level === 'personal' && subjectId !== undefined) || level === 'session'
       const inStockOnly = query.inStock !== 'false'
-      const blocked = blockedMask(s, inStockOnly, query.category, readsHistory)
-      const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
-        (x): x is string => x !== undefined && x !== '',
-      )
-      const guards: Guards = {
-        excluded: s.excluded,
-        blocked,
-        hiddenItems: Int32Array.from([...feedback.hiddenItems].flatMap((id) => s.items.byId.get(id) ?? [])),
-        hiddenReasons: feedback.hiddenReasons,
-        context: Int32Array.from(contextIds.flatMap((id) => s.items.byId.get(id) ?? [])),
-      }
-      const question = `${level}|${sessionKey ?? ''}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${contextIds.join(',')}`
-      const history = async (): Promise<History> => {
-        const events: readonly HistoryEvent[] =
-          level === 'personal'
-            ? // Only events kept for personalization count; ones kept for, say, analytics alone do not.
-              (await deps.events.listSubjectItemEvents(subjectId!)).filter((e) => e.purposes.includes(PERSONAL_PURPOSE))
-            : sessionKey !== undefined
-              ? await deps.events.listSessionEvents(sessionKey)
-              : (await deps.events.listSubjectItemEvents(subjectId!)).filter(
-                  (e) => e.purposes.includes('personalize.session') && eventTime(e) > now.getTime() - VISIT_MS,
-                )
-        return historyFrom(s, events, feedback.hiddenItems)
-      }
+      const question = `${level}|${sessionKey ?? ''}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
+      // Everything below runs only when this question has no ranking yet (or it went stale).
       const ranking = await ranked(s, ownRankings, question, now.getTime(), async () => {
+        const feedback = await feedbackOf(owner)
+        const readsHistory = (level === 'personal' && subjectId !== undefined) || level === 'session'
+        const blocked = blockedMask(s, inStockOnly, query.category, readsHistory)
+        const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
+          (x): x is string => x !== undefined && x !== '',
+        )
+        const guards: Guards = {
+          excluded: s.excluded,
+          blocked,
+          hiddenItems: Int32Array.from([...feedback.hiddenItems].flatMap((id) => s.items.byId.get(id) ?? [])),
+          hiddenReasons: feedback.hiddenReasons,
+          context: Int32Array.from(contextIds.flatMap((id) => s.items.byId.get(id) ?? [])),
+        }
+        const history = async (): Promise<History> => {
+          const events: readonly HistoryEvent[] =
+            level === 'personal'
+              ? // Only events kept for personalization count; ones kept for, say, analytics alone do not.
+                (await deps.events.listSubjectItemEvents(subjectId!)).filter((e) => e.purposes.includes(PERSONAL_PURPOSE))
+              : sessionKey !== undefined
+                ? await deps.events.listSessionEvents(sessionKey)
+                : (await deps.events.listSubjectItemEvents(subjectId!)).filter(
+                    (e) => e.purposes.includes('personalize.session') && eventTime(e) > now.getTime() - VISIT_MS,
+                  )
+          return historyFrom(s, events, feedback.hiddenItems)
+        }
         if (level === 'personal' && subjectId !== undefined) {
           return recommendPersonal(s.model, await history(), { now: now.getTime(), limit: query.limit, guards })
         }
