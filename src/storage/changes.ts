@@ -4,7 +4,7 @@
  * the rows it copies.
  *
  * - Writes by this process: every repository write that touches a subject's or a session's rows calls
- *   `owners(...)`; bulk deletes (retention) and key rotation call `everything()`.
+ *   `owners(...)`; bulk deletes (retention) call `everything()`.
  * - Writes by other processes (a `candor` command next to the server): on SQLite, `PRAGMA data_version`
  *   moves when another connection commits; every read of a copy first compares it (one prepared
  *   statement, a few microseconds) and drops every copy when it moved.

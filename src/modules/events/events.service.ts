@@ -123,8 +123,9 @@ export function createEventsService(deps: EventsDeps) {
   const repo = createEventsRepository(deps.changes)
   // What the recommendation path reads on every request, as last read (see `ChangeFeed`): a shopper's
   // item events, a session's events, a session's row. Expiry is applied on every read of a copy.
-  const itemHistories = createOwnerCache<ItemEvent[]>(deps.changes)
-  const sessionHistories = createOwnerCache<StoredEvent[]>(deps.changes)
+  // Histories are the large copies: a few thousand shoppers' worth at most (the most recently served).
+  const itemHistories = createOwnerCache<ItemEvent[]>(deps.changes, { max: 2000 })
+  const sessionHistories = createOwnerCache<StoredEvent[]>(deps.changes, { max: 2000 })
   const sessionRows = createOwnerCache<SessionRow | undefined>(deps.changes)
   const { charter, db } = deps
 

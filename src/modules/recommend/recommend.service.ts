@@ -161,7 +161,7 @@ export function createRecommendService(deps: RecommendDeps) {
   const repo = createRecommendRepository(deps.changes)
   /** Per owner, as last read or computed (see `ChangeFeed`): feedback, and rankings by question. */
   const feedbacks = createOwnerCache<FeedbackView>(deps.changes)
-  const rankings = createOwnerCache<Map<string, Ranking>>(deps.changes)
+  const rankings = createOwnerCache<Map<string, Ranking>>(deps.changes, { max: 5000 })
   let state: ModelState | undefined
   let training: Promise<ModelState> | undefined
 
