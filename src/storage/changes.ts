@@ -4,16 +4,16 @@
  * the rows it copies.
  *
  * - Writes by this process: every repository write that touches a subject's or a session's rows calls
- *   `owners(...)`; bulk deletes (retention) call `everything()`.
+ *   `owners(...)` once its statements ran; bulk deletes (retention) call `everything()`.
  * - Writes by other processes (a `candor` command next to the server): on SQLite, `PRAGMA data_version`
  *   moves when another connection commits; every read of a copy first compares it (one prepared
  *   statement, a few microseconds) and drops every copy when it moved.
  * - PostgreSQL: another process's commit is not visible to this one without a round trip, so nothing is
  *   cached there (`cacheable` is false) and every request reads the database.
  *
- * On SQLite a process has one connection, and every read waits for an open transaction to commit; a
- * change announced inside a transaction is therefore never followed by a read of the old rows. A copy
- * being read while a change for its owner is announced is not kept (see `OwnerCache`).
+ * Why that is exact: a read in flight when a change is announced is not kept (see `OwnerCache`); on SQLite
+ * a process has one connection and every read waits for an open transaction to end, so a read that starts
+ * after the announcement sees the rows as committed (or, after a rollback, as they were).
  */
 export interface ChangeFeed {
   /** Whether copies may be kept at all. */

@@ -55,12 +55,14 @@ function toSettings(row: ConsentTables['subject_settings']): SubjectSettings {
   }
 }
 
-/** Every write names the subject (or session) it touched to `changes` (see `ChangeFeed`). */
+/**
+ * Every write names the subject (or session) it touched to `changes` once it is done (see `ChangeFeed`):
+ * a read started before then is not kept, one started after sees the write.
+ */
 export function createConsentRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<ConsentTables>()
   return {
     async insertRecord(db: Db, subjectId: string, record: StoredConsentRecord): Promise<void> {
-      changes.owners(subjectId)
       await t(db)
         .insertInto('consent_records')
         .values({
@@ -74,6 +76,7 @@ export function createConsentRepository(changes: ChangeFeed) {
           recorded_at: record.recordedAt.toISOString(),
         })
         .execute()
+      changes.owners(subjectId)
     },
     /** A subject's whole ledger in append order. */
     async listRecords(db: Db, subjectId: string): Promise<StoredConsentRecord[]> {
@@ -128,7 +131,6 @@ export function createConsentRepository(changes: ChangeFeed) {
       return row === undefined ? undefined : toSettings(row)
     },
     async upsertSettings(db: Db, subjectId: string, settings: SubjectSettings): Promise<void> {
-      changes.owners(subjectId)
       const values = {
         subject_id: subjectId,
         level: settings.level,
@@ -141,6 +143,7 @@ export function createConsentRepository(changes: ChangeFeed) {
         .values(values)
         .onConflict((oc) => oc.column('subject_id').doUpdateSet(values))
         .execute()
+      changes.owners(subjectId)
     },
     async listPromptsShown(db: Db, subjectId: string): Promise<PromptShown[]> {
       const rows = await t(db)
@@ -151,18 +154,18 @@ export function createConsentRepository(changes: ChangeFeed) {
       return rows.map((r) => ({ purpose: r.purpose, shownAt: new Date(r.shown_at) }))
     },
     async markPromptShown(db: Db, subjectId: string, purpose: string, at: string): Promise<void> {
-      changes.owners(subjectId)
       await t(db)
         .insertInto('consent_prompts_shown')
         .values({ subject_id: subjectId, purpose, shown_at: at })
         .onConflict((oc) => oc.columns(['subject_id', 'purpose']).doUpdateSet({ shown_at: at }))
         .execute()
+      changes.owners(subjectId)
     },
     async deleteSubject(db: Db, subjectId: string): Promise<number> {
-      changes.owners(subjectId)
       const records = await t(db).deleteFrom('consent_records').where('subject_id', '=', subjectId).executeTakeFirst()
       await t(db).deleteFrom('subject_settings').where('subject_id', '=', subjectId).execute()
       await t(db).deleteFrom('consent_prompts_shown').where('subject_id', '=', subjectId).execute()
+      changes.owners(subjectId)
       return Number(records.numDeletedRows)
     },
   }

@@ -151,7 +151,10 @@ export interface ItemEvent {
   expiresAt: string
 }
 
-/** Every write names the owners it touched to `changes` (see `ChangeFeed`). */
+/**
+ * Every write names the owners it touched to `changes` once it is done (see `ChangeFeed`): a read started
+ * before then is not kept, one started after sees the write.
+ */
 export function createEventsRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<EventTables>()
 
@@ -233,7 +236,7 @@ export function createEventsRepository(changes: ChangeFeed) {
      */
     async insertMany(db: Db, events: readonly StoredEvent[]): Promise<Set<string>> {
       const inserted = new Set<string>()
-      changes.owners(...new Set(events.map((e) => e.subjectId ?? e.sessionKey ?? '')))
+      const touched = () => changes.owners(...new Set(events.map((e) => e.subjectId ?? e.sessionKey ?? '')))
       if (dialectOf(db) === 'sqlite') {
         // On better-sqlite3 (synchronous, in-process) a one-row statement prepared once and run per row
         // beats one statement of hundreds of rows with RETURNING; a row went in when it changed one.
@@ -243,6 +246,7 @@ export function createEventsRepository(changes: ChangeFeed) {
           const { numAffectedRows } = await db.executeQuery(CompiledQuery.raw(text, values))
           if (numAffectedRows === 1n) inserted.add(`${values[0]}\u0000${event.id}`)
         }
+        touched()
         return inserted
       }
       for (let start = 0; start < events.length; start += INSERT_CHUNK) {
@@ -254,6 +258,7 @@ export function createEventsRepository(changes: ChangeFeed) {
         )
         for (const r of rows) inserted.add(`${r.owner}\u0000${r.event_id}`)
       }
+      touched()
       return inserted
     },
 
@@ -344,18 +349,18 @@ export function createEventsRepository(changes: ChangeFeed) {
 
     async deleteByIds(db: Db, owner: string, eventIds: readonly string[]): Promise<number> {
       if (eventIds.length === 0) return 0
-      changes.owners(owner)
       const result = await t(db)
         .deleteFrom('events')
         .where('owner', '=', owner)
         .where('event_id', 'in', eventIds)
         .executeTakeFirst()
+      changes.owners(owner)
       return Number(result.numDeletedRows)
     },
 
     async deleteByOwner(db: Db, owner: string): Promise<number> {
-      changes.owners(owner)
       const result = await t(db).deleteFrom('events').where('owner', '=', owner).executeTakeFirst()
+      changes.owners(owner)
       return Number(result.numDeletedRows)
     },
 
@@ -384,7 +389,6 @@ export function createEventsRepository(changes: ChangeFeed) {
     },
 
     async insertSession(db: Db, row: SessionRow): Promise<void> {
-      changes.owners(row.sessionKey)
       await t(db)
         .insertInto('event_sessions')
         .values({
@@ -394,14 +398,15 @@ export function createEventsRepository(changes: ChangeFeed) {
         })
         .onConflict((oc) => oc.column('session_key').doNothing())
         .execute()
+      changes.owners(row.sessionKey)
     },
 
     async deleteSession(db: Db, sessionKey: string): Promise<number> {
-      changes.owners(sessionKey)
       const result = await t(db)
         .deleteFrom('event_sessions')
         .where('session_key', '=', sessionKey)
         .executeTakeFirst()
+      changes.owners(sessionKey)
       return Number(result.numDeletedRows)
     },
 

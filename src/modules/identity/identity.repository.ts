@@ -21,7 +21,7 @@ export interface VaultRow {
   updatedAt: string
 }
 
-/** Every write that changes whom a reference points to names the subject to `changes` (see `ChangeFeed`). */
+/** Every write that changes whom a reference points to names the subject to `changes` once done (see `ChangeFeed`). */
 export function createIdentityRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<IdentityTables>()
   return {
@@ -39,19 +39,19 @@ export function createIdentityRepository(changes: ChangeFeed) {
     },
     /** Inserts the lookup unless that hash is already taken; says whether this call inserted it. */
     async insertRefHash(db: Db, refHash: string, subjectId: string): Promise<boolean> {
-      changes.owners(subjectId)
       const result = await t(db)
         .insertInto('subject_refs')
         .values({ ref_hash: refHash, subject_id: subjectId })
         .onConflict((oc) => oc.column('ref_hash').doNothing())
         .executeTakeFirst()
+      changes.owners(subjectId)
       return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
     },
     async deleteSubject(db: Db, subjectId: string): Promise<void> {
-      changes.owners(subjectId)
       await t(db).deleteFrom('vault_entries').where('subject_id', '=', subjectId).execute()
       await t(db).deleteFrom('subject_refs').where('subject_id', '=', subjectId).execute()
       await t(db).deleteFrom('subjects').where('subject_id', '=', subjectId).execute()
+      changes.owners(subjectId)
     },
     async findVault(db: Db, subjectId: string): Promise<VaultRow | undefined> {
       const row = await t(db)

@@ -54,12 +54,11 @@ export interface TrainingRun {
   quality: Record<string, unknown>
 }
 
-/** Every feedback write names its owner to `changes` (see `ChangeFeed`). */
+/** Every feedback write names its owner to `changes` once it is done (see `ChangeFeed`). */
 export function createRecommendRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<RecommendTables>()
   return {
     async insertFeedback(db: Db, owner: string, row: FeedbackRow, expiresAt: string): Promise<void> {
-      changes.owners(owner)
       await t(db)
         .insertInto('recommend_feedback')
         .values({
@@ -74,6 +73,7 @@ export function createRecommendRepository(changes: ChangeFeed) {
           expires_at: expiresAt,
         })
         .execute()
+      changes.owners(owner)
     },
     async listFeedback(db: Db, owner: string): Promise<FeedbackRow[]> {
       const rows = await t(db)
@@ -93,8 +93,8 @@ export function createRecommendRepository(changes: ChangeFeed) {
       }))
     },
     async deleteFeedback(db: Db, owner: string): Promise<number> {
-      changes.owners(owner)
       const result = await t(db).deleteFrom('recommend_feedback').where('owner', '=', owner).executeTakeFirst()
+      changes.owners(owner)
       return Number(result.numDeletedRows)
     },
     async deleteExpired(
