@@ -61,6 +61,8 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    // What another process committed before this request was sent is seen by it (see `ChangeFeed`).
+    services.storage.changes.checkExternal(true)
   })
   // One line per request, with the route pattern rather than the URL (which may hold a customer ref).
   app.addHook('onResponse', async (request, reply) => {

@@ -66,16 +66,29 @@ describe('owner cache', () => {
     expect(await cache.get('b', async () => 'B2')).toBe('B2')
   })
 
-  it('drops everything when another connection committed', async () => {
-    const { changes, external } = feed()
+  it('drops everything when another connection committed: at once when forced or after a local write, else next turn', async () => {
+    const external = { version: 1, writes: 0 }
+    const changes = createChangeFeed('sqlite', () => external.version, () => external.writes)
     const cache = createOwnerCache<number>(changes)
     let reads = 0
     const load = async () => ++reads
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
     expect(await cache.get('sub_a', load)).toBe(1)
-    expect(await cache.get('sub_a', load)).toBe(1)
+    // Another process commits: this turn already asked, so the copy still serves ...
     external.version = 2
+    expect(await cache.get('sub_a', load)).toBe(1)
+    // ... until a request arrives (the HTTP layer forces a check) ...
+    changes.checkExternal(true)
     expect(await cache.get('sub_a', load)).toBe(2)
-    expect(await cache.get('sub_a', load)).toBe(2)
+    // ... or the next turn of the event loop.
+    external.version = 3
+    await nextTurn()
+    expect(await cache.get('sub_a', load)).toBe(3)
+    // A second connection of this process wrote (and committed): asked again at once.
+    external.version = 4
+    external.writes += 1
+    expect(await cache.get('sub_a', load)).toBe(4)
+    expect(await cache.get('sub_a', load)).toBe(4)
   })
 
   it('keeps nothing where other processes cannot be watched (PostgreSQL)', async () => {

@@ -5,9 +5,12 @@
  *
  * - Writes by this process: every repository write that touches a subject's or a session's rows calls
  *   `owners(...)` once its statements ran; bulk deletes (retention) call `everything()`.
- * - Writes by other processes (a `candor` command next to the server): on SQLite, `PRAGMA data_version`
- *   moves when another connection commits; every read of a copy first compares it (one prepared
- *   statement, a few microseconds) and drops every copy when it moved.
+ * - Writes by other connections (a `candor` command next to the server): on SQLite, `PRAGMA data_version`
+ *   moves when another connection commits, and `checkExternal` drops every copy when it moved. It is
+ *   asked when a request arrives (the HTTP layer forces a check), so a request sent after another
+ *   process committed sees the commit; otherwise before reading a copy, at most once per turn of the event
+ *   loop (news of another process's commit can only arrive with I/O, in a later turn) unless a connection
+ *   of this process wrote since the last check (a second connection in the same process: tests, benches).
  * - PostgreSQL: another process's commit is not visible to this one without a round trip, so nothing is
  *   cached there (`cacheable` is false) and every request reads the database.
  *
@@ -22,20 +25,33 @@ export interface ChangeFeed {
   owners(...owners: readonly string[]): void
   /** Rows of owners not named were written (retention, key rotation): every copy goes. */
   everything(): void
-  /** Drops every copy when another connection committed since the last check (SQLite). */
-  checkExternal(): void
+  /**
+   * Drops every copy when another connection committed since the last check (SQLite). `force`: ask the
+   * database even if this turn of the event loop already did.
+   */
+  checkExternal(force?: boolean): void
   /** `owner` undefined: everything changed. */
   subscribe(listener: (owner: string | undefined) => void): void
 }
 
 /**
  * `dataVersion`: SQLite's `PRAGMA data_version` on the connection the feed belongs to (undefined once
- * closed, or on PostgreSQL).
+ * closed, or on PostgreSQL). `localWrites`: how many writing statements every connection of this process
+ * has run so far.
  */
-export function createChangeFeed(dialect: 'sqlite' | 'postgres', dataVersion: () => number | undefined): ChangeFeed {
+export function createChangeFeed(
+  dialect: 'sqlite' | 'postgres',
+  dataVersion: () => number | undefined,
+  localWrites: () => number = () => 0,
+): ChangeFeed {
   const listeners: ((owner: string | undefined) => void)[] = []
   const cacheable = dialect === 'sqlite'
   let seen = dataVersion()
+  let checkedThisTurn = false
+  let writesAtCheck = localWrites()
+  const nextTurn = () => {
+    checkedThisTurn = false
+  }
   const everything = () => {
     for (const listener of listeners) listener(undefined)
   }
@@ -45,8 +61,15 @@ export function createChangeFeed(dialect: 'sqlite' | 'postgres', dataVersion: ()
       for (const owner of owners) for (const listener of listeners) listener(owner)
     },
     everything,
-    checkExternal() {
+    checkExternal(force = false) {
       if (!cacheable) return
+      const writes = localWrites()
+      if (checkedThisTurn && !force && writes === writesAtCheck) return
+      writesAtCheck = writes
+      if (!checkedThisTurn) {
+        checkedThisTurn = true
+        setImmediate(nextTurn).unref()
+      }
       const version = dataVersion()
       if (version === seen) return
       seen = version

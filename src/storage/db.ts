@@ -49,6 +49,9 @@ pg.types.setTypeParser(20, (value) => Number(value))
  * query afresh, and preparing costs more than running for the small, repeated queries of the hot paths
  * (consent reads, identity lookups, event inserts). A statement still busy (an open stream) is not reused.
  */
+/** Writing statements run by any SQLite connection of this process (see `ChangeFeed`). */
+let localWrites = 0
+
 function withStatementCache(database: Database.Database, max = 500): SqliteDatabase {
   const cache = new Map<string, Database.Statement>()
   return {
@@ -58,9 +61,12 @@ function withStatementCache(database: Database.Database, max = 500): SqliteDatab
       if (hit !== undefined && !hit.busy) {
         cache.delete(text)
         cache.set(text, hit)
+        // Kysely runs a statement as soon as it has it prepared.
+        if (!hit.reader) localWrites += 1
         return hit
       }
       const statement = database.prepare(text)
+      if (!statement.reader) localWrites += 1
       if (hit === undefined) {
         cache.set(text, statement)
         if (cache.size > max) cache.delete(cache.keys().next().value!)
@@ -113,7 +119,11 @@ export function createStorage(config: DatabaseConfig): Storage {
       await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db)
     },
     // Moves when another connection (another process) commits. Asked on every request: prepared once.
-    changes: createChangeFeed('sqlite', () => (database.open ? (dataVersion.get() as number) : undefined)),
+    changes: createChangeFeed(
+      'sqlite',
+      () => (database.open ? (dataVersion.get() as number) : undefined),
+      () => localWrites,
+    ),
     close: () => db.destroy(),
   }
 }
