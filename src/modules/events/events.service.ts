@@ -42,7 +42,7 @@ export interface EventsDeps {
   identity: Pick<IdentityService, 'findSubjectIds' | 'ensureSubjectId'>
   consent: Pick<
     ConsentService,
-    'contextFor' | 'contextsFor' | 'observeSignals' | 'eraseSubject' | 'state' | 'recordChange'
+    'contextFor' | 'contextsFor' | 'observeSignals' | 'eraseSubject' | 'state' | 'decide' | 'recordChange'
   >
 }
 
@@ -235,6 +235,13 @@ export function createEventsService(deps: EventsDeps) {
       occurredAt,
       provided: Object.keys(raw).filter((k) => !ENVELOPE.has(k) && raw[k] !== undefined),
     }
+  }
+
+  /** The session's pseudonym while the session lasts; undefined once it ended or expired (defaults decide). */
+  async function liveSessionKey(sessionId: string): Promise<string | undefined> {
+    const key = sessionKeyOf(sessionId)
+    const row = await sessionRows.get(key, async () => (await repo.findSessions(db, [key])).get(key))
+    return row !== undefined && row.expiresAt > deps.clock.now().toISOString() ? key : undefined
   }
 
   /** A copy read earlier, without what expired since (retention deletes the rows later). */
@@ -512,10 +519,12 @@ export function createEventsService(deps: EventsDeps) {
 
     /** The consent state of an anonymous session (defaults only once it has ended or expired). */
     async sessionConsentState(sessionId: string, signals: RequestSignals) {
-      const key = sessionKeyOf(sessionId)
-      const row = await sessionRows.get(key, async () => (await repo.findSessions(db, [key])).get(key))
-      const live = row !== undefined && row.expiresAt > deps.clock.now().toISOString()
-      return deps.consent.state(live ? key : undefined, signals)
+      return deps.consent.state(await liveSessionKey(sessionId), signals)
+    },
+
+    /** May an anonymous session be processed for `purpose` now? (The per-request question of serving.) */
+    async sessionDecision(sessionId: string, purpose: PurposeKey, signals: RequestSignals) {
+      return deps.consent.decide(await liveSessionKey(sessionId), purpose, signals)
     },
 
     /** Ends an anonymous visit now: its events, consent records and the session are deleted. */

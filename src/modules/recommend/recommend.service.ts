@@ -457,9 +457,7 @@ export function createRecommendService(deps: RecommendDeps) {
           prompt = await deps.consent.promptFor(promptSubject, settings.prompt.purpose, signals)
         }
       } else if (sessionKey !== undefined && query.session !== undefined) {
-        const state = await deps.events.sessionConsentState(query.session, signals)
-        const session = state.decisions.find((d) => d.purpose === 'personalize.session')
-        if (session?.allowed === true) {
+        if ((await deps.events.sessionDecision(query.session, 'personalize.session', signals)).allowed) {
           level = 'session'
           levelKey = 'session:as_requested'
         }
