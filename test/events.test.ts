@@ -499,6 +499,26 @@ for (const dialect of DIALECTS) {
         expect(entries[0]?.details).toMatchObject({ total: second.total })
         expect((await ctx.services.audit.verify()).ok).toBe(true)
       })
+
+      it('deletes an event at its expiry, not earlier in the hour it expires in', async () => {
+        const ref = uid('hourly')
+        await grant(ref, 'personalize.recommendations')
+        // Sent for the last minute of the previous hour: it expires a minute before an hour ends.
+        const hourStart = Math.floor(ctx.clock.now().getTime() / 3_600_000) * 3_600_000
+        const timestamp = new Date(hourStart - 60_000).toISOString()
+        await results([{ id: 'h1', type: 'view', subject: ref, item: 'A1', timestamp }])
+        const subjectId = (await ctx.services.identity.findSubjectId(ref))!
+        const [stored] = await ctx.services.events.listSubjectEvents(subjectId)
+        const expiresAt = Date.parse(stored!.expiresAt)
+        expect(new Date(expiresAt).toISOString().slice(13)).toBe(':59:00.000Z')
+
+        ctx.clock.set(new Date(expiresAt - 1))
+        await ctx.services.retention.run()
+        expect(await count('events', `owner = '${subjectId}'`)).toBe(1)
+        ctx.clock.set(new Date(expiresAt))
+        await ctx.services.retention.run()
+        expect(await count('events', `owner = '${subjectId}'`)).toBe(0)
+      })
     })
   })
 }
