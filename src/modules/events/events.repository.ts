@@ -1,6 +1,6 @@
 import { CompiledQuery, sql } from 'kysely'
 import type { ChangeFeed } from '../../storage/changes.js'
-import { type Db, dialectOf } from '../../storage/db.js'
+import { type Db, dialectOf, eachRow } from '../../storage/db.js'
 import type { EventType } from '../charter/index.js'
 import type { StoredEvent } from './events.js'
 
@@ -240,12 +240,11 @@ export function createEventsRepository(changes: ChangeFeed) {
       if (dialectOf(db) === 'sqlite') {
         // On better-sqlite3 (synchronous, in-process) a one-row statement prepared once and run per row
         // beats one statement of hundreds of rows with RETURNING; a row went in when it changed one.
-        const text = insertText(db, 1, false)
-        for (const event of events) {
-          const values = rowValues(event)
-          const { numAffectedRows } = await db.executeQuery(CompiledQuery.raw(text, values))
-          if (numAffectedRows === 1n) inserted.add(`${values[0]}\u0000${event.id}`)
-        }
+        const rows = events.map(rowValues)
+        const { rows: changed } = await db.executeQuery(eachRow(insertText(db, 1, false), rows))
+        changed.forEach(({ changes }, i) => {
+          if (changes === 1) inserted.add(`${rows[i]![0]}\u0000${rows[i]![1]}`)
+        })
         touched()
         return inserted
       }
