@@ -26,11 +26,13 @@ import {
   REQUIRED_PURPOSES,
   resolveJurisdiction,
   type Charter,
+  type LegalBasis,
   type PurposeKey,
 } from '../charter/index.js'
 import type {
   ConsentDecision,
   ConsentPrompt,
+  ConsentReason,
   ConsentRecord,
   PersonalizationLevel,
   PromptShown,
@@ -96,35 +98,50 @@ export function decideConsent(query: ConsentQuery): ConsentDecision {
       jurisdiction,
     }
   }
-  const base = { purpose: key, basis: purpose.legalBasis, jurisdiction }
-  if (purpose.legalBasis === 'contract')
-    return { ...base, allowed: true, reason: 'not_consent_based' }
-  if (query.restricted === true) return { ...base, allowed: false, reason: 'restricted' }
+  const basis = purpose.legalBasis
+  if (basis === 'contract') return decision(key, basis, jurisdiction, true, 'not_consent_based')
+  if (query.restricted === true) return decision(key, basis, jurisdiction, false, 'restricted')
 
   const history = recordsFor(query.records, key, now)
   const latest = history.at(-1)
   if (purpose.saleOrSharing) {
-    if (latest?.method === 'gpc') return { ...base, allowed: false, reason: 'gpc', record: latest }
+    if (latest?.method === 'gpc') return decision(key, basis, jurisdiction, false, 'gpc', latest)
     if (query.gpc === true) {
       const grantedAfterGpc =
         latest?.decision === 'granted' && history.slice(0, -1).some((r) => r.method === 'gpc')
-      if (grantedAfterGpc)
-        return { ...base, allowed: true, reason: 'explicit_grant', record: latest }
-      if (latest?.decision !== 'denied') {
-        return latest === undefined
-          ? { ...base, allowed: false, reason: 'gpc' }
-          : { ...base, allowed: false, reason: 'gpc', record: latest }
-      }
+      if (grantedAfterGpc) return decision(key, basis, jurisdiction, true, 'explicit_grant', latest)
+      if (latest?.decision !== 'denied')
+        return decision(key, basis, jurisdiction, false, 'gpc', latest)
     }
   }
   if (latest !== undefined) {
     return latest.decision === 'granted'
-      ? { ...base, allowed: true, reason: 'explicit_grant', record: latest }
-      : { ...base, allowed: false, reason: 'explicit_denial', record: latest }
+      ? decision(key, basis, jurisdiction, true, 'explicit_grant', latest)
+      : decision(key, basis, jurisdiction, false, 'explicit_denial', latest)
   }
-  if (purpose.legalBasis === 'consent') return { ...base, allowed: false, reason: 'no_record' }
+  if (basis === 'consent') return decision(key, basis, jurisdiction, false, 'no_record')
   const choice = defaultChoice(charter, purpose, jurisdiction)
-  return { ...base, allowed: choice === 'opt_out', reason: 'jurisdiction_default', default: choice }
+  const byDefault = decision(key, basis, jurisdiction, choice === 'opt_out', 'jurisdiction_default')
+  byDefault.default = choice
+  return byDefault
+}
+
+/**
+ * A decision on a declared purpose, built as one object literal: decisions are made for every event of
+ * an ingest batch and every recommendation, and spreading a shared base into each answer cost more than
+ * the rest of the decision.
+ */
+function decision(
+  purpose: PurposeKey,
+  basis: LegalBasis,
+  jurisdiction: string,
+  allowed: boolean,
+  reason: ConsentReason,
+  record?: ConsentRecord,
+): ConsentDecision {
+  return record === undefined
+    ? { purpose, basis, jurisdiction, allowed, reason }
+    : { purpose, basis, jurisdiction, allowed, reason, record }
 }
 
 /** Every declared purpose decided at once, in charter order: what `GET .../consents` shows. */
