@@ -345,9 +345,44 @@ for (const dialect of DIALECTS) {
         })
         const subjectId = (await ctx.services.identity.findSubjectId('eve'))!
         const [event] = await ctx.services.events.listSubjectEvents(subjectId)
-        expect((await ctx.services.events.listSubjectItemEvents(subjectId)).map((e) => e.item)).toEqual(['MUG'])
+        expect((await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).map((e) => e.item)).toEqual(['MUG'])
         ctx.clock.set(new Date(Date.parse(event!.expiresAt) + 1))
-        expect(await ctx.services.events.listSubjectItemEvents(subjectId)).toEqual([])
+        expect(await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).toEqual([])
+      } finally {
+        await ctx.close()
+      }
+    })
+
+    it('uses an event for a purpose only within that purpose\'s retention, while a longer one keeps it', async () => {
+      const ctx = await createTestContext(dialect)
+      try {
+        await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
+        const v = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
+        // Personalization keeps purchases 365 days, first-party marketing 730 (candor.charter.yaml).
+        for (const purpose of [PERSONAL, 'marketing.advertising.first_party']) {
+          const r = await ctx.request({ method: 'PUT', url: `/v1/subjects/frank/consents/${purpose}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: v, jurisdiction: 'UK' } })
+          expect(r.statusCode, r.body).toBe(200)
+        }
+        await ctx.request({
+          method: 'POST',
+          url: '/v1/events',
+          as: 'storefront',
+          payload: { events: [{ id: 'frank-1', type: 'purchase', subject: 'frank', item: 'MUG', timestamp: ctx.clock.now().toISOString() }] },
+        })
+        const subjectId = (await ctx.services.identity.findSubjectId('frank'))!
+        const [event] = await ctx.services.events.listSubjectEvents(subjectId)
+        expect(event!.purposes).toEqual(expect.arrayContaining([PERSONAL, 'marketing.advertising.first_party']))
+        await ctx.services.recommend.train()
+        expect((await ctx.services.recommend.exportSubject(subjectId)).model.contributesToModel).toBe(true)
+        expect((await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).map((e) => e.item)).toEqual(['MUG'])
+
+        ctx.clock.advance(366 * 86_400_000)
+        // Still stored (marketing keeps it), no longer personalization's.
+        expect((await ctx.services.events.listSubjectEvents(subjectId)).map((e) => e.id)).toEqual(['frank-1'])
+        expect(await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).toEqual([])
+        expect((await ctx.services.events.listSubjectItemEvents(subjectId, 'marketing.advertising.first_party')).map((e) => e.item)).toEqual(['MUG'])
+        await ctx.services.recommend.train()
+        expect((await ctx.services.recommend.exportSubject(subjectId)).model.contributesToModel).toBe(false)
       } finally {
         await ctx.close()
       }

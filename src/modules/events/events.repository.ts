@@ -308,11 +308,15 @@ export function createEventsRepository(changes: ChangeFeed) {
       }))
     },
 
-    /** Subject events (not sessions) serving `purpose`, unexpired, in key order after a cursor. */
+    /**
+     * Subject events (not sessions) stored for `purpose`, unexpired, that happened after `since` (the
+     * purpose's own retention), in key order after a cursor.
+     */
     async listForPurpose(
       db: Db,
       purpose: string,
       now: string,
+      since: string,
       after: { owner: string; eventId: string } | undefined,
       limit: number,
     ): Promise<StoredEvent[]> {
@@ -322,6 +326,7 @@ export function createEventsRepository(changes: ChangeFeed) {
         .where('purposes', 'like', `%,${purpose},%`)
         .where('owner', 'not like', `${SESSION_PREFIX}%`)
         .where('expires_at', '>', now)
+        .where((eb) => eb(eb.fn.coalesce('occurred_at', 'received_at'), '>', since))
       if (after !== undefined) {
         query = query.where((eb) =>
           eb.or([

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { DAY_MS, type Clock } from '../../lib/clock.js'
 import { hmacSha256 } from '../../lib/crypto.js'
 import { AppError } from '../../lib/errors.js'
@@ -15,7 +16,7 @@ import {
   purposesForEvent,
   retentionDaysFor,
 } from '../charter/index.js'
-import { type ConsentChange, decideConsent } from '../consent/index.js'
+import { type ConsentChange, type ConsentQuery, decideConsent } from '../consent/index.js'
 import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
 import type { IdentityService, KeyringHolder } from '../identity/index.js'
 import {
@@ -91,8 +92,45 @@ interface Candidate {
   /** `s:<ref>` or the session key, while subject ids are not known yet. */
   ownerTag: string
   quantity: number | undefined
-  occurredAt: Date
+  /** When it happened (its timestamp, or when it was received), in epoch milliseconds. */
+  occurredMs: number
   provided: string[]
+}
+
+/** What a batch does with one owner's events of one type: refuse them all, or keep them for purposes. */
+type Plan =
+  | { refusal: 'no_purpose' | 'no_consent' }
+  | { refusal?: undefined; allowed: PurposeKey[]; keep: ReadonlySet<string>; retentionMs: number }
+const NO_PURPOSE: Plan = { refusal: 'no_purpose' }
+const NO_CONSENT: Plan = { refusal: 'no_consent' }
+
+/**
+ * The event schema compiled once into a generated fast path (zod's `compile`); an event it refuses is
+ * parsed again by zod's runtime, so the field a refusal names is the same either way.
+ */
+const parseEvent = z.compile(IncomingEventSchema)
+
+/** The refusal of an event whose `field` has the wrong shape. */
+function malformed(raw: Record<string, unknown>, field: string): EventResult {
+  return {
+    id: typeof raw.id === 'string' ? raw.id : '',
+    status: 'refused',
+    reason: 'malformed',
+    field,
+  }
+}
+
+/**
+ * An ISO timestamp as `toISOString` writes it. One sent in exactly that form (and checked as an ISO
+ * date-time by the schema) is kept as sent: formatting its parsed time gives the same text back.
+ */
+function isoOf(timestamp: string | undefined, ms: number): string {
+  return timestamp !== undefined &&
+    timestamp.length === 24 &&
+    timestamp[19] === '.' &&
+    timestamp[23] === 'Z'
+    ? timestamp
+    : new Date(ms).toISOString()
 }
 
 export type EventsService = ReturnType<typeof createEventsService>
@@ -140,13 +178,15 @@ export function createEventsService(deps: EventsDeps) {
       purposes.filter((p) => findPurpose(charter, p)?.retentionDays === 0),
     )
   }
-  const keptFields = new Map<string, { keep: Set<string>; retentionMs: number }>()
-  function policyFor(type: EventType, allowed: PurposeKey[]) {
+  // What a type keeps for a set of allowed purposes, and for how long (the plan of the events it covers).
+  const keptFields = new Map<string, Plan>()
+  function policyFor(type: EventType, allowed: PurposeKey[]): Plan {
     const key = `${type}|${allowed.join(',')}`
     let policy = keptFields.get(key)
     if (policy === undefined) {
       const days = retentionDaysFor(charter, allowed)
       policy = {
+        allowed,
         keep: new Set<string>(eventFieldsFor(charter, type, allowed)),
         retentionMs: days === 0 ? SESSION_TTL_MS : days * DAY_MS,
       }
@@ -186,40 +226,38 @@ export function createEventsService(deps: EventsDeps) {
   function validate(
     raw: Record<string, unknown>,
     index: number,
-    now: Date,
+    nowMs: number,
   ): Candidate | EventResult {
-    const id = typeof raw.id === 'string' ? raw.id : ''
-    const refuse = (field: string): EventResult => ({
-      id,
-      status: 'refused',
-      reason: 'malformed',
-      field,
-    })
-    const parsed = IncomingEventSchema.safeParse(raw)
+    const parsed = parseEvent.safeParse(raw)
     if (!parsed.success) {
       const path = parsed.error.issues[0]?.path ?? []
-      return refuse(path.length === 0 ? 'event' : path.map(String).join('.'))
+      return malformed(raw, path.length === 0 ? 'event' : path.map(String).join('.'))
     }
     const event = parsed.data
     const alias = event.type as keyof typeof EVENT_TYPE_ALIASES
     const type: EventType = Object.hasOwn(EVENT_TYPE_ALIASES, alias)
       ? EVENT_TYPE_ALIASES[alias]
       : (event.type as EventType)
-    if ((event.subject === undefined) === (event.session === undefined)) return refuse('subject')
+    if ((event.subject === undefined) === (event.session === undefined))
+      return malformed(raw, 'subject')
     const required = REQUIRED_FIELD[type]
-    if (required !== undefined && event[required] === undefined) return refuse(required)
+    if (required !== undefined && event[required] === undefined) return malformed(raw, required)
 
     let quantity = event.quantity
     if (event.type === 'add_to_cart' || event.type === 'remove_from_cart' || type === 'purchase') {
-      if (quantity !== undefined && quantity <= 0) return refuse('quantity')
+      if (quantity !== undefined && quantity <= 0) return malformed(raw, 'quantity')
       if (event.type === 'remove_from_cart') quantity = -(quantity ?? 1)
       else if (type === 'cart') quantity ??= 1
-    } else if (type === 'cart' && quantity === 0) return refuse('quantity')
+    } else if (type === 'cart' && quantity === 0) return malformed(raw, 'quantity')
 
-    let occurredAt = now
+    let occurredMs = nowMs
     if (event.timestamp !== undefined) {
-      occurredAt = new Date(event.timestamp)
-      if (occurredAt.getTime() > now.getTime() + FUTURE_SKEW_MS) return refuse('timestamp')
+      occurredMs = Date.parse(event.timestamp)
+      if (occurredMs > nowMs + FUTURE_SKEW_MS) return malformed(raw, 'timestamp')
+    }
+    const provided: string[] = []
+    for (const key of Object.keys(raw)) {
+      if (!ENVELOPE.has(key) && raw[key] !== undefined) provided.push(key)
     }
     const owner: Owner =
       event.subject !== undefined
@@ -232,8 +270,8 @@ export function createEventsService(deps: EventsDeps) {
       owner,
       ownerTag: owner.kind === 'subject' ? `s:${owner.ref}` : owner.key,
       quantity,
-      occurredAt,
-      provided: Object.keys(raw).filter((k) => !ENVELOPE.has(k) && raw[k] !== undefined),
+      occurredMs,
+      provided,
     }
   }
 
@@ -242,6 +280,16 @@ export function createEventsService(deps: EventsDeps) {
     const key = sessionKeyOf(sessionId)
     const row = await sessionRows.get(key, async () => (await repo.findSessions(db, [key])).get(key))
     return row !== undefined && row.expiresAt > deps.clock.now().toISOString() ? key : undefined
+  }
+
+  /**
+   * An event is kept as long as its longest-kept purpose needs it, but serves each purpose only for that
+   * purpose's own retention, counted like the expiry from when it happened: events that happened at or
+   * before this moment no longer serve `purpose`.
+   */
+  function usableSince(purpose: PurposeKey, now: Date): string {
+    const days = retentionDaysFor(charter, [purpose])
+    return new Date(now.getTime() - (days === 0 ? SESSION_TTL_MS : days * DAY_MS)).toISOString()
   }
 
   /** A copy read earlier, without what expired since (retention deletes the rows later). */
@@ -271,6 +319,7 @@ export function createEventsService(deps: EventsDeps) {
     options: IngestOptions,
   ): Promise<IngestResult> {
     const now = deps.clock.now()
+    const nowMs = now.getTime()
     const nowIso = now.toISOString()
     const signals = options.signals ?? {}
     const results: EventResult[] = new Array<EventResult>(rawEvents.length)
@@ -278,7 +327,7 @@ export function createEventsService(deps: EventsDeps) {
     // 1. Validate.
     const candidates: Candidate[] = []
     rawEvents.forEach((raw, index) => {
-      const checked = validate(raw, index, now)
+      const checked = validate(raw, index, nowMs)
       if ('status' in checked) results[index] = checked
       else candidates.push(checked)
     })
@@ -299,19 +348,12 @@ export function createEventsService(deps: EventsDeps) {
     const ownerId = (c: Candidate): string | undefined =>
       c.owner.kind === 'subject' ? subjectIds.get(c.owner.ref) : c.owner.key
 
-    // Duplicates: already stored, or repeated within this batch.
-    const pairs: { owner: string; eventId: string }[] = []
-    for (const c of candidates) {
-      const owner = ownerId(c)
-      if (owner !== undefined) pairs.push({ owner, eventId: c.event.id })
-    }
-    const existing = await repo.findExisting(db, pairs)
+    // Duplicates repeated within this batch (already stored ones: after minimizing).
     const seen = new Set<string>()
     const fresh: Candidate[] = []
     for (const c of candidates) {
       const tag = `${c.ownerTag}\u0000${c.event.id}`
-      const owner = ownerId(c)
-      if (seen.has(tag) || (owner !== undefined && existing.has(`${owner}\u0000${c.event.id}`))) {
+      if (seen.has(tag)) {
         results[c.index] = { id: c.event.id, status: 'duplicate' }
         continue
       }
@@ -330,38 +372,56 @@ export function createEventsService(deps: EventsDeps) {
     for (const key of sessionKeys) if (liveSession(key) !== undefined) consentOwners.add(key)
     const contexts = await deps.consent.contextsFor([...consentOwners], signals)
     const anonymous = await deps.consent.contextFor(undefined, signals)
-    // Per owner and type, the allowed purposes; a decision depends on the owner and the purpose only,
-    // so types that share a purpose ask for it once.
-    const allowedCache = new Map<string, PurposeKey[]>()
-    const decisionCache = new Map<string, boolean>()
-    const allowedFor = (c: Candidate, purposes: PurposeKey[]): PurposeKey[] => {
-      const cacheKey = `${c.ownerTag}\u0000${c.type}`
-      const cached = allowedCache.get(cacheKey)
-      if (cached !== undefined) return cached
-      const owner = ownerId(c)
-      const context = (owner === undefined ? undefined : contexts.get(owner)) ?? anonymous
-      const allowed = purposes.filter((purpose) => {
-        const decisionKey = `${c.ownerTag}\u0000${purpose}`
-        let ok = decisionCache.get(decisionKey)
+    // One plan per owner and type: the purposes the charter maps to the type, each decided for the
+    // owner, and what the allowed ones keep. A decision depends on the owner and the purpose only, so
+    // types that share a purpose ask for it once.
+    interface OwnerState {
+      query: ConsentQuery
+      decided: Map<PurposeKey, boolean>
+      plans: Map<EventType, Plan>
+    }
+    const owners = new Map<string, OwnerState>()
+    const decide = (c: Candidate, { query, decided }: OwnerState): Plan => {
+      const purposes =
+        (c.owner.kind === 'subject' ? subjectPurposesByType : sessionPurposesByType).get(c.type) ??
+        []
+      if (purposes.length === 0) return NO_PURPOSE
+      const allowed: PurposeKey[] = []
+      for (const purpose of purposes) {
+        let ok = decided.get(purpose)
         if (ok === undefined) {
-          const decision = decideConsent({ ...context, purpose })
+          query.purpose = purpose
+          const decision = decideConsent(query)
           ok =
             decision.allowed ||
             (options.declaredBasis !== undefined &&
               decision.basis === options.declaredBasis &&
               (decision.reason === 'no_record' || decision.reason === 'jurisdiction_default'))
-          decisionCache.set(decisionKey, ok)
+          decided.set(purpose, ok)
         }
-        return ok
-      })
-      allowedCache.set(cacheKey, allowed)
-      return allowed
+        if (ok) allowed.push(purpose)
+      }
+      return allowed.length === 0 ? NO_CONSENT : policyFor(c.type, allowed)
+    }
+    const planFor = (c: Candidate): Plan => {
+      let state = owners.get(c.ownerTag)
+      if (state === undefined) {
+        const owner = ownerId(c)
+        const context = (owner === undefined ? undefined : contexts.get(owner)) ?? anonymous
+        state = { query: { ...context, purpose: '' }, decided: new Map(), plans: new Map() }
+        owners.set(c.ownerTag, state)
+      }
+      let plan = state.plans.get(c.type)
+      if (plan === undefined) state.plans.set(c.type, (plan = decide(c, state)))
+      return plan
     }
 
     // 3. Minimize, and work out the expiry.
     // Stored events get their owner (subject id or session) when they are written.
-    const toStore: { candidate: Candidate; event: StoredEvent }[] = []
+    let toStore: { candidate: Candidate; event: StoredEvent }[] = []
+    const refused: Candidate[] = []
     const refuse = (c: Candidate, reason: RefusalReason, field?: string) => {
+      refused.push(c)
       results[c.index] = {
         id: c.event.id,
         status: 'refused',
@@ -369,40 +429,37 @@ export function createEventsService(deps: EventsDeps) {
         ...(field === undefined ? {} : { field }),
       }
     }
+    const newSessionExpiry = new Date(nowMs + SESSION_TTL_MS).toISOString()
     for (const c of fresh) {
-      const purposes =
-        (c.owner.kind === 'subject' ? subjectPurposesByType : sessionPurposesByType).get(c.type) ??
-        []
-      if (purposes.length === 0) {
-        refuse(c, 'no_purpose')
+      const plan = planFor(c)
+      if (plan.refusal !== undefined) {
+        refuse(c, plan.refusal)
         continue
       }
-      const allowed = allowedFor(c, purposes)
-      if (allowed.length === 0) {
-        refuse(c, 'no_consent')
-        continue
-      }
+      const { allowed, keep } = plan
       const vocabulary = FIELD_KEYS[c.type]
-      const unknown = c.provided.find((field) => !vocabulary.has(field))
+      let unknown: string | undefined
+      let dropped: string[] | undefined
+      for (const field of c.provided) {
+        if (!vocabulary.has(field)) {
+          unknown = field
+          break
+        }
+        if (!keep.has(field)) (dropped ??= []).push(field)
+      }
       if (unknown !== undefined) {
         refuse(c, 'undeclared_field', unknown)
         continue
       }
-      const { keep, retentionMs } = policyFor(c.type, allowed)
-      const dropped = c.provided.filter((field) => !keep.has(field))
       const e = c.event
       if (keep.has('query') && e.query !== undefined && findPersonalData(e.query) !== undefined) {
         refuse(c, 'personal_data', 'query')
         continue
       }
-      let expiresAt: string
-      if (c.owner.kind === 'session') {
-        expiresAt =
-          liveSession(c.owner.key)?.expiresAt ??
-          new Date(now.getTime() + SESSION_TTL_MS).toISOString()
-      } else {
-        expiresAt = new Date(c.occurredAt.getTime() + retentionMs).toISOString()
-      }
+      const expiresAt =
+        c.owner.kind === 'session'
+          ? (liveSession(c.owner.key)?.expiresAt ?? newSessionExpiry)
+          : new Date(c.occurredMs + plan.retentionMs).toISOString()
       if (expiresAt <= nowIso) {
         refuse(c, 'expired')
         continue
@@ -423,13 +480,39 @@ export function createEventsService(deps: EventsDeps) {
       if (keep.has('recommId') && e.recommId !== undefined) stored.recommId = e.recommId
       if (keep.has('kind') && e.kind !== undefined) stored.kind = e.kind
       if (keep.has('rating') && e.rating !== undefined) stored.rating = e.rating
-      if (keep.has('timestamp')) stored.occurredAt = c.occurredAt.toISOString()
-      results[c.index] = { id: e.id, status: 'stored', ...(dropped.length > 0 ? { dropped } : {}) }
+      if (keep.has('timestamp')) stored.occurredAt = isoOf(e.timestamp, c.occurredMs)
+      results[c.index] =
+        dropped === undefined
+          ? { id: e.id, status: 'stored' }
+          : { id: e.id, status: 'stored', dropped }
       toStore.push({ candidate: c, event: stored })
     }
 
+    // Already stored (a retried event): `duplicate`, whatever the gate says now. A subject's event bound
+    // for the store needs no read: its insert skips it and says so (below). The others are looked up:
+    // refused ones, and a session's, whose session may be purged and started afresh before its insert.
+    const pairs: { owner: string; eventId: string }[] = []
+    for (const c of refused) {
+      const owner = ownerId(c)
+      if (owner !== undefined) pairs.push({ owner, eventId: c.event.id })
+    }
+    for (const { candidate: c } of toStore) {
+      if (c.owner.kind === 'session') pairs.push({ owner: c.owner.key, eventId: c.event.id })
+    }
+    if (pairs.length > 0) {
+      const existing = await repo.findExisting(db, pairs)
+      const markIfStored = (c: Candidate) => {
+        const owner = ownerId(c)
+        if (owner === undefined || !existing.has(`${owner}\u0000${c.event.id}`)) return false
+        results[c.index] = { id: c.event.id, status: 'duplicate' }
+        return true
+      }
+      for (const c of refused) markIfStored(c)
+      toStore = toStore.filter(({ candidate: c }) => c.owner.kind === 'subject' || !markIfStored(c))
+    }
+
     // 4 and 5. Pseudonymize and store, in one transaction with the audit entry.
-    await db.transaction().execute(async (trx) => {
+    return db.transaction().execute(async (trx) => {
       const rows: StoredEvent[] = []
       const openedSessions = new Map<string, SessionRow>()
       for (const { candidate: c, event } of toStore) {
@@ -455,7 +538,7 @@ export function createEventsService(deps: EventsDeps) {
       const inserted = await repo.insertMany(trx, rows)
       rows.forEach((row, i) => {
         const owner = row.subjectId ?? row.sessionKey ?? ''
-        // Lost a race with a concurrent retry of the same event: it is stored once, by the other call.
+        // Already stored, by an earlier batch or a concurrent retry of this one: stored once.
         if (!inserted.has(`${owner}\u0000${row.id}`)) {
           const index = toStore[i]!.candidate.index
           results[index] = { id: row.id, status: 'duplicate' }
@@ -468,8 +551,8 @@ export function createEventsService(deps: EventsDeps) {
         details: { ...result.counts, events: rawEvents.length },
       })
       await options.inTransaction?.(trx, result)
+      return result
     })
-    return { results, counts: countsOf(results) }
   }
 
   function assertSessionPurpose(purpose: PurposeKey) {
@@ -549,9 +632,14 @@ export function createEventsService(deps: EventsDeps) {
      * `listSubjectEvents` reduced to the events that name an item and the fields a recommendation
      * reads (type, item, times, purposes), same order: the per-request read of `personal` answers.
      */
-    async listSubjectItemEvents(subjectId: string): Promise<readonly ItemEvent[]> {
-      const now = deps.clock.now().toISOString()
-      return unexpired(await itemHistories.get(subjectId, () => repo.listItemEventsByOwner(db, subjectId, now)), now)
+    async listSubjectItemEvents(subjectId: string, purpose: PurposeKey): Promise<ItemEvent[]> {
+      const now = deps.clock.now()
+      const nowIso = now.toISOString()
+      const since = usableSince(purpose, now)
+      const events = await itemHistories.get(subjectId, () => repo.listItemEventsByOwner(db, subjectId, nowIso))
+      return events.filter(
+        (e) => e.expiresAt > nowIso && e.purposes.includes(purpose) && (e.occurredAt ?? e.receivedAt) > since,
+      )
     },
 
     /** A session's unexpired events (by pseudonym, see `sessionKeyOf`): what `session` level may read. */
@@ -573,10 +661,11 @@ export function createEventsService(deps: EventsDeps) {
       purpose: PurposeKey = 'personalize.recommendations',
       pageSize = 5000,
     ): AsyncGenerator<StoredEvent[]> {
-      const now = deps.clock.now().toISOString()
+      const now = deps.clock.now()
+      const since = usableSince(purpose, now)
       let after: { owner: string; eventId: string } | undefined
       for (;;) {
-        const page = await repo.listForPurpose(db, purpose, now, after, pageSize)
+        const page = await repo.listForPurpose(db, purpose, now.toISOString(), since, after, pageSize)
         if (page.length === 0) return
         yield page
         const last = page.at(-1)!

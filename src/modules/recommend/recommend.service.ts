@@ -485,12 +485,12 @@ export function createRecommendService(deps: RecommendDeps) {
         const history = async (): Promise<History> => {
           const events: readonly HistoryEvent[] =
             level === 'personal'
-              ? // Only events kept for personalization count; ones kept for, say, analytics alone do not.
-                (await deps.events.listSubjectItemEvents(subjectId!)).filter((e) => e.purposes.includes(PERSONAL_PURPOSE))
+              ? // Only events that serve personalization now count (not ones kept for, say, analytics alone).
+                await deps.events.listSubjectItemEvents(subjectId!, PERSONAL_PURPOSE)
               : sessionKey !== undefined
                 ? await deps.events.listSessionEvents(sessionKey)
-                : (await deps.events.listSubjectItemEvents(subjectId!)).filter(
-                    (e) => e.purposes.includes('personalize.session') && eventTime(e) > now.getTime() - VISIT_MS,
+                : (await deps.events.listSubjectItemEvents(subjectId!, 'personalize.session')).filter(
+                    (e) => eventTime(e) > now.getTime() - VISIT_MS,
                   )
           return historyFrom(s, events, feedback.hiddenItems)
         }
