@@ -266,6 +266,21 @@ for (const dialect of DIALECTS) {
 
 for (const dialect of DIALECTS) {
   describe(`answers that stay current on ${dialect}`, () => {
+    /** The catalog in place; answers the notice version to consent with. */
+    async function openShop(ctx: TestContext): Promise<string> {
+      await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
+      return (await ctx.request({ method: 'GET', url: '/v1/notice' })).json<{ version: string }>().version
+    }
+    async function grant(ctx: TestContext, ref: string, purpose: string, version: string) {
+      const r = await ctx.request({ method: 'PUT', url: `/v1/subjects/${ref}/consents/${purpose}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' } })
+      expect(r.statusCode, r.body).toBe(200)
+    }
+    async function send(ctx: TestContext, events: Record<string, string>[]) {
+      const at = ctx.clock.now().toISOString()
+      const r = await ctx.request({ method: 'POST', url: '/v1/events', as: 'storefront', payload: { events: events.map((e) => ({ timestamp: at, ...e })) } })
+      expect(r.statusCode, r.body).toBe(200)
+    }
+
     it('reflects what another process writes, on the very next request', async () => {
       const ctx = await createTestContext(dialect)
       // A second process: its own connection to the same database (on SQLite, where this process keeps
@@ -285,17 +300,11 @@ for (const dialect of DIALECTS) {
         return r.json<{ level: string; items: Array<{ id: string; explanation: { kind: string; evidence: Array<{ id: string }> } }> }>()
       }
       try {
-        await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
-        const v = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
+        const v = await openShop(ctx)
         for (const [b, basket] of [...BASKETS.entries(), [99, ['MUG']] as const]) {
           const ref = `c-${b}`
-          await ctx.request({ method: 'PUT', url: `/v1/subjects/${ref}/consents/${PERSONAL}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: v, jurisdiction: 'UK' } })
-          await ctx.request({
-            method: 'POST',
-            url: '/v1/events',
-            as: 'storefront',
-            payload: { events: basket.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item, timestamp: ctx.clock.now().toISOString() })) },
-          })
+          await grant(ctx, ref, PERSONAL, v)
+          await send(ctx, basket.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item })))
         }
         await ctx.services.recommend.train()
         const before = await recommend('c-99')
@@ -334,15 +343,8 @@ for (const dialect of DIALECTS) {
     it('stops using an event the moment it expires, before retention deletes it', async () => {
       const ctx = await createTestContext(dialect)
       try {
-        await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
-        const v = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
-        await ctx.request({ method: 'PUT', url: `/v1/subjects/eve/consents/${PERSONAL}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: v, jurisdiction: 'UK' } })
-        await ctx.request({
-          method: 'POST',
-          url: '/v1/events',
-          as: 'storefront',
-          payload: { events: [{ id: 'eve-1', type: 'view', subject: 'eve', item: 'MUG', timestamp: ctx.clock.now().toISOString() }] },
-        })
+        await grant(ctx, 'eve', PERSONAL, await openShop(ctx))
+        await send(ctx, [{ id: 'eve-1', type: 'view', subject: 'eve', item: 'MUG' }])
         const subjectId = (await ctx.services.identity.findSubjectId('eve'))!
         const [event] = await ctx.services.events.listSubjectEvents(subjectId)
         expect((await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).map((e) => e.item)).toEqual(['MUG'])
@@ -356,19 +358,10 @@ for (const dialect of DIALECTS) {
     it('uses an event for a purpose only within that purpose\'s retention, while a longer one keeps it', async () => {
       const ctx = await createTestContext(dialect)
       try {
-        await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
-        const v = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
+        const v = await openShop(ctx)
         // Personalization keeps purchases 365 days, first-party marketing 730 (candor.charter.yaml).
-        for (const purpose of [PERSONAL, 'marketing.advertising.first_party']) {
-          const r = await ctx.request({ method: 'PUT', url: `/v1/subjects/frank/consents/${purpose}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: v, jurisdiction: 'UK' } })
-          expect(r.statusCode, r.body).toBe(200)
-        }
-        await ctx.request({
-          method: 'POST',
-          url: '/v1/events',
-          as: 'storefront',
-          payload: { events: [{ id: 'frank-1', type: 'purchase', subject: 'frank', item: 'MUG', timestamp: ctx.clock.now().toISOString() }] },
-        })
+        for (const purpose of [PERSONAL, 'marketing.advertising.first_party']) await grant(ctx, 'frank', purpose, v)
+        await send(ctx, [{ id: 'frank-1', type: 'purchase', subject: 'frank', item: 'MUG' }])
         const subjectId = (await ctx.services.identity.findSubjectId('frank'))!
         const [event] = await ctx.services.events.listSubjectEvents(subjectId)
         expect(event!.purposes).toEqual(expect.arrayContaining([PERSONAL, 'marketing.advertising.first_party']))
