@@ -95,6 +95,41 @@ for (const dialect of DIALECTS) {
       expect(JSON.stringify(raw.rows)).not.toContain(ref)
     })
 
+    it('stores the time of an event in UTC to the millisecond, whatever form it came in', async () => {
+      const ref = uid('times')
+      await grant(ref, 'personalize.recommendations')
+      const sent = {
+        t1: '2026-03-02T08:59:00Z',
+        t2: '2026-03-02T09:59:00+01:00',
+        t3: '2026-03-02T08:59:00.000Z',
+        t4: '2026-03-02T08:59:00.5Z',
+        t5: '2026-03-02T08:59:00.123Z',
+        t6: '2026-03-02T03:29:00.123-05:30',
+      }
+      const out = await results(
+        Object.entries(sent).map(([id, timestamp]) => ({
+          id,
+          type: 'view',
+          subject: ref,
+          item: 'A1',
+          timestamp,
+        })),
+      )
+      expect(out.every((r) => r.status === 'stored')).toBe(true)
+      const subjectId = await ctx.services.identity.findSubjectId(ref)
+      const stored = await ctx.services.events.listSubjectEvents(subjectId!)
+      const times = Object.fromEntries(stored.map((e) => [e.id, [e.occurredAt, e.expiresAt]]))
+      for (const [id, timestamp] of Object.entries(sent)) {
+        const at = Date.parse(timestamp)
+        expect(times[id]).toEqual([
+          new Date(at).toISOString(),
+          new Date(at + 365 * DAY_MS).toISOString(),
+        ])
+      }
+      expect(times.t1?.[0]).toBe('2026-03-02T08:59:00.000Z')
+      expect(times.t4?.[0]).toBe('2026-03-02T08:59:00.500Z')
+    })
+
     it('refuses without consent (default deny) and creates no subject for a refused event', async () => {
       const ref = uid('nobody')
       const [result] = await results([{ id: 'e-1', type: 'view', subject: ref, item: 'A1' }], {
@@ -255,6 +290,21 @@ for (const dialect of DIALECTS) {
       expect(await count('events', `owner = '${subjectId}'`)).toBe(2)
     })
 
+    it('answers duplicate for a stored event sent again, even once the gate would refuse it', async () => {
+      const ref = uid('changed-mind')
+      await grant(ref, 'personalize.recommendations')
+      const event = { id: 'c1', type: 'view', subject: ref, item: 'A1' }
+      expect(await results([event])).toEqual([{ id: 'c1', status: 'stored' }])
+      await grant(ref, 'personalize.recommendations', 'denied')
+      const again = await results([event, { ...event, id: 'c2' }])
+      expect(again).toEqual([
+        { id: 'c1', status: 'duplicate' },
+        { id: 'c2', status: 'refused', reason: 'no_consent' },
+      ])
+      const subjectId = await ctx.services.identity.findSubjectId(ref)
+      expect(await count('events', `owner = '${subjectId}'`)).toBe(1)
+    })
+
     it('maps add_to_cart and remove_from_cart onto cart events with a signed quantity', async () => {
       const ref = uid('cart')
       await grant(ref, 'personalize.recommendations')
@@ -342,6 +392,10 @@ for (const dialect of DIALECTS) {
           { jurisdiction: 'UK' },
         )
         expect(out.map((r) => r.status)).toEqual(['stored', 'stored'])
+        const retried = await results([{ id: 'v1', type: 'view', session, item: 'A1' }], {
+          jurisdiction: 'UK',
+        })
+        expect(retried).toEqual([{ id: 'v1', status: 'duplicate' }])
         const key = ctx.services.events.sessionKeyOf(session)
         expect(key).toMatch(/^ses_/)
         const stored = await ctx.services.events.listSessionEvents(key)
