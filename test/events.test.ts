@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS } from '../src/lib/clock.js'
+import { IngestResultSchema } from '../src/modules/events/events.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 type Result = { id: string; status: string; reason?: string; field?: string; dropped?: string[] }
@@ -33,6 +34,8 @@ for (const dialect of DIALECTS) {
     ): Promise<Result[]> {
       const response = await send(events, extra)
       expect(response.statusCode, response.body).toBe(200)
+      // The route writes its answer without parsing it again: it must be exactly what the schema says.
+      expect(IngestResultSchema.parse(response.json())).toEqual(response.json())
       return response.json<{ results: Result[] }>().results
     }
     async function grant(ref: string, purpose: string, decision: 'granted' | 'denied' = 'granted') {

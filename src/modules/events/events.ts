@@ -143,6 +143,17 @@ export interface IngestResult {
   counts: IngestCounts
 }
 
+/** The answer of `POST /v1/events`. */
+export const IngestResultSchema = z.object({
+  results: z.array(EventResultSchema),
+  counts: z.object({
+    stored: z.number().int(),
+    duplicate: z.number().int(),
+    refused: z.number().int(),
+    reasons: z.record(z.string(), z.number().int()),
+  }),
+})
+
 /** An event as stored: pseudonymous owner, minimized fields, the purposes it serves and its expiry. */
 export interface StoredEvent {
   id: string
