@@ -124,13 +124,32 @@ function malformed(raw: Record<string, unknown>, field: string): EventResult {
  * An ISO timestamp as `toISOString` writes it. One sent in exactly that form (and checked as an ISO
  * date-time by the schema) is kept as sent: formatting its parsed time gives the same text back.
  */
-function isoOf(timestamp: string | undefined, ms: number): string {
-  return timestamp !== undefined &&
-    timestamp.length === 24 &&
-    timestamp[19] === '.' &&
-    timestamp[23] === 'Z'
+function isoOf(timestamp: string, ms: number): string {
+  return timestamp.length === 24 && timestamp[19] === '.' && timestamp[23] === 'Z'
     ? timestamp
     : new Date(ms).toISOString()
+}
+
+/**
+ * `new Date(Date.parse(iso) + retentionMs).toISOString()`, the expiry of an event: for a retention of
+ * whole days only the date moves (UTC has no shifts), so the new date is worked out once per date and
+ * retention (kept in `dates`) and the time of day is copied.
+ */
+function plusRetention(
+  iso: string,
+  retentionMs: number,
+  dates: Map<number, Map<string, string>>,
+): string {
+  if (retentionMs % DAY_MS !== 0) return new Date(Date.parse(iso) + retentionMs).toISOString()
+  let moved = dates.get(retentionMs)
+  if (moved === undefined) dates.set(retentionMs, (moved = new Map<string, string>()))
+  const date = iso.slice(0, 10)
+  let expiryDate = moved.get(date)
+  if (expiryDate === undefined) {
+    expiryDate = new Date(Date.parse(date) + retentionMs).toISOString().slice(0, 10)
+    moved.set(date, expiryDate)
+  }
+  return expiryDate + iso.slice(10)
 }
 
 export type EventsService = ReturnType<typeof createEventsService>
@@ -430,6 +449,7 @@ export function createEventsService(deps: EventsDeps) {
       }
     }
     const newSessionExpiry = new Date(nowMs + SESSION_TTL_MS).toISOString()
+    const expiryDates = new Map<number, Map<string, string>>()
     for (const c of fresh) {
       const plan = planFor(c)
       if (plan.refusal !== undefined) {
@@ -456,10 +476,11 @@ export function createEventsService(deps: EventsDeps) {
         refuse(c, 'personal_data', 'query')
         continue
       }
+      const occurredAt = e.timestamp === undefined ? nowIso : isoOf(e.timestamp, c.occurredMs)
       const expiresAt =
         c.owner.kind === 'session'
           ? (liveSession(c.owner.key)?.expiresAt ?? newSessionExpiry)
-          : new Date(c.occurredMs + plan.retentionMs).toISOString()
+          : plusRetention(occurredAt, plan.retentionMs, expiryDates)
       if (expiresAt <= nowIso) {
         refuse(c, 'expired')
         continue
@@ -480,7 +501,7 @@ export function createEventsService(deps: EventsDeps) {
       if (keep.has('recommId') && e.recommId !== undefined) stored.recommId = e.recommId
       if (keep.has('kind') && e.kind !== undefined) stored.kind = e.kind
       if (keep.has('rating') && e.rating !== undefined) stored.rating = e.rating
-      if (keep.has('timestamp')) stored.occurredAt = isoOf(e.timestamp, c.occurredMs)
+      if (keep.has('timestamp')) stored.occurredAt = occurredAt
       results[c.index] =
         dropped === undefined
           ? { id: e.id, status: 'stored' }
