@@ -231,23 +231,20 @@ export function createEventsRepository(changes: ChangeFeed) {
     },
 
     /**
-     * Inserts events, skipping any `(owner, event_id)` already stored (a concurrent retry); returns the
-     * keys this call inserted.
+     * Inserts events, skipping any `(owner, event_id)` already stored (a retry); says for each event, in
+     * order, whether this call inserted it.
      */
-    async insertMany(db: Db, events: readonly StoredEvent[]): Promise<Set<string>> {
-      const inserted = new Set<string>()
+    async insertMany(db: Db, events: readonly StoredEvent[]): Promise<boolean[]> {
       const touched = () => changes.owners(...new Set(events.map((e) => e.subjectId ?? e.sessionKey ?? '')))
       if (dialectOf(db) === 'sqlite') {
         // On better-sqlite3 (synchronous, in-process) a one-row statement prepared once and run per row
         // beats one statement of hundreds of rows with RETURNING; a row went in when it changed one.
         const rows = events.map(rowValues)
         const { rows: changed } = await db.executeQuery(eachRow(insertText(db, 1, false), rows))
-        changed.forEach(({ changes }, i) => {
-          if (changes === 1) inserted.add(`${rows[i]![0]}\u0000${rows[i]![1]}`)
-        })
         touched()
-        return inserted
+        return changed.map(({ changes }) => changes === 1)
       }
+      const inserted = new Set<string>()
       for (let start = 0; start < events.length; start += INSERT_CHUNK) {
         const end = Math.min(events.length, start + INSERT_CHUNK)
         const parameters: (string | number | null)[] = []
@@ -258,7 +255,7 @@ export function createEventsRepository(changes: ChangeFeed) {
         for (const r of rows) inserted.add(`${r.owner}\u0000${r.event_id}`)
       }
       touched()
-      return inserted
+      return events.map((e) => inserted.has(`${e.subjectId ?? e.sessionKey ?? ''}\u0000${e.id}`))
     },
 
     /** An owner's unexpired events, oldest received first. */

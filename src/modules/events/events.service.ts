@@ -558,12 +558,8 @@ export function createEventsService(deps: EventsDeps) {
       }
       const inserted = await repo.insertMany(trx, rows)
       rows.forEach((row, i) => {
-        const owner = row.subjectId ?? row.sessionKey ?? ''
         // Already stored, by an earlier batch or a concurrent retry of this one: stored once.
-        if (!inserted.has(`${owner}\u0000${row.id}`)) {
-          const index = toStore[i]!.candidate.index
-          results[index] = { id: row.id, status: 'duplicate' }
-        }
+        if (!inserted[i]) results[toStore[i]!.candidate.index] = { id: row.id, status: 'duplicate' }
       })
       const result = { results, counts: countsOf(results) }
       await deps.audit.record(trx, {
