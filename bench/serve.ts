@@ -33,7 +33,12 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
-    data: { type: 'string', default: process.env.CANDOR_UCI_FILE ?? path.resolve('../shared/datasets/uci-online-retail/online_retail.csv.gz') },
+    data: {
+      type: 'string',
+      default:
+        process.env.CANDOR_UCI_FILE ??
+        path.resolve('../shared/datasets/uci-online-retail/online_retail.csv.gz'),
+    },
   },
 })
 const CUSTOMERS = 300
@@ -41,7 +46,9 @@ const log = (m: string) => {
   if (!args.json) process.stderr.write(`${m}\n`)
 }
 if (!fs.existsSync(args.data)) {
-  process.stderr.write(`bench:serve: ${args.data} not found (set --data or CANDOR_UCI_FILE); skipped\n`)
+  process.stderr.write(
+    `bench:serve: ${args.data} not found (set --data or CANDOR_UCI_FILE); skipped\n`,
+  )
   process.exit(0)
 }
 
@@ -73,7 +80,9 @@ try {
   await cleanUp()
   process.exit(0)
 } catch (error) {
-  process.stderr.write(`bench:serve failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.stderr.write(
+    `bench:serve failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  )
   await cleanUp()
   process.exit(1)
 }
@@ -106,28 +115,77 @@ async function main(): Promise<void> {
     if (rows === undefined) byCustomer.set(c, [k])
     else rows.push(k)
   })
-  const customers = [...byCustomer.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, CUSTOMERS)
+  const customers = [...byCustomer.entries()]
+    .sort((a, b) => b[1].length - a[1].length)
+    .slice(0, CUSTOMERS)
   const runtime = await openRuntime(env, { logDestination: 2, logLevel: 'warn' })
   const { app } = await buildApp({ services: runtime.services, logger: pino({ level: 'silent' }) })
-  const key = (await runtime.services.auth.createApiKey('storefront', 'bench', { kind: 'cli', command: 'bench' })).key
+  const key = (
+    await runtime.services.auth.createApiKey('storefront', 'bench', {
+      kind: 'cli',
+      command: 'bench',
+    })
+  ).key
   const auth = { authorization: `Bearer ${key}` }
   const items = [...new Set(customers.flatMap(([, rows]) => rows.map((k) => uci.items[k]!)))]
   for (let i = 0; i < items.length; i += 1000) {
-    await app.inject({ method: 'PUT', url: '/v1/items', headers: auth, payload: { items: items.slice(i, i + 1000).map((id) => ({ id, title: `Item ${id}`, category: ['Gifts'] })) } })
+    await app.inject({
+      method: 'PUT',
+      url: '/v1/items',
+      headers: auth,
+      payload: {
+        items: items
+          .slice(i, i + 1000)
+          .map((id) => ({ id, title: `Item ${id}`, category: ['Gifts'] })),
+      },
+    })
   }
   const version = (await app.inject({ method: 'GET', url: '/v1/notice' })).json().version as string
   for (const [c, [customer, rows]] of customers.entries()) {
     const ref = `uci-${customer}`
     if (c % 3 !== 2) {
-      await app.inject({ method: 'PUT', url: `/v1/subjects/${ref}/consents/personalize.recommendations`, headers: auth, payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' } })
+      await app.inject({
+        method: 'PUT',
+        url: `/v1/subjects/${ref}/consents/personalize.recommendations`,
+        headers: auth,
+        payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' },
+      })
     }
-    const events = rows.slice(-1000).map((k, n) => ({ id: `${ref}-${n}`, type: 'purchase', subject: ref, item: uci.items[k]!, timestamp: new Date(uci.times[k]! + shift).toISOString() }))
+    const events = rows
+      .slice(-1000)
+      .map((k, n) => ({
+        id: `${ref}-${n}`,
+        type: 'purchase',
+        subject: ref,
+        item: uci.items[k]!,
+        timestamp: new Date(uci.times[k]! + shift).toISOString(),
+      }))
     await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { events } })
   }
   const sessions = Array.from({ length: 50 }, (_, s) => `bench-visit-${String(s).padStart(4, '0')}`)
   for (const session of sessions) {
-    await app.inject({ method: 'PUT', url: `/v1/sessions/${session}/consents/personalize.session`, headers: auth, payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' } })
-    await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { events: items.slice(0, 3).map((item, n) => ({ id: `${session}-${n}`, type: 'view', session, item, timestamp: new Date().toISOString() })) } })
+    await app.inject({
+      method: 'PUT',
+      url: `/v1/sessions/${session}/consents/personalize.session`,
+      headers: auth,
+      payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' },
+    })
+    await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: auth,
+      payload: {
+        events: items
+          .slice(0, 3)
+          .map((item, n) => ({
+            id: `${session}-${n}`,
+            type: 'view',
+            session,
+            item,
+            timestamp: new Date().toISOString(),
+          })),
+      },
+    })
   }
   const urls = [
     ...customers.map(([customer]) => `/v1/recommendations?subject=uci-${customer}&limit=10`),
@@ -145,24 +203,36 @@ async function main(): Promise<void> {
       const picked = urls.filter((u) => u.includes(kind)).slice(0, 40)
       const t0 = performance.now()
       for (const url of picked) await app.inject({ method: 'GET', url, headers: auth })
-      log(`${kind}: ${((performance.now() - t0) / picked.length).toFixed(2)} ms per request in process`)
+      log(
+        `${kind}: ${((performance.now() - t0) / picked.length).toFixed(2)} ms per request in process`,
+      )
     }
   }
   await app.close()
   await runtime.close()
   const bodyFile = path.join(dir, 'sample.json')
   fs.writeFileSync(bodyFile, sample)
-  log(`seeded ${items.length} items, ${customers.length} customers, ${sessions.length} sessions; request mix ${JSON.stringify(Object.fromEntries(levels))}`)
+  log(
+    `seeded ${items.length} items, ${customers.length} customers, ${sessions.length} sessions; request mix ${JSON.stringify(Object.fromEntries(levels))}`,
+  )
 
   /**
    * Starts a server child; resolves once its output has matched every `ready` pattern. The output goes
    * to a file, not through this process: this process is the load generator, and reading a log line
    * per request would take its time from the load.
    */
-  async function start(name: string, command: string[], extraEnv: Record<string, string>, ready: RegExp[]): Promise<ChildProcess> {
+  async function start(
+    name: string,
+    command: string[],
+    extraEnv: Record<string, string>,
+    ready: RegExp[],
+  ): Promise<ChildProcess> {
     const logFile = path.join(dir, `${name}.log`)
     const out = fs.openSync(logFile, 'w')
-    const child = spawn(process.execPath, command, { env: { ...env, ...extraEnv }, stdio: ['ignore', out, out] })
+    const child = spawn(process.execPath, command, {
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', out, out],
+    })
     fs.closeSync(out)
     children.push(child)
     const tail = () => {
@@ -206,7 +276,9 @@ async function main(): Promise<void> {
       connections: Number(args.connections),
       duration: Number(args.seconds),
       headers: auth,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) }],
+      requests: [
+        { method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) },
+      ],
     })
     return {
       requestsPerSecond: Math.round(result.requests.average),
@@ -218,19 +290,39 @@ async function main(): Promise<void> {
 
   const OURS = await freePort()
   // Serving at the level Candor logs in production (a line per request); ready once the model is trained.
-  await start('candor', ['--import', 'tsx', 'src/main/cli.ts', 'start'], { CANDOR_PORT: String(OURS), CANDOR_LOG_LEVEL: 'info' }, [/Candor is serving/, /item model trained/])
+  await start(
+    'candor',
+    ['--import', 'tsx', 'src/main/cli.ts', 'start'],
+    { CANDOR_PORT: String(OURS), CANDOR_LOG_LEVEL: 'info' },
+    [/Candor is serving/, /item model trained/],
+  )
   const BARE = await freePort()
-  await start('bare', ['--import', 'tsx', 'bench/fixtures/bare-server.ts', bodyFile, String(BARE)], {}, [/ready/])
+  await start(
+    'bare',
+    ['--import', 'tsx', 'bench/fixtures/bare-server.ts', bodyFile, String(BARE)],
+    {},
+    [/ready/],
+  )
   log('warming up ...')
   await warmUp(OURS, urls)
-  await warmUp(BARE, urls.map(() => '/v1/recommendations'))
-  const rounds: { candor: Awaited<ReturnType<typeof load>>; bare: Awaited<ReturnType<typeof load>> }[] = []
+  await warmUp(
+    BARE,
+    urls.map(() => '/v1/recommendations'),
+  )
+  const rounds: {
+    candor: Awaited<ReturnType<typeof load>>
+    bare: Awaited<ReturnType<typeof load>>
+  }[] = []
   for (let round = 1; round <= Number(args.rounds); round++) {
-    log(`round ${round}/${args.rounds}: loading each for ${args.seconds} s with ${args.connections} connections ...`)
+    log(
+      `round ${round}/${args.rounds}: loading each for ${args.seconds} s with ${args.connections} connections ...`,
+    )
     const candor = await load(OURS, urls)
     const bare = await load(BARE, ['/v1/recommendations'])
     rounds.push({ candor, bare })
-    log(`  candor ${candor.requestsPerSecond} req/s, bare ${bare.requestsPerSecond} req/s, ratio ${(candor.requestsPerSecond / bare.requestsPerSecond).toFixed(3)}`)
+    log(
+      `  candor ${candor.requestsPerSecond} req/s, bare ${bare.requestsPerSecond} req/s, ratio ${(candor.requestsPerSecond / bare.requestsPerSecond).toFixed(3)}`,
+    )
   }
   const summary = (pick: (r: (typeof rounds)[number]) => Awaited<ReturnType<typeof load>>) => ({
     requestsPerSecond: median(rounds.map((r) => pick(r).requestsPerSecond)),
@@ -238,17 +330,24 @@ async function main(): Promise<void> {
     p99ms: median(rounds.map((r) => pick(r).p99ms)),
     errors: rounds.reduce((sum, r) => sum + pick(r).errors, 0),
   })
-  const ratio = Math.round(median(rounds.map((r) => r.candor.requestsPerSecond / r.bare.requestsPerSecond)) * 1000) / 1000
+  const ratio =
+    Math.round(
+      median(rounds.map((r) => r.candor.requestsPerSecond / r.bare.requestsPerSecond)) * 1000,
+    ) / 1000
   const rows = [
     { server: 'candor', ...summary((r) => r.candor) },
     { server: 'bare-fastify', ...summary((r) => r.bare) },
   ]
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ benchmark: 'serve', mix: Object.fromEntries(levels), rows, ratio })}\n`)
+    process.stdout.write(
+      `${JSON.stringify({ benchmark: 'serve', mix: Object.fromEntries(levels), rows, ratio })}\n`,
+    )
   } else {
     process.stdout.write('server         req/s    p50 ms   p99 ms   errors\n')
     for (const r of rows) {
-      process.stdout.write(`${r.server.padEnd(13)} ${String(r.requestsPerSecond).padStart(6)}   ${String(r.p50ms).padStart(6)}   ${String(r.p99ms).padStart(6)}   ${r.errors}\n`)
+      process.stdout.write(
+        `${r.server.padEnd(13)} ${String(r.requestsPerSecond).padStart(6)}   ${String(r.p50ms).padStart(6)}   ${String(r.p99ms).padStart(6)}   ${r.errors}\n`,
+      )
     }
     process.stdout.write(`ratio candor/bare: ${ratio} (goal >= 0.5, p99 under 10 ms)\n`)
   }

@@ -40,7 +40,13 @@ export function createServices(deps: ServiceDeps) {
     audit,
     shopperTokenTtlSeconds: config.shopperTokenTtlSeconds,
   })
-  const consent = createConsentService({ db: storage.db, clock, charter, audit, changes: storage.changes })
+  const consent = createConsentService({
+    db: storage.db,
+    clock,
+    charter,
+    audit,
+    changes: storage.changes,
+  })
   const catalog = createCatalogService({ db: storage.db, clock, charter, audit })
   const events = createEventsService({
     db: storage.db,
@@ -69,7 +75,10 @@ export function createServices(deps: ServiceDeps) {
     participants: [
       { name: 'events', deleteExpired: (executor, now) => events.deleteExpired(executor, now) },
       { name: 'catalog', deleteExpired: (executor, now) => catalog.deleteExpired(executor, now) },
-      { name: 'recommend', deleteExpired: (executor, now) => recommend.deleteExpired(executor, now) },
+      {
+        name: 'recommend',
+        deleteExpired: (executor, now) => recommend.deleteExpired(executor, now),
+      },
     ],
   })
   // Every module that holds data on a subject, in erasure order: identity last, because erasing it
@@ -109,7 +118,9 @@ export function createServices(deps: ServiceDeps) {
     },
     {
       name: 'identity',
-      exportSubject: async (subjectId) => ({ vault: (await identity.readVault(subjectId)) ?? null }),
+      exportSubject: async (subjectId) => ({
+        vault: (await identity.readVault(subjectId)) ?? null,
+      }),
       eraseSubject: async (trx, subjectId) => {
         await identity.eraseSubject(trx, subjectId)
         return { subjects: 1 }

@@ -25,7 +25,10 @@ for (const dialect of DIALECTS) {
     it('serves an OpenAPI 3.1 document listing every non-hidden route', async () => {
       const response = await ctx.request({ method: 'GET', url: '/openapi.json' })
       expect(response.statusCode).toBe(200)
-      const doc = response.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>()
+      const doc = response.json<{
+        openapi: string
+        paths: Record<string, Record<string, unknown>>
+      }>()
       expect(doc.openapi).toBe('3.1.0')
       const documented = new Set<string>()
       for (const [p, ops] of Object.entries(doc.paths)) {
@@ -107,19 +110,31 @@ for (const dialect of DIALECTS) {
       const { key, id } = created.json<{ key: string; id: string }>()
       expect(key).toMatch(/^ck_[a-z0-9]+\.[A-Za-z0-9_-]{43}$/)
       const secret = key.split('.')[1]!
-      const rows = await sql<{ secret_hash: string }>`select secret_hash from api_keys`.execute(ctx.storage.db)
+      const rows = await sql<{ secret_hash: string }>`select secret_hash from api_keys`.execute(
+        ctx.storage.db,
+      )
       expect(rows.rows.some((r) => r.secret_hash.includes(secret))).toBe(false)
 
-      const asNew = await ctx.request({ method: 'GET', url: '/v1/audit/verify', as: { token: key } })
+      const asNew = await ctx.request({
+        method: 'GET',
+        url: '/v1/audit/verify',
+        as: { token: key },
+      })
       expect(asNew.statusCode).toBe(403)
       const listed = await ctx.request({ method: 'GET', url: '/v1/admin/keys', as: 'admin' })
       expect(listed.json().keys.map((k: { id: string }) => k.id)).toContain(id)
       expect(listed.body).not.toContain(secret)
 
-      const revoked = await ctx.request({ method: 'DELETE', url: `/v1/admin/keys/${id}`, as: 'admin' })
+      const revoked = await ctx.request({
+        method: 'DELETE',
+        url: `/v1/admin/keys/${id}`,
+        as: 'admin',
+      })
       expect(revoked.statusCode).toBe(204)
       // A fresh service instance has no cache: the revoked key is refused.
-      await expect(ctx.services.auth.authenticate(key)).rejects.toMatchObject({ code: 'unauthenticated' })
+      await expect(ctx.services.auth.authenticate(key)).rejects.toMatchObject({
+        code: 'unauthenticated',
+      })
     })
 
     it('issues shopper tokens that expire and cannot be forged', async () => {
@@ -137,16 +152,22 @@ for (const dialect of DIALECTS) {
         subjectId: await ctx.services.identity.findSubjectId('customer-1'),
       })
       const forged = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA')
-      await expect(ctx.services.auth.authenticate(forged)).rejects.toMatchObject({ code: 'unauthenticated' })
+      await expect(ctx.services.auth.authenticate(forged)).rejects.toMatchObject({
+        code: 'unauthenticated',
+      })
       ctx.clock.advance((ctx.config.shopperTokenTtlSeconds + 1) * 1000)
-      await expect(ctx.services.auth.authenticate(token)).rejects.toMatchObject({ code: 'unauthenticated' })
+      await expect(ctx.services.auth.authenticate(token)).rejects.toMatchObject({
+        code: 'unauthenticated',
+      })
     })
 
     it('counts requests per route in /metrics', async () => {
       await ctx.request({ method: 'GET', url: '/health/live' })
       const metrics = await ctx.request({ method: 'GET', url: '/metrics' })
       expect(metrics.statusCode).toBe(200)
-      expect(metrics.body).toMatch(/candor_http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/)
+      expect(metrics.body).toMatch(
+        /candor_http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/,
+      )
       expect(metrics.body).toContain('candor_http_request_duration_seconds_bucket')
     })
 
@@ -156,10 +177,15 @@ for (const dialect of DIALECTS) {
     })
 
     it('keeps a hash-chained audit log that verifies, and catches a tampered row', async () => {
-      const verify = await ctx.request({ method: 'GET', url: '/v1/audit/verify', as: 'privacy_officer' })
+      const verify = await ctx.request({
+        method: 'GET',
+        url: '/v1/audit/verify',
+        as: 'privacy_officer',
+      })
       expect(verify.json()).toMatchObject({ ok: true })
-      const entries = (await ctx.request({ method: 'GET', url: '/v1/audit?limit=500', as: 'admin' })).json()
-        .entries as Array<{ seq: number; action: string; actor: string }>
+      const entries = (
+        await ctx.request({ method: 'GET', url: '/v1/audit?limit=500', as: 'admin' })
+      ).json().entries as Array<{ seq: number; action: string; actor: string }>
       expect(entries.map((e) => e.action)).toContain('api_key.create')
       expect(entries.map((e) => e.action)).toContain('api_key.revoke')
       const target = entries.find((e) => e.action === 'api_key.create')!
@@ -167,12 +193,21 @@ for (const dialect of DIALECTS) {
         ctx.storage.db,
       )
       const broken = await ctx.request({ method: 'GET', url: '/v1/audit/verify', as: 'admin' })
-      expect(broken.json()).toMatchObject({ ok: false, firstBrokenSeq: target.seq, reason: 'entry content changed' })
-      await sql`update audit_log set actor = ${target.actor} where seq = ${target.seq}`.execute(ctx.storage.db)
+      expect(broken.json()).toMatchObject({
+        ok: false,
+        firstBrokenSeq: target.seq,
+        reason: 'entry content changed',
+      })
+      await sql`update audit_log set actor = ${target.actor} where seq = ${target.seq}`.execute(
+        ctx.storage.db,
+      )
       expect((await ctx.services.audit.verify()).ok).toBe(true)
       const last = entries[0]!
       await sql`delete from audit_log where seq = ${last.seq - 1}`.execute(ctx.storage.db)
-      expect(await ctx.services.audit.verify()).toMatchObject({ ok: false, firstBrokenSeq: last.seq - 1 })
+      expect(await ctx.services.audit.verify()).toMatchObject({
+        ok: false,
+        firstBrokenSeq: last.seq - 1,
+      })
     })
 
     it('keeps the audit chain linear under concurrent appends', async () => {
@@ -180,7 +215,10 @@ for (const dialect of DIALECTS) {
       try {
         await Promise.all(
           Array.from({ length: 20 }, (_, i) =>
-            fresh.services.audit.recordNow({ actor: { kind: 'system', name: 'test' }, action: `concurrent.${i}` }),
+            fresh.services.audit.recordNow({
+              actor: { kind: 'system', name: 'test' },
+              action: `concurrent.${i}`,
+            }),
           ),
         )
         expect(await fresh.services.audit.verify()).toMatchObject({ ok: true, entries: 24 })
@@ -192,9 +230,9 @@ for (const dialect of DIALECTS) {
     it('answers an unexpected failure with 500 and a request id, never the cause', async () => {
       const fresh = await createTestContext(dialect)
       await fresh.storage.close()
-      const response = await fresh.request({ method: 'GET', url: '/v1/admin/keys', as: 'admin' }).catch(
-        () => undefined,
-      )
+      const response = await fresh
+        .request({ method: 'GET', url: '/v1/admin/keys', as: 'admin' })
+        .catch(() => undefined)
       // The key was cached when created, so authentication passes and the query fails.
       expect(response?.statusCode).toBe(500)
       const problem = response!.json()
@@ -208,7 +246,9 @@ for (const dialect of DIALECTS) {
     })
 
     it('limits the request rate per caller', async () => {
-      const limited = await createTestContext(dialect, { env: { CANDOR_RATE_LIMIT_PER_MINUTE: '3' } })
+      const limited = await createTestContext(dialect, {
+        env: { CANDOR_RATE_LIMIT_PER_MINUTE: '3' },
+      })
       try {
         const statuses: number[] = []
         for (let i = 0; i < 5; i++) {
@@ -221,7 +261,10 @@ for (const dialect of DIALECTS) {
         // An API key has a budget of its own, whoever else calls from the same address.
         const keyed: number[] = []
         for (let i = 0; i < 4; i++) {
-          keyed.push((await limited.request({ method: 'GET', url: '/v1/recommendations', as: 'storefront' })).statusCode)
+          keyed.push(
+            (await limited.request({ method: 'GET', url: '/v1/recommendations', as: 'storefront' }))
+              .statusCode,
+          )
         }
         expect(keyed).toEqual([200, 200, 200, 429])
       } finally {

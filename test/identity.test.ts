@@ -30,7 +30,9 @@ for (const dialect of DIALECTS) {
       expect(a).toMatch(/^sub_[a-z0-9]{24}$/)
       expect(again).toBe(a)
       expect(b).not.toBe(a)
-      const refs = await sql<{ ref_hash: string }>`select ref_hash from subject_refs`.execute(ctx.storage.db)
+      const refs = await sql<{ ref_hash: string }>`select ref_hash from subject_refs`.execute(
+        ctx.storage.db,
+      )
       expect(refs.rows.length).toBeGreaterThanOrEqual(2)
       for (const row of refs.rows) expect(row.ref_hash).not.toContain('4711')
     })
@@ -47,7 +49,9 @@ for (const dialect of DIALECTS) {
       const data = { email: 'ada@example.org', name: 'Ada Lovelace', phone: '+44 20 7946 0018' }
       await ctx.services.identity.writeVault(ctx.storage.db, subjectId, data)
       expect(await ctx.services.identity.readVault(subjectId)).toEqual(data)
-      const rows = await sql<Record<string, string>>`select * from vault_entries`.execute(ctx.storage.db)
+      const rows = await sql<Record<string, string>>`select * from vault_entries`.execute(
+        ctx.storage.db,
+      )
       const raw = JSON.stringify(rows.rows)
       expect(raw).not.toContain('ada@example.org')
       expect(raw).not.toContain('Lovelace')
@@ -55,7 +59,9 @@ for (const dialect of DIALECTS) {
 
     it('erases a subject: vault gone, reference unresolvable, and a later arrival is a new subject', async () => {
       const subjectId = await ctx.services.identity.ensureSubjectId('customer-gone')
-      await ctx.services.identity.writeVault(ctx.storage.db, subjectId, { email: 'gone@example.org' })
+      await ctx.services.identity.writeVault(ctx.storage.db, subjectId, {
+        email: 'gone@example.org',
+      })
       await ctx.services.identity.eraseSubject(ctx.storage.db, subjectId)
       expect(await ctx.services.identity.readVault(subjectId)).toBeUndefined()
       expect(await ctx.services.identity.findSubjectId('customer-gone')).toBeUndefined()
@@ -67,7 +73,12 @@ for (const dialect of DIALECTS) {
       const file = path.join(ctx.database.dir, 'rotate.keys.json')
       writeKeyFile(file, generateKeyFile(ctx.clock.now()))
       const keys = createKeyringHolder(readKeyring(file), file)
-      const identity = createIdentityService({ db: ctx.storage.db, clock: ctx.clock, keys, changes: ctx.storage.changes })
+      const identity = createIdentityService({
+        db: ctx.storage.db,
+        clock: ctx.clock,
+        keys,
+        changes: ctx.storage.changes,
+      })
       // Start from a vault wrapped by this file's key only.
       await sql`delete from vault_entries`.execute(ctx.storage.db)
       const subjects: string[] = []
@@ -81,9 +92,9 @@ for (const dialect of DIALECTS) {
       expect(fs.statSync(file).mode & 0o077).toBe(0)
       const done = await identity.rewrapVault()
       expect(done).toBe(5)
-      const ids = await sql<{ master_key_id: string }>`select distinct master_key_id from vault_entries`.execute(
-        ctx.storage.db,
-      )
+      const ids = await sql<{
+        master_key_id: string
+      }>`select distinct master_key_id from vault_entries`.execute(ctx.storage.db)
       expect(ids.rows.map((r) => r.master_key_id)).toEqual([newKey])
       for (const [i, id] of subjects.entries()) {
         expect(await identity.readVault(id)).toEqual({ name: `Person ${i}` })
@@ -113,9 +124,9 @@ for (const dialect of DIALECTS) {
         keys: createKeyringHolder(readKeyring(file), file),
       })
       expect(await after.findSubjectId('long-time-customer')).toBe(id)
-      const hashes = await sql<{ ref_hash: string }>`select ref_hash from subject_refs where subject_id = ${id}`.execute(
-        ctx.storage.db,
-      )
+      const hashes = await sql<{
+        ref_hash: string
+      }>`select ref_hash from subject_refs where subject_id = ${id}`.execute(ctx.storage.db)
       expect(hashes.rows.map((r) => r.ref_hash.split(':')[0]).sort()).toEqual(['p1', 'p2'])
     })
   })

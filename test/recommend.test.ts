@@ -33,7 +33,11 @@ for (const dialect of DIALECTS) {
     let version: string
     const at = () => ctx.clock.now().toISOString()
 
-    async function shopper(ref: string, items: string[], options: { consent?: boolean; level?: string } = {}) {
+    async function shopper(
+      ref: string,
+      items: string[],
+      options: { consent?: boolean; level?: string } = {},
+    ) {
       if (options.consent !== false) {
         const r = await ctx.request({
           method: 'PUT',
@@ -44,7 +48,12 @@ for (const dialect of DIALECTS) {
         expect(r.statusCode).toBe(200)
       }
       if (options.level !== undefined) {
-        await ctx.request({ method: 'PUT', url: `/v1/subjects/${ref}/settings`, as: 'storefront', payload: { level: options.level } })
+        await ctx.request({
+          method: 'PUT',
+          url: `/v1/subjects/${ref}/settings`,
+          as: 'storefront',
+          payload: { level: options.level },
+        })
       }
       if (items.length > 0) {
         const r = await ctx.request({
@@ -52,14 +61,27 @@ for (const dialect of DIALECTS) {
           url: '/v1/events',
           as: 'storefront',
           payload: {
-            events: items.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item, quantity: 1, price: 3, timestamp: at() })),
+            events: items.map((item, i) => ({
+              id: `${ref}-${i}`,
+              type: 'purchase',
+              subject: ref,
+              item,
+              quantity: 1,
+              price: 3,
+              timestamp: at(),
+            })),
           },
         })
         expect(r.statusCode).toBe(200)
       }
     }
     const recommend = async (query: string, headers: Record<string, string> = {}) => {
-      const r = await ctx.request({ method: 'GET', url: `/v1/recommendations?${query}`, as: 'storefront', headers })
+      const r = await ctx.request({
+        method: 'GET',
+        url: `/v1/recommendations?${query}`,
+        as: 'storefront',
+        headers,
+      })
       expect(r.statusCode, r.body).toBe(200)
       // The route writes its answer without parsing it again: it must be exactly what the schema says.
       expect(RecommendationAnswerSchema.parse(r.json())).toEqual(r.json())
@@ -68,14 +90,27 @@ for (const dialect of DIALECTS) {
         level: string
         levelReason: string
         prompt?: { purpose: string }
-        items: Array<{ id: string; explanation: { kind: string; sentence: string; evidence: Array<{ id: string; title: string }> }; links: Record<string, { href: string }> }>
+        items: Array<{
+          id: string
+          explanation: {
+            kind: string
+            sentence: string
+            evidence: Array<{ id: string; title: string }>
+          }
+          links: Record<string, { href: string }>
+        }>
       }>()
     }
 
     beforeAll(async () => {
       ctx = await createTestContext(dialect)
       version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
-      const items = await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
+      const items = await ctx.request({
+        method: 'PUT',
+        url: '/v1/items',
+        as: 'storefront',
+        payload: { items: CATALOG },
+      })
       expect(items.statusCode, items.body).toBe(200)
       for (const [b, basket] of BASKETS.entries()) await shopper(`crowd-${b}`, basket)
       ctx.clock.advance(60_000)
@@ -124,12 +159,21 @@ for (const dialect of DIALECTS) {
       expect(noConsent.levelReason).toBe('off: you have not allowed personalized recommendations')
       expect(noConsent.prompt?.purpose).toBe(PERSONAL)
       expect((await recommend('subject=no-consent')).prompt).toBeUndefined()
-      expect((await recommend('subject=chose-off')).levelReason).toBe('off: you chose recommendations that use nothing about you')
+      expect((await recommend('subject=chose-off')).levelReason).toBe(
+        'off: you chose recommendations that use nothing about you',
+      )
 
       await shopper('restricted', ['CARD'])
       const subjectId = (await ctx.services.identity.findSubjectId('restricted'))!
       expect((await recommend('subject=restricted')).level).toBe('personal')
-      await ctx.storage.db.transaction().execute((trx) => ctx.services.consent.setRestricted(trx, subjectId, true, { kind: 'system', name: 'test' }))
+      await ctx.storage.db
+        .transaction()
+        .execute((trx) =>
+          ctx.services.consent.setRestricted(trx, subjectId, true, {
+            kind: 'system',
+            name: 'test',
+          }),
+        )
       const restricted = await recommend('subject=restricted')
       expect(restricted.level).toBe('off')
       expect(restricted.levelReason).toBe('off: you asked us to stop processing your data')
@@ -137,7 +181,12 @@ for (const dialect of DIALECTS) {
       // Withdrawal counts on the very next request.
       await shopper('withdraws', ['CARD'])
       expect((await recommend('subject=withdraws')).level).toBe('personal')
-      await ctx.request({ method: 'PUT', url: `/v1/subjects/withdraws/consents/${PERSONAL}`, as: 'storefront', payload: { decision: 'denied', noticeVersion: version } })
+      await ctx.request({
+        method: 'PUT',
+        url: `/v1/subjects/withdraws/consents/${PERSONAL}`,
+        as: 'storefront',
+        payload: { decision: 'denied', noticeVersion: version },
+      })
       expect((await recommend('subject=withdraws')).level).toBe('off')
 
       const visit = 'visit-0001-abcdef'
@@ -149,10 +198,20 @@ for (const dialect of DIALECTS) {
         payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' },
       })
       expect(consent.statusCode, consent.body).toBe(200)
-      await ctx.request({ method: 'POST', url: '/v1/events', as: 'storefront', payload: { events: [{ id: 'v1', type: 'view', session: visit, item: 'CANDLE', timestamp: at() }] } })
+      await ctx.request({
+        method: 'POST',
+        url: '/v1/events',
+        as: 'storefront',
+        payload: {
+          events: [{ id: 'v1', type: 'view', session: visit, item: 'CANDLE', timestamp: at() }],
+        },
+      })
       const session = await recommend(`session=${visit}&limit=3`)
       expect(session.level).toBe('session')
-      expect(session.items[0]!.explanation).toMatchObject({ kind: 'similar_to_viewed', evidence: [{ id: 'CANDLE', title: 'Candle' }] })
+      expect(session.items[0]!.explanation).toMatchObject({
+        kind: 'similar_to_viewed',
+        evidence: [{ id: 'CANDLE', title: 'Candle' }],
+      })
     })
 
     it('honours "not this" and "too personal" on the very next request', async () => {
@@ -160,14 +219,34 @@ for (const dialect of DIALECTS) {
       const before = await recommend('subject=bob&limit=3')
       const first = before.items.find((i) => i.explanation.kind === 'bought_together')!
       expect(first.explanation.evidence).toEqual([{ id: 'CANDLE', title: 'Candle' }])
-      const hide = await ctx.request({ method: 'POST', url: '/v1/feedback', as: 'storefront', payload: { subject: 'bob', kind: 'not_interested', item: first.id, recommId: before.recommId } })
+      const hide = await ctx.request({
+        method: 'POST',
+        url: '/v1/feedback',
+        as: 'storefront',
+        payload: {
+          subject: 'bob',
+          kind: 'not_interested',
+          item: first.id,
+          recommId: before.recommId,
+        },
+      })
       expect(hide.statusCode).toBe(201)
       const after = await recommend('subject=bob&limit=3')
       expect(after.items.map((i) => i.id)).not.toContain(first.id)
-      await ctx.request({ method: 'POST', url: '/v1/feedback', as: 'storefront', payload: { subject: 'bob', kind: 'too_personal', reasonKind: 'bought_together' } })
+      await ctx.request({
+        method: 'POST',
+        url: '/v1/feedback',
+        as: 'storefront',
+        payload: { subject: 'bob', kind: 'too_personal', reasonKind: 'bought_together' },
+      })
       const plain = await recommend('subject=bob&limit=3')
       expect(plain.items.every((i) => i.explanation.kind !== 'bought_together')).toBe(true)
-      const bad = await ctx.request({ method: 'POST', url: '/v1/feedback', as: 'storefront', payload: { subject: 'bob', kind: 'not_interested' } })
+      const bad = await ctx.request({
+        method: 'POST',
+        url: '/v1/feedback',
+        as: 'storefront',
+        payload: { subject: 'bob', kind: 'not_interested' },
+      })
       expect(bad.statusCode).toBe(400)
       expect(bad.json().errors[0].field).toBe('body.item')
     })
@@ -177,7 +256,8 @@ for (const dialect of DIALECTS) {
       await shopper('twin-b', ['MUG', 'TEST', 'CARD', 'VITA'])
       const a = await recommend('subject=twin-a&limit=8')
       const b = await recommend('subject=twin-b&limit=8')
-      const view = (r: typeof a) => r.items.map((i) => [i.id, i.explanation.kind, i.explanation.evidence.map((e) => e.id)])
+      const view = (r: typeof a) =>
+        r.items.map((i) => [i.id, i.explanation.kind, i.explanation.evidence.map((e) => e.id)])
       expect(view(b)).toEqual(view(a))
       for (const item of b.items) {
         expect(['TEST', 'VITA']).not.toContain(item.id)
@@ -188,21 +268,44 @@ for (const dialect of DIALECTS) {
     it('after erasure, the model equals one trained from scratch without the subject', async () => {
       const fresh = await createTestContext(dialect)
       try {
-        await fresh.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
+        await fresh.request({
+          method: 'PUT',
+          url: '/v1/items',
+          as: 'storefront',
+          payload: { items: CATALOG },
+        })
         const v = (await fresh.request({ method: 'GET', url: '/v1/notice' })).json().version
         for (const [b, basket] of BASKETS.entries()) {
           const ref = `p-${b}`
-          await fresh.request({ method: 'PUT', url: `/v1/subjects/${ref}/consents/${PERSONAL}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: v } })
+          await fresh.request({
+            method: 'PUT',
+            url: `/v1/subjects/${ref}/consents/${PERSONAL}`,
+            as: 'storefront',
+            payload: { decision: 'granted', noticeVersion: v },
+          })
           await fresh.request({
             method: 'POST',
             url: '/v1/events',
             as: 'storefront',
-            payload: { events: basket.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item, timestamp: fresh.clock.now().toISOString() })) },
+            payload: {
+              events: basket.map((item, i) => ({
+                id: `${ref}-${i}`,
+                type: 'purchase',
+                subject: ref,
+                item,
+                timestamp: fresh.clock.now().toISOString(),
+              })),
+            },
           })
         }
         await fresh.services.recommend.train()
         const before = await fresh.services.recommend.model()
-        const erased = await fresh.request({ method: 'POST', url: '/v1/rights-requests', as: 'privacy_officer', payload: { type: 'erasure', subject: 'p-0' } })
+        const erased = await fresh.request({
+          method: 'POST',
+          url: '/v1/rights-requests',
+          as: 'privacy_officer',
+          payload: { type: 'erasure', subject: 'p-0' },
+        })
         expect(erased.json().result.recommend).toEqual({ feedback: 0, modelContributions: 1 })
         const removed = await fresh.services.recommend.model()
         expect(removed).not.toBe(before)
@@ -210,7 +313,9 @@ for (const dialect of DIALECTS) {
         const scratch = await fresh.services.recommend.model()
         expect(Array.from(removed.neighbours.ptr)).toEqual(Array.from(scratch.neighbours.ptr))
         expect(Array.from(removed.neighbours.cols)).toEqual(Array.from(scratch.neighbours.cols))
-        expect(Array.from(removed.neighbours.weights)).toEqual(Array.from(scratch.neighbours.weights))
+        expect(Array.from(removed.neighbours.weights)).toEqual(
+          Array.from(scratch.neighbours.weights),
+        )
         expect(Array.from(removed.itemSubjects)).toEqual(Array.from(scratch.itemSubjects))
       } finally {
         await fresh.close()
@@ -232,27 +337,52 @@ for (const dialect of DIALECTS) {
           keys: ctx.services.keys,
           charter: ctx.services.charter,
         })
-        await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
+        await ctx.request({
+          method: 'PUT',
+          url: '/v1/items',
+          as: 'storefront',
+          payload: { items: CATALOG },
+        })
         const v = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
         for (const [b, basket] of BASKETS.entries()) {
           const ref = `m-${b}`
-          await ctx.request({ method: 'PUT', url: `/v1/subjects/${ref}/consents/${PERSONAL}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: v } })
+          await ctx.request({
+            method: 'PUT',
+            url: `/v1/subjects/${ref}/consents/${PERSONAL}`,
+            as: 'storefront',
+            payload: { decision: 'granted', noticeVersion: v },
+          })
           await ctx.request({
             method: 'POST',
             url: '/v1/events',
             as: 'storefront',
-            payload: { events: basket.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item, timestamp: ctx.clock.now().toISOString() })) },
+            payload: {
+              events: basket.map((item, i) => ({
+                id: `${ref}-${i}`,
+                type: 'purchase',
+                subject: ref,
+                item,
+                timestamp: ctx.clock.now().toISOString(),
+              })),
+            },
           })
         }
         await ctx.services.recommend.train()
         await other.recommend.train()
         const subjectId = (await ctx.services.identity.findSubjectId('m-0'))!
         expect((await other.recommend.exportSubject(subjectId)).model.contributesToModel).toBe(true)
-        await ctx.request({ method: 'POST', url: '/v1/rights-requests', as: 'privacy_officer', payload: { type: 'erasure', subject: 'm-0' } })
+        await ctx.request({
+          method: 'POST',
+          url: '/v1/rights-requests',
+          as: 'privacy_officer',
+          payload: { type: 'erasure', subject: 'm-0' },
+        })
         // The other process learns of it on its next answer (it checks at most once a second).
         await new Promise((resolve) => setTimeout(resolve, 1100))
         await other.recommend.recommend({ placement: 'home', limit: 3 } as never, {})
-        expect((await other.recommend.exportSubject(subjectId)).model.contributesToModel).toBe(false)
+        expect((await other.recommend.exportSubject(subjectId)).model.contributesToModel).toBe(
+          false,
+        )
         const mine = await ctx.services.recommend.model()
         const theirs = await other.recommend.model()
         expect(Array.from(theirs.neighbours.cols)).toEqual(Array.from(mine.neighbours.cols))
@@ -268,16 +398,32 @@ for (const dialect of DIALECTS) {
   describe(`answers that stay current on ${dialect}`, () => {
     /** The catalog in place; answers the notice version to consent with. */
     async function openShop(ctx: TestContext): Promise<string> {
-      await ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items: CATALOG } })
-      return (await ctx.request({ method: 'GET', url: '/v1/notice' })).json<{ version: string }>().version
+      await ctx.request({
+        method: 'PUT',
+        url: '/v1/items',
+        as: 'storefront',
+        payload: { items: CATALOG },
+      })
+      return (await ctx.request({ method: 'GET', url: '/v1/notice' })).json<{ version: string }>()
+        .version
     }
     async function grant(ctx: TestContext, ref: string, purpose: string, version: string) {
-      const r = await ctx.request({ method: 'PUT', url: `/v1/subjects/${ref}/consents/${purpose}`, as: 'storefront', payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' } })
+      const r = await ctx.request({
+        method: 'PUT',
+        url: `/v1/subjects/${ref}/consents/${purpose}`,
+        as: 'storefront',
+        payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' },
+      })
       expect(r.statusCode, r.body).toBe(200)
     }
     async function send(ctx: TestContext, events: Record<string, string>[]) {
       const at = ctx.clock.now().toISOString()
-      const r = await ctx.request({ method: 'POST', url: '/v1/events', as: 'storefront', payload: { events: events.map((e) => ({ timestamp: at, ...e })) } })
+      const r = await ctx.request({
+        method: 'POST',
+        url: '/v1/events',
+        as: 'storefront',
+        payload: { events: events.map((e) => ({ timestamp: at, ...e })) },
+      })
       expect(r.statusCode, r.body).toBe(200)
     }
 
@@ -295,41 +441,76 @@ for (const dialect of DIALECTS) {
       })
       const actor = { kind: 'cli', command: 'test' } as const
       const recommend = async (ref: string) => {
-        const r = await ctx.request({ method: 'GET', url: `/v1/recommendations?subject=${ref}&limit=4`, as: 'storefront' })
+        const r = await ctx.request({
+          method: 'GET',
+          url: `/v1/recommendations?subject=${ref}&limit=4`,
+          as: 'storefront',
+        })
         expect(r.statusCode, r.body).toBe(200)
-        return r.json<{ level: string; items: Array<{ id: string; explanation: { kind: string; evidence: Array<{ id: string }> } }> }>()
+        return r.json<{
+          level: string
+          items: Array<{
+            id: string
+            explanation: { kind: string; evidence: Array<{ id: string }> }
+          }>
+        }>()
       }
       try {
         const v = await openShop(ctx)
         for (const [b, basket] of [...BASKETS.entries(), [99, ['MUG']] as const]) {
           const ref = `c-${b}`
           await grant(ctx, ref, PERSONAL, v)
-          await send(ctx, basket.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item })))
+          await send(
+            ctx,
+            basket.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item })),
+          )
         }
         await ctx.services.recommend.train()
         const before = await recommend('c-99')
         expect(before.level).toBe('personal')
-        expect(before.items.some((i) => i.explanation.evidence.some((e) => e.id === 'CANDLE'))).toBe(false)
+        expect(
+          before.items.some((i) => i.explanation.evidence.some((e) => e.id === 'CANDLE')),
+        ).toBe(false)
         const view = (answer: typeof before) => answer.items.map((i) => [i.id, i.explanation])
         expect(view(await recommend('c-99'))).toEqual(view(before))
 
         // A purchase stored by the other process counts at once.
         const stored = await other.events.ingest(
-          [{ id: 'c-99-candle', type: 'purchase', subject: 'c-99', item: 'CANDLE', timestamp: ctx.clock.now().toISOString() }],
+          [
+            {
+              id: 'c-99-candle',
+              type: 'purchase',
+              subject: 'c-99',
+              item: 'CANDLE',
+              timestamp: ctx.clock.now().toISOString(),
+            },
+          ],
           { actor, signals: { jurisdiction: 'UK' } },
         )
         expect(stored.counts.stored).toBe(1)
         const after = await recommend('c-99')
-        expect(after.items.some((i) => i.explanation.evidence.some((e) => e.id === 'CANDLE'))).toBe(true)
+        expect(after.items.some((i) => i.explanation.evidence.some((e) => e.id === 'CANDLE'))).toBe(
+          true,
+        )
 
         // So does a withdrawal.
         const subjectId = (await other.identity.findSubjectId('c-99'))!
-        await other.consent.recordChange(subjectId, PERSONAL, { decision: 'denied', method: 'api', noticeVersion: v }, {}, actor)
+        await other.consent.recordChange(
+          subjectId,
+          PERSONAL,
+          { decision: 'denied', method: 'api', noticeVersion: v },
+          {},
+          actor,
+        )
         expect((await recommend('c-99')).level).toBe('off')
 
         // And an erasure: the reference no longer leads to anything (a new, unknown shopper).
         await recommend('c-0')
-        const created = await other.rights.create({ type: 'erasure', subject: 'c-0' }, 'staff', actor)
+        const created = await other.rights.create(
+          { type: 'erasure', subject: 'c-0' },
+          'staff',
+          actor,
+        )
         await other.rights.process(created.id)
         expect((await other.rights.get(created.id))?.status).toBe('completed')
         expect(await ctx.services.identity.findSubjectId('c-0')).toBeUndefined()
@@ -347,7 +528,9 @@ for (const dialect of DIALECTS) {
         await send(ctx, [{ id: 'eve-1', type: 'view', subject: 'eve', item: 'MUG' }])
         const subjectId = (await ctx.services.identity.findSubjectId('eve'))!
         const [event] = await ctx.services.events.listSubjectEvents(subjectId)
-        expect((await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).map((e) => e.item)).toEqual(['MUG'])
+        expect(
+          (await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).map((e) => e.item),
+        ).toEqual(['MUG'])
         ctx.clock.set(new Date(Date.parse(event!.expiresAt) + 1))
         expect(await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).toEqual([])
       } finally {
@@ -355,27 +538,45 @@ for (const dialect of DIALECTS) {
       }
     })
 
-    it('uses an event for a purpose only within that purpose\'s retention, while a longer one keeps it', async () => {
+    it("uses an event for a purpose only within that purpose's retention, while a longer one keeps it", async () => {
       const ctx = await createTestContext(dialect)
       try {
         const v = await openShop(ctx)
         // Personalization keeps purchases 365 days, first-party marketing 730 (candor.charter.yaml).
-        for (const purpose of [PERSONAL, 'marketing.advertising.first_party']) await grant(ctx, 'frank', purpose, v)
+        for (const purpose of [PERSONAL, 'marketing.advertising.first_party'])
+          await grant(ctx, 'frank', purpose, v)
         await send(ctx, [{ id: 'frank-1', type: 'purchase', subject: 'frank', item: 'MUG' }])
         const subjectId = (await ctx.services.identity.findSubjectId('frank'))!
         const [event] = await ctx.services.events.listSubjectEvents(subjectId)
-        expect(event!.purposes).toEqual(expect.arrayContaining([PERSONAL, 'marketing.advertising.first_party']))
+        expect(event!.purposes).toEqual(
+          expect.arrayContaining([PERSONAL, 'marketing.advertising.first_party']),
+        )
         await ctx.services.recommend.train()
-        expect((await ctx.services.recommend.exportSubject(subjectId)).model.contributesToModel).toBe(true)
-        expect((await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).map((e) => e.item)).toEqual(['MUG'])
+        expect(
+          (await ctx.services.recommend.exportSubject(subjectId)).model.contributesToModel,
+        ).toBe(true)
+        expect(
+          (await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).map((e) => e.item),
+        ).toEqual(['MUG'])
 
         ctx.clock.advance(366 * 86_400_000)
         // Still stored (marketing keeps it), no longer personalization's.
-        expect((await ctx.services.events.listSubjectEvents(subjectId)).map((e) => e.id)).toEqual(['frank-1'])
+        expect((await ctx.services.events.listSubjectEvents(subjectId)).map((e) => e.id)).toEqual([
+          'frank-1',
+        ])
         expect(await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).toEqual([])
-        expect((await ctx.services.events.listSubjectItemEvents(subjectId, 'marketing.advertising.first_party')).map((e) => e.item)).toEqual(['MUG'])
+        expect(
+          (
+            await ctx.services.events.listSubjectItemEvents(
+              subjectId,
+              'marketing.advertising.first_party',
+            )
+          ).map((e) => e.item),
+        ).toEqual(['MUG'])
         await ctx.services.recommend.train()
-        expect((await ctx.services.recommend.exportSubject(subjectId)).model.contributesToModel).toBe(false)
+        expect(
+          (await ctx.services.recommend.exportSubject(subjectId)).model.contributesToModel,
+        ).toBe(false)
       } finally {
         await ctx.close()
       }

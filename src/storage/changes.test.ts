@@ -27,7 +27,10 @@ describe('owner cache', () => {
     const { changes } = feed()
     const cache = createOwnerCache<string>(changes)
     let release!: () => void
-    const slow = cache.get('sub_a', () => new Promise<string>((resolve) => (release = () => resolve('old rows'))))
+    const slow = cache.get(
+      'sub_a',
+      () => new Promise<string>((resolve) => (release = () => resolve('old rows'))),
+    )
     changes.owners('sub_a')
     release()
     // The caller that started the read gets its answer; the next one reads again.
@@ -38,7 +41,10 @@ describe('owner cache', () => {
 
   it('finds copies keyed by something else through their owner, and keeps only what it is told to', async () => {
     const { changes } = feed()
-    const cache = createOwnerCache<string | undefined>(changes, { ownerOf: (id) => id!, keep: (id) => id !== undefined })
+    const cache = createOwnerCache<string | undefined>(changes, {
+      ownerOf: (id) => id!,
+      keep: (id) => id !== undefined,
+    })
     expect(await cache.get('hash-1', async () => 'sub_a')).toBe('sub_a')
     expect(await cache.get('hash-1', async () => 'sub_b')).toBe('sub_a')
     expect(await cache.get('hash-2', async () => undefined)).toBeUndefined()
@@ -48,7 +54,10 @@ describe('owner cache', () => {
     expect(await cache.get('hash-2', async () => 'unused')).toBe('sub_c')
     // Whose a copy is cannot be known before it is read: any change during the read discards it.
     let release!: () => void
-    const slow = cache.get('hash-3', () => new Promise<string>((resolve) => (release = () => resolve('sub_d'))))
+    const slow = cache.get(
+      'hash-3',
+      () => new Promise<string>((resolve) => (release = () => resolve('sub_d'))),
+    )
     changes.owners('sub_zzz')
     release()
     expect(await slow).toBe('sub_d')
@@ -68,7 +77,11 @@ describe('owner cache', () => {
 
   it('drops everything when another connection committed: at once when forced or after a local write, else next turn', async () => {
     const external = { version: 1, writes: 0 }
-    const changes = createChangeFeed('sqlite', () => external.version, () => external.writes)
+    const changes = createChangeFeed(
+      'sqlite',
+      () => external.version,
+      () => external.writes,
+    )
     const cache = createOwnerCache<number>(changes)
     let reads = 0
     const load = async () => ++reads

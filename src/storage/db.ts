@@ -87,15 +87,15 @@ function eachRowStatement(statement: SqliteStatement): SqliteStatement {
   }
 }
 
+/** Writing statements run by any SQLite connection of this process (see `ChangeFeed`). */
+let localWrites = 0
+
 /**
  * better-sqlite3 behind Kysely's port, with a bounded cache of prepared statements: Kysely prepares every
  * query afresh, and preparing costs more than running for the small, repeated queries of the hot paths
  * (consent reads, identity lookups, event inserts). A statement still busy (an open stream) is not reused.
  * A text marked by `eachRow` runs its statement once per row.
  */
-/** Writing statements run by any SQLite connection of this process (see `ChangeFeed`). */
-let localWrites = 0
-
 function withStatementCache(database: Database.Database, max = 500): SqliteDatabase {
   const cache = new Map<string, Database.Statement>()
   const port: SqliteDatabase = {

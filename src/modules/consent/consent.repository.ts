@@ -118,9 +118,7 @@ export function createConsentRepository(changes: ChangeFeed) {
         .selectAll()
         .where('subject_id', 'in', subjectIds)
         .execute()
-      return new Map(
-        rows.map((row) => [row.subject_id, toSettings(row)]),
-      )
+      return new Map(rows.map((row) => [row.subject_id, toSettings(row)]))
     },
     async findSettings(db: Db, subjectId: string): Promise<SubjectSettings | undefined> {
       const row = await t(db)
@@ -162,7 +160,10 @@ export function createConsentRepository(changes: ChangeFeed) {
       changes.owners(subjectId)
     },
     async deleteSubject(db: Db, subjectId: string): Promise<number> {
-      const records = await t(db).deleteFrom('consent_records').where('subject_id', '=', subjectId).executeTakeFirst()
+      const records = await t(db)
+        .deleteFrom('consent_records')
+        .where('subject_id', '=', subjectId)
+        .executeTakeFirst()
       await t(db).deleteFrom('subject_settings').where('subject_id', '=', subjectId).execute()
       await t(db).deleteFrom('consent_prompts_shown').where('subject_id', '=', subjectId).execute()
       changes.owners(subjectId)

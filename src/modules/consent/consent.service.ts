@@ -12,7 +12,13 @@ import {
   noticeVersionOf,
   resolveJurisdiction,
 } from '../charter/index.js'
-import type { ConsentChange, ConsentDecision, ConsentPrompt, PersonalizationLevel, PromptShown } from './consent.js'
+import type {
+  ConsentChange,
+  ConsentDecision,
+  ConsentPrompt,
+  PersonalizationLevel,
+  PromptShown,
+} from './consent.js'
 import {
   type ConsentContext,
   type PersonalizationDecision,
@@ -107,11 +113,18 @@ export function createConsentService(deps: ConsentDeps) {
     executor: Db,
     subjectId: string | undefined,
     signals: RequestSignals,
-  ): Promise<{ context: ConsentContext; settings: SubjectSettings | undefined; records: readonly StoredConsentRecord[] }> {
+  ): Promise<{
+    context: ConsentContext
+    settings: SubjectSettings | undefined
+    records: readonly StoredConsentRecord[]
+  }> {
     const ledger = subjectId === undefined ? undefined : await ledgerOf(executor, subjectId)
     const settings = ledger?.settings
     const records = ledger?.records ?? []
-    const jurisdiction = resolveJurisdiction(charter, signals.jurisdiction ?? settings?.jurisdiction ?? undefined)
+    const jurisdiction = resolveJurisdiction(
+      charter,
+      signals.jurisdiction ?? settings?.jurisdiction ?? undefined,
+    )
     return {
       context: {
         charter,
@@ -180,7 +193,10 @@ export function createConsentService(deps: ConsentDeps) {
     },
 
     /** The whole consent context for a subject, for modules that decide several purposes at once. */
-    async contextFor(subjectId: string | undefined, signals: RequestSignals = {}): Promise<ConsentContext> {
+    async contextFor(
+      subjectId: string | undefined,
+      signals: RequestSignals = {},
+    ): Promise<ConsentContext> {
       return (await loadContext(deps.db, subjectId, signals)).context
     },
 
@@ -262,7 +278,10 @@ export function createConsentService(deps: ConsentDeps) {
       })
     },
 
-    async getSettings(subjectId: string | undefined, signals: RequestSignals): Promise<SettingsView> {
+    async getSettings(
+      subjectId: string | undefined,
+      signals: RequestSignals,
+    ): Promise<SettingsView> {
       const { context, settings } = await loadContext(deps.db, subjectId, signals)
       return settingsView(context, settings?.level ?? DEFAULT_LEVEL)
     },
@@ -277,15 +296,22 @@ export function createConsentService(deps: ConsentDeps) {
       signals: RequestSignals,
       actor: Actor,
     ): Promise<SettingsView> {
-      if (input.jurisdiction !== undefined && charter.jurisdictions[input.jurisdiction] === undefined) {
-        throw new AppError('validation_failed', 'The jurisdiction is not one the charter declares', {
-          issues: [
-            {
-              field: 'body.jurisdiction',
-              reason: `must be one of ${Object.keys(charter.jurisdictions).join(', ')}`,
-            },
-          ],
-        })
+      if (
+        input.jurisdiction !== undefined &&
+        charter.jurisdictions[input.jurisdiction] === undefined
+      ) {
+        throw new AppError(
+          'validation_failed',
+          'The jurisdiction is not one the charter declares',
+          {
+            issues: [
+              {
+                field: 'body.jurisdiction',
+                reason: `must be one of ${Object.keys(charter.jurisdictions).join(', ')}`,
+              },
+            ],
+          },
+        )
       }
       return deps.db.transaction().execute(async (trx) => {
         const existing = await repo.findSettings(trx, subjectId)
@@ -363,7 +389,12 @@ export function createConsentService(deps: ConsentDeps) {
     },
 
     /** Restriction of processing (GDPR Art. 18): everything but storage stops until lifted. */
-    async setRestricted(executor: Db, subjectId: string, restricted: boolean, actor: Actor): Promise<void> {
+    async setRestricted(
+      executor: Db,
+      subjectId: string,
+      restricted: boolean,
+      actor: Actor,
+    ): Promise<void> {
       const existing = await repo.findSettings(executor, subjectId)
       await repo.upsertSettings(executor, subjectId, {
         level: existing?.level ?? DEFAULT_LEVEL,
@@ -382,7 +413,12 @@ export function createConsentService(deps: ConsentDeps) {
      * An objection to profiling (GDPR Art. 21): a denial on record for each purpose given, and the
      * personalization level set to off, inside the caller's transaction.
      */
-    async recordObjection(executor: Db, subjectId: string, purposes: PurposeKey[], actor: Actor): Promise<void> {
+    async recordObjection(
+      executor: Db,
+      subjectId: string,
+      purposes: PurposeKey[],
+      actor: Actor,
+    ): Promise<void> {
       const { context, settings } = await loadContext(executor, subjectId, {})
       const at = deps.clock.now()
       await appendRecords(

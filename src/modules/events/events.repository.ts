@@ -235,7 +235,8 @@ export function createEventsRepository(changes: ChangeFeed) {
      * order, whether this call inserted it.
      */
     async insertMany(db: Db, events: readonly StoredEvent[]): Promise<boolean[]> {
-      const touched = () => changes.owners(...new Set(events.map((e) => e.subjectId ?? e.sessionKey ?? '')))
+      const touched = () =>
+        changes.owners(...new Set(events.map((e) => e.subjectId ?? e.sessionKey ?? '')))
       if (dialectOf(db) === 'sqlite') {
         // On better-sqlite3 (synchronous, in-process) a one-row statement prepared once and run per row
         // beats one statement of hundreds of rows with RETURNING; a row went in when it changed one.
@@ -281,11 +282,7 @@ export function createEventsRepository(changes: ChangeFeed) {
      * order, with only their type, item, times and purposes (about a third of the cost on long
      * histories: most of it is building the row objects).
      */
-    async listItemEventsByOwner(
-      db: Db,
-      owner: string,
-      now: string,
-    ): Promise<ItemEvent[]> {
+    async listItemEventsByOwner(db: Db, owner: string, now: string): Promise<ItemEvent[]> {
       const rows = await t(db)
         .selectFrom('events')
         .select(['type', 'item', 'occurred_at', 'received_at', 'purposes', 'expires_at'])

@@ -16,7 +16,6 @@ import { EventBatchSchema, IngestResultSchema, SessionIdSchema } from './events.
 
 const SESSION_ACCESS = { roles: ['storefront', 'admin'] as const }
 
-
 /** Event ingest, and the consent and end of anonymous sessions. */
 export const eventsRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,

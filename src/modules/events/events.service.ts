@@ -31,7 +31,12 @@ import {
   type StoredEvent,
 } from './events.js'
 import { findPersonalData } from './events.pii.js'
-import { type ItemEvent, SESSION_PREFIX, type SessionRow, createEventsRepository } from './events.repository.js'
+import {
+  type ItemEvent,
+  SESSION_PREFIX,
+  type SessionRow,
+  createEventsRepository,
+} from './events.repository.js'
 
 export interface EventsDeps {
   db: Db
@@ -43,7 +48,13 @@ export interface EventsDeps {
   identity: Pick<IdentityService, 'findSubjectIds' | 'ensureSubjectId'>
   consent: Pick<
     ConsentService,
-    'contextFor' | 'contextsFor' | 'observeSignals' | 'eraseSubject' | 'state' | 'decide' | 'recordChange'
+    | 'contextFor'
+    | 'contextsFor'
+    | 'observeSignals'
+    | 'eraseSubject'
+    | 'state'
+    | 'decide'
+    | 'recordChange'
   >
 }
 
@@ -297,7 +308,9 @@ export function createEventsService(deps: EventsDeps) {
   /** The session's pseudonym while the session lasts; undefined once it ended or expired (defaults decide). */
   async function liveSessionKey(sessionId: string): Promise<string | undefined> {
     const key = sessionKeyOf(sessionId)
-    const row = await sessionRows.get(key, async () => (await repo.findSessions(db, [key])).get(key))
+    const row = await sessionRows.get(key, async () =>
+      (await repo.findSessions(db, [key])).get(key),
+    )
     return row !== undefined && row.expiresAt > deps.clock.now().toISOString() ? key : undefined
   }
 
@@ -312,7 +325,10 @@ export function createEventsService(deps: EventsDeps) {
   }
 
   /** A copy read earlier, without what expired since (retention deletes the rows later). */
-  function unexpired<T extends { expiresAt: string }>(events: readonly T[], now: string): readonly T[] {
+  function unexpired<T extends { expiresAt: string }>(
+    events: readonly T[],
+    now: string,
+  ): readonly T[] {
     return events.every((e) => e.expiresAt > now) ? events : events.filter((e) => e.expiresAt > now)
   }
 
@@ -653,9 +669,14 @@ export function createEventsService(deps: EventsDeps) {
       const now = deps.clock.now()
       const nowIso = now.toISOString()
       const since = usableSince(purpose, now)
-      const events = await itemHistories.get(subjectId, () => repo.listItemEventsByOwner(db, subjectId, nowIso))
+      const events = await itemHistories.get(subjectId, () =>
+        repo.listItemEventsByOwner(db, subjectId, nowIso),
+      )
       return events.filter(
-        (e) => e.expiresAt > nowIso && e.purposes.includes(purpose) && (e.occurredAt ?? e.receivedAt) > since,
+        (e) =>
+          e.expiresAt > nowIso &&
+          e.purposes.includes(purpose) &&
+          (e.occurredAt ?? e.receivedAt) > since,
       )
     },
 
@@ -666,7 +687,10 @@ export function createEventsService(deps: EventsDeps) {
     ): Promise<readonly StoredEvent[]> {
       const now = deps.clock.now().toISOString()
       if (options.limit !== undefined) return repo.listByOwner(db, sessionKey, now, options)
-      return unexpired(await sessionHistories.get(sessionKey, () => repo.listByOwner(db, sessionKey, now)), now)
+      return unexpired(
+        await sessionHistories.get(sessionKey, () => repo.listByOwner(db, sessionKey, now)),
+        now,
+      )
     },
 
     /**
@@ -682,7 +706,14 @@ export function createEventsService(deps: EventsDeps) {
       const since = usableSince(purpose, now)
       let after: { owner: string; eventId: string } | undefined
       for (;;) {
-        const page = await repo.listForPurpose(db, purpose, now.toISOString(), since, after, pageSize)
+        const page = await repo.listForPurpose(
+          db,
+          purpose,
+          now.toISOString(),
+          since,
+          after,
+          pageSize,
+        )
         if (page.length === 0) return
         yield page
         const last = page.at(-1)!

@@ -25,7 +25,10 @@ export interface VaultRow {
 export function createIdentityRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<IdentityTables>()
   return {
-    async findByRefHashes(db: Db, hashes: string[]): Promise<{ refHash: string; subjectId: string }[]> {
+    async findByRefHashes(
+      db: Db,
+      hashes: string[],
+    ): Promise<{ refHash: string; subjectId: string }[]> {
       if (hashes.length === 0) return []
       const rows = await t(db)
         .selectFrom('subject_refs')
@@ -35,7 +38,10 @@ export function createIdentityRepository(changes: ChangeFeed) {
       return rows.map((r) => ({ refHash: r.ref_hash, subjectId: r.subject_id }))
     },
     async insertSubject(db: Db, subjectId: string, createdAt: string): Promise<void> {
-      await t(db).insertInto('subjects').values({ subject_id: subjectId, created_at: createdAt }).execute()
+      await t(db)
+        .insertInto('subjects')
+        .values({ subject_id: subjectId, created_at: createdAt })
+        .execute()
     },
     /** Inserts the lookup unless that hash is already taken; says whether this call inserted it. */
     async insertRefHash(db: Db, refHash: string, subjectId: string): Promise<boolean> {
@@ -100,7 +106,13 @@ export function createIdentityRepository(changes: ChangeFeed) {
         updatedAt: row.updated_at,
       }))
     },
-    async rewrap(db: Db, subjectId: string, fromKeyId: string, masterKeyId: string, wrappedKey: string) {
+    async rewrap(
+      db: Db,
+      subjectId: string,
+      fromKeyId: string,
+      masterKeyId: string,
+      wrappedKey: string,
+    ) {
       await t(db)
         .updateTable('vault_entries')
         .set({ master_key_id: masterKeyId, wrapped_key: wrappedKey })

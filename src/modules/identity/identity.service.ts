@@ -36,8 +36,13 @@ export function createIdentityService(deps: IdentityDeps) {
 
   function refHashes(ref: string): string[] {
     const keyring = deps.keys.current()
-    const keys = [keyring.pseudonym.active, ...keyring.pseudonym.all().filter((k) => k !== keyring.pseudonym.active)]
-    return keys.map((key) => `${key.id}:${hmacSha256(key.secret, `subject:${ref}`).toString('base64url')}`)
+    const keys = [
+      keyring.pseudonym.active,
+      ...keyring.pseudonym.all().filter((k) => k !== keyring.pseudonym.active),
+    ]
+    return keys.map(
+      (key) => `${key.id}:${hmacSha256(key.secret, `subject:${ref}`).toString('base64url')}`,
+    )
   }
 
   function masterKey(id: string) {
@@ -46,8 +51,13 @@ export function createIdentityService(deps: IdentityDeps) {
 
   function unwrapDataKey(row: VaultRow): Buffer {
     const key = masterKey(row.masterKeyId)
-    if (key === undefined) throw new Error(`vault master key ${row.masterKeyId} is not in the key file`)
-    return open(key.secret, Buffer.from(row.wrappedKey, 'base64'), `${row.subjectId}|${row.masterKeyId}`)
+    if (key === undefined)
+      throw new Error(`vault master key ${row.masterKeyId} is not in the key file`)
+    return open(
+      key.secret,
+      Buffer.from(row.wrappedKey, 'base64'),
+      `${row.subjectId}|${row.masterKeyId}`,
+    )
   }
 
   async function findSubjectId(ref: string, executor: Db = deps.db): Promise<string | undefined> {
@@ -62,7 +72,8 @@ export function createIdentityService(deps: IdentityDeps) {
     if (match === undefined) return undefined
     const active = hashes[0]!
     // Found under an older pseudonym key: add the lookup under the active key (lazy rotation).
-    if (!found.some((f) => f.refHash === active)) await repo.insertRefHash(executor, active, match.subjectId)
+    if (!found.some((f) => f.refHash === active))
+      await repo.insertRefHash(executor, active, match.subjectId)
     return match.subjectId
   }
 
@@ -139,14 +150,19 @@ export function createIdentityService(deps: IdentityDeps) {
      */
     sealTransient(subjectId: string, value: unknown): string {
       const master = deps.keys.current().master.active
-      const sealed = seal(master.secret, Buffer.from(JSON.stringify(value)), `transient|${subjectId}|${master.id}`)
+      const sealed = seal(
+        master.secret,
+        Buffer.from(JSON.stringify(value)),
+        `transient|${subjectId}|${master.id}`,
+      )
       return `${master.id}:${sealed.toString('base64')}`
     },
 
     openTransient(subjectId: string, sealed: string): unknown {
       const [keyId, body] = sealed.split(':')
       const key = keyId === undefined ? undefined : masterKey(keyId)
-      if (key === undefined || body === undefined) throw new Error('sealed value names an unknown master key')
+      if (key === undefined || body === undefined)
+        throw new Error('sealed value names an unknown master key')
       const plain = open(key.secret, Buffer.from(body, 'base64'), `transient|${subjectId}|${keyId}`)
       return JSON.parse(plain.toString('utf8')) as unknown
     },
@@ -170,7 +186,13 @@ export function createIdentityService(deps: IdentityDeps) {
         await deps.db.transaction().execute(async (trx) => {
           for (const row of page) {
             const wrapped = seal(master.secret, unwrapDataKey(row), `${row.subjectId}|${master.id}`)
-            await repo.rewrap(trx, row.subjectId, row.masterKeyId, master.id, wrapped.toString('base64'))
+            await repo.rewrap(
+              trx,
+              row.subjectId,
+              row.masterKeyId,
+              master.id,
+              wrapped.toString('base64'),
+            )
           }
         })
         done += page.length

@@ -13,7 +13,13 @@ type RecommendTables = {
     created_at: string
     expires_at: string
   }
-  recommend_answers: { recomm_id: string; level: string; placement: string; items: string; created_at: string }
+  recommend_answers: {
+    recomm_id: string
+    level: string
+    placement: string
+    items: string
+    created_at: string
+  }
   recommend_forgotten: { subject_id: string; forgotten_at: string }
   recommend_training_runs: {
     id: string
@@ -58,7 +64,12 @@ export interface TrainingRun {
 export function createRecommendRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<RecommendTables>()
   return {
-    async insertFeedback(db: Db, owner: string, row: FeedbackRow, expiresAt: string): Promise<void> {
+    async insertFeedback(
+      db: Db,
+      owner: string,
+      row: FeedbackRow,
+      expiresAt: string,
+    ): Promise<void> {
       await t(db)
         .insertInto('recommend_feedback')
         .values({
@@ -93,7 +104,10 @@ export function createRecommendRepository(changes: ChangeFeed) {
       }))
     },
     async deleteFeedback(db: Db, owner: string): Promise<number> {
-      const result = await t(db).deleteFrom('recommend_feedback').where('owner', '=', owner).executeTakeFirst()
+      const result = await t(db)
+        .deleteFrom('recommend_feedback')
+        .where('owner', '=', owner)
+        .executeTakeFirst()
       changes.owners(owner)
       return Number(result.numDeletedRows)
     },
@@ -101,12 +115,21 @@ export function createRecommendRepository(changes: ChangeFeed) {
       db: Db,
       now: string,
     ): Promise<{ feedback: number; answers: number; forgotten: number }> {
-      const feedback = await t(db).deleteFrom('recommend_feedback').where('expires_at', '<=', now).executeTakeFirst()
+      const feedback = await t(db)
+        .deleteFrom('recommend_feedback')
+        .where('expires_at', '<=', now)
+        .executeTakeFirst()
       if (feedback.numDeletedRows > 0n) changes.everything()
       const cutoff = new Date(new Date(now).getTime() - 30 * 86_400_000).toISOString()
-      const answers = await t(db).deleteFrom('recommend_answers').where('created_at', '<=', cutoff).executeTakeFirst()
+      const answers = await t(db)
+        .deleteFrom('recommend_answers')
+        .where('created_at', '<=', cutoff)
+        .executeTakeFirst()
       // By then every process has retrained (at most every 7 days) from data without the subject.
-      const forgotten = await t(db).deleteFrom('recommend_forgotten').where('forgotten_at', '<=', cutoff).executeTakeFirst()
+      const forgotten = await t(db)
+        .deleteFrom('recommend_forgotten')
+        .where('forgotten_at', '<=', cutoff)
+        .executeTakeFirst()
       return {
         feedback: Number(feedback.numDeletedRows),
         answers: Number(answers.numDeletedRows),

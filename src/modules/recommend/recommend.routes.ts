@@ -6,7 +6,11 @@ import { assertOwnRef } from '../../http/auth.js'
 import { signalsOf } from '../../http/signals.js'
 import { AppError } from '../../lib/errors.js'
 import type { Services } from '../../services.js'
-import { FeedbackSchema, RecommendationAnswerSchema, RecommendationQuerySchema } from './recommend.js'
+import {
+  FeedbackSchema,
+  RecommendationAnswerSchema,
+  RecommendationQuerySchema,
+} from './recommend.js'
 
 const TrainingRunSchema = z.object({
   id: z.string(),
@@ -19,7 +23,10 @@ const TrainingRunSchema = z.object({
 })
 
 /** Explained recommendations, feedback on them, and training. */
-export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
+export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+  app,
+  { services },
+) => {
   const { recommend, identity } = services
   // The answer log is written in batches (see the service); what is buffered goes out before the database closes.
   app.addHook('onClose', async () => {
@@ -29,7 +36,8 @@ export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = as
   /** A shopper token may only ask about, or give feedback as, its own subject. */
   async function checkOwner(request: FastifyRequest, subject: string | undefined) {
     if (request.caller.kind !== 'shopper') return
-    if (subject === undefined) throw new AppError('forbidden', 'A shopper token acts as its own subject')
+    if (subject === undefined)
+      throw new AppError('forbidden', 'A shopper token acts as its own subject')
     await assertOwnRef(request, subject, (ref) => identity.findSubjectId(ref))
   }
 
@@ -61,7 +69,8 @@ export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = as
       config: { access: { roles: ['storefront', 'admin'], shopper: true } },
       schema: {
         tags: ['recommendations'],
-        summary: '"Not interested" (hides the item), "too personal" (drops that kind of reason), or a rating',
+        summary:
+          '"Not interested" (hides the item), "too personal" (drops that kind of reason), or a rating',
         body: FeedbackSchema,
         response: { 201: z.object({ id: z.string() }) },
       },
@@ -84,7 +93,11 @@ export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = as
     },
     async (request) => {
       const run = await recommend.train()
-      await services.audit.recordNow({ actor: actorOf(request), action: 'recommend.trained', details: { events: run.events } })
+      await services.audit.recordNow({
+        actor: actorOf(request),
+        action: 'recommend.trained',
+        details: { events: run.events },
+      })
       return run
     },
   )

@@ -34,7 +34,12 @@ import {
   trainItemModel,
 } from './engine/index.js'
 import type { Feedback, RecommendationAnswer, RecommendationQuery } from './recommend.js'
-import { type AnswerRow, type FeedbackRow, type TrainingRun, createRecommendRepository } from './recommend.repository.js'
+import {
+  type AnswerRow,
+  type FeedbackRow,
+  type TrainingRun,
+  createRecommendRepository,
+} from './recommend.repository.js'
 
 const PERSONAL_PURPOSE = 'personalize.recommendations'
 
@@ -45,10 +50,18 @@ const PERSONAL_PURPOSE = 'personalize.recommendations'
  */
 function eventTime(event: Pick<StoredEvent, 'occurredAt' | 'receivedAt'>): number {
   const received = Date.parse(event.receivedAt)
-  return event.occurredAt === undefined ? received : Math.min(Date.parse(event.occurredAt), received)
+  return event.occurredAt === undefined
+    ? received
+    : Math.min(Date.parse(event.occurredAt), received)
 }
 /** How much each event type says about a shopper's taste. */
-const TYPE_WEIGHT: Record<string, number> = { purchase: 1, cart: 0.5, view: 0.25, feedback: 0, search: 0 }
+const TYPE_WEIGHT: Record<string, number> = {
+  purchase: 1,
+  cart: 0.5,
+  view: 0.25,
+  feedback: 0,
+  search: 0,
+}
 /** A signed-in shopper at the session level without a session id: "this visit" is the last two hours. */
 const VISIT_MS = 2 * 60 * 60 * 1000
 const FEEDBACK_RETENTION_DAYS = 365
@@ -118,7 +131,6 @@ interface ModelState {
   offRankings: Map<string, Ranking>
 }
 
-
 export interface TrainProgress {
   (stage: 'items' | 'events' | 'model', done: number, total: number): void
 }
@@ -174,7 +186,13 @@ export function createRecommendService(deps: RecommendDeps) {
     compute: () => Promise<Recommendation[]>,
   ): Promise<RankedItem[]> {
     const hit = cache.get(question)
-    if (hit !== undefined && hit.model === s.model && now >= hit.at && now - hit.at < RANKING_TTL_MS) return hit.items
+    if (
+      hit !== undefined &&
+      hit.model === s.model &&
+      now >= hit.at &&
+      now - hit.at < RANKING_TTL_MS
+    )
+      return hit.items
     const model = s.model
     const items = (await compute()).map((rec) => explain(s, rec))
     cache.delete(question)
@@ -187,7 +205,10 @@ export function createRecommendService(deps: RecommendDeps) {
     const all: Item[] = []
     let after: string | undefined
     for (;;) {
-      const page = await deps.catalog.listItems({ limit: 1000, ...(after === undefined ? {} : { after }) })
+      const page = await deps.catalog.listItems({
+        limit: 1000,
+        ...(after === undefined ? {} : { after }),
+      })
       all.push(...page)
       if (page.length < 1000) return all
       after = page.at(-1)!.id
@@ -277,7 +298,11 @@ export function createRecommendService(deps: RecommendDeps) {
     return state
   }
 
-  function historyFrom(s: ModelState, events: readonly HistoryEvent[], hidden: ReadonlySet<string>): History {
+  function historyFrom(
+    s: ModelState,
+    events: readonly HistoryEvent[],
+    hidden: ReadonlySet<string>,
+  ): History {
     const items: number[] = []
     const times: number[] = []
     const weights: number[] = []
@@ -297,7 +322,12 @@ export function createRecommendService(deps: RecommendDeps) {
    * and special-category items at the levels that read a history. The same few filters come back on
    * every request, so each mask is built once per model and shared (the engine only reads it).
    */
-  function blockedMask(s: ModelState, inStockOnly: boolean, category: string | undefined, history: boolean): Uint8Array {
+  function blockedMask(
+    s: ModelState,
+    inStockOnly: boolean,
+    category: string | undefined,
+    history: boolean,
+  ): Uint8Array {
     const key = `${inStockOnly ? 1 : 0}${history ? 1 : 0}${category ?? ''}`
     let mask = s.masks.get(key)
     if (mask !== undefined) return mask
@@ -374,8 +404,10 @@ export function createRecommendService(deps: RecommendDeps) {
   }
 
   async function ownerOf(query: { subject?: string | undefined; session?: string | undefined }) {
-    const subjectId = query.subject === undefined ? undefined : await deps.identity.findSubjectId(query.subject)
-    const sessionKey = query.session === undefined ? undefined : deps.events.sessionKeyOf(query.session)
+    const subjectId =
+      query.subject === undefined ? undefined : await deps.identity.findSubjectId(query.subject)
+    const sessionKey =
+      query.session === undefined ? undefined : deps.events.sessionKeyOf(query.session)
     return { subjectId, sessionKey }
   }
 
@@ -386,9 +418,15 @@ export function createRecommendService(deps: RecommendDeps) {
 
   function feedbackView(rows: readonly FeedbackRow[]): FeedbackView {
     return {
-      hiddenItems: new Set(rows.filter((r) => r.kind === 'not_interested' && r.item !== null).map((r) => r.item!)),
+      hiddenItems: new Set(
+        rows.filter((r) => r.kind === 'not_interested' && r.item !== null).map((r) => r.item!),
+      ),
       hiddenReasons: [
-        ...new Set(rows.filter((r) => r.kind === 'too_personal' && r.reasonKind !== null).map((r) => r.reasonKind as ReasonKind)),
+        ...new Set(
+          rows
+            .filter((r) => r.kind === 'too_personal' && r.reasonKind !== null)
+            .map((r) => r.reasonKind as ReasonKind),
+        ),
       ],
     }
   }
@@ -405,7 +443,8 @@ export function createRecommendService(deps: RecommendDeps) {
     const wall = Date.now()
     if (wall - lastSync < FORGOTTEN_SYNC_MS) return
     lastSync = wall
-    for (const { subjectId } of await repo.listForgottenSince(deps.db, s.run.trainedAt)) forget(s, subjectId)
+    for (const { subjectId } of await repo.listForgottenSince(deps.db, s.run.trainedAt))
+      forget(s, subjectId)
   }
 
   function forget(s: ModelState, subjectId: string): boolean {
@@ -439,7 +478,10 @@ export function createRecommendService(deps: RecommendDeps) {
      * Recommendations for a shopper (subject), an anonymous visit (session), or nobody. The level is
      * decided per request from the shopper's setting and consent; every item says why it is shown.
      */
-    async recommend(query: RecommendationQuery, signals: RequestSignals): Promise<RecommendationAnswer> {
+    async recommend(
+      query: RecommendationQuery,
+      signals: RequestSignals,
+    ): Promise<RecommendationAnswer> {
       const s = await current()
       await syncForgotten(s)
       const now = deps.clock.now()
@@ -457,20 +499,24 @@ export function createRecommendService(deps: RecommendDeps) {
           prompt = await deps.consent.promptFor(promptSubject, settings.prompt.purpose, signals)
         }
       } else if (sessionKey !== undefined && query.session !== undefined) {
-        if ((await deps.events.sessionDecision(query.session, 'personalize.session', signals)).allowed) {
+        if (
+          (await deps.events.sessionDecision(query.session, 'personalize.session', signals)).allowed
+        ) {
           level = 'session'
           levelKey = 'session:as_requested'
         }
       }
       const owner = level === 'off' ? undefined : (subjectId ?? sessionKey)
       // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
-      const ownRankings = owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
+      const ownRankings =
+        owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
       const inStockOnly = query.inStock !== 'false'
       const question = `${level}|${sessionKey ?? ''}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
       // Everything below runs only when this question has no ranking yet (or it went stale).
       const ranking = await ranked(s, ownRankings, question, now.getTime(), async () => {
         const feedback = await feedbackOf(owner)
-        const readsHistory = (level === 'personal' && subjectId !== undefined) || level === 'session'
+        const readsHistory =
+          (level === 'personal' && subjectId !== undefined) || level === 'session'
         const blocked = blockedMask(s, inStockOnly, query.category, readsHistory)
         const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
           (x): x is string => x !== undefined && x !== '',
@@ -478,7 +524,9 @@ export function createRecommendService(deps: RecommendDeps) {
         const guards: Guards = {
           excluded: s.excluded,
           blocked,
-          hiddenItems: Int32Array.from([...feedback.hiddenItems].flatMap((id) => s.items.byId.get(id) ?? [])),
+          hiddenItems: Int32Array.from(
+            [...feedback.hiddenItems].flatMap((id) => s.items.byId.get(id) ?? []),
+          ),
           hiddenReasons: feedback.hiddenReasons,
           context: Int32Array.from(contextIds.flatMap((id) => s.items.byId.get(id) ?? [])),
         }
@@ -489,15 +537,20 @@ export function createRecommendService(deps: RecommendDeps) {
                 await deps.events.listSubjectItemEvents(subjectId!, PERSONAL_PURPOSE)
               : sessionKey !== undefined
                 ? await deps.events.listSessionEvents(sessionKey)
-                : (await deps.events.listSubjectItemEvents(subjectId!, 'personalize.session')).filter(
-                    (e) => eventTime(e) > now.getTime() - VISIT_MS,
-                  )
+                : (
+                    await deps.events.listSubjectItemEvents(subjectId!, 'personalize.session')
+                  ).filter((e) => eventTime(e) > now.getTime() - VISIT_MS)
           return historyFrom(s, events, feedback.hiddenItems)
         }
         if (level === 'personal' && subjectId !== undefined) {
-          return recommendPersonal(s.model, await history(), { now: now.getTime(), limit: query.limit, guards })
+          return recommendPersonal(s.model, await history(), {
+            now: now.getTime(),
+            limit: query.limit,
+            guards,
+          })
         }
-        if (level === 'session') return recommendSession(s.model, (await history()).items, { limit: query.limit, guards })
+        if (level === 'session')
+          return recommendSession(s.model, (await history()).items, { limit: query.limit, guards })
         return recommendNonPersonal(s.model, {
           limit: query.limit,
           guards: { excluded: s.excluded, blocked, context: guards.context! },
@@ -509,7 +562,11 @@ export function createRecommendService(deps: RecommendDeps) {
       const stopPersonalizing =
         query.subject === undefined
           ? undefined
-          : { method: 'PUT' as const, href: `/v1/subjects/${encodeURIComponent(query.subject)}/settings`, body: { level: 'off' } }
+          : {
+              method: 'PUT' as const,
+              href: `/v1/subjects/${encodeURIComponent(query.subject)}/settings`,
+              body: { level: 'off' },
+            }
       // Built field by field (no spreads): this runs for every item of every answer.
       const items = ranking.map((item): AnswerItem => {
         const body =
@@ -520,7 +577,9 @@ export function createRecommendService(deps: RecommendDeps) {
               : { kind: 'not_interested', item: item.id, recommId }
         const notThis = { method: 'POST' as const, href: '/v1/feedback', body }
         const links =
-          stopPersonalizing === undefined ? { notThis, why: item.why } : { notThis, stopPersonalizing, why: item.why }
+          stopPersonalizing === undefined
+            ? { notThis, why: item.why }
+            : { notThis, stopPersonalizing, why: item.why }
         const { id, title, category, price, explanation } = item
         return price === undefined
           ? { id, title, category, explanation, links }
@@ -545,8 +604,12 @@ export function createRecommendService(deps: RecommendDeps) {
     /** Records feedback; "not this" and "too personal" take effect on the very next request. */
     async feedback(input: Feedback, actor: Actor): Promise<{ id: string }> {
       const { subjectId, sessionKey } = await ownerOf(input)
-      const owner = input.subject !== undefined ? (subjectId ?? (await deps.identity.ensureSubjectId(input.subject))) : sessionKey
-      if (owner === undefined) throw new AppError('validation_failed', 'Feedback needs a subject or a session')
+      const owner =
+        input.subject !== undefined
+          ? (subjectId ?? (await deps.identity.ensureSubjectId(input.subject)))
+          : sessionKey
+      if (owner === undefined)
+        throw new AppError('validation_failed', 'Feedback needs a subject or a session')
       const now = deps.clock.now()
       const id = newSortableId('fb', now.getTime())
       await deps.db.transaction().execute(async (trx) => {
@@ -582,7 +645,14 @@ export function createRecommendService(deps: RecommendDeps) {
         feedback: await repo.listFeedback(deps.db, subjectId),
         model: {
           contributesToModel: row !== undefined,
-          itemsInModel: row === undefined ? [] : [...new Set(Array.from(historyOf(s.interactions, row).items, (i) => s.items.ids[i]!))],
+          itemsInModel:
+            row === undefined
+              ? []
+              : [
+                  ...new Set(
+                    Array.from(historyOf(s.interactions, row).items, (i) => s.items.ids[i]!),
+                  ),
+                ],
           trainedAt: s.run.trainedAt,
         },
       }
@@ -606,6 +676,5 @@ export function createRecommendService(deps: RecommendDeps) {
     async deleteExpired(executor: Db, now: Date): Promise<Record<string, number>> {
       return repo.deleteExpired(executor, now.toISOString())
     },
-
   }
 }
