@@ -64,6 +64,36 @@ describe('owner cache', () => {
     expect(await cache.get('hash-3', async () => 'sub_e')).toBe('sub_e')
   })
 
+  it('reads only the missing copies of many, in one read, and keeps what no change overlapped', async () => {
+    const { changes } = feed()
+    const cache = createOwnerCache<string>(changes)
+    const asked: string[][] = []
+    const loadMany = async (missing: string[]) => {
+      asked.push(missing)
+      return new Map(
+        missing.filter((key) => key !== 'sub_none').map((key) => [key, `${key}@${asked.length}`]),
+      )
+    }
+    expect(await cache.get('sub_a', async () => 'sub_a@0')).toBe('sub_a@0')
+    const first = await cache.getMany(['sub_a', 'sub_b', 'sub_none', 'sub_b'], loadMany)
+    expect(Object.fromEntries(first)).toEqual({ sub_a: 'sub_a@0', sub_b: 'sub_b@1' })
+    expect(asked).toEqual([['sub_b', 'sub_none']])
+    // Found ones are kept, what was not found is asked again.
+    await cache.getMany(['sub_a', 'sub_b', 'sub_none'], loadMany)
+    expect(asked.at(-1)).toEqual(['sub_none'])
+    // A change for one owner during the read: that one is not kept, the others are.
+    let release!: () => void
+    const slow = cache.getMany(['sub_c', 'sub_d'], async (missing) => {
+      await new Promise<void>((resolve) => (release = resolve))
+      return new Map(missing.map((key) => [key, `${key}@old`]))
+    })
+    changes.owners('sub_c')
+    release()
+    expect(Object.fromEntries(await slow)).toEqual({ sub_c: 'sub_c@old', sub_d: 'sub_d@old' })
+    expect(await cache.get('sub_c', async () => 'sub_c@new')).toBe('sub_c@new')
+    expect(await cache.get('sub_d', async () => 'unused')).toBe('sub_d@old')
+  })
+
   it('drops the least recently used copy when full', async () => {
     const { changes } = feed()
     const cache = createOwnerCache<string>(changes, { max: 2 })

@@ -94,6 +94,14 @@ export function createChangeFeed(
 export interface OwnerCache<T> {
   /** The copy under `key`, or `load()`'s answer (kept when nothing changed for its owner meanwhile). */
   get(key: string, load: () => Promise<T>): Promise<T>
+  /**
+   * `get` for many keys, reading the missing ones with one `loadMany` (which answers what it found; a key
+   * it leaves out has no value and nothing is kept for it).
+   */
+  getMany(
+    keys: readonly string[],
+    loadMany: (missing: string[]) => Promise<Map<string, T>>,
+  ): Promise<Map<string, T>>
 }
 
 export function createOwnerCache<T>(
@@ -130,39 +138,81 @@ export function createOwnerCache<T>(
     for (const read of reading.get(ownerOf === undefined ? owner : '') ?? []) read.stale = true
   })
 
-  return {
-    async get(key, load) {
-      changes.checkExternal()
-      const hit = copies.get(key)
-      if (hit !== undefined) {
-        // Most recently used last.
-        copies.delete(key)
-        copies.set(key, hit)
-        return hit.value
-      }
-      if (!changes.cacheable) return load()
+  /** The copy under `key`, most recently used last. */
+  function hit(key: string): { value: T } | undefined {
+    const copy = copies.get(key)
+    if (copy === undefined) return undefined
+    copies.delete(key)
+    copies.set(key, copy)
+    return copy
+  }
+
+  /** Reads `keys` with `load`, keeping what no change overlapped. */
+  async function readThrough<R>(
+    keys: readonly string[],
+    load: () => Promise<R>,
+    valueOf: (result: R, key: string) => { value: T } | undefined,
+  ) {
+    const tokens = keys.map((key) => {
       const read = { stale: false }
       const slot = ownerOf === undefined ? key : ''
       let reads = reading.get(slot)
       if (reads === undefined) reading.set(slot, (reads = new Set()))
       reads.add(read)
-      try {
-        const value = await load()
-        if (!read.stale && (options.keep?.(value) ?? true)) {
-          const owner = ownerOf === undefined ? key : ownerOf(value)
-          copies.set(key, { value, owner })
-          if (ownerOf !== undefined) {
-            let keys = keysOf.get(owner)
-            if (keys === undefined) keysOf.set(owner, (keys = new Set()))
-            keys.add(key)
-          }
-          if (copies.size > max) drop(copies.keys().next().value!)
+      return { key, slot, read }
+    })
+    try {
+      const result = await load()
+      for (const { key, read } of tokens) {
+        const found = valueOf(result, key)
+        if (found === undefined || read.stale || !(options.keep?.(found.value) ?? true)) continue
+        const owner = ownerOf === undefined ? key : ownerOf(found.value)
+        copies.set(key, { value: found.value, owner })
+        if (ownerOf !== undefined) {
+          let keys = keysOf.get(owner)
+          if (keys === undefined) keysOf.set(owner, (keys = new Set()))
+          keys.add(key)
         }
-        return value
-      } finally {
+        if (copies.size > max) drop(copies.keys().next().value!)
+      }
+      return result
+    } finally {
+      for (const { slot, read } of tokens) {
+        const reads = reading.get(slot)!
         reads.delete(read)
         if (reads.size === 0) reading.delete(slot)
       }
+    }
+  }
+
+  return {
+    async get(key, load) {
+      changes.checkExternal()
+      const copy = hit(key)
+      if (copy !== undefined) return copy.value
+      if (!changes.cacheable) return load()
+      return readThrough([key], load, (value) => ({ value }))
+    },
+
+    async getMany(keys, loadMany) {
+      changes.checkExternal()
+      const out = new Map<string, T>()
+      const missing: string[] = []
+      for (const key of new Set(keys)) {
+        const copy = hit(key)
+        if (copy === undefined) missing.push(key)
+        else out.set(key, copy.value)
+      }
+      if (missing.length === 0) return out
+      const loaded = changes.cacheable
+        ? await readThrough(
+            missing,
+            () => loadMany(missing),
+            (found, key) => (found.has(key) ? { value: found.get(key)! } : undefined),
+          )
+        : await loadMany(missing)
+      for (const [key, value] of loaded) out.set(key, value)
+      return out
     },
   }
 }

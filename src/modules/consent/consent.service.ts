@@ -84,7 +84,6 @@ export type ConsentService = ReturnType<typeof createConsentService>
 interface Ledger {
   settings: SubjectSettings | undefined
   records: readonly StoredConsentRecord[]
-  promptsShown: readonly PromptShown[]
 }
 
 export function createConsentService(deps: ConsentDeps) {
@@ -92,14 +91,14 @@ export function createConsentService(deps: ConsentDeps) {
   const { charter } = deps
   const noticeVersion = noticeVersionOf(charter)
 
-  /** A subject's (or session's) settings, ledger and prompts shown, as last read; see `ChangeFeed`. */
+  /** A subject's (or session's) settings and ledger, and the prompts shown, as last read; see `ChangeFeed`. */
   const ledgers = createOwnerCache<Ledger>(deps.changes)
+  const promptsShown = createOwnerCache<readonly PromptShown[]>(deps.changes)
 
   async function readLedger(executor: Db, subjectId: string): Promise<Ledger> {
     return {
       settings: await repo.findSettings(executor, subjectId),
       records: await repo.listRecords(executor, subjectId),
-      promptsShown: await repo.listPromptsShown(executor, subjectId),
     }
   }
 
@@ -209,18 +208,23 @@ export function createConsentService(deps: ConsentDeps) {
       signals: RequestSignals = {},
     ): Promise<Map<string, ConsentContext>> {
       const unique = [...new Set(subjectIds)]
-      const settings = await repo.findSettingsMany(deps.db, unique)
-      const records = await repo.listRecordsMany(deps.db, unique)
+      const ledgersOf = await ledgers.getMany(unique, async (missing) => {
+        const settings = await repo.findSettingsMany(deps.db, missing)
+        const records = await repo.listRecordsMany(deps.db, missing)
+        return new Map(
+          missing.map((id) => [id, { settings: settings.get(id), records: records.get(id) ?? [] }]),
+        )
+      })
       const now = deps.clock.now()
       const out = new Map<string, ConsentContext>()
       for (const subjectId of unique) {
-        const own = settings.get(subjectId)
-        const stated = signals.jurisdiction ?? own?.jurisdiction ?? undefined
+        const ledger = ledgersOf.get(subjectId)!
+        const stated = signals.jurisdiction ?? ledger.settings?.jurisdiction ?? undefined
         out.set(subjectId, {
           charter,
           jurisdiction: resolveJurisdiction(charter, stated),
-          records: records.get(subjectId) ?? [],
-          restricted: own?.restricted ?? false,
+          records: ledger.records,
+          restricted: ledger.settings?.restricted ?? false,
           gpc: signals.gpc === true,
           now,
         })
@@ -345,11 +349,13 @@ export function createConsentService(deps: ConsentDeps) {
       options: { shopperAsked?: boolean } = {},
     ): Promise<ConsentPrompt | undefined> {
       const { context } = await loadContext(deps.db, subjectId, signals)
-      const { promptsShown } = await ledgerOf(deps.db, subjectId)
+      const shown = await promptsShown.get(subjectId, () =>
+        repo.listPromptsShown(deps.db, subjectId),
+      )
       const answer = progressivePrompt({
         ...context,
         purpose,
-        promptsShown,
+        promptsShown: shown,
         ...(options.shopperAsked === undefined ? {} : { shopperAsked: options.shopperAsked }),
       })
       if (answer.prompt === undefined) return undefined

@@ -85,10 +85,32 @@ export function createIdentityService(deps: IdentityDeps) {
     refs: readonly string[],
     executor: Db = deps.db,
   ): Promise<Map<string, string>> {
+    const hashesOf = new Map<string, string[]>()
+    for (const ref of new Set(refs)) hashesOf.set(ref, refHashes(ref))
+    if (executor !== deps.db) return lookUpMany(hashesOf, executor)
+    // Outside a transaction, known subjects come from the copies; the rest in one query.
+    const refOf = new Map([...hashesOf].map(([ref, hashes]) => [hashes[0]!, ref]))
+    const byActive = await known.getMany([...refOf.keys()], async (missing) => {
+      const found = await lookUpMany(
+        new Map(missing.map((active) => [refOf.get(active)!, hashesOf.get(refOf.get(active)!)!])),
+        executor,
+      )
+      return new Map([...found].map(([ref, subjectId]) => [hashesOf.get(ref)![0]!, subjectId]))
+    })
+    const out = new Map<string, string>()
+    for (const [active, subjectId] of byActive)
+      if (subjectId !== undefined) out.set(refOf.get(active)!, subjectId)
+    return out
+  }
+
+  /** Subject ids for references whose hashes (active key first) are given, in one query. */
+  async function lookUpMany(
+    hashesOf: ReadonlyMap<string, string[]>,
+    executor: Db,
+  ): Promise<Map<string, string>> {
     const byHash = new Map<string, string>()
     const activeOf = new Map<string, string>()
-    for (const ref of new Set(refs)) {
-      const hashes = refHashes(ref)
+    for (const [ref, hashes] of hashesOf) {
       activeOf.set(ref, hashes[0]!)
       for (const hash of hashes) byHash.set(hash, ref)
     }
