@@ -166,14 +166,12 @@ for (const dialect of DIALECTS) {
       await shopper('restricted', ['CARD'])
       const subjectId = (await ctx.services.identity.findSubjectId('restricted'))!
       expect((await recommend('subject=restricted')).level).toBe('personal')
-      await ctx.storage.db
-        .transaction()
-        .execute((trx) =>
-          ctx.services.consent.setRestricted(trx, subjectId, true, {
-            kind: 'system',
-            name: 'test',
-          }),
-        )
+      await ctx.storage.db.transaction().execute((trx) =>
+        ctx.services.consent.setRestricted(trx, subjectId, true, {
+          kind: 'system',
+          name: 'test',
+        }),
+      )
       const restricted = await recommend('subject=restricted')
       expect(restricted.level).toBe('off')
       expect(restricted.levelReason).toBe('off: you asked us to stop processing your data')
@@ -416,7 +414,7 @@ for (const dialect of DIALECTS) {
       })
       expect(r.statusCode, r.body).toBe(200)
     }
-    async function send(ctx: TestContext, events: Record<string, string>[]) {
+    async function send(ctx: TestContext, events: Record<string, string | number>[]) {
       const at = ctx.clock.now().toISOString()
       const r = await ctx.request({
         method: 'POST',
@@ -545,7 +543,18 @@ for (const dialect of DIALECTS) {
         // Personalization keeps purchases 365 days, first-party marketing 730 (candor.charter.yaml).
         for (const purpose of [PERSONAL, 'marketing.advertising.first_party'])
           await grant(ctx, 'frank', purpose, v)
-        await send(ctx, [{ id: 'frank-1', type: 'purchase', subject: 'frank', item: 'MUG' }])
+        await send(ctx, [
+          {
+            id: 'frank-1',
+            type: 'purchase',
+            subject: 'frank',
+            item: 'MUG',
+            price: 3,
+            currency: 'GBP',
+            quantity: 2,
+            recommId: 'rec_x',
+          },
+        ])
         const subjectId = (await ctx.services.identity.findSubjectId('frank'))!
         const [event] = await ctx.services.events.listSubjectEvents(subjectId)
         expect(event!.purposes).toEqual(
@@ -577,6 +586,21 @@ for (const dialect of DIALECTS) {
         expect(
           (await ctx.services.recommend.exportSubject(subjectId)).model.contributesToModel,
         ).toBe(false)
+
+        // Retention takes the ended purpose out of the row, with the fields only it declared.
+        const run = await ctx.services.retention.run()
+        expect(run.deleted.events?.purposesEnded).toBe(1)
+        const [kept] = await ctx.services.events.listSubjectEvents(subjectId)
+        expect(kept).toMatchObject({
+          id: 'frank-1',
+          item: 'MUG',
+          purposes: ['marketing.advertising.first_party'],
+        })
+        for (const field of ['price', 'currency', 'quantity', 'recommId'])
+          expect(kept).not.toHaveProperty(field)
+        ctx.clock.advance(365 * 86_400_000)
+        expect((await ctx.services.retention.run()).deleted.events?.events).toBe(1)
+        expect(await ctx.services.events.listSubjectEvents(subjectId)).toEqual([])
       } finally {
         await ctx.close()
       }

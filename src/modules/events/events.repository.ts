@@ -333,6 +333,52 @@ export function createEventsRepository(changes: ChangeFeed) {
       return rows.map(fromRow)
     },
 
+    /**
+     * Subject events still stored for `purpose` that happened at or before `until` (so that purpose's own
+     * retention has ended), a page at a time.
+     */
+    async listPurposeEnded(
+      db: Db,
+      purpose: string,
+      until: string,
+      limit: number,
+    ): Promise<StoredEvent[]> {
+      const rows = await t(db)
+        .selectFrom('events')
+        .selectAll()
+        .where('purposes', 'like', `%,${purpose},%`)
+        .where('owner', 'not like', `${SESSION_PREFIX}%`)
+        .where((eb) => eb(eb.fn.coalesce('occurred_at', 'received_at'), '<=', until))
+        .orderBy('owner')
+        .orderBy('event_id')
+        .limit(limit)
+        .execute()
+      return rows.map(fromRow)
+    },
+
+    /** Rewrites a stored event's purposes and fields (a field it no longer has becomes null). */
+    async narrow(db: Db, event: StoredEvent): Promise<void> {
+      const owner = event.subjectId ?? event.sessionKey ?? ''
+      await t(db)
+        .updateTable('events')
+        .set({
+          purposes: encodePurposes(event.purposes),
+          item: event.item ?? null,
+          quantity: event.quantity ?? null,
+          price: event.price ?? null,
+          currency: event.currency ?? null,
+          search_query: event.query ?? null,
+          placement: event.placement ?? null,
+          recomm_id: event.recommId ?? null,
+          kind: event.kind ?? null,
+          rating: event.rating ?? null,
+        })
+        .where('owner', '=', owner)
+        .where('event_id', '=', event.id)
+        .execute()
+      changes.owners(owner)
+    },
+
     /** Everything stored for an owner, expired or not (for access requests). */
     async listAllByOwner(db: Db, owner: string): Promise<StoredEvent[]> {
       const rows = await t(db)

@@ -324,6 +324,25 @@ export function createEventsService(deps: EventsDeps) {
     return new Date(now.getTime() - (days === 0 ? SESSION_TTL_MS : days * DAY_MS)).toISOString()
   }
 
+  /**
+   * The event as `remaining` purposes may keep it: fields none of them declares are dropped. Its time
+   * stays: every retention is counted from it.
+   */
+  function narrowed(event: StoredEvent, remaining: PurposeKey[]): StoredEvent {
+    const keep = new Set<string>(eventFieldsFor(charter, event.type, remaining))
+    const out: StoredEvent = { ...event, purposes: remaining }
+    if (!keep.has('item')) delete out.item
+    if (!keep.has('quantity')) delete out.quantity
+    if (!keep.has('price')) delete out.price
+    if (!keep.has('currency')) delete out.currency
+    if (!keep.has('query')) delete out.query
+    if (!keep.has('placement')) delete out.placement
+    if (!keep.has('recommId')) delete out.recommId
+    if (!keep.has('kind')) delete out.kind
+    if (!keep.has('rating')) delete out.rating
+    return out
+  }
+
   /** A copy read earlier, without what expired since (retention deletes the rows later). */
   function unexpired<T extends { expiresAt: string }>(
     events: readonly T[],
@@ -759,8 +778,28 @@ export function createEventsService(deps: EventsDeps) {
           sessionEvents += counts.events
         }
       }
-      const events = sessionEvents + (await repo.deleteExpired(executor, nowIso))
-      return { events, sessions, sessionConsentRecords }
+      let events = sessionEvents + (await repo.deleteExpired(executor, nowIso))
+      // A purpose whose own retention ended leaves the events it shared with longer-kept purposes, and
+      // so do the fields only it declared.
+      let purposesEnded = 0
+      for (const purpose of Object.keys(charter.purposes)) {
+        const until = usableSince(purpose, now)
+        for (;;) {
+          const page = await repo.listPurposeEnded(executor, purpose, until, 500)
+          if (page.length === 0) break
+          for (const event of page) {
+            purposesEnded += 1
+            const happened = event.occurredAt ?? event.receivedAt
+            const remaining = event.purposes.filter(
+              (p) => p !== purpose && happened > usableSince(p, now),
+            )
+            if (remaining.length === 0)
+              events += await repo.deleteByIds(executor, event.subjectId!, [event.id])
+            else await repo.narrow(executor, narrowed(event, remaining))
+          }
+        }
+      }
+      return { events, sessions, sessionConsentRecords, purposesEnded }
     },
 
     /** Import checkpoints (used by the order import). */
