@@ -23,7 +23,7 @@ export interface ChangeFeed {
   readonly cacheable: boolean
   /** Rows of these owners (subject ids, session keys) were written by this process. */
   owners(...owners: readonly string[]): void
-  /** Rows of owners not named were written (retention, key rotation): every copy goes. */
+  /** Rows of owners not named were written (a retention run): every copy goes. */
   everything(): void
   /**
    * Drops every copy when another connection committed since the last check (SQLite). `force`: ask the
