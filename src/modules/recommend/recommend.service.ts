@@ -81,8 +81,13 @@ const MAX_CACHED_MASKS = 64
  * scores and trending move with the clock. The level is still decided on every request.
  */
 const RANKING_TTL_MS = 60_000
-/** Rankings kept per owner (distinct questions: placement, filters, context item) and for `off`. */
-const MAX_RANKINGS = 32
+/**
+ * Rankings kept per owner (distinct questions: placement, filters, context item; a shopper asks a few)
+ * and for \`off\` (everyone's), and owners whose rankings are kept: a bound on memory.
+ */
+const MAX_RANKINGS_PER_OWNER = 8
+const MAX_OFF_RANKINGS = 64
+const MAX_RANKED_OWNERS = 5000
 
 type AnswerItem = RecommendationAnswer['items'][number]
 /** An item of a ranking, explained; the links (which name the answer) are added per answer. */
@@ -173,7 +178,7 @@ export function createRecommendService(deps: RecommendDeps) {
   const repo = createRecommendRepository(deps.changes)
   /** Per owner, as last read or computed (see `ChangeFeed`): feedback, and rankings by question. */
   const feedbacks = createOwnerCache<FeedbackView>(deps.changes)
-  const rankings = createOwnerCache<Map<string, Ranking>>(deps.changes, { max: 5000 })
+  const rankings = createOwnerCache<Map<string, Ranking>>(deps.changes, { max: MAX_RANKED_OWNERS })
   let state: ModelState | undefined
   let training: Promise<ModelState> | undefined
 
@@ -196,7 +201,8 @@ export function createRecommendService(deps: RecommendDeps) {
     const model = s.model
     const items = (await compute()).map((rec) => explain(s, rec))
     cache.delete(question)
-    if (cache.size >= MAX_RANKINGS) cache.delete(cache.keys().next().value!)
+    const max = cache === s.offRankings ? MAX_OFF_RANKINGS : MAX_RANKINGS_PER_OWNER
+    if (cache.size >= max) cache.delete(cache.keys().next().value!)
     cache.set(question, { model, at: now, items })
     return items
   }
