@@ -83,7 +83,7 @@ const MAX_CACHED_MASKS = 64
 const RANKING_TTL_MS = 60_000
 /**
  * Rankings kept per owner (distinct questions: placement, filters, context item; a shopper asks a few)
- * and for \`off\` (everyone's), and owners whose rankings are kept: a bound on memory.
+ * and for `off` (everyone's), and owners whose rankings are kept: a bound on memory.
  */
 const MAX_RANKINGS_PER_OWNER = 8
 const MAX_OFF_RANKINGS = 64
