@@ -536,6 +536,54 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('stores an old event only for the purposes whose retention it is still within', async () => {
+      const ctx = await createTestContext(dialect)
+      try {
+        const v = await openShop(ctx)
+        for (const purpose of [PERSONAL, 'marketing.advertising.first_party'])
+          await grant(ctx, 'gina', purpose, v)
+        const old = new Date(ctx.clock.now().getTime() - 400 * 86_400_000).toISOString()
+        const ancient = new Date(ctx.clock.now().getTime() - 800 * 86_400_000).toISOString()
+        const r = await ctx.request({
+          method: 'POST',
+          url: '/v1/events',
+          as: 'storefront',
+          payload: {
+            events: [
+              {
+                id: 'gina-old',
+                type: 'purchase',
+                subject: 'gina',
+                item: 'MUG',
+                price: 3,
+                timestamp: old,
+              },
+              {
+                id: 'gina-ancient',
+                type: 'purchase',
+                subject: 'gina',
+                item: 'TEA',
+                timestamp: ancient,
+              },
+            ],
+          },
+        })
+        expect(r.json().results).toEqual([
+          { id: 'gina-old', status: 'stored', dropped: ['price'] },
+          { id: 'gina-ancient', status: 'refused', reason: 'expired' },
+        ])
+        const subjectId = (await ctx.services.identity.findSubjectId('gina'))!
+        const [kept] = await ctx.services.events.listSubjectEvents(subjectId)
+        expect(kept).toMatchObject({
+          id: 'gina-old',
+          purposes: ['marketing.advertising.first_party'],
+        })
+        expect(kept).not.toHaveProperty('price')
+      } finally {
+        await ctx.close()
+      }
+    })
+
     it("uses an event for a purpose only within that purpose's retention, while a longer one keeps it", async () => {
       const ctx = await createTestContext(dialect)
       try {

@@ -109,9 +109,14 @@ interface Candidate {
 }
 
 /** What a batch does with one owner's events of one type: refuse them all, or keep them for purposes. */
-type Plan =
-  | { refusal: 'no_purpose' | 'no_consent' }
-  | { refusal?: undefined; allowed: PurposeKey[]; keep: ReadonlySet<string>; retentionMs: number }
+/** What the allowed purposes keep of an event, and for how long. */
+type Keeping = {
+  refusal?: undefined
+  allowed: PurposeKey[]
+  keep: ReadonlySet<string>
+  retentionMs: number
+}
+type Plan = { refusal: 'no_purpose' | 'no_consent' } | Keeping
 const NO_PURPOSE: Plan = { refusal: 'no_purpose' }
 const NO_CONSENT: Plan = { refusal: 'no_consent' }
 
@@ -209,8 +214,8 @@ export function createEventsService(deps: EventsDeps) {
     )
   }
   // What a type keeps for a set of allowed purposes, and for how long (the plan of the events it covers).
-  const keptFields = new Map<string, Plan>()
-  function policyFor(type: EventType, allowed: PurposeKey[]): Plan {
+  const keptFields = new Map<string, Keeping>()
+  function policyFor(type: EventType, allowed: PurposeKey[]): Keeping {
     const key = `${type}|${allowed.join(',')}`
     let policy = keptFields.get(key)
     if (policy === undefined) {
@@ -485,11 +490,29 @@ export function createEventsService(deps: EventsDeps) {
     }
     const newSessionExpiry = new Date(nowMs + SESSION_TTL_MS).toISOString()
     const expiryDates = new Map<number, Map<string, string>>()
+    // Where each purpose's own retention starts now (see `usableSince`): an older event is not kept for it.
+    const usableFrom = new Map<PurposeKey, string>()
+    const liveFor = (purpose: PurposeKey) => {
+      let since = usableFrom.get(purpose)
+      if (since === undefined) usableFrom.set(purpose, (since = usableSince(purpose, now)))
+      return since
+    }
     for (const c of fresh) {
-      const plan = planFor(c)
-      if (plan.refusal !== undefined) {
-        refuse(c, plan.refusal)
+      const planned = planFor(c)
+      if (planned.refusal !== undefined) {
+        refuse(c, planned.refusal)
         continue
+      }
+      let plan = planned
+      const e = c.event
+      const occurredAt = e.timestamp === undefined ? nowIso : isoOf(e.timestamp, c.occurredMs)
+      if (c.owner.kind === 'subject' && occurredAt < nowIso) {
+        const live = plan.allowed.filter((purpose) => occurredAt > liveFor(purpose))
+        if (live.length === 0) {
+          refuse(c, 'expired')
+          continue
+        }
+        if (live.length < plan.allowed.length) plan = policyFor(c.type, live)
       }
       const { allowed, keep } = plan
       const vocabulary = FIELD_KEYS[c.type]
@@ -506,12 +529,10 @@ export function createEventsService(deps: EventsDeps) {
         refuse(c, 'undeclared_field', unknown)
         continue
       }
-      const e = c.event
       if (keep.has('query') && e.query !== undefined && findPersonalData(e.query) !== undefined) {
         refuse(c, 'personal_data', 'query')
         continue
       }
-      const occurredAt = e.timestamp === undefined ? nowIso : isoOf(e.timestamp, c.occurredMs)
       const expiresAt =
         c.owner.kind === 'session'
           ? (liveSession(c.owner.key)?.expiresAt ?? newSessionExpiry)
