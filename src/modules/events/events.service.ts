@@ -490,11 +490,21 @@ export function createEventsService(deps: EventsDeps) {
     }
     const newSessionExpiry = new Date(nowMs + SESSION_TTL_MS).toISOString()
     const expiryDates = new Map<number, Map<string, string>>()
-    // Where each purpose's own retention starts now (see `usableSince`): an older event is not kept for it.
+    // Where each purpose's own retention starts now (see `usableSince`): an older event is not kept for
+    // it. Per plan, the latest of those: an event after it is within every allowed purpose's retention.
     const usableFrom = new Map<PurposeKey, string>()
     const liveFor = (purpose: PurposeKey) => {
       let since = usableFrom.get(purpose)
       if (since === undefined) usableFrom.set(purpose, (since = usableSince(purpose, now)))
+      return since
+    }
+    const freshAfter = new Map<Keeping, string>()
+    const allLiveAfter = (plan: Keeping) => {
+      let since = freshAfter.get(plan)
+      if (since === undefined) {
+        since = plan.allowed.map(liveFor).reduce((a, b) => (a > b ? a : b))
+        freshAfter.set(plan, since)
+      }
       return since
     }
     for (const c of fresh) {
@@ -506,7 +516,7 @@ export function createEventsService(deps: EventsDeps) {
       let plan = planned
       const e = c.event
       const occurredAt = e.timestamp === undefined ? nowIso : isoOf(e.timestamp, c.occurredMs)
-      if (c.owner.kind === 'subject' && occurredAt < nowIso) {
+      if (c.owner.kind === 'subject' && occurredAt <= allLiveAfter(plan)) {
         const live = plan.allowed.filter((purpose) => occurredAt > liveFor(purpose))
         if (live.length === 0) {
           refuse(c, 'expired')
