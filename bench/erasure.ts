@@ -9,14 +9,24 @@
  */
 import { parseArgs } from 'node:util'
 import { dumpDatabase } from '../test/helpers/raw-scan.js'
-import { type DialectName, type TestContext, createTestContext } from '../test/helpers/test-context.js'
+import {
+  type DialectName,
+  type TestContext,
+  createTestContext,
+} from '../test/helpers/test-context.js'
 
-const { values: args } = parseArgs({ options: { json: { type: 'boolean', default: false }, events: { type: 'string', default: '10000' } } })
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    events: { type: 'string', default: '10000' },
+  },
+})
 const EVENTS = Number(args.events)
 const OTHERS = 300
 const ITEMS = 400
 const PERSONAL = 'personalize.recommendations'
-if (process.env.CANDOR_BENCH_DATABASE_URL !== undefined) process.env.CANDOR_TEST_DATABASE_URL = process.env.CANDOR_BENCH_DATABASE_URL
+if (process.env.CANDOR_BENCH_DATABASE_URL !== undefined)
+  process.env.CANDOR_TEST_DATABASE_URL = process.env.CANDOR_BENCH_DATABASE_URL
 
 interface Row {
   database: DialectName
@@ -32,12 +42,24 @@ function log(message: string): void {
 }
 
 async function post(ctx: TestContext, url: string, payload: unknown) {
-  const response = await ctx.request({ method: 'POST', url, as: 'storefront', payload: payload as Record<string, unknown> })
-  if (response.statusCode >= 300) throw new Error(`${url}: ${response.statusCode} ${response.body.slice(0, 200)}`)
+  const response = await ctx.request({
+    method: 'POST',
+    url,
+    as: 'storefront',
+    payload: payload as Record<string, unknown>,
+  })
+  if (response.statusCode >= 300)
+    throw new Error(`${url}: ${response.statusCode} ${response.body.slice(0, 200)}`)
   return response.json<{ results?: Array<{ status: string }> }>()
 }
 
-async function shopper(ctx: TestContext, ref: string, version: string, events: number, seed: number) {
+async function shopper(
+  ctx: TestContext,
+  ref: string,
+  version: string,
+  events: number,
+  seed: number,
+) {
   await ctx.request({
     method: 'PUT',
     url: `/v1/subjects/${ref}/consents/${PERSONAL}`,
@@ -70,18 +92,30 @@ async function run(dialect: DialectName): Promise<Row> {
       method: 'PUT',
       url: '/v1/items',
       as: 'storefront',
-      payload: { items: Array.from({ length: ITEMS }, (_, i) => ({ id: `I${i}`, title: `Item ${i}`, category: ['Bench'] })) },
+      payload: {
+        items: Array.from({ length: ITEMS }, (_, i) => ({
+          id: `I${i}`,
+          title: `Item ${i}`,
+          category: ['Bench'],
+        })),
+      },
     })
-    const version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version as string
+    const version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json()
+      .version as string
     for (let s = 0; s < OTHERS; s++) await shopper(ctx, `other-${s}`, version, 20, s)
     const ref = 'bench-erasure-subject'
     await shopper(ctx, ref, version, EVENTS, 99)
     const subjectId = (await ctx.services.identity.findSubjectId(ref))!
-    await ctx.services.identity.writeVault(ctx.storage.db, subjectId, { email: 'bench.subject@example.org', name: 'Bench Subject' })
-    for (let f = 0; f < 5; f++) await post(ctx, '/v1/feedback', { subject: ref, kind: 'not_interested', item: `I${f}` })
+    await ctx.services.identity.writeVault(ctx.storage.db, subjectId, {
+      email: 'bench.subject@example.org',
+      name: 'Bench Subject',
+    })
+    for (let f = 0; f < 5; f++)
+      await post(ctx, '/v1/feedback', { subject: ref, kind: 'not_interested', item: `I${f}` })
     await ctx.services.recommend.train()
     const before = await ctx.services.recommend.exportSubject(subjectId)
-    if (!before.model.contributesToModel) throw new Error('the subject should contribute to the model')
+    if (!before.model.contributesToModel)
+      throw new Error('the subject should contribute to the model')
 
     const started = performance.now()
     const response = await ctx.request({
@@ -94,16 +128,30 @@ async function run(dialect: DialectName): Promise<Row> {
     const status = response.json().status as string
 
     const dump = await dumpDatabase(ctx)
-    const needles = [ref, 'bench.subject@example.org', 'Bench Subject', `${ref}-0`, `${ref}-${EVENTS - 1}`]
+    const needles = [
+      ref,
+      'bench.subject@example.org',
+      'Bench Subject',
+      `${ref}-0`,
+      `${ref}-${EVENTS - 1}`,
+    ]
     const leftovers = needles.filter((needle) => dump.includes(needle)).length
     const after = await ctx.services.recommend.exportSubject(subjectId)
-    return { database: dialect, events: EVENTS, erasureMs: Math.round(erasureMs * 10) / 10, status, leftovers, stillInModel: after.model.contributesToModel }
+    return {
+      database: dialect,
+      events: EVENTS,
+      erasureMs: Math.round(erasureMs * 10) / 10,
+      status,
+      leftovers,
+      stillInModel: after.model.contributesToModel,
+    }
   } finally {
     await ctx.close()
   }
 }
 
-const dialects: DialectName[] = process.env.CANDOR_TEST_DATABASE_URL === undefined ? ['sqlite'] : ['sqlite', 'postgres']
+const dialects: DialectName[] =
+  process.env.CANDOR_TEST_DATABASE_URL === undefined ? ['sqlite'] : ['sqlite', 'postgres']
 const rows: Row[] = []
 for (const dialect of dialects) rows.push(await run(dialect))
 if (args.json) {

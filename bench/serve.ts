@@ -151,15 +151,13 @@ async function main(): Promise<void> {
         payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' },
       })
     }
-    const events = rows
-      .slice(-1000)
-      .map((k, n) => ({
-        id: `${ref}-${n}`,
-        type: 'purchase',
-        subject: ref,
-        item: uci.items[k]!,
-        timestamp: new Date(uci.times[k]! + shift).toISOString(),
-      }))
+    const events = rows.slice(-1000).map((k, n) => ({
+      id: `${ref}-${n}`,
+      type: 'purchase',
+      subject: ref,
+      item: uci.items[k]!,
+      timestamp: new Date(uci.times[k]! + shift).toISOString(),
+    }))
     await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { events } })
   }
   const sessions = Array.from({ length: 50 }, (_, s) => `bench-visit-${String(s).padStart(4, '0')}`)
@@ -175,15 +173,13 @@ async function main(): Promise<void> {
       url: '/v1/events',
       headers: auth,
       payload: {
-        events: items
-          .slice(0, 3)
-          .map((item, n) => ({
-            id: `${session}-${n}`,
-            type: 'view',
-            session,
-            item,
-            timestamp: new Date().toISOString(),
-          })),
+        events: items.slice(0, 3).map((item, n) => ({
+          id: `${session}-${n}`,
+          type: 'view',
+          session,
+          item,
+          timestamp: new Date().toISOString(),
+        })),
       },
     })
   }

@@ -23,7 +23,9 @@ const PUBLIC = [
 ]
 
 function fill(url: string): string {
-  return url.replace(/:([a-zA-Z]+)/g, (_m, name: string) => (name === 'ref' ? 'customer-under-test' : `x_${name}`))
+  return url.replace(/:([a-zA-Z]+)/g, (_m, name: string) =>
+    name === 'ref' ? 'customer-under-test' : `x_${name}`,
+  )
 }
 
 for (const dialect of DIALECTS) {
@@ -42,8 +44,11 @@ for (const dialect of DIALECTS) {
     })
 
     it('declares access on every route, and only the known ones are public', () => {
-      const publicRoutes = ctx.routes.filter((r) => 'public' in r.access && !r.url.startsWith('/docs'))
-      for (const route of publicRoutes) expect(PUBLIC, `${route.method} ${route.url}`).toContain(route.url)
+      const publicRoutes = ctx.routes.filter(
+        (r) => 'public' in r.access && !r.url.startsWith('/docs'),
+      )
+      for (const route of publicRoutes)
+        expect(PUBLIC, `${route.method} ${route.url}`).toContain(route.url)
       expect(ctx.routes.filter((r) => !('public' in r.access)).length).toBeGreaterThan(3)
     })
 
@@ -54,7 +59,11 @@ for (const dialect of DIALECTS) {
         const method = route.method as 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH'
         const url = fill(route.url)
         const label = `${route.method} ${route.url}`
-        const anonymous = await ctx.request({ method, url, ...(method === 'GET' ? {} : { payload: {} }) })
+        const anonymous = await ctx.request({
+          method,
+          url,
+          ...(method === 'GET' ? {} : { payload: {} }),
+        })
         expect(anonymous.statusCode, `${label} anonymous`).toBe(401)
         const garbage = await ctx.request({ method, url, as: { token: 'ck_nope.nope' } })
         expect(garbage.statusCode, `${label} bad key`).toBe(401)

@@ -96,7 +96,9 @@ describe('candor charter check', { timeout: 60_000 }, () => {
   it('passes the example charter and names the line of a broken rule', () => {
     const ok = candor(['charter', 'check', 'candor.charter.yaml'], {})
     expect(ok.code, ok.stderr).toBe(0)
-    expect(ok.stdout).toMatch(/candor\.charter\.yaml: valid \(\d+ purposes, notice version [0-9a-f]{12}\)/)
+    expect(ok.stdout).toMatch(
+      /candor\.charter\.yaml: valid \(\d+ purposes, notice version [0-9a-f]{12}\)/,
+    )
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candor-charter-'))
     const file = path.join(dir, 'broken.yaml')
     const text = fs.readFileSync('candor.charter.yaml', 'utf8')

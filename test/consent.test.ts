@@ -34,7 +34,11 @@ for (const dialect of DIALECTS) {
         headers,
       })
       expect(response.statusCode).toBe(200)
-      return response.json<{ decisions: Decision[]; history: Array<Record<string, string>>; jurisdiction: string }>()
+      return response.json<{
+        decisions: Decision[]
+        history: Array<Record<string, string>>
+        jurisdiction: string
+      }>()
     }
     const decisionOf = (state: { decisions: Decision[] }, purpose: string) =>
       state.decisions.find((d) => d.purpose === purpose)!
@@ -52,11 +56,19 @@ for (const dialect of DIALECTS) {
       expect(json.statusCode).toBe(200)
       expect(version).toMatch(/^[0-9a-f]{64}$/)
       expect(json.headers.etag).toBe(`"${version}"`)
-      const html = await ctx.request({ method: 'GET', url: '/v1/notice', headers: { accept: 'text/html' } })
+      const html = await ctx.request({
+        method: 'GET',
+        url: '/v1/notice',
+        headers: { accept: 'text/html' },
+      })
       expect(html.headers['content-type']).toContain('text/html')
       expect(html.body).toContain('<html')
       expect(html.body).toContain('Demo Giftware Ltd')
-      const cached = await ctx.request({ method: 'GET', url: '/v1/notice', headers: { 'if-none-match': `"${version}"` } })
+      const cached = await ctx.request({
+        method: 'GET',
+        url: '/v1/notice',
+        headers: { 'if-none-match': `"${version}"` },
+      })
       expect(cached.statusCode).toBe(304)
     })
 
@@ -68,7 +80,8 @@ for (const dialect of DIALECTS) {
       fs.writeFileSync(file, changed)
       const other = await createTestContext(dialect, { env: { CANDOR_CHARTER_FILE: file } })
       try {
-        const otherVersion = (await other.request({ method: 'GET', url: '/v1/notice' })).json().version
+        const otherVersion = (await other.request({ method: 'GET', url: '/v1/notice' })).json()
+          .version
         expect(otherVersion).toMatch(/^[0-9a-f]{64}$/)
         expect(otherVersion).not.toBe(version)
       } finally {
@@ -80,21 +93,39 @@ for (const dialect of DIALECTS) {
       const uk = await consents('new-shopper', {}, '?jurisdiction=UK')
       expect(decisionOf(uk, PERSONAL)).toMatchObject({ allowed: false, reason: 'no_record' })
       expect(decisionOf(uk, ADS)).toMatchObject({ allowed: false, reason: 'no_record' })
-      expect(decisionOf(uk, ANALYTICS)).toMatchObject({ allowed: false, reason: 'jurisdiction_default' })
-      expect(decisionOf(uk, 'essential.service')).toMatchObject({ allowed: true, reason: 'not_consent_based' })
+      expect(decisionOf(uk, ANALYTICS)).toMatchObject({
+        allowed: false,
+        reason: 'jurisdiction_default',
+      })
+      expect(decisionOf(uk, 'essential.service')).toMatchObject({
+        allowed: true,
+        reason: 'not_consent_based',
+      })
       const ca = await consents('new-shopper', {}, '?jurisdiction=US-CA')
-      expect(decisionOf(ca, ANALYTICS)).toMatchObject({ allowed: true, reason: 'jurisdiction_default' })
+      expect(decisionOf(ca, ANALYTICS)).toMatchObject({
+        allowed: true,
+        reason: 'jurisdiction_default',
+      })
       expect(decisionOf(ca, PERSONAL)).toMatchObject({ allowed: false, reason: 'no_record' })
     })
 
     it('records grants and withdrawals append-only; a withdrawal decides the next request', async () => {
-      const granted = await put('shopper-a', PERSONAL, { decision: 'granted', method: 'banner', noticeVersion: version, jurisdiction: 'UK' })
+      const granted = await put('shopper-a', PERSONAL, {
+        decision: 'granted',
+        method: 'banner',
+        noticeVersion: version,
+        jurisdiction: 'UK',
+      })
       expect(granted.statusCode).toBe(200)
       expect(granted.json().decision).toMatchObject({ allowed: true, reason: 'explicit_grant' })
       const subjectId = (await ctx.services.identity.findSubjectId('shopper-a'))!
       expect((await ctx.services.consent.decide(subjectId, PERSONAL)).allowed).toBe(true)
       ctx.clock.advance(1000)
-      const withdrawn = await put('shopper-a', PERSONAL, { decision: 'denied', method: 'privacy_center', noticeVersion: version })
+      const withdrawn = await put('shopper-a', PERSONAL, {
+        decision: 'denied',
+        method: 'privacy_center',
+        noticeVersion: version,
+      })
       expect(withdrawn.json().decision).toMatchObject({ allowed: false, reason: 'explicit_denial' })
       expect((await ctx.services.consent.decide(subjectId, PERSONAL)).allowed).toBe(false)
       const state = await consents('shopper-a')
@@ -110,19 +141,32 @@ for (const dialect of DIALECTS) {
     })
 
     it('refuses outdated notices, unknown purposes, contract purposes and bad bodies by name', async () => {
-      const outdated = await put('shopper-b', PERSONAL, { decision: 'granted', noticeVersion: 'a'.repeat(64) })
+      const outdated = await put('shopper-b', PERSONAL, {
+        decision: 'granted',
+        noticeVersion: 'a'.repeat(64),
+      })
       expect(outdated.statusCode).toBe(409)
       expect(outdated.json().code).toBe('notice_outdated')
-      const unknown = await put('shopper-b', 'personalize.mind_reading', { decision: 'granted', noticeVersion: version })
+      const unknown = await put('shopper-b', 'personalize.mind_reading', {
+        decision: 'granted',
+        noticeVersion: version,
+      })
       expect(unknown.statusCode).toBe(404)
       expect(unknown.json().code).toBe('purpose_not_found')
-      const contract = await put('shopper-b', 'essential.service', { decision: 'denied', noticeVersion: version })
+      const contract = await put('shopper-b', 'essential.service', {
+        decision: 'denied',
+        noticeVersion: version,
+      })
       expect(contract.statusCode).toBe(400)
       expect(contract.json().errors[0].field).toBe('purpose')
       const bad = await put('shopper-b', PERSONAL, { decision: 'maybe', noticeVersion: version })
       expect(bad.statusCode).toBe(400)
       expect(bad.json().errors[0].field).toBe('body.decision')
-      const gpcMethod = await put('shopper-b', PERSONAL, { decision: 'denied', method: 'gpc', noticeVersion: version })
+      const gpcMethod = await put('shopper-b', PERSONAL, {
+        decision: 'denied',
+        method: 'gpc',
+        noticeVersion: version,
+      })
       expect(gpcMethod.statusCode).toBe(400)
       expect(gpcMethod.json().errors[0].field).toBe('body.method')
       expect((await consents('shopper-b')).history).toEqual([])
@@ -133,13 +177,22 @@ for (const dialect of DIALECTS) {
       ctx.clock.advance(1000)
       const withGpc = await consents('shopper-gpc', { 'sec-gpc': '1' })
       expect(decisionOf(withGpc, ADS)).toMatchObject({ allowed: false, reason: 'gpc' })
-      expect(withGpc.history.at(-1)).toMatchObject({ purpose: ADS, decision: 'denied', method: 'gpc' })
+      expect(withGpc.history.at(-1)).toMatchObject({
+        purpose: ADS,
+        decision: 'denied',
+        method: 'gpc',
+      })
       expect(decisionOf(withGpc, PERSONAL).reason).toBe('no_record')
       // The signal is recorded once, not on every request.
       const again = await consents('shopper-gpc', { 'sec-gpc': '1' })
       expect(again.history.filter((r) => r.method === 'gpc')).toHaveLength(1)
       ctx.clock.advance(1000)
-      await put('shopper-gpc', ADS, { decision: 'granted', method: 'privacy_center', noticeVersion: version }, { 'sec-gpc': '1' })
+      await put(
+        'shopper-gpc',
+        ADS,
+        { decision: 'granted', method: 'privacy_center', noticeVersion: version },
+        { 'sec-gpc': '1' },
+      )
       const after = await consents('shopper-gpc', { 'sec-gpc': '1' })
       expect(decisionOf(after, ADS)).toMatchObject({ allowed: true, reason: 'explicit_grant' })
     })
@@ -160,8 +213,16 @@ for (const dialect of DIALECTS) {
       })
       expect(chosen.json().prompt.benefit.length).toBeGreaterThan(20)
       await put('shopper-level', PERSONAL, { decision: 'granted', noticeVersion: version })
-      const now = await ctx.request({ method: 'GET', url: '/v1/subjects/shopper-level/settings', as: 'storefront' })
-      expect(now.json()).toMatchObject({ level: 'personal', effectiveLevel: 'personal', reason: 'as_requested' })
+      const now = await ctx.request({
+        method: 'GET',
+        url: '/v1/subjects/shopper-level/settings',
+        as: 'storefront',
+      })
+      expect(now.json()).toMatchObject({
+        level: 'personal',
+        effectiveLevel: 'personal',
+        reason: 'as_requested',
+      })
       expect(now.json().prompt).toBeUndefined()
       const badLevel = await ctx.request({
         method: 'PUT',
@@ -191,12 +252,18 @@ for (const dialect of DIALECTS) {
       ctx.clock.advance(ctx.services.charter.prompts.repeatAfterDays * DAY_MS + 1000)
       await put('shopper-prompt', PERSONAL, { decision: 'denied', noticeVersion: version })
       expect(await ctx.services.consent.promptFor(subjectId, PERSONAL)).toBeUndefined()
-      expect(await ctx.services.consent.promptFor(subjectId, PERSONAL, {}, { shopperAsked: true })).toBeDefined()
+      expect(
+        await ctx.services.consent.promptFor(subjectId, PERSONAL, {}, { shopperAsked: true }),
+      ).toBeDefined()
     })
 
     it('produces and accepts IAB TCF consent strings for the mapped purposes', async () => {
       await put('shopper-tcf', PERSONAL, { decision: 'granted', noticeVersion: version })
-      const produced = await ctx.request({ method: 'GET', url: '/v1/subjects/shopper-tcf/consents/tcf', as: 'storefront' })
+      const produced = await ctx.request({
+        method: 'GET',
+        url: '/v1/subjects/shopper-tcf/consents/tcf',
+        as: 'storefront',
+      })
       expect(produced.statusCode).toBe(200)
       const { tcString } = produced.json<{ tcString: string }>()
       expect(tcString).toMatch(/^C[A-Za-z0-9_.-]+$/)
@@ -207,7 +274,11 @@ for (const dialect of DIALECTS) {
         payload: { tcString },
       })
       expect(imported.statusCode).toBe(200)
-      const records = imported.json().records as Array<{ purpose: string; decision: string; method: string }>
+      const records = imported.json().records as Array<{
+        purpose: string
+        decision: string
+        method: string
+      }>
       expect(records.every((r) => r.method === 'import')).toBe(true)
       expect(records.find((r) => r.purpose === PERSONAL)?.decision).toBe('granted')
       expect(records.find((r) => r.purpose === ADS)?.decision).toBe('denied')
@@ -224,7 +295,11 @@ for (const dialect of DIALECTS) {
     it('lets a shopper token read and change only its own consents', async () => {
       const subjectId = await ctx.services.identity.ensureSubjectId('token-holder')
       const { token } = ctx.services.auth.issueShopperToken(subjectId)
-      const own = await ctx.request({ method: 'GET', url: '/v1/subjects/token-holder/consents', as: { token } })
+      const own = await ctx.request({
+        method: 'GET',
+        url: '/v1/subjects/token-holder/consents',
+        as: { token },
+      })
       expect(own.statusCode).toBe(200)
       const change = await ctx.request({
         method: 'PUT',
@@ -235,7 +310,11 @@ for (const dialect of DIALECTS) {
       expect(change.statusCode).toBe(200)
       const audit = await ctx.services.audit.listForSubject(subjectId)
       expect(audit.at(-1)?.actor).toBe(`shopper:${subjectId}`)
-      const other = await ctx.request({ method: 'GET', url: '/v1/subjects/shopper-a/consents', as: { token } })
+      const other = await ctx.request({
+        method: 'GET',
+        url: '/v1/subjects/shopper-a/consents',
+        as: { token },
+      })
       expect(other.statusCode).toBe(403)
     })
   })

@@ -6,7 +6,8 @@ import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browse
 import { type TestContext, createTestContext } from './helpers/test-context.js'
 
 /** Words a privacy notice should not need. */
-const LEGALESE = /\b(hereinafter|pursuant|notwithstanding|whereas|heretofore|aforementioned|thereof|herein)\b/i
+const LEGALESE =
+  /\b(hereinafter|pursuant|notwithstanding|whereas|heretofore|aforementioned|thereof|herein)\b/i
 
 async function listen(ctx: TestContext): Promise<string> {
   await ctx.app.listen({ port: 0, host: '127.0.0.1' })
@@ -47,7 +48,8 @@ describe.skipIf(!BROWSER_AVAILABLE)('the privacy notice in a real browser', () =
     expect(sentences.length).toBeGreaterThan(10)
     expect(average).toBeLessThan(18)
     expect(Math.max(...words)).toBeLessThanOrEqual(40)
-    const version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version as string
+    const version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json()
+      .version as string
     expect(text).toContain(version.slice(0, 12))
     await page.screenshot({ path: artifactPath('notice.png'), fullPage: true })
     expect(fs.statSync(artifactPath('notice.png')).size).toBeGreaterThan(10_000)
@@ -58,7 +60,9 @@ describe.skipIf(!BROWSER_AVAILABLE)('the privacy notice in a real browser', () =
     const file = path.join(ctx.database.dir, 'changed.charter.yaml')
     fs.writeFileSync(
       file,
-      fs.readFileSync('candor.charter.yaml', 'utf8').replace('retentionDays: 395', 'retentionDays: 365'),
+      fs
+        .readFileSync('candor.charter.yaml', 'utf8')
+        .replace('retentionDays: 395', 'retentionDays: 365'),
     )
     const other = await createTestContext('sqlite', { env: { CANDOR_CHARTER_FILE: file } })
     try {
@@ -68,8 +72,10 @@ describe.skipIf(!BROWSER_AVAILABLE)('the privacy notice in a real browser', () =
       const before = await page.locator('body').innerText()
       await page.goto(`${otherBase}/v1/notice`)
       const after = await page.locator('body').innerText()
-      const oldVersion = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version as string
-      const newVersion = (await other.request({ method: 'GET', url: '/v1/notice' })).json().version as string
+      const oldVersion = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json()
+        .version as string
+      const newVersion = (await other.request({ method: 'GET', url: '/v1/notice' })).json()
+        .version as string
       expect(newVersion).not.toBe(oldVersion)
       expect(before).toContain(oldVersion.slice(0, 12))
       expect(after).toContain(newVersion.slice(0, 12))

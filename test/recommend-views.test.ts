@@ -32,7 +32,15 @@ describe('a new shopper with views only, on sqlite', () => {
         method: 'POST',
         url: '/v1/events',
         as: 'storefront',
-        payload: { events: ['A', 'B'].map((item) => ({ id: `${s}-${item}`, type: 'purchase', subject: `buyer-${s}`, item, timestamp: ctx.clock.now().toISOString() })) },
+        payload: {
+          events: ['A', 'B'].map((item) => ({
+            id: `${s}-${item}`,
+            type: 'purchase',
+            subject: `buyer-${s}`,
+            item,
+            timestamp: ctx.clock.now().toISOString(),
+          })),
+        },
       })
     }
     await ctx.services.recommend.train()
@@ -42,12 +50,23 @@ describe('a new shopper with views only, on sqlite', () => {
       method: 'POST',
       url: '/v1/events',
       as: 'storefront',
-      payload: { events: [{ id: 'v1', type: 'view', subject: 'newbie', item: 'A', timestamp: ahead }] },
+      payload: {
+        events: [{ id: 'v1', type: 'view', subject: 'newbie', item: 'A', timestamp: ahead }],
+      },
     })
     expect(stored.json().results[0].status).toBe('stored')
-    const answer = (await ctx.request({ method: 'GET', url: '/v1/recommendations?subject=newbie&limit=3', as: 'storefront' })).json()
+    const answer = (
+      await ctx.request({
+        method: 'GET',
+        url: '/v1/recommendations?subject=newbie&limit=3',
+        as: 'storefront',
+      })
+    ).json()
     expect(answer.level).toBe('personal')
     const b = answer.items.find((i: { id: string }) => i.id === 'B')
-    expect(b.explanation).toMatchObject({ kind: 'bought_together', evidence: [{ id: 'A', title: 'Item A' }] })
+    expect(b.explanation).toMatchObject({
+      kind: 'bought_together',
+      evidence: [{ id: 'A', title: 'Item A' }],
+    })
   })
 })

@@ -16,7 +16,10 @@ for (const dialect of DIALECTS) {
     })
 
     it('finishes after the process is killed mid-way, doing each step once', async () => {
-      const { subjectId } = await seedShopper(ctx, 'crash-subject-99', { email: 'crash@example.org', events: 50 })
+      const { subjectId } = await seedShopper(ctx, 'crash-subject-99', {
+        email: 'crash@example.org',
+        events: 50,
+      })
       const created = await ctx.services.rights.create(
         { type: 'erasure', subject: 'crash-subject-99' },
         'staff',
@@ -25,7 +28,13 @@ for (const dialect of DIALECTS) {
       expect(created.status).toBe('verified')
       const child = spawnSync(
         process.execPath,
-        ['--import', 'tsx', path.resolve('test/fixtures/erasure-child.ts'), created.id, 'erase:events'],
+        [
+          '--import',
+          'tsx',
+          path.resolve('test/fixtures/erasure-child.ts'),
+          created.id,
+          'erase:events',
+        ],
         {
           env: {
             ...process.env,
@@ -40,7 +49,10 @@ for (const dialect of DIALECTS) {
       expect(child.signal, child.stderr).toBe('SIGKILL')
       expect(child.stdout).toBe('done erase:recommend\ndone erase:events\n')
       const midway = await ctx.services.rights.get(created.id)
-      expect(midway).toMatchObject({ status: 'in_progress', stepsDone: ['erase:recommend', 'erase:events'] })
+      expect(midway).toMatchObject({
+        status: 'in_progress',
+        stepsDone: ['erase:recommend', 'erase:events'],
+      })
       expect((await ctx.services.events.exportSubject(subjectId)).events).toHaveLength(0)
       expect(await ctx.services.identity.readVault(subjectId)).toBeDefined()
 

@@ -8,7 +8,6 @@ import { PERSONAL, seedShopper } from './helpers/shoppers.js'
 import { dumpDatabase } from './helpers/raw-scan.js'
 import path from 'node:path'
 
-
 for (const dialect of DIALECTS) {
   describe(`rights requests on ${dialect}`, () => {
     let ctx: TestContext
@@ -21,9 +20,14 @@ for (const dialect of DIALECTS) {
     const outbox = () => createOutboxNotifier(path.join(ctx.config.dataDir, 'outbox'))
 
     it('erases a subject everywhere when staff ask, leaving no identifier, PII or event behind', async () => {
-      const { subjectId } = await seedShopper(ctx, 'erase-me-4711', { email: 'erase.me@example.org', events: 30 })
+      const { subjectId } = await seedShopper(ctx, 'erase-me-4711', {
+        email: 'erase.me@example.org',
+        events: 30,
+      })
       await seedShopper(ctx, 'keep-me-4712', { email: 'keep.me@example.org', events: 10 })
-      const refHashes = await sql<{ ref_hash: string }>`select ref_hash from subject_refs where subject_id = ${subjectId}`.execute(ctx.storage.db)
+      const refHashes = await sql<{
+        ref_hash: string
+      }>`select ref_hash from subject_refs where subject_id = ${subjectId}`.execute(ctx.storage.db)
       const response = await ctx.request({
         method: 'POST',
         url: '/v1/rights-requests',
@@ -32,11 +36,21 @@ for (const dialect of DIALECTS) {
       })
       expect(response.statusCode, response.body).toBe(201)
       const request = response.json()
-      expect(request).toMatchObject({ type: 'erasure', status: 'completed', regime: 'gdpr', channel: 'staff' })
+      expect(request).toMatchObject({
+        type: 'erasure',
+        status: 'completed',
+        regime: 'gdpr',
+        channel: 'staff',
+      })
       expect(request.result.events).toEqual({ events: 30 })
       expect(await ctx.services.identity.findSubjectId('erase-me-4711')).toBeUndefined()
       const dump = await dumpDatabase(ctx)
-      for (const needle of ['erase.me@example.org', 'Name of erase-me-4711', 'erase-me-4711', ...refHashes.rows.map((r) => r.ref_hash)]) {
+      for (const needle of [
+        'erase.me@example.org',
+        'Name of erase-me-4711',
+        'erase-me-4711',
+        ...refHashes.rows.map((r) => r.ref_hash),
+      ]) {
         expect(dump.includes(needle), needle).toBe(false)
       }
       // The other shopper is untouched.
@@ -80,25 +94,45 @@ for (const dialect of DIALECTS) {
       })
       expect(right.statusCode).toBe(200)
       expect(right.json().status).toBe('completed')
-      const exported = await ctx.request({ method: 'GET', url: `/v1/rights-requests/${id}/export`, as: { token } })
+      const exported = await ctx.request({
+        method: 'GET',
+        url: `/v1/rights-requests/${id}/export`,
+        as: { token },
+      })
       expect(exported.statusCode).toBe(200)
       const data = exported.json()
       expect(data.identity.vault.email).toBe('self@example.org')
-      expect(data.consent.consentRecords.map((r: { purpose: string }) => r.purpose)).toContain(PERSONAL)
+      expect(data.consent.consentRecords.map((r: { purpose: string }) => r.purpose)).toContain(
+        PERSONAL,
+      )
       expect(data.events.events).toHaveLength(5)
-      expect(data.audit.entries.map((e: { action: string }) => e.action)).toContain('consent.recorded')
-      const zip = await ctx.request({ method: 'GET', url: `/v1/rights-requests/${id}/export?format=zip`, as: { token } })
+      expect(data.audit.entries.map((e: { action: string }) => e.action)).toContain(
+        'consent.recorded',
+      )
+      const zip = await ctx.request({
+        method: 'GET',
+        url: `/v1/rights-requests/${id}/export?format=zip`,
+        as: { token },
+      })
       expect(zip.headers['content-type']).toBe('application/zip')
       const bytes = zip.rawPayload
       expect(bytes.readUInt32LE(0)).toBe(0x04034b50)
       const nameLength = bytes.readUInt16LE(26)
       expect(bytes.subarray(30, 30 + nameLength).toString()).toBe('export.json')
-      const first = inflateRawSync(bytes.subarray(30 + nameLength, 30 + nameLength + bytes.readUInt32LE(18)))
+      const first = inflateRawSync(
+        bytes.subarray(30 + nameLength, 30 + nameLength + bytes.readUInt32LE(18)),
+      )
       expect(JSON.parse(first.toString()).identity.vault.email).toBe('self@example.org')
       expect(bytes.includes(Buffer.from('events/events.csv'))).toBe(true)
       // Another shopper cannot see this request.
-      const other = ctx.services.auth.issueShopperToken(await ctx.services.identity.ensureSubjectId('nosy')).token
-      const peek = await ctx.request({ method: 'GET', url: `/v1/rights-requests/${id}`, as: { token: other } })
+      const other = ctx.services.auth.issueShopperToken(
+        await ctx.services.identity.ensureSubjectId('nosy'),
+      ).token
+      const peek = await ctx.request({
+        method: 'GET',
+        url: `/v1/rights-requests/${id}`,
+        as: { token: other },
+      })
       expect(peek.statusCode).toBe(403)
     })
 
@@ -114,12 +148,29 @@ for (const dialect of DIALECTS) {
       const code = outbox().read(id)[0]!.code
       const wrongCode = code === '123456' ? '654321' : '123456'
       for (let i = 0; i < 5; i++) {
-        const attempt = await ctx.request({ method: 'POST', url: `/v1/rights-requests/${id}/verify`, as: 'storefront', payload: { code: wrongCode } })
+        const attempt = await ctx.request({
+          method: 'POST',
+          url: `/v1/rights-requests/${id}/verify`,
+          as: 'storefront',
+          payload: { code: wrongCode },
+        })
         expect(attempt.statusCode).toBe(400)
       }
-      const state = await ctx.request({ method: 'GET', url: `/v1/rights-requests/${id}`, as: 'storefront' })
-      expect(state.json()).toMatchObject({ status: 'denied', deniedReason: 'identity_not_verified' })
-      const late = await ctx.request({ method: 'POST', url: '/v1/rights-requests', as: 'storefront', payload: { type: 'access', subject: 'forgetful' } })
+      const state = await ctx.request({
+        method: 'GET',
+        url: `/v1/rights-requests/${id}`,
+        as: 'storefront',
+      })
+      expect(state.json()).toMatchObject({
+        status: 'denied',
+        deniedReason: 'identity_not_verified',
+      })
+      const late = await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: 'storefront',
+        payload: { type: 'access', subject: 'forgetful' },
+      })
       const lateId = late.json().id as string
       ctx.clock.advance(11 * 60_000)
       const expired = await ctx.request({
@@ -135,15 +186,36 @@ for (const dialect of DIALECTS) {
     it('sets deadlines by jurisdiction, lists overdue requests, counts them, and extends once', async () => {
       await seedShopper(ctx, 'deadline-uk', { events: 1 })
       await seedShopper(ctx, 'deadline-ca', { events: 1 })
-      const uk = (await ctx.request({ method: 'POST', url: '/v1/rights-requests', as: 'storefront', payload: { type: 'access', subject: 'deadline-uk', jurisdiction: 'UK' } })).json()
-      const ca = (await ctx.request({ method: 'POST', url: '/v1/rights-requests', as: 'storefront', payload: { type: 'access', subject: 'deadline-ca', jurisdiction: 'US-CA' } })).json()
+      const uk = (
+        await ctx.request({
+          method: 'POST',
+          url: '/v1/rights-requests',
+          as: 'storefront',
+          payload: { type: 'access', subject: 'deadline-uk', jurisdiction: 'UK' },
+        })
+      ).json()
+      const ca = (
+        await ctx.request({
+          method: 'POST',
+          url: '/v1/rights-requests',
+          as: 'storefront',
+          payload: { type: 'access', subject: 'deadline-ca', jurisdiction: 'US-CA' },
+        })
+      ).json()
       const received = new Date(uk.receivedAt)
       const expectedUk = new Date(received)
       expectedUk.setUTCMonth(expectedUk.getUTCMonth() + 1)
       expect(uk.dueAt).toBe(expectedUk.toISOString())
-      expect(ca).toMatchObject({ regime: 'ccpa', dueAt: new Date(received.getTime() + 45 * DAY_MS).toISOString() })
+      expect(ca).toMatchObject({
+        regime: 'ccpa',
+        dueAt: new Date(received.getTime() + 45 * DAY_MS).toISOString(),
+      })
       ctx.clock.advance(40 * DAY_MS)
-      const overdue = await ctx.request({ method: 'GET', url: '/v1/rights-requests?overdue=true', as: 'privacy_officer' })
+      const overdue = await ctx.request({
+        method: 'GET',
+        url: '/v1/rights-requests?overdue=true',
+        as: 'privacy_officer',
+      })
       const ids = overdue.json().requests.map((r: { id: string }) => r.id)
       expect(ids).toContain(uk.id)
       expect(ids).not.toContain(ca.id)
@@ -160,24 +232,53 @@ for (const dialect of DIALECTS) {
       expect(extended.statusCode).toBe(200)
       const expectedExtended = new Date(received)
       expectedExtended.setUTCMonth(expectedExtended.getUTCMonth() + 3)
-      expect(extended.json()).toMatchObject({ dueAt: expectedExtended.toISOString(), overdue: false })
-      const twice = await ctx.request({ method: 'POST', url: `/v1/rights-requests/${uk.id}/extend`, as: 'privacy_officer', payload: { reason: 'Still more complex than expected' } })
+      expect(extended.json()).toMatchObject({
+        dueAt: expectedExtended.toISOString(),
+        overdue: false,
+      })
+      const twice = await ctx.request({
+        method: 'POST',
+        url: `/v1/rights-requests/${uk.id}/extend`,
+        as: 'privacy_officer',
+        payload: { reason: 'Still more complex than expected' },
+      })
       expect(twice.statusCode).toBe(409)
     })
 
     it('restricts processing until lifted, records objections, and rectifies the vault', async () => {
       const { subjectId } = await seedShopper(ctx, 'restrict-me', { events: 1 })
       expect((await ctx.services.consent.decide(subjectId, PERSONAL)).allowed).toBe(true)
-      const restrict = await ctx.request({ method: 'POST', url: '/v1/rights-requests', as: 'admin', payload: { type: 'restriction', subject: 'restrict-me' } })
+      const restrict = await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: 'admin',
+        payload: { type: 'restriction', subject: 'restrict-me' },
+      })
       expect(restrict.json().status).toBe('completed')
-      expect(await ctx.services.consent.decide(subjectId, PERSONAL)).toMatchObject({ allowed: false, reason: 'restricted' })
+      expect(await ctx.services.consent.decide(subjectId, PERSONAL)).toMatchObject({
+        allowed: false,
+        reason: 'restricted',
+      })
       expect(await ctx.services.identity.readVault(subjectId)).toBeDefined()
-      await ctx.request({ method: 'POST', url: '/v1/rights-requests', as: 'admin', payload: { type: 'restriction', subject: 'restrict-me', lift: true } })
+      await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: 'admin',
+        payload: { type: 'restriction', subject: 'restrict-me', lift: true },
+      })
       expect((await ctx.services.consent.decide(subjectId, PERSONAL)).allowed).toBe(true)
 
-      const objection = await ctx.request({ method: 'POST', url: '/v1/rights-requests', as: 'privacy_officer', payload: { type: 'objection', subject: 'restrict-me' } })
+      const objection = await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: 'privacy_officer',
+        payload: { type: 'objection', subject: 'restrict-me' },
+      })
       expect(objection.json().status).toBe('completed')
-      expect(await ctx.services.consent.decide(subjectId, PERSONAL)).toMatchObject({ allowed: false, reason: 'explicit_denial' })
+      expect(await ctx.services.consent.decide(subjectId, PERSONAL)).toMatchObject({
+        allowed: false,
+        reason: 'explicit_denial',
+      })
       const settings = await ctx.services.consent.getSettings(subjectId, {})
       expect(settings.level).toBe('off')
 
@@ -185,27 +286,53 @@ for (const dialect of DIALECTS) {
         method: 'POST',
         url: '/v1/rights-requests',
         as: 'privacy_officer',
-        payload: { type: 'rectification', subject: 'restrict-me', rectification: { vault: { email: 'new@example.org' } } },
+        payload: {
+          type: 'rectification',
+          subject: 'restrict-me',
+          rectification: { vault: { email: 'new@example.org' } },
+        },
       })
       expect(rectify.json().status).toBe('completed')
-      expect(await ctx.services.identity.readVault(subjectId)).toMatchObject({ email: 'new@example.org', name: 'Name of restrict-me' })
+      expect(await ctx.services.identity.readVault(subjectId)).toMatchObject({
+        email: 'new@example.org',
+        name: 'Name of restrict-me',
+      })
       const notMine = await ctx.request({
         method: 'POST',
         url: '/v1/rights-requests',
         as: 'privacy_officer',
-        payload: { type: 'rectification', subject: 'restrict-me', rectification: { notMyEvents: ['restrict-me-ev-0'], removeInferences: true } },
+        payload: {
+          type: 'rectification',
+          subject: 'restrict-me',
+          rectification: { notMyEvents: ['restrict-me-ev-0'], removeInferences: true },
+        },
       })
-      expect(notMine.json()).toMatchObject({ status: 'completed', result: { events: { events: 1 } } })
+      expect(notMine.json()).toMatchObject({
+        status: 'completed',
+        result: { events: { events: 1 } },
+      })
       expect((await ctx.services.events.exportSubject(subjectId)).events).toHaveLength(0)
-      const raw = JSON.stringify((await sql`select * from rights_requests`.execute(ctx.storage.db)).rows)
+      const raw = JSON.stringify(
+        (await sql`select * from rights_requests`.execute(ctx.storage.db)).rows,
+      )
       expect(raw).not.toContain('new@example.org')
-      const bad = await ctx.request({ method: 'POST', url: '/v1/rights-requests', as: 'privacy_officer', payload: { type: 'rectification', subject: 'restrict-me' } })
+      const bad = await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: 'privacy_officer',
+        payload: { type: 'rectification', subject: 'restrict-me' },
+      })
       expect(bad.statusCode).toBe(400)
       expect(bad.json().errors[0].field).toBe('body.rectification')
     })
 
     it('answers at once that nothing is held on an unknown reference', async () => {
-      const response = await ctx.request({ method: 'POST', url: '/v1/rights-requests', as: 'privacy_officer', payload: { type: 'access', subject: 'never-seen' } })
+      const response = await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: 'privacy_officer',
+        payload: { type: 'access', subject: 'never-seen' },
+      })
       expect(response.json()).toMatchObject({ status: 'completed', result: { dataHeld: false } })
       expect(await ctx.services.identity.findSubjectId('never-seen')).toBeUndefined()
     })

@@ -37,7 +37,8 @@ function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
   if (header === undefined) return undefined
   const match = /^Bearer\s+(\S+)$/i.exec(header)
-  if (match?.[1] === undefined) throw new AppError('unauthenticated', 'Authorization: use "Bearer <key>"')
+  if (match?.[1] === undefined)
+    throw new AppError('unauthenticated', 'Authorization: use "Bearer <key>"')
   return match[1]
 }
 
@@ -53,7 +54,10 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method]
     let access = route.config?.access
-    if (access === undefined && options.publicPrefixes.some((prefix) => route.url.startsWith(prefix))) {
+    if (
+      access === undefined &&
+      options.publicPrefixes.some((prefix) => route.url.startsWith(prefix))
+    ) {
       access = { public: true }
       route.config = { ...route.config, access }
     }
@@ -87,7 +91,8 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
   // Before validation, so a shopper learns nothing about another subject from a validation error.
   app.addHook('preValidation', async (request) => {
     const params = request.params as Record<string, unknown> | undefined
-    if (typeof params?.ref === 'string') await assertOwnRef(request, params.ref, options.findSubject)
+    if (typeof params?.ref === 'string')
+      await assertOwnRef(request, params.ref, options.findSubject)
   })
 
   return table

@@ -11,7 +11,8 @@ interface ValidationEntry {
 
 /** Turns Fastify's schema errors into `{field, reason}` pairs such as `body.events.0.type`. */
 function fieldIssues(error: FastifyError): FieldIssue[] {
-  const context = (error as FastifyError & { validationContext?: string }).validationContext ?? 'body'
+  const context =
+    (error as FastifyError & { validationContext?: string }).validationContext ?? 'body'
   const entries = (error.validation ?? []) as ValidationEntry[]
   return entries.map((entry) => {
     const pathParts = (entry.instancePath ?? '').split('/').filter((part) => part !== '')
@@ -26,7 +27,10 @@ function fieldIssues(error: FastifyError): FieldIssue[] {
 
 function codeForFrameworkError(error: FastifyError): ErrorCode | undefined {
   const status = error.statusCode ?? 500
-  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+  if (
+    error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+  ) {
     return 'malformed_json'
   }
   if (error instanceof SyntaxError && status === 400) return 'malformed_json'
@@ -51,7 +55,8 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (isAppError(error)) {
-      if (error.cause !== undefined) request.log.warn({ err: error.cause, code: error.code }, 'request failed')
+      if (error.cause !== undefined)
+        request.log.warn({ err: error.cause, code: error.code }, 'request failed')
       const problem = buildProblem(error.code, error.message, request.id, {
         issues: error.issues,
         details: error.details,
@@ -85,7 +90,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
   })
 
   app.setNotFoundHandler((request, reply) => {
-    send(reply, 404, buildProblem('route_not_found', `No route ${request.method} for this path`, request.id))
+    send(
+      reply,
+      404,
+      buildProblem('route_not_found', `No route ${request.method} for this path`, request.id),
+    )
   })
 }
 

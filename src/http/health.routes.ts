@@ -5,10 +5,10 @@ import { AppError } from '../lib/errors.js'
 import type { Services } from '../services.js'
 
 /** Liveness, readiness (the database answers) and Prometheus metrics; all public. */
-export const healthRoutes: FastifyPluginAsyncZod<{ services: Services; registry: Registry }> = async (
-  app,
-  { services, registry },
-) => {
+export const healthRoutes: FastifyPluginAsyncZod<{
+  services: Services
+  registry: Registry
+}> = async (app, { services, registry }) => {
   const Status = z.object({ status: z.string(), database: z.string().optional() })
   app.get(
     '/health/live',

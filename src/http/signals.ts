@@ -8,7 +8,9 @@ import type { RequestSignals } from '../modules/consent/consent.service.js'
 export function signalsOf(request: FastifyRequest): RequestSignals {
   const query = request.query as Record<string, unknown> | undefined
   const body = request.body as Record<string, unknown> | undefined
-  const stated = query?.jurisdiction ?? (body !== null && typeof body === 'object' ? body.jurisdiction : undefined)
+  const stated =
+    query?.jurisdiction ??
+    (body !== null && typeof body === 'object' ? body.jurisdiction : undefined)
   return {
     gpc: request.headers['sec-gpc'] === '1',
     jurisdiction: typeof stated === 'string' ? stated : undefined,

@@ -26,17 +26,28 @@ describe('buildZip', () => {
     fs.writeFileSync(file, zip)
     let listing: string | undefined
     try {
-      listing = execFileSync('python3', ['-c', `import zipfile;z=zipfile.ZipFile('${file}');print(z.testzip(), z.namelist(), z.read('dir/b.csv'))`], { encoding: 'utf8' })
+      listing = execFileSync(
+        'python3',
+        [
+          '-c',
+          `import zipfile;z=zipfile.ZipFile('${file}');print(z.testzip(), z.namelist(), z.read('dir/b.csv'))`,
+        ],
+        { encoding: 'utf8' },
+      )
     } catch {
       listing = undefined
     }
-    if (listing !== undefined) expect(listing.trim()).toBe("None ['a.json', 'dir/b.csv'] b'h\\r\\n1\\r\\n'")
+    if (listing !== undefined)
+      expect(listing.trim()).toBe("None ['a.json', 'dir/b.csv'] b'h\\r\\n1\\r\\n'")
     fs.rmSync(dir, { recursive: true })
   })
 
   it('quotes CSV cells that need it', () => {
-    expect(toCsv([{ a: 'x,y', b: 'say "hi"' }, { a: 1, c: { n: 2 } }])).toBe(
-      'a,b,c\r\n"x,y","say ""hi""",\r\n1,,"{""n"":2}"\r\n',
-    )
+    expect(
+      toCsv([
+        { a: 'x,y', b: 'say "hi"' },
+        { a: 1, c: { n: 2 } },
+      ]),
+    ).toBe('a,b,c\r\n"x,y","say ""hi""",\r\n1,,"{""n"":2}"\r\n')
   })
 })

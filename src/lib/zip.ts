@@ -7,8 +7,12 @@ export interface ZipEntry {
 
 function dosDateTime(date: Date): { time: number; date: number } {
   return {
-    time: (date.getUTCHours() << 11) | (date.getUTCMinutes() << 5) | Math.floor(date.getUTCSeconds() / 2),
-    date: ((date.getUTCFullYear() - 1980) << 9) | ((date.getUTCMonth() + 1) << 5) | date.getUTCDate(),
+    time:
+      (date.getUTCHours() << 11) |
+      (date.getUTCMinutes() << 5) |
+      Math.floor(date.getUTCSeconds() / 2),
+    date:
+      ((date.getUTCFullYear() - 1980) << 9) | ((date.getUTCMonth() + 1) << 5) | date.getUTCDate(),
   }
 }
 
@@ -23,7 +27,8 @@ export function buildZip(entries: ZipEntry[], modified = new Date()): Buffer {
   let offset = 0
   for (const entry of entries) {
     const name = Buffer.from(entry.name, 'utf8')
-    const raw = typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : Buffer.from(entry.data)
+    const raw =
+      typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : Buffer.from(entry.data)
     const packed = deflateRawSync(raw)
     const crc = crc32(raw)
     const local = Buffer.alloc(30)
@@ -77,5 +82,9 @@ export function toCsv(rows: readonly Record<string, unknown>[]): string {
     } else text = JSON.stringify(value) ?? ''
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
   }
-  return [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') + '\r\n'
+  return (
+    [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join(
+      '\r\n',
+    ) + '\r\n'
+  )
 }

@@ -216,7 +216,9 @@ export function buildCli(): Command {
   const charter = program.command('charter').description('the data charter (policy as code)')
   charter
     .command('check')
-    .description('validate a charter file; prints file:line:column and the rule broken for each problem')
+    .description(
+      'validate a charter file; prints file:line:column and the rule broken for each problem',
+    )
     .argument('[file]', 'the charter file (default: CANDOR_CHARTER_FILE or ./candor.charter.yaml)')
     .action(async (file: string | undefined) => {
       const target = file ?? parseConfig(process.env).charterFile
@@ -233,7 +235,9 @@ export function buildCli(): Command {
       withRuntime(async (runtime) => {
         const result = await runtime.services.audit.verify()
         if (result.ok) {
-          process.stdout.write(`audit chain intact: ${result.entries} entries, head ${result.headHash}\n`)
+          process.stdout.write(
+            `audit chain intact: ${result.entries} entries, head ${result.headHash}\n`,
+          )
           return 0
         }
         process.stdout.write(

@@ -24,7 +24,10 @@ export function createProgressBar(label: string): Progress {
     }
   }
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`, stream: process.stderr },
+    {
+      format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`,
+      stream: process.stderr,
+    },
     cliProgress.Presets.shades_classic,
   )
   let started = false

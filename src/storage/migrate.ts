@@ -17,7 +17,8 @@ export async function migrateToLatest(storage: Storage): Promise<MigrationReport
   // in other schemas of the database and skips creating its own.
   const schema =
     storage.dialect === 'postgres'
-      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
+          ?.schema
       : undefined
   const migrator = new Migrator({
     db,

@@ -10,7 +10,9 @@ const IN_CI = process.env.CI === 'true' || process.env.CI === '1'
 export const BROWSER_AVAILABLE = IN_CI || fs.existsSync(CHROMIUM_PATH)
 
 if (!BROWSER_AVAILABLE) {
-  process.stderr.write(`note: ${CHROMIUM_PATH} not found, so browser suites are skipped (apt-get install chromium)\n`)
+  process.stderr.write(
+    `note: ${CHROMIUM_PATH} not found, so browser suites are skipped (apt-get install chromium)\n`,
+  )
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -19,7 +19,9 @@ export async function dumpDatabase(ctx: TestContext): Promise<string> {
     where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(ctx.storage.db)
   const parts: string[] = []
   for (const { table_name } of tables.rows) {
-    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table_name)}`.execute(ctx.storage.db)
+    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table_name)}`.execute(
+      ctx.storage.db,
+    )
     parts.push(`${table_name}\n${JSON.stringify(rows.rows)}`)
   }
   return parts.join('\n')

@@ -7,7 +7,11 @@ export const PERSONAL = 'personalize.recommendations'
  * A realistic shopper through the public API: consent to personalization (UK), a vault entry with an
  * e-mail and a name, and `events` view/purchase events.
  */
-export async function seedShopper(ctx: TestContext, ref: string, options: { events?: number; email?: string } = {}) {
+export async function seedShopper(
+  ctx: TestContext,
+  ref: string,
+  options: { events?: number; email?: string } = {},
+) {
   const version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version as string
   const granted = await ctx.request({
     method: 'PUT',
@@ -40,8 +44,10 @@ export async function seedShopper(ctx: TestContext, ref: string, options: { even
     })
     expect(response.statusCode, response.body).toBe(200)
     const statuses = (response.json().results as Array<{ status: string }>).map((r) => r.status)
-    expect(statuses.every((s) => s === 'stored'), JSON.stringify(response.json().results.slice(0, 3))).toBe(true)
+    expect(
+      statuses.every((s) => s === 'stored'),
+      JSON.stringify(response.json().results.slice(0, 3)),
+    ).toBe(true)
   }
   return { subjectId, version }
 }
-

@@ -15,11 +15,16 @@ export default class SummaryReporter implements Reporter {
         else if (state === 'failed') counts.failed += 1
         else counts.skipped += 1
         const engine = /\bon (sqlite|postgres)\b/.exec(test.fullName)?.[1]
-        if (engine !== undefined && state === 'passed') byEngine.set(engine, (byEngine.get(engine) ?? 0) + 1)
+        if (engine !== undefined && state === 'passed')
+          byEngine.set(engine, (byEngine.get(engine) ?? 0) + 1)
       }
     }
-    const engines = ['sqlite', 'postgres'].map((engine) => `${engine} ${byEngine.get(engine) ?? 0}`).join(', ')
+    const engines = ['sqlite', 'postgres']
+      .map((engine) => `${engine} ${byEngine.get(engine) ?? 0}`)
+      .join(', ')
     process.stdout.write(`\nstorage and HTTP tests passed per database: ${engines}\n`)
-    process.stdout.write(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`)
+    process.stdout.write(
+      `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
+    )
   }
 }

@@ -28,7 +28,8 @@ const IN_CI = process.env.CI === 'true' || process.env.CI === '1'
  * CANDOR_TEST_DATABASE_URL is set. In CI (CI=true) the PostgreSQL suite is always listed, and fails
  * when the URL is missing instead of being skipped.
  */
-export const DIALECTS: DialectName[] = PG_URL !== undefined || IN_CI ? ['sqlite', 'postgres'] : ['sqlite']
+export const DIALECTS: DialectName[] =
+  PG_URL !== undefined || IN_CI ? ['sqlite', 'postgres'] : ['sqlite']
 
 if (PG_URL === undefined && !IN_CI) {
   process.stderr.write(
@@ -89,7 +90,9 @@ export interface TestContext {
   /** One API key per role, created through the real key service. */
   keys: Record<Role, string>
   /** `app.inject` with `Authorization: Bearer <credential>` when one is given. */
-  request(options: InjectOptions & { as?: Role | { token: string } }): Promise<LightMyRequestResponse>
+  request(
+    options: InjectOptions & { as?: Role | { token: string } },
+  ): Promise<LightMyRequestResponse>
   close(): Promise<void>
 }
 
@@ -126,7 +129,9 @@ export async function createTestContext(
   const { app, routes } = await buildApp({ services, logger: pino({ level: 'silent' }) })
   const keys = {} as Record<Role, string>
   for (const role of ['storefront', 'analyst', 'privacy_officer', 'admin'] as const) {
-    keys[role] = (await services.auth.createApiKey(role, `test ${role}`, { kind: 'cli', command: 'test' })).key
+    keys[role] = (
+      await services.auth.createApiKey(role, `test ${role}`, { kind: 'cli', command: 'test' })
+    ).key
   }
   return {
     dialect,

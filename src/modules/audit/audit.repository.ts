@@ -45,7 +45,8 @@ export function createAuditRepository(dialect: Dialect) {
   return {
     /** Serializes appends across processes on PostgreSQL; SQLite transactions are already serial. */
     async lockChain(db: Db): Promise<void> {
-      if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`.execute(db)
+      if (dialect === 'postgres')
+        await sql`select pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`.execute(db)
     },
     async findHead(db: Db): Promise<{ seq: number; hash: string } | undefined> {
       return t(db)

@@ -13,7 +13,10 @@ const Verification = z.object({
 })
 
 /** Reading the audit log and checking its chain (staff only). */
-export const auditRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
+export const auditRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+  app,
+  { services },
+) => {
   app.get(
     '/v1/audit',
     {
@@ -23,7 +26,12 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: Services }> = async 
         summary: 'Audit entries, newest first; filter by subject',
         querystring: z.object({
           subject: z.string().min(1).max(200).optional().describe("A shop's customer reference"),
-          before: z.coerce.number().int().positive().optional().describe('Only entries before this seq'),
+          before: z.coerce
+            .number()
+            .int()
+            .positive()
+            .optional()
+            .describe('Only entries before this seq'),
           limit: z.coerce.number().int().min(1).max(500).default(100),
         }),
         response: { 200: z.object({ entries: z.array(AuditEntrySchema) }) },
@@ -31,7 +39,8 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: Services }> = async 
     },
     async (request) => {
       const { subject, before, limit } = request.query
-      const subjectId = subject === undefined ? undefined : await services.identity.findSubjectId(subject)
+      const subjectId =
+        subject === undefined ? undefined : await services.identity.findSubjectId(subject)
       if (subject !== undefined && subjectId === undefined) return { entries: [] }
       const entries = await services.audit.list({
         limit,

@@ -19,7 +19,15 @@ export interface AuditDeps {
 /** The hash of one entry: every field but the hash itself, in canonical JSON. */
 export function hashEntry(row: Omit<AuditRow, 'hash'>): string {
   return sha256Hex(
-    canonicalJson([row.seq, row.at, row.actor, row.action, row.subjectId, row.details, row.prevHash]),
+    canonicalJson([
+      row.seq,
+      row.at,
+      row.actor,
+      row.action,
+      row.subjectId,
+      row.details,
+      row.prevHash,
+    ]),
   )
 }
 
@@ -83,14 +91,29 @@ export function createAuditLog(deps: AuditDeps) {
         if (page.length === 0) break
         for (const row of page) {
           if (row.seq !== expectedSeq) {
-            return { ok: false, entries: checked, firstBrokenSeq: expectedSeq, reason: 'entry missing' }
+            return {
+              ok: false,
+              entries: checked,
+              firstBrokenSeq: expectedSeq,
+              reason: 'entry missing',
+            }
           }
           if (row.prevHash !== prevHash) {
-            return { ok: false, entries: checked, firstBrokenSeq: row.seq, reason: 'link to previous entry broken' }
+            return {
+              ok: false,
+              entries: checked,
+              firstBrokenSeq: row.seq,
+              reason: 'link to previous entry broken',
+            }
           }
           const { hash, ...rest } = row
           if (hashEntry(rest) !== hash) {
-            return { ok: false, entries: checked, firstBrokenSeq: row.seq, reason: 'entry content changed' }
+            return {
+              ok: false,
+              entries: checked,
+              firstBrokenSeq: row.seq,
+              reason: 'entry content changed',
+            }
           }
           prevHash = hash
           expectedSeq += 1
@@ -101,7 +124,11 @@ export function createAuditLog(deps: AuditDeps) {
       return { ok: true, entries: checked, headHash: prevHash }
     },
 
-    async list(filter: { subjectId?: string; beforeSeq?: number; limit: number }): Promise<AuditEntry[]> {
+    async list(filter: {
+      subjectId?: string
+      beforeSeq?: number
+      limit: number
+    }): Promise<AuditEntry[]> {
       return (await repo.listRecent(deps.db, filter)).map(toEntry)
     },
 

@@ -39,7 +39,11 @@ export function createAuthRepository() {
         .execute()
     },
     async findKey(db: Db, id: string): Promise<(ApiKeyInfo & { secretHash: string }) | undefined> {
-      const row = await t(db).selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
+      const row = await t(db)
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst()
       return row === undefined ? undefined : { ...toInfo(row), secretHash: row.secret_hash }
     },
     async listKeys(db: Db): Promise<ApiKeyInfo[]> {

@@ -7,7 +7,10 @@ import { ApiKeyInfoSchema, RoleSchema } from './auth.js'
 const CustomerRef = z.string().min(1).max(200).describe("The shop's own customer reference")
 
 /** API key administration (admin only) and shopper-token issuing (for the shop's backend). */
-export const authRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
+export const authRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+  app,
+  { services },
+) => {
   app.post(
     '/v1/admin/keys',
     {
@@ -49,7 +52,9 @@ export const authRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
       schema: {
         tags: ['admin'],
         summary: 'Revoke an API key',
-        params: z.object({ id: z.string().regex(/^key_[a-z0-9]+$/, 'must be an API key id (key_...)') }),
+        params: z.object({
+          id: z.string().regex(/^key_[a-z0-9]+$/, 'must be an API key id (key_...)'),
+        }),
       },
     },
     async (request, reply) => {
@@ -64,7 +69,8 @@ export const authRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
       config: { access: { roles: ['storefront', 'privacy_officer', 'admin'] } },
       schema: {
         tags: ['auth'],
-        summary: 'Issue a short-lived token that lets a signed-in shopper act on their own data only',
+        summary:
+          'Issue a short-lived token that lets a signed-in shopper act on their own data only',
         body: z.object({ subject: CustomerRef }),
         response: { 201: z.object({ token: z.string(), expiresAt: z.string() }) },
       },

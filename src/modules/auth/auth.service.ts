@@ -40,7 +40,11 @@ export function createAuthService(deps: AuthDeps) {
 
   return {
     /** Creates a key and returns it in full, the only time it is ever available. */
-    async createApiKey(role: Role, name: string, actor: Actor): Promise<{ key: string; info: ApiKeyInfo }> {
+    async createApiKey(
+      role: Role,
+      name: string,
+      actor: Actor,
+    ): Promise<{ key: string; info: ApiKeyInfo }> {
       const id = newId('key', 16)
       const secret = base64url(randomSecret(32))
       const info: ApiKeyInfo = {
@@ -52,7 +56,11 @@ export function createAuthService(deps: AuthDeps) {
       }
       await deps.db.transaction().execute(async (trx) => {
         await repo.insertKey(trx, { ...info, secretHash: sha256Hex(secret) })
-        await deps.audit.record(trx, { actor, action: 'api_key.create', details: { keyId: id, role } })
+        await deps.audit.record(trx, {
+          actor,
+          action: 'api_key.create',
+          details: { keyId: id, role },
+        })
       })
       return { key: `${API_KEY_PREFIX}${id.slice(4)}.${secret}`, info }
     },
@@ -123,14 +131,16 @@ export function createAuthService(deps: AuthDeps) {
       if (typeof claims.kid !== 'string' || !/^[a-z0-9]{1,16}$/.test(claims.kid)) {
         throw new AppError('unauthenticated', 'The shopper token is not valid')
       }
-      const expected = deps.keys.current().token.byId(claims.kid) ?? deps.keys.reload().token.byId(claims.kid)
+      const expected =
+        deps.keys.current().token.byId(claims.kid) ?? deps.keys.reload().token.byId(claims.kid)
       if (expected === undefined || !safeEqual(signToken(payload, claims.kid), signature)) {
         throw new AppError('unauthenticated', 'The shopper token is not valid')
       }
       if (typeof claims.exp !== 'number' || claims.exp * 1000 <= deps.clock.now().getTime()) {
         throw new AppError('unauthenticated', 'The shopper token has expired')
       }
-      if (typeof claims.sub !== 'string') throw new AppError('unauthenticated', 'The shopper token is not valid')
+      if (typeof claims.sub !== 'string')
+        throw new AppError('unauthenticated', 'The shopper token is not valid')
       return { kind: 'shopper', subjectId: claims.sub }
     },
   }

@@ -1,2 +1,9 @@
-export { ROLES, RoleSchema, ApiKeyInfoSchema, type Role, type Caller, type ApiKeyInfo } from './auth.js'
+export {
+  ROLES,
+  RoleSchema,
+  ApiKeyInfoSchema,
+  type Role,
+  type Caller,
+  type ApiKeyInfo,
+} from './auth.js'
 export { createAuthService, type AuthService } from './auth.service.js'

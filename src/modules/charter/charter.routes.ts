@@ -4,7 +4,10 @@ import type { Services } from '../../services.js'
 import { renderNotice, renderNoticeHtml } from './charter.notice.js'
 
 /** The plain-language privacy notice generated from the charter: public, JSON or HTML by `Accept`. */
-export const charterRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
+export const charterRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+  app,
+  { services },
+) => {
   const notice = renderNotice(services.charter)
   const html = renderNoticeHtml(notice)
   const etag = `"${notice.version}"`
@@ -30,7 +33,11 @@ export const charterRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
       const wantsHtml =
         request.query.format === 'html' ||
         (request.query.format === undefined && /text\/html/.test(request.headers.accept ?? ''))
-      if (wantsHtml) return reply.type('text/html; charset=utf-8').serializer((x) => x as string).send(html)
+      if (wantsHtml)
+        return reply
+          .type('text/html; charset=utf-8')
+          .serializer((x) => x as string)
+          .send(html)
       return notice
     },
   )

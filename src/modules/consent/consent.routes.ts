@@ -44,7 +44,10 @@ function recordOut(record: StoredConsentRecord): z.infer<typeof RecordOut> {
 }
 
 /** The consent ledger, personalization settings and TCF strings, per subject. */
-export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
+export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+  app,
+  { services },
+) => {
   const { consent, identity } = services
 
   app.get(
@@ -128,7 +131,8 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
     async (request) => {
       const signals = signalsOf(request)
       const subjectId = await identity.findSubjectId(request.params.ref)
-      if (subjectId !== undefined) await consent.observeSignals(subjectId, signals, actorOf(request))
+      if (subjectId !== undefined)
+        await consent.observeSignals(subjectId, signals, actorOf(request))
       return consent.getSettings(subjectId, signals)
     },
   )
@@ -142,7 +146,10 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
         summary:
           'Choose the personalization level (off, session, personal); personal without consent answers with a consent prompt',
         params: z.object({ ref: Ref }),
-        body: z.strictObject({ level: PersonalizationLevelSchema, jurisdiction: Jurisdiction.optional() }),
+        body: z.strictObject({
+          level: PersonalizationLevelSchema,
+          jurisdiction: Jurisdiction.optional(),
+        }),
         response: { 200: SettingsOut },
       },
     },
@@ -181,14 +188,22 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
         tags: ['consent'],
         summary: 'Record the decisions of an IAB TCF v2 consent string (method import)',
         params: z.object({ ref: Ref }),
-        body: z.strictObject({ tcString: z.string().min(10).max(10_000), jurisdiction: Jurisdiction.optional() }),
+        body: z.strictObject({
+          tcString: z.string().min(10).max(10_000),
+          jurisdiction: Jurisdiction.optional(),
+        }),
         response: { 200: z.object({ records: z.array(RecordOut) }) },
       },
     },
     async (request) => {
       const signals = signalsOf(request)
       const subjectId = await identity.ensureSubjectId(request.params.ref)
-      const records = await consent.importTcf(subjectId, request.body.tcString, signals, actorOf(request))
+      const records = await consent.importTcf(
+        subjectId,
+        request.body.tcString,
+        signals,
+        actorOf(request),
+      )
       return { records: records.map(recordOut) }
     },
   )

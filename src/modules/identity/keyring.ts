@@ -55,7 +55,9 @@ function toKeySet(raw: z.infer<typeof KeySetSchema>, kind: string, file: string)
   }
   const active = entries.get(raw.active)
   if (active === undefined) {
-    throw new KeyFileError(`${file}: ${kind}.active names ${raw.active}, which is not among its keys`)
+    throw new KeyFileError(
+      `${file}: ${kind}.active names ${raw.active}, which is not among its keys`,
+    )
   }
   return { active, byId: (id) => entries.get(id), all: () => [...entries.values()] }
 }
@@ -96,7 +98,10 @@ export function writeKeyFile(file: string, content: KeyFile): void {
  * Reads the key file, creating one with new random keys where none exists. `created` tells the caller to
  * say so clearly: losing this file makes every vault entry unreadable and every pseudonym unmatchable.
  */
-export function loadOrCreateKeyring(file: string, now: Date): { keyring: Keyring; created: boolean } {
+export function loadOrCreateKeyring(
+  file: string,
+  now: Date,
+): { keyring: Keyring; created: boolean } {
   if (!fs.existsSync(file)) {
     writeKeyFile(file, generateKeyFile(now))
     return { keyring: readKeyring(file), created: true }
@@ -114,7 +119,9 @@ export function readKeyFile(file: string): KeyFile {
   const result = KeyFileSchema.safeParse(parsed)
   if (!result.success) {
     const issue = result.error.issues[0]
-    throw new KeyFileError(`${file}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'}`)
+    throw new KeyFileError(
+      `${file}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'}`,
+    )
   }
   return result.data
 }
@@ -153,7 +160,10 @@ export function addMasterKey(file: string): string {
   let n = Object.keys(content.master.keys).length + 1
   while (content.master.keys[`m${n}`] !== undefined) n += 1
   const id = `m${n}`
-  content.master = { active: id, keys: { ...content.master.keys, [id]: randomSecret(32).toString('base64') } }
+  content.master = {
+    active: id,
+    keys: { ...content.master.keys, [id]: randomSecret(32).toString('base64') },
+  }
   writeKeyFile(file, content)
   return id
 }

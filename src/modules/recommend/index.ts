@@ -1,4 +1,8 @@
-export { createRecommendService, type RecommendService, type TrainProgress } from './recommend.service.js'
+export {
+  createRecommendService,
+  type RecommendService,
+  type TrainProgress,
+} from './recommend.service.js'
 export { recommendRoutes } from './recommend.routes.js'
 export {
   FeedbackSchema,

@@ -1,7 +1,14 @@
 import { z } from 'zod'
 import { PersonalizationLevelSchema } from '../consent/index.js'
 
-export const REASON_KIND_VALUES = ['bought_together', 'similar_to_viewed', 'buy_again', 'popular', 'new', 'trending'] as const
+export const REASON_KIND_VALUES = [
+  'bought_together',
+  'similar_to_viewed',
+  'buy_again',
+  'popular',
+  'new',
+  'trending',
+] as const
 export const ReasonKindSchema = z.enum(REASON_KIND_VALUES)
 
 export const PLACEMENTS = ['home', 'product', 'cart', 'email', 'category'] as const
@@ -10,8 +17,18 @@ const ItemId = z.string().min(1).max(64)
 
 export const RecommendationQuerySchema = z
   .object({
-    subject: z.string().min(1).max(200).optional().describe("A signed-in shopper: the shop's customer reference"),
-    session: z.string().min(8).max(200).optional().describe("An anonymous visit: the shop's session id"),
+    subject: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("A signed-in shopper: the shop's customer reference"),
+    session: z
+      .string()
+      .min(8)
+      .max(200)
+      .optional()
+      .describe("An anonymous visit: the shop's session id"),
     placement: z.enum(PLACEMENTS).default('home'),
     limit: z.coerce.number().int().min(1).max(100).default(10),
     item: ItemId.optional().describe('The product on the page (context; never recommended back)'),
@@ -20,8 +37,16 @@ export const RecommendationQuerySchema = z
       .max(4000)
       .optional()
       .describe('Comma-separated item ids not to show (the cart, say)'),
-    category: z.string().min(1).max(200).optional().describe('Only items under this category path (a/b)'),
-    inStock: z.enum(['true', 'false']).optional().describe('Only items available now (default true)'),
+    category: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Only items under this category path (a/b)'),
+    inStock: z
+      .enum(['true', 'false'])
+      .optional()
+      .describe('Only items available now (default true)'),
     jurisdiction: z.string().min(1).max(16).optional(),
   })
   .refine((q) => !(q.subject !== undefined && q.session !== undefined), {
@@ -43,9 +68,17 @@ export const RecommendedItemSchema = z.object({
   price: z.number().optional(),
   explanation: ExplanationSchema,
   links: z.object({
-    notThis: z.object({ method: z.literal('POST'), href: z.string(), body: z.record(z.string(), z.unknown()) }),
+    notThis: z.object({
+      method: z.literal('POST'),
+      href: z.string(),
+      body: z.record(z.string(), z.unknown()),
+    }),
     stopPersonalizing: z
-      .object({ method: z.literal('PUT'), href: z.string(), body: z.record(z.string(), z.unknown()) })
+      .object({
+        method: z.literal('PUT'),
+        href: z.string(),
+        body: z.record(z.string(), z.unknown()),
+      })
       .optional(),
     why: z.string(),
   }),
@@ -57,7 +90,12 @@ export const RecommendationAnswerSchema = z.object({
   levelReason: z.string(),
   items: z.array(RecommendedItemSchema),
   prompt: z
-    .object({ purpose: z.string(), title: z.string(), benefit: z.string(), noticeVersion: z.string() })
+    .object({
+      purpose: z.string(),
+      title: z.string(),
+      benefit: z.string(),
+      noticeVersion: z.string(),
+    })
     .optional(),
 })
 export type RecommendationAnswer = z.infer<typeof RecommendationAnswerSchema>
@@ -68,7 +106,9 @@ export const FeedbackSchema = z
     session: z.string().min(8).max(200).optional(),
     kind: z.enum(['not_interested', 'too_personal', 'rating']),
     item: ItemId.optional(),
-    reasonKind: ReasonKindSchema.optional().describe('For too_personal: the kind of reason not to use again'),
+    reasonKind: ReasonKindSchema.optional().describe(
+      'For too_personal: the kind of reason not to use again',
+    ),
     rating: z.int().min(1).max(5).optional(),
     recommId: z.string().max(40).optional(),
   })

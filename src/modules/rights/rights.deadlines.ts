@@ -14,16 +14,22 @@ export function addMonths(date: Date, months: number): Date {
   const day = result.getUTCDate()
   result.setUTCDate(1)
   result.setUTCMonth(result.getUTCMonth() + months)
-  const lastDay = new Date(Date.UTC(result.getUTCFullYear(), result.getUTCMonth() + 1, 0)).getUTCDate()
+  const lastDay = new Date(
+    Date.UTC(result.getUTCFullYear(), result.getUTCMonth() + 1, 0),
+  ).getUTCDate()
   result.setUTCDate(Math.min(day, lastDay))
   return result
 }
 
 export function dueDate(regime: Regime, receivedAt: Date): Date {
-  return regime === 'ccpa' ? new Date(receivedAt.getTime() + 45 * 86_400_000) : addMonths(receivedAt, 1)
+  return regime === 'ccpa'
+    ? new Date(receivedAt.getTime() + 45 * 86_400_000)
+    : addMonths(receivedAt, 1)
 }
 
 /** The latest a deadline may be pushed to by one extension. */
 export function extendedDueDate(regime: Regime, receivedAt: Date): Date {
-  return regime === 'ccpa' ? new Date(receivedAt.getTime() + 90 * 86_400_000) : addMonths(receivedAt, 3)
+  return regime === 'ccpa'
+    ? new Date(receivedAt.getTime() + 90 * 86_400_000)
+    : addMonths(receivedAt, 3)
 }

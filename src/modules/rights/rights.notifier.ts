@@ -20,21 +20,30 @@ export interface Notifier {
  * The default notifier: one JSON file per message in an outbox folder (owner-readable only), for a
  * mail relay or the shop's backend to pick up. It is the only place a code is ever written in clear.
  */
-export function createOutboxNotifier(dir: string): Notifier & { read(requestId: string): VerificationMessage[] } {
+export function createOutboxNotifier(
+  dir: string,
+): Notifier & { read(requestId: string): VerificationMessage[] } {
   return {
     async sendVerificationCode(message) {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
       const file = path.join(dir, `${message.requestId}.${newId('msg', 8)}.json`)
-      fs.writeFileSync(file, JSON.stringify({ kind: 'rights_verification_code', ...message }, null, 2), {
-        mode: 0o600,
-      })
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ kind: 'rights_verification_code', ...message }, null, 2),
+        {
+          mode: 0o600,
+        },
+      )
     },
     read(requestId) {
       if (!fs.existsSync(dir)) return []
       return fs
         .readdirSync(dir)
         .filter((name) => name.startsWith(`${requestId}.`))
-        .map((name) => JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as VerificationMessage)
+        .map(
+          (name) =>
+            JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as VerificationMessage,
+        )
     },
   }
 }

@@ -21,7 +21,12 @@ type RightsTables = {
     result: string | null
     lease_until: string | null
   }
-  rights_verifications: { request_id: string; code_hash: string; expires_at: string; attempts: number }
+  rights_verifications: {
+    request_id: string
+    code_hash: string
+    expires_at: string
+    attempts: number
+  }
 }
 
 type Row = RightsTables['rights_requests']
@@ -77,7 +82,11 @@ export function createRightsRepository() {
         .execute()
     },
     async find(db: Db, id: string): Promise<StoredRightsRequest | undefined> {
-      const row = await t(db).selectFrom('rights_requests').selectAll().where('id', '=', id).executeTakeFirst()
+      const row = await t(db)
+        .selectFrom('rights_requests')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst()
       return row === undefined ? undefined : toRequest(row)
     },
     async list(
@@ -86,7 +95,9 @@ export function createRightsRepository() {
     ): Promise<StoredRightsRequest[]> {
       let query = t(db).selectFrom('rights_requests').selectAll()
       if (filter.overdueAt !== undefined) {
-        query = query.where('due_at', '<', filter.overdueAt).where('status', 'not in', ['completed', 'denied'])
+        query = query
+          .where('due_at', '<', filter.overdueAt)
+          .where('status', 'not in', ['completed', 'denied'])
       }
       if (filter.status !== undefined) query = query.where('status', '=', filter.status)
       if (filter.subjectId !== undefined) query = query.where('subject_id', '=', filter.subjectId)
@@ -123,12 +134,16 @@ export function createRightsRepository() {
         .set({
           ...(changes.status === undefined ? {} : { status: changes.status }),
           ...(changes.dueAt === undefined ? {} : { due_at: changes.dueAt }),
-          ...(changes.extensionReason === undefined ? {} : { extension_reason: changes.extensionReason }),
+          ...(changes.extensionReason === undefined
+            ? {}
+            : { extension_reason: changes.extensionReason }),
           ...(changes.verifiedAt === undefined ? {} : { verified_at: changes.verifiedAt }),
           ...(changes.completedAt === undefined ? {} : { completed_at: changes.completedAt }),
           ...(changes.deniedReason === undefined ? {} : { denied_reason: changes.deniedReason }),
           ...(changes.sealedInput === undefined ? {} : { sealed_input: changes.sealedInput }),
-          ...(changes.stepsDone === undefined ? {} : { steps_done: JSON.stringify(changes.stepsDone) }),
+          ...(changes.stepsDone === undefined
+            ? {}
+            : { steps_done: JSON.stringify(changes.stepsDone) }),
           ...(changes.result === undefined ? {} : { result: JSON.stringify(changes.result) }),
           ...(changes.leaseUntil === undefined ? {} : { lease_until: changes.leaseUntil }),
         })
@@ -157,11 +172,20 @@ export function createRightsRepository() {
         .execute()
       return rows.map((r) => r.id)
     },
-    async putVerification(db: Db, requestId: string, codeHash: string, expiresAt: string): Promise<void> {
+    async putVerification(
+      db: Db,
+      requestId: string,
+      codeHash: string,
+      expiresAt: string,
+    ): Promise<void> {
       await t(db)
         .insertInto('rights_verifications')
         .values({ request_id: requestId, code_hash: codeHash, expires_at: expiresAt, attempts: 0 })
-        .onConflict((oc) => oc.column('request_id').doUpdateSet({ code_hash: codeHash, expires_at: expiresAt, attempts: 0 }))
+        .onConflict((oc) =>
+          oc
+            .column('request_id')
+            .doUpdateSet({ code_hash: codeHash, expires_at: expiresAt, attempts: 0 }),
+        )
         .execute()
     },
     async findVerification(db: Db, requestId: string) {

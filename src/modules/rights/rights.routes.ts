@@ -8,7 +8,9 @@ import { buildZip, toCsv } from '../../lib/zip.js'
 import type { Services } from '../../services.js'
 import { CreateRightsRequestSchema, RIGHTS_STATUSES, RightsRequestOutSchema } from './rights.js'
 
-const RequestId = z.object({ id: z.string().regex(/^rr_[a-z0-9]+$/, 'must be a rights request id (rr_...)') })
+const RequestId = z.object({
+  id: z.string().regex(/^rr_[a-z0-9]+$/, 'must be a rights request id (rr_...)'),
+})
 const STAFF = ['privacy_officer', 'admin'] as const
 const ON_BEHALF = { roles: ['storefront', 'privacy_officer', 'admin'] as const, shopper: true }
 
@@ -18,8 +20,14 @@ function exportZip(data: Record<string, unknown>): Buffer {
   for (const [section, value] of Object.entries(data)) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) continue
     for (const [table, rows] of Object.entries(value as Record<string, unknown>)) {
-      if (Array.isArray(rows) && rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
-        entries.push({ name: `${section}/${table}.csv`, data: toCsv(rows as Record<string, unknown>[]) })
+      if (
+        Array.isArray(rows) &&
+        rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))
+      ) {
+        entries.push({
+          name: `${section}/${table}.csv`,
+          data: toCsv(rows as Record<string, unknown>[]),
+        })
       }
     }
   }
@@ -27,10 +35,10 @@ function exportZip(data: Record<string, unknown>): Buffer {
 }
 
 /** Data-subject rights requests: filing, verification, deadlines, status and exports. */
-export const rightsRoutes: FastifyPluginAsyncZod<{ services: Services; registry: Registry }> = async (
-  app,
-  { services, registry },
-) => {
+export const rightsRoutes: FastifyPluginAsyncZod<{
+  services: Services
+  registry: Registry
+}> = async (app, { services, registry }) => {
   const { rights, identity } = services
 
   new Gauge({
@@ -48,7 +56,11 @@ export const rightsRoutes: FastifyPluginAsyncZod<{ services: Services; registry:
     assertOwnSubject(request, found.subjectId)
     return found
   }
-  const out = ({ subjectId: _subject, stepsDone: _steps, ...rest }: Awaited<ReturnType<typeof rights.get>>) => rest
+  const out = ({
+    subjectId: _subject,
+    stepsDone: _steps,
+    ...rest
+  }: Awaited<ReturnType<typeof rights.get>>) => rest
 
   app.post(
     '/v1/rights-requests',
@@ -65,8 +77,13 @@ export const rightsRoutes: FastifyPluginAsyncZod<{ services: Services; registry:
     async (request, reply) => {
       const caller = request.caller
       await assertOwnRef(request, request.body.subject, (ref) => identity.findSubjectId(ref))
-      const staff = caller.kind === 'api_key' && (caller.role === 'privacy_officer' || caller.role === 'admin')
-      const created = await rights.create(request.body, staff ? 'staff' : 'self_service', actorOf(request))
+      const staff =
+        caller.kind === 'api_key' && (caller.role === 'privacy_officer' || caller.role === 'admin')
+      const created = await rights.create(
+        request.body,
+        staff ? 'staff' : 'self_service',
+        actorOf(request),
+      )
       if (created.status === 'verified') await rights.process(created.id)
       return reply.code(201).send(out(await rights.get(created.id)))
     },
@@ -78,13 +95,16 @@ export const rightsRoutes: FastifyPluginAsyncZod<{ services: Services; registry:
       config: { access: { roles: STAFF } },
       schema: {
         tags: ['rights'],
-        summary: 'The request queue, soonest deadline first; overdue=true for those past their deadline',
+        summary:
+          'The request queue, soonest deadline first; overdue=true for those past their deadline',
         querystring: z.object({
           overdue: z.enum(['true', 'false']).optional(),
           status: z.enum(RIGHTS_STATUSES).optional(),
           limit: z.coerce.number().int().min(1).max(500).default(200),
         }),
-        response: { 200: z.object({ requests: z.array(RightsRequestOutSchema.extend({ id: z.string() })) }) },
+        response: {
+          200: z.object({ requests: z.array(RightsRequestOutSchema.extend({ id: z.string() })) }),
+        },
       },
     },
     async (request) => {
@@ -154,7 +174,11 @@ export const rightsRoutes: FastifyPluginAsyncZod<{ services: Services; registry:
     '/v1/rights-requests/:id/resend-code',
     {
       config: { access: ON_BEHALF },
-      schema: { tags: ['rights'], summary: 'Send a new code (the old one stops working)', params: RequestId },
+      schema: {
+        tags: ['rights'],
+        summary: 'Send a new code (the old one stops working)',
+        params: RequestId,
+      },
     },
     async (request, reply) => {
       await ownRequest(request, request.params.id)
@@ -169,13 +193,15 @@ export const rightsRoutes: FastifyPluginAsyncZod<{ services: Services; registry:
       config: { access: { roles: STAFF } },
       schema: {
         tags: ['rights'],
-        summary: 'Extend the deadline once (GDPR: to three months; CCPA: to 90 days), with the reason',
+        summary:
+          'Extend the deadline once (GDPR: to three months; CCPA: to 90 days), with the reason',
         params: RequestId,
         body: z.strictObject({ reason: z.string().trim().min(10).max(1000) }),
         response: { 200: RightsRequestOutSchema },
       },
     },
-    async (request) => out(await rights.extend(request.params.id, request.body.reason, actorOf(request))),
+    async (request) =>
+      out(await rights.extend(request.params.id, request.body.reason, actorOf(request))),
   )
 
   app.post(
@@ -190,7 +216,8 @@ export const rightsRoutes: FastifyPluginAsyncZod<{ services: Services; registry:
         response: { 200: RightsRequestOutSchema },
       },
     },
-    async (request) => out(await rights.deny(request.params.id, request.body.reason, actorOf(request))),
+    async (request) =>
+      out(await rights.deny(request.params.id, request.body.reason, actorOf(request))),
   )
 
   app.get(
@@ -212,12 +239,18 @@ export const rightsRoutes: FastifyPluginAsyncZod<{ services: Services; registry:
       if (request.query.format === 'zip') {
         return reply
           .type('application/zip')
-          .header('content-disposition', `attachment; filename="candor-export-${request.params.id}.zip"`)
+          .header(
+            'content-disposition',
+            `attachment; filename="candor-export-${request.params.id}.zip"`,
+          )
           .send(exportZip(data))
       }
       return reply
         .type('application/json; charset=utf-8')
-        .header('content-disposition', `attachment; filename="candor-export-${request.params.id}.json"`)
+        .header(
+          'content-disposition',
+          `attachment; filename="candor-export-${request.params.id}.json"`,
+        )
         .send(JSON.stringify(data, null, 2))
     },
   )

@@ -96,7 +96,10 @@ export function createRightsService(deps: RightsDeps) {
       actor: { kind: 'system', name: 'rights' },
       action: `rights.${request.type}.${status}`,
       subjectId: request.subjectId,
-      details: { requestId: request.id, ...(extra.deniedReason === undefined ? {} : { reason: extra.deniedReason }) },
+      details: {
+        requestId: request.id,
+        ...(extra.deniedReason === undefined ? {} : { reason: extra.deniedReason }),
+      },
     })
   }
 
@@ -124,14 +127,19 @@ export function createRightsService(deps: RightsDeps) {
     onStepDone?.(name)
   }
 
-  async function run(request: StoredRightsRequest, onStepDone?: (name: string) => void): Promise<void> {
+  async function run(
+    request: StoredRightsRequest,
+    onStepDone?: (name: string) => void,
+  ): Promise<void> {
     const participants = deps.participants()
     switch (request.type) {
       case 'access':
       case 'portability': {
         // The export is compiled when downloaded, so no copy of the data rests anywhere.
         await deps.db.transaction().execute((trx) =>
-          finish(trx, request, 'completed', { result: { sections: participants.map((p) => p.name) } }),
+          finish(trx, request, 'completed', {
+            result: { sections: participants.map((p) => p.name) },
+          }),
         )
         return
       }
@@ -169,7 +177,10 @@ export function createRightsService(deps: RightsDeps) {
           request,
           lift ? 'unrestrict' : 'restrict',
           async (trx) => {
-            await deps.consent.setRestricted(trx, request.subjectId, !lift, { kind: 'system', name: 'rights' })
+            await deps.consent.setRestricted(trx, request.subjectId, !lift, {
+              kind: 'system',
+              name: 'rights',
+            })
           },
           onStepDone,
         )
@@ -200,9 +211,9 @@ export function createRightsService(deps: RightsDeps) {
         break
       }
     }
-    await deps.db.transaction().execute((trx) =>
-      finish(trx, request, 'completed', { result: request.result ?? {} }),
-    )
+    await deps.db
+      .transaction()
+      .execute((trx) => finish(trx, request, 'completed', { result: request.result ?? {} }))
     if (request.type === 'erasure') await deps.scrub()
   }
 
@@ -276,13 +287,18 @@ export function createRightsService(deps: RightsDeps) {
     },
 
     /** Checks a one-time code (6 digits, 10 minutes, 5 attempts); a fifth wrong code denies the request. */
-    async verify(id: string, code: string, actor: Actor): Promise<RightsRequest & { overdue: boolean }> {
+    async verify(
+      id: string,
+      code: string,
+      actor: Actor,
+    ): Promise<RightsRequest & { overdue: boolean }> {
       const request = await mustFind(id)
       if (request.status !== 'received') {
         throw new AppError('conflict', `This request is ${request.status}, not waiting for a code`)
       }
       const verification = await repo.findVerification(deps.db, id)
-      if (verification === undefined) throw new AppError('conflict', 'No code was sent for this request')
+      if (verification === undefined)
+        throw new AppError('conflict', 'No code was sent for this request')
       const at = now()
       if (verification.expiresAt < at.toISOString()) {
         throw new AppError('validation_failed', 'The code has expired; ask for a new one', {
@@ -324,17 +340,23 @@ export function createRightsService(deps: RightsDeps) {
     /** Sends a fresh code (the old one stops working). */
     async resendCode(id: string): Promise<void> {
       const request = await mustFind(id)
-      if (request.status !== 'received') throw new AppError('conflict', `This request is ${request.status}`)
+      if (request.status !== 'received')
+        throw new AppError('conflict', `This request is ${request.status}`)
       await deps.db.transaction().execute((trx) => sendCode(trx, request))
     },
 
     /** Pushes the deadline out once, within the law's limit, with the reason on record. */
-    async extend(id: string, reason: string, actor: Actor): Promise<RightsRequest & { overdue: boolean }> {
+    async extend(
+      id: string,
+      reason: string,
+      actor: Actor,
+    ): Promise<RightsRequest & { overdue: boolean }> {
       const request = await mustFind(id)
       if (request.status === 'completed' || request.status === 'denied') {
         throw new AppError('conflict', `This request is already ${request.status}`)
       }
-      if (request.extensionReason !== null) throw new AppError('conflict', 'This request was already extended')
+      if (request.extensionReason !== null)
+        throw new AppError('conflict', 'This request was already extended')
       const dueAt = extendedDueDate(request.regime, new Date(request.receivedAt)).toISOString()
       await deps.db.transaction().execute(async (trx) => {
         await repo.update(trx, id, { dueAt, extensionReason: reason })
@@ -348,13 +370,22 @@ export function createRightsService(deps: RightsDeps) {
       return publicView(await mustFind(id), now())
     },
 
-    async deny(id: string, reason: string, actor: Actor): Promise<RightsRequest & { overdue: boolean }> {
+    async deny(
+      id: string,
+      reason: string,
+      actor: Actor,
+    ): Promise<RightsRequest & { overdue: boolean }> {
       const request = await mustFind(id)
       if (request.status === 'completed' || request.status === 'denied') {
         throw new AppError('conflict', `This request is already ${request.status}`)
       }
       await deps.db.transaction().execute(async (trx) => {
-        await deps.audit.record(trx, { actor, action: 'rights.denied_by_staff', subjectId: request.subjectId, details: { requestId: id } })
+        await deps.audit.record(trx, {
+          actor,
+          action: 'rights.denied_by_staff',
+          subjectId: request.subjectId,
+          details: { requestId: id },
+        })
         await finish(trx, request, 'denied', { deniedReason: reason })
       })
       return publicView(await mustFind(id), now())
@@ -364,7 +395,12 @@ export function createRightsService(deps: RightsDeps) {
       return publicView(await mustFind(id), now())
     },
 
-    async list(filter: { overdue?: boolean; status?: RightsStatus; subjectId?: string; limit?: number }) {
+    async list(filter: {
+      overdue?: boolean
+      status?: RightsStatus
+      subjectId?: string
+      limit?: number
+    }) {
       const at = now()
       const rows = await repo.list(deps.db, {
         limit: filter.limit ?? 200,
@@ -383,9 +419,17 @@ export function createRightsService(deps: RightsDeps) {
      * Runs (or resumes) a verified request's job. Returns false when another process holds it. Steps
      * already done are skipped, so calling this again after a crash finishes the work exactly once.
      */
-    async process(id: string, options: { onStepDone?: (step: string) => void } = {}): Promise<boolean> {
+    async process(
+      id: string,
+      options: { onStepDone?: (step: string) => void } = {},
+    ): Promise<boolean> {
       const at = now()
-      const claimed = await repo.claim(deps.db, id, at.toISOString(), new Date(at.getTime() + LEASE_MS).toISOString())
+      const claimed = await repo.claim(
+        deps.db,
+        id,
+        at.toISOString(),
+        new Date(at.getTime() + LEASE_MS).toISOString(),
+      )
       if (!claimed) return false
       const request = await mustFind(id)
       await run(request, options.onStepDone)
@@ -411,7 +455,10 @@ export function createRightsService(deps: RightsDeps) {
         throw new AppError('conflict', 'Only access and portability requests have an export')
       }
       if (request.status !== 'completed') {
-        throw new AppError('conflict', `The request is ${request.status}; the export is ready once it is completed`)
+        throw new AppError(
+          'conflict',
+          `The request is ${request.status}; the export is ready once it is completed`,
+        )
       }
       const sections: Record<string, unknown> = {}
       if (request.result?.dataHeld !== false) {

@@ -13,7 +13,13 @@ export const RIGHTS_TYPES = [
 export const RightsTypeSchema = z.enum(RIGHTS_TYPES)
 export type RightsType = z.infer<typeof RightsTypeSchema>
 
-export const RIGHTS_STATUSES = ['received', 'verified', 'in_progress', 'completed', 'denied'] as const
+export const RIGHTS_STATUSES = [
+  'received',
+  'verified',
+  'in_progress',
+  'completed',
+  'denied',
+] as const
 export type RightsStatus = (typeof RIGHTS_STATUSES)[number]
 
 /** GDPR (EU, UK and elsewhere by default) or CCPA (California): they set the deadline. */
@@ -24,16 +30,30 @@ export type Channel = 'self_service' | 'staff'
 
 /** What a rectification asks: corrected identifying data, events that are not theirs, wrong inferences. */
 export const RectificationSchema = z.strictObject({
-  vault: VaultDataSchema.optional().describe('Corrected identifying data (replaces the fields given)'),
-  notMyEvents: z.array(z.string().min(1).max(200)).max(1000).optional().describe('Event ids that are not theirs'),
-  removeInferences: z.boolean().optional().describe('Forget what the recommender inferred from their history'),
+  vault: VaultDataSchema.optional().describe(
+    'Corrected identifying data (replaces the fields given)',
+  ),
+  notMyEvents: z
+    .array(z.string().min(1).max(200))
+    .max(1000)
+    .optional()
+    .describe('Event ids that are not theirs'),
+  removeInferences: z
+    .boolean()
+    .optional()
+    .describe('Forget what the recommender inferred from their history'),
 })
 export type Rectification = z.infer<typeof RectificationSchema>
 
 export const CreateRightsRequestSchema = z.strictObject({
   type: RightsTypeSchema,
   subject: z.string().min(1).max(200).describe("The shop's customer reference"),
-  jurisdiction: z.string().min(1).max(16).optional().describe('Where the shopper is (sets the deadline)'),
+  jurisdiction: z
+    .string()
+    .min(1)
+    .max(16)
+    .optional()
+    .describe('Where the shopper is (sets the deadline)'),
   rectification: RectificationSchema.optional(),
   /** For restriction: lift an earlier restriction instead of placing one. */
   lift: z.boolean().optional(),
@@ -86,7 +106,11 @@ export interface SubjectDataParticipant {
   /** Deletes everything the module holds on the subject, inside the given transaction; returns counts. */
   eraseSubject: (executor: Db, subjectId: string) => Promise<Record<string, number>>
   /** Applies a rectification's parts this module owns (optional). */
-  rectify?: (executor: Db, subjectId: string, input: Rectification) => Promise<Record<string, number>>
+  rectify?: (
+    executor: Db,
+    subjectId: string,
+    input: Rectification,
+  ) => Promise<Record<string, number>>
   /** Removes the subject from trained models at once, for objection to profiling (optional). */
   forgetInModels?: (subjectId: string) => Promise<void>
 }

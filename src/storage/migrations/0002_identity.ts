@@ -19,7 +19,11 @@ export const migration0002Identity: Migration = {
         c.notNull().references('subjects.subject_id').onDelete('cascade'),
       )
       .execute()
-    await db.schema.createIndex('subject_refs_subject').on('subject_refs').column('subject_id').execute()
+    await db.schema
+      .createIndex('subject_refs_subject')
+      .on('subject_refs')
+      .column('subject_id')
+      .execute()
     await db.schema
       .createTable('vault_entries')
       .addColumn('subject_id', 'varchar(64)', (c) =>

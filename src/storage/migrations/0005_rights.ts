@@ -27,8 +27,16 @@ export const migration0005Rights: Migration = {
       .addColumn('result', 'text')
       .addColumn('lease_until', 'varchar(32)')
       .execute()
-    await db.schema.createIndex('rights_requests_status').on('rights_requests').columns(['status', 'due_at']).execute()
-    await db.schema.createIndex('rights_requests_subject').on('rights_requests').column('subject_id').execute()
+    await db.schema
+      .createIndex('rights_requests_status')
+      .on('rights_requests')
+      .columns(['status', 'due_at'])
+      .execute()
+    await db.schema
+      .createIndex('rights_requests_subject')
+      .on('rights_requests')
+      .column('subject_id')
+      .execute()
     await db.schema
       .createTable('rights_verifications')
       .addColumn('request_id', 'varchar(40)', (c) =>

@@ -19,7 +19,11 @@ export const migration0006Recommend: Migration = {
       .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
       .addColumn('expires_at', 'varchar(32)', (c) => c.notNull())
       .execute()
-    await db.schema.createIndex('recommend_feedback_owner').on('recommend_feedback').column('owner').execute()
+    await db.schema
+      .createIndex('recommend_feedback_owner')
+      .on('recommend_feedback')
+      .column('owner')
+      .execute()
     await db.schema
       .createTable('recommend_answers')
       .addColumn('recomm_id', 'varchar(40)', (c) => c.primaryKey())

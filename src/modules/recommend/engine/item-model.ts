@@ -379,7 +379,9 @@ function degrees(itemSubjects: Float64Array, params: ItemModelParams): Degrees {
 }
 
 /** One neighbour list per item, in item order, packed into compressed sparse rows. */
-function packNeighbourRows(rows: readonly { cols: Int32Array; weights: Float32Array }[]): NeighbourRows {
+function packNeighbourRows(
+  rows: readonly { cols: Int32Array; weights: Float32Array }[],
+): NeighbourRows {
   const ptr = new Int32Array(rows.length + 1)
   rows.forEach((row, i) => {
     ptr[i + 1] = ptr[i]! + row.cols.length

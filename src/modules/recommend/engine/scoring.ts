@@ -402,7 +402,12 @@ function newScore(model: ItemModel, t: number, now: number, days: number, i: num
 }
 
 /** Items first seen in (now - days, now], by index. */
-function newCandidates(model: ItemModel, firstSeen: Float64Array, now: number, days: number): Int32Array {
+function newCandidates(
+  model: ItemModel,
+  firstSeen: Float64Array,
+  now: number,
+  days: number,
+): Int32Array {
   const from = now - days * DAY_MS
   const found: number[] = []
   for (let i = 0; i < model.nItems; i++) {
@@ -438,10 +443,18 @@ export function recommendNonPersonal(
   const wanted = (kind: 'popular' | 'trending' | 'new') => mix[kind] > 0 && !isHidden(guards, kind)
   // Read-only below: the cached vectors are only indexed, never handed out.
   if (wanted('popular')) {
-    lists.push({ kind: 'popular', scores: c.popular, items: topFromRank(c.popularRank, limit, skip) })
+    lists.push({
+      kind: 'popular',
+      scores: c.popular,
+      items: topFromRank(c.popularRank, limit, skip),
+    })
   }
   if (wanted('trending')) {
-    lists.push({ kind: 'trending', scores: c.trending, items: topFromRank(c.trendingRank, limit, skip) })
+    lists.push({
+      kind: 'trending',
+      scores: c.trending,
+      items: topFromRank(c.trendingRank, limit, skip),
+    })
   }
   if (wanted('new') && options.firstSeen !== undefined && options.now !== undefined) {
     const days = options.newDays ?? 30
@@ -451,7 +464,11 @@ export function recommendNonPersonal(
       const i = candidates[k]!
       scores[i] = newScore(model, options.firstSeen[i]!, options.now, days, i)
     }
-    lists.push({ kind: 'new', scores, items: selectTopK(scores, limit, { candidates, skip, floor: 0 }) })
+    lists.push({
+      kind: 'new',
+      scores,
+      items: selectTopK(scores, limit, { candidates, skip, floor: 0 }),
+    })
   }
   const out: Recommendation[] = []
   const taken = new Set<number>()
