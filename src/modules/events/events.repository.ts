@@ -334,25 +334,29 @@ export function createEventsRepository(changes: ChangeFeed) {
     },
 
     /**
-     * Subject events still stored for `purpose` that happened at or before `until` (so that purpose's own
-     * retention has ended), a page at a time.
+     * Subject events still stored for `purpose` that happened after `from` (if given) and at or before
+     * `until` (so that purpose's own retention has ended), a page at a time. Found through the index on
+     * the hour they happened (migration 0009), then by the exact time.
      */
     async listPurposeEnded(
       db: Db,
       purpose: string,
+      from: string | undefined,
       until: string,
       limit: number,
     ): Promise<StoredEvent[]> {
-      const rows = await t(db)
+      const hour = sql<string>`substr(coalesce(occurred_at, received_at), 1, 13)`
+      const happened = sql<string>`coalesce(occurred_at, received_at)`
+      let query = t(db)
         .selectFrom('events')
         .selectAll()
+        .where(hour, '<=', until.slice(0, 13))
+        .where(happened, '<=', until)
         .where('purposes', 'like', `%,${purpose},%`)
         .where('owner', 'not like', `${SESSION_PREFIX}%`)
-        .where((eb) => eb(eb.fn.coalesce('occurred_at', 'received_at'), '<=', until))
-        .orderBy('owner')
-        .orderBy('event_id')
-        .limit(limit)
-        .execute()
+      if (from !== undefined)
+        query = query.where(hour, '>=', from.slice(0, 13)).where(happened, '>', from)
+      const rows = await query.limit(limit).execute()
       return rows.map(fromRow)
     },
 

@@ -348,6 +348,9 @@ export function createEventsService(deps: EventsDeps) {
     return out
   }
 
+  /** Per purpose, the `usableSince` of this process's last retention run (see `deleteExpired`). */
+  const purposesSweptUntil = new Map<PurposeKey, string>()
+
   /** A copy read earlier, without what expired since (retention deletes the rows later). */
   function unexpired<T extends { expiresAt: string }>(
     events: readonly T[],
@@ -811,12 +814,17 @@ export function createEventsService(deps: EventsDeps) {
       }
       let events = sessionEvents + (await repo.deleteExpired(executor, nowIso))
       // A purpose whose own retention ended leaves the events it shared with longer-kept purposes, and
-      // so do the fields only it declared.
+      // so do the fields only it declared. Ingest stores an event only for purposes it is still within, so the events a purpose has to leave
+      // are those whose time crossed its retention since the last run (looked at again from a day before,
+      // in case that run was rolled back); a process's first run looks at everything.
       let purposesEnded = 0
       for (const purpose of Object.keys(charter.purposes)) {
         const until = usableSince(purpose, now)
+        const last = purposesSweptUntil.get(purpose)
+        const from =
+          last === undefined ? undefined : new Date(Date.parse(last) - DAY_MS).toISOString()
         for (;;) {
-          const page = await repo.listPurposeEnded(executor, purpose, until, 500)
+          const page = await repo.listPurposeEnded(executor, purpose, from, until, 500)
           if (page.length === 0) break
           for (const event of page) {
             purposesEnded += 1
@@ -829,6 +837,7 @@ export function createEventsService(deps: EventsDeps) {
             else await repo.narrow(executor, narrowed(event, remaining))
           }
         }
+        purposesSweptUntil.set(purpose, until)
       }
       return { events, sessions, sessionConsentRecords, purposesEnded }
     },

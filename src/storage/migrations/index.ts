@@ -7,6 +7,7 @@ import { migration0005Rights } from './0005_rights.js'
 import { migration0006Recommend } from './0006_recommend.js'
 import { migration0007RecommendForgotten } from './0007_recommend_forgotten.js'
 import { migration0008EventsExpiryHour } from './0008_events_expiry_hour.js'
+import { migration0009RetentionIndexes } from './0009_retention_indexes.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -21,6 +22,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006_recommend': migration0006Recommend,
   '0007_recommend_forgotten': migration0007RecommendForgotten,
   '0008_events_expiry_hour': migration0008EventsExpiryHour,
+  '0009_retention_indexes': migration0009RetentionIndexes,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
