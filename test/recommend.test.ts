@@ -405,6 +405,15 @@ for (const dialect of DIALECTS) {
       return (await ctx.request({ method: 'GET', url: '/v1/notice' })).json<{ version: string }>()
         .version
     }
+    /** Runs `body` on a new database with the catalog in place; `version` is the notice's. */
+    async function inShop(body: (ctx: TestContext, version: string) => Promise<void>) {
+      const ctx = await createTestContext(dialect)
+      try {
+        await body(ctx, await openShop(ctx))
+      } finally {
+        await ctx.close()
+      }
+    }
     async function grant(ctx: TestContext, ref: string, purpose: string, version: string) {
       const r = await ctx.request({
         method: 'PUT',
@@ -520,9 +529,8 @@ for (const dialect of DIALECTS) {
     })
 
     it('stops using an event the moment it expires, before retention deletes it', async () => {
-      const ctx = await createTestContext(dialect)
-      try {
-        await grant(ctx, 'eve', PERSONAL, await openShop(ctx))
+      await inShop(async (ctx, v) => {
+        await grant(ctx, 'eve', PERSONAL, v)
         await send(ctx, [{ id: 'eve-1', type: 'view', subject: 'eve', item: 'MUG' }])
         const subjectId = (await ctx.services.identity.findSubjectId('eve'))!
         const [event] = await ctx.services.events.listSubjectEvents(subjectId)
@@ -531,15 +539,11 @@ for (const dialect of DIALECTS) {
         ).toEqual(['MUG'])
         ctx.clock.set(new Date(Date.parse(event!.expiresAt) + 1))
         expect(await ctx.services.events.listSubjectItemEvents(subjectId, PERSONAL)).toEqual([])
-      } finally {
-        await ctx.close()
-      }
+      })
     })
 
     it('stores an old event only for the purposes whose retention it is still within', async () => {
-      const ctx = await createTestContext(dialect)
-      try {
-        const v = await openShop(ctx)
+      await inShop(async (ctx, v) => {
         for (const purpose of [PERSONAL, 'marketing.advertising.first_party'])
           await grant(ctx, 'gina', purpose, v)
         const old = new Date(ctx.clock.now().getTime() - 400 * 86_400_000).toISOString()
@@ -579,15 +583,11 @@ for (const dialect of DIALECTS) {
           purposes: ['marketing.advertising.first_party'],
         })
         expect(kept).not.toHaveProperty('price')
-      } finally {
-        await ctx.close()
-      }
+      })
     })
 
     it("uses an event for a purpose only within that purpose's retention, while a longer one keeps it", async () => {
-      const ctx = await createTestContext(dialect)
-      try {
-        const v = await openShop(ctx)
+      await inShop(async (ctx, v) => {
         // Personalization keeps purchases 365 days, first-party marketing 730 (candor.charter.yaml).
         for (const purpose of [PERSONAL, 'marketing.advertising.first_party'])
           await grant(ctx, 'frank', purpose, v)
@@ -649,9 +649,7 @@ for (const dialect of DIALECTS) {
         ctx.clock.advance(365 * 86_400_000)
         expect((await ctx.services.retention.run()).deleted.events?.events).toBe(1)
         expect(await ctx.services.events.listSubjectEvents(subjectId)).toEqual([])
-      } finally {
-        await ctx.close()
-      }
+      })
     })
   })
 }
