@@ -90,8 +90,15 @@ const MAX_OFF_RANKINGS = 64
 const MAX_RANKED_OWNERS = 5000
 
 type AnswerItem = RecommendationAnswer['items'][number]
-/** An item of a ranking, explained; the links (which name the answer) are added per answer. */
-type RankedItem = Omit<AnswerItem, 'links'> & { why: string }
+/**
+ * An item of a ranking, explained, and written out as JSON up to its links (which name the answer and are
+ * added per answer): `{"id":...,"explanation":{...}` without the closing brace.
+ */
+interface RankedItem {
+  id: string
+  json: string
+  why: string
+}
 
 interface Ranking {
   model: ItemModel
@@ -395,7 +402,7 @@ export function createRecommendService(deps: RecommendDeps) {
         const evidenceId = s.items.ids[i]!
         return { id: evidenceId, title: s.catalog.get(evidenceId)?.title ?? evidenceId }
       })
-    return {
+    const explained: Omit<AnswerItem, 'links'> = {
       id,
       title: item?.title ?? id,
       category: item?.category ?? [],
@@ -405,7 +412,11 @@ export function createRecommendService(deps: RecommendDeps) {
         evidence: rec.reason === 'buy_again' ? evidence.slice(0, 1) : evidence,
         sentence: SENTENCES[rec.reason](evidence.map((e) => e.title)),
       },
-      why: `/privacy#why-${encodeURIComponent(id)}`,
+    }
+    return {
+      id,
+      json: JSON.stringify(explained).slice(0, -1),
+      why: JSON.stringify(`/privacy#why-${encodeURIComponent(id)}`),
     }
   }
 
@@ -461,6 +472,117 @@ export function createRecommendService(deps: RecommendDeps) {
     return true
   }
 
+  /**
+   * The answer, written out as JSON: the explained items' JSON was made with their ranking, only the links
+   * (which name this answer) are new. See `recommend` for what it says.
+   */
+  async function answerJson(query: RecommendationQuery, signals: RequestSignals): Promise<string> {
+    const s = await current()
+    await syncForgotten(s)
+    const now = deps.clock.now()
+    const { subjectId, sessionKey } = await ownerOf(query)
+    let level: PersonalizationLevel = 'off'
+    let levelKey = 'off:anonymous'
+    let prompt: ConsentPrompt | undefined
+    if (query.subject !== undefined) {
+      const settings = await deps.consent.getSettings(subjectId, signals)
+      level = settings.effectiveLevel
+      levelKey = `${settings.effectiveLevel}:${settings.reason}`
+      if (settings.reason === 'consent_required' && settings.prompt !== undefined) {
+        // Remembering that a prompt was shown needs a subject; it holds nothing else.
+        const promptSubject = subjectId ?? (await deps.identity.ensureSubjectId(query.subject))
+        prompt = await deps.consent.promptFor(promptSubject, settings.prompt.purpose, signals)
+      }
+    } else if (sessionKey !== undefined && query.session !== undefined) {
+      if (
+        (await deps.events.sessionDecision(query.session, 'personalize.session', signals)).allowed
+      ) {
+        level = 'session'
+        levelKey = 'session:as_requested'
+      }
+    }
+    const owner = level === 'off' ? undefined : (subjectId ?? sessionKey)
+    // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
+    const ownRankings =
+      owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
+    const inStockOnly = query.inStock !== 'false'
+    // Whose it is, is the map it is kept in (\`off\` rankings are everyone's).
+    const question = `${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
+    // Everything below runs only when this question has no ranking yet (or it went stale).
+    const ranking = await ranked(s, ownRankings, question, now.getTime(), async () => {
+      const feedback = await feedbackOf(owner)
+      const readsHistory = (level === 'personal' && subjectId !== undefined) || level === 'session'
+      const blocked = blockedMask(s, inStockOnly, query.category, readsHistory)
+      const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
+        (x): x is string => x !== undefined && x !== '',
+      )
+      const guards: Guards = {
+        excluded: s.excluded,
+        blocked,
+        hiddenItems: Int32Array.from(
+          [...feedback.hiddenItems].flatMap((id) => s.items.byId.get(id) ?? []),
+        ),
+        hiddenReasons: feedback.hiddenReasons,
+        context: Int32Array.from(contextIds.flatMap((id) => s.items.byId.get(id) ?? [])),
+      }
+      const history = async (): Promise<History> => {
+        const events: readonly HistoryEvent[] =
+          level === 'personal'
+            ? // Only events that serve personalization now count (not ones kept for, say, analytics alone).
+              await deps.events.listSubjectItemEvents(subjectId!, PERSONAL_PURPOSE)
+            : sessionKey !== undefined
+              ? await deps.events.listSessionEvents(sessionKey)
+              : (await deps.events.listSubjectItemEvents(subjectId!, 'personalize.session')).filter(
+                  (e) => eventTime(e) > now.getTime() - VISIT_MS,
+                )
+        return historyFrom(s, events, feedback.hiddenItems)
+      }
+      if (level === 'personal' && subjectId !== undefined) {
+        return recommendPersonal(s.model, await history(), {
+          now: now.getTime(),
+          limit: query.limit,
+          guards,
+        })
+      }
+      if (level === 'session')
+        return recommendSession(s.model, (await history()).items, { limit: query.limit, guards })
+      return recommendNonPersonal(s.model, {
+        limit: query.limit,
+        guards: { excluded: s.excluded, blocked, context: guards.context! },
+        firstSeen: s.firstSeen,
+        now: now.getTime(),
+      })
+    })
+    const recommId = newSortableId('rec', now.getTime())
+    logAnswer({
+      recommId,
+      level,
+      placement: query.placement,
+      items: ranking.map((i) => i.id),
+      createdAt: now.toISOString(),
+    })
+    // Written out directly: the items' JSON was made with their ranking, only the links are new.
+    const q = JSON.stringify
+    const answerId = q(recommId)
+    const ownerJson =
+      query.subject !== undefined
+        ? `"subject":${q(query.subject)},`
+        : query.session !== undefined
+          ? `"session":${q(query.session)},`
+          : ''
+    const stop =
+      query.subject === undefined
+        ? ''
+        : `,"stopPersonalizing":{"method":"PUT","href":${q(`/v1/subjects/${encodeURIComponent(query.subject)}/settings`)},"body":{"level":"off"}}`
+    let items = ''
+    for (const item of ranking) {
+      if (items !== '') items += ','
+      items += `${item.json},"links":{"notThis":{"method":"POST","href":"/v1/feedback","body":{${ownerJson}"kind":"not_interested","item":${q(item.id)},"recommId":${answerId}}}${stop},"why":${item.why}}}`
+    }
+    const reason = LEVEL_REASONS[levelKey] ?? level
+    return `{"recommId":${answerId},"level":${q(level)},"levelReason":${q(reason)},"items":[${items}]${prompt === undefined ? '' : `,"prompt":${q(prompt)}`}}`
+  }
+
   return {
     /** Trains from scratch now (the `candor train` command and the schedule call this). */
     async train(onProgress?: TrainProgress): Promise<TrainingRun> {
@@ -488,125 +610,12 @@ export function createRecommendService(deps: RecommendDeps) {
       query: RecommendationQuery,
       signals: RequestSignals,
     ): Promise<RecommendationAnswer> {
-      const s = await current()
-      await syncForgotten(s)
-      const now = deps.clock.now()
-      const { subjectId, sessionKey } = await ownerOf(query)
-      let level: PersonalizationLevel = 'off'
-      let levelKey = 'off:anonymous'
-      let prompt: ConsentPrompt | undefined
-      if (query.subject !== undefined) {
-        const settings = await deps.consent.getSettings(subjectId, signals)
-        level = settings.effectiveLevel
-        levelKey = `${settings.effectiveLevel}:${settings.reason}`
-        if (settings.reason === 'consent_required' && settings.prompt !== undefined) {
-          // Remembering that a prompt was shown needs a subject; it holds nothing else.
-          const promptSubject = subjectId ?? (await deps.identity.ensureSubjectId(query.subject))
-          prompt = await deps.consent.promptFor(promptSubject, settings.prompt.purpose, signals)
-        }
-      } else if (sessionKey !== undefined && query.session !== undefined) {
-        if (
-          (await deps.events.sessionDecision(query.session, 'personalize.session', signals)).allowed
-        ) {
-          level = 'session'
-          levelKey = 'session:as_requested'
-        }
-      }
-      const owner = level === 'off' ? undefined : (subjectId ?? sessionKey)
-      // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
-      const ownRankings =
-        owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
-      const inStockOnly = query.inStock !== 'false'
-      // Whose it is, is the map it is kept in (\`off\` rankings are everyone's).
-      const question = `${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
-      // Everything below runs only when this question has no ranking yet (or it went stale).
-      const ranking = await ranked(s, ownRankings, question, now.getTime(), async () => {
-        const feedback = await feedbackOf(owner)
-        const readsHistory =
-          (level === 'personal' && subjectId !== undefined) || level === 'session'
-        const blocked = blockedMask(s, inStockOnly, query.category, readsHistory)
-        const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
-          (x): x is string => x !== undefined && x !== '',
-        )
-        const guards: Guards = {
-          excluded: s.excluded,
-          blocked,
-          hiddenItems: Int32Array.from(
-            [...feedback.hiddenItems].flatMap((id) => s.items.byId.get(id) ?? []),
-          ),
-          hiddenReasons: feedback.hiddenReasons,
-          context: Int32Array.from(contextIds.flatMap((id) => s.items.byId.get(id) ?? [])),
-        }
-        const history = async (): Promise<History> => {
-          const events: readonly HistoryEvent[] =
-            level === 'personal'
-              ? // Only events that serve personalization now count (not ones kept for, say, analytics alone).
-                await deps.events.listSubjectItemEvents(subjectId!, PERSONAL_PURPOSE)
-              : sessionKey !== undefined
-                ? await deps.events.listSessionEvents(sessionKey)
-                : (
-                    await deps.events.listSubjectItemEvents(subjectId!, 'personalize.session')
-                  ).filter((e) => eventTime(e) > now.getTime() - VISIT_MS)
-          return historyFrom(s, events, feedback.hiddenItems)
-        }
-        if (level === 'personal' && subjectId !== undefined) {
-          return recommendPersonal(s.model, await history(), {
-            now: now.getTime(),
-            limit: query.limit,
-            guards,
-          })
-        }
-        if (level === 'session')
-          return recommendSession(s.model, (await history()).items, { limit: query.limit, guards })
-        return recommendNonPersonal(s.model, {
-          limit: query.limit,
-          guards: { excluded: s.excluded, blocked, context: guards.context! },
-          firstSeen: s.firstSeen,
-          now: now.getTime(),
-        })
-      })
-      const recommId = newSortableId('rec', now.getTime())
-      const stopPersonalizing =
-        query.subject === undefined
-          ? undefined
-          : {
-              method: 'PUT' as const,
-              href: `/v1/subjects/${encodeURIComponent(query.subject)}/settings`,
-              body: { level: 'off' },
-            }
-      // Built field by field (no spreads): this runs for every item of every answer.
-      const items = ranking.map((item): AnswerItem => {
-        const body =
-          query.subject !== undefined
-            ? { subject: query.subject, kind: 'not_interested', item: item.id, recommId }
-            : query.session !== undefined
-              ? { session: query.session, kind: 'not_interested', item: item.id, recommId }
-              : { kind: 'not_interested', item: item.id, recommId }
-        const notThis = { method: 'POST' as const, href: '/v1/feedback', body }
-        const links =
-          stopPersonalizing === undefined
-            ? { notThis, why: item.why }
-            : { notThis, stopPersonalizing, why: item.why }
-        const { id, title, category, price, explanation } = item
-        return price === undefined
-          ? { id, title, category, explanation, links }
-          : { id, title, category, price, explanation, links }
-      })
-      logAnswer({
-        recommId,
-        level,
-        placement: query.placement,
-        items: items.map((i) => i.id),
-        createdAt: now.toISOString(),
-      })
-      return {
-        recommId,
-        level,
-        levelReason: LEVEL_REASONS[levelKey] ?? `${level}`,
-        items,
-        ...(prompt === undefined ? {} : { prompt }),
-      }
+      return JSON.parse(await answerJson(query, signals)) as RecommendationAnswer
     },
+
+    /** `recommend`'s answer as the JSON the route sends (see `answerJson`). */
+    recommendJson: (query: RecommendationQuery, signals: RequestSignals) =>
+      answerJson(query, signals),
 
     /** Records feedback; "not this" and "too personal" take effect on the very next request. */
     async feedback(input: Feedback, actor: Actor): Promise<{ id: string }> {
