@@ -54,7 +54,7 @@ export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = as
       },
       // The hottest route: the service writes its answer as JSON itself (the schema above still documents
       // it, and the tests check every answer against it), so it is sent as it is.
-      serializerCompiler: () => (data) => data as string,
+      serializerCompiler: () => (data) => (typeof data === 'string' ? data : JSON.stringify(data)),
     },
     async (request, reply) => {
       await checkOwner(request, request.query.subject)
