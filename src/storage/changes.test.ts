@@ -39,18 +39,17 @@ describe('owner cache', () => {
     expect(await cache.get('sub_a', async () => 'never read')).toBe('new rows')
   })
 
-  it('finds copies keyed by something else through their owner, and keeps only what it is told to', async () => {
+  it('finds copies keyed by something else through their owner, and keeps nothing for what was not found', async () => {
     const { changes } = feed()
-    const cache = createOwnerCache<string | undefined>(changes, {
-      ownerOf: (id) => id!,
-      keep: (id) => id !== undefined,
-    })
+    const cache = createOwnerCache<string>(changes, { ownerOf: (id) => id })
     expect(await cache.get('hash-1', async () => 'sub_a')).toBe('sub_a')
     expect(await cache.get('hash-1', async () => 'sub_b')).toBe('sub_a')
-    expect(await cache.get('hash-2', async () => undefined)).toBeUndefined()
-    expect(await cache.get('hash-2', async () => 'sub_c')).toBe('sub_c')
+    expect(await cache.getMany(['hash-2'], async () => new Map())).toEqual(new Map())
+    expect(await cache.getMany(['hash-2'], async () => new Map([['hash-2', 'sub_c']]))).toEqual(
+      new Map([['hash-2', 'sub_c']]),
+    )
     changes.owners('sub_a')
-    expect(await cache.get('hash-1', async () => undefined)).toBeUndefined()
+    expect(await cache.get('hash-1', async () => 'sub_a2')).toBe('sub_a2')
     expect(await cache.get('hash-2', async () => 'unused')).toBe('sub_c')
     // Whose a copy is cannot be known before it is read: any change during the read discards it.
     let release!: () => void

@@ -88,8 +88,6 @@ export function createChangeFeed(
  *
  * Copies are keyed by their owner, unless `ownerOf` says whose a copy is (a lookup keyed by something
  * else, such as a pseudonym hash); a read then overlaps any change, its owner being unknown until read.
- * `keep` says which answers are worth keeping (say, not "unknown", which a later write would change
- * without naming an owner the copy could be found by).
  */
 export interface OwnerCache<T> {
   /** The copy under `key`, or `load()`'s answer (kept when nothing changed for its owner meanwhile). */
@@ -106,7 +104,7 @@ export interface OwnerCache<T> {
 
 export function createOwnerCache<T>(
   changes: ChangeFeed,
-  options: { max?: number; ownerOf?: (value: T) => string; keep?: (value: T) => boolean } = {},
+  options: { max?: number; ownerOf?: (value: T) => string } = {},
 ): OwnerCache<T> {
   const max = options.max ?? 10_000
   const ownerOf = options.ownerOf
@@ -165,7 +163,7 @@ export function createOwnerCache<T>(
       const result = await load()
       for (const { key, read } of tokens) {
         const found = valueOf(result, key)
-        if (found === undefined || read.stale || !(options.keep?.(found.value) ?? true)) continue
+        if (found === undefined || read.stale) continue
         const owner = ownerOf === undefined ? key : ownerOf(found.value)
         copies.set(key, { value: found.value, owner })
         if (ownerOf !== undefined) {

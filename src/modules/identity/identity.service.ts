@@ -29,10 +29,7 @@ export type IdentityService = ReturnType<typeof createIdentityService>
 export function createIdentityService(deps: IdentityDeps) {
   const repo = createIdentityRepository(deps.changes)
   /** Subject ids by the reference's hash under the active key (found ones only), see `ChangeFeed`. */
-  const known = createOwnerCache<string | undefined>(deps.changes, {
-    ownerOf: (subjectId) => subjectId!,
-    keep: (subjectId) => subjectId !== undefined,
-  })
+  const known = createOwnerCache<string>(deps.changes, { ownerOf: (subjectId) => subjectId })
 
   function refHashes(ref: string): string[] {
     const keyring = deps.keys.current()
@@ -61,20 +58,7 @@ export function createIdentityService(deps: IdentityDeps) {
   }
 
   async function findSubjectId(ref: string, executor: Db = deps.db): Promise<string | undefined> {
-    const hashes = refHashes(ref)
-    if (executor === deps.db) return known.get(hashes[0]!, () => lookUp(hashes, executor))
-    return lookUp(hashes, executor)
-  }
-
-  async function lookUp(hashes: string[], executor: Db): Promise<string | undefined> {
-    const found = await repo.findByRefHashes(executor, hashes)
-    const match = found[0]
-    if (match === undefined) return undefined
-    const active = hashes[0]!
-    // Found under an older pseudonym key: add the lookup under the active key (lazy rotation).
-    if (!found.some((f) => f.refHash === active))
-      await repo.insertRefHash(executor, active, match.subjectId)
-    return match.subjectId
+    return (await findSubjectIds([ref], executor)).get(ref)
   }
 
   /**
@@ -98,8 +82,7 @@ export function createIdentityService(deps: IdentityDeps) {
       return new Map([...found].map(([ref, subjectId]) => [hashesOf.get(ref)![0]!, subjectId]))
     })
     const out = new Map<string, string>()
-    for (const [active, subjectId] of byActive)
-      if (subjectId !== undefined) out.set(refOf.get(active)!, subjectId)
+    for (const [active, subjectId] of byActive) out.set(refOf.get(active)!, subjectId)
     return out
   }
 
