@@ -360,25 +360,17 @@ export function createEventsRepository(changes: ChangeFeed) {
       return rows.map(fromRow)
     },
 
-    /** Rewrites a stored event's purposes and fields (a field it no longer has becomes null). */
+    /** Rewrites a stored event as it now is (a field it no longer has becomes null). */
     async narrow(db: Db, event: StoredEvent): Promise<void> {
-      const owner = event.subjectId ?? event.sessionKey ?? ''
+      const values = rowValues(event)
+      const { owner, event_id, ...columns } = Object.fromEntries(
+        COLUMNS.map((column, i) => [column, values[i]]),
+      ) as EventRow
       await t(db)
         .updateTable('events')
-        .set({
-          purposes: encodePurposes(event.purposes),
-          item: event.item ?? null,
-          quantity: event.quantity ?? null,
-          price: event.price ?? null,
-          currency: event.currency ?? null,
-          search_query: event.query ?? null,
-          placement: event.placement ?? null,
-          recomm_id: event.recommId ?? null,
-          kind: event.kind ?? null,
-          rating: event.rating ?? null,
-        })
+        .set(columns)
         .where('owner', '=', owner)
-        .where('event_id', '=', event.id)
+        .where('event_id', '=', event_id)
         .execute()
       changes.owners(owner)
     },

@@ -108,7 +108,6 @@ interface Candidate {
   provided: string[]
 }
 
-/** What a batch does with one owner's events of one type: refuse them all, or keep them for purposes. */
 /** What the allowed purposes keep of an event, and for how long. */
 type Keeping = {
   refusal?: undefined
@@ -116,6 +115,7 @@ type Keeping = {
   keep: ReadonlySet<string>
   retentionMs: number
 }
+/** What a batch does with one owner's events of one type: refuse them all, or keep them for purposes. */
 type Plan = { refusal: 'no_purpose' | 'no_consent' } | Keeping
 const NO_PURPOSE: Plan = { refusal: 'no_purpose' }
 const NO_CONSENT: Plan = { refusal: 'no_consent' }
@@ -329,6 +329,13 @@ export function createEventsService(deps: EventsDeps) {
     return new Date(now.getTime() - (days === 0 ? SESSION_TTL_MS : days * DAY_MS)).toISOString()
   }
 
+  /** `usableSince` of every purpose the charter declares, for work that asks it per event. */
+  function usableSinceAll(now: Date): Map<PurposeKey, string> {
+    return new Map(
+      Object.keys(charter.purposes).map((purpose) => [purpose, usableSince(purpose, now)]),
+    )
+  }
+
   /**
    * The event as `remaining` purposes may keep it: fields none of them declares are dropped. Its time
    * stays: every retention is counted from it.
@@ -495,12 +502,8 @@ export function createEventsService(deps: EventsDeps) {
     const expiryDates = new Map<number, Map<string, string>>()
     // Where each purpose's own retention starts now (see `usableSince`): an older event is not kept for
     // it. Per plan, the latest of those: an event after it is within every allowed purpose's retention.
-    const usableFrom = new Map<PurposeKey, string>()
-    const liveFor = (purpose: PurposeKey) => {
-      let since = usableFrom.get(purpose)
-      if (since === undefined) usableFrom.set(purpose, (since = usableSince(purpose, now)))
-      return since
-    }
+    const usableFrom = usableSinceAll(now)
+    const liveFor = (purpose: PurposeKey) => usableFrom.get(purpose)!
     const freshAfter = new Map<Keeping, string>()
     const allLiveAfter = (plan: Keeping) => {
       let since = freshAfter.get(plan)
@@ -814,12 +817,13 @@ export function createEventsService(deps: EventsDeps) {
       }
       let events = sessionEvents + (await repo.deleteExpired(executor, nowIso))
       // A purpose whose own retention ended leaves the events it shared with longer-kept purposes, and
-      // so do the fields only it declared. Ingest stores an event only for purposes it is still within, so the events a purpose has to leave
-      // are those whose time crossed its retention since the last run (looked at again from a day before,
-      // in case that run was rolled back); a process's first run looks at everything.
+      // so do the fields only it declared. Ingest stores an event only for purposes it is still within,
+      // so the events a purpose has to leave are those whose time crossed its retention since the last
+      // run (looked at again from a day before, in case that run was rolled back); a process's first run
+      // looks at everything.
+      const usableFrom = usableSinceAll(now)
       let purposesEnded = 0
-      for (const purpose of Object.keys(charter.purposes)) {
-        const until = usableSince(purpose, now)
+      for (const [purpose, until] of usableFrom) {
         const last = purposesSweptUntil.get(purpose)
         const from =
           last === undefined ? undefined : new Date(Date.parse(last) - DAY_MS).toISOString()
@@ -830,7 +834,7 @@ export function createEventsService(deps: EventsDeps) {
             purposesEnded += 1
             const happened = event.occurredAt ?? event.receivedAt
             const remaining = event.purposes.filter(
-              (p) => p !== purpose && happened > usableSince(p, now),
+              (p) => p !== purpose && happened > (usableFrom.get(p) ?? usableSince(p, now)),
             )
             if (remaining.length === 0)
               events += await repo.deleteByIds(executor, event.subjectId!, [event.id])
