@@ -231,15 +231,13 @@ async function main(): Promise<void> {
     })
     fs.closeSync(out)
     children.push(child)
-    const tail = () => {
-      const text = fs.readFileSync(logFile, 'utf8')
-      return text.slice(-500)
-    }
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}): ${tail()}`)
-      }
       const text = fs.readFileSync(logFile, 'utf8')
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(
+          `${name} exited (${child.exitCode ?? child.signalCode}): ${text.slice(-500)}`,
+        )
+      }
       if (ready.every((pattern) => pattern.test(text))) return child
       await new Promise((resolve) => setTimeout(resolve, 100))
     }

@@ -506,7 +506,7 @@ export function createRecommendService(deps: RecommendDeps) {
     const ownRankings =
       owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
     const inStockOnly = query.inStock !== 'false'
-    // Whose it is, is the map it is kept in (\`off\` rankings are everyone's).
+    // Whose it is, is the map it is kept in (`off` rankings are everyone's).
     const question = `${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
     // Everything below runs only when this question has no ranking yet (or it went stale).
     const ranking = await ranked(s, ownRankings, question, now.getTime(), async () => {
