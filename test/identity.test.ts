@@ -44,6 +44,30 @@ for (const dialect of DIALECTS) {
       expect(new Set(ids).size).toBe(1)
     })
 
+    it('finds a reference as soon as it gets a subject, after being asked for it before', async () => {
+      const { identity } = ctx.services
+      // A second service on the same database and change feed, as the event pipeline and a route are.
+      const other = createIdentityService({
+        db: ctx.storage.db,
+        clock: ctx.clock,
+        keys: ctx.services.keys,
+        changes: ctx.storage.changes,
+      })
+      expect(await identity.findSubjectId('customer-later')).toBeUndefined()
+      expect(await identity.findSubjectIds(['customer-later', 'customer-later-2'])).toEqual(
+        new Map(),
+      )
+      const created = await ctx.storage.db
+        .transaction()
+        .execute((trx) => other.ensureSubjectId('customer-later', trx))
+      expect(await identity.findSubjectId('customer-later')).toBe(created)
+      expect(await identity.findSubjectIds(['customer-later', 'customer-later-2'])).toEqual(
+        new Map([['customer-later', created]]),
+      )
+      await other.eraseSubject(ctx.storage.db, created)
+      expect(await identity.findSubjectId('customer-later')).toBeUndefined()
+    })
+
     it('seals identifying data, reads it back, and keeps no plaintext in the table', async () => {
       const subjectId = await ctx.services.identity.ensureSubjectId('customer-vault')
       const data = { email: 'ada@example.org', name: 'Ada Lovelace', phone: '+44 20 7946 0018' }

@@ -104,7 +104,7 @@ export interface OwnerCache<T> {
 
 export function createOwnerCache<T>(
   changes: ChangeFeed,
-  options: { max?: number; ownerOf?: (value: T) => string } = {},
+  options: { max?: number; ownerOf?: (value: T, key: string) => string } = {},
 ): OwnerCache<T> {
   const max = options.max ?? 10_000
   const ownerOf = options.ownerOf
@@ -164,7 +164,7 @@ export function createOwnerCache<T>(
       for (const { key, read } of tokens) {
         const found = valueOf(result, key)
         if (found === undefined || read.stale) continue
-        const owner = ownerOf === undefined ? key : ownerOf(found.value)
+        const owner = ownerOf === undefined ? key : ownerOf(found.value, key)
         copies.set(key, { value: found.value, owner })
         if (ownerOf !== undefined) {
           let keys = keysOf.get(owner)

@@ -50,7 +50,8 @@ export function createIdentityRepository(changes: ChangeFeed) {
         .values({ ref_hash: refHash, subject_id: subjectId })
         .onConflict((oc) => oc.column('ref_hash').doNothing())
         .executeTakeFirst()
-      changes.owners(subjectId)
+      // The hash too: a copy may say that nobody has it (see the identity service).
+      changes.owners(subjectId, refHash)
       return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
     },
     async deleteSubject(db: Db, subjectId: string): Promise<void> {

@@ -28,8 +28,14 @@ export type IdentityService = ReturnType<typeof createIdentityService>
  */
 export function createIdentityService(deps: IdentityDeps) {
   const repo = createIdentityRepository(deps.changes)
-  /** Subject ids by the reference's hash under the active key (found ones only), see `ChangeFeed`. */
-  const known = createOwnerCache<string>(deps.changes, { ownerOf: (subjectId) => subjectId })
+  /**
+   * Subject ids by the reference's hash under the active key, see `ChangeFeed`; `null`: no subject has
+   * that reference (a lookup nobody answers is remembered too, until a subject takes the hash, which
+   * names the hash as well as the subject).
+   */
+  const known = createOwnerCache<string | null>(deps.changes, {
+    ownerOf: (subjectId, hash) => subjectId ?? hash,
+  })
 
   function refHashes(ref: string): string[] {
     const keyring = deps.keys.current()
@@ -79,10 +85,12 @@ export function createIdentityService(deps: IdentityDeps) {
         new Map(missing.map((active) => [refOf.get(active)!, hashesOf.get(refOf.get(active)!)!])),
         executor,
       )
-      return new Map([...found].map(([ref, subjectId]) => [hashesOf.get(ref)![0]!, subjectId]))
+      return new Map(missing.map((active) => [active, found.get(refOf.get(active)!) ?? null]))
     })
     const out = new Map<string, string>()
-    for (const [active, subjectId] of byActive) out.set(refOf.get(active)!, subjectId)
+    for (const [active, subjectId] of byActive) {
+      if (subjectId !== null) out.set(refOf.get(active)!, subjectId)
+    }
     return out
   }
 
