@@ -153,6 +153,57 @@ for (const dialect of DIALECTS) {
       if (mug !== undefined) expect(mug.explanation.kind).toBe('buy_again')
     })
 
+    it('sends a repeated answer with its own recommId everywhere, and with the links of who asked', async () => {
+      for (const query of ['subject=alice&limit=4', 'subject=chose-off&limit=4', 'limit=4']) {
+        const first = await recommend(query)
+        const second = await recommend(query)
+        expect(second.recommId).not.toBe(first.recommId)
+        const again = JSON.stringify(second)
+        expect(again).not.toContain(first.recommId)
+        expect(again.replaceAll(second.recommId, first.recommId)).toBe(JSON.stringify(first))
+        for (const item of second.items) {
+          expect(item.links.notThis).toMatchObject({ body: { recommId: second.recommId } })
+        }
+      }
+      // The same question and the same items for someone else: their own links, not the last asker's.
+      await shopper('also-off', [], { consent: false, level: 'off' })
+      const other = await recommend('subject=also-off&limit=4')
+      const before = await recommend('subject=chose-off&limit=4')
+      expect(other.items.map((i) => i.id)).toEqual(before.items.map((i) => i.id))
+      expect(JSON.stringify(other)).not.toContain('chose-off')
+      expect(other.items[0]!.links.stopPersonalizing!.href).toBe('/v1/subjects/also-off/settings')
+    })
+
+    it('logs every answer (id, level, placement, items; nobody named) for measuring quality', async () => {
+      const answers = [
+        await recommend('subject=alice&limit=3&placement=home'),
+        await recommend('limit=2&placement=cart'),
+        await recommend('subject=alice&limit=3&placement=home'),
+      ]
+      await ctx.services.recommend.flushAnswers()
+      const rows = await ctx.storage.db
+        .withTables<{
+          recommend_answers: { recomm_id: string; level: string; placement: string; items: string }
+        }>()
+        .selectFrom('recommend_answers')
+        .select(['recomm_id', 'level', 'placement', 'items'])
+        .where(
+          'recomm_id',
+          'in',
+          answers.map((a) => a.recommId),
+        )
+        .orderBy('recomm_id')
+        .execute()
+      expect(rows).toEqual(
+        answers.map((a, k) => ({
+          recomm_id: a.recommId,
+          level: a.level,
+          placement: k === 1 ? 'cart' : 'home',
+          items: JSON.stringify(a.items.map((i) => i.id)),
+        })),
+      )
+    })
+
     it('follows the setting and consent: no consent, chosen off, restricted, GPC, session visitors', async () => {
       const noConsent = await recommend('subject=no-consent')
       expect(noConsent.level).toBe('off')
