@@ -59,13 +59,16 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandler(app)
 
-  app.addHook('onRequest', async (request, reply) => {
+  // These two run on every request and do nothing asynchronous, so they take `done` (an async hook costs
+  // a promise and a turn of the microtask queue).
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     // What another process committed before this request was sent is seen by it (see `ChangeFeed`).
     services.storage.changes.checkExternal(true)
+    done()
   })
   // One line per request, with the route pattern rather than the URL (which may hold a customer ref).
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       {
         method: request.method,
@@ -75,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
       },
       'request',
     )
+    done()
   })
 
   const routes = registerAuth(app, {
