@@ -12,7 +12,7 @@
  * machine weighs on both; each figure is the median over rounds, the ratio is the median of the rounds'
  * ratios.
  *
- *   tsx bench/serve.ts [--seconds 5] [--rounds 3] [--connections 10] [--data FILE] [--json]
+ *   tsx bench/serve.ts [--seconds 5] [--rounds 3] [--connections 10] [--data FILE] [--profile DIR] [--json]
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
+    // A V8 CPU profile of the Candor server over the whole run, written into this folder on exit.
+    profile: { type: 'string' },
     data: {
       type: 'string',
       default:
@@ -263,8 +265,23 @@ async function main(): Promise<void> {
     }
   }
 
-  async function load(port: number, paths: string[]) {
+  /**
+   * CPU seconds (user + system) the process has used so far, from /proc (Linux), else undefined. The
+   * server's CPU per request is steadier than requests/s on a machine the load generator shares.
+   */
+  function cpuSeconds(pid: number | undefined): number | undefined {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) ".
+      return (Number(fields[11]) + Number(fields[12])) / 100
+    } catch {
+      return undefined
+    }
+  }
+
+  async function load(server: ChildProcess, port: number, paths: string[]) {
     let next = 0
+    const cpuBefore = cpuSeconds(server.pid)
     const result = await autocannon({
       url: `http://127.0.0.1:${port}`,
       connections: Number(args.connections),
@@ -274,8 +291,13 @@ async function main(): Promise<void> {
         { method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) },
       ],
     })
+    const cpuAfter = cpuSeconds(server.pid)
     return {
       requestsPerSecond: Math.round(result.requests.average),
+      cpuMicrosPerRequest:
+        cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
+          ? undefined
+          : Math.round(((cpuAfter - cpuBefore) / result.requests.total) * 1e6),
       p50ms: result.latency.p50,
       p99ms: result.latency.p99,
       errors: result.errors + result.non2xx,
@@ -284,14 +306,22 @@ async function main(): Promise<void> {
 
   const OURS = await freePort()
   // Serving at the level Candor logs in production (a line per request); ready once the model is trained.
-  await start(
+  const candorServer = await start(
     'candor',
-    ['--import', 'tsx', 'src/main/cli.ts', 'start'],
+    [
+      ...(args.profile === undefined
+        ? []
+        : ['--cpu-prof', '--cpu-prof-dir', path.resolve(args.profile)]),
+      '--import',
+      'tsx',
+      'src/main/cli.ts',
+      'start',
+    ],
     { CANDOR_PORT: String(OURS), CANDOR_LOG_LEVEL: 'info' },
     [/Candor is serving/, /item model trained/],
   )
   const BARE = await freePort()
-  await start(
+  const bareServer = await start(
     'bare',
     ['--import', 'tsx', 'bench/fixtures/bare-server.ts', bodyFile, String(BARE)],
     {},
@@ -311,15 +341,18 @@ async function main(): Promise<void> {
     log(
       `round ${round}/${args.rounds}: loading each for ${args.seconds} s with ${args.connections} connections ...`,
     )
-    const candor = await load(OURS, urls)
-    const bare = await load(BARE, ['/v1/recommendations'])
+    const candor = await load(candorServer, OURS, urls)
+    const bare = await load(bareServer, BARE, ['/v1/recommendations'])
     rounds.push({ candor, bare })
     log(
-      `  candor ${candor.requestsPerSecond} req/s, bare ${bare.requestsPerSecond} req/s, ratio ${(candor.requestsPerSecond / bare.requestsPerSecond).toFixed(3)}`,
+      `  candor ${candor.requestsPerSecond} req/s (${candor.cpuMicrosPerRequest ?? '?'} µs CPU each), bare ${bare.requestsPerSecond} req/s (${bare.cpuMicrosPerRequest ?? '?'} µs), ratio ${(candor.requestsPerSecond / bare.requestsPerSecond).toFixed(3)}`,
     )
   }
   const summary = (pick: (r: (typeof rounds)[number]) => Awaited<ReturnType<typeof load>>) => ({
     requestsPerSecond: median(rounds.map((r) => pick(r).requestsPerSecond)),
+    cpuMicrosPerRequest: rounds.every((r) => pick(r).cpuMicrosPerRequest !== undefined)
+      ? median(rounds.map((r) => pick(r).cpuMicrosPerRequest!))
+      : undefined,
     p50ms: median(rounds.map((r) => pick(r).p50ms)),
     p99ms: median(rounds.map((r) => pick(r).p99ms)),
     errors: rounds.reduce((sum, r) => sum + pick(r).errors, 0),
@@ -337,10 +370,10 @@ async function main(): Promise<void> {
       `${JSON.stringify({ benchmark: 'serve', mix: Object.fromEntries(levels), rows, ratio })}\n`,
     )
   } else {
-    process.stdout.write('server         req/s    p50 ms   p99 ms   errors\n')
+    process.stdout.write('server         req/s   CPU µs/req   p50 ms   p99 ms   errors\n')
     for (const r of rows) {
       process.stdout.write(
-        `${r.server.padEnd(13)} ${String(r.requestsPerSecond).padStart(6)}   ${String(r.p50ms).padStart(6)}   ${String(r.p99ms).padStart(6)}   ${r.errors}\n`,
+        `${r.server.padEnd(13)} ${String(r.requestsPerSecond).padStart(6)}   ${String(r.cpuMicrosPerRequest ?? '?').padStart(10)}   ${String(r.p50ms).padStart(6)}   ${String(r.p99ms).padStart(6)}   ${r.errors}\n`,
       )
     }
     process.stdout.write(`ratio candor/bare: ${ratio} (goal >= 0.5, p99 under 10 ms)\n`)
