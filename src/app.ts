@@ -1,7 +1,6 @@
 import path from 'node:path'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
-import fastifyRateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import {
   jsonSchemaTransform,
@@ -14,6 +13,8 @@ import { type RouteAccessEntry, registerAuth } from './http/auth.js'
 import { registerErrorHandler } from './http/error-handler.js'
 import { healthRoutes } from './http/health.routes.js'
 import { registerMetrics } from './http/metrics.js'
+import { registerRateLimit } from './http/rate-limit.js'
+import { type RequestLog, loggerRequestLog } from './http/request-log.js'
 import { pagesRoutes } from './http/pages.routes.js'
 import { packageRoot } from './lib/package-root.js'
 import { auditRoutes } from './modules/audit/audit.routes.js'
@@ -30,6 +31,8 @@ import type { Services } from './services.js'
 export interface AppDeps {
   services: Services
   logger: FastifyBaseLogger
+  /** Where the line per request goes; by default through `logger`. */
+  requestLog?: RequestLog
 }
 
 export interface CandorApp {
@@ -68,16 +71,15 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
     done()
   })
   // One line per request, with the route pattern rather than the URL (which may hold a customer ref).
+  const requestLog = deps.requestLog ?? loggerRequestLog(deps.logger)
   app.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request',
-    )
+    requestLog({
+      reqId: request.id,
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    })
     done()
   })
 
@@ -88,13 +90,12 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   })
   const registry = registerMetrics(app)
 
-  await app.register(fastifyRateLimit, {
-    global: true,
+  registerRateLimit(app, {
     max: services.config.rateLimitPerMinute,
-    timeWindow: 60_000,
+    windowMs: 60_000,
     // Per caller, as the route guard (which runs first) identified it: the API key, the shopper, or
     // else the address. Never the credential itself.
-    keyGenerator: (request) => {
+    keyOf: (request) => {
       const caller = request.caller
       if (caller?.kind === 'api_key') return `key:${caller.keyId}`
       if (caller?.kind === 'shopper') return `shopper:${caller.subjectId}`

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrateToLatest } from '../src/storage/migrate.js'
+import type { RequestLine } from '../src/http/request-log.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 for (const dialect of DIALECTS) {
@@ -162,13 +163,22 @@ for (const dialect of DIALECTS) {
     })
 
     it('counts requests per route in /metrics', async () => {
-      await ctx.request({ method: 'GET', url: '/health/live' })
-      const metrics = await ctx.request({ method: 'GET', url: '/metrics' })
-      expect(metrics.statusCode).toBe(200)
-      expect(metrics.body).toMatch(
-        /candor_http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/,
-      )
-      expect(metrics.body).toContain('candor_http_request_duration_seconds_bucket')
+      const counted = async () => {
+        const metrics = await ctx.request({ method: 'GET', url: '/metrics' })
+        expect(metrics.statusCode).toBe(200)
+        const count = (pattern: RegExp) => Number(pattern.exec(metrics.body)?.[1] ?? 0)
+        return {
+          requests: count(
+            /candor_http_requests_total\{method="GET",route="\/health\/live",status="200"\} (\d+)/,
+          ),
+          timed: count(
+            /candor_http_request_duration_seconds_count\{method="GET",route="\/health\/live"\} (\d+)/,
+          ),
+        }
+      }
+      const before = await counted()
+      for (let i = 0; i < 3; i++) await ctx.request({ method: 'GET', url: '/health/live' })
+      expect(await counted()).toEqual({ requests: before.requests + 3, timed: before.timed + 3 })
     })
 
     it('runs migrations a second time without changing anything', async () => {
@@ -245,19 +255,66 @@ for (const dialect of DIALECTS) {
       await fresh.database.drop()
     })
 
+    it('logs one line per request with the route pattern, never the URL and its customer reference', async () => {
+      const lines: RequestLine[] = []
+      const logged = await createTestContext(dialect, { requestLog: (line) => lines.push(line) })
+      try {
+        const ok = await logged.request({
+          method: 'GET',
+          url: '/v1/subjects/customer-7781/settings',
+          as: 'storefront',
+        })
+        const missing = await logged.request({ method: 'GET', url: '/no/such/customer-7781' })
+        expect(lines).toEqual([
+          {
+            reqId: ok.headers['x-request-id'],
+            method: 'GET',
+            route: '/v1/subjects/:ref/settings',
+            status: ok.statusCode,
+            ms: expect.any(Number),
+          },
+          {
+            reqId: missing.headers['x-request-id'],
+            method: 'GET',
+            route: 'unmatched',
+            status: 404,
+            ms: expect.any(Number),
+          },
+        ])
+        expect(JSON.stringify(lines)).not.toContain('7781')
+      } finally {
+        await logged.close()
+      }
+    })
+
     it('limits the request rate per caller', async () => {
       const limited = await createTestContext(dialect, {
         env: { CANDOR_RATE_LIMIT_PER_MINUTE: '3' },
       })
       try {
-        const statuses: number[] = []
+        const answers = []
         for (let i = 0; i < 5; i++) {
-          statuses.push((await limited.request({ method: 'GET', url: '/health/live' })).statusCode)
+          answers.push(await limited.request({ method: 'GET', url: '/health/live' }))
         }
-        expect(statuses.slice(0, 3)).toEqual([200, 200, 200])
-        expect(statuses[4]).toBe(429)
+        expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 429, 429])
+        // Every answer says where the caller stands; a refusal also says when to come back.
+        expect(answers.map((a) => a.headers['x-ratelimit-remaining'])).toEqual([
+          '2',
+          '1',
+          '0',
+          '0',
+          '0',
+        ])
+        for (const answer of answers) {
+          expect(answer.headers['x-ratelimit-limit']).toBe('3')
+          expect(Number(answer.headers['x-ratelimit-reset'])).toBeGreaterThan(0)
+          expect(Number(answer.headers['x-ratelimit-reset'])).toBeLessThanOrEqual(60)
+        }
+        expect(answers[0]!.headers['retry-after']).toBeUndefined()
+        expect(Number(answers[4]!.headers['retry-after'])).toBeGreaterThan(0)
         const problem = (await limited.request({ method: 'GET', url: '/health/live' })).json()
         expect(problem.code).toBe('rate_limited')
+        expect(problem.status).toBe(429)
         // An API key has a budget of its own, whoever else calls from the same address.
         const keyed: number[] = []
         for (let i = 0; i < 4; i++) {

@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino'
 import { type Config, parseConfig } from '../config.js'
+import { type RequestLog, directRequestLog } from '../http/request-log.js'
 import { type Clock, systemClock } from '../lib/clock.js'
 import { loadCharterFile } from '../modules/charter/index.js'
 import { createKeyringHolder, loadOrCreateKeyring } from '../modules/identity/index.js'
@@ -10,6 +11,8 @@ import { migrateToLatest } from '../storage/migrate.js'
 export interface Runtime {
   config: Config
   logger: Logger
+  /** The HTTP server's line per request, to the logger's destination (see `directRequestLog`). */
+  requestLog: RequestLog
   services: Services
   close(): Promise<void>
 }
@@ -30,12 +33,16 @@ const REDACT = [
  * request. A crash can lose the last second of log lines (an exit, even on an error, writes them out).
  * The CLI's log (stderr: warnings) is written at once.
  */
-export function createLogger(level: Config['logLevel'], destination: 1 | 2 = 1): Logger {
+export function createLogging(
+  level: Config['logLevel'],
+  destination: 1 | 2 = 1,
+): { logger: Logger; requestLog: RequestLog } {
   const stream =
     destination === 1
       ? pino.destination({ dest: 1, minLength: 4096, periodicFlush: 1000 })
       : pino.destination(destination)
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, stream)
+  const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, stream)
+  return { logger, requestLog: directRequestLog(() => logger.isLevelEnabled('info'), stream) }
 }
 
 /**
@@ -48,7 +55,10 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const config = parseConfig(env)
   const clock = options.clock ?? systemClock
-  const logger = createLogger(options.logLevel ?? config.logLevel, options.logDestination ?? 1)
+  const { logger, requestLog } = createLogging(
+    options.logLevel ?? config.logLevel,
+    options.logDestination ?? 1,
+  )
   const charter = await loadCharterFile(config.charterFile)
   const { keyring, created } = loadOrCreateKeyring(config.keyFile, clock.now())
   if (created) {
@@ -75,6 +85,7 @@ export async function openRuntime(
   return {
     config,
     logger,
+    requestLog,
     services,
     close: () => storage.close(),
   }

@@ -8,7 +8,11 @@ import type { Runtime } from './runtime.js'
  * finish, and closes the database.
  */
 export async function startServer(runtime: Runtime): Promise<void> {
-  const { app } = await buildApp({ services: runtime.services, logger: runtime.logger })
+  const { app } = await buildApp({
+    services: runtime.services,
+    logger: runtime.logger,
+    requestLog: runtime.requestLog,
+  })
   const { port, host } = runtime.config
   if (runtime.config.demo) {
     // Once, on an empty database: the demo shop's catalog and its shoppers' history.

@@ -5,6 +5,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import pg from 'pg'
 import { pino } from 'pino'
 import { type CandorApp, buildApp } from '../../src/app.js'
+import type { RequestLog } from '../../src/http/request-log.js'
 import { type Config, parseConfig } from '../../src/config.js'
 import { type Clock, createManualClock } from '../../src/lib/clock.js'
 import type { Role } from '../../src/modules/auth/index.js'
@@ -99,6 +100,8 @@ export interface TestContext {
 export interface TestContextOptions {
   env?: Record<string, string>
   clock?: Clock & ReturnType<typeof createManualClock>
+  /** Where the app's line per request goes (by default nowhere: the logger is silent). */
+  requestLog?: RequestLog
 }
 
 /** Builds a whole Candor app on a new database, as the server would, with a manual clock. */
@@ -126,7 +129,11 @@ export async function createTestContext(
     keys: createKeyringHolder(keyring),
     charter,
   })
-  const { app, routes } = await buildApp({ services, logger: pino({ level: 'silent' }) })
+  const { app, routes } = await buildApp({
+    services,
+    logger: pino({ level: 'silent' }),
+    ...(options.requestLog === undefined ? {} : { requestLog: options.requestLog }),
+  })
   const keys = {} as Record<Role, string>
   for (const role of ['storefront', 'analyst', 'privacy_officer', 'admin'] as const) {
     keys[role] = (
