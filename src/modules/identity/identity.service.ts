@@ -37,15 +37,22 @@ export function createIdentityService(deps: IdentityDeps) {
     ownerOf: (subjectId, hash) => subjectId ?? hash,
   })
 
-  function refHashes(ref: string): string[] {
+  /** The reference's lookup hash under the pseudonym key in use: one HMAC, what a known subject needs. */
+  function activeHash(ref: string): string {
+    const key = deps.keys.current().pseudonym.active
+    return `${key.id}:${hmacSha256(key.secret, `subject:${ref}`).toString('base64url')}`
+  }
+
+  /** Its hashes under every pseudonym key, the active one first (for a reference not found under it). */
+  function refHashes(ref: string, active = activeHash(ref)): string[] {
     const keyring = deps.keys.current()
-    const keys = [
-      keyring.pseudonym.active,
-      ...keyring.pseudonym.all().filter((k) => k !== keyring.pseudonym.active),
+    const older = keyring.pseudonym.all().filter((k) => k !== keyring.pseudonym.active)
+    return [
+      active,
+      ...older.map(
+        (key) => `${key.id}:${hmacSha256(key.secret, `subject:${ref}`).toString('base64url')}`,
+      ),
     ]
-    return keys.map(
-      (key) => `${key.id}:${hmacSha256(key.secret, `subject:${ref}`).toString('base64url')}`,
-    )
   }
 
   function masterKey(id: string) {
@@ -64,7 +71,15 @@ export function createIdentityService(deps: IdentityDeps) {
   }
 
   async function findSubjectId(ref: string, executor: Db = deps.db): Promise<string | undefined> {
-    return (await findSubjectIds([ref], executor)).get(ref)
+    if (executor !== deps.db) return (await findSubjectIds([ref], executor)).get(ref)
+    // Every recommendation for a shopper starts here: one hash, one copy, nothing else.
+    const active = activeHash(ref)
+    const subjectId = await known.get(
+      active,
+      async () =>
+        (await lookUpMany(new Map([[ref, refHashes(ref, active)]]), executor)).get(ref) ?? null,
+    )
+    return subjectId ?? undefined
   }
 
   /**
@@ -75,16 +90,14 @@ export function createIdentityService(deps: IdentityDeps) {
     refs: readonly string[],
     executor: Db = deps.db,
   ): Promise<Map<string, string>> {
-    const hashesOf = new Map<string, string[]>()
-    for (const ref of new Set(refs)) hashesOf.set(ref, refHashes(ref))
-    if (executor !== deps.db) return lookUpMany(hashesOf, executor)
+    const refOf = new Map<string, string>()
+    for (const ref of refs) refOf.set(activeHash(ref), ref)
+    const hashesOf = (actives: readonly string[]) =>
+      new Map(actives.map((active) => [refOf.get(active)!, refHashes(refOf.get(active)!, active)]))
+    if (executor !== deps.db) return lookUpMany(hashesOf([...refOf.keys()]), executor)
     // Outside a transaction, known subjects come from the copies; the rest in one query.
-    const refOf = new Map([...hashesOf].map(([ref, hashes]) => [hashes[0]!, ref]))
     const byActive = await known.getMany([...refOf.keys()], async (missing) => {
-      const found = await lookUpMany(
-        new Map(missing.map((active) => [refOf.get(active)!, hashesOf.get(refOf.get(active)!)!])),
-        executor,
-      )
+      const found = await lookUpMany(hashesOf(missing), executor)
       return new Map(missing.map((active) => [active, found.get(refOf.get(active)!) ?? null]))
     })
     const out = new Map<string, string>()
@@ -127,7 +140,7 @@ export function createIdentityService(deps: IdentityDeps) {
       if (existing !== undefined) return existing
       const subjectId = newId('sub', 24)
       await repo.insertSubject(executor, subjectId, deps.clock.now().toISOString())
-      const inserted = await repo.insertRefHash(executor, refHashes(ref)[0]!, subjectId)
+      const inserted = await repo.insertRefHash(executor, activeHash(ref), subjectId)
       if (inserted) return subjectId
       // Another request created it first: keep theirs.
       await repo.deleteSubject(executor, subjectId)
