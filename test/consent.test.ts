@@ -242,6 +242,31 @@ for (const dialect of DIALECTS) {
       expect(badPlace.json().errors[0].field).toBe('body.jurisdiction')
     })
 
+    it('decides the level again when the clock passes a record, and for each jurisdiction asked', async () => {
+      const settings = (headers: Record<string, string> = {}, query = '') =>
+        ctx
+          .request({
+            method: 'GET',
+            url: `/v1/subjects/shopper-clock/settings${query}`,
+            as: 'storefront',
+            headers,
+          })
+          .then((r) => r.json<{ effectiveLevel: string; reason: string; jurisdiction: string }>())
+      await put('shopper-clock', PERSONAL, { decision: 'granted', noticeVersion: version })
+      const granted = ctx.clock.now()
+      expect((await settings()).effectiveLevel).toBe('personal')
+      // Before the grant, it did not count yet; after it, it does again (asked in that order, each time).
+      ctx.clock.set(new Date(granted.getTime() - 60_000))
+      expect(await settings()).toMatchObject({ effectiveLevel: 'off', reason: 'consent_required' })
+      ctx.clock.set(granted)
+      expect((await settings()).effectiveLevel).toBe('personal')
+      // The same ledger, other signals: each decided for itself.
+      expect((await settings({}, '?jurisdiction=EU')).jurisdiction).toBe('EU')
+      expect((await settings({}, '?jurisdiction=UK')).jurisdiction).toBe('UK')
+      await put('shopper-clock', PERSONAL, { decision: 'denied', noticeVersion: version })
+      expect((await settings()).effectiveLevel).not.toBe('personal')
+    })
+
     it('prompts progressively: once per period, never after a denial until the shopper asks', async () => {
       const subjectId = await ctx.services.identity.ensureSubjectId('shopper-prompt')
       const first = await ctx.services.consent.promptFor(subjectId, PERSONAL)

@@ -116,6 +116,7 @@ export function createConsentService(deps: ConsentDeps) {
     context: ConsentContext
     settings: SubjectSettings | undefined
     records: readonly StoredConsentRecord[]
+    ledger: Ledger | undefined
   }> {
     const ledger = subjectId === undefined ? undefined : await ledgerOf(executor, subjectId)
     const settings = ledger?.settings
@@ -135,6 +136,7 @@ export function createConsentService(deps: ConsentDeps) {
       },
       settings,
       records,
+      ledger,
     }
   }
 
@@ -165,6 +167,41 @@ export function createConsentService(deps: ConsentDeps) {
     const { context } = await loadContext(executor, subjectId, signals)
     const records = gpcRecords({ ...context, noticeVersion })
     if (records.length > 0) await appendRecords(executor, subjectId, records, actor)
+  }
+
+  /**
+   * Settings views decided from one copy of a subject's ledger, by what else the decision reads (level,
+   * jurisdiction, GPC). A copy is replaced whenever anything of the subject changes (see `ChangeFeed`),
+   * and time enters a decision only through records dated after the moment of deciding, so a view holds
+   * from the latest record already in effect until the next one dated later. Asked on every
+   * recommendation; deciding afresh each time cost more than the rest of the consent read.
+   */
+  const decided = new WeakMap<
+    Ledger,
+    Map<string, { view: SettingsView; from: number; until: number }>
+  >()
+
+  function decidedFor(
+    ledger: Ledger,
+    context: ConsentContext,
+    level: PersonalizationLevel,
+  ): SettingsView {
+    const now = context.now.getTime()
+    const key = `${level}|${context.jurisdiction ?? ''}|${context.gpc === true}`
+    let views = decided.get(ledger)
+    const kept = views?.get(key)
+    if (kept !== undefined && kept.from <= now && now < kept.until) return kept.view
+    const view = Object.freeze(settingsView(context, level))
+    let from = -Infinity
+    let until = Infinity
+    for (const record of ledger.records) {
+      const time = record.recordedAt.getTime()
+      if (time <= now) from = Math.max(from, time)
+      else until = Math.min(until, time)
+    }
+    if (views === undefined) decided.set(ledger, (views = new Map()))
+    views.set(key, { view, from, until })
+    return view
   }
 
   function settingsView(context: ConsentContext, level: PersonalizationLevel): SettingsView {
@@ -286,8 +323,10 @@ export function createConsentService(deps: ConsentDeps) {
       subjectId: string | undefined,
       signals: RequestSignals,
     ): Promise<SettingsView> {
-      const { context, settings } = await loadContext(deps.db, subjectId, signals)
-      return settingsView(context, settings?.level ?? DEFAULT_LEVEL)
+      const { context, settings, ledger } = await loadContext(deps.db, subjectId, signals)
+      const level = settings?.level ?? DEFAULT_LEVEL
+      if (ledger === undefined || !deps.changes.cacheable) return settingsView(context, level)
+      return decidedFor(ledger, context, level)
     },
 
     /**
