@@ -176,10 +176,8 @@ export function createConsentService(deps: ConsentDeps) {
    * from the latest record already in effect until the next one dated later. Asked on every
    * recommendation; deciding afresh each time cost more than the rest of the consent read.
    */
-  const decided = new WeakMap<
-    Ledger,
-    Map<string, { view: SettingsView; from: number; until: number }>
-  >()
+  type Decided = Map<string, { view: SettingsView; from: number; until: number }>
+  const decided = new WeakMap<Ledger, Decided>()
 
   function decidedFor(
     ledger: Ledger,
@@ -199,7 +197,7 @@ export function createConsentService(deps: ConsentDeps) {
       if (time <= now) from = Math.max(from, time)
       else until = Math.min(until, time)
     }
-    if (views === undefined) decided.set(ledger, (views = new Map()))
+    if (views === undefined) decided.set(ledger, (views = new Map() as Decided))
     views.set(key, { view, from, until })
     return view
   }
