@@ -6,7 +6,7 @@ import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { VaultData } from './identity.js'
 import { createIdentityRepository, type VaultRow } from './identity.repository.js'
-import type { KeyringHolder } from './keyring.js'
+import type { KeyEntry, KeyringHolder } from './keyring.js'
 
 export interface IdentityDeps {
   db: Db
@@ -37,22 +37,21 @@ export function createIdentityService(deps: IdentityDeps) {
     ownerOf: (subjectId, hash) => subjectId ?? hash,
   })
 
-  /** The reference's lookup hash under the pseudonym key in use: one HMAC, what a known subject needs. */
-  function activeHash(ref: string): string {
-    const key = deps.keys.current().pseudonym.active
+  /** The reference's lookup hash under one pseudonym key. */
+  function hashUnder(key: KeyEntry, ref: string): string {
     return `${key.id}:${hmacSha256(key.secret, `subject:${ref}`).toString('base64url')}`
+  }
+
+  /** Its hash under the pseudonym key in use: one HMAC, all a known subject needs. */
+  function activeHash(ref: string): string {
+    return hashUnder(deps.keys.current().pseudonym.active, ref)
   }
 
   /** Its hashes under every pseudonym key, the active one first (for a reference not found under it). */
   function refHashes(ref: string, active = activeHash(ref)): string[] {
     const keyring = deps.keys.current()
     const older = keyring.pseudonym.all().filter((k) => k !== keyring.pseudonym.active)
-    return [
-      active,
-      ...older.map(
-        (key) => `${key.id}:${hmacSha256(key.secret, `subject:${ref}`).toString('base64url')}`,
-      ),
-    ]
+    return [active, ...older.map((key) => hashUnder(key, ref))]
   }
 
   function masterKey(id: string) {
@@ -71,15 +70,7 @@ export function createIdentityService(deps: IdentityDeps) {
   }
 
   async function findSubjectId(ref: string, executor: Db = deps.db): Promise<string | undefined> {
-    if (executor !== deps.db) return (await findSubjectIds([ref], executor)).get(ref)
-    // Every recommendation for a shopper starts here: one hash, one copy, nothing else.
-    const active = activeHash(ref)
-    const subjectId = await known.get(
-      active,
-      async () =>
-        (await lookUpMany(new Map([[ref, refHashes(ref, active)]]), executor)).get(ref) ?? null,
-    )
-    return subjectId ?? undefined
+    return (await findSubjectIds([ref], executor)).get(ref)
   }
 
   /**
