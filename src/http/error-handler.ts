@@ -36,7 +36,6 @@ function codeForFrameworkError(error: FastifyError): ErrorCode | undefined {
   if (error instanceof SyntaxError && status === 400) return 'malformed_json'
   if (status === 413) return 'payload_too_large'
   if (status === 415) return 'unsupported_media_type'
-  if (status === 429) return 'rate_limited'
   if (status === 404) return 'not_found'
   if (status === 405) return 'method_not_allowed'
   if (status >= 400 && status < 500) return 'validation_failed'
@@ -75,9 +74,6 @@ export function registerErrorHandler(app: FastifyInstance): void {
       if (code !== undefined) {
         const problem = buildProblem(code, publicMessage(code), request.id)
         const status = error.statusCode ?? problem.status
-        if (code === 'rate_limited') {
-          return send(reply, 429, problem)
-        }
         return send(reply, status >= 400 && status < 500 ? status : problem.status, problem)
       }
     }
@@ -107,8 +103,6 @@ function publicMessage(code: ErrorCode): string {
       return 'body: is larger than the server accepts'
     case 'unsupported_media_type':
       return 'Content-Type: send application/json'
-    case 'rate_limited':
-      return 'Too many requests from this caller; slow down and retry shortly'
     default:
       return 'The request is not valid'
   }
