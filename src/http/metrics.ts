@@ -24,23 +24,27 @@ export function registerMetrics(app: FastifyInstance): Registry {
   })
   // The series a request lands in, found once per method, route and status: prom-client otherwise
   // hashes the label set on every call, twice per request.
-  const series = new Map<string, { count: () => void; time: (seconds: number) => void }>()
+  const series = new Map<
+    string,
+    { counter: ReturnType<typeof requests.labels>; histogram: ReturnType<typeof latency.labels> }
+  >()
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
     const key = `${request.method} ${route} ${reply.statusCode}`
     let found = series.get(key)
     if (found === undefined) {
-      const counter = requests.labels({
-        method: request.method,
-        route,
-        status: String(reply.statusCode),
-      })
-      const histogram = latency.labels({ method: request.method, route })
-      found = { count: () => counter.inc(), time: (seconds) => histogram.observe(seconds) }
+      found = {
+        counter: requests.labels({
+          method: request.method,
+          route,
+          status: String(reply.statusCode),
+        }),
+        histogram: latency.labels({ method: request.method, route }),
+      }
       series.set(key, found)
     }
-    found.count()
-    found.time(reply.elapsedTime / 1000)
+    found.counter.inc()
+    found.histogram.observe(reply.elapsedTime / 1000)
     done()
   })
   return registry
