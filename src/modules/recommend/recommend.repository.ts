@@ -151,7 +151,10 @@ export function createRecommendRepository(changes: ChangeFeed) {
         .execute()
       return rows.map((r) => ({ subjectId: r.subject_id, at: r.forgotten_at }))
     },
-    /** Several answers in one statement (the service batches its answer log). */
+    /**
+     * A batch of the answer log (the service buffers it): on SQLite one prepared one-row insert run per
+     * answer in one transaction, on PostgreSQL one multi-row statement.
+     */
     async insertAnswers(db: Db, answers: readonly AnswerRow[]) {
       if (answers.length === 0) return
       const values = answers.map((answer) => ({
@@ -162,7 +165,6 @@ export function createRecommendRepository(changes: ChangeFeed) {
         created_at: answer.createdAt,
       }))
       if (dialectOf(db) === 'sqlite') {
-        // A one-row statement run per row, in one transaction (see `eachRow`): a few µs per answer logged.
         const rows = values.map((v) => [v.recomm_id, v.level, v.placement, v.items, v.created_at])
         await db.transaction().execute(async (trx) => {
           await trx.executeQuery(

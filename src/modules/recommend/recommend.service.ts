@@ -71,7 +71,7 @@ const FEEDBACK_RETENTION_DAYS = 365
  * second of the log; it only feeds measurement, never a decision about a shopper.
  */
 const ANSWER_FLUSH_MS = 1000
-/** Rows per INSERT of the answer log (5 parameters each: well under both engines' limits). */
+/** Answers per write of the answer log (one statement of 5 parameters each on PostgreSQL: under its limit). */
 const ANSWER_CHUNK = 500
 /** Distinct item filters (stock x category x history level) whose masks are kept per model. */
 const MAX_CACHED_MASKS = 64
