@@ -27,6 +27,49 @@ const BASKETS: string[][] = [
   ...Array.from({ length: 3 }, () => ['GONE', 'CANDLE']),
 ]
 
+/** The catalog in place; answers the notice version to consent with. */
+async function openShop(ctx: TestContext): Promise<string> {
+  await ctx.request({
+    method: 'PUT',
+    url: '/v1/items',
+    as: 'storefront',
+    payload: { items: CATALOG },
+  })
+  return (await ctx.request({ method: 'GET', url: '/v1/notice' })).json<{ version: string }>()
+    .version
+}
+async function grant(ctx: TestContext, ref: string, purpose: string, version: string) {
+  const r = await ctx.request({
+    method: 'PUT',
+    url: `/v1/subjects/${ref}/consents/${purpose}`,
+    as: 'storefront',
+    payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' },
+  })
+  expect(r.statusCode, r.body).toBe(200)
+}
+async function send(ctx: TestContext, events: Record<string, string | number>[]) {
+  const at = ctx.clock.now().toISOString()
+  const r = await ctx.request({
+    method: 'POST',
+    url: '/v1/events',
+    as: 'storefront',
+    payload: { events: events.map((e) => ({ timestamp: at, ...e })) },
+  })
+  expect(r.statusCode, r.body).toBe(200)
+}
+
+/** Every basket bought by a consenting shopper `${prefix}-${index}`. */
+async function buyers(ctx: TestContext, prefix: string, version: string) {
+  for (const [b, basket] of BASKETS.entries()) {
+    const ref = `${prefix}-${b}`
+    await grant(ctx, ref, PERSONAL, version)
+    await send(
+      ctx,
+      basket.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item })),
+    )
+  }
+}
+
 for (const dialect of DIALECTS) {
   describe(`recommendations on ${dialect}`, () => {
     let ctx: TestContext
@@ -317,36 +360,7 @@ for (const dialect of DIALECTS) {
     it('after erasure, the model equals one trained from scratch without the subject', async () => {
       const fresh = await createTestContext(dialect)
       try {
-        await fresh.request({
-          method: 'PUT',
-          url: '/v1/items',
-          as: 'storefront',
-          payload: { items: CATALOG },
-        })
-        const v = (await fresh.request({ method: 'GET', url: '/v1/notice' })).json().version
-        for (const [b, basket] of BASKETS.entries()) {
-          const ref = `p-${b}`
-          await fresh.request({
-            method: 'PUT',
-            url: `/v1/subjects/${ref}/consents/${PERSONAL}`,
-            as: 'storefront',
-            payload: { decision: 'granted', noticeVersion: v },
-          })
-          await fresh.request({
-            method: 'POST',
-            url: '/v1/events',
-            as: 'storefront',
-            payload: {
-              events: basket.map((item, i) => ({
-                id: `${ref}-${i}`,
-                type: 'purchase',
-                subject: ref,
-                item,
-                timestamp: fresh.clock.now().toISOString(),
-              })),
-            },
-          })
-        }
+        await buyers(fresh, 'p', await openShop(fresh))
         await fresh.services.recommend.train()
         const before = await fresh.services.recommend.model()
         const erased = await fresh.request({
@@ -386,36 +400,7 @@ for (const dialect of DIALECTS) {
           keys: ctx.services.keys,
           charter: ctx.services.charter,
         })
-        await ctx.request({
-          method: 'PUT',
-          url: '/v1/items',
-          as: 'storefront',
-          payload: { items: CATALOG },
-        })
-        const v = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
-        for (const [b, basket] of BASKETS.entries()) {
-          const ref = `m-${b}`
-          await ctx.request({
-            method: 'PUT',
-            url: `/v1/subjects/${ref}/consents/${PERSONAL}`,
-            as: 'storefront',
-            payload: { decision: 'granted', noticeVersion: v },
-          })
-          await ctx.request({
-            method: 'POST',
-            url: '/v1/events',
-            as: 'storefront',
-            payload: {
-              events: basket.map((item, i) => ({
-                id: `${ref}-${i}`,
-                type: 'purchase',
-                subject: ref,
-                item,
-                timestamp: ctx.clock.now().toISOString(),
-              })),
-            },
-          })
-        }
+        await buyers(ctx, 'm', await openShop(ctx))
         await ctx.services.recommend.train()
         await other.recommend.train()
         const subjectId = (await ctx.services.identity.findSubjectId('m-0'))!
@@ -445,17 +430,6 @@ for (const dialect of DIALECTS) {
 
 for (const dialect of DIALECTS) {
   describe(`answers that stay current on ${dialect}`, () => {
-    /** The catalog in place; answers the notice version to consent with. */
-    async function openShop(ctx: TestContext): Promise<string> {
-      await ctx.request({
-        method: 'PUT',
-        url: '/v1/items',
-        as: 'storefront',
-        payload: { items: CATALOG },
-      })
-      return (await ctx.request({ method: 'GET', url: '/v1/notice' })).json<{ version: string }>()
-        .version
-    }
     /** Runs `body` on a new database with the catalog in place; `version` is the notice's. */
     async function inShop(body: (ctx: TestContext, version: string) => Promise<void>) {
       const ctx = await createTestContext(dialect)
@@ -465,26 +439,6 @@ for (const dialect of DIALECTS) {
         await ctx.close()
       }
     }
-    async function grant(ctx: TestContext, ref: string, purpose: string, version: string) {
-      const r = await ctx.request({
-        method: 'PUT',
-        url: `/v1/subjects/${ref}/consents/${purpose}`,
-        as: 'storefront',
-        payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' },
-      })
-      expect(r.statusCode, r.body).toBe(200)
-    }
-    async function send(ctx: TestContext, events: Record<string, string | number>[]) {
-      const at = ctx.clock.now().toISOString()
-      const r = await ctx.request({
-        method: 'POST',
-        url: '/v1/events',
-        as: 'storefront',
-        payload: { events: events.map((e) => ({ timestamp: at, ...e })) },
-      })
-      expect(r.statusCode, r.body).toBe(200)
-    }
-
     it('reflects what another process writes, on the very next request', async () => {
       const ctx = await createTestContext(dialect)
       // A second process: its own connection to the same database (on SQLite, where this process keeps
@@ -515,14 +469,9 @@ for (const dialect of DIALECTS) {
       }
       try {
         const v = await openShop(ctx)
-        for (const [b, basket] of [...BASKETS.entries(), [99, ['MUG']] as const]) {
-          const ref = `c-${b}`
-          await grant(ctx, ref, PERSONAL, v)
-          await send(
-            ctx,
-            basket.map((item, i) => ({ id: `${ref}-${i}`, type: 'purchase', subject: ref, item })),
-          )
-        }
+        await buyers(ctx, 'c', v)
+        await grant(ctx, 'c-99', PERSONAL, v)
+        await send(ctx, [{ id: 'c-99-0', type: 'purchase', subject: 'c-99', item: 'MUG' }])
         await ctx.services.recommend.train()
         const before = await recommend('c-99')
         expect(before.level).toBe('personal')
