@@ -1,15 +1,8 @@
 import { z } from 'zod'
 import { PersonalizationLevelSchema } from '../consent/index.js'
+import { REASON_KINDS } from './engine/index.js'
 
-export const REASON_KIND_VALUES = [
-  'bought_together',
-  'similar_to_viewed',
-  'buy_again',
-  'popular',
-  'new',
-  'trending',
-] as const
-export const ReasonKindSchema = z.enum(REASON_KIND_VALUES)
+export const ReasonKindSchema = z.enum(REASON_KINDS)
 
 export const PLACEMENTS = ['home', 'product', 'cart', 'email', 'category'] as const
 

@@ -9,17 +9,15 @@ import { selectTopK } from './top-k.js'
 
 const DAY_MS = 86_400_000
 
-export type ReasonKind =
-  'bought_together' | 'similar_to_viewed' | 'buy_again' | 'popular' | 'new' | 'trending'
-
-export const REASON_KINDS: readonly ReasonKind[] = Object.freeze([
+export const REASON_KINDS = Object.freeze([
   'bought_together',
   'similar_to_viewed',
   'buy_again',
   'popular',
   'new',
   'trending',
-])
+] as const)
+export type ReasonKind = (typeof REASON_KINDS)[number]
 
 export interface Recommendation {
   readonly item: number
