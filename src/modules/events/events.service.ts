@@ -311,8 +311,8 @@ export function createEventsService(deps: EventsDeps) {
   }
 
   /** The session's pseudonym while the session lasts; undefined once it ended or expired (defaults decide). */
-  async function liveSessionKey(sessionId: string): Promise<string | undefined> {
-    const key = sessionKeyOf(sessionId)
+  /** `key` (a session's pseudonym, see `sessionKeyOf`) while that session is open, else undefined. */
+  async function liveSessionKey(key: string): Promise<string | undefined> {
     const row = await sessionRows.get(key, async () =>
       (await repo.findSessions(db, [key])).get(key),
     )
@@ -691,12 +691,15 @@ export function createEventsService(deps: EventsDeps) {
 
     /** The consent state of an anonymous session (defaults only once it has ended or expired). */
     async sessionConsentState(sessionId: string, signals: RequestSignals) {
-      return deps.consent.state(await liveSessionKey(sessionId), signals)
+      return deps.consent.state(await liveSessionKey(sessionKeyOf(sessionId)), signals)
     },
 
-    /** May an anonymous session be processed for `purpose` now? (The per-request question of serving.) */
-    async sessionDecision(sessionId: string, purpose: PurposeKey, signals: RequestSignals) {
-      return deps.consent.decide(await liveSessionKey(sessionId), purpose, signals)
+    /**
+     * May an anonymous session be processed for `purpose` now? (The per-request question of serving.)
+     * Asked with the session's pseudonym (`sessionKeyOf`), which the caller already made.
+     */
+    async sessionDecision(sessionKey: string, purpose: PurposeKey, signals: RequestSignals) {
+      return deps.consent.decide(await liveSessionKey(sessionKey), purpose, signals)
     },
 
     /** Ends an anonymous visit now: its events, consent records and the session are deleted. */

@@ -493,10 +493,8 @@ export function createRecommendService(deps: RecommendDeps) {
         const promptSubject = subjectId ?? (await deps.identity.ensureSubjectId(query.subject))
         prompt = await deps.consent.promptFor(promptSubject, settings.prompt.purpose, signals)
       }
-    } else if (sessionKey !== undefined && query.session !== undefined) {
-      if (
-        (await deps.events.sessionDecision(query.session, 'personalize.session', signals)).allowed
-      ) {
+    } else if (sessionKey !== undefined) {
+      if ((await deps.events.sessionDecision(sessionKey, 'personalize.session', signals)).allowed) {
         level = 'session'
         levelKey = 'session:as_requested'
       }
