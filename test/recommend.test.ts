@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServices } from '../src/services.js'
 import { createStorage } from '../src/storage/db.js'
 import { RecommendationAnswerSchema } from '../src/modules/recommend/recommend.js'
+import type { OnlineQuality } from '../src/modules/recommend/online-quality.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 const PERSONAL = 'personalize.recommendations'
@@ -429,6 +430,130 @@ for (const dialect of DIALECTS) {
 }
 
 for (const dialect of DIALECTS) {
+  describe(`online quality on ${dialect}`, () => {
+    it('counts what shoppers did with each answer, by level and placement, never naming anyone', async () => {
+      const ctx = await createTestContext(dialect)
+      try {
+        const version = await openShop(ctx)
+        await buyers(ctx, 'crowd', version)
+        await grant(ctx, 'alice', PERSONAL, version)
+        await send(ctx, [{ id: 'alice-0', type: 'purchase', subject: 'alice', item: 'MUG' }])
+        await ctx.services.recommend.train()
+        const ask = async (query: string) => {
+          const r = await ctx.request({
+            method: 'GET',
+            url: `/v1/recommendations?${query}`,
+            as: 'storefront',
+          })
+          expect(r.statusCode, r.body).toBe(200)
+          return r.json<{ recommId: string; level: string; items: { id: string }[] }>()
+        }
+        const quality = async (query = '') => {
+          const r = await ctx.request({
+            method: 'GET',
+            url: `/v1/recommendations/quality${query}`,
+            as: 'analyst',
+          })
+          expect(r.statusCode, r.body).toBe(200)
+          expect(r.body).not.toContain('alice')
+          return r.json<{ online: OnlineQuality }>().online
+        }
+        const personal: { recommId: string; items: { id: string }[] }[] = []
+        for (let k = 0; k < 12; k++)
+          personal.push(await ask('subject=alice&limit=3&placement=home'))
+        expect(new Set(personal.map((a) => a.recommId)).size).toBe(12)
+        const off = []
+        for (let k = 0; k < 3; k++) off.push(await ask('limit=3&placement=cart'))
+        expect(off[0]!.level).toBe('off')
+
+        type Answer = (typeof personal)[number]
+        const [a, b, c, d] = personal.slice(0, 4) as [Answer, Answer, Answer, Answer]
+        const cite = (id: string, type: string, answer: Answer, item: string) => ({
+          id,
+          type,
+          subject: 'alice',
+          item,
+          recommId: answer.recommId,
+          ...(type === 'view' ? {} : { quantity: 1 }),
+        })
+        await send(ctx, [
+          cite('v1', 'view', a, a.items[0]!.id),
+          // The same answer viewed again counts once.
+          cite('v2', 'view', a, a.items[1]!.id),
+          cite('c1', 'cart', b, b.items[0]!.id),
+          // Bought, but not something that answer showed: not the answer's doing.
+          cite('p0', 'purchase', b, 'WRAP'),
+          cite('p1', 'purchase', c, c.items[2]!.id),
+          // Small groups' citations are counted with them, never shown alone.
+          cite('v3', 'view', off[0]!, off[0]!.items[0]!.id),
+        ])
+        const notThis = await ctx.request({
+          method: 'POST',
+          url: '/v1/feedback',
+          as: 'storefront',
+          payload: {
+            subject: 'alice',
+            kind: 'not_interested',
+            item: d.items[0]!.id,
+            recommId: d.recommId,
+          },
+        })
+        expect(notThis.statusCode, notThis.body).toBe(201)
+
+        let online = await quality()
+        const expected = {
+          level: 'personal',
+          placement: 'home',
+          answers: 12,
+          viewed: 1,
+          carted: 1,
+          purchased: 1,
+          notInterested: 1,
+          viewRate: 0.0833,
+          cartRate: 0.0833,
+          purchaseRate: 0.0833,
+          notInterestedRate: 0.0833,
+        }
+        expect(online.groups).toEqual([expected])
+        expect(online.total).toEqual({ ...expected, level: 'all', placement: 'all' })
+        expect(online.withheld).toEqual({ groups: 1, answers: 3 })
+        expect(online.minAnswers).toBe(10)
+
+        // Grown past the threshold, the off answers are shown as their own group.
+        for (let k = 0; k < 7; k++) await ask('limit=3&placement=cart')
+        online = await quality()
+        expect(online.groups.map((g) => [g.level, g.placement, g.answers, g.viewed])).toEqual([
+          ['personal', 'home', 12, 1],
+          ['off', 'cart', 10, 1],
+        ])
+        expect(online.withheld).toEqual({ groups: 0, answers: 0 })
+        expect(online.total).toMatchObject({ answers: 22, viewed: 2, viewRate: 0.0909 })
+
+        // A window counts only the answers given in it; the log goes back 30 days at most.
+        ctx.clock.advance(2 * 86_400_000)
+        online = await quality('?days=1')
+        expect(online.groups).toEqual([])
+        expect(online.total.answers).toBe(0)
+        expect((await quality('?days=3')).total.answers).toBe(22)
+        const tooFar = await ctx.request({
+          method: 'GET',
+          url: '/v1/recommendations/quality?days=31',
+          as: 'analyst',
+        })
+        expect(tooFar.statusCode).toBe(400)
+        expect(tooFar.json().errors[0].field).toBe('querystring.days')
+        const storefront = await ctx.request({
+          method: 'GET',
+          url: '/v1/recommendations/quality',
+          as: 'storefront',
+        })
+        expect(storefront.statusCode).toBe(403)
+      } finally {
+        await ctx.close()
+      }
+    })
+  })
+
   describe(`answers that stay current on ${dialect}`, () => {
     /** Runs `body` on a new database with the catalog in place; `version` is the notice's. */
     async function inShop(body: (ctx: TestContext, version: string) => Promise<void>) {

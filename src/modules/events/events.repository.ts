@@ -303,6 +303,32 @@ export function createEventsRepository(changes: ChangeFeed) {
     },
 
     /**
+     * Unexpired views, carts and purchases received since `since` that cite a recommendation answer:
+     * the answer, the type and the item only (whose they are is not read). Found through the index on
+     * `recomm_id` (migration 0010), which holds only the events that cite one.
+     */
+    async listCitations(
+      db: Db,
+      since: string,
+      now: string,
+    ): Promise<{ recommId: string; type: 'view' | 'cart' | 'purchase'; item: string }[]> {
+      const rows = await t(db)
+        .selectFrom('events')
+        .select(['recomm_id', 'type', 'item'])
+        .where('recomm_id', 'is not', null)
+        .where('type', 'in', ['view', 'cart', 'purchase'])
+        .where('item', 'is not', null)
+        .where('received_at', '>=', since)
+        .where('expires_at', '>', now)
+        .execute()
+      return rows.map((row) => ({
+        recommId: row.recomm_id!,
+        type: row.type as 'view' | 'cart' | 'purchase',
+        item: row.item!,
+      }))
+    },
+
+    /**
      * Subject events (not sessions) stored for `purpose`, unexpired, that happened after `since` (the
      * purpose's own retention), in key order after a cursor.
      */

@@ -712,6 +712,14 @@ export function createEventsService(deps: EventsDeps) {
       })
     },
 
+    /**
+     * Views, carts and purchases received since `since` that cite a recommendation answer (`recommId`):
+     * the answer, the type and the item, never whose they were. Online quality is counted from them.
+     */
+    async listCitations(since: string) {
+      return repo.listCitations(db, since, deps.clock.now().toISOString())
+    },
+
     /** A subject's unexpired events, oldest first: what `personal` recommendations may read. */
     async listSubjectEvents(
       subjectId: string,

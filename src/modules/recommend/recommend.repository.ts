@@ -1,5 +1,7 @@
 import type { ChangeFeed } from '../../storage/changes.js'
 import { type Db, dialectOf, eachRow } from '../../storage/db.js'
+import { DAY_MS } from '../../lib/clock.js'
+import { ANSWER_LOG_DAYS } from './recommend.js'
 
 type RecommendTables = {
   recommend_feedback: {
@@ -59,6 +61,11 @@ export interface TrainingRun {
   seconds: number
   quality: Record<string, unknown>
 }
+
+/** How long a forget is kept for other processes to apply (they retrain at least every 7 days). */
+const FORGOTTEN_DAYS = 30
+/** Answer ids per read of the answer log (one parameter each: under PostgreSQL's and SQLite's limits). */
+const ANSWER_CHUNK_READ = 500
 
 /** Every feedback write names its owner to `changes` once it is done (see `ChangeFeed`). */
 export function createRecommendRepository(changes: ChangeFeed) {
@@ -120,15 +127,15 @@ export function createRecommendRepository(changes: ChangeFeed) {
         .where('expires_at', '<=', now)
         .executeTakeFirst()
       if (feedback.numDeletedRows > 0n) changes.everything()
-      const cutoff = new Date(new Date(now).getTime() - 30 * 86_400_000).toISOString()
+      const daysAgo = (days: number) => new Date(Date.parse(now) - days * DAY_MS).toISOString()
       const answers = await t(db)
         .deleteFrom('recommend_answers')
-        .where('created_at', '<=', cutoff)
+        .where('created_at', '<=', daysAgo(ANSWER_LOG_DAYS))
         .executeTakeFirst()
       // By then every process has retrained (at most every 7 days) from data without the subject.
       const forgotten = await t(db)
         .deleteFrom('recommend_forgotten')
-        .where('forgotten_at', '<=', cutoff)
+        .where('forgotten_at', '<=', daysAgo(FORGOTTEN_DAYS))
         .executeTakeFirst()
       return {
         feedback: Number(feedback.numDeletedRows),
@@ -177,6 +184,62 @@ export function createRecommendRepository(changes: ChangeFeed) {
         return
       }
       await t(db).insertInto('recommend_answers').values(values).execute()
+    },
+    /** Answers logged since `since`, counted per level and placement. */
+    async countAnswers(
+      db: Db,
+      since: string,
+    ): Promise<{ level: string; placement: string; answers: number }[]> {
+      const rows = await t(db)
+        .selectFrom('recommend_answers')
+        .select(['level', 'placement', (eb) => eb.fn.countAll().as('answers')])
+        .where('created_at', '>=', since)
+        .groupBy(['level', 'placement'])
+        .execute()
+      return rows.map((r) => ({
+        level: r.level,
+        placement: r.placement,
+        answers: Number(r.answers),
+      }))
+    },
+    /** The logged answers among `ids` that were given since `since`. */
+    async findAnswers(
+      db: Db,
+      ids: readonly string[],
+      since: string,
+    ): Promise<Map<string, { level: string; placement: string; items: string[] }>> {
+      const found = new Map<string, { level: string; placement: string; items: string[] }>()
+      for (let k = 0; k < ids.length; k += ANSWER_CHUNK_READ) {
+        const rows = await t(db)
+          .selectFrom('recommend_answers')
+          .select(['recomm_id', 'level', 'placement', 'items'])
+          .where('recomm_id', 'in', ids.slice(k, k + ANSWER_CHUNK_READ))
+          .where('created_at', '>=', since)
+          .execute()
+        for (const r of rows) {
+          found.set(r.recomm_id, {
+            level: r.level,
+            placement: r.placement,
+            items: JSON.parse(r.items) as string[],
+          })
+        }
+      }
+      return found
+    },
+    /** "Not this" feedback given since `since` that cites an answer: the answer and the item only. */
+    async listNotInterestedCitations(
+      db: Db,
+      since: string,
+    ): Promise<{ recommId: string; item: string }[]> {
+      const rows = await t(db)
+        .selectFrom('recommend_feedback')
+        .select(['recomm_id', 'item'])
+        .where('kind', '=', 'not_interested')
+        .where('recomm_id', 'is not', null)
+        .where('item', 'is not', null)
+        .where('created_at', '>=', since)
+        .execute()
+      return rows.map((r) => ({ recommId: r.recomm_id!, item: r.item! }))
     },
     async insertTrainingRun(db: Db, run: TrainingRun): Promise<void> {
       await t(db)

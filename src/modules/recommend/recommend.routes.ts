@@ -8,6 +8,8 @@ import { AppError } from '../../lib/errors.js'
 import type { Services } from '../../services.js'
 import {
   FeedbackSchema,
+  OnlineQualityQuerySchema,
+  OnlineQualitySchema,
   RecommendationAnswerSchema,
   RecommendationQuerySchema,
 } from './recommend.js'
@@ -108,10 +110,17 @@ export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = as
       config: { access: { roles: ['analyst', 'privacy_officer', 'admin'] } },
       schema: {
         tags: ['recommendations'],
-        summary: 'Figures from the last training run',
-        response: { 200: z.object({ run: TrainingRunSchema.nullable() }) },
+        summary:
+          'Figures from the last training run (offline), and what shoppers did with the answers of the last days (online)',
+        querystring: OnlineQualityQuerySchema,
+        response: {
+          200: z.object({ run: TrainingRunSchema.nullable(), online: OnlineQualitySchema }),
+        },
       },
     },
-    async () => ({ run: (await recommend.latestTrainingRun()) ?? null }),
+    async (request) => ({
+      run: (await recommend.latestTrainingRun()) ?? null,
+      online: await recommend.onlineQuality(request.query.days),
+    }),
   )
 }

@@ -33,7 +33,13 @@ import {
   removeSubject,
   trainItemModel,
 } from './engine/index.js'
-import type { Feedback, RecommendationAnswer, RecommendationQuery } from './recommend.js'
+import { type Citation, type OnlineQuality, onlineQuality } from './online-quality.js'
+import {
+  ANSWER_LOG_DAYS,
+  type Feedback,
+  type RecommendationAnswer,
+  type RecommendationQuery,
+} from './recommend.js'
 import {
   type AnswerRow,
   type FeedbackRow,
@@ -595,6 +601,41 @@ export function createRecommendService(deps: RecommendDeps) {
 
     /** Writes the buffered answer log now; the app calls it on close. */
     flushAnswers,
+
+    /**
+     * What shoppers did with the answers of the last `days` days (at most `ANSWER_LOG_DAYS`, what the log
+     * keeps): see `online-quality.ts`.
+     */
+    async onlineQuality(days: number): Promise<OnlineQuality> {
+      await flushAnswers()
+      const until = deps.clock.now()
+      const since = new Date(
+        until.getTime() - Math.min(days, ANSWER_LOG_DAYS) * DAY_MS,
+      ).toISOString()
+      const citations: Citation[] = [
+        ...(await deps.events.listCitations(since)).map((e) => ({
+          recommId: e.recommId,
+          action: e.type,
+          item: e.item,
+        })),
+        ...(await repo.listNotInterestedCitations(deps.db, since)).map((f) => ({
+          recommId: f.recommId,
+          action: 'not_interested' as const,
+          item: f.item,
+        })),
+      ]
+      return onlineQuality({
+        since,
+        until: until.toISOString(),
+        answerCounts: await repo.countAnswers(deps.db, since),
+        cited: await repo.findAnswers(
+          deps.db,
+          [...new Set(citations.map((c) => c.recommId))],
+          since,
+        ),
+        citations,
+      })
+    },
 
     async latestTrainingRun(): Promise<TrainingRun | undefined> {
       return repo.latestTrainingRun(deps.db)

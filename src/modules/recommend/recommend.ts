@@ -93,6 +93,42 @@ export const RecommendationAnswerSchema = z.object({
 })
 export type RecommendationAnswer = z.infer<typeof RecommendationAnswerSchema>
 
+/** How long the answer log (`recommId`, level, placement, items) is kept: online quality looks this far back. */
+export const ANSWER_LOG_DAYS = 30
+
+export const OnlineQualityQuerySchema = z.object({
+  days: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(ANSWER_LOG_DAYS)
+    .default(ANSWER_LOG_DAYS)
+    .describe('Answers given in the last this many days'),
+})
+
+const OnlineGroupSchema = z.object({
+  level: z.string(),
+  placement: z.string(),
+  answers: z.number(),
+  viewed: z.number(),
+  carted: z.number(),
+  purchased: z.number(),
+  notInterested: z.number(),
+  viewRate: z.number(),
+  cartRate: z.number(),
+  purchaseRate: z.number(),
+  notInterestedRate: z.number(),
+})
+
+export const OnlineQualitySchema = z.object({
+  since: z.string(),
+  until: z.string(),
+  minAnswers: z.number(),
+  groups: z.array(OnlineGroupSchema),
+  total: OnlineGroupSchema,
+  withheld: z.object({ groups: z.number(), answers: z.number() }),
+})
+
 export const FeedbackSchema = z
   .strictObject({
     subject: z.string().min(1).max(200).optional(),
