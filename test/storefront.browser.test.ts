@@ -155,6 +155,26 @@ describe.skipIf(!BROWSER_AVAILABLE)('the demo shop in a real browser', () => {
         )
         .not.toContain(removed)
       await page.screenshot({ path: artifactPath('shop-home-not-this.png'), fullPage: true })
+
+      // Following a suggestion: the product page's view cites the answer it was picked from.
+      const homeRow = page.locator('.rec-block[data-placement="home"] .candor-row')
+      const picked = (await rowItems(page, 'home'))[0]!
+      const recommId = await homeRow.getAttribute('data-recomm-id')
+      expect(recommId).toMatch(/^rec_/)
+      await homeRow.locator(`.candor-item[data-item="${picked}"] .candor-title a`).click()
+      await page.waitForURL(`**/p/${encodeURIComponent(picked)}`)
+      await rowItems(page, 'product')
+      await page.goto(`${shop.base}/`) // pagehide: the SDK flushes the view
+      await rowItems(page, 'home')
+      await expect
+        .poll(
+          async () =>
+            (await storedEvents(shop, 'demo-shopper-1')).some(
+              (e) => e.type === 'view' && e.item === picked && e.recommId === recommId,
+            ),
+          { timeout: STEP_MS },
+        )
+        .toBe(true)
       // Back to the visitor from the start of this flow, for the privacy center.
       await evaluate(page, `localStorage.setItem('candor-demo.visitor', ${JSON.stringify(ref)})`)
     },

@@ -30,6 +30,11 @@ export const TRACKING_PURPOSES = [
 /** Purposes that need the shopper's history, so events carry the subject rather than a session id. */
 const SUBJECT_PURPOSES = ['personalize.recommendations', 'analytics.reporting']
 const SESSION_KEY = 'candor.session'
+/** Items picked from a row this visit, with the answer they came from (sessionStorage). */
+const PICKED_KEY = 'candor.picked'
+const MAX_PICKED = 20
+/** Event types that say what became of a pick; they cite its answer. */
+const CITING_TYPES = ['view', 'cart', 'purchase']
 /** The most events held in memory while waiting for a decision or a network: older ones are dropped. */
 const MAX_QUEUE = 200
 
@@ -202,6 +207,27 @@ export function createCandor(options: CandorOptions): Candor {
     return { session }
   }
 
+  /**
+   * Item -> the answer (`recommId`) it was picked from, this visit: a later view, cart or purchase of the
+   * item cites it, so the shop can see what its recommendations led to. Kept only while tracking is
+   * allowed, in sessionStorage (gone when the tab closes).
+   */
+  function readPicked(): Record<string, string> {
+    try {
+      return JSON.parse(sessionStorage.getItem(PICKED_KEY) ?? '{}') as Record<string, string>
+    } catch {
+      return {}
+    }
+  }
+  function writePicked(picked: Record<string, string> | undefined): void {
+    try {
+      if (picked === undefined) sessionStorage.removeItem(PICKED_KEY)
+      else sessionStorage.setItem(PICKED_KEY, JSON.stringify(picked))
+    } catch {
+      // Storage blocked: picks are not cited.
+    }
+  }
+
   const onHide = () => {
     if (document.visibilityState === 'hidden')
       void api.flush({ unloading: true }).catch(() => undefined)
@@ -235,6 +261,7 @@ export function createCandor(options: CandorOptions): Candor {
         queue = []
         if (timer !== undefined) clearTimeout(timer)
         timer = undefined
+        writePicked(undefined)
       }
     },
 
@@ -267,7 +294,12 @@ export function createCandor(options: CandorOptions): Candor {
     track(type, fields = {}) {
       if (mayTrack() === false) return
       const base = mayTrack() === true ? owner() : {}
+      const pickedFrom =
+        fields.recommId === undefined && fields.item !== undefined && CITING_TYPES.includes(type)
+          ? readPicked()[fields.item]
+          : undefined
       const event: TrackedEvent = {
+        ...(pickedFrom === undefined ? {} : { recommId: pickedFrom }),
         ...fields,
         ...base,
         id: randomId('e_'),
@@ -321,6 +353,18 @@ export function createCandor(options: CandorOptions): Candor {
         onStopPersonalizing: async () => {
           await api.setLevel('off')
           await rowOptions.onStopPersonalizing?.()
+        },
+        onPick: (item, answer) => {
+          if (mayTrack() === true) {
+            const picked = readPicked()
+            delete picked[item.id]
+            picked[item.id] = answer.recommId
+            const keys = Object.keys(picked)
+            for (const old of keys.slice(0, Math.max(0, keys.length - MAX_PICKED)))
+              delete picked[old]
+            writePicked(picked)
+          }
+          rowOptions.onPick?.(item, answer)
         },
       })
     },

@@ -9,6 +9,8 @@ export interface RowOptions {
   onNotThis?: (item: RecommendedItem, response: RecommendationResponse) => void | Promise<void>
   /** "Stop personalizing" was pressed. */
   onStopPersonalizing?: () => void | Promise<void>
+  /** An item's title link was followed (before the browser leaves the page). */
+  onPick?: (item: RecommendedItem, response: RecommendationResponse) => void
 }
 
 const HEADINGS: Record<string, string> = {
@@ -89,6 +91,7 @@ export function renderRow(
   for (const item of response.items) {
     const href = (options.href ?? defaultHref)(item)
     const title = href === undefined ? el('span', {}, item.title) : el('a', { href }, item.title)
+    title.addEventListener('click', () => options.onPick?.(item, response))
     const evidence = el('ul', { class: 'candor-evidence' })
     for (const entry of item.explanation.evidence)
       evidence.append(el('li', {}, describeEvidence(entry)))
