@@ -38,6 +38,15 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
       payload: { type: 'access', subject: 'demo-shopper-3' },
     })
     expect(done.statusCode).toBe(201)
+    // Answers served to visitors: counted, per level and placement, in the online figures.
+    for (let k = 0; k < 10; k++) {
+      const answer = await ctx.request({
+        method: 'GET',
+        url: '/v1/recommendations?limit=3&placement=home',
+        as: 'storefront',
+      })
+      expect(answer.statusCode).toBe(200)
+    }
 
     const key = fs
       .readFileSync(await ensureDemoStaffKey(ctx.services, ctx.database.dir), 'utf8')
@@ -62,6 +71,9 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     expect(await page.getByTestId('chain').innerText()).toContain('Chain verified')
     expect(await page.getByTestId('notice-version').innerText()).toMatch(/^[0-9a-f]{16}$/)
     await page.getByRole('heading', { name: 'Recommendation quality (last training)' }).waitFor()
+    const online = page.getByTestId('online')
+    await online.waitFor()
+    expect(await online.locator('tbody tr').first().innerText()).toMatch(/^off · home\s+10\s/)
     await page.screenshot({ path: artifactPath('console.png'), fullPage: true })
     await context.close()
   }, 60_000)

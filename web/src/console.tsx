@@ -91,6 +91,72 @@ export function consentRates(entries: AuditEntry[]) {
 
 const COLOURS = ['#1f6f8b', '#c0392b', '#27ae60', '#8e44ad', '#d68910', '#2c3e50']
 
+interface OnlineGroup {
+  level: string
+  placement: string
+  answers: number
+  viewed: number
+  carted: number
+  purchased: number
+  notInterested: number
+  viewRate: number
+  cartRate: number
+  purchaseRate: number
+  notInterestedRate: number
+}
+interface OnlineQuality {
+  minAnswers: number
+  groups: OnlineGroup[]
+  total: OnlineGroup
+  withheld: { groups: number; answers: number }
+}
+
+const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`
+
+/** What shoppers did with the answers they were shown, per level and placement (no one is named). */
+function OnlineTable({ online }: { online: OnlineQuality }) {
+  if (online.groups.length === 0 && online.withheld.answers === 0)
+    return <p>No recommendations were served in this period.</p>
+  const row = (g: OnlineGroup, head: boolean) => (
+    <tr key={`${g.level}/${g.placement}`} class={head ? 'total' : ''}>
+      <th scope="row">{head ? 'All shown' : `${g.level} · ${g.placement}`}</th>
+      <td>{g.answers}</td>
+      <td>{percent(g.viewRate)}</td>
+      <td>{percent(g.cartRate)}</td>
+      <td>{percent(g.purchaseRate)}</td>
+      <td>{percent(g.notInterestedRate)}</td>
+    </tr>
+  )
+  return (
+    <>
+      <table data-testid="online">
+        <thead>
+          <tr>
+            <th scope="col">Level · placement</th>
+            <th scope="col">Answers</th>
+            <th scope="col">Viewed</th>
+            <th scope="col">Added to basket</th>
+            <th scope="col">Bought</th>
+            <th scope="col">"Not this"</th>
+          </tr>
+        </thead>
+        <tbody>
+          {online.groups.map((g) => row(g, false))}
+          {online.groups.length > 1 ? row(online.total, true) : null}
+        </tbody>
+      </table>
+      <p class="muted">
+        Share of answers after which the shopper viewed, added, bought or turned down one of the
+        suggested items. Groups under {online.minAnswers} answers are merged
+        {online.withheld.answers > 0
+          ? `; ${online.withheld.answers} answers in groups too small to show are withheld`
+          : ''}
+        .
+      </p>
+    </>
+  )
+}
+
 function RateChart({ entries, notice }: { entries: AuditEntry[]; notice: Notice }) {
   const series = consentRates(entries)
   const purposes = noticePurposes(notice).filter((p) => p.group !== 'needed')
@@ -241,14 +307,22 @@ export function Console() {
     '/v1/audit?limit=500',
     (raw) => (raw as { entries: AuditEntry[] }).entries,
   )
-  const quality = useLoad(key, '/v1/recommendations/quality', (raw) => {
-    const run = (
-      raw as { run: (Record<string, unknown> & { quality?: Record<string, unknown> }) | null }
-    ).run
-    if (run === null) return {}
-    const { quality: figures = {}, id: _id, trainedAt, ...rest } = run
-    return { 'trained at': formatDate(String(trainedAt)), ...rest, ...figures }
-  })
+  const quality = useLoad(
+    key,
+    '/v1/recommendations/quality',
+    (raw): { offline: Record<string, unknown>; online: OnlineQuality | undefined } => {
+      const { run, online } = raw as {
+        run: (Record<string, unknown> & { quality?: Record<string, unknown> }) | null
+        online?: OnlineQuality
+      }
+      if (run === null) return { offline: {}, online }
+      const { quality: figures = {}, id: _id, trainedAt, ...rest } = run
+      return {
+        offline: { 'trained at': formatDate(String(trainedAt)), ...rest, ...figures },
+        online,
+      }
+    },
+  )
 
   if (key === undefined) {
     return (
@@ -373,7 +447,7 @@ export function Console() {
       <section class="panel" aria-labelledby="quality-h">
         <h2 id="quality-h">Recommendation quality (last training)</h2>
         <Status loaded={quality}>
-          {(q) =>
+          {({ offline: q }) =>
             Object.keys(q).length === 0 ? (
               <p>No training has run yet.</p>
             ) : (
@@ -395,6 +469,13 @@ export function Console() {
               </dl>
             )
           }
+        </Status>
+      </section>
+
+      <section class="panel" aria-labelledby="online-h">
+        <h2 id="online-h">Recommendations in use (last 30 days)</h2>
+        <Status loaded={quality}>
+          {({ online }) => (online === undefined ? null : <OnlineTable online={online} />)}
         </Status>
       </section>
 
