@@ -65,6 +65,8 @@ export interface NoticePurpose {
   itCosts: { data: string[]; keptFor: string; sharedWith: string[] }
   yourChoice: string
   saleOrSharing: boolean
+  /** The special category it uses, in plain words; turned on only by itself. */
+  specialCategory?: string
 }
 export interface Notice {
   version: string

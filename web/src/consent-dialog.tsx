@@ -16,9 +16,14 @@ export interface ConsentDialogProps {
   onLater?: () => void
 }
 
-/** Purposes the shopper can choose here: all but those needed to run the shop. */
+/**
+ * Purposes the shopper can choose here: all but those needed to run the shop, and those that use a special
+ * category, which are only ever turned on by themselves (in the privacy center), never with "Accept all".
+ */
 export function choosablePurposes(notice: Notice): NoticePurpose[] {
-  return notice.groups.filter((g) => g.id !== 'needed').flatMap((g) => g.purposes)
+  return notice.groups
+    .filter((g) => g.id !== 'needed' && g.id !== 'only_if_you_turn_it_on')
+    .flatMap((g) => g.purposes)
 }
 
 const FOCUSABLE =

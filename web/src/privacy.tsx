@@ -340,6 +340,9 @@ export function PrivacyCenter() {
                     <label for={`c-${d.purpose}`}>
                       <strong>{titleOf(d.purpose)}</strong>: {d.allowed ? 'on' : 'off'} (
                       {REASONS[d.reason] ?? d.reason})
+                      {purpose?.specialCategory === undefined
+                        ? null
+                        : `. It uses ${purpose.specialCategory}: only you can turn it on, and only here.`}
                     </label>
                   </li>
                 )

@@ -88,6 +88,12 @@ describe('notice content', () => {
       'analytics.reporting',
       'marketing.advertising.first_party',
     ])
+    // A special category: only on the shopper's own, separate yes, and the notice says which.
+    expect(groups['only_if_you_turn_it_on']).toEqual(['personalize.special.health'])
+    const health = notice.groups.at(-1)!.purposes[0]!
+    expect(health.specialCategory).toBe('your health')
+    expect(health.yourChoice).toMatch(/turn it on yourself, on its own/)
+    expect(notice.neverInferred.intro).toMatch(/unless you turn that on yourself/)
   })
 
   it('says what each purpose gives and what it costs', () => {

@@ -19,7 +19,11 @@ import {
 import { resolveDefault } from './charter.rules.js'
 
 export type NoticeGroupId =
-  'needed' | 'ask_first' | 'depends_on_where_you_live' | 'unless_you_say_no'
+  | 'needed'
+  | 'ask_first'
+  | 'depends_on_where_you_live'
+  | 'unless_you_say_no'
+  | 'only_if_you_turn_it_on'
 
 export interface NoticePurpose {
   key: PurposeKey
@@ -38,6 +42,11 @@ export interface NoticePurpose {
   whereYouLive?: { place: string; rule: string }[]
   /** Whether Global Privacy Control opts the shopper out of it (sale, sharing, cross-context ads). */
   saleOrSharing: boolean
+  /**
+   * The special category it uses, in plain words ("your health"): chosen on its own, in the privacy
+   * center, never with a banner's "Accept all".
+   */
+  specialCategory?: string
 }
 
 export interface NoticeGroup {
@@ -101,6 +110,8 @@ function choiceText(purpose: Purpose, group: NoticeGroupId): string {
   switch (group) {
     case 'needed':
       return 'You cannot turn this off while you use the shop.'
+    case 'only_if_you_turn_it_on':
+      return 'Off unless you turn it on yourself, on its own, in your privacy center. You can turn it off at any time.'
     case 'ask_first':
       return 'Off until you say yes. You can change your mind at any time.'
     case 'unless_you_say_no':
@@ -114,6 +125,7 @@ function choiceText(purpose: Purpose, group: NoticeGroupId): string {
 
 function groupOf(charter: Charter, purpose: Purpose): NoticeGroupId {
   if (purpose.legalBasis === 'contract') return 'needed'
+  if (purpose.specialCategory !== undefined) return 'only_if_you_turn_it_on'
   const choices = new Set<DefaultChoice>(
     Object.keys(charter.jurisdictions).map((j) => resolveDefault(purpose, j)),
   )
@@ -148,6 +160,11 @@ const GROUPS: Record<NoticeGroupId, { heading: string; intro: string }> = {
     heading: 'What we do unless you say no',
     intro: 'These are on until you turn them off.',
   },
+  only_if_you_turn_it_on: {
+    heading: 'What we only do if you turn it on yourself',
+    intro:
+      'These use things that can say something sensitive about you. They stay off unless you turn each one on by itself.',
+  },
 }
 
 /**
@@ -176,6 +193,9 @@ export function renderNotice(charter: Charter): Notice {
       },
       yourChoice: choiceText(purpose, group),
       saleOrSharing: purpose.saleOrSharing,
+      ...(purpose.specialCategory === undefined
+        ? {}
+        : { specialCategory: SPECIAL_CATEGORIES[purpose.specialCategory] }),
     }
     if (group === 'depends_on_where_you_live') {
       entry.whereYouLive = Object.entries(charter.jurisdictions).map(([code, j]) => ({
@@ -194,6 +214,7 @@ export function renderNotice(charter: Charter): Notice {
     'ask_first',
     'depends_on_where_you_live',
     'unless_you_say_no',
+    'only_if_you_turn_it_on',
   ]
   const { name, contact, address } = charter.controller
   const notice: Notice = {
@@ -230,7 +251,9 @@ export function renderNotice(charter: Charter): Notice {
       return purposes === undefined ? [] : [{ id, ...GROUPS[id], purposes }]
     }),
     neverInferred: {
-      intro: 'We never guess these things about you. We never use them to choose what you see.',
+      intro: Object.values(charter.purposes).some((p) => p.specialCategory !== undefined)
+        ? 'We never guess these things about you. We never use them to choose what you see, unless you turn that on yourself (see above).'
+        : 'We never guess these things about you. We never use them to choose what you see.',
       items: charter.specialCategories.map((c) => SPECIAL_CATEGORIES[c]),
     },
     contactLimits: {

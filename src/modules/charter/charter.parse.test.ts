@@ -55,7 +55,7 @@ describe('the example charter', () => {
   it('passes candor charter check', async () => {
     const check = await checkCharterFile(EXAMPLE_PATH)
     expect(check.ok).toBe(true)
-    expect(formatCharterCheck(check)).toMatch(/valid \(6 purposes, notice version [0-9a-f]{12}\)/)
+    expect(formatCharterCheck(check)).toMatch(/valid \(7 purposes, notice version [0-9a-f]{12}\)/)
   })
 
   it('declares the purposes, jurisdictions and vendors the demo shop needs', async () => {
@@ -219,6 +219,29 @@ describe('an invalid charter is refused with the line and the rule broken', () =
   it('a special category of Article 9 left out', () => {
     const text = edit(EXAMPLE, '  - religion\n', '')
     expectIssue(text, 'special_category_missing', 'specialCategories:')
+  })
+
+  it('a special category unlocked by a purpose not based on consent, or not listed', () => {
+    const purpose = 'personalize.special.health:'
+    const basis = edit(
+      EXAMPLE,
+      `    legalBasis: consent
+    specialCategory: health`,
+      `    legalBasis: legitimate_interest
+    specialCategory: health`,
+    )
+    const found = issuesOf(basis).find((i) => i.rule === 'special_category_needs_consent')
+    expect(found, JSON.stringify(issuesOf(basis))).toBeDefined()
+    expect(found!.line).toBe(lineOf(basis, purpose) + 5)
+    const unlisted = edit(EXAMPLE, '  - ethnicity\n', '')
+    expect(issuesOf(edit(unlisted, 'specialCategory: health', 'specialCategory: ethnicity'))).toEqual(
+      expect.arrayContaining([expect.objectContaining({ rule: 'special_category_not_listed' })]),
+    )
+    expectIssue(
+      edit(EXAMPLE, 'specialCategory: health', 'specialCategory: wealth'),
+      'unknown_special_category',
+      'specialCategory: wealth',
+    )
   })
 
   it('legalese in a benefit', () => {

@@ -177,7 +177,7 @@ function problemsFromZodIssue(issue: z.core.$ZodIssue, raw: unknown): CharterPro
           },
         ]
       }
-      if (parentField === 'specialCategories') {
+      if (parentField === 'specialCategories' || field === 'specialCategory') {
         return [
           {
             path,

@@ -186,6 +186,33 @@ function checkPurpose(charter: Charter, key: string, purpose: Purpose): CharterP
     }
   }
 
+  // A special category only ever on the shopper's explicit yes to exactly this purpose.
+  if (purpose.specialCategory !== undefined) {
+    if (!charter.specialCategories.includes(purpose.specialCategory)) {
+      problems.push({
+        path: at('specialCategory'),
+        rule: 'special_category_not_listed',
+        reason: `"${purpose.specialCategory}" is not listed under \`specialCategories\`; list it there first`,
+      })
+    }
+    if (purpose.legalBasis !== 'consent') {
+      problems.push({
+        path: at('legalBasis'),
+        rule: 'special_category_needs_consent',
+        reason:
+          'a purpose that uses a special category rests on explicit consent (GDPR Art. 9(2)(a)); use legalBasis: consent',
+      })
+    }
+    if (purpose.tcfPurposes.length > 0 || purpose.saleOrSharing) {
+      problems.push({
+        path: purpose.tcfPurposes.length > 0 ? at('tcfPurposes') : at('saleOrSharing'),
+        rule: 'special_category_bundled',
+        reason:
+          'a purpose that uses a special category is chosen on its own: no TCF purposes, no sale or sharing',
+      })
+    }
+  }
+
   // Events: the fields a purpose keeps must belong to the event type and to a declared data category.
   for (const [type, fields] of Object.entries(purpose.events) as [EventType, string[]][]) {
     const allowed: readonly string[] = EVENT_FIELDS[type]

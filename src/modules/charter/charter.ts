@@ -188,6 +188,12 @@ export const PurposeSchema = z.strictObject({
   saleOrSharing: z.boolean().default(false),
   /** IAB TCF v2.2 purpose ids (1-11) this purpose corresponds to. */
   tcfPurposes: z.array(z.int().min(1).max(11)).default([]),
+  /**
+   * A special category this purpose lets the shopper's own history use, with their explicit consent to
+   * exactly this purpose (GDPR Art. 9(2)(a)): its items may then count in their personal recommendations.
+   * Never for anyone else's, and never in the shared model.
+   */
+  specialCategory: z.enum(SPECIAL_CATEGORY_KEYS).optional(),
 })
 export type Purpose = z.infer<typeof PurposeSchema>
 

@@ -86,6 +86,29 @@ describe('buildConsentRecord', () => {
     ).toBe('validation_failed')
   })
 
+  it('takes a special-category purpose only on a choice made for it alone', () => {
+    const build = (decision: string, method: string) => () =>
+      buildConsentRecord({
+        charter,
+        purpose: 'personalize.special.health',
+        body: { decision, method, noticeVersion: version },
+        jurisdiction: 'UK',
+        now,
+      })
+    for (const method of ['banner', 'progressive_prompt']) {
+      expect(codeOf(build('granted', method)), method).toBe('validation_failed')
+      // Saying no works however it is said.
+      expect(build('denied', method)().decision).toBe('denied')
+    }
+    try {
+      build('granted', 'banner')()
+    } catch (e) {
+      expect((e as AppError).message).toContain('not through a banner')
+    }
+    for (const method of ['privacy_center', 'api', 'import'])
+      expect(build('granted', method)().method).toBe(method)
+  })
+
   it('refuses a grant against an outdated notice but always accepts a withdrawal', () => {
     const old = '0'.repeat(64)
     expect(

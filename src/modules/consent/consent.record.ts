@@ -12,11 +12,16 @@ import {
 } from '../charter/index.js'
 import { ConsentChangeSchema, type ConsentRecord } from './consent.js'
 
+/** How a purpose that uses a special category may be granted: a choice made for it alone. */
+const EXPLICIT_METHODS: readonly string[] = ['privacy_center', 'api', 'import']
+
 /**
  * Validate a consent change (the body of `PUT .../consents/{purpose}`) and build its record.
  *
  * - An undeclared purpose: `purpose_not_found`.
  * - A contract purpose: `validation_failed`; it cannot be switched off while the shopper uses the shop.
+ * - A grant of a purpose that uses a special category through a banner or a prompt: `validation_failed`
+ *   (explicit consent is given for that purpose alone, in the privacy center or the shop's own form).
  * - A grant must be informed by the notice in force: a grant quoting another notice version is refused with
  *   `notice_outdated` (the client shows the new notice and asks again). A denial is always accepted, so a
  *   withdrawal is never held up by a stale page.
@@ -53,6 +58,25 @@ export function buildConsentRecord(input: {
       `"${purpose}" is needed to run the shop and cannot be switched off`,
       {
         issues: [{ field: 'purpose', reason: 'a contract purpose takes no consent' }],
+      },
+    )
+  }
+  // Explicit consent to a special category is given for it alone: never with "Accept all" or a prompt.
+  if (
+    declared.specialCategory !== undefined &&
+    parsed.data.decision === 'granted' &&
+    !EXPLICIT_METHODS.includes(parsed.data.method)
+  ) {
+    throw new AppError(
+      'validation_failed',
+      `"${purpose}" uses a special category: the shopper turns it on by itself, not through a ${parsed.data.method.replace('_', ' ')}`,
+      {
+        issues: [
+          {
+            field: 'body.method',
+            reason: `a special-category purpose is granted only by ${EXPLICIT_METHODS.join(', ')}`,
+          },
+        ],
       },
     )
   }
