@@ -60,6 +60,7 @@ export function createServices(deps: ServiceDeps) {
   })
   const recommend = createRecommendService({
     db: storage.db,
+    charter,
     changes: storage.changes,
     clock,
     audit,

@@ -358,6 +358,48 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('uses a special category only for the shopper who turned it on by itself, and only for them', async () => {
+      const HEALTH = 'personalize.special.health'
+      await shopper('plain-c', ['MUG', 'CARD'])
+      await shopper('twin-c', ['MUG', 'TEST', 'CARD', 'VITA'])
+      await shopper('twin-d', ['MUG', 'TEST', 'CARD', 'VITA'])
+      const choose = (method: string, decision = 'granted') =>
+        ctx.request({
+          method: 'PUT',
+          url: `/v1/subjects/twin-c/consents/${HEALTH}`,
+          as: 'storefront',
+          payload: { decision, method, noticeVersion: version, jurisdiction: 'UK' },
+        })
+      const view = (r: Awaited<ReturnType<typeof recommend>>) =>
+        r.items.map((i) => [i.id, i.explanation.kind, i.explanation.evidence.map((e) => e.id)])
+      const health = (r: Awaited<ReturnType<typeof recommend>>) =>
+        r.items.filter((i) => ['TEST', 'VITA'].includes(i.id))
+
+      // Never with a banner's "Accept all" (or a prompt): the choice is made for it alone.
+      const banner = await choose('banner')
+      expect(banner.statusCode).toBe(400)
+      expect(banner.json().errors[0].field).toBe('body.method')
+      expect(view(await recommend('subject=twin-c&limit=8'))).toEqual(
+        view(await recommend('subject=plain-c&limit=8')),
+      )
+
+      expect((await choose('privacy_center')).statusCode).toBe(200)
+      const allowed = await recommend('subject=twin-c&limit=8')
+      expect(health(allowed).length, JSON.stringify(view(allowed))).toBeGreaterThan(0)
+      for (const item of health(allowed)) {
+        expect(item.explanation.kind).toBe('buy_again')
+        expect(item.explanation.evidence.map((e) => e.id)).toEqual([item.id])
+      }
+      // Nobody else's suggestions change: the twin who did not choose it still gets the plain ones.
+      expect(view(await recommend('subject=twin-d&limit=8'))).toEqual(
+        view(await recommend('subject=plain-c&limit=8')),
+      )
+
+      // Turned off again: gone on the very next request.
+      expect((await choose('privacy_center', 'denied')).statusCode).toBe(200)
+      expect(health(await recommend('subject=twin-c&limit=8'))).toEqual([])
+    })
+
     it('after erasure, the model equals one trained from scratch without the subject', async () => {
       const fresh = await createTestContext(dialect)
       try {

@@ -7,6 +7,7 @@ import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import type { CatalogService } from '../catalog/index.js'
 import type { Item } from '../catalog/catalog.js'
+import type { Charter } from '../charter/index.js'
 import type { ConsentPrompt, PersonalizationLevel } from '../consent/index.js'
 import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
 import type { EventsService, StoredEvent } from '../events/index.js'
@@ -112,6 +113,12 @@ interface Ranking {
   items: RankedItem[]
 }
 
+/** Special-category items kept out of a history (1 = out), and which allowed categories made it. */
+interface Excluded {
+  key: string
+  mask: Uint8Array
+}
+
 /** What a shopper's feedback changes in their answers. */
 interface FeedbackView {
   hiddenItems: ReadonlySet<string>
@@ -121,6 +128,8 @@ const NO_FEEDBACK: FeedbackView = { hiddenItems: new Set(), hiddenReasons: [] }
 
 export interface RecommendDeps {
   db: Db
+  /** Its purposes that unlock a special category (`specialCategory`) are asked per shopper. */
+  charter: Charter
   changes: ChangeFeed
   clock: Clock
   audit: AuditLog
@@ -138,7 +147,10 @@ interface ModelState {
   interactions: Interactions
   /** Subject id -> row in `interactions`, for removing a subject's contribution exactly. */
   subjects: Map<string, number>
-  /** Special-category items: never model input, never evidence, never recommended from history. */
+  /**
+   * Special-category items: never model input, never evidence, never recommended from history; the last
+   * two only unless the shopper explicitly allowed that category (see `excludedFor`).
+   */
   excluded: Uint8Array
   unavailable: Uint8Array
   firstSeen: Float64Array
@@ -201,7 +213,7 @@ export function createRecommendService(deps: RecommendDeps) {
     cache: Map<string, Ranking>,
     question: string,
     now: number,
-    compute: () => Promise<Recommendation[]>,
+    compute: () => Promise<RankedItem[]>,
   ): Promise<RankedItem[]> {
     const hit = cache.get(question)
     if (
@@ -212,7 +224,7 @@ export function createRecommendService(deps: RecommendDeps) {
     )
       return hit.items
     const model = s.model
-    const items = (await compute()).map((rec) => explain(s, rec))
+    const items = await compute()
     cache.delete(question)
     const max = cache === s.offRankings ? MAX_OFF_RANKINGS : MAX_RANKINGS_PER_OWNER
     if (cache.size >= max) cache.delete(cache.keys().next().value!)
@@ -336,6 +348,35 @@ export function createRecommendService(deps: RecommendDeps) {
     return createHistory(items, times, weights)
   }
 
+  /** The purposes that unlock a special category for the shopper who allowed them. */
+  const specialPurposes = Object.entries(deps.charter.purposes).flatMap(([key, purpose]) =>
+    purpose.specialCategory === undefined ? [] : [{ key, category: purpose.specialCategory }],
+  )
+
+  /**
+   * The special-category items that must stay out of this shopper's history, evidence and history-based
+   * suggestions: all of them, except the categories whose purpose they explicitly allowed (asked now, like
+   * the level). Those still never enter the shared model. Built once per model and set of categories.
+   */
+  async function excludedFor(s: ModelState, subjectId: string): Promise<Excluded> {
+    const allowed: string[] = []
+    for (const { key, category } of specialPurposes)
+      if ((await deps.consent.decide(subjectId, key)).allowed) allowed.push(category)
+    if (allowed.length === 0) return { key: '', mask: s.excluded }
+    const key = [...new Set(allowed)].sort().join(',')
+    let mask = s.masks.get(`allowed:${key}`)
+    if (mask === undefined) {
+      mask = Uint8Array.from(s.excluded)
+      s.items.ids.forEach((id, i) => {
+        const category = s.catalog.get(id)?.specialCategory
+        if (category !== undefined && allowed.includes(category)) mask![i] = 0
+      })
+      if (s.masks.size >= MAX_CACHED_MASKS) s.masks.clear()
+      s.masks.set(`allowed:${key}`, mask)
+    }
+    return { key, mask }
+  }
+
   /**
    * `Guards.blocked` for one answer: out-of-stock items unless asked for, items outside the category,
    * and special-category items at the levels that read a history. The same few filters come back on
@@ -345,9 +386,9 @@ export function createRecommendService(deps: RecommendDeps) {
     s: ModelState,
     inStockOnly: boolean,
     category: string | undefined,
-    history: boolean,
+    history: Excluded | undefined,
   ): Uint8Array {
-    const key = `${inStockOnly ? 1 : 0}${history ? 1 : 0}${category ?? ''}`
+    const key = `${inStockOnly ? 1 : 0}${history === undefined ? '' : `h${history.key}`}|${category ?? ''}`
     let mask = s.masks.get(key)
     if (mask !== undefined) return mask
     mask = new Uint8Array(s.items.ids.length)
@@ -359,8 +400,9 @@ export function createRecommendService(deps: RecommendDeps) {
         if (!prefix.every((part, k) => path[k] === part)) mask[i] = 1
       })
     }
-    // Special-category items never count as history, unless... they do not: there is no purpose for it.
-    if (history) for (let i = 0; i < mask.length; i++) if (s.excluded[i] === 1) mask[i] = 1
+    // At the levels that read a history, special-category items are not recommended from it (unless allowed).
+    if (history !== undefined)
+      for (let i = 0; i < mask.length; i++) if (history.mask[i] === 1) mask[i] = 1
     if (s.masks.size >= MAX_CACHED_MASKS) s.masks.clear()
     s.masks.set(key, mask)
     return mask
@@ -399,11 +441,11 @@ export function createRecommendService(deps: RecommendDeps) {
     return flushing
   }
 
-  function explain(s: ModelState, rec: Recommendation): RankedItem {
+  function explain(s: ModelState, rec: Recommendation, excluded: Uint8Array): RankedItem {
     const id = s.items.ids[rec.item]!
     const item = s.catalog.get(id)
     const evidence = Array.from(rec.evidence)
-      .filter((i) => s.excluded[i] !== 1)
+      .filter((i) => excluded[i] !== 1)
       .map((i) => {
         const evidenceId = s.items.ids[i]!
         return { id: evidenceId, title: s.catalog.get(evidenceId)?.title ?? evidenceId }
@@ -515,13 +557,19 @@ export function createRecommendService(deps: RecommendDeps) {
     // Everything below runs only when this question has no ranking yet (or it went stale).
     const ranking = await ranked(s, ownRankings, question, now.getTime(), async () => {
       const feedback = await feedbackOf(owner)
-      const readsHistory = (level === 'personal' && subjectId !== undefined) || level === 'session'
-      const blocked = blockedMask(s, inStockOnly, query.category, readsHistory)
+      // What may count as history and evidence: a special category only for a shopper who allowed it.
+      const excluded =
+        level === 'personal' && subjectId !== undefined
+          ? await excludedFor(s, subjectId)
+          : level === 'session'
+            ? { key: '', mask: s.excluded }
+            : undefined
+      const blocked = blockedMask(s, inStockOnly, query.category, excluded)
       const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
         (x): x is string => x !== undefined && x !== '',
       )
       const guards: Guards = {
-        excluded: s.excluded,
+        excluded: excluded?.mask ?? s.excluded,
         blocked,
         hiddenItems: Int32Array.from(
           [...feedback.hiddenItems].flatMap((id) => s.items.byId.get(id) ?? []),
@@ -541,21 +589,24 @@ export function createRecommendService(deps: RecommendDeps) {
                 )
         return historyFrom(s, events, feedback.hiddenItems)
       }
+      let recs: Recommendation[]
       if (level === 'personal' && subjectId !== undefined) {
-        return recommendPersonal(s.model, await history(), {
+        recs = recommendPersonal(s.model, await history(), {
           now: now.getTime(),
           limit: query.limit,
           guards,
         })
+      } else if (level === 'session') {
+        recs = recommendSession(s.model, (await history()).items, { limit: query.limit, guards })
+      } else {
+        recs = recommendNonPersonal(s.model, {
+          limit: query.limit,
+          guards: { excluded: s.excluded, blocked, context: guards.context! },
+          firstSeen: s.firstSeen,
+          now: now.getTime(),
+        })
       }
-      if (level === 'session')
-        return recommendSession(s.model, (await history()).items, { limit: query.limit, guards })
-      return recommendNonPersonal(s.model, {
-        limit: query.limit,
-        guards: { excluded: s.excluded, blocked, context: guards.context! },
-        firstSeen: s.firstSeen,
-        now: now.getTime(),
-      })
+      return recs.map((rec) => explain(s, rec, guards.excluded!))
     })
     const recommId = newSortableId('rec', now.getTime())
     logAnswer({
