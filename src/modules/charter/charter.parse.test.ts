@@ -234,7 +234,9 @@ describe('an invalid charter is refused with the line and the rule broken', () =
     expect(found, JSON.stringify(issuesOf(basis))).toBeDefined()
     expect(found!.line).toBe(lineOf(basis, purpose) + 5)
     const unlisted = edit(EXAMPLE, '  - ethnicity\n', '')
-    expect(issuesOf(edit(unlisted, 'specialCategory: health', 'specialCategory: ethnicity'))).toEqual(
+    expect(
+      issuesOf(edit(unlisted, 'specialCategory: health', 'specialCategory: ethnicity')),
+    ).toEqual(
       expect.arrayContaining([expect.objectContaining({ rule: 'special_category_not_listed' })]),
     )
     expectIssue(
