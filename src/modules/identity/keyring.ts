@@ -133,7 +133,9 @@ export function readKeyring(file: string): Keyring {
 /**
  * The keyring a long-running process holds. `reload` re-reads the key file, so a process that meets a key
  * id it does not know (after `candor keys rotate` in another process) picks the new key up without a
- * restart.
+ * restart. It reads the file only when the file changed since the last read (a key file is always
+ * replaced whole, see `writeKeyFile`): anyone can send a token naming a made-up key id, and that must
+ * not cost a file read each time.
  */
 export interface KeyringHolder {
   current(): Keyring
@@ -142,12 +144,29 @@ export interface KeyringHolder {
 
 export function createKeyringHolder(initial: Keyring, file?: string): KeyringHolder {
   let keyring = initial
+  // Unknown until the first reload, which therefore always reads.
+  let readAt: string | undefined
   return {
     current: () => keyring,
     reload: () => {
-      if (file !== undefined) keyring = readKeyring(file)
+      if (file === undefined) return keyring
+      const now = fileVersion(file)
+      if (now === undefined || now !== readAt) {
+        keyring = readKeyring(file)
+        readAt = now
+      }
       return keyring
     },
+  }
+}
+
+/** Identifies one version of a file: inode (a replaced file is a new one), size and modification time. */
+function fileVersion(file: string): string | undefined {
+  try {
+    const stat = fs.statSync(file, { bigint: true })
+    return `${stat.ino}:${stat.size}:${stat.mtimeNs}`
+  } catch {
+    return undefined
   }
 }
 
