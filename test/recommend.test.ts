@@ -3,6 +3,7 @@ import { createServices } from '../src/services.js'
 import { createStorage } from '../src/storage/db.js'
 import { RecommendationAnswerSchema } from '../src/modules/recommend/recommend.js'
 import type { OnlineQuality } from '../src/modules/recommend/online-quality.js'
+import { migration0010RecommendOnlineQuality } from '../src/storage/migrations/0010_recommend_online_quality.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 const PERSONAL = 'personalize.recommendations'
@@ -576,7 +577,20 @@ for (const dialect of DIALECTS) {
         online = await quality('?days=1')
         expect(online.groups).toEqual([])
         expect(online.total.answers).toBe(0)
+        // Whole UTC days, today included: yesterday and today hold none of them.
+        expect((await quality('?days=2')).total.answers).toBe(0)
         expect((await quality('?days=3')).total.answers).toBe(22)
+        // Past the log's 30 days, retention removes the answers and their day counts alike.
+        ctx.clock.advance(30 * 86_400_000)
+        await ctx.services.retention.run()
+        for (const table of ['recommend_answers', 'recommend_answer_days'] as const) {
+          const { n } = await ctx.storage.db
+            .withTables<Record<typeof table, { recomm_id: string }>>()
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number | string>().as('n'))
+            .executeTakeFirstOrThrow()
+          expect(Number(n), table).toBe(0)
+        }
         const tooFar = await ctx.request({
           method: 'GET',
           url: '/v1/recommendations/quality?days=31',
@@ -590,6 +604,58 @@ for (const dialect of DIALECTS) {
           as: 'storefront',
         })
         expect(storefront.statusCode).toBe(403)
+      } finally {
+        await ctx.close()
+      }
+    })
+  })
+
+  describe(`online quality's day counts on ${dialect}`, () => {
+    it('are filled from the answers logged before the upgrade that adds them', async () => {
+      const ctx = await createTestContext(dialect)
+      try {
+        type Tables = {
+          recommend_answers: {
+            recomm_id: string
+            level: string
+            placement: string
+            items: string
+            created_at: string
+          }
+          recommend_answer_days: { day: string; level: string; placement: string; answers: number }
+        }
+        const db = ctx.storage.db.withTables<Tables>()
+        const logged = [
+          ['rec_1', 'off', 'home', '2026-03-01T23:59:00.000Z'],
+          ['rec_2', 'off', 'home', '2026-03-01T08:00:00.000Z'],
+          ['rec_3', 'off', 'home', '2026-03-02T00:00:00.000Z'],
+          ['rec_4', 'personal', 'cart', '2026-03-02T10:00:00.000Z'],
+        ]
+        await migration0010RecommendOnlineQuality.down!(ctx.storage.db)
+        await db
+          .insertInto('recommend_answers')
+          .values(
+            logged.map(([id, level, placement, at]) => ({
+              recomm_id: id!,
+              level: level!,
+              placement: placement!,
+              items: '[]',
+              created_at: at!,
+            })),
+          )
+          .execute()
+        await migration0010RecommendOnlineQuality.up(ctx.storage.db)
+        const rows = await db
+          .selectFrom('recommend_answer_days')
+          .selectAll()
+          .orderBy('day')
+          .orderBy('level')
+          .execute()
+        expect(rows.map((r) => ({ ...r, answers: Number(r.answers) }))).toEqual([
+          { day: '2026-03-01', level: 'off', placement: 'home', answers: 2 },
+          { day: '2026-03-02', level: 'off', placement: 'home', answers: 1 },
+          { day: '2026-03-02', level: 'personal', placement: 'cart', answers: 1 },
+        ])
       } finally {
         await ctx.close()
       }

@@ -1,4 +1,5 @@
 import type { ChangeFeed } from '../../storage/changes.js'
+import { sql } from 'kysely'
 import { type Db, dialectOf, eachRow } from '../../storage/db.js'
 import { DAY_MS } from '../../lib/clock.js'
 import { ANSWER_LOG_DAYS } from './recommend.js'
@@ -22,6 +23,7 @@ type RecommendTables = {
     items: string
     created_at: string
   }
+  recommend_answer_days: { day: string; level: string; placement: string; answers: number }
   recommend_forgotten: { subject_id: string; forgotten_at: string }
   recommend_training_runs: {
     id: string
@@ -132,6 +134,11 @@ export function createRecommendRepository(changes: ChangeFeed) {
         .deleteFrom('recommend_answers')
         .where('created_at', '<=', daysAgo(ANSWER_LOG_DAYS))
         .executeTakeFirst()
+      // A day's count goes with the last answer of that day.
+      await t(db)
+        .deleteFrom('recommend_answer_days')
+        .where('day', '<', daysAgo(ANSWER_LOG_DAYS).slice(0, 10))
+        .execute()
       // By then every process has retrained (at most every 7 days) from data without the subject.
       const forgotten = await t(db)
         .deleteFrom('recommend_forgotten')
@@ -159,8 +166,9 @@ export function createRecommendRepository(changes: ChangeFeed) {
       return rows.map((r) => ({ subjectId: r.subject_id, at: r.forgotten_at }))
     },
     /**
-     * A batch of the answer log (the service buffers it): on SQLite one prepared one-row insert run per
-     * answer in one transaction, on PostgreSQL one multi-row statement.
+     * A batch of the answer log (the service buffers it), with the day counts it adds to, in one
+     * transaction: on SQLite one prepared one-row insert run per answer, on PostgreSQL one multi-row
+     * statement.
      */
     async insertAnswers(db: Db, answers: readonly AnswerRow[]) {
       if (answers.length === 0) return
@@ -171,29 +179,49 @@ export function createRecommendRepository(changes: ChangeFeed) {
         items: JSON.stringify(answer.items),
         created_at: answer.createdAt,
       }))
-      if (dialectOf(db) === 'sqlite') {
-        const rows = values.map((v) => [v.recomm_id, v.level, v.placement, v.items, v.created_at])
-        await db.transaction().execute(async (trx) => {
+      const days = new Map<
+        string,
+        { day: string; level: string; placement: string; answers: number }
+      >()
+      for (const v of values) {
+        const day = v.created_at.slice(0, 10)
+        const key = `${day}|${v.level}|${v.placement}`
+        const found = days.get(key)
+        if (found === undefined)
+          days.set(key, { day, level: v.level, placement: v.placement, answers: 1 })
+        else found.answers += 1
+      }
+      await db.transaction().execute(async (trx) => {
+        if (dialectOf(db) === 'sqlite') {
           await trx.executeQuery(
             eachRow(
               'insert into recommend_answers (recomm_id, level, placement, items, created_at) values (?, ?, ?, ?, ?)',
-              rows,
+              values.map((v) => [v.recomm_id, v.level, v.placement, v.items, v.created_at]),
             ),
           )
-        })
-        return
-      }
-      await t(db).insertInto('recommend_answers').values(values).execute()
+        } else {
+          await t(trx).insertInto('recommend_answers').values(values).execute()
+        }
+        await t(trx)
+          .insertInto('recommend_answer_days')
+          .values([...days.values()])
+          .onConflict((oc) =>
+            oc.columns(['day', 'level', 'placement']).doUpdateSet({
+              answers: sql`recommend_answer_days.answers + excluded.answers`,
+            }),
+          )
+          .execute()
+      })
     },
-    /** Answers logged since `since`, counted per level and placement. */
+    /** Answers logged on `fromDay` (YYYY-MM-DD, UTC) or later, counted per level and placement. */
     async countAnswers(
       db: Db,
-      since: string,
+      fromDay: string,
     ): Promise<{ level: string; placement: string; answers: number }[]> {
       const rows = await t(db)
-        .selectFrom('recommend_answers')
-        .select(['level', 'placement', (eb) => eb.fn.countAll().as('answers')])
-        .where('created_at', '>=', since)
+        .selectFrom('recommend_answer_days')
+        .select(['level', 'placement', (eb) => eb.fn.sum<number | string>('answers').as('answers')])
+        .where('day', '>=', fromDay)
         .groupBy(['level', 'placement'])
         .execute()
       return rows.map((r) => ({

@@ -654,15 +654,14 @@ export function createRecommendService(deps: RecommendDeps) {
     flushAnswers,
 
     /**
-     * What shoppers did with the answers of the last `days` days (at most `ANSWER_LOG_DAYS`, what the log
-     * keeps): see `online-quality.ts`.
+     * What shoppers did with the answers of the last `days` days (UTC days, today included; at most
+     * `ANSWER_LOG_DAYS`, what the log keeps): see `online-quality.ts`.
      */
     async onlineQuality(days: number): Promise<OnlineQuality> {
       await flushAnswers()
       const until = deps.clock.now()
-      const since = new Date(
-        until.getTime() - Math.min(days, ANSWER_LOG_DAYS) * DAY_MS,
-      ).toISOString()
+      const firstDay = Math.floor(until.getTime() / DAY_MS) - (Math.min(days, ANSWER_LOG_DAYS) - 1)
+      const since = new Date(firstDay * DAY_MS).toISOString()
       const citations: Citation[] = [
         ...(await deps.events.listCitations(since)).map((e) => ({
           recommId: e.recommId,
@@ -678,7 +677,7 @@ export function createRecommendService(deps: RecommendDeps) {
       return onlineQuality({
         since,
         until: until.toISOString(),
-        answerCounts: await repo.countAnswers(deps.db, since),
+        answerCounts: await repo.countAnswers(deps.db, since.slice(0, 10)),
         cited: await repo.findAnswers(
           deps.db,
           [...new Set(citations.map((c) => c.recommId))],

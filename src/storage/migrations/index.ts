@@ -8,7 +8,7 @@ import { migration0006Recommend } from './0006_recommend.js'
 import { migration0007RecommendForgotten } from './0007_recommend_forgotten.js'
 import { migration0008EventsExpiryHour } from './0008_events_expiry_hour.js'
 import { migration0009RetentionIndexes } from './0009_retention_indexes.js'
-import { migration0010RecommendCitations } from './0010_recommend_citations.js'
+import { migration0010RecommendOnlineQuality } from './0010_recommend_online_quality.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -24,7 +24,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007_recommend_forgotten': migration0007RecommendForgotten,
   '0008_events_expiry_hour': migration0008EventsExpiryHour,
   '0009_retention_indexes': migration0009RetentionIndexes,
-  '0010_recommend_citations': migration0010RecommendCitations,
+  '0010_recommend_online_quality': migration0010RecommendOnlineQuality,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
