@@ -72,6 +72,19 @@ async function buyers(ctx: TestContext, prefix: string, version: string) {
   }
 }
 
+/**
+ * The catalog, the crowd's baskets (shoppers `${prefix}-N`) and `shopper`, who consented and bought a mug,
+ * with the model trained; answers the notice version.
+ */
+async function trainedShop(ctx: TestContext, prefix: string, shopper: string): Promise<string> {
+  const version = await openShop(ctx)
+  await buyers(ctx, prefix, version)
+  await grant(ctx, shopper, PERSONAL, version)
+  await send(ctx, [{ id: `${shopper}-0`, type: 'purchase', subject: shopper, item: 'MUG' }])
+  await ctx.services.recommend.train()
+  return version
+}
+
 for (const dialect of DIALECTS) {
   describe(`recommendations on ${dialect}`, () => {
     let ctx: TestContext
@@ -477,11 +490,7 @@ for (const dialect of DIALECTS) {
     it('counts what shoppers did with each answer, by level and placement, never naming anyone', async () => {
       const ctx = await createTestContext(dialect)
       try {
-        const version = await openShop(ctx)
-        await buyers(ctx, 'crowd', version)
-        await grant(ctx, 'alice', PERSONAL, version)
-        await send(ctx, [{ id: 'alice-0', type: 'purchase', subject: 'alice', item: 'MUG' }])
-        await ctx.services.recommend.train()
+        await trainedShop(ctx, 'crowd', 'alice')
         const ask = async (query: string) => {
           const r = await ctx.request({
             method: 'GET',
@@ -701,11 +710,7 @@ for (const dialect of DIALECTS) {
         }>()
       }
       try {
-        const v = await openShop(ctx)
-        await buyers(ctx, 'c', v)
-        await grant(ctx, 'c-99', PERSONAL, v)
-        await send(ctx, [{ id: 'c-99-0', type: 'purchase', subject: 'c-99', item: 'MUG' }])
-        await ctx.services.recommend.train()
+        const v = await trainedShop(ctx, 'c', 'c-99')
         const before = await recommend('c-99')
         expect(before.level).toBe('personal')
         expect(
