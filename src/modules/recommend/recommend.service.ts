@@ -362,19 +362,32 @@ export function createRecommendService(deps: RecommendDeps) {
     const allowed: string[] = []
     for (const { key, category } of specialPurposes)
       if ((await deps.consent.decide(subjectId, key)).allowed) allowed.push(category)
-    if (allowed.length === 0) return { key: '', mask: s.excluded }
+    if (allowed.length === 0) return noneAllowed(s)
     const key = [...new Set(allowed)].sort().join(',')
-    let mask = s.masks.get(`allowed:${key}`)
-    if (mask === undefined) {
-      mask = Uint8Array.from(s.excluded)
+    const mask = maskFor(s, `allowed:${key}`, () => {
+      const built = Uint8Array.from(s.excluded)
       s.items.ids.forEach((id, i) => {
         const category = s.catalog.get(id)?.specialCategory
-        if (category !== undefined && allowed.includes(category)) mask![i] = 0
+        if (category !== undefined && allowed.includes(category)) built[i] = 0
       })
-      if (s.masks.size >= MAX_CACHED_MASKS) s.masks.clear()
-      s.masks.set(`allowed:${key}`, mask)
-    }
+      return built
+    })
     return { key, mask }
+  }
+
+  /** Every special-category item kept out of a history: nobody allowed anything. */
+  function noneAllowed(s: ModelState): Excluded {
+    return { key: '', mask: s.excluded }
+  }
+
+  /** The model's item mask under `key`, built on first use; at most `MAX_CACHED_MASKS` are kept. */
+  function maskFor(s: ModelState, key: string, build: () => Uint8Array): Uint8Array {
+    let mask = s.masks.get(key)
+    if (mask !== undefined) return mask
+    mask = build()
+    if (s.masks.size >= MAX_CACHED_MASKS) s.masks.clear()
+    s.masks.set(key, mask)
+    return mask
   }
 
   /**
@@ -389,23 +402,21 @@ export function createRecommendService(deps: RecommendDeps) {
     history: Excluded | undefined,
   ): Uint8Array {
     const key = `${inStockOnly ? 1 : 0}${history === undefined ? '' : `h${history.key}`}|${category ?? ''}`
-    let mask = s.masks.get(key)
-    if (mask !== undefined) return mask
-    mask = new Uint8Array(s.items.ids.length)
-    if (inStockOnly) mask.set(s.unavailable)
-    if (category !== undefined) {
-      const prefix = category.split('/')
-      s.items.ids.forEach((id, i) => {
-        const path = s.catalog.get(id)?.category ?? []
-        if (!prefix.every((part, k) => path[k] === part)) mask[i] = 1
-      })
-    }
-    // At the levels that read a history, special-category items are not recommended from it (unless allowed).
-    if (history !== undefined)
-      for (let i = 0; i < mask.length; i++) if (history.mask[i] === 1) mask[i] = 1
-    if (s.masks.size >= MAX_CACHED_MASKS) s.masks.clear()
-    s.masks.set(key, mask)
-    return mask
+    return maskFor(s, key, () => {
+      const mask = new Uint8Array(s.items.ids.length)
+      if (inStockOnly) mask.set(s.unavailable)
+      if (category !== undefined) {
+        const prefix = category.split('/')
+        s.items.ids.forEach((id, i) => {
+          const path = s.catalog.get(id)?.category ?? []
+          if (!prefix.every((part, k) => path[k] === part)) mask[i] = 1
+        })
+      }
+      // At the levels that read a history, special-category items are not recommended from it (unless allowed).
+      if (history !== undefined)
+        for (let i = 0; i < mask.length; i++) if (history.mask[i] === 1) mask[i] = 1
+      return mask
+    })
   }
 
   /** Buffered answer log, see `ANSWER_FLUSH_MS`. */
@@ -562,14 +573,15 @@ export function createRecommendService(deps: RecommendDeps) {
         level === 'personal' && subjectId !== undefined
           ? await excludedFor(s, subjectId)
           : level === 'session'
-            ? { key: '', mask: s.excluded }
+            ? noneAllowed(s)
             : undefined
+      const excludedMask = excluded?.mask ?? s.excluded
       const blocked = blockedMask(s, inStockOnly, query.category, excluded)
       const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
         (x): x is string => x !== undefined && x !== '',
       )
       const guards: Guards = {
-        excluded: excluded?.mask ?? s.excluded,
+        excluded: excludedMask,
         blocked,
         hiddenItems: Int32Array.from(
           [...feedback.hiddenItems].flatMap((id) => s.items.byId.get(id) ?? []),
@@ -606,7 +618,7 @@ export function createRecommendService(deps: RecommendDeps) {
           now: now.getTime(),
         })
       }
-      return recs.map((rec) => explain(s, rec, guards.excluded!))
+      return recs.map((rec) => explain(s, rec, excludedMask))
     })
     const recommId = newSortableId('rec', now.getTime())
     logAnswer({
