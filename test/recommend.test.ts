@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServices } from '../src/services.js'
 import { createStorage } from '../src/storage/db.js'
-import { RecommendationAnswerSchema } from '../src/modules/recommend/recommend.js'
-import type { OnlineQuality } from '../src/modules/recommend/online-quality.js'
+import {
+  type OnlineQuality,
+  RecommendationAnswerSchema,
+} from '../src/modules/recommend/recommend.js'
 import { migration0010RecommendOnlineQuality } from '../src/storage/migrations/0010_recommend_online_quality.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 

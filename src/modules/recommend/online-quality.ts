@@ -10,6 +10,8 @@
  * groups reveals nothing).
  */
 
+import type { OnlineGroup, OnlineQuality } from './recommend.js'
+
 export const MIN_ANSWERS = 10
 
 /** What the log holds of one answer. */
@@ -24,34 +26,6 @@ export interface Citation {
   recommId: string
   action: 'view' | 'cart' | 'purchase' | 'not_interested'
   item: string
-}
-
-export interface OnlineGroup {
-  level: string
-  placement: string
-  answers: number
-  /** Answers with at least one cited view, cart, purchase or "not this" of one of their items. */
-  viewed: number
-  carted: number
-  purchased: number
-  notInterested: number
-  /** The same, per answer (4 decimals). */
-  viewRate: number
-  cartRate: number
-  purchaseRate: number
-  notInterestedRate: number
-}
-
-export interface OnlineQuality {
-  since: string
-  until: string
-  minAnswers: number
-  /** Largest first; small groups merged into `other`. */
-  groups: OnlineGroup[]
-  /** The shown groups together (withheld answers are not in it). */
-  total: OnlineGroup
-  /** Answers in groups too small to show even merged: only how many there were. */
-  withheld: { groups: number; answers: number }
 }
 
 const ACTIONS = ['view', 'cart', 'purchase', 'not_interested'] as const

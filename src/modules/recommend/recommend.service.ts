@@ -34,10 +34,11 @@ import {
   removeSubject,
   trainItemModel,
 } from './engine/index.js'
-import { type Citation, type OnlineQuality, onlineQuality } from './online-quality.js'
+import { type Citation, onlineQuality } from './online-quality.js'
 import {
   ANSWER_LOG_DAYS,
   type Feedback,
+  type OnlineQuality,
   type RecommendationAnswer,
   type RecommendationQuery,
 } from './recommend.js'

@@ -110,24 +110,30 @@ const OnlineGroupSchema = z.object({
   level: z.string(),
   placement: z.string(),
   answers: z.number(),
-  viewed: z.number(),
+  viewed: z
+    .number()
+    .describe('Answers with at least one cited view of one of their items (likewise carted ...)'),
   carted: z.number(),
   purchased: z.number(),
   notInterested: z.number(),
-  viewRate: z.number(),
+  viewRate: z.number().describe('viewed per answer, 4 decimals (likewise cartRate ...)'),
   cartRate: z.number(),
   purchaseRate: z.number(),
   notInterestedRate: z.number(),
 })
+export type OnlineGroup = z.infer<typeof OnlineGroupSchema>
 
 export const OnlineQualitySchema = z.object({
   since: z.string(),
   until: z.string(),
   minAnswers: z.number(),
-  groups: z.array(OnlineGroupSchema),
-  total: OnlineGroupSchema,
-  withheld: z.object({ groups: z.number(), answers: z.number() }),
+  groups: z.array(OnlineGroupSchema).describe('Largest first; small groups merged into `other`'),
+  total: OnlineGroupSchema.describe('The shown groups together (withheld answers are not in it)'),
+  withheld: z
+    .object({ groups: z.number(), answers: z.number() })
+    .describe('Groups too small to show even merged: only how many answers there were'),
 })
+export type OnlineQuality = z.infer<typeof OnlineQualitySchema>
 
 export const FeedbackSchema = z
   .strictObject({
