@@ -130,14 +130,15 @@ export function createRecommendRepository(changes: ChangeFeed) {
         .executeTakeFirst()
       if (feedback.numDeletedRows > 0n) changes.everything()
       const daysAgo = (days: number) => new Date(Date.parse(now) - days * DAY_MS).toISOString()
+      const answersEnd = daysAgo(ANSWER_LOG_DAYS)
       const answers = await t(db)
         .deleteFrom('recommend_answers')
-        .where('created_at', '<=', daysAgo(ANSWER_LOG_DAYS))
+        .where('created_at', '<=', answersEnd)
         .executeTakeFirst()
       // A day's count goes with the last answer of that day.
       await t(db)
         .deleteFrom('recommend_answer_days')
-        .where('day', '<', daysAgo(ANSWER_LOG_DAYS).slice(0, 10))
+        .where('day', '<', answersEnd.slice(0, 10))
         .execute()
       // By then every process has retrained (at most every 7 days) from data without the subject.
       const forgotten = await t(db)
