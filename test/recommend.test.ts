@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServices } from '../src/services.js'
 import { createStorage } from '../src/storage/db.js'
+import { UNWATCHED_TABLES } from '../src/storage/watched-writes.js'
+import { sql } from 'kysely'
 import {
   type OnlineQuality,
   RecommendationAnswerSchema,
+  RecommendationQuerySchema,
 } from '../src/modules/recommend/recommend.js'
 import { migration0010RecommendOnlineQuality } from '../src/storage/migrations/0010_recommend_online_quality.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
@@ -762,6 +765,82 @@ for (const dialect of DIALECTS) {
         expect((await other.rights.get(created.id))?.status).toBe('completed')
         expect(await ctx.services.identity.findSubjectId('c-0')).toBeUndefined()
         expect((await recommend('c-0')).level).toBe('off')
+      } finally {
+        await ctx.close()
+        await otherStorage.close()
+      }
+    })
+
+    it('keeps its copies when another process only logs answers, and drops them for any other write', async () => {
+      const ctx = await createTestContext(dialect)
+      const otherStorage = createStorage(ctx.config.database)
+      const other = createServices({
+        config: ctx.config,
+        storage: otherStorage,
+        clock: ctx.clock,
+        keys: ctx.services.keys,
+        charter: ctx.services.charter,
+      })
+      try {
+        await trainedShop(ctx, 'w', 'w-1')
+        const watched = await sql<{ name: string }>`
+          select name from sqlite_master where type = 'trigger' and tbl_name = 'events'`
+          .execute(ctx.storage.db)
+          .catch(() => undefined)
+        if (!ctx.storage.changes.cacheable) {
+          // PostgreSQL: no copies are kept, so no writes are counted (and there is no sqlite_master).
+          expect(watched).toBeUndefined()
+          return
+        }
+        expect(watched?.rows.map((r) => r.name).sort()).toEqual(
+          ['delete', 'insert', 'update'].map((op) => `candor_watched_writes_events_${op}`),
+        )
+        // Every table is watched but the answer log and the migration bookkeeping.
+        const tables = await sql<{ name: string; triggers: number }>`
+          select t.name, (select count(*) from sqlite_master g where g.type = 'trigger' and g.tbl_name = t.name) as triggers
+          from sqlite_master t where t.type = 'table' and t.name not like 'sqlite_%'`.execute(
+          ctx.storage.db,
+        )
+        expect(tables.rows.length).toBeGreaterThan(15)
+        for (const { name, triggers } of tables.rows)
+          expect([name, triggers]).toEqual([name, UNWATCHED_TABLES.includes(name) ? 0 : 3])
+        const query = RecommendationQuerySchema.parse({ subject: 'w-1', limit: '4' })
+        // The other process trains its own model (a watched write) and serves.
+        await other.recommend.recommend(query, {})
+        await other.recommend.flushAnswers()
+        ctx.storage.changes.checkExternal(true)
+        let dropped = 0
+        ctx.storage.changes.subscribe((owner) => {
+          if (owner === undefined) dropped += 1
+        })
+        const before = await ctx.services.recommend.recommend(query, {})
+        expect(before.level).toBe('personal')
+
+        // Only answers logged: every copy here still stands.
+        for (let k = 0; k < 3; k += 1) await other.recommend.recommend(query, {})
+        await other.recommend.flushAnswers()
+        const answers = await sql<{
+          n: number
+        }>`select count(*) as n from recommend_answers`.execute(otherStorage.db)
+        expect(Number(answers.rows[0]!.n)).toBeGreaterThanOrEqual(4)
+        ctx.storage.changes.checkExternal(true)
+        expect(dropped).toBe(0)
+
+        // Anything else it writes (here an event of someone else) drops them.
+        await other.events.ingest(
+          [
+            {
+              id: 'w-other-1',
+              type: 'purchase',
+              subject: 'w-0',
+              item: 'CARD',
+              timestamp: ctx.clock.now().toISOString(),
+            },
+          ],
+          { actor: { kind: 'cli', command: 'test' }, signals: { jurisdiction: 'UK' } },
+        )
+        ctx.storage.changes.checkExternal(true)
+        expect(dropped).toBe(1)
       } finally {
         await ctx.close()
         await otherStorage.close()

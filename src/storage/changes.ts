@@ -11,6 +11,10 @@
  *   process committed sees the commit; otherwise before reading a copy, at most once per turn of the event
  *   loop (news of another process's commit can only arrive with I/O, in a later turn) unless a connection
  *   of this process wrote since the last check (a second connection in the same process: tests, benches).
+ *   When it moved, a counter that triggers bump on every write to a watched table (every table but the
+ *   answer log and the migration bookkeeping, see `watched-writes.ts`) tells whether anything a copy
+ *   could hold was written: worker processes of one server each log their answers without emptying each
+ *   other's copies.
  * - PostgreSQL: another process's commit is not visible to this one without a round trip, so nothing is
  *   cached there (`cacheable` is false) and every request reads the database.
  *
@@ -43,10 +47,12 @@ export function createChangeFeed(
   dialect: 'sqlite' | 'postgres',
   dataVersion: () => number | undefined,
   localWrites: () => number = () => 0,
+  watchedWrites: () => number | undefined = () => undefined,
 ): ChangeFeed {
   const listeners: ((owner: string | undefined) => void)[] = []
   const cacheable = dialect === 'sqlite'
   let seen = dataVersion()
+  let seenWatched = watchedWrites()
   let checkedThisTurn = false
   let writesAtCheck = localWrites()
   const nextTurn = () => {
@@ -73,6 +79,10 @@ export function createChangeFeed(
       const version = dataVersion()
       if (version === seen) return
       seen = version
+      // Only unwatched tables were written (another process's answer log): every copy still holds.
+      const watched = watchedWrites()
+      if (watched !== undefined && watched === seenWatched) return
+      seenWatched = watched
       everything()
     },
     subscribe(listener) {

@@ -13,6 +13,7 @@ import {
 import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
 import { type ChangeFeed, createChangeFeed } from './changes.js'
+import { WATCHED_WRITES_TABLE } from './watched-writes.js'
 
 /**
  * The database handle every repository takes first. Its table types are unknown here on purpose: each
@@ -156,6 +157,19 @@ export function createStorage(config: DatabaseConfig): Storage {
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
   })
   const dataVersion = database.prepare('pragma data_version').pluck()
+  // Prepared once the table exists (it is made by the first migration run on the file).
+  let watchedWrites: Database.Statement | undefined
+  const readWatchedWrites = (): number | undefined => {
+    if (!database.open) return undefined
+    try {
+      watchedWrites ??= database
+        .prepare(`select writes from ${WATCHED_WRITES_TABLE} where id = 1`)
+        .pluck()
+      return watchedWrites.get() as number | undefined
+    } catch {
+      return undefined
+    }
+  }
   return {
     db,
     dialect: 'sqlite',
@@ -170,6 +184,7 @@ export function createStorage(config: DatabaseConfig): Storage {
       'sqlite',
       () => (database.open ? (dataVersion.get() as number) : undefined),
       () => localWrites,
+      readWatchedWrites,
     ),
     close: () => db.destroy(),
   }

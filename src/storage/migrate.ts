@@ -1,6 +1,7 @@
 import { Migrator, type MigrationResult, sql } from 'kysely'
 import type { Storage } from './db.js'
 import { MIGRATIONS } from './migrations/index.js'
+import { ensureWatchedWrites } from './watched-writes.js'
 
 export interface MigrationReport {
   applied: string[]
@@ -32,6 +33,8 @@ export async function migrateToLatest(storage: Storage): Promise<MigrationReport
     const failed = results?.find((r: MigrationResult) => r.status === 'Error')
     throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed`, { cause: error })
   }
+  // What other processes' copies watch for (see `ChangeFeed`); only SQLite keeps copies.
+  if (storage.dialect === 'sqlite') await ensureWatchedWrites(db)
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
   return { applied, alreadyApplied: Object.keys(MIGRATIONS).length - applied.length }
 }

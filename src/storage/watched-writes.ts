@@ -1,0 +1,61 @@
+import { sql } from 'kysely'
+import type { Db } from './db.js'
+
+/**
+ * On SQLite, the count of writes to the tables any in-memory copy is made from (see `ChangeFeed`):
+ * triggers add one to it with every row inserted, updated or deleted in a watched table, in the writing
+ * transaction, so a process that sees `PRAGMA data_version` move can tell another process's write that
+ * matters from one that cannot (the answer log every worker writes once a second).
+ */
+export const WATCHED_WRITES_TABLE = 'candor_watched_writes'
+
+/**
+ * The tables no copy is made from, so writing them leaves every copy standing. Every other table is
+ * watched, including ones added later: `ensureWatchedWrites` runs after every migration.
+ */
+export const UNWATCHED_TABLES: readonly string[] = [
+  // The answer log and its day counts: written by every serving process, read only for quality figures.
+  'recommend_answers',
+  'recommend_answer_days',
+  // Migration bookkeeping (each process takes the lock table at start).
+  'candor_migrations',
+  'candor_migrations_lock',
+  WATCHED_WRITES_TABLE,
+]
+
+const OPERATIONS = ['insert', 'update', 'delete'] as const
+
+/**
+ * Creates the counter and the triggers of every watched table that lacks them (SQLite; a migration
+ * that rebuilds a table drops its triggers, and new tables need theirs). Idempotent.
+ */
+export async function ensureWatchedWrites(db: Db): Promise<void> {
+  await sql`create table if not exists ${sql.table(WATCHED_WRITES_TABLE)} (
+    id integer primary key check (id = 1),
+    writes integer not null
+  )`.execute(db)
+  await sql`insert or ignore into ${sql.table(WATCHED_WRITES_TABLE)} (id, writes) values (1, 0)`.execute(
+    db,
+  )
+  const { rows } = await sql<{ name: string }>`
+    select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(db)
+  const { rows: triggers } = await sql<{ name: string }>`
+    select name from sqlite_master where type = 'trigger'`.execute(db)
+  const existing = new Set(triggers.map((t) => t.name))
+  for (const { name } of rows) {
+    if (UNWATCHED_TABLES.includes(name)) continue
+    for (const operation of OPERATIONS) {
+      const trigger = watchedTrigger(name, operation)
+      if (existing.has(trigger)) continue
+      await sql`create trigger if not exists ${sql.id(trigger)} after ${sql.raw(operation)} on ${sql.table(name)}
+        begin update ${sql.table(WATCHED_WRITES_TABLE)} set writes = writes + 1 where id = 1; end`.execute(
+        db,
+      )
+    }
+  }
+}
+
+/** The trigger that counts `operation` on `table`. */
+export function watchedTrigger(table: string, operation: (typeof OPERATIONS)[number]): string {
+  return `${WATCHED_WRITES_TABLE}_${table}_${operation}`
+}
