@@ -16,6 +16,7 @@ import { registerMetrics } from './http/metrics.js'
 import { registerRateLimit } from './http/rate-limit.js'
 import { type RequestLog, loggerRequestLog } from './http/request-log.js'
 import { pagesRoutes } from './http/pages.routes.js'
+import type { Registry } from 'prom-client'
 import { packageRoot } from './lib/package-root.js'
 import { auditRoutes } from './modules/audit/audit.routes.js'
 import { authRoutes } from './modules/auth/auth.routes.js'
@@ -33,6 +34,11 @@ export interface AppDeps {
   logger: FastifyBaseLogger
   /** Where the line per request goes; by default through `logger`. */
   requestLog?: RequestLog
+  /**
+   * What `/metrics` answers, given this app's registry; by default that registry's own text (a worker
+   * process answers for all workers, see `workerMetrics`).
+   */
+  metrics?: (local: Registry) => () => Promise<string>
 }
 
 export interface CandorApp {
@@ -127,7 +133,8 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
 
-  await app.register(healthRoutes, { services, registry })
+  const metricsText = deps.metrics?.(registry) ?? (() => registry.metrics())
+  await app.register(healthRoutes, { services, registry, metricsText })
   await app.register(authRoutes, { services })
   await app.register(auditRoutes, { services })
   await app.register(charterRoutes, { services })

@@ -1,3 +1,4 @@
+import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
 
@@ -19,6 +20,8 @@ export interface Config {
   readonly trainIntervalMinutes: number
   /** How often the server deletes expired records (retention); 0 turns the background job off. */
   readonly retentionIntervalMinutes: number
+  /** Server processes `candor start` runs on the port (node:cluster); 1 serves from the process itself. */
+  readonly workers: number
   /** Demo mode: the demo shop at `/`, its demo-only routes, and a seeded database (off in production). */
   readonly demo: boolean
 }
@@ -81,6 +84,15 @@ export const CONFIG_VARIABLES = {
   CANDOR_RETENTION_INTERVAL_MINUTES: {
     default: '15',
     schema: integer('CANDOR_RETENTION_INTERVAL_MINUTES', 0, 1_440),
+  },
+  CANDOR_WORKERS: {
+    default: '1',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^(auto|\d+)$/, 'must be a whole number or auto')
+      .transform((value) => (value === 'auto' ? os.availableParallelism() : Number(value)))
+      .pipe(z.number().int().min(1, 'must be at least 1').max(64, 'must be at most 64')),
   },
   CANDOR_DEMO: {
     default: 'on',
@@ -146,6 +158,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     shopperTokenTtlSeconds: read(env, 'CANDOR_SHOPPER_TOKEN_TTL_SECONDS'),
     trainIntervalMinutes: read(env, 'CANDOR_TRAIN_INTERVAL_MINUTES'),
     retentionIntervalMinutes: read(env, 'CANDOR_RETENTION_INTERVAL_MINUTES'),
+    workers: read(env, 'CANDOR_WORKERS'),
     demo: read(env, 'CANDOR_DEMO'),
   })
 }

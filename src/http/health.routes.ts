@@ -8,7 +8,9 @@ import type { Services } from '../services.js'
 export const healthRoutes: FastifyPluginAsyncZod<{
   services: Services
   registry: Registry
-}> = async (app, { services, registry }) => {
+  /** The metrics text (this process's registry's, or every worker's summed). */
+  metricsText: () => Promise<string>
+}> = async (app, { services, registry, metricsText }) => {
   const Status = z.object({ status: z.string(), database: z.string().optional() })
   app.get(
     '/health/live',
@@ -45,7 +47,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{
     },
     async (_request, reply) => {
       reply.type(registry.contentType)
-      return registry.metrics()
+      return metricsText()
     },
   )
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster'
 import { Command, InvalidArgumentError } from 'commander'
 import { ConfigError, parseConfig } from '../config.js'
 import { AppError } from '../lib/errors.js'
@@ -10,6 +11,7 @@ import { type ImportSummary, importOrders } from '../modules/events/index.js'
 import { createProgressBar } from './progress.js'
 import { type Runtime, openRuntime } from './runtime.js'
 import { startServer } from './server.js'
+import { runPrimary } from './workers.js'
 
 /** Runs `fn` with a runtime whose logs go to stderr, so stdout carries only the command's result. */
 async function withRuntime(fn: (runtime: Runtime) => Promise<number | void>): Promise<void> {
@@ -41,6 +43,10 @@ export function buildCli(): Command {
     .description('run migrations, then serve the HTTP API, pages and background jobs')
     .action(async () => {
       const runtime = await openRuntime(process.env)
+      if (runtime.config.workers > 1 && cluster.isPrimary) {
+        process.exitCode = await runPrimary(runtime, runtime.config.workers)
+        return
+      }
       await startServer(runtime)
     })
 

@@ -7,17 +7,23 @@ const RIGHTS_EVERY_MS = 30_000
  * The background work of a server process: rights-request jobs (resumed at start, so a crash mid-way
  * finishes), retraining the item model on the configured interval (and once at start), and retention
  * (expired records deleted every CANDOR_RETENTION_INTERVAL_MINUTES, and once at start; 0 turns it off).
+ * `once: false` (every worker process but the first): only the model, which each process holds itself.
  */
-export function startBackgroundJobs(runtime: Runtime): { stop(): Promise<void> } {
+export function startBackgroundJobs(
+  runtime: Runtime,
+  { once }: { once: boolean },
+): { stop(): Promise<void> } {
   const { services, logger, config } = runtime
-  const rights = startSchedule(
-    async () => {
-      const done = await services.rights.processPending()
-      if (done > 0) logger.info({ done }, 'rights requests processed')
-    },
-    RIGHTS_EVERY_MS,
-    { onError: (err) => logger.error({ err }, 'rights job failed') },
-  )
+  const rights = once
+    ? startSchedule(
+        async () => {
+          const done = await services.rights.processPending()
+          if (done > 0) logger.info({ done }, 'rights requests processed')
+        },
+        RIGHTS_EVERY_MS,
+        { onError: (err) => logger.error({ err }, 'rights job failed') },
+      )
+    : undefined
   const training = startSchedule(
     async () => {
       const run = await services.recommend.train()
@@ -31,7 +37,7 @@ export function startBackgroundJobs(runtime: Runtime): { stop(): Promise<void> }
   )
   const retentionMs = config.retentionIntervalMinutes * 60_000
   const retention =
-    retentionMs === 0
+    retentionMs === 0 || !once
       ? undefined
       : startSchedule(
           async () => {
@@ -41,12 +47,12 @@ export function startBackgroundJobs(runtime: Runtime): { stop(): Promise<void> }
           retentionMs,
           { onError: (err) => logger.error({ err }, 'retention failed') },
         )
-  void rights.runNow()
+  void rights?.runNow()
   void training.runNow()
   void retention?.runNow()
   return {
     async stop() {
-      await Promise.all([rights.stop(), training.stop(), retention?.stop()])
+      await Promise.all([rights?.stop(), training.stop(), retention?.stop()])
     },
   }
 }

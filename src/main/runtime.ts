@@ -28,10 +28,12 @@ const REDACT = [
 ]
 
 /**
- * The server's log (stdout) is written in blocks of 4 KiB, and at least once a second, rather than a
- * write per line: with a line per request, one write each was the single largest cost of serving a
+ * The server's log (stdout) is written in blocks of 3 to 4 KiB, and at least once a second, rather than
+ * a write per line: with a line per request, one write each was the single largest cost of serving a
  * request. A crash can lose the last second of log lines (an exit, even on an error, writes them out).
- * The CLI's log (stderr: warnings) is written at once.
+ * A block holds whole lines and never exceeds 4096 bytes (PIPE_BUF), so worker processes sharing one
+ * pipe never split each other's lines (only a single line longer than that could be). The CLI's log
+ * (stderr: warnings) is written at once.
  */
 export function createLogging(
   level: Config['logLevel'],
@@ -39,7 +41,7 @@ export function createLogging(
 ): { logger: Logger; requestLog: RequestLog } {
   const stream =
     destination === 1
-      ? pino.destination({ dest: 1, minLength: 4096, periodicFlush: 1000 })
+      ? pino.destination({ dest: 1, minLength: 3072, maxWrite: 4096, periodicFlush: 1000 })
       : pino.destination(destination)
   const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, stream)
   return { logger, requestLog: directRequestLog(() => logger.isLevelEnabled('info'), stream) }

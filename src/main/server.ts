@@ -2,19 +2,23 @@ import { buildApp } from '../app.js'
 import { startBackgroundJobs } from './jobs.js'
 import { ensureDemoStaffKey, seedDemo } from '../modules/demo/index.js'
 import type { Runtime } from './runtime.js'
+import { workerMetrics, workerNumber } from './workers.js'
 
 /**
  * Serves the HTTP API until SIGINT or SIGTERM, then stops taking requests, lets the ones in flight
- * finish, and closes the database.
+ * finish, and closes the database. In a worker process (CANDOR_WORKERS above 1, see `runPrimary`) the
+ * primary has already seeded the demo shop, and only worker 1 runs the jobs that must run once.
  */
 export async function startServer(runtime: Runtime): Promise<void> {
+  const worker = workerNumber()
   const { app } = await buildApp({
     services: runtime.services,
     logger: runtime.logger,
     requestLog: runtime.requestLog,
+    ...(worker === undefined ? {} : { metrics: workerMetrics }),
   })
   const { port, host } = runtime.config
-  if (runtime.config.demo) {
+  if (runtime.config.demo && worker === undefined) {
     // Once, on an empty database: the demo shop's catalog and its shoppers' history.
     const report = await seedDemo(runtime.services)
     if (report.seeded) runtime.logger.info(report, 'demo: seeded the database with the demo shop')
@@ -27,10 +31,10 @@ export async function startServer(runtime: Runtime): Promise<void> {
   await app.listen({ port, host })
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host
   runtime.logger.info(
-    { port, host, database: runtime.services.storage.dialect },
+    { port, host, database: runtime.services.storage.dialect, ...(worker ? { worker } : {}) },
     `Candor is serving on http://${shown}:${port} (API docs: http://${shown}:${port}/docs)`,
   )
-  const jobs = startBackgroundJobs(runtime)
+  const jobs = startBackgroundJobs(runtime, { once: worker === undefined || worker === 1 })
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
@@ -46,6 +50,8 @@ export async function startServer(runtime: Runtime): Promise<void> {
         process.exit(1)
       })
   }
-  process.once('SIGINT', () => stop('SIGINT'))
-  process.once('SIGTERM', () => stop('SIGTERM'))
+  // Not `once`: a worker may get both signals (Ctrl-C reaches the whole group, and the primary passes
+  // SIGTERM on); a second signal must not kill it half-way through stopping.
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
 }

@@ -1,0 +1,168 @@
+import cluster, { type Worker } from 'node:cluster'
+import { AggregatorRegistry, type Registry } from 'prom-client'
+import type { Logger } from 'pino'
+import { ensureDemoStaffKey, seedDemo } from '../modules/demo/index.js'
+import type { Runtime } from './runtime.js'
+
+/**
+ * `candor start` with CANDOR_WORKERS above 1: this process (the primary) serves nothing itself. It
+ * migrates and seeds the demo shop once, then runs that many server processes (node:cluster) sharing the
+ * port, replaces one that dies, answers their `/metrics` with the sum over all of them, and stops them
+ * all on SIGINT or SIGTERM.
+ *
+ * What the workers share is the database: each keeps its own copies and model, and learns of the
+ * others' writes as of any other process's (see `ChangeFeed`). Worker 1 alone runs the rights and
+ * retention jobs; every worker trains its own model.
+ */
+
+/** Set in a worker's environment: its number, from 1. */
+export const WORKER_VARIABLE = 'CANDOR_WORKER'
+
+const METRICS = 'candor:metrics'
+/** A worker that dies sooner than this after starting was never fit to serve: the primary gives up. */
+const EARLY_DEATH_MS = 10_000
+
+interface MetricsMessage {
+  type: typeof METRICS
+  id: number
+  text?: string
+  error?: string
+}
+
+function isMetricsMessage(message: unknown): message is MetricsMessage {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    (message as { type?: unknown }).type === METRICS
+  )
+}
+
+/** Runs the primary until its workers have stopped; resolves with the exit code. */
+export async function runPrimary(runtime: Runtime, workers: number): Promise<number> {
+  const { logger, config } = runtime
+  if (config.demo) await prepareDemo(runtime)
+  // The workers open the database themselves; the primary holds no connection while they serve.
+  await runtime.close()
+
+  const aggregator = new AggregatorRegistry()
+  const numberOf = new Map<Worker, number>()
+  const startedAt = new Map<Worker, number>()
+  let stopping = false
+  let code = 0
+  let listening = 0
+
+  const fork = (n: number) => {
+    const worker = cluster.fork({ [WORKER_VARIABLE]: String(n) })
+    numberOf.set(worker, n)
+    startedAt.set(worker, Date.now())
+    worker.on('message', (message: unknown) => {
+      if (!isMetricsMessage(message)) return
+      aggregator.clusterMetrics().then(
+        (text) => worker.send({ type: METRICS, id: message.id, text }),
+        (error: unknown) =>
+          worker.send({
+            type: METRICS,
+            id: message.id,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      )
+    })
+    worker.once('listening', () => {
+      listening += 1
+      if (listening === workers) {
+        logger.info(
+          { port: config.port, host: config.host, workers },
+          `Candor is serving with ${workers} worker processes`,
+        )
+      }
+    })
+  }
+
+  const done = new Promise<void>((resolve) => {
+    cluster.on('exit', (worker, exitCode, signal) => {
+      const n = numberOf.get(worker)!
+      numberOf.delete(worker)
+      const lived = Date.now() - (startedAt.get(worker) ?? 0)
+      startedAt.delete(worker)
+      if (!stopping) {
+        if (lived < EARLY_DEATH_MS) {
+          logger.error({ worker: n, exitCode, signal }, 'a worker died while starting: stopping')
+          code = 1
+          stop('worker failed')
+        } else {
+          logger.error({ worker: n, exitCode, signal }, 'a worker died: starting another')
+          fork(n)
+        }
+      }
+      if (numberOf.size === 0) resolve()
+    })
+  })
+
+  function stop(reason: string) {
+    if (stopping) return
+    stopping = true
+    logger.info({ reason }, 'shutting down the workers')
+    for (const worker of numberOf.keys()) worker.process.kill('SIGTERM')
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+
+  for (let n = 1; n <= workers; n += 1) fork(n)
+  await done
+  await flushLog(logger)
+  return code
+}
+
+/** Once, before any worker starts: the demo shop's rows and the staff key file. */
+async function prepareDemo(runtime: Runtime): Promise<void> {
+  const report = await seedDemo(runtime.services)
+  if (report.seeded) runtime.logger.info(report, 'demo: seeded the database with the demo shop')
+  const keyFile = await ensureDemoStaffKey(runtime.services, runtime.config.dataDir)
+  runtime.logger.info(
+    { keyFile },
+    'demo mode is on (CANDOR_DEMO=off for production): a staff API key for /console is in keyFile',
+  )
+}
+
+function flushLog(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()))
+}
+
+/** This process's worker number (from 1), or undefined when it is not a worker. */
+export function workerNumber(): number | undefined {
+  if (!cluster.isWorker) return undefined
+  const n = Number(process.env[WORKER_VARIABLE])
+  return Number.isInteger(n) && n > 0 ? n : undefined
+}
+
+/**
+ * In a worker: makes `local` (this worker's registry) what it answers when the primary asks every worker
+ * for its figures, and answers the reader of `/metrics` with all of them, summed by the primary (a
+ * request counter then counts every worker's requests, whichever worker Prometheus reached).
+ */
+export function workerMetrics(local: Registry): () => Promise<string> {
+  AggregatorRegistry.setRegistries([local])
+  // Constructing one is what makes prom-client answer the primary's requests in a worker.
+  new AggregatorRegistry()
+  const pending = new Map<number, (message: MetricsMessage) => void>()
+  let next = 0
+  process.on('message', (message: unknown) => {
+    if (isMetricsMessage(message)) pending.get(message.id)?.(message)
+  })
+  return () => {
+    const id = next++
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id)
+        reject(new Error('the primary process did not answer with the metrics in time'))
+      }, 10_000)
+      pending.set(id, (message) => {
+        clearTimeout(timer)
+        pending.delete(id)
+        if (message.text !== undefined) resolve(message.text)
+        else reject(new Error(`metrics: ${message.error ?? 'no answer'}`))
+      })
+      process.send!({ type: METRICS, id })
+    })
+  }
+}

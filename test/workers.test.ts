@@ -1,0 +1,159 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import http from 'node:http'
+import net from 'node:net'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DIALECTS, type TestDatabase, createTestDatabase } from './helpers/test-context.js'
+
+const CLI = path.resolve('src/main/cli.ts')
+const PERSONAL = 'personalize.recommendations'
+
+/** One request on a connection of its own, so the primary hands each to the next worker in turn. */
+function request(
+  port: number,
+  method: string,
+  url: string,
+  key: string,
+  body?: unknown,
+): Promise<{ status: number; json: () => unknown; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: url,
+        agent: false,
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (text += chunk))
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text, json: () => JSON.parse(text) as unknown }),
+        )
+      },
+    )
+    req.on('error', reject)
+    req.end(body === undefined ? undefined : JSON.stringify(body))
+  })
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as net.AddressInfo
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+for (const dialect of DIALECTS) {
+  describe(`candor start with worker processes on ${dialect}`, { timeout: 120_000 }, () => {
+    let database: TestDatabase
+    let server: ChildProcess
+    let output = ''
+    let key: string
+    let port: number
+
+    beforeAll(async () => {
+      database = await createTestDatabase(dialect)
+      const env = {
+        ...process.env,
+        CANDOR_DATA_DIR: database.dir,
+        CANDOR_DATABASE_URL: database.url,
+        CANDOR_DEMO: 'off',
+      }
+      const created = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', CLI, 'keys', 'create', '--role', 'admin', '--name', 'workers test'],
+        { env: { ...env, CANDOR_LOG_LEVEL: 'warn' }, encoding: 'utf8', timeout: 60_000 },
+      )
+      expect(created.status, created.stderr).toBe(0)
+      key = created.stdout.trim()
+      port = await freePort()
+      server = spawn(process.execPath, ['--import', 'tsx', CLI, 'start'], {
+        env: { ...env, CANDOR_PORT: String(port), CANDOR_WORKERS: '2', CANDOR_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      server.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+      server.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+      for (let waited = 0; !/serving with 2 worker processes/.test(output); waited += 100) {
+        if (server.exitCode !== null || waited > 60_000)
+          throw new Error(`the server did not start: ${output.slice(-2000)}`)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    })
+
+    afterAll(async () => {
+      if (server.exitCode === null) server.kill('SIGKILL')
+      await database.drop()
+    })
+
+    it('serves from every worker, and each sees what another wrote on the very next request', async () => {
+      const version = (
+        (await request(port, 'GET', '/v1/notice', key)).json() as { version: string }
+      ).version
+      const levels = async () => {
+        const seen: string[] = []
+        for (let k = 0; k < 6; k += 1) {
+          const r = await request(port, 'GET', '/v1/subjects/w-1/settings', key)
+          expect(r.status, r.text).toBe(200)
+          seen.push((r.json() as { effectiveLevel: string }).effectiveLevel)
+        }
+        return [...new Set(seen)]
+      }
+      const consent = async (decision: 'granted' | 'denied') => {
+        const r = await request(port, 'PUT', `/v1/subjects/w-1/consents/${PERSONAL}`, key, {
+          decision,
+          noticeVersion: version,
+          jurisdiction: 'UK',
+        })
+        expect(r.status, r.text).toBe(200)
+      }
+      // Each worker reads (and keeps a copy of) the shopper's settings first.
+      expect(await levels()).toEqual(['off'])
+      await consent('granted')
+      expect(await levels()).toEqual(['personal'])
+      await consent('denied')
+      expect(await levels()).toEqual(['off'])
+    })
+
+    it('answers /metrics with every worker’s requests summed', async () => {
+      const before = await request(port, 'GET', '/metrics', key)
+      const count = (text: string) =>
+        Number(
+          /candor_http_requests_total\{method="GET",route="\/health\/live",status="200"\} (\d+)/.exec(
+            text,
+          )?.[1] ?? 0,
+        )
+      for (let k = 0; k < 5; k += 1)
+        expect((await request(port, 'GET', '/health/live', key)).status).toBe(200)
+      const after = await request(port, 'GET', '/metrics', key)
+      expect(after.status, after.text).toBe(200)
+      expect(count(after.text) - count(before.text)).toBe(5)
+    })
+
+    it('stops every worker on SIGTERM and exits cleanly', async () => {
+      const exited = once(server, 'exit')
+      server.kill('SIGTERM')
+      const [code] = (await exited) as [number | null]
+      expect(code).toBe(0)
+      expect(output).toMatch(/shutting down the workers/)
+      expect(output.match(/"msg":"shutting down"/g)?.length).toBe(2)
+      // Both workers served the settings reads above (a log line each, with the process id).
+      const pids = new Set(
+        output
+          .split('\n')
+          .filter((line) => line.includes('"route":"/v1/subjects/:ref/settings"'))
+          .map((line) => (JSON.parse(line) as { pid: number }).pid),
+      )
+      expect(pids.size).toBe(2)
+    })
+  })
+}
