@@ -11,6 +11,7 @@ import {
 import { newId } from './lib/ids.js'
 import { type RouteAccessEntry, registerAuth } from './http/auth.js'
 import { registerErrorHandler } from './http/error-handler.js'
+import { lazyChildLogger } from './http/lazy-logger.js'
 import { healthRoutes } from './http/health.routes.js'
 import { registerMetrics } from './http/metrics.js'
 import { registerRateLimit } from './http/rate-limit.js'
@@ -60,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
     // Fastify's own request lines would log the raw URL, which may hold a customer reference.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => newId('req', 16),
+    childLoggerFactory: lazyChildLogger,
     requestIdHeader: false,
     bodyLimit: services.config.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true },

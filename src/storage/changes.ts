@@ -118,7 +118,9 @@ export function createOwnerCache<T>(
 ): OwnerCache<T> {
   const max = options.max ?? 10_000
   const ownerOf = options.ownerOf
-  const copies = new Map<string, { value: T; owner: string }>()
+  const copies = new Map<string, { value: T; owner: string; used: number }>()
+  /** Counts copies kept and moved; a copy's `used` is the count when it last was. */
+  let clock = 0
   /** Keys per owner, when they differ. */
   const keysOf = new Map<string, Set<string>>()
   /** Reads in flight, by owner (`ownerOf` given: all under ''). A change marks them stale. */
@@ -146,12 +148,19 @@ export function createOwnerCache<T>(
     for (const read of reading.get(ownerOf === undefined ? owner : '') ?? []) read.stale = true
   })
 
-  /** The copy under `key`, most recently used last. */
+  /**
+   * The copy under `key`, moved to the recent end unless it already is in the recent half (moving a
+   * Map entry costs a delete and an insert; a copy used now and then would otherwise pay it on every
+   * request, for an order that changes nothing until the map is full).
+   */
   function hit(key: string): { value: T } | undefined {
     const copy = copies.get(key)
     if (copy === undefined) return undefined
-    copies.delete(key)
-    copies.set(key, copy)
+    if (clock - copy.used >= max / 2) {
+      copies.delete(key)
+      copies.set(key, copy)
+      copy.used = ++clock
+    }
     return copy
   }
 
@@ -175,7 +184,8 @@ export function createOwnerCache<T>(
         const found = valueOf(result, key)
         if (found === undefined || read.stale) continue
         const owner = ownerOf === undefined ? key : ownerOf(found.value, key)
-        copies.set(key, { value: found.value, owner })
+        copies.delete(key)
+        copies.set(key, { value: found.value, owner, used: ++clock })
         if (ownerOf !== undefined) {
           let keys = keysOf.get(owner)
           if (keys === undefined) keysOf.set(owner, (keys = new Set()))

@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import {
@@ -157,6 +158,21 @@ export function createStorage(config: DatabaseConfig): Storage {
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
   })
   const dataVersion = database.prepare('pragma data_version').pluck()
+  const commits = commitCounter(config.file)
+  let lastCommit: number | undefined
+  let lastVersion: number | undefined
+  /**
+   * `PRAGMA data_version`, asked only when some connection committed since the last time: statements
+   * cost several µs each (a read transaction), reading the commit counter one small read.
+   */
+  const readDataVersion = (): number | undefined => {
+    if (!database.open) return undefined
+    const commit = commits.read()
+    if (commit !== undefined && commit === lastCommit) return lastVersion
+    lastVersion = dataVersion.get() as number
+    lastCommit = commit
+    return lastVersion
+  }
   // Prepared once the table exists (it is made by the first migration run on the file).
   let watchedWrites: Database.Statement | undefined
   const readWatchedWrites = (): number | undefined => {
@@ -180,12 +196,43 @@ export function createStorage(config: DatabaseConfig): Storage {
       await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db)
     },
     // Moves when another connection (another process) commits. Asked on every request: prepared once.
-    changes: createChangeFeed(
-      'sqlite',
-      () => (database.open ? (dataVersion.get() as number) : undefined),
-      () => localWrites,
-      readWatchedWrites,
-    ),
-    close: () => db.destroy(),
+    changes: createChangeFeed('sqlite', readDataVersion, () => localWrites, readWatchedWrites),
+    close: async () => {
+      commits.close()
+      await db.destroy()
+    },
+  }
+}
+
+/**
+ * The commit counter SQLite keeps in the WAL index (`iChange`, a 32-bit number in native byte order at
+ * byte 8 of the `-shm` file, see https://www.sqlite.org/walformat.html), which every commit by any
+ * connection to the file moves before the commit returns. Read through a file descriptor of its own:
+ * the `-shm` file is shared memory, so a read sees what another process's commit wrote. Undefined (ask
+ * `PRAGMA data_version` every time) when the file cannot be read.
+ */
+function commitCounter(file: string): { read(): number | undefined; close(): void } {
+  let fd: number | undefined
+  try {
+    fd = fs.openSync(`${file}-shm`, 'r')
+  } catch {
+    fd = undefined
+  }
+  const bytes = Buffer.alloc(4)
+  const littleEndian = os.endianness() === 'LE'
+  return {
+    read() {
+      if (fd === undefined) return undefined
+      try {
+        if (fs.readSync(fd, bytes, 0, 4, 8) !== 4) return undefined
+      } catch {
+        return undefined
+      }
+      return littleEndian ? bytes.readUInt32LE(0) : bytes.readUInt32BE(0)
+    },
+    close() {
+      if (fd !== undefined) fs.closeSync(fd)
+      fd = undefined
+    },
   }
 }
