@@ -24,7 +24,7 @@ class LazyRequestLogger {
   }
 
   #log(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', args: unknown[]): void {
-    ;(this.#real()[level] as Log)(...args)
+    ;(this.#real()[level])(...args)
   }
 
   get level(): string {
@@ -63,5 +63,5 @@ export function lazyChildLogger(
   bindings: Bindings,
   options: object,
 ): FastifyBaseLogger {
-  return new LazyRequestLogger(parent, bindings, options) as unknown as FastifyBaseLogger
+  return new LazyRequestLogger(parent, bindings, options)
 }
