@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 
 type Bindings = Record<string, unknown>
-type Log = (...args: unknown[]) => void
 
 /**
  * `request.log`: the request's child logger (bound to its request id), made only when something is
