@@ -23,7 +23,8 @@ class LazyRequestLogger {
   }
 
   #log(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', args: unknown[]): void {
-    ;(this.#real()[level])(...args)
+    const real = this.#real()
+    Reflect.apply(real[level], real, args)
   }
 
   get level(): string {
