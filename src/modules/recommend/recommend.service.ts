@@ -629,9 +629,31 @@ export function createRecommendService(deps: RecommendDeps) {
       items: ranking.map((i) => i.id),
       createdAt: now.toISOString(),
     })
-    // Written out directly: the items' JSON was made with their ranking, only the links are new.
+    // Written out directly: everything but the answer's id was made with the ranking, once per shopper
+    // reference and level reason (the parts between the id's places), and is joined around the new id.
+    const reason = LEVEL_REASONS[levelKey] ?? level
+    const parts = answerParts(ranking, query, level, reason)
+    const joined = parts.join(JSON.stringify(recommId))
+    return prompt === undefined ? `${joined}}` : `${joined},"prompt":${JSON.stringify(prompt)}}`
+  }
+
+  /** Per ranking: the answer's JSON split where its id goes, for the last reference and reason asked. */
+  const partsOf = new WeakMap<RankedItem[], { key: string; parts: string[] }>()
+
+  /**
+   * The answer's JSON (without its prompt and final brace) in the pieces that go between the places of
+   * its `recommId`: the answer's own and one in each item's "not this" link.
+   */
+  function answerParts(
+    ranking: RankedItem[],
+    query: RecommendationQuery,
+    level: PersonalizationLevel,
+    reason: string,
+  ): string[] {
+    const key = `${query.subject ?? ''}\u0000${query.session ?? ''}\u0000${level}\u0000${reason}`
+    const known = partsOf.get(ranking)
+    if (known?.key === key) return known.parts
     const q = JSON.stringify
-    const answerId = q(recommId)
     const ownerJson =
       query.subject !== undefined
         ? `"subject":${q(query.subject)},`
@@ -642,13 +664,17 @@ export function createRecommendService(deps: RecommendDeps) {
       query.subject === undefined
         ? ''
         : `,"stopPersonalizing":{"method":"PUT","href":${q(`/v1/subjects/${encodeURIComponent(query.subject)}/settings`)},"body":{"level":"off"}}`
-    let items = ''
-    for (const item of ranking) {
-      if (items !== '') items += ','
-      items += `${item.json},"links":{"notThis":{"method":"POST","href":"/v1/feedback","body":{${ownerJson}"kind":"not_interested","item":${q(item.id)},"recommId":${answerId}}}${stop},"why":${item.why}}}`
-    }
-    const reason = LEVEL_REASONS[levelKey] ?? level
-    return `{"recommId":${answerId},"level":${q(level)},"levelReason":${q(reason)},"items":[${items}]${prompt === undefined ? '' : `,"prompt":${q(prompt)}`}}`
+    const parts = ['{"recommId":']
+    let open = `,"level":${q(level)},"levelReason":${q(reason)},"items":[`
+    ranking.forEach((item, k) => {
+      parts.push(
+        `${open}${k === 0 ? '' : ','}${item.json},"links":{"notThis":{"method":"POST","href":"/v1/feedback","body":{${ownerJson}"kind":"not_interested","item":${q(item.id)},"recommId":`,
+      )
+      open = `}}${stop},"why":${item.why}}}`
+    })
+    parts.push(`${open}]`)
+    partsOf.set(ranking, { key, parts })
+    return parts
   }
 
   return {
