@@ -23,6 +23,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import fs from 'node:fs'
+import http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -197,11 +198,16 @@ async function main(): Promise<void> {
       },
     })
   }
+  // Mixed in a fixed pseudo-random order, so that every stretch of the load has all three levels.
+  let seed = 1
   const urls = [
     ...customers.map(([customer]) => `/v1/recommendations?subject=uci-${customer}&limit=10`),
     ...sessions.map((session) => `/v1/recommendations?session=${session}&limit=10`),
     ...Array.from({ length: 50 }, () => '/v1/recommendations?limit=10'),
   ]
+    .map((url) => ({ url, order: (seed = (seed * 48_271) % 2_147_483_647) }))
+    .sort((a, b) => a.order - b.order)
+    .map(({ url }) => url)
   const sample = (await app.inject({ method: 'GET', url: urls[0]!, headers: auth })).body
   const levels = new Map<string, number>()
   for (const url of urls) {
@@ -269,12 +275,24 @@ async function main(): Promise<void> {
     return port
   }
 
-  /** One pass over `paths` (sequential): the lazy parts of each server run before the measurement. */
-  async function warmUp(port: number, paths: string[]): Promise<void> {
+  /**
+   * `workers` passes over `paths` (sequential), each request on a connection of its own, so that with
+   * worker processes (which take connections in turn) each path reaches each worker: the lazy parts of
+   * every process run before the measurement.
+   */
+  async function warmUp(port: number, paths: string[], workers: number): Promise<void> {
     for (const p of paths) {
-      const res = await fetch(`http://127.0.0.1:${port}${p}`, { headers: auth })
-      if (res.status !== 200) throw new Error(`warm-up ${p}: HTTP ${res.status}`)
-      await res.arrayBuffer()
+      for (let pass = 0; pass < workers; pass++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          http
+            .get({ host: '127.0.0.1', port, path: p, headers: auth, agent: false }, (res) => {
+              res.resume()
+              res.on('end', () => resolve(res.statusCode ?? 0))
+            })
+            .on('error', reject)
+        })
+        if (status !== 200) throw new Error(`warm-up ${p}: HTTP ${status}`)
+      }
     }
   }
 
@@ -306,16 +324,15 @@ async function main(): Promise<void> {
   }
 
   async function load(server: ChildProcess, port: number, paths: string[]) {
-    let next = 0
     const cpuBefore = cpuSeconds(server.pid)
     const result = await autocannon({
       url: `http://127.0.0.1:${port}`,
       connections: Number(args.connections),
       duration: Number(args.seconds),
       headers: auth,
-      requests: [
-        { method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) },
-      ],
+      // Built once, not per request: a `setupRequest` rebuilding each request took the load generator's
+      // time, and on a machine it shares with the server's worker processes, theirs.
+      requests: paths.map((path) => ({ method: 'GET', path })),
     })
     const cpuAfter = cpuSeconds(server.pid)
     return {
@@ -362,11 +379,12 @@ async function main(): Promise<void> {
     await warmUp(
       port,
       urls.map(() => '/v1/recommendations'),
+      workers,
     )
     return { name, server, port }
   }
   log('warming up ...')
-  await warmUp(OURS, urls)
+  await warmUp(OURS, urls, WORKERS)
   const bares = [await startBare(1), ...(WORKERS > 1 ? [await startBare(WORKERS)] : [])]
   const rounds: {
     candor: Awaited<ReturnType<typeof load>>
