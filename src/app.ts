@@ -40,6 +40,8 @@ export interface AppDeps {
    * process answers for all workers, see `workerMetrics`).
    */
   metrics?: (local: Registry) => () => Promise<string>
+  /** After `POST /v1/admin/train` retrained this process's model: the other worker processes', if any. */
+  retrainOthers?: () => void
 }
 
 export interface CandorApp {
@@ -144,7 +146,10 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   await app.register(eventsRoutes, { services })
   await app.register(catalogRoutes, { services })
   await app.register(rightsRoutes, { services, registry })
-  await app.register(recommendRoutes, { services })
+  await app.register(recommendRoutes, {
+    services,
+    ...(deps.retrainOthers === undefined ? {} : { retrainOthers: deps.retrainOthers }),
+  })
 
   // The web pages and the browser SDK (built by `npm run build`); the demo shop only in demo mode.
   await app.register(pagesRoutes, {

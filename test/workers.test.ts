@@ -139,6 +139,36 @@ for (const dialect of DIALECTS) {
       expect(count(after.text) - count(before.text)).toBe(5)
     })
 
+    it('retrains every worker when one is asked to', async () => {
+      const trained = () => output.match(/"msg":"item model trained"/g)?.length ?? 0
+      // Each worker trained once at start.
+      for (let waited = 0; trained() < 2 && waited < 10_000; waited += 100)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(trained()).toBe(2)
+      const r = await request(port, 'POST', '/v1/admin/train', key)
+      expect(r.status, r.text).toBe(200)
+      // The other worker trains too (the log is written at least once a second).
+      const servedBy = () =>
+        output
+          .split('\n')
+          .filter((line) => line.includes('"route":"/v1/admin/train"'))
+          .map((line) => (JSON.parse(line) as { pid: number }).pid)
+      for (
+        let waited = 0;
+        (trained() < 3 || servedBy().length < 1) && waited < 10_000;
+        waited += 100
+      )
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      const pids = output
+        .split('\n')
+        .filter((line) => line.includes('"msg":"item model trained"'))
+        .map((line) => (JSON.parse(line) as { pid: number }).pid)
+      expect(pids).toHaveLength(3)
+      expect(new Set(pids.slice(0, 2)).size).toBe(2)
+      expect(servedBy()).toHaveLength(1)
+      expect(pids[2]).not.toBe(servedBy()[0])
+    })
+
     it('stops every worker on SIGTERM and exits cleanly', async () => {
       const exited = once(server, 'exit')
       server.kill('SIGTERM')

@@ -2,7 +2,7 @@ import { buildApp } from '../app.js'
 import { startBackgroundJobs } from './jobs.js'
 import { ensureDemoStaffKey, seedDemo } from '../modules/demo/index.js'
 import type { Runtime } from './runtime.js'
-import { workerMetrics, workerNumber } from './workers.js'
+import { workerMetrics, workerNumber, workerTraining } from './workers.js'
 
 /**
  * Serves the HTTP API until SIGINT or SIGTERM, then stops taking requests, lets the ones in flight
@@ -11,11 +11,25 @@ import { workerMetrics, workerNumber } from './workers.js'
  */
 export async function startServer(runtime: Runtime): Promise<void> {
   const worker = workerNumber()
+  const training =
+    worker === undefined
+      ? undefined
+      : workerTraining(() => {
+          // Another worker retrained on request: so does this one.
+          runtime.services.recommend.train().then(
+            (run) =>
+              runtime.logger.info(
+                { events: run.events, items: run.items, seconds: run.seconds },
+                'item model trained',
+              ),
+            (err: unknown) => runtime.logger.error({ err }, 'training failed'),
+          )
+        })
   const { app } = await buildApp({
     services: runtime.services,
     logger: runtime.logger,
     requestLog: runtime.requestLog,
-    ...(worker === undefined ? {} : { metrics: workerMetrics }),
+    ...(training === undefined ? {} : { metrics: workerMetrics, retrainOthers: training.tell }),
   })
   const { port, host } = runtime.config
   if (runtime.config.demo && worker === undefined) {

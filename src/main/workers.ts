@@ -19,6 +19,8 @@ import type { Runtime } from './runtime.js'
 export const WORKER_VARIABLE = 'CANDOR_WORKER'
 
 const METRICS = 'candor:metrics'
+/** A worker trained its model on request (`POST /v1/admin/train`): the primary has the others train too. */
+const TRAIN = 'candor:train'
 /** A worker that dies sooner than this after starting was never fit to serve: the primary gives up. */
 const EARLY_DEATH_MS = 10_000
 
@@ -35,6 +37,25 @@ function isMetricsMessage(message: unknown): message is MetricsMessage {
     message !== null &&
     (message as { type?: unknown }).type === METRICS
   )
+}
+
+function isTrainMessage(message: unknown): boolean {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    (message as { type?: unknown }).type === TRAIN
+  )
+}
+
+/**
+ * In a worker: `tell` asks every other worker to retrain its model now (this one just did, on request),
+ * and `train` is called when another worker asks this one.
+ */
+export function workerTraining(train: () => void): { tell: () => void } {
+  process.on('message', (message: unknown) => {
+    if (isTrainMessage(message)) train()
+  })
+  return { tell: () => process.send!({ type: TRAIN }) }
 }
 
 /** Runs the primary until its workers have stopped; resolves with the exit code. */
@@ -56,6 +77,10 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
     numberOf.set(worker, n)
     startedAt.set(worker, Date.now())
     worker.on('message', (message: unknown) => {
+      if (isTrainMessage(message)) {
+        for (const other of numberOf.keys()) if (other !== worker) other.send({ type: TRAIN })
+        return
+      }
       if (!isMetricsMessage(message)) return
       aggregator.clusterMetrics().then(
         (text) => worker.send({ type: METRICS, id: message.id, text }),

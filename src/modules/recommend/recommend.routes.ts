@@ -25,10 +25,11 @@ const TrainingRunSchema = z.object({
 })
 
 /** Explained recommendations, feedback on them, and training. */
-export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const recommendRoutes: FastifyPluginAsyncZod<{
+  services: Services
+  /** Other server processes retrain too after a retrain on request (worker processes, see `runPrimary`). */
+  retrainOthers?: () => void
+}> = async (app, { services, retrainOthers }) => {
   const { recommend, identity } = services
   // The answer log is written in batches (see the service); what is buffered goes out before the database closes.
   app.addHook('onClose', async () => {
@@ -95,6 +96,7 @@ export const recommendRoutes: FastifyPluginAsyncZod<{ services: Services }> = as
     },
     async (request) => {
       const run = await recommend.train()
+      retrainOthers?.()
       await services.audit.recordNow({
         actor: actorOf(request),
         action: 'recommend.trained',
