@@ -90,6 +90,22 @@ async function trainedShop(ctx: TestContext, prefix: string, shopper: string): P
   return version
 }
 
+/**
+ * A second process: its own connection to the same database (on SQLite, where this process keeps copies
+ * of what it read, only the database can tell it of the other's commits), with its own services.
+ */
+function otherProcess(ctx: TestContext) {
+  const storage = createStorage(ctx.config.database)
+  const services = createServices({
+    config: ctx.config,
+    storage,
+    clock: ctx.clock,
+    keys: ctx.services.keys,
+    charter: ctx.services.charter,
+  })
+  return { storage, services }
+}
+
 for (const dialect of DIALECTS) {
   describe(`recommendations on ${dialect}`, () => {
     let ctx: TestContext
@@ -688,16 +704,7 @@ for (const dialect of DIALECTS) {
     }
     it('reflects what another process writes, on the very next request', async () => {
       const ctx = await createTestContext(dialect)
-      // A second process: its own connection to the same database (on SQLite, where this process keeps
-      // copies of what it read, only the database can tell it of the other's commits).
-      const otherStorage = createStorage(ctx.config.database)
-      const other = createServices({
-        config: ctx.config,
-        storage: otherStorage,
-        clock: ctx.clock,
-        keys: ctx.services.keys,
-        charter: ctx.services.charter,
-      })
+      const { storage: otherStorage, services: other } = otherProcess(ctx)
       const actor = { kind: 'cli', command: 'test' } as const
       const recommend = async (ref: string) => {
         const r = await ctx.request({
@@ -773,14 +780,7 @@ for (const dialect of DIALECTS) {
 
     it('keeps its copies when another process only logs answers, and drops them for any other write', async () => {
       const ctx = await createTestContext(dialect)
-      const otherStorage = createStorage(ctx.config.database)
-      const other = createServices({
-        config: ctx.config,
-        storage: otherStorage,
-        clock: ctx.clock,
-        keys: ctx.services.keys,
-        charter: ctx.services.charter,
-      })
+      const { storage: otherStorage, services: other } = otherProcess(ctx)
       try {
         await trainedShop(ctx, 'w', 'w-1')
         const watched = await sql<{ name: string }>`

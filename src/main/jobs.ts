@@ -12,7 +12,7 @@ const RIGHTS_EVERY_MS = 30_000
 export function startBackgroundJobs(
   runtime: Runtime,
   { once }: { once: boolean },
-): { stop(): Promise<void> } {
+): { stop(): Promise<void>; trainNow(): Promise<void> } {
   const { services, logger, config } = runtime
   const rights = once
     ? startSchedule(
@@ -51,6 +51,7 @@ export function startBackgroundJobs(
   void training.runNow()
   void retention?.runNow()
   return {
+    trainNow: () => training.runNow(),
     async stop() {
       await Promise.all([rights?.stop(), training.stop(), retention?.stop()])
     },

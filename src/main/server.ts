@@ -1,8 +1,13 @@
 import { buildApp } from '../app.js'
 import { startBackgroundJobs } from './jobs.js'
-import { ensureDemoStaffKey, seedDemo } from '../modules/demo/index.js'
 import type { Runtime } from './runtime.js'
-import { workerMetrics, workerNumber, workerTraining } from './workers.js'
+import {
+  onRetrainRequest,
+  prepareDemo,
+  retrainOtherWorkers,
+  workerMetrics,
+  workerNumber,
+} from './workers.js'
 
 /**
  * Serves the HTTP API until SIGINT or SIGTERM, then stops taking requests, lets the ones in flight
@@ -11,37 +16,15 @@ import { workerMetrics, workerNumber, workerTraining } from './workers.js'
  */
 export async function startServer(runtime: Runtime): Promise<void> {
   const worker = workerNumber()
-  const training =
-    worker === undefined
-      ? undefined
-      : workerTraining(() => {
-          // Another worker retrained on request: so does this one.
-          runtime.services.recommend.train().then(
-            (run) =>
-              runtime.logger.info(
-                { events: run.events, items: run.items, seconds: run.seconds },
-                'item model trained',
-              ),
-            (err: unknown) => runtime.logger.error({ err }, 'training failed'),
-          )
-        })
   const { app } = await buildApp({
     services: runtime.services,
     logger: runtime.logger,
     requestLog: runtime.requestLog,
-    ...(training === undefined ? {} : { metrics: workerMetrics, retrainOthers: training.tell }),
+    ...(worker === undefined ? {} : { metrics: workerMetrics, retrainOthers: retrainOtherWorkers }),
   })
   const { port, host } = runtime.config
-  if (runtime.config.demo && worker === undefined) {
-    // Once, on an empty database: the demo shop's catalog and its shoppers' history.
-    const report = await seedDemo(runtime.services)
-    if (report.seeded) runtime.logger.info(report, 'demo: seeded the database with the demo shop')
-    const keyFile = await ensureDemoStaffKey(runtime.services, runtime.config.dataDir)
-    runtime.logger.info(
-      { keyFile },
-      'demo mode is on (CANDOR_DEMO=off for production): a staff API key for /console is in keyFile',
-    )
-  }
+  // A worker's primary has done this already.
+  if (runtime.config.demo && worker === undefined) await prepareDemo(runtime)
   await app.listen({ port, host })
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host
   runtime.logger.info(
@@ -49,6 +32,8 @@ export async function startServer(runtime: Runtime): Promise<void> {
     `Candor is serving on http://${shown}:${port} (API docs: http://${shown}:${port}/docs)`,
   )
   const jobs = startBackgroundJobs(runtime, { once: worker === undefined || worker === 1 })
+  // Another worker retrained on request: so does this one.
+  if (worker !== undefined) onRetrainRequest(() => void jobs.trainNow())
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return

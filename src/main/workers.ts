@@ -47,15 +47,16 @@ function isTrainMessage(message: unknown): boolean {
   )
 }
 
-/**
- * In a worker: `tell` asks every other worker to retrain its model now (this one just did, on request),
- * and `train` is called when another worker asks this one.
- */
-export function workerTraining(train: () => void): { tell: () => void } {
+/** In a worker: asks every other worker to retrain its model now (this one just did, on request). */
+export function retrainOtherWorkers(): void {
+  process.send!({ type: TRAIN })
+}
+
+/** In a worker: `train` runs when another worker asks this one to retrain. */
+export function onRetrainRequest(train: () => void): void {
   process.on('message', (message: unknown) => {
     if (isTrainMessage(message)) train()
   })
-  return { tell: () => process.send!({ type: TRAIN }) }
 }
 
 /** Runs the primary until its workers have stopped; resolves with the exit code. */
@@ -138,8 +139,8 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
   return code
 }
 
-/** Once, before any worker starts: the demo shop's rows and the staff key file. */
-async function prepareDemo(runtime: Runtime): Promise<void> {
+/** Once, before serving: the demo shop's rows (on an empty database) and the staff key file. */
+export async function prepareDemo(runtime: Runtime): Promise<void> {
   const report = await seedDemo(runtime.services)
   if (report.seeded) runtime.logger.info(report, 'demo: seeded the database with the demo shop')
   const keyFile = await ensureDemoStaffKey(runtime.services, runtime.config.dataDir)
