@@ -94,7 +94,7 @@ export function createChangeFeed(
 /**
  * A bounded map of copies of owners' rows, kept in step with a `ChangeFeed`: a copy goes when the feed
  * names its owner (or everything), and a copy whose read overlapped such a change is used for that
- * request only, never kept. Least recently used copies go first when full.
+ * request only, never kept. When full, the copy used least recently goes first (near enough: see `hit`).
  *
  * Copies are keyed by their owner, unless `ownerOf` says whose a copy is (a lookup keyed by something
  * else, such as a pseudonym hash); a read then overlaps any change, its owner being unknown until read.
