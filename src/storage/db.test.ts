@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type Storage, createStorage, eachRow } from './db.js'
+import { type Storage, commitCounter, createStorage, eachRow } from './db.js'
 
 describe('eachRow on SQLite', () => {
   let dir: string
@@ -45,5 +45,33 @@ describe('eachRow on SQLite', () => {
     })
     await expect(failed).rejects.toThrow(/NOT NULL/)
     expect(await keys()).toEqual([])
+  })
+})
+
+describe("SQLite's commit counter", () => {
+  it('is read from the WAL index and moves with every commit, by this connection or another', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candor-db-'))
+    const file = path.join(dir, 'candor.sqlite')
+    const one = createStorage({ kind: 'sqlite', file })
+    const other = createStorage({ kind: 'sqlite', file })
+    const counter = commitCounter(file)
+    try {
+      await sql`create table pairs (k varchar(8) primary key, v integer not null)`.execute(one.db)
+      const first = counter.read()
+      // A number, not undefined: the header is the format this reads (else every check asks SQLite).
+      expect(typeof first).toBe('number')
+      await sql`insert into pairs (k, v) values ('a', 1)`.execute(other.db)
+      expect(counter.read()).toBe(first! + 1)
+      await sql`insert into pairs (k, v) values ('b', 2)`.execute(one.db)
+      expect(counter.read()).toBe(first! + 2)
+      // Reading changes nothing.
+      await sql`select * from pairs`.execute(other.db)
+      expect(counter.read()).toBe(first! + 2)
+    } finally {
+      counter.close()
+      await one.close()
+      await other.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

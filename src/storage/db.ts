@@ -204,31 +204,38 @@ export function createStorage(config: DatabaseConfig): Storage {
   }
 }
 
+/** The WAL-index format version SQLite has written since 3.7.0. */
+const WAL_INDEX_VERSION = 3_007_000
+
 /**
  * The commit counter SQLite keeps in the WAL index (`iChange`, a 32-bit number in native byte order at
  * byte 8 of the `-shm` file, see https://www.sqlite.org/walformat.html), which every commit by any
  * connection to the file moves before the commit returns. Read through a file descriptor of its own:
  * the `-shm` file is shared memory, so a read sees what another process's commit wrote. Undefined (ask
- * `PRAGMA data_version` every time) when the file cannot be read.
+ * `PRAGMA data_version` every time) when the file cannot be read or its header is not that format.
  */
-function commitCounter(file: string): { read(): number | undefined; close(): void } {
+export function commitCounter(file: string): { read(): number | undefined; close(): void } {
   let fd: number | undefined
   try {
     fd = fs.openSync(`${file}-shm`, 'r')
   } catch {
     fd = undefined
   }
-  const bytes = Buffer.alloc(4)
-  const littleEndian = os.endianness() === 'LE'
+  const bytes = Buffer.alloc(16)
+  const u32 = (offset: number) =>
+    os.endianness() === 'LE' ? bytes.readUInt32LE(offset) : bytes.readUInt32BE(offset)
   return {
     read() {
       if (fd === undefined) return undefined
       try {
-        if (fs.readSync(fd, bytes, 0, 4, 8) !== 4) return undefined
+        if (fs.readSync(fd, bytes, 0, 16, 0) !== 16) return undefined
       } catch {
         return undefined
       }
-      return littleEndian ? bytes.readUInt32LE(0) : bytes.readUInt32BE(0)
+      // The header's format version (3007000 since SQLite 3.7.0) and its "initialized" flag: anything
+      // else is a layout this does not know, and `PRAGMA data_version` is asked every time.
+      if (u32(0) !== WAL_INDEX_VERSION || bytes[12] !== 1) return undefined
+      return u32(8)
     },
     close() {
       if (fd !== undefined) fs.closeSync(fd)
