@@ -3,6 +3,8 @@ import { once } from 'node:events'
 import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
+import Database from 'better-sqlite3'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS, type TestDatabase, createTestDatabase } from './helpers/test-context.js'
 
@@ -44,6 +46,20 @@ function request(
   })
 }
 
+/** Runs one statement straight on the test database (as another program would). */
+async function runSql(database: TestDatabase, dialect: string, statement: string) {
+  if (dialect === 'sqlite') {
+    const db = new Database(database.url.slice('sqlite:'.length))
+    db.exec(statement)
+    db.close()
+  } else {
+    const client = new pg.Client({ connectionString: database.url })
+    await client.connect()
+    await client.query(statement)
+    await client.end()
+  }
+}
+
 async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -59,6 +75,7 @@ for (const dialect of DIALECTS) {
     let server: ChildProcess
     let output = ''
     let key: string
+    let storefrontKey: string
     let port: number
 
     beforeAll(async () => {
@@ -69,13 +86,17 @@ for (const dialect of DIALECTS) {
         CANDOR_DATABASE_URL: database.url,
         CANDOR_DEMO: 'off',
       }
-      const created = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', CLI, 'keys', 'create', '--role', 'admin', '--name', 'workers test'],
-        { env: { ...env, CANDOR_LOG_LEVEL: 'warn' }, encoding: 'utf8', timeout: 60_000 },
-      )
-      expect(created.status, created.stderr).toBe(0)
-      key = created.stdout.trim()
+      const createKey = (role: string) => {
+        const created = spawnSync(
+          process.execPath,
+          ['--import', 'tsx', CLI, 'keys', 'create', '--role', role, '--name', 'workers test'],
+          { env: { ...env, CANDOR_LOG_LEVEL: 'warn' }, encoding: 'utf8', timeout: 60_000 },
+        )
+        expect(created.status, created.stderr).toBe(0)
+        return created.stdout.trim()
+      }
+      key = createKey('admin')
+      storefrontKey = createKey('storefront')
       port = await freePort()
       server = spawn(process.execPath, ['--import', 'tsx', CLI, 'start'], {
         env: { ...env, CANDOR_PORT: String(port), CANDOR_WORKERS: '2', CANDOR_LOG_LEVEL: 'info' },
@@ -137,6 +158,23 @@ for (const dialect of DIALECTS) {
       const after = await request(port, 'GET', '/metrics', key)
       expect(after.status, after.text).toBe(200)
       expect(count(after.text) - count(before.text)).toBe(5)
+
+      // What every worker reads from the database is given once, not once per worker.
+      const filed = await request(port, 'POST', '/v1/rights-requests', storefrontKey, {
+        type: 'access',
+        subject: 'w-1',
+        jurisdiction: 'UK',
+      })
+      expect(filed.status, filed.text).toBe(201)
+      await runSql(
+        database,
+        dialect,
+        `update rights_requests set due_at = '2000-01-01T00:00:00.000Z'`,
+      )
+      const overdue = await request(port, 'GET', '/metrics', key)
+      expect(
+        overdue.text.split('\n').filter((l) => l.startsWith('candor_rights_requests_overdue')),
+      ).toEqual(['candor_rights_requests_overdue 1'])
     })
 
     it('retrains every worker when one is asked to', async () => {

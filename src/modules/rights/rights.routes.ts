@@ -45,6 +45,8 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
     name: 'candor_rights_requests_overdue',
     help: 'Rights requests past their legal deadline and not yet completed or denied',
     registers: [registry],
+    // Read from the database, so every worker process gives the same count: theirs are not summed.
+    aggregator: 'max',
     async collect() {
       this.set(await rights.countOverdue())
     },
