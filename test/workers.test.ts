@@ -207,6 +207,33 @@ for (const dialect of DIALECTS) {
       expect(pids[2]).not.toBe(servedBy()[0])
     })
 
+    it('stops with exit code 1 when its workers cannot start (the port is taken)', async () => {
+      const taken = net.createServer().listen(0, '127.0.0.1')
+      await once(taken, 'listening')
+      const busy = (taken.address() as net.AddressInfo).port
+      try {
+        const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start'], {
+          env: {
+            ...process.env,
+            CANDOR_DATA_DIR: database.dir,
+            CANDOR_DATABASE_URL: database.url,
+            CANDOR_DEMO: 'off',
+            CANDOR_PORT: String(busy),
+            CANDOR_WORKERS: '2',
+            CANDOR_LOG_LEVEL: 'info',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+        let log = ''
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (log += chunk))
+        const [code] = (await once(child, 'exit')) as [number | null]
+        expect(code, log).toBe(1)
+        expect(log).toMatch(/a worker died while starting/)
+      } finally {
+        taken.close()
+      }
+    })
+
     it('stops every worker on SIGTERM and exits cleanly', async () => {
       const exited = once(server, 'exit')
       server.kill('SIGTERM')

@@ -119,6 +119,10 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
           logger.error({ worker: n, exitCode, signal }, 'a worker died: starting another')
           fork(n)
         }
+      } else if (exitCode !== 0) {
+        // It did not stop cleanly (its shutdown failed, or it was killed): so says the server's exit code.
+        logger.error({ worker: n, exitCode, signal }, 'a worker did not stop cleanly')
+        code = 1
       }
       if (numberOf.size === 0) resolve()
     })
