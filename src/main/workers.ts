@@ -31,20 +31,15 @@ interface MetricsMessage {
   error?: string
 }
 
-function isMetricsMessage(message: unknown): message is MetricsMessage {
+/** Whether an IPC message is one of ours of this type (other modules, prom-client, send their own). */
+function isMessage(message: unknown, type: typeof METRICS | typeof TRAIN): boolean {
   return (
-    typeof message === 'object' &&
-    message !== null &&
-    (message as { type?: unknown }).type === METRICS
+    typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type
   )
 }
 
-function isTrainMessage(message: unknown): boolean {
-  return (
-    typeof message === 'object' &&
-    message !== null &&
-    (message as { type?: unknown }).type === TRAIN
-  )
+function isMetricsMessage(message: unknown): message is MetricsMessage {
+  return isMessage(message, METRICS)
 }
 
 /** In a worker: asks every other worker to retrain its model now (this one just did, on request). */
@@ -55,7 +50,7 @@ export function retrainOtherWorkers(): void {
 /** In a worker: `train` runs when another worker asks this one to retrain. */
 export function onRetrainRequest(train: () => void): void {
   process.on('message', (message: unknown) => {
-    if (isTrainMessage(message)) train()
+    if (isMessage(message, TRAIN)) train()
   })
 }
 
@@ -67,19 +62,18 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
   await runtime.close()
 
   const aggregator = new AggregatorRegistry()
-  const numberOf = new Map<Worker, number>()
-  const startedAt = new Map<Worker, number>()
+  /** Each running worker's number and when it was started. */
+  const running = new Map<Worker, { n: number; startedAt: number }>()
   let stopping = false
   let code = 0
   let listening = 0
 
   const fork = (n: number) => {
     const worker = cluster.fork({ [WORKER_VARIABLE]: String(n) })
-    numberOf.set(worker, n)
-    startedAt.set(worker, Date.now())
+    running.set(worker, { n, startedAt: Date.now() })
     worker.on('message', (message: unknown) => {
-      if (isTrainMessage(message)) {
-        for (const other of numberOf.keys()) if (other !== worker) other.send({ type: TRAIN })
+      if (isMessage(message, TRAIN)) {
+        for (const other of running.keys()) if (other !== worker) other.send({ type: TRAIN })
         return
       }
       if (!isMetricsMessage(message)) return
@@ -106,10 +100,9 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
 
   const done = new Promise<void>((resolve) => {
     cluster.on('exit', (worker, exitCode, signal) => {
-      const n = numberOf.get(worker)!
-      numberOf.delete(worker)
-      const lived = Date.now() - (startedAt.get(worker) ?? 0)
-      startedAt.delete(worker)
+      const { n, startedAt } = running.get(worker)!
+      running.delete(worker)
+      const lived = Date.now() - startedAt
       if (!stopping) {
         if (lived < EARLY_DEATH_MS) {
           logger.error({ worker: n, exitCode, signal }, 'a worker died while starting: stopping')
@@ -124,7 +117,7 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
         logger.error({ worker: n, exitCode, signal }, 'a worker did not stop cleanly')
         code = 1
       }
-      if (numberOf.size === 0) resolve()
+      if (running.size === 0) resolve()
     })
   })
 
@@ -132,7 +125,7 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
     if (stopping) return
     stopping = true
     logger.info({ reason }, 'shutting down the workers')
-    for (const worker of numberOf.keys()) worker.process.kill('SIGTERM')
+    for (const worker of running.keys()) worker.process.kill('SIGTERM')
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))

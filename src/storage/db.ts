@@ -222,8 +222,9 @@ export function commitCounter(file: string): { read(): number | undefined; close
     fd = undefined
   }
   const bytes = Buffer.alloc(16)
+  const littleEndian = os.endianness() === 'LE'
   const u32 = (offset: number) =>
-    os.endianness() === 'LE' ? bytes.readUInt32LE(offset) : bytes.readUInt32BE(offset)
+    littleEndian ? bytes.readUInt32LE(offset) : bytes.readUInt32BE(offset)
   return {
     read() {
       if (fd === undefined) return undefined
