@@ -1,36 +1,22 @@
-import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import Database from 'better-sqlite3'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DIALECTS, type TestDatabase, createTestDatabase } from './helpers/test-context.js'
+import { runCandor } from './helpers/cli.js'
+import {
+  DIALECTS,
+  type DialectName,
+  type TestDatabase,
+  createTestDatabase,
+  runSql,
+} from './helpers/test-context.js'
 
-const CLI = path.resolve('src/main/cli.ts')
-
-function candor(args: string[], env: Record<string, string>) {
-  // One process (node with tsx's loader), not tsx's launcher, which starts a second one.
-  const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    env: { ...process.env, CANDOR_LOG_LEVEL: 'warn', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  })
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
-}
-
-async function tamper(database: TestDatabase, dialect: string, seq: number) {
-  const statement = `update audit_log set action = 'api_key.nothing_to_see' where seq = ${seq}`
-  if (dialect === 'sqlite') {
-    const db = new Database(database.url.slice('sqlite:'.length))
-    db.exec(statement)
-    db.close()
-  } else {
-    const client = new pg.Client({ connectionString: database.url })
-    await client.connect()
-    await client.query(statement)
-    await client.end()
-  }
+async function tamper(database: TestDatabase, dialect: DialectName, seq: number) {
+  await runSql(
+    database,
+    dialect,
+    `update audit_log set action = 'api_key.nothing_to_see' where seq = ${seq}`,
+  )
 }
 
 for (const dialect of DIALECTS) {
@@ -46,45 +32,45 @@ for (const dialect of DIALECTS) {
     })
 
     it('migrates a fresh database, and again without change', () => {
-      const first = candor(['migrate'], env)
+      const first = runCandor(['migrate'], env)
       expect(first.code, first.stderr).toBe(0)
-      const second = candor(['migrate'], env)
+      const second = runCandor(['migrate'], env)
       expect(second.code).toBe(0)
       expect(second.stdout).toBe('database is up to date\n')
     })
 
     it('prints a new key alone on stdout, and refuses an unknown role by name', () => {
-      const created = candor(['keys', 'create', '--role', 'admin', '--name', 'ops'], env)
+      const created = runCandor(['keys', 'create', '--role', 'admin', '--name', 'ops'], env)
       expect(created.code, created.stderr).toBe(0)
       expect(created.stdout).toMatch(/^ck_[a-z0-9]+\.[A-Za-z0-9_-]{43}\n$/)
-      const listed = candor(['keys', 'list'], env)
+      const listed = runCandor(['keys', 'list'], env)
       expect(listed.stdout).toMatch(/key_[a-z0-9]+\tadmin\tactive\tops/)
       expect(listed.stdout).not.toContain(created.stdout.trim().split('.')[1])
-      const wrong = candor(['keys', 'create', '--role', 'superuser'], env)
+      const wrong = runCandor(['keys', 'create', '--role', 'superuser'], env)
       expect(wrong.code).not.toBe(0)
       expect(wrong.stderr).toContain('expected one of storefront, analyst, privacy_officer, admin')
     })
 
     it('verifies the audit chain, and names the first tampered entry', async () => {
-      candor(['keys', 'create', '--role', 'analyst'], env)
-      const ok = candor(['audit', 'verify'], env)
+      runCandor(['keys', 'create', '--role', 'analyst'], env)
+      const ok = runCandor(['audit', 'verify'], env)
       expect(ok.code, ok.stderr).toBe(0)
       expect(ok.stdout).toMatch(/^audit chain intact: 2 entries/)
       await tamper(database, dialect, 2)
-      const broken = candor(['audit', 'verify'], env)
+      const broken = runCandor(['audit', 'verify'], env)
       expect(broken.code).toBe(1)
       expect(broken.stdout).toContain('audit chain BROKEN at entry 2: entry content changed')
     })
 
     it('stops on a wrong setting with a message naming the variable', () => {
-      const result = candor(['migrate'], { ...env, CANDOR_PORT: 'http' })
+      const result = runCandor(['migrate'], { ...env, CANDOR_PORT: 'http' })
       expect(result.code).toBe(1)
       expect(result.stderr).toContain('configuration error: CANDOR_PORT')
     })
 
     it('has --help on every command', () => {
       for (const args of [[], ['keys', 'create']]) {
-        const result = candor([...args, '--help'], env)
+        const result = runCandor([...args, '--help'], env)
         expect(result.code, args.join(' ')).toBe(0)
         expect(result.stdout).toContain('Usage: candor')
       }
@@ -94,7 +80,7 @@ for (const dialect of DIALECTS) {
 
 describe('candor charter check', { timeout: 60_000 }, () => {
   it('passes the example charter and names the line of a broken rule', () => {
-    const ok = candor(['charter', 'check', 'candor.charter.yaml'], {})
+    const ok = runCandor(['charter', 'check', 'candor.charter.yaml'], {})
     expect(ok.code, ok.stderr).toBe(0)
     expect(ok.stdout).toMatch(
       /candor\.charter\.yaml: valid \(\d+ purposes, notice version [0-9a-f]{12}\)/,
@@ -106,7 +92,7 @@ describe('candor charter check', { timeout: 60_000 }, () => {
     const at = lines.findIndex((line) => line.includes('retentionDays: 395'))
     lines[at] = lines[at]!.replace('retentionDays: 395', 'retentionDays: forever')
     fs.writeFileSync(file, lines.join('\n'))
-    const broken = candor(['charter', 'check', file], {})
+    const broken = runCandor(['charter', 'check', file], {})
     expect(broken.code).toBe(1)
     expect(broken.stdout).toContain(`${file}:${at + 1}:`)
     expect(broken.stdout).toMatch(/1 problem/)

@@ -1,19 +1,12 @@
-import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCandor } from './helpers/cli.js'
 import { type TestDatabase, createTestDatabase } from './helpers/test-context.js'
 
-const CLI = path.resolve('src/main/cli.ts')
-const TSX = path.resolve('node_modules/.bin/tsx')
 const FIXTURE = path.resolve('test/fixtures/uci-online-retail-sample.csv')
 
 function candor(args: string[], env: Record<string, string>) {
-  const result = spawnSync(TSX, [CLI, ...args], {
-    env: { ...process.env, CANDOR_LOG_LEVEL: 'warn', CANDOR_DEMO: 'off', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  })
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+  return runCandor(args, { CANDOR_DEMO: 'off', ...env })
 }
 
 describe('candor import orders and candor retention run (CLI)', () => {

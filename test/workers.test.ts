@@ -1,14 +1,11 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import http from 'node:http'
 import net from 'node:net'
-import path from 'node:path'
-import Database from 'better-sqlite3'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DIALECTS, type TestDatabase, createTestDatabase } from './helpers/test-context.js'
+import { runCandor, CLI } from './helpers/cli.js'
+import { DIALECTS, type TestDatabase, createTestDatabase, runSql } from './helpers/test-context.js'
 
-const CLI = path.resolve('src/main/cli.ts')
 const PERSONAL = 'personalize.recommendations'
 
 /** One request on a connection of its own, so the primary hands each to the next worker in turn. */
@@ -46,20 +43,6 @@ function request(
   })
 }
 
-/** Runs one statement straight on the test database (as another program would). */
-async function runSql(database: TestDatabase, dialect: string, statement: string) {
-  if (dialect === 'sqlite') {
-    const db = new Database(database.url.slice('sqlite:'.length))
-    db.exec(statement)
-    db.close()
-  } else {
-    const client = new pg.Client({ connectionString: database.url })
-    await client.connect()
-    await client.query(statement)
-    await client.end()
-  }
-}
-
 async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -81,25 +64,26 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       database = await createTestDatabase(dialect)
       const env = {
-        ...process.env,
         CANDOR_DATA_DIR: database.dir,
         CANDOR_DATABASE_URL: database.url,
         CANDOR_DEMO: 'off',
       }
       const createKey = (role: string) => {
-        const created = spawnSync(
-          process.execPath,
-          ['--import', 'tsx', CLI, 'keys', 'create', '--role', role, '--name', 'workers test'],
-          { env: { ...env, CANDOR_LOG_LEVEL: 'warn' }, encoding: 'utf8', timeout: 60_000 },
-        )
-        expect(created.status, created.stderr).toBe(0)
+        const created = runCandor(['keys', 'create', '--role', role, '--name', 'workers test'], env)
+        expect(created.code, created.stderr).toBe(0)
         return created.stdout.trim()
       }
       key = createKey('admin')
       storefrontKey = createKey('storefront')
       port = await freePort()
       server = spawn(process.execPath, ['--import', 'tsx', CLI, 'start'], {
-        env: { ...env, CANDOR_PORT: String(port), CANDOR_WORKERS: '2', CANDOR_LOG_LEVEL: 'info' },
+        env: {
+          ...process.env,
+          ...env,
+          CANDOR_PORT: String(port),
+          CANDOR_WORKERS: '2',
+          CANDOR_LOG_LEVEL: 'info',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
       server.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import Database from 'better-sqlite3'
 import pg from 'pg'
 import { pino } from 'pino'
 import { type CandorApp, buildApp } from '../../src/app.js'
@@ -76,6 +77,20 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
       await client.end()
       fs.rmSync(dir, { recursive: true, force: true })
     },
+  }
+}
+
+/** Runs one statement straight on a test database, as another program would (no Candor code). */
+export async function runSql(database: TestDatabase, dialect: DialectName, statement: string) {
+  if (dialect === 'sqlite') {
+    const db = new Database(database.url.slice('sqlite:'.length))
+    db.exec(statement)
+    db.close()
+  } else {
+    const client = new pg.Client({ connectionString: database.url })
+    await client.connect()
+    await client.query(statement)
+    await client.end()
   }
 }
 
