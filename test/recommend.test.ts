@@ -8,6 +8,7 @@ import {
   RecommendationAnswerSchema,
   RecommendationQuerySchema,
 } from '../src/modules/recommend/recommend.js'
+import type { RecommendTables } from '../src/modules/recommend/recommend.repository.js'
 import { migration0010RecommendOnlineQuality } from '../src/storage/migrations/0010_recommend_online_quality.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
@@ -644,17 +645,7 @@ for (const dialect of DIALECTS) {
     it('are filled from the answers logged before the upgrade that adds them', async () => {
       const ctx = await createTestContext(dialect)
       try {
-        type Tables = {
-          recommend_answers: {
-            recomm_id: string
-            level: string
-            placement: string
-            items: string
-            created_at: string
-          }
-          recommend_answer_days: { day: string; level: string; placement: string; answers: number }
-        }
-        const db = ctx.storage.db.withTables<Tables>()
+        const db = ctx.storage.db.withTables<RecommendTables>()
         const logged = [
           ['rec_1', 'off', 'home', '2026-03-01T23:59:00.000Z'],
           ['rec_2', 'off', 'home', '2026-03-01T08:00:00.000Z'],
