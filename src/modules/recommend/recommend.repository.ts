@@ -4,7 +4,10 @@ import { type Db, dialectOf, eachRow } from '../../storage/db.js'
 import { DAY_MS } from '../../lib/clock.js'
 import { ANSWER_LOG_DAYS } from './recommend.js'
 
-/** The recommend module's tables as this repository reads them (a test that writes them directly uses it too). */
+/**
+ * The recommend module's tables as this repository reads them (a test that writes them directly uses
+ * it too).
+ */
 export type RecommendTables = {
   recommend_feedback: {
     id: string
