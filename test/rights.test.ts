@@ -3,10 +3,16 @@ import { inflateRawSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS } from '../src/lib/clock.js'
 import { createOutboxNotifier } from '../src/modules/rights/index.js'
+import type { Role } from '../src/modules/auth/index.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 import { PERSONAL, seedShopper } from './helpers/shoppers.js'
 import { dumpDatabase } from './helpers/raw-scan.js'
 import path from 'node:path'
+
+/** Files a rights request (`POST /v1/rights-requests`) with the credential `as`. */
+function fileRequest(ctx: TestContext, as: Role | { token: string }, payload: object) {
+  return ctx.request({ method: 'POST', url: '/v1/rights-requests', as, payload })
+}
 
 for (const dialect of DIALECTS) {
   describe(`rights requests on ${dialect}`, () => {
@@ -28,11 +34,10 @@ for (const dialect of DIALECTS) {
       const refHashes = await sql<{
         ref_hash: string
       }>`select ref_hash from subject_refs where subject_id = ${subjectId}`.execute(ctx.storage.db)
-      const response = await ctx.request({
-        method: 'POST',
-        url: '/v1/rights-requests',
-        as: 'privacy_officer',
-        payload: { type: 'erasure', subject: 'erase-me-4711', jurisdiction: 'UK' },
+      const response = await fileRequest(ctx, 'privacy_officer', {
+        type: 'erasure',
+        subject: 'erase-me-4711',
+        jurisdiction: 'UK',
       })
       expect(response.statusCode, response.body).toBe(201)
       const request = response.json()
@@ -65,12 +70,11 @@ for (const dialect of DIALECTS) {
     it('verifies self-service requests by a one-time code, then exports everything held', async () => {
       const { subjectId } = await seedShopper(ctx, 'self-service-1', { email: 'self@example.org' })
       const { token } = ctx.services.auth.issueShopperToken(subjectId)
-      const filed = await ctx.request({
-        method: 'POST',
-        url: '/v1/rights-requests',
-        as: { token },
-        payload: { type: 'portability', subject: 'self-service-1' },
-      })
+      const filed = await fileRequest(
+        ctx,
+        { token },
+        { type: 'portability', subject: 'self-service-1' },
+      )
       expect(filed.statusCode).toBe(201)
       expect(filed.json()).toMatchObject({ status: 'received', channel: 'self_service' })
       const id = filed.json().id as string
@@ -138,12 +142,7 @@ for (const dialect of DIALECTS) {
 
     it('denies a request after five wrong codes, and refuses an expired code', async () => {
       await seedShopper(ctx, 'forgetful', { events: 1 })
-      const filed = await ctx.request({
-        method: 'POST',
-        url: '/v1/rights-requests',
-        as: 'storefront',
-        payload: { type: 'access', subject: 'forgetful' },
-      })
+      const filed = await fileRequest(ctx, 'storefront', { type: 'access', subject: 'forgetful' })
       const id = filed.json().id as string
       const code = outbox().read(id)[0]!.code
       const wrongCode = code === '123456' ? '654321' : '123456'
@@ -165,12 +164,7 @@ for (const dialect of DIALECTS) {
         status: 'denied',
         deniedReason: 'identity_not_verified',
       })
-      const late = await ctx.request({
-        method: 'POST',
-        url: '/v1/rights-requests',
-        as: 'storefront',
-        payload: { type: 'access', subject: 'forgetful' },
-      })
+      const late = await fileRequest(ctx, 'storefront', { type: 'access', subject: 'forgetful' })
       const lateId = late.json().id as string
       ctx.clock.advance(11 * 60_000)
       const expired = await ctx.request({
@@ -187,19 +181,17 @@ for (const dialect of DIALECTS) {
       await seedShopper(ctx, 'deadline-uk', { events: 1 })
       await seedShopper(ctx, 'deadline-ca', { events: 1 })
       const uk = (
-        await ctx.request({
-          method: 'POST',
-          url: '/v1/rights-requests',
-          as: 'storefront',
-          payload: { type: 'access', subject: 'deadline-uk', jurisdiction: 'UK' },
+        await fileRequest(ctx, 'storefront', {
+          type: 'access',
+          subject: 'deadline-uk',
+          jurisdiction: 'UK',
         })
       ).json()
       const ca = (
-        await ctx.request({
-          method: 'POST',
-          url: '/v1/rights-requests',
-          as: 'storefront',
-          payload: { type: 'access', subject: 'deadline-ca', jurisdiction: 'US-CA' },
+        await fileRequest(ctx, 'storefront', {
+          type: 'access',
+          subject: 'deadline-ca',
+          jurisdiction: 'US-CA',
         })
       ).json()
       const received = new Date(uk.receivedAt)
@@ -248,11 +240,9 @@ for (const dialect of DIALECTS) {
     it('restricts processing until lifted, records objections, and rectifies the vault', async () => {
       const { subjectId } = await seedShopper(ctx, 'restrict-me', { events: 1 })
       expect((await ctx.services.consent.decide(subjectId, PERSONAL)).allowed).toBe(true)
-      const restrict = await ctx.request({
-        method: 'POST',
-        url: '/v1/rights-requests',
-        as: 'admin',
-        payload: { type: 'restriction', subject: 'restrict-me' },
+      const restrict = await fileRequest(ctx, 'admin', {
+        type: 'restriction',
+        subject: 'restrict-me',
       })
       expect(restrict.json().status).toBe('completed')
       expect(await ctx.services.consent.decide(subjectId, PERSONAL)).toMatchObject({
@@ -260,19 +250,12 @@ for (const dialect of DIALECTS) {
         reason: 'restricted',
       })
       expect(await ctx.services.identity.readVault(subjectId)).toBeDefined()
-      await ctx.request({
-        method: 'POST',
-        url: '/v1/rights-requests',
-        as: 'admin',
-        payload: { type: 'restriction', subject: 'restrict-me', lift: true },
-      })
+      await fileRequest(ctx, 'admin', { type: 'restriction', subject: 'restrict-me', lift: true })
       expect((await ctx.services.consent.decide(subjectId, PERSONAL)).allowed).toBe(true)
 
-      const objection = await ctx.request({
-        method: 'POST',
-        url: '/v1/rights-requests',
-        as: 'privacy_officer',
-        payload: { type: 'objection', subject: 'restrict-me' },
+      const objection = await fileRequest(ctx, 'privacy_officer', {
+        type: 'objection',
+        subject: 'restrict-me',
       })
       expect(objection.json().status).toBe('completed')
       expect(await ctx.services.consent.decide(subjectId, PERSONAL)).toMatchObject({
@@ -282,30 +265,20 @@ for (const dialect of DIALECTS) {
       const settings = await ctx.services.consent.getSettings(subjectId, {})
       expect(settings.level).toBe('off')
 
-      const rectify = await ctx.request({
-        method: 'POST',
-        url: '/v1/rights-requests',
-        as: 'privacy_officer',
-        payload: {
-          type: 'rectification',
-          subject: 'restrict-me',
-          rectification: { vault: { email: 'new@example.org' } },
-        },
+      const rectify = await fileRequest(ctx, 'privacy_officer', {
+        type: 'rectification',
+        subject: 'restrict-me',
+        rectification: { vault: { email: 'new@example.org' } },
       })
       expect(rectify.json().status).toBe('completed')
       expect(await ctx.services.identity.readVault(subjectId)).toMatchObject({
         email: 'new@example.org',
         name: 'Name of restrict-me',
       })
-      const notMine = await ctx.request({
-        method: 'POST',
-        url: '/v1/rights-requests',
-        as: 'privacy_officer',
-        payload: {
-          type: 'rectification',
-          subject: 'restrict-me',
-          rectification: { notMyEvents: ['restrict-me-ev-0'], removeInferences: true },
-        },
+      const notMine = await fileRequest(ctx, 'privacy_officer', {
+        type: 'rectification',
+        subject: 'restrict-me',
+        rectification: { notMyEvents: ['restrict-me-ev-0'], removeInferences: true },
       })
       expect(notMine.json()).toMatchObject({
         status: 'completed',
@@ -316,22 +289,18 @@ for (const dialect of DIALECTS) {
         (await sql`select * from rights_requests`.execute(ctx.storage.db)).rows,
       )
       expect(raw).not.toContain('new@example.org')
-      const bad = await ctx.request({
-        method: 'POST',
-        url: '/v1/rights-requests',
-        as: 'privacy_officer',
-        payload: { type: 'rectification', subject: 'restrict-me' },
+      const bad = await fileRequest(ctx, 'privacy_officer', {
+        type: 'rectification',
+        subject: 'restrict-me',
       })
       expect(bad.statusCode).toBe(400)
       expect(bad.json().errors[0].field).toBe('body.rectification')
     })
 
     it('answers at once that nothing is held on an unknown reference', async () => {
-      const response = await ctx.request({
-        method: 'POST',
-        url: '/v1/rights-requests',
-        as: 'privacy_officer',
-        payload: { type: 'access', subject: 'never-seen' },
+      const response = await fileRequest(ctx, 'privacy_officer', {
+        type: 'access',
+        subject: 'never-seen',
       })
       expect(response.json()).toMatchObject({ status: 'completed', result: { dataHeld: false } })
       expect(await ctx.services.identity.findSubjectId('never-seen')).toBeUndefined()
