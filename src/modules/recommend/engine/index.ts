@@ -48,3 +48,18 @@ export {
 } from './scoring.js'
 export { deserializeItemModel, serializeItemModel } from './serialize.js'
 export { selectTopK } from './top-k.js'
+export {
+  DEFAULT_ENGINE_PARAMS,
+  DEFAULT_SCORING_PARAMS,
+  DEFAULT_SESSION_PARAMS,
+  type EngineParams,
+  type ScoringParams,
+  type SessionParams,
+} from './params.js'
+export {
+  trainShop,
+  type LevelFigures,
+  type TrainedShop,
+  type TuneOptions,
+  type TuningReport,
+} from './tune.js'

@@ -19,35 +19,15 @@
 import type { History, Interactions } from './interactions.js'
 import { historyOf } from './interactions.js'
 import { selectTopK } from './top-k.js'
+import { DEFAULT_ITEM_MODEL_PARAMS, type ItemModelParams } from './params.js'
 
 const DAY_MS = 86_400_000
 /** Fixed-point scale of co-occurrence contributions. Sums stay exact below 2^53 / 2^24 subjects. */
 export const QUANT_BITS = 24
 const QUANT = 2 ** QUANT_BITS
 
-export interface ItemModelParams {
-  /** Recency decay (days) of a subject's items in the co-occurrence. 0 disables decay. */
-  readonly tauDays: number
-  /** Exponent gamma of the per-subject normalisation 1 / |u|^gamma. */
-  readonly subjectExponent: number
-  /** Exponent on the degree of the source item (row). */
-  readonly alpha: number
-  /** Exponent on the degree of the recommended item (column): the popularity penalty. */
-  readonly beta: number
-  /** Neighbours kept per item. */
-  readonly neighbours: number
-  /** Window (days) for recent popularity and, doubled, for trending. */
-  readonly recentDays: number
-}
-
-export const DEFAULT_ITEM_MODEL_PARAMS: ItemModelParams = Object.freeze({
-  tauDays: 60,
-  subjectExponent: 1,
-  alpha: 0.5,
-  beta: 0.5,
-  neighbours: 200,
-  recentDays: 30,
-})
+export type { ItemModelParams } from './params.js'
+export { DEFAULT_ITEM_MODEL_PARAMS } from './params.js'
 
 /** Sparse symmetric matrix, both halves stored, rows sorted by column. */
 export interface SparseRows {
