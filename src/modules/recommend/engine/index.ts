@@ -63,3 +63,4 @@ export {
   type TuneOptions,
   type TuningReport,
 } from './tune.js'
+export { withItems } from './catalog-items.js'
