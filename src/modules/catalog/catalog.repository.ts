@@ -76,6 +76,17 @@ export function createCatalogRepository() {
       if (afterId !== undefined) query = query.where('item_id', '>', afterId)
       return (await query.orderBy('item_id').limit(limit).execute()).map(fromRow)
     },
+    /** Items upserted at or after `since` (ISO time), through `catalog_items_updated` (0011). */
+    async listUpdatedSince(db: Db, since: string): Promise<Item[]> {
+      const rows = await t(db)
+        .selectFrom('catalog_items')
+        .selectAll()
+        .where('updated_at', '>=', since)
+        .orderBy('updated_at')
+        .orderBy('item_id')
+        .execute()
+      return rows.map(fromRow)
+    },
     async listSpecial(db: Db): Promise<{ id: string; specialCategory: string }[]> {
       const rows = await t(db)
         .selectFrom('catalog_items')

@@ -100,6 +100,14 @@ export function createCatalogService(deps: CatalogDeps) {
       return repo.listAfter(deps.db, options.after, options.limit ?? 1000)
     },
 
+    /**
+     * Items upserted at or after `since` (their `updatedAt`, an ISO time), in that order: how a process
+     * holding a copy of the catalog (the recommender) learns what it lacks, whichever process wrote it.
+     */
+    async listItemsUpdatedSince(since: string): Promise<Item[]> {
+      return repo.listUpdatedSince(deps.db, since)
+    },
+
     /** Items tagged with a special category: never used for personal recommendations. */
     async listSpecialCategoryItems(): Promise<{ id: string; specialCategory: string }[]> {
       return repo.listSpecial(deps.db)

@@ -9,6 +9,7 @@ import { migration0007RecommendForgotten } from './0007_recommend_forgotten.js'
 import { migration0008EventsExpiryHour } from './0008_events_expiry_hour.js'
 import { migration0009RetentionIndexes } from './0009_retention_indexes.js'
 import { migration0010RecommendOnlineQuality } from './0010_recommend_online_quality.js'
+import { migration0011CatalogUpdatedAt } from './0011_catalog_updated_at.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -25,6 +26,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008_events_expiry_hour': migration0008EventsExpiryHour,
   '0009_retention_indexes': migration0009RetentionIndexes,
   '0010_recommend_online_quality': migration0010RecommendOnlineQuality,
+  '0011_catalog_updated_at': migration0011CatalogUpdatedAt,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
