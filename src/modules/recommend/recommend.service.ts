@@ -33,6 +33,7 @@ import {
   recommendSession,
   removeSubject,
   trainItemModel,
+  withItems,
 } from './engine/index.js'
 import { type Citation, onlineQuality } from './online-quality.js'
 import {
@@ -160,6 +161,13 @@ interface ModelState {
   masks: Map<string, Uint8Array>
   /** `off` rankings by question (they read nothing about anyone). */
   offRankings: Map<string, Ranking>
+  /**
+   * The special-category mask the model was trained with, kept once the catalog changed `excluded`
+   * (see `syncCatalog`): erasure subtracts what training added, so it must use this one.
+   */
+  trainedExcluded?: Uint8Array
+  /** Where `syncCatalog` looks next: items upserted at or after this time (ms, writers' clocks). */
+  catalogSince?: number
 }
 
 export interface TrainProgress {
@@ -190,6 +198,21 @@ const LEVEL_REASONS: Record<string, string> = {
   'off:purpose_not_allowed': 'off: you have not allowed suggestions based on this visit',
   'off:restricted': 'off: you asked us to stop processing your data',
   'off:anonymous': 'off: nothing about you is used',
+}
+
+/** Whether the model state already holds this version of the item (`syncCatalog` reads some twice). */
+function sameItem(held: Item | undefined, item: Item): boolean {
+  const fields = (i: Item) =>
+    JSON.stringify([
+      i.title,
+      i.category,
+      i.price,
+      i.currency,
+      i.available,
+      i.specialCategory,
+      i.updatedAt,
+    ])
+  return held !== undefined && fields(held) === fields(item)
 }
 
 export type RecommendService = ReturnType<typeof createRecommendService>
@@ -527,9 +550,74 @@ export function createRecommendService(deps: RecommendDeps) {
   function forget(s: ModelState, subjectId: string): boolean {
     const row = s.subjects.get(subjectId)
     if (row === undefined) return false
-    s.model = removeSubject(s.model, historyOf(s.interactions, row), { excluded: s.excluded })
+    s.model = removeSubject(s.model, historyOf(s.interactions, row), {
+      excluded: s.trainedExcluded ?? s.excluded,
+    })
     s.subjects.delete(subjectId)
     return true
+  }
+
+  /** How often a process looks for catalog items upserted since it last looked, by any process. */
+  const CATALOG_SYNC_MS = 1000
+  /**
+   * Each look starts this long before the previous one: an item's `updatedAt` is its writer's clock when
+   * the batch was prepared, so a batch that committed late, or a writer whose clock runs a little behind,
+   * is still found. Items read again unchanged are skipped.
+   */
+  const CATALOG_OVERLAP_MS = 10_000
+  let lastCatalogSync = 0
+
+  /**
+   * Brings the model's catalog up to date with every upsert since it was trained, by any process: a new
+   * item is recommendable (among the `off` level's new arrivals, or bought again) within a second, without
+   * waiting for the next training. Cheap when nothing changed: one indexed read at most once a second.
+   */
+  async function syncCatalog(s: ModelState): Promise<void> {
+    const wall = Date.now()
+    if (wall - lastCatalogSync < CATALOG_SYNC_MS) return
+    lastCatalogSync = wall
+    const since = s.catalogSince ?? Date.parse(s.run.trainedAt) - CATALOG_OVERLAP_MS
+    const lookedAt = deps.clock.now().getTime()
+    const upserted = await deps.catalog.listItemsUpdatedSince(new Date(since).toISOString())
+    s.catalogSince = Math.max(since, lookedAt - CATALOG_OVERLAP_MS)
+    applyCatalog(s, upserted)
+  }
+
+  /**
+   * Takes upserted items into the model state, all at once (no await): new items get the next indices
+   * (`withItems` grows the model, no statistics yet) and their listing time; every changed item its
+   * availability and special category (excluded as at training). Masks and `off` rankings are rebuilt on
+   * use, and the model is a new object, so no ranking made from the old catalog is reused.
+   */
+  function applyCatalog(s: ModelState, upserted: readonly Item[]): void {
+    const changed = upserted.filter((item) => !sameItem(s.catalog.get(item.id), item))
+    if (changed.length === 0) return
+    const added = changed.filter((item) => !s.items.byId.has(item.id)).map((item) => item.id)
+    const items = added.length === 0 ? s.items : createIdIndex([...s.items.ids, ...added])
+    const n = items.ids.length
+    const excluded = new Uint8Array(n)
+    excluded.set(s.excluded)
+    const unavailable = new Uint8Array(n)
+    unavailable.set(s.unavailable)
+    const firstSeen = new Float64Array(n).fill(Number.NaN)
+    firstSeen.set(s.firstSeen)
+    for (const item of changed) {
+      const i = items.byId.get(item.id)!
+      excluded[i] = item.specialCategory === undefined ? 0 : 1
+      unavailable[i] = item.available ? 0 : 1
+      // Listed now, unless events named it earlier (as training sets it); an update is not a listing.
+      const listed = Date.parse(item.updatedAt)
+      if (!s.catalog.has(item.id) && !(firstSeen[i]! <= listed)) firstSeen[i] = listed
+      s.catalog.set(item.id, item)
+    }
+    s.trainedExcluded ??= s.excluded
+    s.items = items
+    s.excluded = excluded
+    s.unavailable = unavailable
+    s.firstSeen = firstSeen
+    s.model = n === s.model.nItems ? { ...s.model } : withItems(s.model, n)
+    s.masks = new Map()
+    s.offRankings = new Map()
   }
 
   /**
@@ -539,6 +627,7 @@ export function createRecommendService(deps: RecommendDeps) {
   async function answerJson(query: RecommendationQuery, signals: RequestSignals): Promise<string> {
     const s = await current()
     await syncForgotten(s)
+    await syncCatalog(s)
     const now = deps.clock.now()
     const { subjectId, sessionKey } = await ownerOf(query)
     let level: PersonalizationLevel = 'off'
@@ -568,6 +657,9 @@ export function createRecommendService(deps: RecommendDeps) {
     const question = `${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
     // Everything below runs only when this question has no ranking yet (or it went stale).
     const ranking = await ranked(s, ownRankings, question, now.getTime(), async () => {
+      // Taken before the masks: a catalog change meanwhile (`syncCatalog`) only grows the item index
+      // and the masks, so this model's items all have a place in the masks built below.
+      const model = s.model
       const feedback = await feedbackOf(owner)
       // What may count as history and evidence: a special category only for a shopper who allowed it.
       const excluded =
@@ -604,15 +696,15 @@ export function createRecommendService(deps: RecommendDeps) {
       }
       let recs: Recommendation[]
       if (level === 'personal' && subjectId !== undefined) {
-        recs = recommendPersonal(s.model, await history(), {
+        recs = recommendPersonal(model, await history(), {
           now: now.getTime(),
           limit: query.limit,
           guards,
         })
       } else if (level === 'session') {
-        recs = recommendSession(s.model, (await history()).items, { limit: query.limit, guards })
+        recs = recommendSession(model, (await history()).items, { limit: query.limit, guards })
       } else {
-        recs = recommendNonPersonal(s.model, {
+        recs = recommendNonPersonal(model, {
           limit: query.limit,
           guards: { excluded: s.excluded, blocked, context: guards.context! },
           firstSeen: s.firstSeen,
