@@ -12,6 +12,7 @@ import {
   loadNotice,
   noticePurposes,
 } from './api.js'
+import { type TrainingRun, TrainingQuality } from './training-quality.js'
 
 const KEY_STORE = 'candor-console.key'
 
@@ -307,22 +308,15 @@ export function Console() {
     '/v1/audit?limit=500',
     (raw) => (raw as { entries: AuditEntry[] }).entries,
   )
-  const quality = useLoad(
-    key,
-    '/v1/recommendations/quality',
-    (raw): { offline: Record<string, unknown>; online: OnlineQuality | undefined } => {
-      const { run, online } = raw as {
-        run: (Record<string, unknown> & { quality?: Record<string, unknown> }) | null
-        online?: OnlineQuality
-      }
-      if (run === null) return { offline: {}, online }
-      const { quality: figures = {}, id: _id, trainedAt, ...rest } = run
-      return {
-        offline: { 'trained at': formatDate(String(trainedAt)), ...rest, ...figures },
-        online,
-      }
-    },
-  )
+  const quality = useLoad(key, '/v1/recommendations/quality', (raw) => {
+    const { run, runs, online } = raw as {
+      run: TrainingRun | null
+      // A server from before `runs` gives only the latest run.
+      runs?: TrainingRun[]
+      online?: OnlineQuality
+    }
+    return { run, runs: runs ?? (run === null ? [] : [run]), online }
+  })
 
   if (key === undefined) {
     return (
@@ -444,31 +438,10 @@ export function Console() {
         </Status>
       </section>
 
-      <section class="panel" aria-labelledby="quality-h">
-        <h2 id="quality-h">Recommendation quality (last training)</h2>
+      <section class="panel" aria-labelledby="quality-h" data-testid="quality">
+        <h2 id="quality-h">Recommendation quality</h2>
         <Status loaded={quality}>
-          {({ offline: q }) =>
-            Object.keys(q).length === 0 ? (
-              <p>No training has run yet.</p>
-            ) : (
-              <dl class="figures">
-                {Object.entries(q)
-                  .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
-                  .map(([k, v]) => (
-                    <div key={k}>
-                      <dt>{k}</dt>
-                      <dd>
-                        {typeof v === 'number'
-                          ? Number.isInteger(v)
-                            ? v
-                            : v.toFixed(3)
-                          : String(v)}
-                      </dd>
-                    </div>
-                  ))}
-              </dl>
-            )
-          }
+          {({ run, runs }) => <TrainingQuality run={run} runs={runs} />}
         </Status>
       </section>
 

@@ -68,6 +68,18 @@ export interface TrainingRun {
   quality: Record<string, unknown>
 }
 
+function toTrainingRun(row: RecommendTables['recommend_training_runs']): TrainingRun {
+  return {
+    id: row.id,
+    trainedAt: row.trained_at,
+    subjects: row.subjects,
+    items: row.items,
+    events: row.events,
+    seconds: row.seconds,
+    quality: JSON.parse(row.quality) as Record<string, unknown>,
+  }
+}
+
 /** How long a forget is kept for other processes to apply (they retrain at least every 7 days). */
 const FORGOTTEN_DAYS = 30
 /** Answer ids per read of the answer log (one parameter each: under PostgreSQL's and SQLite's limits). */
@@ -293,19 +305,21 @@ export function createRecommendRepository(changes: ChangeFeed) {
         .selectFrom('recommend_training_runs')
         .selectAll()
         .orderBy('trained_at', 'desc')
+        .orderBy('id', 'desc')
         .limit(1)
         .executeTakeFirst()
-      return row === undefined
-        ? undefined
-        : {
-            id: row.id,
-            trainedAt: row.trained_at,
-            subjects: row.subjects,
-            items: row.items,
-            events: row.events,
-            seconds: row.seconds,
-            quality: JSON.parse(row.quality) as Record<string, unknown>,
-          }
+      return row === undefined ? undefined : toTrainingRun(row)
+    },
+    /** The `limit` most recent training runs, oldest first (for a chart over runs). */
+    async listTrainingRuns(db: Db, limit: number): Promise<TrainingRun[]> {
+      const rows = await t(db)
+        .selectFrom('recommend_training_runs')
+        .selectAll()
+        .orderBy('trained_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute()
+      return rows.reverse().map(toTrainingRun)
     },
   }
 }

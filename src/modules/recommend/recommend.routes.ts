@@ -9,20 +9,12 @@ import type { Services } from '../../services.js'
 import {
   FeedbackSchema,
   OnlineQualityQuerySchema,
-  OnlineQualitySchema,
+  QualityAnswerSchema,
   RecommendationAnswerSchema,
   RecommendationQuerySchema,
+  TRAINING_RUNS_SHOWN,
+  TrainingRunSchema,
 } from './recommend.js'
-
-const TrainingRunSchema = z.object({
-  id: z.string(),
-  trainedAt: z.string(),
-  subjects: z.number(),
-  items: z.number(),
-  events: z.number(),
-  seconds: z.number(),
-  quality: z.record(z.string(), z.unknown()),
-})
 
 /** Explained recommendations, feedback on them, and training. */
 export const recommendRoutes: FastifyPluginAsyncZod<{
@@ -112,17 +104,18 @@ export const recommendRoutes: FastifyPluginAsyncZod<{
       config: { access: { roles: ['analyst', 'privacy_officer', 'admin'] } },
       schema: {
         tags: ['recommendations'],
-        summary:
-          'Figures from the last training run (offline), and what shoppers did with the answers of the last days (online)',
+        summary: `Figures from the training runs (offline: the latest, and the last ${TRAINING_RUNS_SHOWN} for a chart), and what shoppers did with the answers of the last days (online)`,
         querystring: OnlineQualityQuerySchema,
-        response: {
-          200: z.object({ run: TrainingRunSchema.nullable(), online: OnlineQualitySchema }),
-        },
+        response: { 200: QualityAnswerSchema },
       },
     },
-    async (request) => ({
-      run: (await recommend.latestTrainingRun()) ?? null,
-      online: await recommend.onlineQuality(request.query.days),
-    }),
+    async (request) => {
+      const runs = await recommend.trainingRuns(TRAINING_RUNS_SHOWN)
+      return {
+        run: runs.at(-1) ?? null,
+        runs,
+        online: await recommend.onlineQuality(request.query.days),
+      }
+    },
   )
 }

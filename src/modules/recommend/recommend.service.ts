@@ -822,6 +822,11 @@ export function createRecommendService(deps: RecommendDeps) {
       return repo.latestTrainingRun(deps.db)
     },
 
+    /** The `limit` most recent training runs, oldest first, each with its tuning report. */
+    async trainingRuns(limit: number): Promise<TrainingRun[]> {
+      return repo.listTrainingRuns(deps.db, limit)
+    },
+
     /**
      * Recommendations for a shopper (subject), an anonymous visit (session), or nobody. The level is
      * decided per request from the shopper's setting and consent; every item says why it is shown.

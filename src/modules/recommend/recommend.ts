@@ -135,6 +135,159 @@ export const OnlineQualitySchema = z.object({
 })
 export type OnlineQuality = z.infer<typeof OnlineQualitySchema>
 
+/** Training runs `GET /v1/recommendations/quality` gives in `runs` (the most recent, oldest first). */
+export const TRAINING_RUNS_SHOWN = 30
+
+const figure = (what: string) =>
+  z
+    .number()
+    .nullable()
+    .optional()
+    .describe(`${what}; null when the held-out period gave nothing to measure it on`)
+
+/** One level's (or one trivial answer's) ranking quality on the held-out period. */
+const LevelFiguresSchema = z
+  .object({
+    recall20: figure(
+      'Recall@20: share of the items a held-out shopper went on to buy that are among the first 20 suggestions (of at most 20 of them), averaged over shoppers',
+    ),
+    ndcg10: figure('NDCG@10 with binary gain: how high up the first 10 suggestions they are'),
+    newRecall20: figure(
+      'New-item Recall@20: Recall@20 counting only items the shopper had not had before (shoppers with none are left out)',
+    ),
+  })
+  .describe('Ranking quality on the held-out period, averaged over its shoppers')
+
+const paramValue = (what: string) => z.number().optional().describe(what)
+
+/**
+ * The engine's parameters as a run chose them (`EngineParams`, whose meaning `engine/params.ts`
+ * documents). Every field is optional: stored runs keep the parameters of the engine that trained them.
+ */
+const EngineParamsSchema = z
+  .object({
+    item: z
+      .object({
+        tauDays: paramValue(
+          "Recency decay (days) of a shopper's items in the co-occurrence; 0: none",
+        ),
+        subjectExponent: paramValue(
+          'Exponent gamma of the per-shopper normalisation 1 / |u|^gamma',
+        ),
+        alpha: paramValue('Exponent on the degree of the source item'),
+        beta: paramValue('Exponent on the degree of the recommended item: the popularity penalty'),
+        neighbours: paramValue('Neighbours kept per item'),
+        recentDays: paramValue('Window (days) for recent popularity and, doubled, for trending'),
+      })
+      .optional()
+      .describe('How the neighbour model is built'),
+    personal: z
+      .object({
+        repeatTauDays: paramValue(
+          "Decay (days) of a repeat purchase's weight with its age; 0: none",
+        ),
+        repeatUnit: z
+          .string()
+          .optional()
+          .describe('What one repeat counts: `day` (each distinct day) or `event`'),
+        repeatPropensityExponent: paramValue(
+          "Exponent on the item's repeat propensity (shoppers who bought it again / who bought it)",
+        ),
+        recentShareExponent: paramValue(
+          "Exponent on the item's recent share (shoppers in the recent window / all its shoppers)",
+        ),
+        repeatWeight: paramValue('Weight of the repeat score'),
+        otherWeight: paramValue("Weight of the other items' score (neighbours and popularity)"),
+        neighbourWeight: paramValue('Weight of the neighbour score within the other items'),
+        popularityWeight: paramValue('Weight of the popularity prior within the other items'),
+        popularityRecent: paramValue(
+          'Share of recent popularity in the prior (0: all-time shoppers per item, 1: recent only)',
+        ),
+      })
+      .optional()
+      .describe("The `personal` level's scoring"),
+    session: z
+      .object({
+        recencyDecay: paramValue(
+          'Weight ratio between consecutive items of the visit, latest first',
+        ),
+        neighbourWeight: paramValue("Weight of the neighbours of the visit's items"),
+        offWeight: paramValue('Weight of the `off` ranking (neighbourWeight 0: the `off` answer)'),
+      })
+      .optional()
+      .describe("The `session` level's scoring"),
+  })
+  .describe(
+    'The parameters the model was trained and scores with (see src/modules/recommend/engine/params.ts)',
+  )
+
+/**
+ * What a training run stores as its `quality`: the engine's `TuningReport`. Every field is optional,
+ * since runs stored before the report existed hold `{}`.
+ */
+export const TuningReportSchema = z
+  .object({
+    tuned: z
+      .boolean()
+      .optional()
+      .describe(
+        "Whether the parameters were chosen on the shop's own held-out period (false: the defaults, see note)",
+      ),
+    note: z.string().optional().describe('Why the run was not tuned, or anything else to know'),
+    validation: z
+      .object({
+        from: z.number().optional().describe('Start of the held-out period (ms since 1970, UTC)'),
+        until: z.number().optional().describe('End of the held-out period (ms since 1970, UTC)'),
+        shoppers: z.number().optional().describe('Shoppers measured on the held-out period'),
+        trainEvents: z
+          .number()
+          .optional()
+          .describe('Events before the period that the candidates were trained on'),
+      })
+      .optional()
+      .describe('The held-out period: the most recent stretch of history, kept out to measure on'),
+    candidates: z.number().optional().describe('Parameter sets evaluated'),
+    figures: z
+      .object({
+        personal: LevelFiguresSchema.optional().describe('The `personal` level as chosen'),
+        session: LevelFiguresSchema.optional().describe('The `session` level as chosen'),
+        off: LevelFiguresSchema.optional().describe('The `off` level (nothing about the shopper)'),
+        topPop: LevelFiguresSchema.optional().describe(
+          'Trivial answer: the most popular items, for everyone',
+        ),
+        repeatFreq: LevelFiguresSchema.optional().describe(
+          "Trivial answer: the shopper's own most bought items, ties by popularity",
+        ),
+      })
+      .optional()
+      .describe('Figures on the held-out period, beside two trivial answers to compare them with'),
+    params: EngineParamsSchema.optional(),
+  })
+  .describe(
+    'How the run chose its parameters and how well it ranked on held-out data (`{}` for runs from before the report)',
+  )
+export type TuningReportJson = z.infer<typeof TuningReportSchema>
+
+export const TrainingRunSchema = z.object({
+  id: z.string().describe('tr_..., sortable by time'),
+  trainedAt: z.string().describe('When it trained (ISO 8601, UTC)'),
+  subjects: z.number().describe('Shoppers whose consented histories it learned from'),
+  items: z.number().describe('Items it knows (the catalog and items in events)'),
+  events: z.number().describe('Events it learned from'),
+  seconds: z.number().describe('How long it took'),
+  quality: TuningReportSchema,
+})
+
+export const QualityAnswerSchema = z.object({
+  run: TrainingRunSchema.nullable().describe('The latest training run (null: none yet)'),
+  runs: z
+    .array(TrainingRunSchema)
+    .describe(
+      `The last ${TRAINING_RUNS_SHOWN} training runs, oldest first (the last one is \`run\`)`,
+    ),
+  online: OnlineQualitySchema,
+})
+
 export const FeedbackSchema = z
   .strictObject({
     subject: z.string().min(1).max(200).optional(),
