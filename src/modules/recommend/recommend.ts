@@ -198,6 +198,9 @@ const EngineParamsSchema = z
         ),
         repeatWeight: paramValue('Weight of the repeat score'),
         otherWeight: paramValue("Weight of the other items' score (neighbours and popularity)"),
+        sourceTauDays: paramValue(
+          'Decay (days) of a history item as a source of neighbours, by the age of its last event; 0: each counts once',
+        ),
         neighbourWeight: paramValue('Weight of the neighbour score within the other items'),
         popularityWeight: paramValue('Weight of the popularity prior within the other items'),
         popularityRecent: paramValue(

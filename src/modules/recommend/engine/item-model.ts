@@ -19,7 +19,12 @@
 import type { History, Interactions } from './interactions.js'
 import { historyOf } from './interactions.js'
 import { selectTopK } from './top-k.js'
-import { DEFAULT_ITEM_MODEL_PARAMS, type ItemModelParams } from './params.js'
+import {
+  DEFAULT_ITEM_MODEL_PARAMS,
+  DEFAULT_SCORING_PARAMS,
+  type ItemModelParams,
+  type ScoringParams,
+} from './params.js'
 
 const DAY_MS = 86_400_000
 /** Fixed-point scale of co-occurrence contributions. Sums stay exact below 2^53 / 2^24 subjects. */
@@ -46,6 +51,8 @@ export interface NeighbourRows {
 export interface ItemModel {
   readonly nItems: number
   readonly params: ItemModelParams
+  /** How answers are scored from this model (chosen with it at training time). */
+  readonly scoring: ScoringParams
   /** Reference time (ms) for decay and windows; events after it are ignored. */
   readonly trainedAt: number
   /** Subjects that contributed at least one item. */
@@ -66,6 +73,8 @@ export interface ItemModel {
 export interface TrainOptions {
   readonly now: number
   readonly params?: Partial<ItemModelParams>
+  /** How answers are scored from the model (default `DEFAULT_SCORING_PARAMS`). */
+  readonly scoring?: ScoringParams
   /** Items that must never be model input (special categories): mask, 1 = excluded. */
   readonly excluded?: Uint8Array
 }
@@ -279,6 +288,7 @@ export function trainItemModel(interactions: Interactions, options: TrainOptions
   return {
     nItems: n,
     params,
+    scoring: options.scoring ?? DEFAULT_SCORING_PARAMS,
     trainedAt: now,
     subjects: contributions.length,
     itemSubjects,
@@ -288,6 +298,28 @@ export function trainItemModel(interactions: Interactions, options: TrainOptions
     cooccurrence,
     neighbours: buildNeighbours(cooccurrence, itemSubjects, params),
   }
+}
+
+/**
+ * The same statistics with other neighbour parameters (alpha, beta, neighbours): only the neighbour
+ * lists are rebuilt, so tuning can try them without recounting co-occurrences. Equals
+ * `trainItemModel` run with those parameters.
+ */
+export function withNeighbourParams(
+  model: ItemModel,
+  params: Pick<Partial<ItemModelParams>, 'alpha' | 'beta' | 'neighbours'>,
+): ItemModel {
+  const next = resolveParams({ ...model.params, ...params })
+  return {
+    ...model,
+    params: next,
+    neighbours: buildNeighbours(model.cooccurrence, model.itemSubjects, next),
+  }
+}
+
+/** The same model scored with other parameters (nothing is recomputed). */
+export function withScoring(model: ItemModel, scoring: ScoringParams): ItemModel {
+  return { ...model, scoring }
 }
 
 /** The full symmetric matrix from its strict upper triangle (rows sorted by column). */

@@ -45,6 +45,11 @@ export interface PersonalParams {
   readonly repeatWeight: number
   /** Weight of the other items' score O (neighbours and popularity) against R. */
   readonly otherWeight: number
+  /**
+   * How much each history item counts as a source of N: exp(-age of its last event / this many
+   * days); 0 counts every history item once.
+   */
+  readonly sourceTauDays: number
   /** Weight of the neighbour score N within O. */
   readonly neighbourWeight: number
   /** Weight of the popularity prior P within O. */
@@ -90,6 +95,7 @@ export const DEFAULT_PERSONAL_PARAMS: PersonalParams = Object.freeze({
   recentShareExponent: 0.5,
   repeatWeight: 1,
   otherWeight: 0.25,
+  sourceTauDays: 0,
   neighbourWeight: 1,
   popularityWeight: 0,
   popularityRecent: 1,

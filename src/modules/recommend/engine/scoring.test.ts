@@ -136,7 +136,7 @@ describe('recommendSession', () => {
   })
 
   it('weighs the most recent session item more', () => {
-    const options = { limit: 1, recencyDecay: 0.3, guards: { blocked: mask('remedy') } }
+    const options = { limit: 1, params: { recencyDecay: 0.3 }, guards: { blocked: mask('remedy') } }
     const a = recommendSession(model, [item('candle'), item('mug')], options)
     const b = recommendSession(model, [item('mug'), item('candle')], options)
     expect(names(a)).toEqual(['saucer'])

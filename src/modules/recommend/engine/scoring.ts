@@ -5,7 +5,11 @@
  */
 import type { History } from './interactions.js'
 import { binarySearch, type ItemModel } from './item-model.js'
+import type { PersonalParams, SessionParams } from './params.js'
 import { selectTopK } from './top-k.js'
+
+export type { PersonalParams, SessionParams } from './params.js'
+export { DEFAULT_PERSONAL_PARAMS } from './params.js'
 
 const DAY_MS = 86_400_000
 
@@ -42,46 +46,10 @@ export interface Guards {
   readonly context?: ArrayLike<number>
 }
 
-export interface PersonalParams {
-  /** Decay (days) of a repeat purchase's weight with its age. */
-  readonly repeatTauDays: number
-  /** Exponent on the item's repeat propensity (subjects who rebought it / subjects who bought it). */
-  readonly repeatPropensityExponent: number
-  /** Exponent on the item's recent share (subjects in the recent window / all its subjects). */
-  readonly recentShareExponent: number
-  /** Weight of the neighbour score against the repeat score, both scaled to a maximum of 1. */
-  readonly neighbourWeight: number
-}
-
-export const DEFAULT_PERSONAL_PARAMS: PersonalParams = Object.freeze({
-  repeatTauDays: 240,
-  repeatPropensityExponent: 0.5,
-  recentShareExponent: 0.5,
-  neighbourWeight: 0.25,
-})
-
 export interface ScoreOptions {
   /** Number of items to return. */
   readonly limit: number
   readonly guards?: Guards
-}
-
-export interface PersonalOptions extends ScoreOptions {
-  /** Reference time (ms) for the repeat decay; usually now. */
-  readonly now: number
-  readonly params?: Partial<PersonalParams>
-}
-
-/** Full score vectors of the personal level, for evaluation and for callers that rank themselves. */
-export interface PersonalScores {
-  /** Repeat component, scaled to a maximum of 1 (0 when hidden or no history). */
-  readonly repeat: Float64Array
-  /** Neighbour component, scaled to a maximum of `neighbourWeight`. */
-  readonly neighbour: Float64Array
-  /** repeat + neighbour, plus a tiny popularity term that breaks ties and fills the tail. */
-  readonly total: Float64Array
-  /** Distinct usable history items, in first-seen order. */
-  readonly historyItems: Int32Array
 }
 
 function isHidden(guards: Guards | undefined, kind: ReasonKind): boolean {
@@ -138,6 +106,10 @@ interface ModelConstants {
   readonly popularRank: Int32Array
   readonly trending: Float64Array
   readonly trendingRank: Int32Array
+  /** Popularity priors by their recent share (`popularityPrior`), built on first use. */
+  readonly priors: Map<number, Float64Array>
+  /** `tieBreak` of every item. */
+  readonly ties: Float64Array
 }
 
 /**
@@ -158,10 +130,39 @@ function constantsOf(model: ItemModel): ModelConstants {
       popularRank: rankPositive(popular),
       trending,
       trendingRank: rankPositive(trending),
+      priors: new Map(),
+      ties: Float64Array.from(popular, (p) => (1e-9 / (model.subjects + 1)) * p),
     }
     CONSTANTS.set(model, c)
   }
   return c
+}
+
+/**
+ * The personal level's popularity prior P, scaled to a maximum of 1: (1 - recent) x all-time subjects
+ * per item / their maximum + recent x recent-window subjects / their maximum. Shared and read-only.
+ */
+export function popularityPrior(model: ItemModel, recent: number): Float64Array {
+  const { priors } = constantsOf(model)
+  let prior = priors.get(recent)
+  if (prior === undefined) {
+    prior = new Float64Array(model.nItems)
+    let maxAll = 0
+    let maxRecent = 0
+    for (let i = 0; i < prior.length; i++) {
+      maxAll = Math.max(maxAll, model.itemSubjects[i]!)
+      maxRecent = Math.max(maxRecent, model.recentSubjects[i]!)
+    }
+    for (let i = 0; i < prior.length; i++) {
+      prior[i] =
+        (maxAll > 0 ? ((1 - recent) * model.itemSubjects[i]!) / maxAll : 0) +
+        (maxRecent > 0 ? (recent * model.recentSubjects[i]!) / maxRecent : 0)
+    }
+    scaleToMax(prior, 1)
+    if (priors.size >= 8) priors.clear()
+    priors.set(recent, prior)
+  }
+  return prior
 }
 
 function computePopular(model: ItemModel): Float64Array {
@@ -195,63 +196,228 @@ function topFromRank(rank: Int32Array, k: number, skip: Uint8Array | undefined):
   return Int32Array.from(out)
 }
 
+export interface PersonalOptions extends ScoreOptions {
+  /** Reference time (ms) for the repeat decay; usually now. */
+  readonly now: number
+  /** Overrides of the model's own `scoring.personal`. */
+  readonly params?: Partial<PersonalParams>
+}
+
+/** Full score vectors of the personal level, for evaluation and for callers that rank themselves. */
+export interface PersonalScores {
+  /** Repeat component: repeatWeight x R (0 when hidden or no history). */
+  readonly repeat: Float64Array
+  /** Neighbour component of otherWeight x O. */
+  readonly neighbour: Float64Array
+  /** Popularity component of otherWeight x O. */
+  readonly popularity: Float64Array
+  /** repeat + neighbour + popularity, plus a tiny popularity term that breaks ties and fills the tail. */
+  readonly total: Float64Array
+  /** Distinct usable history items, in first-seen order. */
+  readonly historyItems: Int32Array
+}
+
 /**
- * Scores every item for one subject at the `personal` level: a repeat-purchase score (time-decayed
- * count of distinct purchase days, weighted by the item's repeat propensity and recent share)
- * blended with the item-to-item neighbour score of the subject's history.
+ * What one shopper's history gives the personal level before any weighting, sparse: the repeat
+ * score R of each history item (unscaled) and the neighbour score N of every item it reaches
+ * (unscaled). Scoring (`scorePersonal`) and tuning (`tune.ts`) both start from these.
+ */
+export interface PersonalParts {
+  readonly historyItems: Int32Array
+  /** R per history item (same order), before scaling. */
+  readonly repeat: Float64Array
+  /** Items with N > 0, and N. */
+  readonly neighbourItems: Int32Array
+  readonly neighbourValues: Float64Array
+}
+
+/** The repeat score R of each distinct usable history item (unscaled), and those items in first-seen order. */
+export function repeatScores(
+  model: ItemModel,
+  history: History,
+  now: number,
+  params: PersonalParams,
+  guards: Guards | undefined,
+): { items: Int32Array; repeat: Float64Array; last: Float64Array } {
+  const lastDay = new Map<number, number>()
+  const lastTime = new Map<number, number>()
+  const sums = new Map<number, number>()
+  const tau = params.repeatTauDays * DAY_MS
+  const perEvent = params.repeatUnit === 'event'
+  for (let p = 0; p < history.items.length; p++) {
+    const i = history.items[p]!
+    const t = history.times[p]!
+    const w = Math.min(1, history.weights?.[p] ?? 1)
+    if (!usable(model, guards, i) || !(t <= now) || !(w > 0)) continue
+    if (!(t <= (lastTime.get(i) ?? -Infinity))) lastTime.set(i, t)
+    const day = Math.floor(t / DAY_MS)
+    const seen = lastDay.get(i)
+    if (seen === day && !perEvent) continue
+    lastDay.set(i, day)
+    // A view counts less than a purchase: the event weight scales its repeat contribution.
+    sums.set(i, (sums.get(i) ?? 0) + w * (tau > 0 ? Math.exp(-(now - t) / tau) : 1))
+  }
+  const items = Int32Array.from(sums.keys())
+  const repeat = new Float64Array(items.length)
+  items.forEach((i, a) => {
+    const c = model.itemSubjects[i]!
+    const propensity = (model.repeatSubjects[i]! + 1) / (c + 5)
+    const share = (model.recentSubjects[i]! + 1) / (c + 5)
+    repeat[a] =
+      sums.get(i)! *
+      Math.pow(propensity, params.repeatPropensityExponent) *
+      Math.pow(share, params.recentShareExponent)
+  })
+  return { items, repeat, last: Float64Array.from(items, (i) => lastTime.get(i)!) }
+}
+
+/**
+ * The neighbour score N of the items reached from `sources` (each weighing 1), sparse and sorted by
+ * item. `scratch` (zeros, length nItems) may be passed to save an allocation; it is left zeroed.
+ */
+export function neighbourScores(
+  model: ItemModel,
+  sources: Int32Array,
+  sourceWeights?: Float64Array,
+  scratch: Float64Array = new Float64Array(model.nItems),
+): { items: Int32Array; values: Float64Array } {
+  const { ptr, cols, weights } = model.neighbours
+  const touched: number[] = []
+  for (let k = 0; k < sources.length; k++) {
+    const i = sources[k]!
+    const h = sourceWeights?.[k] ?? 1
+    for (let p = ptr[i]!; p < ptr[i + 1]!; p++) {
+      const j = cols[p]!
+      // Weights are above 0, so a touched item never reads 0 again.
+      if (scratch[j] === 0) touched.push(j)
+      scratch[j]! += h * weights[p]!
+    }
+  }
+  const items = Int32Array.from(touched).sort()
+  const values = Float64Array.from(items, (j) => scratch[j]!)
+  for (const j of touched) scratch[j] = 0
+  return { items, values }
+}
+
+/**
+ * How much each history item counts as a source of neighbours: exp(-age of its last event / tau),
+ * or 1 each when tau is 0 (undefined then: every source weighs 1).
+ */
+export function sourceWeights(
+  last: Float64Array,
+  now: number,
+  tauDays: number,
+): Float64Array | undefined {
+  if (!(tauDays > 0)) return undefined
+  return Float64Array.from(last, (t) => Math.exp(-(now - t) / (tauDays * DAY_MS)))
+}
+
+/** A shopper's sparse personal evidence (see `PersonalParts`). */
+export function personalParts(
+  model: ItemModel,
+  history: History,
+  options: Omit<PersonalOptions, 'limit'>,
+): PersonalParts {
+  const params = { ...model.scoring.personal, ...options.params }
+  const { items, repeat, last } = repeatScores(model, history, options.now, params, options.guards)
+  const nb = neighbourScores(model, items, sourceWeights(last, options.now, params.sourceTauDays))
+  return { historyItems: items, repeat, neighbourItems: nb.items, neighbourValues: nb.values }
+}
+
+/**
+ * How a shopper's parts become scores under one parameter set: the scale factors of R, N and P.
+ * Item i then scores `repeatOf(R_i) + neighbourOf(N_i) + popularityOf(i)`.
+ */
+export interface PersonalScale {
+  readonly repeat: number
+  readonly neighbour: number
+  readonly popularity: number
+  /** The popularity prior P, scaled to a maximum of 1 (shared, read-only). */
+  readonly prior: Float64Array
+}
+
+/** The maxima that scale N and O for one shopper: they depend on the neighbour and prior weights only. */
+export interface OtherMaxima {
+  readonly neighbour: number
+  readonly other: number
+}
+
+export function otherMaxima(
+  model: ItemModel,
+  parts: Pick<PersonalParts, 'neighbourItems' | 'neighbourValues'>,
+  params: PersonalParams,
+  guards: Guards | undefined,
+): OtherMaxima {
+  const prior = popularityPrior(model, params.popularityRecent)
+  let maxN = 0
+  if (!isHidden(guards, 'bought_together'))
+    for (const v of parts.neighbourValues) if (v > maxN) maxN = v
+  const nbw = maxN > 0 ? params.neighbourWeight / maxN : 0
+  const pw = isHidden(guards, 'popular') ? 0 : params.popularityWeight
+  // O's maximum: outside N's items O is pw * P <= pw (P's maximum is 1).
+  let maxO = pw
+  for (let k = 0; k < parts.neighbourItems.length; k++) {
+    const o = nbw * parts.neighbourValues[k]! + pw * prior[parts.neighbourItems[k]!]!
+    if (o > maxO) maxO = o
+  }
+  return { neighbour: maxN, other: maxO }
+}
+
+/** `maxima` may be passed when known (tuning reuses them across repeat parameters). */
+export function personalScale(
+  model: ItemModel,
+  parts: PersonalParts,
+  params: PersonalParams,
+  guards: Guards | undefined,
+  maxima: OtherMaxima = otherMaxima(model, parts, params, guards),
+): PersonalScale {
+  const prior = popularityPrior(model, params.popularityRecent)
+  let maxR = 0
+  if (!isHidden(guards, 'buy_again')) for (const r of parts.repeat) if (r > maxR) maxR = r
+  const nbw = maxima.neighbour > 0 ? params.neighbourWeight / maxima.neighbour : 0
+  const pw = isHidden(guards, 'popular') ? 0 : params.popularityWeight
+  const ow = maxima.other > 0 ? params.otherWeight / maxima.other : 0
+  return {
+    repeat: maxR > 0 ? params.repeatWeight / maxR : 0,
+    neighbour: ow * nbw,
+    popularity: ow * pw,
+    prior,
+  }
+}
+
+/** The tiny popularity term of a total that breaks ties and orders the tail, per item (read-only). */
+export function tieBreaks(model: ItemModel): Float64Array {
+  return constantsOf(model).ties
+}
+
+/**
+ * Scores every item for one subject at the `personal` level (see `PersonalParams` for the formula):
+ * a repeat-purchase score, the item-to-item neighbour score of the subject's history and a
+ * popularity prior, weighted as the model's training chose.
  */
 export function scorePersonal(
   model: ItemModel,
   history: History,
   options: Omit<PersonalOptions, 'limit'>,
 ): PersonalScores {
-  const params = { ...DEFAULT_PERSONAL_PARAMS, ...options.params }
-  const { guards, now } = options
+  const params = { ...model.scoring.personal, ...options.params }
+  const parts = personalParts(model, history, options)
+  const scale = personalScale(model, parts, params, options.guards)
   const n = model.nItems
   const repeat = new Float64Array(n)
   const neighbour = new Float64Array(n)
-  const lastDay = new Float64Array(n).fill(Number.NaN)
-  const distinct: number[] = []
-  const tau = params.repeatTauDays * DAY_MS
-  for (let p = 0; p < history.items.length; p++) {
-    const i = history.items[p]!
-    const t = history.times[p]!
-    const w = Math.min(1, history.weights?.[p] ?? 1)
-    if (!usable(model, guards, i) || !(t <= now) || !(w > 0)) continue
-    const day = Math.floor(t / DAY_MS)
-    if (Number.isNaN(lastDay[i]!)) distinct.push(i)
-    else if (lastDay[i] === day) continue
-    lastDay[i] = day
-    // A view counts less than a purchase: the event weight scales its repeat contribution.
-    repeat[i]! += w * (tau > 0 ? Math.exp(-(now - t) / tau) : 1)
-  }
-  const historyItems = Int32Array.from(distinct)
-  if (isHidden(guards, 'buy_again')) repeat.fill(0)
-  else {
-    for (const i of historyItems) {
-      const c = model.itemSubjects[i]!
-      const propensity = (model.repeatSubjects[i]! + 1) / (c + 5)
-      const share = (model.recentSubjects[i]! + 1) / (c + 5)
-      repeat[i]! *=
-        Math.pow(propensity, params.repeatPropensityExponent) *
-        Math.pow(share, params.recentShareExponent)
-    }
-    scaleToMax(repeat, 1)
-  }
-  if (!isHidden(guards, 'bought_together')) {
-    accumulateNeighbours(
-      model,
-      historyItems,
-      new Float64Array(historyItems.length).fill(1),
-      neighbour,
-    )
-    scaleToMax(neighbour, params.neighbourWeight)
-  }
+  const popularity = new Float64Array(n)
+  parts.historyItems.forEach((i, a) => (repeat[i] = scale.repeat * parts.repeat[a]!))
+  parts.neighbourItems.forEach(
+    (j, k) => (neighbour[j] = scale.neighbour * parts.neighbourValues[k]!),
+  )
   const total = new Float64Array(n)
-  const tie = 1e-9 / (model.subjects + 1)
-  const { popular } = constantsOf(model)
-  for (let i = 0; i < n; i++) total[i] = repeat[i]! + neighbour[i]! + tie * popular[i]!
-  return { repeat, neighbour, total, historyItems }
+  const { ties } = constantsOf(model)
+  for (let i = 0; i < n; i++) {
+    popularity[i] = scale.popularity * scale.prior[i]!
+    total[i] = repeat[i]! + neighbour[i]! + popularity[i]! + ties[i]!
+  }
+  return { repeat, neighbour, popularity, total, historyItems: parts.historyItems }
 }
 
 /** The up-to-3 source items with the largest W_ij into `j`, strongest first. */
@@ -268,9 +434,10 @@ function neighbourEvidence(model: ItemModel, sources: Int32Array, j: number): In
 }
 
 /**
- * Recommendations at the `personal` level, explained: `buy_again` (evidence: the item itself) when
- * the repeat component dominates, else `bought_together` (evidence: the history items with the
- * strongest links to it). Tops up with popular items when the history gives too few.
+ * Recommendations at the `personal` level, explained by the component that gives an item most of
+ * its score: `buy_again` (evidence: the item itself), `bought_together` (evidence: the history
+ * items with the strongest links to it) or `popular`. Tops up with popular items when the history
+ * gives too few.
  *
  * @example
  * recommendPersonal(model, history, { now: Date.now(), limit: 10, guards: { excluded, blocked } })
@@ -283,16 +450,29 @@ export function recommendPersonal(
   const scores = scorePersonal(model, history, options)
   const skip = skipMask(model, options.guards)
   const signal = new Float64Array(model.nItems)
-  for (let i = 0; i < signal.length; i++) signal[i] = scores.repeat[i]! + scores.neighbour[i]!
+  for (let i = 0; i < signal.length; i++)
+    signal[i] = scores.repeat[i]! + scores.neighbour[i]! + scores.popularity[i]!
   const top = selectTopK(signal, options.limit, { skip, floor: 0 })
   const out: Recommendation[] = []
   for (const j of top) {
-    const fromRepeat = scores.repeat[j]! >= scores.neighbour[j]!
+    const r = scores.repeat[j]!
+    const nb = scores.neighbour[j]!
+    const reason: ReasonKind =
+      r >= nb && r >= scores.popularity[j]!
+        ? 'buy_again'
+        : nb >= scores.popularity[j]!
+          ? 'bought_together'
+          : 'popular'
     out.push({
       item: j,
       score: scores.total[j]!,
-      reason: fromRepeat ? 'buy_again' : 'bought_together',
-      evidence: fromRepeat ? Int32Array.of(j) : neighbourEvidence(model, scores.historyItems, j),
+      reason,
+      evidence:
+        reason === 'buy_again'
+          ? Int32Array.of(j)
+          : reason === 'bought_together'
+            ? neighbourEvidence(model, scores.historyItems, j)
+            : new Int32Array(0),
     })
   }
   return fillWithPopular(model, out, options.limit, skip, options.guards)
@@ -320,41 +500,74 @@ function sessionSources(
 }
 
 export interface SessionOptions extends ScoreOptions {
-  /** Weight ratio between consecutive distinct session items, most recent first (default 0.9). */
-  readonly recencyDecay?: number
+  /** Overrides of the model's own `scoring.session`. */
+  readonly params?: Partial<SessionParams>
+  /**
+   * The `off` answer for the same guards, best first (from `recommendNonPersonal`): its items
+   * score offWeight x (1 - rank / length). Without it the off part is 0.
+   */
+  readonly off?: readonly Recommendation[]
 }
 
-/** Scores every item from this session's items only (oldest first), nothing else about the visitor. */
+/** The session score split in its two parts: neighbours of this visit's items, and the `off` answer. */
+function sessionParts(
+  model: ItemModel,
+  session: ArrayLike<number>,
+  options: Omit<SessionOptions, 'limit'>,
+): { neighbour: Float64Array; off: Float64Array; sources: Int32Array } {
+  const params = { ...model.scoring.session, ...options.params }
+  const neighbour = new Float64Array(model.nItems)
+  const off = new Float64Array(model.nItems)
+  const src = sessionSources(model, session, options.guards, params.recencyDecay)
+  if (!isHidden(options.guards, 'similar_to_viewed')) {
+    accumulateNeighbours(model, src.items, src.weights, neighbour)
+    scaleToMax(neighbour, params.neighbourWeight)
+  }
+  const list = options.off ?? []
+  if (params.offWeight > 0)
+    list.forEach((r, rank) => (off[r.item] = params.offWeight * (1 - rank / list.length)))
+  return { neighbour, off, sources: src.items }
+}
+
+/**
+ * Scores every item from this session's items only (oldest first) and the `off` answer, nothing else
+ * about the visitor: neighbourWeight x scaled neighbours + offWeight x off rank score.
+ */
 export function scoreSession(
   model: ItemModel,
   session: ArrayLike<number>,
   options: Omit<SessionOptions, 'limit'> = {},
 ): Float64Array {
-  const scores = new Float64Array(model.nItems)
-  if (isHidden(options.guards, 'similar_to_viewed')) return scores
-  const src = sessionSources(model, session, options.guards, options.recencyDecay ?? 0.9)
-  accumulateNeighbours(model, src.items, src.weights, scores)
-  return scores
+  const { neighbour, off } = sessionParts(model, session, options)
+  for (let i = 0; i < neighbour.length; i++) neighbour[i]! += off[i]!
+  return neighbour
 }
 
 /**
  * Recommendations at the `session` level: neighbours of the items touched in this visit
- * (`similar_to_viewed`, evidence: the session items linking to it), topped up with popular items.
+ * (`similar_to_viewed`, evidence: the session items linking to it) and, as far as the model's
+ * training chose, the `off` answer's items with their own reasons; topped up with popular items.
  */
 export function recommendSession(
   model: ItemModel,
   session: ArrayLike<number>,
   options: SessionOptions,
 ): Recommendation[] {
-  const scores = scoreSession(model, session, options)
+  const { neighbour, off, sources } = sessionParts(model, session, options)
   const skip = skipMask(model, options.guards)
-  const src = sessionSources(model, session, options.guards, options.recencyDecay ?? 0.9)
-  const out = Array.from(selectTopK(scores, options.limit, { skip, floor: 0 }), (j) => ({
-    item: j,
-    score: scores[j]!,
-    reason: 'similar_to_viewed' as const,
-    evidence: neighbourEvidence(model, src.items, j),
-  }))
+  const total = new Float64Array(model.nItems)
+  for (let i = 0; i < total.length; i++) total[i] = neighbour[i]! + off[i]!
+  const offReason = new Map((options.off ?? []).map((r) => [r.item, r.reason]))
+  const out = Array.from(selectTopK(total, options.limit, { skip, floor: 0 }), (j) =>
+    neighbour[j]! >= off[j]!
+      ? {
+          item: j,
+          score: total[j]!,
+          reason: 'similar_to_viewed' as const,
+          evidence: neighbourEvidence(model, sources, j),
+        }
+      : { item: j, score: total[j]!, reason: offReason.get(j)!, evidence: new Int32Array(0) },
+  )
   return fillWithPopular(model, out, options.limit, skip, options.guards)
 }
 

@@ -5,6 +5,7 @@
  * The co-occurrence is stored as its upper triangle only (it is symmetric) and mirrored on load.
  */
 import { mirrorUpper, type ItemModel, type ItemModelParams, type SparseRows } from './item-model.js'
+import { DEFAULT_SCORING_PARAMS, type ScoringParams } from './params.js'
 
 const MAGIC = 'CNDRIM01'
 
@@ -16,6 +17,8 @@ type MemoryType = 'i32' | 'f32' | 'f64'
 interface Header {
   nItems: number
   params: ItemModelParams
+  /** Absent in models written before scoring parameters were tuned per shop: the defaults. */
+  scoring?: ScoringParams
   trainedAt: number
   subjects: number
   /** `type` is how an array is stored, `as` what it is in memory (narrowed when lossless). */
@@ -120,6 +123,7 @@ export function serializeItemModel(model: ItemModel): Uint8Array {
   const header: Header = {
     nItems: model.nItems,
     params: model.params,
+    scoring: model.scoring,
     trainedAt: model.trainedAt,
     subjects: model.subjects,
     arrays: arrays.map(([name, a], k) => ({
@@ -180,6 +184,7 @@ export function deserializeItemModel(bytes: Uint8Array): ItemModel {
   return {
     nItems: n,
     params: Object.freeze({ ...header.params }),
+    scoring: header.scoring ?? DEFAULT_SCORING_PARAMS,
     trainedAt: header.trainedAt,
     subjects: header.subjects,
     itemSubjects,

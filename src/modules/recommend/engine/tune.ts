@@ -1,11 +1,55 @@
 /**
- * Self-tuning per shop: hold out the shop's most recent period, pick the engine's parameters by a
- * bounded search on it, then train on everything with what was chosen. (Work in progress: this
- * first version trains with the defaults and says so.)
+ * Self-tuning per shop. Nothing about a shop is hard-wired: training holds out the shop's own most
+ * recent period (by default the last 10% of the training events' time span, at least 7 days),
+ * chooses the engine's parameters by a small, bounded search that ranks the held-out period best,
+ * then trains on every event with what it chose. The search never reads anything after `now`, and
+ * the held-out period is the end of the training data, never a later test period.
+ *
+ * The search, in three stages (coordinate descent over small grids, so its cost is bounded):
+ * 1. What ranks items a shopper has not had: the neighbour model (decay, subject normalisation,
+ *    degree exponents, k) and the popularity prior mixed into it, chosen by new-item Recall@20.
+ *    TopPop is a point of this space (neighbour weight 0), so new-item quality is at least TopPop's.
+ * 2. The personal blend: the repeat score's decay, unit and exponents and its weight against
+ *    stage 1's score, by Recall@20 (NDCG@10 breaks ties). TopPop and RepeatFreq are candidates too,
+ *    so the chosen `personal` level is at least as good as both on the held-out period.
+ * 3. The session level: recency decay and the weight of the `off` answer in it, by Recall@20; the
+ *    `off` answer itself is a candidate, so `session` is at least as good as `off`.
+ * With too little to validate (fewer than `MIN_VALIDATION_SHOPPERS` shoppers in the held-out
+ * period), the documented defaults (`params.ts`) are used and the report says so.
  */
-import type { Interactions } from './interactions.js'
-import { trainItemModel, type ItemModel } from './item-model.js'
-import { DEFAULT_ENGINE_PARAMS, type EngineParams } from './params.js'
+import { createHistory, firstSeenTimes, type History, type Interactions } from './interactions.js'
+import { trainItemModel, withNeighbourParams, withScoring, type ItemModel } from './item-model.js'
+import {
+  DEFAULT_ENGINE_PARAMS,
+  type EngineParams,
+  type ItemModelParams,
+  type PersonalParams,
+  type SessionParams,
+} from './params.js'
+import {
+  neighbourScores,
+  otherMaxima,
+  personalScale,
+  popularityPrior,
+  recommendNonPersonal,
+  repeatScores,
+  sourceWeights,
+  scorePersonal,
+  scoreSession,
+  tieBreaks,
+  type OtherMaxima,
+  type Recommendation,
+} from './scoring.js'
+import { selectTopK } from './top-k.js'
+
+const DAY_MS = 86_400_000
+/** Shoppers with a purchase in the held-out period needed to tune; fewer and the defaults are used. */
+export const MIN_VALIDATION_SHOPPERS = 20
+/** Held-out shoppers evaluated per candidate at most (an even sample of them beyond that). */
+const MAX_EVALUATED_SHOPPERS = 1500
+/** Subjects whose histories build the tuning models at most (an even sample beyond that). */
+const MAX_TUNING_SUBJECTS = 20_000
+const K = 20
 
 export interface TuneOptions {
   /** Training time (ms): nothing after it is read. */
@@ -62,21 +106,845 @@ export interface TrainedShop {
   readonly report: TuningReport
 }
 
+/** TopPop as a point of the personal space: the all-time popularity prior alone. */
+export const TOP_POP: Partial<PersonalParams> = Object.freeze({
+  repeatWeight: 0,
+  otherWeight: 1,
+  neighbourWeight: 0,
+  popularityWeight: 1,
+  popularityRecent: 0,
+})
+
+/** RepeatFreq as a point of the personal space: the shopper's own event counts, no decay. */
+export const REPEAT_FREQ: Partial<PersonalParams> = Object.freeze({
+  repeatTauDays: 0,
+  repeatUnit: 'event',
+  repeatPropensityExponent: 0,
+  recentShareExponent: 0,
+  repeatWeight: 1,
+  otherWeight: 0,
+})
+
+/** One held-out shopper. */
+interface Shopper {
+  readonly subject: number
+  /** Their events before the held-out period. */
+  readonly history: History
+  /** Distinct items of `history`, as a mask-friendly list. */
+  readonly had: Int32Array
+  /** Distinct items bought in the held-out period (known before it), sorted. */
+  readonly targets: Int32Array
+  /** Targets not in `had`. */
+  readonly newTargets: number
+  /** Items of their last active day before the held-out period, in time order (the `session`). */
+  readonly session: Int32Array
+}
+
+interface Holdout {
+  readonly from: number
+  readonly until: number
+  readonly train: Interactions
+  readonly trainEvents: number
+  readonly shoppers: readonly Shopper[]
+  readonly firstSeen: Float64Array
+}
+
 /**
- * Tunes on the shop's own most recent period, then trains on all of `interactions`.
+ * The held-out split, or why there is none. Subjects beyond `MAX_TUNING_SUBJECTS` are sampled
+ * evenly (by index), so tuning a large shop costs about as much as tuning a mid-sized one.
+ */
+function holdOut(x: Interactions, options: TuneOptions): Holdout | string {
+  const { now } = options
+  const excluded = options.excluded
+  let tMin = Infinity
+  let tMax = -Infinity
+  for (const t of x.times) {
+    if (!(t <= now)) continue
+    if (t < tMin) tMin = t
+    if (t > tMax) tMax = t
+  }
+  if (!(tMax > tMin)) return 'no training events to validate on'
+  const hold = Math.max(
+    (options.holdoutFraction ?? 0.1) * (tMax - tMin),
+    (options.holdoutMinDays ?? 7) * DAY_MS,
+  )
+  const from = tMax - hold
+  if (!(from > tMin)) return 'the training events span less than the held-out period'
+  const stride = Math.ceil(x.nSubjects / MAX_TUNING_SUBJECTS)
+  const subjectPtr = new Int32Array(x.nSubjects + 1)
+  const keep: number[] = []
+  let anyPurchase = false
+  for (let s = 0; s < x.nSubjects; s++) {
+    let kept = 0
+    for (let p = x.subjectPtr[s]!; p < x.subjectPtr[s + 1]!; p++) {
+      const t = x.times[p]!
+      if (t < from && s % stride === 0) {
+        keep.push(p)
+        kept++
+      } else if (t >= from && t <= now && x.weights[p]! >= 1) anyPurchase = true
+    }
+    subjectPtr[s + 1] = subjectPtr[s]! + kept
+  }
+  const train: Interactions = {
+    nSubjects: x.nSubjects,
+    nItems: x.nItems,
+    subjectPtr,
+    items: Int32Array.from(keep, (p) => x.items[p]!),
+    times: Float64Array.from(keep, (p) => x.times[p]!),
+    weights: Float32Array.from(keep, (p) => x.weights[p]!),
+  }
+  const known = new Uint8Array(x.nItems)
+  for (let e = 0; e < train.items.length; e++)
+    if (train.weights[e]! > 0 && excluded?.[train.items[e]!] !== 1) known[train.items[e]!] = 1
+  // Targets are purchases where the shop records them (weight 1), else any event that shows interest.
+  const isTarget = (w: number): boolean => (anyPurchase ? w >= 1 : w > 0)
+  const all: Shopper[] = []
+  for (let s = 0; s < x.nSubjects; s += stride) {
+    const lo = subjectPtr[s]!
+    const hi = subjectPtr[s + 1]!
+    if (hi === lo) continue
+    const targets = new Set<number>()
+    for (let p = x.subjectPtr[s]!; p < x.subjectPtr[s + 1]!; p++) {
+      const t = x.times[p]!
+      const i = x.items[p]!
+      if (t >= from && t <= now && isTarget(x.weights[p]!) && known[i] === 1) targets.add(i)
+    }
+    if (targets.size === 0) continue
+    const history = createHistory(
+      train.items.subarray(lo, hi),
+      train.times.subarray(lo, hi),
+      train.weights.subarray(lo, hi),
+    )
+    const had = Int32Array.from(new Set(history.items))
+    const hadSet = new Set(had)
+    const lastDay = Math.floor(history.times[history.times.length - 1]! / DAY_MS)
+    const session: number[] = []
+    for (let p = 0; p < history.items.length; p++)
+      if (Math.floor(history.times[p]! / DAY_MS) === lastDay) session.push(history.items[p]!)
+    all.push({
+      subject: s,
+      history,
+      had,
+      targets: Int32Array.from(targets).sort(),
+      newTargets: [...targets].filter((i) => !hadSet.has(i)).length,
+      session: Int32Array.from(new Set(session)),
+    })
+  }
+  if (all.length < MIN_VALIDATION_SHOPPERS)
+    return `too little to validate: ${all.length} shoppers bought in the held-out period, at least ${MIN_VALIDATION_SHOPPERS} are needed`
+  const step = all.length / Math.min(all.length, MAX_EVALUATED_SHOPPERS)
+  const shoppers = Array.from(
+    { length: Math.min(all.length, MAX_EVALUATED_SHOPPERS) },
+    (_, k) => all[Math.floor(k * step)]!,
+  )
+  // New arrivals as of `from`: first seen in the held-out training data, or listed by then.
+  const firstSeen = firstSeenTimes(train)
+  if (options.firstSeen !== undefined)
+    options.firstSeen.forEach((t, i) => {
+      if (t <= from && !(firstSeen[i]! <= t)) firstSeen[i] = t
+    })
+  return { from, until: now, train, trainEvents: keep.length, shoppers, firstSeen }
+}
+
+/** Running averages of the metrics over shoppers. */
+class Tally {
+  private recall = 0
+  private ndcg = 0
+  private newRecall = 0
+  private n = 0
+  private nNew = 0
+
+  /** `top` best first; `topNew` the best items the shopper has not had (when they have new targets). */
+  add(shopper: Shopper, top: ArrayLike<number>, topNew?: ArrayLike<number>): void {
+    const { targets } = shopper
+    const isTarget = (i: number): boolean => binaryHas(targets, i)
+    let hits = 0
+    let dcg = 0
+    for (let r = 0; r < top.length && r < K; r++) {
+      if (!isTarget(top[r]!)) continue
+      hits++
+      if (r < 10) dcg += 1 / Math.log2(r + 2)
+    }
+    let idcg = 0
+    for (let r = 0; r < Math.min(10, targets.length); r++) idcg += 1 / Math.log2(r + 2)
+    this.recall += hits / Math.min(K, targets.length)
+    this.ndcg += dcg / idcg
+    this.n++
+    if (topNew !== undefined && shopper.newTargets > 0) {
+      let h = 0
+      for (let r = 0; r < topNew.length && r < K; r++) if (isTarget(topNew[r]!)) h++
+      this.newRecall += h / Math.min(K, shopper.newTargets)
+      this.nNew++
+    }
+  }
+
+  figures(): LevelFigures {
+    return {
+      recall20: this.n > 0 ? this.recall / this.n : 0,
+      ndcg10: this.n > 0 ? this.ndcg / this.n : 0,
+      newRecall20: this.nNew > 0 ? this.newRecall / this.nNew : 0,
+    }
+  }
+}
+
+function binaryHas(sorted: Int32Array, value: number): boolean {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    const x = sorted[mid]!
+    if (x < value) lo = mid + 1
+    else if (x > value) hi = mid
+    else return true
+  }
+  return false
+}
+
+/** Better by Recall@20, then NDCG@10. */
+function better(a: LevelFigures, b: LevelFigures | undefined): boolean {
+  return (
+    b === undefined || a.recall20 > b.recall20 || (a.recall20 === b.recall20 && a.ndcg10 > b.ndcg10)
+  )
+}
+
+/** The top K of a dense score vector, and the top K among the items the shopper has not had. */
+function topOf(scores: Float64Array, had: Int32Array): { top: Int32Array; topNew: Int32Array } {
+  const top = selectTopK(scores, K)
+  const skip = new Uint8Array(scores.length)
+  for (const i of had) skip[i] = 1
+  return { top, topNew: selectTopK(scores, K, { skip }) }
+}
+
+/** Exact figures of the personal level as served (`scorePersonal`) with `params`. */
+function personalFigures(
+  model: ItemModel,
+  h: Holdout,
+  params: PersonalParams,
+  excluded: Uint8Array | undefined,
+): LevelFigures {
+  const tally = new Tally()
+  const guards = excluded === undefined ? undefined : { excluded }
+  for (const s of h.shoppers) {
+    const { total } = scorePersonal(model, s.history, {
+      now: h.from,
+      params,
+      ...(guards === undefined ? {} : { guards }),
+    })
+    const { top, topNew } = topOf(total, s.had)
+    tally.add(s, top, topNew)
+  }
+  return tally.figures()
+}
+
+/** The held-out `off` answer (the same for everyone), best first. */
+function offAnswer(
+  model: ItemModel,
+  h: Holdout,
+  excluded: Uint8Array | undefined,
+): Recommendation[] {
+  return recommendNonPersonal(model, {
+    limit: model.nItems,
+    firstSeen: h.firstSeen,
+    now: h.from,
+    ...(excluded === undefined ? {} : { guards: { excluded } }),
+  })
+}
+
+function offFigures(off: Recommendation[], h: Holdout): LevelFigures {
+  const tally = new Tally()
+  const order = Int32Array.from(off, (r) => r.item)
+  for (const s of h.shoppers) {
+    const had = new Set(s.had)
+    const topNew = order.filter((i) => !had.has(i)).subarray(0, K)
+    tally.add(s, order.subarray(0, K), topNew)
+  }
+  return tally.figures()
+}
+
+function sessionFigures(
+  model: ItemModel,
+  h: Holdout,
+  params: SessionParams,
+  off: Recommendation[],
+  excluded: Uint8Array | undefined,
+): LevelFigures {
+  const tally = new Tally()
+  for (const s of h.shoppers) {
+    const scores = scoreSession(model, s.session, {
+      params,
+      off,
+      ...(excluded === undefined ? {} : { guards: { excluded } }),
+    })
+    const ties = tieBreaks(model)
+    for (let i = 0; i < scores.length; i++) scores[i]! += ties[i]!
+    const { top, topNew } = topOf(scores, s.had)
+    tally.add(s, top, topNew)
+  }
+  return tally.figures()
+}
+
+/** Per shopper, what the personal blend search needs from a stage 1 choice (sparse, reused). */
+interface BlendCase {
+  readonly shopper: Shopper
+  readonly neighbourItems: Int32Array
+  readonly neighbourValues: Float64Array
+  readonly maxima: OtherMaxima
+  /** Items the shopper has not had, best first by stage 1's score: the only ones that can reach the top K. */
+  readonly fresh: Int32Array
+  /** N of each `fresh` item (0 when none). */
+  readonly freshN: Float64Array
+}
+
+/** Scratch arrays of length nItems, zeroed between uses. */
+interface Scratch {
+  readonly values: Float64Array
+  readonly marks: Uint8Array
+}
+
+/**
+ * Stage 1's ranking of the items a shopper has not had, under prior weights (neighbourWeight,
+ * popularityWeight, popularityRecent): the top K, from N's support and the prior's own order
+ * (outside N's support the score is the prior's). Ties as everywhere: the tie-break, then index.
+ */
+function freshTop(
+  model: ItemModel,
+  nbItems: Int32Array,
+  nbValues: Float64Array,
+  params: PersonalParams,
+  priorOrder: Int32Array,
+  hadMask: Uint8Array,
+  scratch: Scratch,
+): { items: Int32Array; n: Float64Array } {
+  const prior = popularityPrior(model, params.popularityRecent)
+  const ties = tieBreaks(model)
+  const maxima = otherMaxima(
+    model,
+    { neighbourItems: nbItems, neighbourValues: nbValues },
+    params,
+    undefined,
+  )
+  const nbw = maxima.neighbour > 0 ? params.neighbourWeight / maxima.neighbour : 0
+  const pw = params.popularityWeight
+  const { values, marks } = scratch
+  const pool: number[] = []
+  for (let k = 0; k < nbItems.length; k++) {
+    const j = nbItems[k]!
+    marks[j] = 1
+    if (hadMask[j] === 1) continue
+    values[j] = nbw * nbValues[k]! + pw * prior[j]! + ties[j]!
+    pool.push(j)
+  }
+  let added = 0
+  for (let r = 0; r < priorOrder.length && added < K; r++) {
+    const j = priorOrder[r]!
+    if (hadMask[j] === 1 || marks[j] === 1) continue
+    values[j] = pw * prior[j]! + ties[j]!
+    pool.push(j)
+    added++
+  }
+  const items = selectTopK(values, K, { candidates: pool })
+  for (const j of pool) values[j] = 0
+  for (const j of nbItems) marks[j] = 0
+  const n = Float64Array.from(items, (j) => {
+    const k = binaryIndex(nbItems, j)
+    return k < 0 ? 0 : nbValues[k]!
+  })
+  return { items, n }
+}
+
+function binaryIndex(sorted: Int32Array, value: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    const x = sorted[mid]!
+    if (x < value) lo = mid + 1
+    else if (x > value) hi = mid
+    else return mid
+  }
+  return -1
+}
+
+/** Items by weight x the prior under `recent`, ties by the tie-break, then index. */
+function priorOrderOf(model: ItemModel, recent: number, weight: number): Int32Array {
+  const prior = popularityPrior(model, recent)
+  const ties = tieBreaks(model)
+  const key = new Float64Array(model.nItems)
+  for (let i = 0; i < key.length; i++) key[i] = weight * prior[i]! + ties[i]!
+  return selectTopK(key, model.nItems)
+}
+
+/** A shopper's neighbour score N under `params.sourceTauDays`, as `personalParts` computes it. */
+function neighboursOf(
+  model: ItemModel,
+  shopper: Shopper,
+  now: number,
+  params: PersonalParams,
+  excluded: Uint8Array | undefined,
+  scratch: Float64Array,
+): { items: Int32Array; values: Float64Array } {
+  const { items, last } = repeatScores(
+    model,
+    shopper.history,
+    now,
+    params,
+    excluded === undefined ? undefined : { excluded },
+  )
+  return neighbourScores(model, items, sourceWeights(last, now, params.sourceTauDays), scratch)
+}
+
+/** Grids of the search (each small: coordinate descent visits one parameter at a time). */
+const GRID = {
+  tauDays: [0, 30, 90, 240],
+  subjectExponent: [0.5, 1],
+  alpha: [0.25, 0.5, 0.75, 1],
+  beta: [0.25, 0.5, 0.75, 1],
+  neighbours: [50, 100, 200, 400],
+  sourceTauDays: [0, 30, 90, 365],
+  /** popularityWeight with neighbourWeight 1 (and TopPop, neighbourWeight 0). */
+  popularityWeight: [0, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
+  popularityRecent: [0, 0.5, 1],
+  repeatTauDays: [0, 30, 90, 240, 720],
+  repeatUnit: ['day', 'event'] as const,
+  repeatPropensityExponent: [0, 0.5, 1],
+  recentShareExponent: [0, 0.5, 1],
+  otherWeight: [0, 0.05, 0.1, 0.2, 0.35, 0.5, 1, 2, 5],
+  recencyDecay: [0.5, 0.8, 0.9, 1],
+  offWeight: [0, 0.05, 0.15, 0.5, 1.5],
+} as const
+
+/** Neighbour configurations whose personal blend is searched in stage 2. */
+const BLEND_CONFIGS = 3
+const BLEND_STEPS =
+  2 *
+  (GRID.otherWeight.length +
+    GRID.repeatTauDays.length +
+    GRID.repeatUnit.length +
+    GRID.repeatPropensityExponent.length +
+    GRID.recentShareExponent.length +
+    1)
+
+type PriorParams = Pick<
+  PersonalParams,
+  'neighbourWeight' | 'popularityWeight' | 'popularityRecent' | 'sourceTauDays'
+>
+
+interface Stage1 {
+  readonly item: ItemModelParams
+  readonly prior: PriorParams
+  /** New-item Recall@20 on the held-out period. */
+  readonly newRecall: number
+}
+
+/** A context for one tuning run: the held-out split and what its searches share. */
+class Search {
+  candidates = 0
+  private done = 0
+  private readonly stats = new Map<string, ItemModel>()
+  readonly hadMasks: Uint8Array[]
+  readonly scratch: Scratch
+  readonly guards: { excluded: Uint8Array } | undefined
+
+  constructor(
+    readonly h: Holdout,
+    readonly nItems: number,
+    readonly excluded: Uint8Array | undefined,
+    private readonly planned: number,
+    private readonly onProgress: TuneOptions['onProgress'],
+  ) {
+    this.hadMasks = h.shoppers.map((s) => {
+      const m = new Uint8Array(nItems)
+      for (const i of s.had) m[i] = 1
+      return m
+    })
+    this.scratch = { values: new Float64Array(nItems), marks: new Uint8Array(nItems) }
+    this.guards = excluded === undefined ? undefined : { excluded }
+  }
+
+  step(): void {
+    this.onProgress?.(Math.min(++this.done, this.planned), this.planned)
+  }
+
+  finish(): void {
+    this.onProgress?.(this.planned, this.planned)
+  }
+
+  /** The held-out model with these parameters; co-occurrences are recounted only when decay or normalisation change. */
+  modelFor(p: ItemModelParams): ItemModel {
+    const key = `${p.tauDays}|${p.subjectExponent}|${p.recentDays}`
+    let m = this.stats.get(key)
+    if (m === undefined) {
+      m = trainItemModel(this.h.train, {
+        now: this.h.from,
+        params: p,
+        ...(this.excluded === undefined ? {} : { excluded: this.excluded }),
+      })
+      // The last two statistics are kept: the descent comes back to its best one.
+      if (this.stats.size >= 2) this.stats.delete(this.stats.keys().next().value!)
+      this.stats.set(key, m)
+    }
+    return withNeighbourParams(m, { alpha: p.alpha, beta: p.beta, neighbours: p.neighbours })
+  }
+
+  /**
+   * New-item Recall@20 of priors for one neighbour configuration (all of the grid's, or `only`),
+   * best first. The source decay is `only`'s (or `current`'s) for all of them.
+   */
+  priors(
+    item: ItemModelParams,
+    current: PriorParams,
+    start: PersonalParams,
+    only?: PriorParams,
+  ): Stage1[] {
+    const { h } = this
+    const model = this.modelFor(item)
+    const sourceTauDays = (only ?? current).sourceTauDays
+    const nbs = h.shoppers.map((s) =>
+      neighboursOf(
+        model,
+        s,
+        h.from,
+        { ...start, sourceTauDays },
+        this.excluded,
+        this.scratch.values,
+      ),
+    )
+    const priors: PriorParams[] =
+      only !== undefined
+        ? [only]
+        : [
+            { neighbourWeight: 0, popularityWeight: 1, popularityRecent: 0, sourceTauDays },
+            ...GRID.popularityRecent.flatMap((popularityRecent) =>
+              GRID.popularityWeight.map((popularityWeight) => ({
+                neighbourWeight: 1,
+                popularityWeight,
+                popularityRecent,
+                sourceTauDays,
+              })),
+            ),
+          ]
+    const out: Stage1[] = []
+    for (const prior of priors) {
+      const params = { ...start, ...prior }
+      const order = priorOrderOf(model, prior.popularityRecent, prior.popularityWeight)
+      let sum = 0
+      let n = 0
+      h.shoppers.forEach((s, k) => {
+        if (s.newTargets === 0) return
+        const nb = nbs[k]!
+        const fresh = freshTop(
+          model,
+          nb.items,
+          nb.values,
+          params,
+          order,
+          this.hadMasks[k]!,
+          this.scratch,
+        )
+        let hits = 0
+        for (const i of fresh.items) if (binaryHas(s.targets, i)) hits++
+        sum += hits / Math.min(K, s.newTargets)
+        n++
+      })
+      this.candidates++
+      out.push({ item, prior, newRecall: n > 0 ? sum / n : 0 })
+    }
+    this.step()
+    return out.sort((a, b) => b.newRecall - a.newRecall)
+  }
+
+  /**
+   * Stage 2 for one stage 1 choice: the personal blend by Recall@20 then NDCG@10, evaluated on sparse
+   * per-shopper cases (the shopper's history items and stage 1's top K of the rest).
+   */
+  blend(choice: Stage1, start: PersonalParams): { params: PersonalParams; figures: LevelFigures } {
+    const { h, guards } = this
+    const model = this.modelFor(choice.item)
+    const priorParams = { ...start, ...choice.prior }
+    const order = priorOrderOf(model, priorParams.popularityRecent, priorParams.popularityWeight)
+    const cases: BlendCase[] = h.shoppers.map((s, k) => {
+      const nb = neighboursOf(model, s, h.from, priorParams, this.excluded, this.scratch.values)
+      const parts = { neighbourItems: nb.items, neighbourValues: nb.values }
+      const fresh = freshTop(
+        model,
+        nb.items,
+        nb.values,
+        priorParams,
+        order,
+        this.hadMasks[k]!,
+        this.scratch,
+      )
+      return {
+        shopper: s,
+        ...parts,
+        maxima: otherMaxima(model, parts, priorParams, undefined),
+        fresh: fresh.items,
+        freshN: fresh.n,
+      }
+    })
+    const prior = popularityPrior(model, priorParams.popularityRecent)
+    const ties = tieBreaks(model)
+    const figuresOf = (params: PersonalParams): LevelFigures => {
+      const tally = new Tally()
+      for (const c of cases) {
+        const rep = repeatScores(model, c.shopper.history, h.from, params, guards)
+        const scale = personalScale(
+          model,
+          {
+            historyItems: rep.items,
+            repeat: rep.repeat,
+            neighbourItems: c.neighbourItems,
+            neighbourValues: c.neighbourValues,
+          },
+          params,
+          guards,
+          c.maxima,
+        )
+        const ids: number[] = []
+        const totals: number[] = []
+        // The same arithmetic as `scorePersonal`'s total.
+        rep.items.forEach((i, a) => {
+          const k = binaryIndex(c.neighbourItems, i)
+          const n = k < 0 ? 0 : c.neighbourValues[k]!
+          ids.push(i)
+          totals.push(
+            scale.repeat * rep.repeat[a]! +
+              scale.neighbour * n +
+              scale.popularity * prior[i]! +
+              ties[i]!,
+          )
+        })
+        c.fresh.forEach((j, k) => {
+          ids.push(j)
+          totals.push(0 + scale.neighbour * c.freshN[k]! + scale.popularity * prior[j]! + ties[j]!)
+        })
+        const ranked = Array.from(ids.keys())
+          .sort((a, b) => totals[b]! - totals[a]! || ids[a]! - ids[b]!)
+          .slice(0, K)
+        tally.add(
+          c.shopper,
+          ranked.map((k) => ids[k]!),
+        )
+      }
+      this.candidates++
+      this.step()
+      return tally.figures()
+    }
+    let personal: PersonalParams = priorParams
+    let best = figuresOf(personal)
+    const descend = <P extends keyof PersonalParams>(
+      key: P,
+      values: readonly PersonalParams[P][],
+    ): void => {
+      for (const v of values) {
+        const next = { ...personal, [key]: v }
+        const f = figuresOf(next)
+        if (better(f, best)) {
+          best = f
+          personal = next
+        }
+      }
+    }
+    for (let round = 0; round < 2; round++) {
+      descend('otherWeight', GRID.otherWeight)
+      descend('repeatTauDays', GRID.repeatTauDays)
+      descend('repeatUnit', GRID.repeatUnit)
+      descend('repeatPropensityExponent', GRID.repeatPropensityExponent)
+      descend('recentShareExponent', GRID.recentShareExponent)
+      // Stage 1's score alone (no repeat score) is a point too.
+      const alone = { ...personal, repeatWeight: 0, otherWeight: 1 }
+      const f = figuresOf(alone)
+      if (better(f, best)) {
+        best = f
+        personal = alone
+      }
+    }
+    return { params: personal, figures: best }
+  }
+
+  /** Exact figures of the personal level as served (`scorePersonal`). */
+  personalExact(item: ItemModelParams, params: PersonalParams): LevelFigures {
+    this.candidates++
+    this.step()
+    return personalFigures(this.modelFor(item), this.h, params, this.excluded)
+  }
+}
+
+/**
+ * Tunes on the shop's own most recent period, then trains on all of `interactions` with the chosen
+ * parameters. Deterministic for the same input.
  *
  * @example
  * const { model, report } = trainShop(interactions, { now: Date.now(), excluded })
  */
 export function trainShop(interactions: Interactions, options: TuneOptions): TrainedShop {
-  const params = options.params ?? DEFAULT_ENGINE_PARAMS
-  const model = trainItemModel(interactions, {
-    now: options.now,
-    params: params.item,
-    ...(options.excluded === undefined ? {} : { excluded: options.excluded }),
+  const start = options.params ?? DEFAULT_ENGINE_PARAMS
+  const excluded = options.excluded
+  const finalModel = (params: EngineParams): ItemModel =>
+    trainItemModel(interactions, {
+      now: options.now,
+      params: params.item,
+      scoring: { personal: params.personal, session: params.session },
+      ...(excluded === undefined ? {} : { excluded }),
+    })
+  if (options.tune === false) {
+    return {
+      model: finalModel(start),
+      report: {
+        tuned: false,
+        note: 'tuning turned off: the given parameters',
+        candidates: 0,
+        params: start,
+      },
+    }
+  }
+  const h = holdOut(interactions, options)
+  if (typeof h === 'string') {
+    return {
+      model: finalModel(start),
+      report: {
+        tuned: false,
+        note: `${h}; the documented defaults are used`,
+        candidates: 0,
+        params: start,
+      },
+    }
+  }
+  const planned =
+    GRID.tauDays.length +
+    GRID.subjectExponent.length +
+    GRID.alpha.length +
+    GRID.beta.length +
+    GRID.neighbours.length +
+    GRID.sourceTauDays.length +
+    2 -
+    6 +
+    BLEND_CONFIGS * (BLEND_STEPS + 1) +
+    3 +
+    1 +
+    GRID.recencyDecay.length +
+    GRID.offWeight.length
+  const search = new Search(h, interactions.nItems, excluded, planned, options.onProgress)
+
+  // Stage 1: the neighbour model and the prior, by new-item Recall@20. The priors are searched for
+  // the starting configuration, the neighbour parameters one at a time under the best prior so far
+  // (coordinate descent), then the priors again for the best configuration.
+  const startPrior: PriorParams = {
+    neighbourWeight: start.personal.neighbourWeight,
+    popularityWeight: start.personal.popularityWeight,
+    popularityRecent: start.personal.popularityRecent,
+    sourceTauDays: start.personal.sourceTauDays,
+  }
+  const startBest = search.priors(start.item, startPrior, start.personal)[0]!
+  let current = startBest
+  const keep = (found: Stage1[]): void => {
+    for (const f of found) if (f.newRecall > current.newRecall) current = f
+  }
+  const descend = <P extends keyof ItemModelParams>(
+    key: P,
+    values: readonly ItemModelParams[P][],
+  ): void => {
+    const from = current
+    for (const v of values)
+      if (v !== from.item[key])
+        keep(search.priors({ ...from.item, [key]: v }, from.prior, start.personal, from.prior))
+  }
+  descend('tauDays', GRID.tauDays)
+  descend('subjectExponent', GRID.subjectExponent)
+  descend('alpha', GRID.alpha)
+  descend('beta', GRID.beta)
+  descend('neighbours', GRID.neighbours)
+  {
+    const from = current
+    for (const sourceTauDays of GRID.sourceTauDays)
+      if (sourceTauDays !== from.prior.sourceTauDays) {
+        const prior = { ...from.prior, sourceTauDays }
+        keep(search.priors(from.item, prior, start.personal, prior))
+      }
+  }
+  keep(search.priors(current.item, current.prior, start.personal))
+  // Stage 2 searches the blend for stage 1's choice, and for the starting configuration with its best
+  // prior and as it is: what ranks new items best is not always what ranks everything best.
+  const sameChoice = (a: Stage1, b: Stage1): boolean =>
+    JSON.stringify([a.item, a.prior]) === JSON.stringify([b.item, b.prior])
+  const configs: Stage1[] = []
+  for (const c of [current, startBest, { item: start.item, prior: startPrior, newRecall: 0 }])
+    if (!configs.some((k) => sameChoice(k, c))) configs.push(c)
+  let best: { item: ItemModelParams; params: PersonalParams; figures: LevelFigures } | undefined
+  for (const c of configs) {
+    const found = search.blend(c, start.personal)
+    if (best === undefined || better(found.figures, best.figures)) best = { item: c.item, ...found }
+  }
+  // The served scoring, exactly, for the chosen blend and the trivial answers; the best of them wins.
+  const chosenItem = best!.item
+  const chosen = { params: best!.params, figures: search.personalExact(chosenItem, best!.params) }
+  const topPopParams = { ...chosen.params, ...TOP_POP }
+  const topPop = { params: topPopParams, figures: search.personalExact(chosenItem, topPopParams) }
+  const repeatFreqParams = { ...chosen.params, ...REPEAT_FREQ }
+  const repeatFreq = {
+    params: repeatFreqParams,
+    figures: search.personalExact(chosenItem, repeatFreqParams),
+  }
+  let pick = chosen
+  for (const c of [topPop, repeatFreq]) if (better(c.figures, pick.figures)) pick = c
+
+  // Stage 3: the session level against the `off` answer, by Recall@20 then NDCG@10.
+  const scored = withScoring(search.modelFor(chosenItem), {
+    personal: pick.params,
+    session: start.session,
   })
+  const off = offAnswer(scored, h, excluded)
+  const offF = offFigures(off, h)
+  const sessionOf = (params: SessionParams): LevelFigures => {
+    search.candidates++
+    search.step()
+    return sessionFigures(scored, h, params, off, excluded)
+  }
+  let session: SessionParams = start.session
+  let bestS = sessionOf(session)
+  const descendSession = <P extends keyof SessionParams>(
+    key: P,
+    values: readonly SessionParams[P][],
+  ): void => {
+    for (const v of values) {
+      const next = { ...session, [key]: v }
+      const f = sessionOf(next)
+      if (better(f, bestS)) {
+        bestS = f
+        session = next
+      }
+    }
+  }
+  descendSession('recencyDecay', GRID.recencyDecay)
+  descendSession('offWeight', GRID.offWeight)
+  const offPoint: SessionParams = { ...session, neighbourWeight: 0, offWeight: 1 }
+  const offAsSession = sessionOf(offPoint)
+  if (better(offAsSession, bestS)) {
+    bestS = offAsSession
+    session = offPoint
+  }
+  search.finish()
+
+  const params: EngineParams = { item: chosenItem, personal: pick.params, session }
   return {
-    model,
-    report: { tuned: false, note: 'defaults: tuning not built yet', candidates: 0, params },
+    model: finalModel(params),
+    report: {
+      tuned: true,
+      validation: {
+        from: h.from,
+        until: h.until,
+        shoppers: h.shoppers.length,
+        trainEvents: h.trainEvents,
+      },
+      candidates: search.candidates,
+      figures: {
+        personal: pick.figures,
+        session: bestS,
+        off: offF,
+        topPop: topPop.figures,
+        repeatFreq: repeatFreq.figures,
+      },
+      params,
+    },
   }
 }
