@@ -28,6 +28,7 @@ export {
 export {
   DEFAULT_PERSONAL_PARAMS,
   REASON_KINDS,
+  SESSION_OFF_DEPTH,
   recommendNonPersonal,
   recommendPersonal,
   recommendSession,

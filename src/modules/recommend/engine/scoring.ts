@@ -499,12 +499,16 @@ function sessionSources(
   }
 }
 
+/** How many of the `off` answer's items a session answer mixes in (by rank, see `SessionOptions.off`). */
+export const SESSION_OFF_DEPTH = 100
+
 export interface SessionOptions extends ScoreOptions {
   /** Overrides of the model's own `scoring.session`. */
   readonly params?: Partial<SessionParams>
   /**
-   * The `off` answer for the same guards, best first (from `recommendNonPersonal`): its items
-   * score offWeight x (1 - rank / length). Without it the off part is 0.
+   * The `off` answer for the same guards, best first (from `recommendNonPersonal`, at least
+   * `SESSION_OFF_DEPTH` long where there are that many): its first `SESSION_OFF_DEPTH` items score
+   * offWeight x (1 - rank / SESSION_OFF_DEPTH). Without it the off part is 0.
    */
   readonly off?: readonly Recommendation[]
 }
@@ -525,7 +529,8 @@ function sessionParts(
   }
   const list = options.off ?? []
   if (params.offWeight > 0)
-    list.forEach((r, rank) => (off[r.item] = params.offWeight * (1 - rank / list.length)))
+    for (let rank = 0; rank < Math.min(list.length, SESSION_OFF_DEPTH); rank++)
+      off[list[rank]!.item] = params.offWeight * (1 - rank / SESSION_OFF_DEPTH)
   return { neighbour, off, sources: src.items }
 }
 
