@@ -2,7 +2,7 @@ import { CompiledQuery, sql } from 'kysely'
 import type { ChangeFeed } from '../../storage/changes.js'
 import { type Db, dialectOf, eachRow } from '../../storage/db.js'
 import type { EventType } from '../charter/index.js'
-import type { StoredEvent } from './events.js'
+import type { StoredEvent, SubjectItemEvent } from './events.js'
 
 type EventRow = {
   owner: string
@@ -141,6 +141,12 @@ function assertParameterOrder(query: CompiledQuery, count: number, at: (k: numbe
     throw new Error(`compiled parameters are not in row order: ${query.sql.slice(0, 80)}`)
 }
 
+/** An event's key: its owner and its id (the primary key, and the order of the paged readers). */
+export interface EventKey {
+  owner: string
+  eventId: string
+}
+
 /** What a recommendation reads of an event that names an item. */
 export interface ItemEvent {
   type: EventType
@@ -157,6 +163,33 @@ export interface ItemEvent {
  */
 export function createEventsRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<EventTables>()
+
+  /**
+   * Subject events stored for `purpose`, unexpired, that happened after `since`, with a key after
+   * `after`. The cursor is one row-value comparison, `(owner, event_id) > (?, ?)`, which both engines
+   * (SQLite since 3.15) turn into a range on the primary key: each page starts where the last one
+   * ended. Spelled as `owner > ? OR (owner = ? AND event_id > ?)`, neither engine does, and every
+   * page scanned the index again from its start (the README has the figures).
+   */
+  const forPurposeAfter = (
+    db: Db,
+    purpose: string,
+    now: string,
+    since: string,
+    after: EventKey | undefined,
+  ) => {
+    const query = t(db)
+      .selectFrom('events')
+      .where('purposes', 'like', `%,${purpose},%`)
+      .where('owner', 'not like', `${SESSION_PREFIX}%`)
+      .where('expires_at', '>', now)
+      .where((eb) => eb(eb.fn.coalesce('occurred_at', 'received_at'), '>', since))
+    return after === undefined
+      ? query
+      : query.where((eb) =>
+          eb(eb.refTuple('owner', 'event_id'), '>', eb.tuple(after.owner, after.eventId)),
+        )
+  }
 
   // The ingest statements have hundreds of rows: building and compiling them through Kysely costs more
   // than running them, and a batch's shape (statement, row count) repeats. The text is compiled once
@@ -337,26 +370,58 @@ export function createEventsRepository(changes: ChangeFeed) {
       purpose: string,
       now: string,
       since: string,
-      after: { owner: string; eventId: string } | undefined,
+      after: EventKey | undefined,
       limit: number,
     ): Promise<StoredEvent[]> {
-      let query = t(db)
-        .selectFrom('events')
+      const rows = await forPurposeAfter(db, purpose, now, since, after)
         .selectAll()
-        .where('purposes', 'like', `%,${purpose},%`)
-        .where('owner', 'not like', `${SESSION_PREFIX}%`)
-        .where('expires_at', '>', now)
-        .where((eb) => eb(eb.fn.coalesce('occurred_at', 'received_at'), '>', since))
-      if (after !== undefined) {
-        query = query.where((eb) =>
-          eb.or([
-            eb('owner', '>', after.owner),
-            eb.and([eb('owner', '=', after.owner), eb('event_id', '>', after.eventId)]),
-          ]),
-        )
-      }
-      const rows = await query.orderBy('owner').orderBy('event_id').limit(limit).execute()
+        .orderBy('owner')
+        .orderBy('event_id')
+        .limit(limit)
+        .execute()
       return rows.map(fromRow)
+    },
+
+    /**
+     * `listForPurpose` narrowed to what training reads: the events that name an item, with only their
+     * owner, type, item and times (no purposes, no other field, no `StoredEvent` built). `next` is the
+     * key of the last row scanned, item or not (the cursor of the next page), undefined when the page
+     * was not full: there is no next page.
+     */
+    async listItemEventsForPurpose(
+      db: Db,
+      purpose: string,
+      now: string,
+      since: string,
+      after: EventKey | undefined,
+      limit: number,
+    ): Promise<{ events: SubjectItemEvent[]; next: EventKey | undefined }> {
+      const rows = await forPurposeAfter(db, purpose, now, since, after)
+        .select(['owner', 'event_id', 'type', 'item', 'occurred_at', 'received_at'])
+        .orderBy('owner')
+        .orderBy('event_id')
+        .limit(limit)
+        .execute()
+      const events: SubjectItemEvent[] = []
+      for (const row of rows) {
+        if (row.item === null) continue
+        const event: SubjectItemEvent = {
+          subjectId: row.owner,
+          type: row.type as EventType,
+          item: row.item,
+          receivedAt: row.received_at,
+        }
+        if (row.occurred_at !== null) event.occurredAt = row.occurred_at
+        events.push(event)
+      }
+      const last = rows.at(-1)
+      return {
+        events,
+        next:
+          rows.length < limit || last === undefined
+            ? undefined
+            : { owner: last.owner, eventId: last.event_id },
+      }
     },
 
     /**

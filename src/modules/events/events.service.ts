@@ -29,9 +29,11 @@ import {
   type IngestResult,
   type RefusalReason,
   type StoredEvent,
+  type SubjectItemEvent,
 } from './events.js'
 import { findPersonalData } from './events.pii.js'
 import {
+  type EventKey,
   type ItemEvent,
   SESSION_PREFIX,
   type SessionRow,
@@ -787,6 +789,32 @@ export function createEventsService(deps: EventsDeps) {
         after = { owner: last.subjectId ?? '', eventId: last.id }
         if (page.length < pageSize) return
       }
+    },
+
+    /**
+     * `readEventsForPurpose` narrowed to what training reads: the events that name an item, with whose
+     * they are, their type and times only (a fraction of a `StoredEvent`'s memory and cost), a page at a
+     * time in the same order. Callers still check each subject's current consent.
+     */
+    async *readItemEventsForPurpose(
+      purpose: PurposeKey = 'personalize.recommendations',
+      pageSize = 5000,
+    ): AsyncGenerator<SubjectItemEvent[]> {
+      const now = deps.clock.now()
+      const since = usableSince(purpose, now)
+      let after: EventKey | undefined
+      do {
+        const page = await repo.listItemEventsForPurpose(
+          db,
+          purpose,
+          now.toISOString(),
+          since,
+          after,
+          pageSize,
+        )
+        if (page.events.length > 0) yield page.events
+        after = page.next
+      } while (after !== undefined)
     },
 
     /**

@@ -182,3 +182,15 @@ export interface StoredEvent {
 export function knownFieldsOf(type: EventType): readonly string[] {
   return EVENT_FIELDS[type]
 }
+
+/**
+ * What training reads of a subject's event that names an item (`readItemEventsForPurpose`): whose it is,
+ * what, and when; nothing else of the row.
+ */
+export interface SubjectItemEvent {
+  subjectId: string
+  type: EventType
+  item: string
+  occurredAt?: string
+  receivedAt: string
+}

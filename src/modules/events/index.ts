@@ -17,6 +17,7 @@ export {
   type IngestResult,
   type RefusalReason,
   type StoredEvent,
+  type SubjectItemEvent,
 } from './events.js'
 export { findPersonalData, type PiiKind } from './events.pii.js'
 export {
