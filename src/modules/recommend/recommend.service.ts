@@ -23,19 +23,23 @@ import {
   type ItemModel,
   type ReasonKind,
   type Recommendation,
-  buildInteractions,
   createHistory,
   createIdIndex,
-  firstSeenTimes,
   historyOf,
   recommendNonPersonal,
   recommendPersonal,
   recommendSession,
   removeSubject,
-  trainItemModel,
   withItems,
 } from './engine/index.js'
 import { type Citation, onlineQuality } from './online-quality.js'
+import {
+  type Trainer,
+  createEventColumns,
+  createEventLoopYield,
+  createGrowingIdIndex,
+  trainOffThread,
+} from './training.js'
 import {
   ANSWER_LOG_DAYS,
   type Feedback,
@@ -139,6 +143,8 @@ export interface RecommendDeps {
   consent: ConsentService
   events: EventsService
   catalog: CatalogService
+  /** Where training's CPU part runs: a worker thread (the default, `trainOffThread`) or this one. */
+  trainer?: Trainer
 }
 
 /** What is in memory after training: the model and what it was trained from. */
@@ -230,6 +236,7 @@ export function createRecommendService(deps: RecommendDeps) {
   const rankings = createOwnerCache<Map<string, Ranking>>(deps.changes, { max: MAX_RANKED_OWNERS })
   let state: ModelState | undefined
   let training: Promise<ModelState> | undefined
+  const trainer = deps.trainer ?? trainOffThread
 
   /** A ranking still good for this question (same model, young enough), or a fresh one, kept. */
   async function ranked(
@@ -275,62 +282,70 @@ export function createRecommendService(deps: RecommendDeps) {
     const now = deps.clock.now()
     const catalogItems = await readCatalog()
     onProgress?.('items', catalogItems.length, catalogItems.length)
+    // Events go straight into columns (about 20 bytes each), indexed as they arrive: items after the
+    // catalog's, subjects in the order they are read.
+    const items = createGrowingIdIndex(catalogItems.map((item) => item.id))
+    const subjectIds = createGrowingIdIndex()
+    const columns = createEventColumns()
     const allowed = new Map<string, boolean>()
-    const events: StoredEvent[] = []
-    for await (const page of deps.events.readEventsForPurpose(PERSONAL_PURPOSE)) {
+    const letOthersRun = createEventLoopYield()
+    for await (const page of deps.events.readItemEventsForPurpose(PERSONAL_PURPOSE)) {
       for (const event of page) {
-        const subjectId = event.subjectId
-        if (subjectId === undefined || event.item === undefined) continue
-        let ok = allowed.get(subjectId)
+        let ok = allowed.get(event.subjectId)
         if (ok === undefined) {
           // Consent is asked now, not at ingest: a withdrawal or restriction keeps a history out.
-          ok = (await deps.consent.decide(subjectId, PERSONAL_PURPOSE)).allowed
-          allowed.set(subjectId, ok)
+          ok = (await deps.consent.decide(event.subjectId, PERSONAL_PURPOSE)).allowed
+          allowed.set(event.subjectId, ok)
+          await letOthersRun()
         }
-        if (ok) events.push(event)
+        if (!ok) continue
+        columns.push(
+          subjectIds.add(event.subjectId),
+          items.add(event.item),
+          eventTime(event),
+          TYPE_WEIGHT[event.type] ?? 0.25,
+        )
       }
-      onProgress?.('events', events.length, events.length)
+      onProgress?.('events', columns.length, columns.length)
+      await letOthersRun()
     }
-    const items = createIdIndex([...catalogItems.map((i) => i.id), ...events.map((e) => e.item!)])
-    const subjectIds = createIdIndex(events.map((e) => e.subjectId!))
-    const excluded = new Uint8Array(items.ids.length)
-    const unavailable = new Uint8Array(items.ids.length)
+    const nItems = items.ids.length
+    const excluded = new Uint8Array(nItems)
+    const unavailable = new Uint8Array(nItems)
+    const listed = new Float64Array(nItems).fill(Number.NaN)
     const catalog = new Map(catalogItems.map((item) => [item.id, item]))
     for (const item of catalogItems) {
       const i = items.byId.get(item.id)!
       if (item.specialCategory !== undefined) excluded[i] = 1
       if (!item.available) unavailable[i] = 1
+      listed[i] = new Date(item.updatedAt).getTime()
     }
-    const interactions = buildInteractions(
+    const events = columns.length
+    // The CPU part (tuning included) runs off the event loop; the columns move to it (see training.ts).
+    const { interactions, firstSeen, model, report } = await trainer(
       {
-        subjects: Int32Array.from(events, (e) => subjectIds.byId.get(e.subjectId!)!),
-        items: Int32Array.from(events, (e) => items.byId.get(e.item!)!),
-        times: Float64Array.from(events, (e) => eventTime(e)),
-        weights: Float32Array.from(events, (e) => TYPE_WEIGHT[e.type] ?? 0.25),
+        events: columns.columns(),
+        nSubjects: subjectIds.ids.length,
+        nItems,
+        now: now.getTime(),
+        excluded,
+        listed,
       },
-      subjectIds.ids.length,
-      items.ids.length,
+      (done, total) => onProgress?.('model', done, total),
     )
-    const model = trainItemModel(interactions, { now: now.getTime(), excluded })
     onProgress?.('model', 1, 1)
-    const firstSeen = firstSeenTimes(interactions)
-    for (const item of catalogItems) {
-      const i = items.byId.get(item.id)!
-      const listed = new Date(item.updatedAt).getTime()
-      if (Number.isNaN(firstSeen[i]!) || listed < firstSeen[i]!) firstSeen[i] = listed
-    }
     const run: TrainingRun = {
       id: newSortableId('tr', now.getTime()),
       trainedAt: now.toISOString(),
       subjects: subjectIds.ids.length,
-      items: items.ids.length,
-      events: events.length,
+      items: nItems,
+      events,
       seconds: Math.round(performance.now() - started) / 1000,
-      quality: {},
+      quality: { ...report },
     }
     await repo.insertTrainingRun(deps.db, run)
-    return {
-      items,
+    const trained: ModelState = {
+      items: { ids: items.ids, byId: items.byId },
       catalog,
       model,
       interactions,
@@ -342,6 +357,10 @@ export function createRecommendService(deps: RecommendDeps) {
       masks: new Map(),
       offRankings: new Map(),
     }
+    // A subject erased or objecting while this trained (by any process) leaves it at once.
+    for (const { subjectId } of await repo.listForgottenSince(deps.db, run.trainedAt))
+      forget(trained, subjectId)
+    return trained
   }
 
   async function current(): Promise<ModelState> {
