@@ -29,6 +29,7 @@ import {
   recommendNonPersonal,
   recommendPersonal,
   recommendSession,
+  SESSION_OFF_DEPTH,
   removeSubject,
   withItems,
 } from './engine/index.js'
@@ -721,7 +722,21 @@ export function createRecommendService(deps: RecommendDeps) {
           guards,
         })
       } else if (level === 'session') {
-        recs = recommendSession(model, (await history()).items, { limit: query.limit, guards })
+        // The session level mixes in the `off` answer as far as training chose (see engine/tune.ts).
+        const off =
+          model.scoring.session.offWeight > 0
+            ? recommendNonPersonal(model, {
+                limit: Math.max(SESSION_OFF_DEPTH, query.limit),
+                guards: { excluded: s.excluded, blocked, context: guards.context! },
+                firstSeen: s.firstSeen,
+                now: now.getTime(),
+              })
+            : undefined
+        recs = recommendSession(model, (await history()).items, {
+          limit: query.limit,
+          guards,
+          ...(off === undefined ? {} : { off }),
+        })
       } else {
         recs = recommendNonPersonal(model, {
           limit: query.limit,
