@@ -8,7 +8,7 @@ import { checkCharterFile, formatCharterCheck } from '../modules/charter/index.j
 import { KeyFileError, addMasterKey } from '../modules/identity/index.js'
 import { type LegalBasis, LegalBasisSchema } from '../modules/charter/index.js'
 import { type ImportSummary, importOrders } from '../modules/events/index.js'
-import { createProgressBar } from './progress.js'
+import { type Progress, createProgressBar } from './progress.js'
 import { type Runtime, openRuntime } from './runtime.js'
 import { startServer } from './server.js'
 import { runPrimary } from './workers.js'
@@ -121,11 +121,21 @@ export function buildCli(): Command {
     .description('train the item model from consented histories now, with a progress bar')
     .action(() =>
       withRuntime(async (runtime) => {
-        const bar = createProgressBar('training')
+        // Two bars: the events read (their number is known only at the end), then the model's
+        // training and tuning (in a worker thread), step by step.
+        const reading = createProgressBar('reading events')
+        let training: Progress | undefined
         const run = await runtime.services.recommend.train((stage, done, total) => {
-          if (stage === 'events') bar.update(done, Math.max(total, done))
+          if (stage === 'events') reading.update(done, Math.max(total, done))
+          if (stage !== 'model') return
+          if (training === undefined) {
+            reading.stop()
+            training = createProgressBar('training')
+          }
+          training.update(done, total)
         })
-        bar.stop()
+        if (training === undefined) reading.stop()
+        else training.stop()
         await runtime.services.audit.recordNow({
           actor: CLI_ACTOR('train'),
           action: 'recommend.trained',

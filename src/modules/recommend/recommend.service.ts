@@ -322,6 +322,7 @@ export function createRecommendService(deps: RecommendDeps) {
       listed[i] = new Date(item.updatedAt).getTime()
     }
     const events = columns.length
+    let modelProgress = false
     // The CPU part (tuning included) runs off the event loop; the columns move to it (see training.ts).
     const { interactions, firstSeen, model, report } = await trainer(
       {
@@ -332,9 +333,12 @@ export function createRecommendService(deps: RecommendDeps) {
         excluded,
         listed,
       },
-      (done, total) => onProgress?.('model', done, total),
+      (done, total) => {
+        modelProgress = true
+        onProgress?.('model', done, total)
+      },
     )
-    onProgress?.('model', 1, 1)
+    if (!modelProgress) onProgress?.('model', 1, 1)
     const run: TrainingRun = {
       id: newSortableId('tr', now.getTime()),
       trainedAt: now.toISOString(),
