@@ -6,9 +6,9 @@
  * the held-out period is the end of the training data, never a later test period.
  *
  * The search, in three stages (coordinate descent over small grids, so its cost is bounded):
- * 1. What ranks items a shopper has not had: the neighbour model (decay, subject normalisation,
- *    degree exponents, k) and the popularity prior mixed into it, chosen by new-item Recall@20.
- *    TopPop is a point of this space (neighbour weight 0), so new-item quality is at least TopPop's.
+ * 1. What ranks items a shopper has not had: the neighbour model (decay, degree exponents, k, how
+ *    much recent history items weigh) and the popularity prior mixed into it, by new-item
+ *    Recall@20. TopPop is a point of this space (neighbour weight 0), so new-item quality is at least TopPop's.
  * 2. The personal blend: the repeat score's decay, unit and exponents and its weight against
  *    stage 1's score, by Recall@20 (NDCG@10 breaks ties). TopPop and RepeatFreq are candidates too,
  *    so the chosen `personal` level is at least as good as both on the held-out period.
@@ -496,19 +496,18 @@ function neighboursOf(
 /** Grids of the search (each small: coordinate descent visits one parameter at a time). */
 const GRID = {
   tauDays: [0, 30, 90, 240],
-  subjectExponent: [0.5, 1],
   alpha: [0.25, 0.5, 0.75, 1],
   beta: [0.25, 0.5, 0.75, 1],
   neighbours: [50, 100, 200, 400],
   sourceTauDays: [0, 30, 90, 365],
   /** popularityWeight with neighbourWeight 1 (and TopPop, neighbourWeight 0). */
-  popularityWeight: [0, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
-  popularityRecent: [0, 0.5, 1],
+  popularityWeight: [0, 0.03, 0.1, 0.2, 0.5, 1],
+  popularityRecent: [0, 1],
   repeatTauDays: [0, 30, 90, 240, 720],
   repeatUnit: ['day', 'event'] as const,
   repeatPropensityExponent: [0, 0.5, 1],
   recentShareExponent: [0, 0.5, 1],
-  otherWeight: [0, 0.05, 0.1, 0.2, 0.35, 0.5, 1, 2, 5],
+  otherWeight: [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5],
   recencyDecay: [0.5, 0.8, 0.9, 1],
   offWeight: [0, 0.05, 0.15, 0.5, 1.5],
 } as const
@@ -812,13 +811,12 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
   }
   const planned =
     GRID.tauDays.length +
-    GRID.subjectExponent.length +
     GRID.alpha.length +
     GRID.beta.length +
     GRID.neighbours.length +
     GRID.sourceTauDays.length +
     2 -
-    6 +
+    5 +
     BLEND_CONFIGS * (BLEND_STEPS + 1) +
     3 +
     1 +
@@ -850,7 +848,6 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
         keep(search.priors({ ...from.item, [key]: v }, from.prior, start.personal, from.prior))
   }
   descend('tauDays', GRID.tauDays)
-  descend('subjectExponent', GRID.subjectExponent)
   descend('alpha', GRID.alpha)
   descend('beta', GRID.beta)
   descend('neighbours', GRID.neighbours)
