@@ -11,6 +11,11 @@ export interface RawEvents {
   customers: string[]
   items: string[]
   times: number[]
+  /**
+   * The basket (order, visit) of each row, where the data says; basket-aware references group by
+   * (customer, timestamp) otherwise.
+   */
+  baskets?: string[]
 }
 
 export function readText(file: string): string {
@@ -111,13 +116,18 @@ export function loadUci(file: string): RawEvents & { rawRows: number } {
   return out
 }
 
-/** The generic format: a header line with `customer,item,timestamp` (any order, more columns allowed). */
+/**
+ * The generic format: a header line with `customer,item,timestamp` and optionally `basket` (any
+ * order, more columns allowed).
+ */
 export function loadInteractionsCsv(file: string): RawEvents {
   const lines = readText(file).split(/\r?\n/)
   const header = parseCsvLine(lines[0] ?? '')
   const cCustomer = columnIndex(header, 'customer', file)
   const cItem = columnIndex(header, 'item', file)
   const cTime = columnIndex(header, 'timestamp', file)
+  const cBasket = header.findIndex((h) => h.trim().toLowerCase() === 'basket')
+  const baskets: string[] = []
   const out: RawEvents = { customers: [], items: [], times: [] }
   for (let k = 1; k < lines.length; k++) {
     const line = lines[k]!
@@ -131,6 +141,8 @@ export function loadInteractionsCsv(file: string): RawEvents {
     out.customers.push(customer)
     out.items.push(item)
     out.times.push(time)
+    if (cBasket >= 0) baskets.push((f[cBasket] ?? '').trim())
   }
+  if (cBasket >= 0) out.baskets = baskets
   return out
 }
