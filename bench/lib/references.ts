@@ -23,8 +23,12 @@ export function itemPopularity(train: Interactions): Float64Array {
 }
 
 export function repeatFreqScores(train: Interactions, pop: Float64Array, s: number): Float64Array {
-  const maxPop = Math.max(1, ...pop)
-  const out = Float64Array.from(pop, (p) => p / (maxPop + 1))
+  // Plain loops: spreading a 50k-item array into Math.max, or a callback per item, costs more
+  // than the scoring itself on large catalogs.
+  let maxPop = 1
+  for (let i = 0; i < pop.length; i++) if (pop[i]! > maxPop) maxPop = pop[i]!
+  const out = new Float64Array(pop.length)
+  for (let i = 0; i < pop.length; i++) out[i] = pop[i]! / (maxPop + 1)
   for (let p = train.subjectPtr[s]!; p < train.subjectPtr[s + 1]!; p++) out[train.items[p]!]! += 1
   return out
 }
@@ -79,7 +83,8 @@ export function cosineScores(
   pop: Float64Array,
   s: number,
 ): Float64Array {
-  const out = Float64Array.from(pop, (p) => p * 1e-12)
+  const out = new Float64Array(pop.length)
+  for (let i = 0; i < pop.length; i++) out[i] = pop[i]! * 1e-12
   const seen = new Set<number>()
   for (let p = train.subjectPtr[s]!; p < train.subjectPtr[s + 1]!; p++) {
     const i = train.items[p]!
