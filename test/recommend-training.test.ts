@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS } from '../src/lib/clock.js'
-import { createRecommendService } from '../src/modules/recommend/index.js'
+import {
+  RecommendationQuerySchema,
+  createRecommendService,
+} from '../src/modules/recommend/index.js'
 import {
   type TrainingJob,
   type TrainingResult,
@@ -161,6 +164,34 @@ for (const dialect of DIALECTS) {
           receivedAt: e.receivedAt,
         })),
       )
+    })
+
+    it('lets answers that arrive before the first model wait for the training under way', async () => {
+      let trainings = 0
+      const service = createRecommendService({
+        db: ctx.storage.db,
+        charter: ctx.services.charter,
+        changes: ctx.storage.changes,
+        clock: ctx.clock,
+        audit: ctx.services.audit,
+        identity: ctx.services.identity,
+        consent: ctx.services.consent,
+        events: ctx.services.events,
+        catalog: ctx.services.catalog,
+        trainer: (job, onProgress) => {
+          trainings += 1
+          return trainOffThread(job, onProgress)
+        },
+      })
+      const training = service.train()
+      const answers = await Promise.all(
+        Array.from({ length: 3 }, () =>
+          service.recommend(RecommendationQuerySchema.parse({ placement: 'home', limit: '3' }), {}),
+        ),
+      )
+      await training
+      expect(trainings).toBe(1)
+      for (const answer of answers) expect(answer.items).toHaveLength(3)
     })
 
     it(

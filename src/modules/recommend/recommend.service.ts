@@ -810,7 +810,17 @@ export function createRecommendService(deps: RecommendDeps) {
   return {
     /** Trains from scratch now (the `candor train` command and the schedule call this). */
     async train(onProgress?: TrainProgress): Promise<TrainingRun> {
-      state = await train(onProgress)
+      const next = train(onProgress)
+      if (state === undefined && training === undefined) {
+        // Until the first model exists, answers wait for this training (it runs off the event loop,
+        // so they arrive meanwhile) rather than each starting another.
+        const shared = next.finally(() => {
+          training = undefined
+        })
+        shared.catch(() => undefined) // A failure is this caller's to report.
+        training = shared
+      }
+      state = await next
       return state.run
     },
 
