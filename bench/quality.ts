@@ -3,7 +3,8 @@
  * section 1, references and Candor's levels in one run.
  *
  *   tsx bench/quality.ts [--data FILE | --interactions FILE | --synthetic [--preset NAME ...]]
- *                        [--cutoff YYYY-MM-DD] [--end YYYY-MM-DD] [--ease-items N] [--json]
+ *                        [--cutoff YYYY-MM-DD] [--end YYYY-MM-DD] [--ease-items N] [--no-tune]
+ *                        [--json]
  *
  * Datasets:
  * - default: UCI Online Retail (`--data FILE`, or CANDOR_UCI_FILE, or ../shared/datasets), cutoff
@@ -15,7 +16,12 @@
  *   day) and the test period runs to the end of the data. `--cutoff`/`--end` do not apply.
  * `--end` limits the test period (a validation split: `--cutoff 2011-10-01 --end 2011-11-01`).
  * `--json` prints one JSON line per dataset: `{"benchmark":"quality","dataset",..,"cutoff",..,
- * "counts",..,"rows":[..]}`; rows of tuned references carry `params` and `tuneSeconds`.
+ * "counts",..,"rows":[..],"tuning":{..}}`; rows of tuned references carry `params` and
+ * `tuneSeconds`, and `tuning` is Candor's tuning report (engine/tune.ts).
+ *
+ * Candor is trained as the server trains it: `trainShop` tunes on the last 10% (at least 7 days)
+ * of the train period, then trains on all of it; its `trainSeconds` include the search.
+ * `--no-tune` trains with the documented defaults instead.
  *
  * References: TopPop, RepeatFreq, ItemKNN cosine (all untuned), TIFU-KNN and EASE on the
  * `--ease-items` most popular items (default 1000). TIFU-KNN and EASE choose their parameters on
@@ -32,12 +38,12 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { historyOf, firstSeenTimes } from '../src/modules/recommend/engine/interactions.js'
-import { trainItemModel } from '../src/modules/recommend/engine/item-model.js'
+import { trainShop, type TuningReport } from '../src/modules/recommend/engine/tune.js'
 import {
   recommendNonPersonal,
   scorePersonal,
   scoreSession,
-  scorePopular,
+  tieBreaks,
 } from '../src/modules/recommend/engine/scoring.js'
 import { buildBaskets } from './lib/baskets.js'
 import { loadInteractionsCsv, loadUci, type RawEvents } from './lib/data.js'
@@ -85,10 +91,35 @@ interface DatasetResult {
   counts: Counts
   rows: Row[]
   notes: string[]
+  /** What Candor's training chose, and its figures on the held-out end of the train period. */
+  tuning: TuningReport
 }
 
 interface RunOptions {
   easeItems: number
+  /** false: Candor with the documented defaults (`--no-tune`). */
+  tune: boolean
+}
+
+/** Candor's rows and what its training chose. */
+interface CandorResult {
+  rows: Row[]
+  tuning: TuningReport
+}
+
+/** One line on what Candor's self-tuning chose, for the notes under the table. */
+function candorNote(report: TuningReport): string {
+  if (!report.tuned) return `candor: not tuned (${report.note ?? 'defaults'})`
+  const v = report.validation!
+  const f = report.figures!
+  const fig = (x: { recall20: number; newRecall20: number }): string =>
+    `${x.recall20.toFixed(4)}/${x.newRecall20.toFixed(4)}`
+  return (
+    `candor: tuned on ${isoDay(v.from)}..${isoDay(v.until)} (${v.shoppers} shoppers, ` +
+    `${report.candidates} candidates); validation R@20/new R@20 personal ${fig(f.personal)}, ` +
+    `TopPop ${fig(f.topPop)}, RepeatFreq ${fig(f.repeatFreq)}, session ${fig(f.session)}, ` +
+    `off ${fig(f.off)}; params ${JSON.stringify(report.params)}`
+  )
 }
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -101,6 +132,7 @@ const { values: args } = parseArgs({
     cutoff: { type: 'string' },
     end: { type: 'string' },
     'ease-items': { type: 'string' },
+    'no-tune': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 })
@@ -284,14 +316,16 @@ function easeReference(
 }
 
 /**
- * Candor's rows: the `personal` level (and its two halves), `session` and `off`, all from one item
- * model trained on the train period with `now` at the cutoff.
+ * Candor's levels, trained as the server trains them: `trainShop` tunes on the end of the train
+ * period (the test period is never in `train`) unless `tune` is false, then trains on all of it.
  */
-function candorRows(split: Split, cutoff: number): Row[] {
+function candorRows(split: Split, cutoff: number, tune: boolean): CandorResult {
   const { train } = split
   const nItems = split.items.ids.length
   const rows: Row[] = []
-  const [model, modelSeconds] = timed(() => trainItemModel(train, { now: cutoff }))
+  // Self-tuning holds out the end of the train period (never the test period: `train` ends at the cutoff).
+  const [trained, modelSeconds] = timed(() => trainShop(train, { now: cutoff, tune }))
+  const { model, report } = trained
   const personal =
     (params: Parameters<typeof scorePersonal>[2]['params']): Scorer =>
     (test) =>
@@ -301,7 +335,7 @@ function candorRows(split: Split, cutoff: number): Row[] {
       }).total
   rows.push(measure(split, 'candor-personal', modelSeconds, personal(undefined)))
   rows.push(
-    measure(split, 'candor-personal repeat only', modelSeconds, personal({ neighbourWeight: 0 })),
+    measure(split, 'candor-personal repeat only', modelSeconds, personal({ otherWeight: 0 })),
   )
   rows.push(
     measure(
@@ -315,23 +349,23 @@ function candorRows(split: Split, cutoff: number): Row[] {
         }).total,
     ),
   )
-  const popular = scorePopular(model)
-  rows.push(
-    measure(split, 'candor-session', modelSeconds, (test) => {
-      const s = scoreSession(model, test.lastDayItems)
-      for (let i = 0; i < s.length; i++) s[i]! += 1e-12 * popular[i]!
-      return s
-    }),
-  )
   const offList = recommendNonPersonal(model, {
     limit: nItems,
     firstSeen: firstSeenTimes(train),
     now: cutoff,
   })
+  const ties = tieBreaks(model)
+  rows.push(
+    measure(split, 'candor-session', modelSeconds, (test) => {
+      const s = scoreSession(model, test.lastDayItems, { off: offList })
+      for (let i = 0; i < s.length; i++) s[i]! += ties[i]!
+      return s
+    }),
+  )
   const off = new Float64Array(nItems)
   offList.forEach((r, rank) => (off[r.item] = nItems - rank))
   rows.push(measure(split, 'candor-off', modelSeconds, () => off))
-  return rows
+  return { rows, tuning: report }
 }
 
 /** One dataset under the protocol: split at `cutoff` (test period until `end`), every row. */
@@ -351,10 +385,12 @@ function runDataset(
     testCustomers: split.tests.length,
   }
   const references = referenceRows(raw, split, options)
+  const candor = candorRows(split, cutoff, options.tune)
   return {
     counts,
-    rows: [...references.rows, ...candorRows(split, cutoff)],
-    notes: references.notes,
+    rows: [...references.rows, ...candor.rows],
+    notes: [...references.notes, candorNote(candor.tuning)],
+    tuning: candor.tuning,
   }
 }
 
@@ -480,7 +516,10 @@ function main(): void {
     const raw = dataset.load()
     const cutoff = dataset.cutoff ?? defaultCutoff(raw)
     const loadSeconds = seconds(tStart)
-    const { counts, rows, notes } = runDataset(raw, cutoff, dataset.end, { easeItems })
+    const { counts, rows, notes, tuning } = runDataset(raw, cutoff, dataset.end, {
+      easeItems,
+      tune: !args['no-tune'],
+    })
     results.push({ name: dataset.name, rows })
     const end = dataset.end
     if (args.json) {
@@ -492,6 +531,7 @@ function main(): void {
           ...(Number.isFinite(end) ? { end: isoDay(end) } : {}),
           counts,
           rows,
+          tuning,
         }),
       )
       continue
