@@ -493,11 +493,19 @@ function neighboursOf(
   return neighbourScores(model, items, sourceWeights(last, now, params.sourceTauDays), scratch)
 }
 
+/**
+ * The smallest weight of the other items' score in the blend: the shopper's own items keep the order
+ * of their repeat score (O can only break its near-ties), and everything after them is ranked by
+ * stage 1's choice rather than by plain popularity.
+ */
+const TAIL_WEIGHT = 0.001
+
 /** Grids of the search (each small: coordinate descent visits one parameter at a time). */
 const GRID = {
   tauDays: [0, 30, 90, 240],
-  alpha: [0.25, 0.5, 0.75, 1],
-  beta: [0.25, 0.5, 0.75, 1],
+  alpha: [0, 0.25, 0.5, 0.75, 1],
+  beta: [0, 0.25, 0.5, 0.75, 1],
+  subjectExponent: [0.5, 1],
   neighbours: [50, 100, 200, 400],
   sourceTauDays: [0, 30, 90, 365],
   /** popularityWeight with neighbourWeight 1 (and TopPop, neighbourWeight 0). */
@@ -507,13 +515,13 @@ const GRID = {
   repeatUnit: ['day', 'event'] as const,
   repeatPropensityExponent: [0, 0.5, 1],
   recentShareExponent: [0, 0.5, 1],
-  otherWeight: [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5],
+  otherWeight: [TAIL_WEIGHT, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5],
   recencyDecay: [0.5, 0.8, 0.9, 1],
   offWeight: [0, 0.05, 0.15, 0.5, 1.5],
 } as const
 
 /** Neighbour configurations whose personal blend is searched in stage 2. */
-const BLEND_CONFIGS = 3
+const BLEND_CONFIGS = 4
 const BLEND_STEPS =
   2 *
   (GRID.otherWeight.length +
@@ -811,14 +819,15 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
   }
   const planned =
     GRID.tauDays.length +
+    GRID.subjectExponent.length +
     GRID.alpha.length +
     GRID.beta.length +
     GRID.neighbours.length +
     GRID.sourceTauDays.length +
     2 -
-    5 +
+    6 +
     BLEND_CONFIGS * (BLEND_STEPS + 1) +
-    3 +
+    4 +
     1 +
     GRID.recencyDecay.length +
     GRID.offWeight.length
@@ -833,39 +842,53 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
     popularityRecent: start.personal.popularityRecent,
     sourceTauDays: start.personal.sourceTauDays,
   }
-  const startBest = search.priors(start.item, startPrior, start.personal)[0]!
+  const startFound = search.priors(start.item, startPrior, start.personal)
+  const startBest = startFound[0]!
+  // The descent compares neighbour configurations under the best prior that uses neighbours: under
+  // TopPop (neighbourWeight 0) they would all score the same. TopPop stays a candidate throughout.
+  const usesNeighbours = (f: Stage1): boolean => f.prior.neighbourWeight > 0
   let current = startBest
+  let currentNb = startFound.find(usesNeighbours)!
   const keep = (found: Stage1[]): void => {
-    for (const f of found) if (f.newRecall > current.newRecall) current = f
+    for (const f of found) {
+      if (f.newRecall > current.newRecall) current = f
+      if (usesNeighbours(f) && f.newRecall > currentNb.newRecall) currentNb = f
+    }
   }
   const descend = <P extends keyof ItemModelParams>(
     key: P,
     values: readonly ItemModelParams[P][],
   ): void => {
-    const from = current
+    const from = currentNb
     for (const v of values)
       if (v !== from.item[key])
         keep(search.priors({ ...from.item, [key]: v }, from.prior, start.personal, from.prior))
   }
   descend('tauDays', GRID.tauDays)
+  descend('subjectExponent', GRID.subjectExponent)
   descend('alpha', GRID.alpha)
   descend('beta', GRID.beta)
   descend('neighbours', GRID.neighbours)
   {
-    const from = current
+    const from = currentNb
     for (const sourceTauDays of GRID.sourceTauDays)
       if (sourceTauDays !== from.prior.sourceTauDays) {
         const prior = { ...from.prior, sourceTauDays }
         keep(search.priors(from.item, prior, start.personal, prior))
       }
   }
-  keep(search.priors(current.item, current.prior, start.personal))
+  keep(search.priors(currentNb.item, currentNb.prior, start.personal))
   // Stage 2 searches the blend for stage 1's choice, and for the starting configuration with its best
   // prior and as it is: what ranks new items best is not always what ranks everything best.
   const sameChoice = (a: Stage1, b: Stage1): boolean =>
     JSON.stringify([a.item, a.prior]) === JSON.stringify([b.item, b.prior])
   const configs: Stage1[] = []
-  for (const c of [current, startBest, { item: start.item, prior: startPrior, newRecall: 0 }])
+  for (const c of [
+    current,
+    currentNb,
+    startBest,
+    { item: start.item, prior: startPrior, newRecall: 0 },
+  ])
     if (!configs.some((k) => sameChoice(k, c))) configs.push(c)
   let best: { item: ItemModelParams; params: PersonalParams; figures: LevelFigures } | undefined
   for (const c of configs) {
@@ -877,13 +900,19 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
   const chosen = { params: best!.params, figures: search.personalExact(chosenItem, best!.params) }
   const topPopParams = { ...chosen.params, ...TOP_POP }
   const topPop = { params: topPopParams, figures: search.personalExact(chosenItem, topPopParams) }
+  // RepeatFreq with stage 1's ranking after the shopper's own items: never worse on new items.
+  const repeatFreqTail = { ...chosen.params, ...REPEAT_FREQ, otherWeight: TAIL_WEIGHT }
+  const withTail = {
+    params: repeatFreqTail,
+    figures: search.personalExact(chosenItem, repeatFreqTail),
+  }
   const repeatFreqParams = { ...chosen.params, ...REPEAT_FREQ }
   const repeatFreq = {
     params: repeatFreqParams,
     figures: search.personalExact(chosenItem, repeatFreqParams),
   }
   let pick = chosen
-  for (const c of [topPop, repeatFreq]) if (better(c.figures, pick.figures)) pick = c
+  for (const c of [withTail, topPop, repeatFreq]) if (better(c.figures, pick.figures)) pick = c
 
   // Stage 3: the session level against the `off` answer, by Recall@20 then NDCG@10.
   const scored = withScoring(search.modelFor(chosenItem), {
