@@ -143,6 +143,30 @@ describe('recommendSession', () => {
     expect(names(b)).toEqual(['matches'])
   })
 
+  it("mixes in the off answer as far as offWeight says, with the off items' own reasons", () => {
+    const firstSeen = new Float64Array(model.nItems).fill(NOW - 300 * DAY)
+    const off = recommendNonPersonal(model, { limit: 10, firstSeen, now: NOW })
+    const session = [item('candle')]
+    const plain = recommendSession(model, session, { limit: 3, off })
+    // The model's default offWeight is 0: the off answer changes nothing.
+    expect(plain).toEqual(recommendSession(model, session, { limit: 3 }))
+    const onlyOff = recommendSession(model, session, {
+      limit: 3,
+      off,
+      params: { neighbourWeight: 0, offWeight: 1 },
+    })
+    expect(onlyOff.map((r) => [r.item, r.reason])).toEqual(
+      off.slice(0, 3).map((r) => [r.item, r.reason]),
+    )
+    const mixed = recommendSession(model, session, {
+      limit: 3,
+      off,
+      params: { neighbourWeight: 1, offWeight: 0.5 },
+    })
+    expect(mixed[0]!.reason).toBe('similar_to_viewed')
+    expect(mixed.some((r) => r.reason !== 'similar_to_viewed')).toBe(true)
+  })
+
   it('ignores excluded session items', () => {
     const recs = recommendSession(model, [item('remedy')], {
       limit: 2,
