@@ -29,6 +29,8 @@ export interface TrainingJob {
   readonly excluded: Uint8Array
   /** When each catalog item was listed (ms; NaN for an item not in the catalog). */
   readonly listed: Float64Array
+  /** false: train with the documented defaults, no search (benchmarks); default true. */
+  readonly tune?: boolean
 }
 
 export interface TrainingResult {
@@ -148,6 +150,7 @@ export function runTrainingJob(
     now: job.now,
     excluded: job.excluded,
     firstSeen,
+    ...(job.tune === undefined ? {} : { tune: job.tune }),
     ...(onProgress === undefined ? {} : { onProgress }),
   })
   return { interactions, firstSeen, model, report }
@@ -212,6 +215,8 @@ export const trainOffThread: Trainer = (job, onProgress) =>
       else {
         settled = true
         resolve(message.result)
+        // Its work is done: nothing it holds (a loader, a cache) outlives the job.
+        void worker.terminate()
       }
     })
     worker.once('error', (error) => {
