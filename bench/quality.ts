@@ -5,6 +5,8 @@
  *   tsx bench/quality.ts [--data FILE | --interactions FILE | --synthetic [--preset NAME ...]]
  *                        [--cutoff YYYY-MM-DD] [--end YYYY-MM-DD] [--ease-items N] [--no-tune]
  *                        [--json]
+ *   tsx bench/quality.ts --scale 1,4,16 [--no-tune] [--keep DIR] [--json]: how training grows
+ *                        with the shop (bench/scale.ts)
  *
  * Datasets:
  * - default: UCI Online Retail (`--data FILE`, or CANDOR_UCI_FILE, or ../shared/datasets), cutoff
@@ -60,6 +62,7 @@ import {
   type TifuParams,
 } from './lib/tifu-knn.js'
 import { isoDay, validationSplit, type Validation } from './lib/validation.js'
+import { parseScales, runScaleBench } from './scale.js'
 import { findPreset, generateShop, SHOP_PRESETS, type ShopSpec } from './synthetic-shop.js'
 
 interface Row {
@@ -134,6 +137,8 @@ const { values: args } = parseArgs({
     'ease-items': { type: 'string' },
     'no-tune': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    scale: { type: 'string' },
+    keep: { type: 'string' },
   },
 })
 
@@ -498,6 +503,22 @@ function printSummary(results: { name: string; rows: Row[] }[]): void {
 }
 
 function main(): void {
+  if (args.scale !== undefined) {
+    runScaleBench({
+      scales: parseScales(args.scale),
+      data:
+        args.data ??
+        process.env.CANDOR_UCI_FILE ??
+        resolve(root, '../shared/datasets/uci-online-retail/online_retail.csv.gz'),
+      json: args.json,
+      tune: !args['no-tune'],
+      ...(args.keep === undefined ? {} : { keep: args.keep }),
+    }).catch((error: unknown) => {
+      console.error(error)
+      process.exitCode = 1
+    })
+    return
+  }
   const easeItems = Number(args['ease-items'] ?? 1000)
   if (!Number.isInteger(easeItems) || easeItems < 1)
     throw new Error(`--ease-items must be a positive integer, got "${args['ease-items']}"`)
