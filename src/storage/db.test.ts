@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import Database from 'better-sqlite3'
 import { sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type Storage, commitCounter, createStorage, eachRow } from './db.js'
@@ -71,6 +72,37 @@ describe("SQLite's commit counter", () => {
       counter.close()
       await one.close()
       await other.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('SQLite transactions', () => {
+  it('take the write lock when they begin, so another process waits instead of failing the upgrade', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candor-db-'))
+    const file = path.join(dir, 'candor.sqlite')
+    const storage = createStorage({ kind: 'sqlite', file })
+    // Another process's connection, that gives up on a lock after 50 ms.
+    const other = new Database(file, { timeout: 50 })
+    try {
+      await sql`create table pairs (k varchar(8) primary key, v integer not null)`.execute(
+        storage.db,
+      )
+      await storage.db.transaction().execute(async (trx) => {
+        await sql`select count(*) from pairs`.execute(trx)
+        // Deferred, this transaction would hold only a read snapshot here: the other write would
+        // commit, and this transaction's own write below would then fail at once (SQLITE_BUSY).
+        expect(() => other.prepare(`insert into pairs (k, v) values ('x', 1)`).run()).toThrow(
+          /locked|busy/i,
+        )
+        await sql`insert into pairs (k, v) values ('a', 1)`.execute(trx)
+      })
+      other.prepare(`insert into pairs (k, v) values ('x', 1)`).run()
+      const rows = await sql<{ k: string }>`select k from pairs order by k`.execute(storage.db)
+      expect(rows.rows.map((r) => r.k)).toEqual(['a', 'x'])
+    } finally {
+      other.close()
+      await storage.close()
       fs.rmSync(dir, { recursive: true, force: true })
     }
   })

@@ -4,9 +4,13 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import {
   CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
   Kysely,
   PostgresDialect,
   SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
   type SqliteDatabase,
   type SqliteStatement,
   sql,
@@ -15,6 +19,33 @@ import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
 import { type ChangeFeed, createChangeFeed } from './changes.js'
 import { WATCHED_WRITES_TABLE } from './watched-writes.js'
+
+/**
+ * Kysely's SQLite driver, with transactions that take the write lock when they begin (`begin immediate`)
+ * rather than at their first write. A deferred transaction that read before another process committed
+ * cannot upgrade to a writer: SQLite answers SQLITE_BUSY at once, without waiting `busy_timeout`. With
+ * several processes on one file (worker mode, a `candor` command beside the server, a training run's
+ * write while requests are served) that made a consent write fail now and then; taking the lock first
+ * makes it wait its turn instead.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #settings: SqliteDialectConfig
+
+  constructor(config: SqliteDialectConfig) {
+    super(config)
+    this.#settings = config
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#settings)
+  }
+}
 
 /**
  * The database handle every repository takes first. Its table types are unknown here on purpose: each
@@ -155,7 +186,7 @@ export function createStorage(config: DatabaseConfig): Storage {
   // Deleted content is overwritten with zeros, so an erased subject cannot be read back from free pages.
   database.pragma('secure_delete = ON')
   const db: Db = new Kysely({
-    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }),
   })
   const dataVersion = database.prepare('pragma data_version').pluck()
   const commits = commitCounter(config.file)
