@@ -18,7 +18,13 @@
  * period), the documented defaults (`params.ts`) are used and the report says so.
  */
 import { createHistory, firstSeenTimes, type History, type Interactions } from './interactions.js'
-import { trainItemModel, withNeighbourParams, withScoring, type ItemModel } from './item-model.js'
+import {
+  binarySearch,
+  trainItemModel,
+  withNeighbourParams,
+  withScoring,
+  type ItemModel,
+} from './item-model.js'
 import {
   DEFAULT_ENGINE_PARAMS,
   type EngineParams,
@@ -257,7 +263,7 @@ class Tally {
   /** `top` best first; `topNew` the best items the shopper has not had (when they have new targets). */
   add(shopper: Shopper, top: ArrayLike<number>, topNew?: ArrayLike<number>): void {
     const { targets } = shopper
-    const isTarget = (i: number): boolean => binaryHas(targets, i)
+    const isTarget = (i: number): boolean => binarySearch(targets, 0, targets.length, i) >= 0
     let hits = 0
     let dcg = 0
     for (let r = 0; r < top.length && r < K; r++) {
@@ -285,19 +291,6 @@ class Tally {
       newRecall20: this.nNew > 0 ? this.newRecall / this.nNew : 0,
     }
   }
-}
-
-function binaryHas(sorted: Int32Array, value: number): boolean {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    const x = sorted[mid]!
-    if (x < value) lo = mid + 1
-    else if (x > value) hi = mid
-    else return true
-  }
-  return false
 }
 
 /**
@@ -474,23 +467,10 @@ function freshTop(
   for (const j of pool) values[j] = 0
   for (const j of nbItems) marks[j] = 0
   const n = Float64Array.from(items, (j) => {
-    const k = binaryIndex(nbItems, j)
+    const k = binarySearch(nbItems, 0, nbItems.length, j)
     return k < 0 ? 0 : nbValues[k]!
   })
   return { items, n }
-}
-
-function binaryIndex(sorted: Int32Array, value: number): number {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    const x = sorted[mid]!
-    if (x < value) lo = mid + 1
-    else if (x > value) hi = mid
-    else return mid
-  }
-  return -1
 }
 
 /** Items by weight x the prior under `recent`, ties by the tie-break, then index. */
@@ -679,7 +659,8 @@ class Search {
           this.scratch,
         )
         let hits = 0
-        for (const i of fresh.items) if (binaryHas(s.targets, i)) hits++
+        for (const i of fresh.items)
+          if (binarySearch(s.targets, 0, s.targets.length, i) >= 0) hits++
         sum += hits / Math.min(K, s.newTargets)
         n++
       })
@@ -741,7 +722,7 @@ class Search {
         const totals: number[] = []
         // The same arithmetic as `scorePersonal`'s total.
         rep.items.forEach((i, a) => {
-          const k = binaryIndex(c.neighbourItems, i)
+          const k = binarySearch(c.neighbourItems, 0, c.neighbourItems.length, i)
           const n = k < 0 ? 0 : c.neighbourValues[k]!
           ids.push(i)
           totals.push(
