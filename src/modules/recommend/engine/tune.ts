@@ -8,7 +8,8 @@
  * The search, in three stages (coordinate descent over small grids, so its cost is bounded):
  * 1. What ranks items a shopper has not had: the neighbour model (decay, degree exponents, k, how
  *    much recent history items weigh) and the popularity prior mixed into it, by new-item
- *    Recall@20. TopPop is a point of this space (neighbour weight 0), so new-item quality is at least TopPop's.
+ *    Recall@20. TopPop is a point of this space (neighbour weight 0), so new-item quality is at
+ *    least TopPop's. The held-out split and the metrics are in `holdout.ts`.
  * 2. The personal blend: the repeat score's decay, unit and exponents and its weight against
  *    stage 1's score, by Recall@20 (NDCG@10 breaks ties). TopPop and RepeatFreq are candidates too,
  *    so the chosen `personal` level is at least as good as both on the held-out period.
@@ -17,7 +18,21 @@
  * With too little to validate (fewer than `MIN_VALIDATION_SHOPPERS` shoppers in the held-out
  * period), the documented defaults (`params.ts`) are used and the report says so.
  */
-import { createHistory, firstSeenTimes, type History, type Interactions } from './interactions.js'
+import {
+  better,
+  holdOut,
+  K,
+  offAnswer,
+  offFigures,
+  personalFigures,
+  sessionFigures,
+  Tally,
+  type Holdout,
+  type HoldoutOptions,
+  type LevelFigures,
+  type Shopper,
+} from './holdout.js'
+import type { Interactions } from './interactions.js'
 import {
   binarySearch,
   trainItemModel,
@@ -37,50 +52,22 @@ import {
   otherMaxima,
   personalScale,
   popularityPrior,
-  recommendNonPersonal,
   repeatScores,
   sourceWeights,
-  scorePersonal,
-  scoreSession,
   tieBreaks,
   type OtherMaxima,
-  type Recommendation,
 } from './scoring.js'
 import { selectTopK } from './top-k.js'
 
-const DAY_MS = 86_400_000
-/** Shoppers with a purchase in the held-out period needed to tune; fewer and the defaults are used. */
-export const MIN_VALIDATION_SHOPPERS = 20
-/** Held-out shoppers evaluated per candidate at most (an even sample of them beyond that). */
-const MAX_EVALUATED_SHOPPERS = 1500
-/** Subjects whose histories build the tuning models at most (an even sample beyond that). */
-const MAX_TUNING_SUBJECTS = 20_000
-const K = 20
+export { MIN_VALIDATION_SHOPPERS, type LevelFigures } from './holdout.js'
 
-export interface TuneOptions {
-  /** Training time (ms): nothing after it is read. */
-  readonly now: number
-  /** Items that must never be model input (special categories): mask, 1 = excluded. */
-  readonly excluded?: Uint8Array
-  /** Share of the training span held out for validation (default 0.1). */
-  readonly holdoutFraction?: number
-  /** The held-out period is at least this many days (default 7). */
-  readonly holdoutMinDays?: number
+export interface TuneOptions extends HoldoutOptions {
   /** false: no search, train with `params` (or the defaults). Default true. */
   readonly tune?: boolean
   /** Starting point of the search, or the parameters used when not tuning. */
   readonly params?: EngineParams
-  /** When each item was first listed (ms, NaN unknown), for the `off` level's new arrivals. */
-  readonly firstSeen?: Float64Array
   /** Called as candidates are evaluated. */
   readonly onProgress?: (done: number, total: number) => void
-}
-
-/** Ranking quality on the held-out period, averaged over its shoppers (BENCHMARKS.md's metrics). */
-export interface LevelFigures {
-  readonly recall20: number
-  readonly ndcg10: number
-  readonly newRecall20: number
 }
 
 export interface TuningReport {
@@ -131,168 +118,6 @@ export const REPEAT_FREQ: Partial<PersonalParams> = Object.freeze({
   otherWeight: 0,
 })
 
-/** One held-out shopper. */
-interface Shopper {
-  readonly subject: number
-  /** Their events before the held-out period. */
-  readonly history: History
-  /** Distinct items of `history`, as a mask-friendly list. */
-  readonly had: Int32Array
-  /** Distinct items bought in the held-out period (known before it), sorted. */
-  readonly targets: Int32Array
-  /** Targets not in `had`. */
-  readonly newTargets: number
-  /** Items of their last active day before the held-out period, in time order (the `session`). */
-  readonly session: Int32Array
-}
-
-interface Holdout {
-  readonly from: number
-  readonly until: number
-  readonly train: Interactions
-  readonly trainEvents: number
-  readonly shoppers: readonly Shopper[]
-  readonly firstSeen: Float64Array
-}
-
-/**
- * The held-out split, or why there is none. Subjects beyond `MAX_TUNING_SUBJECTS` are sampled
- * evenly (by index), so tuning a large shop costs about as much as tuning a mid-sized one.
- */
-function holdOut(x: Interactions, options: TuneOptions): Holdout | string {
-  const { now } = options
-  const excluded = options.excluded
-  let tMin = Infinity
-  let tMax = -Infinity
-  for (const t of x.times) {
-    if (!(t <= now)) continue
-    if (t < tMin) tMin = t
-    if (t > tMax) tMax = t
-  }
-  if (!(tMax > tMin)) return 'no training events to validate on'
-  const hold = Math.max(
-    (options.holdoutFraction ?? 0.1) * (tMax - tMin),
-    (options.holdoutMinDays ?? 7) * DAY_MS,
-  )
-  const from = tMax - hold
-  if (!(from > tMin)) return 'the training events span less than the held-out period'
-  const stride = Math.ceil(x.nSubjects / MAX_TUNING_SUBJECTS)
-  const subjectPtr = new Int32Array(x.nSubjects + 1)
-  const keep: number[] = []
-  let anyPurchase = false
-  for (let s = 0; s < x.nSubjects; s++) {
-    let kept = 0
-    for (let p = x.subjectPtr[s]!; p < x.subjectPtr[s + 1]!; p++) {
-      const t = x.times[p]!
-      if (t < from && s % stride === 0) {
-        keep.push(p)
-        kept++
-      } else if (t >= from && t <= now && x.weights[p]! >= 1) anyPurchase = true
-    }
-    subjectPtr[s + 1] = subjectPtr[s]! + kept
-  }
-  const train: Interactions = {
-    nSubjects: x.nSubjects,
-    nItems: x.nItems,
-    subjectPtr,
-    items: Int32Array.from(keep, (p) => x.items[p]!),
-    times: Float64Array.from(keep, (p) => x.times[p]!),
-    weights: Float32Array.from(keep, (p) => x.weights[p]!),
-  }
-  const known = new Uint8Array(x.nItems)
-  for (let e = 0; e < train.items.length; e++)
-    if (train.weights[e]! > 0 && excluded?.[train.items[e]!] !== 1) known[train.items[e]!] = 1
-  // Targets are purchases where the shop records them (weight 1), else any event that shows interest.
-  const isTarget = (w: number): boolean => (anyPurchase ? w >= 1 : w > 0)
-  const all: Shopper[] = []
-  for (let s = 0; s < x.nSubjects; s += stride) {
-    const lo = subjectPtr[s]!
-    const hi = subjectPtr[s + 1]!
-    if (hi === lo) continue
-    const targets = new Set<number>()
-    for (let p = x.subjectPtr[s]!; p < x.subjectPtr[s + 1]!; p++) {
-      const t = x.times[p]!
-      const i = x.items[p]!
-      if (t >= from && t <= now && isTarget(x.weights[p]!) && known[i] === 1) targets.add(i)
-    }
-    if (targets.size === 0) continue
-    const history = createHistory(
-      train.items.subarray(lo, hi),
-      train.times.subarray(lo, hi),
-      train.weights.subarray(lo, hi),
-    )
-    const had = Int32Array.from(new Set(history.items))
-    const hadSet = new Set(had)
-    const lastDay = Math.floor(history.times[history.times.length - 1]! / DAY_MS)
-    const session: number[] = []
-    for (let p = 0; p < history.items.length; p++)
-      if (Math.floor(history.times[p]! / DAY_MS) === lastDay) session.push(history.items[p]!)
-    all.push({
-      subject: s,
-      history,
-      had,
-      targets: Int32Array.from(targets).sort(),
-      newTargets: [...targets].filter((i) => !hadSet.has(i)).length,
-      session: Int32Array.from(new Set(session)),
-    })
-  }
-  if (all.length < MIN_VALIDATION_SHOPPERS)
-    return `too little to validate: ${all.length} shoppers bought in the held-out period, at least ${MIN_VALIDATION_SHOPPERS} are needed`
-  const step = all.length / Math.min(all.length, MAX_EVALUATED_SHOPPERS)
-  const shoppers = Array.from(
-    { length: Math.min(all.length, MAX_EVALUATED_SHOPPERS) },
-    (_, k) => all[Math.floor(k * step)]!,
-  )
-  // New arrivals as of `from`: first seen in the held-out training data, or listed by then.
-  const firstSeen = firstSeenTimes(train)
-  if (options.firstSeen !== undefined)
-    options.firstSeen.forEach((t, i) => {
-      if (t <= from && !(firstSeen[i]! <= t)) firstSeen[i] = t
-    })
-  return { from, until: now, train, trainEvents: keep.length, shoppers, firstSeen }
-}
-
-/** Running averages of the metrics over shoppers. */
-class Tally {
-  private recall = 0
-  private ndcg = 0
-  private newRecall = 0
-  private n = 0
-  private nNew = 0
-
-  /** `top` best first; `topNew` the best items the shopper has not had (when they have new targets). */
-  add(shopper: Shopper, top: ArrayLike<number>, topNew?: ArrayLike<number>): void {
-    const { targets } = shopper
-    const isTarget = (i: number): boolean => binarySearch(targets, 0, targets.length, i) >= 0
-    let hits = 0
-    let dcg = 0
-    for (let r = 0; r < top.length && r < K; r++) {
-      if (!isTarget(top[r]!)) continue
-      hits++
-      if (r < 10) dcg += 1 / Math.log2(r + 2)
-    }
-    let idcg = 0
-    for (let r = 0; r < Math.min(10, targets.length); r++) idcg += 1 / Math.log2(r + 2)
-    this.recall += hits / Math.min(K, targets.length)
-    this.ndcg += dcg / idcg
-    this.n++
-    if (topNew !== undefined && shopper.newTargets > 0) {
-      let h = 0
-      for (let r = 0; r < topNew.length && r < K; r++) if (isTarget(topNew[r]!)) h++
-      this.newRecall += h / Math.min(K, shopper.newTargets)
-      this.nNew++
-    }
-  }
-
-  figures(): LevelFigures {
-    return {
-      recall20: this.n > 0 ? this.recall / this.n : 0,
-      ndcg10: this.n > 0 ? this.ndcg / this.n : 0,
-      newRecall20: this.nNew > 0 ? this.newRecall / this.nNew : 0,
-    }
-  }
-}
-
 /**
  * Coordinate descent: one parameter at a time over its grid, keeping a change only when it ranks the
  * held-out period better (Recall@20, then NDCG@10).
@@ -319,89 +144,6 @@ class Descent<P extends object> {
   vary<K extends keyof P>(key: K, values: readonly P[K][]): void {
     for (const v of values) this.consider({ ...this.params, [key]: v })
   }
-}
-
-/** Better by Recall@20, then NDCG@10. */
-function better(a: LevelFigures, b: LevelFigures | undefined): boolean {
-  return (
-    b === undefined || a.recall20 > b.recall20 || (a.recall20 === b.recall20 && a.ndcg10 > b.ndcg10)
-  )
-}
-
-/** The top K of a dense score vector, and the top K among the items the shopper has not had. */
-function topOf(scores: Float64Array, had: Int32Array): { top: Int32Array; topNew: Int32Array } {
-  const top = selectTopK(scores, K)
-  const skip = new Uint8Array(scores.length)
-  for (const i of had) skip[i] = 1
-  return { top, topNew: selectTopK(scores, K, { skip }) }
-}
-
-/** Exact figures of the personal level as served (`scorePersonal`) with `params`. */
-function personalFigures(
-  model: ItemModel,
-  h: Holdout,
-  params: PersonalParams,
-  excluded: Uint8Array | undefined,
-): LevelFigures {
-  const tally = new Tally()
-  const guards = excluded === undefined ? undefined : { excluded }
-  for (const s of h.shoppers) {
-    const { total } = scorePersonal(model, s.history, {
-      now: h.from,
-      params,
-      ...(guards === undefined ? {} : { guards }),
-    })
-    const { top, topNew } = topOf(total, s.had)
-    tally.add(s, top, topNew)
-  }
-  return tally.figures()
-}
-
-/** The held-out `off` answer (the same for everyone), best first. */
-function offAnswer(
-  model: ItemModel,
-  h: Holdout,
-  excluded: Uint8Array | undefined,
-): Recommendation[] {
-  return recommendNonPersonal(model, {
-    limit: model.nItems,
-    firstSeen: h.firstSeen,
-    now: h.from,
-    ...(excluded === undefined ? {} : { guards: { excluded } }),
-  })
-}
-
-function offFigures(off: Recommendation[], h: Holdout): LevelFigures {
-  const tally = new Tally()
-  const order = Int32Array.from(off, (r) => r.item)
-  for (const s of h.shoppers) {
-    const had = new Set(s.had)
-    const topNew = order.filter((i) => !had.has(i)).subarray(0, K)
-    tally.add(s, order.subarray(0, K), topNew)
-  }
-  return tally.figures()
-}
-
-function sessionFigures(
-  model: ItemModel,
-  h: Holdout,
-  params: SessionParams,
-  off: Recommendation[],
-  excluded: Uint8Array | undefined,
-): LevelFigures {
-  const tally = new Tally()
-  for (const s of h.shoppers) {
-    const scores = scoreSession(model, s.session, {
-      params,
-      off,
-      ...(excluded === undefined ? {} : { guards: { excluded } }),
-    })
-    const ties = tieBreaks(model)
-    for (let i = 0; i < scores.length; i++) scores[i]! += ties[i]!
-    const { top, topNew } = topOf(scores, s.had)
-    tally.add(s, top, topNew)
-  }
-  return tally.figures()
 }
 
 /** Per shopper, what the personal blend search needs from a stage 1 choice (sparse, reused). */
