@@ -5,6 +5,7 @@ import {
   createRecommendService,
 } from '../src/modules/recommend/index.js'
 import {
+  type Trainer,
   type TrainingJob,
   type TrainingResult,
   runTrainingJob,
@@ -142,6 +143,20 @@ for (const dialect of DIALECTS) {
     afterAll(async () => {
       await ctx?.close()
     })
+    /** A recommend service of this context's own services, training through `trainer`. */
+    const serviceWith = (trainer: Trainer) =>
+      createRecommendService({
+        db: ctx.storage.db,
+        charter: ctx.services.charter,
+        changes: ctx.storage.changes,
+        clock: ctx.clock,
+        audit: ctx.services.audit,
+        identity: ctx.services.identity,
+        consent: ctx.services.consent,
+        events: ctx.services.events,
+        catalog: ctx.services.catalog,
+        trainer,
+      })
 
     it('reads every event of the purpose once, in key order, whatever the page size', async () => {
       const all = async <T>(pages: AsyncIterable<T[]>): Promise<T[]> => {
@@ -172,20 +187,9 @@ for (const dialect of DIALECTS) {
 
     it('lets answers that arrive before the first model wait for the training under way', async () => {
       let trainings = 0
-      const service = createRecommendService({
-        db: ctx.storage.db,
-        charter: ctx.services.charter,
-        changes: ctx.storage.changes,
-        clock: ctx.clock,
-        audit: ctx.services.audit,
-        identity: ctx.services.identity,
-        consent: ctx.services.consent,
-        events: ctx.services.events,
-        catalog: ctx.services.catalog,
-        trainer: (job, onProgress) => {
-          trainings += 1
-          return trainOffThread(job, onProgress)
-        },
+      const service = serviceWith((job, onProgress) => {
+        trainings += 1
+        return trainOffThread(job, onProgress)
       })
       const training = service.train()
       const answers = await Promise.all(
@@ -206,21 +210,10 @@ for (const dialect of DIALECTS) {
         let handed: TrainingJob | undefined
         let moved: TrainingJob | undefined
         let progress = 0
-        const capturing = createRecommendService({
-          db: ctx.storage.db,
-          charter: ctx.services.charter,
-          changes: ctx.storage.changes,
-          clock: ctx.clock,
-          audit: ctx.services.audit,
-          identity: ctx.services.identity,
-          consent: ctx.services.consent,
-          events: ctx.services.events,
-          catalog: ctx.services.catalog,
-          trainer: (job, onProgress) => {
-            handed = copyJob(job)
-            moved = job
-            return trainOffThread(job, onProgress)
-          },
+        const capturing = serviceWith((job, onProgress) => {
+          handed = copyJob(job)
+          moved = job
+          return trainOffThread(job, onProgress)
         })
         const captured = await capturing.train((stage) => {
           if (stage === 'model') progress += 1
