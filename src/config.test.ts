@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, parseConfig } from './config.js'
+import { ConfigError, isLoopback, parseConfig } from './config.js'
 
 describe('parseConfig', () => {
   it('applies documented defaults and freezes the result', () => {
@@ -36,5 +36,46 @@ describe('parseConfig', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain('s3cret')
     }
+  })
+
+  describe('demo mode', () => {
+    it('is on by default only for the embedded SQLite file in the default data dir', () => {
+      expect(parseConfig({})).toMatchObject({ demo: true, demoReason: 'auto-default-sqlite' })
+      expect(parseConfig({ CANDOR_DATA_DIR: './data' }).demo).toBe(true)
+    })
+
+    it.each([
+      ['a PostgreSQL database', { CANDOR_DATABASE_URL: 'postgres://u:p@db.internal:5432/shop' }],
+      ['a data dir an operator chose', { CANDOR_DATA_DIR: '/var/lib/candor' }],
+      ['a SQLite file elsewhere', { CANDOR_DATABASE_URL: 'sqlite:/srv/candor/shop.sqlite' }],
+      [
+        'CANDOR_DEMO=auto on PostgreSQL',
+        { CANDOR_DEMO: 'auto', CANDOR_DATABASE_URL: 'postgres://h/db' },
+      ],
+    ])('is off by default with %s', (_name, env) => {
+      expect(parseConfig(env)).toMatchObject({ demo: false, demoReason: 'auto-other-database' })
+    })
+
+    it('follows an explicit CANDOR_DEMO either way', () => {
+      const pg = { CANDOR_DATABASE_URL: 'postgres://u:p@db.internal:5432/shop' }
+      expect(parseConfig({ ...pg, CANDOR_DEMO: 'on' })).toMatchObject({
+        demo: true,
+        demoReason: 'explicit',
+      })
+      expect(parseConfig({ CANDOR_DEMO: 'off' })).toMatchObject({
+        demo: false,
+        demoReason: 'explicit',
+      })
+      expect(() => parseConfig({ CANDOR_DEMO: 'maybe' })).toThrow(
+        /CANDOR_DEMO: must be auto, on or off/,
+      )
+    })
+  })
+
+  it('tells loopback hosts (no warning) from network ones (demo mode warns)', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost'])
+      expect(isLoopback(host)).toBe(true)
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'shop.example'])
+      expect(isLoopback(host)).toBe(false)
   })
 })

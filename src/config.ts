@@ -24,7 +24,19 @@ export interface Config {
   readonly workers: number
   /** Demo mode: the demo shop at `/`, its demo-only routes, and a seeded database (off in production). */
   readonly demo: boolean
+  /** Why demo mode is on or off: set explicitly, or chosen by `auto` from where the database is. */
+  readonly demoReason: DemoReason
 }
+
+/**
+ * `explicit`: CANDOR_DEMO=on or off. `auto-default-sqlite`: CANDOR_DEMO unset or auto, and the database
+ * is the embedded SQLite file in the default data dir (`./data`), so demo mode is on. `auto-other-database`:
+ * unset or auto with any other database (PostgreSQL, or a data dir an operator chose), so it is off: a
+ * production database is never seeded with fake shoppers unless someone asks for it.
+ */
+export type DemoReason = 'explicit' | 'auto-default-sqlite' | 'auto-other-database'
+
+const DEFAULT_DATA_DIR = './data'
 
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly file: string }
@@ -57,7 +69,10 @@ function integer(name: string, min: number, max: number) {
 export const CONFIG_VARIABLES = {
   CANDOR_PORT: { default: '8080', schema: integer('CANDOR_PORT', 0, 65_535) },
   CANDOR_HOST: { default: '127.0.0.1', schema: z.string().trim().min(1, 'must not be empty') },
-  CANDOR_DATA_DIR: { default: './data', schema: z.string().trim().min(1, 'must not be empty') },
+  CANDOR_DATA_DIR: {
+    default: DEFAULT_DATA_DIR,
+    schema: z.string().trim().min(1, 'must not be empty'),
+  },
   CANDOR_DATABASE_URL: { default: '', schema: z.string().trim() },
   CANDOR_KEY_FILE: { default: '', schema: z.string().trim() },
   CANDOR_LOG_LEVEL: { default: 'info', schema: z.enum(LOG_LEVELS) },
@@ -95,10 +110,12 @@ export const CONFIG_VARIABLES = {
       .pipe(z.number().int().min(1, 'must be at least 1').max(64, 'must be at most 64')),
   },
   CANDOR_DEMO: {
-    default: 'on',
+    default: 'auto',
     schema: z
-      .enum(['on', 'off', 'true', 'false', '1', '0'], 'must be on or off')
-      .transform((value) => value === 'on' || value === 'true' || value === '1'),
+      .enum(['auto', 'on', 'off', 'true', 'false', '1', '0'], 'must be auto, on or off')
+      .transform((value) =>
+        value === 'auto' ? undefined : value === 'on' || value === 'true' || value === '1',
+      ),
   },
 } as const
 
@@ -145,11 +162,16 @@ function parseDatabaseUrl(value: string, dataDir: string): DatabaseConfig {
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const dataDir = path.resolve(read(env, 'CANDOR_DATA_DIR'))
   const keyFile = read(env, 'CANDOR_KEY_FILE')
+  const database = parseDatabaseUrl(read(env, 'CANDOR_DATABASE_URL'), dataDir)
+  const demoSetting = read(env, 'CANDOR_DEMO')
+  const defaultSqlite =
+    database.kind === 'sqlite' &&
+    database.file === path.join(path.resolve(DEFAULT_DATA_DIR), 'candor.sqlite')
   return Object.freeze({
     port: read(env, 'CANDOR_PORT'),
     host: read(env, 'CANDOR_HOST'),
     dataDir,
-    database: Object.freeze(parseDatabaseUrl(read(env, 'CANDOR_DATABASE_URL'), dataDir)),
+    database: Object.freeze(database),
     keyFile: keyFile === '' ? path.join(dataDir, 'candor.keys.json') : path.resolve(keyFile),
     logLevel: read(env, 'CANDOR_LOG_LEVEL'),
     charterFile: path.resolve(read(env, 'CANDOR_CHARTER_FILE')),
@@ -159,6 +181,17 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     trainIntervalMinutes: read(env, 'CANDOR_TRAIN_INTERVAL_MINUTES'),
     retentionIntervalMinutes: read(env, 'CANDOR_RETENTION_INTERVAL_MINUTES'),
     workers: read(env, 'CANDOR_WORKERS'),
-    demo: read(env, 'CANDOR_DEMO'),
+    demo: demoSetting ?? defaultSqlite,
+    demoReason:
+      demoSetting !== undefined
+        ? 'explicit'
+        : defaultSqlite
+          ? 'auto-default-sqlite'
+          : 'auto-other-database',
   })
+}
+
+/** Whether the server listens only on this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }

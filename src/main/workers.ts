@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { AggregatorRegistry, type Registry } from 'prom-client'
 import type { Logger } from 'pino'
+import { isLoopback } from '../config.js'
 import { ensureDemoStaffKey, seedDemo } from '../modules/demo/index.js'
 import type { Runtime } from './runtime.js'
 
@@ -142,9 +143,15 @@ export async function prepareDemo(runtime: Runtime): Promise<void> {
   if (report.seeded) runtime.logger.info(report, 'demo: seeded the database with the demo shop')
   const keyFile = await ensureDemoStaffKey(runtime.services, runtime.config.dataDir)
   runtime.logger.info(
-    { keyFile },
+    { keyFile, demoReason: runtime.config.demoReason },
     'demo mode is on (CANDOR_DEMO=off for production): a staff API key for /console is in keyFile',
   )
+  if (!isLoopback(runtime.config.host)) {
+    runtime.logger.warn(
+      { host: runtime.config.host },
+      'DEMO MODE ON A NETWORK ADDRESS: anyone who can reach this host gets shopper tokens from /demo/* and sees fake shoppers; set CANDOR_DEMO=off unless this is a demo',
+    )
+  }
 }
 
 function flushLog(logger: Logger): Promise<void> {

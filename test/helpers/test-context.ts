@@ -130,6 +130,8 @@ export async function createTestContext(
     CANDOR_DATABASE_URL: database.url,
     CANDOR_LOG_LEVEL: 'silent',
     CANDOR_CHARTER_FILE: path.resolve('candor.charter.yaml'),
+    // The suites test the demo shop's routes too; a temp data dir alone would turn demo mode off.
+    CANDOR_DEMO: 'on',
     ...options.env,
   })
   const clock = options.clock ?? createManualClock('2026-03-02T09:00:00Z')
