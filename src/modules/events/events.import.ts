@@ -148,6 +148,12 @@ function customerRef(value: string): string {
   return value.trim().replace(/\.0+$/, '')
 }
 
+/** The lawful bases an import may declare: those of the charter's purposes that cover purchase events. */
+export function importBases(charter: Charter): LegalBasis[] {
+  const covering = purposesForEvent(charter, 'purchase')
+  return [...new Set(covering.flatMap((p) => findPurpose(charter, p)?.legalBasis ?? []))]
+}
+
 /**
  * Imports offline or in-store orders (UCI Online Retail CSV, plain or gzipped) as `purchase` events
  * through the same privacy gate as `POST /v1/events`, under a lawful basis the shop declares.
@@ -162,9 +168,8 @@ export async function importOrders(
   deps: { events: EventsService; catalog: CatalogService; charter: Charter },
   options: ImportOrdersOptions,
 ): Promise<ImportSummary> {
-  const covering = purposesForEvent(deps.charter, 'purchase')
-  if (!covering.some((p) => findPurpose(deps.charter, p)?.legalBasis === options.basis)) {
-    const bases = [...new Set(covering.map((p) => findPurpose(deps.charter, p)?.legalBasis))]
+  const bases = importBases(deps.charter)
+  if (!bases.includes(options.basis)) {
     throw new AppError(
       'validation_failed',
       `No purpose of the charter that covers purchase events rests on ${options.basis}; declared bases: ${bases.join(', ')}`,
