@@ -139,7 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
 
   const metricsText = deps.metrics?.(registry) ?? (() => registry.metrics())
   await app.register(healthRoutes, { services, registry, metricsText })
-  await app.register(authRoutes, { services })
+  await app.register(authRoutes, { services, routes })
   await app.register(auditRoutes, { services })
   await app.register(charterRoutes, { services })
   await app.register(consentRoutes, { services })

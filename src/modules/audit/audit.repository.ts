@@ -38,6 +38,17 @@ function toRow(r: AuditTables['audit_log']): AuditRow {
   }
 }
 
+/** What `GET /v1/audit` may ask for. */
+export interface AuditListFilter {
+  subjectId?: string
+  beforeSeq?: number
+  action?: string
+  actor?: string
+  from?: string
+  to?: string
+  limit: number
+}
+
 const CHAIN_LOCK_KEY = 7_301_001
 
 export function createAuditRepository(dialect: Dialect) {
@@ -82,13 +93,28 @@ export function createAuditRepository(dialect: Dialect) {
         .execute()
       return rows.map(toRow)
     },
-    async listRecent(
-      db: Db,
-      filter: { subjectId?: string; beforeSeq?: number; limit: number },
-    ): Promise<AuditRow[]> {
+    /**
+     * Entries newest first, filtered (all filters together): a `*` at the end of `action` or `actor`
+     * matches by prefix; `from` is included and `to` excluded (ISO instants).
+     */
+    async listRecent(db: Db, filter: AuditListFilter): Promise<AuditRow[]> {
       let query = t(db).selectFrom('audit_log').selectAll()
       if (filter.subjectId !== undefined) query = query.where('subject_id', '=', filter.subjectId)
       if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq)
+      for (const column of ['action', 'actor'] as const) {
+        const pattern = filter[column]
+        if (pattern === undefined) continue
+        if (pattern.endsWith('*')) {
+          const prefix = pattern.slice(0, -1)
+          query = query.where(
+            sql<string>`substr(${sql.ref(column)}, 1, ${prefix.length})`,
+            '=',
+            prefix,
+          )
+        } else query = query.where(column, '=', pattern)
+      }
+      if (filter.from !== undefined) query = query.where('at', '>=', filter.from)
+      if (filter.to !== undefined) query = query.where('at', '<', filter.to)
       const rows = await query.orderBy('seq', 'desc').limit(filter.limit).execute()
       return rows.map(toRow)
     },

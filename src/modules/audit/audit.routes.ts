@@ -1,8 +1,34 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../http/actor.js'
+import { DAY_MS } from '../../lib/clock.js'
+import { isRealDay } from '../../lib/days.js'
+import { AppError } from '../../lib/errors.js'
 import type { Services } from '../../services.js'
 import { AuditEntrySchema } from './audit.js'
+
+/** An action or actor, or a prefix of one ending in `*`. */
+const Pattern = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^*]+\*?$/, 'may hold one * and only at the end (a prefix)')
+
+/** A day (YYYY-MM-DD) or an ISO 8601 instant with its offset. */
+const Instant = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/,
+    'must be a day (YYYY-MM-DD) or an ISO 8601 instant with its offset',
+  )
+  .refine((s) => isRealDay(s) && !Number.isNaN(Date.parse(s)), 'must be a real day or instant')
+
+const isDay = (s: string) => s.length === 10
+/** Where a `from` starts: the day's first instant, or the instant itself. */
+const startOf = (s: string) => new Date(Date.parse(isDay(s) ? `${s}T00:00:00Z` : s)).toISOString()
+/** Where a `to` stops (excluded): the next day's first instant for a day, or the instant itself. */
+const endOf = (s: string) =>
+  new Date(isDay(s) ? Date.parse(`${s}T00:00:00Z`) + DAY_MS : Date.parse(s)).toISOString()
 
 const Verification = z.object({
   ok: z.boolean(),
@@ -23,30 +49,61 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: Services }> = async 
       config: { access: { roles: ['privacy_officer', 'admin'] } },
       schema: {
         tags: ['audit'],
-        summary: 'Audit entries, newest first; filter by subject',
+        summary:
+          'Audit entries, newest first, a page at a time; filter by subject, action, actor and time',
         querystring: z.object({
           subject: z.string().min(1).max(200).optional().describe("A shop's customer reference"),
+          action: Pattern.optional().describe(
+            'An action (consent.recorded), or a prefix ending in * (rights.*)',
+          ),
+          actor: Pattern.optional().describe(
+            'An actor (key:key_..., system:rights), or a prefix ending in * (key:*)',
+          ),
+          from: Instant.optional().describe('From this day (YYYY-MM-DD) or instant, included'),
+          to: Instant.optional().describe('Up to this day (included) or instant (excluded)'),
           before: z.coerce
             .number()
             .int()
             .positive()
             .optional()
-            .describe('Only entries before this seq'),
+            .describe('Only entries before this seq: the `next` of the previous page'),
           limit: z.coerce.number().int().min(1).max(500).default(100),
         }),
-        response: { 200: z.object({ entries: z.array(AuditEntrySchema) }) },
+        response: {
+          200: z.object({
+            entries: z.array(AuditEntrySchema),
+            next: z
+              .number()
+              .int()
+              .nullable()
+              .describe('Pass as `before` for the next page; null on the last page'),
+          }),
+        },
       },
     },
     async (request) => {
-      const { subject, before, limit } = request.query
+      const { subject, before, limit, action, actor } = request.query
+      const from = request.query.from === undefined ? undefined : startOf(request.query.from)
+      const to = request.query.to === undefined ? undefined : endOf(request.query.to)
+      if (from !== undefined && to !== undefined && from >= to) {
+        throw new AppError('validation_failed', 'querystring.from: must be before to', {
+          issues: [{ field: 'querystring.from', reason: 'must be before to' }],
+        })
+      }
       const subjectId =
         subject === undefined ? undefined : await services.identity.findSubjectId(subject)
-      if (subject !== undefined && subjectId === undefined) return { entries: [] }
-      const entries = await services.audit.list({
-        limit,
+      if (subject !== undefined && subjectId === undefined) return { entries: [], next: null }
+      // One more than asked tells whether another page follows.
+      const found = await services.audit.list({
+        limit: limit + 1,
         ...(subjectId === undefined ? {} : { subjectId }),
         ...(before === undefined ? {} : { beforeSeq: before }),
+        ...(action === undefined ? {} : { action }),
+        ...(actor === undefined ? {} : { actor }),
+        ...(from === undefined ? {} : { from }),
+        ...(to === undefined ? {} : { to }),
       })
+      const entries = found.slice(0, limit)
       if (subjectId !== undefined) {
         await services.audit.recordNow({
           actor: actorOf(request),
@@ -55,7 +112,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: Services }> = async 
           details: { entries: entries.length },
         })
       }
-      return { entries }
+      return { entries, next: found.length > limit ? (entries.at(-1)?.seq ?? null) : null }
     },
   )
 

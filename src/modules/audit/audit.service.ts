@@ -8,7 +8,7 @@ import {
   GENESIS_HASH,
   describeActor,
 } from './audit.js'
-import { type AuditRow, createAuditRepository } from './audit.repository.js'
+import { type AuditListFilter, type AuditRow, createAuditRepository } from './audit.repository.js'
 
 export interface AuditDeps {
   db: Db
@@ -124,11 +124,7 @@ export function createAuditLog(deps: AuditDeps) {
       return { ok: true, entries: checked, headHash: prevHash }
     },
 
-    async list(filter: {
-      subjectId?: string
-      beforeSeq?: number
-      limit: number
-    }): Promise<AuditEntry[]> {
+    async list(filter: AuditListFilter): Promise<AuditEntry[]> {
       return (await repo.listRecent(deps.db, filter)).map(toEntry)
     },
 

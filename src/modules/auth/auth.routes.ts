@@ -2,15 +2,45 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../http/actor.js'
 import type { Services } from '../../services.js'
-import { ApiKeyInfoSchema, RoleSchema } from './auth.js'
+import { AppError } from '../../lib/errors.js'
+import type { RouteAccessEntry } from '../../http/auth.js'
+import { ApiKeyInfoSchema, ROLES, RoleSchema } from './auth.js'
 
 const CustomerRef = z.string().min(1).max(200).describe("The shop's own customer reference")
 
 /** API key administration (admin only) and shopper-token issuing (for the shop's backend). */
-export const authRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const authRoutes: FastifyPluginAsyncZod<{
+  services: Services
+  /** Every route with the access it declared (filled as routes are added), for `GET /v1/me`. */
+  routes: readonly RouteAccessEntry[]
+}> = async (app, { services, routes }) => {
+  app.get(
+    '/v1/me',
+    {
+      config: { access: { roles: ROLES } },
+      schema: {
+        tags: ['auth'],
+        summary:
+          "The calling API key's id and role, and every route its role may call (the console shows only what it may use)",
+        response: {
+          200: z.object({
+            keyId: z.string(),
+            role: RoleSchema,
+            may: z.array(z.string()).describe('"METHOD /path" for each route this role may call'),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const caller = request.caller
+      if (caller.kind !== 'api_key') throw new AppError('forbidden', 'Only an API key has a role')
+      const may = routes
+        .filter(({ access }) => !('public' in access) && access.roles.includes(caller.role))
+        .map(({ method, url }) => `${method} ${url}`)
+      return { keyId: caller.keyId, role: caller.role, may: [...new Set(may)].sort() }
+    },
+  )
+
   app.post(
     '/v1/admin/keys',
     {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { ConsentRecord, PersonalizationLevel, PromptShown } from './consent.js'
@@ -170,4 +171,57 @@ export function createConsentRepository(changes: ChangeFeed) {
       return Number(records.numDeletedRows)
     },
   }
+}
+
+/** One group of ledger records: a day, a purpose, a decision and the subject's decision before it. */
+export interface DailyConsentCount {
+  day: string
+  purpose: string
+  decision: string
+  previous: string | null
+  n: number
+}
+
+/**
+ * Ledger records between two instants (`to` excluded), counted by UTC day, purpose, decision and the
+ * same subject's previous decision for that purpose (which tells a withdrawal from a refusal). Every
+ * subject and session counts; no subject id leaves the query.
+ */
+export async function countConsentsByDay(
+  db: Db,
+  from: string,
+  to: string,
+): Promise<DailyConsentCount[]> {
+  const t = db.withTables<Pick<ConsentTables, 'consent_records'>>()
+  const records = t
+    .selectFrom('consent_records as r')
+    .select((eb) => [
+      sql<string>`substr(r.recorded_at, 1, 10)`.as('day'),
+      'r.purpose',
+      'r.decision',
+      eb
+        .selectFrom('consent_records as p')
+        .select('p.decision')
+        .whereRef('p.subject_id', '=', 'r.subject_id')
+        .whereRef('p.purpose', '=', 'r.purpose')
+        .whereRef('p.id', '<', 'r.id')
+        .orderBy('p.id', 'desc')
+        .limit(1)
+        .as('previous'),
+    ])
+    .where('r.recorded_at', '>=', from)
+    .where('r.recorded_at', '<', to)
+  const rows = await t
+    .selectFrom(records.as('x'))
+    .select((eb) => ['x.day', 'x.purpose', 'x.decision', 'x.previous', eb.fn.countAll().as('n')])
+    .groupBy(['x.day', 'x.purpose', 'x.decision', 'x.previous'])
+    .orderBy('x.day')
+    .execute()
+  return rows.map((r) => ({
+    day: r.day,
+    purpose: r.purpose,
+    decision: r.decision,
+    previous: r.previous ?? null,
+    n: Number(r.n),
+  }))
 }

@@ -11,6 +11,7 @@ import {
   PersonalizationLevelSchema,
   decisionOut,
 } from './consent.js'
+import { ConsentRatesSchema, DaySchema } from './consent.rates.js'
 import type { StoredConsentRecord } from './consent.repository.js'
 
 const Ref = z.string().min(1).max(200).describe("The shop's own customer reference")
@@ -206,5 +207,23 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
       )
       return { records: records.map(recordOut) }
     },
+  )
+
+  app.get(
+    '/v1/consent-rates',
+    {
+      config: { access: { roles: ['privacy_officer', 'admin'] } },
+      schema: {
+        tags: ['consent'],
+        summary:
+          'Grants, withdrawals and refusals per purpose and UTC day, from the consent ledger (by default the last 30 days; at most 366)',
+        querystring: z.object({
+          from: DaySchema.optional().describe('First day, YYYY-MM-DD (included)'),
+          to: DaySchema.optional().describe('Last day, YYYY-MM-DD (included; by default today)'),
+        }),
+        response: { 200: ConsentRatesSchema },
+      },
+    },
+    async (request) => consent.ratesByDay(request.query),
   )
 }

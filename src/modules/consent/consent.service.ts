@@ -29,6 +29,7 @@ import {
   progressivePrompt,
 } from './consent.decision.js'
 import { buildConsentRecord } from './consent.record.js'
+import { consentRatesByDay, ratePeriod } from './consent.rates.js'
 import { decodeTcfString, encodeTcfString } from './consent.tcf.js'
 import {
   type StoredConsentRecord,
@@ -483,6 +484,14 @@ export function createConsentService(deps: ConsentDeps) {
         restricted: settings?.restricted ?? false,
         updatedAt: at.toISOString(),
       })
+    },
+
+    /**
+     * Grants, withdrawals and refusals per purpose and UTC day from the ledger (`from`..`to`, both
+     * included; by default the last 30 days). No subject is named.
+     */
+    async ratesByDay(input: { from?: string | undefined; to?: string | undefined }) {
+      return consentRatesByDay(deps.db, ratePeriod(input, deps.clock.now()))
     },
 
     /** Everything this module holds on a subject, for access and portability requests. */

@@ -82,8 +82,8 @@ export const demoRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
     async (request) => {
       const found = await services.rights.get(request.params.id)
       assertOwnSubject(request, found.subjectId)
-      const messages = outbox.read(request.params.id)
-      return { code: messages[messages.length - 1]?.code ?? null }
+      // The newest code by the time it was sent: after a resend, only that one works.
+      return { code: outbox.latest(request.params.id)?.code ?? null }
     },
   )
 }

@@ -8,5 +8,11 @@ export {
   type SubjectDataParticipant,
 } from './rights.js'
 export { createRightsService, type RightsService } from './rights.service.js'
-export { createOutboxNotifier, type Notifier, type VerificationMessage } from './rights.notifier.js'
+export {
+  createOutboxNotifier,
+  newestFirst,
+  type Notifier,
+  type VerificationMessage,
+} from './rights.notifier.js'
+export { MAX_CODE_ATTEMPTS, MAX_RESENDS_PER_HOUR, type CodeState } from './rights.verification.js'
 export { dueDate, extendedDueDate, regimeFor, addMonths } from './rights.deadlines.js'

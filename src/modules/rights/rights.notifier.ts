@@ -9,6 +9,15 @@ export interface VerificationMessage {
   email: string | undefined
   code: string
   expiresAt: string
+  /** When it was sent (the service's clock). */
+  sentAt: string
+  /** Grows with each resend within the hour: orders two codes of one request sent in the same instant. */
+  sequence: number
+}
+
+/** Newest first: by the time sent, then by sequence. Only the newest code of a request works. */
+export function newestFirst(a: VerificationMessage, b: VerificationMessage): number {
+  return b.sentAt.localeCompare(a.sentAt) || b.sequence - a.sequence
 }
 
 /** The edge to e-mail delivery. Swap in a real sender in production; never log the code. */
@@ -20,9 +29,20 @@ export interface Notifier {
  * The default notifier: one JSON file per message in an outbox folder (owner-readable only), for a
  * mail relay or the shop's backend to pick up. It is the only place a code is ever written in clear.
  */
-export function createOutboxNotifier(
-  dir: string,
-): Notifier & { read(requestId: string): VerificationMessage[] } {
+export function createOutboxNotifier(dir: string): Notifier & {
+  read(requestId: string): VerificationMessage[]
+  latest(requestId: string): VerificationMessage | undefined
+} {
+  const read = (requestId: string): VerificationMessage[] => {
+    if (!fs.existsSync(dir)) return []
+    return fs
+      .readdirSync(dir)
+      .filter((name) => name.startsWith(`${requestId}.`))
+      .map(
+        (name) => JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as VerificationMessage,
+      )
+      .sort(newestFirst)
+  }
   return {
     async sendVerificationCode(message) {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
@@ -35,15 +55,11 @@ export function createOutboxNotifier(
         },
       )
     },
-    read(requestId) {
-      if (!fs.existsSync(dir)) return []
-      return fs
-        .readdirSync(dir)
-        .filter((name) => name.startsWith(`${requestId}.`))
-        .map(
-          (name) =>
-            JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as VerificationMessage,
-        )
+    /** Every message sent for a request, newest first (file names are random, not ordered). */
+    read,
+    /** The message with the code that works now: the newest one sent. */
+    latest(requestId) {
+      return read(requestId)[0]
     },
   }
 }

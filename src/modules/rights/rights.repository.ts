@@ -26,6 +26,7 @@ type RightsTables = {
     code_hash: string
     expires_at: string
     attempts: number
+    resent_at: string
   }
 }
 
@@ -172,21 +173,51 @@ export function createRightsRepository() {
         .execute()
       return rows.map((r) => r.id)
     },
+    /**
+     * Stores a request's current code. A resend replaces the code and its expiry but keeps the count of
+     * wrong codes (over the request's whole life) and adds its time to `resentAt`.
+     */
     async putVerification(
       db: Db,
       requestId: string,
       codeHash: string,
       expiresAt: string,
+      resentAt: string[],
     ): Promise<void> {
       await t(db)
         .insertInto('rights_verifications')
-        .values({ request_id: requestId, code_hash: codeHash, expires_at: expiresAt, attempts: 0 })
+        .values({
+          request_id: requestId,
+          code_hash: codeHash,
+          expires_at: expiresAt,
+          attempts: 0,
+          resent_at: JSON.stringify(resentAt),
+        })
         .onConflict((oc) =>
-          oc
-            .column('request_id')
-            .doUpdateSet({ code_hash: codeHash, expires_at: expiresAt, attempts: 0 }),
+          oc.column('request_id').doUpdateSet({
+            code_hash: codeHash,
+            expires_at: expiresAt,
+            resent_at: JSON.stringify(resentAt),
+          }),
         )
         .execute()
+    },
+    /** Replaces a request's code if its resend list is still `previous`; says whether it did. */
+    async replaceCode(
+      db: Db,
+      requestId: string,
+      codeHash: string,
+      expiresAt: string,
+      previous: string[],
+      resentAt: string[],
+    ): Promise<boolean> {
+      const result = await t(db)
+        .updateTable('rights_verifications')
+        .set({ code_hash: codeHash, expires_at: expiresAt, resent_at: JSON.stringify(resentAt) })
+        .where('request_id', '=', requestId)
+        .where('resent_at', '=', JSON.stringify(previous))
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
     },
     async findVerification(db: Db, requestId: string) {
       const row = await t(db)
@@ -196,14 +227,26 @@ export function createRightsRepository() {
         .executeTakeFirst()
       return row === undefined
         ? undefined
-        : { codeHash: row.code_hash, expiresAt: row.expires_at, attempts: row.attempts }
+        : {
+            codeHash: row.code_hash,
+            expiresAt: row.expires_at,
+            attempts: Number(row.attempts),
+            resentAt: JSON.parse(row.resent_at) as string[],
+          }
     },
-    async countAttempt(db: Db, requestId: string): Promise<void> {
-      await t(db)
+    /**
+     * Counts one wrong code, atomically and never past `max`: concurrent guesses cannot slip between a
+     * read and a write. Returns the new count, or undefined when the limit was already reached.
+     */
+    async countAttempt(db: Db, requestId: string, max: number): Promise<number | undefined> {
+      const row = await t(db)
         .updateTable('rights_verifications')
         .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
         .where('request_id', '=', requestId)
-        .execute()
+        .where('attempts', '<', max)
+        .returning('attempts')
+        .executeTakeFirst()
+      return row === undefined ? undefined : Number(row.attempts)
     },
     async deleteVerification(db: Db, requestId: string): Promise<void> {
       await t(db).deleteFrom('rights_verifications').where('request_id', '=', requestId).execute()

@@ -6,7 +6,13 @@ import { actorOf } from '../../http/actor.js'
 import { assertOwnRef, assertOwnSubject } from '../../http/auth.js'
 import { buildZip, toCsv } from '../../lib/zip.js'
 import type { Services } from '../../services.js'
-import { CreateRightsRequestSchema, RIGHTS_STATUSES, RightsRequestOutSchema } from './rights.js'
+import { AppError } from '../../lib/errors.js'
+import {
+  CodeStateOutSchema,
+  CreateRightsRequestSchema,
+  RIGHTS_STATUSES,
+  RightsRequestOutSchema,
+} from './rights.js'
 
 const RequestId = z.object({
   id: z.string().regex(/^rr_[a-z0-9]+$/, 'must be a rights request id (rr_...)'),
@@ -63,6 +69,12 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
     stepsDone: _steps,
     ...rest
   }: Awaited<ReturnType<typeof rights.get>>) => rest
+  /** One request for its subject or staff: with the tries left while it waits for its code. */
+  async function outWithCode(found: Awaited<ReturnType<typeof rights.get>>) {
+    if (found.status !== 'received') return out(found)
+    const state = await rights.codeState(found.id)
+    return state === undefined ? out(found) : { ...out(found), attemptsLeft: state.attemptsLeft }
+  }
 
   app.post(
     '/v1/rights-requests',
@@ -87,7 +99,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         actorOf(request),
       )
       if (created.status === 'verified') await rights.process(created.id)
-      return reply.code(201).send(out(await rights.get(created.id)))
+      return reply.code(201).send(await outWithCode(await rights.get(created.id)))
     },
   )
 
@@ -149,7 +161,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         response: { 200: RightsRequestOutSchema },
       },
     },
-    async (request) => out(await ownRequest(request, request.params.id)),
+    async (request) => outWithCode(await ownRequest(request, request.params.id)),
   )
 
   app.post(
@@ -158,7 +170,8 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       config: { access: ON_BEHALF },
       schema: {
         tags: ['rights'],
-        summary: 'Quote the 6-digit code sent for a self-service request (10 minutes, 5 attempts)',
+        summary:
+          'Quote the 6-digit code sent for a self-service request (10 minutes; 5 wrong codes over the request’s life deny it; a wrong code’s answer has attemptsLeft)',
         params: RequestId,
         body: z.strictObject({ code: z.string().regex(/^\d{6}$/, 'must be the 6 digits sent') }),
         response: { 200: RightsRequestOutSchema },
@@ -178,14 +191,21 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       config: { access: ON_BEHALF },
       schema: {
         tags: ['rights'],
-        summary: 'Send a new code (the old one stops working)',
+        summary:
+          'Send a new code (the old one stops working); it gives no new tries, and at most 3 an hour (then 429 rate_limited with retry-after)',
         params: RequestId,
+        response: { 200: CodeStateOutSchema },
       },
     },
     async (request, reply) => {
       await ownRequest(request, request.params.id)
-      await rights.resendCode(request.params.id)
-      return reply.code(204).send()
+      try {
+        return await rights.resendCode(request.params.id)
+      } catch (error) {
+        const retry = error instanceof AppError ? error.details?.retryAfterSeconds : undefined
+        if (typeof retry === 'number') reply.header('retry-after', String(retry))
+        throw error
+      }
     },
   )
 
@@ -238,21 +258,17 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       await ownRequest(request, request.params.id)
       const data = await rights.compileExport(request.params.id, actorOf(request))
       reply.header('cache-control', 'no-store')
+      // A name that says what the file is and when it was made; nothing about the shopper in it.
+      const name = `candor-my-data-${String(data.generatedAt).slice(0, 10)}`
       if (request.query.format === 'zip') {
         return reply
           .type('application/zip')
-          .header(
-            'content-disposition',
-            `attachment; filename="candor-export-${request.params.id}.zip"`,
-          )
+          .header('content-disposition', `attachment; filename="${name}.zip"`)
           .send(exportZip(data))
       }
       return reply
         .type('application/json; charset=utf-8')
-        .header(
-          'content-disposition',
-          `attachment; filename="candor-export-${request.params.id}.json"`,
-        )
+        .header('content-disposition', `attachment; filename="${name}.json"`)
         .send(JSON.stringify(data, null, 2))
     },
   )

@@ -1,6 +1,4 @@
-import { randomInt } from 'node:crypto'
 import type { Clock } from '../../lib/clock.js'
-import { safeEqual, sha256Hex } from '../../lib/crypto.js'
 import { AppError } from '../../lib/errors.js'
 import { newSortableId } from '../../lib/ids.js'
 import type { Db } from '../../storage/db.js'
@@ -18,6 +16,7 @@ import {
 } from './rights.js'
 import { dueDate, extendedDueDate, regimeFor } from './rights.deadlines.js'
 import type { Notifier } from './rights.notifier.js'
+import { createCodeVerification } from './rights.verification.js'
 import { type StoredRightsRequest, createRightsRepository } from './rights.repository.js'
 
 export interface RightsDeps {
@@ -34,8 +33,6 @@ export interface RightsDeps {
   participants: () => readonly SubjectDataParticipant[]
 }
 
-const CODE_TTL_MS = 10 * 60_000
-const MAX_CODE_ATTEMPTS = 5
 const LEASE_MS = 60_000
 /** The purposes an objection to profiling withdraws. */
 const PROFILING_PREFIXES = ['personalize.recommendations', 'marketing.']
@@ -58,24 +55,14 @@ export function createRightsService(deps: RightsDeps) {
   const repo = createRightsRepository()
   const now = () => deps.clock.now()
 
+  const codes = createCodeVerification(deps, repo, (trx, request) =>
+    finish(trx, request, 'denied', { deniedReason: 'identity_not_verified' }),
+  )
+
   async function mustFind(id: string): Promise<StoredRightsRequest> {
     const request = await repo.find(deps.db, id)
     if (request === undefined) throw new AppError('not_found', 'No rights request has this id')
     return request
-  }
-
-  async function sendCode(executor: Db, request: StoredRightsRequest): Promise<void> {
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
-    const expiresAt = new Date(now().getTime() + CODE_TTL_MS).toISOString()
-    await repo.putVerification(executor, request.id, sha256Hex(`${request.id}:${code}`), expiresAt)
-    const vault = await deps.identity.readVault(request.subjectId, executor)
-    await deps.notifier.sendVerificationCode({
-      requestId: request.id,
-      subjectId: request.subjectId,
-      email: vault?.email,
-      code,
-      expiresAt,
-    })
   }
 
   async function finish(
@@ -280,70 +267,16 @@ export function createRightsService(deps: RightsDeps) {
           request.completedAt = now().toISOString()
           request.result = { dataHeld: false }
         } else if (channel === 'self_service') {
-          await sendCode(trx, request)
+          await codes.sendFirst(trx, request)
         }
       })
       return publicView(request, at)
     },
 
-    /** Checks a one-time code (6 digits, 10 minutes, 5 attempts); a fifth wrong code denies the request. */
-    async verify(
-      id: string,
-      code: string,
-      actor: Actor,
-    ): Promise<RightsRequest & { overdue: boolean }> {
-      const request = await mustFind(id)
-      if (request.status !== 'received') {
-        throw new AppError('conflict', `This request is ${request.status}, not waiting for a code`)
-      }
-      const verification = await repo.findVerification(deps.db, id)
-      if (verification === undefined)
-        throw new AppError('conflict', 'No code was sent for this request')
-      const at = now()
-      if (verification.expiresAt < at.toISOString()) {
-        throw new AppError('validation_failed', 'The code has expired; ask for a new one', {
-          issues: [{ field: 'body.code', reason: 'has expired' }],
-        })
-      }
-      if (!safeEqual(verification.codeHash, sha256Hex(`${id}:${code}`))) {
-        await deps.db.transaction().execute(async (trx) => {
-          await repo.countAttempt(trx, id)
-          await deps.audit.record(trx, {
-            actor,
-            action: 'rights.verification_failed',
-            subjectId: request.subjectId,
-            details: { requestId: id, attempt: verification.attempts + 1 },
-          })
-          if (verification.attempts + 1 >= MAX_CODE_ATTEMPTS) {
-            await repo.deleteVerification(trx, id)
-            await finish(trx, request, 'denied', { deniedReason: 'identity_not_verified' })
-          }
-        })
-        throw new AppError('validation_failed', 'The code is not right', {
-          issues: [{ field: 'body.code', reason: 'does not match the code sent' }],
-          details: { attemptsLeft: Math.max(0, MAX_CODE_ATTEMPTS - verification.attempts - 1) },
-        })
-      }
-      await deps.db.transaction().execute(async (trx) => {
-        await repo.deleteVerification(trx, id)
-        await repo.update(trx, id, { status: 'verified', verifiedAt: at.toISOString() })
-        await deps.audit.record(trx, {
-          actor,
-          action: `rights.${request.type}.verified`,
-          subjectId: request.subjectId,
-          details: { requestId: id },
-        })
-      })
-      return publicView(await mustFind(id), at)
-    },
-
-    /** Sends a fresh code (the old one stops working). */
-    async resendCode(id: string): Promise<void> {
-      const request = await mustFind(id)
-      if (request.status !== 'received')
-        throw new AppError('conflict', `This request is ${request.status}`)
-      await deps.db.transaction().execute((trx) => sendCode(trx, request))
-    },
+    verify: (id: string, code: string, actor: Actor) =>
+      codes.verify(id, code, actor).then((request) => publicView(request, now())),
+    resendCode: (id: string) => codes.resend(id),
+    codeState: (id: string) => codes.state(id),
 
     /** Pushes the deadline out once, within the law's limit, with the reason on record. */
     async extend(

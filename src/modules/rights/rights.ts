@@ -93,6 +93,21 @@ export const RightsRequestOutSchema = z.object({
   completedAt: z.string().nullable(),
   deniedReason: z.string().nullable(),
   result: z.record(z.string(), z.unknown()).nullable(),
+  attemptsLeft: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      'While the request waits for its one-time code: how many wrong codes it still accepts',
+    ),
+})
+
+/** The answer to a resend: the new code's expiry, and the tries and resends the request has left. */
+export const CodeStateOutSchema = z.object({
+  expiresAt: z.string(),
+  attemptsLeft: z.number().int().min(0),
+  resendsLeft: z.number().int().min(0),
 })
 
 /**
