@@ -23,6 +23,7 @@ import {
   type ItemModel,
   type ReasonKind,
   type Recommendation,
+  addNewInCategory,
   createHistory,
   createIdIndex,
   historyOf,
@@ -33,6 +34,8 @@ import {
   removeSubject,
   withItems,
 } from './engine/index.js'
+import { type CategoryIndex, createCategoryIndex } from './categories.js'
+import { type ExplainSource, explain } from './explanations.js'
 import { type Citation, onlineQuality } from './online-quality.js'
 import {
   type Trainer,
@@ -103,7 +106,6 @@ const MAX_RANKINGS_PER_OWNER = 8
 const MAX_OFF_RANKINGS = 64
 const MAX_RANKED_OWNERS = 5000
 
-type AnswerItem = RecommendationAnswer['items'][number]
 /**
  * An item of a ranking, explained, and written out as JSON up to its links (which name the answer and are
  * added per answer): `{"id":...,"explanation":{...}` without the closing brace.
@@ -175,25 +177,12 @@ interface ModelState {
   trainedExcluded?: Uint8Array
   /** Where `syncCatalog` looks next: items upserted at or after this time (ms, writers' clocks). */
   catalogSince?: number
+  /** The catalog's categories (`categoriesOf`), built on first use after training or a catalog change. */
+  categories?: CategoryIndex | undefined
 }
 
 export interface TrainProgress {
   (stage: 'items' | 'events' | 'model', done: number, total: number): void
-}
-
-const SENTENCES: Record<ReasonKind, (evidence: string[]) => string> = {
-  buy_again: () => 'You bought this before.',
-  bought_together: (e) => `Often bought together with ${list(e)}, which you bought or looked at.`,
-  similar_to_viewed: (e) => `Similar to ${list(e)}, which you looked at during this visit.`,
-  popular: () => 'Popular with shoppers right now.',
-  trending: () => 'More people have been buying this lately.',
-  new: () => 'New in the shop.',
-}
-
-function list(titles: string[]): string {
-  if (titles.length === 0) return 'items'
-  if (titles.length === 1) return titles[0]!
-  return `${titles.slice(0, -1).join(', ')} and ${titles.at(-1)!}`
 }
 
 const LEVEL_REASONS: Record<string, string> = {
@@ -385,6 +374,7 @@ export function createRecommendService(deps: RecommendDeps) {
     const items: number[] = []
     const times: number[] = []
     const weights: number[] = []
+    const bought: number[] = []
     for (const e of events) {
       if (e.item === undefined || hidden.has(e.item)) continue
       const i = s.items.byId.get(e.item)
@@ -392,8 +382,10 @@ export function createRecommendService(deps: RecommendDeps) {
       items.push(i)
       times.push(eventTime(e))
       weights.push(TYPE_WEIGHT[e.type] ?? 0.25)
+      // Only a purchase makes "You bought this before" true; a view or a basket is "looked at".
+      bought.push(e.type === 'purchase' ? 1 : 0)
     }
-    return createHistory(items, times, weights)
+    return createHistory(items, times, weights, bought)
   }
 
   /** The purposes that unlock a special category for the shopper who allowed them. */
@@ -500,31 +492,19 @@ export function createRecommendService(deps: RecommendDeps) {
     return flushing
   }
 
-  function explain(s: ModelState, rec: Recommendation, excluded: Uint8Array): RankedItem {
-    const id = s.items.ids[rec.item]!
-    const item = s.catalog.get(id)
-    const evidence = Array.from(rec.evidence)
-      .filter((i) => excluded[i] !== 1)
-      .map((i) => {
-        const evidenceId = s.items.ids[i]!
-        return { id: evidenceId, title: s.catalog.get(evidenceId)?.title ?? evidenceId }
-      })
-    const explained: Omit<AnswerItem, 'links'> = {
-      id,
-      title: item?.title ?? id,
-      category: item?.category ?? [],
-      ...(item?.price === undefined ? {} : { price: item.price }),
-      explanation: {
-        kind: rec.reason,
-        evidence: rec.reason === 'buy_again' ? evidence.slice(0, 1) : evidence,
-        sentence: SENTENCES[rec.reason](evidence.map((e) => e.title)),
-      },
-    }
+  function rankedItem(source: ExplainSource, rec: Recommendation): RankedItem {
+    const explained = explain(source, rec)
     return {
-      id,
+      id: explained.id,
       json: JSON.stringify(explained).slice(0, -1),
-      why: JSON.stringify(`/privacy#why-${encodeURIComponent(id)}`),
+      why: JSON.stringify(`/privacy#why-${encodeURIComponent(explained.id)}`),
     }
+  }
+
+  /** The catalog's categories for this model state, built on first use after a change. */
+  function categoriesOf(s: ModelState): CategoryIndex {
+    s.categories ??= createCategoryIndex(s.items.ids, s.catalog)
+    return s.categories
   }
 
   async function ownerOf(query: { subject?: string | undefined; session?: string | undefined }) {
@@ -642,6 +622,7 @@ export function createRecommendService(deps: RecommendDeps) {
     s.model = n === s.model.nItems ? { ...s.model } : withItems(s.model, n)
     s.masks = new Map()
     s.offRankings = new Map()
+    s.categories = undefined
   }
 
   /**
@@ -677,6 +658,12 @@ export function createRecommendService(deps: RecommendDeps) {
     const ownRankings =
       owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
     const inStockOnly = query.inStock !== 'false'
+    if (query.category !== undefined && !categoriesOf(s).paths.has(query.category)) {
+      const reason = 'no item in the catalog is under this category path'
+      throw new AppError('not_found', `category: ${reason}`, {
+        issues: [{ field: 'querystring.category', reason }],
+      })
+    }
     // Whose it is, is the map it is kept in (`off` rankings are everyone's).
     const question = `${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
     // Everything below runs only when this question has no ranking yet (or it went stale).
@@ -697,6 +684,25 @@ export function createRecommendService(deps: RecommendDeps) {
       const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
         (x): x is string => x !== undefined && x !== '',
       )
+      const pageItem = query.item === undefined ? undefined : s.items.byId.get(query.item)
+      // Nothing personal: the page's item (its bought-together items), popular, trending and new ones.
+      const offAnswer = (limit: number) =>
+        recommendNonPersonal(model, {
+          limit,
+          guards: { excluded: s.excluded, blocked, context: guards.context! },
+          firstSeen: s.firstSeen,
+          now: now.getTime(),
+          ...(pageItem === undefined ? {} : { item: pageItem }),
+        })
+      // A new item nobody has had yet, in a category of the shopper's own items (bounded, see engine).
+      const withNewInCategory = (recs: Recommendation[], sources: ArrayLike<number>) =>
+        addNewInCategory(model, recs, sources, {
+          categoryOf: categoriesOf(s).of,
+          firstSeen: s.firstSeen,
+          now: now.getTime(),
+          limit: query.limit,
+          guards,
+        })
       const guards: Guards = {
         excluded: excludedMask,
         blocked,
@@ -720,36 +726,36 @@ export function createRecommendService(deps: RecommendDeps) {
       }
       let recs: Recommendation[]
       if (level === 'personal' && subjectId !== undefined) {
-        recs = recommendPersonal(model, await history(), {
-          now: now.getTime(),
-          limit: query.limit,
-          guards,
-        })
+        const own = await history()
+        recs = withNewInCategory(
+          recommendPersonal(model, own, { now: now.getTime(), limit: query.limit, guards }),
+          own.items,
+        )
       } else if (level === 'session') {
         // The session level mixes in the `off` answer as far as training chose (see engine/tune.ts).
         const off =
           model.scoring.session.offWeight > 0
-            ? recommendNonPersonal(model, {
-                limit: Math.max(SESSION_OFF_DEPTH, query.limit),
-                guards: { excluded: s.excluded, blocked, context: guards.context! },
-                firstSeen: s.firstSeen,
-                now: now.getTime(),
-              })
+            ? offAnswer(Math.max(SESSION_OFF_DEPTH, query.limit))
             : undefined
-        recs = recommendSession(model, (await history()).items, {
-          limit: query.limit,
-          guards,
-          ...(off === undefined ? {} : { off }),
-        })
+        const visit = (await history()).items
+        recs = withNewInCategory(
+          recommendSession(model, visit, {
+            limit: query.limit,
+            guards,
+            ...(off === undefined ? {} : { off }),
+          }),
+          visit,
+        )
       } else {
-        recs = recommendNonPersonal(model, {
-          limit: query.limit,
-          guards: { excluded: s.excluded, blocked, context: guards.context! },
-          firstSeen: s.firstSeen,
-          now: now.getTime(),
-        })
+        recs = offAnswer(query.limit)
       }
-      return recs.map((rec) => explain(s, rec, excludedMask))
+      const source: ExplainSource = {
+        ids: s.items.ids,
+        catalog: s.catalog,
+        excluded: excludedMask,
+        within: query.category,
+      }
+      return recs.map((rec) => rankedItem(source, rec))
     })
     const recommId = newSortableId('rec', now.getTime())
     logAnswer({

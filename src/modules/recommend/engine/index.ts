@@ -65,3 +65,9 @@ export {
   type TuningReport,
 } from './tune.js'
 export { withItems } from './catalog-items.js'
+export {
+  addNewInCategory,
+  newInCategorySlots,
+  type NewInCategoryOptions,
+} from './new-in-category.js'
+export { DEFAULT_MIX, mixReasons, type MixOptions } from './mix.js'

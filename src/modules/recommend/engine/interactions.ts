@@ -20,6 +20,11 @@ export interface History {
   readonly items: Int32Array
   readonly times: Float64Array
   readonly weights?: Float32Array
+  /**
+   * 1 where the event is a purchase, 0 where the shopper only looked (a view, a basket): what makes
+   * "You bought this before" true. Absent: every event is a purchase (training data, benchmarks).
+   */
+  readonly bought?: Uint8Array
 }
 
 /** Flat event columns, in any order. */
@@ -89,11 +94,12 @@ export function historyOf(interactions: Interactions, s: number): History {
   }
 }
 
-/** Builds a `History` from parallel arrays, sorting by time. */
+/** Builds a `History` from parallel arrays, sorting by time. `bought` as in `History`. */
 export function createHistory(
   items: ArrayLike<number>,
   times: ArrayLike<number>,
   weights?: ArrayLike<number>,
+  bought?: ArrayLike<number>,
 ): History {
   const n = items.length
   const order = Array.from({ length: n }, (_, k) => k)
@@ -102,6 +108,7 @@ export function createHistory(
     items: Int32Array.from(order, (k) => items[k]!),
     times: Float64Array.from(order, (k) => times[k]!),
     weights: Float32Array.from(order, (k) => (weights === undefined ? 1 : weights[k]!)),
+    ...(bought === undefined ? {} : { bought: Uint8Array.from(order, (k) => bought[k]!) }),
   }
 }
 

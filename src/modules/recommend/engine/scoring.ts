@@ -5,6 +5,7 @@
  */
 import type { History } from './interactions.js'
 import { binarySearch, type ItemModel } from './item-model.js'
+import { mixReasons } from './mix.js'
 import type { PersonalParams, SessionParams } from './params.js'
 import { selectTopK } from './top-k.js'
 
@@ -13,6 +14,12 @@ export { DEFAULT_PERSONAL_PARAMS } from './params.js'
 
 const DAY_MS = 86_400_000
 
+/**
+ * Why an item is shown. Each one must be literally true of its evidence: `buy_again` only for items the
+ * shopper bought, `looked_at` for items they only looked at (viewed or put in a basket),
+ * `bought_together` and `similar_to_viewed` name items the shopper has, `bought_with_item` names the
+ * product on the page, `new_in_category` names the shopper's items in the new item's category.
+ */
 export const REASON_KINDS = Object.freeze([
   'bought_together',
   'similar_to_viewed',
@@ -20,6 +27,9 @@ export const REASON_KINDS = Object.freeze([
   'popular',
   'new',
   'trending',
+  'looked_at',
+  'bought_with_item',
+  'new_in_category',
 ] as const)
 export type ReasonKind = (typeof REASON_KINDS)[number]
 
@@ -28,8 +38,17 @@ export interface Recommendation {
   /** Comparable within one answer only. */
   readonly score: number
   readonly reason: ReasonKind
-  /** History or session items that contributed most (up to 3, strongest first); empty for non-personal reasons. */
+  /**
+   * History or session items that contributed most (up to 3, strongest first); the page's item for
+   * `bought_with_item`; empty for the other non-personal reasons.
+   */
   readonly evidence: Int32Array
+  /**
+   * `popular` only: true when the popularity that chose it is the recent window's (the model's
+   * `recentDays`) and the item had shoppers in it, so "right now" is true of it; false when it was
+   * chosen by all-time popularity.
+   */
+  readonly recent?: boolean
 }
 
 /** What may be used and shown. All masks have one byte per item; 1 means "applies". */
@@ -52,12 +71,12 @@ export interface ScoreOptions {
   readonly guards?: Guards
 }
 
-function isHidden(guards: Guards | undefined, kind: ReasonKind): boolean {
+export function isHidden(guards: Guards | undefined, kind: ReasonKind): boolean {
   return guards?.hiddenReasons?.includes(kind) ?? false
 }
 
 /** Mask of items that may not be recommended in this answer. */
-function skipMask(model: ItemModel, guards: Guards | undefined): Uint8Array {
+export function skipMask(model: ItemModel, guards: Guards | undefined): Uint8Array {
   const skip = new Uint8Array(model.nItems)
   if (guards?.blocked) for (let i = 0; i < skip.length; i++) skip[i] = guards.blocked[i] ?? 0
   for (const list of [guards?.hiddenItems, guards?.context]) {
@@ -215,6 +234,8 @@ export interface PersonalScores {
   readonly total: Float64Array
   /** Distinct usable history items, in first-seen order. */
   readonly historyItems: Int32Array
+  /** Per history item (same order): 1 when the shopper bought it, 0 when they only looked at it. */
+  readonly historyBought: Uint8Array
 }
 
 /**
@@ -226,6 +247,8 @@ export interface PersonalParts {
   readonly historyItems: Int32Array
   /** R per history item (same order), before scaling. */
   readonly repeat: Float64Array
+  /** Per history item (same order): 1 when the shopper bought it (see `History.bought`). */
+  readonly bought?: Uint8Array
   /** Items with N > 0, and N. */
   readonly neighbourItems: Int32Array
   readonly neighbourValues: Float64Array
@@ -238,7 +261,8 @@ export function repeatScores(
   now: number,
   params: PersonalParams,
   guards: Guards | undefined,
-): { items: Int32Array; repeat: Float64Array; last: Float64Array } {
+): { items: Int32Array; repeat: Float64Array; last: Float64Array; bought: Uint8Array } {
+  const boughtItems = new Set<number>()
   const lastDay = new Map<number, number>()
   const lastTime = new Map<number, number>()
   const sums = new Map<number, number>()
@@ -250,6 +274,7 @@ export function repeatScores(
     const w = Math.min(1, history.weights?.[p] ?? 1)
     if (!usable(model, guards, i) || !(t <= now) || !(w > 0)) continue
     if (!(t <= (lastTime.get(i) ?? -Infinity))) lastTime.set(i, t)
+    if (history.bought === undefined || history.bought[p] === 1) boughtItems.add(i)
     const day = Math.floor(t / DAY_MS)
     const seen = lastDay.get(i)
     if (seen === day && !perEvent) continue
@@ -259,7 +284,12 @@ export function repeatScores(
   }
   const items = Int32Array.from(sums.keys())
   const repeat = new Float64Array(items.length)
+  const bought = Uint8Array.from(items, (i) => (boughtItems.has(i) ? 1 : 0))
+  // A hidden reason drops the repeat score of the items it would explain; they stay neighbour sources.
+  const hideBought = isHidden(guards, 'buy_again')
+  const hideLooked = isHidden(guards, 'looked_at')
   items.forEach((i, a) => {
+    if (bought[a] === 1 ? hideBought : hideLooked) return
     const c = model.itemSubjects[i]!
     const propensity = (model.repeatSubjects[i]! + 1) / (c + 5)
     const share = (model.recentSubjects[i]! + 1) / (c + 5)
@@ -268,7 +298,7 @@ export function repeatScores(
       Math.pow(propensity, params.repeatPropensityExponent) *
       Math.pow(share, params.recentShareExponent)
   })
-  return { items, repeat, last: Float64Array.from(items, (i) => lastTime.get(i)!) }
+  return { items, repeat, last: Float64Array.from(items, (i) => lastTime.get(i)!), bought }
 }
 
 /**
@@ -319,9 +349,21 @@ export function personalParts(
   options: Omit<PersonalOptions, 'limit'>,
 ): PersonalParts {
   const params = { ...model.scoring.personal, ...options.params }
-  const { items, repeat, last } = repeatScores(model, history, options.now, params, options.guards)
+  const { items, repeat, last, bought } = repeatScores(
+    model,
+    history,
+    options.now,
+    params,
+    options.guards,
+  )
   const nb = neighbourScores(model, items, sourceWeights(last, options.now, params.sourceTauDays))
-  return { historyItems: items, repeat, neighbourItems: nb.items, neighbourValues: nb.values }
+  return {
+    historyItems: items,
+    repeat,
+    bought,
+    neighbourItems: nb.items,
+    neighbourValues: nb.values,
+  }
 }
 
 /**
@@ -372,8 +414,9 @@ export function personalScale(
   maxima: OtherMaxima = otherMaxima(model, parts, params, guards),
 ): PersonalScale {
   const prior = popularityPrior(model, params.popularityRecent)
+  // Hidden repeat reasons are already 0 in R (see `repeatScores`).
   let maxR = 0
-  if (!isHidden(guards, 'buy_again')) for (const r of parts.repeat) if (r > maxR) maxR = r
+  for (const r of parts.repeat) if (r > maxR) maxR = r
   const nbw = maxima.neighbour > 0 ? params.neighbourWeight / maxima.neighbour : 0
   const pw = isHidden(guards, 'popular') ? 0 : params.popularityWeight
   const ow = maxima.other > 0 ? params.otherWeight / maxima.other : 0
@@ -417,7 +460,14 @@ export function scorePersonal(
     popularity[i] = scale.popularity * scale.prior[i]!
     total[i] = repeat[i]! + neighbour[i]! + popularity[i]! + ties[i]!
   }
-  return { repeat, neighbour, popularity, total, historyItems: parts.historyItems }
+  return {
+    repeat,
+    neighbour,
+    popularity,
+    total,
+    historyItems: parts.historyItems,
+    historyBought: parts.bought ?? new Uint8Array(parts.historyItems.length).fill(1),
+  }
 }
 
 /** The up-to-3 source items with the largest W_ij into `j`, strongest first. */
@@ -435,9 +485,10 @@ function neighbourEvidence(model: ItemModel, sources: Int32Array, j: number): In
 
 /**
  * Recommendations at the `personal` level, explained by the component that gives an item most of
- * its score: `buy_again` (evidence: the item itself), `bought_together` (evidence: the history
- * items with the strongest links to it) or `popular`. Tops up with popular items when the history
- * gives too few.
+ * its score: `buy_again` when the shopper bought it and `looked_at` when they only looked at it
+ * (evidence: the item itself), `bought_together` (evidence: the history items with the strongest
+ * links to it) or `popular`. Near-ties are ordered so that reasons mix (`mixReasons`). Tops up with
+ * popular items when the history gives too few.
  *
  * @example
  * recommendPersonal(model, history, { now: Date.now(), limit: 10, guards: { excluded, blocked } })
@@ -453,29 +504,31 @@ export function recommendPersonal(
   for (let i = 0; i < signal.length; i++)
     signal[i] = scores.repeat[i]! + scores.neighbour[i]! + scores.popularity[i]!
   const top = selectTopK(signal, options.limit, { skip, floor: 0 })
+  const bought = new Set<number>()
+  scores.historyItems.forEach((i, a) => {
+    if (scores.historyBought[a] === 1) bought.add(i)
+  })
+  const params = { ...model.scoring.personal, ...options.params }
+  // "Right now" is true of a popular item only when recent popularity weighs most in the prior.
+  const recentPrior = params.popularityRecent >= 0.5
   const out: Recommendation[] = []
   for (const j of top) {
     const r = scores.repeat[j]!
     const nb = scores.neighbour[j]!
-    const reason: ReasonKind =
-      r >= nb && r >= scores.popularity[j]!
-        ? 'buy_again'
-        : nb >= scores.popularity[j]!
-          ? 'bought_together'
-          : 'popular'
-    out.push({
-      item: j,
-      score: scores.total[j]!,
-      reason,
-      evidence:
-        reason === 'buy_again'
-          ? Int32Array.of(j)
-          : reason === 'bought_together'
-            ? neighbourEvidence(model, scores.historyItems, j)
-            : new Int32Array(0),
-    })
+    const score = scores.total[j]!
+    if (r >= nb && r >= scores.popularity[j]!) {
+      // R > 0 only for history items: the shopper bought this, or at least looked at it.
+      const reason = bought.has(j) ? 'buy_again' : 'looked_at'
+      out.push({ item: j, score, reason, evidence: Int32Array.of(j) })
+    } else if (nb >= scores.popularity[j]!) {
+      const evidence = neighbourEvidence(model, scores.historyItems, j)
+      out.push({ item: j, score, reason: 'bought_together', evidence })
+    } else {
+      const recent = recentPrior && model.recentSubjects[j]! > 0
+      out.push({ item: j, score, reason: 'popular', evidence: new Int32Array(0), recent })
+    }
   }
-  return fillWithPopular(model, out, options.limit, skip, options.guards)
+  return fillWithPopular(model, mixReasons(out), options.limit, skip, options.guards)
 }
 
 /** Session items with weights: the most recent distinct item weighs 1, each earlier one `decay` times less. */
@@ -562,18 +615,21 @@ export function recommendSession(
   const skip = skipMask(model, options.guards)
   const total = new Float64Array(model.nItems)
   for (let i = 0; i < total.length; i++) total[i] = neighbour[i]! + off[i]!
-  const offReason = new Map((options.off ?? []).map((r) => [r.item, r.reason]))
-  const out = Array.from(selectTopK(total, options.limit, { skip, floor: 0 }), (j) =>
-    neighbour[j]! >= off[j]!
-      ? {
-          item: j,
-          score: total[j]!,
-          reason: 'similar_to_viewed' as const,
-          evidence: neighbourEvidence(model, sources, j),
-        }
-      : { item: j, score: total[j]!, reason: offReason.get(j)!, evidence: new Int32Array(0) },
+  const offRecs = new Map((options.off ?? []).map((r) => [r.item, r]))
+  const out = Array.from(
+    selectTopK(total, options.limit, { skip, floor: 0 }),
+    (j): Recommendation =>
+      neighbour[j]! >= off[j]!
+        ? {
+            item: j,
+            score: total[j]!,
+            reason: 'similar_to_viewed',
+            evidence: neighbourEvidence(model, sources, j),
+          }
+        : // The `off` answer's own explanation, evidence included (the page's item, say).
+          { ...offRecs.get(j)!, score: total[j]! },
   )
-  return fillWithPopular(model, out, options.limit, skip, options.guards)
+  return fillWithPopular(model, mixReasons(out), options.limit, skip, options.guards)
 }
 
 /** Recent popularity: subjects in the recent window, ties broken by all-time subjects. */
@@ -638,13 +694,24 @@ export interface NonPersonalOptions extends ScoreOptions {
   readonly firstSeen?: Float64Array
   readonly now?: number
   readonly newDays?: number
-  /** Slots per reason in each round of interleaving (default 3 popular, 1 trending, 1 new). */
-  readonly mix?: Partial<Record<'popular' | 'trending' | 'new', number>>
+  /**
+   * The product on the page: the items most often bought together with it (its neighbour row in the
+   * model, which is aggregate, not anyone's data) lead each round as `bought_with_item`.
+   */
+  readonly item?: number
+  /**
+   * Slots per reason in each round of interleaving (default 3 popular, 1 trending, 1 new; with an
+   * `item`, 2 bought_with_item, 2 popular, 1 trending, 1 new).
+   */
+  readonly mix?: Partial<Record<OffKind, number>>
 }
 
+type OffKind = 'bought_with_item' | 'popular' | 'trending' | 'new'
+
 /**
- * Recommendations at the `off` level: nothing about the visitor is used. Interleaves popular,
- * trending and new items by `mix`, each item once, under the item guards.
+ * Recommendations at the `off` level: nothing about the visitor is used. Interleaves the page
+ * item's bought-together items (when there is one), popular, trending and new items by `mix`, each
+ * item once, under the item guards.
  */
 export function recommendNonPersonal(
   model: ItemModel,
@@ -652,11 +719,28 @@ export function recommendNonPersonal(
 ): Recommendation[] {
   const { guards, limit } = options
   const skip = skipMask(model, guards)
-  const mix = { popular: 3, trending: 1, new: 1, ...options.mix }
-  const lists: { kind: 'popular' | 'trending' | 'new'; items: Int32Array; scores: Float64Array }[] =
-    []
+  const withItem = options.item !== undefined && options.item >= 0 && options.item < model.nItems
+  const mix: Record<OffKind, number> = {
+    ...(withItem
+      ? { bought_with_item: 2, popular: 2, trending: 1, new: 1 }
+      : { bought_with_item: 0, popular: 3, trending: 1, new: 1 }),
+    ...options.mix,
+  }
+  const lists: { kind: OffKind; items: Int32Array; scores: Float64Array }[] = []
   const c = constantsOf(model)
-  const wanted = (kind: 'popular' | 'trending' | 'new') => mix[kind] > 0 && !isHidden(guards, kind)
+  const wanted = (kind: OffKind) => mix[kind] > 0 && !isHidden(guards, kind)
+  if (withItem && wanted('bought_with_item')) {
+    const scores = new Float64Array(model.nItems)
+    const { ptr, cols, weights } = model.neighbours
+    const row = options.item
+    for (let p = ptr[row]!; p < ptr[row + 1]!; p++) scores[cols[p]!] = weights[p]!
+    const candidates = cols.subarray(ptr[row], ptr[row + 1])
+    lists.push({
+      kind: 'bought_with_item',
+      scores,
+      items: selectTopK(scores, limit, { candidates, skip, floor: 0 }),
+    })
+  }
   // Read-only below: the cached vectors are only indexed, never handed out.
   if (wanted('popular')) {
     lists.push({
@@ -698,12 +782,15 @@ export function recommendNonPersonal(
         if (pos[l]! >= list.items.length) return
         const j = list.items[pos[l]!++]!
         taken.add(j)
-        out.push({
+        const rec: Recommendation = {
           item: j,
           score: list.scores[j]!,
           reason: list.kind,
-          evidence: new Int32Array(0),
-        })
+          evidence:
+            list.kind === 'bought_with_item' ? Int32Array.of(options.item!) : new Int32Array(0),
+        }
+        // Popular ranks by the recent window first (`popularityScore`), all-time after.
+        out.push(list.kind === 'popular' ? { ...rec, recent: model.recentSubjects[j]! > 0 } : rec)
         progressed = true
       }
     })
@@ -724,7 +811,8 @@ function fillWithPopular(
   for (let r = 0; r < popularRank.length && out.length < limit; r++) {
     const j = popularRank[r]!
     if (skip[j] === 1 || taken.has(j)) continue
-    out.push({ item: j, score: 0, reason: 'popular', evidence: new Int32Array(0) })
+    const recent = model.recentSubjects[j]! > 0
+    out.push({ item: j, score: 0, reason: 'popular', evidence: new Int32Array(0), recent })
   }
   return out
 }
