@@ -2,18 +2,14 @@ import path from 'node:path'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { newId } from './lib/ids.js'
 import { type RouteAccessEntry, registerAuth } from './http/auth.js'
 import { registerErrorHandler } from './http/error-handler.js'
 import { lazyChildLogger } from './http/lazy-logger.js'
 import { healthRoutes } from './http/health.routes.js'
 import { registerMetrics } from './http/metrics.js'
+import { swaggerOptions } from './http/openapi.js'
 import { registerRateLimit } from './http/rate-limit.js'
 import { type RequestLog, loggerRequestLog } from './http/request-log.js'
 import { pagesRoutes } from './http/pages.routes.js'
@@ -113,28 +109,18 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
     },
   })
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Candor API',
-        version: API_VERSION,
-        description:
-          'Privacy-first personalization: consent, events, explained recommendations and data-subject rights.',
-      },
-      components: {
-        securitySchemes: {
-          bearer: {
-            type: 'http',
-            scheme: 'bearer',
-            description: 'An API key (ck_...) or a shopper token (st....)',
-          },
-        },
-      },
-    },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
-  })
+  await app.register(
+    fastifySwagger,
+    swaggerOptions({
+      title: 'Candor API',
+      version: API_VERSION,
+      description:
+        'Privacy-first personalization: consent, events, explained recommendations and data-subject ' +
+        'rights.\n\nTo try a protected operation here, press **Authorize** and paste an API key ' +
+        '(`npx candor keys create --role admin`) or a shopper token; each operation says who may call it. ' +
+        'Every error is `application/problem+json` with a stable `code`.',
+    }),
+  )
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
 
   const metricsText = deps.metrics?.(registry) ?? (() => registry.metrics())

@@ -91,7 +91,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
   app.put(
     '/v1/subjects/:ref/consents/:purpose',
     {
-      config: { access: SUBJECT_ACCESS },
+      config: { access: SUBJECT_ACCESS, problems: ['notice_outdated'] },
       schema: {
         tags: ['consent'],
         summary: 'Grant or withdraw consent for one purpose (appends a record)',
@@ -184,7 +184,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
   app.put(
     '/v1/subjects/:ref/consents/tcf',
     {
-      config: { access: SUBJECT_ACCESS },
+      config: { access: SUBJECT_ACCESS, problems: ['tcf_string_invalid'] },
       schema: {
         tags: ['consent'],
         summary: 'Record the decisions of an IAB TCF v2 consent string (method import)',

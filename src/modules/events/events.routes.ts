@@ -93,7 +93,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ services: Services }> = async
   app.put(
     '/v1/sessions/:session/consents/:purpose',
     {
-      config: { access: SESSION_ACCESS },
+      config: { access: SESSION_ACCESS, problems: ['notice_outdated'] },
       schema: {
         tags: ['events'],
         summary:

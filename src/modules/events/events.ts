@@ -54,60 +54,164 @@ const Identifier = (max: number) =>
     .max(max)
     .regex(/^[A-Za-z0-9][A-Za-z0-9 ._:/#+-]*$/, 'must be letters, digits and . _ : / # + - (no @)')
 
-export const EventIdSchema = Identifier(128).describe(
-  'Unique per subject or session: retries reuse it',
-)
+export const EventIdSchema = Identifier(128).meta({
+  description: 'Unique per subject or session: retries reuse it',
+  examples: ['evt-20260301-0001'],
+})
 export const SubjectRefSchema = z
   .string()
   .min(1)
   .max(200)
-  .describe("The shop's own customer reference")
+  .meta({ description: "The shop's own customer reference", examples: ['cust-1042'] })
 export const SessionIdSchema = z
   .string()
   .min(8)
   .max(200)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-  .describe('An anonymous visit: the shop’s session id (at least 8 characters)')
+  .meta({
+    description: 'An anonymous visit: the shop’s session id (at least 8 characters)',
+    examples: ['sess-7f3a9c2e51'],
+  })
 
 /** The fields of an incoming event, before minimization (the envelope is id, type, subject, session). */
 export const IncomingEventSchema = z.looseObject({
   id: EventIdSchema,
-  type: z.enum(INPUT_EVENT_TYPES),
+  type: z.enum(INPUT_EVENT_TYPES).meta({ examples: ['view'] }),
   subject: SubjectRefSchema.optional(),
   session: SessionIdSchema.optional(),
-  item: Identifier(64).optional(),
-  quantity: z.int().min(-10_000).max(10_000).optional(),
-  price: z.number().min(0).max(1e9).optional(),
+  item: Identifier(64)
+    .meta({ description: "The shop's item id", examples: ['85123A'] })
+    .optional(),
+  quantity: z
+    .int()
+    .min(-10_000)
+    .max(10_000)
+    .meta({ description: 'A cart event: the change to the basket', examples: [2] })
+    .optional(),
+  price: z
+    .number()
+    .min(0)
+    .max(1e9)
+    .meta({ description: 'Unit price', examples: [2.55] })
+    .optional(),
   currency: z
     .string()
     .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as GBP')
+    .meta({ examples: ['GBP'] })
     .optional(),
-  query: z.string().trim().min(1).max(200).optional(),
+  query: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .meta({ description: 'A search event: what was searched for', examples: ['tea light holder'] })
+    .optional(),
   placement: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'must be a lower-case identifier such as product_page')
+    .meta({ examples: ['product_page'] })
     .optional(),
-  recommId: Identifier(128).optional(),
+  recommId: Identifier(128)
+    .meta({
+      description: 'The `recommId` of the recommendations the shopper acted on',
+      examples: ['rec_8c1f2a9b4e7d3c60'],
+    })
+    .optional(),
   kind: z
     .string()
     .regex(/^[a-z][a-z_]{0,31}$/, 'must be a lower-case word such as not_interested')
+    .meta({ description: 'A feedback event: what kind', examples: ['not_interested'] })
     .optional(),
-  rating: z.int().min(1).max(5).optional(),
-  timestamp: z.iso.datetime({ offset: true }).optional(),
+  rating: z
+    .int()
+    .min(1)
+    .max(5)
+    .meta({ examples: [4] })
+    .optional(),
+  timestamp: z.iso
+    .datetime({ offset: true })
+    .meta({ description: 'When it happened', examples: ['2026-03-01T10:15:00Z'] })
+    .optional(),
 })
 export type IncomingEvent = z.infer<typeof IncomingEventSchema>
 
 /** Keys that identify an event rather than describe it: never minimized away, never stored raw. */
 export const ENVELOPE_KEYS = ['id', 'type', 'subject', 'session'] as const
 
+/**
+ * How the document shows one event of a batch: the batch itself checks only the `id`, and each event is
+ * then checked against `IncomingEventSchema` on its own (a failing one is refused, its result naming the
+ * field, without failing the batch), so the fields listed are that schema's.
+ */
+const INCOMING_EVENT_DOC = {
+  description:
+    'One event. `subject` for a known shopper or `session` for an anonymous visit; the fields each type ' +
+    'may carry are those its charter purposes declare (others are refused as `undeclared_field`).',
+  properties: z.toJSONSchema(IncomingEventSchema, { io: 'input', unrepresentable: 'any' })
+    .properties,
+  required: ['id', 'type'],
+}
+
 /** The batch body of `POST /v1/events`: each event is checked one by one, so only its id is required here. */
-export const EventBatchSchema = z.strictObject({
-  events: z
-    .array(z.looseObject({ id: EventIdSchema }))
-    .min(1)
-    .max(MAX_BATCH_EVENTS),
-  jurisdiction: z.string().min(1).max(16).optional(),
-})
+export const EventBatchSchema = z
+  .strictObject({
+    events: z
+      .array(z.looseObject({ id: EventIdSchema }).meta(INCOMING_EVENT_DOC))
+      .min(1)
+      .max(MAX_BATCH_EVENTS),
+    jurisdiction: z
+      .string()
+      .min(1)
+      .max(16)
+      .meta({
+        description: 'Where the shopper is: a jurisdiction code of the charter',
+        examples: ['UK'],
+      })
+      .optional(),
+  })
+  .meta({
+    examples: [
+      {
+        events: [
+          {
+            id: 'evt-1',
+            type: 'view',
+            subject: 'cust-1042',
+            item: '85123A',
+            placement: 'product_page',
+            timestamp: '2026-03-01T10:15:00Z',
+          },
+          {
+            id: 'evt-2',
+            type: 'add_to_cart',
+            subject: 'cust-1042',
+            item: '85123A',
+            quantity: 2,
+            price: 2.55,
+            currency: 'GBP',
+            timestamp: '2026-03-01T10:16:30Z',
+          },
+          {
+            id: 'evt-3',
+            type: 'purchase',
+            subject: 'cust-1042',
+            item: '85123A',
+            quantity: 2,
+            price: 2.55,
+            currency: 'GBP',
+            timestamp: '2026-03-01T10:21:05Z',
+          },
+          {
+            id: 'evt-4',
+            type: 'search',
+            session: 'sess-7f3a9c2e51',
+            query: 'tea light holder',
+            timestamp: '2026-03-01T10:22:00Z',
+          },
+        ],
+      },
+    ],
+  })
 
 export type EventStatus = 'stored' | 'refused' | 'duplicate'
 
@@ -144,15 +248,29 @@ export interface IngestResult {
 }
 
 /** The answer of `POST /v1/events`. */
-export const IngestResultSchema = z.object({
-  results: z.array(EventResultSchema),
-  counts: z.object({
-    stored: z.number().int(),
-    duplicate: z.number().int(),
-    refused: z.number().int(),
-    reasons: z.record(z.string(), z.number().int()),
-  }),
-})
+export const IngestResultSchema = z
+  .object({
+    results: z.array(EventResultSchema),
+    counts: z.object({
+      stored: z.number().int(),
+      duplicate: z.number().int(),
+      refused: z.number().int(),
+      reasons: z.record(z.string(), z.number().int()).meta({ description: 'Refusals by reason' }),
+    }),
+  })
+  .meta({
+    examples: [
+      {
+        results: [
+          { id: 'evt-1', status: 'stored' },
+          { id: 'evt-2', status: 'stored', dropped: ['currency'] },
+          { id: 'evt-3', status: 'duplicate' },
+          { id: 'evt-4', status: 'refused', reason: 'no_consent' },
+        ],
+        counts: { stored: 2, duplicate: 1, refused: 1, reasons: { no_consent: 1 } },
+      },
+    ],
+  })
 
 /** An event as stored: pseudonymous owner, minimized fields, the purposes it serves and its expiry. */
 export interface StoredEvent {

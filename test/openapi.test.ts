@@ -1,0 +1,161 @@
+import fs from 'node:fs'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { API_TYPES, OPENAPI_JSON, apiTypesSource, openApiJson } from '../scripts/api-types.js'
+import { type TestContext, createTestContext } from './helpers/test-context.js'
+
+type Json = Record<string, unknown>
+interface Operation {
+  method: string
+  path: string
+  op: Json
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch']
+
+function operationsOf(doc: Json): Operation[] {
+  const list: Operation[] = []
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Json>)) {
+    for (const method of METHODS) {
+      const op = item[method] as Json | undefined
+      if (op !== undefined) list.push({ method, path, op })
+    }
+  }
+  return list
+}
+
+/** Fastify's `/v1/items/:id` as the document writes it. */
+const docPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
+
+describe('the OpenAPI document', () => {
+  let ctx: TestContext
+  let doc: Json
+  let ops: Operation[]
+  beforeAll(async () => {
+    ctx = await createTestContext('sqlite')
+    const response = await ctx.request({ method: 'GET', url: '/openapi.json' })
+    expect(response.statusCode).toBe(200)
+    doc = response.json()
+    ops = operationsOf(doc)
+  })
+  afterAll(async () => {
+    await ctx?.close()
+  })
+
+  it('validates against the OpenAPI 3.1 schema', async () => {
+    const validator = new Validator()
+    const result = await validator.validate(structuredClone(doc))
+    expect(result.errors ?? []).toEqual([])
+    expect(result.valid).toBe(true)
+    expect(validator.version).toBe('3.1')
+  })
+
+  it('lists every route the app serves, each with the security its access declares', () => {
+    const documented = ctx.routes.filter(
+      (r) => !r.url.startsWith('/docs') && r.url !== '/openapi.json',
+    )
+    expect(ops.length).toBe(documented.length)
+    for (const route of documented) {
+      const found = ops.find(
+        (o) => o.method === route.method.toLowerCase() && o.path === docPath(route.url),
+      )
+      expect(found, `${route.method} ${route.url}`).toBeDefined()
+      const security = found!.op.security as Json[] | undefined
+      if ('public' in route.access) {
+        expect(security, `${route.method} ${route.url}`).toBeUndefined()
+        continue
+      }
+      const expected: Json[] = []
+      if (route.access.roles.length > 0) expected.push({ apiKey: [...route.access.roles] })
+      if (route.access.shopper === true) expected.push({ shopperToken: [] })
+      expect(security, `${route.method} ${route.url}`).toEqual(expected)
+      expect(found!.op.description).toContain('Who may call')
+    }
+    const schemes = (doc.components as Json).securitySchemes as Json
+    expect(Object.keys(schemes).sort()).toEqual(['apiKey', 'shopperToken'])
+  })
+
+  it('documents problem+json error responses on every operation, by what it takes and who may call it', () => {
+    for (const { method, path, op } of ops) {
+      const name = `${method.toUpperCase()} ${path}`
+      const responses = op.responses as Record<string, Json>
+      const errors = Object.keys(responses).filter((status) => Number(status) >= 400)
+      expect(errors, name).toContain('429')
+      expect(errors, name).toContain('500')
+      if (op.security !== undefined)
+        expect(errors, name).toEqual(expect.arrayContaining(['401', '403']))
+      if (op.requestBody !== undefined || (op.parameters as unknown[] | undefined)?.length)
+        expect(errors, name).toContain('400')
+      for (const status of errors) {
+        const content = responses[status]!.content as Record<string, Json>
+        const media = content['application/problem+json']
+        expect(media?.schema, `${name} ${status}`).toEqual({ $ref: '#/components/schemas/Problem' })
+        for (const example of Object.values(media!.examples as Record<string, Json>)) {
+          const value = example.value as Json
+          expect(value.status, `${name} ${status}`).toBe(Number(status))
+          expect(value.type).toBe(`urn:candor:problem:${String(value.code)}`)
+        }
+      }
+    }
+    // A route's own errors (config.problems) join the generic ones.
+    const grant = ops.find(
+      (o) => o.method === 'put' && o.path === '/v1/subjects/{ref}/consents/{purpose}',
+    )!
+    const responses = grant.op.responses as Record<string, Json>
+    expect(Object.keys(responses)).toEqual(
+      expect.arrayContaining(['400', '401', '403', '404', '409', '413', '415', '429']),
+    )
+    const conflict = responses['409']!.content as Record<string, Json>
+    expect(Object.keys(conflict['application/problem+json']!.examples as Json)).toEqual([
+      'notice_outdated',
+    ])
+  })
+
+  it('answers a protected route without a credential as its document says: 401 problem+json', async () => {
+    for (const route of ctx.routes) {
+      if ('public' in route.access) continue
+      const url = route.url.replace(/:([A-Za-z0-9_]+)/g, 'x-12345678')
+      const response = await ctx.request({ method: route.method as 'GET', url })
+      expect(response.statusCode, `${route.method} ${route.url}`).toBe(401)
+      expect(response.headers['content-type']).toContain('application/problem+json')
+      const problem = response.json()
+      expect(Object.keys(problem).sort()).toEqual(
+        ['code', 'detail', 'requestId', 'status', 'title', 'type'].sort(),
+      )
+    }
+  })
+
+  it('shows events with their fields and realistic examples (what /docs shows: see openapi.browser.test.ts)', () => {
+    const ingest = ops.find((o) => o.method === 'post' && o.path === '/v1/events')!.op
+    const media = ((ingest.requestBody as Json).content as Record<string, Json>)[
+      'application/json'
+    ]!
+    const schema = media.schema as Json
+    const item = ((schema.properties as Json).events as Json).items as Json
+    expect(Object.keys(item.properties as Json)).toEqual(
+      expect.arrayContaining(['id', 'type', 'subject', 'session', 'item', 'quantity', 'timestamp']),
+    )
+    const example = media.example as { events: Json[] }
+    expect(example.events.length).toBeGreaterThanOrEqual(3)
+    for (const event of example.events) {
+      expect(event.id).toMatch(/^evt-/)
+      expect(['view', 'add_to_cart', 'purchase', 'search']).toContain(event.type)
+      expect(Date.parse(event.timestamp as string)).not.toBeNaN()
+    }
+    const answer = (ingest.responses as Record<string, Json>)['200']!.content as Record<
+      string,
+      Json
+    >
+    expect(JSON.stringify(answer['application/json']!.example)).toContain('"no_consent"')
+  })
+
+  it('is the document committed in sdk/openapi.json, and web/src/api-types.ts is its types (npm run api:types)', async () => {
+    const stale = 'out of date with the routes: run `npm run api:types` and commit the result'
+    expect(fs.readFileSync(OPENAPI_JSON, 'utf8'), `sdk/openapi.json is ${stale}`).toBe(
+      await openApiJson(doc),
+    )
+    expect(fs.readFileSync(API_TYPES, 'utf8'), `web/src/api-types.ts is ${stale}`).toBe(
+      await apiTypesSource(doc),
+    )
+  })
+})
