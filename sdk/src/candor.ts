@@ -82,10 +82,16 @@ export interface Candor {
   ): Promise<ConsentAllowed>
   track(type: string, fields?: EventFields): void
   flush(options?: { unloading?: boolean }): Promise<void>
+  /**
+   * Explained recommendations. `item`: the product on the page (context); `category`: the category on the
+   * page; `exclude`: items not to show (the basket, say).
+   */
   recommendations(params: {
     placement?: string
     limit?: number
     item?: string
+    category?: string
+    exclude?: readonly string[]
   }): Promise<RecommendationResponse>
   renderRow(container: Element, response: RecommendationResponse, options?: RowOptions): HTMLElement
   feedback(
@@ -186,8 +192,14 @@ export function createCandor(options: CandorOptions): Candor {
     }, interval)
   }
 
+  /**
+   * Whose events these are. With a shopper token, always the subject: the token acts only as its subject
+   * (Candor refuses a session id from it), and Candor itself keeps a session-only subject's events for the
+   * visit alone (`retentionDays: 0`). Without a token, the subject when a history purpose is allowed.
+   */
   function owner(): Pick<TrackedEvent, 'subject' | 'session'> {
-    if (SUBJECT_PURPOSES.some((p) => allowed?.[p] === true)) return { subject: options.subject }
+    if (token !== undefined || SUBJECT_PURPOSES.some((p) => allowed?.[p] === true))
+      return { subject: options.subject }
     // Session-only: a random id for this visit, kept in sessionStorage (gone when the tab closes).
     if (session === undefined) {
       try {
@@ -332,11 +344,18 @@ export function createCandor(options: CandorOptions): Candor {
     },
 
     async recommendations(params) {
-      const query = new URLSearchParams({ subject: options.subject })
+      // Asked for the owner of the events sent (Candor takes one of subject and session, not both).
+      const query = new URLSearchParams(
+        mayTrack() === true && session !== undefined && owner().session !== undefined
+          ? { session }
+          : { subject: options.subject },
+      )
       if (params.placement !== undefined) query.set('placement', params.placement)
       if (params.limit !== undefined) query.set('limit', String(params.limit))
       if (params.item !== undefined) query.set('item', params.item)
-      if (session !== undefined) query.set('session', session)
+      if (params.category !== undefined) query.set('category', params.category)
+      if (params.exclude !== undefined && params.exclude.length > 0)
+        query.set('exclude', params.exclude.join(','))
       return (await call(
         'GET',
         `/v1/recommendations?${query.toString()}`,

@@ -11,6 +11,10 @@ export interface RowOptions {
   onStopPersonalizing?: () => void | Promise<void>
   /** An item's title link was followed (before the browser leaves the page). */
   onPick?: (item: RecommendedItem, response: RecommendationResponse) => void
+  /** A picture for an item, shown above its title (decorative: give it an empty `alt`). */
+  picture?: (item: RecommendedItem) => Node | undefined
+  /** More of an item under its reason: a price, an "Add to basket" button. */
+  extra?: (item: RecommendedItem) => Node | undefined
 }
 
 const HEADINGS: Record<string, string> = {
@@ -59,8 +63,9 @@ let rowCount = 0
 
 /**
  * Renders a recommendation row into `container`: each item with its explanation sentence, a "Why?"
- * disclosure listing the evidence, and "Not this" and "Stop personalizing" buttons. Plain DOM, no
- * framework; every string goes in as text, never as HTML.
+ * disclosure listing the evidence and a "Not this" button, and, when the row is personal or from this
+ * visit, one "Stop personalizing" button for the whole row (it turns personalization off everywhere, so
+ * it belongs to no one item). Plain DOM, no framework; every string goes in as text, never as HTML.
  */
 export function renderRow(
   container: Element,
@@ -85,6 +90,18 @@ export function renderRow(
     el('h2', { id: headingId, class: 'candor-heading' }, heading),
     list,
   )
+  if (response.level !== 'off') {
+    const stop = el('button', { type: 'button', class: 'candor-stop' }, 'Stop personalizing')
+    stop.addEventListener('click', () => void options.onStopPersonalizing?.())
+    section.append(
+      el(
+        'p',
+        { class: 'candor-row-actions' },
+        stop,
+        el('span', { class: 'candor-stop-note' }, ' Suggestions become the same for everyone.'),
+      ),
+    )
+  }
   if (response.items.length === 0)
     list.append(el('li', { class: 'candor-empty' }, 'Nothing to suggest yet.'))
 
@@ -106,17 +123,15 @@ export function renderRow(
     )
     const notThis = el('button', { type: 'button', class: 'candor-not-this' }, 'Not this')
     const actions = el('div', { class: 'candor-actions' }, notThis)
-    if (response.level !== 'off') {
-      // Personal and session rows: one press turns personalization off everywhere, not just here.
-      const stop = el('button', { type: 'button', class: 'candor-stop' }, 'Stop personalizing')
-      stop.addEventListener('click', () => void options.onStopPersonalizing?.())
-      actions.append(stop)
-    }
+    const picture = options.picture?.(item)
+    const extra = options.extra?.(item)
     const li = el(
       'li',
       { class: 'candor-item', 'data-item': item.id, 'data-kind': item.explanation.kind },
+      ...(picture === undefined ? [] : [picture]),
       el('h3', { class: 'candor-title' }, title),
       el('p', { class: 'candor-sentence' }, item.explanation.sentence),
+      ...(extra === undefined ? [] : [extra]),
       why,
       actions,
     )
