@@ -18,6 +18,7 @@ const PUBLIC = [
   '/',
   '/c/:category',
   '/p/:item',
+  '/basket',
   '/demo/catalog',
   '/demo/session',
 ]

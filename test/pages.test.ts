@@ -30,7 +30,7 @@ describe('pages and demo mode', () => {
   })
 
   it('serves every page path with the same HTML, a strict CSP and no caching', async () => {
-    for (const url of ['/', '/c/kitchen', '/p/85123A', '/privacy', '/console']) {
+    for (const url of ['/', '/c/kitchen', '/p/85123A', '/basket', '/privacy', '/console']) {
       const response = await ctx.request({ method: 'GET', url })
       expect(response.statusCode, url).toBe(200)
       expect(response.headers['content-type']).toContain('text/html')
@@ -95,6 +95,7 @@ describe('pages and demo mode', () => {
     const off = await createTestContext('sqlite', { env: { CANDOR_DEMO: 'off' } })
     try {
       expect((await off.request({ method: 'GET', url: '/' })).statusCode).toBe(404)
+      expect((await off.request({ method: 'GET', url: '/basket' })).statusCode).toBe(404)
       expect(
         (await off.request({ method: 'POST', url: '/demo/session', payload: {} })).statusCode,
       ).toBe(404)

@@ -81,7 +81,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the demo shop in a real browser', () => {
       await page.locator('.grid .card a').first().click()
       await rowItems(page, 'product')
       expect(await page.locator('.candor-row').getAttribute('data-level')).toBe('off')
-      await page.getByRole('button', { name: 'Add to basket' }).click()
+      await page.getByRole('button', { name: 'Add to basket', exact: true }).click()
       await page.screenshot({ path: artifactPath('shop-product-rejected.png'), fullPage: true })
       await page.waitForTimeout(1500) // past the SDK's batching interval
       await page.goto(`${shop.base}/`) // pagehide: the SDK would flush now
@@ -110,7 +110,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the demo shop in a real browser', () => {
       for (const item of ['85123A', '22423', '47566']) {
         await page.goto(`${shop.base}/p/${item}`)
         await rowItems(page, 'product')
-        await page.getByRole('button', { name: 'Add to basket' }).click()
+        await page.getByRole('button', { name: 'Add to basket', exact: true }).click()
       }
       await page.goto(`${shop.base}/c/lights`)
       await expect

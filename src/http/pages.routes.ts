@@ -8,7 +8,7 @@ export interface PagesOptions {
   webDir: string
   /** Built browser SDK: candor.min.js. */
   sdkDir: string
-  /** Serve the demo shop's pages at `/`, `/c/:category` and `/p/:item`. */
+  /** Serve the demo shop's pages at `/`, `/c/:category`, `/p/:item` and `/basket`. */
   shop: boolean
 }
 
@@ -74,7 +74,11 @@ export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options
       .send(html)
   }
 
-  const paths = ['/privacy', '/console', ...(options.shop ? ['/', '/c/:category', '/p/:item'] : [])]
+  const paths = [
+    '/privacy',
+    '/console',
+    ...(options.shop ? ['/', '/c/:category', '/p/:item', '/basket'] : []),
+  ]
   for (const url of paths) {
     app.get(url, { config: PUBLIC, schema: { tags: ['pages'], summary: `Web page (HTML)` } }, page)
   }

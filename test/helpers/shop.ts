@@ -23,10 +23,10 @@ export async function startShop(): Promise<ShopServer> {
 
 export async function newShopper(
   browser: Browser,
-  options: { gpc?: boolean } = {},
+  options: { gpc?: boolean; viewport?: { width: number; height: number } } = {},
 ): Promise<{ context: BrowserContext; page: Page; requests: string[] }> {
   const context = await browser.newContext({
-    viewport: { width: 1200, height: 900 },
+    viewport: options.viewport ?? { width: 1200, height: 900 },
     acceptDownloads: true,
     // A browser with Global Privacy Control on sends Sec-GPC on every request and exposes the flag.
     ...(options.gpc === true ? { extraHTTPHeaders: { 'Sec-GPC': '1' } } : {}),

@@ -1,8 +1,8 @@
 /**
  * The consent banner: a modal dialog (aria-modal, focus kept inside) listing the purposes the shopper may
  * choose, in the notice's own words. No box is ticked in advance; "Accept all" and "Reject all" look the
- * same and sit side by side. With Global Privacy Control on, the dialog says so and the purposes GPC covers
- * stay off whatever is pressed.
+ * same and sit side by side, in a bar that stays in view below the scrolling text (on a phone too). With
+ * Global Privacy Control on, the dialog says so and the purposes GPC covers stay off whatever is pressed.
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Notice, NoticePurpose } from './api.js'
@@ -106,92 +106,97 @@ export function ConsentDialog(props: ConsentDialogProps) {
         aria-labelledby="consent-title"
         aria-describedby="consent-intro"
       >
-        <h2 id="consent-title" tabIndex={-1}>
-          Your privacy choices
-        </h2>
-        <p id="consent-intro">
-          {notice.controller.name} uses Candor to suggest products. Choose what you allow. Nothing
-          is ticked for you, and you can change your mind at any time in the{' '}
-          <a href="/privacy">privacy center</a>.
-        </p>
-        {gpc ? (
-          <p class="gpc-note" role="note" data-testid="gpc-note">
-            <strong>Your browser sent Global Privacy Control.</strong> We treat it as a "no" to
-            selling or sharing your data and to adverts on other websites, so these stay off:{' '}
-            {purposes
-              .filter((p) => blocked.has(p.key))
-              .map((p) => p.title)
+        <div class="dialog-scroll">
+          <h2 id="consent-title" tabIndex={-1}>
+            Your privacy choices
+          </h2>
+          <p id="consent-intro">
+            {notice.controller.name} uses Candor to suggest products. Choose what you allow. Nothing
+            is ticked for you, and you can change your mind at any time in the{' '}
+            <a href="/privacy">privacy center</a>.
+          </p>
+          {gpc ? (
+            <p class="gpc-note" role="note" data-testid="gpc-note">
+              <strong>Your browser sent Global Privacy Control.</strong> We treat it as a "no" to
+              selling or sharing your data and to adverts on other websites, so these stay off:{' '}
+              {purposes
+                .filter((p) => blocked.has(p.key))
+                .map((p) => p.title)
+                .join(', ')}
+              .
+            </p>
+          ) : null}
+          <fieldset class="purposes">
+            <legend>What you allow</legend>
+            {purposes.map((purpose) => (
+              <div class="purpose" key={purpose.key}>
+                <input
+                  type="checkbox"
+                  id={`purpose-${purpose.key}`}
+                  name={purpose.key}
+                  checked={chosen[purpose.key] === true}
+                  disabled={blocked.has(purpose.key) || busy}
+                  aria-describedby={`purpose-${purpose.key}-text`}
+                  onChange={(e) =>
+                    setChosen({ ...chosen, [purpose.key]: (e.target as HTMLInputElement).checked })
+                  }
+                />
+                <label for={`purpose-${purpose.key}`}>
+                  <strong>{purpose.title}</strong>
+                  {blocked.has(purpose.key) ? (
+                    <span class="tag">off: Global Privacy Control</span>
+                  ) : null}
+                </label>
+                <p id={`purpose-${purpose.key}-text`} class="purpose-text">
+                  {purpose.youGet} {purpose.itCosts.keptFor}
+                  {purpose.itCosts.sharedWith.length > 0
+                    ? ` Shared with ${purpose.itCosts.sharedWith.join(', ')}.`
+                    : ''}
+                </p>
+              </div>
+            ))}
+          </fieldset>
+          <p class="small">
+            Running the shop needs no choice:{' '}
+            {notice.groups
+              .find((g) => g.id === 'needed')
+              ?.purposes.map((p) => p.title)
               .join(', ')}
-            .
+            . Read the <a href="/v1/notice?format=html">full privacy notice</a> (version{' '}
+            {notice.version.slice(0, 12)}).
           </p>
-        ) : null}
-        <fieldset class="purposes">
-          <legend>What you allow</legend>
-          {purposes.map((purpose) => (
-            <div class="purpose" key={purpose.key}>
-              <input
-                type="checkbox"
-                id={`purpose-${purpose.key}`}
-                name={purpose.key}
-                checked={chosen[purpose.key] === true}
-                disabled={blocked.has(purpose.key) || busy}
-                aria-describedby={`purpose-${purpose.key}-text`}
-                onChange={(e) =>
-                  setChosen({ ...chosen, [purpose.key]: (e.target as HTMLInputElement).checked })
-                }
-              />
-              <label for={`purpose-${purpose.key}`}>
-                <strong>{purpose.title}</strong>
-                {blocked.has(purpose.key) ? (
-                  <span class="tag">off: Global Privacy Control</span>
-                ) : null}
-              </label>
-              <p id={`purpose-${purpose.key}-text`} class="purpose-text">
-                {purpose.youGet} {purpose.itCosts.keptFor}
-                {purpose.itCosts.sharedWith.length > 0
-                  ? ` Shared with ${purpose.itCosts.sharedWith.join(', ')}.`
-                  : ''}
-              </p>
-            </div>
-          ))}
-        </fieldset>
-        {error === undefined ? null : (
-          <p class="error" role="alert">
-            Your choices were not saved: {error}
-          </p>
-        )}
-        <div class="choice-buttons">
-          <button type="button" class="choice" disabled={busy} onClick={() => void decide(false)}>
-            Reject all
-          </button>
-          <button type="button" class="choice" disabled={busy} onClick={() => void decide(true)}>
-            Accept all
-          </button>
         </div>
-        <div class="secondary-buttons">
-          <button
-            type="button"
-            class="link-button"
-            disabled={busy}
-            onClick={() => void decide(undefined)}
-          >
-            Save my choices
-          </button>
-          {props.onLater === undefined ? null : (
-            <button type="button" class="link-button" disabled={busy} onClick={props.onLater}>
-              Decide later (nothing is collected meanwhile)
-            </button>
+        {/* The choices stay in view below the scrolling text, on a phone as on a desktop. */}
+        <div class="dialog-actions">
+          {error === undefined ? null : (
+            <p class="error" role="alert">
+              Your choices were not saved: {error}
+            </p>
           )}
+          <div class="choice-buttons">
+            <button type="button" class="choice" disabled={busy} onClick={() => void decide(false)}>
+              Reject all
+            </button>
+            <button type="button" class="choice" disabled={busy} onClick={() => void decide(true)}>
+              Accept all
+            </button>
+          </div>
+          <div class="secondary-buttons">
+            <button
+              type="button"
+              class="link-button"
+              disabled={busy}
+              onClick={() => void decide(undefined)}
+            >
+              Save my choices
+            </button>
+            {props.onLater === undefined ? null : (
+              <button type="button" class="link-button" disabled={busy} onClick={props.onLater}>
+                Decide later (nothing is collected meanwhile)
+              </button>
+            )}
+          </div>
         </div>
-        <p class="small">
-          Running the shop needs no choice:{' '}
-          {notice.groups
-            .find((g) => g.id === 'needed')
-            ?.purposes.map((p) => p.title)
-            .join(', ')}
-          . Read the <a href="/v1/notice?format=html">full privacy notice</a> (version{' '}
-          {notice.version.slice(0, 12)}).
-        </p>
       </div>
     </div>
   )

@@ -12,11 +12,13 @@ function route(pathname: string) {
   const category = /^\/c\/([^/]+)$/.exec(path)
   const product = /^\/p\/([^/]+)$/.exec(path)
   const shopRoute: ShopRoute =
-    category?.[1] !== undefined
-      ? { page: 'category', id: decodeURIComponent(category[1]) }
-      : product?.[1] !== undefined
-        ? { page: 'product', id: decodeURIComponent(product[1]) }
-        : { page: 'home' }
+    path === '/basket'
+      ? { page: 'basket' }
+      : category?.[1] !== undefined
+        ? { page: 'category', id: decodeURIComponent(category[1]) }
+        : product?.[1] !== undefined
+          ? { page: 'product', id: decodeURIComponent(product[1]) }
+          : { page: 'home' }
   return <Shop route={shopRoute} />
 }
 
