@@ -6,6 +6,7 @@ import { actorOf } from '../../http/actor.js'
 import { assertOwnRef, assertOwnSubject } from '../../http/auth.js'
 import { buildZip, toCsv } from '../../lib/zip.js'
 import type { Services } from '../../services.js'
+import { DenyBodySchema, ExtendBodySchema } from './rights.staff.js'
 import { AppError } from '../../lib/errors.js'
 import {
   CodeStateOutSchema,
@@ -216,14 +217,14 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags: ['rights'],
         summary:
-          'Extend the deadline once (GDPR: to three months; CCPA: to 90 days), with the reason',
+          'Extend the deadline once, before it passes, with the reason (GDPR: by 1 or 2 further months; CCPA: by 45 days); audited',
         params: RequestId,
-        body: z.strictObject({ reason: z.string().trim().min(10).max(1000) }),
+        body: ExtendBodySchema,
         response: { 200: RightsRequestOutSchema },
       },
     },
     async (request) =>
-      out(await rights.extend(request.params.id, request.body.reason, actorOf(request))),
+      out(await rights.extend(request.params.id, request.body, actorOf(request))),
   )
 
   app.post(
@@ -232,14 +233,14 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       config: { access: { roles: STAFF } },
       schema: {
         tags: ['rights'],
-        summary: 'Deny a request, with the reason the shopper will see',
+        summary:
+          'Deny a request whose work has not started, with the legal ground (audited) and the reason the shopper will see',
         params: RequestId,
-        body: z.strictObject({ reason: z.string().trim().min(5).max(200) }),
+        body: DenyBodySchema,
         response: { 200: RightsRequestOutSchema },
       },
     },
-    async (request) =>
-      out(await rights.deny(request.params.id, request.body.reason, actorOf(request))),
+    async (request) => out(await rights.deny(request.params.id, request.body, actorOf(request))),
   )
 
   app.get(

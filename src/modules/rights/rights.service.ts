@@ -14,8 +14,9 @@ import {
   type RightsStatus,
   type SubjectDataParticipant,
 } from './rights.js'
-import { dueDate, extendedDueDate, regimeFor } from './rights.deadlines.js'
+import { dueDate, regimeFor } from './rights.deadlines.js'
 import type { Notifier } from './rights.notifier.js'
+import { type DenyBody, type ExtendBody, createStaffActions } from './rights.staff.js'
 import { createCodeVerification } from './rights.verification.js'
 import { type StoredRightsRequest, createRightsRepository } from './rights.repository.js'
 
@@ -204,6 +205,14 @@ export function createRightsService(deps: RightsDeps) {
     if (request.type === 'erasure') await deps.scrub()
   }
 
+  const staff = createStaffActions({
+    db: deps.db,
+    clock: deps.clock,
+    audit: deps.audit,
+    find: mustFind,
+    forgetCode: (executor, id) => repo.deleteVerification(executor, id),
+  })
+
   const service = {
     /**
      * Files a request. Staff (privacy officer, admin) count as verified; anyone else gets a one-time code
@@ -278,49 +287,15 @@ export function createRightsService(deps: RightsDeps) {
     resendCode: (id: string) => codes.resend(id),
     codeState: (id: string) => codes.state(id),
 
-    /** Pushes the deadline out once, within the law's limit, with the reason on record. */
-    async extend(
-      id: string,
-      reason: string,
-      actor: Actor,
-    ): Promise<RightsRequest & { overdue: boolean }> {
-      const request = await mustFind(id)
-      if (request.status === 'completed' || request.status === 'denied') {
-        throw new AppError('conflict', `This request is already ${request.status}`)
-      }
-      if (request.extensionReason !== null)
-        throw new AppError('conflict', 'This request was already extended')
-      const dueAt = extendedDueDate(request.regime, new Date(request.receivedAt)).toISOString()
-      await deps.db.transaction().execute(async (trx) => {
-        await repo.update(trx, id, { dueAt, extensionReason: reason })
-        await deps.audit.record(trx, {
-          actor,
-          action: `rights.${request.type}.extended`,
-          subjectId: request.subjectId,
-          details: { requestId: id, dueAt },
-        })
-      })
+    /** Pushes the deadline out once, within the law's limit (see `rights.staff.ts`). */
+    async extend(id: string, body: ExtendBody, actor: Actor) {
+      await staff.extend(id, body, actor)
       return publicView(await mustFind(id), now())
     },
 
-    async deny(
-      id: string,
-      reason: string,
-      actor: Actor,
-    ): Promise<RightsRequest & { overdue: boolean }> {
-      const request = await mustFind(id)
-      if (request.status === 'completed' || request.status === 'denied') {
-        throw new AppError('conflict', `This request is already ${request.status}`)
-      }
-      await deps.db.transaction().execute(async (trx) => {
-        await deps.audit.record(trx, {
-          actor,
-          action: 'rights.denied_by_staff',
-          subjectId: request.subjectId,
-          details: { requestId: id },
-        })
-        await finish(trx, request, 'denied', { deniedReason: reason })
-      })
+    /** Denies a request whose work has not started, with its ground (see `rights.staff.ts`). */
+    async deny(id: string, body: DenyBody, actor: Actor) {
+      await staff.deny(id, body, actor)
       return publicView(await mustFind(id), now())
     },
 
