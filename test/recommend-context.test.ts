@@ -46,7 +46,7 @@ for (const dialect of DIALECTS) {
     let ctx: TestContext
     let version: string
 
-    async function call(method: 'PUT' | 'POST', url: string, payload: unknown) {
+    async function call(method: 'PUT' | 'POST', url: string, payload: Record<string, unknown>) {
       const r = await ctx.request({ method, url, as: 'storefront', payload })
       expect(r.statusCode, r.body).toBeLessThan(300)
       return r
