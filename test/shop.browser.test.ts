@@ -208,6 +208,24 @@ describe.skipIf(!BROWSER_AVAILABLE)('the demo shop: prompts, layout, basket', ()
       if (kinds.every((k) => ['popular', 'new', 'trending'].includes(k)))
         expect(heading).toMatch(/^Popular/)
       await expectAccessible(page, 'category, personal')
+
+      // An order from the basket goes to Candor as purchase events, and empties the basket.
+      const ref = await visitorRef(page)
+      await page.locator('.grid .card').first().getByRole('button').click()
+      const ordered = (await attributes(page.locator('.grid .card'), 'data-item'))[0]!
+      await page.goto(`${shop.base}/basket`)
+      await page.getByRole('button', { name: 'Place order (demo)' }).click()
+      await page.getByText('Your basket is empty.').waitFor()
+      const subjectId = await shop.ctx.services.identity.findSubjectId(ref)
+      await expect
+        .poll(
+          async () =>
+            (await shop.ctx.services.events.listSubjectEvents(subjectId!)).some(
+              (e) => e.type === 'purchase' && e.item === ordered,
+            ),
+          { timeout: STEP_MS },
+        )
+        .toBe(true)
       await context.close()
     },
     FLOW_MS,
@@ -263,6 +281,15 @@ describe.skipIf(!BROWSER_AVAILABLE)('the demo shop: prompts, layout, basket', ()
       ).toBe(true)
       await expectAccessible(page, 'basket with an item')
       await page.screenshot({ path: artifactPath('shop-basket.png'), fullPage: true })
+
+      // One "Stop personalizing" for the row: pressed, the row is the same for everyone.
+      await basketRow.getByRole('button', { name: 'Stop personalizing' }).click()
+      await expect
+        .poll(() =>
+          page.locator('.rec-block[data-placement="cart"] .candor-row').getAttribute('data-level'),
+        )
+        .toBe('off')
+      expect(await page.locator('.candor-stop').count()).toBe(0)
 
       // Two more from the basket page's row, then one removed.
       await basketRow

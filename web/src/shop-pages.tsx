@@ -148,14 +148,8 @@ export function ProductPage(props: PageProps & { id: string }) {
           </p>
         </div>
       </article>
-      <Row
-        props={props}
-        context={{
-          placement: 'product',
-          product,
-          ...(category === undefined ? {} : { category: category.title }),
-        }}
-      />
+      {/* No category here: what goes with a product is often from another one. */}
+      <Row props={props} context={{ placement: 'product', product }} />
     </>
   )
 }
