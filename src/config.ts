@@ -13,6 +13,8 @@ export interface Config {
   readonly database: DatabaseConfig
   readonly keyFile: string
   readonly logLevel: LogLevel
+  /** `json`: one JSON object per line (for log collectors); `pretty`: readable lines; `auto`: pretty on a terminal. */
+  readonly logFormat: 'auto' | 'json' | 'pretty'
   readonly charterFile: string
   readonly rateLimitPerMinute: number
   readonly bodyLimitBytes: number
@@ -76,6 +78,10 @@ export const CONFIG_VARIABLES = {
   CANDOR_DATABASE_URL: { default: '', schema: z.string().trim() },
   CANDOR_KEY_FILE: { default: '', schema: z.string().trim() },
   CANDOR_LOG_LEVEL: { default: 'info', schema: z.enum(LOG_LEVELS) },
+  CANDOR_LOG_FORMAT: {
+    default: 'auto',
+    schema: z.enum(['auto', 'json', 'pretty'], 'must be auto, json or pretty'),
+  },
   CANDOR_CHARTER_FILE: {
     default: './candor.charter.yaml',
     schema: z.string().trim().min(1, 'must not be empty'),
@@ -174,6 +180,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     database: Object.freeze(database),
     keyFile: keyFile === '' ? path.join(dataDir, 'candor.keys.json') : path.resolve(keyFile),
     logLevel: read(env, 'CANDOR_LOG_LEVEL'),
+    logFormat: read(env, 'CANDOR_LOG_FORMAT'),
     charterFile: path.resolve(read(env, 'CANDOR_CHARTER_FILE')),
     rateLimitPerMinute: read(env, 'CANDOR_RATE_LIMIT_PER_MINUTE'),
     bodyLimitBytes: read(env, 'CANDOR_BODY_LIMIT_BYTES'),

@@ -45,4 +45,23 @@ describe('candor CLI basics', { timeout: 120_000 }, () => {
     expect(refused.code).not.toBe(0)
     expect(refused.stderr).toContain('the charter allows one of consent, legitimate_interest')
   })
+
+  it('logs JSON lines by default when not on a terminal, readable lines with CANDOR_LOG_FORMAT=pretty', async () => {
+    const fresh = await createTestDatabase('sqlite')
+    try {
+      const base = { CANDOR_DATA_DIR: fresh.dir, CANDOR_DATABASE_URL: fresh.url }
+      // The first command creates the key file and warns about it: the line shows the format.
+      const pretty = runCandor(['migrate'], { ...base, CANDOR_LOG_FORMAT: 'pretty' })
+      expect(pretty.code, pretty.stderr).toBe(0)
+      expect(pretty.stderr).toMatch(/WARN.*created a new secret key file/)
+      expect(pretty.stderr).not.toContain('{"level"')
+      fs.rmSync(`${fresh.dir}/candor.keys.json`)
+      fs.rmSync(`${fresh.dir}/candor.sqlite`, { force: true })
+      const json = runCandor(['migrate'], base)
+      const line = json.stderr.split('\n').find((l) => l.includes('secret key file'))
+      expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 40 })
+    } finally {
+      await fresh.drop()
+    }
+  })
 })

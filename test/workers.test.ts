@@ -100,6 +100,21 @@ for (const dialect of DIALECTS) {
       await database.drop()
     })
 
+    it('says at start where the privacy center, console and API docs are (no demo shop with demo off)', () => {
+      const started = output
+        .split('\n')
+        .filter((line) => line.includes('Candor is serving'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+      expect(started.length).toBeGreaterThan(0)
+      expect(started[0]).toMatchObject({
+        privacyCenter: `http://127.0.0.1:${port}/privacy`,
+        console: `http://127.0.0.1:${port}/console`,
+        docs: `http://127.0.0.1:${port}/docs`,
+      })
+      expect(started[0]).not.toHaveProperty('shop')
+      expect(started[0]!.msg).toContain(`privacy center: http://127.0.0.1:${port}/privacy`)
+    })
+
     it('serves from every worker, and each sees what another wrote on the very next request', async () => {
       const version = (
         (await request(port, 'GET', '/v1/notice', key)).json() as { version: string }

@@ -1,4 +1,6 @@
+import tty from 'node:tty'
 import { pino, type Logger } from 'pino'
+import PinoPretty from 'pino-pretty'
 import { type Config, parseConfig } from '../config.js'
 import { type RequestLog, directRequestLog } from '../http/request-log.js'
 import { type Clock, systemClock } from '../lib/clock.js'
@@ -33,14 +35,25 @@ const REDACT = [
  * request. A crash can lose the last second of log lines (an exit, even on an error, writes them out).
  * A block holds whole lines and never exceeds 4096 bytes (PIPE_BUF), so worker processes sharing one
  * pipe never split each other's lines (only a single line longer than that could be). The CLI's log
- * (stderr: warnings) is written at once.
+ * (stderr: warnings) is written at once. On a terminal (or with CANDOR_LOG_FORMAT=pretty) lines are
+ * readable text instead of JSON, written at once: a person reads them, no collector parses them.
  */
 export function createLogging(
   level: Config['logLevel'],
   destination: 1 | 2 = 1,
+  format: Config['logFormat'] = 'auto',
 ): { logger: Logger; requestLog: RequestLog } {
-  const stream =
-    destination === 1
+  const pretty = format === 'pretty' || (format === 'auto' && tty.isatty(destination))
+  const stream = pretty
+    ? // A person at a terminal: one readable, coloured line each (pino-pretty, written at once).
+      PinoPretty({
+        destination,
+        sync: true,
+        colorize: tty.isatty(destination),
+        translateTime: 'SYS:HH:MM:ss',
+        ignore: 'pid,hostname',
+      })
+    : destination === 1
       ? pino.destination({ dest: 1, minLength: 3072, maxWrite: 4096, periodicFlush: 1000 })
       : pino.destination(destination)
   const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, stream)
@@ -60,6 +73,7 @@ export async function openRuntime(
   const { logger, requestLog } = createLogging(
     options.logLevel ?? config.logLevel,
     options.logDestination ?? 1,
+    config.logFormat,
   )
   const charter = await loadCharterFile(config.charterFile)
   const { keyring, created } = loadOrCreateKeyring(config.keyFile, clock.now())

@@ -26,10 +26,19 @@ export async function startServer(runtime: Runtime): Promise<void> {
   // A worker's primary has done this already.
   if (runtime.config.demo && worker === undefined) await prepareDemo(runtime)
   await app.listen({ port, host })
-  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host
+  const pages = pageAddresses(host, port, runtime.config.demo)
   runtime.logger.info(
-    { port, host, database: runtime.services.storage.dialect, ...(worker ? { worker } : {}) },
-    `Candor is serving on http://${shown}:${port} (API docs: http://${shown}:${port}/docs)`,
+    {
+      port,
+      host,
+      database: runtime.services.storage.dialect,
+      ...pages,
+      ...(worker ? { worker } : {}),
+    },
+    `Candor is serving on ${pages.base}\n${Object.entries(pages)
+      .filter(([name]) => name !== 'base')
+      .map(([name, url]) => `  ${PAGE_NAMES[name as keyof typeof PAGE_NAMES]}: ${url}`)
+      .join('\n')}`,
   )
   const jobs = startBackgroundJobs(runtime, { once: worker === undefined || worker === 1 })
   // Another worker retrained on request: so does this one.
@@ -53,4 +62,29 @@ export async function startServer(runtime: Runtime): Promise<void> {
   // SIGTERM on); a second signal must not kill it half-way through stopping.
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+const PAGE_NAMES = {
+  shop: 'demo shop',
+  privacyCenter: 'privacy center',
+  console: 'staff console',
+  docs: 'API docs',
+} as const
+
+/** Where a person finds each page, printed at start (the demo shop only in demo mode). */
+export function pageAddresses(
+  host: string,
+  port: number,
+  demo: boolean,
+): { base: string } & Partial<Record<keyof typeof PAGE_NAMES, string>> {
+  const shown =
+    host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
+  const base = `http://${shown}:${port}`
+  return {
+    base,
+    ...(demo ? { shop: `${base}/` } : {}),
+    privacyCenter: `${base}/privacy`,
+    console: `${base}/console`,
+    docs: `${base}/docs`,
+  }
 }

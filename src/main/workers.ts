@@ -22,8 +22,6 @@ export const WORKER_VARIABLE = 'CANDOR_WORKER'
 const METRICS = 'candor:metrics'
 /** A worker trained its model on request (`POST /v1/admin/train`): the primary has the others train too. */
 const TRAIN = 'candor:train'
-/** A worker that dies sooner than this after starting was never fit to serve: the primary gives up. */
-const EARLY_DEATH_MS = 10_000
 
 interface MetricsMessage {
   type: typeof METRICS
@@ -63,15 +61,15 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
   await runtime.close()
 
   const aggregator = new AggregatorRegistry()
-  /** Each running worker's number and when it was started. */
-  const running = new Map<Worker, { n: number; startedAt: number }>()
+  /** Each running worker's number and whether it has listened on the port yet. */
+  const running = new Map<Worker, { n: number; listened: boolean }>()
   let stopping = false
   let code = 0
   let listening = 0
 
   const fork = (n: number) => {
     const worker = cluster.fork({ [WORKER_VARIABLE]: String(n) })
-    running.set(worker, { n, startedAt: Date.now() })
+    running.set(worker, { n, listened: false })
     worker.on('message', (message: unknown) => {
       if (isMessage(message, TRAIN)) {
         for (const other of running.keys()) if (other !== worker) other.send({ type: TRAIN })
@@ -89,6 +87,8 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
       )
     })
     worker.once('listening', () => {
+      const state = running.get(worker)
+      if (state !== undefined) state.listened = true
       listening += 1
       if (listening === workers) {
         logger.info(
@@ -101,11 +101,12 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
 
   const done = new Promise<void>((resolve) => {
     cluster.on('exit', (worker, exitCode, signal) => {
-      const { n, startedAt } = running.get(worker)!
+      const { n, listened } = running.get(worker)!
       running.delete(worker)
-      const lived = Date.now() - startedAt
       if (!stopping) {
-        if (lived < EARLY_DEATH_MS) {
+        // One that never listened cannot start (port taken, database unreachable, bad config): starting
+        // another would fail the same way, so stop. How long it took says nothing on a busy machine.
+        if (!listened) {
           logger.error({ worker: n, exitCode, signal }, 'a worker died while starting: stopping')
           code = 1
           stop('worker failed')
