@@ -44,6 +44,12 @@ export const recommendRoutes: FastifyPluginAsyncZod<{
         tags: ['recommendations'],
         summary:
           'Explained recommendations at the level the shopper chose and consented to (subject), for this visit only (session), or for anyone',
+        description:
+          'Every item says why it is shown, and the reason is true of its evidence: `buy_again` only for items the shopper bought, `looked_at` for items they only looked at. ' +
+          'With `item` (a product page), the `off` answer leads with the items most often bought together with it (`bought_with_item`, from the aggregate neighbour model: nothing about the visitor); ' +
+          'with `category` (a category page), only items under it, its popular items first (404 `not_found` naming `querystring.category` for a category no item has). ' +
+          'A new item nobody has bought yet may take the last places (one in five) of a `session` or `personal` answer whose shopper has items in its category (`new_in_category`). ' +
+          'Near-tied items are ordered so that reasons mix; the items themselves are the best-scored ones.',
         querystring: RecommendationQuerySchema,
         response: { 200: RecommendationAnswerSchema },
       },

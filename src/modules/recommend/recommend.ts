@@ -24,7 +24,9 @@ export const RecommendationQuerySchema = z
       .describe("An anonymous visit: the shop's session id"),
     placement: z.enum(PLACEMENTS).default('home'),
     limit: z.coerce.number().int().min(1).max(100).default(10),
-    item: ItemId.optional().describe('The product on the page (context; never recommended back)'),
+    item: ItemId.optional().describe(
+      'The product on the page: never recommended back; its bought-together items (from the aggregate neighbour model, nothing personal) lead the `off` answer as `bought_with_item`, and the `session` answer as far as it mixes in the `off` one',
+    ),
     exclude: z
       .string()
       .max(4000)
@@ -35,7 +37,9 @@ export const RecommendationQuerySchema = z
       .min(1)
       .max(200)
       .optional()
-      .describe('Only items under this category path (a/b)'),
+      .describe(
+        "Only items under this category path (a/b), the category's popular items first; 404 (`not_found`, naming `querystring.category`) when no catalog item is under it",
+      ),
     inStock: z
       .enum(['true', 'false'])
       .optional()
@@ -49,9 +53,15 @@ export const RecommendationQuerySchema = z
 export type RecommendationQuery = z.infer<typeof RecommendationQuerySchema>
 
 export const ExplanationSchema = z.object({
-  kind: ReasonKindSchema,
-  sentence: z.string(),
-  evidence: z.array(z.object({ id: z.string(), title: z.string() })),
+  kind: ReasonKindSchema.describe(
+    "buy_again (the shopper bought it), looked_at (they only viewed it or put it in a basket), bought_together (bought with their items), similar_to_viewed (goes with this visit's items), bought_with_item (bought with the product on the page), new_in_category (new, in a category of their items), popular, trending, new",
+  ),
+  sentence: z.string().describe('The reason in plain words, true of the evidence'),
+  evidence: z
+    .array(z.object({ id: z.string(), title: z.string() }))
+    .describe(
+      "The items the reason rests on: the shopper's own (or this visit's) items, or the page's product for bought_with_item; empty for popular, trending and new",
+    ),
 })
 
 export const RecommendedItemSchema = z.object({

@@ -13,7 +13,7 @@ export interface MixOptions {
   readonly closeness?: number
 }
 
-export const DEFAULT_MIX: Required<MixOptions> = Object.freeze({ maxRun: 2, closeness: 0.1 })
+export const DEFAULT_MIX: Required<MixOptions> = Object.freeze({ maxRun: 2, closeness: 0.25 })
 
 /**
  * `recs` (best first) reordered so that no more than `maxRun` items in a row share a reason where a
