@@ -13,6 +13,8 @@ const PUBLIC = [
   '/privacy',
   '/console',
   '/assets/:file',
+  '/favicon.svg',
+  '/favicon.ico',
   '/sdk/candor.min.js',
   // Demo mode only (CANDOR_DEMO=on): the demo shop's pages and its own backend.
   '/',

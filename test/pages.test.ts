@@ -54,6 +54,17 @@ describe('pages and demo mode', () => {
     }
   })
 
+  it('serves the icon at /favicon.ico and /favicon.svg, and the page links it', async () => {
+    const html = (await ctx.request({ method: 'GET', url: '/privacy' })).body
+    expect(html).toContain('<link rel="icon" href="/favicon.svg"')
+    for (const url of ['/favicon.ico', '/favicon.svg']) {
+      const icon = await ctx.request({ method: 'GET', url })
+      expect(icon.statusCode, url).toBe(200)
+      expect(icon.headers['content-type']).toBe('image/svg+xml')
+      expect(icon.body).toMatch(/^<svg [^>]*viewBox="0 0 32 32"/)
+    }
+  })
+
   it('issues demo sessions for demo shoppers and new visitors only', async () => {
     const visitor = (
       await ctx.request({ method: 'POST', url: '/demo/session', payload: {} })

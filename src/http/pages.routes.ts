@@ -102,6 +102,17 @@ export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options
     },
   )
 
+  // The icon (web/public/favicon.svg). Browsers ask for /favicon.ico whatever the page says; an SVG
+  // answered there with its own type is shown by every current browser, so one file serves both.
+  for (const url of ['/favicon.svg', '/favicon.ico']) {
+    app.get(
+      url,
+      { config: PUBLIC, schema: { tags: ['pages'], summary: 'The icon of the pages (SVG)' } },
+      async (_request, reply) =>
+        sendFile(reply, path.join(options.webDir, 'favicon.svg'), 'public, max-age=86400'),
+    )
+  }
+
   app.get(
     '/sdk/candor.min.js',
     { config: PUBLIC, schema: { tags: ['pages'], summary: 'The browser SDK (global Candor)' } },
