@@ -1,7 +1,7 @@
 /**
  * Writes the OpenAPI document and the typed client's types from the app itself, without starting a
- * server: `sdk/openapi.json` (the contract, for review and for other tools) and `web/src/api-types.ts`
- * (openapi-typescript's `paths` and `components`, read by the SDK, the pages and `web/src/client.ts`).
+ * server: `sdk/openapi.json` (the contract, for review and for other tools) and `sdk/src/api-types.ts`
+ * (openapi-typescript's `paths` and `components`, read by the SDK and, through it, by the pages and `web/src/client.ts`).
  * Both files are committed; `test/openapi.test.ts` fails when either is out of date with the routes.
  *
  * Run: `npm run api:types` after changing a route or a schema.
@@ -18,7 +18,7 @@ import { openRuntime } from '../src/main/runtime.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const OPENAPI_JSON = path.join(ROOT, 'sdk/openapi.json')
-export const API_TYPES = path.join(ROOT, 'web/src/api-types.ts')
+export const API_TYPES = path.join(ROOT, 'sdk/src/api-types.ts')
 
 /**
  * The OpenAPI document as `GET /openapi.json` answers it in demo mode (which adds the demo shop's

@@ -149,12 +149,12 @@ describe('the OpenAPI document', () => {
     expect(JSON.stringify(answer['application/json']!.example)).toContain('"no_consent"')
   })
 
-  it('is the document committed in sdk/openapi.json, and web/src/api-types.ts is its types (npm run api:types)', async () => {
+  it('is the document committed in sdk/openapi.json, and sdk/src/api-types.ts is its types (npm run api:types)', async () => {
     const stale = 'out of date with the routes: run `npm run api:types` and commit the result'
     expect(fs.readFileSync(OPENAPI_JSON, 'utf8'), `sdk/openapi.json is ${stale}`).toBe(
       await openApiJson(doc),
     )
-    expect(fs.readFileSync(API_TYPES, 'utf8'), `web/src/api-types.ts is ${stale}`).toBe(
+    expect(fs.readFileSync(API_TYPES, 'utf8'), `sdk/src/api-types.ts is ${stale}`).toBe(
       await apiTypesSource(doc),
     )
   })
