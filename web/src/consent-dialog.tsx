@@ -192,7 +192,9 @@ export function ConsentDialog(props: ConsentDialogProps) {
             </button>
             {props.onLater === undefined ? null : (
               <button type="button" class="link-button" disabled={busy} onClick={props.onLater}>
-                Decide later (nothing is collected meanwhile)
+                {props.current === undefined
+                  ? 'Decide later (nothing is collected meanwhile)'
+                  : 'Keep my current choices'}
               </button>
             )}
           </div>
