@@ -20,7 +20,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        projectService: {
+          allowDefaultProject: ['eslint.config.js', 'scripts/build-if-changed.mjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
