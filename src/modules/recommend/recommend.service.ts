@@ -684,7 +684,9 @@ export function createRecommendService(deps: RecommendDeps) {
       const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
         (x): x is string => x !== undefined && x !== '',
       )
-      const pageItem = query.item === undefined ? undefined : s.items.byId.get(query.item)
+      // A special-category product's page gets no bought-together items (it is never model input).
+      const listed = query.item === undefined ? undefined : s.items.byId.get(query.item)
+      const pageItem = listed !== undefined && s.excluded[listed] !== 1 ? listed : undefined
       // Nothing personal: the page's item (its bought-together items), popular, trending and new ones.
       const offAnswer = (limit: number) =>
         recommendNonPersonal(model, {
