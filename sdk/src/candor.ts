@@ -1,6 +1,8 @@
 /**
- * Candor's browser SDK. No runtime dependencies; nothing is sent and nothing is written to browser storage
- * until the shopper has decided about consent, and then only what their decisions allow.
+ * Candor's browser SDK. Nothing is sent and nothing is written to browser storage until the shopper has
+ * decided about consent, and then only what their decisions allow. Its requests go through openapi-fetch
+ * typed by Candor's OpenAPI document (`api-types.ts`); the library is bundled into `candor.min.js`, so a
+ * shop loads one file with no dependencies of its own.
  *
  * @example
  * const candor = createCandor({ endpoint: '', subject: 'customer-42', token })
@@ -9,9 +11,14 @@
  * candor.renderRow(el, await candor.recommendations({ placement: 'home' }))
  */
 import { type RowOptions, renderRow } from './row.js'
+import createClient from 'openapi-fetch'
+import type { paths } from './api-types.js'
 import type {
   ConsentState,
   EventFields,
+  EventType,
+  RecommendationAnswer,
+  RecommendationQuery,
   PersonalizationLevel,
   RecommendationResponse,
   RecommendedItem,
@@ -80,19 +87,19 @@ export interface Candor {
     noticeVersion: string,
     method?: 'banner' | 'privacy_center' | 'progressive_prompt',
   ): Promise<ConsentAllowed>
-  track(type: string, fields?: EventFields): void
+  track(type: EventType, fields?: EventFields): void
   flush(options?: { unloading?: boolean }): Promise<void>
   /**
    * Explained recommendations. `item`: the product on the page (context); `category`: the category on the
    * page; `exclude`: items not to show (the basket, say).
    */
   recommendations(params: {
-    placement?: string
+    placement?: RecommendationQuery['placement']
     limit?: number
     item?: string
     category?: string
     exclude?: readonly string[]
-  }): Promise<RecommendationResponse>
+  }): Promise<RecommendationAnswer>
   renderRow(container: Element, response: RecommendationResponse, options?: RowOptions): HTMLElement
   feedback(
     item: RecommendedItem | string,
@@ -144,45 +151,52 @@ export function createCandor(options: CandorOptions): Candor {
   const mayTrack = (): boolean | undefined =>
     allowed === undefined ? undefined : TRACKING_PURPOSES.some((p) => allowed?.[p] === true)
 
-  async function call(
-    method: string,
-    path: string,
-    body?: unknown,
+  // The typed client generated from Candor's OpenAPI document: every path, parameter and body below is
+  // checked against it, so the SDK cannot drift from the routes it calls.
+  const client = createClient<paths>({
+    baseUrl: endpoint,
+    fetch: (request) => doFetch(request),
+    credentials: 'omit',
+  })
+
+  /**
+   * One request with the shopper's token, tried again once with a fresh token after a 401. An error
+   * answer becomes a `CandorError` with the problem's code.
+   */
+  async function send<T>(
+    run: (init: {
+      headers: Record<string, string>
+      keepalive: boolean
+    }) => Promise<{ data?: T; error?: unknown; response: Response }>,
     keepalive = false,
-  ): Promise<unknown> {
-    const send = () => {
-      const headers: Record<string, string> = { accept: 'application/json' }
-      if (body !== undefined) headers['content-type'] = 'application/json'
-      if (token !== undefined) headers.authorization = `Bearer ${token}`
-      // Sec-GPC itself is a header only the browser may set (fetch drops it); a browser with GPC on sends
-      // it on every request, so Candor sees the signal without the SDK's help.
-      return doFetch(endpoint + path, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        keepalive,
-        credentials: 'omit',
-      })
-    }
-    let response = await send()
-    if (response.status === 401 && options.refreshToken !== undefined && !keepalive) {
+  ): Promise<T> {
+    // Sec-GPC itself is a header only the browser may set (fetch drops it); a browser with GPC on sends
+    // it on every request, so Candor sees the signal without the SDK's help.
+    const init = () => ({
+      headers: {
+        accept: 'application/json',
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      },
+      keepalive,
+    })
+    let result = await run(init())
+    if (result.response.status === 401 && options.refreshToken !== undefined && !keepalive) {
       token = await options.refreshToken()
-      response = await send()
+      result = await run(init())
     }
-    const text = await response.text()
-    const json: unknown = text === '' ? undefined : JSON.parse(text)
+    const { response } = result
     if (!response.ok) {
-      const problem = (json ?? {}) as { code?: string; detail?: string; title?: string }
+      const problem = (result.error ?? {}) as { code?: string; detail?: string; title?: string }
       throw new CandorError(
         response.status,
         problem.code ?? 'http_error',
         problem.detail ?? problem.title ?? `HTTP ${response.status}`,
       )
     }
-    return json
+    return result.data as T
   }
 
-  const subjectPath = () => `/v1/subjects/${encodeURIComponent(options.subject)}`
+  const ref = { ref: options.subject }
 
   function schedule() {
     if (timer !== undefined || queue.length === 0 || mayTrack() !== true) return
@@ -278,7 +292,9 @@ export function createCandor(options: CandorOptions): Candor {
     },
 
     async loadConsent() {
-      const state = (await call('GET', `${subjectPath()}/consents`)) as ConsentState
+      const state: ConsentState = await send((init) =>
+        client.GET('/v1/subjects/{ref}/consents', { ...init, params: { path: ref } }),
+      )
       const result: ConsentAllowed = {}
       for (const decision of state.decisions) result[decision.purpose] = decision.allowed
       const decided = state.history.some((record) => record.method !== 'gpc')
@@ -288,15 +304,13 @@ export function createCandor(options: CandorOptions): Candor {
     async decide(decisions, noticeVersion, method = 'banner') {
       const result: ConsentAllowed = {}
       for (const [purpose, decision] of Object.entries(decisions)) {
-        const answer = (await call(
-          'PUT',
-          `${subjectPath()}/consents/${encodeURIComponent(purpose)}`,
-          {
-            decision,
-            method,
-            noticeVersion,
-          },
-        )) as { decision: { allowed: boolean } }
+        const answer = await send((init) =>
+          client.PUT('/v1/subjects/{ref}/consents/{purpose}', {
+            ...init,
+            params: { path: { ...ref, purpose } },
+            body: { decision, method, noticeVersion },
+          }),
+        )
         result[purpose] = answer.decision.allowed
       }
       api.setConsent({ ...allowed, ...result })
@@ -331,7 +345,10 @@ export function createCandor(options: CandorOptions): Candor {
       if (mayTrack() !== true || queue.length === 0) return
       const batch = queue.splice(0, batchSize)
       try {
-        await call('POST', '/v1/events', { events: batch }, unloading)
+        await send(
+          (init) => client.POST('/v1/events', { ...init, body: { events: batch } }),
+          unloading,
+        )
       } catch (error) {
         // A network error or a server fault: keep the events for the next try. A refusal (4xx) is final.
         const retry = !(error instanceof CandorError) || error.status >= 500 || error.status === 429
@@ -345,21 +362,19 @@ export function createCandor(options: CandorOptions): Candor {
 
     async recommendations(params) {
       // Asked for the owner of the events sent (Candor takes one of subject and session, not both).
-      const query = new URLSearchParams(
-        mayTrack() === true && session !== undefined && owner().session !== undefined
+      const query: RecommendationQuery = {
+        ...(mayTrack() === true && session !== undefined && owner().session !== undefined
           ? { session }
-          : { subject: options.subject },
-      )
-      if (params.placement !== undefined) query.set('placement', params.placement)
-      if (params.limit !== undefined) query.set('limit', String(params.limit))
-      if (params.item !== undefined) query.set('item', params.item)
-      if (params.category !== undefined) query.set('category', params.category)
-      if (params.exclude !== undefined && params.exclude.length > 0)
-        query.set('exclude', params.exclude.join(','))
-      return (await call(
-        'GET',
-        `/v1/recommendations?${query.toString()}`,
-      )) as RecommendationResponse
+          : { subject: options.subject }),
+        ...(params.placement === undefined ? {} : { placement: params.placement }),
+        ...(params.limit === undefined ? {} : { limit: params.limit }),
+        ...(params.item === undefined ? {} : { item: params.item }),
+        ...(params.category === undefined ? {} : { category: params.category }),
+        ...(params.exclude === undefined || params.exclude.length === 0
+          ? {}
+          : { exclude: params.exclude.join(',') }),
+      }
+      return send((init) => client.GET('/v1/recommendations', { ...init, params: { query } }))
     },
 
     renderRow(container, response, rowOptions = {}) {
@@ -390,16 +405,27 @@ export function createCandor(options: CandorOptions): Candor {
 
     async feedback(item, kind, recommId) {
       const id = typeof item === 'string' ? item : item.id
-      await call('POST', '/v1/feedback', {
-        subject: options.subject,
-        item: id,
-        kind,
-        ...(recommId === undefined ? {} : { recommId }),
-      })
+      await send((init) =>
+        client.POST('/v1/feedback', {
+          ...init,
+          body: {
+            subject: options.subject,
+            item: id,
+            kind,
+            ...(recommId === undefined ? {} : { recommId }),
+          },
+        }),
+      )
     },
 
     setLevel(level) {
-      return call('PUT', `${subjectPath()}/settings`, { level })
+      return send((init) =>
+        client.PUT('/v1/subjects/{ref}/settings', {
+          ...init,
+          params: { path: ref },
+          body: { level },
+        }),
+      )
     },
 
     openPrivacyCenter() {

@@ -35,8 +35,10 @@ function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** One evidence entry in plain words, whatever shape the server gave it. */
-export function describeEvidence(evidence: Evidence): string {
-  if (typeof evidence === 'string') return evidence
+export function describeEvidence(entry: Evidence): string {
+  if (typeof entry === 'string') return entry
+  // The document says `{id, title}`; other fields are read too, so an older or newer server still reads.
+  const evidence = entry as Record<string, unknown>
   for (const key of ['text', 'sentence', 'description', 'label', 'title']) {
     const value = evidence[key]
     if (typeof value === 'string' && value !== '') {
@@ -51,9 +53,11 @@ export function describeEvidence(evidence: Evidence): string {
 }
 
 function defaultHref(item: RecommendedItem): string | undefined {
+  // The document lists no page link yet; a server that sends one (`page`, `self` or `html`) is followed.
   const links = item.links
-  if (links === undefined || Array.isArray(links)) return undefined
-  return links.page ?? links.self ?? links.html
+  if (links === undefined) return undefined
+  const href = links.page ?? links.self ?? links.html
+  return typeof href === 'string' ? href : undefined
 }
 
 /** Reasons that are the same for everyone. */
