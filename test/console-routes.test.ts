@@ -54,7 +54,7 @@ for (const dialect of DIALECTS) {
       })
       expect(filed.statusCode, filed.body).toBe(201)
       expect(filed.json().status).toBe('received')
-      return filed.json() as { id: string; receivedAt: string; dueAt: string }
+      return filed.json<{ id: string; receivedAt: string; dueAt: string }>()
     }
 
     it('tells each API key its role and exactly the routes that role may call', async () => {

@@ -6,6 +6,18 @@ import { ensureDemoStaffKey } from '../src/modules/demo/index.js'
 import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browser.js'
 import { STEP_MS, type ShopServer, attributes, newShopper, startShop } from './helpers/shop.js'
 import { insertTrainingRun, tunedReport } from './helpers/training-runs.js'
+import { PERSONAL } from './helpers/shoppers.js'
+import { pageWidths, seriousViolations } from './helpers/shop-a11y.js'
+
+const DESKTOP = { width: 1280, height: 900 }
+
+interface ConsentRate {
+  day: string
+  purpose: string
+  granted: number
+  withdrawn: number
+  refused: number
+}
 
 describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () => {
   let browser: Browser
@@ -32,6 +44,23 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     })
     expect(open.statusCode).toBe(201)
     ctx.clock.advance(40 * DAY_MS)
+    // Choices today (the demo's were 40 days ago, before the chart's last 30 days): two yes, then one
+    // of them withdrawn, and one refusal.
+    const version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
+    for (const [ref, decision] of [
+      ['rates-1', 'granted'],
+      ['rates-2', 'granted'],
+      ['rates-1', 'denied'],
+      ['rates-3', 'denied'],
+    ] as const) {
+      const r = await ctx.request({
+        method: 'PUT',
+        url: `/v1/subjects/${ref}/consents/${PERSONAL}`,
+        as: 'storefront',
+        payload: { decision, method: 'banner', noticeVersion: version },
+      })
+      expect(r.statusCode, r.body).toBe(200)
+    }
     const done = await ctx.request({
       method: 'POST',
       url: '/v1/rights-requests',
@@ -52,7 +81,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     const key = fs
       .readFileSync(await ensureDemoStaffKey(ctx.services, ctx.database.dir), 'utf8')
       .trim()
-    const { page, context } = await newShopper(browser)
+    const { page, context } = await newShopper(browser, { viewport: DESKTOP })
     await page.goto(`${shop.base}/console`)
     await page.screenshot({ path: artifactPath('console-login.png') })
     await page.getByLabel('API key').fill('ck_wrong.wrong')
@@ -66,9 +95,19 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     expect(await queue.locator('tbody tr').count()).toBe(2)
     expect(await queue.locator('tr.overdue').count()).toBe(1)
     expect(await queue.locator('tr.overdue').innerText()).toContain('Overdue')
-    const chart = page.locator('figure.chart svg')
+    // The demo key is an admin's: its badge says so, and every panel is there.
+    expect(await page.getByTestId('role').innerText()).toContain('Admin')
+    // Consent rates from the ledger: the personalization chart's bars carry the API's figures.
+    const rates = await ctx.request({ method: 'GET', url: '/v1/consent-rates', as: 'admin' })
+    const today = rates.json<{ days: ConsentRate[] }>().days.filter((d) => d.purpose === PERSONAL)
+    expect(today.length).toBeGreaterThan(0)
+    const chart = page.locator(`figure.rate-chart[data-purpose="${PERSONAL}"] svg`)
     await chart.waitFor()
-    expect(await chart.locator('polyline').count()).toBeGreaterThan(2)
+    const last = today.at(-1)!
+    expect(last).toMatchObject({ granted: 2, withdrawn: 1, refused: 1 })
+    const bars = chart.locator(`g[data-day="${last.day}"]`)
+    for (const kind of ['granted', 'withdrawn', 'refused'] as const)
+      expect(await bars.locator(`g[data-kind=${kind}] text`).textContent()).toBe(String(last[kind]))
     expect(await page.getByTestId('chain').innerText()).toContain('Chain verified')
     expect(await page.getByTestId('notice-version').innerText()).toMatch(/^[0-9a-f]{16}$/)
     await page.getByRole('heading', { name: 'Recommendation quality' }).waitFor()
@@ -202,6 +241,192 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     await small
       .getByTestId('quality')
       .screenshot({ path: artifactPath('console-quality-phone.png') })
+    await phone.close()
+  }, 60_000)
+  /** Files a self-service erasure request for `ref`: it waits for the shopper's code, so staff may act. */
+  async function waitingRequest(ref: string): Promise<{ id: string; receivedAt: string }> {
+    const { ctx } = shop
+    const subjectId = await ctx.services.identity.ensureSubjectId(ref)
+    const { token } = ctx.services.auth.issueShopperToken(subjectId)
+    const filed = await ctx.request({
+      method: 'POST',
+      url: '/v1/rights-requests',
+      as: { token },
+      payload: { type: 'erasure', subject: ref, jurisdiction: 'UK' },
+    })
+    expect(filed.statusCode, filed.body).toBe(201)
+    expect(filed.json().status).toBe('received')
+    return filed.json()
+  }
+
+  async function officerKey(): Promise<{ key: string; keyId: string }> {
+    const { key, info } = await shop.ctx.services.auth.createApiKey(
+      'privacy_officer',
+      'console browser test',
+      { kind: 'cli', command: 'test' },
+    )
+    return { key, keyId: info.id }
+  }
+
+  async function logIn(page: Page, key: string) {
+    await page.goto(`${shop.base}/console`)
+    await page.getByLabel('API key').fill(key)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByTestId('role').waitFor()
+  }
+
+  it('lets a privacy officer extend and deny requests, and filter and page the audit log', async () => {
+    const { ctx } = shop
+    const toExtend = await waitingRequest('console-extend-1')
+    const toDeny = await waitingRequest('console-deny-1')
+    // Enough consent entries for more than one page of the audit log.
+    const version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
+    for (let k = 0; k < 25; k++) {
+      const r = await ctx.request({
+        method: 'PUT',
+        url: `/v1/subjects/console-consent-${k}/consents/${PERSONAL}`,
+        as: 'storefront',
+        payload: {
+          decision: k % 4 === 0 ? 'denied' : 'granted',
+          method: 'banner',
+          noticeVersion: version,
+        },
+      })
+      expect(r.statusCode, r.body).toBe(200)
+    }
+    const officer = await officerKey()
+    const { page, context } = await newShopper(browser, { viewport: DESKTOP })
+    await logIn(page, officer.key)
+    expect(await page.getByTestId('role').innerText()).toContain('Privacy officer')
+    expect(await page.getByTestId('role').getAttribute('data-role')).toBe('privacy_officer')
+
+    // Extend one request by one further month, with the reason.
+    const queue = page.getByTestId('queue')
+    await queue.waitFor()
+    await page.getByRole('button', { name: `Extend or deny ${toExtend.id}` }).click()
+    const act = page.getByTestId('act')
+    await act.getByLabel('By how long').selectOption('1')
+    await act
+      .getByLabel('Why more time is needed (the shopper is told)')
+      .fill('Records span three warehouses; gathering them takes longer')
+    await act.getByRole('button', { name: 'Extend deadline' }).click()
+    await page.getByTestId('rights-status').getByText(`Extended: ${toExtend.id}`).waitFor()
+    const extended = (
+      await ctx.request({ method: 'GET', url: `/v1/rights-requests/${toExtend.id}`, as: 'admin' })
+    ).json()
+    const due = new Date(toExtend.receivedAt)
+    due.setUTCMonth(due.getUTCMonth() + 2)
+    expect(extended).toMatchObject({ dueAt: due.toISOString(), status: 'received' })
+    expect(extended.extensionReason).toContain('three warehouses')
+    await queue.locator(`tr[data-request="${toExtend.id}"]`).getByText('(extended)').waitFor()
+
+    // Deny the other, with a ground and the shopper's explanation.
+    await page.getByRole('button', { name: `Extend or deny ${toDeny.id}` }).click()
+    await act.getByLabel('Ground').selectOption('excessive')
+    await act
+      .getByLabel('Explanation for the shopper (not written to the audit log)')
+      .fill('The same request was answered in full two days ago')
+    await page.getByTestId('rights-panel').screenshot({ path: artifactPath('console-rights.png') })
+    await act.getByRole('button', { name: 'Deny request' }).click()
+    await page.getByTestId('rights-status').getByText(`Denied: ${toDeny.id}`).waitFor()
+    await queue.locator(`tr[data-request="${toDeny.id}"][data-status="denied"]`).waitFor()
+    expect(
+      (
+        await ctx.request({ method: 'GET', url: `/v1/rights-requests/${toDeny.id}`, as: 'admin' })
+      ).json(),
+    ).toMatchObject({ status: 'denied', result: { ground: 'excessive' } })
+    // A denied request offers nothing more to decide.
+    expect(await page.getByRole('button', { name: `Extend or deny ${toDeny.id}` }).count()).toBe(0)
+
+    // The audit log: consent entries, 20 a page; older, then newer again.
+    const panel = page.getByTestId('audit-panel')
+    const rows = panel.getByTestId('audit').locator('tbody tr')
+    await panel.getByLabel('Kind').selectOption('consent')
+    await panel.getByRole('button', { name: 'Filter' }).click()
+    await panel.locator('tbody tr[data-seq]').first().waitFor()
+    const whats = async () => await rows.locator('td[data-label="What"]').allInnerTexts()
+    const seqs = async () => (await attributes(rows, 'data-seq')).map(Number)
+    await expect.poll(async () => (await whats()).every((w) => w.startsWith('consent.'))).toBe(true)
+    await expect.poll(async () => (await seqs()).length).toBe(20)
+    const first = await seqs()
+    await panel.getByRole('button', { name: 'Older →' }).click()
+    await expect.poll(async () => panel.getByTestId('audit-page').innerText()).toBe('Page 2')
+    await expect.poll(async () => Math.max(...(await seqs()))).toBeLessThan(Math.min(...first))
+    expect((await whats()).every((w) => w.startsWith('consent.'))).toBe(true)
+    await panel.getByRole('button', { name: '← Newer' }).click()
+    await expect.poll(async () => (await seqs())[0]).toBe(first[0])
+    // This officer's own rights decisions: exactly the two just taken.
+    await panel.getByLabel('Kind').selectOption('rights')
+    await panel.getByLabel('Actor').fill(`key:${officer.keyId}`)
+    await panel.getByRole('button', { name: 'Filter' }).click()
+    await expect.poll(whats).toEqual(['rights.erasure.denied', 'rights.erasure.extended'])
+    expect(await panel.getByRole('button', { name: 'Older →' }).isDisabled()).toBe(true)
+
+    // With a decision form open: nothing serious for assistive technology, nothing wider than the page.
+    await page.getByRole('button', { name: `Extend or deny ${toExtend.id}` }).click()
+    await act.waitFor()
+    expect(await seriousViolations(page)).toEqual([])
+    const widths = await pageWidths(page)
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client)
+    await page.screenshot({ path: artifactPath('console-officer.png'), fullPage: true })
+    await context.close()
+  }, 90_000)
+
+  it('shows a storefront key its role and no panel it may not use', async () => {
+    const { page, context, requests } = await newShopper(browser, { viewport: DESKTOP })
+    await logIn(page, shop.ctx.keys.storefront)
+    expect(await page.getByTestId('role').innerText()).toContain('Storefront')
+    await page.getByTestId('no-panels').waitFor()
+    await page.getByTestId('notice-version').waitFor()
+    const headings = await page.getByRole('heading', { level: 2 }).allInnerTexts()
+    expect(headings).toEqual(['Charter in force'])
+    expect(await page.getByText('may not see this').count()).toBe(0)
+    // It did not even ask for what its role may not read.
+    for (const route of [
+      '/v1/audit',
+      '/v1/rights-requests',
+      '/v1/consent-rates',
+      '/v1/recommendations/quality',
+    ])
+      expect(requests.filter((r) => r.endsWith(` ${route}`) || r.includes(` ${route}?`))).toEqual(
+        [],
+      )
+    expect(await seriousViolations(page)).toEqual([])
+    await page.screenshot({ path: artifactPath('console-storefront.png'), fullPage: true })
+    await context.close()
+  }, 60_000)
+
+  it('fits a phone (390x844): no sideways scroll on the page or in any panel', async () => {
+    const toExtend = await waitingRequest('console-phone-1')
+    const officer = await officerKey()
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    })
+    phone.setDefaultTimeout(STEP_MS)
+    const page = await phone.newPage()
+    await logIn(page, officer.key)
+    await page.getByTestId('queue').waitFor()
+    await page.getByTestId('audit').waitFor()
+    await page.locator('figure.rate-chart svg').first().waitFor()
+    await page.getByTestId('quality').getByTestId('tuning').waitFor()
+    await page.getByRole('button', { name: `Extend or deny ${toExtend.id}` }).click()
+    await page.getByTestId('act').waitFor()
+    const widths = await pageWidths(page)
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client)
+    expect(widths.client).toBe(390)
+    const overflowing = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('.panel')].filter((p) => p.scrollWidth > p.clientWidth).map((p) => p.getAttribute('aria-labelledby'))`,
+    )
+    expect(overflowing).toEqual([])
+    expect(await seriousViolations(page)).toEqual([])
+    await page.screenshot({ path: artifactPath('console-phone.png') })
+    await page
+      .getByTestId('rates-panel')
+      .screenshot({ path: artifactPath('console-phone-rates.png') })
+    await page.screenshot({ path: artifactPath('console-phone-full.png'), fullPage: true })
     await phone.close()
   }, 60_000)
 })

@@ -1,0 +1,231 @@
+/**
+ * The console's audit log: the chain's verification, then the entries newest first, filtered by kind or
+ * action, actor and days, a page at a time (the server's `next` cursor: older pages; a stack of the
+ * cursors already followed: newer ones).
+ */
+import { useState } from 'preact/hooks'
+import { formatDate } from '../api.js'
+import { Status, useLoad } from './load.js'
+
+interface AuditEntry {
+  seq: number
+  at: string
+  actor: string
+  action: string
+  subjectId: string | null
+  details: Record<string, unknown>
+}
+interface AuditPage {
+  entries: AuditEntry[]
+  next: number | null
+}
+interface Verification {
+  ok: boolean
+  entries: number
+  firstBrokenSeq?: number
+  reason?: string
+}
+
+/** The first word of the actions Candor writes (`consent.recorded`, `rights.erasure.completed`, ...). */
+const KINDS = [
+  'api_key',
+  'audit',
+  'catalog',
+  'consent',
+  'recommend',
+  'retention',
+  'rights',
+  'session',
+  'settings',
+  'vault',
+] as const
+
+export const AUDIT_PAGE_SIZE = 20
+
+interface Filter {
+  kind: string
+  action: string
+  actor: string
+  from: string
+  to: string
+}
+const NO_FILTER: Filter = { kind: '', action: '', actor: '', from: '', to: '' }
+
+function query(filter: Filter, before: number | undefined): string {
+  const params = new URLSearchParams({ limit: String(AUDIT_PAGE_SIZE) })
+  const action = filter.action.trim() || (filter.kind === '' ? '' : `${filter.kind}.*`)
+  if (action !== '') params.set('action', action)
+  if (filter.actor.trim() !== '') params.set('actor', filter.actor.trim())
+  if (filter.from !== '') params.set('from', filter.from)
+  if (filter.to !== '') params.set('to', filter.to)
+  if (before !== undefined) params.set('before', String(before))
+  return `/v1/audit?${params.toString()}`
+}
+
+/** A few of an entry's details, short: ids, counts and purposes (the log holds no personal data). */
+function detailText(details: Record<string, unknown>): string {
+  return Object.entries(details)
+    .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
+    .slice(0, 3)
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join(', ')
+}
+
+export function AuditPanel({ token, verifies }: { token: string; verifies: boolean }) {
+  const [verify] = useLoad(
+    token,
+    verifies ? '/v1/audit/verify' : undefined,
+    (raw) => raw as Verification,
+  )
+  const [draft, setDraft] = useState<Filter>(NO_FILTER)
+  const [filter, setFilter] = useState<Filter>(NO_FILTER)
+  /** The `before` cursor of every page from the first to the one shown. */
+  const [cursors, setCursors] = useState<(number | undefined)[]>([undefined])
+  const before = cursors[cursors.length - 1]
+  const [page] = useLoad(token, query(filter, before), (raw) => raw as AuditPage)
+  const set = (field: keyof Filter) => (e: Event) =>
+    setDraft({ ...draft, [field]: (e.target as HTMLInputElement | HTMLSelectElement).value })
+  const apply = (next: Filter) => {
+    setDraft(next)
+    setFilter(next)
+    setCursors([undefined])
+  }
+
+  return (
+    <>
+      {verifies ? (
+        <Status loaded={verify}>
+          {(v) =>
+            v.ok ? (
+              <p class="ok" data-testid="chain">
+                ✔ Chain verified: {v.entries} entries, none changed, removed or reordered.
+              </p>
+            ) : (
+              <p class="error" data-testid="chain">
+                ✘ Chain broken at entry {v.firstBrokenSeq}: {v.reason}
+              </p>
+            )
+          }
+        </Status>
+      ) : null}
+      <form
+        class="filters"
+        aria-label="Filter the audit log"
+        data-testid="audit-filter"
+        onSubmit={(e) => {
+          e.preventDefault()
+          apply(draft)
+        }}
+      >
+        <div>
+          <label for="audit-kind">Kind</label>
+          <select id="audit-kind" value={draft.kind} onChange={set('kind')}>
+            <option value="">All kinds</option>
+            {KINDS.map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="audit-action">Action</label>
+          <input
+            id="audit-action"
+            type="text"
+            placeholder="consent.recorded"
+            value={draft.action}
+            onInput={set('action')}
+          />
+        </div>
+        <div>
+          <label for="audit-actor">Actor</label>
+          <input
+            id="audit-actor"
+            type="text"
+            placeholder="key:* or system:rights"
+            value={draft.actor}
+            onInput={set('actor')}
+          />
+        </div>
+        <div>
+          <label for="audit-from">From</label>
+          <input id="audit-from" type="date" value={draft.from} onInput={set('from')} />
+        </div>
+        <div>
+          <label for="audit-to">To</label>
+          <input id="audit-to" type="date" value={draft.to} onInput={set('to')} />
+        </div>
+        <div class="filter-buttons">
+          <button type="submit" class="primary">
+            Filter
+          </button>
+          <button type="button" class="link-button" onClick={() => apply(NO_FILTER)}>
+            Clear
+          </button>
+        </div>
+      </form>
+      <p class="small muted">
+        An action names one kind of entry; a <code>*</code> at the end of an action or actor matches
+        every one that starts so. Days are UTC, both included.
+      </p>
+      <Status loaded={page}>
+        {({ entries, next }) => (
+          <>
+            {entries.length === 0 ? (
+              <p>No entries match.</p>
+            ) : (
+              <table class="stack" data-testid="audit">
+                <thead>
+                  <tr>
+                    <th scope="col">#</th>
+                    <th scope="col">When</th>
+                    <th scope="col">Who</th>
+                    <th scope="col">What</th>
+                    <th scope="col">Subject (pseudonym)</th>
+                    <th scope="col">Details</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {entries.map((e) => (
+                    <tr key={e.seq} data-seq={e.seq}>
+                      <td data-label="#">{e.seq}</td>
+                      <td data-label="When">{formatDate(e.at)}</td>
+                      <td data-label="Who" class="mono">
+                        {e.actor}
+                      </td>
+                      <td data-label="What">{e.action}</td>
+                      <td data-label="Subject" class="mono">
+                        {e.subjectId?.slice(0, 16) ?? ''}
+                      </td>
+                      <td data-label="Details" class="small">
+                        {detailText(e.details)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            <nav class="pager" aria-label="Audit log pages">
+              <button
+                type="button"
+                disabled={cursors.length === 1}
+                onClick={() => setCursors(cursors.slice(0, -1))}
+              >
+                ← Newer
+              </button>
+              <span data-testid="audit-page">Page {cursors.length}</span>
+              <button
+                type="button"
+                disabled={next === null}
+                onClick={() => setCursors([...cursors, next ?? undefined])}
+              >
+                Older →
+              </button>
+            </nav>
+          </>
+        )}
+      </Status>
+    </>
+  )
+}
