@@ -141,6 +141,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the demo shop: prompts, layout, basket', ()
         expect(box!.x + box!.width, name).toBeLessThanOrEqual(PHONE.width)
       }
       await page.screenshot({ path: artifactPath('shop-phone-banner.png') })
+      await expectNoSidewaysScroll(page, 'phone, banner open')
       await expectAccessible(page, 'phone: banner open')
       await dialog.getByRole('button', { name: 'Reject all' }).click()
       await dialog.waitFor({ state: 'detached' })
@@ -149,14 +150,21 @@ describe.skipIf(!BROWSER_AVAILABLE)('the demo shop: prompts, layout, basket', ()
       expect(header!.height).toBeLessThanOrEqual(100)
       await page.screenshot({ path: artifactPath('shop-phone.png') })
 
-      for (const path of ['/', '/c/kitchen', '/c/bags', '/p/85123A', '/p/22423', '/basket']) {
+      for (const path of ['/', '/c/kitchen', '/p/85123A', '/p/22423', '/basket']) {
         await page.goto(`${shop.base}${path}`)
         await page.locator('.rec-block .candor-row').waitFor()
         await expectNoSidewaysScroll(page, `phone ${path}`)
         await expectAccessible(page, `phone ${path}`)
       }
+      const categories = (await shop.ctx.request({ method: 'GET', url: '/demo/catalog' })).json()
+        .categories as { id: string }[]
+      for (const { id } of categories) {
+        await page.goto(`${shop.base}/c/${id}`)
+        await page.locator('.rec-block .candor-row').waitFor()
+        await expectNoSidewaysScroll(page, `phone /c/${id}`)
+      }
       await page.setViewportSize(DESKTOP)
-      for (const path of ['/', '/c/kitchen', '/p/85123A', '/basket']) {
+      for (const path of ['/', ...categories.map((c) => `/c/${c.id}`), '/p/85123A', '/basket']) {
         await page.goto(`${shop.base}${path}`)
         await page.locator('.rec-block .candor-row').waitFor()
         await expectNoSidewaysScroll(page, `desktop ${path}`)
