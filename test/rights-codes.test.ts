@@ -57,8 +57,10 @@ for (const dialect of DIALECTS) {
       })
     const resend = (id: string, token: string) =>
       ctx.request({ method: 'POST', url: `/v1/rights-requests/${id}/resend-code`, as: { token } })
-    const status = async (id: string, token: string) =>
-      (await ctx.request({ method: 'GET', url: `/v1/rights-requests/${id}`, as: { token } })).json()
+    const status = async (id: string, token: string): Promise<Record<string, unknown>> =>
+      (await ctx.request({ method: 'GET', url: `/v1/rights-requests/${id}`, as: { token } })).json<
+        Record<string, unknown>
+      >()
     /** A code that is not the one sent. */
     const wrong = (code: string) => (code === '000000' ? '111111' : '000000')
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import { inflateRawSync } from 'node:zlib'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browser.js'
@@ -195,16 +196,20 @@ describe.skipIf(!BROWSER_AVAILABLE)('the demo shop in a real browser', () => {
       await page.locator('#consents table').waitFor()
       await page.screenshot({ path: artifactPath('privacy-center.png'), fullPage: true })
 
-      await page.getByRole('button', { name: 'Download my data (JSON)' }).click()
+      await page.getByRole('button', { name: 'Download my data (.zip)' }).click()
       await page.getByRole('button', { name: 'Open my inbox (demo)' }).click()
       await expect.poll(() => page.locator('#code').inputValue()).toMatch(/^\d{6}$/)
       const [download] = await Promise.all([
         page.waitForEvent('download'),
         page.getByRole('button', { name: 'Confirm' }).click(),
       ])
-      const file = artifactPath('privacy-export.json')
+      const file = artifactPath('privacy-export.zip')
       await download.saveAs(file)
-      const exported = fs.readFileSync(file, 'utf8')
+      // The ZIP's first entry is the whole export as JSON (deflated).
+      const zip = fs.readFileSync(file)
+      const nameLength = zip.readUInt16LE(26)
+      const start = 30 + nameLength + zip.readUInt16LE(28)
+      const exported = inflateRawSync(zip.subarray(start, start + zip.readUInt32LE(18))).toString()
       expect(exported).toContain('85123A')
       expect(exported).toContain('personalize.recommendations')
 

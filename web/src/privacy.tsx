@@ -16,7 +16,11 @@ import {
   loadNotice,
   noticePurposes,
 } from './api.js'
-import { type ShopperSession, privacySession } from './session.js'
+import { CodeForm, type PendingCode } from './privacy-code.js'
+import { downloadExport } from './privacy-download.js'
+import { ErasedView } from './privacy-erased.js'
+import { type ShopperSession, forgetVisitor, privacySession } from './session.js'
+import './privacy.css'
 
 const REASONS: Record<string, string> = {
   explicit_grant: 'you said yes',
@@ -27,18 +31,6 @@ const REASONS: Record<string, string> = {
   no_record: 'you have not said yes',
   not_consent_based: 'needed to run the shop',
   undeclared_purpose: 'not in our charter',
-}
-
-function download(name: string, data: unknown) {
-  const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })
-  const url = URL.createObjectURL(blob)
-  const a = document.createElement('a')
-  a.href = url
-  a.download = name
-  document.body.append(a)
-  a.click()
-  a.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 10_000)
 }
 
 function Section(props: { id: string; title: string; children: preact.ComponentChildren }) {
@@ -59,8 +51,9 @@ export function PrivacyCenter() {
   const [message, setMessage] = useState<string>()
   const [reload, setReload] = useState(0)
   const [confirming, setConfirming] = useState(false)
+  /** The completed erasure: from then on the page shows only that, and calls nothing. */
   const [erased, setErased] = useState<RightsRequest>()
-  const [pending, setPending] = useState<{ request: RightsRequest; code: string }>()
+  const [pending, setPending] = useState<PendingCode>()
   const rows = useRef<HTMLDivElement>(null)
 
   useEffect(() => {
@@ -72,22 +65,36 @@ export function PrivacyCenter() {
   const token = session?.token
 
   useEffect(() => {
-    if (!session) return
-    void api<ConsentState>('GET', `${base}/consents`, { token }).then(setConsents)
-    void api<Settings>('GET', `${base}/settings`, { token }).then(setSettings)
-    void api<{ requests: RightsRequest[] }>('GET', `${base}/rights-requests`, { token })
-      .then((answer) => setRequests(answer.requests))
-      .catch(() => setRequests([]))
-  }, [session, reload])
+    if (!session || erased !== undefined) return
+    let live = true
+    const failed = (e: unknown) => {
+      if (live)
+        setMessage(`Could not load everything: ${e instanceof Error ? e.message : String(e)}`)
+    }
+    api<ConsentState>('GET', `${base}/consents`, { token })
+      .then((answer) => live && setConsents(answer))
+      .catch(failed)
+    api<Settings>('GET', `${base}/settings`, { token })
+      .then((answer) => live && setSettings(answer))
+      .catch(failed)
+    api<{ requests: RightsRequest[] }>('GET', `${base}/rights-requests`, { token })
+      .then((answer) => live && setRequests(answer.requests))
+      .catch(() => live && setRequests([]))
+    return () => {
+      live = false
+    }
+  }, [session, reload, erased])
 
   // Why each suggestion: the same row the shop shows, with the reasons opened.
   useEffect(() => {
-    if (!session || rows.current === null) return
+    if (!session || erased !== undefined || rows.current === null) return
     const candor = createCandor({ subject: session.ref, token: session.token })
     const host = rows.current
+    let live = true
     candor
       .recommendations({ placement: 'home', limit: 4 })
       .then((answer) => {
+        if (!live) return
         candor.renderRow(host, answer, {
           heading: 'What we would suggest now, and why',
           onStopPersonalizing: () => setReload((v) => v + 1),
@@ -95,11 +102,19 @@ export function PrivacyCenter() {
         host.querySelectorAll('details').forEach((d) => (d.open = true))
       })
       .catch(() => {
+        if (!live) return
         host.textContent =
           'Suggestions are not available on this server yet, so there is nothing to explain.'
       })
-  }, [session, reload, settings?.effectiveLevel])
+    return () => {
+      live = false
+      candor.destroy()
+    }
+  }, [session, reload, settings?.effectiveLevel, erased])
 
+  if (erased !== undefined && notice !== undefined) {
+    return <ErasedView request={erased} controller={notice.controller.name} />
+  }
   if (session === undefined || notice === undefined) return <main class="page">Loading…</main>
   if (session === null) {
     return (
@@ -134,7 +149,13 @@ export function PrivacyCenter() {
   }
 
   async function setLevel(level: Level) {
-    const answer = await api<Settings>('PUT', `${base}/settings`, { token, body: { level } })
+    let answer: Settings
+    try {
+      answer = await api<Settings>('PUT', `${base}/settings`, { token, body: { level } })
+    } catch (e) {
+      setMessage(`Not saved: ${e instanceof Error ? e.message : String(e)}`)
+      return
+    }
     setSettings(answer)
     setMessage(
       answer.effectiveLevel === level
@@ -145,22 +166,21 @@ export function PrivacyCenter() {
 
   /**
    * Access and erasure go through a rights request. A request the shopper files themself needs the one-time
-   * code Candor sends them (in the demo, the "inbox" below stands in for their e-mail).
+   * code Candor sends them (in the demo, "Open my inbox" stands in for their e-mail); the code field opens
+   * right under the button that asked for it.
    */
   async function file(type: 'access' | 'erasure') {
     setConfirming(false)
     try {
-      const request = await api<RightsRequest>('POST', '/v1/rights-requests', {
-        token,
-        body: { type, subject: session!.ref },
-      })
-      setPending({ request, code: '' })
-      setMessage(
-        request.status === 'received'
-          ? `We sent you a 6-digit code to confirm it is you. Enter it below.`
-          : `Your ${type} request is ${request.status}.`,
+      const request = await api<RightsRequest & { attemptsLeft?: number }>(
+        'POST',
+        '/v1/rights-requests',
+        { token, body: { type, subject: session!.ref } },
       )
-      if (request.status !== 'received') await finish(request)
+      if (request.status === 'received') {
+        setPending({ request, attemptsLeft: request.attemptsLeft })
+        setMessage(undefined)
+      } else await finish(request)
     } catch (e) {
       setMessage(
         e instanceof ApiError && e.status === 404
@@ -168,58 +188,56 @@ export function PrivacyCenter() {
           : `Not sent: ${e instanceof Error ? e.message : String(e)}`,
       )
     }
-    setReload((v) => v + 1)
   }
 
   async function finish(request: RightsRequest) {
+    setPending(undefined)
     if (request.type === 'access' && request.status === 'completed') {
-      const data = await api<unknown>(
-        'GET',
-        `/v1/rights-requests/${encodeURIComponent(request.id)}/export`,
-        { token },
-      )
-      download(`candor-export-${session!.ref}.json`, data)
-      setMessage('Your data is downloaded (candor-export.json).')
-      setPending(undefined)
-    } else if (request.type === 'erasure') {
+      try {
+        const name = await downloadExport(request.id, token!)
+        setMessage(
+          `Your data is downloaded as ${name}: everything as one JSON file, and a spreadsheet (CSV) per list.`,
+        )
+      } catch (e) {
+        setMessage(`Not downloaded: ${e instanceof Error ? e.message : String(e)}`)
+      }
+    } else if (request.type === 'erasure' && request.status === 'completed') {
+      // The subject is gone, and so is what this browser knew of them: no call uses the old token again.
+      forgetVisitor()
       setErased(request)
-      setPending(undefined)
+      setSession(null)
+      setConsents(undefined)
+      setSettings(undefined)
+      setRequests([])
+      setMessage(undefined)
+      return
+    } else {
       setMessage(
-        request.status === 'completed'
-          ? 'Your data is erased. We keep only a note that an erasure happened, with nothing about you in it.'
-          : `Your erasure request is ${request.status}; it will be done by ${formatDate(request.dueAt)}.`,
+        `Your ${request.type === 'access' ? 'download' : request.type} request is ${request.status}; it will be done by ${formatDate(request.dueAt)}.`,
       )
     }
     setReload((v) => v + 1)
   }
 
-  async function verify() {
-    if (pending === undefined) return
-    try {
-      const request = await api<RightsRequest>(
-        'POST',
-        `/v1/rights-requests/${encodeURIComponent(pending.request.id)}/verify`,
-        { token, body: { code: pending.code.trim() } },
-      )
-      await finish(request)
-    } catch (e) {
-      setMessage(`Not confirmed: ${e instanceof Error ? e.message : String(e)}`)
-    }
+  function denied(request: RightsRequest) {
+    setPending(undefined)
+    setMessage(
+      `That was the last try: your ${request.type === 'access' ? 'download' : request.type} request is closed because the code did not match. You can ask again.`,
+    )
+    setReload((v) => v + 1)
   }
 
-  async function demoInbox() {
-    if (pending === undefined) return
-    try {
-      const { code } = await api<{ code: string | null }>(
-        'GET',
-        `/demo/inbox/${encodeURIComponent(pending.request.id)}`,
-        { token },
-      )
-      setPending({ ...pending, code: code ?? '' })
-    } catch {
-      setMessage('The demo inbox is only there in demo mode.')
-    }
-  }
+  const codeForm = (type: 'access' | 'erasure') =>
+    pending?.request.type === type ? (
+      <CodeForm
+        key={pending.request.id}
+        pending={pending}
+        token={token!}
+        onDone={finish}
+        onDenied={denied}
+        onCancel={() => setPending(undefined)}
+      />
+    ) : null
 
   const levelText = (level: Level) => notice.levels.find((l) => l.level === level)
 
@@ -236,33 +254,6 @@ export function PrivacyCenter() {
       <p role="status" class="status-line">
         {message ?? ''}
       </p>
-      {pending === undefined ? null : (
-        <form
-          class="panel code-form"
-          onSubmit={(e) => {
-            e.preventDefault()
-            void verify()
-          }}
-        >
-          <label for="code">Code for your {pending.request.type} request</label>
-          <input
-            id="code"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            pattern="[0-9]{6}"
-            value={pending.code}
-            onInput={(e) => setPending({ ...pending, code: (e.target as HTMLInputElement).value })}
-            required
-          />
-          <button type="submit" class="primary">
-            Confirm
-          </button>{' '}
-          <button type="button" class="link-button" onClick={() => void demoInbox()}>
-            Open my inbox (demo)
-          </button>
-        </form>
-      )}
-
       <Section id="holds" title="What we hold about you">
         {consents === undefined ? (
           <p>Loading…</p>
@@ -280,9 +271,15 @@ export function PrivacyCenter() {
             </li>
           </ul>
         )}
-        <button type="button" class="primary" onClick={() => void file('access')}>
-          Download my data (JSON)
+        <button
+          type="button"
+          class="primary"
+          disabled={pending !== undefined}
+          onClick={() => void file('access')}
+        >
+          Download my data (.zip)
         </button>
+        {codeForm('access')}
       </Section>
 
       <Section id="level" title="How personal your suggestions are">
@@ -410,10 +407,8 @@ export function PrivacyCenter() {
           It cannot be undone. We keep only a note that an erasure happened, with nothing about you
           in it.
         </p>
-        {erased !== undefined ? (
-          <p data-testid="erased">
-            Erasure request {erased.id}: {erased.status}.
-          </p>
+        {pending?.request.type === 'erasure' ? (
+          codeForm('erasure')
         ) : confirming ? (
           <div class="confirm" role="group" aria-labelledby="confirm-q">
             <p id="confirm-q">
@@ -427,7 +422,12 @@ export function PrivacyCenter() {
             </button>
           </div>
         ) : (
-          <button type="button" class="danger" onClick={() => setConfirming(true)}>
+          <button
+            type="button"
+            class="danger"
+            disabled={pending !== undefined}
+            onClick={() => setConfirming(true)}
+          >
             Erase my data…
           </button>
         )}

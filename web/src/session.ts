@@ -55,3 +55,20 @@ export async function privacySession(): Promise<ShopperSession | undefined> {
     return undefined
   }
 }
+
+/**
+ * After an erasure: this browser forgets the erased shopper. The visitor reference goes (the shop makes a
+ * new visitor next time), and so do the SDK's per-visit keys (its pseudonymous session id and picks).
+ */
+export function forgetVisitor(): void {
+  try {
+    localStorage.removeItem(VISITOR_KEY)
+    for (const key of ['candor.session', 'candor.picked']) sessionStorage.removeItem(key)
+  } catch {
+    // Storage blocked: nothing was kept.
+  }
+  if (location.hash.includes('token=')) {
+    // A token that came in the link belongs to the erased subject: drop it from the address and history.
+    history.replaceState(null, '', location.pathname + location.search)
+  }
+}
