@@ -49,6 +49,14 @@ describe('the demo shop’s row headings', () => {
       ['popular', 'Bags'],
     ])
     expect(rowHeading(visit, { placement: 'cart' })).toBe('Based on this visit')
+    // Not personal, not all popular: no claim of either.
+    const offMixed = answer('off', [
+      ['bought_together', 'Bags'],
+      ['popular', 'Bags'],
+    ])
+    expect(rowHeading(offMixed, { placement: 'product', product })).toBe(
+      'Suggestions for this product',
+    )
   })
 
   it('never claims a reason or a category that one of the items does not have', () => {
@@ -74,6 +82,8 @@ describe('the demo shop’s row headings', () => {
           if (heading?.startsWith('Popular'))
             expect(items.every(([k]) => ['popular', 'new', 'trending'].includes(k))).toBe(true)
           if (items.length === 0) expect(heading).toBeUndefined()
+          if (heading === 'Picked for you') expect(level).toBe('personal')
+          if (heading === 'Based on this visit') expect(level).toBe('session')
         },
       ),
     )

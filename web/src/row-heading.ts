@@ -45,5 +45,6 @@ export function rowHeading(
   if (general) return 'Popular right now'
   if (answer.level === 'session') return 'Based on this visit'
   if (answer.level === 'personal') return 'Picked for you'
-  return undefined
+  // Not personal, yet not all popular either (some bought together with the product, say).
+  return context.product === undefined ? 'Suggestions' : 'Suggestions for this product'
 }

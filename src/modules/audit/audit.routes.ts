@@ -52,7 +52,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: Services }> = async 
         summary:
           'Audit entries, newest first, a page at a time; filter by subject, action, actor and time',
         querystring: z.object({
-          subject: z.string().min(1).max(200).optional().describe("A shop's customer reference"),
+          subject: CustomerRefSchema.optional(),
           action: Pattern.optional().describe(
             'An action (consent.recorded), or a prefix ending in * (rights.*)',
           ),

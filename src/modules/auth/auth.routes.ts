@@ -4,9 +4,10 @@ import { actorOf } from '../../http/actor.js'
 import type { Services } from '../../services.js'
 import { AppError } from '../../lib/errors.js'
 import type { RouteAccessEntry } from '../../http/auth.js'
+import { CustomerRefSchema } from '../identity/index.js'
 import { ApiKeyInfoSchema, ROLES, RoleSchema } from './auth.js'
 
-const CustomerRef = z.string().min(1).max(200).describe("The shop's own customer reference")
+const CustomerRef = CustomerRefSchema
 
 /** API key administration (admin only) and shopper-token issuing (for the shop's backend). */
 export const authRoutes: FastifyPluginAsyncZod<{

@@ -14,7 +14,7 @@ import {
 import { ConsentRatesSchema, DaySchema } from './consent.rates.js'
 import type { StoredConsentRecord } from './consent.repository.js'
 
-const Ref = z.string().min(1).max(200).describe("The shop's own customer reference")
+const Ref = CustomerRefSchema
 const SUBJECT_ACCESS = { roles: ['storefront', 'privacy_officer', 'admin'] as const, shopper: true }
 
 const RecordOut = z.object({

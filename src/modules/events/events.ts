@@ -58,11 +58,10 @@ export const EventIdSchema = Identifier(128).meta({
   description: 'Unique per subject or session: retries reuse it',
   examples: ['evt-20260301-0001'],
 })
-export const SubjectRefSchema = z
-  .string()
-  .min(1)
-  .max(200)
-  .meta({ description: "The shop's own customer reference", examples: ['cust-1042'] })
+export const SubjectRefSchema = CustomerRefSchema.meta({
+  description: "The shop's own customer reference",
+  examples: ['cust-1042'],
+})
 export const SessionIdSchema = z
   .string()
   .min(8)

@@ -12,5 +12,5 @@ export {
   readKeyring,
   writeKeyFile,
 } from './keyring.js'
-export { VaultDataSchema, type VaultData } from './identity.js'
+export { CustomerRefSchema, VaultDataSchema, type VaultData } from './identity.js'
 export { createIdentityService, type IdentityService } from './identity.service.js'

@@ -10,12 +10,9 @@ const ItemId = z.string().min(1).max(64)
 
 export const RecommendationQuerySchema = z
   .object({
-    subject: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .describe("A signed-in shopper: the shop's customer reference"),
+    subject: CustomerRefSchema.optional().describe(
+      "A signed-in shopper: the shop's customer reference",
+    ),
     session: z
       .string()
       .min(8)
@@ -303,7 +300,7 @@ export const QualityAnswerSchema = z.object({
 
 export const FeedbackSchema = z
   .strictObject({
-    subject: z.string().min(1).max(200).optional(),
+    subject: CustomerRefSchema.optional(),
     session: z.string().min(8).max(200).optional(),
     kind: z.enum(['not_interested', 'too_personal', 'rating']),
     item: ItemId.optional(),

@@ -140,7 +140,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags: ['rights'],
         summary: "A subject's own requests and their due dates",
-        params: z.object({ ref: z.string().min(1).max(200) }),
+        params: z.object({ ref: CustomerRefSchema }),
         response: { 200: z.object({ requests: z.array(RightsRequestOutSchema) }) },
       },
     },

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { Db } from '../../storage/db.js'
-import { VaultDataSchema } from '../identity/index.js'
+import { CustomerRefSchema, VaultDataSchema } from '../identity/index.js'
 
 export const RIGHTS_TYPES = [
   'access',
@@ -47,7 +47,7 @@ export type Rectification = z.infer<typeof RectificationSchema>
 
 export const CreateRightsRequestSchema = z.strictObject({
   type: RightsTypeSchema,
-  subject: z.string().min(1).max(200).describe("The shop's customer reference"),
+  subject: CustomerRefSchema,
   jurisdiction: z
     .string()
     .min(1)
