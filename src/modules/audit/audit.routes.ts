@@ -5,6 +5,7 @@ import { DAY_MS } from '../../lib/clock.js'
 import { isRealDay } from '../../lib/days.js'
 import { AppError } from '../../lib/errors.js'
 import type { Services } from '../../services.js'
+import { CustomerRefSchema } from '../identity/index.js'
 import { AuditEntrySchema } from './audit.js'
 
 /** An action or actor, or a prefix of one ending in `*`. */

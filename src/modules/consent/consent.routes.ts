@@ -4,6 +4,7 @@ import { actorOf } from '../../http/actor.js'
 import { signalsOf } from '../../http/signals.js'
 import type { Services } from '../../services.js'
 import { PurposeKeySchema } from '../charter/index.js'
+import { CustomerRefSchema } from '../identity/index.js'
 import {
   ConsentChangeSchema,
   ConsentDecisionOutSchema as DecisionOut,

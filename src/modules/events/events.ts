@@ -8,6 +8,7 @@
  */
 import { z } from 'zod'
 import { EVENT_FIELDS, EVENT_TYPES, type EventType } from '../charter/index.js'
+import { CustomerRefSchema } from '../identity/index.js'
 
 /** Aliases accepted on input, and the charter type each becomes. */
 export const EVENT_TYPE_ALIASES = {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { PersonalizationLevelSchema } from '../consent/index.js'
+import { CustomerRefSchema } from '../identity/index.js'
 import { REASON_KINDS } from './engine/index.js'
 
 export const ReasonKindSchema = z.enum(REASON_KINDS)

@@ -6,6 +6,7 @@ import { actorOf } from '../../http/actor.js'
 import { assertOwnRef, assertOwnSubject } from '../../http/auth.js'
 import { buildZip, toCsv } from '../../lib/zip.js'
 import type { Services } from '../../services.js'
+import { CustomerRefSchema } from '../identity/index.js'
 import { DenyBodySchema, ExtendBodySchema } from './rights.staff.js'
 import { AppError } from '../../lib/errors.js'
 import {
