@@ -17,6 +17,7 @@ import {
 } from 'kysely'
 import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
+import { ensurePrivateDir, ensurePrivateFile, tightenIfExists } from '../lib/private-files.js'
 import { type ChangeFeed, createChangeFeed } from './changes.js'
 import { WATCHED_WRITES_TABLE } from './watched-writes.js'
 

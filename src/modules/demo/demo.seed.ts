@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { DAY_MS } from '../../lib/clock.js'
+import { ensurePrivateDir } from '../../lib/private-files.js'
 import type { Actor } from '../audit/index.js'
 import type { Services } from '../../services.js'
 import { DEMO_CATEGORIES, DEMO_SHOPPERS, type DemoData, loadDemoData } from './demo.data.js'

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { randomSecret } from '../../lib/crypto.js'
+import { ensurePrivateDir } from '../../lib/private-files.js'
 
 /**
  * The secret key file: pseudonymization keys (HMAC), vault master keys (wrap each subject's data key)
