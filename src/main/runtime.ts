@@ -4,6 +4,7 @@ import PinoPretty from 'pino-pretty'
 import { type Config, parseConfig } from '../config.js'
 import { type RequestLog, directRequestLog } from '../http/request-log.js'
 import { type Clock, systemClock } from '../lib/clock.js'
+import { ensurePrivateDir } from '../lib/private-files.js'
 import { loadCharterFile } from '../modules/charter/index.js'
 import { createKeyringHolder, loadOrCreateKeyring } from '../modules/identity/index.js'
 import { type Services, createServices } from '../services.js'
@@ -76,6 +77,8 @@ export async function openRuntime(
     config.logFormat,
   )
   const charter = await loadCharterFile(config.charterFile)
+  // Keys, the database and the demo staff key live here: owner-only (created 0700, or tightened).
+  ensurePrivateDir(config.dataDir)
   const { keyring, created } = loadOrCreateKeyring(config.keyFile, clock.now())
   if (created) {
     logger.warn(
