@@ -178,9 +178,13 @@ export function createStorage(config: DatabaseConfig): Storage {
       close: () => db.destroy(),
     }
   }
-  fs.mkdirSync(path.dirname(config.file), { recursive: true })
+  // The database holds personal data: its folder and files are readable by this user only.
+  ensurePrivateDir(path.dirname(config.file))
+  ensurePrivateFile(config.file)
   const database = new Database(config.file)
   database.pragma('journal_mode = WAL')
+  // SQLite gives its -wal and -shm files the database file's mode; made private here all the same.
+  for (const suffix of ['-wal', '-shm']) tightenIfExists(`${config.file}${suffix}`)
   database.pragma('foreign_keys = ON')
   database.pragma('busy_timeout = 5000')
   database.pragma('synchronous = NORMAL')

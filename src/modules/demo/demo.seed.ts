@@ -121,7 +121,7 @@ export async function ensureDemoStaffKey(services: Services, dataDir: string): P
     if (caller?.kind === 'api_key') return file
   }
   const { key } = await services.auth.createApiKey('admin', 'demo staff console', ACTOR)
-  fs.mkdirSync(dataDir, { recursive: true })
+  ensurePrivateDir(dataDir)
   fs.writeFileSync(file, `${key}\n`, { mode: 0o600 })
   fs.chmodSync(file, 0o600)
   return file

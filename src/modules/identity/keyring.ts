@@ -89,7 +89,7 @@ export function generateKeyFile(now: Date): KeyFile {
 
 /** Writes a key file readable by its owner only, atomically (write to a temp file, then rename). */
 export function writeKeyFile(file: string, content: KeyFile): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true })
+  ensurePrivateDir(path.dirname(file))
   const temp = `${file}.${process.pid}.tmp`
   fs.writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 })
   fs.renameSync(temp, file)
