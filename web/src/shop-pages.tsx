@@ -3,7 +3,7 @@
  * what the page is about; the shell around them (header, banner, footer) is in shop.tsx.
  */
 import type { Candor } from '../../sdk/src/candor.js'
-import type { DemoCatalog, Notice, Product } from './api.js'
+import type { DemoCatalog, Product } from './api.js'
 import { type BasketLine, emptyBasket, setBasketQuantity } from './basket.js'
 import { productPictureUrl } from './product-picture.js'
 import { RecommendationRow, type RowContext, money } from './shop-row.js'
@@ -11,7 +11,6 @@ import { RecommendationRow, type RowContext, money } from './shop-row.js'
 export interface PageProps {
   candor: Candor
   catalog: DemoCatalog
-  notice: Notice
   /** The shopper's reference (whose basket this is). */
   shopper: string
   basket: BasketLine[]
@@ -82,7 +81,6 @@ function Row({ props, context }: { props: PageProps; context: RowContext }) {
       key={`${context.placement}-${context.product?.id ?? ''}-${props.choicesVersion}`}
       candor={props.candor}
       catalog={props.catalog}
-      notice={props.notice}
       context={context}
       onAdd={props.onAdd}
       onChoicesChanged={props.onChoicesChanged}

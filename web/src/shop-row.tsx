@@ -49,7 +49,6 @@ export interface RowProps {
   candor: Candor
   catalog: DemoCatalog
   context: RowContext
-  notice: { version: string }
   /** "Add to basket" pressed on one of the row's items. */
   onAdd: (product: Product, recommId: string) => void
   /** The shopper changed their choices or their level from the row: every row asks again. */
@@ -151,11 +150,11 @@ export function RecommendationRow(props: RowProps) {
   async function answerPrompt(yes: boolean) {
     if (prompt === undefined) return
     await candor.decide(
-      { [prompt.purpose || PERSONAL]: yes ? 'granted' : 'denied' },
-      prompt.noticeVersion || props.notice.version,
+      { [prompt.purpose]: yes ? 'granted' : 'denied' },
+      prompt.noticeVersion,
       'progressive_prompt',
     )
-    if (yes) await candor.setLevel('personal')
+    if (yes && prompt.purpose === PERSONAL) await candor.setLevel('personal')
     setPrompt(undefined)
     props.onChoicesChanged()
   }

@@ -125,7 +125,6 @@ function ShopFor(props: {
   const pageProps: PageProps = {
     candor,
     catalog,
-    notice,
     shopper: session.ref,
     basket,
     // Rows wait while the first privacy choice is asked: the banner asks it, not a row behind it.
