@@ -677,7 +677,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description A shop's customer reference */
+          /** @description The shop's own customer reference */
           subject?: string
           /** @description An action (consent.recorded), or a prefix ending in * (rights.*) */
           action?: string
@@ -2998,7 +2998,7 @@ export interface paths {
             /** @enum {string} */
             type:
               'access' | 'portability' | 'rectification' | 'erasure' | 'restriction' | 'objection'
-            /** @description The shop's customer reference */
+            /** @description The shop's own customer reference */
             subject: string
             /** @description Where the shopper is (sets the deadline) */
             jurisdiction?: string
@@ -3143,6 +3143,7 @@ export interface paths {
         query?: never
         header?: never
         path: {
+          /** @description The shop's own customer reference */
           ref: string
         }
         cookie?: never
@@ -4019,7 +4020,9 @@ export interface paths {
     }
     /**
      * Explained recommendations at the level the shopper chose and consented to (subject), for this visit only (session), or for anyone
-     * @description **Who may call:** an API key with role `storefront`, `admin`; or a shopper token, for its own subject only.
+     * @description Every item says why it is shown, and the reason is true of its evidence: `buy_again` only for items the shopper bought, `looked_at` for items they only looked at. With `item` (a product page), the `off` answer leads with the items most often bought together with it (`bought_with_item`, from the aggregate neighbour model: nothing about the visitor); with `category` (a category page), only items under it, its popular items first (404 `not_found` naming `querystring.category` for a category no item has). A new item nobody has bought yet may take the last places (one in five) of a `session` or `personal` answer whose shopper has items in its category (`new_in_category`). Near-tied items are ordered so that reasons mix; the items themselves are the best-scored ones.
+     *
+     *     **Who may call:** an API key with role `storefront`, `admin`; or a shopper token, for its own subject only.
      */
     get: {
       parameters: {
@@ -4030,11 +4033,11 @@ export interface paths {
           session?: string
           placement?: 'home' | 'product' | 'cart' | 'email' | 'category'
           limit?: number
-          /** @description The product on the page (context; never recommended back) */
+          /** @description The product on the page: never recommended back; its bought-together items (from the aggregate neighbour model, nothing personal) lead the `off` answer as `bought_with_item`, and the `session` answer as far as it mixes in the `off` one */
           item?: string
           /** @description Comma-separated item ids not to show (the cart, say) */
           exclude?: string
-          /** @description Only items under this category path (a/b) */
+          /** @description Only items under this category path (a/b), the category's popular items first; 404 (`not_found`, naming `querystring.category`) when no catalog item is under it */
           category?: string
           /** @description Only items available now (default true) */
           inStock?: 'true' | 'false'
@@ -4063,7 +4066,10 @@ export interface paths {
                 category: string[]
                 price?: number
                 explanation: {
-                  /** @enum {string} */
+                  /**
+                   * @description buy_again (the shopper bought it), looked_at (they only viewed it or put it in a basket), bought_together (bought with their items), similar_to_viewed (goes with this visit's items), bought_with_item (bought with the product on the page), new_in_category (new, in a category of their items), popular, trending, new
+                   * @enum {string}
+                   */
                   kind:
                     | 'bought_together'
                     | 'similar_to_viewed'
@@ -4074,7 +4080,9 @@ export interface paths {
                     | 'looked_at'
                     | 'bought_with_item'
                     | 'new_in_category'
+                  /** @description The reason in plain words, true of the evidence */
                   sentence: string
+                  /** @description The items the reason rests on: the shopper's own (or this visit's) items, or the page's product for bought_with_item; empty for popular, trending and new */
                   evidence: {
                     id: string
                     title: string
@@ -4189,6 +4197,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
+            /** @description The shop's own customer reference */
             subject?: string
             session?: string
             /** @enum {string} */
@@ -5332,6 +5341,120 @@ export interface paths {
           content: {
             'application/problem+json': components['schemas']['Problem']
           }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/favicon.svg': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The icon of the pages (SVG)
+     * @description **Who may call:** anyone; no credential is needed.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/favicon.ico': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The icon of the pages (SVG)
+     * @description **Who may call:** anyone; no credential is needed.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
         }
         /** @description `rate_limited`: Too many requests */
         429: {

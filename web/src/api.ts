@@ -1,4 +1,9 @@
-/** Small fetch helpers for the pages: JSON in and out, errors as `ApiError` with the problem's code. */
+/**
+ * Small fetch helpers for the pages: JSON in and out, errors as `ApiError` with the problem's code. The
+ * shapes of Candor's answers come from the OpenAPI document's generated types (see `client.ts`, the typed
+ * client that new code should use); only answers the document does not describe are written here.
+ */
+import type { AnswerOf } from './client.js'
 
 export class ApiError extends Error {
   constructor(
@@ -78,35 +83,13 @@ export interface Notice {
   gpc: string
   yourRights: string[]
 }
-export type Level = 'off' | 'session' | 'personal'
+export type Level = Settings['level']
 
-export interface ConsentDecision {
-  purpose: string
-  allowed: boolean
-  reason: string
-  basis: string | null
-}
-export interface ConsentRecord {
-  id: string
-  purpose: string
-  decision: 'granted' | 'denied'
-  method: string
-  noticeVersion: string
-  recordedAt: string
-}
-export interface ConsentState {
-  noticeVersion: string
-  jurisdiction: string
-  restricted: boolean
-  decisions: ConsentDecision[]
-  history: ConsentRecord[]
-}
-export interface Settings {
-  level: Level
-  effectiveLevel: Level
-  reason: string
-  prompt?: { purpose: string; title: string; benefit: string; noticeVersion: string }
-}
+export type ConsentState = AnswerOf<'/v1/subjects/{ref}/consents', 'get'>
+export type ConsentDecision = ConsentState['decisions'][number]
+export type ConsentRecord = ConsentState['history'][number]
+export type Settings = AnswerOf<'/v1/subjects/{ref}/settings', 'get'>
+/** Loose on purpose: the console extends it for its queue (the document's shape is `AnswerOf<...>`). */
 export interface RightsRequest {
   id: string
   type: string
@@ -131,12 +114,7 @@ export interface DemoCatalog {
   products: Product[]
   shoppers: { ref: string; name: string }[]
 }
-export interface DemoSession {
-  ref: string
-  token: string
-  expiresAt: string
-  name: string
-}
+export type DemoSession = AnswerOf<'/demo/session', 'post'>
 
 let noticePromise: Promise<Notice> | undefined
 export function loadNotice(): Promise<Notice> {

@@ -7,32 +7,26 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { formatDate } from './api.js'
+import { type AnswerOf, bearer, client, ok } from './client.js'
 
-/** One level's figures on the held-out period (null: nothing to measure it on). */
-export interface LevelFigures {
-  recall20?: number | null
-  ndcg10?: number | null
-  newRecall20?: number | null
-}
-type FigureKey = 'personal' | 'session' | 'off' | 'topPop' | 'repeatFreq'
-
+/** The answer of `GET /v1/recommendations/quality`, as the OpenAPI document describes it. */
+export type QualityAnswer = AnswerOf<'/v1/recommendations/quality', 'get'>
+/** One training run with its tuning report. */
+export type TrainingRun = NonNullable<QualityAnswer['run']>
 /** A run's `quality`: the engine's tuning report, or `{}` for runs stored before it existed. */
-export interface TuningReport {
-  tuned?: boolean
-  note?: string
-  validation?: { from?: number; until?: number; shoppers?: number; trainEvents?: number }
-  candidates?: number
-  figures?: Partial<Record<FigureKey, LevelFigures>>
-  params?: Record<string, Record<string, number | string | boolean> | undefined>
-}
-export interface TrainingRun {
-  id: string
-  trainedAt: string
-  subjects: number
-  items: number
-  events: number
-  seconds: number
-  quality: TuningReport
+export type TuningReport = TrainingRun['quality']
+/** One level's figures on the held-out period (null: nothing to measure it on). */
+export type LevelFigures = NonNullable<NonNullable<TuningReport['figures']>['personal']>
+type FigureKey = keyof NonNullable<TuningReport['figures']>
+
+/** Loads the section's data through the typed client (an analyst, privacy officer or admin key). */
+export function loadTrainingQuality(key: string, days?: number): Promise<QualityAnswer> {
+  return ok(
+    client.GET('/v1/recommendations/quality', {
+      headers: bearer(key),
+      params: { query: days === undefined ? {} : { days } },
+    }),
+  )
 }
 
 const ROWS: { key: FigureKey; label: string; trivial?: true }[] = [
