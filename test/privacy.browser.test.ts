@@ -147,6 +147,8 @@ describe.skipIf(!BROWSER_AVAILABLE)('the privacy center in a real browser', () =
         expect(JSON.parse(first.text)).toMatchObject({ format: 'candor-subject-export/1' })
         expect(first.text).toContain('personalize.recommendations')
         await page.getByText(/Your data is downloaded as candor-my-data-/).waitFor()
+        // The answer shows where the code form was, and takes the focus the form had.
+        expect(await focusedInView(page, 'holds-note')).toEqual({ focused: true, inView: true })
         await check('downloaded')
 
         // Erasure: confirm, then the code field in the erase section, focused and in view.

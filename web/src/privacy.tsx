@@ -33,11 +33,34 @@ const REASONS: Record<string, string> = {
   undeclared_purpose: 'not in our charter',
 }
 
-function Section(props: { id: string; title: string; children: preact.ComponentChildren }) {
+/** Where the answer to an action shows: in the section where the shopper acted, not far above it. */
+type NoteAt = 'top' | 'holds' | 'level' | 'why' | 'consents' | 'requests' | 'erase' | 'notice'
+interface Note {
+  at: NoteAt
+  text: string
+  /** Move the focus to the note (when the form the shopper was in has just gone). */
+  focus?: boolean
+}
+
+function StatusLine(props: { at: NoteAt; note: Note | undefined }) {
+  return (
+    <p role="status" class="status-line" id={`${props.at}-note`} tabIndex={-1}>
+      {props.note?.at === props.at ? props.note.text : ''}
+    </p>
+  )
+}
+
+function Section(props: {
+  id: Exclude<NoteAt, 'top'>
+  title: string
+  note: Note | undefined
+  children: preact.ComponentChildren
+}) {
   return (
     <section class="panel" aria-labelledby={`${props.id}-h`} id={props.id}>
       <h2 id={`${props.id}-h`}>{props.title}</h2>
       {props.children}
+      <StatusLine at={props.id} note={props.note} />
     </section>
   )
 }
@@ -48,7 +71,8 @@ export function PrivacyCenter() {
   const [consents, setConsents] = useState<ConsentState>()
   const [settings, setSettings] = useState<Settings>()
   const [requests, setRequests] = useState<RightsRequest[]>([])
-  const [message, setMessage] = useState<string>()
+  const [message, setMessage] = useState<Note>()
+  const say = (at: NoteAt, text: string, focus = false) => setMessage({ at, text, focus })
   const [reload, setReload] = useState(0)
   const [confirming, setConfirming] = useState(false)
   /** The completed erasure: from then on the page shows only that, and calls nothing. */
@@ -69,7 +93,7 @@ export function PrivacyCenter() {
     let live = true
     const failed = (e: unknown) => {
       if (live)
-        setMessage(`Could not load everything: ${e instanceof Error ? e.message : String(e)}`)
+        say('top', `Could not load everything: ${e instanceof Error ? e.message : String(e)}`)
     }
     api<ConsentState>('GET', `${base}/consents`, { token })
       .then((answer) => live && setConsents(answer))
@@ -112,6 +136,11 @@ export function PrivacyCenter() {
     }
   }, [session, reload, settings?.effectiveLevel, erased])
 
+  // After a code step closes, the answer takes the focus where the form was (not the top of the page).
+  useEffect(() => {
+    if (message?.focus === true) document.getElementById(`${message.at}-note`)?.focus()
+  }, [message])
+
   if (erased !== undefined && notice !== undefined) {
     return <ErasedView request={erased} controller={notice.controller.name} />
   }
@@ -141,9 +170,9 @@ export function PrivacyCenter() {
           noticeVersion: notice!.version,
         },
       })
-      setMessage(`Saved: ${titleOf(purpose)} is now ${yes ? 'on' : 'off'}.`)
+      say('consents', `Saved: ${titleOf(purpose)} is now ${yes ? 'on' : 'off'}.`)
     } catch (e) {
-      setMessage(`Not saved: ${e instanceof Error ? e.message : String(e)}`)
+      say('consents', `Not saved: ${e instanceof Error ? e.message : String(e)}`)
     }
     setReload((v) => v + 1)
   }
@@ -153,11 +182,12 @@ export function PrivacyCenter() {
     try {
       answer = await api<Settings>('PUT', `${base}/settings`, { token, body: { level } })
     } catch (e) {
-      setMessage(`Not saved: ${e instanceof Error ? e.message : String(e)}`)
+      say('level', `Not saved: ${e instanceof Error ? e.message : String(e)}`)
       return
     }
     setSettings(answer)
-    setMessage(
+    say(
+      'level',
       answer.effectiveLevel === level
         ? `Your personalization level is now “${level}”.`
         : `You chose “${level}”, but “${answer.effectiveLevel}” applies until you allow ${answer.prompt?.title ?? 'the purpose it needs'}.`,
@@ -182,7 +212,8 @@ export function PrivacyCenter() {
         setMessage(undefined)
       } else await finish(request)
     } catch (e) {
-      setMessage(
+      say(
+        type === 'access' ? 'holds' : 'erase',
         e instanceof ApiError && e.status === 404
           ? 'This server does not take rights requests yet. Write to the contact in the privacy notice.'
           : `Not sent: ${e instanceof Error ? e.message : String(e)}`,
@@ -192,14 +223,17 @@ export function PrivacyCenter() {
 
   async function finish(request: RightsRequest) {
     setPending(undefined)
+    const at = request.type === 'access' ? 'holds' : 'erase'
     if (request.type === 'access' && request.status === 'completed') {
       try {
         const name = await downloadExport(request.id, token!)
-        setMessage(
+        say(
+          at,
           `Your data is downloaded as ${name}: everything as one JSON file, and a spreadsheet (CSV) per list.`,
+          true,
         )
       } catch (e) {
-        setMessage(`Not downloaded: ${e instanceof Error ? e.message : String(e)}`)
+        say(at, `Not downloaded: ${e instanceof Error ? e.message : String(e)}`, true)
       }
     } else if (request.type === 'erasure' && request.status === 'completed') {
       // The subject is gone, and so is what this browser knew of them: no call uses the old token again.
@@ -212,8 +246,10 @@ export function PrivacyCenter() {
       setMessage(undefined)
       return
     } else {
-      setMessage(
+      say(
+        at,
         `Your ${request.type === 'access' ? 'download' : request.type} request is ${request.status}; it will be done by ${formatDate(request.dueAt)}.`,
+        true,
       )
     }
     setReload((v) => v + 1)
@@ -221,8 +257,10 @@ export function PrivacyCenter() {
 
   function denied(request: RightsRequest) {
     setPending(undefined)
-    setMessage(
+    say(
+      request.type === 'access' ? 'holds' : 'erase',
       `That was the last try: your ${request.type === 'access' ? 'download' : request.type} request is closed because the code did not match. You can ask again.`,
+      true,
     )
     setReload((v) => v + 1)
   }
@@ -251,10 +289,8 @@ export function PrivacyCenter() {
         Signed in as <strong>{session.name}</strong>. This page shows what Candor holds about you
         for {notice.controller.name}, and lets you change it.
       </p>
-      <p role="status" class="status-line">
-        {message ?? ''}
-      </p>
-      <Section id="holds" title="What we hold about you">
+      <StatusLine at="top" note={message} />
+      <Section id="holds" note={message} title="What we hold about you">
         {consents === undefined ? (
           <p>Loading…</p>
         ) : (
@@ -282,7 +318,7 @@ export function PrivacyCenter() {
         {codeForm('access')}
       </Section>
 
-      <Section id="level" title="How personal your suggestions are">
+      <Section id="level" note={message} title="How personal your suggestions are">
         <fieldset class="levels">
           <legend>Personalization level</legend>
           {(['off', 'session', 'personal'] as const).map((level) => (
@@ -312,11 +348,11 @@ export function PrivacyCenter() {
         )}
       </Section>
 
-      <Section id="why" title="Why you see each suggestion">
+      <Section id="why" note={message} title="Why you see each suggestion">
         <div ref={rows} />
       </Section>
 
-      <Section id="consents" title="Your choices">
+      <Section id="consents" note={message} title="Your choices">
         {consents === undefined ? null : (
           <>
             <ul class="decisions">
@@ -374,7 +410,7 @@ export function PrivacyCenter() {
         )}
       </Section>
 
-      <Section id="requests" title="Your requests">
+      <Section id="requests" note={message} title="Your requests">
         {requests.length === 0 ? (
           <p>You have no open requests.</p>
         ) : (
@@ -401,7 +437,7 @@ export function PrivacyCenter() {
         )}
       </Section>
 
-      <Section id="erase" title="Erase my data">
+      <Section id="erase" note={message} title="Erase my data">
         <p>
           This deletes your history, your choices and what our suggestion system learned from you.
           It cannot be undone. We keep only a note that an erasure happened, with nothing about you
@@ -433,7 +469,7 @@ export function PrivacyCenter() {
         )}
       </Section>
 
-      <Section id="notice" title="The privacy notice">
+      <Section id="notice" note={message} title="The privacy notice">
         {notice.summary.map((line) => (
           <p key={line}>{line}</p>
         ))}
