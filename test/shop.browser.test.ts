@@ -290,6 +290,24 @@ describe.skipIf(!BROWSER_AVAILABLE)('the demo shop: prompts, layout, basket', ()
       await expectAccessible(page, 'basket with an item')
       await page.screenshot({ path: artifactPath('shop-basket.png'), fullPage: true })
 
+      // Added from the row: the cart event cites the answer it came from.
+      const recommId = await basketRow.getAttribute('data-recomm-id')
+      const picked = items[0]!
+      await basketRow
+        .locator(`.candor-item[data-item="${picked}"]`)
+        .getByRole('button', { name: /^Add to basket: / })
+        .click()
+      await expect.poll(() => line.count()).toBe(2)
+      await expect
+        .poll(
+          async () =>
+            (await shop.ctx.services.events.listSubjectEvents(subjectId!)).some(
+              (e) => e.type === 'cart' && e.item === picked && e.recommId === recommId,
+            ),
+          { timeout: STEP_MS },
+        )
+        .toBe(true)
+
       // One "Stop personalizing" for the row: pressed, the row is the same for everyone.
       await basketRow.getByRole('button', { name: 'Stop personalizing' }).click()
       await expect
@@ -299,12 +317,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the demo shop: prompts, layout, basket', ()
         .toBe('off')
       expect(await page.locator('.candor-stop').count()).toBe(0)
 
-      // Two more from the basket page's row, then one removed.
-      await basketRow
-        .getByRole('button', { name: /^Add to basket: / })
-        .first()
-        .click()
-      await expect.poll(() => line.count()).toBe(2)
+      // Then both removed: one with its button, one by quantity 0.
       await page.getByRole('button', { name: 'Remove White Hanging Heart T-light Holder' }).click()
       await expect.poll(() => attributes(line, 'data-item')).not.toContain('85123A')
       await page.getByLabel('Quantity').fill('0')
