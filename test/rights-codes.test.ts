@@ -124,6 +124,22 @@ for (const dialect of DIALECTS) {
       )
     })
 
+    it('counts parallel wrong codes exactly: twelve at once deny the request after five', async () => {
+      const { token, id, code, subjectId } = await selfServiceRequest('parallel-guesses')
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, () => verify(id, token, wrong(code))),
+      )
+      expect(answers.every((a) => a.statusCode === 400 || a.statusCode === 409)).toBe(true)
+      expect(answers.filter((a) => a.json().attemptsLeft > 0).length).toBeLessThanOrEqual(4)
+      expect((await status(id, token)).status).toBe('denied')
+      const audit = await ctx.services.audit.listForSubject(subjectId)
+      expect(audit.filter((e) => e.action === 'rights.verification_failed')).toHaveLength(
+        MAX_CODE_ATTEMPTS,
+      )
+      expect(audit.filter((e) => e.action === 'rights.erasure.denied')).toHaveLength(1)
+      expect((await verify(id, token, code)).statusCode).toBe(409)
+    })
+
     it('sends at most three new codes an hour, then answers 429 naming the reason', async () => {
       const filed = await selfServiceRequest('resend-limit-1')
       const { id, code } = filed
