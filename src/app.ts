@@ -62,6 +62,10 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
     childLoggerFactory: lazyChildLogger,
     requestIdHeader: false,
     bodyLimit: services.config.bodyLimitBytes,
+    // request.ip is the client a trusted proxy names in X-Forwarded-For, else the peer (the header of an
+    // untrusted peer is ignored: anyone could write it).
+    trustProxy:
+      services.config.trustedProxies.length > 0 ? [...services.config.trustedProxies] : false,
     routerOptions: { ignoreTrailingSlash: true },
   })
   app.setValidatorCompiler(validatorCompiler)

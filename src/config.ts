@@ -1,4 +1,5 @@
 import os from 'node:os'
+import net from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
 
@@ -17,6 +18,13 @@ export interface Config {
   readonly logFormat: 'auto' | 'json' | 'pretty'
   readonly charterFile: string
   readonly rateLimitPerMinute: number
+  /** Failed authentications per client address per minute before protected routes answer 429. */
+  readonly authFailuresPerMinute: number
+  /**
+   * Proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges); empty: the peer's
+   * address is the client's, and the header is ignored (anyone could write it).
+   */
+  readonly trustedProxies: readonly string[]
   readonly bodyLimitBytes: number
   readonly shopperTokenTtlSeconds: number
   readonly trainIntervalMinutes: number
@@ -89,6 +97,34 @@ export const CONFIG_VARIABLES = {
   CANDOR_RATE_LIMIT_PER_MINUTE: {
     default: '6000',
     schema: integer('CANDOR_RATE_LIMIT_PER_MINUTE', 1, 10_000_000),
+  },
+  CANDOR_AUTH_FAILURES_PER_MINUTE: {
+    default: '60',
+    schema: integer('CANDOR_AUTH_FAILURES_PER_MINUTE', 1, 1_000_000),
+  },
+  CANDOR_TRUSTED_PROXIES: {
+    default: '',
+    schema: z
+      .string()
+      .trim()
+      .transform((value) =>
+        value === ''
+          ? []
+          : value
+              .split(',')
+              .map((entry) => entry.trim())
+              .filter((entry) => entry !== ''),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .refine(
+              (entry) => isIpOrCidr(entry),
+              'must be a comma-separated list of IP addresses or CIDR ranges (10.0.0.0/8)',
+            ),
+        ),
+      ),
   },
   CANDOR_BODY_LIMIT_BYTES: {
     default: '2097152',
@@ -183,6 +219,8 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     logFormat: read(env, 'CANDOR_LOG_FORMAT'),
     charterFile: path.resolve(read(env, 'CANDOR_CHARTER_FILE')),
     rateLimitPerMinute: read(env, 'CANDOR_RATE_LIMIT_PER_MINUTE'),
+    authFailuresPerMinute: read(env, 'CANDOR_AUTH_FAILURES_PER_MINUTE'),
+    trustedProxies: Object.freeze(read(env, 'CANDOR_TRUSTED_PROXIES')),
     bodyLimitBytes: read(env, 'CANDOR_BODY_LIMIT_BYTES'),
     shopperTokenTtlSeconds: read(env, 'CANDOR_SHOPPER_TOKEN_TTL_SECONDS'),
     trainIntervalMinutes: read(env, 'CANDOR_TRAIN_INTERVAL_MINUTES'),
@@ -201,4 +239,14 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
 /** Whether the server listens only on this machine (127.0.0.0/8, ::1, localhost). */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
+}
+
+/** An IPv4 or IPv6 address, optionally with a /prefix length in range. */
+function isIpOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const version = net.isIP(address)
+  if (version === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  const bits = Number(prefix)
+  return /^\d+$/.test(prefix) && bits <= (version === 4 ? 32 : 128)
 }

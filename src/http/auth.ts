@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
 import { AppError } from '../lib/errors.js'
+import type { AuthFailureLimit } from './rate-limit.js'
 import type { AuthService, Caller, Role } from '../modules/auth/index.js'
 
 /**
@@ -31,6 +32,8 @@ export interface AuthPluginOptions {
   findSubject: (ref: string) => Promise<string | undefined>
   /** URL prefixes of routes added by third-party plugins that are public by nature (docs assets). */
   publicPrefixes: readonly string[]
+  /** Failed authentications per address: past its limit, protected routes answer 429 at once. */
+  failures: AuthFailureLimit
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -69,17 +72,34 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
     }
   })
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access
     if (access === undefined || 'public' in access) {
       request.caller = { kind: 'anonymous' }
       return
     }
-    const caller = await options.auth.authenticate(bearer(request))
-    request.caller = caller
-    if (caller.kind === 'anonymous') {
-      throw new AppError('unauthenticated', 'This route needs an API key or shopper token')
+    const retryAfter = options.failures.retryAfter(request.ip)
+    if (retryAfter !== undefined) {
+      request.caller = { kind: 'anonymous' }
+      reply.header('retry-after', retryAfter)
+      throw new AppError(
+        'auth_rate_limited',
+        `Too many failed authentications from this address; retry in ${retryAfter} s`,
+      )
     }
+    let caller: Caller
+    try {
+      caller = await options.auth.authenticate(bearer(request))
+      if (caller.kind === 'anonymous') {
+        throw new AppError('unauthenticated', 'This route needs an API key or shopper token')
+      }
+    } catch (error) {
+      request.caller = { kind: 'anonymous' }
+      if (error instanceof AppError && error.code === 'unauthenticated')
+        options.failures.fail(request.ip)
+      throw error
+    }
+    request.caller = caller
     if (caller.kind === 'api_key' && !access.roles.includes(caller.role)) {
       throw new AppError('forbidden', `The ${caller.role} role may not call this route`)
     }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { type Metric, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, type Metric, Registry, collectDefaultMetrics } from 'prom-client'
 
 /**
  * Prometheus metrics in a registry owned by this app (so tests can build many apps): request counts
@@ -110,4 +110,33 @@ export class RequestSeries {
   private metric(name: string, get: () => object, reset: () => void): Metric {
     return { name, get: async () => get(), reset } as unknown as Metric
   }
+}
+
+/** Failed authentications and the requests refused for too many, read from the limit when scraped. */
+export function registerAuthFailureMetrics(
+  registry: Registry,
+  limit: { failures: number; blocked: number },
+): void {
+  registry.registerMetric(
+    new Counter({
+      name: 'candor_auth_failures_total',
+      help: 'Requests to protected routes whose credential was missing, malformed or not valid (401)',
+      registers: [],
+      collect() {
+        this.reset()
+        this.inc(limit.failures)
+      },
+    }),
+  )
+  registry.registerMetric(
+    new Counter({
+      name: 'candor_auth_rate_limited_total',
+      help: 'Requests answered 429 auth_rate_limited: their address had too many failed authentications',
+      registers: [],
+      collect() {
+        this.reset()
+        this.inc(limit.blocked)
+      },
+    }),
+  )
 }

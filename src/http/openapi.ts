@@ -67,6 +67,7 @@ const EXAMPLE_DETAIL: Record<ErrorCode, string> = {
   charter_invalid: 'candor.charter.yaml:12: purposes.0.retentionDays: must be a whole number',
   tcf_string_invalid: 'tcString: is not a valid IAB TCF v2 consent string',
   rate_limited: 'Too many requests from this caller; slow down and retry shortly',
+  auth_rate_limited: 'Too many failed authentications from this address; retry in 42 s',
   internal: 'Something went wrong; quote request id req_3f9c2a7b1d4e8f60',
   unavailable: 'The database cannot be reached',
 }
@@ -92,7 +93,7 @@ export function genericProblems(
   const codes: ErrorCode[] = []
   if (operation.hasBody || operation.hasInput) codes.push('validation_failed')
   if (operation.hasBody) codes.push('malformed_json', 'payload_too_large', 'unsupported_media_type')
-  if (!('public' in access)) codes.push('unauthenticated', 'forbidden')
+  if (!('public' in access)) codes.push('unauthenticated', 'forbidden', 'auth_rate_limited')
   for (const param of operation.pathParams) {
     const code = missingCodeOf(param)
     if (code !== undefined) codes.push(code)

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   charter_invalid: { status: 422, title: 'The data charter is not valid' },
   tcf_string_invalid: { status: 422, title: 'The IAB TCF consent string is not valid' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  auth_rate_limited: { status: 429, title: 'Too many failed authentications from this address' },
   internal: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>
