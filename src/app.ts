@@ -8,9 +8,9 @@ import { type RouteAccessEntry, registerAuth } from './http/auth.js'
 import { registerErrorHandler } from './http/error-handler.js'
 import { lazyChildLogger } from './http/lazy-logger.js'
 import { healthRoutes } from './http/health.routes.js'
-import { registerMetrics } from './http/metrics.js'
+import { registerAuthFailureMetrics, registerMetrics } from './http/metrics.js'
 import { swaggerOptions } from './http/openapi.js'
-import { registerRateLimit } from './http/rate-limit.js'
+import { AuthFailureLimit, registerRateLimit } from './http/rate-limit.js'
 import { type RequestLog, loggerRequestLog } from './http/request-log.js'
 import { pagesRoutes } from './http/pages.routes.js'
 import type { Registry } from 'prom-client'
@@ -93,12 +93,16 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
     done()
   })
 
+  const authFailures = new AuthFailureLimit(services.config.authFailuresPerMinute)
+  authFailures.sweepWhileOpen(app)
   const routes = registerAuth(app, {
     auth: services.auth,
     findSubject: (ref) => services.identity.findSubjectId(ref),
     publicPrefixes: ['/docs'],
+    failures: authFailures,
   })
   const registry = registerMetrics(app)
+  registerAuthFailureMetrics(registry, authFailures)
 
   registerRateLimit(app, {
     max: services.config.rateLimitPerMinute,
