@@ -169,7 +169,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/rights-requests/:id/verify',
     {
-      config: { access: ON_BEHALF },
+      config: { access: ON_BEHALF, problems: ['conflict'] },
       schema: {
         tags: ['rights'],
         summary:
@@ -190,7 +190,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/rights-requests/:id/resend-code',
     {
-      config: { access: ON_BEHALF },
+      config: { access: ON_BEHALF, problems: ['conflict', 'rate_limited'] },
       schema: {
         tags: ['rights'],
         summary:
@@ -224,8 +224,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         response: { 200: RightsRequestOutSchema },
       },
     },
-    async (request) =>
-      out(await rights.extend(request.params.id, request.body, actorOf(request))),
+    async (request) => out(await rights.extend(request.params.id, request.body, actorOf(request))),
   )
 
   app.post(
