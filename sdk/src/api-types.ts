@@ -234,7 +234,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -320,7 +320,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -426,7 +426,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -522,7 +522,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -572,7 +572,10 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            /** @description The shop's own customer reference */
+            /**
+             * @description The shop's own customer reference
+             * @example cust-1042
+             */
             subject: string
           }
         }
@@ -635,7 +638,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -677,7 +680,10 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description The shop's own customer reference */
+          /**
+           * @description The shop's own customer reference
+           * @example cust-1042
+           */
           subject?: string
           /** @description An action (consent.recorded), or a prefix ending in * (rights.*) */
           action?: string
@@ -748,7 +754,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -831,7 +837,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -1082,7 +1088,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -1203,12 +1209,18 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description Where the shopper is: a jurisdiction code of the charter */
+          /**
+           * @description Where the shopper is: a jurisdiction code of the charter
+           * @example UK
+           */
           jurisdiction?: string
         }
         header?: never
         path: {
-          /** @description The shop's own customer reference */
+          /**
+           * @description The shop's own customer reference
+           * @example cust-1042
+           */
           ref: string
         }
         cookie?: never
@@ -1272,7 +1284,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -1319,8 +1331,12 @@ export interface paths {
         query?: never
         header?: never
         path: {
-          /** @description The shop's own customer reference */
+          /**
+           * @description The shop's own customer reference
+           * @example cust-1042
+           */
           ref: string
+          /** @example personalize.recommendations */
           purpose: string
         }
         cookie?: never
@@ -1331,12 +1347,21 @@ export interface paths {
             /** @enum {string} */
             decision: 'granted' | 'denied'
             /**
+             * @description Where the shopper made the choice
              * @default api
+             * @example banner
              * @enum {string}
              */
             method?: 'banner' | 'privacy_center' | 'api' | 'progressive_prompt' | 'import'
+            /**
+             * @description The `version` of the notice the shopper was shown (GET /v1/notice)
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
             noticeVersion: string
-            /** @description Where the shopper is: a jurisdiction code of the charter */
+            /**
+             * @description Where the shopper is: a jurisdiction code of the charter
+             * @example UK
+             */
             jurisdiction?: string
           }
         }
@@ -1432,7 +1457,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -1475,12 +1500,18 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description Where the shopper is: a jurisdiction code of the charter */
+          /**
+           * @description Where the shopper is: a jurisdiction code of the charter
+           * @example UK
+           */
           jurisdiction?: string
         }
         header?: never
         path: {
-          /** @description The shop's own customer reference */
+          /**
+           * @description The shop's own customer reference
+           * @example cust-1042
+           */
           ref: string
         }
         cookie?: never
@@ -1536,7 +1567,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -1567,7 +1598,10 @@ export interface paths {
         query?: never
         header?: never
         path: {
-          /** @description The shop's own customer reference */
+          /**
+           * @description The shop's own customer reference
+           * @example cust-1042
+           */
           ref: string
         }
         cookie?: never
@@ -1577,7 +1611,10 @@ export interface paths {
           'application/json': {
             /** @enum {string} */
             level: 'off' | 'session' | 'personal'
-            /** @description Where the shopper is: a jurisdiction code of the charter */
+            /**
+             * @description Where the shopper is: a jurisdiction code of the charter
+             * @example UK
+             */
             jurisdiction?: string
           }
         }
@@ -1650,7 +1687,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -1693,12 +1730,18 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description Where the shopper is: a jurisdiction code of the charter */
+          /**
+           * @description Where the shopper is: a jurisdiction code of the charter
+           * @example UK
+           */
           jurisdiction?: string
         }
         header?: never
         path: {
-          /** @description The shop's own customer reference */
+          /**
+           * @description The shop's own customer reference
+           * @example cust-1042
+           */
           ref: string
         }
         cookie?: never
@@ -1743,7 +1786,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -1774,7 +1817,10 @@ export interface paths {
         query?: never
         header?: never
         path: {
-          /** @description The shop's own customer reference */
+          /**
+           * @description The shop's own customer reference
+           * @example cust-1042
+           */
           ref: string
         }
         cookie?: never
@@ -1783,7 +1829,10 @@ export interface paths {
         content: {
           'application/json': {
             tcString: string
-            /** @description Where the shopper is: a jurisdiction code of the charter */
+            /**
+             * @description Where the shopper is: a jurisdiction code of the charter
+             * @example UK
+             */
             jurisdiction?: string
           }
         }
@@ -1863,7 +1912,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -1968,7 +2017,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -2257,7 +2306,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -2299,7 +2348,10 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description Where the shopper is: a jurisdiction code of the charter */
+          /**
+           * @description Where the shopper is: a jurisdiction code of the charter
+           * @example UK
+           */
           jurisdiction?: string
         }
         header?: never
@@ -2360,7 +2412,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -2412,6 +2464,7 @@ export interface paths {
            * @example sess-7f3a9c2e51
            */
           session: string
+          /** @example personalize.recommendations */
           purpose: string
         }
         cookie?: never
@@ -2422,12 +2475,21 @@ export interface paths {
             /** @enum {string} */
             decision: 'granted' | 'denied'
             /**
+             * @description Where the shopper made the choice
              * @default api
+             * @example banner
              * @enum {string}
              */
             method?: 'banner' | 'privacy_center' | 'api' | 'progressive_prompt' | 'import'
+            /**
+             * @description The `version` of the notice the shopper was shown (GET /v1/notice)
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
             noticeVersion: string
-            /** @description Where the shopper is: a jurisdiction code of the charter */
+            /**
+             * @description Where the shopper is: a jurisdiction code of the charter
+             * @example UK
+             */
             jurisdiction?: string
           }
         }
@@ -2514,7 +2576,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -2611,7 +2673,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -2732,7 +2794,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -2837,7 +2899,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -2958,7 +3020,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -2998,7 +3060,10 @@ export interface paths {
             /** @enum {string} */
             type:
               'access' | 'portability' | 'rectification' | 'erasure' | 'restriction' | 'objection'
-            /** @description The shop's own customer reference */
+            /**
+             * @description The shop's own customer reference
+             * @example cust-1042
+             */
             subject: string
             /** @description Where the shopper is (sets the deadline) */
             jurisdiction?: string
@@ -3099,7 +3164,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -3143,7 +3208,10 @@ export interface paths {
         query?: never
         header?: never
         path: {
-          /** @description The shop's own customer reference */
+          /**
+           * @description The shop's own customer reference
+           * @example cust-1042
+           */
           ref: string
         }
         cookie?: never
@@ -3217,7 +3285,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -3338,7 +3406,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -3467,6 +3535,15 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
+        /** @description `conflict`: Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
         /** @description `payload_too_large`: The request body is too large */
         413: {
           headers: {
@@ -3485,7 +3562,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -3586,7 +3663,16 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `conflict`: Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -3734,7 +3820,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -3886,7 +3972,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -3981,7 +4067,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -4027,7 +4113,10 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description A signed-in shopper: the shop's customer reference */
+          /**
+           * @description A signed-in shopper: the shop's customer reference
+           * @example cust-1042
+           */
           subject?: string
           /** @description An anonymous visit: the shop's session id */
           session?: string
@@ -4144,7 +4233,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -4197,7 +4286,10 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            /** @description The shop's own customer reference */
+            /**
+             * @description The shop's own customer reference
+             * @example cust-1042
+             */
             subject?: string
             session?: string
             /** @enum {string} */
@@ -4279,7 +4371,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -4487,7 +4579,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -4883,7 +4975,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */
@@ -5766,7 +5858,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem']
           }
         }
-        /** @description `rate_limited`: Too many requests */
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
         429: {
           headers: {
             /** @description Seconds until the caller may send again */

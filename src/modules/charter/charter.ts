@@ -158,6 +158,7 @@ export const PurposeKeySchema = z
     /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/,
     'a purpose key is dotted lower-case words, like personalize.recommendations',
   )
+  .meta({ examples: ['personalize.recommendations'] })
 export type PurposeKey = z.infer<typeof PurposeKeySchema>
 
 const text = (max: number) => z.string().trim().min(1).max(max)

@@ -28,6 +28,10 @@ export type ConsentValue = z.infer<typeof ConsentValueSchema>
 export const NoticeVersionSchema = z
   .string()
   .regex(/^[0-9a-f]{64}$/, 'a notice version is the 64-hex-digit hash from GET /v1/notice')
+  .meta({
+    description: 'The `version` of the notice the shopper was shown (GET /v1/notice)',
+    examples: ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+  })
 
 /** One entry of a subject's consent ledger. */
 export const ConsentRecordSchema = z.object({
@@ -50,7 +54,8 @@ export const ConsentChangeSchema = z.strictObject({
   decision: ConsentValueSchema,
   method: z
     .enum(['banner', 'privacy_center', 'api', 'progressive_prompt', 'import'])
-    .default('api'),
+    .default('api')
+    .meta({ description: 'Where the shopper made the choice', examples: ['banner'] }),
   noticeVersion: NoticeVersionSchema,
 })
 export type ConsentChange = z.infer<typeof ConsentChangeSchema>
@@ -115,7 +120,10 @@ export const JurisdictionCodeSchema = z
   .string()
   .min(1)
   .max(16)
-  .describe('Where the shopper is: a jurisdiction code of the charter')
+  .meta({
+    description: 'Where the shopper is: a jurisdiction code of the charter',
+    examples: ['UK'],
+  })
 
 /** A decision as the API shows it. */
 export const ConsentDecisionOutSchema = z.object({

@@ -10,7 +10,7 @@ export const CustomerRefSchema = z
   .min(1)
   .max(200)
   .refine((ref) => !/\p{Cs}/u.test(ref), 'must be well-formed Unicode (no lone surrogate)')
-  .describe("The shop's own customer reference")
+  .meta({ description: "The shop's own customer reference", examples: ['cust-1042'] })
 
 /**
  * Directly identifying data, kept only in the vault (encrypted with the subject's own data key).
