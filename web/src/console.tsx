@@ -4,22 +4,21 @@
  * table), so the console never keeps a second copy of the access rules.
  */
 import { useEffect, useState } from 'preact/hooks'
-import { ApiError, type Notice, api, loadNotice, noticePurposes } from './api.js'
+import { ApiError, type Notice, loadNotice, noticePurposes } from './api.js'
+import { type AnswerOf, bearer, client, ok } from './client.js'
 import { AuditPanel } from './console/audit.js'
 import { ConsentRatesPanel } from './console/consent-rates.js'
 import { Status, useLoad } from './console/load.js'
-import { type OnlineQuality, OnlineTable } from './console/online.js'
+import { OnlineTable } from './console/online.js'
 import { RightsPanel } from './console/rights.js'
 import './console/console.css'
-import { type TrainingRun, TrainingQuality } from './training-quality.js'
+import { TrainingQuality, loadTrainingQuality } from './training-quality.js'
 
 const KEY_STORE = 'candor-console.key'
 
-interface Me {
-  keyId: string
-  role: 'storefront' | 'analyst' | 'privacy_officer' | 'admin'
-  may: string[]
-}
+/** The key's id, its role and every route ("GET /v1/audit") that role may call. */
+type Me = AnswerOf<'/v1/me', 'get'>
+const loadMe = (key: string) => ok(client.GET('/v1/me', { headers: bearer(key) }))
 
 const ROLE_NAMES: Record<Me['role'], string> = {
   storefront: 'Storefront',
@@ -38,7 +37,7 @@ function Login({ onKey }: { onKey: (key: string) => void }) {
         onSubmit={(e) => {
           e.preventDefault()
           const key = value.trim()
-          api('GET', '/v1/me', { token: key })
+          loadMe(key)
             .then(() => onKey(key))
             .catch((err: unknown) =>
               setError(
@@ -110,15 +109,7 @@ function CharterPanel({ notice }: { notice: Notice | undefined }) {
 }
 
 function QualityPanels({ token }: { token: string }) {
-  const [quality] = useLoad(token, '/v1/recommendations/quality', (raw) => {
-    const { run, runs, online } = raw as {
-      run: TrainingRun | null
-      // A server from before `runs` gives only the latest run.
-      runs?: TrainingRun[]
-      online?: OnlineQuality
-    }
-    return { run, runs: runs ?? (run === null ? [] : [run]), online }
-  })
+  const [quality] = useLoad(`${token} quality`, () => loadTrainingQuality(token))
   return (
     <>
       <section class="panel" aria-labelledby="quality-h" data-testid="quality">
@@ -129,9 +120,7 @@ function QualityPanels({ token }: { token: string }) {
       </section>
       <section class="panel" aria-labelledby="online-h">
         <h2 id="online-h">Recommendations in use (last 30 days)</h2>
-        <Status loaded={quality}>
-          {({ online }) => (online === undefined ? null : <OnlineTable online={online} />)}
-        </Status>
+        <Status loaded={quality}>{({ online }) => <OnlineTable online={online} />}</Status>
       </section>
     </>
   )
@@ -191,7 +180,7 @@ export function Console() {
   )
   const [notice, setNotice] = useState<Notice>()
   useEffect(() => void loadNotice().then(setNotice), [])
-  const [me] = useLoad(key ?? '', key === undefined ? undefined : '/v1/me', (raw) => raw as Me)
+  const [me] = useLoad(key, () => loadMe(key ?? ''))
   const logOut = () => {
     sessionStorage.removeItem(KEY_STORE)
     setKey(undefined)

@@ -5,26 +5,10 @@
  */
 import { useState } from 'preact/hooks'
 import { formatDate } from '../api.js'
+import { bearer, client, ok, type paths } from '../client.js'
 import { Status, useLoad } from './load.js'
 
-interface AuditEntry {
-  seq: number
-  at: string
-  actor: string
-  action: string
-  subjectId: string | null
-  details: Record<string, unknown>
-}
-interface AuditPage {
-  entries: AuditEntry[]
-  next: number | null
-}
-interface Verification {
-  ok: boolean
-  entries: number
-  firstBrokenSeq?: number
-  reason?: string
-}
+type AuditQuery = NonNullable<paths['/v1/audit']['get']['parameters']['query']>
 
 /** The first word of the actions Candor writes (`consent.recorded`, `rights.erasure.completed`, ...). */
 const KINDS = [
@@ -51,15 +35,18 @@ interface Filter {
 }
 const NO_FILTER: Filter = { kind: '', action: '', actor: '', from: '', to: '' }
 
-function query(filter: Filter, before: number | undefined): string {
-  const params = new URLSearchParams({ limit: String(AUDIT_PAGE_SIZE) })
+/** The query for one page: the kind is a prefix of the action unless an exact action is given. */
+function query(filter: Filter, before: number | undefined): AuditQuery {
   const action = filter.action.trim() || (filter.kind === '' ? '' : `${filter.kind}.*`)
-  if (action !== '') params.set('action', action)
-  if (filter.actor.trim() !== '') params.set('actor', filter.actor.trim())
-  if (filter.from !== '') params.set('from', filter.from)
-  if (filter.to !== '') params.set('to', filter.to)
-  if (before !== undefined) params.set('before', String(before))
-  return `/v1/audit?${params.toString()}`
+  const actor = filter.actor.trim()
+  return {
+    limit: AUDIT_PAGE_SIZE,
+    ...(action === '' ? {} : { action }),
+    ...(actor === '' ? {} : { actor }),
+    ...(filter.from === '' ? {} : { from: filter.from }),
+    ...(filter.to === '' ? {} : { to: filter.to }),
+    ...(before === undefined ? {} : { before }),
+  }
 }
 
 /** A few of an entry's details, short: ids, counts and purposes (the log holds no personal data). */
@@ -72,17 +59,18 @@ function detailText(details: Record<string, unknown>): string {
 }
 
 export function AuditPanel({ token, verifies }: { token: string; verifies: boolean }) {
-  const [verify] = useLoad(
-    token,
-    verifies ? '/v1/audit/verify' : undefined,
-    (raw) => raw as Verification,
+  const [verify] = useLoad(verifies ? `${token} verify` : undefined, () =>
+    ok(client.GET('/v1/audit/verify', { headers: bearer(token) })),
   )
   const [draft, setDraft] = useState<Filter>(NO_FILTER)
   const [filter, setFilter] = useState<Filter>(NO_FILTER)
   /** The `before` cursor of every page from the first to the one shown. */
   const [cursors, setCursors] = useState<(number | undefined)[]>([undefined])
   const before = cursors[cursors.length - 1]
-  const [page] = useLoad(token, query(filter, before), (raw) => raw as AuditPage)
+  const q = query(filter, before)
+  const [page] = useLoad(`${token} ${JSON.stringify(q)}`, () =>
+    ok(client.GET('/v1/audit', { headers: bearer(token), params: { query: q } })),
+  )
   const set = (field: keyof Filter) => (e: Event) =>
     setDraft({ ...draft, [field]: (e.target as HTMLInputElement | HTMLSelectElement).value })
   const apply = (next: Filter) => {

@@ -5,20 +5,11 @@
  */
 import { useState } from 'preact/hooks'
 import { type Notice, noticePurposes } from '../api.js'
+import { type AnswerOf, bearer, client, ok } from '../client.js'
 import { Status, useLoad } from './load.js'
 
-export interface ConsentRate {
-  day: string
-  purpose: string
-  granted: number
-  withdrawn: number
-  refused: number
-}
-interface ConsentRates {
-  from: string
-  to: string
-  days: ConsentRate[]
-}
+type ConsentRates = AnswerOf<'/v1/consent-rates', 'get'>
+export type ConsentRate = ConsentRates['days'][number]
 
 /** The three counts, in the order drawn, each with its colour (and its place in the row). */
 const KINDS = [
@@ -164,13 +155,12 @@ export function ConsentRatesPanel({
 }) {
   const [draft, setDraft] = useState({ from: '', to: '' })
   const [period, setPeriod] = useState({ from: '', to: '' })
-  const params = new URLSearchParams()
-  if (period.from !== '') params.set('from', period.from)
-  if (period.to !== '') params.set('to', period.to)
-  const [rates] = useLoad(
-    token,
-    `/v1/consent-rates${params.size === 0 ? '' : `?${params.toString()}`}`,
-    (raw) => raw as ConsentRates,
+  const query = {
+    ...(period.from === '' ? {} : { from: period.from }),
+    ...(period.to === '' ? {} : { to: period.to }),
+  }
+  const [rates] = useLoad(`${token} ${JSON.stringify(query)}`, () =>
+    ok(client.GET('/v1/consent-rates', { headers: bearer(token), params: { query } })),
   )
   const purposes =
     notice === undefined ? [] : noticePurposes(notice).filter((p) => p.group !== 'needed')

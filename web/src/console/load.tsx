@@ -1,7 +1,7 @@
-/** Loading what a panel shows: one GET with the console's key, and its state in words. */
+/** Loading what a panel shows (through the typed client, `../client.ts`), and its state in words. */
 import type { ComponentChildren } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
-import { ApiError, api } from '../api.js'
+import { ApiError } from '../api.js'
 
 export type Loaded<T> =
   | { state: 'loading' }
@@ -18,27 +18,29 @@ export function failure(e: unknown): Exclude<Loaded<never>, { state: 'loading' |
 }
 
 /**
- * GETs `path` with the key whenever the key, the path or `version` changes; `pick` shapes the answer.
- * Returns the state and a function that loads it again.
+ * Runs `load` (a call through the typed client) whenever `key` changes, a string naming what it loads
+ * (the credential and the query: the same key, the same answer); `undefined` loads nothing. Returns the
+ * state and a function that loads it again.
+ *
+ * @example const [page, reload] = useLoad(`${token} ${query}`, () => ok(client.GET('/v1/audit', ...)))
  */
 export function useLoad<T>(
-  key: string,
-  path: string | undefined,
-  pick: (raw: unknown) => T,
+  key: string | undefined,
+  load: () => Promise<T>,
 ): [Loaded<T>, () => void] {
   const [result, setResult] = useState<Loaded<T>>({ state: 'loading' })
   const [version, setVersion] = useState(0)
   useEffect(() => {
-    if (path === undefined) return
+    if (key === undefined) return
     let live = true
     setResult({ state: 'loading' })
-    api<unknown>('GET', path, { token: key })
-      .then((raw) => live && setResult({ state: 'ok', value: pick(raw) }))
+    load()
+      .then((value) => live && setResult({ state: 'ok', value }))
       .catch((e: unknown) => live && setResult(failure(e)))
     return () => {
       live = false
     }
-  }, [key, path, version])
+  }, [key, version])
   return [result, () => setVersion((v) => v + 1)]
 }
 

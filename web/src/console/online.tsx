@@ -2,25 +2,11 @@
  * The console's "Recommendations in use" panel: what shoppers did with the answers they were shown, per
  * level and placement (no one is named).
  */
-interface OnlineGroup {
-  level: string
-  placement: string
-  answers: number
-  viewed: number
-  carted: number
-  purchased: number
-  notInterested: number
-  viewRate: number
-  cartRate: number
-  purchaseRate: number
-  notInterestedRate: number
-}
-export interface OnlineQuality {
-  minAnswers: number
-  groups: OnlineGroup[]
-  total: OnlineGroup
-  withheld: { groups: number; answers: number }
-}
+import type { AnswerOf } from '../client.js'
+
+/** The answer's online figures, as the OpenAPI document describes them. */
+export type OnlineQuality = AnswerOf<'/v1/recommendations/quality', 'get'>['online']
+type OnlineGroup = OnlineQuality['total']
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`
 

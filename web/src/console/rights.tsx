@@ -5,22 +5,25 @@
  * round trip for what is plainly not possible.
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { ApiError, type RightsRequest, api, formatDate } from '../api.js'
+import { ApiError, formatDate } from '../api.js'
+import { type AnswerOf, bearer, client, ok, type paths } from '../client.js'
 import { Status, useLoad } from './load.js'
 
-/** The request fields the queue shows (the server sends these and more). */
-export interface QueuedRequest extends RightsRequest {
-  regime?: 'gdpr' | 'ccpa'
-  extensionReason?: string | null
-  deniedReason?: string | null
-}
+/** A request as the queue answers it (the OpenAPI document's shape). */
+export type QueuedRequest = AnswerOf<'/v1/rights-requests', 'get'>['requests'][number]
+type DenyBody = NonNullable<
+  paths['/v1/rights-requests/{id}/deny']['post']['requestBody']
+>['content']['application/json']
+type ExtendBody = NonNullable<
+  paths['/v1/rights-requests/{id}/extend']['post']['requestBody']
+>['content']['application/json']
 
-const GROUNDS = [
+const GROUNDS: { value: DenyBody['ground']; label: string }[] = [
   { value: 'manifestly_unfounded', label: 'Manifestly unfounded (GDPR Art. 12(5))' },
   { value: 'excessive', label: 'Excessive, e.g. repeated (GDPR Art. 12(5))' },
   { value: 'identity_not_verified', label: 'Identity could not be verified (Art. 12(6))' },
   { value: 'legal_exemption', label: 'A legal exemption applies (Art. 17(3), 23)' },
-] as const
+]
 
 const isOpen = (r: QueuedRequest) => r.status !== 'completed' && r.status !== 'denied'
 
@@ -57,22 +60,23 @@ function ActionForm({
   const canDeny = may.deny && (request.status === 'received' || request.status === 'verified')
   const gdpr = request.regime !== 'ccpa'
 
-  async function act(path: 'extend' | 'deny', body: object, done: (r: QueuedRequest) => string) {
+  /** Sends one decision through the typed client; says what happened, or why not. */
+  async function act(send: () => Promise<QueuedRequest>, done: (r: QueuedRequest) => string) {
     setBusy(true)
     setError(undefined)
     try {
-      const answer = await api<QueuedRequest>(
-        'POST',
-        `/v1/rights-requests/${encodeURIComponent(request.id)}/${path}`,
-        { token, body },
-      )
-      onDone(done(answer))
+      onDone(done(await send()))
     } catch (e) {
       setError(e instanceof ApiError ? e.message : problemText(e))
     } finally {
       setBusy(false)
     }
   }
+  const params = { path: { id: request.id } }
+  const extend = (body: ExtendBody) =>
+    ok(client.POST('/v1/rights-requests/{id}/extend', { headers: bearer(token), params, body }))
+  const deny = (body: DenyBody) =>
+    ok(client.POST('/v1/rights-requests/{id}/deny', { headers: bearer(token), params, body }))
 
   return (
     <section class="act" aria-labelledby="act-h" data-testid="act">
@@ -99,8 +103,12 @@ function ActionForm({
           onSubmit={(e) => {
             e.preventDefault()
             void act(
-              'extend',
-              gdpr ? { reason: extendReason, months: Number(months) } : { reason: extendReason },
+              () =>
+                extend(
+                  gdpr
+                    ? { reason: extendReason, months: months === '1' ? 1 : 2 }
+                    : { reason: extendReason },
+                ),
               (r) => `Extended: ${r.id} is now due by ${formatDate(r.dueAt)}.`,
             )
           }}
@@ -152,8 +160,7 @@ function ActionForm({
           onSubmit={(e) => {
             e.preventDefault()
             void act(
-              'deny',
-              { ground, reason: denyReason },
+              () => deny({ ground: ground as DenyBody['ground'], reason: denyReason }),
               (r) => `Denied: ${r.id}. The shopper sees the reason given.`,
             )
           }}
@@ -215,8 +222,10 @@ export function RightsPanel({
   token: string
   may: { extend: boolean; deny: boolean }
 }) {
-  const [queue, reload] = useLoad(token, '/v1/rights-requests', (raw) =>
-    (raw as { requests: QueuedRequest[] }).requests.sort((a, b) => (a.dueAt < b.dueAt ? -1 : 1)),
+  const [queue, reload] = useLoad(`${token} rights`, async () =>
+    (await ok(client.GET('/v1/rights-requests', { headers: bearer(token) }))).requests.sort(
+      (a, b) => (a.dueAt < b.dueAt ? -1 : 1),
+    ),
   )
   const [chosen, setChosen] = useState<string>()
   const [message, setMessage] = useState('')
