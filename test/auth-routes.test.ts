@@ -37,7 +37,9 @@ for (const dialect of DIALECTS) {
     let otherShopper: string
     beforeAll(async () => {
       // Every route is tried with bad credentials from one address: far past the failure limit.
-      ctx = await createTestContext(dialect, { env: { CANDOR_AUTH_FAILURES_PER_MINUTE: '1000000' } })
+      ctx = await createTestContext(dialect, {
+        env: { CANDOR_AUTH_FAILURES_PER_MINUTE: '1000000' },
+      })
       otherShopper = ctx.services.auth.issueShopperToken(
         await ctx.services.identity.ensureSubjectId('someone-else'),
       ).token
