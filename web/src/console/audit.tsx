@@ -16,6 +16,7 @@ const KINDS = [
   'audit',
   'catalog',
   'consent',
+  'events',
   'recommend',
   'retention',
   'rights',
