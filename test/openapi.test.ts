@@ -1,9 +1,15 @@
 import fs from 'node:fs'
+import fastifySwagger from '@fastify/swagger'
 import { Validator } from '@seriousme/openapi-schema-validator'
+import Fastify from 'fastify'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import createClient from 'openapi-fetch'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { API_TYPES, OPENAPI_JSON, apiTypesSource, openApiJson } from '../scripts/api-types.js'
 import type { paths } from '../sdk/src/api-types.js'
+import { swaggerOptions } from '../src/http/openapi.js'
+import { ProblemSchema } from '../src/http/problem.js'
 import { type TestContext, createTestContext } from './helpers/test-context.js'
 
 type Json = Record<string, unknown>
@@ -233,5 +239,41 @@ describe('the typed client generated from the document, against a running server
     const refused = await api.GET('/v1/recommendations/quality', { headers: as('storefront') })
     expect(refused.response.status).toBe(403)
     expect(refused.error).toMatchObject({ code: 'forbidden' })
+  })
+})
+
+describe('a route added later', () => {
+  it('gets its security and error responses from its access declaration alone', async () => {
+    const app = Fastify({ logger: false })
+    app.setValidatorCompiler(validatorCompiler)
+    app.setSerializerCompiler(serializerCompiler)
+    await app.register(
+      fastifySwagger,
+      swaggerOptions({ title: 't', version: '1', description: 'd' }),
+    )
+    app.post(
+      '/v1/widgets/:id/archive',
+      {
+        config: { access: { roles: ['analyst'], shopper: true }, problems: ['conflict'] },
+        schema: {
+          params: z.object({ id: z.string() }),
+          body: z.object({ reason: z.string() }),
+          response: { 200: z.object({ archived: z.boolean() }), 404: ProblemSchema },
+        },
+      },
+      () => ({ archived: true }),
+    )
+    app.get('/v1/open', { config: { access: { public: true } } }, () => 'ok')
+    await app.ready()
+    const doc = app.swagger() as unknown as { paths: Record<string, Record<string, Json>> }
+    const archive = doc.paths['/v1/widgets/{id}/archive']!.post!
+    expect(archive.security).toEqual([{ apiKey: ['analyst'] }, { shopperToken: [] }])
+    expect(Object.keys(archive.responses as Json).sort()).toEqual(
+      ['200', '400', '401', '403', '404', '409', '413', '415', '429', '500'].sort(),
+    )
+    const open = doc.paths['/v1/open']!.get!
+    expect(open.security).toBeUndefined()
+    expect(Object.keys(open.responses as Json).sort()).toEqual(['200', '429', '500'])
+    await app.close()
   })
 })
