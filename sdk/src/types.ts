@@ -7,12 +7,17 @@ import type { components, paths } from './api-types.js'
 
 export type { components, paths }
 
-/** The JSON body of an operation's 200/201 answer. */
-type Answer<R> = R extends { 200: { content: { 'application/json': infer B } } }
-  ? B
-  : R extends { 201: { content: { 'application/json': infer B } } }
+/** The JSON body of an operation's 200 (or 201) answer, by path and method. */
+export type AnswerOf<
+  P extends keyof paths,
+  M extends 'get' | 'put' | 'post' | 'delete',
+> = paths[P][M] extends { responses: infer R }
+  ? R extends { 200: { content: { 'application/json': infer B } } }
     ? B
-    : never
+    : R extends { 201: { content: { 'application/json': infer B } } }
+      ? B
+      : never
+  : never
 /** A type without its index signature (an event's listed fields, without "any other field"). */
 type Listed<T> = { [K in keyof T as string extends K ? never : K]: T[K] }
 
@@ -21,7 +26,7 @@ export type RecommendationQuery = NonNullable<
   paths['/v1/recommendations']['get']['parameters']['query']
 >
 /** Candor's answer to `GET /v1/recommendations`, exactly as the document describes it. */
-export type RecommendationAnswer = Answer<paths['/v1/recommendations']['get']['responses']>
+export type RecommendationAnswer = AnswerOf<'/v1/recommendations', 'get'>
 export type PersonalizationLevel = RecommendationAnswer['level']
 export type ConsentPrompt = NonNullable<RecommendationAnswer['prompt']>
 
@@ -54,7 +59,7 @@ export type Evidence = string | Record<string, unknown>
 type Fits<T extends true> = T
 export type AnswerFitsRow = Fits<RecommendationAnswer extends RecommendationResponse ? true : false>
 
-export type ConsentState = Answer<paths['/v1/subjects/{ref}/consents']['get']['responses']>
+export type ConsentState = AnswerOf<'/v1/subjects/{ref}/consents', 'get'>
 export type ConsentDecision = ConsentState['decisions'][number]
 export type ConsentMethod = NonNullable<
   paths['/v1/subjects/{ref}/consents/{purpose}']['put']['requestBody']

@@ -15,6 +15,8 @@ import type { paths } from '../../sdk/src/api-types.js'
 import { ApiError } from './api.js'
 
 export type { components, paths } from '../../sdk/src/api-types.js'
+/** The JSON body of an operation's 200 (or 201) answer, by path and method. */
+export type { AnswerOf } from '../../sdk/src/types.js'
 
 /** The same-origin client every page shares; give a credential per call with `bearer`. */
 export const client = createClient<paths>({ baseUrl: '', headers: { accept: 'application/json' } })
@@ -50,15 +52,3 @@ export async function ok<T>(
   }
   return data as T
 }
-
-/** The JSON body of an operation's 200 (or 201) answer, by path and method. */
-export type AnswerOf<
-  P extends keyof paths,
-  M extends 'get' | 'put' | 'post' | 'delete',
-> = paths[P][M] extends { responses: infer R }
-  ? R extends { 200: { content: { 'application/json': infer B } } }
-    ? B
-    : R extends { 201: { content: { 'application/json': infer B } } }
-      ? B
-      : never
-  : never
