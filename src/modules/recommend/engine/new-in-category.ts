@@ -7,7 +7,8 @@
  * Benchmarks pass no categories, so their figures cannot move.
  */
 import type { ItemModel } from './item-model.js'
-import { type Guards, isHidden, type Recommendation, skipMask } from './scoring.js'
+import { type Guards, isHidden, skipMask } from './guards.js'
+import type { Recommendation } from './scoring.js'
 
 const DAY_MS = 86_400_000
 

@@ -1,16 +1,23 @@
 /**
  * Scoring at the three personalisation levels, with an explanation per item and the guards the
- * service needs. Everything here reads the model and the arguments only: a subject's history is
- * passed in, so a new event reaches the next recommendation without retraining.
+ * service needs (the `off` level lives in `off-level.ts`, the guards in `guards.ts` and the
+ * per-model constants in `model-constants.ts`; all re-exported here). Everything here reads the
+ * model and the arguments only: a subject's history is passed in, so a new event reaches the next
+ * recommendation without retraining.
  */
 import type { History } from './interactions.js'
 import { binarySearch, type ItemModel } from './item-model.js'
+import { type Guards, isHidden, type ScoreOptions, skipMask } from './guards.js'
 import { mixReasons } from './mix.js'
+import { constantsOf, popularityPrior, scaleToMax } from './model-constants.js'
 import type { PersonalParams, SessionParams } from './params.js'
 import { selectTopK } from './top-k.js'
 
 export type { PersonalParams, SessionParams } from './params.js'
 export { DEFAULT_PERSONAL_PARAMS } from './params.js'
+export { type Guards, isHidden, type ScoreOptions, skipMask } from './guards.js'
+export { popularityPrior, scorePopular, scoreTrending, tieBreaks } from './model-constants.js'
+export { type NonPersonalOptions, recommendNonPersonal, scoreNew } from './off-level.js'
 
 const DAY_MS = 86_400_000
 
@@ -51,52 +58,8 @@ export interface Recommendation {
   readonly recent?: boolean
 }
 
-/** What may be used and shown. All masks have one byte per item; 1 means "applies". */
-export interface Guards {
-  /** Special-category items: never model input, never evidence (ignored in history and session). */
-  readonly excluded?: Uint8Array
-  /** Items never to recommend (out of stock, special category without consent, ...). */
-  readonly blocked?: Uint8Array
-  /** This subject's "not this" feedback. */
-  readonly hiddenItems?: ArrayLike<number>
-  /** Reason kinds this subject asked not to see; their score component is dropped. */
-  readonly hiddenReasons?: readonly ReasonKind[]
-  /** Items not to show in this answer (the product on the page, items in the cart). */
-  readonly context?: ArrayLike<number>
-}
-
-export interface ScoreOptions {
-  /** Number of items to return. */
-  readonly limit: number
-  readonly guards?: Guards
-}
-
-export function isHidden(guards: Guards | undefined, kind: ReasonKind): boolean {
-  return guards?.hiddenReasons?.includes(kind) ?? false
-}
-
-/** Mask of items that may not be recommended in this answer. */
-export function skipMask(model: ItemModel, guards: Guards | undefined): Uint8Array {
-  const skip = new Uint8Array(model.nItems)
-  if (guards?.blocked) for (let i = 0; i < skip.length; i++) skip[i] = guards.blocked[i] ?? 0
-  for (const list of [guards?.hiddenItems, guards?.context]) {
-    if (!list) continue
-    for (let k = 0; k < list.length; k++) {
-      const i = list[k]!
-      if (i >= 0 && i < skip.length) skip[i] = 1
-    }
-  }
-  return skip
-}
-
 function usable(model: ItemModel, guards: Guards | undefined, i: number): boolean {
   return i >= 0 && i < model.nItems && guards?.excluded?.[i] !== 1
-}
-
-function scaleToMax(a: Float64Array, to: number): void {
-  let max = 0
-  for (let i = 0; i < a.length; i++) if (a[i]! > max) max = a[i]!
-  if (max > 0) for (let i = 0; i < a.length; i++) a[i] = (a[i]! / max) * to
 }
 
 /** Adds `weight(i) * W_ij` for every neighbour j of every source item i. */
@@ -112,107 +75,6 @@ function accumulateNeighbours(
     const h = sourceWeights[k]!
     for (let p = ptr[i]!; p < ptr[i + 1]!; p++) out[cols[p]!]! += h * weights[p]!
   }
-}
-
-/** Popularity used for tie-breaking and fallbacks: recent subjects, then all-time subjects. */
-function popularityScore(model: ItemModel, i: number): number {
-  return model.recentSubjects[i]! + model.itemSubjects[i]! / (model.subjects + 1)
-}
-
-/** Scores that depend on the model alone, and the items they rank (score > 0, best first). */
-interface ModelConstants {
-  readonly popular: Float64Array
-  readonly popularRank: Int32Array
-  readonly trending: Float64Array
-  readonly trendingRank: Int32Array
-  /** Popularity priors by their recent share (`popularityPrior`), built on first use. */
-  readonly priors: Map<number, Float64Array>
-  /** `tieBreak` of every item. */
-  readonly ties: Float64Array
-}
-
-/**
- * Memo of the per-model constants, computed on first use. Invisible to callers: a model is never
- * changed in place (`removeSubject` returns a new one), so a cached vector always equals a fresh one,
- * and the cache never hands out an array a caller could change.
- */
-const CONSTANTS = new WeakMap<ItemModel, ModelConstants>()
-const DEFAULT_MIN_RECENT = 3
-
-function constantsOf(model: ItemModel): ModelConstants {
-  let c = CONSTANTS.get(model)
-  if (c === undefined) {
-    const popular = computePopular(model)
-    const trending = computeTrending(model, DEFAULT_MIN_RECENT)
-    c = {
-      popular,
-      popularRank: rankPositive(popular),
-      trending,
-      trendingRank: rankPositive(trending),
-      priors: new Map(),
-      ties: Float64Array.from(popular, (p) => (1e-9 / (model.subjects + 1)) * p),
-    }
-    CONSTANTS.set(model, c)
-  }
-  return c
-}
-
-/**
- * The personal level's popularity prior P, scaled to a maximum of 1: (1 - recent) x all-time subjects
- * per item / their maximum + recent x recent-window subjects / their maximum. Shared and read-only.
- */
-export function popularityPrior(model: ItemModel, recent: number): Float64Array {
-  const { priors } = constantsOf(model)
-  let prior = priors.get(recent)
-  if (prior === undefined) {
-    prior = new Float64Array(model.nItems)
-    let maxAll = 0
-    let maxRecent = 0
-    for (let i = 0; i < prior.length; i++) {
-      maxAll = Math.max(maxAll, model.itemSubjects[i]!)
-      maxRecent = Math.max(maxRecent, model.recentSubjects[i]!)
-    }
-    for (let i = 0; i < prior.length; i++) {
-      prior[i] =
-        (maxAll > 0 ? ((1 - recent) * model.itemSubjects[i]!) / maxAll : 0) +
-        (maxRecent > 0 ? (recent * model.recentSubjects[i]!) / maxRecent : 0)
-    }
-    scaleToMax(prior, 1)
-    if (priors.size >= 8) priors.clear()
-    priors.set(recent, prior)
-  }
-  return prior
-}
-
-function computePopular(model: ItemModel): Float64Array {
-  const out = new Float64Array(model.nItems)
-  for (let i = 0; i < out.length; i++) out[i] = popularityScore(model, i)
-  return out
-}
-
-function computeTrending(model: ItemModel, minRecent: number): Float64Array {
-  const out = new Float64Array(model.nItems)
-  for (let i = 0; i < out.length; i++) {
-    const r = model.recentSubjects[i]!
-    const e = model.earlierSubjects[i]!
-    out[i] = r >= minRecent && r > e ? (r - e) / Math.sqrt(r + e + 1) : 0
-  }
-  return out
-}
-
-/** Every item with a finite score above 0, in `selectTopK` order (higher first, then lower index). */
-function rankPositive(scores: Float64Array): Int32Array {
-  return selectTopK(scores, scores.length, { floor: 0 })
-}
-
-/** `selectTopK(scores, k, { skip, floor: 0 })` for scores whose `rankPositive` is known. */
-function topFromRank(rank: Int32Array, k: number, skip: Uint8Array | undefined): Int32Array {
-  const out: number[] = []
-  for (let r = 0; r < rank.length && out.length < k; r++) {
-    const i = rank[r]!
-    if (skip?.[i] !== 1) out.push(i)
-  }
-  return Int32Array.from(out)
 }
 
 export interface PersonalOptions extends ScoreOptions {
@@ -428,11 +290,6 @@ export function personalScale(
   }
 }
 
-/** The tiny popularity term of a total that breaks ties and orders the tail, per item (read-only). */
-export function tieBreaks(model: ItemModel): Float64Array {
-  return constantsOf(model).ties
-}
-
 /**
  * Scores every item for one subject at the `personal` level (see `PersonalParams` for the formula):
  * a repeat-purchase score, the item-to-item neighbour score of the subject's history and a
@@ -630,172 +487,6 @@ export function recommendSession(
           { ...offRecs.get(j)!, score: total[j]! },
   )
   return fillWithPopular(model, mixReasons(out), options.limit, skip, options.guards)
-}
-
-/** Recent popularity: subjects in the recent window, ties broken by all-time subjects. */
-export function scorePopular(model: ItemModel): Float64Array {
-  return constantsOf(model).popular.slice()
-}
-
-/**
- * Trending: how far the recent window's subject count rises above the window before it, as a
- * Poisson z-score (r - e) / sqrt(r + e + 1). Items not rising score 0.
- */
-export function scoreTrending(model: ItemModel, minRecent = DEFAULT_MIN_RECENT): Float64Array {
-  return minRecent === DEFAULT_MIN_RECENT
-    ? constantsOf(model).trending.slice()
-    : computeTrending(model, minRecent)
-}
-
-/**
- * New arrivals: items first listed within `days` of `now`, newest first. `firstSeen[i]` is the
- * first time (ms) item i was listed or seen (NaN when unknown); the catalog is the natural source,
- * `firstSeenTimes` derives it from events.
- */
-export function scoreNew(
-  model: ItemModel,
-  firstSeen: Float64Array,
-  now: number,
-  days = 30,
-): Float64Array {
-  const out = new Float64Array(model.nItems)
-  const candidates = newCandidates(model, firstSeen, now, days)
-  for (let k = 0; k < candidates.length; k++) {
-    const i = candidates[k]!
-    out[i] = newScore(model, firstSeen[i]!, now, days, i)
-  }
-  return out
-}
-
-function newScore(model: ItemModel, t: number, now: number, days: number, i: number): number {
-  const from = now - days * DAY_MS
-  // Newer first; popularity only orders items listed at the same time.
-  return 1 + (t - from) / (days * DAY_MS) + 1e-9 * constantsOf(model).popular[i]!
-}
-
-/** Items first seen in (now - days, now], by index. */
-function newCandidates(
-  model: ItemModel,
-  firstSeen: Float64Array,
-  now: number,
-  days: number,
-): Int32Array {
-  const from = now - days * DAY_MS
-  const found: number[] = []
-  for (let i = 0; i < model.nItems; i++) {
-    const t = firstSeen[i] ?? Number.NaN
-    if (t > from && t <= now) found.push(i)
-  }
-  return Int32Array.from(found)
-}
-
-export interface NonPersonalOptions extends ScoreOptions {
-  /** Input of `scoreNew`; without it there are no `new` items. */
-  readonly firstSeen?: Float64Array
-  readonly now?: number
-  readonly newDays?: number
-  /**
-   * The product on the page: the items most often bought together with it (its neighbour row in the
-   * model, which is aggregate, not anyone's data) lead each round as `bought_with_item`.
-   */
-  readonly item?: number
-  /**
-   * Slots per reason in each round of interleaving (default 3 popular, 1 trending, 1 new; with an
-   * `item`, 2 bought_with_item, 2 popular, 1 trending, 1 new).
-   */
-  readonly mix?: Partial<Record<OffKind, number>>
-}
-
-type OffKind = 'bought_with_item' | 'popular' | 'trending' | 'new'
-
-/**
- * Recommendations at the `off` level: nothing about the visitor is used. Interleaves the page
- * item's bought-together items (when there is one), popular, trending and new items by `mix`, each
- * item once, under the item guards.
- */
-export function recommendNonPersonal(
-  model: ItemModel,
-  options: NonPersonalOptions,
-): Recommendation[] {
-  const { guards, limit } = options
-  const skip = skipMask(model, guards)
-  const withItem = options.item !== undefined && options.item >= 0 && options.item < model.nItems
-  const mix: Record<OffKind, number> = {
-    ...(withItem
-      ? { bought_with_item: 2, popular: 2, trending: 1, new: 1 }
-      : { bought_with_item: 0, popular: 3, trending: 1, new: 1 }),
-    ...options.mix,
-  }
-  const lists: { kind: OffKind; items: Int32Array; scores: Float64Array }[] = []
-  const c = constantsOf(model)
-  const wanted = (kind: OffKind) => mix[kind] > 0 && !isHidden(guards, kind)
-  if (withItem && wanted('bought_with_item')) {
-    const scores = new Float64Array(model.nItems)
-    const { ptr, cols, weights } = model.neighbours
-    const row = options.item
-    for (let p = ptr[row]!; p < ptr[row + 1]!; p++) scores[cols[p]!] = weights[p]!
-    const candidates = cols.subarray(ptr[row], ptr[row + 1])
-    lists.push({
-      kind: 'bought_with_item',
-      scores,
-      items: selectTopK(scores, limit, { candidates, skip, floor: 0 }),
-    })
-  }
-  // Read-only below: the cached vectors are only indexed, never handed out.
-  if (wanted('popular')) {
-    lists.push({
-      kind: 'popular',
-      scores: c.popular,
-      items: topFromRank(c.popularRank, limit, skip),
-    })
-  }
-  if (wanted('trending')) {
-    lists.push({
-      kind: 'trending',
-      scores: c.trending,
-      items: topFromRank(c.trendingRank, limit, skip),
-    })
-  }
-  if (wanted('new') && options.firstSeen !== undefined && options.now !== undefined) {
-    const days = options.newDays ?? 30
-    const candidates = newCandidates(model, options.firstSeen, options.now, days)
-    const scores = new Float64Array(model.nItems)
-    for (let k = 0; k < candidates.length; k++) {
-      const i = candidates[k]!
-      scores[i] = newScore(model, options.firstSeen[i]!, options.now, days, i)
-    }
-    lists.push({
-      kind: 'new',
-      scores,
-      items: selectTopK(scores, limit, { candidates, skip, floor: 0 }),
-    })
-  }
-  const out: Recommendation[] = []
-  const taken = new Set<number>()
-  const pos = lists.map(() => 0)
-  let progressed = true
-  while (out.length < limit && progressed) {
-    progressed = false
-    lists.forEach((list, l) => {
-      for (let slot = 0; slot < mix[list.kind] && out.length < limit; slot++) {
-        while (pos[l]! < list.items.length && taken.has(list.items[pos[l]!]!)) pos[l]!++
-        if (pos[l]! >= list.items.length) return
-        const j = list.items[pos[l]!++]!
-        taken.add(j)
-        const rec: Recommendation = {
-          item: j,
-          score: list.scores[j]!,
-          reason: list.kind,
-          evidence:
-            list.kind === 'bought_with_item' ? Int32Array.of(options.item!) : new Int32Array(0),
-        }
-        // Popular ranks by the recent window first (`popularityScore`), all-time after.
-        out.push(list.kind === 'popular' ? { ...rec, recent: model.recentSubjects[j]! > 0 } : rec)
-        progressed = true
-      }
-    })
-  }
-  return out
 }
 
 function fillWithPopular(
