@@ -1,4 +1,5 @@
 import path from 'node:path'
+import fs from 'node:fs'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
@@ -54,6 +55,7 @@ export const API_VERSION = '1.0.0'
  */
 export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   const { services } = deps
+  const tls = services.config.tls
   const app = Fastify({
     loggerInstance: deps.logger,
     // Fastify's own request lines would log the raw URL, which may hold a customer reference.
@@ -67,6 +69,10 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
     trustProxy:
       services.config.trustedProxies.length > 0 ? [...services.config.trustedProxies] : false,
     routerOptions: { ignoreTrailingSlash: true },
+    // HTTPS served directly (CANDOR_TLS_CERT, CANDOR_TLS_KEY), for operators without a TLS proxy.
+    ...(tls === undefined
+      ? {}
+      : { https: { cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) } }),
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

@@ -1,4 +1,5 @@
 import os from 'node:os'
+import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
@@ -18,6 +19,8 @@ export interface Config {
   readonly logFormat: 'auto' | 'json' | 'pretty'
   readonly charterFile: string
   readonly rateLimitPerMinute: number
+  /** HTTPS served directly: the PEM certificate chain and private key files (undefined: plain HTTP). */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined
   /** Failed authentications per client address per minute before protected routes answer 429. */
   readonly authFailuresPerMinute: number
   /**
@@ -98,6 +101,8 @@ export const CONFIG_VARIABLES = {
     default: '6000',
     schema: integer('CANDOR_RATE_LIMIT_PER_MINUTE', 1, 10_000_000),
   },
+  CANDOR_TLS_CERT: { default: '', schema: z.string().trim() },
+  CANDOR_TLS_KEY: { default: '', schema: z.string().trim() },
   CANDOR_AUTH_FAILURES_PER_MINUTE: {
     default: '60',
     schema: integer('CANDOR_AUTH_FAILURES_PER_MINUTE', 1, 1_000_000),
@@ -219,6 +224,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     logFormat: read(env, 'CANDOR_LOG_FORMAT'),
     charterFile: path.resolve(read(env, 'CANDOR_CHARTER_FILE')),
     rateLimitPerMinute: read(env, 'CANDOR_RATE_LIMIT_PER_MINUTE'),
+    tls: parseTls(read(env, 'CANDOR_TLS_CERT'), read(env, 'CANDOR_TLS_KEY')),
     authFailuresPerMinute: read(env, 'CANDOR_AUTH_FAILURES_PER_MINUTE'),
     trustedProxies: Object.freeze(read(env, 'CANDOR_TRUSTED_PROXIES')),
     bodyLimitBytes: read(env, 'CANDOR_BODY_LIMIT_BYTES'),
@@ -249,4 +255,23 @@ function isIpOrCidr(entry: string): boolean {
   if (prefix === undefined) return true
   const bits = Number(prefix)
   return /^\d+$/.test(prefix) && bits <= (version === 4 ? 32 : 128)
+}
+
+/** Both files or neither; each must be readable now, so a typo stops the start, not the first handshake. */
+function parseTls(cert: string, key: string): Config['tls'] {
+  if (cert === '' && key === '') return undefined
+  if (cert === '')
+    throw new ConfigError('CANDOR_TLS_CERT', 'must be set too when CANDOR_TLS_KEY is')
+  if (key === '') throw new ConfigError('CANDOR_TLS_KEY', 'must be set too when CANDOR_TLS_CERT is')
+  for (const [name, file] of [
+    ['CANDOR_TLS_CERT', cert],
+    ['CANDOR_TLS_KEY', key],
+  ] as const) {
+    try {
+      fs.accessSync(file, fs.constants.R_OK)
+    } catch {
+      throw new ConfigError(name, 'names a file that does not exist or cannot be read')
+    }
+  }
+  return Object.freeze({ certFile: path.resolve(cert), keyFile: path.resolve(key) })
 }

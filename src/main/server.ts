@@ -26,7 +26,7 @@ export async function startServer(runtime: Runtime): Promise<void> {
   // A worker's primary has done this already.
   if (runtime.config.demo && worker === undefined) await prepareDemo(runtime)
   await app.listen({ port, host })
-  const pages = pageAddresses(host, port, runtime.config.demo)
+  const pages = pageAddresses(host, port, runtime.config.demo, runtime.config.tls !== undefined)
   runtime.logger.info(
     {
       port,
@@ -76,10 +76,11 @@ export function pageAddresses(
   host: string,
   port: number,
   demo: boolean,
+  https = false,
 ): { base: string } & Partial<Record<keyof typeof PAGE_NAMES, string>> {
   const shown =
     host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
-  const base = `http://${shown}:${port}`
+  const base = `${https ? 'https' : 'http'}://${shown}:${port}`
   return {
     base,
     ...(demo ? { shop: `${base}/` } : {}),
