@@ -31,7 +31,7 @@ export interface ServiceDeps {
  */
 export function createServices(deps: ServiceDeps) {
   const { storage, clock, keys, config, charter } = deps
-  const audit = createAuditLog({ db: storage.db, dialect: storage.dialect, clock })
+  const audit = createAuditLog({ db: storage.db, dialect: storage.dialect, clock, keys })
   const identity = createIdentityService({ db: storage.db, clock, keys, changes: storage.changes })
   const auth = createAuthService({
     db: storage.db,

@@ -9,6 +9,9 @@ const PUBLIC = [
   '/metrics',
   '/openapi.json',
   '/v1/notice',
+  // The audit log's signed checkpoint and consistency proofs: hashes only, for anyone to keep.
+  '/v1/audit/checkpoint',
+  '/v1/audit/proof',
   // The web pages and their static files, and the browser SDK.
   '/privacy',
   '/console',

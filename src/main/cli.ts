@@ -278,27 +278,90 @@ export function buildCli(context: CliContext = {}): Command {
       process.exitCode = check.ok ? 0 : 1
     })
 
-  const audit = program.command('audit').description('the tamper-evident audit log')
+  const audit = program
+    .command('audit')
+    .description('the tamper-evident audit log: hash chain, Merkle tree, signed checkpoints')
+  audit
+    .command('checkpoint')
+    .description(
+      'sign a checkpoint of the log as it is now (when it grew) and print the latest: keep or publish it',
+    )
+    .option('--json', 'print JSON (origin, treeSize, rootHash, timestamp, note, publicKey)')
+    .option('--public-key', "print this log's verifier keys instead, the active one first")
+    .action((options: { json?: boolean; publicKey?: boolean }) =>
+      withRuntime(async (runtime) => {
+        if (options.publicKey === true) {
+          process.stdout.write(`${runtime.services.audit.verifierKeys().join('\n')}\n`)
+          return
+        }
+        const checkpoint = await runtime.services.audit.checkpoint()
+        process.stdout.write(
+          options.json === true ? `${JSON.stringify(checkpoint, null, 2)}\n` : checkpoint.note,
+        )
+      }),
+    )
   audit
     .command('verify')
-    .description('recompute the hash chain; exit 1 and name the first broken entry if any')
-    .action(() =>
+    .description(
+      'recompute the hash chain and the Merkle tree, check every signed checkpoint (and a saved one): exit 1 on tampering',
+    )
+    .option(
+      '--checkpoint <file>',
+      'a checkpoint saved earlier (the note or the JSON of `candor audit checkpoint`): prove the log only grew since',
+    )
+    .option('--entry <seq>', 'also prove that this entry is in the log', parseSeq)
+    .action((options: { checkpoint?: string; entry?: number }) =>
       withRuntime(async (runtime) => {
-        const result = await runtime.services.audit.verify()
-        if (result.ok) {
+        const { readFile } = await import('node:fs/promises')
+        const { noteFromSaved } = await import('../modules/audit/index.js')
+        const saved =
+          options.checkpoint === undefined
+            ? undefined
+            : noteFromSaved(await readFile(options.checkpoint, 'utf8'))
+        const chain = await runtime.services.audit.verify()
+        if (chain.ok) {
           process.stdout.write(
-            `audit chain intact: ${result.entries} entries, head ${result.headHash}\n`,
+            `audit chain intact: ${chain.entries} entries, head ${chain.headHash}\n`,
           )
-          return 0
+        } else {
+          process.stdout.write(
+            `audit chain BROKEN at entry ${chain.firstBrokenSeq}: ${chain.reason} (${chain.entries} entries verified before it)\n`,
+          )
         }
-        process.stdout.write(
-          `audit chain BROKEN at entry ${result.firstBrokenSeq}: ${result.reason} (${result.entries} entries verified before it)\n`,
-        )
-        return 1
+        const tree = await runtime.services.audit.verifyTree({
+          ...(saved === undefined ? {} : { checkpoint: saved }),
+          ...(options.entry === undefined ? {} : { entrySeq: options.entry }),
+        })
+        const lines = tree.ok
+          ? [
+              `audit tree intact: ${tree.entries} entries, root ${tree.rootHash}, ${tree.checkpointsChecked} signed checkpoints match`,
+            ]
+          : [`audit tree TAMPERED:`, ...tree.problems.map((problem) => `  - ${problem}`)]
+        if (tree.checkpoint?.consistent === true) {
+          lines.push(
+            `consistent with the saved checkpoint: size ${tree.checkpoint.treeSize}, signed ${tree.checkpoint.timestamp}; the log only grew since`,
+          )
+        }
+        if (tree.inclusion !== undefined) {
+          const { seq, leafIndex, treeSize, proofLength, ok } = tree.inclusion
+          lines.push(
+            ok
+              ? `entry ${seq} is included: leaf ${leafIndex} of ${treeSize}, inclusion proof of ${proofLength} hashes holds`
+              : `entry ${seq} is NOT proven included in the tree of ${treeSize} entries`,
+          )
+        }
+        process.stdout.write(`${lines.join('\n')}\n`)
+        return chain.ok && tree.ok ? 0 : 1
       }),
     )
 
   return program
+}
+
+function parseSeq(value: string): number {
+  if (!/^[1-9][0-9]{0,9}$/.test(value))
+    throw new InvalidArgumentError('expected an entry number (seq)')
+  return Number(value)
 }
 
 function parseBasis(value: string, allowed: readonly string[] | undefined): LegalBasis {

@@ -8,6 +8,8 @@ const RIGHTS_EVERY_MS = 30_000
  * finishes), retraining the item model on the configured interval (and once at start), and retention
  * (expired records deleted every CANDOR_RETENTION_INTERVAL_MINUTES, and once at start; 0 turns it off).
  * `once: false` (every worker process but the first): only the model, which each process holds itself.
+ * Every process signs audit checkpoints a few seconds after its own audit writes and once a minute (two
+ * processes signing the same tree size store one).
  */
 export function startBackgroundJobs(
   runtime: Runtime,
@@ -47,13 +49,16 @@ export function startBackgroundJobs(
           retentionMs,
           { onError: (err) => logger.error({ err }, 'retention failed') },
         )
+  const checkpoints = services.audit.startCheckpoints({
+    onError: (err) => logger.error({ err }, 'audit checkpoint failed'),
+  })
   void rights?.runNow()
   void training.runNow()
   void retention?.runNow()
   return {
     trainNow: () => training.runNow(),
     async stop() {
-      await Promise.all([rights?.stop(), training.stop(), retention?.stop()])
+      await Promise.all([rights?.stop(), training.stop(), retention?.stop(), checkpoints.stop()])
     },
   }
 }

@@ -7,6 +7,7 @@ import { AppError } from '../../lib/errors.js'
 import type { Services } from '../../services.js'
 import { CustomerRefSchema } from '../identity/index.js'
 import { AuditEntrySchema } from './audit.js'
+import { auditTreeRoutes } from './audit-tree.routes.js'
 
 /** An action or actor, or a prefix of one ending in `*`. */
 const Pattern = z
@@ -129,4 +130,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: Services }> = async 
     },
     async () => services.audit.verify(),
   )
+
+  // The Merkle tree's checkpoints and proofs (public ones among them).
+  await app.register(auditTreeRoutes, { services })
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../../lib/clock.js'
 import { canonicalJson, sha256Hex } from '../../lib/crypto.js'
 import type { Db, Dialect } from '../../storage/db.js'
+import type { KeyringHolder } from '../identity/index.js'
 import {
   type AuditEntry,
   type AuditInput,
@@ -9,11 +10,14 @@ import {
   describeActor,
 } from './audit.js'
 import { type AuditListFilter, type AuditRow, createAuditRepository } from './audit.repository.js'
+import { createAuditTree } from './audit-tree.service.js'
 
 export interface AuditDeps {
   db: Db
   dialect: Dialect
   clock: Clock
+  /** The key file's audit key signs checkpoints of the log's Merkle tree. */
+  keys: KeyringHolder
 }
 
 /** The hash of one entry: every field but the hash itself, in canonical JSON. */
@@ -54,6 +58,7 @@ export type AuditLog = ReturnType<typeof createAuditLog>
  */
 export function createAuditLog(deps: AuditDeps) {
   const repo = createAuditRepository(deps.dialect)
+  const tree = createAuditTree(deps)
 
   async function append(executor: Db, input: AuditInput): Promise<AuditEntry> {
     await repo.lockChain(executor)
@@ -69,10 +74,19 @@ export function createAuditLog(deps: AuditDeps) {
     }
     const row: AuditRow = { ...base, hash: hashEntry(base) }
     await repo.insert(executor, row)
+    await tree.appendLeaf(executor, row)
     return toEntry(row)
   }
 
   return {
+    checkpoint: tree.checkpoint,
+    latestCheckpoint: tree.latestCheckpoint,
+    verifierKeys: tree.verifierKeys,
+    consistencyProof: tree.consistencyProof,
+    inclusionProof: tree.inclusionProof,
+    verifyTree: tree.verifyTree,
+    startCheckpoints: tree.startCheckpoints,
+
     /** Appends inside the given transaction (which must be one: the chain head is read then written). */
     record: append,
 

@@ -7,3 +7,15 @@ export {
   describeActor,
 } from './audit.js'
 export { createAuditLog, type AuditLog } from './audit.service.js'
+export { type CheckpointView, type TreeVerification, entryLeaf } from './audit-tree.service.js'
+export {
+  type Checkpoint,
+  type SignedCheckpoint,
+  createCheckpointSigner,
+  noteFromSaved,
+  openCheckpoint,
+  parseVerifierKey,
+  signCheckpoint,
+  verifierKey,
+} from './checkpoint.js'
+export { verifyConsistency, verifyInclusion } from './merkle.js'

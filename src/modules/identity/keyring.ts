@@ -20,6 +20,8 @@ const KeyFileSchema = z.object({
   pseudonym: KeySetSchema,
   master: KeySetSchema,
   token: KeySetSchema,
+  /** Ed25519 seeds that sign audit checkpoints, and the log's name (origin) in them. */
+  audit: KeySetSchema.extend({ origin: z.string().regex(/^[A-Za-z0-9._/-]{1,100}$/) }).optional(),
 })
 export type KeyFile = z.infer<typeof KeyFileSchema>
 
@@ -38,6 +40,7 @@ export interface Keyring {
   pseudonym: KeySet
   master: KeySet
   token: KeySet
+  audit: KeySet & { origin: string }
 }
 
 export class KeyFileError extends Error {
@@ -64,10 +67,14 @@ function toKeySet(raw: z.infer<typeof KeySetSchema>, kind: string, file: string)
 }
 
 export function keyringFromFile(file: KeyFile, source = 'key file'): Keyring {
+  if (file.audit === undefined) {
+    throw new KeyFileError(`${source}: has no audit signing key (a start adds one)`)
+  }
   return {
     pseudonym: toKeySet(file.pseudonym, 'pseudonym', source),
     master: toKeySet(file.master, 'master', source),
     token: toKeySet(file.token, 'token', source),
+    audit: { ...toKeySet(file.audit, 'audit', source), origin: file.audit.origin },
   }
 }
 
@@ -84,7 +91,13 @@ export function generateKeyFile(now: Date): KeyFile {
     pseudonym: newKeySet('p'),
     master: newKeySet('m'),
     token: newKeySet('t'),
+    audit: newAuditKeySet(),
   }
+}
+
+/** The audit checkpoint signing key (an Ed25519 seed) and a name for the log that stays with it. */
+function newAuditKeySet(): NonNullable<KeyFile['audit']> {
+  return { ...newKeySet('a'), origin: `candor/audit/${randomSecret(6).toString('hex')}` }
 }
 
 /** Writes a key file readable by its owner only, atomically (write to a temp file, then rename). */
@@ -107,7 +120,35 @@ export function loadOrCreateKeyring(
     writeKeyFile(file, generateKeyFile(now))
     return { keyring: readKeyring(file), created: true }
   }
+  if (readKeyFile(file).audit === undefined) addAuditKey(file)
   return { keyring: readKeyring(file), created: false }
+}
+
+/**
+ * Gives a key file from before signed audit checkpoints its signing key. Processes starting together
+ * take turns (an exclusive lock file), so they all end up with the same key.
+ */
+function addAuditKey(file: string): void {
+  const lock = `${file}.audit-lock`
+  const until = Date.now() + 3000
+  let fd: number | undefined
+  while (fd === undefined) {
+    try {
+      fd = fs.openSync(lock, 'wx', 0o600)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      // A lock older than a few seconds was left by a process that died holding it.
+      if (Date.now() > until) fs.rmSync(lock, { force: true })
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+    }
+  }
+  try {
+    const content = readKeyFile(file)
+    if (content.audit === undefined) writeKeyFile(file, { ...content, audit: newAuditKeySet() })
+  } finally {
+    fs.closeSync(fd)
+    fs.rmSync(lock, { force: true })
+  }
 }
 
 export function readKeyFile(file: string): KeyFile {

@@ -10,6 +10,7 @@ import { migration0008EventsExpiryHour } from './0008_events_expiry_hour.js'
 import { migration0009RetentionIndexes } from './0009_retention_indexes.js'
 import { migration0010RecommendOnlineQuality } from './0010_recommend_online_quality.js'
 import { migration0011CatalogUpdatedAt } from './0011_catalog_updated_at.js'
+import { migration0012AuditMerkle } from './0012_audit_merkle.js'
 import { migration0013RightsCodeLimits } from './0013_rights_code_limits.js'
 import { migration0014ConsentRecordedAt } from './0014_consent_recorded_at.js'
 
@@ -29,6 +30,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009_retention_indexes': migration0009RetentionIndexes,
   '0010_recommend_online_quality': migration0010RecommendOnlineQuality,
   '0011_catalog_updated_at': migration0011CatalogUpdatedAt,
+  '0012_audit_merkle': migration0012AuditMerkle,
   '0013_rights_code_limits': migration0013RightsCodeLimits,
   '0014_consent_recorded_at': migration0014ConsentRecordedAt,
 }

@@ -1,0 +1,104 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Services } from '../../services.js'
+
+const Hex = z.string().regex(/^[0-9a-f]{64}$/)
+
+const CheckpointSchema = z.object({
+  origin: z.string().describe('The name of this log'),
+  treeSize: z.number().int().describe('Entries covered'),
+  rootHash: Hex.describe('RFC 6962 Merkle tree hash of the first treeSize entries, hex'),
+  timestamp: z.string().describe('When it was signed (UTC)'),
+  note: z
+    .string()
+    .describe(
+      'The signed checkpoint, C2SP tlog-checkpoint in a signed note: what to keep and publish',
+    ),
+  publicKey: z.string().describe('The verifier key (signed-note form) that checks the signature'),
+})
+
+const Size = z.coerce.number().int().min(0)
+
+/**
+ * The audit log's Merkle tree, for outside witnesses: the latest signed checkpoint and consistency
+ * proofs are public (hashes only: no entry, no subject); inclusion proofs name an entry, so they are
+ * for the roles that may read the log.
+ */
+export const auditTreeRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  app.get(
+    '/v1/audit/checkpoint',
+    {
+      config: { access: { public: true } },
+      schema: {
+        tags: ['audit'],
+        summary: 'The latest signed checkpoint of the audit log (public, for anyone to keep)',
+        description:
+          'Accept: text/plain answers the signed note alone. Keep copies: `candor audit verify --checkpoint FILE` (or the proof route) shows the log only grew since.',
+        response: {
+          200: CheckpointSchema.extend({
+            publicKeys: z.array(z.string()).describe('Every key this log signs with, active first'),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const checkpoint = await services.audit.latestCheckpoint()
+      void reply.header('cache-control', 'no-cache')
+      if (request.headers.accept?.startsWith('text/plain') === true) {
+        return reply.type('text/plain; charset=utf-8').send(checkpoint.note as never)
+      }
+      return { ...checkpoint, publicKeys: services.audit.verifierKeys() }
+    },
+  )
+
+  app.get(
+    '/v1/audit/proof',
+    {
+      config: { access: { public: true } },
+      schema: {
+        tags: ['audit'],
+        summary: 'RFC 6962 consistency proof from an older tree size to a newer one (public)',
+        querystring: z.object({
+          size: Size.describe('The tree size of the checkpoint you hold'),
+          to: Size.optional().describe('The newer size (default: the latest checkpoint)'),
+        }),
+        response: {
+          200: z.object({
+            first: z.number().int(),
+            second: z.number().int(),
+            proof: z.array(Hex).describe('Node hashes, hex, in RFC 6962 order'),
+          }),
+        },
+      },
+    },
+    async (request) => services.audit.consistencyProof(request.query.size, request.query.to),
+  )
+
+  app.get(
+    '/v1/audit/inclusion',
+    {
+      config: { access: { roles: ['privacy_officer', 'admin'] } },
+      schema: {
+        tags: ['audit'],
+        summary: 'RFC 6962 inclusion proof of one entry in a tree size',
+        querystring: z.object({
+          seq: z.coerce.number().int().min(1).describe('The entry'),
+          size: Size.optional().describe('The tree size (default: the latest checkpoint)'),
+        }),
+        response: {
+          200: z.object({
+            seq: z.number().int(),
+            leafIndex: z.number().int(),
+            treeSize: z.number().int(),
+            leafHash: Hex,
+            proof: z.array(Hex),
+          }),
+        },
+      },
+    },
+    async (request) => services.audit.inclusionProof(request.query.seq, request.query.size),
+  )
+}

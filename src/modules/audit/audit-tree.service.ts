@@ -1,0 +1,483 @@
+import type { Clock } from '../../lib/clock.js'
+import { canonicalJson } from '../../lib/crypto.js'
+import { AppError } from '../../lib/errors.js'
+import type { Db, Dialect } from '../../storage/db.js'
+import type { KeyringHolder } from '../identity/index.js'
+import { type AuditRow, createAuditRepository } from './audit.repository.js'
+import { type CheckpointRow, createAuditTreeRepository, nodeKey } from './audit-tree.repository.js'
+import {
+  type CheckpointSigner,
+  type SignedCheckpoint,
+  createCheckpointSigner,
+  openCheckpoint,
+  signCheckpoint,
+  verifierKey,
+} from './checkpoint.js'
+import {
+  type Hash,
+  type LeafRange,
+  MerkleFrontier,
+  type NodeRef,
+  consistencyRanges,
+  foldFrontier,
+  frontier,
+  inclusionRanges,
+  leafHash,
+  nodeHash,
+  perfectCover,
+  verifyConsistency,
+  verifyInclusion,
+} from './merkle.js'
+
+export interface AuditTreeDeps {
+  db: Db
+  dialect: Dialect
+  clock: Clock
+  keys: KeyringHolder
+}
+
+/**
+ * The bytes an entry contributes as a leaf: its fields in canonical JSON (`details` as stored). The
+ * chain's `prevHash` and `hash` are left out: the tree does not depend on the chain.
+ */
+export function entryLeaf(row: Omit<AuditRow, 'hash' | 'prevHash'>): Hash {
+  return leafHash(
+    canonicalJson([row.seq, row.at, row.actor, row.action, row.subjectId, row.details]),
+  )
+}
+
+/** A checkpoint as the API and the CLI show it (hashes in hex, except inside the note). */
+export interface CheckpointView {
+  origin: string
+  treeSize: number
+  rootHash: string
+  timestamp: string
+  note: string
+  /** The verifier key for the signature, to publish beside it. */
+  publicKey: string
+}
+
+export interface TreeVerification {
+  ok: boolean
+  /** Entries read from the log. */
+  entries: number
+  /** The root recomputed from the entries. */
+  rootHash: string
+  /** Signed checkpoints stored in the database, each checked against the entries. */
+  checkpointsChecked: number
+  checkpoint?: { treeSize: number; rootHash: string; timestamp: string; consistent: boolean }
+  inclusion?: { seq: number; leafIndex: number; treeSize: number; proofLength: number; ok: boolean }
+  /** What is wrong, in plain words; empty when ok. */
+  problems: string[]
+}
+
+const PAGE = 1000
+
+function toView(checkpoint: SignedCheckpoint, publicKey: string): CheckpointView {
+  return {
+    origin: checkpoint.origin,
+    treeSize: checkpoint.treeSize,
+    rootHash: checkpoint.rootHash.toString('hex'),
+    timestamp: checkpoint.timestamp,
+    note: checkpoint.note,
+    publicKey,
+  }
+}
+
+/**
+ * The audit log's Merkle tree (see merkle.ts): a leaf per entry, appended in the entry's own
+ * transaction from the stored frontier (O(log n) reads, about two rows written per entry); signed
+ * checkpoints; consistency and inclusion proofs; and verification against a saved checkpoint.
+ */
+export function createAuditTree(deps: AuditTreeDeps) {
+  const nodes = createAuditTreeRepository()
+  const entries = createAuditRepository(deps.dialect)
+  const signers = new Map<string, CheckpointSigner>()
+
+  function signerFor(id: string): CheckpointSigner {
+    const set = deps.keys.current().audit
+    const entry = set.byId(id) ?? deps.keys.reload().audit.byId(id)
+    if (entry === undefined) throw new Error(`no audit key ${id}`)
+    const cacheKey = `${set.origin}:${id}`
+    let signer = signers.get(cacheKey)
+    if (signer === undefined) {
+      signer = createCheckpointSigner(set.origin, entry.secret)
+      signers.set(cacheKey, signer)
+    }
+    return signer
+  }
+
+  function activeSigner(): CheckpointSigner {
+    return signerFor(deps.keys.current().audit.active.id)
+  }
+
+  /** Every key this log has signed with (the active one and older ones). */
+  function publicKeys(): { origin: string; publicKey: Buffer }[] {
+    return deps.keys
+      .current()
+      .audit.all()
+      .map((entry) => signerFor(entry.id))
+  }
+
+  async function readNodes(db: Db, refs: readonly NodeRef[]): Promise<Hash[]> {
+    const found = await nodes.findNodes(db, refs)
+    return refs.map((ref) => {
+      const hash = found.get(nodeKey(ref))
+      if (hash === undefined) {
+        throw new AppError('internal', 'the audit tree is incomplete', {
+          details: { level: ref.level, index: ref.index },
+        })
+      }
+      return hash
+    })
+  }
+
+  async function rootAt(db: Db, size: number): Promise<Hash> {
+    return foldFrontier(await readNodes(db, frontier(size)))
+  }
+
+  /** The hashes of the given subtrees, reading each perfect node once. */
+  async function rangeHashes(db: Db, ranges: readonly LeafRange[]): Promise<Hash[]> {
+    const covers = ranges.map(perfectCover)
+    const refs = covers.flat()
+    const hashes = await readNodes(db, refs)
+    const byKey = new Map(refs.map((ref, i) => [nodeKey(ref), hashes[i] as Hash]))
+    return covers.map((cover) => foldFrontier(cover.map((ref) => byKey.get(nodeKey(ref)) as Hash)))
+  }
+
+  /**
+   * Makes the stored tree hold a leaf for every entry: entries written before the tree existed (an
+   * upgraded database), or by an older process, become leaves in order. Call under the chain lock.
+   */
+  async function catchUp(executor: Db): Promise<number> {
+    let size = await nodes.countLeaves(executor)
+    const tree = MerkleFrontier.restore(size, await readNodes(executor, frontier(size)))
+    for (;;) {
+      const page = await entries.listAfter(executor, size, PAGE)
+      if (page.length === 0) return size
+      const made = page.flatMap((row) => tree.append(entryLeaf(row)))
+      await nodes.insertNodes(executor, made)
+      size = tree.size
+    }
+  }
+
+  /** Adds the leaf of a new entry (seq = leaf index + 1) in the entry's transaction. */
+  async function appendLeaf(executor: Db, row: AuditRow): Promise<void> {
+    const index = row.seq - 1
+    // The previous leaf (is the tree caught up?), and the left siblings this leaf completes.
+    const refs: NodeRef[] = index > 0 ? [{ level: 0, index: index - 1 }] : []
+    for (let level = 1; (index & 1) === 1 && ((index >>> level) & 1) === 1; level += 1) {
+      refs.push({ level, index: (index >>> level) - 1 })
+    }
+    const found = await nodes.findNodes(executor, refs)
+    if (refs.some((ref) => !found.has(nodeKey(ref)))) {
+      await catchUp(executor)
+      return
+    }
+    const leaf = entryLeaf(row)
+    const made = [{ level: 0, index, hash: leaf }]
+    let hash = leaf
+    for (let level = 0, position = index; (position & 1) === 1; level += 1, position >>>= 1) {
+      hash = nodeHash(found.get(nodeKey({ level, index: position - 1 })) as Hash, hash)
+      made.push({ level: level + 1, index: position >>> 1, hash })
+    }
+    await nodes.insertNodes(executor, made)
+    written()
+  }
+
+  const writeListeners = new Set<() => void>()
+  function written(): void {
+    for (const listener of writeListeners) listener()
+  }
+
+  async function lockedTransaction<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
+    return deps.db.transaction().execute(async (trx) => {
+      await entries.lockChain(trx)
+      return fn(trx)
+    })
+  }
+
+  /** Signs a checkpoint of the tree as it is now, unless the latest one already covers it. */
+  async function checkpoint(): Promise<CheckpointView> {
+    const signer = activeSigner()
+    const stored = await lockedTransaction(async (trx): Promise<CheckpointRow> => {
+      const size = await catchUp(trx)
+      const latest = await nodes.latestCheckpoint(trx)
+      if (latest !== undefined && latest.treeSize >= size) return latest
+      const signed = signCheckpoint(
+        {
+          origin: signer.origin,
+          treeSize: size,
+          rootHash: await rootAt(trx, size),
+          timestamp: deps.clock.now().toISOString(),
+        },
+        signer,
+      )
+      const row = {
+        treeSize: size,
+        rootHash: signed.rootHash.toString('hex'),
+        signedAt: signed.timestamp,
+        note: signed.note,
+      }
+      await nodes.insertCheckpoint(trx, row)
+      return row
+    })
+    return viewOf(stored.note)
+  }
+
+  function viewOf(note: string): CheckpointView {
+    const opened = openCheckpoint(note, publicKeys())
+    if (!opened.ok) throw new AppError('internal', `stored checkpoint: ${opened.reason}`)
+    const key = publicKeys().find((k) => k.origin === opened.checkpoint.origin)
+    return toView(
+      opened.checkpoint,
+      key === undefined ? '' : verifierKey(key.origin, key.publicKey),
+    )
+  }
+
+  function assertSize(field: string, value: number, max: number): void {
+    if (!Number.isInteger(value) || value < 0 || value > max) {
+      const reason = `must be a whole number from 0 to ${max}, the size of the latest checkpoint`
+      throw new AppError('validation_failed', `${field}: ${reason}`, {
+        issues: [{ field, reason }],
+      })
+    }
+  }
+
+  return {
+    appendLeaf,
+    checkpoint,
+
+    /** The latest signed checkpoint (signing a first one when there is none). */
+    latestCheckpoint: async (): Promise<CheckpointView> => {
+      const latest = await nodes.latestCheckpoint(deps.db)
+      return latest === undefined ? checkpoint() : viewOf(latest.note)
+    },
+
+    /** The verifier keys of this log (signed-note form), the active one first. */
+    verifierKeys: (): string[] => {
+      const active = activeSigner()
+      const rest = publicKeys().filter((k) => !k.publicKey.equals(active.publicKey))
+      return [active, ...rest].map((k) => verifierKey(k.origin, k.publicKey))
+    },
+
+    /**
+     * An RFC 6962 consistency proof from a tree of `first` entries to one of `second` (by default the
+     * latest checkpoint's size): what a holder of an older checkpoint asks for.
+     */
+    consistencyProof: async (
+      first: number,
+      second?: number,
+    ): Promise<{ first: number; second: number; proof: string[] }> => {
+      const latest = await nodes.latestCheckpoint(deps.db)
+      const max = latest?.treeSize ?? 0
+      const to = second ?? max
+      assertSize('query.to', to, max)
+      assertSize('query.size', first, to)
+      const proof = await rangeHashes(deps.db, consistencyRanges(first, to))
+      return { first, second: to, proof: proof.map((h) => h.toString('hex')) }
+    },
+
+    /** An RFC 6962 inclusion proof of entry `seq` in a tree of `size` entries (default: latest checkpoint). */
+    inclusionProof: async (
+      seq: number,
+      size?: number,
+    ): Promise<{
+      seq: number
+      leafIndex: number
+      treeSize: number
+      leafHash: string
+      proof: string[]
+    }> => {
+      const latest = await nodes.latestCheckpoint(deps.db)
+      const max = latest?.treeSize ?? 0
+      const treeSize = size ?? max
+      assertSize('query.size', treeSize, max)
+      if (!Number.isInteger(seq) || seq < 1 || seq > treeSize) {
+        const reason = `must name an entry within the tree (1 to ${treeSize})`
+        throw new AppError('validation_failed', `query.seq: ${reason}`, {
+          issues: [{ field: 'query.seq', reason }],
+        })
+      }
+      const [leaf] = await readNodes(deps.db, [{ level: 0, index: seq - 1 }])
+      const proof = await rangeHashes(deps.db, inclusionRanges(seq - 1, treeSize))
+      return {
+        seq,
+        leafIndex: seq - 1,
+        treeSize,
+        leafHash: (leaf as Hash).toString('hex'),
+        proof: proof.map((h) => h.toString('hex')),
+      }
+    },
+
+    /**
+     * Recomputes the tree from the entries and checks it against every stored signed checkpoint, the
+     * stored tree, and (when given) a checkpoint saved elsewhere: a truncation, a rewrite (even with
+     * every later hash recomputed) or a fork shows as a root that differs or a proof that fails.
+     * `entrySeq` also proves one entry's inclusion.
+     */
+    verifyTree: async (
+      options: { checkpoint?: string; entrySeq?: number } = {},
+    ): Promise<TreeVerification> => {
+      const problems: string[] = []
+      const keys = publicKeys()
+      let external: SignedCheckpoint | undefined
+      if (options.checkpoint !== undefined) {
+        const opened = openCheckpoint(options.checkpoint, keys)
+        if (opened.ok) external = opened.checkpoint
+        else problems.push(opened.reason)
+      }
+      const storedSize = await lockedTransaction(catchUp)
+
+      // Every stored checkpoint (its signature now, its root against the entries below), and the saved one.
+      const checks: { treeSize: number; rootHash: Hash; what: string }[] = []
+      for (let after = -1; ;) {
+        const page = await nodes.listCheckpointsAfter(deps.db, after, PAGE)
+        if (page.length === 0) break
+        for (const row of page) {
+          const opened = openCheckpoint(row.note, keys)
+          if (opened.ok) {
+            const { treeSize, rootHash } = opened.checkpoint
+            checks.push({ treeSize, rootHash, what: `the stored checkpoint of size ${treeSize}` })
+          } else problems.push(`stored checkpoint of size ${row.treeSize}: ${opened.reason}`)
+          after = row.treeSize
+        }
+      }
+      const checkpointsChecked = checks.length
+      if (external !== undefined) {
+        const { treeSize, rootHash } = external
+        checks.push({ treeSize, rootHash, what: `the saved checkpoint (size ${treeSize})` })
+      }
+      const wanted = new Set(checks.map((check) => check.treeSize))
+
+      // The tree the entries make, with its root at each checkpoint's size.
+      const tree = new MerkleFrontier()
+      const rootsAt = new Map<number, Hash>()
+      let entryLeafHash: Hash | undefined
+      if (wanted.has(0)) rootsAt.set(0, tree.root())
+      for (let after = 0; ;) {
+        const page = await entries.listAfter(deps.db, after, PAGE)
+        if (page.length === 0) break
+        for (const row of page) {
+          const leaf = entryLeaf(row)
+          if (row.seq === options.entrySeq) entryLeafHash = leaf
+          tree.append(leaf)
+          if (wanted.has(tree.size)) rootsAt.set(tree.size, tree.root())
+          after = row.seq
+        }
+      }
+      const size = tree.size
+      const root = tree.root()
+
+      for (const check of checks) {
+        const recomputed = rootsAt.get(check.treeSize)
+        if (recomputed === undefined) {
+          problems.push(
+            `the log holds ${size} entries but ${check.what} covers ${check.treeSize}: entries were removed (truncated)`,
+          )
+        } else if (!check.rootHash.equals(recomputed)) {
+          problems.push(
+            `the first ${check.treeSize} entries do not match ${check.what}: entries were changed, removed or reordered, or the log forked`,
+          )
+        }
+      }
+
+      let storedRoot: Hash | undefined
+      if (storedSize !== size) {
+        problems.push(`the stored tree has ${storedSize} leaves for ${size} entries`)
+      } else {
+        storedRoot = await rootAt(deps.db, size)
+        if (!storedRoot.equals(root)) problems.push('the stored tree does not match the entries')
+      }
+
+      let consistent = false
+      if (external !== undefined && storedRoot !== undefined && external.treeSize <= size) {
+        // What an outside verifier does with the proof route: the saved root is a prefix of today's.
+        const proof = await rangeHashes(deps.db, consistencyRanges(external.treeSize, size))
+        consistent = verifyConsistency(external.treeSize, size, external.rootHash, root, proof)
+        if (!consistent) {
+          problems.push(
+            `the log is not consistent with the saved checkpoint (size ${external.treeSize}): no proof that it only grew since`,
+          )
+        }
+      }
+
+      let inclusion: TreeVerification['inclusion']
+      if (options.entrySeq !== undefined) {
+        const seq = options.entrySeq
+        if (entryLeafHash === undefined || storedRoot === undefined || seq > size) {
+          problems.push(`entry ${seq} is not in the log`)
+          inclusion = { seq, leafIndex: seq - 1, treeSize: size, proofLength: 0, ok: false }
+        } else {
+          const proof = await rangeHashes(deps.db, inclusionRanges(seq - 1, size))
+          const ok = verifyInclusion(seq - 1, size, entryLeafHash, proof, root)
+          if (!ok) problems.push(`entry ${seq}: its inclusion proof does not hold`)
+          inclusion = { seq, leafIndex: seq - 1, treeSize: size, proofLength: proof.length, ok }
+        }
+      }
+
+      return {
+        ok: problems.length === 0,
+        entries: size,
+        rootHash: root.toString('hex'),
+        checkpointsChecked,
+        ...(external === undefined
+          ? {}
+          : {
+              checkpoint: {
+                treeSize: external.treeSize,
+                rootHash: external.rootHash.toString('hex'),
+                timestamp: external.timestamp,
+                consistent,
+              },
+            }),
+        ...(inclusion === undefined ? {} : { inclusion }),
+        problems,
+      }
+    },
+
+    /**
+     * Signs checkpoints by itself: `afterWriteMs` after an audit write (so a batch of writes makes one),
+     * and every `everyMs` (which covers writes by other processes). `stop` waits for one under way.
+     */
+    startCheckpoints: (options: {
+      afterWriteMs?: number
+      everyMs?: number
+      onError?: (error: unknown) => void
+    }): { stop(): Promise<void> } => {
+      const afterWriteMs = options.afterWriteMs ?? 5000
+      let running: Promise<void> | undefined
+      const run = () => {
+        running ??= checkpoint()
+          .then(() => undefined)
+          .catch((error: unknown) => options.onError?.(error))
+          .finally(() => {
+            running = undefined
+          })
+      }
+      let pending: NodeJS.Timeout | undefined
+      const onWrite = () => {
+        if (pending !== undefined) return
+        pending = setTimeout(() => {
+          pending = undefined
+          run()
+        }, afterWriteMs)
+        pending.unref()
+      }
+      writeListeners.add(onWrite)
+      const timer = setInterval(run, options.everyMs ?? 60_000)
+      timer.unref()
+      run()
+      return {
+        async stop() {
+          writeListeners.delete(onWrite)
+          clearInterval(timer)
+          if (pending !== undefined) clearTimeout(pending)
+          await running
+        },
+      }
+    },
+  }
+}
+
+export type AuditTree = ReturnType<typeof createAuditTree>
