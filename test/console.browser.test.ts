@@ -422,6 +422,18 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     )
     expect(overflowing).toEqual([])
     expect(await seriousViolations(page)).toEqual([])
+    // Another officer extends it meanwhile: the server's refusal is shown where this one acted.
+    const behind = await shop.ctx.request({
+      method: 'POST',
+      url: `/v1/rights-requests/${toExtend.id}/extend`,
+      as: 'admin',
+      payload: { reason: 'Extended from another desk first' },
+    })
+    expect(behind.statusCode, behind.body).toBe(200)
+    const act = page.getByTestId('act')
+    await act.getByLabel(/Why more time is needed/).fill('Needs records from the warehouse')
+    await act.getByRole('button', { name: 'Extend deadline' }).click()
+    expect(await act.getByRole('alert').innerText()).toContain('already extended')
     await page.screenshot({ path: artifactPath('console-phone.png') })
     await page
       .getByTestId('rates-panel')
