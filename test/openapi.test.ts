@@ -10,7 +10,7 @@ import { API_TYPES, OPENAPI_JSON, apiTypesSource, openApiJson } from '../scripts
 import type { paths } from '../sdk/src/api-types.js'
 import { swaggerOptions } from '../src/http/openapi.js'
 import { ProblemSchema } from '../src/http/problem.js'
-import { type TestContext, createTestContext } from './helpers/test-context.js'
+import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 type Json = Record<string, unknown>
 interface Operation {
@@ -181,66 +181,69 @@ describe('the OpenAPI document', () => {
   })
 })
 
-describe('the typed client generated from the document, against a running server', () => {
-  let ctx: TestContext
-  let api: ReturnType<typeof createClient<paths>>
-  beforeAll(async () => {
-    ctx = await createTestContext('sqlite')
-    await ctx.app.listen({ port: 0, host: '127.0.0.1' })
-    const address = ctx.app.server.address() as { port: number }
-    api = createClient<paths>({ baseUrl: `http://127.0.0.1:${address.port}` })
-  })
-  afterAll(async () => {
-    await ctx?.close()
-  })
-  const as = (role: keyof TestContext['keys']) => ({ authorization: `Bearer ${ctx.keys[role]}` })
+for (const dialect of DIALECTS)
+  describe(`the typed client generated from the document, against a running server (${dialect})`, () => {
+    let ctx: TestContext
+    let api: ReturnType<typeof createClient<paths>>
+    beforeAll(async () => {
+      ctx = await createTestContext(dialect)
+      await ctx.app.listen({ port: 0, host: '127.0.0.1' })
+      const address = ctx.app.server.address() as { port: number }
+      api = createClient<paths>({ baseUrl: `http://127.0.0.1:${address.port}` })
+    })
+    afterAll(async () => {
+      await ctx?.close()
+    })
+    const as = (role: keyof TestContext['keys']) => ({ authorization: `Bearer ${ctx.keys[role]}` })
 
-  it('sends the documented event example and reads one result per event', async () => {
-    const doc = (await ctx.request({ method: 'GET', url: '/openapi.json' })).json()
-    const example = doc.paths['/v1/events'].post.requestBody.content['application/json'].example
-    const { data, error, response } = await api.POST('/v1/events', {
-      headers: as('storefront'),
-      body: example,
+    it('sends the documented event example and reads one result per event', async () => {
+      const doc = (await ctx.request({ method: 'GET', url: '/openapi.json' })).json()
+      const example = doc.paths['/v1/events'].post.requestBody.content['application/json'].example
+      const { data, error, response } = await api.POST('/v1/events', {
+        headers: as('storefront'),
+        body: example,
+      })
+      expect(error).toBeUndefined()
+      expect(response.status).toBe(200)
+      expect(data!.results.map((r) => r.id)).toEqual(
+        example.events.map((e: { id: string }) => e.id),
+      )
+      const counts = data!.counts
+      expect(counts.stored + counts.duplicate + counts.refused).toBe(example.events.length)
     })
-    expect(error).toBeUndefined()
-    expect(response.status).toBe(200)
-    expect(data!.results.map((r) => r.id)).toEqual(example.events.map((e: { id: string }) => e.id))
-    const counts = data!.counts
-    expect(counts.stored + counts.duplicate + counts.refused).toBe(example.events.length)
-  })
 
-  it('grants consent with a typed body, and an outdated notice is the documented 409 problem', async () => {
-    const notice = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json()
-    const path = { ref: 'cust-1042', purpose: 'personalize.recommendations' }
-    const granted = await api.PUT('/v1/subjects/{ref}/consents/{purpose}', {
-      headers: as('storefront'),
-      params: { path },
-      body: { decision: 'granted', method: 'banner', noticeVersion: notice.version },
+    it('grants consent with a typed body, and an outdated notice is the documented 409 problem', async () => {
+      const notice = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json()
+      const path = { ref: 'cust-1042', purpose: 'personalize.recommendations' }
+      const granted = await api.PUT('/v1/subjects/{ref}/consents/{purpose}', {
+        headers: as('storefront'),
+        params: { path },
+        body: { decision: 'granted', method: 'banner', noticeVersion: notice.version },
+      })
+      expect(granted.response.status).toBe(200)
+      expect(granted.data!.decision.allowed).toBe(true)
+      const outdated = await api.PUT('/v1/subjects/{ref}/consents/{purpose}', {
+        headers: as('storefront'),
+        params: { path },
+        body: { decision: 'granted', noticeVersion: '0'.repeat(64) },
+      })
+      expect(outdated.response.status).toBe(409)
+      expect(outdated.response.headers.get('content-type')).toContain('application/problem+json')
+      expect(outdated.error).toMatchObject({ code: 'notice_outdated', status: 409 })
     })
-    expect(granted.response.status).toBe(200)
-    expect(granted.data!.decision.allowed).toBe(true)
-    const outdated = await api.PUT('/v1/subjects/{ref}/consents/{purpose}', {
-      headers: as('storefront'),
-      params: { path },
-      body: { decision: 'granted', noticeVersion: '0'.repeat(64) },
-    })
-    expect(outdated.response.status).toBe(409)
-    expect(outdated.response.headers.get('content-type')).toContain('application/problem+json')
-    expect(outdated.error).toMatchObject({ code: 'notice_outdated', status: 409 })
-  })
 
-  it('reads the training quality as the console does, and a storefront key is the documented 403', async () => {
-    const quality = await api.GET('/v1/recommendations/quality', {
-      headers: as('analyst'),
-      params: { query: { days: 7 } },
+    it('reads the training quality as the console does, and a storefront key is the documented 403', async () => {
+      const quality = await api.GET('/v1/recommendations/quality', {
+        headers: as('analyst'),
+        params: { query: { days: 7 } },
+      })
+      expect(quality.response.status).toBe(200)
+      expect(Array.isArray(quality.data!.runs)).toBe(true)
+      const refused = await api.GET('/v1/recommendations/quality', { headers: as('storefront') })
+      expect(refused.response.status).toBe(403)
+      expect(refused.error).toMatchObject({ code: 'forbidden' })
     })
-    expect(quality.response.status).toBe(200)
-    expect(Array.isArray(quality.data!.runs)).toBe(true)
-    const refused = await api.GET('/v1/recommendations/quality', { headers: as('storefront') })
-    expect(refused.response.status).toBe(403)
-    expect(refused.error).toMatchObject({ code: 'forbidden' })
   })
-})
 
 describe('a route added later', () => {
   it('gets its security and error responses from its access declaration alone', async () => {
