@@ -434,6 +434,8 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     await act.getByLabel(/Why more time is needed/).fill('Needs records from the warehouse')
     await act.getByRole('button', { name: 'Extend deadline' }).click()
     expect(await act.getByRole('alert').innerText()).toContain('already extended')
+    // The queue is read again, so the form now says what the request is.
+    await act.getByText('Already extended once').waitFor()
     await page.screenshot({ path: artifactPath('console-phone.png') })
     await page
       .getByTestId('rates-panel')

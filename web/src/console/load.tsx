@@ -1,6 +1,6 @@
 /** Loading what a panel shows (through the typed client, `../client.ts`), and its state in words. */
 import type { ComponentChildren } from 'preact'
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiError } from '../api.js'
 
 export type Loaded<T> =
@@ -20,7 +20,7 @@ export function failure(e: unknown): Exclude<Loaded<never>, { state: 'loading' |
 /**
  * Runs `load` (a call through the typed client) whenever `key` changes, a string naming what it loads
  * (the credential and the query: the same key, the same answer); `undefined` loads nothing. Returns the
- * state and a function that loads it again.
+ * state and a function that loads it again (showing the last answer meanwhile).
  *
  * @example const [page, reload] = useLoad(`${token} ${query}`, () => ok(client.GET('/v1/audit', ...)))
  */
@@ -30,10 +30,13 @@ export function useLoad<T>(
 ): [Loaded<T>, () => void] {
   const [result, setResult] = useState<Loaded<T>>({ state: 'loading' })
   const [version, setVersion] = useState(0)
+  const shown = useRef<string | undefined>(undefined)
   useEffect(() => {
     if (key === undefined) return
     let live = true
-    setResult({ state: 'loading' })
+    // Loading again what is shown keeps it on screen (and what sits below it) until the answer comes.
+    if (shown.current !== key) setResult({ state: 'loading' })
+    shown.current = key
     load()
       .then((value) => live && setResult({ state: 'ok', value }))
       .catch((e: unknown) => live && setResult(failure(e)))

@@ -36,12 +36,15 @@ function ActionForm({
   token,
   may,
   onDone,
+  onStale,
   onClose,
 }: {
   request: QueuedRequest
   token: string
   may: { extend: boolean; deny: boolean }
   onDone: (message: string) => void
+  /** The request changed meanwhile (a 409): load the queue again, keeping this form and its error. */
+  onStale: () => void
   onClose: () => void
 }) {
   const [months, setMonths] = useState<'1' | '2'>('2')
@@ -68,6 +71,7 @@ function ActionForm({
       onDone(done(await send()))
     } catch (e) {
       setError(e instanceof ApiError ? e.message : problemText(e))
+      if (e instanceof ApiError && e.status === 409) onStale()
     } finally {
       setBusy(false)
     }
@@ -306,6 +310,7 @@ export function RightsPanel({
                   token={token}
                   may={may}
                   onClose={() => setChosen(undefined)}
+                  onStale={reload}
                   onDone={(text) => {
                     setMessage(text)
                     setChosen(undefined)
