@@ -89,6 +89,10 @@ for (const dialect of DIALECTS) {
       const alone = await ctx.services.audit.verifyTree()
       expect(alone.ok).toBe(false)
       expect(alone.problems.join('\n')).toContain('entries were removed (truncated)')
+      // And the next write refuses to cover the gap with new entries.
+      await expect(
+        ctx.services.audit.recordNow({ actor: { kind: 'system', name: 'test' }, action: 'next' }),
+      ).rejects.toThrow('the audit tree holds more leaves than the log has entries')
       // An attacker who also drops the tree and the stored checkpoints is caught by the saved one.
       await rewriteLog(ctx.storage.db, (rows) => rows)
       expect((await ctx.services.audit.verify()).ok).toBe(true)

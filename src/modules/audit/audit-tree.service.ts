@@ -169,7 +169,11 @@ export function createAuditTree(deps: AuditTreeDeps) {
     for (let level = 1; (index & 1) === 1 && ((index >>> level) & 1) === 1; level += 1) {
       refs.push({ level, index: (index >>> level) - 1 })
     }
-    const found = await nodes.findNodes(executor, refs)
+    const found = await nodes.findNodes(executor, [...refs, { level: 0, index }])
+    if (found.has(nodeKey({ level: 0, index }))) {
+      // Entries were deleted under the tree: refuse to paper over it (`candor audit verify` says more).
+      throw new AppError('internal', 'the audit tree holds more leaves than the log has entries')
+    }
     if (refs.some((ref) => !found.has(nodeKey(ref)))) {
       await catchUp(executor)
       return
