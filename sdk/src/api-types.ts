@@ -792,7 +792,7 @@ export interface paths {
       cookie?: never
     }
     /**
-     * Recompute the hash chain and report the first broken entry, if any
+     * Recompute the hash chain and the Merkle tree; report the first broken entry and what no longer matches a signed checkpoint
      * @description **Who may call:** an API key with role `privacy_officer`, `admin`.
      */
     get: {
@@ -816,6 +816,14 @@ export interface paths {
               headHash?: string
               firstBrokenSeq?: number
               reason?: string
+              /** @description The Merkle tree recomputed from the entries against every stored signed checkpoint */
+              tree: {
+                ok: boolean
+                entries: number
+                rootHash: string
+                checkpointsChecked: number
+                problems: string[]
+              }
             }
           }
         }
