@@ -14,6 +14,7 @@ import {
 } from './consent.js'
 import { ConsentRatesSchema, DaySchema } from './consent.rates.js'
 import type { StoredConsentRecord } from './consent.repository.js'
+import type { SubjectOf } from './consent.service.js'
 
 const Ref = CustomerRefSchema
 const SUBJECT_ACCESS = { roles: ['storefront', 'privacy_officer', 'admin'] as const, shopper: true }
@@ -51,6 +52,11 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
   { services },
 ) => {
   const { consent, identity } = services
+  /** A reference seen for the first time becomes a subject only with an accepted write (see `SubjectOf`). */
+  const subjectOf =
+    (ref: string): SubjectOf =>
+    (executor) =>
+      identity.ensureSubjectId(ref, executor)
 
   app.get(
     '/v1/subjects/:ref/consents',
@@ -104,11 +110,9 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
     async (request) => {
       const signals = signalsOf(request)
       const actor = actorOf(request)
-      const subjectId = await identity.ensureSubjectId(request.params.ref)
-      await consent.observeSignals(subjectId, signals, actor)
       const { decision, method, noticeVersion } = request.body
       const result = await consent.recordChange(
-        subjectId,
+        subjectOf(request.params.ref),
         request.params.purpose,
         { decision, method, noticeVersion },
         signals,
@@ -158,9 +162,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
     async (request) => {
       const signals = signalsOf(request)
       const actor = actorOf(request)
-      const subjectId = await identity.ensureSubjectId(request.params.ref)
-      await consent.observeSignals(subjectId, signals, actor)
-      return consent.putSettings(subjectId, request.body, signals, actor)
+      return consent.putSettings(subjectOf(request.params.ref), request.body, signals, actor)
     },
   )
 
@@ -199,9 +201,8 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
     },
     async (request) => {
       const signals = signalsOf(request)
-      const subjectId = await identity.ensureSubjectId(request.params.ref)
       const records = await consent.importTcf(
-        subjectId,
+        subjectOf(request.params.ref),
         request.body.tcString,
         signals,
         actorOf(request),

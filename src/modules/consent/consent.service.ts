@@ -45,6 +45,17 @@ export interface ConsentDeps {
   changes: ChangeFeed
 }
 
+/**
+ * The subject a write is about, resolved inside the write's own transaction: a reference seen for the
+ * first time becomes a subject only together with the first write accepted for it, so a refused request
+ * (rolled back) leaves no `subjects` or `subject_refs` row behind. A known subject id passes as a string.
+ */
+export type SubjectOf = string | ((executor: Db) => Promise<string>)
+
+function resolveSubject(subject: SubjectOf, executor: Db): Promise<string> {
+  return typeof subject === 'string' ? Promise.resolve(subject) : subject(executor)
+}
+
 /** What a request says about where the shopper is and which signals their browser sent. */
 export interface RequestSignals {
   /** A charter jurisdiction code the caller states (else the subject's last known one, else default). */
@@ -286,15 +297,20 @@ export function createConsentService(deps: ConsentDeps) {
       }
     },
 
-    /** Grants or withdraws one purpose (append-only), with its audit entry, in one transaction. */
+    /**
+     * Grants or withdraws one purpose (append-only), with its audit entry and the opt-outs a GPC signal
+     * implies, in one transaction (with the subject's creation, when `subject` creates it).
+     */
     async recordChange(
-      subjectId: string,
+      subject: SubjectOf,
       purpose: PurposeKey,
       change: ConsentChange,
       signals: RequestSignals,
       actor: Actor,
     ): Promise<{ record: StoredConsentRecord; decision: ConsentDecision }> {
       return deps.db.transaction().execute(async (trx) => {
+        const subjectId = await resolveSubject(subject, trx)
+        await applyGpc(trx, subjectId, signals, actor)
         const settings = await repo.findSettings(trx, subjectId)
         const jurisdiction = signals.jurisdiction ?? settings?.jurisdiction ?? undefined
         const record = buildConsentRecord({
@@ -333,7 +349,7 @@ export function createConsentService(deps: ConsentDeps) {
      * is kept, the effective level stays lower, and the answer carries the consent prompt to show.
      */
     async putSettings(
-      subjectId: string,
+      subject: SubjectOf,
       input: { level: PersonalizationLevel; jurisdiction?: string | undefined },
       signals: RequestSignals,
       actor: Actor,
@@ -356,6 +372,8 @@ export function createConsentService(deps: ConsentDeps) {
         )
       }
       return deps.db.transaction().execute(async (trx) => {
+        const subjectId = await resolveSubject(subject, trx)
+        await applyGpc(trx, subjectId, signals, actor)
         const existing = await repo.findSettings(trx, subjectId)
         const settings: SubjectSettings = {
           level: input.level,
@@ -409,7 +427,7 @@ export function createConsentService(deps: ConsentDeps) {
 
     /** Reads a TCF string and records its decisions for the charter's mapped purposes. */
     async importTcf(
-      subjectId: string,
+      subject: SubjectOf,
       tcString: string,
       signals: RequestSignals,
       actor: Actor,
@@ -417,6 +435,7 @@ export function createConsentService(deps: ConsentDeps) {
       const decoded = decodeTcfString(charter, tcString)
       const now = deps.clock.now()
       return deps.db.transaction().execute(async (trx) => {
+        const subjectId = await resolveSubject(subject, trx)
         const { context } = await loadContext(trx, subjectId, signals)
         const records = Object.entries(decoded.decisions)
           .filter(([purpose]) => findPurpose(charter, purpose)?.legalBasis !== 'contract')

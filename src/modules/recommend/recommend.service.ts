@@ -635,6 +635,13 @@ export function createRecommendService(deps: RecommendDeps) {
     await syncCatalog(s)
     const now = deps.clock.now()
     const { subjectId, sessionKey } = await ownerOf(query)
+    // Refused before anything is written for the shopper (a prompt shown would create their subject).
+    if (query.category !== undefined && !categoriesOf(s).paths.has(query.category)) {
+      const reason = 'no item in the catalog is under this category path'
+      throw new AppError('not_found', `category: ${reason}`, {
+        issues: [{ field: 'querystring.category', reason }],
+      })
+    }
     let level: PersonalizationLevel = 'off'
     let levelKey = 'off:anonymous'
     let prompt: ConsentPrompt | undefined
@@ -658,12 +665,6 @@ export function createRecommendService(deps: RecommendDeps) {
     const ownRankings =
       owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
     const inStockOnly = query.inStock !== 'false'
-    if (query.category !== undefined && !categoriesOf(s).paths.has(query.category)) {
-      const reason = 'no item in the catalog is under this category path'
-      throw new AppError('not_found', `category: ${reason}`, {
-        issues: [{ field: 'querystring.category', reason }],
-      })
-    }
     // Whose it is, is the map it is kept in (`off` rankings are everyone's).
     const question = `${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
     // Everything below runs only when this question has no ranking yet (or it went stale).
