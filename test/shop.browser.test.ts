@@ -210,11 +210,12 @@ describe.skipIf(!BROWSER_AVAILABLE)('the demo shop: prompts, layout, basket', ()
       expect(product?.get('item')).toBe(first)
       const category = queries.find((q) => q.get('placement') === 'category')
       expect(category?.get('category')).toBe('Kitchen and dining')
-      // The heading says what the row is: general picks from this category are "Popular in ...".
+      // The heading says what the row is: general picks are "Popular ..." or "New ...", never "right now".
       const heading = await page.locator('.rec-block .candor-heading').innerText()
       const kinds = await attributes(page.locator('.rec-block .candor-item'), 'data-kind')
       if (kinds.every((k) => ['popular', 'new', 'trending'].includes(k)))
-        expect(heading).toMatch(/^Popular/)
+        expect(heading).toMatch(/^(Popular|New) /)
+      expect(heading).not.toContain('right now')
       await expectAccessible(page, 'category, personal')
 
       // An order from the basket goes to Candor as purchase events, and empties the basket.

@@ -27,6 +27,7 @@ import type {
 
 export type * from './types.js'
 export { renderRow, describeEvidence, type RowOptions } from './row.js'
+export { rowHeadingFor } from './row-heading.js'
 
 /** The purposes under which the SDK may send events at all. */
 export const TRACKING_PURPOSES = [

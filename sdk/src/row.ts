@@ -1,3 +1,4 @@
+import { rowHeadingFor } from './row-heading.js'
 import type { Evidence, RecommendationResponse, RecommendedItem } from './types.js'
 
 export interface RowOptions {
@@ -15,12 +16,6 @@ export interface RowOptions {
   picture?: (item: RecommendedItem) => Node | undefined
   /** More of an item under its reason: a price, an "Add to basket" button. */
   extra?: (item: RecommendedItem) => Node | undefined
-}
-
-const HEADINGS: Record<string, string> = {
-  personal: 'Picked for you',
-  session: 'Based on this visit',
-  off: 'Popular right now',
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -60,9 +55,6 @@ function defaultHref(item: RecommendedItem): string | undefined {
   return typeof href === 'string' ? href : undefined
 }
 
-/** Reasons that are the same for everyone. */
-const GENERAL_KINDS = ['popular', 'new', 'trending']
-
 let rowCount = 0
 
 /**
@@ -79,9 +71,7 @@ export function renderRow(
   rowCount++
   const headingId = `candor-row-${rowCount}`
   // A personal level with only general reasons (a shopper we know little about yet) is not "for you".
-  const general = response.items.every((i) => GENERAL_KINDS.includes(i.explanation.kind))
-  const heading =
-    options.heading ?? (general ? HEADINGS.off! : (HEADINGS[response.level] ?? 'Suggestions'))
+  const heading = options.heading ?? rowHeadingFor(response) ?? 'Suggestions'
   const list = el('ul', { class: 'candor-items' })
   const section = el(
     'section',

@@ -1,12 +1,11 @@
 /**
  * What a recommendation row of the demo shop is called. Pure (no DOM), so that a unit test can hold it to
- * its promise: a heading says only what every item in the row is.
+ * its promise: a heading says only what every item in the row is. The rule for reasons is the SDK's
+ * (`rowHeadingFor`); this adds only what the page knows: its category, and that it is a product's page.
  */
+import { rowHeadingFor } from '../../sdk/src/row-heading.js'
 import type { RecommendationResponse } from '../../sdk/src/types.js'
 import type { Product } from './api.js'
-
-/** Reasons that are the same for everyone. */
-const GENERAL = new Set(['popular', 'new', 'trending'])
 
 /** What the page is about, which the row is asked for and named after. */
 export interface RowContext {
@@ -21,30 +20,26 @@ export interface RowContext {
 
 /**
  * The row's heading, from the reasons its items actually carry, so that it stays true whatever the server
- * answers: "Bought together with ..." only when every item was, "Popular in ..." only when every item is a
- * general pick from that category; otherwise by level (the SDK's headings).
+ * answers: "Popular in Bags" only when every item is a popular pick in Bags, "Often bought with this
+ * product" only when every item was bought with it, "Suggestions for this product" for a non-personal row
+ * of mixed reasons on a product's page; otherwise the SDK's heading.
  */
 export function rowHeading(
   answer: Pick<RecommendationResponse, 'level' | 'items'>,
   context: RowContext,
 ): string | undefined {
-  const kinds = new Set(answer.items.map((i) => i.explanation.kind))
-  if (answer.items.length === 0) return undefined
-  if (kinds.size === 1 && kinds.has('bought_together'))
-    return context.product === undefined
-      ? 'Bought together with what you chose'
-      : 'Bought together with this product'
-  const general = [...kinds].every((k) => GENERAL.has(k))
-  if (general && context.category !== undefined) {
-    const inCategory = answer.items.every(
-      (i) =>
-        Array.isArray(i.category) && (i.category as unknown[]).some((c) => c === context.category),
+  const category = context.category
+  const inCategory =
+    category !== undefined &&
+    answer.items.every(
+      (i) => Array.isArray(i.category) && (i.category as unknown[]).some((c) => c === category),
     )
-    if (inCategory) return `Popular in ${context.category}`
-  }
-  if (general) return 'Popular right now'
-  if (answer.level === 'session') return 'Based on this visit'
-  if (answer.level === 'personal') return 'Picked for you'
-  // Not personal, yet not all popular either (some bought together with the product, say).
-  return context.product === undefined ? 'Suggestions' : 'Suggestions for this product'
+  const heading = rowHeadingFor(answer, inCategory ? category : undefined)
+  // Items bought with a product only come with a product's page; anywhere else "this product" names nothing.
+  if (heading === 'Often bought with this product' && context.product === undefined)
+    return 'Suggestions'
+  // Not personal, yet of mixed reasons (some bought with the product, some popular, say).
+  if (heading === 'Suggestions' && context.product !== undefined)
+    return 'Suggestions for this product'
+  return heading
 }
