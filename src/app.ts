@@ -14,6 +14,7 @@ import { swaggerOptions } from './http/openapi.js'
 import { AuthFailureLimit, registerRateLimit } from './http/rate-limit.js'
 import { type RequestLog, loggerRequestLog } from './http/request-log.js'
 import { pagesRoutes } from './http/pages.routes.js'
+import { registerSecurityHeaders } from './http/security-headers.js'
 import type { Registry } from 'prom-client'
 import { packageRoot } from './lib/package-root.js'
 import { auditRoutes } from './modules/audit/audit.routes.js'
@@ -77,6 +78,11 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandler(app)
+  // Before the route guard and the rate limiter, so their refusals carry the headers (and CORS) too.
+  await registerSecurityHeaders(app, {
+    corsOrigins: services.config.corsOrigins,
+    https: tls !== undefined,
+  })
 
   // These two run on every request and do nothing asynchronous, so they take `done` (an async hook costs
   // a promise and a turn of the microtask queue).

@@ -28,6 +28,11 @@ export interface Config {
    * address is the client's, and the header is ignored (anyone could write it).
    */
   readonly trustedProxies: readonly string[]
+  /**
+   * Exact origins (`https://shop.example`) whose pages may call the API from the browser (CORS); empty:
+   * no other origin may.
+   */
+  readonly corsOrigins: readonly string[]
   readonly bodyLimitBytes: number
   readonly shopperTokenTtlSeconds: number
   readonly trainIntervalMinutes: number
@@ -131,6 +136,30 @@ export const CONFIG_VARIABLES = {
         ),
       ),
   },
+  CANDOR_CORS_ORIGINS: {
+    default: '',
+    schema: z
+      .string()
+      .trim()
+      .transform((value) =>
+        value === ''
+          ? []
+          : value
+              .split(',')
+              .map((entry) => entry.trim())
+              .filter((entry) => entry !== ''),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .refine(
+              (entry) => isOrigin(entry),
+              'must be a comma-separated list of exact origins such as https://shop.example (scheme, host and port only: no path, no trailing slash, no *)',
+            ),
+        ),
+      ),
+  },
   CANDOR_BODY_LIMIT_BYTES: {
     default: '2097152',
     schema: integer('CANDOR_BODY_LIMIT_BYTES', 1024, 104_857_600),
@@ -227,6 +256,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     tls: parseTls(read(env, 'CANDOR_TLS_CERT'), read(env, 'CANDOR_TLS_KEY')),
     authFailuresPerMinute: read(env, 'CANDOR_AUTH_FAILURES_PER_MINUTE'),
     trustedProxies: Object.freeze(read(env, 'CANDOR_TRUSTED_PROXIES')),
+    corsOrigins: Object.freeze(read(env, 'CANDOR_CORS_ORIGINS')),
     bodyLimitBytes: read(env, 'CANDOR_BODY_LIMIT_BYTES'),
     shopperTokenTtlSeconds: read(env, 'CANDOR_SHOPPER_TOKEN_TTL_SECONDS'),
     trainIntervalMinutes: read(env, 'CANDOR_TRAIN_INTERVAL_MINUTES'),
@@ -245,6 +275,16 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
 /** Whether the server listens only on this machine (127.0.0.0/8, ::1, localhost). */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
+}
+
+/** An origin exactly as a browser sends it in `Origin`: `http(s)://host[:port]`, nothing more. */
+function isOrigin(entry: string): boolean {
+  try {
+    const url = new URL(entry)
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === entry
+  } catch {
+    return false
+  }
 }
 
 /** An IPv4 or IPv6 address, optionally with a /prefix length in range. */

@@ -21,18 +21,6 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 }
 
-/** The pages' own scripts and styles only; no inline script, no framing, no referrer. */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-].join('; ')
-
 const PUBLIC = { access: { public: true } } as const
 
 /**
@@ -41,6 +29,8 @@ const PUBLIC = { access: { public: true } } as const
  * static plugin is not used: its current major needs Node.js 22, and four routes are all this takes.
  */
 export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options) => {
+  // The Content-Security-Policy, nosniff, no-referrer and no framing come with every answer
+  // (http/security-headers.ts); these routes only say how long a browser may keep what they send.
   const sendFile = async (reply: FastifyReply, file: string, cache: string) => {
     let body: Buffer
     try {
@@ -51,7 +41,6 @@ export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options
     return reply
       .type(TYPES[path.extname(file)] ?? 'application/octet-stream')
       .header('cache-control', cache)
-      .header('x-content-type-options', 'nosniff')
       .send(body)
   }
 
@@ -65,13 +54,7 @@ export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options
         .type('text/plain; charset=utf-8')
         .send('The web pages are not built yet: run `npm run build` (npm start does it for you).\n')
     }
-    return reply
-      .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-cache')
-      .header('content-security-policy', CSP)
-      .header('referrer-policy', 'no-referrer')
-      .header('x-content-type-options', 'nosniff')
-      .send(html)
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html)
   }
 
   const paths = [
@@ -116,7 +99,10 @@ export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options
   app.get(
     '/sdk/candor.min.js',
     { config: PUBLIC, schema: { tags: ['pages'], summary: 'The browser SDK (global Candor)' } },
-    async (_request, reply) =>
-      sendFile(reply, path.join(options.sdkDir, 'candor.min.js'), 'public, max-age=300'),
+    async (_request, reply) => {
+      // Loaded by <script src> from the shop's own pages: another origin, so not same-origin only.
+      reply.header('cross-origin-resource-policy', 'cross-origin')
+      return sendFile(reply, path.join(options.sdkDir, 'candor.min.js'), 'public, max-age=300')
+    },
   )
 }

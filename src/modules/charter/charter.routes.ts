@@ -28,7 +28,12 @@ export const charterRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
       },
     },
     async (request, reply) => {
-      reply.header('etag', etag).header('cache-control', 'no-cache').header('vary', 'Accept')
+      // Added to any Vary already set (CORS adds Origin), so a cache keeps each answer apart.
+      const vary = reply.getHeader('vary')
+      reply
+        .header('etag', etag)
+        .header('cache-control', 'no-cache')
+        .header('vary', vary === undefined ? 'Accept' : `${String(vary)}, Accept`)
       if (request.headers['if-none-match'] === etag) return reply.code(304).send(null)
       const wantsHtml =
         request.query.format === 'html' ||

@@ -243,9 +243,20 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
     async (request) => out(await rights.deny(request.params.id, request.body, actorOf(request))),
   )
 
+  // Fastify would answer HEAD by running the GET handler, which compiles (and audits) a whole export
+  // only to drop the body; HEAD gets a 405 naming GET instead, before anything is read.
+  app.head(
+    '/v1/rights-requests/:id/export',
+    { config: { access: ON_BEHALF }, schema: { hide: true, params: RequestId } },
+    async (_request, reply) => {
+      reply.header('allow', 'GET')
+      throw new AppError('method_not_allowed', 'An export is only sent whole: use GET')
+    },
+  )
   app.get(
     '/v1/rights-requests/:id/export',
     {
+      exposeHeadRoute: false,
       config: { access: ON_BEHALF },
       schema: {
         tags: ['rights'],
