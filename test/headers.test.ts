@@ -99,6 +99,9 @@ describe('security headers (SQLite)', () => {
     expect(preflight.statusCode).toBe(404)
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined()
     expect(preflight.headers['access-control-allow-methods']).toBeUndefined()
+    // The refusal is an answer like any other: it carries the security headers.
+    expectSecurityHeaders(preflight.headers, 'preflight 404')
+    expect(preflight.headers['cache-control']).toBe('no-store')
   })
 
   it('HEAD on an export is refused with 405 and compiles nothing; GET still exports', async () => {
@@ -200,6 +203,13 @@ describe('CORS with CANDOR_CORS_ORIGINS (SQLite)', () => {
   })
 
   it('an unlisted origin, or a near miss of a listed one, gets no CORS header and no preflight', async () => {
+    // The same requests from the listed origin are allowed (so what follows is the list at work).
+    const listed = await ctx.request({
+      method: 'OPTIONS',
+      url: '/v1/events',
+      headers: { origin: SHOP, 'access-control-request-method': 'POST' },
+    })
+    expect(listed.headers['access-control-allow-origin']).toBe(SHOP)
     for (const origin of [OTHER, 'http://shop.example', 'https://shop.example:8443', 'null']) {
       const simple = await ctx.request({ method: 'GET', url: '/v1/notice', headers: { origin } })
       expect(simple.statusCode, origin).toBe(200)
