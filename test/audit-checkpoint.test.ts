@@ -4,6 +4,7 @@ import path from 'node:path'
 import { sql } from 'kysely'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  createAuditLog,
   createCheckpointSigner,
   openCheckpoint,
   parseVerifierKey,
@@ -257,6 +258,38 @@ for (const dialect of DIALECTS) {
       expect(result.problems).toEqual([])
       expect(result.entries).toBe(entries + 3)
       expect((await ctx.services.audit.checkpoint()).treeSize).toBe(entries + 3)
+    })
+
+    it('keeps the tree right across rolled-back writes and writes by another process', async () => {
+      ctx = await createTestContext(dialect)
+      const { storage, clock, services } = ctx
+      await recordEntries(ctx, 5)
+      await expect(
+        storage.db.transaction().execute(async (trx) => {
+          for (let i = 0; i < 3; i += 1) {
+            await services.audit.record(trx, {
+              actor: { kind: 'system', name: 'x' },
+              action: 'undone',
+            })
+          }
+          throw new Error('the change this entry describes failed')
+        }),
+      ).rejects.toThrow('failed')
+      // Another process on the same database: its own audit log object, its own memory.
+      const other = createAuditLog({
+        db: storage.db,
+        dialect: storage.dialect,
+        clock,
+        keys: services.keys,
+      })
+      for (let i = 0; i < 7; i += 1) {
+        const log = i % 3 === 0 ? other : services.audit
+        await log.recordNow({ actor: { kind: 'system', name: 'x' }, action: `write.${i}` })
+      }
+      await recordEntries(ctx, 4)
+      const result = await services.audit.verifyTree()
+      expect(result.problems).toEqual([])
+      expect(result.entries).toBe((await services.audit.verify()).entries)
     })
 
     it('signs checkpoints by itself after writes', async () => {

@@ -23,7 +23,6 @@ import {
   frontier,
   inclusionRanges,
   leafHash,
-  nodeHash,
   perfectCover,
   verifyConsistency,
   verifyInclusion,
@@ -161,31 +160,42 @@ export function createAuditTree(deps: AuditTreeDeps) {
     }
   }
 
+  /**
+   * The tree after this process's last append, and the entry it ended with. The chain's head hash
+   * covers every entry before it, so when the next entry's `prevHash` is that hash the tree is still
+   * this one (another process's append, or a rolled-back one of ours, changes the head) and the append
+   * needs no read.
+   */
+  let last: { seq: number; hash: string; tree: MerkleFrontier } | undefined
+
   /** Adds the leaf of a new entry (seq = leaf index + 1) in the entry's transaction. */
   async function appendLeaf(executor: Db, row: AuditRow): Promise<void> {
     const index = row.seq - 1
-    // The previous leaf (is the tree caught up?), and the left siblings this leaf completes.
-    const refs: NodeRef[] = index > 0 ? [{ level: 0, index: index - 1 }] : []
-    for (let level = 1; (index & 1) === 1 && ((index >>> level) & 1) === 1; level += 1) {
-      refs.push({ level, index: (index >>> level) - 1 })
+    let tree: MerkleFrontier
+    if (last !== undefined && last.seq === index && last.hash === row.prevHash) {
+      tree = last.tree
+    } else {
+      last = undefined
+      const refs = frontier(index)
+      const found = await nodes.findNodes(executor, [...refs, { level: 0, index }])
+      if (found.has(nodeKey({ level: 0, index }))) {
+        // Entries were deleted under the tree: refuse to paper over it (`candor audit verify` says more).
+        throw new AppError('internal', 'the audit tree holds more leaves than the log has entries')
+      }
+      if (refs.some((ref) => !found.has(nodeKey(ref)))) {
+        // Behind (entries from before the tree): the catch-up adds this entry's leaf too.
+        await catchUp(executor)
+        written()
+        return
+      }
+      tree = MerkleFrontier.restore(
+        index,
+        refs.map((ref) => found.get(nodeKey(ref)) as Hash),
+      )
     }
-    const found = await nodes.findNodes(executor, [...refs, { level: 0, index }])
-    if (found.has(nodeKey({ level: 0, index }))) {
-      // Entries were deleted under the tree: refuse to paper over it (`candor audit verify` says more).
-      throw new AppError('internal', 'the audit tree holds more leaves than the log has entries')
-    }
-    if (refs.some((ref) => !found.has(nodeKey(ref)))) {
-      await catchUp(executor)
-      return
-    }
-    const leaf = entryLeaf(row)
-    const made = [{ level: 0, index, hash: leaf }]
-    let hash = leaf
-    for (let level = 0, position = index; (position & 1) === 1; level += 1, position >>>= 1) {
-      hash = nodeHash(found.get(nodeKey({ level, index: position - 1 })) as Hash, hash)
-      made.push({ level: level + 1, index: position >>> 1, hash })
-    }
-    await nodes.insertNodes(executor, made)
+    last = undefined
+    await nodes.insertNodes(executor, tree.append(entryLeaf(row)))
+    last = { seq: row.seq, hash: row.hash, tree }
     written()
   }
 
