@@ -117,6 +117,13 @@ export function createServices(deps: ServiceDeps) {
       exportSubject: async (subjectId) => ({ entries: await audit.listForSubject(subjectId) }),
       eraseSubject: async () => ({}),
     },
+    // Verification codes waiting in the outbox, each with the address it goes to (found by the
+    // subject's rights requests, see `rights.messages`).
+    {
+      name: 'outbox',
+      exportSubject: (subjectId) => rights.messages.exportSubject(subjectId),
+      eraseSubject: (trx, subjectId) => rights.messages.eraseSubject(trx, subjectId),
+    },
     {
       name: 'identity',
       exportSubject: async (subjectId) => ({
@@ -143,6 +150,7 @@ export function createServices(deps: ServiceDeps) {
     identity,
     consent,
     notifier: createOutboxNotifier(path.join(config.dataDir, 'outbox')),
+    keys,
     participants: () => participants,
   })
   return {

@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import { sql } from 'kysely'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
+import { dataDirFiles, findInDataDir } from './helpers/data-dir-scan.js'
 import { dumpDatabase } from './helpers/raw-scan.js'
 import { seedShopper } from './helpers/shoppers.js'
 
@@ -15,17 +18,31 @@ for (const dialect of DIALECTS) {
       await ctx?.close()
     })
 
-    it('finishes after the process is killed mid-way, doing each step once', async () => {
+    it('a restart finishes it at once after the process is killed mid-way, doing each step once', async () => {
       const { subjectId } = await seedShopper(ctx, 'crash-subject-99', {
         email: 'crash@example.org',
         events: 50,
       })
+      // A code on its way to the shopper for another request of theirs: a message in the outbox.
+      const waiting = await ctx.services.rights.create(
+        { type: 'access', subject: 'crash-subject-99' },
+        'self_service',
+        { kind: 'system', name: 'test' },
+      )
+      expect(waiting.status).toBe('received')
+      expect(findInDataDir(ctx.database.dir, ['crash@example.org'])).not.toEqual([])
       const created = await ctx.services.rights.create(
         { type: 'erasure', subject: 'crash-subject-99' },
         'staff',
         { kind: 'system', name: 'test' },
       )
       expect(created.status).toBe('verified')
+      const childEnv = {
+        ...process.env,
+        CANDOR_DATA_DIR: ctx.database.dir,
+        CANDOR_DATABASE_URL: ctx.database.url,
+        CANDOR_LOG_LEVEL: 'silent',
+      }
       const child = spawnSync(
         process.execPath,
         [
@@ -36,12 +53,7 @@ for (const dialect of DIALECTS) {
           'erase:events',
         ],
         {
-          env: {
-            ...process.env,
-            CANDOR_DATA_DIR: ctx.database.dir,
-            CANDOR_DATABASE_URL: ctx.database.url,
-            CANDOR_LOG_LEVEL: 'silent',
-          },
+          env: childEnv,
           encoding: 'utf8',
           timeout: 60_000,
         },
@@ -56,9 +68,30 @@ for (const dialect of DIALECTS) {
       expect((await ctx.services.events.exportSubject(subjectId)).events).toHaveLength(0)
       expect(await ctx.services.identity.readVault(subjectId)).toBeDefined()
 
-      // "Restart": the dead process's lease runs out, and the pending job is picked up again.
-      ctx.clock.set(new Date(Date.now() + 5 * 60_000))
-      expect(await ctx.services.rights.processPending()).toBe(1)
+      // The dead process still holds a live lease (60 s), naming itself as the holder.
+      const [lease] = (
+        await sql<{
+          lease_until: string
+          lease_owner: string
+        }>`select lease_until, lease_owner from rights_requests where id = ${created.id}`.execute(
+          ctx.storage.db,
+        )
+      ).rows
+      expect(Date.parse(lease!.lease_until)).toBeGreaterThan(Date.now())
+      expect(JSON.parse(lease!.lease_owner)[2]).toBe(child.pid)
+
+      // A restart resumes it at once: the holder is provably dead (this machine, no such process).
+      const restart = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', path.resolve('test/fixtures/erasure-restart-child.ts')],
+        { env: childEnv, encoding: 'utf8', timeout: 60_000 },
+      )
+      expect(restart.status, restart.stderr).toBe(0)
+      const resumed = JSON.parse(restart.stdout) as { done: number; ms: number }
+      expect(resumed.done).toBe(1)
+      expect(resumed.ms).toBeLessThan(5_000)
+      // Finished before the dead process's lease would have run out (process start included).
+      expect(Date.now()).toBeLessThan(Date.parse(lease!.lease_until))
       const done = await ctx.services.rights.get(created.id)
       expect(done.status).toBe('completed')
       expect(done.stepsDone).toEqual([
@@ -66,14 +99,27 @@ for (const dialect of DIALECTS) {
         'erase:events',
         'erase:consent',
         'erase:audit',
+        'erase:outbox',
         'erase:identity',
       ])
       // The events step ran once: its count comes from the first (killed) run.
       expect(done.result?.events).toEqual({ events: 50 })
       expect(await ctx.services.identity.findSubjectId('crash-subject-99')).toBeUndefined()
+      // (The restart's system clock is past the test clock's code expiry: the message may have gone as
+      // expired before the outbox step; either way it is gone.)
+      expect(fs.readdirSync(path.join(ctx.database.dir, 'outbox'))).toEqual([])
       const dump = await dumpDatabase(ctx)
       expect(dump.includes('crash@example.org')).toBe(false)
       expect(dump.includes('crash-subject-99')).toBe(false)
+      // Every file of the data dir, the key file included (it holds keys only): no address, no
+      // reference, and the pseudonym nowhere but in the database.
+      expect(dataDirFiles(ctx.database.dir)).toContain('candor.keys.json')
+      expect(findInDataDir(ctx.database.dir, ['crash@example.org', 'crash-subject-99'])).toEqual([])
+      expect(
+        findInDataDir(ctx.database.dir, [subjectId]).filter(
+          (hit) => !hit.startsWith('candor.sqlite'),
+        ),
+      ).toEqual([])
     })
   })
 }

@@ -5,7 +5,7 @@ import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import { type Charter, resolveJurisdiction } from '../charter/index.js'
 import type { ConsentService } from '../consent/consent.service.js'
-import type { IdentityService } from '../identity/index.js'
+import type { IdentityService, KeyringHolder } from '../identity/index.js'
 import {
   type Channel,
   type CreateRightsRequest,
@@ -15,6 +15,13 @@ import {
   type SubjectDataParticipant,
 } from './rights.js'
 import { dueDate, regimeFor } from './rights.deadlines.js'
+import {
+  type LeaseHolder,
+  currentHolder,
+  formatHolder,
+  isHolderDead,
+  parseHolder,
+} from './rights.lease.js'
 import type { Notifier } from './rights.notifier.js'
 import { type DenyBody, type ExtendBody, createStaffActions } from './rights.staff.js'
 import { createCodeVerification } from './rights.verification.js'
@@ -30,6 +37,10 @@ export interface RightsDeps {
   identity: IdentityService
   consent: ConsentService
   notifier: Notifier
+  /** The key file: verification codes are stored under a key derived from it. */
+  keys: KeyringHolder
+  /** This process as a job's lease holder (by default the real one; see `rights.lease.ts`). */
+  leaseHolder?: LeaseHolder
   /** Every module holding subject data, identity last (erasing it makes the subject unresolvable). */
   participants: () => readonly SubjectDataParticipant[]
 }
@@ -55,6 +66,7 @@ function publicView(request: StoredRightsRequest, now: Date): RightsRequest & { 
 export function createRightsService(deps: RightsDeps) {
   const repo = createRightsRepository()
   const now = () => deps.clock.now()
+  const self = deps.leaseHolder ?? currentHolder()
 
   const codes = createCodeVerification(deps, repo, (trx, request) =>
     finish(trx, request, 'denied', { deniedReason: 'identity_not_verified' }),
@@ -296,6 +308,7 @@ export function createRightsService(deps: RightsDeps) {
     /** Denies a request whose work has not started, with its ground (see `rights.staff.ts`). */
     async deny(id: string, body: DenyBody, actor: Actor) {
       await staff.deny(id, body, actor)
+      await deps.notifier.discard([id])
       return publicView(await mustFind(id), now())
     },
 
@@ -329,29 +342,53 @@ export function createRightsService(deps: RightsDeps) {
      */
     async process(
       id: string,
-      options: { onStepDone?: (step: string) => void } = {},
+      options: { onStepDone?: (step: string) => void; deadOwner?: string } = {},
     ): Promise<boolean> {
       const at = now()
-      const claimed = await repo.claim(
-        deps.db,
-        id,
-        at.toISOString(),
-        new Date(at.getTime() + LEASE_MS).toISOString(),
-      )
+      const claimed = await repo.claim(deps.db, id, {
+        now: at.toISOString(),
+        until: new Date(at.getTime() + LEASE_MS).toISOString(),
+        owner: formatHolder(self),
+        ...(options.deadOwner === undefined ? {} : { deadOwner: options.deadOwner }),
+      })
       if (!claimed) return false
       const request = await mustFind(id)
       await run(request, options.onStepDone)
       return true
     },
 
-    /** Runs every verified or interrupted job; the server calls this at start and on an interval. */
+    /**
+     * Runs every verified or interrupted job; the server calls this at start and on an interval. A job
+     * whose lease is held by a provably dead process (this machine's previous run, killed mid-way) is
+     * taken over at once rather than when its lease runs out. Expired outbox messages go too.
+     */
     async processPending(): Promise<number> {
+      await deps.notifier.discardExpired(now())
       let done = 0
+      for (const { id, owner } of await repo.listLeased(deps.db, now().toISOString())) {
+        const holder = parseHolder(owner)
+        if (owner === null || holder === undefined || !isHolderDead(holder, self)) continue
+        if (await service.process(id, { deadOwner: owner })) done += 1
+      }
       for (const id of await repo.listRunnable(deps.db, now().toISOString())) {
         if (await service.process(id)) done += 1
       }
       return done
     },
+
+    /**
+     * The erasure participant for messages kept by the notifier (the outbox): a subject's undelivered
+     * codes, with their address, go with the subject. The export lists them without code or address.
+     */
+    messages: {
+      name: 'outbox',
+      exportSubject: async (subjectId: string) => ({
+        messages: await deps.notifier.pending(await repo.idsOfSubject(deps.db, subjectId)),
+      }),
+      eraseSubject: async (executor: Db, subjectId: string) => ({
+        messages: await deps.notifier.discard(await repo.idsOfSubject(executor, subjectId)),
+      }),
+    } satisfies SubjectDataParticipant,
 
     /**
      * Everything held on the subject of a completed access or portability request, compiled now from

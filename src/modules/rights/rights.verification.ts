@@ -1,8 +1,9 @@
-import { randomInt } from 'node:crypto'
-import { safeEqual, sha256Hex } from '../../lib/crypto.js'
+import { hkdfSync, randomInt } from 'node:crypto'
+import { hmacSha256, safeEqual, sha256Hex } from '../../lib/crypto.js'
 import { AppError } from '../../lib/errors.js'
 import type { Db } from '../../storage/db.js'
 import type { Actor } from '../audit/index.js'
+import type { Keyring, KeyringHolder } from '../identity/index.js'
 import type { RightsDeps } from './rights.service.js'
 import type { StoredRightsRequest, createRightsRepository } from './rights.repository.js'
 
@@ -12,6 +13,46 @@ export const MAX_CODE_ATTEMPTS = 5
 /** Fresh codes one request may ask for in any rolling hour, after the first. */
 export const MAX_RESENDS_PER_HOUR = 3
 const HOUR_MS = 3_600_000
+
+/**
+ * The label that derives the code-hashing key from a pseudonym key (HKDF-SHA256): one secret in the key
+ * file serves both, and neither value can be computed from the other's use.
+ */
+const CODE_KEY_LABEL = 'candor/rights/verification-code/v1'
+const LEGACY_HASH = /^[0-9a-f]{64}$/
+type KeyEntry = Keyring['pseudonym']['active']
+
+/**
+ * How a code is stored: `h1:<pseudonym key id>:<HMAC-SHA256 under the derived key>`, so a copy of the
+ * database alone gives no way to test the million possible codes. Codes stored before this (a bare
+ * SHA-256 of `<request id>:<code>`) still verify by that rule until they expire (ten minutes), or are
+ * replaced by a resend; nothing stores them any more.
+ */
+export function createCodeHasher(keys: KeyringHolder) {
+  const derived = new Map<string, Buffer>()
+  const keyFor = (entry: KeyEntry): Buffer => {
+    let key = derived.get(entry.id)
+    if (key === undefined) {
+      key = Buffer.from(hkdfSync('sha256', entry.secret, Buffer.alloc(0), CODE_KEY_LABEL, 32))
+      derived.set(entry.id, key)
+    }
+    return key
+  }
+  const mac = (entry: KeyEntry, requestId: string, code: string) =>
+    `h1:${entry.id}:${hmacSha256(keyFor(entry), `${requestId}:${code}`).toString('base64url')}`
+  return {
+    hash(requestId: string, code: string): string {
+      return mac(keys.current().pseudonym.active, requestId, code)
+    },
+    matches(stored: string, requestId: string, code: string): boolean {
+      if (LEGACY_HASH.test(stored)) return safeEqual(stored, sha256Hex(`${requestId}:${code}`))
+      const [version, keyId] = stored.split(':')
+      if (version !== 'h1' || keyId === undefined) return false
+      const entry = keys.current().pseudonym.byId(keyId) ?? keys.reload().pseudonym.byId(keyId)
+      return entry !== undefined && safeEqual(stored, mac(entry, requestId, code))
+    },
+  }
+}
 
 /** A request waiting for its code: when the code expires, wrong codes and resends it still accepts. */
 export interface CodeState {
@@ -26,11 +67,12 @@ export interface CodeState {
  * new tries), three resends in any rolling hour, and a request denied for wrong codes stays denied.
  */
 export function createCodeVerification(
-  deps: Pick<RightsDeps, 'db' | 'clock' | 'audit' | 'identity' | 'notifier'>,
+  deps: Pick<RightsDeps, 'db' | 'clock' | 'audit' | 'identity' | 'notifier' | 'keys'>,
   repo: ReturnType<typeof createRightsRepository>,
   deny: (executor: Db, request: StoredRightsRequest) => Promise<void>,
 ) {
   const now = () => deps.clock.now()
+  const hasher = createCodeHasher(deps.keys)
 
   async function mustFind(id: string): Promise<StoredRightsRequest> {
     const request = await repo.find(deps.db, id)
@@ -51,7 +93,7 @@ export function createCodeVerification(
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
     const at = now()
     const expiresAt = new Date(at.getTime() + CODE_TTL_MS).toISOString()
-    const codeHash = sha256Hex(`${request.id}:${code}`)
+    const codeHash = hasher.hash(request.id, code)
     if (resend === undefined) {
       await repo.putVerification(executor, request.id, codeHash, expiresAt, [])
     } else if (
@@ -69,7 +111,6 @@ export function createCodeVerification(
     const vault = await deps.identity.readVault(request.subjectId, executor)
     await deps.notifier.sendVerificationCode({
       requestId: request.id,
-      subjectId: request.subjectId,
       email: vault?.email,
       code,
       expiresAt,
@@ -119,7 +160,7 @@ export function createCodeVerification(
           details: { attemptsLeft },
         })
       }
-      if (!safeEqual(verification.codeHash, sha256Hex(`${id}:${code}`))) {
+      if (!hasher.matches(verification.codeHash, id, code)) {
         let counted: number | undefined
         await deps.db.transaction().execute(async (trx) => {
           counted = await repo.countAttempt(trx, id, MAX_CODE_ATTEMPTS)
@@ -136,6 +177,8 @@ export function createCodeVerification(
           }
         })
         const left = counted === undefined ? 0 : MAX_CODE_ATTEMPTS - counted
+        // A denied request's codes are of no use to anyone.
+        if (left === 0) await deps.notifier.discard([id])
         throw new AppError(
           'validation_failed',
           left === 0
@@ -163,6 +206,8 @@ export function createCodeVerification(
           details: { requestId: id },
         })
       })
+      // The code arrived: its message (address and code) has done its job.
+      await deps.notifier.discard([id])
       return mustFind(id)
     },
 

@@ -13,6 +13,7 @@ import { migration0011CatalogUpdatedAt } from './0011_catalog_updated_at.js'
 import { migration0012AuditMerkle } from './0012_audit_merkle.js'
 import { migration0013RightsCodeLimits } from './0013_rights_code_limits.js'
 import { migration0014ConsentRecordedAt } from './0014_consent_recorded_at.js'
+import { migration0016RightsLeaseOwner } from './0016_rights_lease_owner.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -33,6 +34,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0012_audit_merkle': migration0012AuditMerkle,
   '0013_rights_code_limits': migration0013RightsCodeLimits,
   '0014_consent_recorded_at': migration0014ConsentRecordedAt,
+  '0016_rights_lease_owner': migration0016RightsLeaseOwner,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
