@@ -82,6 +82,8 @@ export interface Notice {
   groups: { id: string; heading: string; intro: string; purposes: NoticePurpose[] }[]
   gpc: string
   yourRights: string[]
+  /** The charter's places; `default` is for a shopper whose place is not known or not listed. */
+  places: { code: string; title: string; consentRequired: boolean; rule: string }[]
 }
 export type Level = Settings['level']
 

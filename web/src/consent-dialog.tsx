@@ -33,6 +33,7 @@ export function ConsentDialog(props: ConsentDialogProps) {
   const { notice, gpc } = props
   const purposes = choosablePurposes(notice)
   const blocked = new Set(gpc ? purposes.filter((p) => p.saleOrSharing).map((p) => p.key) : [])
+  const needed = notice.groups.find((g) => g.id === 'needed')?.purposes ?? []
   const [chosen, setChosen] = useState<Record<string, boolean>>(() =>
     Object.fromEntries(
       purposes.map((p) => [p.key, !blocked.has(p.key) && props.current?.[p.key] === true]),
@@ -157,12 +158,11 @@ export function ConsentDialog(props: ConsentDialogProps) {
             ))}
           </fieldset>
           <p class="small">
-            Running the shop needs no choice:{' '}
-            {notice.groups
-              .find((g) => g.id === 'needed')
-              ?.purposes.map((p) => p.title)
-              .join(', ')}
-            . Read the <a href="/v1/notice?format=html">full privacy notice</a> (version{' '}
+            {/* What needs no choice, in the charter's own words of what it brings the shopper. */}
+            {needed.length > 0 ? (
+              <>Needed to run the shop, so always on: {needed.map((p) => p.youGet).join(' ')} </>
+            ) : null}
+            Read the <a href="/v1/notice?format=html">full privacy notice</a> (version{' '}
             {notice.version.slice(0, 12)}).
           </p>
         </div>

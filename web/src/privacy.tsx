@@ -33,6 +33,18 @@ const REASONS: Record<string, string> = {
   undeclared_purpose: 'not in our charter',
 }
 
+/**
+ * The place a consent answer's rules came from, in the charter's words: its name, or for `default` (no
+ * place known, or one the charter does not list) that it is not known and whose rules apply instead.
+ */
+export function placeText(notice: Notice, code: string): string {
+  const place = notice.places.find((p) => p.code === code)
+  if (place === undefined) return 'not known.'
+  const name =
+    code === 'default' ? `not known, so the rules for “${place.title}” apply` : place.title
+  return `${name}. ${place.rule}`
+}
+
 /** Where the answer to an action shows: in the section where the shopper acted, not far above it. */
 type NoteAt = 'top' | 'holds' | 'level' | 'why' | 'consents' | 'requests' | 'erase' | 'notice'
 interface Note {
@@ -300,7 +312,9 @@ export function PrivacyCenter() {
               {consents.history.length === 1 ? 'choice' : 'choices'} on record (listed below).
             </li>
             <li>Personalization level: {settings?.level ?? 'not set'}.</li>
-            <li>Where you are, for the rules that apply: {consents.jurisdiction}.</li>
+            <li>
+              Where you are, for the rules that apply: {placeText(notice, consents.jurisdiction)}
+            </li>
             <li>
               Your browsing and purchase history, used only for the purposes you allow (in the
               download).

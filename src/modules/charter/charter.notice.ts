@@ -71,6 +71,11 @@ export interface Notice {
   sharedWith: { name: string; country: string; role: string; purposes: string[] }[]
   gpc: string
   yourRights: string[]
+  /**
+   * The places the charter knows, by the code a consent answer's `jurisdiction` carries; `default` is for
+   * a shopper whose place is not known or not listed. `rule` says in plain words what the law there means.
+   */
+  places: { code: string; title: string; consentRequired: boolean; rule: string }[]
 }
 
 /** Stable JSON (keys sorted at every level), shared with the audit chain. */
@@ -233,6 +238,14 @@ export function renderNotice(charter: Charter): Notice {
         : 'We never sell or share your data for advertising without your yes.',
       `Questions? Write to ${contact}.`,
     ],
+    places: Object.entries(charter.jurisdictions).map(([code, j]) => ({
+      code,
+      title: j.title,
+      consentRequired: j.consentRequired,
+      rule: Object.values(charter.purposes).some((p) => resolveDefault(p, code) === 'opt_out')
+        ? 'Some things are on until you say no; this notice says which.'
+        : 'We ask you before anything that is not needed to run the shop.',
+    })),
     levels: [
       { level: 'off', title: 'Off', text: 'Nothing personal. You see popular and new products.' },
       {
