@@ -78,7 +78,7 @@ for (const dialect of DIALECTS) {
         )
       ).rows
       expect(Date.parse(lease!.lease_until)).toBeGreaterThan(Date.now())
-      expect(JSON.parse(lease!.lease_owner)[2]).toBe(child.pid)
+      expect(JSON.parse(lease!.lease_owner)[3]).toBe(child.pid)
 
       // A restart resumes it at once: the holder is provably dead (this machine, no such process).
       const restart = spawnSync(

@@ -7,7 +7,9 @@ import { ensurePrivateDir } from '../../lib/private-files.js'
 /**
  * The secret key file: pseudonymization keys (HMAC), vault master keys (wrap each subject's data key)
  * and shopper-token signing keys. Each kind keeps every key it ever had, by id, and names the active
- * one, so keys can rotate while older pseudonyms, wrapped keys and tokens stay readable.
+ * one, so keys can rotate while older pseudonyms, wrapped keys and tokens stay readable. A pseudonym key
+ * also yields, by HKDF with its own label, the key that rights-request codes are stored under
+ * (`rights.verification.ts`): one more reason never to drop an old key.
  */
 const KeySetSchema = z.object({
   active: z.string().min(1),

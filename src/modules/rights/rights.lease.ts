@@ -3,16 +3,19 @@ import os from 'node:os'
 import { randomSecret } from '../../lib/crypto.js'
 
 /**
- * Who holds a rights job's lease: the machine (host name and the kernel's boot id), the process id and
- * when that process started. Stored beside `lease_until` so that a restarted process can tell, without
- * waiting for the lease to run out, that the holder is dead: same machine and either a reboot since, or
- * no process with that id any more, or one that started at another time (the id was reused; a restarted
- * container often gets pid 1 again).
+ * Who holds a rights job's lease: the machine (host name and the kernel's boot id), the process-id
+ * namespace, the process id and when that process started. Stored beside `lease_until` so that a
+ * restarted process can tell, without waiting for the lease to run out, that the holder is dead: same
+ * machine, same namespace, and either no process with that id any more or one that started at another
+ * time (the id was reused). Anything it cannot see (another machine, another container, a kernel
+ * rebooted since: the boot id differs, which a machine of the same name would too) is waited out.
  */
 export interface LeaseHolder {
   host: string
   /** The kernel's boot id (Linux), empty where unknown. */
   boot: string
+  /** The process-id namespace (Linux, as `pid:[inode]`), empty where unknown. */
+  ns: string
   pid: number
   /** The process's start time: clock ticks since boot from /proc (Linux), else a random token. */
   start: string
@@ -20,19 +23,18 @@ export interface LeaseHolder {
 
 /** The text stored in `rights_requests.lease_owner`. */
 export function formatHolder(holder: LeaseHolder): string {
-  return JSON.stringify([holder.host, holder.boot, holder.pid, holder.start])
+  return JSON.stringify([holder.host, holder.boot, holder.ns, holder.pid, holder.start])
 }
 
 export function parseHolder(text: string | null): LeaseHolder | undefined {
   if (text === null) return undefined
   try {
     const value = JSON.parse(text) as unknown
-    if (!Array.isArray(value) || value.length !== 4) return undefined
-    const [host, boot, pid, start] = value as unknown[]
-    if (typeof host !== 'string' || typeof boot !== 'string' || typeof start !== 'string')
-      return undefined
+    if (!Array.isArray(value) || value.length !== 5) return undefined
+    const [host, boot, ns, pid, start] = value as unknown[]
+    if ([host, boot, ns, start].some((part) => typeof part !== 'string')) return undefined
     if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return undefined
-    return { host, boot, pid, start }
+    return { host, boot, ns, pid, start } as LeaseHolder
   } catch {
     return undefined
   }
@@ -55,6 +57,14 @@ function processStart(pid: number): string | undefined {
   return stat === '' || ticks === undefined || !/^\d+$/.test(ticks) ? undefined : ticks
 }
 
+function namespace(): string {
+  try {
+    return fs.readlinkSync('/proc/self/ns/pid')
+  } catch {
+    return ''
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -72,6 +82,7 @@ export function currentHolder(): LeaseHolder {
   self ??= {
     host: os.hostname(),
     boot: readOrEmpty('/proc/sys/kernel/random/boot_id'),
+    ns: namespace(),
     pid: process.pid,
     start: processStart(process.pid) ?? `r${randomSecret(8).toString('hex')}`,
   }
@@ -79,12 +90,13 @@ export function currentHolder(): LeaseHolder {
 }
 
 /**
- * True only when the holder is provably dead; false whenever that cannot be known (another machine,
- * or a live process with that id whose start time cannot be read), so such a lease is waited out.
+ * True only when the holder is provably dead; false whenever that cannot be known (another machine or
+ * container, a reboot since, or a live process with that id whose start time cannot be read), so such
+ * a lease is waited out.
  */
 export function isHolderDead(holder: LeaseHolder, self: LeaseHolder): boolean {
-  if (holder.host !== self.host) return false
-  if (holder.boot !== '' && self.boot !== '' && holder.boot !== self.boot) return true
+  if (holder.host !== self.host || holder.boot !== self.boot || holder.ns !== self.ns) return false
+  if (self.boot === '' || self.ns === '') return false
   if (holder.pid === self.pid) return holder.start !== self.start
   if (!isAlive(holder.pid)) return true
   const start = processStart(holder.pid)
