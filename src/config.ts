@@ -57,7 +57,12 @@ export type DemoReason = 'explicit' | 'auto-default-sqlite' | 'auto-other-databa
 const DEFAULT_DATA_DIR = './data'
 
 export type DatabaseConfig =
-  | { readonly kind: 'sqlite'; readonly file: string }
+  | {
+      readonly kind: 'sqlite'
+      readonly file: string
+      /** CANDOR_DATABASE_KEY: the file is encrypted at rest (SQLite3 Multiple Ciphers, ChaCha20). */
+      readonly key?: string
+    }
   | { readonly kind: 'postgres'; readonly url: string }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -93,6 +98,7 @@ export const CONFIG_VARIABLES = {
   },
   CANDOR_DATABASE_URL: { default: '', schema: z.string().trim() },
   CANDOR_KEY_FILE: { default: '', schema: z.string().trim() },
+  CANDOR_DATABASE_KEY: { default: '', schema: z.string() },
   CANDOR_LOG_LEVEL: { default: 'info', schema: z.enum(LOG_LEVELS) },
   CANDOR_LOG_FORMAT: {
     default: 'auto',
@@ -238,7 +244,10 @@ function parseDatabaseUrl(value: string, dataDir: string): DatabaseConfig {
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const dataDir = path.resolve(read(env, 'CANDOR_DATA_DIR'))
   const keyFile = read(env, 'CANDOR_KEY_FILE')
-  const database = parseDatabaseUrl(read(env, 'CANDOR_DATABASE_URL'), dataDir)
+  const database = withDatabaseKey(
+    parseDatabaseUrl(read(env, 'CANDOR_DATABASE_URL'), dataDir),
+    read(env, 'CANDOR_DATABASE_KEY'),
+  )
   const demoSetting = read(env, 'CANDOR_DEMO')
   const defaultSqlite =
     database.kind === 'sqlite' &&
@@ -314,4 +323,21 @@ function parseTls(cert: string, key: string): Config['tls'] {
     }
   }
   return Object.freeze({ certFile: path.resolve(cert), keyFile: path.resolve(key) })
+}
+
+/**
+ * CANDOR_DATABASE_KEY encrypts the SQLite file at rest; PostgreSQL has its own means (disk or tablespace
+ * encryption), so the key is refused there rather than silently ignored. Never echoed in an error.
+ */
+function withDatabaseKey(database: DatabaseConfig, key: string): DatabaseConfig {
+  if (key === '') return database
+  if (database.kind !== 'sqlite') {
+    throw new ConfigError(
+      'CANDOR_DATABASE_KEY',
+      'applies to the SQLite database only; encrypt PostgreSQL with its own disk or tablespace encryption',
+    )
+  }
+  if (key.length < 16)
+    throw new ConfigError('CANDOR_DATABASE_KEY', 'must be at least 16 characters')
+  return { ...database, key }
 }

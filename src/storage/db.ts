@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import Database from 'better-sqlite3'
+import Database from 'better-sqlite3-multiple-ciphers'
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -182,6 +182,7 @@ export function createStorage(config: DatabaseConfig): Storage {
   ensurePrivateDir(path.dirname(config.file))
   ensurePrivateFile(config.file)
   const database = new Database(config.file)
+  if (config.key !== undefined) unlock(database, config.key)
   database.pragma('journal_mode = WAL')
   // SQLite gives its -wal and -shm files the database file's mode; made private here all the same.
   for (const suffix of ['-wal', '-shm']) tightenIfExists(`${config.file}${suffix}`)
@@ -250,6 +251,24 @@ const WAL_INDEX_VERSION = 3_007_000
  * the `-shm` file is shared memory, so a read sees what another process's commit wrote. Undefined (ask
  * `PRAGMA data_version` every time) when the file cannot be read or its header is not that format.
  */
+/**
+ * Encryption at rest (CANDOR_DATABASE_KEY): SQLite3 Multiple Ciphers' default cipher (ChaCha20-Poly1305)
+ * over every page, the WAL too; a new file is encrypted from its first page. A wrong key, or a file
+ * written without one, stops the start with a clear error instead of a later "not a database".
+ */
+function unlock(database: Database.Database, key: string): void {
+  database.pragma(`key = '${key.replaceAll("'", "''")}'`)
+  try {
+    database.prepare('select count(*) from sqlite_master').get()
+  } catch (error) {
+    database.close()
+    throw new Error(
+      'CANDOR_DATABASE_KEY does not open this database: the key is wrong, or the file was written without encryption (encryption applies to a new database)',
+      { cause: error },
+    )
+  }
+}
+
 export function commitCounter(file: string): { read(): number | undefined; close(): void } {
   let fd: number | undefined
   try {
