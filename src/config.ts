@@ -56,6 +56,20 @@ export type DemoReason = 'explicit' | 'auto-default-sqlite' | 'auto-other-databa
 
 const DEFAULT_DATA_DIR = './data'
 
+/** A comma-separated list (empty: none), each entry trimmed and checked by `valid`. */
+function commaList(valid: (entry: string) => boolean, message: string) {
+  return z
+    .string()
+    .trim()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    )
+    .pipe(z.array(z.string().refine(valid, message)))
+}
+
 export type DatabaseConfig =
   | {
       readonly kind: 'sqlite'
@@ -120,51 +134,17 @@ export const CONFIG_VARIABLES = {
   },
   CANDOR_TRUSTED_PROXIES: {
     default: '',
-    schema: z
-      .string()
-      .trim()
-      .transform((value) =>
-        value === ''
-          ? []
-          : value
-              .split(',')
-              .map((entry) => entry.trim())
-              .filter((entry) => entry !== ''),
-      )
-      .pipe(
-        z.array(
-          z
-            .string()
-            .refine(
-              (entry) => isIpOrCidr(entry),
-              'must be a comma-separated list of IP addresses or CIDR ranges (10.0.0.0/8)',
-            ),
-        ),
-      ),
+    schema: commaList(
+      isIpOrCidr,
+      'must be a comma-separated list of IP addresses or CIDR ranges (10.0.0.0/8)',
+    ),
   },
   CANDOR_CORS_ORIGINS: {
     default: '',
-    schema: z
-      .string()
-      .trim()
-      .transform((value) =>
-        value === ''
-          ? []
-          : value
-              .split(',')
-              .map((entry) => entry.trim())
-              .filter((entry) => entry !== ''),
-      )
-      .pipe(
-        z.array(
-          z
-            .string()
-            .refine(
-              (entry) => isOrigin(entry),
-              'must be a comma-separated list of exact origins such as https://shop.example (scheme, host and port only: no path, no trailing slash, no *)',
-            ),
-        ),
-      ),
+    schema: commaList(
+      isOrigin,
+      'must be a comma-separated list of exact origins such as https://shop.example (scheme, host and port only: no path, no trailing slash, no *)',
+    ),
   },
   CANDOR_BODY_LIMIT_BYTES: {
     default: '2097152',
