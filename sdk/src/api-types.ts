@@ -4211,6 +4211,15 @@ export interface paths {
                 benefit: string
                 noticeVersion: string
               }
+              /** @description Present when the charter frequency cap of the touchpoint was reached: the answer then falls back to `off` (nothing about the shopper used) */
+              cap?: {
+                /** @description The charter touchpoint whose frequency cap was reached */
+                touchpoint: string
+                max: number
+                perDays: number
+                /** @description When the window ends (UTC); personal answers resume then */
+                resetsAt: string
+              }
             }
           }
         }

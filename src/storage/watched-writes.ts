@@ -17,6 +17,9 @@ export const UNWATCHED_TABLES: readonly string[] = [
   // The answer log and its day counts: written by every serving process, read only for quality figures.
   'recommend_answers',
   'recommend_answer_days',
+  // Touchpoint counters: added to with every personal answer; the caps remember only what counting
+  // never undoes (a used-up window), so another process's count leaves every copy standing.
+  'touchpoint_counts',
   // Migration bookkeeping (each process takes the lock table at start).
   'candor_migrations',
   'candor_migrations_lock',

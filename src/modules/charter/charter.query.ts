@@ -71,4 +71,50 @@ export function retentionDaysFor(charter: Charter, purposes: readonly PurposeKey
   return Math.max(0, ...purposes.map((k) => findPurpose(charter, k)?.retentionDays ?? 0))
 }
 
+/**
+ * The touchpoints Candor itself serves, by the key their cap is declared under in the charter:
+ * recommendation answers (`GET /v1/recommendations` at the `session` or `personal` level) and the
+ * progressive consent prompt a recommendation answer may carry.
+ */
+export const SERVED_TOUCHPOINTS = {
+  recommendations: 'recommendations_widget',
+  consentPrompt: 'consent_prompt',
+} as const
+
+/** One window of a touchpoint's frequency cap: at most `max` times from `startsAt` until `resetsAt`. */
+export interface CapWindow {
+  touchpoint: string
+  max: number
+  perDays: number
+  /** The purposes the touchpoint serves (a prompt for one of them counts towards the cap). */
+  purposes: readonly PurposeKey[]
+  startsAt: Date
+  resetsAt: Date
+}
+
+const DAY = 86_400_000
+
+/**
+ * The window of `touchpoint`'s declared cap that `now` falls in, or undefined when the charter declares
+ * no such touchpoint (nothing to cap). Windows are fixed: `perDays` UTC days each, counted from the Unix
+ * epoch, so "at most 50 times every day" resets at midnight UTC, the same instant for every process.
+ */
+export function capWindow(charter: Charter, touchpoint: string, now: Date): CapWindow | undefined {
+  const declared = Object.hasOwn(charter.touchpoints, touchpoint)
+    ? charter.touchpoints[touchpoint]
+    : undefined
+  if (declared === undefined) return undefined
+  const { max, perDays } = declared.frequencyCap
+  const length = perDays * DAY
+  const start = Math.floor(now.getTime() / length) * length
+  return {
+    touchpoint,
+    max,
+    perDays,
+    purposes: declared.purposes,
+    startsAt: new Date(start),
+    resetsAt: new Date(start + length),
+  }
+}
+
 export { REQUIRED_PURPOSES }

@@ -62,6 +62,9 @@ export {
   purposesForEvent,
   eventFieldsFor,
   retentionDaysFor,
+  capWindow,
+  SERVED_TOUCHPOINTS,
+  type CapWindow,
 } from './charter.query.js'
 export {
   checkCharterText,

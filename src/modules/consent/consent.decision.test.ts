@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { noticeVersionOf, parseCharter, resolveDefault, type PurposeKey } from '../charter/index.js'
+import {
+  SERVED_TOUCHPOINTS,
+  capWindow,
+  noticeVersionOf,
+  parseCharter,
+  resolveDefault,
+  type PurposeKey,
+} from '../charter/index.js'
 import {
   ConsentRecordSchema,
   decideAll,
@@ -290,6 +297,24 @@ describe('progressivePrompt', () => {
     expect(
       progressivePrompt({ ...base, purpose: ANALYTICS, now: at(day), promptsShown: shown }).reason,
     ).toBe('ask')
+  })
+
+  it('offers no more prompts, of any purpose, than the consent_prompt cap allows in its window', () => {
+    const day = 24 * 60
+    const shown = [{ purpose: RECS, shownAt: at(0) }]
+    const cap = capWindow(charter, SERVED_TOUCHPOINTS.consentPrompt, at(60))!
+    expect(cap.max).toBe(1)
+    const asked = { ...base, purpose: ANALYTICS, promptsShown: shown }
+    expect(progressivePrompt({ ...asked, now: at(60), cap })).toMatchObject({
+      reason: 'capped',
+      prompt: undefined,
+    })
+    // The next window, or a shopper who asks: a prompt again.
+    const next = capWindow(charter, SERVED_TOUCHPOINTS.consentPrompt, at(day))!
+    expect(progressivePrompt({ ...asked, now: at(day), cap: next }).reason).toBe('ask')
+    expect(progressivePrompt({ ...asked, now: at(60), cap, shopperAsked: true }).reason).toBe(
+      'shopper_asked',
+    )
   })
 
   it('never asks after a denial until the shopper asks', () => {

@@ -20,6 +20,7 @@
  *    charter guarantees that a consent-based purpose never defaults to opt_out, so the two agree.
  */
 import {
+  type CapWindow,
   defaultChoice,
   findPurpose,
   noticeVersionOf,
@@ -252,6 +253,7 @@ export type PromptReason =
   | 'already_decided'
   | 'denied'
   | 'recently_asked'
+  | 'capped'
   | 'restricted'
   | 'not_askable'
 
@@ -266,13 +268,16 @@ const DAY_MS = 86_400_000
  * Progressive consent: should a response that would be better with `purpose` carry a prompt for it?
  * Yes when the shopper has not decided, at most once per purpose per `repeatAfterDays` (charter
  * `prompts.repeatAfterDays`, or the override), and never after a denial (explicit or GPC) until the shopper
- * asks (`shopperAsked`, which also skips the waiting period).
+ * asks (`shopperAsked`, which also skips the waiting period). Every prompt is the charter's
+ * `consent_prompt` touchpoint: with its cap window given (`cap`), prompts of any purpose shown in that
+ * window count, and none is offered past `cap.max` (`capped`) until the window ends.
  */
 export function progressivePrompt(
   input: ConsentQuery & {
     promptsShown: readonly PromptShown[]
     shopperAsked?: boolean
     repeatAfterDays?: number
+    cap?: Pick<CapWindow, 'max' | 'startsAt' | 'resetsAt'> | undefined
   },
 ): PromptDecision {
   const { charter, purpose, now } = input
@@ -294,5 +299,12 @@ export function progressivePrompt(
       p.shownAt.getTime() <= now.getTime(),
   )
   if (recent) return { prompt: undefined, reason: 'recently_asked' }
+  const { cap } = input
+  if (cap !== undefined) {
+    const inWindow = input.promptsShown.filter(
+      (p) => p.shownAt >= cap.startsAt && p.shownAt < cap.resetsAt,
+    ).length
+    if (inWindow >= cap.max) return { prompt: undefined, reason: 'capped' }
+  }
   return { prompt: consentPrompt(charter, purpose), reason: 'ask' }
 }

@@ -8,6 +8,8 @@ import {
   type Charter,
   type PurposeKey,
   REQUIRED_PURPOSES,
+  SERVED_TOUCHPOINTS,
+  capWindow,
   findPurpose,
   noticeVersionOf,
   resolveJurisdiction,
@@ -395,8 +397,8 @@ export function createConsentService(deps: ConsentDeps) {
 
     /**
      * Progressive consent: the prompt a response should carry for `purpose`, if any, and remembers that
-     * it was shown (at most once per purpose per the charter's period; never after a denial unless the
-     * shopper asked).
+     * it was shown (at most once per purpose per the charter's period, and no more prompts than the
+     * `consent_prompt` touchpoint's cap allows; never after a denial unless the shopper asked).
      */
     async promptFor(
       subjectId: string,
@@ -412,6 +414,7 @@ export function createConsentService(deps: ConsentDeps) {
         ...context,
         purpose,
         promptsShown: shown,
+        cap: capWindow(charter, SERVED_TOUCHPOINTS.consentPrompt, context.now),
         ...(options.shopperAsked === undefined ? {} : { shopperAsked: options.shopperAsked }),
       })
       if (answer.prompt === undefined) return undefined

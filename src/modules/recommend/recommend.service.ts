@@ -7,7 +7,7 @@ import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import type { CatalogService } from '../catalog/index.js'
 import type { Item } from '../catalog/catalog.js'
-import type { Charter } from '../charter/index.js'
+import { type Charter, SERVED_TOUCHPOINTS } from '../charter/index.js'
 import type { ConsentPrompt, PersonalizationLevel } from '../consent/index.js'
 import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
 import type { EventsService, StoredEvent } from '../events/index.js'
@@ -37,6 +37,7 @@ import {
 import { type CategoryIndex, createCategoryIndex } from './categories.js'
 import { type ExplainSource, explain } from './explanations.js'
 import { type Citation, onlineQuality } from './online-quality.js'
+import { type CapReached, createTouchpointCaps } from './touchpoint-caps.js'
 import {
   type Trainer,
   createEventColumns,
@@ -194,6 +195,8 @@ const LEVEL_REASONS: Record<string, string> = {
   'off:purpose_not_allowed': 'off: you have not allowed suggestions based on this visit',
   'off:restricted': 'off: you asked us to stop processing your data',
   'off:anonymous': 'off: nothing about you is used',
+  'off:capped':
+    'off: personalized suggestions were shown as often as our privacy notice allows for now; they come back when the period ends',
 }
 
 /** Whether the model state already holds this version of the item (`syncCatalog` reads some twice). */
@@ -221,6 +224,7 @@ export type RecommendService = ReturnType<typeof createRecommendService>
  */
 export function createRecommendService(deps: RecommendDeps) {
   const repo = createRecommendRepository(deps.changes)
+  const caps = createTouchpointCaps(deps)
   /** Per owner, as last read or computed (see `ChangeFeed`): feedback, and rankings by question. */
   const feedbacks = createOwnerCache<FeedbackView>(deps.changes)
   const rankings = createOwnerCache<Map<string, Ranking>>(deps.changes, { max: MAX_RANKED_OWNERS })
@@ -660,7 +664,18 @@ export function createRecommendService(deps: RecommendDeps) {
         levelKey = 'session:as_requested'
       }
     }
-    const owner = level === 'off' ? undefined : (subjectId ?? sessionKey)
+    let owner = level === 'off' ? undefined : (subjectId ?? sessionKey)
+    // The charter caps how often the widget may reach one shopper (or visit) with something personal;
+    // past the cap the answer uses nothing about them and names the cap, so the shop still shows items.
+    let cap: CapReached | undefined
+    if (owner !== undefined) {
+      cap = await caps.take(owner, SERVED_TOUCHPOINTS.recommendations)
+      if (cap !== undefined) {
+        level = 'off'
+        levelKey = 'off:capped'
+        owner = undefined
+      }
+    }
     // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
     const ownRankings =
       owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
@@ -773,7 +788,9 @@ export function createRecommendService(deps: RecommendDeps) {
     const reason = LEVEL_REASONS[levelKey] ?? level
     const parts = answerParts(ranking, query, level, reason)
     const joined = parts.join(JSON.stringify(recommId))
-    return prompt === undefined ? `${joined}}` : `${joined},"prompt":${JSON.stringify(prompt)}}`
+    const promptJson = prompt === undefined ? '' : `,"prompt":${JSON.stringify(prompt)}`
+    const capJson = cap === undefined ? '' : `,"cap":${JSON.stringify(cap)}`
+    return `${joined}${promptJson}${capJson}}`
   }
 
   /** Per ranking: the answer's JSON split where its id goes, for the last reference and reason asked. */
@@ -959,6 +976,7 @@ export function createRecommendService(deps: RecommendDeps) {
     /** Deletes the subject's feedback and subtracts their contribution from the model. */
     async eraseSubject(executor: Db, subjectId: string): Promise<Record<string, number>> {
       const feedback = await repo.deleteFeedback(executor, subjectId)
+      await caps.eraseOwner(executor, subjectId)
       // Recorded for the other processes sharing this database, which hold models of their own.
       await repo.insertForgotten(executor, subjectId, deps.clock.now().toISOString())
       const removed = state === undefined ? false : forget(state, subjectId)
@@ -972,7 +990,8 @@ export function createRecommendService(deps: RecommendDeps) {
     },
 
     async deleteExpired(executor: Db, now: Date): Promise<Record<string, number>> {
-      return repo.deleteExpired(executor, now.toISOString())
+      const touchpointCounts = await caps.deleteEnded(executor, now)
+      return { ...(await repo.deleteExpired(executor, now.toISOString())), touchpointCounts }
     },
   }
 }

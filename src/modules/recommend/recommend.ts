@@ -98,6 +98,17 @@ export const RecommendationAnswerSchema = z.object({
       noticeVersion: z.string(),
     })
     .optional(),
+  cap: z
+    .object({
+      touchpoint: z.string().describe('The charter touchpoint whose frequency cap was reached'),
+      max: z.int(),
+      perDays: z.int(),
+      resetsAt: z.string().describe('When the window ends (UTC); personal answers resume then'),
+    })
+    .optional()
+    .describe(
+      'Present when the charter frequency cap of the touchpoint was reached: the answer then falls back to `off` (nothing about the shopper used)',
+    ),
 })
 export type RecommendationAnswer = z.infer<typeof RecommendationAnswerSchema>
 
