@@ -2,7 +2,7 @@
  * The one-time code step of a rights request, shown right under the button that asked for it: the field
  * takes focus when it appears, and the form says how many wrong codes the request still accepts.
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { ApiError, type RightsRequest, api } from './api.js'
 
 export interface PendingCode {
@@ -33,8 +33,9 @@ export function CodeForm(props: {
   const input = useRef<HTMLInputElement>(null)
   const path = `/v1/rights-requests/${encodeURIComponent(request.id)}`
 
-  // The field appears where the shopper is looking, with the cursor in it.
-  useEffect(() => {
+  // The field appears where the shopper is looking, with the cursor in it: in the same task as it appears
+  // (a layout effect), never a frame later, so nothing can be typed or read before the focus is there.
+  useLayoutEffect(() => {
     const field = input.current
     if (field === null) return
     field.scrollIntoView({ block: 'center' })

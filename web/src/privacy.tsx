@@ -2,7 +2,7 @@
  * The privacy center: everything a shopper can see and change about themself, through their own shopper
  * token only. Parts of Candor that this server does not offer yet are shown as such, never as errors.
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { createCandor } from '../../sdk/src/candor.js'
 import {
   ApiError,
@@ -149,7 +149,7 @@ export function PrivacyCenter() {
   }, [session, reload, settings?.effectiveLevel, erased])
 
   // After a code step closes, the answer takes the focus where the form was (not the top of the page).
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (message?.focus === true) document.getElementById(`${message.at}-note`)?.focus()
   }, [message])
 
