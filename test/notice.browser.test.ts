@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browser.js'
+import { PHONE, checkState } from './helpers/page-checks.js'
 import { type TestContext, createTestContext } from './helpers/test-context.js'
 
 /** Words a privacy notice should not need. */
@@ -51,8 +52,10 @@ describe.skipIf(!BROWSER_AVAILABLE)('the privacy notice in a real browser', () =
     const version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json()
       .version as string
     expect(text).toContain(version.slice(0, 12))
-    await page.screenshot({ path: artifactPath('notice.png'), fullPage: true })
+    await checkState(page, 'notice', { name: 'notice', fullPage: true })
     expect(fs.statSync(artifactPath('notice.png')).size).toBeGreaterThan(10_000)
+    await page.setViewportSize({ width: PHONE.width, height: PHONE.height })
+    await checkState(page, 'notice on a phone', { name: 'notice-phone' })
     await page.close()
   })
 

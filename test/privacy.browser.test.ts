@@ -1,27 +1,12 @@
 import fs from 'node:fs'
-import { createRequire } from 'node:module'
 import { inflateRawSync } from 'node:zlib'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browser.js'
+import { VIEWPORTS, checkState, pageErrors } from './helpers/page-checks.js'
 import { STEP_MS, type ShopServer, evaluate, startShop, visitorRef } from './helpers/shop.js'
 
 const FLOW_MS = 90_000
-const require = createRequire(import.meta.url)
-const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
-
-/** axe-core's serious and critical violations now (its source goes in by `evaluate`: the CSP refuses inline scripts). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  if (!(await evaluate<boolean>(page, `typeof window.axe !== 'undefined'`))) {
-    await evaluate(page, `${AXE_SOURCE};void 0`)
-  }
-  return evaluate<string[]>(
-    page,
-    `window.axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`,
-  )
-}
 
 /** Whether the element with this id has focus and lies wholly inside the viewport. */
 async function focusedInView(page: Page, id: string) {
@@ -50,11 +35,6 @@ function firstZipEntry(bytes: Buffer): { name: string; text: string } {
   }
 }
 
-const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 900 },
-  { name: 'phone', width: 390, height: 844 },
-] as const
-
 describe.skipIf(!BROWSER_AVAILABLE)('the privacy center in a real browser', () => {
   let browser: Browser
   let shop: ShopServer
@@ -77,27 +57,18 @@ describe.skipIf(!BROWSER_AVAILABLE)('the privacy center in a real browser', () =
         })
         context.setDefaultTimeout(STEP_MS)
         const page = await context.newPage()
-        const pageErrors: string[] = []
-        page.on('pageerror', (error) => pageErrors.push(error.message))
+        const errors = pageErrors(page)
         page.on('console', (message) => {
           // A failed fetch is logged as "Failed to load resource"; `failed` below lists those by path.
           if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
-            pageErrors.push(`console: ${message.text()}`)
+            errors.push(`console: ${message.text()}`)
         })
         const failed: string[] = []
         page.on('response', (response) => {
           if (response.status() >= 400)
             failed.push(`${response.status()} ${new URL(response.url()).pathname}`)
         })
-        const states: Record<string, string[]> = {}
-        const check = async (state: string) => {
-          states[state] = await seriousViolations(page)
-          const widths = await evaluate<{ scroll: number; client: number }>(
-            page,
-            `({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })`,
-          )
-          expect(widths.scroll, `${state}: sideways scroll`).toBeLessThanOrEqual(widths.client)
-        }
+        const check = (state: string) => checkState(page, `${viewport.name} ${state}`)
 
         // A visitor who said yes to everything, with some history, and the personal level.
         await page.goto(`${shop.base}/`)
@@ -179,7 +150,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the privacy center in a real browser', () =
         // The one failed call of the whole visit is the wrong code, on purpose.
         expect(failed).toHaveLength(1)
         expect(failed[0]).toMatch(/^400 \/v1\/rights-requests\/rr_[a-z0-9]+\/verify$/)
-        expect(pageErrors).toEqual([])
+        expect(errors).toEqual([])
         expect(await evaluate(page, `localStorage.getItem('candor-demo.visitor')`)).toBeNull()
         expect(await evaluate(page, `sessionStorage.getItem('candor.session')`)).toBeNull()
         await check('erased')
@@ -187,8 +158,6 @@ describe.skipIf(!BROWSER_AVAILABLE)('the privacy center in a real browser', () =
           await page.screenshot({ path: artifactPath('privacy-erased.png'), fullPage: true })
         expect(await shop.ctx.services.identity.findSubjectId(ref)).toBeUndefined()
 
-        for (const [state, violations] of Object.entries(states))
-          expect(violations, `axe on ${state}`).toEqual([])
         await context.close()
       },
       FLOW_MS,

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browser.js'
-import { pageWidths, seriousViolations } from './helpers/shop-a11y.js'
+import { DESKTOP, PHONE, expectAccessible, expectNoSidewaysScroll } from './helpers/page-checks.js'
 import {
   STEP_MS,
   type ShopServer,
@@ -12,23 +12,11 @@ import {
 } from './helpers/shop.js'
 
 const FLOW_MS = 90_000
-const PHONE = { width: 390, height: 844 }
-const DESKTOP = { width: 1280, height: 900 }
 
 async function rowItems(page: Page, placement: string): Promise<string[]> {
   const row = page.locator(`.rec-block[data-placement="${placement}"] .candor-row`)
   await row.waitFor()
   return attributes(row.locator('.candor-item'), 'data-item')
-}
-
-/** No serious or critical accessibility problem on the page as it is now. */
-async function expectAccessible(page: Page, state: string) {
-  expect(await seriousViolations(page), state).toEqual([])
-}
-
-async function expectNoSidewaysScroll(page: Page, state: string) {
-  const { scroll, client } = await pageWidths(page)
-  expect(scroll, `${state}: ${scroll} > ${client}`).toBeLessThanOrEqual(client)
 }
 
 /** The query of every recommendation request the page made. */
