@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, parseConfig } from '../src/config.js'
 import { type TestContext, createTestContext } from './helpers/test-context.js'
@@ -226,6 +227,25 @@ describe('CORS with CANDOR_CORS_ORIGINS (SQLite)', () => {
     // No Origin at all (a server, curl): the answer is as before, without CORS headers.
     const plain = await ctx.request({ method: 'GET', url: '/v1/notice' })
     expect(plain.headers['access-control-allow-origin']).toBeUndefined()
+  })
+})
+
+describe('HTTPS served directly (SQLite)', () => {
+  it('asks browsers to keep to HTTPS (Strict-Transport-Security), without subdomains', async () => {
+    const tls = path.resolve('test/fixtures/tls')
+    const ctx = await createTestContext('sqlite', {
+      env: {
+        CANDOR_TLS_CERT: path.join(tls, 'localhost.cert.pem'),
+        CANDOR_TLS_KEY: path.join(tls, 'localhost.key.pem'),
+      },
+    })
+    try {
+      const live = await ctx.request({ method: 'GET', url: '/health/live' })
+      expect(live.headers['strict-transport-security']).toBe('max-age=31536000')
+      expectSecurityHeaders(live.headers, 'https')
+    } finally {
+      await ctx.close()
+    }
   })
 })
 
