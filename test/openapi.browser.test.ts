@@ -1,6 +1,7 @@
 import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browser.js'
+import { expectNoSidewaysScroll } from './helpers/page-checks.js'
 import { type TestContext, createTestContext } from './helpers/test-context.js'
 
 async function listen(ctx: TestContext): Promise<string> {
@@ -66,6 +67,8 @@ describe.skipIf(!BROWSER_AVAILABLE)('/docs in a real browser', () => {
       const shown = block.locator('.live-responses-table tr.response .response-col_status').first()
       await expect(shown.innerText()).resolves.toContain('200')
       await page.screenshot({ path: artifactPath('docs-try-it-out.png'), fullPage: false })
+      // Swagger UI's own markup is not held to axe here (it nests buttons in its operation summaries).
+      await expectNoSidewaysScroll(page, '/docs after Try it out')
       await page.close()
     },
   )
