@@ -30,7 +30,7 @@ function reached(window: CapWindow): CapReached {
 }
 
 /** The most times one claim takes from the database (see `claim` in the repository). */
-const CLAIM_BLOCK = 10
+const CLAIM_BLOCK = 25
 /** Past this many owners held, claims of windows that ended are dropped (and all, if that is not enough). */
 const MAX_OWNERS_HELD = 50_000
 
