@@ -158,12 +158,22 @@ for (const dialect of DIALECTS) {
       }
     })
 
-    it('erasure removes the subject’s counters', async () => {
+    it('access shows the subject’s counters and erasure removes them', async () => {
       ctx.clock.set('2026-03-07T10:00:00Z')
       await grant('/v1/subjects/capped-3', PERSONAL)
       await ask('subject=capped-3&limit=3')
       const subjectId = (await ctx.services.identity.findSubjectId('capped-3'))!
       expect(await countsOf(subjectId)).toBe(1)
+      // An access request shows the counter.
+      const exported = (await ctx.services.recommend.exportSubject(subjectId)).touchpointCounts
+      expect(exported).toEqual([
+        expect.objectContaining({
+          touchpoint: 'recommendations_widget',
+          windowStart: '2026-03-07T00:00:00.000Z',
+          resetsAt: '2026-03-08T00:00:00.000Z',
+        }),
+      ])
+      expect(exported[0]!.counted).toBeGreaterThanOrEqual(1)
       const erased = await ctx.request({
         method: 'POST',
         url: '/v1/rights-requests',

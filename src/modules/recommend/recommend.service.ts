@@ -958,6 +958,7 @@ export function createRecommendService(deps: RecommendDeps) {
       const row = s.subjects.get(subjectId)
       return {
         feedback: await repo.listFeedback(deps.db, subjectId),
+        touchpointCounts: await caps.listOwner(subjectId),
         model: {
           contributesToModel: row !== undefined,
           itemsInModel:

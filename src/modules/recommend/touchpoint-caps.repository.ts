@@ -63,6 +63,26 @@ export function createTouchpointCountRepository() {
       return claimed?.last_claim ?? 0
     },
 
+    /** Every counter of an owner (access). */
+    async listOwner(
+      db: Db,
+      owner: string,
+    ): Promise<{ touchpoint: string; windowStart: string; resetsAt: string; counted: number }[]> {
+      const rows = await t(db)
+        .selectFrom('touchpoint_counts')
+        .select(['touchpoint', 'window_start', 'resets_at', 'served'])
+        .where('owner', '=', owner)
+        .orderBy('window_start')
+        .orderBy('touchpoint')
+        .execute()
+      return rows.map((r) => ({
+        touchpoint: r.touchpoint,
+        windowStart: r.window_start,
+        resetsAt: r.resets_at,
+        counted: r.served,
+      }))
+    },
+
     /** Every counter of an owner (erasure). */
     async deleteOwner(db: Db, owner: string): Promise<number> {
       const result = await t(db)

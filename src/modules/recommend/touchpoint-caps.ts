@@ -125,6 +125,14 @@ export function createTouchpointCaps(deps: TouchpointCapsDeps) {
       return undefined
     },
 
+    /**
+     * The owner's counters (access): per touchpoint and window, the times counted so far (claimed by
+     * serving processes, so possibly a few more than were shown).
+     */
+    async listOwner(owner: string) {
+      return repo.listOwner(deps.db, owner)
+    },
+
     /** Every counter of the owner (erasure), inside the caller's transaction. */
     async eraseOwner(executor: Db, owner: string): Promise<number> {
       claims.delete(owner)
