@@ -1,7 +1,9 @@
+import fc from 'fast-check'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS } from '../src/lib/clock.js'
 import { RecommendationAnswerSchema } from '../src/modules/recommend/recommend.js'
+import { createTouchpointCaps } from '../src/modules/recommend/touchpoint-caps.js'
 import { createServices } from '../src/services.js'
 import { createStorage } from '../src/storage/db.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
@@ -155,6 +157,61 @@ for (const dialect of DIALECTS) {
       } finally {
         await other.recommend.flushAnswers()
         await storage.close()
+      }
+    })
+
+    it('claims never count past the cap, whatever the processes and their order (property)', async () => {
+      ctx.clock.set('2026-03-20T10:00:00Z')
+      const storages = [
+        ctx.storage,
+        createStorage(ctx.config.database),
+        createStorage(ctx.config.database),
+      ]
+      let run = 0
+      try {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.integer({ min: 1, max: 40 }),
+            fc.array(fc.tuple(fc.nat({ max: 2 }), fc.integer({ min: 1, max: 3 })), {
+              minLength: 1,
+              maxLength: 60,
+            }),
+            async (max, turns) => {
+              run += 1
+              const charter = {
+                ...ctx.services.charter,
+                touchpoints: {
+                  widget: {
+                    ...ctx.services.charter.touchpoints.recommendations_widget!,
+                    frequencyCap: { max, perDays: 1 },
+                  },
+                },
+              }
+              const processes = storages.map((storage) =>
+                createTouchpointCaps({ db: storage.db, clock: ctx.clock, charter }),
+              )
+              const owner = `prop-${run}`
+              let total = 0
+              let asked = 0
+              // Each turn: one process takes 1 to 3 answers at once (concurrent requests).
+              for (const [p, concurrent] of turns) {
+                asked += concurrent
+                const caps = await Promise.all(
+                  Array.from({ length: concurrent }, () => processes[p]!.take(owner, 'widget')),
+                )
+                total += caps.filter((cap) => cap === undefined).length
+              }
+              expect(total).toBeLessThanOrEqual(max)
+              // One process alone serves exactly up to the cap.
+              if (new Set(turns.map(([p]) => p)).size === 1)
+                expect(total).toBe(Math.min(max, asked))
+            },
+          ),
+          { numRuns: 40 },
+        )
+      } finally {
+        await storages[1]!.close()
+        await storages[2]!.close()
       }
     })
 
