@@ -919,15 +919,17 @@ export function createRecommendService(deps: RecommendDeps) {
     /** Records feedback; "not this" and "too personal" take effect on the very next request. */
     async feedback(input: Feedback, actor: Actor): Promise<{ id: string }> {
       const { subjectId, sessionKey } = await ownerOf(input)
-      const owner =
-        input.subject !== undefined
-          ? (subjectId ?? (await deps.identity.ensureSubjectId(input.subject)))
-          : sessionKey
-      if (owner === undefined)
+      const { subject } = input
+      if (subject === undefined && sessionKey === undefined)
         throw new AppError('validation_failed', 'Feedback needs a subject or a session')
       const now = deps.clock.now()
       const id = newSortableId('fb', now.getTime())
       await deps.db.transaction().execute(async (trx) => {
+        // A new reference becomes a subject only with the feedback written (nothing if it fails).
+        const owner =
+          subject !== undefined
+            ? (subjectId ?? (await deps.identity.ensureSubjectId(subject, trx)))
+            : sessionKey!
         await repo.insertFeedback(
           trx,
           owner,
