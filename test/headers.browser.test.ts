@@ -23,6 +23,18 @@ async function startShop(): Promise<{ origin: string; close: () => Promise<void>
   }
 }
 
+// The callbacks given to the page run there; the DOM globals they use are declared for this file only
+// (the tests compile without the DOM library).
+declare const window: Record<string, unknown>
+declare const document: {
+  addEventListener(
+    type: 'securitypolicyviolation',
+    listener: (event: { violatedDirective: string; blockedURI: string }) => void,
+  ): void
+  createElement(tag: 'script'): { textContent: string }
+  head: { append(node: unknown): void }
+}
+
 /** Collects the page's Content-Security-Policy violations from before its first script runs. */
 async function watchCsp(page: Page): Promise<() => Promise<string[]>> {
   await page.addInitScript(() => {
