@@ -100,10 +100,10 @@ for (const dialect of DIALECTS) {
       await database.drop()
     })
 
-    it('says at start where the privacy center, console and API docs are (no demo shop with demo off)', () => {
+    it('says at start, once for all workers, where the privacy center, console and API docs are (no demo shop with demo off)', () => {
       const started = output
         .split('\n')
-        .filter((line) => line.includes('Candor is serving'))
+        .filter((line) => line.includes('Candor is serving with 2 worker processes'))
         .map((line) => JSON.parse(line) as Record<string, unknown>)
       expect(started.length).toBeGreaterThan(0)
       expect(started[0]).toMatchObject({

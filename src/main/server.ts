@@ -1,4 +1,5 @@
 import { buildApp } from '../app.js'
+import { pageAddresses, servingMessage } from './addresses.js'
 import { startBackgroundJobs } from './jobs.js'
 import type { Runtime } from './runtime.js'
 import {
@@ -35,10 +36,7 @@ export async function startServer(runtime: Runtime): Promise<void> {
       ...pages,
       ...(worker ? { worker } : {}),
     },
-    `Candor is serving on ${pages.base}\n${Object.entries(pages)
-      .filter(([name]) => name !== 'base')
-      .map(([name, url]) => `  ${PAGE_NAMES[name as keyof typeof PAGE_NAMES]}: ${url}`)
-      .join('\n')}`,
+    servingMessage(`Candor is serving on ${pages.base}`, pages),
   )
   const jobs = startBackgroundJobs(runtime, { once: worker === undefined || worker === 1 })
   // Another worker retrained on request: so does this one.
@@ -62,30 +60,4 @@ export async function startServer(runtime: Runtime): Promise<void> {
   // SIGTERM on); a second signal must not kill it half-way through stopping.
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
-}
-
-const PAGE_NAMES = {
-  shop: 'demo shop',
-  privacyCenter: 'privacy center',
-  console: 'staff console',
-  docs: 'API docs',
-} as const
-
-/** Where a person finds each page, printed at start (the demo shop only in demo mode). */
-export function pageAddresses(
-  host: string,
-  port: number,
-  demo: boolean,
-  https = false,
-): { base: string } & Partial<Record<keyof typeof PAGE_NAMES, string>> {
-  const shown =
-    host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
-  const base = `${https ? 'https' : 'http'}://${shown}:${port}`
-  return {
-    base,
-    ...(demo ? { shop: `${base}/` } : {}),
-    privacyCenter: `${base}/privacy`,
-    console: `${base}/console`,
-    docs: `${base}/docs`,
-  }
 }

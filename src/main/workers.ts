@@ -3,6 +3,7 @@ import { AggregatorRegistry, type Registry } from 'prom-client'
 import type { Logger } from 'pino'
 import { isLoopback } from '../config.js'
 import { ensureDemoStaffKey, seedDemo } from '../modules/demo/index.js'
+import { pageAddresses, servingMessage } from './addresses.js'
 import type { Runtime } from './runtime.js'
 
 /**
@@ -91,9 +92,13 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
       if (state !== undefined) state.listened = true
       listening += 1
       if (listening === workers) {
+        const pages = pageAddresses(config.host, config.port, config.demo, config.tls !== undefined)
         logger.info(
-          { port: config.port, host: config.host, workers },
-          `Candor is serving with ${workers} worker processes`,
+          { port: config.port, host: config.host, workers, ...pages },
+          servingMessage(
+            `Candor is serving with ${workers} worker processes on ${pages.base}`,
+            pages,
+          ),
         )
       }
     })
