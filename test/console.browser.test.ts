@@ -7,9 +7,14 @@ import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browse
 import { STEP_MS, type ShopServer, attributes, newShopper, startShop } from './helpers/shop.js'
 import { insertTrainingRun, tunedReport } from './helpers/training-runs.js'
 import { PERSONAL } from './helpers/shoppers.js'
-import { pageWidths, seriousViolations } from './helpers/shop-a11y.js'
-
-const DESKTOP = { width: 1280, height: 900 }
+import {
+  DESKTOP,
+  VIEWPORTS,
+  checkState,
+  expectAccessible,
+  pageErrors,
+  pageWidths,
+} from './helpers/page-checks.js'
 
 interface ConsentRate {
   day: string
@@ -82,11 +87,13 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
       .readFileSync(await ensureDemoStaffKey(ctx.services, ctx.database.dir), 'utf8')
       .trim()
     const { page, context } = await newShopper(browser, { viewport: DESKTOP })
+    const errors = pageErrors(page)
     await page.goto(`${shop.base}/console`)
-    await page.screenshot({ path: artifactPath('console-login.png') })
+    await checkState(page, 'console login', { name: 'console-login' })
     await page.getByLabel('API key').fill('ck_wrong.wrong')
     await page.getByRole('button', { name: 'Log in' }).click()
     await page.getByRole('alert').waitFor()
+    await checkState(page, 'console login refused')
     await page.getByLabel('API key').fill(key)
     await page.getByRole('button', { name: 'Log in' }).click()
 
@@ -114,7 +121,8 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     const online = page.getByTestId('online')
     await online.waitFor()
     expect(await online.locator('tbody tr').first().innerText()).toMatch(/^off · home\s+10\s/)
-    await page.screenshot({ path: artifactPath('console.png'), fullPage: true })
+    await checkState(page, 'console, admin', { name: 'console', readme: 'console' })
+    expect(errors).toEqual([])
     await context.close()
   }, 60_000)
 
@@ -275,126 +283,154 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     await page.getByTestId('role').waitFor()
   }
 
-  it('lets a privacy officer extend and deny requests, and filter and page the audit log', async () => {
-    const { ctx } = shop
-    const toExtend = await waitingRequest('console-extend-1')
-    const toDeny = await waitingRequest('console-deny-1')
-    // Enough consent entries for more than one page of the audit log.
-    const version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
-    for (let k = 0; k < 25; k++) {
-      const r = await ctx.request({
-        method: 'PUT',
-        url: `/v1/subjects/console-consent-${k}/consents/${PERSONAL}`,
-        as: 'storefront',
-        payload: {
-          decision: k % 4 === 0 ? 'denied' : 'granted',
-          method: 'banner',
-          noticeVersion: version,
-        },
+  for (const viewport of VIEWPORTS) {
+    const size = { width: viewport.width, height: viewport.height }
+    const at = (state: string) => `${viewport.name} ${state}`
+    it(`${viewport.name} ${viewport.width}x${viewport.height}: a privacy officer extends and denies requests, and filters and pages the audit log`, async () => {
+      const { ctx } = shop
+      const toExtend = await waitingRequest(`console-extend-${viewport.name}`)
+      const toDeny = await waitingRequest(`console-deny-${viewport.name}`)
+      // Enough consent entries for more than one page of the audit log.
+      const version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json().version
+      for (let k = 0; k < 25; k++) {
+        const r = await ctx.request({
+          method: 'PUT',
+          url: `/v1/subjects/console-consent-${viewport.name}-${k}/consents/${PERSONAL}`,
+          as: 'storefront',
+          payload: {
+            decision: k % 4 === 0 ? 'denied' : 'granted',
+            method: 'banner',
+            noticeVersion: version,
+          },
+        })
+        expect(r.statusCode, r.body).toBe(200)
+      }
+      const officer = await officerKey()
+      const { page, context } = await newShopper(browser, { viewport: size })
+      const errors = pageErrors(page)
+      await logIn(page, officer.key)
+      expect(await page.getByTestId('role').innerText()).toContain('Privacy officer')
+      expect(await page.getByTestId('role').getAttribute('data-role')).toBe('privacy_officer')
+
+      // Extend one request by one further month, with the reason.
+      const queue = page.getByTestId('queue')
+      await queue.waitFor()
+      await page.getByTestId('audit').waitFor()
+      await checkState(page, at('console, privacy officer'), {
+        name: `console-officer-start-${viewport.name}`,
       })
-      expect(r.statusCode, r.body).toBe(200)
-    }
-    const officer = await officerKey()
-    const { page, context } = await newShopper(browser, { viewport: DESKTOP })
-    await logIn(page, officer.key)
-    expect(await page.getByTestId('role').innerText()).toContain('Privacy officer')
-    expect(await page.getByTestId('role').getAttribute('data-role')).toBe('privacy_officer')
+      await page.getByRole('button', { name: `Extend or deny ${toExtend.id}` }).click()
+      const act = page.getByTestId('act')
+      await act.waitFor()
+      await checkState(page, at('decision form'))
+      await act.getByLabel('By how long').selectOption('1')
+      await act
+        .getByLabel('Why more time is needed (the shopper is told)')
+        .fill('Records span three warehouses; gathering them takes longer')
+      await act.getByRole('button', { name: 'Extend deadline' }).click()
+      await page.getByTestId('rights-status').getByText(`Extended: ${toExtend.id}`).waitFor()
+      const extended = (
+        await ctx.request({ method: 'GET', url: `/v1/rights-requests/${toExtend.id}`, as: 'admin' })
+      ).json()
+      const due = new Date(toExtend.receivedAt)
+      due.setUTCMonth(due.getUTCMonth() + 2)
+      expect(extended).toMatchObject({ dueAt: due.toISOString(), status: 'received' })
+      expect(extended.extensionReason).toContain('three warehouses')
+      await queue.locator(`tr[data-request="${toExtend.id}"]`).getByText('(extended)').waitFor()
+      await checkState(page, at('extended'))
 
-    // Extend one request by one further month, with the reason.
-    const queue = page.getByTestId('queue')
-    await queue.waitFor()
-    await page.getByRole('button', { name: `Extend or deny ${toExtend.id}` }).click()
-    const act = page.getByTestId('act')
-    await act.getByLabel('By how long').selectOption('1')
-    await act
-      .getByLabel('Why more time is needed (the shopper is told)')
-      .fill('Records span three warehouses; gathering them takes longer')
-    await act.getByRole('button', { name: 'Extend deadline' }).click()
-    await page.getByTestId('rights-status').getByText(`Extended: ${toExtend.id}`).waitFor()
-    const extended = (
-      await ctx.request({ method: 'GET', url: `/v1/rights-requests/${toExtend.id}`, as: 'admin' })
-    ).json()
-    const due = new Date(toExtend.receivedAt)
-    due.setUTCMonth(due.getUTCMonth() + 2)
-    expect(extended).toMatchObject({ dueAt: due.toISOString(), status: 'received' })
-    expect(extended.extensionReason).toContain('three warehouses')
-    await queue.locator(`tr[data-request="${toExtend.id}"]`).getByText('(extended)').waitFor()
-
-    // Deny the other, with a ground and the shopper's explanation.
-    await page.getByRole('button', { name: `Extend or deny ${toDeny.id}` }).click()
-    await act.getByLabel('Ground').selectOption('excessive')
-    await act
-      .getByLabel('Explanation for the shopper (not written to the audit log)')
-      .fill('The same request was answered in full two days ago')
-    await page.getByTestId('rights-panel').screenshot({ path: artifactPath('console-rights.png') })
-    await act.getByRole('button', { name: 'Deny request' }).click()
-    await page.getByTestId('rights-status').getByText(`Denied: ${toDeny.id}`).waitFor()
-    await queue.locator(`tr[data-request="${toDeny.id}"][data-status="denied"]`).waitFor()
-    expect(
-      (
-        await ctx.request({ method: 'GET', url: `/v1/rights-requests/${toDeny.id}`, as: 'admin' })
-      ).json(),
-    ).toMatchObject({ status: 'denied', result: { ground: 'excessive' } })
-    // A denied request offers nothing more to decide.
-    expect(await page.getByRole('button', { name: `Extend or deny ${toDeny.id}` }).count()).toBe(0)
-
-    // The audit log: consent entries, 20 a page; older, then newer again.
-    const panel = page.getByTestId('audit-panel')
-    const rows = panel.getByTestId('audit').locator('tbody tr')
-    await panel.getByLabel('Kind').selectOption('consent')
-    await panel.getByRole('button', { name: 'Filter' }).click()
-    await panel.locator('tbody tr[data-seq]').first().waitFor()
-    const whats = async () => await rows.locator('td[data-label="What"]').allInnerTexts()
-    const seqs = async () => (await attributes(rows, 'data-seq')).map(Number)
-    await expect.poll(async () => (await whats()).every((w) => w.startsWith('consent.'))).toBe(true)
-    await expect.poll(async () => (await seqs()).length).toBe(20)
-    const first = await seqs()
-    await panel.getByRole('button', { name: 'Older →' }).click()
-    await expect.poll(async () => panel.getByTestId('audit-page').innerText()).toBe('Page 2')
-    await expect.poll(async () => Math.max(...(await seqs()))).toBeLessThan(Math.min(...first))
-    expect((await whats()).every((w) => w.startsWith('consent.'))).toBe(true)
-    await panel.getByRole('button', { name: '← Newer' }).click()
-    await expect.poll(async () => (await seqs())[0]).toBe(first[0])
-    // This officer's own rights decisions: exactly the two just taken.
-    await panel.getByLabel('Kind').selectOption('rights')
-    await panel.getByLabel('Actor').fill(`key:${officer.keyId}`)
-    await panel.getByRole('button', { name: 'Filter' }).click()
-    await expect.poll(whats).toEqual(['rights.erasure.denied', 'rights.erasure.extended'])
-    expect(await panel.getByRole('button', { name: 'Older →' }).isDisabled()).toBe(true)
-
-    // With a decision form open: nothing serious for assistive technology, nothing wider than the page.
-    await page.getByRole('button', { name: `Extend or deny ${toExtend.id}` }).click()
-    await act.waitFor()
-    expect(await seriousViolations(page)).toEqual([])
-    const widths = await pageWidths(page)
-    expect(widths.scroll).toBeLessThanOrEqual(widths.client)
-    await page.screenshot({ path: artifactPath('console-officer.png'), fullPage: true })
-    await context.close()
-  }, 90_000)
-
-  it('shows a storefront key its role and no panel it may not use', async () => {
-    const { page, context, requests } = await newShopper(browser, { viewport: DESKTOP })
-    await logIn(page, shop.ctx.keys.storefront)
-    expect(await page.getByTestId('role').innerText()).toContain('Storefront')
-    await page.getByTestId('no-panels').waitFor()
-    await page.getByTestId('notice-version').waitFor()
-    const headings = await page.getByRole('heading', { level: 2 }).allInnerTexts()
-    expect(headings).toEqual(['Charter in force'])
-    expect(await page.getByText('may not see this').count()).toBe(0)
-    // It did not even ask for what its role may not read.
-    for (const route of [
-      '/v1/audit',
-      '/v1/rights-requests',
-      '/v1/consent-rates',
-      '/v1/recommendations/quality',
-    ])
-      expect(requests.filter((r) => r.endsWith(` ${route}`) || r.includes(` ${route}?`))).toEqual(
-        [],
+      // Deny the other, with a ground and the shopper's explanation.
+      await page.getByRole('button', { name: `Extend or deny ${toDeny.id}` }).click()
+      await act.getByLabel('Ground').selectOption('excessive')
+      await act
+        .getByLabel('Explanation for the shopper (not written to the audit log)')
+        .fill('The same request was answered in full two days ago')
+      await page
+        .getByTestId('rights-panel')
+        .screenshot({ path: artifactPath(`console-rights-${viewport.name}.png`) })
+      await checkState(page, at('deny form filled'))
+      await act.getByRole('button', { name: 'Deny request' }).click()
+      await page.getByTestId('rights-status').getByText(`Denied: ${toDeny.id}`).waitFor()
+      await queue.locator(`tr[data-request="${toDeny.id}"][data-status="denied"]`).waitFor()
+      await checkState(page, at('denied'))
+      expect(
+        (
+          await ctx.request({ method: 'GET', url: `/v1/rights-requests/${toDeny.id}`, as: 'admin' })
+        ).json(),
+      ).toMatchObject({ status: 'denied', result: { ground: 'excessive' } })
+      // A denied request offers nothing more to decide.
+      expect(await page.getByRole('button', { name: `Extend or deny ${toDeny.id}` }).count()).toBe(
+        0,
       )
-    expect(await seriousViolations(page)).toEqual([])
-    await page.screenshot({ path: artifactPath('console-storefront.png'), fullPage: true })
-    await context.close()
-  }, 60_000)
+
+      // The audit log: consent entries, 20 a page; older, then newer again.
+      const panel = page.getByTestId('audit-panel')
+      const rows = panel.getByTestId('audit').locator('tbody tr')
+      await panel.getByLabel('Kind').selectOption('consent')
+      await panel.getByRole('button', { name: 'Filter' }).click()
+      await panel.locator('tbody tr[data-seq]').first().waitFor()
+      const whats = async () => await rows.locator('td[data-label="What"]').allInnerTexts()
+      const seqs = async () => (await attributes(rows, 'data-seq')).map(Number)
+      await expect
+        .poll(async () => (await whats()).every((w) => w.startsWith('consent.')))
+        .toBe(true)
+      await expect.poll(async () => (await seqs()).length).toBe(20)
+      await checkState(page, at('audit log, consent entries'))
+      const first = await seqs()
+      await panel.getByRole('button', { name: 'Older →' }).click()
+      await expect.poll(async () => panel.getByTestId('audit-page').innerText()).toBe('Page 2')
+      await expect.poll(async () => Math.max(...(await seqs()))).toBeLessThan(Math.min(...first))
+      expect((await whats()).every((w) => w.startsWith('consent.'))).toBe(true)
+      await checkState(page, at('audit log, page 2'))
+      await panel.getByRole('button', { name: '← Newer' }).click()
+      await expect.poll(async () => (await seqs())[0]).toBe(first[0])
+      // This officer's own rights decisions: exactly the two just taken.
+      await panel.getByLabel('Kind').selectOption('rights')
+      await panel.getByLabel('Actor').fill(`key:${officer.keyId}`)
+      await panel.getByRole('button', { name: 'Filter' }).click()
+      await expect.poll(whats).toEqual(['rights.erasure.denied', 'rights.erasure.extended'])
+      expect(await panel.getByRole('button', { name: 'Older →' }).isDisabled()).toBe(true)
+
+      await checkState(page, at('audit log, own decisions'))
+
+      // With a decision form open again: the same checks, and a picture of the whole page.
+      await page.getByRole('button', { name: `Extend or deny ${toExtend.id}` }).click()
+      await act.waitFor()
+      await checkState(page, at('decision form, extended request'), {
+        name: `console-officer-${viewport.name}`,
+        fullPage: true,
+      })
+      expect(errors).toEqual([])
+      await context.close()
+    }, 120_000)
+
+    it(`${viewport.name}: shows a storefront key its role and no panel it may not use`, async () => {
+      const { page, context, requests } = await newShopper(browser, { viewport: size })
+
+      await logIn(page, shop.ctx.keys.storefront)
+      expect(await page.getByTestId('role').innerText()).toContain('Storefront')
+      await page.getByTestId('no-panels').waitFor()
+      await page.getByTestId('notice-version').waitFor()
+      const headings = await page.getByRole('heading', { level: 2 }).allInnerTexts()
+      expect(headings).toEqual(['Charter in force'])
+      expect(await page.getByText('may not see this').count()).toBe(0)
+      // It did not even ask for what its role may not read.
+      for (const route of [
+        '/v1/audit',
+        '/v1/rights-requests',
+        '/v1/consent-rates',
+        '/v1/recommendations/quality',
+      ])
+        expect(requests.filter((r) => r.endsWith(` ${route}`) || r.includes(` ${route}?`))).toEqual(
+          [],
+        )
+      await checkState(page, at('console, storefront key'), {
+        name: `console-storefront-${viewport.name}`,
+        fullPage: true,
+      })
+      await context.close()
+    }, 60_000)
+  }
 
   it('fits a phone (390x844): no sideways scroll on the page or in any panel', async () => {
     const toExtend = await waitingRequest('console-phone-1')
@@ -421,7 +457,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
       `[...document.querySelectorAll('.panel')].filter((p) => p.scrollWidth > p.clientWidth).map((p) => p.getAttribute('aria-labelledby'))`,
     )
     expect(overflowing).toEqual([])
-    expect(await seriousViolations(page)).toEqual([])
+    await expectAccessible(page, 'phone, decision form')
     // Another officer extends it meanwhile: the server's refusal is shown where this one acted.
     const behind = await shop.ctx.request({
       method: 'POST',
