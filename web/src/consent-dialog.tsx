@@ -4,7 +4,7 @@
  * same and sit side by side, in a bar that stays in view below the scrolling text (on a phone too). With
  * Global Privacy Control on, the dialog says so and the purposes GPC covers stay off whatever is pressed.
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useLayoutEffect, useRef, useState } from 'preact/hooks'
 import type { Notice, NoticePurpose } from './api.js'
 
 export interface ConsentDialogProps {
@@ -43,7 +43,9 @@ export function ConsentDialog(props: ConsentDialogProps) {
   const [error, setError] = useState<string>()
   const dialog = useRef<HTMLDivElement>(null)
 
-  useEffect(() => {
+  // A layout effect: the focus moves in and the page behind goes inert in the same task as the dialog
+  // appears, so no keystroke can reach the page in between (an effect ran a frame later).
+  useLayoutEffect(() => {
     const node = dialog.current
     if (node === null) return
     const previous = document.activeElement as HTMLElement | null
