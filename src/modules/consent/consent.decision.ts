@@ -128,6 +128,25 @@ export function decideConsent(query: ConsentQuery): ConsentDecision {
 }
 
 /**
+ * Whether an import's declared basis allows a purpose the subject has no record of their own for: a
+ * purpose resting on exactly that basis, undecided by the subject (no record, or only the jurisdiction's
+ * default). Never for consent: consent is each person's own act and cannot be declared in bulk, so an
+ * import under `consent` keeps only the orders of customers whose ledger holds the grant (which
+ * `decision.allowed` already says). An explicit denial, a GPC opt-out or a restriction always refuses.
+ */
+export function allowedUnderDeclaredBasis(
+  declared: LegalBasis | undefined,
+  decision: Pick<ConsentDecision, 'basis' | 'reason'>,
+): boolean {
+  return (
+    declared !== undefined &&
+    declared !== 'consent' &&
+    decision.basis === declared &&
+    (decision.reason === 'no_record' || decision.reason === 'jurisdiction_default')
+  )
+}
+
+/**
  * A decision on a declared purpose, built as one object literal: decisions are made for every event of
  * an ingest batch and every recommendation, and spreading a shared base into each answer cost more than
  * the rest of the decision.

@@ -27,6 +27,7 @@ export {
 export {
   decideConsent,
   decideAll,
+  allowedUnderDeclaredBasis,
   gpcRecords,
   recordsFor,
   consentPrompt,

@@ -16,7 +16,12 @@ import {
   purposesForEvent,
   retentionDaysFor,
 } from '../charter/index.js'
-import { type ConsentChange, type ConsentQuery, decideConsent } from '../consent/index.js'
+import {
+  type ConsentChange,
+  type ConsentQuery,
+  allowedUnderDeclaredBasis,
+  decideConsent,
+} from '../consent/index.js'
 import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
 import type { IdentityService, KeyringHolder } from '../identity/index.js'
 import {
@@ -68,32 +73,13 @@ export interface IngestOptions {
    * For imports of offline orders: the lawful basis the shop declares for them. A purpose with exactly
    * this legal basis is then allowed where the subject has no record of their own (instead of the
    * jurisdiction default), except consent, which only the subject's own grant gives; an explicit
-   * denial, a GPC opt-out or a restriction still refuses (see `declaredBasisAllows`).
+   * denial, a GPC opt-out or a restriction still refuses (see `allowedUnderDeclaredBasis` in consent.decision.ts).
    */
   declaredBasis?: LegalBasis
   /** Runs inside the batch's transaction after the events are written (import checkpoints, catalog). */
   inTransaction?: (trx: Db, result: IngestResult) => Promise<void>
   /** Audit action for the batch entry (default `events.ingested`). */
   auditAction?: string
-}
-
-/**
- * Whether an import's declared basis allows a purpose the subject has no record of their own for: a
- * purpose resting on exactly that basis, undecided by the subject (no record, or only the jurisdiction's
- * default). Never for consent: consent is each person's own act and cannot be declared in bulk, so an
- * import under `consent` keeps only the orders of customers whose ledger holds the grant (which
- * `decision.allowed` already says). An explicit denial, a GPC opt-out or a restriction always refuses.
- */
-function declaredBasisAllows(
-  declared: LegalBasis | undefined,
-  decision: { basis: LegalBasis | undefined; reason: string },
-): boolean {
-  return (
-    declared !== undefined &&
-    declared !== 'consent' &&
-    decision.basis === declared &&
-    (decision.reason === 'no_record' || decision.reason === 'jurisdiction_default')
-  )
 }
 
 /** A visit lasts at most this long: session events, consents and the session itself go after it. */
@@ -483,7 +469,7 @@ export function createEventsService(deps: EventsDeps) {
         if (ok === undefined) {
           query.purpose = purpose
           const decision = decideConsent(query)
-          ok = decision.allowed || declaredBasisAllows(options.declaredBasis, decision)
+          ok = decision.allowed || allowedUnderDeclaredBasis(options.declaredBasis, decision)
           decided.set(purpose, ok)
         }
         if (ok) allowed.push(purpose)
