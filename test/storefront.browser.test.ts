@@ -183,8 +183,12 @@ describe.skipIf(!BROWSER_AVAILABLE)('the five shopper flows in a real browser', 
           expect(await visitorRow.getAttribute('data-level')).toBe('personal')
 
           // A shopper the model knows (a demo shopper who said yes before) gets reasons from their own history.
+          // Choosing a shopper starts their demo session and then reloads the page: wait for that
+          // reload, or the row read next is still the visitor's (also at level personal).
+          const reloaded = page.waitForEvent('load', { timeout: STEP_MS })
           await page.getByLabel('Browsing as').selectOption('demo-shopper-1')
-          await page.waitForLoadState('load')
+          await reloaded
+          expect(await visitorRef(page)).toBe('demo-shopper-1')
           await expect
             .poll(() => page.locator('.candor-row').getAttribute('data-level'))
             .toBe('personal')
