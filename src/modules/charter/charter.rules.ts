@@ -19,6 +19,7 @@ import {
   type DefaultChoice,
   type EventType,
   type Purpose,
+  type Vendor,
 } from './charter.js'
 
 export type CharterPath = (string | number)[]
@@ -91,8 +92,22 @@ function duplicates<T>(values: readonly T[]): number[] {
   return out
 }
 
+type At = (...rest: CharterPath) => CharterPath
+
 function checkPurpose(charter: Charter, key: string, purpose: Purpose): CharterProblem[] {
-  const at = (...rest: CharterPath): CharterPath => ['purposes', key, ...rest]
+  const at: At = (...rest) => ['purposes', key, ...rest]
+  return [
+    ...checkPurposeNaming(key, purpose, at),
+    ...(purpose.legalBasis === 'contract'
+      ? checkContractPurpose(purpose, at)
+      : checkChoicePurpose(charter, purpose, at)),
+    ...checkSpecialCategoryPurpose(charter, purpose, at),
+    ...checkPurposeEvents(purpose, at),
+  ]
+}
+
+/** Its key, its words, and no entry listed twice. */
+function checkPurposeNaming(key: string, purpose: Purpose, at: At): CharterProblem[] {
   const problems: CharterProblem[] = []
   const root = key.split('.')[0] ?? ''
   if (!(PURPOSE_ROOTS as readonly string[]).includes(root)) {
@@ -119,74 +134,85 @@ function checkPurpose(charter: Charter, key: string, purpose: Purpose): CharterP
       reason: 'this TCF purpose is listed twice',
     })
   }
+  return problems
+}
 
-  // Defaults: who may be processed with no record on file.
-  if (purpose.legalBasis === 'contract') {
-    if (purpose.defaults !== undefined) {
+/** A purpose needed to serve the shopper: no defaults, no sale, no TCF mapping. */
+function checkContractPurpose(purpose: Purpose, at: At): CharterProblem[] {
+  const problems: CharterProblem[] = []
+  if (purpose.defaults !== undefined) {
+    problems.push({
+      path: at('defaults'),
+      atKey: true,
+      rule: 'contract_purpose_has_defaults',
+      reason:
+        'a purpose based on contract is needed to serve the shopper, so it has no opt-in or opt-out default; remove `defaults`',
+    })
+  }
+  if (purpose.saleOrSharing) {
+    problems.push({
+      path: at('saleOrSharing'),
+      rule: 'sale_needs_choice',
+      reason:
+        'selling or sharing data is never needed to serve the shopper; base this purpose on consent',
+    })
+  }
+  if (purpose.tcfPurposes.length > 0) {
+    problems.push({
+      path: at('tcfPurposes'),
+      rule: 'tcf_purpose_needs_choice',
+      reason:
+        'IAB TCF has no contract basis; only consent or legitimate-interest purposes map to TCF purposes',
+    })
+  }
+  return problems
+}
+
+/** Defaults for a consent or legitimate-interest purpose: who may be processed with no record on file. */
+function checkChoicePurpose(charter: Charter, purpose: Purpose, at: At): CharterProblem[] {
+  const problems: CharterProblem[] = []
+  for (const [jurisdiction, choice] of Object.entries(purpose.defaults ?? {})) {
+    if (charter.jurisdictions[jurisdiction] === undefined) {
       problems.push({
-        path: at('defaults'),
+        path: at('defaults', jurisdiction),
         atKey: true,
-        rule: 'contract_purpose_has_defaults',
-        reason:
-          'a purpose based on contract is needed to serve the shopper, so it has no opt-in or opt-out default; remove `defaults`',
+        rule: 'undeclared_jurisdiction',
+        reason: `jurisdiction "${jurisdiction}" is not declared under \`jurisdictions\``,
       })
-    }
-    if (purpose.saleOrSharing) {
+    } else if (purpose.legalBasis === 'consent' && choice === 'opt_out') {
       problems.push({
-        path: at('saleOrSharing'),
-        rule: 'sale_needs_choice',
-        reason:
-          'selling or sharing data is never needed to serve the shopper; base this purpose on consent',
+        path: at('defaults', jurisdiction),
+        rule: 'consent_purpose_opts_out',
+        reason: `a purpose based on consent is denied until the shopper says yes, so it cannot default to opt_out (in ${jurisdiction}); use opt_in, or base it on legitimate_interest if the law there allows opt-out`,
       })
-    }
-    if (purpose.tcfPurposes.length > 0) {
-      problems.push({
-        path: at('tcfPurposes'),
-        rule: 'tcf_purpose_needs_choice',
-        reason:
-          'IAB TCF has no contract basis; only consent or legitimate-interest purposes map to TCF purposes',
-      })
-    }
-  } else {
-    for (const [jurisdiction, choice] of Object.entries(purpose.defaults ?? {})) {
-      if (charter.jurisdictions[jurisdiction] === undefined) {
-        problems.push({
-          path: at('defaults', jurisdiction),
-          atKey: true,
-          rule: 'undeclared_jurisdiction',
-          reason: `jurisdiction "${jurisdiction}" is not declared under \`jurisdictions\``,
-        })
-      } else if (purpose.legalBasis === 'consent' && choice === 'opt_out') {
-        problems.push({
-          path: at('defaults', jurisdiction),
-          rule: 'consent_purpose_opts_out',
-          reason: `a purpose based on consent is denied until the shopper says yes, so it cannot default to opt_out (in ${jurisdiction}); use opt_in, or base it on legitimate_interest if the law there allows opt-out`,
-        })
-      }
-    }
-    for (const [jurisdiction, rules] of Object.entries(charter.jurisdictions)) {
-      if (!rules.consentRequired || resolveDefault(purpose, jurisdiction) === 'opt_in') continue
-      const own = purpose.defaults?.[jurisdiction] !== undefined
-      if (purpose.legalBasis === 'consent' && own) continue // already reported above
-      problems.push({
-        path: own ? at('defaults', jurisdiction) : at('defaults', 'default'),
-        rule: 'opt_out_where_consent_required',
-        reason: `${jurisdiction} requires consent for anything not strictly necessary, so this purpose must default to opt_in there`,
-      })
-    }
-    if (purpose.legalBasis === 'legitimate_interest') {
-      const needsConsent = purpose.tcfPurposes.filter((id) => [1, 3, 4, 5, 6].includes(id))
-      if (needsConsent.length > 0) {
-        problems.push({
-          path: at('tcfPurposes'),
-          rule: 'tcf_purpose_needs_consent',
-          reason: `IAB TCF purposes 1, 3, 4, 5 and 6 may only rest on consent (found ${needsConsent.join(', ')})`,
-        })
-      }
     }
   }
+  for (const [jurisdiction, rules] of Object.entries(charter.jurisdictions)) {
+    if (!rules.consentRequired || resolveDefault(purpose, jurisdiction) === 'opt_in') continue
+    const own = purpose.defaults?.[jurisdiction] !== undefined
+    if (purpose.legalBasis === 'consent' && own) continue // already reported above
+    problems.push({
+      path: own ? at('defaults', jurisdiction) : at('defaults', 'default'),
+      rule: 'opt_out_where_consent_required',
+      reason: `${jurisdiction} requires consent for anything not strictly necessary, so this purpose must default to opt_in there`,
+    })
+  }
+  if (purpose.legalBasis === 'legitimate_interest') {
+    const needsConsent = purpose.tcfPurposes.filter((id) => [1, 3, 4, 5, 6].includes(id))
+    if (needsConsent.length > 0) {
+      problems.push({
+        path: at('tcfPurposes'),
+        rule: 'tcf_purpose_needs_consent',
+        reason: `IAB TCF purposes 1, 3, 4, 5 and 6 may only rest on consent (found ${needsConsent.join(', ')})`,
+      })
+    }
+  }
+  return problems
+}
 
-  // A special category only ever on the shopper's explicit yes to exactly this purpose.
+/** A special category only ever on the shopper's explicit yes to exactly this purpose. */
+function checkSpecialCategoryPurpose(charter: Charter, purpose: Purpose, at: At): CharterProblem[] {
+  const problems: CharterProblem[] = []
   if (purpose.specialCategory !== undefined) {
     if (!charter.specialCategories.includes(purpose.specialCategory)) {
       problems.push({
@@ -212,8 +238,12 @@ function checkPurpose(charter: Charter, key: string, purpose: Purpose): CharterP
       })
     }
   }
+  return problems
+}
 
-  // Events: the fields a purpose keeps must belong to the event type and to a declared data category.
+/** Events: the fields a purpose keeps must belong to the event type and to a declared data category. */
+function checkPurposeEvents(purpose: Purpose, at: At): CharterProblem[] {
+  const problems: CharterProblem[] = []
   for (const [type, fields] of Object.entries(purpose.events) as [EventType, string[]][]) {
     const allowed: readonly string[] = EVENT_FIELDS[type]
     fields.forEach((field, i) => {
@@ -247,6 +277,27 @@ function checkPurpose(charter: Charter, key: string, purpose: Purpose): CharterP
 
 /** Every cross-field rule of the charter, in document order as far as practical. */
 export function checkCharterRules(charter: Charter): CharterProblem[] {
+  const problems = checkRequiredParts(charter)
+  for (const [key, purpose] of Object.entries(charter.purposes)) {
+    problems.push(...checkPurpose(charter, key, purpose))
+    if (purpose.tcfPurposes.length > 0 && charter.tcf === undefined) {
+      problems.push({
+        path: ['purposes', key, 'tcfPurposes'],
+        rule: 'tcf_settings_missing',
+        reason:
+          'this purpose maps to IAB TCF purposes, so the charter needs a top-level `tcf` block (cmpId, cmpVersion, publisherCountryCode)',
+      })
+    }
+  }
+  problems.push(...checkSpecialCategories(charter), ...checkTouchpoints(charter))
+  for (const [key, vendor] of Object.entries(charter.vendors)) {
+    problems.push(...checkVendor(charter, key, vendor))
+  }
+  return problems
+}
+
+/** The default jurisdiction and the purposes Candor's levels and service stand on, with their bases. */
+function checkRequiredParts(charter: Charter): CharterProblem[] {
   const problems: CharterProblem[] = []
   if (charter.jurisdictions['default'] === undefined) {
     problems.push({
@@ -293,19 +344,12 @@ export function checkCharterRules(charter: Charter): CharterProblem[] {
         'essential.service is what the shopper cannot use the shop without; set legalBasis to contract',
     })
   }
+  return problems
+}
 
-  for (const [key, purpose] of Object.entries(charter.purposes)) {
-    problems.push(...checkPurpose(charter, key, purpose))
-    if (purpose.tcfPurposes.length > 0 && charter.tcf === undefined) {
-      problems.push({
-        path: ['purposes', key, 'tcfPurposes'],
-        rule: 'tcf_settings_missing',
-        reason:
-          'this purpose maps to IAB TCF purposes, so the charter needs a top-level `tcf` block (cmpId, cmpVersion, publisherCountryCode)',
-      })
-    }
-  }
-
+/** The GDPR Article 9 categories are always listed, once each. */
+function checkSpecialCategories(charter: Charter): CharterProblem[] {
+  const problems: CharterProblem[] = []
   for (const required of REQUIRED_SPECIAL_CATEGORIES) {
     if (!charter.specialCategories.includes(required)) {
       problems.push({
@@ -323,7 +367,12 @@ export function checkCharterRules(charter: Charter): CharterProblem[] {
       reason: 'this special category is listed twice',
     })
   }
+  return problems
+}
 
+/** A touchpoint names itself plainly and serves only declared purposes. */
+function checkTouchpoints(charter: Charter): CharterProblem[] {
+  const problems: CharterProblem[] = []
   for (const [key, touchpoint] of Object.entries(charter.touchpoints)) {
     problems.push(...plainLanguageProblems(touchpoint.title, ['touchpoints', key, 'title']))
     touchpoint.purposes.forEach((purpose, i) => {
@@ -336,38 +385,41 @@ export function checkCharterRules(charter: Charter): CharterProblem[] {
       }
     })
   }
+  return problems
+}
 
-  for (const [key, vendor] of Object.entries(charter.vendors)) {
-    const reachable = new Set<DataCategory>()
-    vendor.purposes.forEach((purpose, i) => {
-      const declared = charter.purposes[purpose]
-      if (declared === undefined) {
-        problems.push({
-          path: ['vendors', key, 'purposes', i],
-          rule: 'vendor_purpose_undeclared',
-          reason: `vendor "${key}" is given purpose "${purpose}", which is not declared under \`purposes\``,
-        })
-      } else {
-        declared.dataCategories.forEach((c) => reachable.add(c))
-      }
-    })
-    for (const i of duplicates(vendor.purposes)) {
+/** A vendor gets declared purposes, and only data categories those purposes collect. */
+function checkVendor(charter: Charter, key: string, vendor: Vendor): CharterProblem[] {
+  const problems: CharterProblem[] = []
+  const reachable = new Set<DataCategory>()
+  vendor.purposes.forEach((purpose, i) => {
+    const declared = charter.purposes[purpose]
+    if (declared === undefined) {
       problems.push({
         path: ['vendors', key, 'purposes', i],
-        rule: 'duplicate_entry',
-        reason: 'this purpose is listed twice',
+        rule: 'vendor_purpose_undeclared',
+        reason: `vendor "${key}" is given purpose "${purpose}", which is not declared under \`purposes\``,
       })
+    } else {
+      declared.dataCategories.forEach((c) => reachable.add(c))
     }
-    vendor.dataCategories?.forEach((category, i) => {
-      if (!reachable.has(category)) {
-        problems.push({
-          path: ['vendors', key, 'dataCategories', i],
-          rule: 'vendor_category_outside_purposes',
-          reason: `vendor "${key}" would receive ${category}, which none of its purposes collects`,
-        })
-      }
+  })
+  for (const i of duplicates(vendor.purposes)) {
+    problems.push({
+      path: ['vendors', key, 'purposes', i],
+      rule: 'duplicate_entry',
+      reason: 'this purpose is listed twice',
     })
   }
+  vendor.dataCategories?.forEach((category, i) => {
+    if (!reachable.has(category)) {
+      problems.push({
+        path: ['vendors', key, 'dataCategories', i],
+        rule: 'vendor_category_outside_purposes',
+        reason: `vendor "${key}" would receive ${category}, which none of its purposes collects`,
+      })
+    }
+  })
   return problems
 }
 
