@@ -33,7 +33,7 @@ function el<K extends keyof HTMLElementTagNameMap>(
 export function describeEvidence(entry: Evidence): string {
   if (typeof entry === 'string') return entry
   // The document says `{id, title}`; other fields are read too, so an older or newer server still reads.
-  const evidence = entry as Record<string, unknown>
+  const evidence = entry
   for (const key of ['text', 'sentence', 'description', 'label', 'title']) {
     const value = evidence[key]
     if (typeof value === 'string' && value !== '') {

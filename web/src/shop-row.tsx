@@ -86,7 +86,8 @@ export function RecommendationRow(props: RowProps) {
 
   useEffect(() => {
     let cancelled = false
-    candor
+    // Never rejects: a failure becomes the shop's own row in `catch`.
+    void candor
       .recommendations({
         placement: context.placement,
         limit: 6,
