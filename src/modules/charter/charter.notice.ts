@@ -179,6 +179,98 @@ const GROUPS: Record<NoticeGroupId, { heading: string; intro: string }> = {
  *   const notice = renderNotice(charter)   // notice.version goes into every consent record
  */
 export function renderNotice(charter: Charter): Notice {
+  const { name, contact, address } = charter.controller
+  return {
+    version: noticeVersionOf(charter),
+    language: charter.language,
+    title: `How ${name} uses your data`,
+    controller: address === undefined ? { name, contact } : { name, contact, address },
+    summary: noticeSummary(charter),
+    places: Object.entries(charter.jurisdictions).map(([code, j]) => ({
+      code,
+      title: j.title,
+      consentRequired: j.consentRequired,
+      rule: Object.values(charter.purposes).some((p) => resolveDefault(p, code) === 'opt_out')
+        ? 'Some things are on until you say no; this notice says which.'
+        : 'We ask you before anything that is not needed to run the shop.',
+    })),
+    levels: NOTICE_LEVELS,
+    groups: noticeGroups(charter),
+    neverInferred: {
+      intro: Object.values(charter.purposes).some((p) => p.specialCategory !== undefined)
+        ? 'We never guess these things about you. We never use them to choose what you see, unless you turn that on yourself (see above).'
+        : 'We never guess these things about you. We never use them to choose what you see.',
+      items: charter.specialCategories.map((c) => SPECIAL_CATEGORIES[c]),
+    },
+    contactLimits: {
+      intro: 'How often we may reach you:',
+      items: Object.values(charter.touchpoints).map(
+        (t) =>
+          `${t.title}: at most ${t.frequencyCap.max} ${t.frequencyCap.max === 1 ? 'time' : 'times'} every ${t.frequencyCap.perDays === 1 ? 'day' : `${t.frequencyCap.perDays} days`}.`,
+      ),
+    },
+    sharedWith: Object.values(charter.vendors).map((v) => ({
+      name: v.name,
+      country: v.country,
+      role:
+        v.role === 'processor'
+          ? 'Works for us and only on our instructions.'
+          : 'Decides for itself how it uses the data.',
+      purposes: v.purposes.map((p) => charter.purposes[p]?.title ?? p),
+    })),
+    gpc: 'If your browser sends the Global Privacy Control signal, we take it as a no to selling or sharing your data for advertising. If you later say yes here, your yes counts.',
+    yourRights: [
+      'You can see the data we hold about you.',
+      'You can download it.',
+      'You can have it corrected.',
+      'You can have it deleted, including from our suggestion system.',
+      'You can ask us to stop using it.',
+      'You can change your mind at any time. The change works from your next click.',
+      `You can complain to us at ${contact}, or to your data protection authority.`,
+    ],
+  }
+}
+
+const NOTICE_LEVELS: Notice['levels'] = [
+  { level: 'off', title: 'Off', text: 'Nothing personal. You see popular and new products.' },
+  {
+    level: 'session',
+    title: 'This visit only',
+    text: 'Suggestions based on this visit. We forget it when you leave.',
+  },
+  {
+    level: 'personal',
+    title: 'Personal',
+    text: 'Suggestions based on your history. Only with your yes.',
+  },
+]
+
+const GROUP_ORDER: NoticeGroupId[] = [
+  'needed',
+  'ask_first',
+  'depends_on_where_you_live',
+  'unless_you_say_no',
+  'only_if_you_turn_it_on',
+]
+
+/** The notice's opening lines: who decides, and the charter's defaults in one sentence each. */
+function noticeSummary(charter: Charter): string[] {
+  const { name, contact } = charter.controller
+  return [
+    `${name} runs this shop and decides how your data is used.`,
+    'We only use your data for the reasons below.',
+    anyOptOut(charter, () => true)
+      ? 'Anything personal is off until you say yes, except where the law lets us go ahead until you say no.'
+      : 'Anything personal is off until you say yes.',
+    anyOptOut(charter, (p) => p.saleOrSharing)
+      ? 'Where the law allows it, we may share data for advertising until you say no.'
+      : 'We never sell or share your data for advertising without your yes.',
+    `Questions? Write to ${contact}.`,
+  ]
+}
+
+/** Every purpose in plain words, grouped by what the shopper has to do about it, in GROUP_ORDER. */
+function noticeGroups(charter: Charter): Notice['groups'] {
   const vendorsFor = (key: string) =>
     Object.values(charter.vendors)
       .filter((v) => v.purposes.includes(key))
@@ -213,90 +305,10 @@ export function renderNotice(charter: Charter): Notice {
     }
     groups.set(group, [...(groups.get(group) ?? []), entry])
   }
-
-  const order: NoticeGroupId[] = [
-    'needed',
-    'ask_first',
-    'depends_on_where_you_live',
-    'unless_you_say_no',
-    'only_if_you_turn_it_on',
-  ]
-  const { name, contact, address } = charter.controller
-  const notice: Notice = {
-    version: noticeVersionOf(charter),
-    language: charter.language,
-    title: `How ${name} uses your data`,
-    controller: address === undefined ? { name, contact } : { name, contact, address },
-    summary: [
-      `${name} runs this shop and decides how your data is used.`,
-      'We only use your data for the reasons below.',
-      anyOptOut(charter, () => true)
-        ? 'Anything personal is off until you say yes, except where the law lets us go ahead until you say no.'
-        : 'Anything personal is off until you say yes.',
-      anyOptOut(charter, (p) => p.saleOrSharing)
-        ? 'Where the law allows it, we may share data for advertising until you say no.'
-        : 'We never sell or share your data for advertising without your yes.',
-      `Questions? Write to ${contact}.`,
-    ],
-    places: Object.entries(charter.jurisdictions).map(([code, j]) => ({
-      code,
-      title: j.title,
-      consentRequired: j.consentRequired,
-      rule: Object.values(charter.purposes).some((p) => resolveDefault(p, code) === 'opt_out')
-        ? 'Some things are on until you say no; this notice says which.'
-        : 'We ask you before anything that is not needed to run the shop.',
-    })),
-    levels: [
-      { level: 'off', title: 'Off', text: 'Nothing personal. You see popular and new products.' },
-      {
-        level: 'session',
-        title: 'This visit only',
-        text: 'Suggestions based on this visit. We forget it when you leave.',
-      },
-      {
-        level: 'personal',
-        title: 'Personal',
-        text: 'Suggestions based on your history. Only with your yes.',
-      },
-    ],
-    groups: order.flatMap((id) => {
-      const purposes = groups.get(id)
-      return purposes === undefined ? [] : [{ id, ...GROUPS[id], purposes }]
-    }),
-    neverInferred: {
-      intro: Object.values(charter.purposes).some((p) => p.specialCategory !== undefined)
-        ? 'We never guess these things about you. We never use them to choose what you see, unless you turn that on yourself (see above).'
-        : 'We never guess these things about you. We never use them to choose what you see.',
-      items: charter.specialCategories.map((c) => SPECIAL_CATEGORIES[c]),
-    },
-    contactLimits: {
-      intro: 'How often we may reach you:',
-      items: Object.values(charter.touchpoints).map(
-        (t) =>
-          `${t.title}: at most ${t.frequencyCap.max} ${t.frequencyCap.max === 1 ? 'time' : 'times'} every ${t.frequencyCap.perDays === 1 ? 'day' : `${t.frequencyCap.perDays} days`}.`,
-      ),
-    },
-    sharedWith: Object.values(charter.vendors).map((v) => ({
-      name: v.name,
-      country: v.country,
-      role:
-        v.role === 'processor'
-          ? 'Works for us and only on our instructions.'
-          : 'Decides for itself how it uses the data.',
-      purposes: v.purposes.map((p) => charter.purposes[p]?.title ?? p),
-    })),
-    gpc: 'If your browser sends the Global Privacy Control signal, we take it as a no to selling or sharing your data for advertising. If you later say yes here, your yes counts.',
-    yourRights: [
-      'You can see the data we hold about you.',
-      'You can download it.',
-      'You can have it corrected.',
-      'You can have it deleted, including from our suggestion system.',
-      'You can ask us to stop using it.',
-      'You can change your mind at any time. The change works from your next click.',
-      `You can complain to us at ${contact}, or to your data protection authority.`,
-    ],
-  }
-  return notice
+  return GROUP_ORDER.flatMap((id) => {
+    const purposes = groups.get(id)
+    return purposes === undefined ? [] : [{ id, ...GROUPS[id], purposes }]
+  })
 }
 
 /** Escape text for HTML element content and double-quoted attributes. */
