@@ -150,58 +150,7 @@ function problemsFromZodIssue(issue: z.core.$ZodIssue, raw: unknown): CharterPro
         },
       ]
     case 'invalid_value':
-      if (parentField === 'dataCategories' || field === 'dataCategories') {
-        if (isSpecialDataCategory(input)) {
-          return [
-            {
-              path,
-              rule: 'special_category_processed',
-              reason: `"${String(input)}" is special-category data; Candor never processes it`,
-            },
-          ]
-        }
-        return [
-          {
-            path,
-            rule: 'unknown_data_category',
-            reason: `"${String(input)}" is not a known data category; ${suggest(String(input), DATA_CATEGORY_KEYS)}`,
-          },
-        ]
-      }
-      if (field === 'legalBasis') {
-        return [
-          {
-            path,
-            rule: 'unknown_legal_basis',
-            reason: `"${String(input)}" is not a legal basis; use consent, contract or legitimate_interest`,
-          },
-        ]
-      }
-      if (parentField === 'specialCategories' || field === 'specialCategory') {
-        return [
-          {
-            path,
-            rule: 'unknown_special_category',
-            reason: `"${String(input)}" is not a known special category; use one of ${issue.values.map(String).join(', ')}`,
-          },
-        ]
-      }
-      if (path.at(-3) === 'events') {
-        return [
-          {
-            path,
-            rule: 'unknown_event_field',
-            reason: `"${String(input)}" is not an event field; use one of ${issue.values.map(String).join(', ')}`,
-          },
-        ]
-      }
-      return [
-        {
-          path,
-          rule: 'invalid_value',
-          reason: `"${String(input)}" is not allowed; use one of ${issue.values.map((v) => String(v)).join(', ')}`,
-        },
-      ]
+      return [invalidValueProblem(path, input, issue.values)]
     case 'invalid_key': {
       if (parentField === 'events') {
         return [
@@ -225,6 +174,56 @@ function problemsFromZodIssue(issue: z.core.$ZodIssue, raw: unknown): CharterPro
     }
     default:
       return [{ path, rule: 'invalid_value', reason: issue.message }]
+  }
+}
+
+/** A value outside its allowed set, named by where it stands (data category, legal basis, ...). */
+function invalidValueProblem(
+  path: CharterPath,
+  input: unknown,
+  values: readonly unknown[],
+): CharterProblem {
+  const field = String(path.at(-1) ?? '')
+  const parentField = String(path.at(-2) ?? '')
+  if (parentField === 'dataCategories' || field === 'dataCategories') {
+    return isSpecialDataCategory(input)
+      ? {
+          path,
+          rule: 'special_category_processed',
+          reason: `"${String(input)}" is special-category data; Candor never processes it`,
+        }
+      : {
+          path,
+          rule: 'unknown_data_category',
+          reason: `"${String(input)}" is not a known data category; ${suggest(String(input), DATA_CATEGORY_KEYS)}`,
+        }
+  }
+  if (field === 'legalBasis') {
+    return {
+      path,
+      rule: 'unknown_legal_basis',
+      reason: `"${String(input)}" is not a legal basis; use consent, contract or legitimate_interest`,
+    }
+  }
+  const allowed = values.map(String).join(', ')
+  if (parentField === 'specialCategories' || field === 'specialCategory') {
+    return {
+      path,
+      rule: 'unknown_special_category',
+      reason: `"${String(input)}" is not a known special category; use one of ${allowed}`,
+    }
+  }
+  if (path.at(-3) === 'events') {
+    return {
+      path,
+      rule: 'unknown_event_field',
+      reason: `"${String(input)}" is not an event field; use one of ${allowed}`,
+    }
+  }
+  return {
+    path,
+    rule: 'invalid_value',
+    reason: `"${String(input)}" is not allowed; use one of ${allowed}`,
   }
 }
 
