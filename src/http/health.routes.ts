@@ -2,11 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Registry } from 'prom-client'
 import { z } from 'zod'
 import { AppError } from '../lib/errors.js'
-import type { Services } from '../services.js'
+import type { Storage } from '../storage/db.js'
 
 /** Liveness, readiness (the database answers) and Prometheus metrics; all public. */
 export const healthRoutes: FastifyPluginAsyncZod<{
-  services: Services
+  services: { storage: Pick<Storage, 'ping' | 'dialect'> }
   registry: Registry
   /** The metrics text (this process's registry's, or every worker's summed). */
   metricsText: () => Promise<string>

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Services } from '../../services.js'
+import type { AuditLog } from './audit.service.js'
 
 const Hex = z.string().regex(/^[0-9a-f]{64}$/)
 
@@ -24,7 +24,7 @@ const Size = z.coerce.number().int().min(0)
  * proofs are public (hashes only: no entry, no subject); inclusion proofs name an entry, so they are
  * for the roles that may read the log.
  */
-export const auditTreeRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+export const auditTreeRoutes: FastifyPluginAsyncZod<{ services: { audit: AuditLog } }> = async (
   app,
   { services },
 ) => {

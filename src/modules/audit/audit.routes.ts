@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { actorOf } from '../../http/actor.js'
 import { DAY_MS } from '../../lib/clock.js'
 import { isRealDay } from '../../lib/days.js'
 import { AppError } from '../../lib/errors.js'
-import type { Services } from '../../services.js'
-import { CustomerRefSchema } from '../identity/index.js'
+import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
 import { AuditEntrySchema } from './audit.js'
+import { actorOf } from './audit.actor.js'
+import type { AuditLog } from './audit.service.js'
 import { auditTreeRoutes } from './audit-tree.routes.js'
 
 /** An action or actor, or a prefix of one ending in `*`. */
@@ -50,7 +50,13 @@ const Verification = z.object({
 })
 
 /** Reading the audit log and checking its chain (staff only). */
-export const auditRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+/** What the audit routes use. */
+export interface AuditRoutesDeps {
+  audit: AuditLog
+  identity: Pick<IdentityService, 'findSubjectId'>
+}
+
+export const auditRoutes: FastifyPluginAsyncZod<{ services: AuditRoutesDeps }> = async (
   app,
   { services },
 ) => {

@@ -7,6 +7,8 @@ export {
   describeActor,
 } from './audit.js'
 export { createAuditLog, type AuditLog } from './audit.service.js'
+export { actorOf } from './audit.actor.js'
+export { auditRoutes, type AuditRoutesDeps } from './audit.routes.js'
 export { type CheckpointView, type TreeVerification, entryLeaf } from './audit-tree.service.js'
 export {
   type Checkpoint,

@@ -1,17 +1,23 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { actorOf } from '../../http/actor.js'
-import type { Services } from '../../services.js'
 import { AppError } from '../../lib/errors.js'
 import type { RouteAccessEntry } from '../../http/auth.js'
-import { CustomerRefSchema } from '../identity/index.js'
+import { actorOf } from '../audit/index.js'
+import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
 import { ApiKeyInfoSchema, ROLES, RoleSchema } from './auth.js'
+import type { AuthService } from './auth.service.js'
 
 const CustomerRef = CustomerRefSchema
 
 /** API key administration (admin only) and shopper-token issuing (for the shop's backend). */
+/** What the auth routes use. */
+export interface AuthRoutesDeps {
+  auth: AuthService
+  identity: Pick<IdentityService, 'ensureSubjectId'>
+}
+
 export const authRoutes: FastifyPluginAsyncZod<{
-  services: Services
+  services: AuthRoutesDeps
   /** Every route with the access it declared (filled as routes are added), for `GET /v1/me`. */
   routes: readonly RouteAccessEntry[]
 }> = async (app, { services, routes }) => {

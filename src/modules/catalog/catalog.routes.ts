@@ -1,17 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { actorOf } from '../../http/actor.js'
 import { AppError } from '../../lib/errors.js'
-import type { Services } from '../../services.js'
+import { actorOf } from '../audit/index.js'
 import { ItemBatchSchema, ItemIdSchema, ItemSchema } from './catalog.js'
+import type { CatalogService } from './catalog.service.js'
 
 const CATALOG_ACCESS = { roles: ['storefront', 'admin'] as const }
 
 /** The item catalog: batch upsert and lookup (storefront and admin keys). */
-export const catalogRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const catalogRoutes: FastifyPluginAsyncZod<{
+  services: { catalog: CatalogService }
+}> = async (app, { services }) => {
   app.put(
     '/v1/items',
     {

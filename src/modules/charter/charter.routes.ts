@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Services } from '../../services.js'
+import type { Charter } from './charter.js'
 import { renderNotice, renderNoticeHtml } from './charter.notice.js'
 
 /** The plain-language privacy notice generated from the charter: public, JSON or HTML by `Accept`. */
-export const charterRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+export const charterRoutes: FastifyPluginAsyncZod<{ services: { charter: Charter } }> = async (
   app,
   { services },
 ) => {

@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { actorOf } from '../../http/actor.js'
-import { signalsOf } from '../../http/signals.js'
-import type { Services } from '../../services.js'
+import { type AuditLog, actorOf } from '../audit/index.js'
 import { PurposeKeySchema } from '../charter/index.js'
-import { CustomerRefSchema } from '../identity/index.js'
+import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
 import {
   ConsentChangeSchema,
   ConsentDecisionOutSchema as DecisionOut,
@@ -14,7 +12,8 @@ import {
 } from './consent.js'
 import { ConsentRatesSchema, DaySchema } from './consent.rates.js'
 import type { StoredConsentRecord } from './consent.repository.js'
-import type { SubjectOf } from './consent.service.js'
+import type { ConsentService, SubjectOf } from './consent.service.js'
+import { signalsOf } from './consent.signals.js'
 
 const Ref = CustomerRefSchema
 const SUBJECT_ACCESS = { roles: ['storefront', 'privacy_officer', 'admin'] as const, shopper: true }
@@ -47,7 +46,14 @@ function recordOut(record: StoredConsentRecord): z.infer<typeof RecordOut> {
 }
 
 /** The consent ledger, personalization settings and TCF strings, per subject. */
-export const consentRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+/** What the consent routes use. */
+export interface ConsentRoutesDeps {
+  consent: ConsentService
+  identity: Pick<IdentityService, 'findSubjectId' | 'ensureSubjectId'>
+  audit: Pick<AuditLog, 'recordNow'>
+}
+
+export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps }> = async (
   app,
   { services },
 ) => {

@@ -47,3 +47,12 @@ export {
   type TcfChoices,
   type DecodedTcf,
 } from './consent.tcf.js'
+export {
+  createConsentService,
+  type ConsentService,
+  type ConsentDeps,
+  type RequestSignals,
+  type SubjectOf,
+} from './consent.service.js'
+export { signalsOf } from './consent.signals.js'
+export { consentRoutes, type ConsentRoutesDeps } from './consent.routes.js'

@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { assertOwnSubject } from '../../http/auth.js'
-import type { Services } from '../../services.js'
-import { createOutboxNotifier } from '../rights/index.js'
+import type { AuthService } from '../auth/index.js'
+import type { IdentityService } from '../identity/index.js'
+import { type RightsService, createOutboxNotifier } from '../rights/index.js'
 import { DEMO_CATEGORIES, DEMO_SHOPPERS, loadDemoData } from './demo.data.js'
 
 const VISITOR = /^visitor-[a-z0-9]{16,40}$/
@@ -14,7 +15,15 @@ const VISITOR = /^visitor-[a-z0-9]{16,40}$/
  * own product pages and sign-in, and asks Candor for a shopper token for the customer it signed in; here
  * anyone may ask for a token for a demo shopper or a visitor id, which is why production turns demo off.
  */
-export const demoRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+/** What the demo routes use. */
+export interface DemoRoutesDeps {
+  config: { dataDir: string }
+  identity: Pick<IdentityService, 'ensureSubjectId'>
+  auth: Pick<AuthService, 'issueShopperToken'>
+  rights: Pick<RightsService, 'get'>
+}
+
+export const demoRoutes: FastifyPluginAsyncZod<{ services: DemoRoutesDeps }> = async (
   app,
   { services },
 ) => {

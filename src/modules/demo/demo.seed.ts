@@ -3,7 +3,13 @@ import path from 'node:path'
 import { DAY_MS } from '../../lib/clock.js'
 import { ensurePrivateDir } from '../../lib/private-files.js'
 import type { Actor } from '../audit/index.js'
-import type { Services } from '../../services.js'
+import type { AuthService } from '../auth/index.js'
+import type { CatalogService } from '../catalog/index.js'
+import type { ConsentService } from '../consent/index.js'
+import type { EventsService } from '../events/index.js'
+import type { IdentityService } from '../identity/index.js'
+import type { RecommendService } from '../recommend/index.js'
+import type { Clock } from '../../lib/clock.js'
 import { DEMO_CATEGORIES, DEMO_SHOPPERS, type DemoData, loadDemoData } from './demo.data.js'
 
 const ACTOR: Actor = { kind: 'system', name: 'demo-seed' }
@@ -24,8 +30,18 @@ export interface SeedReport {
  * they are within every retention period). Runs once: a database that already has the demo shoppers is
  * left alone. Goes through the services, so every rule (consent, minimization, audit) applies as in use.
  */
+/** What seeding the demo shop uses: the same services a shop's own calls go through. */
+export interface DemoSeedDeps {
+  clock: Clock
+  identity: Pick<IdentityService, 'findSubjectId' | 'ensureSubjectId'>
+  catalog: Pick<CatalogService, 'upsertItems'>
+  consent: Pick<ConsentService, 'noticeVersion' | 'recordChange' | 'putSettings'>
+  events: Pick<EventsService, 'ingest'>
+  recommend: Pick<RecommendService, 'train'>
+}
+
 export async function seedDemo(
-  services: Services,
+  services: DemoSeedDeps,
   data: DemoData = loadDemoData(),
 ): Promise<SeedReport> {
   const report: SeedReport = {
@@ -113,7 +129,10 @@ export async function seedDemo(
  * A staff API key (admin) for trying the console in demo mode, written to `demo-staff.key` in the data
  * folder with mode 0600 and never logged. A key that no longer works (a new database) is replaced.
  */
-export async function ensureDemoStaffKey(services: Services, dataDir: string): Promise<string> {
+export async function ensureDemoStaffKey(
+  services: { auth: Pick<AuthService, 'authenticate' | 'createApiKey'> },
+  dataDir: string,
+): Promise<string> {
   const file = path.join(dataDir, DEMO_STAFF_KEY_FILE)
   if (fs.existsSync(file)) {
     const existing = fs.readFileSync(file, 'utf8').trim()

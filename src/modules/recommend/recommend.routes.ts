@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { actorOf } from '../../http/actor.js'
+import { actorOf } from '../audit/index.js'
 import type { FastifyRequest } from 'fastify'
 import { assertOwnRef } from '../../http/auth.js'
-import { signalsOf } from '../../http/signals.js'
+import { signalsOf } from '../consent/index.js'
 import { AppError } from '../../lib/errors.js'
 import type { Services } from '../../services.js'
 import {

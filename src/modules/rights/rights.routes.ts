@@ -2,11 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { FastifyRequest } from 'fastify'
 import { Gauge, type Registry } from 'prom-client'
 import { z } from 'zod'
-import { actorOf } from '../../http/actor.js'
 import { assertOwnRef, assertOwnSubject } from '../../http/auth.js'
 import { buildZip, toCsv } from '../../lib/zip.js'
-import type { Services } from '../../services.js'
-import { CustomerRefSchema } from '../identity/index.js'
+import { actorOf } from '../audit/index.js'
+import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
+import type { RightsService } from './rights.service.js'
 import { DenyBodySchema, ExtendBodySchema } from './rights.staff.js'
 import { AppError } from '../../lib/errors.js'
 import {
@@ -43,8 +43,14 @@ function exportZip(data: Record<string, unknown>): Buffer {
 }
 
 /** Data-subject rights requests: filing, verification, deadlines, status and exports. */
+/** What the rights routes use. */
+export interface RightsRoutesDeps {
+  rights: RightsService
+  identity: Pick<IdentityService, 'findSubjectId' | 'ensureSubjectId'>
+}
+
 export const rightsRoutes: FastifyPluginAsyncZod<{
-  services: Services
+  services: RightsRoutesDeps
   registry: Registry
 }> = async (app, { services, registry }) => {
   const { rights, identity } = services

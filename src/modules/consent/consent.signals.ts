@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { RequestSignals } from '../modules/consent/consent.service.js'
+import type { RequestSignals } from './consent.service.js'
 
 /**
  * What the request itself says about the shopper's choices: Global Privacy Control (`Sec-GPC: 1`) and

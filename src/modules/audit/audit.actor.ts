@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { Actor } from '../modules/audit/index.js'
+import type { Actor } from './audit.js'
 
 /** The audit actor for an HTTP request: the API key by id, or the shopper by pseudonym. */
 export function actorOf(request: FastifyRequest): Actor {
