@@ -21,11 +21,13 @@ import { auditRoutes } from './modules/audit/audit.routes.js'
 import { authRoutes } from './modules/auth/auth.routes.js'
 import { charterRoutes } from './modules/charter/charter.routes.js'
 import { consentRoutes } from './modules/consent/consent.routes.js'
+import { sessionConsentRoutes } from './modules/consent/consent.sessions.routes.js'
 import { demoRoutes } from './modules/demo/index.js'
 import { recommendRoutes } from './modules/recommend/index.js'
 import { rightsRoutes } from './modules/rights/rights.routes.js'
 import { catalogRoutes } from './modules/catalog/catalog.routes.js'
 import { eventsRoutes } from './modules/events/events.routes.js'
+import { sessionRoutes } from './modules/session/session.routes.js'
 import type { Services } from './services.js'
 
 export interface AppDeps {
@@ -150,6 +152,8 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   await app.register(charterRoutes, { services })
   await app.register(consentRoutes, { services })
   await app.register(eventsRoutes, { services })
+  await app.register(sessionConsentRoutes, { services })
+  await app.register(sessionRoutes, { services })
   await app.register(catalogRoutes, { services })
   await app.register(rightsRoutes, { services, registry })
   await app.register(recommendRoutes, {

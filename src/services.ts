@@ -10,6 +10,7 @@ import { createCatalogService } from './modules/catalog/index.js'
 import { createEventsService } from './modules/events/index.js'
 import { createRecommendService } from './modules/recommend/index.js'
 import { createRetentionService } from './modules/retention/index.js'
+import { createSessionService } from './modules/session/index.js'
 import {
   type SubjectDataParticipant,
   createOutboxNotifier,
@@ -40,12 +41,26 @@ export function createServices(deps: ServiceDeps) {
     audit,
     shopperTokenTtlSeconds: config.shopperTokenTtlSeconds,
   })
+  // A visit's events and consent records go with it; those modules are built below.
+  const session = createSessionService({
+    db: storage.db,
+    changes: storage.changes,
+    clock,
+    keys,
+    audit,
+    data: () => ({
+      eraseEvents: async (executor, key) => (await events.eraseSubject(executor, key)).events,
+      eraseConsentRecords: async (executor, key) =>
+        (await consent.eraseSubject(executor, key)).consentRecords,
+    }),
+  })
   const consent = createConsentService({
     db: storage.db,
     clock,
     charter,
     audit,
     changes: storage.changes,
+    sessions: session,
   })
   const catalog = createCatalogService({ db: storage.db, clock, charter, audit })
   const events = createEventsService({
@@ -53,8 +68,8 @@ export function createServices(deps: ServiceDeps) {
     changes: storage.changes,
     clock,
     charter,
-    keys,
     audit,
+    sessions: session,
     identity,
     consent,
   })
@@ -66,6 +81,7 @@ export function createServices(deps: ServiceDeps) {
     audit,
     identity,
     consent,
+    session,
     events,
     catalog,
   })
@@ -167,6 +183,7 @@ export function createServices(deps: ServiceDeps) {
     identity,
     catalog,
     events,
+    session,
     retention,
   }
 }

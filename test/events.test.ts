@@ -399,7 +399,7 @@ for (const dialect of DIALECTS) {
           jurisdiction: 'UK',
         })
         expect(retried).toEqual([{ id: 'v1', status: 'duplicate' }])
-        const key = ctx.services.events.sessionKeyOf(session)
+        const key = ctx.services.session.keyOf(session)
         expect(key).toMatch(/^ses_/)
         const stored = await ctx.services.events.listSessionEvents(key)
         expect(stored.map((e) => e.id)).toEqual(['v1', 'v2'])
@@ -531,7 +531,7 @@ for (const dialect of DIALECTS) {
           { id: 'k1', type: 'view', subject: ref, item: 'A1' },
           { id: 'k2', type: 'view', session, item: 'A1' },
         ])
-        const key = ctx.services.events.sessionKeyOf(session)
+        const key = ctx.services.session.keyOf(session)
         const subjectId = (await ctx.services.identity.findSubjectId(ref))!
 
         ctx.clock.advance(DAY_MS + 1000)

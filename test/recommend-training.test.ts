@@ -154,6 +154,7 @@ for (const dialect of DIALECTS) {
         identity: ctx.services.identity,
         consent: ctx.services.consent,
         events: ctx.services.events,
+        session: ctx.services.session,
         catalog: ctx.services.catalog,
         trainer,
       })

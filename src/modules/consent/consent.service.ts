@@ -33,6 +33,7 @@ import {
 import { buildConsentRecord } from './consent.record.js'
 import { consentRatesByDay, ratePeriod } from './consent.rates.js'
 import { decodeTcfString, encodeTcfString } from './consent.tcf.js'
+import { type SessionsPort, createSessionConsent } from './consent.sessions.js'
 import {
   type StoredConsentRecord,
   type SubjectSettings,
@@ -45,6 +46,8 @@ export interface ConsentDeps {
   charter: Charter
   audit: AuditLog
   changes: ChangeFeed
+  /** The session module, for consent under an anonymous visit's pseudonym (`consent.sessions.ts`). */
+  sessions: SessionsPort
 }
 
 /**
@@ -227,7 +230,7 @@ export function createConsentService(deps: ConsentDeps) {
     }
   }
 
-  return {
+  const service = {
     charter,
     noticeVersion,
 
@@ -529,5 +532,10 @@ export function createConsentService(deps: ConsentDeps) {
     async eraseSubject(executor: Db, subjectId: string): Promise<{ consentRecords: number }> {
       return { consentRecords: await repo.deleteSubject(executor, subjectId) }
     },
+  }
+  return {
+    ...service,
+    /** The same ledger and decision for anonymous visits, by session pseudonym. */
+    sessions: createSessionConsent(charter, deps.sessions, service),
   }
 }

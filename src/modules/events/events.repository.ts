@@ -2,6 +2,7 @@ import { CompiledQuery, sql } from 'kysely'
 import type { ChangeFeed } from '../../storage/changes.js'
 import { type Db, dialectOf, eachRow } from '../../storage/db.js'
 import type { EventType } from '../charter/index.js'
+import { SESSION_PREFIX } from '../session/index.js'
 import type { StoredEvent, SubjectItemEvent } from './events.js'
 
 type EventRow = {
@@ -25,7 +26,6 @@ type EventRow = {
 
 type EventTables = {
   events: EventRow
-  event_sessions: { session_key: string; started_at: string; expires_at: string }
   import_checkpoints: {
     file_hash: string
     kind: string
@@ -37,12 +37,6 @@ type EventTables = {
   }
 }
 
-export interface SessionRow {
-  sessionKey: string
-  startedAt: string
-  expiresAt: string
-}
-
 export interface CheckpointRow {
   fileHash: string
   kind: string
@@ -52,9 +46,6 @@ export interface CheckpointRow {
   updatedAt: string
   completedAt: string | null
 }
-
-/** Session pseudonyms start with this; subject ids with `sub_`. */
-export const SESSION_PREFIX = 'ses_'
 
 // Purposes are stored as `,a,b,` so that one purpose can be matched with LIKE '%,a,%'.
 function encodePurposes(purposes: readonly string[]): string {
@@ -504,54 +495,6 @@ export function createEventsRepository(changes: ChangeFeed) {
         .executeTakeFirst()
       if (result.numDeletedRows > 0n) changes.everything()
       return Number(result.numDeletedRows)
-    },
-
-    async findSessions(db: Db, keys: string[]): Promise<Map<string, SessionRow>> {
-      if (keys.length === 0) return new Map()
-      const rows = await t(db)
-        .selectFrom('event_sessions')
-        .selectAll()
-        .where('session_key', 'in', keys)
-        .execute()
-      return new Map(
-        rows.map((r) => [
-          r.session_key,
-          { sessionKey: r.session_key, startedAt: r.started_at, expiresAt: r.expires_at },
-        ]),
-      )
-    },
-
-    async insertSession(db: Db, row: SessionRow): Promise<void> {
-      await t(db)
-        .insertInto('event_sessions')
-        .values({
-          session_key: row.sessionKey,
-          started_at: row.startedAt,
-          expires_at: row.expiresAt,
-        })
-        .onConflict((oc) => oc.column('session_key').doNothing())
-        .execute()
-      changes.owners(row.sessionKey)
-    },
-
-    async deleteSession(db: Db, sessionKey: string): Promise<number> {
-      const result = await t(db)
-        .deleteFrom('event_sessions')
-        .where('session_key', '=', sessionKey)
-        .executeTakeFirst()
-      changes.owners(sessionKey)
-      return Number(result.numDeletedRows)
-    },
-
-    async listExpiredSessions(db: Db, now: string, limit: number): Promise<string[]> {
-      const rows = await t(db)
-        .selectFrom('event_sessions')
-        .select('session_key')
-        .where('expires_at', '<=', now)
-        .orderBy('session_key')
-        .limit(limit)
-        .execute()
-      return rows.map((r) => r.session_key)
     },
 
     async findCheckpoint(db: Db, fileHash: string): Promise<CheckpointRow | undefined> {

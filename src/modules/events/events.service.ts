@@ -1,7 +1,5 @@
 import { z } from 'zod'
 import { DAY_MS, type Clock } from '../../lib/clock.js'
-import { hmacSha256 } from '../../lib/crypto.js'
-import { AppError } from '../../lib/errors.js'
 import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
@@ -16,14 +14,10 @@ import {
   purposesForEvent,
   retentionDaysFor,
 } from '../charter/index.js'
-import {
-  type ConsentChange,
-  type ConsentQuery,
-  allowedUnderDeclaredBasis,
-  decideConsent,
-} from '../consent/index.js'
+import { type ConsentQuery, allowedUnderDeclaredBasis, decideConsent } from '../consent/index.js'
 import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
-import type { IdentityService, KeyringHolder } from '../identity/index.js'
+import type { IdentityService } from '../identity/index.js'
+import { SESSION_TTL_MS, type SessionRow, type SessionService } from '../session/index.js'
 import {
   ENVELOPE_KEYS,
   EVENT_TYPE_ALIASES,
@@ -37,32 +31,18 @@ import {
   type SubjectItemEvent,
 } from './events.js'
 import { findPersonalData } from './events.pii.js'
-import {
-  type EventKey,
-  type ItemEvent,
-  SESSION_PREFIX,
-  type SessionRow,
-  createEventsRepository,
-} from './events.repository.js'
+import { type EventKey, type ItemEvent, createEventsRepository } from './events.repository.js'
 
 export interface EventsDeps {
   db: Db
   changes: ChangeFeed
   clock: Clock
   charter: Charter
-  keys: KeyringHolder
   audit: AuditLog
+  /** The session module: a visit's pseudonym, its row, opening it, and its expiry. */
+  sessions: Pick<SessionService, 'keyOf' | 'find' | 'open' | 'deleteExpired'>
   identity: Pick<IdentityService, 'findSubjectIds' | 'ensureSubjectId'>
-  consent: Pick<
-    ConsentService,
-    | 'contextFor'
-    | 'contextsFor'
-    | 'observeSignals'
-    | 'eraseSubject'
-    | 'state'
-    | 'decide'
-    | 'recordChange'
-  >
+  consent: Pick<ConsentService, 'contextFor' | 'contextsFor' | 'observeSignals'>
 }
 
 export interface IngestOptions {
@@ -82,8 +62,6 @@ export interface IngestOptions {
   auditAction?: string
 }
 
-/** A visit lasts at most this long: session events, consents and the session itself go after it. */
-export const SESSION_TTL_MS = DAY_MS
 /** Timestamps may run this far ahead of our clock (client clocks drift). */
 const FUTURE_SKEW_MS = 5 * 60_000
 
@@ -197,17 +175,16 @@ export type EventsService = ReturnType<typeof createEventsService>
  *    committed before the answer; `(owner, event id)` is unique, so a retried batch answers `duplicate`.
  *
  * Anonymous visitors state their choices through consent records kept under the session pseudonym
- * (`recordSessionConsent`); they, the session's events and the session go together when the session ends
- * or expires.
+ * (the consent module's `sessions`); they, the session's events and the session go together when the
+ * session ends or expires (the session module).
  */
 export function createEventsService(deps: EventsDeps) {
   const repo = createEventsRepository(deps.changes)
   // What the recommendation path reads on every request, as last read (see `ChangeFeed`): a shopper's
-  // item events, a session's events, a session's row. Expiry is applied on every read of a copy.
+  // item events, a session's events. Expiry is applied on every read of a copy.
   // Histories are the large copies: a few thousand shoppers' worth at most (the most recently served).
   const itemHistories = createOwnerCache<ItemEvent[]>(deps.changes, { max: 2000 })
   const sessionHistories = createOwnerCache<StoredEvent[]>(deps.changes, { max: 2000 })
-  const sessionRows = createOwnerCache<SessionRow | undefined>(deps.changes)
   const { charter, db } = deps
 
   // Per-type answers from the charter, worked out once: the hot path only looks them up.
@@ -236,34 +213,6 @@ export function createEventsService(deps: EventsDeps) {
       keptFields.set(key, policy)
     }
     return policy
-  }
-
-  /** The keyed pseudonym of a shop's session id (never stored raw). */
-  function sessionKeyOf(sessionId: string): string {
-    const key = deps.keys.current().pseudonym.active
-    return `${SESSION_PREFIX}${hmacSha256(key.secret, `session:${sessionId}`).toString('base64url')}`
-  }
-
-  /** Deletes a session's events, its consent records and the session itself. */
-  async function purgeSession(executor: Db, sessionKey: string) {
-    const events = await repo.deleteByOwner(executor, sessionKey)
-    const { consentRecords } = await deps.consent.eraseSubject(executor, sessionKey)
-    const sessions = await repo.deleteSession(executor, sessionKey)
-    return { events, consentRecords, sessions }
-  }
-
-  /** The session row in force, starting a new one (and purging an expired one) when needed. */
-  async function openSession(executor: Db, sessionKey: string, now: Date): Promise<SessionRow> {
-    const existing = (await repo.findSessions(executor, [sessionKey])).get(sessionKey)
-    if (existing !== undefined && existing.expiresAt > now.toISOString()) return existing
-    if (existing !== undefined) await purgeSession(executor, sessionKey)
-    const row = {
-      sessionKey,
-      startedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
-    }
-    await repo.insertSession(executor, row)
-    return (await repo.findSessions(executor, [sessionKey])).get(sessionKey) ?? row
   }
 
   function validate(
@@ -305,7 +254,7 @@ export function createEventsService(deps: EventsDeps) {
     const owner: Owner =
       event.subject !== undefined
         ? { kind: 'subject', ref: event.subject }
-        : { kind: 'session', key: sessionKeyOf(event.session!) }
+        : { kind: 'session', key: deps.sessions.keyOf(event.session!) }
     return {
       index,
       event,
@@ -316,15 +265,6 @@ export function createEventsService(deps: EventsDeps) {
       occurredMs,
       provided,
     }
-  }
-
-  /** The session's pseudonym while the session lasts; undefined once it ended or expired (defaults decide). */
-  /** `key` (a session's pseudonym, see `sessionKeyOf`) while that session is open, else undefined. */
-  async function liveSessionKey(key: string): Promise<string | undefined> {
-    const row = await sessionRows.get(key, async () =>
-      (await repo.findSessions(db, [key])).get(key),
-    )
-    return row !== undefined && row.expiresAt > deps.clock.now().toISOString() ? key : undefined
   }
 
   /**
@@ -417,7 +357,7 @@ export function createEventsService(deps: EventsDeps) {
       else sessionKeys.add(c.owner.key)
     }
     const subjectIds = await deps.identity.findSubjectIds([...refs])
-    const sessions = await repo.findSessions(db, [...sessionKeys])
+    const sessions = await deps.sessions.find(db, [...sessionKeys])
     const liveSession = (key: string) => {
       const row = sessions.get(key)
       return row !== undefined && row.expiresAt > nowIso ? row : undefined
@@ -624,7 +564,7 @@ export function createEventsService(deps: EventsDeps) {
         } else {
           let session = openedSessions.get(c.owner.key)
           if (session === undefined) {
-            session = await openSession(trx, c.owner.key, now)
+            session = await deps.sessions.open(trx, c.owner.key, now)
             openedSessions.set(c.owner.key, session)
           }
           event.sessionKey = c.owner.key
@@ -648,74 +588,8 @@ export function createEventsService(deps: EventsDeps) {
     })
   }
 
-  function assertSessionPurpose(purpose: PurposeKey) {
-    const declared = findPurpose(charter, purpose)
-    if (declared !== undefined && declared.retentionDays !== 0) {
-      throw new AppError(
-        'validation_failed',
-        'An anonymous session can only decide session-scoped purposes',
-        {
-          issues: [
-            {
-              field: 'params.purpose',
-              reason: `must be a purpose kept only for the visit (${Object.entries(charter.purposes)
-                .filter(([, p]) => p.retentionDays === 0)
-                .map(([k]) => k)
-                .join(', ')})`,
-            },
-          ],
-        },
-      )
-    }
-  }
-
   return {
     ingest,
-    sessionKeyOf,
-
-    /**
-     * An anonymous visitor's choice for a session-scoped purpose, kept in the consent ledger under the
-     * session pseudonym until the session ends or expires (24 hours after it started).
-     */
-    async recordSessionConsent(
-      sessionId: string,
-      purpose: PurposeKey,
-      change: ConsentChange,
-      signals: RequestSignals,
-      actor: Actor,
-    ) {
-      assertSessionPurpose(purpose)
-      const key = sessionKeyOf(sessionId)
-      const session = await db
-        .transaction()
-        .execute((trx) => openSession(trx, key, deps.clock.now()))
-      const result = await deps.consent.recordChange(key, purpose, change, signals, actor)
-      return { ...result, expiresAt: session.expiresAt }
-    },
-
-    /** The consent state of an anonymous session (defaults only once it has ended or expired). */
-    async sessionConsentState(sessionId: string, signals: RequestSignals) {
-      return deps.consent.state(await liveSessionKey(sessionKeyOf(sessionId)), signals)
-    },
-
-    /**
-     * May an anonymous session be processed for `purpose` now? (The per-request question of serving.)
-     * Asked with the session's pseudonym (`sessionKeyOf`), which the caller already made.
-     */
-    async sessionDecision(sessionKey: string, purpose: PurposeKey, signals: RequestSignals) {
-      return deps.consent.decide(await liveSessionKey(sessionKey), purpose, signals)
-    },
-
-    /** Ends an anonymous visit now: its events, consent records and the session are deleted. */
-    async endSession(sessionId: string, actor: Actor) {
-      const key = sessionKeyOf(sessionId)
-      return db.transaction().execute(async (trx) => {
-        const counts = await purgeSession(trx, key)
-        await deps.audit.record(trx, { actor, action: 'session.ended', details: counts })
-        return counts
-      })
-    },
-
     /**
      * Views, carts and purchases received since `since` that cite a recommendation answer (`recommId`):
      * the answer, the type and the item, never whose they were. Online quality is counted from them.
@@ -751,7 +625,7 @@ export function createEventsService(deps: EventsDeps) {
       )
     },
 
-    /** A session's unexpired events (by pseudonym, see `sessionKeyOf`): what `session` level may read. */
+    /** A session's unexpired events (by pseudonym, the session module's `keyOf`): what `session` level reads. */
     async listSessionEvents(
       sessionKey: string,
       options: { limit?: number } = {},
@@ -838,25 +712,17 @@ export function createEventsService(deps: EventsDeps) {
     },
 
     /**
-     * Deletes what is past its expiry: events, and sessions (with their consent records). Returns counts
-     * per kind; the retention job calls it inside its transaction.
+     * Deletes what is past its expiry: sessions (through the session module, with their events and
+     * consent records), events, and what each purpose no longer needs. Returns counts per kind; the
+     * retention job calls it inside its transaction.
      */
     async deleteExpired(executor: Db, now: Date): Promise<Record<string, number>> {
       const nowIso = now.toISOString()
-      let sessions = 0
-      let sessionConsentRecords = 0
-      let sessionEvents = 0
-      for (;;) {
-        const keys = await repo.listExpiredSessions(executor, nowIso, 500)
-        if (keys.length === 0) break
-        for (const key of keys) {
-          const counts = await purgeSession(executor, key)
-          sessions += counts.sessions
-          sessionConsentRecords += counts.consentRecords
-          sessionEvents += counts.events
-        }
-      }
-      let events = sessionEvents + (await repo.deleteExpired(executor, nowIso))
+      // Expired visits first, each with its events and consent records (the session module's rule).
+      const ended = await deps.sessions.deleteExpired(executor, now)
+      const sessions = ended.sessions
+      const sessionConsentRecords = ended.consentRecords
+      let events = ended.events + (await repo.deleteExpired(executor, nowIso))
       // A purpose whose own retention ended leaves the events it shared with longer-kept purposes, and
       // so do the fields only it declared. Ingest stores an event only for purposes it is still within,
       // so the events a purpose has to leave are those whose time crossed its retention since the last

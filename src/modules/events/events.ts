@@ -9,6 +9,7 @@
 import { z } from 'zod'
 import { EVENT_FIELDS, EVENT_TYPES, type EventType } from '../charter/index.js'
 import { CustomerRefSchema } from '../identity/index.js'
+import { SessionIdSchema } from '../session/index.js'
 
 /** Aliases accepted on input, and the charter type each becomes. */
 export const EVENT_TYPE_ALIASES = {
@@ -63,16 +64,6 @@ export const SubjectRefSchema = CustomerRefSchema.meta({
   description: "The shop's own customer reference",
   examples: ['cust-1042'],
 })
-export const SessionIdSchema = z
-  .string()
-  .min(8)
-  .max(200)
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-  .meta({
-    description: 'An anonymous visit: the shop’s session id (at least 8 characters)',
-    examples: ['sess-7f3a9c2e51'],
-  })
-
 /** The fields of an incoming event, before minimization (the envelope is id, type, subject, session). */
 export const IncomingEventSchema = z.looseObject({
   id: EventIdSchema,

@@ -1,6 +1,6 @@
 /**
  * The event pipeline: the privacy gate (validate, decide purposes with consent, minimize, scan free text,
- * pseudonymize, store with an expiry), anonymous sessions, readers for recommend, and the order import.
+ * pseudonymize, store with an expiry), readers for recommend, and the order import.
  */
 export {
   EVENT_TYPE_ALIASES,
@@ -22,7 +22,6 @@ export {
 export { findPersonalData, type PiiKind } from './events.pii.js'
 export {
   createEventsService,
-  SESSION_TTL_MS,
   type EventsService,
   type EventsDeps,
   type IngestOptions,

@@ -11,6 +11,7 @@ import { type Charter, SERVED_TOUCHPOINTS } from '../charter/index.js'
 import type { ConsentPrompt, PersonalizationLevel } from '../consent/index.js'
 import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
 import type { EventsService, StoredEvent } from '../events/index.js'
+import type { SessionService } from '../session/index.js'
 
 /** What a recommendation reads of an event (a `StoredEvent` has it, so does the narrow history read). */
 type HistoryEvent = Pick<StoredEvent, 'item' | 'type' | 'occurredAt' | 'receivedAt'>
@@ -146,6 +147,8 @@ export interface RecommendDeps {
   identity: IdentityService
   consent: ConsentService
   events: EventsService
+  /** A session id's pseudonym (the session module's `keyOf`). */
+  session: Pick<SessionService, 'keyOf'>
   catalog: CatalogService
   /** Where training's CPU part runs: a worker thread (the default, `trainOffThread`) or this one. */
   trainer?: Trainer
@@ -514,8 +517,7 @@ export function createRecommendService(deps: RecommendDeps) {
   async function ownerOf(query: { subject?: string | undefined; session?: string | undefined }) {
     const subjectId =
       query.subject === undefined ? undefined : await deps.identity.findSubjectId(query.subject)
-    const sessionKey =
-      query.session === undefined ? undefined : deps.events.sessionKeyOf(query.session)
+    const sessionKey = query.session === undefined ? undefined : deps.session.keyOf(query.session)
     return { subjectId, sessionKey }
   }
 
@@ -659,7 +661,9 @@ export function createRecommendService(deps: RecommendDeps) {
         prompt = await deps.consent.promptFor(promptSubject, settings.prompt.purpose, signals)
       }
     } else if (sessionKey !== undefined) {
-      if ((await deps.events.sessionDecision(sessionKey, 'personalize.session', signals)).allowed) {
+      if (
+        (await deps.consent.sessions.decide(sessionKey, 'personalize.session', signals)).allowed
+      ) {
         level = 'session'
         levelKey = 'session:as_requested'
       }

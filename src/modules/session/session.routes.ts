@@ -1,0 +1,35 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { actorOf } from '../../http/actor.js'
+import type { Services } from '../../services.js'
+import { SessionIdSchema } from './session.js'
+
+const SESSION_ACCESS = { roles: ['storefront', 'admin'] as const }
+
+/** The end of an anonymous visit. (Its consent routes are the consent module's.) */
+export const sessionRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  const { session } = services
+
+  app.post(
+    '/v1/sessions/:session/end',
+    {
+      config: { access: SESSION_ACCESS },
+      schema: {
+        tags: ['events'],
+        summary: 'End an anonymous visit: its events and choices are deleted now',
+        params: z.object({ session: SessionIdSchema }),
+        response: {
+          200: z.object({
+            events: z.number().int(),
+            consentRecords: z.number().int(),
+            sessions: z.number().int(),
+          }),
+        },
+      },
+    },
+    async (request) => session.end(request.params.session, actorOf(request)),
+  )
+}
