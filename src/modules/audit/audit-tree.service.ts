@@ -1,5 +1,4 @@
 import type { Clock } from '../../lib/clock.js'
-import { canonicalJson } from '../../lib/crypto.js'
 import { AppError } from '../../lib/errors.js'
 import type { Db, Dialect } from '../../storage/db.js'
 import type { KeyringHolder } from '../identity/index.js'
@@ -13,6 +12,8 @@ import {
   signCheckpoint,
   verifierKey,
 } from './checkpoint.js'
+import { entryLeaf } from './audit-tree.leaf.js'
+import { type TreeVerification, verifyAuditTree } from './audit-tree.verify.js'
 import {
   type Hash,
   type LeafRange,
@@ -22,10 +23,7 @@ import {
   foldFrontier,
   frontier,
   inclusionRanges,
-  leafHash,
   perfectCover,
-  verifyConsistency,
-  verifyInclusion,
 } from './merkle.js'
 
 export interface AuditTreeDeps {
@@ -33,16 +31,6 @@ export interface AuditTreeDeps {
   dialect: Dialect
   clock: Clock
   keys: KeyringHolder
-}
-
-/**
- * The bytes an entry contributes as a leaf: its fields in canonical JSON (`details` as stored). The
- * chain's `prevHash` and `hash` are left out: the tree does not depend on the chain.
- */
-export function entryLeaf(row: Omit<AuditRow, 'hash' | 'prevHash'>): Hash {
-  return leafHash(
-    canonicalJson([row.seq, row.at, row.actor, row.action, row.subjectId, row.details]),
-  )
 }
 
 /** A checkpoint as the API and the CLI show it (hashes in hex, except inside the note). */
@@ -54,20 +42,6 @@ export interface CheckpointView {
   note: string
   /** The verifier key for the signature, to publish beside it. */
   publicKey: string
-}
-
-export interface TreeVerification {
-  ok: boolean
-  /** Entries read from the log. */
-  entries: number
-  /** The root recomputed from the entries. */
-  rootHash: string
-  /** Signed checkpoints stored in the database, each checked against the entries. */
-  checkpointsChecked: number
-  checkpoint?: { treeSize: number; rootHash: string; timestamp: string; consistent: boolean }
-  inclusion?: { seq: number; leafIndex: number; treeSize: number; proofLength: number; ok: boolean }
-  /** What is wrong, in plain words; empty when ok. */
-  problems: string[]
 }
 
 const PAGE = 1000
@@ -326,129 +300,22 @@ export function createAuditTree(deps: AuditTreeDeps) {
 
     /**
      * Recomputes the tree from the entries and checks it against every stored signed checkpoint, the
-     * stored tree, and (when given) a checkpoint saved elsewhere: a truncation, a rewrite (even with
-     * every later hash recomputed) or a fork shows as a root that differs or a proof that fails.
-     * `entrySeq` also proves one entry's inclusion.
+     * stored tree, and (when given) a checkpoint saved elsewhere (see `audit-tree.verify.ts`).
      */
     verifyTree: async (
       options: { checkpoint?: string; entrySeq?: number } = {},
-    ): Promise<TreeVerification> => {
-      const problems: string[] = []
-      const keys = publicKeys()
-      let external: SignedCheckpoint | undefined
-      if (options.checkpoint !== undefined) {
-        const opened = openCheckpoint(options.checkpoint, keys)
-        if (opened.ok) external = opened.checkpoint
-        else problems.push(opened.reason)
-      }
-      const storedSize = await lockedTransaction(catchUp)
-
-      // Every stored checkpoint (its signature now, its root against the entries below), and the saved one.
-      const checks: { treeSize: number; rootHash: Hash; what: string }[] = []
-      for (let after = -1; ;) {
-        const page = await nodes.listCheckpointsAfter(deps.db, after, PAGE)
-        if (page.length === 0) break
-        for (const row of page) {
-          const opened = openCheckpoint(row.note, keys)
-          if (opened.ok) {
-            const { treeSize, rootHash } = opened.checkpoint
-            checks.push({ treeSize, rootHash, what: `the stored checkpoint of size ${treeSize}` })
-          } else problems.push(`stored checkpoint of size ${row.treeSize}: ${opened.reason}`)
-          after = row.treeSize
-        }
-      }
-      const checkpointsChecked = checks.length
-      if (external !== undefined) {
-        const { treeSize, rootHash } = external
-        checks.push({ treeSize, rootHash, what: `the saved checkpoint (size ${treeSize})` })
-      }
-      const wanted = new Set(checks.map((check) => check.treeSize))
-
-      // The tree the entries make, with its root at each checkpoint's size.
-      const tree = new MerkleFrontier()
-      const rootsAt = new Map<number, Hash>()
-      let entryLeafHash: Hash | undefined
-      if (wanted.has(0)) rootsAt.set(0, tree.root())
-      for (let after = 0; ;) {
-        const page = await entries.listAfter(deps.db, after, PAGE)
-        if (page.length === 0) break
-        for (const row of page) {
-          const leaf = entryLeaf(row)
-          if (row.seq === options.entrySeq) entryLeafHash = leaf
-          tree.append(leaf)
-          if (wanted.has(tree.size)) rootsAt.set(tree.size, tree.root())
-          after = row.seq
-        }
-      }
-      const size = tree.size
-      const root = tree.root()
-
-      for (const check of checks) {
-        const recomputed = rootsAt.get(check.treeSize)
-        if (recomputed === undefined) {
-          problems.push(
-            `the log holds ${size} entries but ${check.what} covers ${check.treeSize}: entries were removed (truncated)`,
-          )
-        } else if (!check.rootHash.equals(recomputed)) {
-          problems.push(
-            `the first ${check.treeSize} entries do not match ${check.what}: entries were changed, removed or reordered, or the log forked`,
-          )
-        }
-      }
-
-      let storedRoot: Hash | undefined
-      if (storedSize !== size) {
-        problems.push(`the stored tree has ${storedSize} leaves for ${size} entries`)
-      } else {
-        storedRoot = await rootAt(deps.db, size)
-        if (!storedRoot.equals(root)) problems.push('the stored tree does not match the entries')
-      }
-
-      let consistent = false
-      if (external !== undefined && storedRoot !== undefined && external.treeSize <= size) {
-        // What an outside verifier does with the proof route: the saved root is a prefix of today's.
-        const proof = await rangeHashes(deps.db, consistencyRanges(external.treeSize, size))
-        consistent = verifyConsistency(external.treeSize, size, external.rootHash, root, proof)
-        if (!consistent) {
-          problems.push(
-            `the log is not consistent with the saved checkpoint (size ${external.treeSize}): no proof that it only grew since`,
-          )
-        }
-      }
-
-      let inclusion: TreeVerification['inclusion']
-      if (options.entrySeq !== undefined) {
-        const seq = options.entrySeq
-        if (entryLeafHash === undefined || storedRoot === undefined || seq > size) {
-          problems.push(`entry ${seq} is not in the log`)
-          inclusion = { seq, leafIndex: seq - 1, treeSize: size, proofLength: 0, ok: false }
-        } else {
-          const proof = await rangeHashes(deps.db, inclusionRanges(seq - 1, size))
-          const ok = verifyInclusion(seq - 1, size, entryLeafHash, proof, root)
-          if (!ok) problems.push(`entry ${seq}: its inclusion proof does not hold`)
-          inclusion = { seq, leafIndex: seq - 1, treeSize: size, proofLength: proof.length, ok }
-        }
-      }
-
-      return {
-        ok: problems.length === 0,
-        entries: size,
-        rootHash: root.toString('hex'),
-        checkpointsChecked,
-        ...(external === undefined
-          ? {}
-          : {
-              checkpoint: {
-                treeSize: external.treeSize,
-                rootHash: external.rootHash.toString('hex'),
-                timestamp: external.timestamp,
-                consistent,
-              },
-            }),
-        ...(inclusion === undefined ? {} : { inclusion }),
-        problems,
-      }
-    },
+    ): Promise<TreeVerification> =>
+      verifyAuditTree(
+        {
+          publicKeys,
+          catchUp: () => lockedTransaction(catchUp),
+          checkpointsAfter: (after, limit) => nodes.listCheckpointsAfter(deps.db, after, limit),
+          entriesAfter: (after, limit) => entries.listAfter(deps.db, after, limit),
+          rootAt: (size) => rootAt(deps.db, size),
+          rangeHashes: (ranges) => rangeHashes(deps.db, ranges),
+        },
+        options,
+      ),
 
     /**
      * Signs checkpoints by itself: `afterWriteMs` after an audit write (so a batch of writes makes one),
@@ -495,3 +362,5 @@ export function createAuditTree(deps: AuditTreeDeps) {
 }
 
 export type AuditTree = ReturnType<typeof createAuditTree>
+export type { TreeVerification }
+export { entryLeaf }
