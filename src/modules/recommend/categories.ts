@@ -1,4 +1,4 @@
-import type { Item } from '../catalog/catalog.js'
+import type { Item } from '../catalog/index.js'
 
 /** The catalog's categories as the engine and the `category` filter need them. */
 export interface CategoryIndex {

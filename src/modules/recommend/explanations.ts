@@ -2,11 +2,14 @@
  * What a recommendation says about itself: the sentence for its reason, written to be literally true
  * of the evidence the engine gives (see `REASON_KINDS`), and the evidence's titles.
  */
-import type { Item } from '../catalog/catalog.js'
+import type { Item } from '../catalog/index.js'
 import type { Recommendation } from './engine/index.js'
 import type { RecommendationAnswer } from './recommend.js'
 
 type AnswerItem = RecommendationAnswer['items'][number]
+
+/** A recommended item as the answer shows it, without its links (the representation adds them). */
+export type ExplainedItem = Omit<AnswerItem, 'links'>
 
 /** What a sentence may say besides the evidence titles. */
 interface SentenceContext {
@@ -57,7 +60,7 @@ export interface ExplainSource {
 }
 
 /** A recommendation as the answer shows it, without its links. */
-export function explain(source: ExplainSource, rec: Recommendation): Omit<AnswerItem, 'links'> {
+export function explain(source: ExplainSource, rec: Recommendation): ExplainedItem {
   const { ids, catalog } = source
   const id = ids[rec.item]!
   const item = catalog.get(id)

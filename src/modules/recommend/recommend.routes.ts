@@ -5,20 +5,31 @@ import type { FastifyRequest } from 'fastify'
 import { assertOwnRef } from '../../http/auth.js'
 import { signalsOf } from '../consent/index.js'
 import { AppError } from '../../lib/errors.js'
-import type { Services } from '../../services.js'
+import type { AuditLog } from '../audit/index.js'
+import type { IdentityService } from '../identity/index.js'
+import { answerBody, serializeAnswer } from './recommend.representation.js'
 import {
   FeedbackSchema,
   OnlineQualityQuerySchema,
   QualityAnswerSchema,
+  type RecommendationAnswer,
   RecommendationAnswerSchema,
   RecommendationQuerySchema,
   TRAINING_RUNS_SHOWN,
   TrainingRunSchema,
 } from './recommend.js'
+import type { RecommendService } from './recommend.service.js'
+
+/** What the recommend routes use. */
+export interface RecommendRoutesDeps {
+  recommend: RecommendService
+  identity: Pick<IdentityService, 'findSubjectId'>
+  audit: Pick<AuditLog, 'recordNow'>
+}
 
 /** Explained recommendations, feedback on them, and training. */
 export const recommendRoutes: FastifyPluginAsyncZod<{
-  services: Services
+  services: RecommendRoutesDeps
   /** Other server processes retrain too after a retrain on request (worker processes, see `runPrimary`). */
   retrainOthers?: () => void
 }> = async (app, { services, retrainOthers }) => {
@@ -53,14 +64,13 @@ export const recommendRoutes: FastifyPluginAsyncZod<{
         querystring: RecommendationQuerySchema,
         response: { 200: RecommendationAnswerSchema },
       },
-      // The hottest route: the service writes its answer as JSON itself (the schema above still documents
-      // it, and the tests check every answer against it), so it is sent as it is.
-      serializerCompiler: () => (data) => (typeof data === 'string' ? data : JSON.stringify(data)),
+      // The hottest route: its answer is written by a serializer compiled from the schema above
+      // (fast-json-stringify), not checked by zod on the way out (the tests check every answer against it).
+      serializerCompiler: () => (data) => serializeAnswer(data as RecommendationAnswer),
     },
-    async (request, reply) => {
+    async (request) => {
       await checkOwner(request, request.query.subject)
-      const json = await recommend.recommendJson(request.query, signalsOf(request))
-      return reply.type('application/json; charset=utf-8').send(json as never)
+      return answerBody(await recommend.recommend(request.query, signalsOf(request)))
     },
   )
 

@@ -1,0 +1,393 @@
+/**
+ * The answer to "what should this shopper see?", in the order its rules apply: the level (the shopper's
+ * setting and consent, then the charter's frequency cap), the guards (stock, category, special
+ * categories, feedback, the page's items), the engine at that level, and each item's explanation. It
+ * returns a typed value; the routes file writes it as HTTP (links, JSON: `recommend.representation.ts`).
+ */
+import type { Clock } from '../../lib/clock.js'
+import { AppError } from '../../lib/errors.js'
+import { newSortableId } from '../../lib/ids.js'
+import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
+import type { Charter } from '../charter/index.js'
+import { SERVED_TOUCHPOINTS } from '../charter/index.js'
+import type {
+  ConsentPrompt,
+  ConsentService,
+  PersonalizationLevel,
+  RequestSignals,
+} from '../consent/index.js'
+import type { EventsService, StoredEvent } from '../events/index.js'
+import type { IdentityService } from '../identity/index.js'
+import {
+  type Guards,
+  type History,
+  type ItemModel,
+  type Recommendation,
+  addNewInCategory,
+  createHistory,
+  recommendNonPersonal,
+  recommendPersonal,
+  recommendSession,
+  SESSION_OFF_DEPTH,
+} from './engine/index.js'
+import { type ExplainedItem, type ExplainSource, explain } from './explanations.js'
+import type { AnswerLog } from './answer-log.js'
+import type { FeedbackStore, FeedbackView, Owner } from './feedback.js'
+import {
+  blockedMask,
+  categoriesOf,
+  excludedFor,
+  noneAllowed,
+  type SpecialPurpose,
+  specialPurposesOf,
+} from './masks.js'
+import {
+  type ModelHolder,
+  type ModelState,
+  PERSONAL_PURPOSE,
+  TYPE_WEIGHT,
+  eventTime,
+} from './model.js'
+import type { CapReached, TouchpointCaps } from './touchpoint-caps.js'
+import type { RecommendationQuery } from './recommend.js'
+
+/** What a recommendation reads of an event (a `StoredEvent` has it, so does the narrow history read). */
+type HistoryEvent = Pick<StoredEvent, 'item' | 'type' | 'occurredAt' | 'receivedAt'>
+
+/**
+ * An answer, as the service gives it: the level used and why, the explained items, and, for the links
+ * the representation adds, the shopper or visit as the shop named them.
+ */
+export interface Answer {
+  readonly recommId: string
+  readonly level: PersonalizationLevel
+  readonly levelReason: string
+  /** The shop's customer reference or session id the question named (feedback names the same). */
+  readonly subject: string | undefined
+  readonly session: string | undefined
+  /** Shared with other answers to the same question: never changed. */
+  readonly items: readonly ExplainedItem[]
+  readonly prompt?: ConsentPrompt
+  readonly cap?: CapReached
+}
+
+/** A ranking, explained, as kept for the same question until it may have changed. */
+export interface Ranking {
+  model: ItemModel
+  at: number
+  items: ExplainedItem[]
+}
+
+/** A signed-in shopper at the session level without a session id: "this visit" is the last two hours. */
+const VISIT_MS = 2 * 60 * 60 * 1000
+/**
+ * A ranking is reused for the same shopper and the same question while nothing it was computed from
+ * changed (model, history, feedback: see `ChangeFeed`) and for at most this long, because time-decayed
+ * scores and trending move with the clock. The level is still decided on every request.
+ */
+const RANKING_TTL_MS = 60_000
+/**
+ * Rankings kept per owner (distinct questions: placement, filters, context item; a shopper asks a few)
+ * and for `off` (everyone's), and owners whose rankings are kept: a bound on memory.
+ */
+const MAX_RANKINGS_PER_OWNER = 8
+const MAX_OFF_RANKINGS = 64
+const MAX_RANKED_OWNERS = 5000
+
+const LEVEL_REASONS: Record<string, string> = {
+  'personal:as_requested': 'personal: you allowed personalized recommendations',
+  'session:as_requested': 'session: based only on what you do during this visit',
+  'session:consent_required': 'session: you have not allowed recommendations based on your history',
+  'off:as_requested': 'off: you chose recommendations that use nothing about you',
+  'off:consent_required': 'off: you have not allowed personalized recommendations',
+  'off:purpose_not_allowed': 'off: you have not allowed suggestions based on this visit',
+  'off:restricted': 'off: you asked us to stop processing your data',
+  'off:anonymous': 'off: nothing about you is used',
+  'off:capped':
+    'off: personalized suggestions were shown as often as our privacy notice allows for now; they come back when the period ends',
+}
+
+/** The level an answer is given at, and what came with deciding it. */
+interface LevelDecision {
+  level: PersonalizationLevel
+  /** `level:reason`, the key of `LEVEL_REASONS`. */
+  levelKey: string
+  prompt: ConsentPrompt | undefined
+  cap: CapReached | undefined
+  /** Whose answer it is (subject id or session key): undefined at `off`, which reads nobody. */
+  owner: string | undefined
+}
+
+/** One question to rank for: everything the engine's inputs are made from. */
+interface Asked extends Owner {
+  s: ModelState
+  query: RecommendationQuery
+  level: PersonalizationLevel
+  owner: string | undefined
+  inStockOnly: boolean
+  now: number
+}
+
+export interface AnswerDeps {
+  charter: Charter
+  clock: Clock
+  changes: ChangeFeed
+  consent: ConsentService
+  identity: IdentityService
+  events: EventsService
+  model: ModelHolder
+  feedback: FeedbackStore
+  log: AnswerLog
+  caps: TouchpointCaps
+  /** The subject id and session key a question or feedback names. */
+  ownerOf: (query: { subject?: string | undefined; session?: string | undefined }) => Promise<Owner>
+}
+
+export type Answerer = ReturnType<typeof createAnswerer>
+
+/** The level: the shopper's setting and consent (or the visit's), then the frequency cap. */
+async function decideLevel(
+  deps: AnswerDeps,
+  query: RecommendationQuery,
+  { subjectId, sessionKey }: Owner,
+  signals: RequestSignals,
+): Promise<LevelDecision> {
+  let level: PersonalizationLevel = 'off'
+  let levelKey = 'off:anonymous'
+  let prompt: ConsentPrompt | undefined
+  if (query.subject !== undefined) {
+    const settings = await deps.consent.getSettings(subjectId, signals)
+    level = settings.effectiveLevel
+    levelKey = `${settings.effectiveLevel}:${settings.reason}`
+    if (settings.reason === 'consent_required' && settings.prompt !== undefined) {
+      // Remembering that a prompt was shown needs a subject; it holds nothing else.
+      const promptSubject = subjectId ?? (await deps.identity.ensureSubjectId(query.subject))
+      prompt = await deps.consent.promptFor(promptSubject, settings.prompt.purpose, signals)
+    }
+  } else if (sessionKey !== undefined) {
+    if ((await deps.consent.sessions.decide(sessionKey, 'personalize.session', signals)).allowed) {
+      level = 'session'
+      levelKey = 'session:as_requested'
+    }
+  }
+  const owner = level === 'off' ? undefined : (subjectId ?? sessionKey)
+  if (owner === undefined) return { level, levelKey, prompt, cap: undefined, owner }
+  // The charter caps how often the widget may reach one shopper (or visit) with something personal;
+  // past the cap the answer uses nothing about them and names the cap, so the shop still shows items.
+  const cap = await deps.caps.take(owner, SERVED_TOUCHPOINTS.recommendations)
+  if (cap === undefined) return { level, levelKey, prompt, cap, owner }
+  return { level: 'off', levelKey: 'off:capped', prompt, cap, owner: undefined }
+}
+
+/** A ranking still good for this question (same model, young enough), or a fresh one, kept. */
+async function ranked(
+  s: ModelState,
+  cache: Map<string, Ranking>,
+  question: string,
+  now: number,
+  compute: () => Promise<ExplainedItem[]>,
+): Promise<ExplainedItem[]> {
+  const hit = cache.get(question)
+  if (hit !== undefined && hit.model === s.model && now >= hit.at && now - hit.at < RANKING_TTL_MS)
+    return hit.items
+  const model = s.model
+  const items = await compute()
+  cache.delete(question)
+  const max = cache === s.offRankings ? MAX_OFF_RANKINGS : MAX_RANKINGS_PER_OWNER
+  if (cache.size >= max) cache.delete(cache.keys().next().value!)
+  cache.set(question, { model, at: now, items })
+  return items
+}
+
+/** The shopper's history at the answer's level: their own, this visit's, or the last two hours. */
+async function historyFor(
+  deps: AnswerDeps,
+  a: Asked,
+  hidden: ReadonlySet<string>,
+): Promise<History> {
+  const events: readonly HistoryEvent[] =
+    a.level === 'personal'
+      ? // Only events that serve personalization now count (not ones kept for, say, analytics alone).
+        await deps.events.listSubjectItemEvents(a.subjectId!, PERSONAL_PURPOSE)
+      : a.sessionKey !== undefined
+        ? await deps.events.listSessionEvents(a.sessionKey)
+        : (await deps.events.listSubjectItemEvents(a.subjectId!, 'personalize.session')).filter(
+            (e) => eventTime(e) > a.now - VISIT_MS,
+          )
+  return historyFrom(a.s, events, hidden)
+}
+
+/** The engine at the answer's level, under its guards. */
+async function recommendAt(
+  deps: AnswerDeps,
+  a: Asked,
+  model: ItemModel,
+  guards: Guards,
+  feedback: FeedbackView,
+): Promise<Recommendation[]> {
+  const { s, query, now } = a
+  // A special-category product's page gets no bought-together items (it is never model input).
+  const listed = query.item === undefined ? undefined : s.items.byId.get(query.item)
+  const pageItem = listed !== undefined && s.excluded[listed] !== 1 ? listed : undefined
+  // Nothing personal: the page's item (its bought-together items), popular, trending and new ones.
+  const offAnswer = (limit: number) =>
+    recommendNonPersonal(model, {
+      limit,
+      guards: { excluded: s.excluded, blocked: guards.blocked!, context: guards.context! },
+      firstSeen: s.firstSeen,
+      now,
+      ...(pageItem === undefined ? {} : { item: pageItem }),
+    })
+  // A new item nobody has had yet, in a category of the shopper's own items (bounded, see engine).
+  const withNewInCategory = (recs: Recommendation[], sources: ArrayLike<number>) =>
+    addNewInCategory(model, recs, sources, {
+      categoryOf: categoriesOf(s).of,
+      firstSeen: s.firstSeen,
+      now,
+      limit: query.limit,
+      guards,
+    })
+  if (a.level === 'personal' && a.subjectId !== undefined) {
+    const own = await historyFor(deps, a, feedback.hiddenItems)
+    return withNewInCategory(
+      recommendPersonal(model, own, { now, limit: query.limit, guards }),
+      own.items,
+    )
+  }
+  if (a.level === 'session') {
+    // The session level mixes in the `off` answer as far as training chose (see engine/tune.ts).
+    const off =
+      model.scoring.session.offWeight > 0
+        ? offAnswer(Math.max(SESSION_OFF_DEPTH, query.limit))
+        : undefined
+    const visit = (await historyFor(deps, a, feedback.hiddenItems)).items
+    return withNewInCategory(
+      recommendSession(model, visit, {
+        limit: query.limit,
+        guards,
+        ...(off === undefined ? {} : { off }),
+      }),
+      visit,
+    )
+  }
+  return offAnswer(query.limit)
+}
+
+/** Guards -> engine -> explanation, for a question that has no ranking yet (or a stale one). */
+async function rank(
+  deps: AnswerDeps,
+  specialPurposes: readonly SpecialPurpose[],
+  a: Asked,
+): Promise<ExplainedItem[]> {
+  const { s, query } = a
+  // Taken before the masks: a catalog change meanwhile (`syncCatalog`) only grows the item index
+  // and the masks, so this model's items all have a place in the masks built below.
+  const model = s.model
+  const feedback = await deps.feedback.viewOf(a.owner)
+  // What may count as history and evidence: a special category only for a shopper who allowed it.
+  const excluded =
+    a.level === 'personal' && a.subjectId !== undefined
+      ? await excludedFor(s, a.subjectId, specialPurposes, deps.consent)
+      : a.level === 'session'
+        ? noneAllowed(s)
+        : undefined
+  const excludedMask = excluded?.mask ?? s.excluded
+  const contextIds = [query.item, ...(query.exclude?.split(',') ?? [])].filter(
+    (x): x is string => x !== undefined && x !== '',
+  )
+  const guards: Guards = {
+    excluded: excludedMask,
+    blocked: blockedMask(s, a.inStockOnly, query.category, excluded),
+    hiddenItems: Int32Array.from(
+      [...feedback.hiddenItems].flatMap((id) => s.items.byId.get(id) ?? []),
+    ),
+    hiddenReasons: feedback.hiddenReasons,
+    context: Int32Array.from(contextIds.flatMap((id) => s.items.byId.get(id) ?? [])),
+  }
+  const recs = await recommendAt(deps, a, model, guards, feedback)
+  const source: ExplainSource = {
+    ids: s.items.ids,
+    catalog: s.catalog,
+    excluded: excludedMask,
+    within: query.category,
+  }
+  return recs.map((rec) => explain(source, rec))
+}
+
+export function createAnswerer(deps: AnswerDeps) {
+  /** Per owner, rankings by question (see `ChangeFeed` for when they are dropped). */
+  const rankings = createOwnerCache<Map<string, Ranking>>(deps.changes, { max: MAX_RANKED_OWNERS })
+  const specialPurposes = specialPurposesOf(deps.charter)
+
+  return {
+    /**
+     * Recommendations for a shopper (subject), an anonymous visit (session), or nobody. The level is
+     * decided per request from the shopper's setting and consent; every item says why it is shown.
+     */
+    async answer(query: RecommendationQuery, signals: RequestSignals): Promise<Answer> {
+      const s = await deps.model.fresh()
+      const now = deps.clock.now()
+      const who = await deps.ownerOf(query)
+      // Refused before anything is written for the shopper (a prompt shown would create their subject).
+      if (query.category !== undefined && !categoriesOf(s).paths.has(query.category)) {
+        const reason = 'no item in the catalog is under this category path'
+        throw new AppError('not_found', `category: ${reason}`, {
+          issues: [{ field: 'querystring.category', reason }],
+        })
+      }
+      const { level, levelKey, prompt, cap, owner } = await decideLevel(deps, query, who, signals)
+      // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
+      const ownRankings =
+        owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
+      const inStockOnly = query.inStock !== 'false'
+      // Whose it is, is the map it is kept in (`off` rankings are everyone's).
+      const question = `${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
+      const asked: Asked = { ...who, s, query, level, owner, inStockOnly, now: now.getTime() }
+      // Ranked only when this question has no ranking yet (or it went stale).
+      const items = await ranked(s, ownRankings, question, now.getTime(), () =>
+        rank(deps, specialPurposes, asked),
+      )
+      const recommId = newSortableId('rec', now.getTime())
+      deps.log.add({
+        recommId,
+        level,
+        placement: query.placement,
+        items: items.map((i) => i.id),
+        createdAt: now.toISOString(),
+      })
+      return {
+        recommId,
+        level,
+        levelReason: LEVEL_REASONS[levelKey] ?? level,
+        subject: query.subject,
+        session: query.session,
+        items,
+        ...(prompt === undefined ? {} : { prompt }),
+        ...(cap === undefined ? {} : { cap }),
+      }
+    },
+  }
+}
+
+/** The history's events as the engine reads them: known items only, "not this" items left out. */
+function historyFrom(
+  s: ModelState,
+  events: readonly HistoryEvent[],
+  hidden: ReadonlySet<string>,
+): History {
+  const items: number[] = []
+  const times: number[] = []
+  const weights: number[] = []
+  const bought: number[] = []
+  for (const e of events) {
+    if (e.item === undefined || hidden.has(e.item)) continue
+    const i = s.items.byId.get(e.item)
+    if (i === undefined) continue
+    items.push(i)
+    times.push(eventTime(e))
+    weights.push(TYPE_WEIGHT[e.type] ?? 0.25)
+    // Only a purchase makes "You bought this before" true; a view or a basket is "looked at".
+    bought.push(e.type === 'purchase' ? 1 : 0)
+  }
+  return createHistory(items, times, weights, bought)
+}
