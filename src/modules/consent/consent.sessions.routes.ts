@@ -1,8 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { actorOf } from '../../http/actor.js'
-import { signalsOf } from '../../http/signals.js'
-import type { Services } from '../../services.js'
+import { actorOf } from '../audit/index.js'
 import { PurposeKeySchema } from '../charter/index.js'
 import { SessionIdSchema } from '../session/index.js'
 import {
@@ -11,6 +9,8 @@ import {
   JurisdictionCodeSchema as Jurisdiction,
   decisionOut,
 } from './consent.js'
+import type { ConsentService } from './consent.service.js'
+import { signalsOf } from './consent.signals.js'
 
 const SESSION_ACCESS = { roles: ['storefront', 'admin'] as const }
 
@@ -18,10 +18,9 @@ const SESSION_ACCESS = { roles: ['storefront', 'admin'] as const }
  * The consent of anonymous visits (`consent.sessions.ts`). Tagged `events` in the API document, where
  * these operations have always been listed beside ingest.
  */
-export const sessionConsentRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const sessionConsentRoutes: FastifyPluginAsyncZod<{
+  services: { consent: Pick<ConsentService, 'sessions'> }
+}> = async (app, { services }) => {
   const { consent } = services
 
   app.get(

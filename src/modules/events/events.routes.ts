@@ -1,14 +1,21 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { actorOf } from '../../http/actor.js'
+import { actorOf } from '../audit/index.js'
 import { assertOwnRef } from '../../http/auth.js'
-import { signalsOf } from '../../http/signals.js'
+import { signalsOf } from '../consent/index.js'
 import { AppError } from '../../lib/errors.js'
-import type { Services } from '../../services.js'
+import type { IdentityService } from '../identity/index.js'
 import { EventBatchSchema, IngestResultSchema } from './events.js'
+import type { EventsService } from './events.service.js'
 
 /** Event ingest. (A session's consent routes are the consent module's, its end the session module's.) */
-export const eventsRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+/** What the events routes use. */
+export interface EventsRoutesDeps {
+  events: EventsService
+  identity: Pick<IdentityService, 'findSubjectId'>
+}
+
+export const eventsRoutes: FastifyPluginAsyncZod<{ services: EventsRoutesDeps }> = async (
   app,
   { services },
 ) => {

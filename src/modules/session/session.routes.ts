@@ -1,16 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { actorOf } from '../../http/actor.js'
-import type { Services } from '../../services.js'
+import { actorOf } from '../audit/index.js'
 import { SessionIdSchema } from './session.js'
+import type { SessionService } from './session.service.js'
 
 const SESSION_ACCESS = { roles: ['storefront', 'admin'] as const }
 
 /** The end of an anonymous visit. (Its consent routes are the consent module's.) */
-export const sessionRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const sessionRoutes: FastifyPluginAsyncZod<{
+  services: { session: SessionService }
+}> = async (app, { services }) => {
   const { session } = services
 
   app.post(
