@@ -197,6 +197,8 @@ const EngineParamsSchema = z
         beta: paramValue('Exponent on the degree of the recommended item: the popularity penalty'),
         neighbours: paramValue('Neighbours kept per item'),
         recentDays: paramValue('Window (days) for recent popularity and, doubled, for trending'),
+        easeItems: paramValue('Items the EASE component models (the most held ones); 0: none'),
+        easeLambda: paramValue("EASE's ridge lambda, times the mean diagonal of its Gram matrix"),
       })
       .optional()
       .describe('How the neighbour model is built'),
@@ -221,6 +223,9 @@ const EngineParamsSchema = z
           'Decay (days) of a history item as a source of neighbours, by the age of its last event; 0: each counts once',
         ),
         neighbourWeight: paramValue('Weight of the neighbour score within the other items'),
+        easeWeight: paramValue(
+          'Share of the EASE score in the neighbour score (0: item neighbours only)',
+        ),
         popularityWeight: paramValue('Weight of the popularity prior within the other items'),
         popularityRecent: paramValue(
           'Share of recent popularity in the prior (0: all-time shoppers per item, 1: recent only)',

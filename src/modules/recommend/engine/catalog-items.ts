@@ -30,6 +30,7 @@ export function withItems(model: ItemModel, nItems: number): ItemModel {
     earlierSubjects: grown(model.earlierSubjects, nItems),
     repeatSubjects: grown(model.repeatSubjects, nItems),
     cooccurrence: grownRows(model.cooccurrence, nItems),
+    selfOccurrence: grown(model.selfOccurrence, nItems),
     neighbours: grownRows(model.neighbours, nItems),
   }
 }

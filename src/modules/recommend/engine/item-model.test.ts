@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { buildInteractions, historyOf, type Interactions } from './interactions.js'
 import { QUANT_BITS, removeSubject, trainItemModel, type ItemModel } from './item-model.js'
+import { selectTopK } from './top-k.js'
 import {
   fromRows,
   NOW,
@@ -67,6 +68,29 @@ describe('trainItemModel', () => {
     const model = trainItemModel(data.interactions, { now: NOW - 2.5 * 86_400_000 })
     expect(neighboursOf(model, data.item('saucer'))).toEqual([])
     expect(model.subjects).toBe(2)
+  })
+
+  it('keeps the k largest W_ij per row, equal ones to the lower item, as selectTopK ranks (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 1, max: 8 }),
+        (seed, k) => {
+          // tauDays 0 and gamma 0: integer co-occurrences, so many weights tie.
+          const params = { neighbours: k, tauDays: 0, subjectExponent: 0, alpha: 0, beta: 0 }
+          const model = trainItemModel(syntheticShop(seed, 50, 20), { now: NOW, params })
+          const { ptr, cols, values } = model.cooccurrence
+          for (let i = 0; i < model.nItems; i++) {
+            const w = new Float64Array(model.nItems)
+            for (let p = ptr[i]!; p < ptr[i + 1]!; p++) w[cols[p]!] = values[p]! / 2 ** QUANT_BITS
+            const expected = Array.from(selectTopK(w, k, { floor: 0 })).sort((a, b) => a - b)
+            const nb = model.neighbours
+            expect(Array.from(nb.cols.subarray(nb.ptr[i], nb.ptr[i + 1]))).toEqual(expected)
+          }
+        },
+      ),
+      { numRuns: 30 },
+    )
   })
 
   it('does not depend on subject order', () => {
@@ -150,6 +174,49 @@ describe('removeSubject (erasure)', () => {
       }),
       { numRuns: 60 },
     )
+  })
+
+  it('holds with the EASE component: refitted on the same items, as retraining with them (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.nat(39), (seed, s) => {
+        const shop = syntheticShop(seed, 40, 25)
+        const excluded = new Uint8Array(25)
+        excluded[seed % 25] = 1
+        const params = {
+          easeItems: 5 + (seed % 20),
+          easeLambda: [0.5, 2][seed % 2]!,
+          tauDays: seed % 3 === 0 ? 0 : 45,
+          subjectExponent: seed % 2 === 0 ? 0.5 : 1,
+        }
+        const model = trainItemModel(shop, { now: NOW, excluded, params })
+        expect(model.ease!.items.length).toBeGreaterThan(0)
+        const erased = removeSubject(model, historyOf(shop, s), { excluded })
+        expect(erased).toEqual(
+          trainItemModel(withoutSubject(shop, s), {
+            now: NOW,
+            excluded,
+            params,
+            easeItems: model.ease!.items,
+          }),
+        )
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  it('refits EASE after an erasure: the erased subject changes its weights', () => {
+    const shop = syntheticShop(4, 60, 30)
+    const model = trainItemModel(shop, { now: NOW, params: { easeItems: 30, easeLambda: 0.5 } })
+    const erased = removeSubject(model, historyOf(shop, 2))
+    expect(erased.ease!.items).toEqual(model.ease!.items)
+    expect(erased.ease!.weights).not.toEqual(model.ease!.weights)
+    // Without the subject from the start, on the same items: the same weights, bit for bit.
+    const retrained = trainItemModel(withoutSubject(shop, 2), {
+      now: NOW,
+      params: { easeItems: 30, easeLambda: 0.5 },
+      easeItems: model.ease!.items,
+    })
+    expect(erased.ease!.weights).toEqual(retrained.ease!.weights)
   })
 
   it('erasing everyone leaves an empty model', () => {

@@ -18,7 +18,9 @@
  */
 import type { History, Interactions } from './interactions.js'
 import { historyOf } from './interactions.js'
-import { selectTopK } from './top-k.js'
+import { type EaseComponent, easeItemsOf, fitEase } from './ease.js'
+import { binarySearch, selectTopK } from './top-k.js'
+export { binarySearch } from './top-k.js'
 import {
   DEFAULT_ITEM_MODEL_PARAMS,
   DEFAULT_SCORING_PARAMS,
@@ -67,7 +69,11 @@ export interface ItemModel {
   readonly repeatSubjects: Float64Array
   /** Quantised S (integers; divide by 2^QUANT_BITS for the real value). */
   readonly cooccurrence: SparseRows
+  /** The diagonal S would have: per item, the sum of its subjects' quantised v^2 / |u|^gamma. */
+  readonly selfOccurrence: Float64Array
   readonly neighbours: NeighbourRows
+  /** The EASE component (`ease.ts`), when `params.easeItems` > 0. */
+  readonly ease?: EaseComponent
 }
 
 export interface TrainOptions {
@@ -77,6 +83,11 @@ export interface TrainOptions {
   readonly scoring?: ScoringParams
   /** Items that must never be model input (special categories): mask, 1 = excluded. */
   readonly excluded?: Uint8Array
+  /**
+   * The items the EASE component models (sorted), when they were chosen before: erasure keeps a
+   * model's choice until the next training. Default: the `params.easeItems` most held items.
+   */
+  readonly easeItems?: Int32Array
 }
 
 /** One subject's distinct items with their contribution weights, as training sees them. */
@@ -146,23 +157,6 @@ function contributionOf(
   return { items, v, recent, earlier, repeated, scale }
 }
 
-/** Position of `value` in the sorted `arr[lo..hi)`, or -1. */
-export function binarySearch(
-  arr: ArrayLike<number>,
-  lo: number,
-  hi: number,
-  value: number,
-): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    const x = arr[mid]!
-    if (x < value) lo = mid + 1
-    else if (x > value) hi = mid
-    else return mid
-  }
-  return -1
-}
-
 /**
  * Per-item factors of a subject's contribution: S_ij gains round(f_a * f_b) with
  * f = v * sqrt(scale * 2^QUANT_BITS). One product of two factors is commutative, so the
@@ -179,6 +173,9 @@ function resolveParams(partial: Partial<ItemModelParams> | undefined): ItemModel
     throw new RangeError('neighbours must be a positive integer')
   }
   if (!(p.tauDays >= 0) || !(p.recentDays > 0)) throw new RangeError('bad time parameters')
+  if (!(p.easeItems >= 0) || !Number.isInteger(p.easeItems) || !(p.easeLambda > 0)) {
+    throw new RangeError('easeItems must be a whole number >= 0 and easeLambda above 0')
+  }
   return Object.freeze(p)
 }
 
@@ -242,6 +239,7 @@ export function trainItemModel(interactions: Interactions, options: TrainOptions
   let values = new Float64Array(1024)
   let nnz = 0
   const rowScratch = new Int32Array(n)
+  const selfOccurrence = new Float64Array(n)
   for (let i = 0; i < n; i++) {
     let m = 0
     for (let p = postPtr[i]!; p < postPtr[i + 1]!; p++) {
@@ -249,6 +247,7 @@ export function trainItemModel(interactions: Interactions, options: TrainOptions
       const f = factors[postC[p]!]!
       const a = postA[p]!
       const fa = f[a]!
+      selfOccurrence[i]! += Math.round(fa * fa)
       // Items are sorted per subject: b > a gives the upper triangle, mirrored below.
       for (let b = a + 1; b < items.length; b++) {
         const q = Math.round(fa * f[b]!)
@@ -296,7 +295,39 @@ export function trainItemModel(interactions: Interactions, options: TrainOptions
     earlierSubjects,
     repeatSubjects,
     cooccurrence,
+    selfOccurrence,
     neighbours: buildNeighbours(cooccurrence, itemSubjects, params),
+    ...easePart(cooccurrence, selfOccurrence, itemSubjects, params, options.easeItems),
+  }
+}
+
+/** The EASE component of these statistics, as a property to spread (none when easeItems is 0). */
+function easePart(
+  co: SparseRows,
+  self: Float64Array,
+  itemSubjects: Float64Array,
+  params: ItemModelParams,
+  items: Int32Array | undefined,
+): { ease?: EaseComponent } {
+  if (!(params.easeItems > 0)) return {}
+  const chosen = items ?? easeItemsOf(itemSubjects, params.easeItems)
+  return { ease: fitEase(co, self, chosen, params.easeLambda, QUANT) }
+}
+
+/**
+ * The same statistics with other EASE parameters: the component is refitted (or dropped, easeItems
+ * 0), nothing else changes. Equals `trainItemModel` run with those parameters.
+ */
+export function withEaseParams(
+  model: ItemModel,
+  params: Pick<ItemModelParams, 'easeItems' | 'easeLambda'>,
+): ItemModel {
+  const next = resolveParams({ ...model.params, ...params })
+  const { ease: _old, ...rest } = model
+  return {
+    ...rest,
+    params: next,
+    ...easePart(model.cooccurrence, model.selfOccurrence, model.itemSubjects, next, undefined),
   }
 }
 
@@ -353,28 +384,58 @@ export function mirrorUpper(upper: SparseRows): SparseRows {
   return { ptr, cols, values }
 }
 
-/** Neighbour row `i` from the statistics: the k largest W_ij, stored sorted by item index. */
+/**
+ * Neighbour row `i` from the statistics: the k largest W_ij (finite and above 0; equal ones to the
+ * lower index, as `selectTopK` ranks), stored sorted by item index. `buf` is scratch of length
+ * nItems or more, any content. The row's columns are sorted already, so the k largest are found by
+ * a threshold (the k-th largest value) and one pass in column order, with no ranking of the row.
+ */
 function neighbourRow(
   co: SparseRows,
   norm: Degrees,
   params: ItemModelParams,
   i: number,
-  scratch: Float64Array,
+  buf: Float64Array,
 ): { cols: Int32Array; weights: Float32Array } {
   const lo = co.ptr[i]!
   const hi = co.ptr[i + 1]!
   const ci = norm.row[i]!
-  const candidates = co.cols.subarray(lo, hi)
+  let count = 0
   for (let p = lo; p < hi; p++) {
-    const j = co.cols[p]!
     const s = co.values[p]!
-    scratch[j] = s > 0 ? s / QUANT / (ci * norm.col[j]!) : 0
+    const w = s > 0 ? s / QUANT / (ci * norm.col[co.cols[p]!]!) : 0
+    const ok = w > 0 && Number.isFinite(w)
+    buf[p - lo] = ok ? w : 0
+    if (ok) count++
   }
-  const top = selectTopK(scratch, params.neighbours, { candidates, floor: 0 })
-  top.sort()
-  const weights = Float32Array.from(top, (j) => scratch[j]!)
-  for (let p = lo; p < hi; p++) scratch[co.cols[p]!] = 0
-  return { cols: top, weights }
+  const k = params.neighbours
+  // With more than k candidates: keep those above the k-th largest value, and as many equal to it
+  // as fit, lowest items first.
+  let threshold = 0
+  let equalsLeft = Infinity
+  if (count > k) {
+    const positive = new Float64Array(count)
+    for (let p = 0, at = 0; p < hi - lo; p++) if (buf[p]! > 0) positive[at++] = buf[p]!
+    positive.sort()
+    threshold = positive[count - k]!
+    let above = 0
+    for (let a = count - k + 1; a < count; a++) if (positive[a]! > threshold) above++
+    equalsLeft = k - above
+  }
+  const size = Math.min(count, k)
+  const cols = new Int32Array(size)
+  const weights = new Float32Array(size)
+  for (let p = lo, at = 0; p < hi && at < size; p++) {
+    const w = buf[p - lo]!
+    if (!(w > 0)) continue
+    if (count > k && !(w > threshold)) {
+      if (w < threshold || equalsLeft === 0) continue
+      equalsLeft--
+    }
+    cols[at] = co.cols[p]!
+    weights[at++] = w
+  }
+  return { cols, weights }
 }
 
 /** c_i^alpha and c_j^beta, computed once per build. */
@@ -413,11 +474,11 @@ function buildNeighbours(
   params: ItemModelParams,
 ): NeighbourRows {
   const n = itemSubjects.length
-  const scratch = new Float64Array(n)
+  const buf = new Float64Array(n)
   const norm = degrees(itemSubjects, params)
   const rows = []
   for (let i = 0; i < n; i++) {
-    const row = neighbourRow(co, norm, params, i, scratch)
+    const row = neighbourRow(co, norm, params, i, buf)
     rows.push(row)
   }
   return packNeighbourRows(rows)
@@ -465,8 +526,10 @@ export function removeSubject(
   const co = model.cooccurrence
   const values = co.values.slice()
   const f = factorsOf(c)
+  const selfOccurrence = model.selfOccurrence.slice()
   for (let a = 0; a < c.items.length; a++) {
     const i = c.items[a]!
+    selfOccurrence[i]! -= Math.round(f[a]! * f[a]!)
     for (let b = 0; b < c.items.length; b++) {
       if (b === a) continue
       const q = Math.round(f[a]! * f[b]!)
@@ -494,6 +557,12 @@ export function removeSubject(
   }
   const cooccurrence: SparseRows = { ptr, cols, values: vals }
   const neighbours = updateRows(model.neighbours, cooccurrence, itemSubjects, params, c.items)
+  // EASE is refitted from the updated statistics on the same items (when the subject held one of
+  // them; otherwise its Gram matrix, and so B, did not change).
+  const ease = model.ease
+  const touches =
+    ease !== undefined &&
+    c.items.some((i) => binarySearch(ease.items, 0, ease.items.length, i) >= 0)
   return {
     ...model,
     subjects: model.subjects - 1,
@@ -502,7 +571,9 @@ export function removeSubject(
     earlierSubjects,
     repeatSubjects,
     cooccurrence,
+    selfOccurrence,
     neighbours,
+    ...(touches ? easePart(cooccurrence, selfOccurrence, itemSubjects, params, ease.items) : {}),
   }
 }
 
@@ -521,6 +592,7 @@ function updateRows(
 ): NeighbourRows {
   const n = itemSubjects.length
   const scratch = new Float64Array(n)
+  const buf = new Float64Array(n)
   const norm = degrees(itemSubjects, params)
   const isRemoved = new Uint8Array(n)
   for (const i of removed) isRemoved[i] = 1
@@ -530,7 +602,7 @@ function updateRows(
     const oldCols = old.cols.subarray(old.ptr[i], old.ptr[i + 1])
     let row = { cols: oldCols, weights: old.weights.subarray(old.ptr[i], old.ptr[i + 1]) }
     if (isRemoved[i] === 1 || params.beta < 0) {
-      row = neighbourRow(co, norm, params, i, scratch)
+      row = neighbourRow(co, norm, params, i, buf)
     } else {
       candidates.length = 0
       for (const j of removed) {

@@ -19,6 +19,13 @@ export interface ItemModelParams {
   readonly neighbours: number
   /** Window (days) for recent popularity and, doubled, for trending. */
   readonly recentDays: number
+  /**
+   * Items the EASE component models (the most held ones, `ease.ts`); 0: no EASE component. Its
+   * score joins the neighbour score N by `PersonalParams.easeWeight`.
+   */
+  readonly easeItems: number
+  /** EASE's ridge lambda, as a multiple of the mean diagonal of the modelled items' Gram matrix. */
+  readonly easeLambda: number
 }
 
 /**
@@ -52,6 +59,11 @@ export interface PersonalParams {
   readonly sourceTauDays: number
   /** Weight of the neighbour score N within O. */
   readonly neighbourWeight: number
+  /**
+   * Share of the EASE score in N (0: item neighbours only, 1: EASE only), each part scaled to a
+   * maximum of 1 first; used only when the model has an EASE component.
+   */
+  readonly easeWeight: number
   /** Weight of the popularity prior P within O. */
   readonly popularityWeight: number
   /** Share of recent-window popularity in P (0: all-time subjects per item, 1: recent subjects only). */
@@ -86,6 +98,8 @@ export const DEFAULT_ITEM_MODEL_PARAMS: ItemModelParams = Object.freeze({
   beta: 0.5,
   neighbours: 200,
   recentDays: 30,
+  easeItems: 0,
+  easeLambda: 1,
 })
 
 export const DEFAULT_PERSONAL_PARAMS: PersonalParams = Object.freeze({
@@ -97,6 +111,7 @@ export const DEFAULT_PERSONAL_PARAMS: PersonalParams = Object.freeze({
   otherWeight: 0.25,
   sourceTauDays: 0,
   neighbourWeight: 1,
+  easeWeight: 0,
   popularityWeight: 0,
   popularityRecent: 1,
 })

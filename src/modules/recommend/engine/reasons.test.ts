@@ -304,11 +304,18 @@ describe('every reason is true of the shopper (property)', () => {
           otherWeight: fc.constantFrom(0.1, 0.5, 2),
           popularityWeight: fc.constantFrom(0, 0.5, 2),
           popularityRecent: fc.constantFrom(0, 0.3, 1),
+          easeWeight: fc.constantFrom(0, 0.5, 1),
         }),
         fc.array(fc.integer({ min: -1, max: 3 }), { minLength: 42, maxLength: 42 }),
         (seed, events, session, page, hidden, params, categories) => {
           // 40 items with histories, 2 new ones (indices 40, 41) nobody has yet.
-          const m = withItems(trainItemModel(syntheticShop(seed, 80, 40), { now: NOW }), 42)
+          // With an EASE component on the 20 most held items when easeWeight is above 0.
+          const easeItems = params.easeWeight > 0 ? 20 : 0
+          const trained = trainItemModel(syntheticShop(seed, 80, 40), {
+            now: NOW,
+            params: { easeItems },
+          })
+          const m = withItems(trained, 42)
           const categoryOf = Int32Array.from(categories)
           const firstSeen = new Float64Array(42).fill(NOW - 300 * DAY)
           firstSeen[40] = NOW - DAY

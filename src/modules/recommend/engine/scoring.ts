@@ -6,6 +6,7 @@
  * recommendation without retraining.
  */
 import type { History } from './interactions.js'
+import { easeScores, easeWeight } from './ease.js'
 import { binarySearch, type ItemModel } from './item-model.js'
 import { type Guards, isHidden, type ScoreOptions, skipMask } from './guards.js'
 import { mixReasons } from './mix.js'
@@ -192,6 +193,47 @@ export function neighbourScores(
 }
 
 /**
+ * The neighbour score N of a shopper's history: the item neighbours' score, and with a share
+ * `easeWeight` > 0 of a model that has an EASE component, (1 - easeWeight) x that score + easeWeight x
+ * the EASE score, each scaled to a maximum of 1 first. Sparse, sorted by item, every value above 0.
+ */
+export function historyNeighbours(
+  model: ItemModel,
+  sources: Int32Array,
+  sourceWeights: Float64Array | undefined,
+  easeShare: number,
+  scratch?: Float64Array,
+): { items: Int32Array; values: Float64Array } {
+  const nb = neighbourScores(model, sources, sourceWeights, scratch)
+  if (!(easeShare > 0) || model.ease === undefined) return nb
+  const e = easeScores(model.ease, sources, sourceWeights)
+  let maxA = 0
+  let maxB = 0
+  for (const v of nb.values) if (v > maxA) maxA = v
+  for (const v of e.values) if (v > maxB) maxB = v
+  const wa = maxA > 0 ? (1 - easeShare) / maxA : 0
+  const wb = maxB > 0 ? easeShare / maxB : 0
+  // Merge of two sorted sparse vectors; entries that weigh 0 (easeShare 1) are left out.
+  const items: number[] = []
+  const values: number[] = []
+  let a = 0
+  let b = 0
+  while (a < nb.items.length || b < e.items.length) {
+    const ia = a < nb.items.length ? nb.items[a]! : Infinity
+    const ib = b < e.items.length ? e.items[b]! : Infinity
+    let v = 0
+    const i = Math.min(ia, ib)
+    if (ia === i) v += wa * nb.values[a++]!
+    if (ib === i) v += wb * e.values[b++]!
+    if (v > 0) {
+      items.push(i)
+      values.push(v)
+    }
+  }
+  return { items: Int32Array.from(items), values: Float64Array.from(values) }
+}
+
+/**
  * How much each history item counts as a source of neighbours: exp(-age of its last event / tau),
  * or 1 each when tau is 0 (undefined then: every source weighs 1).
  */
@@ -218,7 +260,12 @@ export function personalParts(
     params,
     options.guards,
   )
-  const nb = neighbourScores(model, items, sourceWeights(last, options.now, params.sourceTauDays))
+  const nb = historyNeighbours(
+    model,
+    items,
+    sourceWeights(last, options.now, params.sourceTauDays),
+    params.easeWeight,
+  )
   return {
     historyItems: items,
     repeat,
@@ -327,14 +374,31 @@ export function scorePersonal(
   }
 }
 
-/** The up-to-3 source items with the largest W_ij into `j`, strongest first. */
-function neighbourEvidence(model: ItemModel, sources: Int32Array, j: number): Int32Array {
+/**
+ * The up-to-3 source items with the largest W_ij into `j`, strongest first; when none links to `j`
+ * and `ease` is set (the score came from EASE), those with the largest positive EASE weight B_ij.
+ */
+function neighbourEvidence(
+  model: ItemModel,
+  sources: Int32Array,
+  j: number,
+  ease = false,
+): Int32Array {
   const { ptr, cols, weights } = model.neighbours
   const found: { i: number; w: number }[] = []
   for (const i of sources) {
     if (i === j) continue
     const p = binarySearch(cols, ptr[i]!, ptr[i + 1]!, j)
     if (p >= 0) found.push({ i, w: weights[p]! })
+  }
+  if (found.length === 0 && ease && model.ease !== undefined) {
+    // Items others bought with j first (S_ij > 0); B_ij can be positive without that.
+    const co = model.cooccurrence
+    for (const i of sources) {
+      const w = i === j ? 0 : easeWeight(model.ease, i, j)
+      const together = binarySearch(co.cols, co.ptr[i]!, co.ptr[i + 1]!, j) >= 0
+      if (w > 0) found.push({ i, w: together ? w + 1e9 : w })
+    }
   }
   found.sort((a, b) => b.w - a.w || a.i - b.i)
   return Int32Array.from(found.slice(0, 3), (f) => f.i)
@@ -378,7 +442,7 @@ export function recommendPersonal(
       const reason = bought.has(j) ? 'buy_again' : 'looked_at'
       out.push({ item: j, score, reason, evidence: Int32Array.of(j) })
     } else if (nb >= scores.popularity[j]!) {
-      const evidence = neighbourEvidence(model, scores.historyItems, j)
+      const evidence = neighbourEvidence(model, scores.historyItems, j, params.easeWeight > 0)
       out.push({ item: j, score, reason: 'bought_together', evidence })
     } else {
       const recent = recentPrior && model.recentSubjects[j]! > 0

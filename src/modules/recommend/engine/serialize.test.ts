@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { historyOf } from './interactions.js'
-import { removeSubject, trainItemModel } from './item-model.js'
+import { removeSubject, trainItemModel, type ItemModel } from './item-model.js'
 import { recommendPersonal } from './scoring.js'
 import { deserializeItemModel, serializeItemModel } from './serialize.js'
 import { NOW, syntheticShop } from './test-data.test-helper.js'
@@ -27,6 +27,31 @@ describe('item model serialization', () => {
     expect(removeSubject(back, historyOf(shop, 9))).toEqual(
       removeSubject(model, historyOf(shop, 9)),
     )
+  })
+
+  it('round-trips the EASE component, which erasure still refits', () => {
+    const withEase = trainItemModel(shop, { now: NOW, params: { easeItems: 20, easeLambda: 2 } })
+    const back = deserializeItemModel(serializeItemModel(withEase))
+    expect(back).toEqual(withEase)
+    const h = historyOf(shop, 5)
+    const params = { easeWeight: 0.5 }
+    expect(recommendPersonal(back, h, { now: NOW, limit: 10, params })).toEqual(
+      recommendPersonal(withEase, h, { now: NOW, limit: 10, params }),
+    )
+    expect(removeSubject(back, h)).toEqual(removeSubject(withEase, h))
+  })
+
+  it('reads a model written before EASE: the new parameters take their defaults', () => {
+    const { easeItems: _items, easeLambda: _lambda, ...oldParams } = model.params
+    const { easeWeight: _weight, ...oldPersonal } = model.scoring.personal
+    const old = {
+      ...model,
+      params: oldParams,
+      scoring: { ...model.scoring, personal: oldPersonal },
+    } as unknown as ItemModel
+    const back = deserializeItemModel(serializeItemModel(old))
+    expect(back.params).toEqual(model.params)
+    expect(back.scoring).toEqual(model.scoring)
   })
 
   it('keeps values that do not fit the narrow encodings', () => {

@@ -5,7 +5,13 @@
  * The co-occurrence is stored as its upper triangle only (it is symmetric) and mirrored on load.
  */
 import { mirrorUpper, type ItemModel, type ItemModelParams, type SparseRows } from './item-model.js'
-import { DEFAULT_SCORING_PARAMS, type ScoringParams } from './params.js'
+import {
+  DEFAULT_ITEM_MODEL_PARAMS,
+  DEFAULT_PERSONAL_PARAMS,
+  DEFAULT_SCORING_PARAMS,
+  DEFAULT_SESSION_PARAMS,
+  type ScoringParams,
+} from './params.js'
 
 const MAGIC = 'CNDRIM01'
 
@@ -115,6 +121,13 @@ export function serializeItemModel(model: ItemModel): Uint8Array {
     ['nbPtr', model.neighbours.ptr, false],
     ['nbCols', model.neighbours.cols, true],
     ['nbWeights', model.neighbours.weights, false],
+    ['selfOccurrence', model.selfOccurrence, false],
+    ...(model.ease === undefined
+      ? []
+      : ([
+          ['easeItems', model.ease.items, true],
+          ['easeWeights', model.ease.weights, false],
+        ] as [string, Typed, boolean][])),
   ]
   const arrays = memory.map(([name, a, isIndex]): [string, Stored] => [
     name,
@@ -181,10 +194,16 @@ export function deserializeItemModel(bytes: Uint8Array): ItemModel {
   if (itemSubjects.length !== n || nbPtr.length !== n + 1 || coPtr.length !== n + 1) {
     throw new Error('item model arrays do not match nItems')
   }
+  // Models written before a parameter existed were trained and scored as its default says.
+  const scoring = header.scoring ?? DEFAULT_SCORING_PARAMS
+  const easeItems = arrays.has('easeItems') ? get('easeItems', Int32Array) : undefined
   return {
     nItems: n,
-    params: Object.freeze({ ...header.params }),
-    scoring: header.scoring ?? DEFAULT_SCORING_PARAMS,
+    params: Object.freeze({ ...DEFAULT_ITEM_MODEL_PARAMS, ...header.params }),
+    scoring: {
+      personal: { ...DEFAULT_PERSONAL_PARAMS, ...scoring.personal },
+      session: { ...DEFAULT_SESSION_PARAMS, ...scoring.session },
+    },
     trainedAt: header.trainedAt,
     subjects: header.subjects,
     itemSubjects,
@@ -196,10 +215,17 @@ export function deserializeItemModel(bytes: Uint8Array): ItemModel {
       cols: get('coCols', Int32Array),
       values: get('coValues', Float64Array),
     }),
+    // Absent in models written before EASE; they have no EASE component to refit.
+    selfOccurrence: arrays.has('selfOccurrence')
+      ? get('selfOccurrence', Float64Array)
+      : new Float64Array(n),
     neighbours: {
       ptr: nbPtr,
       cols: get('nbCols', Int32Array),
       weights: get('nbWeights', Float32Array),
     },
+    ...(easeItems === undefined
+      ? {}
+      : { ease: { items: easeItems, weights: get('easeWeights', Float32Array) } }),
   }
 }

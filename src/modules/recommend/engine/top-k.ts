@@ -72,3 +72,20 @@ export function selectTopK(
   order.sort((a, b) => (before(scores[a]!, a, scores[b]!, b) ? -1 : 1))
   return Int32Array.from(order)
 }
+
+/** Position of `value` in the sorted `arr[lo..hi)`, or -1. */
+export function binarySearch(
+  arr: ArrayLike<number>,
+  lo: number,
+  hi: number,
+  value: number,
+): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    const x = arr[mid]!
+    if (x < value) lo = mid + 1
+    else if (x > value) hi = mid
+    else return mid
+  }
+  return -1
+}

@@ -110,6 +110,8 @@ describe('trainShop', () => {
         now: NOW,
         params: report.params.item,
         scoring: { personal: report.params.personal, session: report.params.session },
+        // The EASE component's items are chosen with the parameters (kept until the next training).
+        ...(model.ease === undefined ? {} : { easeItems: model.ease.items }),
       })
       expect(serializeItemModel(erased)).toEqual(serializeItemModel(retrained))
     }

@@ -33,8 +33,10 @@ import {
   type Shopper,
 } from './holdout.js'
 import type { Interactions } from './interactions.js'
+import { easeItemsOf, fitEase } from './ease.js'
 import {
   binarySearch,
+  QUANT_BITS,
   trainItemModel,
   withNeighbourParams,
   withScoring,
@@ -48,7 +50,7 @@ import {
   type SessionParams,
 } from './params.js'
 import {
-  neighbourScores,
+  historyNeighbours,
   otherMaxima,
   personalScale,
   popularityPrior,
@@ -215,13 +217,25 @@ function freshTop(
   return { items, n }
 }
 
-/** Items by weight x the prior under `recent`, ties by the tie-break, then index. */
+/** `priorOrderOf` results per statistics (the item degrees they come from), by recent share and weight. */
+const PRIOR_ORDERS = new WeakMap<Float64Array, Map<string, Int32Array>>()
+
+/** Items by weight x the prior under `recent`, ties by the tie-break, then index (read-only). */
 function priorOrderOf(model: ItemModel, recent: number, weight: number): Int32Array {
-  const prior = popularityPrior(model, recent)
-  const ties = tieBreaks(model)
-  const key = new Float64Array(model.nItems)
-  for (let i = 0; i < key.length; i++) key[i] = weight * prior[i]! + ties[i]!
-  return selectTopK(key, model.nItems)
+  let orders = PRIOR_ORDERS.get(model.itemSubjects)
+  if (orders === undefined) PRIOR_ORDERS.set(model.itemSubjects, (orders = new Map<string, Int32Array>()))
+  const memo = `${recent}|${weight}`
+  let order = orders.get(memo)
+  if (order === undefined) {
+    const prior = popularityPrior(model, recent)
+    const ties = tieBreaks(model)
+    const key = new Float64Array(model.nItems)
+    for (let i = 0; i < key.length; i++) key[i] = weight * prior[i]! + ties[i]!
+    // A native sort of (key, index) pairs: the same order as `selectTopK(key, nItems)`.
+    order = Int32Array.from(key.keys()).sort((a, b) => key[b]! - key[a]! || a - b)
+    orders.set(memo, order)
+  }
+  return order
 }
 
 /** A shopper's neighbour score N under `params.sourceTauDays`, as `personalParts` computes it. */
@@ -240,7 +254,13 @@ function neighboursOf(
     params,
     excluded === undefined ? undefined : { excluded },
   )
-  return neighbourScores(model, items, sourceWeights(last, now, params.sourceTauDays), scratch)
+  return historyNeighbours(
+    model,
+    items,
+    sourceWeights(last, now, params.sourceTauDays),
+    params.easeWeight,
+    scratch,
+  )
 }
 
 /**
@@ -268,7 +288,19 @@ const GRID = {
   otherWeight: [TAIL_WEIGHT, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5],
   recencyDecay: [0.5, 0.8, 0.9, 1],
   offWeight: [0, 0.05, 0.15, 0.5, 1.5],
+  /** EASE's lambda, as a multiple of the mean diagonal of its Gram matrix. */
+  easeLambda: [0.5, 2, 8],
+  /** EASE's share of the neighbour score (0, its absence, is the starting point). */
+  easeWeight: [0.5, 1],
 } as const
+
+/**
+ * Items the EASE candidate models at most: its dense inverse costs M^3 (about 0.3 s at 1,000 on one
+ * core), paid once per lambda tried, once in the final training and once per erasure.
+ */
+export const EASE_MAX_ITEMS = 1000
+/** Below this many held items EASE is not tried (the neighbour model sees the whole catalog). */
+const EASE_MIN_ITEMS = 50
 
 /** Neighbour configurations whose personal blend is searched in stage 2. */
 const BLEND_CONFIGS = 4
@@ -285,7 +317,7 @@ const BLEND_STEPS =
 
 type PriorParams = Pick<
   PersonalParams,
-  'neighbourWeight' | 'popularityWeight' | 'popularityRecent' | 'sourceTauDays'
+  'neighbourWeight' | 'popularityWeight' | 'popularityRecent' | 'sourceTauDays' | 'easeWeight'
 >
 
 interface Stage1 {
@@ -300,6 +332,8 @@ class Search {
   candidates = 0
   private done = 0
   private readonly stats = new Map<string, ItemModel>()
+  private readonly nbModels = new Map<string, ItemModel>()
+  private readonly eases = new Map<string, ItemModel>()
   readonly hadMasks: Uint8Array[]
   readonly scratch: Scratch
   readonly guards: { excluded: Uint8Array } | undefined
@@ -335,14 +369,35 @@ class Search {
     if (m === undefined) {
       m = trainItemModel(this.h.train, {
         now: this.h.from,
-        params: p,
+        params: { ...p, easeItems: 0 },
         ...(this.excluded === undefined ? {} : { excluded: this.excluded }),
       })
       // The last two statistics are kept: the descent comes back to its best one.
       if (this.stats.size >= 2) this.stats.delete(this.stats.keys().next().value!)
       this.stats.set(key, m)
     }
-    return withNeighbourParams(m, { alpha: p.alpha, beta: p.beta, neighbours: p.neighbours })
+    // Neighbour lists of the last few configurations: the search comes back to them (the priors,
+    // the source decay and EASE are tried on one configuration; the blends and the exact figures
+    // read the chosen ones again).
+    const nbKey = `${key}|${p.alpha}|${p.beta}|${p.neighbours}`
+    let model = this.nbModels.get(nbKey)
+    if (model === undefined || model.cooccurrence !== m.cooccurrence) {
+      model = withNeighbourParams(m, { alpha: p.alpha, beta: p.beta, neighbours: p.neighbours })
+      if (this.nbModels.size >= 4) this.nbModels.delete(this.nbModels.keys().next().value!)
+    } else this.nbModels.delete(nbKey)
+    this.nbModels.set(nbKey, model)
+    if (!(p.easeItems > 0)) return model
+    // The EASE fit, as `trainItemModel` makes it, kept per configuration and parameters.
+    const easeKey = `${nbKey}|${p.easeItems}|${p.easeLambda}`
+    let withEase = this.eases.get(easeKey)
+    if (withEase === undefined || withEase.cooccurrence !== m.cooccurrence) {
+      const items = easeItemsOf(m.itemSubjects, p.easeItems)
+      const ease = fitEase(m.cooccurrence, m.selfOccurrence, items, p.easeLambda, 2 ** QUANT_BITS)
+      withEase = { ...model, params: { ...model.params, ...p }, ease }
+      if (this.eases.size >= 4) this.eases.delete(this.eases.keys().next().value!)
+      this.eases.set(easeKey, withEase)
+    }
+    return withEase
   }
 
   /**
@@ -357,13 +412,13 @@ class Search {
   ): Stage1[] {
     const { h } = this
     const model = this.modelFor(item)
-    const sourceTauDays = (only ?? current).sourceTauDays
+    const { sourceTauDays, easeWeight } = only ?? current
     const nbs = h.shoppers.map((s) =>
       neighboursOf(
         model,
         s,
         h.from,
-        { ...start, sourceTauDays },
+        { ...start, sourceTauDays, easeWeight },
         this.excluded,
         this.scratch.values,
       ),
@@ -372,13 +427,20 @@ class Search {
       only !== undefined
         ? [only]
         : [
-            { neighbourWeight: 0, popularityWeight: 1, popularityRecent: 0, sourceTauDays },
+            {
+              neighbourWeight: 0,
+              popularityWeight: 1,
+              popularityRecent: 0,
+              sourceTauDays,
+              easeWeight,
+            },
             ...GRID.popularityRecent.flatMap((popularityRecent) =>
               GRID.popularityWeight.map((popularityWeight) => ({
                 neighbourWeight: 1,
                 popularityWeight,
                 popularityRecent,
                 sourceTauDays,
+                easeWeight,
               })),
             ),
           ]
@@ -560,6 +622,7 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
     GRID.sourceTauDays.length +
     2 -
     6 +
+    GRID.easeLambda.length * GRID.easeWeight.length +
     BLEND_CONFIGS * (BLEND_STEPS + 1) +
     4 +
     1 +
@@ -575,6 +638,7 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
     popularityWeight: start.personal.popularityWeight,
     popularityRecent: start.personal.popularityRecent,
     sourceTauDays: start.personal.sourceTauDays,
+    easeWeight: start.personal.easeWeight,
   }
   const startFound = search.priors(start.item, startPrior, start.personal)
   const startBest = startFound[0]!
@@ -609,6 +673,22 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
       if (sourceTauDays !== from.prior.sourceTauDays) {
         const prior = { ...from.prior, sourceTauDays }
         keep(search.priors(from.item, prior, start.personal, prior))
+      }
+  }
+  {
+    // EASE on the most held items, as a share of the neighbour score, for the best configuration.
+    const from = currentNb
+    let held = 0
+    for (const c of search.modelFor(from.item).itemSubjects) if (c > 0) held++
+    const easeItems = Math.min(EASE_MAX_ITEMS, held)
+    for (const easeLambda of GRID.easeLambda)
+      for (const easeWeight of GRID.easeWeight) {
+        if (easeItems < EASE_MIN_ITEMS) {
+          search.step()
+          continue
+        }
+        const prior = { ...from.prior, easeWeight }
+        keep(search.priors({ ...from.item, easeItems, easeLambda }, prior, start.personal, prior))
       }
   }
   keep(search.priors(currentNb.item, currentNb.prior, start.personal))
@@ -668,7 +748,12 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
   const bestS = sessions.figures
   search.finish()
 
-  const params: EngineParams = { item: chosenItem, personal: pick.params, session }
+  // An EASE component the chosen scoring does not use is not trained (nor refitted at each erasure).
+  const item =
+    pick.params.easeWeight > 0
+      ? chosenItem
+      : { ...chosenItem, easeItems: 0, easeLambda: DEFAULT_ENGINE_PARAMS.item.easeLambda }
+  const params: EngineParams = { item, personal: pick.params, session }
   return {
     model: finalModel(params),
     report: {
