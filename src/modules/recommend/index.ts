@@ -1,9 +1,29 @@
+/**
+ * The recommend module: explained recommendations at the level each shopper chose and consented to.
+ * It owns the item model in memory and its training runs, the answers and their log, shoppers'
+ * feedback and the charter's frequency-cap counters (tables `recommend_*`, `touchpoint_counts`).
+ *
+ * May import: lib, storage, and the index of audit, catalog, charter, consent, events, identity and
+ * session (never their tables); `engine/` imports nothing outside itself.
+ *
+ * Where each rule lives:
+ * - training and the model in memory (what trains it, forgets across processes, catalog changes):
+ *   `model.ts`; the CPU part off the event loop: `training.ts`, `train.worker.ts`;
+ * - the answer, in the order its rules apply (level and prompt, frequency cap, guards, engine,
+ *   explanation): `answer.ts`; the item masks it filters with: `masks.ts`; the sentences: `explanations.ts`;
+ * - scoring, tuning and every reason's evidence: `engine/` (pure functions);
+ * - the frequency caps: `touchpoint-caps.ts`; feedback and what it hides: `feedback.ts`;
+ * - the answer log and online quality: `answer-log.ts`, `online-quality.ts`;
+ * - HTTP (links, JSON written from the response schema): `recommend.routes.ts`,
+ *   `recommend.representation.ts`; schemas: `recommend.ts`; SQL: `*.repository.ts`.
+ */
 export {
   createRecommendService,
   type RecommendService,
   type TrainProgress,
 } from './recommend.service.js'
 export { recommendRoutes } from './recommend.routes.js'
+export type { Answer } from './answer.js'
 export {
   FeedbackSchema,
   RecommendationQuerySchema,
