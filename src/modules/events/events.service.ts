@@ -15,7 +15,7 @@ import {
   retentionDaysFor,
 } from '../charter/index.js'
 import { type ConsentQuery, allowedUnderDeclaredBasis, decideConsent } from '../consent/index.js'
-import type { ConsentService, RequestSignals } from '../consent/consent.service.js'
+import type { ConsentService, RequestSignals } from '../consent/index.js'
 import type { IdentityService } from '../identity/index.js'
 import { SESSION_TTL_MS, type SessionRow, type SessionService } from '../session/index.js'
 import {
@@ -32,6 +32,12 @@ import {
 } from './events.js'
 import { findPersonalData } from './events.pii.js'
 import { type EventKey, type ItemEvent, createEventsRepository } from './events.repository.js'
+import {
+  createEventsRetention,
+  retentionMsOf,
+  usableSince,
+  usableSinceAll,
+} from './events.retention.js'
 
 export interface EventsDeps {
   db: Db
@@ -186,6 +192,7 @@ export function createEventsService(deps: EventsDeps) {
   const itemHistories = createOwnerCache<ItemEvent[]>(deps.changes, { max: 2000 })
   const sessionHistories = createOwnerCache<StoredEvent[]>(deps.changes, { max: 2000 })
   const { charter, db } = deps
+  const retention = createEventsRetention({ charter, repo, sessions: deps.sessions })
 
   // Per-type answers from the charter, worked out once: the hot path only looks them up.
   const subjectPurposesByType = new Map<EventType, PurposeKey[]>()
@@ -208,7 +215,7 @@ export function createEventsService(deps: EventsDeps) {
       policy = {
         allowed,
         keep: new Set<string>(eventFieldsFor(charter, type, allowed)),
-        retentionMs: days === 0 ? SESSION_TTL_MS : days * DAY_MS,
+        retentionMs: retentionMsOf(days),
       }
       keptFields.set(key, policy)
     }
@@ -266,45 +273,6 @@ export function createEventsService(deps: EventsDeps) {
       provided,
     }
   }
-
-  /**
-   * An event is kept as long as its longest-kept purpose needs it, but serves each purpose only for that
-   * purpose's own retention, counted like the expiry from when it happened: events that happened at or
-   * before this moment no longer serve `purpose`.
-   */
-  function usableSince(purpose: PurposeKey, now: Date): string {
-    const days = retentionDaysFor(charter, [purpose])
-    return new Date(now.getTime() - (days === 0 ? SESSION_TTL_MS : days * DAY_MS)).toISOString()
-  }
-
-  /** `usableSince` of every purpose the charter declares, for work that asks it per event. */
-  function usableSinceAll(now: Date): Map<PurposeKey, string> {
-    return new Map(
-      Object.keys(charter.purposes).map((purpose) => [purpose, usableSince(purpose, now)]),
-    )
-  }
-
-  /**
-   * The event as `remaining` purposes may keep it: fields none of them declares are dropped. Its time
-   * stays: every retention is counted from it.
-   */
-  function narrowed(event: StoredEvent, remaining: PurposeKey[]): StoredEvent {
-    const keep = new Set<string>(eventFieldsFor(charter, event.type, remaining))
-    const out: StoredEvent = { ...event, purposes: remaining }
-    if (!keep.has('item')) delete out.item
-    if (!keep.has('quantity')) delete out.quantity
-    if (!keep.has('price')) delete out.price
-    if (!keep.has('currency')) delete out.currency
-    if (!keep.has('query')) delete out.query
-    if (!keep.has('placement')) delete out.placement
-    if (!keep.has('recommId')) delete out.recommId
-    if (!keep.has('kind')) delete out.kind
-    if (!keep.has('rating')) delete out.rating
-    return out
-  }
-
-  /** Per purpose, the `usableSince` of this process's last retention run (see `deleteExpired`). */
-  const purposesSweptUntil = new Map<PurposeKey, string>()
 
   /** A copy read earlier, without what expired since (retention deletes the rows later). */
   function unexpired<T extends { expiresAt: string }>(
@@ -446,7 +414,7 @@ export function createEventsService(deps: EventsDeps) {
     const expiryDates = new Map<number, Map<string, string>>()
     // Where each purpose's own retention starts now (see `usableSince`): an older event is not kept for
     // it. Per plan, the latest of those: an event after it is within every allowed purpose's retention.
-    const usableFrom = usableSinceAll(now)
+    const usableFrom = usableSinceAll(charter, now)
     const liveFor = (purpose: PurposeKey) => usableFrom.get(purpose)!
     const freshAfter = new Map<Keeping, string>()
     const allLiveAfter = (plan: Keeping) => {
@@ -613,7 +581,7 @@ export function createEventsService(deps: EventsDeps) {
     async listSubjectItemEvents(subjectId: string, purpose: PurposeKey): Promise<ItemEvent[]> {
       const now = deps.clock.now()
       const nowIso = now.toISOString()
-      const since = usableSince(purpose, now)
+      const since = usableSince(charter, purpose, now)
       const events = await itemHistories.get(subjectId, () =>
         repo.listItemEventsByOwner(db, subjectId, nowIso),
       )
@@ -648,7 +616,7 @@ export function createEventsService(deps: EventsDeps) {
       pageSize = 5000,
     ): AsyncGenerator<StoredEvent[]> {
       const now = deps.clock.now()
-      const since = usableSince(purpose, now)
+      const since = usableSince(charter, purpose, now)
       let after: { owner: string; eventId: string } | undefined
       for (;;) {
         const page = await repo.listForPurpose(
@@ -677,7 +645,7 @@ export function createEventsService(deps: EventsDeps) {
       pageSize = 5000,
     ): AsyncGenerator<SubjectItemEvent[]> {
       const now = deps.clock.now()
-      const since = usableSince(purpose, now)
+      const since = usableSince(charter, purpose, now)
       let after: EventKey | undefined
       do {
         const page = await repo.listItemEventsForPurpose(
@@ -711,47 +679,8 @@ export function createEventsService(deps: EventsDeps) {
       return { events: await repo.deleteByOwner(executor, subjectId) }
     },
 
-    /**
-     * Deletes what is past its expiry: sessions (through the session module, with their events and
-     * consent records), events, and what each purpose no longer needs. Returns counts per kind; the
-     * retention job calls it inside its transaction.
-     */
-    async deleteExpired(executor: Db, now: Date): Promise<Record<string, number>> {
-      const nowIso = now.toISOString()
-      // Expired visits first, each with its events and consent records (the session module's rule).
-      const ended = await deps.sessions.deleteExpired(executor, now)
-      const sessions = ended.sessions
-      const sessionConsentRecords = ended.consentRecords
-      let events = ended.events + (await repo.deleteExpired(executor, nowIso))
-      // A purpose whose own retention ended leaves the events it shared with longer-kept purposes, and
-      // so do the fields only it declared. Ingest stores an event only for purposes it is still within,
-      // so the events a purpose has to leave are those whose time crossed its retention since the last
-      // run (looked at again from a day before, in case that run was rolled back); a process's first run
-      // looks at everything.
-      const usableFrom = usableSinceAll(now)
-      let purposesEnded = 0
-      for (const [purpose, until] of usableFrom) {
-        const last = purposesSweptUntil.get(purpose)
-        const from =
-          last === undefined ? undefined : new Date(Date.parse(last) - DAY_MS).toISOString()
-        for (;;) {
-          const page = await repo.listPurposeEnded(executor, purpose, from, until, 500)
-          if (page.length === 0) break
-          for (const event of page) {
-            purposesEnded += 1
-            const happened = event.occurredAt ?? event.receivedAt
-            const remaining = event.purposes.filter(
-              (p) => p !== purpose && happened > (usableFrom.get(p) ?? usableSince(p, now)),
-            )
-            if (remaining.length === 0)
-              events += await repo.deleteByIds(executor, event.subjectId!, [event.id])
-            else await repo.narrow(executor, narrowed(event, remaining))
-          }
-        }
-        purposesSweptUntil.set(purpose, until)
-      }
-      return { events, sessions, sessionConsentRecords, purposesEnded }
-    },
+    /** The retention sweep (`events.retention.ts`); the retention job runs it in its transaction. */
+    deleteExpired: (executor: Db, now: Date) => retention.deleteExpired(executor, now),
 
     /** Import checkpoints (used by the order import). */
     checkpoints: {
