@@ -24,12 +24,6 @@ export interface SeedReport {
   events: { stored: number; refused: number; duplicate: number }
 }
 
-/**
- * Seeds an empty database with the demo shop: the catalog, and demo shoppers who said yes to suggestions
- * from their history, with their purchases moved into the recent past (squeezed into the last half year, so
- * they are within every retention period). Runs once: a database that already has the demo shoppers is
- * left alone. Goes through the services, so every rule (consent, minimization, audit) applies as in use.
- */
 /** What seeding the demo shop uses: the same services a shop's own calls go through. */
 export interface DemoSeedDeps {
   clock: Clock
@@ -40,6 +34,12 @@ export interface DemoSeedDeps {
   recommend: Pick<RecommendService, 'train'>
 }
 
+/**
+ * Seeds an empty database with the demo shop: the catalog, and demo shoppers who said yes to suggestions
+ * from their history, with their purchases moved into the recent past (squeezed into the last half year, so
+ * they are within every retention period). Runs once: a database that already has the demo shoppers is
+ * left alone. Goes through the services, so every rule (consent, minimization, audit) applies as in use.
+ */
 export async function seedDemo(
   services: DemoSeedDeps,
   data: DemoData = loadDemoData(),
@@ -52,18 +52,7 @@ export async function seedDemo(
   }
   if ((await services.identity.findSubjectId(MARKER)) !== undefined) return report
   report.seeded = true
-
-  const titles = new Map<string, string>(DEMO_CATEGORIES.map((c) => [c.id, c.title]))
-  for (let i = 0; i < data.products.length; i += 500) {
-    const items = data.products.slice(i, i + 500).map((p) => ({
-      id: p.id,
-      title: p.title,
-      category: [titles.get(p.category) ?? p.category],
-      price: p.price,
-      currency: p.currency,
-    }))
-    report.products += (await services.catalog.upsertItems(items, ACTOR)).upserted
-  }
+  report.products = await seedCatalog(services, data)
 
   const byShopper = new Map<string, DemoData['purchases']>()
   for (const purchase of data.purchases) {
@@ -75,54 +64,80 @@ export async function seedDemo(
   const latest = Math.max(...data.purchases.map((p) => Date.parse(p.timestamp)))
   const moved = (timestamp: string) =>
     new Date(now - DAY_MS - (latest - Date.parse(timestamp)) / 2).toISOString()
-  const version = services.consent.noticeVersion
-  const signals = { jurisdiction: 'UK' }
 
-  let index = 0
   // The featured shoppers first, so the marker is only written once the rest has gone well.
   const refs = [...byShopper.keys()].sort((a, b) =>
     a === MARKER ? 1 : b === MARKER ? -1 : a < b ? -1 : 1,
   )
-  for (const ref of refs) {
-    index++
-    const subjectId = await services.identity.ensureSubjectId(ref)
-    const grant = async (purpose: string, yes: boolean) =>
-      services.consent.recordChange(
-        subjectId,
-        purpose,
-        { decision: yes ? 'granted' : 'denied', method: 'import', noticeVersion: version },
-        signals,
-        ACTOR,
-      )
-    await grant('personalize.recommendations', true)
-    // A little variety, so the consent-rate chart has something to show.
-    await grant('analytics.reporting', index % 3 !== 0)
-    await grant('marketing.advertising.first_party', index % 4 === 0)
-    await services.consent.putSettings(
-      subjectId,
-      { level: 'personal', jurisdiction: 'UK' },
-      signals,
-      ACTOR,
-    )
-    const events = (byShopper.get(ref) ?? []).map((p, n) => ({
-      id: `demo-${n + 1}`,
-      type: 'purchase',
-      subject: ref,
-      item: p.item,
-      quantity: p.quantity,
-      price: p.price,
-      currency: 'GBP',
-      timestamp: moved(p.timestamp),
-    }))
-    const result = await services.events.ingest(events, { actor: ACTOR, signals })
-    report.events.stored += result.counts.stored
-    report.events.refused += result.counts.refused
-    report.events.duplicate += result.counts.duplicate
+  for (const [index, ref] of refs.entries()) {
+    const purchases = (byShopper.get(ref) ?? []).map((p) => ({ ...p, timestamp: moved(p.timestamp) }))
+    const counts = await seedShopper(services, ref, index + 1, purchases)
+    report.events.stored += counts.stored
+    report.events.refused += counts.refused
+    report.events.duplicate += counts.duplicate
     report.shoppers++
   }
   // Suggestions from the first minute: train the item model on the seeded histories now.
   await services.recommend.train()
   return report
+}
+
+/** The demo catalog, in batches of 500, with category titles; says how many items were upserted. */
+async function seedCatalog(services: DemoSeedDeps, data: DemoData): Promise<number> {
+  const titles = new Map<string, string>(DEMO_CATEGORIES.map((c) => [c.id, c.title]))
+  let upserted = 0
+  for (let i = 0; i < data.products.length; i += 500) {
+    const items = data.products.slice(i, i + 500).map((p) => ({
+      id: p.id,
+      title: p.title,
+      category: [titles.get(p.category) ?? p.category],
+      price: p.price,
+      currency: p.currency,
+    }))
+    upserted += (await services.catalog.upsertItems(items, ACTOR)).upserted
+  }
+  return upserted
+}
+
+/**
+ * One demo shopper (the `index`-th): their choices (yes to history-based suggestions, some variety in the
+ * rest so the consent-rate chart has something to show), level `personal`, and their purchases.
+ */
+async function seedShopper(
+  services: DemoSeedDeps,
+  ref: string,
+  index: number,
+  purchases: DemoData['purchases'],
+): Promise<{ stored: number; refused: number; duplicate: number }> {
+  const signals = { jurisdiction: 'UK' }
+  const subjectId = await services.identity.ensureSubjectId(ref)
+  const grant = async (purpose: string, yes: boolean) =>
+    services.consent.recordChange(
+      subjectId,
+      purpose,
+      {
+        decision: yes ? 'granted' : 'denied',
+        method: 'import',
+        noticeVersion: services.consent.noticeVersion,
+      },
+      signals,
+      ACTOR,
+    )
+  await grant('personalize.recommendations', true)
+  await grant('analytics.reporting', index % 3 !== 0)
+  await grant('marketing.advertising.first_party', index % 4 === 0)
+  await services.consent.putSettings(subjectId, { level: 'personal', jurisdiction: 'UK' }, signals, ACTOR)
+  const events = purchases.map((p, n) => ({
+    id: `demo-${n + 1}`,
+    type: 'purchase',
+    subject: ref,
+    item: p.item,
+    quantity: p.quantity,
+    price: p.price,
+    currency: 'GBP',
+    timestamp: p.timestamp,
+  }))
+  return (await services.events.ingest(events, { actor: ACTOR, signals })).counts
 }
 
 /**
