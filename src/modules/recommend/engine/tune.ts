@@ -223,7 +223,8 @@ const PRIOR_ORDERS = new WeakMap<Float64Array, Map<string, Int32Array>>()
 /** Items by weight x the prior under `recent`, ties by the tie-break, then index (read-only). */
 function priorOrderOf(model: ItemModel, recent: number, weight: number): Int32Array {
   let orders = PRIOR_ORDERS.get(model.itemSubjects)
-  if (orders === undefined) PRIOR_ORDERS.set(model.itemSubjects, (orders = new Map<string, Int32Array>()))
+  if (orders === undefined)
+    PRIOR_ORDERS.set(model.itemSubjects, (orders = new Map<string, Int32Array>()))
   const memo = `${recent}|${weight}`
   let order = orders.get(memo)
   if (order === undefined) {
@@ -238,22 +239,24 @@ function priorOrderOf(model: ItemModel, recent: number, weight: number): Int32Ar
   return order
 }
 
+/**
+ * A shopper's history items as sources of N, and when each was last had: what `repeatScores` gives
+ * for them whatever the model and repeat parameters (computed once per tuning run).
+ */
+interface Sources {
+  readonly items: Int32Array
+  readonly last: Float64Array
+}
+
 /** A shopper's neighbour score N under `params.sourceTauDays`, as `personalParts` computes it. */
 function neighboursOf(
   model: ItemModel,
-  shopper: Shopper,
+  sources: Sources,
   now: number,
   params: PersonalParams,
-  excluded: Uint8Array | undefined,
   scratch: Float64Array,
 ): { items: Int32Array; values: Float64Array } {
-  const { items, last } = repeatScores(
-    model,
-    shopper.history,
-    now,
-    params,
-    excluded === undefined ? undefined : { excluded },
-  )
+  const { items, last } = sources
   return historyNeighbours(
     model,
     items,
@@ -289,7 +292,7 @@ const GRID = {
   recencyDecay: [0.5, 0.8, 0.9, 1],
   offWeight: [0, 0.05, 0.15, 0.5, 1.5],
   /** EASE's lambda, as a multiple of the mean diagonal of its Gram matrix. */
-  easeLambda: [0.5, 2, 8],
+  easeLambda: [0.5, 2, 8, 32],
   /** EASE's share of the neighbour score (0, its absence, is the starting point). */
   easeWeight: [0.5, 1],
 } as const
@@ -302,8 +305,8 @@ export const EASE_MAX_ITEMS = 1000
 /** Below this many held items EASE is not tried (the neighbour model sees the whole catalog). */
 const EASE_MIN_ITEMS = 50
 
-/** Neighbour configurations whose personal blend is searched in stage 2. */
-const BLEND_CONFIGS = 4
+/** Neighbour configurations whose personal blend is searched in stage 2, at most. */
+const BLEND_CONFIGS = 5
 /** Rounds of coordinate descent over the blend (a second one changed nothing measurable on UCI). */
 const BLEND_ROUNDS = 1
 const BLEND_STEPS =
@@ -337,6 +340,7 @@ class Search {
   readonly hadMasks: Uint8Array[]
   readonly scratch: Scratch
   readonly guards: { excluded: Uint8Array } | undefined
+  private sourceList: Sources[] | undefined
 
   constructor(
     readonly h: Holdout,
@@ -352,6 +356,21 @@ class Search {
     })
     this.scratch = { values: new Float64Array(nItems), marks: new Uint8Array(nItems) }
     this.guards = excluded === undefined ? undefined : { excluded }
+  }
+
+  /** Every held-out shopper's `Sources`, in `h.shoppers` order. */
+  sources(model: ItemModel): Sources[] {
+    this.sourceList ??= this.h.shoppers.map((s) => {
+      const { items, last } = repeatScores(
+        model,
+        s.history,
+        this.h.from,
+        DEFAULT_ENGINE_PARAMS.personal,
+        this.guards,
+      )
+      return { items, last }
+    })
+    return this.sourceList
   }
 
   step(): void {
@@ -413,13 +432,12 @@ class Search {
     const { h } = this
     const model = this.modelFor(item)
     const { sourceTauDays, easeWeight } = only ?? current
-    const nbs = h.shoppers.map((s) =>
+    const nbs = this.sources(model).map((src) =>
       neighboursOf(
         model,
-        s,
+        src,
         h.from,
         { ...start, sourceTauDays, easeWeight },
-        this.excluded,
         this.scratch.values,
       ),
     )
@@ -484,8 +502,9 @@ class Search {
     const model = this.modelFor(choice.item)
     const priorParams = { ...start, ...choice.prior }
     const order = priorOrderOf(model, priorParams.popularityRecent, priorParams.popularityWeight)
+    const sources = this.sources(model)
     const cases: BlendCase[] = h.shoppers.map((s, k) => {
-      const nb = neighboursOf(model, s, h.from, priorParams, this.excluded, this.scratch.values)
+      const nb = neighboursOf(model, sources[k]!, h.from, priorParams, this.scratch.values)
       const parts = { neighbourItems: nb.items, neighbourValues: nb.values }
       const fresh = freshTop(
         model,
@@ -647,10 +666,14 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
   const usesNeighbours = (f: Stage1): boolean => f.prior.neighbourWeight > 0
   let current = startBest
   let currentNb = startFound.find(usesNeighbours)!
+  // The best configuration with EASE in it, whether or not it ranks new items best.
+  let bestEase: Stage1 | undefined
   const keep = (found: Stage1[]): void => {
     for (const f of found) {
       if (f.newRecall > current.newRecall) current = f
       if (usesNeighbours(f) && f.newRecall > currentNb.newRecall) currentNb = f
+      const ease = usesNeighbours(f) && f.prior.easeWeight > 0
+      if (ease && (bestEase === undefined || f.newRecall > bestEase.newRecall)) bestEase = f
     }
   }
   const descend = <P extends keyof ItemModelParams>(
@@ -692,8 +715,9 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
       }
   }
   keep(search.priors(currentNb.item, currentNb.prior, start.personal))
-  // Stage 2 searches the blend for stage 1's choice, and for the starting configuration with its best
-  // prior and as it is: what ranks new items best is not always what ranks everything best.
+  // Stage 2 searches the blend for stage 1's choice, for the starting configuration with its best
+  // prior and as it is, and for the best one with EASE: what ranks new items best is not always what
+  // ranks everything best.
   const sameChoice = (a: Stage1, b: Stage1): boolean =>
     JSON.stringify([a.item, a.prior]) === JSON.stringify([b.item, b.prior])
   const configs: Stage1[] = []
@@ -702,6 +726,7 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
     currentNb,
     startBest,
     { item: start.item, prior: startPrior, newRecall: 0 },
+    ...(bestEase === undefined ? [] : [bestEase]),
   ])
     if (!configs.some((k) => sameChoice(k, c))) configs.push(c)
   let best: { item: ItemModelParams; params: PersonalParams; figures: LevelFigures } | undefined
