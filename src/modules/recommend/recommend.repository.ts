@@ -85,9 +85,185 @@ const FORGOTTEN_DAYS = 30
 /** Answer ids per read of the answer log (one parameter each: under PostgreSQL's and SQLite's limits). */
 const ANSWER_CHUNK_READ = 500
 
-/** Every feedback write names its owner to `changes` once it is done (see `ChangeFeed`). */
-export function createRecommendRepository(changes: ChangeFeed) {
-  const t = (db: Db) => db.withTables<RecommendTables>()
+const t = (db: Db) => db.withTables<RecommendTables>()
+
+/** Reads, and writes no in-memory copy is made from (answer log, forgets, training runs). */
+const quiet = {
+  async listFeedback(db: Db, owner: string): Promise<FeedbackRow[]> {
+    const rows = await t(db)
+      .selectFrom('recommend_feedback')
+      .selectAll()
+      .where('owner', '=', owner)
+      .orderBy('id')
+      .execute()
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      item: r.item,
+      reasonKind: r.reason_kind,
+      rating: r.rating,
+      recommId: r.recomm_id,
+      createdAt: r.created_at,
+    }))
+  },
+  async insertForgotten(db: Db, subjectId: string, at: string): Promise<void> {
+    await t(db)
+      .insertInto('recommend_forgotten')
+      .values({ subject_id: subjectId, forgotten_at: at })
+      .onConflict((oc) => oc.column('subject_id').doUpdateSet({ forgotten_at: at }))
+      .execute()
+  },
+  async listForgottenSince(db: Db, since: string): Promise<{ subjectId: string; at: string }[]> {
+    const rows = await t(db)
+      .selectFrom('recommend_forgotten')
+      .selectAll()
+      .where('forgotten_at', '>=', since)
+      .execute()
+    return rows.map((r) => ({ subjectId: r.subject_id, at: r.forgotten_at }))
+  },
+  /**
+   * A batch of the answer log (the service buffers it), with the day counts it adds to, in one
+   * transaction: on SQLite one prepared one-row insert run per answer, on PostgreSQL one multi-row
+   * statement.
+   */
+  async insertAnswers(db: Db, answers: readonly AnswerRow[]) {
+    if (answers.length === 0) return
+    const values = answers.map((answer) => ({
+      recomm_id: answer.recommId,
+      level: answer.level,
+      placement: answer.placement,
+      items: JSON.stringify(answer.items),
+      created_at: answer.createdAt,
+    }))
+    const days = new Map<
+      string,
+      { day: string; level: string; placement: string; answers: number }
+    >()
+    for (const v of values) {
+      const day = v.created_at.slice(0, 10)
+      const key = `${day}|${v.level}|${v.placement}`
+      const found = days.get(key)
+      if (found === undefined)
+        days.set(key, { day, level: v.level, placement: v.placement, answers: 1 })
+      else found.answers += 1
+    }
+    await db.transaction().execute(async (trx) => {
+      if (dialectOf(db) === 'sqlite') {
+        await trx.executeQuery(
+          eachRow(
+            'insert into recommend_answers (recomm_id, level, placement, items, created_at) values (?, ?, ?, ?, ?)',
+            values.map((v) => [v.recomm_id, v.level, v.placement, v.items, v.created_at]),
+          ),
+        )
+      } else {
+        await t(trx).insertInto('recommend_answers').values(values).execute()
+      }
+      await t(trx)
+        .insertInto('recommend_answer_days')
+        .values([...days.values()])
+        .onConflict((oc) =>
+          oc.columns(['day', 'level', 'placement']).doUpdateSet({
+            answers: sql`recommend_answer_days.answers + excluded.answers`,
+          }),
+        )
+        .execute()
+    })
+  },
+  /** Answers logged on `fromDay` (YYYY-MM-DD, UTC) or later, counted per level and placement. */
+  async countAnswers(
+    db: Db,
+    fromDay: string,
+  ): Promise<{ level: string; placement: string; answers: number }[]> {
+    const rows = await t(db)
+      .selectFrom('recommend_answer_days')
+      .select(['level', 'placement', (eb) => eb.fn.sum<number | string>('answers').as('answers')])
+      .where('day', '>=', fromDay)
+      .groupBy(['level', 'placement'])
+      .execute()
+    return rows.map((r) => ({
+      level: r.level,
+      placement: r.placement,
+      answers: Number(r.answers),
+    }))
+  },
+  /** The logged answers among `ids` that were given since `since`. */
+  async findAnswers(
+    db: Db,
+    ids: readonly string[],
+    since: string,
+  ): Promise<Map<string, { level: string; placement: string; items: string[] }>> {
+    const found = new Map<string, { level: string; placement: string; items: string[] }>()
+    for (let k = 0; k < ids.length; k += ANSWER_CHUNK_READ) {
+      const rows = await t(db)
+        .selectFrom('recommend_answers')
+        .select(['recomm_id', 'level', 'placement', 'items'])
+        .where('recomm_id', 'in', ids.slice(k, k + ANSWER_CHUNK_READ))
+        .where('created_at', '>=', since)
+        .execute()
+      for (const r of rows) {
+        found.set(r.recomm_id, {
+          level: r.level,
+          placement: r.placement,
+          items: JSON.parse(r.items) as string[],
+        })
+      }
+    }
+    return found
+  },
+  /** "Not this" feedback given since `since` that cites an answer: the answer and the item only. */
+  async listNotInterestedCitations(
+    db: Db,
+    since: string,
+  ): Promise<{ recommId: string; item: string }[]> {
+    const rows = await t(db)
+      .selectFrom('recommend_feedback')
+      .select(['recomm_id', 'item'])
+      .where('kind', '=', 'not_interested')
+      .where('recomm_id', 'is not', null)
+      .where('item', 'is not', null)
+      .where('created_at', '>=', since)
+      .execute()
+    return rows.map((r) => ({ recommId: r.recomm_id!, item: r.item! }))
+  },
+  async insertTrainingRun(db: Db, run: TrainingRun): Promise<void> {
+    await t(db)
+      .insertInto('recommend_training_runs')
+      .values({
+        id: run.id,
+        trained_at: run.trainedAt,
+        subjects: run.subjects,
+        items: run.items,
+        events: run.events,
+        seconds: run.seconds,
+        quality: JSON.stringify(run.quality),
+      })
+      .execute()
+  },
+  async latestTrainingRun(db: Db): Promise<TrainingRun | undefined> {
+    const row = await t(db)
+      .selectFrom('recommend_training_runs')
+      .selectAll()
+      .orderBy('trained_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst()
+    return row === undefined ? undefined : toTrainingRun(row)
+  },
+  /** The `limit` most recent training runs, oldest first (for a chart over runs). */
+  async listTrainingRuns(db: Db, limit: number): Promise<TrainingRun[]> {
+    const rows = await t(db)
+      .selectFrom('recommend_training_runs')
+      .selectAll()
+      .orderBy('trained_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute()
+    return rows.reverse().map(toTrainingRun)
+  },
+}
+
+/** Feedback writes: each names the owners it touched to `changes` once it is done (see `ChangeFeed`). */
+function feedbackWrites(changes: ChangeFeed) {
   return {
     async insertFeedback(
       db: Db,
@@ -110,23 +286,6 @@ export function createRecommendRepository(changes: ChangeFeed) {
         })
         .execute()
       changes.owners(owner)
-    },
-    async listFeedback(db: Db, owner: string): Promise<FeedbackRow[]> {
-      const rows = await t(db)
-        .selectFrom('recommend_feedback')
-        .selectAll()
-        .where('owner', '=', owner)
-        .orderBy('id')
-        .execute()
-      return rows.map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        item: r.item,
-        reasonKind: r.reason_kind,
-        rating: r.rating,
-        recommId: r.recomm_id,
-        createdAt: r.created_at,
-      }))
     },
     async deleteFeedback(db: Db, owner: string): Promise<number> {
       const result = await t(db)
@@ -167,159 +326,10 @@ export function createRecommendRepository(changes: ChangeFeed) {
         forgotten: Number(forgotten.numDeletedRows),
       }
     },
-    async insertForgotten(db: Db, subjectId: string, at: string): Promise<void> {
-      await t(db)
-        .insertInto('recommend_forgotten')
-        .values({ subject_id: subjectId, forgotten_at: at })
-        .onConflict((oc) => oc.column('subject_id').doUpdateSet({ forgotten_at: at }))
-        .execute()
-    },
-    async listForgottenSince(db: Db, since: string): Promise<{ subjectId: string; at: string }[]> {
-      const rows = await t(db)
-        .selectFrom('recommend_forgotten')
-        .selectAll()
-        .where('forgotten_at', '>=', since)
-        .execute()
-      return rows.map((r) => ({ subjectId: r.subject_id, at: r.forgotten_at }))
-    },
-    /**
-     * A batch of the answer log (the service buffers it), with the day counts it adds to, in one
-     * transaction: on SQLite one prepared one-row insert run per answer, on PostgreSQL one multi-row
-     * statement.
-     */
-    async insertAnswers(db: Db, answers: readonly AnswerRow[]) {
-      if (answers.length === 0) return
-      const values = answers.map((answer) => ({
-        recomm_id: answer.recommId,
-        level: answer.level,
-        placement: answer.placement,
-        items: JSON.stringify(answer.items),
-        created_at: answer.createdAt,
-      }))
-      const days = new Map<
-        string,
-        { day: string; level: string; placement: string; answers: number }
-      >()
-      for (const v of values) {
-        const day = v.created_at.slice(0, 10)
-        const key = `${day}|${v.level}|${v.placement}`
-        const found = days.get(key)
-        if (found === undefined)
-          days.set(key, { day, level: v.level, placement: v.placement, answers: 1 })
-        else found.answers += 1
-      }
-      await db.transaction().execute(async (trx) => {
-        if (dialectOf(db) === 'sqlite') {
-          await trx.executeQuery(
-            eachRow(
-              'insert into recommend_answers (recomm_id, level, placement, items, created_at) values (?, ?, ?, ?, ?)',
-              values.map((v) => [v.recomm_id, v.level, v.placement, v.items, v.created_at]),
-            ),
-          )
-        } else {
-          await t(trx).insertInto('recommend_answers').values(values).execute()
-        }
-        await t(trx)
-          .insertInto('recommend_answer_days')
-          .values([...days.values()])
-          .onConflict((oc) =>
-            oc.columns(['day', 'level', 'placement']).doUpdateSet({
-              answers: sql`recommend_answer_days.answers + excluded.answers`,
-            }),
-          )
-          .execute()
-      })
-    },
-    /** Answers logged on `fromDay` (YYYY-MM-DD, UTC) or later, counted per level and placement. */
-    async countAnswers(
-      db: Db,
-      fromDay: string,
-    ): Promise<{ level: string; placement: string; answers: number }[]> {
-      const rows = await t(db)
-        .selectFrom('recommend_answer_days')
-        .select(['level', 'placement', (eb) => eb.fn.sum<number | string>('answers').as('answers')])
-        .where('day', '>=', fromDay)
-        .groupBy(['level', 'placement'])
-        .execute()
-      return rows.map((r) => ({
-        level: r.level,
-        placement: r.placement,
-        answers: Number(r.answers),
-      }))
-    },
-    /** The logged answers among `ids` that were given since `since`. */
-    async findAnswers(
-      db: Db,
-      ids: readonly string[],
-      since: string,
-    ): Promise<Map<string, { level: string; placement: string; items: string[] }>> {
-      const found = new Map<string, { level: string; placement: string; items: string[] }>()
-      for (let k = 0; k < ids.length; k += ANSWER_CHUNK_READ) {
-        const rows = await t(db)
-          .selectFrom('recommend_answers')
-          .select(['recomm_id', 'level', 'placement', 'items'])
-          .where('recomm_id', 'in', ids.slice(k, k + ANSWER_CHUNK_READ))
-          .where('created_at', '>=', since)
-          .execute()
-        for (const r of rows) {
-          found.set(r.recomm_id, {
-            level: r.level,
-            placement: r.placement,
-            items: JSON.parse(r.items) as string[],
-          })
-        }
-      }
-      return found
-    },
-    /** "Not this" feedback given since `since` that cites an answer: the answer and the item only. */
-    async listNotInterestedCitations(
-      db: Db,
-      since: string,
-    ): Promise<{ recommId: string; item: string }[]> {
-      const rows = await t(db)
-        .selectFrom('recommend_feedback')
-        .select(['recomm_id', 'item'])
-        .where('kind', '=', 'not_interested')
-        .where('recomm_id', 'is not', null)
-        .where('item', 'is not', null)
-        .where('created_at', '>=', since)
-        .execute()
-      return rows.map((r) => ({ recommId: r.recomm_id!, item: r.item! }))
-    },
-    async insertTrainingRun(db: Db, run: TrainingRun): Promise<void> {
-      await t(db)
-        .insertInto('recommend_training_runs')
-        .values({
-          id: run.id,
-          trained_at: run.trainedAt,
-          subjects: run.subjects,
-          items: run.items,
-          events: run.events,
-          seconds: run.seconds,
-          quality: JSON.stringify(run.quality),
-        })
-        .execute()
-    },
-    async latestTrainingRun(db: Db): Promise<TrainingRun | undefined> {
-      const row = await t(db)
-        .selectFrom('recommend_training_runs')
-        .selectAll()
-        .orderBy('trained_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst()
-      return row === undefined ? undefined : toTrainingRun(row)
-    },
-    /** The `limit` most recent training runs, oldest first (for a chart over runs). */
-    async listTrainingRuns(db: Db, limit: number): Promise<TrainingRun[]> {
-      const rows = await t(db)
-        .selectFrom('recommend_training_runs')
-        .selectAll()
-        .orderBy('trained_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit)
-        .execute()
-      return rows.reverse().map(toTrainingRun)
-    },
   }
+}
+
+/** The recommend module's tables; every feedback write announces its owner (see `feedbackWrites`). */
+export function createRecommendRepository(changes: ChangeFeed) {
+  return { ...quiet, ...feedbackWrites(changes) }
 }

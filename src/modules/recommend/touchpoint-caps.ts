@@ -34,6 +34,9 @@ const CLAIM_BLOCK = 25
 /** Past this many owners held, claims of windows that ended are dropped (and all, if that is not enough). */
 const MAX_OWNERS_HELD = 50_000
 
+/** owner -> touchpoint -> what this process claimed in the current window. */
+type Claims = Map<string, Map<string, Claim>>
+
 interface Claim {
   /** The window the claimed times belong to (ms). */
   windowStart: number
@@ -41,6 +44,74 @@ interface Claim {
   left: number
   /** The database had none left to claim in this window. */
   usedUp: boolean
+}
+
+/** Past `MAX_OWNERS_HELD` owners, drops claims of windows that ended (and all, if that is not enough). */
+function prune(charter: Charter, claims: Claims, now: number) {
+  if (claims.size < MAX_OWNERS_HELD) return
+  for (const [owner, held] of claims) {
+    for (const [touchpoint, claim] of held) {
+      const window = capWindow(charter, touchpoint, new Date(now))
+      if (window === undefined || window.startsAt.getTime() !== claim.windowStart)
+        held.delete(touchpoint)
+    }
+    if (held.size === 0) claims.delete(owner)
+  }
+  // Unused claimed times dropped here are only given to nobody: the cap still holds.
+  if (claims.size >= MAX_OWNERS_HELD) claims.clear()
+}
+
+/** `take` of the caps: from this process's claims when it holds one, else by a new claim. */
+async function take(
+  deps: TouchpointCapsDeps,
+  repo: ReturnType<typeof createTouchpointCountRepository>,
+  claims: Claims,
+  owner: string,
+  touchpoint: string,
+): Promise<CapReached | undefined> {
+  const now = deps.clock.now()
+  const window = capWindow(deps.charter, touchpoint, now)
+  if (window === undefined) return undefined
+  const windowStart = window.startsAt.getTime()
+  const held = claims.get(owner)?.get(touchpoint)
+  if (held !== undefined && held.windowStart === windowStart) {
+    if (held.left > 0) {
+      held.left -= 1
+      return undefined
+    }
+    if (held.usedUp) return reached(window)
+  }
+  const claimed = await repo.claim(
+    deps.db,
+    {
+      owner,
+      touchpoint,
+      windowStart: window.startsAt.toISOString(),
+      resetsAt: window.resetsAt.toISOString(),
+    },
+    window.max,
+    CLAIM_BLOCK,
+  )
+  // Read again: a concurrent request of this process may have claimed meanwhile.
+  let mine = claims.get(owner)
+  if (mine === undefined) {
+    prune(deps.charter, claims, now.getTime())
+    claims.set(owner, (mine = new Map<string, Claim>()))
+  }
+  const current = mine.get(touchpoint)
+  const claim =
+    current !== undefined && current.windowStart === windowStart
+      ? current
+      : { windowStart, left: 0, usedUp: false }
+  mine.set(touchpoint, claim)
+  if (claimed === 0) {
+    claim.usedUp = true
+    if (claim.left === 0) return reached(window)
+    claim.left -= 1
+    return undefined
+  }
+  claim.left += claimed - 1
+  return undefined
 }
 
 /**
@@ -58,21 +129,7 @@ interface Claim {
 export function createTouchpointCaps(deps: TouchpointCapsDeps) {
   const repo = createTouchpointCountRepository()
   /** owner -> touchpoint -> what this process claimed in the current window. */
-  const claims = new Map<string, Map<string, Claim>>()
-
-  function prune(now: number) {
-    if (claims.size < MAX_OWNERS_HELD) return
-    for (const [owner, held] of claims) {
-      for (const [touchpoint, claim] of held) {
-        const window = capWindow(deps.charter, touchpoint, new Date(now))
-        if (window === undefined || window.startsAt.getTime() !== claim.windowStart)
-          held.delete(touchpoint)
-      }
-      if (held.size === 0) claims.delete(owner)
-    }
-    // Unused claimed times dropped here are only given to nobody: the cap still holds.
-    if (claims.size >= MAX_OWNERS_HELD) claims.clear()
-  }
+  const claims: Claims = new Map()
 
   return {
     /**
@@ -80,49 +137,7 @@ export function createTouchpointCaps(deps: TouchpointCapsDeps) {
      * counted). A touchpoint the charter does not declare has no cap.
      */
     async take(owner: string, touchpoint: string): Promise<CapReached | undefined> {
-      const now = deps.clock.now()
-      const window = capWindow(deps.charter, touchpoint, now)
-      if (window === undefined) return undefined
-      const windowStart = window.startsAt.getTime()
-      const held = claims.get(owner)?.get(touchpoint)
-      if (held !== undefined && held.windowStart === windowStart) {
-        if (held.left > 0) {
-          held.left -= 1
-          return undefined
-        }
-        if (held.usedUp) return reached(window)
-      }
-      const claimed = await repo.claim(
-        deps.db,
-        {
-          owner,
-          touchpoint,
-          windowStart: window.startsAt.toISOString(),
-          resetsAt: window.resetsAt.toISOString(),
-        },
-        window.max,
-        CLAIM_BLOCK,
-      )
-      // Read again: a concurrent request of this process may have claimed meanwhile.
-      let mine = claims.get(owner)
-      if (mine === undefined) {
-        prune(now.getTime())
-        claims.set(owner, (mine = new Map<string, Claim>()))
-      }
-      const current = mine.get(touchpoint)
-      const claim =
-        current !== undefined && current.windowStart === windowStart
-          ? current
-          : { windowStart, left: 0, usedUp: false }
-      mine.set(touchpoint, claim)
-      if (claimed === 0) {
-        claim.usedUp = true
-        if (claim.left === 0) return reached(window)
-        claim.left -= 1
-        return undefined
-      }
-      claim.left += claimed - 1
-      return undefined
+      return take(deps, repo, claims, owner, touchpoint)
     },
 
     /**
