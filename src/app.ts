@@ -17,17 +17,16 @@ import { pagesRoutes } from './http/pages.routes.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import type { Registry } from 'prom-client'
 import { packageRoot } from './lib/package-root.js'
-import { auditRoutes } from './modules/audit/audit.routes.js'
-import { authRoutes } from './modules/auth/auth.routes.js'
-import { charterRoutes } from './modules/charter/charter.routes.js'
-import { consentRoutes } from './modules/consent/consent.routes.js'
-import { sessionConsentRoutes } from './modules/consent/consent.sessions.routes.js'
+import { auditRoutes } from './modules/audit/index.js'
+import { ROLES, authRoutes } from './modules/auth/index.js'
+import { charterRoutes } from './modules/charter/index.js'
+import { consentRoutes, sessionConsentRoutes } from './modules/consent/index.js'
 import { demoRoutes } from './modules/demo/index.js'
 import { recommendRoutes } from './modules/recommend/index.js'
-import { rightsRoutes } from './modules/rights/rights.routes.js'
-import { catalogRoutes } from './modules/catalog/catalog.routes.js'
-import { eventsRoutes } from './modules/events/events.routes.js'
-import { sessionRoutes } from './modules/session/session.routes.js'
+import { rightsRoutes } from './modules/rights/index.js'
+import { catalogRoutes } from './modules/catalog/index.js'
+import { eventsRoutes } from './modules/events/index.js'
+import { sessionRoutes } from './modules/session/index.js'
 import type { Services } from './services.js'
 
 export interface AppDeps {
@@ -133,15 +132,18 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
 
   await app.register(
     fastifySwagger,
-    swaggerOptions({
-      title: 'Candor API',
-      version: API_VERSION,
-      description:
-        'Privacy-first personalization: consent, events, explained recommendations and data-subject ' +
-        'rights.\n\nTo try a protected operation here, press **Authorize** and paste an API key ' +
-        '(`npx candor keys create --role admin`) or a shopper token; each operation says who may call it. ' +
-        'Every error is `application/problem+json` with a stable `code`.',
-    }),
+    swaggerOptions(
+      {
+        title: 'Candor API',
+        version: API_VERSION,
+        description:
+          'Privacy-first personalization: consent, events, explained recommendations and data-subject ' +
+          'rights.\n\nTo try a protected operation here, press **Authorize** and paste an API key ' +
+          '(`npx candor keys create --role admin`) or a shopper token; each operation says who may call it. ' +
+          'Every error is `application/problem+json` with a stable `code`.',
+      },
+      ROLES,
+    ),
   )
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
 

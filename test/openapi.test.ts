@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { API_TYPES, OPENAPI_JSON, apiTypesSource, openApiJson } from '../scripts/api-types.js'
 import type { paths } from '../sdk/src/api-types.js'
 import { swaggerOptions } from '../src/http/openapi.js'
+import { ROLES } from '../src/modules/auth/index.js'
 import { ProblemSchema } from '../src/http/problem.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
@@ -252,7 +253,7 @@ describe('a route added later', () => {
     app.setSerializerCompiler(serializerCompiler)
     await app.register(
       fastifySwagger,
-      swaggerOptions({ title: 't', version: '1', description: 'd' }),
+      swaggerOptions({ title: 't', version: '1', description: 'd' }, ROLES),
     )
     app.post(
       '/v1/widgets/:id/archive',

@@ -11,7 +11,7 @@ import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger'
 import type { RouteOptions } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import { ERROR_CODES, type ErrorCode } from '../lib/errors.js'
-import { ROLES, type Role } from '../modules/auth/index.js'
+import type { Role } from '../modules/auth/index.js'
 import type { Access } from './auth.js'
 import { buildProblem } from './problem.js'
 
@@ -27,26 +27,31 @@ declare module 'fastify' {
 
 type Json = Record<string, unknown>
 
-/** The security schemes: both are bearer credentials, told apart by their prefix. */
-export const SECURITY_SCHEMES = {
-  apiKey: {
-    type: 'http',
-    scheme: 'bearer',
-    bearerFormat: 'ck_...',
-    description:
-      'An API key (`ck_...`), created with `candor keys create --role ROLE` or `POST /v1/admin/keys`. ' +
-      `Each key has one role (${ROLES.map((r) => `\`${r}\``).join(', ')}); every operation lists ` +
-      'the roles it accepts as the scopes of its `apiKey` requirement.',
-  },
-  shopperToken: {
-    type: 'http',
-    scheme: 'bearer',
-    bearerFormat: 'st....',
-    description:
-      'A shopper token (`st....`) from `POST /v1/shopper-tokens`: it reaches only its own subject, and ' +
-      'only the operations that accept a `shopperToken`.',
-  },
-} as const
+/**
+ * The security schemes: both are bearer credentials, told apart by their prefix. The roles come from
+ * the caller (the auth module's `ROLES`), so this file imports no module at run time: every routes file
+ * imports it, and a module's index.ts exports its routes.
+ */
+export const securitySchemes = (roles: readonly Role[]) =>
+  ({
+    apiKey: {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'ck_...',
+      description:
+        'An API key (`ck_...`), created with `candor keys create --role ROLE` or `POST /v1/admin/keys`. ' +
+        `Each key has one role (${roles.map((r) => `\`${r}\``).join(', ')}); every operation lists ` +
+        'the roles it accepts as the scopes of its `apiKey` requirement.',
+    },
+    shopperToken: {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'st....',
+      description:
+        'A shopper token (`st....`) from `POST /v1/shopper-tokens`: it reaches only its own subject, and ' +
+        'only the operations that accept a `shopperToken`.',
+    },
+  }) as const
 
 /** What the example of each error code says (a new code without one does not compile). */
 const EXAMPLE_DETAIL: Record<ErrorCode, string> = {
@@ -243,11 +248,10 @@ function completeOperation(operation: Json, path: string, facts: RouteFacts): vo
  * The options of `@fastify/swagger`: fastify-type-provider-zod's transforms (zod schemas to JSON
  * Schema), then this module's additions to every operation.
  */
-export function swaggerOptions(info: {
-  title: string
-  version: string
-  description: string
-}): FastifyDynamicSwaggerOptions {
+export function swaggerOptions(
+  info: { title: string; version: string; description: string },
+  roles: readonly Role[],
+): FastifyDynamicSwaggerOptions {
   // Filled by `transform` (once per route, as the document is built) and read by `transformObject`
   // (once, at the end of the same build).
   const facts = new Map<string, RouteFacts>()
@@ -255,7 +259,7 @@ export function swaggerOptions(info: {
     openapi: {
       openapi: '3.1.0',
       info,
-      components: { securitySchemes: SECURITY_SCHEMES },
+      components: { securitySchemes: securitySchemes(roles) },
     },
     transform: (document) => {
       const route: RouteOptions = document.route

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import type { LegalBasis } from '../modules/charter/index.js'
 import type { ImportSummary } from '../modules/events/index.js'
 import { packageRoot } from '../lib/package-root.js'
-import { ROLES, type Role } from '../modules/auth/auth.js'
+import { ROLES, type Role } from '../modules/auth/index.js'
 import type { Progress } from './progress.js'
 import type { Runtime } from './runtime.js'
 
@@ -379,7 +379,7 @@ async function importBasesFromCharter(): Promise<readonly string[] | undefined> 
   try {
     const { parseConfig } = await import('../config.js')
     const { loadCharterFile } = await import('../modules/charter/index.js')
-    const { importBases } = await import('../modules/events/events.import.js')
+    const { importBases } = await import('../modules/events/index.js')
     return importBases(await loadCharterFile(parseConfig(process.env).charterFile))
   } catch {
     return undefined
@@ -410,7 +410,7 @@ async function explain(error: unknown): Promise<string> {
   const [{ ConfigError }, { AppError }, { KeyFileError }] = await Promise.all([
     import('../config.js'),
     import('../lib/errors.js'),
-    import('../modules/identity/keyring.js'),
+    import('../modules/identity/index.js'),
   ])
   if (error instanceof ConfigError) return `configuration error: ${error.message}`
   if (error instanceof AppError && error.code === 'charter_invalid') {

@@ -7,3 +7,4 @@ export {
   type ApiKeyInfo,
 } from './auth.js'
 export { createAuthService, type AuthService } from './auth.service.js'
+export { authRoutes, type AuthRoutesDeps } from './auth.routes.js'

@@ -9,3 +9,4 @@ export {
   type ItemInput,
 } from './catalog.js'
 export { createCatalogService, type CatalogService } from './catalog.service.js'
+export { catalogRoutes } from './catalog.routes.js'

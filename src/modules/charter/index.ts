@@ -72,3 +72,4 @@ export {
   formatCharterCheck,
   type CharterCheck,
 } from './charter.check.js'
+export { charterRoutes } from './charter.routes.js'

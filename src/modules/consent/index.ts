@@ -56,3 +56,4 @@ export {
 } from './consent.service.js'
 export { signalsOf } from './consent.signals.js'
 export { consentRoutes, type ConsentRoutesDeps } from './consent.routes.js'
+export { sessionConsentRoutes } from './consent.sessions.routes.js'

@@ -27,6 +27,7 @@ export {
   type IngestOptions,
 } from './events.service.js'
 export {
+  importBases,
   importOrders,
   parseCsvLine,
   parseOrderDate,
@@ -35,3 +36,4 @@ export {
   type ImportReason,
   type ImportSummary,
 } from './events.import.js'
+export { eventsRoutes } from './events.routes.js'

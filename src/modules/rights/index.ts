@@ -8,6 +8,7 @@ export {
   type SubjectDataParticipant,
 } from './rights.js'
 export { createRightsService, type RightsService } from './rights.service.js'
+export { rightsRoutes, type RightsRoutesDeps } from './rights.routes.js'
 export {
   createOutboxNotifier,
   newestFirst,

@@ -4,7 +4,7 @@ import { newSortableId } from '../../lib/ids.js'
 import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import { type Charter, resolveJurisdiction } from '../charter/index.js'
-import type { ConsentService } from '../consent/consent.service.js'
+import type { ConsentService } from '../consent/index.js'
 import type { IdentityService, KeyringHolder } from '../identity/index.js'
 import {
   type Channel,

@@ -22,3 +22,4 @@ export {
   type SessionDeps,
   type SessionService,
 } from './session.service.js'
+export { sessionRoutes } from './session.routes.js'
