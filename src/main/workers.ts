@@ -71,22 +71,9 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
   const fork = (n: number) => {
     const worker = cluster.fork({ [WORKER_VARIABLE]: String(n) })
     running.set(worker, { n, listened: false })
-    worker.on('message', (message: unknown) => {
-      if (isMessage(message, TRAIN)) {
-        for (const other of running.keys()) if (other !== worker) other.send({ type: TRAIN })
-        return
-      }
-      if (!isMetricsMessage(message)) return
-      aggregator.clusterMetrics().then(
-        (text) => worker.send({ type: METRICS, id: message.id, text }),
-        (error: unknown) =>
-          worker.send({
-            type: METRICS,
-            id: message.id,
-            error: error instanceof Error ? error.message : String(error),
-          }),
-      )
-    })
+    worker.on('message', (message: unknown) =>
+      answerWorker(worker, message, running.keys(), aggregator),
+    )
     worker.once('listening', () => {
       const state = running.get(worker)
       if (state !== undefined) state.listened = true
@@ -141,6 +128,32 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
   await done
   await flushLog(logger)
   return code
+}
+
+/**
+ * A worker's message to the primary: a retrain request goes on to every other worker; a metrics request
+ * gets the whole cluster's metrics back.
+ */
+function answerWorker(
+  worker: Worker,
+  message: unknown,
+  workers: Iterable<Worker>,
+  aggregator: { clusterMetrics(): Promise<string> },
+): void {
+  if (isMessage(message, TRAIN)) {
+    for (const other of workers) if (other !== worker) other.send({ type: TRAIN })
+    return
+  }
+  if (!isMetricsMessage(message)) return
+  aggregator.clusterMetrics().then(
+    (text) => worker.send({ type: METRICS, id: message.id, text }),
+    (error: unknown) =>
+      worker.send({
+        type: METRICS,
+        id: message.id,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  )
 }
 
 /** Once, before serving: the demo shop's rows (on an empty database) and the staff key file. */
