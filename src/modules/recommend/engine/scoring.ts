@@ -203,8 +203,10 @@ export function historyNeighbours(
   sourceWeights: Float64Array | undefined,
   easeShare: number,
   scratch?: Float64Array,
+  /** `neighbourScores` of the same sources, when known (tuning reuses it across candidates). */
+  knn?: { items: Int32Array; values: Float64Array },
 ): { items: Int32Array; values: Float64Array } {
-  const nb = neighbourScores(model, sources, sourceWeights, scratch)
+  const nb = knn ?? neighbourScores(model, sources, sourceWeights, scratch)
   if (!(easeShare > 0) || model.ease === undefined) return nb
   const e = easeScores(model.ease, sources, sourceWeights)
   let maxA = 0

@@ -51,6 +51,7 @@ import {
 } from './params.js'
 import {
   historyNeighbours,
+  neighbourScores,
   otherMaxima,
   personalScale,
   popularityPrior,
@@ -255,7 +256,8 @@ function neighboursOf(
   now: number,
   params: PersonalParams,
   scratch: Float64Array,
-): { items: Int32Array; values: Float64Array } {
+  knn?: Sparse,
+): Sparse {
   const { items, last } = sources
   return historyNeighbours(
     model,
@@ -263,8 +265,11 @@ function neighboursOf(
     sourceWeights(last, now, params.sourceTauDays),
     params.easeWeight,
     scratch,
+    knn,
   )
 }
+
+type Sparse = { items: Int32Array; values: Float64Array }
 
 /**
  * The smallest weight of the other items' score in the blend: the shopper's own items keep the order
@@ -341,6 +346,8 @@ class Search {
   readonly scratch: Scratch
   readonly guards: { excluded: Uint8Array } | undefined
   private sourceList: Sources[] | undefined
+  /** The item neighbours' part of N per shopper, for the last model and source decay asked. */
+  private knnList: { model: ItemModel; sourceTauDays: number; list: Sparse[] } | undefined
 
   constructor(
     readonly h: Holdout,
@@ -373,6 +380,31 @@ class Search {
     return this.sourceList
   }
 
+  /**
+   * The item neighbours' part of every shopper's N (`neighbourScores`), kept for the last model and
+   * source decay: the EASE candidates, and the blend of a configuration stage 1 just scored, reuse it.
+   */
+  knn(model: ItemModel, sourceTauDays: number): Sparse[] {
+    const k = this.knnList
+    // A model with EASE shares its neighbour lists with the one without.
+    if (
+      k !== undefined &&
+      k.model.neighbours === model.neighbours &&
+      k.sourceTauDays === sourceTauDays
+    )
+      return k.list
+    const list = this.sources(model).map((src) =>
+      neighbourScores(
+        model,
+        src.items,
+        sourceWeights(src.last, this.h.from, sourceTauDays),
+        this.scratch.values,
+      ),
+    )
+    this.knnList = { model, sourceTauDays, list }
+    return list
+  }
+
   step(): void {
     this.onProgress?.(Math.min(++this.done, this.planned), this.planned)
   }
@@ -401,7 +433,13 @@ class Search {
     const nbKey = `${key}|${p.alpha}|${p.beta}|${p.neighbours}`
     let model = this.nbModels.get(nbKey)
     if (model === undefined || model.cooccurrence !== m.cooccurrence) {
-      model = withNeighbourParams(m, { alpha: p.alpha, beta: p.beta, neighbours: p.neighbours })
+      const same =
+        m.params.alpha === p.alpha &&
+        m.params.beta === p.beta &&
+        m.params.neighbours === p.neighbours
+      model = same
+        ? m
+        : withNeighbourParams(m, { alpha: p.alpha, beta: p.beta, neighbours: p.neighbours })
       if (this.nbModels.size >= 4) this.nbModels.delete(this.nbModels.keys().next().value!)
     } else this.nbModels.delete(nbKey)
     this.nbModels.set(nbKey, model)
@@ -432,13 +470,15 @@ class Search {
     const { h } = this
     const model = this.modelFor(item)
     const { sourceTauDays, easeWeight } = only ?? current
-    const nbs = this.sources(model).map((src) =>
+    const knn = this.knn(model, sourceTauDays)
+    const nbs = this.sources(model).map((src, k) =>
       neighboursOf(
         model,
         src,
         h.from,
         { ...start, sourceTauDays, easeWeight },
         this.scratch.values,
+        knn[k],
       ),
     )
     const priors: PriorParams[] =
@@ -503,8 +543,9 @@ class Search {
     const priorParams = { ...start, ...choice.prior }
     const order = priorOrderOf(model, priorParams.popularityRecent, priorParams.popularityWeight)
     const sources = this.sources(model)
+    const knn = this.knn(model, priorParams.sourceTauDays)
     const cases: BlendCase[] = h.shoppers.map((s, k) => {
-      const nb = neighboursOf(model, sources[k]!, h.from, priorParams, this.scratch.values)
+      const nb = neighboursOf(model, sources[k]!, h.from, priorParams, this.scratch.values, knn[k])
       const parts = { neighbourItems: nb.items, neighbourValues: nb.values }
       const fresh = freshTop(
         model,
