@@ -314,6 +314,10 @@ async function rank(
   return recs.map((rec) => explain(source, rec))
 }
 
+/**
+ * Answers questions, keeping each ranking (explained) per owner and question while nothing it was made
+ * from changed; the level, the cap and the answer's id are decided anew on every request.
+ */
 export function createAnswerer(deps: AnswerDeps) {
   /** Per owner, rankings by question (see `ChangeFeed` for when they are dropped). */
   const rankings = createOwnerCache<Map<string, Ranking>>(deps.changes, { max: MAX_RANKED_OWNERS })
