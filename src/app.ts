@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { newId } from './lib/ids.js'
 import { type RouteAccessEntry, registerAuth } from './http/auth.js'
+import { DOCS_UI_OPTIONS } from './http/docs.js'
 import { registerErrorHandler } from './http/error-handler.js'
 import { lazyChildLogger } from './http/lazy-logger.js'
 import { healthRoutes } from './http/health.routes.js'
@@ -145,7 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
       ROLES,
     ),
   )
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+  await app.register(fastifySwaggerUi, DOCS_UI_OPTIONS)
 
   const metricsText = deps.metrics?.(registry) ?? (() => registry.metrics())
   await app.register(healthRoutes, { services, registry, metricsText })

@@ -1,6 +1,8 @@
 import fs from 'node:fs'
 import fastifySwagger from '@fastify/swagger'
 import { Validator } from '@seriousme/openapi-schema-validator'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormats from 'ajv-formats'
 import Fastify from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import createClient from 'openapi-fetch'
@@ -9,6 +11,8 @@ import { z } from 'zod'
 import { API_TYPES, OPENAPI_JSON, apiTypesSource, openApiJson } from '../scripts/api-types.js'
 import type { paths } from '../sdk/src/api-types.js'
 import { swaggerOptions } from '../src/http/openapi.js'
+import { renderNotice } from '../src/modules/charter/index.js'
+import { DEMO_CATEGORIES, DEMO_SHOPPERS, loadDemoData } from '../src/modules/demo/demo.data.js'
 import { ROLES } from '../src/modules/auth/index.js'
 import { ProblemSchema } from '../src/http/problem.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
@@ -42,6 +46,28 @@ function firstDifference(committed: string, expected: string): string | undefine
       return `line ${i + 1}: committed ${JSON.stringify(a[i])}, expected ${JSON.stringify(b[i])}`
   }
   return undefined
+}
+
+/** A media type whose body is text (JSON included): its example can be shown and checked. */
+const isText = (media: string) =>
+  media.startsWith('text/') || media.includes('json') || media === 'image/svg+xml'
+
+/**
+ * Checks values against the document's schemas (JSON Schema 2020-12, as OpenAPI 3.1 writes them), `$ref`s
+ * to its components included.
+ */
+function schemaChecker(doc: Json) {
+  const ajv = new Ajv2020({ strict: false, allErrors: true })
+  addFormats.default(ajv)
+  ajv.addSchema({ $id: 'doc', components: doc.components }, 'doc')
+  const local = (schema: unknown): unknown =>
+    JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/'))
+  return (schema: unknown, value: unknown): string[] => {
+    const validate = ajv.compile(local(schema) as object)
+    return validate(value)
+      ? []
+      : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`)
+  }
 }
 
 /** Fastify's `/v1/items/:id` as the document writes it. */
@@ -167,6 +193,78 @@ describe('the OpenAPI document', () => {
       Json
     >
     expect(JSON.stringify(answer['application/json']!.example)).toContain('"no_consent"')
+  })
+
+  it('gives every operation a success answer with its schema and an example, and every body an example', () => {
+    const check = schemaChecker(doc)
+    for (const { method, path, op } of ops) {
+      const name = `${method.toUpperCase()} ${path}`
+      const responses = op.responses as Record<string, Json>
+      const success = Object.keys(responses).filter((s) => s.startsWith('2'))
+      expect(success, `${name}: a documented success answer`).not.toEqual([])
+      for (const status of success) {
+        const content = responses[status]!.content as Record<string, Json> | undefined
+        // 204 No Content has no body to describe.
+        if (status === '204') {
+          expect(content, `${name} 204`).toBeUndefined()
+          continue
+        }
+        expect(Object.keys(content ?? {}), `${name} ${status}: its media types`).not.toEqual([])
+        for (const [type, media] of Object.entries(content!)) {
+          const where = `${name} ${status} ${type}`
+          expect(media.schema, `${where}: schema`).toBeDefined()
+          if (!isText(type)) {
+            // A binary answer (the export's ZIP) says what it holds instead of an example.
+            expect((media.schema as Json).contentMediaType, where).toBe(type)
+            expect((media.schema as Json).description, where).toEqual(expect.any(String))
+            continue
+          }
+          expect(media.example, `${where}: example`).toBeDefined()
+          expect(
+            check(media.schema, media.example),
+            `${where}: the example fits the schema`,
+          ).toEqual([])
+        }
+      }
+      const body = op.requestBody as Json | undefined
+      for (const [type, media] of Object.entries((body?.content ?? {}) as Record<string, Json>)) {
+        const where = `${name} request ${type}`
+        expect(media.example, `${where}: example`).toBeDefined()
+        expect(check(media.schema, media.example), `${where}: the example fits the schema`).toEqual(
+          [],
+        )
+      }
+    }
+  })
+
+  it('sends the answers it newly documents whole: the notice and the demo catalog (a schema drops fields it does not name)', async () => {
+    const notice = await ctx.request({ method: 'GET', url: '/v1/notice' })
+    expect(notice.headers['content-type']).toContain('application/json')
+    expect(notice.json()).toEqual(JSON.parse(JSON.stringify(renderNotice(ctx.services.charter))))
+    const html = await ctx.request({
+      method: 'GET',
+      url: '/v1/notice',
+      headers: { accept: 'text/html' },
+    })
+    expect(html.headers['content-type']).toContain('text/html')
+    expect(html.body).toMatch(/^<!doctype html>/)
+    const catalog = await ctx.request({ method: 'GET', url: '/demo/catalog' })
+    expect(catalog.json()).toEqual({
+      categories: DEMO_CATEGORIES,
+      products: loadDemoData().products,
+      shoppers: DEMO_SHOPPERS,
+    })
+    const note = await ctx.request({
+      method: 'GET',
+      url: '/v1/audit/checkpoint',
+      headers: { accept: 'text/plain' },
+    })
+    expect(note.headers['content-type']).toContain('text/plain')
+    const checkpoint = (await ctx.request({ method: 'GET', url: '/v1/audit/checkpoint' })).json()
+    expect(note.body).toBe(checkpoint.note)
+    expect(Object.keys(checkpoint).sort()).toEqual(
+      ['note', 'origin', 'publicKey', 'publicKeys', 'rootHash', 'timestamp', 'treeSize'].sort(),
+    )
   })
 
   it('is the document committed in sdk/openapi.json, and sdk/src/api-types.ts is its types (npm run api:types)', async () => {

@@ -26,6 +26,11 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "status": "ok"
+             *     }
+             */
             'application/json': {
               status: string
               database?: string
@@ -88,6 +93,12 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "status": "ok",
+             *       "database": "postgres"
+             *     }
+             */
             'application/json': {
               status: string
               database?: string
@@ -144,12 +155,23 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description Prometheus text exposition format 0.0.4 */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /**
+             * @example # HELP candor_http_requests_total HTTP requests by method, route and status
+             *     # TYPE candor_http_requests_total counter
+             *     candor_http_requests_total{method="POST",route="/v1/events",status="200"} 18342
+             *     candor_http_requests_total{method="GET",route="/v1/recommendations",status="200"} 95120
+             *     # HELP candor_rights_requests_overdue Rights requests past their legal deadline and not yet completed or denied
+             *     # TYPE candor_rights_requests_overdue gauge
+             *     candor_rights_requests_overdue 0
+             */
+            'text/plain': string
+          }
         }
         /** @description `rate_limited`: Too many requests */
         429: {
@@ -207,6 +229,16 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "keyId": "key_7h2k9q4m1x8c3v5b",
+             *       "role": "analyst",
+             *       "may": [
+             *         "GET /v1/me",
+             *         "GET /v1/recommendations/quality"
+             *       ]
+             *     }
+             */
             'application/json': {
               keyId: string
               /** @enum {string} */
@@ -290,6 +322,33 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "keys": [
+             *         {
+             *           "id": "key_z3gim3f0m9p7onn3",
+             *           "role": "admin",
+             *           "name": "Operations",
+             *           "createdAt": "2026-02-11T08:00:00.000Z",
+             *           "revokedAt": null
+             *         },
+             *         {
+             *           "id": "key_r4quucipjoycew18",
+             *           "role": "storefront",
+             *           "name": "Web shop backend",
+             *           "createdAt": "2026-03-01T09:30:00.000Z",
+             *           "revokedAt": null
+             *         },
+             *         {
+             *           "id": "key_0b8w2n5t7y1e4r6u",
+             *           "role": "analyst",
+             *           "name": "Old reporting job",
+             *           "createdAt": "2026-01-05T14:12:00.000Z",
+             *           "revokedAt": "2026-02-28T17:45:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
             'application/json': {
               keys: {
                 id: string
@@ -356,6 +415,12 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "role": "storefront",
+           *       "name": "Web shop backend"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             role: 'storefront' | 'analyst' | 'privacy_officer' | 'admin'
@@ -370,6 +435,16 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "id": "key_r4quucipjoycew18",
+             *       "role": "storefront",
+             *       "name": "Web shop backend",
+             *       "createdAt": "2026-03-01T09:30:00.000Z",
+             *       "revokedAt": null,
+             *       "key": "ck_r4quucipjoycew18.Tj67v3C4FYKU8kt2NaWdNIDFqiHshMIboPi8iqGiX10"
+             *     }
+             */
             'application/json': {
               id: string
               /** @enum {string} */
@@ -479,8 +554,8 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
-        200: {
+        /** @description Revoked: the key no longer authenticates */
+        204: {
           headers: {
             [name: string]: unknown
           }
@@ -571,6 +646,11 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "subject": "cust-1042"
+           *     }
+           */
           'application/json': {
             /**
              * @description The shop's own customer reference
@@ -587,6 +667,12 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "token": "st.eyJ2IjoxLCJzdWIiOiJzdWJfd2YxY3lvM3Z4aXVmYW56cjB5enNkeHIzIiwiZXhwIjoxNzcyMzYxOTAwLCJraWQiOiJ0MSJ9.pblaLN2mwinkJedalhE5wPU0AUTvEvnwmcnBqMOGidA",
+             *       "expiresAt": "2026-03-01T10:45:00.000Z"
+             *     }
+             */
             'application/json': {
               token: string
               expiresAt: string
@@ -709,6 +795,57 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "entries": [
+             *         {
+             *           "seq": 617,
+             *           "at": "2026-03-01T10:21:05.214Z",
+             *           "actor": "key:key_r4quucipjoycew18",
+             *           "action": "consent.recorded",
+             *           "subjectId": "sub_e24f1dp2xb3hsy0acz7l76gw",
+             *           "details": {
+             *             "purpose": "personalize.recommendations",
+             *             "decision": "granted",
+             *             "method": "banner"
+             *           },
+             *           "prevHash": "a540f9ffa488050fb9897cc50d029a71de433995113a0f8c3aa4fe5f1c9df5fc",
+             *           "hash": "8be9aa43c6ecacc3ddc6bb50a587c304c64ceb2eb3e4ba8d0582c41df18da297"
+             *         },
+             *         {
+             *           "seq": 616,
+             *           "at": "2026-03-01T10:20:58.090Z",
+             *           "actor": "key:key_r4quucipjoycew18",
+             *           "action": "events.ingested",
+             *           "subjectId": null,
+             *           "details": {
+             *             "events": 4,
+             *             "stored": 2,
+             *             "duplicate": 1,
+             *             "refused": 1,
+             *             "reasons": {
+             *               "no_consent": 1
+             *             }
+             *           },
+             *           "prevHash": "5b71973f263b4fb38f55d276cff0c358a891f96472f88c1930b87fc8ad863a86",
+             *           "hash": "a540f9ffa488050fb9897cc50d029a71de433995113a0f8c3aa4fe5f1c9df5fc"
+             *         },
+             *         {
+             *           "seq": 615,
+             *           "at": "2026-03-01T10:19:44.731Z",
+             *           "actor": "system:rights",
+             *           "action": "rights.access.completed",
+             *           "subjectId": "sub_1ck6yj2b1q7fk12hwdrzv09i",
+             *           "details": {
+             *             "requestId": "rr_0mxcqqq900000h24pyrwk"
+             *           },
+             *           "prevHash": "6bab5257e14a9e4966329363bfa2afb8e7e21407f6500dff1d75d1f91d674225",
+             *           "hash": "5b71973f263b4fb38f55d276cff0c358a891f96472f88c1930b87fc8ad863a86"
+             *         }
+             *       ],
+             *       "next": 615
+             *     }
+             */
             'application/json': {
               entries: {
                 seq: number
@@ -810,6 +947,20 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "ok": true,
+             *       "entries": 617,
+             *       "headHash": "8be9aa43c6ecacc3ddc6bb50a587c304c64ceb2eb3e4ba8d0582c41df18da297",
+             *       "tree": {
+             *         "ok": true,
+             *         "entries": 617,
+             *         "rootHash": "0c0de4cc4bf7027fd2a1c804ca9a39591a71ed791d41a6442c1f59a62a65a7d8",
+             *         "checkpointsChecked": 12,
+             *         "problems": []
+             *       }
+             *     }
+             */
             'application/json': {
               ok: boolean
               entries: number
@@ -897,12 +1048,25 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description The checkpoint (JSON), or with Accept: text/plain its signed note alone */
         200: {
           headers: {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "origin": "candor/audit/ad219514fe39",
+             *       "treeSize": 617,
+             *       "rootHash": "0c0de4cc4bf7027fd2a1c804ca9a39591a71ed791d41a6442c1f59a62a65a7d8",
+             *       "timestamp": "2026-03-01T10:21:06.002Z",
+             *       "note": "candor/audit/ad219514fe39\n617\nDA3kzEv3An/SocgEypo5WRpx7XkdQaZELB9Zpiplp9g=\ntimestamp 2026-03-01T10:21:06.002Z\n\n— candor/audit/ad219514fe39 gOe0Ls+RLkse44Awr1rfkh5MoIvlUSWMbNCenNDybfHrCVSR/8z3+kzTg34uY1d30gp2WnQi6EW/n7IR5M2RbQxM+gc=\n",
+             *       "publicKey": "candor/audit/ad219514fe39+80e7b42e+AVGfMyol/TIAwtooRESUq76NTdfXTbVDvEwL/qIfal5Q",
+             *       "publicKeys": [
+             *         "candor/audit/ad219514fe39+80e7b42e+AVGfMyol/TIAwtooRESUq76NTdfXTbVDvEwL/qIfal5Q"
+             *       ]
+             *     }
+             */
             'application/json': {
               /** @description The name of this log */
               origin: string
@@ -919,6 +1083,15 @@ export interface paths {
               /** @description Every key this log signs with, active first */
               publicKeys: string[]
             }
+            /**
+             * @example candor/audit/ad219514fe39
+             *     617
+             *     DA3kzEv3An/SocgEypo5WRpx7XkdQaZELB9Zpiplp9g=
+             *     timestamp 2026-03-01T10:21:06.002Z
+             *
+             *     — candor/audit/ad219514fe39 gOe0Ls+RLkse44Awr1rfkh5MoIvlUSWMbNCenNDybfHrCVSR/8z3+kzTg34uY1d30gp2WnQi6EW/n7IR5M2RbQxM+gc=
+             */
+            'text/plain': string
           }
         }
         /** @description `rate_limited`: Too many requests */
@@ -982,6 +1155,17 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "first": 1,
+             *       "second": 617,
+             *       "proof": [
+             *         "3da06569e24dcfba64616c96212c9d5d40df2dab3d3ca05e2283d092924463f7",
+             *         "66e2652c4dcb62c5a98453b60017883d68590dc2d7dcc3b6884bfe5ab5345017",
+             *         "cdb80a7d5f26c19be6f105945895db2b868b4d400c5b1e6d8f93ef0ff24d20eb"
+             *       ]
+             *     }
+             */
             'application/json': {
               first: number
               second: number
@@ -1060,6 +1244,19 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "seq": 2,
+             *       "leafIndex": 1,
+             *       "treeSize": 617,
+             *       "leafHash": "3da06569e24dcfba64616c96212c9d5d40df2dab3d3ca05e2283d092924463f7",
+             *       "proof": [
+             *         "64074c6cb6db565d0aab9b21ff754deb1e7dc0b8b2a592ef164d40b8174d6a94",
+             *         "66e2652c4dcb62c5a98453b60017883d68590dc2d7dcc3b6884bfe5ab5345017",
+             *         "cdb80a7d5f26c19be6f105945895db2b868b4d400c5b1e6d8f93ef0ff24d20eb"
+             *       ]
+             *     }
+             */
             'application/json': {
               seq: number
               leafIndex: number
@@ -1148,13 +1345,347 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description The notice as JSON with its `version`, or a text/html page */
+        /** @description The notice as JSON, or as an HTML page (Accept: text/html, or format=html) */
         200: {
           headers: {
             [name: string]: unknown
           }
           content: {
-            'application/json': unknown
+            /**
+             * @example {
+             *       "version": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d",
+             *       "language": "en-GB",
+             *       "title": "How Demo Giftware Ltd uses your data",
+             *       "controller": {
+             *         "name": "Demo Giftware Ltd",
+             *         "contact": "privacy@demo-giftware.example",
+             *         "address": "1 Example Street, Leeds LS1 1AA, United Kingdom"
+             *       },
+             *       "summary": [
+             *         "Demo Giftware Ltd runs this shop and decides how your data is used.",
+             *         "We only use your data for the reasons below.",
+             *         "Anything personal is off until you say yes, except where the law lets us go ahead until you say no.",
+             *         "We never sell or share your data for advertising without your yes.",
+             *         "Questions? Write to privacy@demo-giftware.example."
+             *       ],
+             *       "levels": [
+             *         {
+             *           "level": "off",
+             *           "title": "Off",
+             *           "text": "Nothing personal. You see popular and new products."
+             *         },
+             *         {
+             *           "level": "session",
+             *           "title": "This visit only",
+             *           "text": "Suggestions based on this visit. We forget it when you leave."
+             *         },
+             *         {
+             *           "level": "personal",
+             *           "title": "Personal",
+             *           "text": "Suggestions based on your history. Only with your yes."
+             *         }
+             *       ],
+             *       "groups": [
+             *         {
+             *           "id": "needed",
+             *           "heading": "What we need to run the shop",
+             *           "intro": "The shop does not work without these.",
+             *           "purposes": [
+             *             {
+             *               "key": "essential.service",
+             *               "title": "Running the shop",
+             *               "youGet": "The shop works. We remember your basket and your privacy choices, and we show popular and new products to everyone.",
+             *               "itCosts": {
+             *                 "data": [
+             *                   "a random code that stands for you",
+             *                   "a cookie code stored in your browser"
+             *                 ],
+             *                 "keptFor": "Kept for 6 years, then deleted.",
+             *                 "sharedWith": [
+             *                   "Example Cloud Hosting Ltd (GB)"
+             *                 ]
+             *               },
+             *               "yourChoice": "You cannot turn this off while you use the shop.",
+             *               "saleOrSharing": false
+             *             }
+             *           ]
+             *         },
+             *         {
+             *           "id": "ask_first",
+             *           "heading": "What we only do if you say yes",
+             *           "intro": "These are off until you turn them on.",
+             *           "purposes": [
+             *             {
+             *               "key": "personalize.recommendations",
+             *               "title": "Suggestions based on your history",
+             *               "youGet": "We suggest gifts that fit what you looked at and bought before, on every visit.",
+             *               "itCosts": {
+             *                 "data": [
+             *                   "the products and pages you look at",
+             *                   "what you buy",
+             *                   "what you search for"
+             *                 ],
+             *                 "keptFor": "Kept for 1 year, then deleted.",
+             *                 "sharedWith": [
+             *                   "Example Cloud Hosting Ltd (GB)"
+             *                 ]
+             *               },
+             *               "yourChoice": "Off until you say yes. You can change your mind at any time.",
+             *               "saleOrSharing": false
+             *             }
+             *           ]
+             *         },
+             *         {
+             *           "id": "depends_on_where_you_live",
+             *           "heading": "What depends on where you live",
+             *           "intro": "Some laws ask us to get your yes first. Others let us go ahead until you say no.",
+             *           "purposes": [
+             *             {
+             *               "key": "personalize.session",
+             *               "title": "Suggestions based on this visit",
+             *               "youGet": "While you browse, we suggest products like the ones you just looked at. We forget it all when your visit ends.",
+             *               "itCosts": {
+             *                 "data": [
+             *                   "the products and pages you look at",
+             *                   "what you search for"
+             *                 ],
+             *                 "keptFor": "Deleted when your visit ends.",
+             *                 "sharedWith": [
+             *                   "Example Cloud Hosting Ltd (GB)"
+             *                 ]
+             *               },
+             *               "yourChoice": "Where the law asks us to, we ask you first. Elsewhere it is on unless you say no.",
+             *               "whereYouLive": [
+             *                 {
+             *                   "place": "United Kingdom",
+             *                   "rule": "We ask you first."
+             *                 },
+             *                 {
+             *                   "place": "California",
+             *                   "rule": "On unless you say no."
+             *                 }
+             *               ],
+             *               "saleOrSharing": false
+             *             }
+             *           ]
+             *         }
+             *       ],
+             *       "neverInferred": {
+             *         "intro": "We never guess these things about you. We never use them to choose what you see, unless you turn that on yourself (see above).",
+             *         "items": [
+             *           "your health",
+             *           "your genes"
+             *         ]
+             *       },
+             *       "contactLimits": {
+             *         "intro": "How often we may reach you:",
+             *         "items": [
+             *           "Suggestions on product and basket pages: at most 50 times every day."
+             *         ]
+             *       },
+             *       "sharedWith": [
+             *         {
+             *           "name": "Example Cloud Hosting Ltd",
+             *           "country": "GB",
+             *           "role": "Works for us and only on our instructions.",
+             *           "purposes": [
+             *             "Running the shop",
+             *             "Suggestions based on this visit"
+             *           ]
+             *         }
+             *       ],
+             *       "gpc": "If your browser sends the Global Privacy Control signal, we take it as a no to selling or sharing your data for advertising. If you later say yes here, your yes counts.",
+             *       "yourRights": [
+             *         "You can see the data we hold about you.",
+             *         "You can download it.",
+             *         "You can have it corrected."
+             *       ],
+             *       "places": [
+             *         {
+             *           "code": "UK",
+             *           "title": "United Kingdom",
+             *           "consentRequired": true,
+             *           "rule": "We ask you before anything that is not needed to run the shop."
+             *         },
+             *         {
+             *           "code": "US-CA",
+             *           "title": "California",
+             *           "consentRequired": false,
+             *           "rule": "Some things are on until you say no; this notice says which."
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              /** @description Content hash of the charter; consent records point to it */
+              version: string
+              language: string
+              title: string
+              controller: {
+                name: string
+                contact: string
+                address?: string
+              }
+              summary: string[]
+              levels: {
+                /** @enum {string} */
+                level: 'off' | 'session' | 'personal'
+                title: string
+                text: string
+              }[]
+              groups: {
+                /** @enum {string} */
+                id:
+                  | 'needed'
+                  | 'ask_first'
+                  | 'depends_on_where_you_live'
+                  | 'unless_you_say_no'
+                  | 'only_if_you_turn_it_on'
+                heading: string
+                intro: string
+                purposes: {
+                  key: string
+                  title: string
+                  /** @description What the shopper gets */
+                  youGet: string
+                  /** @description What it costs them: the data, how long it is kept, who else gets it */
+                  itCosts: {
+                    data: string[]
+                    keptFor: string
+                    sharedWith: string[]
+                  }
+                  /** @description How the shopper's choice works for this purpose */
+                  yourChoice: string
+                  /** @description For purposes whose default differs by place: the rule in each declared place */
+                  whereYouLive?: {
+                    place: string
+                    rule: string
+                  }[]
+                  /** @description Whether Global Privacy Control opts the shopper out of it */
+                  saleOrSharing: boolean
+                  /** @description The special category it uses, in plain words; chosen on its own, never by "Accept all" */
+                  specialCategory?: string
+                }[]
+              }[]
+              neverInferred: {
+                intro: string
+                items: string[]
+              }
+              contactLimits: {
+                intro: string
+                items: string[]
+              }
+              sharedWith: {
+                name: string
+                country: string
+                role: string
+                purposes: string[]
+              }[]
+              gpc: string
+              yourRights: string[]
+              /** @description The places the charter knows, by the code a consent answer names */
+              places: {
+                code: string
+                title: string
+                consentRequired: boolean
+                rule: string
+              }[]
+            }
+            /**
+             * @example <!doctype html>
+             *     <html lang="en-GB">
+             *     <head>
+             *     <meta charset="utf-8">
+             *     <meta name="viewport" content="width=device-width, initial-scale=1">
+             *     <title>How Demo Giftware Ltd uses your data</title>
+             *     <style>body{font:1.05rem/1.6 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff}main{max-width:42rem;margin:0 auto;padding:1.5rem}h1{font-size:1.8rem}h2{margin-top:2.5rem;border-bottom:2px solid #444}h4{margin:1rem 0 .25rem}.purpose{border-left:4px solid #2b6cb0;padding-left:1rem;margin:1.5rem 0}code{word-break:break-all}</style>
+             *     </head>
+             *     <body>
+             *     <main>
+             *     <h1>How Demo Giftware Ltd uses your data</h1>
+             *     <p>Demo Giftware Ltd runs this shop and decides how your data is used.</p>
+             *     <p>We only use your data for the reasons below.</p>
+             *     <p>Anything personal is off until you say yes, except where the law lets us go ahead until you say no.</p>
+             *     <p>We never sell or share your data for advertising without your yes.</p>
+             *     <p>Questions? Write to privacy@demo-giftware.example.</p>
+             *     <section aria-labelledby="levels">
+             *     <h2 id="levels">How much we personalize</h2>
+             *     <p>You choose. You can change it at any time.</p>
+             *     <dl><dt>Off</dt><dd>Nothing personal. You see popular and new products.</dd><dt>This visit only</dt><dd>Suggestions based on this visit. We forget it when you leave.</dd><dt>Personal</dt><dd>Suggestions based on your history. Only with your yes.</dd></dl>
+             *     </section>
+             *     <section aria-labelledby="group-needed">
+             *     <h2 id="group-needed">What we need to run the shop</h2>
+             *     <p>The shop does not work without these.</p>
+             *     <section class="purpose" aria-labelledby="purpose-essential-service">
+             *     <h3 id="purpose-essential-service">Running the shop</h3>
+             *     <h4>What you get</h4><p>The shop works. We remember your basket and your privacy choices, and we show popular and new products to everyone.</p>
+             *     <h4>What it costs you</h4>
+             *     <p>We use:</p><ul><li>a random code that stands for you</li><li>a cookie code stored in your browser</li></ul>
+             *     <p>Kept for 6 years, then deleted.</p>
+             *     <p>Shared with: Example Cloud Hosting Ltd (GB).</p>
+             *
+             *     <h4>Your choice</h4><p>You cannot turn this off while you use the shop.</p>
+             *
+             *     </section>
+             *     </section>
+             *     <section aria-labelledby="group-ask_first">
+             *     <h2 id="group-ask_first">What we only do if you say yes</h2>
+             *     <p>These are off until you turn them on.</p>
+             *     <section class="purpose" aria-labelledby="purpose-personalize-recommendations">
+             *     <h3 id="purpose-personalize-recommendations">Suggestions based on your history</h3>
+             *     <h4>What you get</h4><p>We suggest gifts that fit what you looked at and bought before, on every visit.</p>
+             *     <h4>What it costs you</h4>
+             *     <p>We use:</p><ul><li>the products and pages you look at</li><li>what you buy</li><li>what you search for</li></ul>
+             *     <p>Kept for 1 year, then deleted.</p>
+             *     <p>Shared with: Example Cloud Hosting Ltd (GB).</p>
+             *
+             *     <h4>Your choice</h4><p>Off until you say yes. You can change your mind at any time.</p>
+             *
+             *     </section>
+             *     </section>
+             *     <section aria-labelledby="group-depends_on_where_you_live">
+             *     <h2 id="group-depends_on_where_you_live">What depends on where you live</h2>
+             *     <p>Some laws ask us to get your yes first. Others let us go ahead until you say no.</p>
+             *     <section class="purpose" aria-labelledby="purpose-personalize-session">
+             *     <h3 id="purpose-personalize-session">Suggestions based on this visit</h3>
+             *     <h4>What you get</h4><p>While you browse, we suggest products like the ones you just looked at. We forget it all when your visit ends.</p>
+             *     <h4>What it costs you</h4>
+             *     <p>We use:</p><ul><li>the products and pages you look at</li><li>what you search for</li></ul>
+             *     <p>Deleted when your visit ends.</p>
+             *     <p>Shared with: Example Cloud Hosting Ltd (GB).</p>
+             *
+             *     <h4>Your choice</h4><p>Where the law asks us to, we ask you first. Elsewhere it is on unless you say no.</p>
+             *     <ul><li>United Kingdom: We ask you first.</li><li>California: On unless you say no.</li></ul>
+             *     </section>
+             *     </section>
+             *     <section aria-labelledby="never">
+             *     <h2 id="never">What we never do</h2>
+             *     <p>We never guess these things about you. We never use them to choose what you see, unless you turn that on yourself (see above).</p>
+             *     <ul><li>your health</li><li>your genes</li></ul>
+             *     </section>
+             *     <section aria-labelledby="limits">
+             *     <h2 id="limits">How often we contact you</h2>
+             *     <p>How often we may reach you:</p>
+             *     <ul><li>Suggestions on product and basket pages: at most 50 times every day.</li></ul>
+             *     </section>
+             *     <section aria-labelledby="shared">
+             *     <h2 id="shared">Who else gets your data</h2>
+             *     <ul><li><strong>Example Cloud Hosting Ltd</strong> (GB). Works for us and only on our instructions. For: Running the shop, Suggestions based on this visit.</li></ul>
+             *     <p>If your browser sends the Global Privacy Control signal, we take it as a no to selling or sharing your data for advertising. If you later say yes here, your yes counts.</p>
+             *     </section>
+             *     <section aria-labelledby="rights">
+             *     <h2 id="rights">Your rights</h2>
+             *     <ul><li>You can see the data we hold about you.</li><li>You can download it.</li><li>You can have it corrected.</li></ul>
+             *     </section>
+             *     <footer>
+             *     <p>Demo Giftware Ltd, <a href="mailto:privacy@demo-giftware.example">privacy@demo-giftware.example</a><br>1 Example Street, Leeds LS1 1AA, United Kingdom</p>
+             *     <p>Notice version: <code>dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d</code></p>
+             *     </footer>
+             *     </main>
+             *     </body>
+             *     </html>
+             */
+            'text/html': string
           }
         }
         /** @description Not modified: the notice still has the version in If-None-Match */
@@ -1241,6 +1772,63 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "noticeVersion": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d",
+             *       "jurisdiction": "UK",
+             *       "restricted": false,
+             *       "decisions": [
+             *         {
+             *           "purpose": "essential.service",
+             *           "allowed": true,
+             *           "reason": "not_consent_based",
+             *           "basis": "contract",
+             *           "jurisdiction": "UK"
+             *         },
+             *         {
+             *           "purpose": "personalize.session",
+             *           "allowed": false,
+             *           "reason": "jurisdiction_default",
+             *           "basis": "legitimate_interest",
+             *           "jurisdiction": "UK"
+             *         },
+             *         {
+             *           "purpose": "personalize.recommendations",
+             *           "allowed": true,
+             *           "reason": "explicit_grant",
+             *           "basis": "consent",
+             *           "jurisdiction": "UK"
+             *         },
+             *         {
+             *           "purpose": "analytics.reporting",
+             *           "allowed": false,
+             *           "reason": "explicit_denial",
+             *           "basis": "consent",
+             *           "jurisdiction": "UK"
+             *         }
+             *       ],
+             *       "history": [
+             *         {
+             *           "id": "cr_0mxcqqa8e0000i9l14p72",
+             *           "purpose": "personalize.recommendations",
+             *           "decision": "granted",
+             *           "method": "banner",
+             *           "noticeVersion": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d",
+             *           "jurisdiction": "UK",
+             *           "recordedAt": "2026-03-01T10:14:52.318Z"
+             *         },
+             *         {
+             *           "id": "cr_0mxcqqa8e0001b2k7z9dq",
+             *           "purpose": "analytics.reporting",
+             *           "decision": "denied",
+             *           "method": "banner",
+             *           "noticeVersion": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d",
+             *           "jurisdiction": "UK",
+             *           "recordedAt": "2026-03-01T10:14:52.318Z"
+             *         }
+             *       ]
+             *     }
+             */
             'application/json': {
               noticeVersion: string
               jurisdiction: string
@@ -1351,6 +1939,14 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "decision": "granted",
+           *       "method": "banner",
+           *       "noticeVersion": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d",
+           *       "jurisdiction": "UK"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             decision: 'granted' | 'denied'
@@ -1381,6 +1977,26 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "record": {
+             *         "id": "cr_0mxcqqa8e0000i9l14p72",
+             *         "purpose": "personalize.recommendations",
+             *         "decision": "granted",
+             *         "method": "banner",
+             *         "noticeVersion": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d",
+             *         "jurisdiction": "UK",
+             *         "recordedAt": "2026-03-01T10:14:52.318Z"
+             *       },
+             *       "decision": {
+             *         "purpose": "personalize.recommendations",
+             *         "allowed": true,
+             *         "reason": "explicit_grant",
+             *         "basis": "consent",
+             *         "jurisdiction": "UK"
+             *       }
+             *     }
+             */
             'application/json': {
               record: {
                 id: string
@@ -1532,6 +2148,14 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "level": "personal",
+             *       "effectiveLevel": "personal",
+             *       "reason": "as_requested",
+             *       "jurisdiction": "UK"
+             *     }
+             */
             'application/json': {
               /** @enum {string} */
               level: 'off' | 'session' | 'personal'
@@ -1616,6 +2240,12 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "level": "personal",
+           *       "jurisdiction": "UK"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             level: 'off' | 'session' | 'personal'
@@ -1634,6 +2264,20 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "level": "personal",
+             *       "effectiveLevel": "off",
+             *       "reason": "consent_required",
+             *       "jurisdiction": "UK",
+             *       "prompt": {
+             *         "purpose": "personalize.recommendations",
+             *         "title": "Suggestions based on your history",
+             *         "benefit": "We suggest gifts that fit what you looked at and bought before, on every visit. Your history also helps our suggestion system learn what goes well together.",
+             *         "noticeVersion": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d"
+             *       }
+             *     }
+             */
             'application/json': {
               /** @enum {string} */
               level: 'off' | 'session' | 'personal'
@@ -1762,6 +2406,11 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "tcString": "CQu26YAQu26YAACABBENABFgAAwAAAAAAAwIAAAAAAAA.IAAA.YYAAAAAAAAAA"
+             *     }
+             */
             'application/json': {
               tcString: string
             }
@@ -1835,6 +2484,12 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "tcString": "CQu26YAQu26YAACABBENABFgAAwAAAAAAAwIAAAAAAAA.IAAA.YYAAAAAAAAAA",
+           *       "jurisdiction": "UK"
+           *     }
+           */
           'application/json': {
             tcString: string
             /**
@@ -1852,6 +2507,30 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "records": [
+             *         {
+             *           "id": "cr_0mxcr649n00008pegijvr",
+             *           "purpose": "personalize.recommendations",
+             *           "decision": "granted",
+             *           "method": "import",
+             *           "noticeVersion": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d",
+             *           "jurisdiction": "UK",
+             *           "recordedAt": "2026-03-01T10:14:52.318Z"
+             *         },
+             *         {
+             *           "id": "cr_0mxcr649n00012d9b5wbu",
+             *           "purpose": "analytics.reporting",
+             *           "decision": "denied",
+             *           "method": "import",
+             *           "noticeVersion": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d",
+             *           "jurisdiction": "UK",
+             *           "recordedAt": "2026-03-01T10:14:52.318Z"
+             *         }
+             *       ]
+             *     }
+             */
             'application/json': {
               records: {
                 id: string
@@ -1980,6 +2659,42 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "from": "2026-02-28",
+             *       "to": "2026-03-01",
+             *       "days": [
+             *         {
+             *           "day": "2026-02-28",
+             *           "purpose": "personalize.recommendations",
+             *           "granted": 118,
+             *           "withdrawn": 3,
+             *           "refused": 41
+             *         },
+             *         {
+             *           "day": "2026-02-28",
+             *           "purpose": "analytics.reporting",
+             *           "granted": 82,
+             *           "withdrawn": 0,
+             *           "refused": 77
+             *         },
+             *         {
+             *           "day": "2026-03-01",
+             *           "purpose": "personalize.recommendations",
+             *           "granted": 124,
+             *           "withdrawn": 2,
+             *           "refused": 38
+             *         },
+             *         {
+             *           "day": "2026-03-01",
+             *           "purpose": "analytics.reporting",
+             *           "granted": 90,
+             *           "withdrawn": 1,
+             *           "refused": 71
+             *         }
+             *       ]
+             *     }
+             */
             'application/json': {
               from: string
               to: string
@@ -2380,6 +3095,28 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "noticeVersion": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d",
+             *       "jurisdiction": "UK",
+             *       "decisions": [
+             *         {
+             *           "purpose": "essential.service",
+             *           "allowed": true,
+             *           "reason": "not_consent_based",
+             *           "basis": "contract",
+             *           "jurisdiction": "UK"
+             *         },
+             *         {
+             *           "purpose": "personalize.session",
+             *           "allowed": false,
+             *           "reason": "jurisdiction_default",
+             *           "basis": "legitimate_interest",
+             *           "jurisdiction": "UK"
+             *         }
+             *       ]
+             *     }
+             */
             'application/json': {
               noticeVersion: string
               jurisdiction: string
@@ -2479,6 +3216,14 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "decision": "granted",
+           *       "method": "banner",
+           *       "noticeVersion": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d",
+           *       "jurisdiction": "UK"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             decision: 'granted' | 'denied'
@@ -2509,6 +3254,18 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "decision": {
+             *         "purpose": "personalize.session",
+             *         "allowed": true,
+             *         "reason": "explicit_grant",
+             *         "basis": "legitimate_interest",
+             *         "jurisdiction": "UK"
+             *       },
+             *       "expiresAt": "2026-03-02T10:14:52.318Z"
+             *     }
+             */
             'application/json': {
               decision: {
                 purpose: string
@@ -2647,6 +3404,13 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "events": 14,
+             *       "consentRecords": 1,
+             *       "sessions": 1
+             *     }
+             */
             'application/json': {
               events: number
               consentRecords: number
@@ -2730,6 +3494,32 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "items": [
+           *         {
+           *           "id": "85123A",
+           *           "title": "White Hanging Heart T-light Holder",
+           *           "category": [
+           *             "Home and decor",
+           *             "Candles and lights"
+           *           ],
+           *           "price": 2.95,
+           *           "currency": "GBP"
+           *         },
+           *         {
+           *           "id": "22423",
+           *           "title": "Regency Cakestand 3 Tier",
+           *           "category": [
+           *             "Kitchen and dining"
+           *           ],
+           *           "price": 12.75,
+           *           "currency": "GBP",
+           *           "available": false
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': {
             items: {
               id: string
@@ -2752,6 +3542,11 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "upserted": 2
+             *     }
+             */
             'application/json': {
               upserted: number
             }
@@ -2859,6 +3654,20 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "id": "85123A",
+             *       "title": "White Hanging Heart T-light Holder",
+             *       "category": [
+             *         "Home and decor",
+             *         "Candles and lights"
+             *       ],
+             *       "price": 2.95,
+             *       "currency": "GBP",
+             *       "available": true,
+             *       "updatedAt": "2026-03-01T09:00:12.480Z"
+             *     }
+             */
             'application/json': {
               id: string
               title: string
@@ -2967,6 +3776,53 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "requests": [
+             *         {
+             *           "id": "rr_0mxcqqqbx0000fz2e60is",
+             *           "type": "erasure",
+             *           "status": "received",
+             *           "regime": "gdpr",
+             *           "jurisdiction": "UK",
+             *           "channel": "self_service",
+             *           "receivedAt": "2026-03-01T10:30:12.509Z",
+             *           "dueAt": "2026-04-01T10:30:12.509Z",
+             *           "overdue": false,
+             *           "extensionReason": null,
+             *           "verifiedAt": null,
+             *           "completedAt": null,
+             *           "deniedReason": null,
+             *           "result": null
+             *         },
+             *         {
+             *           "id": "rr_0mxcqqq900000h24pyrwk",
+             *           "type": "access",
+             *           "status": "completed",
+             *           "regime": "gdpr",
+             *           "jurisdiction": "UK",
+             *           "channel": "staff",
+             *           "receivedAt": "2026-02-20T15:02:41.404Z",
+             *           "dueAt": "2026-03-20T15:02:41.404Z",
+             *           "overdue": false,
+             *           "extensionReason": null,
+             *           "verifiedAt": "2026-02-20T15:02:41.404Z",
+             *           "completedAt": "2026-02-20T15:02:41.413Z",
+             *           "deniedReason": null,
+             *           "result": {
+             *             "sections": [
+             *               "recommend",
+             *               "events",
+             *               "consent",
+             *               "audit",
+             *               "outbox",
+             *               "identity"
+             *             ]
+             *           }
+             *         }
+             *       ]
+             *     }
+             */
             'application/json': {
               requests: {
                 id: string
@@ -3064,6 +3920,13 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "type": "erasure",
+           *       "subject": "cust-1042",
+           *       "jurisdiction": "UK"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             type:
@@ -3100,6 +3963,25 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "id": "rr_0mxcqqqbx0000fz2e60is",
+             *       "type": "erasure",
+             *       "status": "received",
+             *       "regime": "gdpr",
+             *       "jurisdiction": "UK",
+             *       "channel": "self_service",
+             *       "receivedAt": "2026-03-01T10:30:12.509Z",
+             *       "dueAt": "2026-04-01T10:30:12.509Z",
+             *       "overdue": false,
+             *       "extensionReason": null,
+             *       "verifiedAt": null,
+             *       "completedAt": null,
+             *       "deniedReason": null,
+             *       "result": null,
+             *       "attemptsLeft": 5
+             *     }
+             */
             'application/json': {
               id: string
               /** @enum {string} */
@@ -3232,6 +4114,53 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "requests": [
+             *         {
+             *           "id": "rr_0mxcqqqbx0000fz2e60is",
+             *           "type": "erasure",
+             *           "status": "received",
+             *           "regime": "gdpr",
+             *           "jurisdiction": "UK",
+             *           "channel": "self_service",
+             *           "receivedAt": "2026-03-01T10:30:12.509Z",
+             *           "dueAt": "2026-04-01T10:30:12.509Z",
+             *           "overdue": false,
+             *           "extensionReason": null,
+             *           "verifiedAt": null,
+             *           "completedAt": null,
+             *           "deniedReason": null,
+             *           "result": null
+             *         },
+             *         {
+             *           "id": "rr_0mxcqqq900000h24pyrwk",
+             *           "type": "access",
+             *           "status": "completed",
+             *           "regime": "gdpr",
+             *           "jurisdiction": "UK",
+             *           "channel": "staff",
+             *           "receivedAt": "2026-02-20T15:02:41.404Z",
+             *           "dueAt": "2026-03-20T15:02:41.404Z",
+             *           "overdue": false,
+             *           "extensionReason": null,
+             *           "verifiedAt": "2026-02-20T15:02:41.404Z",
+             *           "completedAt": "2026-02-20T15:02:41.413Z",
+             *           "deniedReason": null,
+             *           "result": {
+             *             "sections": [
+             *               "recommend",
+             *               "events",
+             *               "consent",
+             *               "audit",
+             *               "outbox",
+             *               "identity"
+             *             ]
+             *           }
+             *         }
+             *       ]
+             *     }
+             */
             'application/json': {
               requests: {
                 id: string
@@ -3351,6 +4280,33 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "id": "rr_0mxcqqq900000h24pyrwk",
+             *       "type": "access",
+             *       "status": "completed",
+             *       "regime": "gdpr",
+             *       "jurisdiction": "UK",
+             *       "channel": "staff",
+             *       "receivedAt": "2026-02-20T15:02:41.404Z",
+             *       "dueAt": "2026-03-20T15:02:41.404Z",
+             *       "overdue": false,
+             *       "extensionReason": null,
+             *       "verifiedAt": "2026-02-20T15:02:41.404Z",
+             *       "completedAt": "2026-02-20T15:02:41.413Z",
+             *       "deniedReason": null,
+             *       "result": {
+             *         "sections": [
+             *           "recommend",
+             *           "events",
+             *           "consent",
+             *           "audit",
+             *           "outbox",
+             *           "identity"
+             *         ]
+             *       }
+             *     }
+             */
             'application/json': {
               id: string
               /** @enum {string} */
@@ -3468,6 +4424,11 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "code": "725626"
+           *     }
+           */
           'application/json': {
             code: string
           }
@@ -3480,6 +4441,42 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "id": "rr_0mxcqqqbx0000fz2e60is",
+             *       "type": "erasure",
+             *       "status": "completed",
+             *       "regime": "gdpr",
+             *       "jurisdiction": "UK",
+             *       "channel": "self_service",
+             *       "receivedAt": "2026-03-01T10:30:12.509Z",
+             *       "dueAt": "2026-04-01T10:30:12.509Z",
+             *       "overdue": false,
+             *       "extensionReason": null,
+             *       "verifiedAt": "2026-03-01T10:31:40.118Z",
+             *       "completedAt": "2026-03-01T10:31:40.262Z",
+             *       "deniedReason": null,
+             *       "result": {
+             *         "recommend": {
+             *           "feedback": 1,
+             *           "modelContributions": 1
+             *         },
+             *         "events": {
+             *           "events": 30
+             *         },
+             *         "consent": {
+             *           "consentRecords": 3
+             *         },
+             *         "audit": {},
+             *         "outbox": {
+             *           "messages": 1
+             *         },
+             *         "identity": {
+             *           "subjects": 1
+             *         }
+             *       }
+             *     }
+             */
             'application/json': {
               id: string
               /** @enum {string} */
@@ -3628,6 +4625,13 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "expiresAt": "2026-03-01T10:41:02.544Z",
+             *       "attemptsLeft": 4,
+             *       "resendsLeft": 2
+             *     }
+             */
             'application/json': {
               expiresAt: string
               attemptsLeft: number
@@ -3732,6 +4736,12 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "reason": "The order history sits with our warehouse system, which needs a few more weeks to search.",
+           *       "months": 1
+           *     }
+           */
           'application/json': {
             /** @description Why more time is needed; shown to the shopper, never written to the audit log */
             reason: string
@@ -3747,6 +4757,24 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "id": "rr_0mxcqqqbx0000fz2e60is",
+             *       "type": "erasure",
+             *       "status": "received",
+             *       "regime": "gdpr",
+             *       "jurisdiction": "UK",
+             *       "channel": "self_service",
+             *       "receivedAt": "2026-03-01T10:30:12.509Z",
+             *       "dueAt": "2026-05-01T10:30:12.509Z",
+             *       "overdue": false,
+             *       "extensionReason": "The order history sits with our warehouse system, which needs a few more weeks to search.",
+             *       "verifiedAt": null,
+             *       "completedAt": null,
+             *       "deniedReason": null,
+             *       "result": null
+             *     }
+             */
             'application/json': {
               id: string
               /** @enum {string} */
@@ -3880,6 +4908,12 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "ground": "manifestly_unfounded",
+           *       "reason": "The same request was answered last week."
+           *     }
+           */
           'application/json': {
             /**
              * @description The legal ground (recorded in the audit log)
@@ -3899,6 +4933,26 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "id": "rr_0mxcqqqfp0000prvuc2vz",
+             *       "type": "objection",
+             *       "status": "denied",
+             *       "regime": "gdpr",
+             *       "jurisdiction": "UK",
+             *       "channel": "self_service",
+             *       "receivedAt": "2026-03-01T10:30:12.509Z",
+             *       "dueAt": "2026-04-01T10:30:12.509Z",
+             *       "overdue": false,
+             *       "extensionReason": null,
+             *       "verifiedAt": null,
+             *       "completedAt": "2026-03-01T11:05:19.670Z",
+             *       "deniedReason": "The same request was answered last week.",
+             *       "result": {
+             *         "ground": "manifestly_unfounded"
+             *       }
+             *     }
+             */
             'application/json': {
               id: string
               /** @enum {string} */
@@ -4032,12 +5086,105 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description A download (candor-my-data-DATE.json or .zip): the export as JSON, or with format=zip a ZIP archive of it */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /**
+             * @example {
+             *       "format": "candor-subject-export/1",
+             *       "requestId": "rr_0mxcqqq900000h24pyrwk",
+             *       "subjectId": "sub_1ck6yj2b1q7fk12hwdrzv09i",
+             *       "generatedAt": "2026-02-20T15:03:10.481Z",
+             *       "recommend": {
+             *         "feedback": [],
+             *         "touchpointCounts": [],
+             *         "model": {
+             *           "contributesToModel": true,
+             *           "itemsInModel": [
+             *             "21932",
+             *             "22570"
+             *           ],
+             *           "trainedAt": "2026-02-20T03:00:00.000Z"
+             *         }
+             *       },
+             *       "events": {
+             *         "events": [
+             *           {
+             *             "id": "evt-20260119-0001",
+             *             "type": "purchase",
+             *             "receivedAt": "2026-01-19T11:02:10.106Z",
+             *             "purposes": [
+             *               "personalize.recommendations"
+             *             ],
+             *             "expiresAt": "2027-01-19T11:02:09.407Z",
+             *             "subjectId": "sub_1ck6yj2b1q7fk12hwdrzv09i",
+             *             "item": "21932",
+             *             "quantity": 10,
+             *             "price": 1.65,
+             *             "currency": "GBP",
+             *             "occurredAt": "2026-01-19T11:02:09.407Z"
+             *           }
+             *         ]
+             *       },
+             *       "consent": {
+             *         "settings": {
+             *           "level": "personal",
+             *           "jurisdiction": "UK",
+             *           "restricted": false,
+             *           "updatedAt": "2026-01-19T10:58:33.105Z"
+             *         },
+             *         "consentRecords": [
+             *           {
+             *             "id": "cr_0mxcqqm4g0000o9e7pow9",
+             *             "purpose": "personalize.recommendations",
+             *             "decision": "granted",
+             *             "method": "banner",
+             *             "noticeVersion": "dc2a8812386172cc13f1532fc884fe346f21ecb333738e967ef49ed710392c8d",
+             *             "jurisdiction": "UK",
+             *             "recordedAt": "2026-01-19T10:58:33.056Z"
+             *           }
+             *         ],
+             *         "promptsShown": []
+             *       },
+             *       "audit": {
+             *         "entries": [
+             *           {
+             *             "seq": 612,
+             *             "at": "2026-01-19T10:58:33.056Z",
+             *             "actor": "key:key_r4quucipjoycew18",
+             *             "action": "consent.recorded",
+             *             "subjectId": "sub_1ck6yj2b1q7fk12hwdrzv09i",
+             *             "details": {
+             *               "decision": "granted",
+             *               "method": "banner",
+             *               "purpose": "personalize.recommendations"
+             *             },
+             *             "prevHash": "6ed6a2bc0b697b2fec2afc8cba17ebda6b542cb20156a7a922df51e3b75db702",
+             *             "hash": "2d4f0f9a48283fe481bcb0f31190cb818c01877063a6b0547d8be4b10bf5bdbb"
+             *           }
+             *         ]
+             *       },
+             *       "outbox": {
+             *         "messages": []
+             *       },
+             *       "identity": {
+             *         "vault": null
+             *       }
+             *     }
+             */
+            'application/json': {
+              format: string
+              requestId: string
+              subjectId: string
+              generatedAt: string
+            } & {
+              [key: string]: unknown
+            }
+            'application/zip': string
+          }
         }
         /** @description `validation_failed`: The request is not valid */
         400: {
@@ -4152,6 +5299,95 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "recommId": "rec_0mxcqqtzk0000xnoba139",
+             *       "level": "personal",
+             *       "levelReason": "personal: you allowed personalized recommendations",
+             *       "items": [
+             *         {
+             *           "id": "22086",
+             *           "title": "Paper Chain Kit 50's Christmas",
+             *           "category": [
+             *             "Christmas"
+             *           ],
+             *           "price": 2.95,
+             *           "explanation": {
+             *             "kind": "bought_together",
+             *             "sentence": "Often bought together with Paper Chain Kit Vintage Christmas and Paper Chain Kit Retrospot, which you bought or looked at.",
+             *             "evidence": [
+             *               {
+             *                 "id": "22910",
+             *                 "title": "Paper Chain Kit Vintage Christmas"
+             *               },
+             *               {
+             *                 "id": "22083",
+             *                 "title": "Paper Chain Kit Retrospot"
+             *               }
+             *             ]
+             *           },
+             *           "links": {
+             *             "notThis": {
+             *               "method": "POST",
+             *               "href": "/v1/feedback",
+             *               "body": {
+             *                 "subject": "cust-1042",
+             *                 "kind": "not_interested",
+             *                 "item": "22086",
+             *                 "recommId": "rec_0mxcqqtzk0000xnoba139"
+             *               }
+             *             },
+             *             "stopPersonalizing": {
+             *               "method": "PUT",
+             *               "href": "/v1/subjects/cust-1042/settings",
+             *               "body": {
+             *                 "level": "off"
+             *               }
+             *             },
+             *             "why": "/privacy#why-22086"
+             *           }
+             *         },
+             *         {
+             *           "id": "20725",
+             *           "title": "Lunch Bag Red Retrospot",
+             *           "category": [
+             *             "Bags"
+             *           ],
+             *           "price": 1.65,
+             *           "explanation": {
+             *             "kind": "buy_again",
+             *             "sentence": "You bought this before.",
+             *             "evidence": [
+             *               {
+             *                 "id": "20725",
+             *                 "title": "Lunch Bag Red Retrospot"
+             *               }
+             *             ]
+             *           },
+             *           "links": {
+             *             "notThis": {
+             *               "method": "POST",
+             *               "href": "/v1/feedback",
+             *               "body": {
+             *                 "subject": "cust-1042",
+             *                 "kind": "not_interested",
+             *                 "item": "20725",
+             *                 "recommId": "rec_0mxcqqtzk0000xnoba139"
+             *               }
+             *             },
+             *             "stopPersonalizing": {
+             *               "method": "PUT",
+             *               "href": "/v1/subjects/cust-1042/settings",
+             *               "body": {
+             *                 "level": "off"
+             *               }
+             *             },
+             *             "why": "/privacy#why-20725"
+             *           }
+             *         }
+             *       ]
+             *     }
+             */
             'application/json': {
               recommId: string
               /** @enum {string} */
@@ -4302,6 +5538,14 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "subject": "cust-1042",
+           *       "kind": "not_interested",
+           *       "item": "22086",
+           *       "recommId": "rec_0mxcqqtzk0000xnoba139"
+           *     }
+           */
           'application/json': {
             /**
              * @description The shop's own customer reference
@@ -4338,6 +5582,11 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "id": "fb_0mxcqqu4z0000szlt5w6g"
+             *     }
+             */
             'application/json': {
               id: string
             }
@@ -4444,6 +5693,75 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "id": "tr_0mxcqqqgi0000v6dj89af",
+             *       "trainedAt": "2026-03-01T03:00:04.674Z",
+             *       "subjects": 123,
+             *       "items": 300,
+             *       "events": 3690,
+             *       "seconds": 4.429,
+             *       "quality": {
+             *         "tuned": true,
+             *         "validation": {
+             *           "from": 1771459200000,
+             *           "until": 1772334000000,
+             *           "shoppers": 49,
+             *           "trainEvents": 1246
+             *         },
+             *         "candidates": 135,
+             *         "figures": {
+             *           "personal": {
+             *             "recall20": 0.2328,
+             *             "ndcg10": 0.2193,
+             *             "newRecall20": 0.1738
+             *           },
+             *           "session": {
+             *             "recall20": 0.2044,
+             *             "ndcg10": 0.1796,
+             *             "newRecall20": 0.1571
+             *           },
+             *           "off": {
+             *             "recall20": 0.17,
+             *             "ndcg10": 0.172,
+             *             "newRecall20": 0.149
+             *           },
+             *           "topPop": {
+             *             "recall20": 0.1806,
+             *             "ndcg10": 0.1858,
+             *             "newRecall20": 0.1531
+             *           },
+             *           "repeatFreq": {
+             *             "recall20": 0.2259,
+             *             "ndcg10": 0.2212,
+             *             "newRecall20": 0.1618
+             *           }
+             *         },
+             *         "params": {
+             *           "item": {
+             *             "tauDays": 60,
+             *             "subjectExponent": 1,
+             *             "alpha": 0.5,
+             *             "beta": 0.5,
+             *             "neighbours": 200,
+             *             "recentDays": 30
+             *           },
+             *           "personal": {
+             *             "repeatTauDays": 720,
+             *             "repeatUnit": "day",
+             *             "repeatWeight": 1,
+             *             "otherWeight": 2,
+             *             "popularityWeight": 0.5
+             *           },
+             *           "session": {
+             *             "recencyDecay": 0.8,
+             *             "neighbourWeight": 1,
+             *             "offWeight": 0.5
+             *           }
+             *         }
+             *       }
+             *     }
+             */
             'application/json': {
               /** @description tr_..., sortable by time */
               id: string
@@ -4540,6 +5858,10 @@ export interface paths {
                     neighbours?: number
                     /** @description Window (days) for recent popularity and, doubled, for trending */
                     recentDays?: number
+                    /** @description Items the EASE component models (the most held ones); 0: none */
+                    easeItems?: number
+                    /** @description EASE's ridge lambda, times the mean diagonal of its Gram matrix */
+                    easeLambda?: number
                   }
                   /** @description The `personal` level's scoring */
                   personal?: {
@@ -4559,6 +5881,8 @@ export interface paths {
                     sourceTauDays?: number
                     /** @description Weight of the neighbour score within the other items */
                     neighbourWeight?: number
+                    /** @description Share of the EASE score in the neighbour score (0: item neighbours only) */
+                    easeWeight?: number
                     /** @description Weight of the popularity prior within the other items */
                     popularityWeight?: number
                     /** @description Share of recent popularity in the prior (0: all-time shoppers per item, 1: recent only) */
@@ -4653,6 +5977,196 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "run": {
+             *         "id": "tr_0mxcqqqgi0000v6dj89af",
+             *         "trainedAt": "2026-03-01T03:00:04.674Z",
+             *         "subjects": 123,
+             *         "items": 300,
+             *         "events": 3690,
+             *         "seconds": 4.429,
+             *         "quality": {
+             *           "tuned": true,
+             *           "validation": {
+             *             "from": 1771459200000,
+             *             "until": 1772334000000,
+             *             "shoppers": 49,
+             *             "trainEvents": 1246
+             *           },
+             *           "candidates": 135,
+             *           "figures": {
+             *             "personal": {
+             *               "recall20": 0.2328,
+             *               "ndcg10": 0.2193,
+             *               "newRecall20": 0.1738
+             *             },
+             *             "session": {
+             *               "recall20": 0.2044,
+             *               "ndcg10": 0.1796,
+             *               "newRecall20": 0.1571
+             *             },
+             *             "off": {
+             *               "recall20": 0.17,
+             *               "ndcg10": 0.172,
+             *               "newRecall20": 0.149
+             *             },
+             *             "topPop": {
+             *               "recall20": 0.1806,
+             *               "ndcg10": 0.1858,
+             *               "newRecall20": 0.1531
+             *             },
+             *             "repeatFreq": {
+             *               "recall20": 0.2259,
+             *               "ndcg10": 0.2212,
+             *               "newRecall20": 0.1618
+             *             }
+             *           },
+             *           "params": {
+             *             "item": {
+             *               "tauDays": 60,
+             *               "subjectExponent": 1,
+             *               "alpha": 0.5,
+             *               "beta": 0.5,
+             *               "neighbours": 200,
+             *               "recentDays": 30
+             *             },
+             *             "personal": {
+             *               "repeatTauDays": 720,
+             *               "repeatUnit": "day",
+             *               "repeatWeight": 1,
+             *               "otherWeight": 2,
+             *               "popularityWeight": 0.5
+             *             },
+             *             "session": {
+             *               "recencyDecay": 0.8,
+             *               "neighbourWeight": 1,
+             *               "offWeight": 0.5
+             *             }
+             *           }
+             *         }
+             *       },
+             *       "runs": [
+             *         {
+             *           "id": "tr_0mxcqqqgi0000v6dj89af",
+             *           "trainedAt": "2026-03-01T03:00:04.674Z",
+             *           "subjects": 123,
+             *           "items": 300,
+             *           "events": 3690,
+             *           "seconds": 4.429,
+             *           "quality": {
+             *             "tuned": true,
+             *             "validation": {
+             *               "from": 1771459200000,
+             *               "until": 1772334000000,
+             *               "shoppers": 49,
+             *               "trainEvents": 1246
+             *             },
+             *             "candidates": 135,
+             *             "figures": {
+             *               "personal": {
+             *                 "recall20": 0.2328,
+             *                 "ndcg10": 0.2193,
+             *                 "newRecall20": 0.1738
+             *               },
+             *               "session": {
+             *                 "recall20": 0.2044,
+             *                 "ndcg10": 0.1796,
+             *                 "newRecall20": 0.1571
+             *               },
+             *               "off": {
+             *                 "recall20": 0.17,
+             *                 "ndcg10": 0.172,
+             *                 "newRecall20": 0.149
+             *               },
+             *               "topPop": {
+             *                 "recall20": 0.1806,
+             *                 "ndcg10": 0.1858,
+             *                 "newRecall20": 0.1531
+             *               },
+             *               "repeatFreq": {
+             *                 "recall20": 0.2259,
+             *                 "ndcg10": 0.2212,
+             *                 "newRecall20": 0.1618
+             *               }
+             *             },
+             *             "params": {
+             *               "item": {
+             *                 "tauDays": 60,
+             *                 "subjectExponent": 1,
+             *                 "alpha": 0.5,
+             *                 "beta": 0.5,
+             *                 "neighbours": 200,
+             *                 "recentDays": 30
+             *               },
+             *               "personal": {
+             *                 "repeatTauDays": 720,
+             *                 "repeatUnit": "day",
+             *                 "repeatWeight": 1,
+             *                 "otherWeight": 2,
+             *                 "popularityWeight": 0.5
+             *               },
+             *               "session": {
+             *                 "recencyDecay": 0.8,
+             *                 "neighbourWeight": 1,
+             *                 "offWeight": 0.5
+             *               }
+             *             }
+             *           }
+             *         }
+             *       ],
+             *       "online": {
+             *         "since": "2026-02-23T00:00:00.000Z",
+             *         "until": "2026-03-01T10:30:00.000Z",
+             *         "minAnswers": 10,
+             *         "groups": [
+             *           {
+             *             "level": "personal",
+             *             "placement": "home",
+             *             "answers": 1840,
+             *             "viewed": 412,
+             *             "carted": 96,
+             *             "purchased": 41,
+             *             "notInterested": 12,
+             *             "viewRate": 0.2239,
+             *             "cartRate": 0.0522,
+             *             "purchaseRate": 0.0223,
+             *             "notInterestedRate": 0.0065
+             *           },
+             *           {
+             *             "level": "off",
+             *             "placement": "product",
+             *             "answers": 5230,
+             *             "viewed": 870,
+             *             "carted": 150,
+             *             "purchased": 58,
+             *             "notInterested": 9,
+             *             "viewRate": 0.1663,
+             *             "cartRate": 0.0287,
+             *             "purchaseRate": 0.0111,
+             *             "notInterestedRate": 0.0017
+             *           }
+             *         ],
+             *         "total": {
+             *           "level": "all",
+             *           "placement": "all",
+             *           "answers": 7070,
+             *           "viewed": 1282,
+             *           "carted": 246,
+             *           "purchased": 99,
+             *           "notInterested": 21,
+             *           "viewRate": 0.1813,
+             *           "cartRate": 0.0348,
+             *           "purchaseRate": 0.014,
+             *           "notInterestedRate": 0.003
+             *         },
+             *         "withheld": {
+             *           "groups": 1,
+             *           "answers": 6
+             *         }
+             *       }
+             *     }
+             */
             'application/json': {
               /** @description The latest training run (null: none yet) */
               run: {
@@ -4751,6 +6265,10 @@ export interface paths {
                       neighbours?: number
                       /** @description Window (days) for recent popularity and, doubled, for trending */
                       recentDays?: number
+                      /** @description Items the EASE component models (the most held ones); 0: none */
+                      easeItems?: number
+                      /** @description EASE's ridge lambda, times the mean diagonal of its Gram matrix */
+                      easeLambda?: number
                     }
                     /** @description The `personal` level's scoring */
                     personal?: {
@@ -4770,6 +6288,8 @@ export interface paths {
                       sourceTauDays?: number
                       /** @description Weight of the neighbour score within the other items */
                       neighbourWeight?: number
+                      /** @description Share of the EASE score in the neighbour score (0: item neighbours only) */
+                      easeWeight?: number
                       /** @description Weight of the popularity prior within the other items */
                       popularityWeight?: number
                       /** @description Share of recent popularity in the prior (0: all-time shoppers per item, 1: recent only) */
@@ -4884,6 +6404,10 @@ export interface paths {
                       neighbours?: number
                       /** @description Window (days) for recent popularity and, doubled, for trending */
                       recentDays?: number
+                      /** @description Items the EASE component models (the most held ones); 0: none */
+                      easeItems?: number
+                      /** @description EASE's ridge lambda, times the mean diagonal of its Gram matrix */
+                      easeLambda?: number
                     }
                     /** @description The `personal` level's scoring */
                     personal?: {
@@ -4903,6 +6427,8 @@ export interface paths {
                       sourceTauDays?: number
                       /** @description Weight of the neighbour score within the other items */
                       neighbourWeight?: number
+                      /** @description Share of the EASE score in the neighbour score (0: item neighbours only) */
+                      easeWeight?: number
                       /** @description Weight of the popularity prior within the other items */
                       popularityWeight?: number
                       /** @description Share of recent popularity in the prior (0: all-time shoppers per item, 1: recent only) */
@@ -5042,12 +6568,30 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description The page shell: one HTML file for every page; its script picks the page */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /**
+             * @example <!doctype html>
+             *     <html lang="en-GB">
+             *       <head>
+             *         <meta charset="utf-8" />
+             *         <meta name="viewport" content="width=device-width, initial-scale=1" />
+             *         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+             *         <title>Demo Giftware · Candor</title>
+             *         <script type="module" crossorigin src="/assets/index-DsglwELd.js"></script>
+             *         <link rel="stylesheet" crossorigin href="/assets/index--SG89qXz.css">
+             *       </head>
+             *       <body>
+             *         <div id="app"></div>
+             *       </body>
+             *     </html>
+             */
+            'text/html': string
+          }
         }
         /** @description `rate_limited`: Too many requests */
         429: {
@@ -5099,12 +6643,30 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description The page shell: one HTML file for every page; its script picks the page */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /**
+             * @example <!doctype html>
+             *     <html lang="en-GB">
+             *       <head>
+             *         <meta charset="utf-8" />
+             *         <meta name="viewport" content="width=device-width, initial-scale=1" />
+             *         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+             *         <title>Demo Giftware · Candor</title>
+             *         <script type="module" crossorigin src="/assets/index-DsglwELd.js"></script>
+             *         <link rel="stylesheet" crossorigin href="/assets/index--SG89qXz.css">
+             *       </head>
+             *       <body>
+             *         <div id="app"></div>
+             *       </body>
+             *     </html>
+             */
+            'text/html': string
+          }
         }
         /** @description `rate_limited`: Too many requests */
         429: {
@@ -5156,12 +6718,30 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description The page shell: one HTML file for every page; its script picks the page */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /**
+             * @example <!doctype html>
+             *     <html lang="en-GB">
+             *       <head>
+             *         <meta charset="utf-8" />
+             *         <meta name="viewport" content="width=device-width, initial-scale=1" />
+             *         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+             *         <title>Demo Giftware · Candor</title>
+             *         <script type="module" crossorigin src="/assets/index-DsglwELd.js"></script>
+             *         <link rel="stylesheet" crossorigin href="/assets/index--SG89qXz.css">
+             *       </head>
+             *       <body>
+             *         <div id="app"></div>
+             *       </body>
+             *     </html>
+             */
+            'text/html': string
+          }
         }
         /** @description `rate_limited`: Too many requests */
         429: {
@@ -5215,12 +6795,30 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description The page shell: one HTML file for every page; its script picks the page */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /**
+             * @example <!doctype html>
+             *     <html lang="en-GB">
+             *       <head>
+             *         <meta charset="utf-8" />
+             *         <meta name="viewport" content="width=device-width, initial-scale=1" />
+             *         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+             *         <title>Demo Giftware · Candor</title>
+             *         <script type="module" crossorigin src="/assets/index-DsglwELd.js"></script>
+             *         <link rel="stylesheet" crossorigin href="/assets/index--SG89qXz.css">
+             *       </head>
+             *       <body>
+             *         <div id="app"></div>
+             *       </body>
+             *     </html>
+             */
+            'text/html': string
+          }
         }
         /** @description `validation_failed`: The request is not valid */
         400: {
@@ -5292,12 +6890,30 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description The page shell: one HTML file for every page; its script picks the page */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /**
+             * @example <!doctype html>
+             *     <html lang="en-GB">
+             *       <head>
+             *         <meta charset="utf-8" />
+             *         <meta name="viewport" content="width=device-width, initial-scale=1" />
+             *         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+             *         <title>Demo Giftware · Candor</title>
+             *         <script type="module" crossorigin src="/assets/index-DsglwELd.js"></script>
+             *         <link rel="stylesheet" crossorigin href="/assets/index--SG89qXz.css">
+             *       </head>
+             *       <body>
+             *         <div id="app"></div>
+             *       </body>
+             *     </html>
+             */
+            'text/html': string
+          }
         }
         /** @description `validation_failed`: The request is not valid */
         400: {
@@ -5367,12 +6983,30 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description The page shell: one HTML file for every page; its script picks the page */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /**
+             * @example <!doctype html>
+             *     <html lang="en-GB">
+             *       <head>
+             *         <meta charset="utf-8" />
+             *         <meta name="viewport" content="width=device-width, initial-scale=1" />
+             *         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+             *         <title>Demo Giftware · Candor</title>
+             *         <script type="module" crossorigin src="/assets/index-DsglwELd.js"></script>
+             *         <link rel="stylesheet" crossorigin href="/assets/index--SG89qXz.css">
+             *       </head>
+             *       <body>
+             *         <div id="app"></div>
+             *       </body>
+             *     </html>
+             */
+            'text/html': string
+          }
         }
         /** @description `rate_limited`: Too many requests */
         429: {
@@ -5426,12 +7060,17 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description A built script or style sheet, named by its content hash */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /** @example (function(){"use strict";const e=document.getElementById("app");…})(); */
+            'text/javascript': string
+            /** @example :root{--ink:#1a1a1a;--accent:#1d4e89}body{margin:0;font:1rem/1.5 system-ui,sans-serif}… */
+            'text/css': string
+          }
         }
         /** @description `validation_failed`: The request is not valid */
         400: {
@@ -5501,12 +7140,15 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description The icon (SVG) */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /** @example <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><title>Candor</title><rect width="32" height="32" rx="7" fill="#1d4e89"/></svg> */
+            'image/svg+xml': string
+          }
         }
         /** @description `rate_limited`: Too many requests */
         429: {
@@ -5558,12 +7200,15 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description The icon (SVG) */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /** @example <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><title>Candor</title><rect width="32" height="32" rx="7" fill="#1d4e89"/></svg> */
+            'image/svg+xml': string
+          }
         }
         /** @description `rate_limited`: Too many requests */
         429: {
@@ -5615,12 +7260,15 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description The browser SDK: one script that defines the global `Candor` */
         200: {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /** @example "use strict";var Candor=(()=>{…})(); */
+            'text/javascript': string
+          }
         }
         /** @description `rate_limited`: Too many requests */
         429: {
@@ -5677,7 +7325,63 @@ export interface paths {
           headers: {
             [name: string]: unknown
           }
-          content?: never
+          content: {
+            /**
+             * @example {
+             *       "categories": [
+             *         {
+             *           "id": "lights",
+             *           "title": "Candles and lights"
+             *         },
+             *         {
+             *           "id": "kitchen",
+             *           "title": "Kitchen and dining"
+             *         }
+             *       ],
+             *       "products": [
+             *         {
+             *           "id": "85123A",
+             *           "title": "White Hanging Heart T-light Holder",
+             *           "category": "lights",
+             *           "price": 2.95,
+             *           "currency": "GBP"
+             *         },
+             *         {
+             *           "id": "22423",
+             *           "title": "Regency Cakestand 3 Tier",
+             *           "category": "kitchen",
+             *           "price": 12.75,
+             *           "currency": "GBP"
+             *         }
+             *       ],
+             *       "shoppers": [
+             *         {
+             *           "ref": "demo-shopper-1",
+             *           "name": "Alex (demo shopper with a history)"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              categories: {
+                id: string
+                title: string
+              }[]
+              products: {
+                id: string
+                title: string
+                /** @description The id of its category */
+                category: string
+                price: number
+                currency: string
+              }[]
+              /** @description Demo shoppers with a history, to switch to */
+              shoppers: {
+                ref: string
+                name: string
+              }[]
+            }
+          }
         }
         /** @description `rate_limited`: Too many requests */
         429: {
@@ -5731,6 +7435,11 @@ export interface paths {
       }
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "ref": "demo-shopper-1"
+           *     }
+           */
           'application/json': {
             ref?: string
           }
@@ -5743,6 +7452,14 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "ref": "demo-shopper-1",
+             *       "token": "st.eyJ2IjoxLCJzdWIiOiJzdWJfd2YxY3lvM3Z4aXVmYW56cjB5enNkeHIzIiwiZXhwIjoxNzcyMzYxOTAwLCJraWQiOiJ0MSJ9.pblaLN2mwinkJedalhE5wPU0AUTvEvnwmcnBqMOGidA",
+             *       "expiresAt": "2026-03-01T10:45:00.000Z",
+             *       "name": "Alex (demo shopper with a history)"
+             *     }
+             */
             'application/json': {
               ref: string
               token: string
@@ -5834,6 +7551,11 @@ export interface paths {
             [name: string]: unknown
           }
           content: {
+            /**
+             * @example {
+             *       "code": "725626"
+             *     }
+             */
             'application/json': {
               code: string | null
             }

@@ -2,7 +2,19 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Registry } from 'prom-client'
 import { z } from 'zod'
 import { AppError } from '../lib/errors.js'
+import { textAnswer, withExample } from './openapi.js'
 import type { Storage } from '../storage/db.js'
+
+const METRICS_EXAMPLE = [
+  '# HELP candor_http_requests_total HTTP requests by method, route and status',
+  '# TYPE candor_http_requests_total counter',
+  'candor_http_requests_total{method="POST",route="/v1/events",status="200"} 18342',
+  'candor_http_requests_total{method="GET",route="/v1/recommendations",status="200"} 95120',
+  '# HELP candor_rights_requests_overdue Rights requests past their legal deadline and not yet completed or denied',
+  '# TYPE candor_rights_requests_overdue gauge',
+  'candor_rights_requests_overdue 0',
+  '',
+].join('\n')
 
 /** Liveness, readiness (the database answers) and Prometheus metrics; all public. */
 export const healthRoutes: FastifyPluginAsyncZod<{
@@ -16,7 +28,11 @@ export const healthRoutes: FastifyPluginAsyncZod<{
     '/health/live',
     {
       config: { access: { public: true } },
-      schema: { tags: ['health'], summary: 'The process is up', response: { 200: Status } },
+      schema: {
+        tags: ['health'],
+        summary: 'The process is up',
+        response: { 200: withExample(Status, { status: 'ok' }) },
+      },
     },
     () => ({ status: 'ok' }),
   )
@@ -27,7 +43,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags: ['health'],
         summary: 'The database is reachable',
-        response: { 200: Status },
+        response: { 200: withExample(Status, { status: 'ok', database: 'postgres' }) },
       },
     },
     async () => {
@@ -43,7 +59,15 @@ export const healthRoutes: FastifyPluginAsyncZod<{
     '/metrics',
     {
       config: { access: { public: true } },
-      schema: { tags: ['health'], summary: 'Prometheus metrics (text format)' },
+      schema: {
+        tags: ['health'],
+        summary: 'Prometheus metrics (text format)',
+        response: {
+          200: textAnswer('Prometheus text exposition format 0.0.4', {
+            'text/plain': METRICS_EXAMPLE,
+          }),
+        },
+      },
     },
     async (_request, reply) => {
       reply.type(registry.contentType)

@@ -10,6 +10,7 @@ import { STATUS_CODES } from 'node:http'
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger'
 import type { RouteOptions } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import { z } from 'zod'
 import { ERROR_CODES, type ErrorCode } from '../lib/errors.js'
 import type { Role } from '../modules/auth/index.js'
 import type { Access } from './auth.js'
@@ -26,6 +27,43 @@ declare module 'fastify' {
 }
 
 type Json = Record<string, unknown>
+
+/** A value of type T, or the same written `as const` (read-only at every level). */
+export type Example<T> = T extends (infer U)[]
+  ? readonly Example<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: Example<T[K]> }
+    : T
+
+/**
+ * A schema with the example the document shows for it (as its media type's `example`, see
+ * `liftExample`): a whole request body or answer as a client sends or gets it. Typed by what the schema
+ * accepts, so an example with a field the schema does not have, or without one it needs, does not
+ * compile; `test/openapi.test.ts` also validates every example against its schema in the document.
+ *
+ * @example
+ * response: { 200: withExample(z.object({ upserted: z.int() }), { upserted: 2 }) }
+ */
+export function withExample<T extends z.ZodType>(schema: T, example: Example<z.input<T>>): T {
+  return schema.meta({ examples: [example] })
+}
+
+/**
+ * A response that is not JSON (a page, a script, the metrics text), for a route's `response`: each
+ * media type it may answer with, its text as a string, and an example of it.
+ *
+ * @example
+ * response: { 200: textAnswer('The page', { 'text/html': '<!doctype html>...' }) }
+ */
+export function textAnswer(
+  description: string,
+  examples: Record<string, string>,
+): { description: string; content: Record<string, { schema: z.ZodString }> } {
+  const content: Record<string, { schema: z.ZodString }> = {}
+  for (const [media, example] of Object.entries(examples))
+    content[media] = { schema: withExample(z.string(), example) }
+  return { description, content }
+}
 
 /**
  * The security schemes: both are bearer credentials, told apart by their prefix. The roles come from
@@ -179,12 +217,17 @@ function dropSafeIntegerBounds(node: unknown): void {
   for (const value of Object.values(object)) dropSafeIntegerBounds(value)
 }
 
-/** The examples a schema carries (`.meta({ examples })`), shown as the media type's example. */
+/**
+ * The examples a schema carries (`.meta({ examples })`, see `withExample`), moved to its media type's
+ * example: what Swagger UI shows and puts in "Try it out" (kept once, not twice).
+ */
 function liftExample(media: Json | undefined): void {
   if (media === undefined || media.example !== undefined || media.examples !== undefined) return
   const schema = media.schema as Json | undefined
   const examples = schema?.examples
-  if (Array.isArray(examples) && examples.length > 0) media.example = examples[0]
+  if (schema === undefined || !Array.isArray(examples) || examples.length === 0) return
+  media.example = examples[0]
+  delete schema.examples
 }
 
 /** An input field of the operation, for its `validation_failed` example (`body.events`, `query.limit`). */

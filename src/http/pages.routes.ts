@@ -2,6 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { AppError } from '../lib/errors.js'
+import { textAnswer } from './openapi.js'
 
 export interface PagesOptions {
   /** Built pages (Vite output): index.html and assets/. */
@@ -22,6 +23,39 @@ const TYPES: Record<string, string> = {
 }
 
 const PUBLIC = { access: { public: true } } as const
+
+/** What the document shows for each kind of file (shortened: the built files are minified). */
+const PAGE = textAnswer('The page shell: one HTML file for every page; its script picks the page', {
+  'text/html': [
+    '<!doctype html>',
+    '<html lang="en-GB">',
+    '  <head>',
+    '    <meta charset="utf-8" />',
+    '    <meta name="viewport" content="width=device-width, initial-scale=1" />',
+    '    <link rel="icon" href="/favicon.svg" type="image/svg+xml" />',
+    '    <title>Demo Giftware · Candor</title>',
+    '    <script type="module" crossorigin src="/assets/index-DsglwELd.js"></script>',
+    '    <link rel="stylesheet" crossorigin href="/assets/index--SG89qXz.css">',
+    '  </head>',
+    '  <body>',
+    '    <div id="app"></div>',
+    '  </body>',
+    '</html>',
+    '',
+  ].join('\n'),
+})
+const ASSET = textAnswer('A built script or style sheet, named by its content hash', {
+  'text/javascript': '(function(){"use strict";const e=document.getElementById("app");…})();',
+  'text/css':
+    ':root{--ink:#1a1a1a;--accent:#1d4e89}body{margin:0;font:1rem/1.5 system-ui,sans-serif}…',
+})
+const ICON = textAnswer('The icon (SVG)', {
+  'image/svg+xml':
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><title>Candor</title><rect width="32" height="32" rx="7" fill="#1d4e89"/></svg>',
+})
+const SDK = textAnswer('The browser SDK: one script that defines the global `Candor`', {
+  'text/javascript': '"use strict";var Candor=(()=>{…})();',
+})
 
 /**
  * The web pages (storefront demo, privacy center, staff console) and the browser SDK, as static files
@@ -63,14 +97,25 @@ export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options
     ...(options.shop ? ['/', '/c/:category', '/p/:item', '/basket'] : []),
   ]
   for (const url of paths) {
-    app.get(url, { config: PUBLIC, schema: { tags: ['pages'], summary: `Web page (HTML)` } }, page)
+    app.get(
+      url,
+      {
+        config: PUBLIC,
+        schema: { tags: ['pages'], summary: `Web page (HTML)`, response: { 200: PAGE } },
+      },
+      page,
+    )
   }
 
   app.get<{ Params: { file: string } }>(
     '/assets/:file',
     {
       config: PUBLIC,
-      schema: { tags: ['pages'], summary: 'A built script or style sheet of the pages' },
+      schema: {
+        tags: ['pages'],
+        summary: 'A built script or style sheet of the pages',
+        response: { 200: ASSET },
+      },
     },
     async (request, reply) => {
       const { file } = request.params
@@ -90,7 +135,14 @@ export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options
   for (const url of ['/favicon.svg', '/favicon.ico']) {
     app.get(
       url,
-      { config: PUBLIC, schema: { tags: ['pages'], summary: 'The icon of the pages (SVG)' } },
+      {
+        config: PUBLIC,
+        schema: {
+          tags: ['pages'],
+          summary: 'The icon of the pages (SVG)',
+          response: { 200: ICON },
+        },
+      },
       async (_request, reply) =>
         sendFile(reply, path.join(options.webDir, 'favicon.svg'), 'public, max-age=86400'),
     )
@@ -98,7 +150,14 @@ export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options
 
   app.get(
     '/sdk/candor.min.js',
-    { config: PUBLIC, schema: { tags: ['pages'], summary: 'The browser SDK (global Candor)' } },
+    {
+      config: PUBLIC,
+      schema: {
+        tags: ['pages'],
+        summary: 'The browser SDK (global Candor)',
+        response: { 200: SDK },
+      },
+    },
     async (_request, reply) => {
       // Loaded by <script src> from the shop's own pages: another origin, so not same-origin only.
       reply.header('cross-origin-resource-policy', 'cross-origin')

@@ -1,5 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { withExample } from '../../http/openapi.js'
+import {
+  CHECKPOINT_EXAMPLE,
+  CHECKPOINT_NOTE_EXAMPLE,
+  CONSISTENCY_PROOF_EXAMPLE,
+  INCLUSION_PROOF_EXAMPLE,
+} from './audit.examples.js'
 import type { AuditLog } from './audit.service.js'
 
 const Hex = z.string().regex(/^[0-9a-f]{64}$/)
@@ -38,9 +45,22 @@ export const auditTreeRoutes: FastifyPluginAsyncZod<{ services: { audit: AuditLo
         description:
           'Accept: text/plain answers the signed note alone. Keep copies: `candor audit verify --checkpoint FILE` (or the proof route) shows the log only grew since.',
         response: {
-          200: CheckpointSchema.extend({
-            publicKeys: z.array(z.string()).describe('Every key this log signs with, active first'),
-          }),
+          200: {
+            description: 'The checkpoint (JSON), or with Accept: text/plain its signed note alone',
+            content: {
+              'application/json': {
+                schema: withExample(
+                  CheckpointSchema.extend({
+                    publicKeys: z
+                      .array(z.string())
+                      .describe('Every key this log signs with, active first'),
+                  }),
+                  CHECKPOINT_EXAMPLE,
+                ),
+              },
+              'text/plain': { schema: withExample(z.string(), CHECKPOINT_NOTE_EXAMPLE) },
+            },
+          },
         },
       },
     },
@@ -66,11 +86,14 @@ export const auditTreeRoutes: FastifyPluginAsyncZod<{ services: { audit: AuditLo
           to: Size.optional().describe('The newer size (default: the latest checkpoint)'),
         }),
         response: {
-          200: z.object({
-            first: z.number().int(),
-            second: z.number().int(),
-            proof: z.array(Hex).describe('Node hashes, hex, in RFC 6962 order'),
-          }),
+          200: withExample(
+            z.object({
+              first: z.number().int(),
+              second: z.number().int(),
+              proof: z.array(Hex).describe('Node hashes, hex, in RFC 6962 order'),
+            }),
+            CONSISTENCY_PROOF_EXAMPLE,
+          ),
         },
       },
     },
@@ -89,13 +112,16 @@ export const auditTreeRoutes: FastifyPluginAsyncZod<{ services: { audit: AuditLo
           size: Size.optional().describe('The tree size (default: the latest checkpoint)'),
         }),
         response: {
-          200: z.object({
-            seq: z.number().int(),
-            leafIndex: z.number().int(),
-            treeSize: z.number().int(),
-            leafHash: Hex,
-            proof: z.array(Hex),
-          }),
+          200: withExample(
+            z.object({
+              seq: z.number().int(),
+              leafIndex: z.number().int(),
+              treeSize: z.number().int(),
+              leafHash: Hex,
+              proof: z.array(Hex),
+            }),
+            INCLUSION_PROOF_EXAMPLE,
+          ),
         },
       },
     },

@@ -4,7 +4,9 @@ import { DAY_MS } from '../../lib/clock.js'
 import { isRealDay } from '../../lib/days.js'
 import { AppError } from '../../lib/errors.js'
 import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
+import { withExample } from '../../http/openapi.js'
 import { AuditEntrySchema } from './audit.js'
+import { AUDIT_PAGE_EXAMPLE, AUDIT_VERIFY_EXAMPLE } from './audit.examples.js'
 import { actorOf } from './audit.actor.js'
 import type { AuditLog } from './audit.service.js'
 import { auditTreeRoutes } from './audit-tree.routes.js'
@@ -87,14 +89,17 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: AuditRoutesDeps }> =
           limit: z.coerce.number().int().min(1).max(500).default(100),
         }),
         response: {
-          200: z.object({
-            entries: z.array(AuditEntrySchema),
-            next: z
-              .number()
-              .int()
-              .nullable()
-              .describe('Pass as `before` for the next page; null on the last page'),
-          }),
+          200: withExample(
+            z.object({
+              entries: z.array(AuditEntrySchema),
+              next: z
+                .number()
+                .int()
+                .nullable()
+                .describe('Pass as `before` for the next page; null on the last page'),
+            }),
+            AUDIT_PAGE_EXAMPLE,
+          ),
         },
       },
     },
@@ -141,7 +146,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: AuditRoutesDeps }> =
         tags: ['audit'],
         summary:
           'Recompute the hash chain and the Merkle tree; report the first broken entry and what no longer matches a signed checkpoint',
-        response: { 200: Verification },
+        response: { 200: withExample(Verification, AUDIT_VERIFY_EXAMPLE) },
       },
     },
     async () => {

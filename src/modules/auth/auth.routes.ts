@@ -2,12 +2,25 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../lib/errors.js'
 import type { RouteAccessEntry } from '../../http/auth.js'
+import { withExample } from '../../http/openapi.js'
 import { actorOf } from '../audit/index.js'
 import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
 import { ApiKeyInfoSchema, ROLES, RoleSchema } from './auth.js'
 import type { AuthService } from './auth.service.js'
 
 const CustomerRef = CustomerRefSchema
+
+/** The examples the document shows (an API key and a shopper token as they look, not real ones). */
+const KEY_INFO = {
+  id: 'key_r4quucipjoycew18',
+  role: 'storefront',
+  name: 'Web shop backend',
+  createdAt: '2026-03-01T09:30:00.000Z',
+  revokedAt: null,
+} as const
+const NEW_KEY = 'ck_r4quucipjoycew18.Tj67v3C4FYKU8kt2NaWdNIDFqiHshMIboPi8iqGiX10'
+const SHOPPER_TOKEN =
+  'st.eyJ2IjoxLCJzdWIiOiJzdWJfd2YxY3lvM3Z4aXVmYW56cjB5enNkeHIzIiwiZXhwIjoxNzcyMzYxOTAwLCJraWQiOiJ0MSJ9.pblaLN2mwinkJedalhE5wPU0AUTvEvnwmcnBqMOGidA'
 
 /** API key administration (admin only) and shopper-token issuing (for the shop's backend). */
 /** What the auth routes use. */
@@ -30,11 +43,18 @@ export const authRoutes: FastifyPluginAsyncZod<{
         summary:
           "The calling API key's id and role, and every route its role may call (the console shows only what it may use)",
         response: {
-          200: z.object({
-            keyId: z.string(),
-            role: RoleSchema,
-            may: z.array(z.string()).describe('"METHOD /path" for each route this role may call'),
-          }),
+          200: withExample(
+            z.object({
+              keyId: z.string(),
+              role: RoleSchema,
+              may: z.array(z.string()).describe('"METHOD /path" for each route this role may call'),
+            }),
+            {
+              keyId: 'key_7h2k9q4m1x8c3v5b',
+              role: 'analyst',
+              may: ['GET /v1/me', 'GET /v1/recommendations/quality'],
+            },
+          ),
         },
       },
     },
@@ -55,8 +75,16 @@ export const authRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags: ['admin'],
         summary: 'Create an API key; the key is returned once and never again',
-        body: z.object({ role: RoleSchema, name: z.string().trim().min(1).max(200) }),
-        response: { 201: ApiKeyInfoSchema.extend({ key: z.string() }) },
+        body: withExample(z.object({ role: RoleSchema, name: z.string().trim().min(1).max(200) }), {
+          role: 'storefront',
+          name: 'Web shop backend',
+        }),
+        response: {
+          201: withExample(ApiKeyInfoSchema.extend({ key: z.string() }), {
+            ...KEY_INFO,
+            key: NEW_KEY,
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -76,7 +104,27 @@ export const authRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags: ['admin'],
         summary: 'List API keys (never their secrets)',
-        response: { 200: z.object({ keys: z.array(ApiKeyInfoSchema) }) },
+        response: {
+          200: withExample(z.object({ keys: z.array(ApiKeyInfoSchema) }), {
+            keys: [
+              {
+                id: 'key_z3gim3f0m9p7onn3',
+                role: 'admin',
+                name: 'Operations',
+                createdAt: '2026-02-11T08:00:00.000Z',
+                revokedAt: null,
+              },
+              KEY_INFO,
+              {
+                id: 'key_0b8w2n5t7y1e4r6u',
+                role: 'analyst',
+                name: 'Old reporting job',
+                createdAt: '2026-01-05T14:12:00.000Z',
+                revokedAt: '2026-02-28T17:45:00.000Z',
+              },
+            ],
+          }),
+        },
       },
     },
     async () => ({ keys: await services.auth.listApiKeys() }),
@@ -92,11 +140,12 @@ export const authRoutes: FastifyPluginAsyncZod<{
         params: z.object({
           id: z.string().regex(/^key_[a-z0-9]+$/, 'must be an API key id (key_...)'),
         }),
+        response: { 204: z.null().describe('Revoked: the key no longer authenticates') },
       },
     },
     async (request, reply) => {
       await services.auth.revokeApiKey(request.params.id, actorOf(request))
-      return reply.code(204).send()
+      return reply.code(204).send(null)
     },
   )
 
@@ -108,8 +157,13 @@ export const authRoutes: FastifyPluginAsyncZod<{
         tags: ['auth'],
         summary:
           'Issue a short-lived token that lets a signed-in shopper act on their own data only',
-        body: z.object({ subject: CustomerRef }),
-        response: { 201: z.object({ token: z.string(), expiresAt: z.string() }) },
+        body: withExample(z.object({ subject: CustomerRef }), { subject: 'cust-1042' }),
+        response: {
+          201: withExample(z.object({ token: z.string(), expiresAt: z.string() }), {
+            token: SHOPPER_TOKEN,
+            expiresAt: '2026-03-01T10:45:00.000Z',
+          }),
+        },
       },
     },
     async (request, reply) => {

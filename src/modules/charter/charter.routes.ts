@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Charter } from './charter.js'
 import { renderNotice, renderNoticeHtml } from './charter.notice.js'
+import { NOTICE_ANSWER } from './charter.notice.schema.js'
 
 /** The plain-language privacy notice generated from the charter: public, JSON or HTML by `Accept`. */
 export const charterRoutes: FastifyPluginAsyncZod<{ services: { charter: Charter } }> = async (
@@ -22,7 +23,7 @@ export const charterRoutes: FastifyPluginAsyncZod<{ services: { charter: Charter
           'The privacy notice in plain language; its version is a content hash of the charter (HTML with Accept: text/html)',
         querystring: z.object({ format: z.enum(['json', 'html']).optional() }),
         response: {
-          200: z.unknown().describe('The notice as JSON with its `version`, or a text/html page'),
+          200: NOTICE_ANSWER,
           304: z.null().describe('Not modified: the notice still has the version in If-None-Match'),
         },
       },

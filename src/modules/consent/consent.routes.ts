@@ -10,6 +10,19 @@ import {
   PersonalizationLevelSchema,
   decisionOut,
 } from './consent.js'
+import { withExample } from '../../http/openapi.js'
+import {
+  CONSENT_CHANGED_EXAMPLE,
+  CONSENT_CHANGE_EXAMPLE,
+  CONSENT_RATES_EXAMPLE,
+  CONSENT_STATE_EXAMPLE,
+  SETTINGS_CHANGE_EXAMPLE,
+  SETTINGS_EXAMPLE,
+  SETTINGS_PROMPT_EXAMPLE,
+  TCF_EXAMPLE,
+  TCF_IMPORTED_EXAMPLE,
+  TCF_IMPORT_EXAMPLE,
+} from './consent.examples.js'
 import { ConsentRatesSchema, DaySchema } from './consent.rates.js'
 import type { StoredConsentRecord } from './consent.repository.js'
 import type { ConsentService, SubjectOf } from './consent.service.js'
@@ -74,13 +87,16 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
         params: z.object({ ref: Ref }),
         querystring: z.object({ jurisdiction: Jurisdiction.optional() }),
         response: {
-          200: z.object({
-            noticeVersion: z.string(),
-            jurisdiction: z.string(),
-            restricted: z.boolean(),
-            decisions: z.array(DecisionOut),
-            history: z.array(RecordOut),
-          }),
+          200: withExample(
+            z.object({
+              noticeVersion: z.string(),
+              jurisdiction: z.string(),
+              restricted: z.boolean(),
+              decisions: z.array(DecisionOut),
+              history: z.array(RecordOut),
+            }),
+            CONSENT_STATE_EXAMPLE,
+          ),
         },
       },
     },
@@ -109,8 +125,16 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
         tags: ['consent'],
         summary: 'Grant or withdraw consent for one purpose (appends a record)',
         params: z.object({ ref: Ref, purpose: PurposeKeySchema }),
-        body: ConsentChangeSchema.extend({ jurisdiction: Jurisdiction.optional() }),
-        response: { 200: z.object({ record: RecordOut, decision: DecisionOut }) },
+        body: withExample(
+          ConsentChangeSchema.extend({ jurisdiction: Jurisdiction.optional() }),
+          CONSENT_CHANGE_EXAMPLE,
+        ),
+        response: {
+          200: withExample(
+            z.object({ record: RecordOut, decision: DecisionOut }),
+            CONSENT_CHANGED_EXAMPLE,
+          ),
+        },
       },
     },
     async (request) => {
@@ -137,7 +161,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
         summary: 'The personalization level chosen and the level actually in effect',
         params: z.object({ ref: Ref }),
         querystring: z.object({ jurisdiction: Jurisdiction.optional() }),
-        response: { 200: SettingsOut },
+        response: { 200: withExample(SettingsOut, SETTINGS_EXAMPLE) },
       },
     },
     async (request) => {
@@ -158,11 +182,14 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
         summary:
           'Choose the personalization level (off, session, personal); personal without consent answers with a consent prompt',
         params: z.object({ ref: Ref }),
-        body: z.strictObject({
-          level: PersonalizationLevelSchema,
-          jurisdiction: Jurisdiction.optional(),
-        }),
-        response: { 200: SettingsOut },
+        body: withExample(
+          z.strictObject({
+            level: PersonalizationLevelSchema,
+            jurisdiction: Jurisdiction.optional(),
+          }),
+          SETTINGS_CHANGE_EXAMPLE,
+        ),
+        response: { 200: withExample(SettingsOut, SETTINGS_PROMPT_EXAMPLE) },
       },
     },
     async (request) => {
@@ -181,7 +208,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
         summary: "The subject's decisions as an IAB TCF v2.2 consent string",
         params: z.object({ ref: Ref }),
         querystring: z.object({ jurisdiction: Jurisdiction.optional() }),
-        response: { 200: z.object({ tcString: z.string() }) },
+        response: { 200: withExample(z.object({ tcString: z.string() }), TCF_EXAMPLE) },
       },
     },
     async (request) => {
@@ -198,11 +225,16 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
         tags: ['consent'],
         summary: 'Record the decisions of an IAB TCF v2 consent string (method import)',
         params: z.object({ ref: Ref }),
-        body: z.strictObject({
-          tcString: z.string().min(10).max(10_000),
-          jurisdiction: Jurisdiction.optional(),
-        }),
-        response: { 200: z.object({ records: z.array(RecordOut) }) },
+        body: withExample(
+          z.strictObject({
+            tcString: z.string().min(10).max(10_000),
+            jurisdiction: Jurisdiction.optional(),
+          }),
+          TCF_IMPORT_EXAMPLE,
+        ),
+        response: {
+          200: withExample(z.object({ records: z.array(RecordOut) }), TCF_IMPORTED_EXAMPLE),
+        },
       },
     },
     async (request) => {
@@ -229,7 +261,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
           from: DaySchema.optional().describe('First day, YYYY-MM-DD (included)'),
           to: DaySchema.optional().describe('Last day, YYYY-MM-DD (included; by default today)'),
         }),
-        response: { 200: ConsentRatesSchema },
+        response: { 200: withExample(ConsentRatesSchema, CONSENT_RATES_EXAMPLE) },
       },
     },
     async (request) => consent.ratesByDay(request.query),

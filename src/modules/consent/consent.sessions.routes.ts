@@ -11,6 +11,12 @@ import {
 } from './consent.js'
 import type { ConsentService } from './consent.service.js'
 import { signalsOf } from './consent.signals.js'
+import { withExample } from '../../http/openapi.js'
+import {
+  SESSION_CONSENT_CHANGED_EXAMPLE,
+  SESSION_CONSENT_CHANGE_EXAMPLE,
+  SESSION_CONSENT_STATE_EXAMPLE,
+} from './consent.examples.js'
 
 const SESSION_ACCESS = { roles: ['storefront', 'admin'] as const }
 
@@ -33,11 +39,14 @@ export const sessionConsentRoutes: FastifyPluginAsyncZod<{
         params: z.object({ session: SessionIdSchema }),
         querystring: z.object({ jurisdiction: Jurisdiction.optional() }),
         response: {
-          200: z.object({
-            noticeVersion: z.string(),
-            jurisdiction: z.string(),
-            decisions: z.array(DecisionOut),
-          }),
+          200: withExample(
+            z.object({
+              noticeVersion: z.string(),
+              jurisdiction: z.string(),
+              decisions: z.array(DecisionOut),
+            }),
+            SESSION_CONSENT_STATE_EXAMPLE,
+          ),
         },
       },
     },
@@ -60,8 +69,16 @@ export const sessionConsentRoutes: FastifyPluginAsyncZod<{
         summary:
           "An anonymous visitor's choice for a session-scoped purpose; kept until the session ends (24 h at most)",
         params: z.object({ session: SessionIdSchema, purpose: PurposeKeySchema }),
-        body: ConsentChangeSchema.extend({ jurisdiction: Jurisdiction.optional() }),
-        response: { 200: z.object({ decision: DecisionOut, expiresAt: z.string() }) },
+        body: withExample(
+          ConsentChangeSchema.extend({ jurisdiction: Jurisdiction.optional() }),
+          SESSION_CONSENT_CHANGE_EXAMPLE,
+        ),
+        response: {
+          200: withExample(
+            z.object({ decision: DecisionOut, expiresAt: z.string() }),
+            SESSION_CONSENT_CHANGED_EXAMPLE,
+          ),
+        },
       },
     },
     async (request) => {

@@ -3,12 +3,32 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { assertOwnSubject } from '../../http/auth.js'
+import { withExample } from '../../http/openapi.js'
 import type { AuthService } from '../auth/index.js'
 import type { IdentityService } from '../identity/index.js'
 import { type RightsService, createOutboxNotifier } from '../rights/index.js'
 import { DEMO_CATEGORIES, DEMO_SHOPPERS, loadDemoData } from './demo.data.js'
 
 const VISITOR = /^visitor-[a-z0-9]{16,40}$/
+
+/** `GET /demo/catalog`: every field of the demo data (`demo.data.ts`) the answer carries. */
+const DemoCatalogSchema = z.object({
+  categories: z.array(z.object({ id: z.string(), title: z.string() })),
+  products: z.array(
+    z.object({
+      id: z.string(),
+      title: z.string(),
+      category: z.string().describe('The id of its category'),
+      price: z.number(),
+      currency: z.string(),
+    }),
+  ),
+  shoppers: z
+    .array(z.object({ ref: z.string(), name: z.string() }))
+    .describe('Demo shoppers with a history, to switch to'),
+})
+const DEMO_TOKEN =
+  'st.eyJ2IjoxLCJzdWIiOiJzdWJfd2YxY3lvM3Z4aXVmYW56cjB5enNkeHIzIiwiZXhwIjoxNzcyMzYxOTAwLCJraWQiOiJ0MSJ9.pblaLN2mwinkJedalhE5wPU0AUTvEvnwmcnBqMOGidA'
 
 /**
  * The demo shop's own backend, registered only in demo mode (`CANDOR_DEMO=on`). A real shop has its
@@ -34,12 +54,37 @@ export const demoRoutes: FastifyPluginAsyncZod<{ services: DemoRoutesDeps }> = a
       schema: {
         tags: ['demo'],
         summary: 'Demo mode only: the demo shop’s products, categories and shoppers',
+        response: {
+          200: withExample(DemoCatalogSchema, {
+            categories: [
+              { id: 'lights', title: 'Candles and lights' },
+              { id: 'kitchen', title: 'Kitchen and dining' },
+            ],
+            products: [
+              {
+                id: '85123A',
+                title: 'White Hanging Heart T-light Holder',
+                category: 'lights',
+                price: 2.95,
+                currency: 'GBP',
+              },
+              {
+                id: '22423',
+                title: 'Regency Cakestand 3 Tier',
+                category: 'kitchen',
+                price: 12.75,
+                currency: 'GBP',
+              },
+            ],
+            shoppers: [{ ref: 'demo-shopper-1', name: 'Alex (demo shopper with a history)' }],
+          }),
+        },
       },
     },
     async (_request, reply) => {
       const { products } = loadDemoData()
       reply.header('cache-control', 'public, max-age=300')
-      return { categories: DEMO_CATEGORIES, products, shoppers: DEMO_SHOPPERS }
+      return { categories: [...DEMO_CATEGORIES], products, shoppers: [...DEMO_SHOPPERS] }
     },
   )
 
@@ -50,14 +95,24 @@ export const demoRoutes: FastifyPluginAsyncZod<{ services: DemoRoutesDeps }> = a
       schema: {
         tags: ['demo'],
         summary: 'Demo mode only: a shopper token for a demo shopper or a (new) visitor',
-        body: z.strictObject({ ref: z.string().max(64).optional() }).optional(),
+        body: withExample(z.strictObject({ ref: z.string().max(64).optional() }).optional(), {
+          ref: 'demo-shopper-1',
+        }),
         response: {
-          200: z.object({
-            ref: z.string(),
-            token: z.string(),
-            expiresAt: z.string(),
-            name: z.string(),
-          }),
+          200: withExample(
+            z.object({
+              ref: z.string(),
+              token: z.string(),
+              expiresAt: z.string(),
+              name: z.string(),
+            }),
+            {
+              ref: 'demo-shopper-1',
+              token: DEMO_TOKEN,
+              expiresAt: '2026-03-01T10:45:00.000Z',
+              name: 'Alex (demo shopper with a history)',
+            },
+          ),
         },
       },
     },
@@ -85,7 +140,9 @@ export const demoRoutes: FastifyPluginAsyncZod<{ services: DemoRoutesDeps }> = a
         summary:
           'Demo mode only: the verification code sent for your own rights request (your e-mail, simulated)',
         params: z.object({ id: z.string().min(1).max(64) }),
-        response: { 200: z.object({ code: z.string().nullable() }) },
+        response: {
+          200: withExample(z.object({ code: z.string().nullable() }), { code: '725626' }),
+        },
       },
     },
     async (request) => {

@@ -8,6 +8,21 @@ import { actorOf } from '../audit/index.js'
 import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
 import type { RightsService } from './rights.service.js'
 import { DenyBodySchema, ExtendBodySchema } from './rights.staff.js'
+import { withExample } from '../../http/openapi.js'
+import {
+  RIGHTS_CODE_STATE_EXAMPLE,
+  RIGHTS_CREATED_EXAMPLE,
+  RIGHTS_CREATE_EXAMPLE,
+  RIGHTS_DENIED_EXAMPLE,
+  RIGHTS_DENY_EXAMPLE,
+  RIGHTS_EXPORT_EXAMPLE,
+  RIGHTS_EXTENDED_EXAMPLE,
+  RIGHTS_EXTEND_EXAMPLE,
+  RIGHTS_LIST_EXAMPLE,
+  RIGHTS_REQUEST_EXAMPLE,
+  RIGHTS_VERIFIED_EXAMPLE,
+  RIGHTS_VERIFY_EXAMPLE,
+} from './rights.examples.js'
 import { AppError } from '../../lib/errors.js'
 import {
   CodeStateOutSchema,
@@ -92,8 +107,8 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         tags: ['rights'],
         summary:
           'File an access, portability, rectification, erasure, restriction or objection request; staff requests count as verified, others get a one-time code',
-        body: CreateRightsRequestSchema,
-        response: { 201: RightsRequestOutSchema },
+        body: withExample(CreateRightsRequestSchema, RIGHTS_CREATE_EXAMPLE),
+        response: { 201: withExample(RightsRequestOutSchema, RIGHTS_CREATED_EXAMPLE) },
       },
     },
     async (request, reply) => {
@@ -125,7 +140,10 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
           limit: z.coerce.number().int().min(1).max(500).default(200),
         }),
         response: {
-          200: z.object({ requests: z.array(RightsRequestOutSchema.extend({ id: z.string() })) }),
+          200: withExample(
+            z.object({ requests: z.array(RightsRequestOutSchema.extend({ id: z.string() })) }),
+            RIGHTS_LIST_EXAMPLE,
+          ),
         },
       },
     },
@@ -148,7 +166,12 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         tags: ['rights'],
         summary: "A subject's own requests and their due dates",
         params: z.object({ ref: CustomerRefSchema }),
-        response: { 200: z.object({ requests: z.array(RightsRequestOutSchema) }) },
+        response: {
+          200: withExample(
+            z.object({ requests: z.array(RightsRequestOutSchema) }),
+            RIGHTS_LIST_EXAMPLE,
+          ),
+        },
       },
     },
     async (request) => {
@@ -166,7 +189,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         tags: ['rights'],
         summary: 'Status of one request',
         params: RequestId,
-        response: { 200: RightsRequestOutSchema },
+        response: { 200: withExample(RightsRequestOutSchema, RIGHTS_REQUEST_EXAMPLE) },
       },
     },
     async (request) => outWithCode(await ownRequest(request, request.params.id)),
@@ -181,8 +204,11 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         summary:
           'Quote the 6-digit code sent for a self-service request (10 minutes; 5 wrong codes over the request’s life deny it; a wrong code’s answer has attemptsLeft)',
         params: RequestId,
-        body: z.strictObject({ code: z.string().regex(/^\d{6}$/, 'must be the 6 digits sent') }),
-        response: { 200: RightsRequestOutSchema },
+        body: withExample(
+          z.strictObject({ code: z.string().regex(/^\d{6}$/, 'must be the 6 digits sent') }),
+          RIGHTS_VERIFY_EXAMPLE,
+        ),
+        response: { 200: withExample(RightsRequestOutSchema, RIGHTS_VERIFIED_EXAMPLE) },
       },
     },
     async (request) => {
@@ -202,7 +228,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         summary:
           'Send a new code (the old one stops working); it gives no new tries, and at most 3 an hour (then 429 rate_limited with retry-after)',
         params: RequestId,
-        response: { 200: CodeStateOutSchema },
+        response: { 200: withExample(CodeStateOutSchema, RIGHTS_CODE_STATE_EXAMPLE) },
       },
     },
     async (request, reply) => {
@@ -226,8 +252,8 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         summary:
           'Extend the deadline once, before it passes, with the reason (GDPR: by 1 or 2 further months; CCPA: by 45 days); audited',
         params: RequestId,
-        body: ExtendBodySchema,
-        response: { 200: RightsRequestOutSchema },
+        body: withExample(ExtendBodySchema, RIGHTS_EXTEND_EXAMPLE),
+        response: { 200: withExample(RightsRequestOutSchema, RIGHTS_EXTENDED_EXAMPLE) },
       },
     },
     async (request) => out(await rights.extend(request.params.id, request.body, actorOf(request))),
@@ -242,8 +268,8 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         summary:
           'Deny a request whose work has not started, with the legal ground (audited) and the reason the shopper will see',
         params: RequestId,
-        body: DenyBodySchema,
-        response: { 200: RightsRequestOutSchema },
+        body: withExample(DenyBodySchema, RIGHTS_DENY_EXAMPLE),
+        response: { 200: withExample(RightsRequestOutSchema, RIGHTS_DENIED_EXAMPLE) },
       },
     },
     async (request) => out(await rights.deny(request.params.id, request.body, actorOf(request))),
@@ -270,6 +296,36 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
           'Everything held on the subject (JSON; format=zip for portability: the JSON plus one CSV per table)',
         params: RequestId,
         querystring: z.object({ format: z.enum(['json', 'zip']).default('json') }),
+        response: {
+          200: {
+            description:
+              'A download (candor-my-data-DATE.json or .zip): the export as JSON, or with format=zip a ZIP archive of it',
+            content: {
+              'application/json': {
+                schema: withExample(
+                  z
+                    .looseObject({
+                      format: z.string(),
+                      requestId: z.string(),
+                      subjectId: z.string(),
+                      generatedAt: z.string(),
+                    })
+                    .describe(
+                      'Besides these, one section per module that holds data on the subject (events, consent, recommend, audit, outbox, identity), each with its records',
+                    ),
+                  RIGHTS_EXPORT_EXAMPLE,
+                ),
+              },
+              'application/zip': {
+                schema: z.string().meta({
+                  contentMediaType: 'application/zip',
+                  description:
+                    'export.json, and one CSV per list of records (events/events.csv, consent/consentRecords.csv, audit/entries.csv, ...)',
+                }),
+              },
+            },
+          },
+        },
       },
     },
     async (request, reply) => {
@@ -279,10 +335,13 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       // A name that says what the file is and when it was made; nothing about the shopper in it.
       const name = `candor-my-data-${String(data.generatedAt).slice(0, 10)}`
       if (request.query.format === 'zip') {
-        return reply
-          .type('application/zip')
-          .header('content-disposition', `attachment; filename="${name}.zip"`)
-          .send(exportZip(data))
+        return (
+          reply
+            .type('application/zip')
+            .header('content-disposition', `attachment; filename="${name}.zip"`)
+            // The archive's bytes (documented as the ZIP media type's content).
+            .send(exportZip(data) as never)
+        )
       }
       return reply
         .type('application/json; charset=utf-8')

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { withExample } from '../../http/openapi.js'
 import { actorOf } from '../audit/index.js'
 import { SessionIdSchema } from './session.js'
 import type { SessionService } from './session.service.js'
@@ -21,11 +22,15 @@ export const sessionRoutes: FastifyPluginAsyncZod<{
         summary: 'End an anonymous visit: its events and choices are deleted now',
         params: z.object({ session: SessionIdSchema }),
         response: {
-          200: z.object({
-            events: z.number().int(),
-            consentRecords: z.number().int(),
-            sessions: z.number().int(),
-          }),
+          200: withExample(
+            z.object({
+              events: z.number().int(),
+              consentRecords: z.number().int(),
+              sessions: z.number().int(),
+            }),
+            // What was deleted: the visit's events, its choices and the visit itself.
+            { events: 14, consentRecords: 1, sessions: 1 },
+          ),
         },
       },
     },
