@@ -195,7 +195,7 @@ export const recommendRoutes: FastifyPluginAsyncZod<{
   /** Other server processes retrain too after a retrain on request (worker processes, see `runPrimary`). */
   retrainOthers?: () => void
 }> = async (app, { services, retrainOthers }) => {
-  const { recommend, identity } = services
+  const { recommend, identity, audit } = services
   // The answer log is written in batches (see the service); what is buffered goes out before the database closes.
   app.addHook('onClose', async () => {
     await recommend.flushAnswers()
@@ -209,6 +209,18 @@ export const recommendRoutes: FastifyPluginAsyncZod<{
     await assertOwnRef(request, subject, (ref) => identity.findSubjectId(ref))
   }
 
+  answerRoutes(app, recommend, checkOwner)
+  modelRoutes(app, recommend, audit, retrainOthers)
+}
+
+type App = Parameters<FastifyPluginAsyncZod>[0]
+
+/** The answers and the feedback on them (the answer's JSON: `recommend.representation.ts`). */
+function answerRoutes(
+  app: App,
+  recommend: RecommendService,
+  checkOwner: (request: FastifyRequest, subject: string | undefined) => Promise<void>,
+) {
   app.get(
     '/v1/recommendations',
     {
@@ -255,7 +267,15 @@ export const recommendRoutes: FastifyPluginAsyncZod<{
       return reply.code(201).send(await recommend.feedback(request.body, actorOf(request)))
     },
   )
+}
 
+/** Training on request, and the quality of the model and of its answers. */
+function modelRoutes(
+  app: App,
+  recommend: RecommendService,
+  audit: RecommendRoutesDeps['audit'],
+  retrainOthers: (() => void) | undefined,
+) {
   app.post(
     '/v1/admin/train',
     {
@@ -269,7 +289,7 @@ export const recommendRoutes: FastifyPluginAsyncZod<{
     async (request) => {
       const run = await recommend.train()
       retrainOthers?.()
-      await services.audit.recordNow({
+      await audit.recordNow({
         actor: actorOf(request),
         action: 'recommend.trained',
         details: { events: run.events },
