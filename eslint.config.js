@@ -22,7 +22,11 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['eslint.config.js', 'scripts/build-if-changed.mjs'],
+          allowDefaultProject: [
+            'eslint.config.js',
+            '.dependency-cruiser.mjs',
+            'scripts/build-if-changed.mjs',
+          ],
         },
         tsconfigRootDir: import.meta.dirname,
       },

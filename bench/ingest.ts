@@ -25,7 +25,7 @@ import {
   generateKeyFile,
   keyringFromFile,
 } from '../src/modules/identity/index.js'
-import { createServices } from '../src/services.js'
+import { createServices } from '../src/main/compose.js'
 import { createStorage } from '../src/storage/db.js'
 import { migrateToLatest } from '../src/storage/migrate.js'
 

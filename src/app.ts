@@ -28,7 +28,7 @@ import { rightsRoutes } from './modules/rights/index.js'
 import { catalogRoutes } from './modules/catalog/index.js'
 import { eventsRoutes } from './modules/events/index.js'
 import { sessionRoutes } from './modules/session/index.js'
-import type { Services } from './services.js'
+import type { Services } from './main/compose.js'
 
 export interface AppDeps {
   services: Services

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS } from '../src/lib/clock.js'
 import { RecommendationAnswerSchema } from '../src/modules/recommend/recommend.js'
 import { createTouchpointCaps } from '../src/modules/recommend/touchpoint-caps.js'
-import { createServices } from '../src/services.js'
+import { createServices } from '../src/main/compose.js'
 import { createStorage } from '../src/storage/db.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 

@@ -7,7 +7,7 @@ import { type Clock, systemClock } from '../lib/clock.js'
 import { ensurePrivateDir } from '../lib/private-files.js'
 import { loadCharterFile } from '../modules/charter/index.js'
 import { createKeyringHolder, loadOrCreateKeyring } from '../modules/identity/index.js'
-import { type Services, createServices } from '../services.js'
+import { type Services, createServices } from './compose.js'
 import { createStorage } from '../storage/db.js'
 import { migrateToLatest } from '../storage/migrate.js'
 

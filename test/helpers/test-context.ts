@@ -16,7 +16,7 @@ import {
   generateKeyFile,
   keyringFromFile,
 } from '../../src/modules/identity/index.js'
-import { type Services, createServices } from '../../src/services.js'
+import { type Services, createServices } from '../../src/main/compose.js'
 import { type Storage, createStorage } from '../../src/storage/db.js'
 import { migrateToLatest } from '../../src/storage/migrate.js'
 

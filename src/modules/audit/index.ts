@@ -8,6 +8,7 @@ export {
 } from './audit.js'
 export { createAuditLog, type AuditLog } from './audit.service.js'
 export { actorOf } from './audit.actor.js'
+export { auditDataParticipant } from './audit.participant.js'
 export { auditRoutes, type AuditRoutesDeps } from './audit.routes.js'
 export { type CheckpointView, type TreeVerification, entryLeaf } from './audit-tree.service.js'
 export {

@@ -10,3 +10,4 @@ export {
 } from './catalog.js'
 export { createCatalogService, type CatalogService } from './catalog.service.js'
 export { catalogRoutes } from './catalog.routes.js'
+export { catalogDataParticipant } from './catalog.participant.js'

@@ -37,3 +37,4 @@ export {
   type ImportSummary,
 } from './events.import.js'
 export { eventsRoutes } from './events.routes.js'
+export { eventsDataParticipant } from './events.participant.js'

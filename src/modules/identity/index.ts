@@ -14,3 +14,4 @@ export {
 } from './keyring.js'
 export { CustomerRefSchema, VaultDataSchema, type VaultData } from './identity.js'
 export { createIdentityService, type IdentityService } from './identity.service.js'
+export { identityDataParticipant } from './identity.participant.js'

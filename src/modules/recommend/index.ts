@@ -14,6 +14,8 @@
  * - scoring, tuning and every reason's evidence: `engine/` (pure functions);
  * - the frequency caps: `touchpoint-caps.ts`; feedback and what it hides: `feedback.ts`;
  * - the answer log and online quality: `answer-log.ts`, `online-quality.ts`;
+ * - its part in rights requests and retention (rectification takes the subject out of the models):
+ *   `recommend.participant.ts`;
  * - HTTP (links, JSON written from the response schema): `recommend.routes.ts`,
  *   `recommend.representation.ts`; schemas: `recommend.ts`; SQL: `*.repository.ts`.
  */
@@ -23,6 +25,7 @@ export {
   type TrainProgress,
 } from './recommend.service.js'
 export { recommendRoutes } from './recommend.routes.js'
+export { recommendDataParticipant } from './recommend.participant.js'
 export type { Answer } from './answer.js'
 export {
   FeedbackSchema,

@@ -1,0 +1,148 @@
+import path from 'node:path'
+import type { Config } from '../config.js'
+import type { Clock } from '../lib/clock.js'
+import type { Storage } from '../storage/db.js'
+import { auditDataParticipant, createAuditLog } from '../modules/audit/index.js'
+import { createAuthService } from '../modules/auth/index.js'
+import type { Charter } from '../modules/charter/index.js'
+import { consentDataParticipant, createConsentService } from '../modules/consent/index.js'
+import {
+  type KeyringHolder,
+  createIdentityService,
+  identityDataParticipant,
+} from '../modules/identity/index.js'
+import { catalogDataParticipant, createCatalogService } from '../modules/catalog/index.js'
+import { createEventsService, eventsDataParticipant } from '../modules/events/index.js'
+import { createRecommendService, recommendDataParticipant } from '../modules/recommend/index.js'
+import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
+import { createSessionService } from '../modules/session/index.js'
+import {
+  type SubjectDataParticipant,
+  createOutboxNotifier,
+  createRightsService,
+  outboxDataParticipant,
+} from '../modules/rights/index.js'
+
+export interface ServiceDeps {
+  config: Config
+  storage: Storage
+  clock: Clock
+  keys: KeyringHolder
+  charter: Charter
+}
+
+/**
+ * The composition root: builds every module's service and hands each the others it needs, for the HTTP
+ * routes, the CLI and the background jobs to share. It holds no rules: work that spans modules goes
+ * through each module's index.ts (a rule found here belongs in the module that owns it), and each
+ * module's part in rights requests and retention is its own `<module>DataParticipant`; only their
+ * order is decided here.
+ */
+export function createServices(deps: ServiceDeps) {
+  const { storage, clock, keys, config, charter } = deps
+  const audit = createAuditLog({ db: storage.db, dialect: storage.dialect, clock, keys })
+  const identity = createIdentityService({ db: storage.db, clock, keys, changes: storage.changes })
+  const auth = createAuthService({
+    db: storage.db,
+    clock,
+    keys,
+    audit,
+    shopperTokenTtlSeconds: config.shopperTokenTtlSeconds,
+  })
+  // A visit's events and consent records go with it; those modules are built below.
+  const session = createSessionService({
+    db: storage.db,
+    changes: storage.changes,
+    clock,
+    keys,
+    audit,
+    data: () => ({
+      eraseEvents: async (executor, key) => (await events.eraseSubject(executor, key)).events,
+      eraseConsentRecords: async (executor, key) =>
+        (await consent.eraseSubject(executor, key)).consentRecords,
+    }),
+  })
+  const consent = createConsentService({
+    db: storage.db,
+    clock,
+    charter,
+    audit,
+    changes: storage.changes,
+    sessions: session,
+  })
+  const catalog = createCatalogService({ db: storage.db, clock, charter, audit })
+  const events = createEventsService({
+    db: storage.db,
+    changes: storage.changes,
+    clock,
+    charter,
+    audit,
+    sessions: session,
+    identity,
+    consent,
+  })
+  const recommend = createRecommendService({
+    db: storage.db,
+    charter,
+    changes: storage.changes,
+    clock,
+    audit,
+    identity,
+    consent,
+    session,
+    events,
+    catalog,
+  })
+  const data = {
+    recommend: recommendDataParticipant(recommend),
+    events: eventsDataParticipant(events),
+    consent: consentDataParticipant(consent),
+    audit: auditDataParticipant(audit),
+    identity: identityDataParticipant(identity),
+    catalog: catalogDataParticipant(catalog),
+  }
+  const expiring: RetentionParticipant[] = [data.events, data.catalog, data.recommend]
+  const retention = createRetentionService({ db: storage.db, clock, audit, participants: expiring })
+  // Every module that holds data on a subject, in erasure order: recommend first (it reads nothing from
+  // the other modules to subtract the subject from the model), identity last (erasing it makes the
+  // customer reference unresolvable).
+  const subjectData = (): SubjectDataParticipant[] => [
+    data.recommend,
+    data.events,
+    data.consent,
+    data.audit,
+    outboxDataParticipant(rights),
+    data.identity,
+  ]
+  const rights = createRightsService({
+    db: storage.db,
+    scrub: () => storage.scrub(),
+    clock,
+    charter,
+    audit,
+    identity,
+    consent,
+    notifier: createOutboxNotifier(path.join(config.dataDir, 'outbox')),
+    keys,
+    participants: subjectData,
+  })
+  return {
+    config,
+    charter,
+    rights,
+    recommend,
+    consent,
+    clock,
+    storage,
+    keys,
+    audit,
+    auth,
+    identity,
+    catalog,
+    events,
+    session,
+    retention,
+  }
+}
+
+export type Services = ReturnType<typeof createServices>

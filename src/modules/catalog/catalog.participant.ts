@@ -1,0 +1,10 @@
+import type { DataParticipant } from '../rights/index.js'
+import type { CatalogService } from './catalog.service.js'
+
+/** The catalog's part in retention (the one port, `DataParticipant`); it holds nothing on a subject. */
+export function catalogDataParticipant(catalog: CatalogService) {
+  return {
+    name: 'catalog',
+    deleteExpired: (executor, now) => catalog.deleteExpired(executor, now),
+  } satisfies DataParticipant
+}
