@@ -147,6 +147,16 @@ export function allowedUnderDeclaredBasis(
 }
 
 /**
+ * May an event be collected for `query.purpose`? The owner's own decision (`decideConsent`), or, for an
+ * import that declares a lawful basis, that basis where the owner has not decided
+ * (`allowedUnderDeclaredBasis`). The one consent question the event gate asks, per owner and purpose.
+ */
+export function allowedToCollect(query: ConsentQuery, declaredBasis?: LegalBasis): boolean {
+  const decided = decideConsent(query)
+  return decided.allowed || allowedUnderDeclaredBasis(declaredBasis, decided)
+}
+
+/**
  * A decision on a declared purpose, built as one object literal: decisions are made for every event of
  * an ingest batch and every recommendation, and spreading a shared base into each answer cost more than
  * the rest of the decision.

@@ -28,6 +28,7 @@ export {
   decideConsent,
   decideAll,
   allowedUnderDeclaredBasis,
+  allowedToCollect,
   gpcRecords,
   recordsFor,
   consentPrompt,
@@ -55,6 +56,5 @@ export {
   type SubjectOf,
 } from './consent.service.js'
 export { signalsOf } from './consent.signals.js'
-export { consentDataParticipant } from './consent.participant.js'
 export { consentRoutes, type ConsentRoutesDeps } from './consent.routes.js'
 export { sessionConsentRoutes } from './consent.sessions.routes.js'

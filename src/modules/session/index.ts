@@ -13,6 +13,7 @@ export {
   SESSION_PREFIX,
   SESSION_TTL_MS,
   SessionIdSchema,
+  isSessionOpen,
   type SessionPurge,
   type SessionRow,
 } from './session.js'

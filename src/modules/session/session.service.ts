@@ -4,7 +4,13 @@ import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import type { KeyringHolder } from '../identity/index.js'
-import { SESSION_PREFIX, SESSION_TTL_MS, type SessionPurge, type SessionRow } from './session.js'
+import {
+  SESSION_PREFIX,
+  SESSION_TTL_MS,
+  type SessionPurge,
+  type SessionRow,
+  isSessionOpen,
+} from './session.js'
 import { createSessionRepository } from './session.repository.js'
 
 /**
@@ -60,7 +66,7 @@ export function createSessionService(deps: SessionDeps) {
   /** The session row in force, starting a new one (and purging an expired one) when needed. */
   async function open(executor: Db, sessionKey: string, now: Date): Promise<SessionRow> {
     const existing = (await repo.findSessions(executor, [sessionKey])).get(sessionKey)
-    if (existing !== undefined && existing.expiresAt > now.toISOString()) return existing
+    if (existing !== undefined && isSessionOpen(existing, now.toISOString())) return existing
     if (existing !== undefined) await purge(executor, sessionKey)
     const row = {
       sessionKey,
@@ -90,7 +96,7 @@ export function createSessionService(deps: SessionDeps) {
       const row = await sessionRows.get(sessionKey, async () =>
         (await repo.findSessions(deps.db, [sessionKey])).get(sessionKey),
       )
-      return row !== undefined && row.expiresAt > deps.clock.now().toISOString()
+      return row !== undefined && isSessionOpen(row, deps.clock.now().toISOString())
         ? sessionKey
         : undefined
     },

@@ -28,6 +28,11 @@ export interface SessionRow {
   expiresAt: string
 }
 
+/** Whether a visit is still open at `nowIso`: until its expiry, a session serves and decides. */
+export function isSessionOpen(row: SessionRow, nowIso: string): boolean {
+  return row.expiresAt > nowIso
+}
+
 /** What ending a visit deleted (the answer of `POST /v1/sessions/{session}/end`). */
 export interface SessionPurge {
   events: number
