@@ -1,21 +1,13 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { hmacSha256Short } from './sha256.js'
 
 /** Hex SHA-256 of a string or bytes. */
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
-/**
- * HMAC-SHA256 as raw bytes. Short messages are hashed in JavaScript with the key's pads computed once
- * (see `sha256.ts`), so a key's bytes must never change once used (the keyring's never do).
- */
+/** HMAC-SHA256 as raw bytes (node:crypto). */
 export function hmacSha256(key: Uint8Array, data: string | Uint8Array): Buffer {
-  return hmacSha256Short(key, data, sha256Bytes) ?? createHmac('sha256', key).update(data).digest()
-}
-
-function sha256Bytes(data: Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest()
+  return createHmac('sha256', key).update(data).digest()
 }
 
 /** Constant-time comparison of two strings of possibly different length. */
