@@ -10,70 +10,12 @@
  * after every modelled item, by popularity.
  */
 import type { Interactions } from '../../src/modules/recommend/engine/interactions.js'
+import { invertSpd } from '../../src/modules/recommend/engine/ease.js'
 import { recall20Sparse, topK } from './metrics.js'
 import type { Split } from './split.js'
 
-/**
- * sum_k x[xo + k] * y[yo + k] for k < len, with four accumulators: a single running sum is bound by
- * the latency of the add, and this loop is where EASE spends its time.
- */
-function dot(x: Float64Array, xo: number, y: Float64Array, yo: number, len: number): number {
-  let s0 = 0
-  let s1 = 0
-  let s2 = 0
-  let s3 = 0
-  let k = 0
-  for (; k + 3 < len; k += 4) {
-    s0 += x[xo + k]! * y[yo + k]!
-    s1 += x[xo + k + 1]! * y[yo + k + 1]!
-    s2 += x[xo + k + 2]! * y[yo + k + 2]!
-    s3 += x[xo + k + 3]! * y[yo + k + 3]!
-  }
-  for (; k < len; k++) s0 += x[xo + k]! * y[yo + k]!
-  return s0 + s1 + s2 + s3
-}
-
-/** Inverts a symmetric positive definite n x n matrix (row-major) by Cholesky; `a` is left as is. */
-export function invertSpd(a: Float64Array, n: number): Float64Array {
-  // L (lower) with L L^T = A, in place in a copy.
-  const l = Float64Array.from(a)
-  for (let i = 0; i < n; i++) {
-    const ri = i * n
-    for (let j = 0; j <= i; j++) {
-      const rj = j * n
-      const sum = l[ri + j]! - dot(l, ri, l, rj, j)
-      if (i === j) {
-        if (!(sum > 0)) throw new RangeError(`matrix not positive definite at row ${i}`)
-        l[ri + i] = Math.sqrt(sum)
-      } else l[ri + j] = sum / l[rj + j]!
-    }
-    for (let j = i + 1; j < n; j++) l[ri + j] = 0
-  }
-  // U = L^-T, row by row: row j of U is column j of L^-1, by forward substitution (zero before j).
-  const u = new Float64Array(n * n)
-  const x = new Float64Array(n)
-  for (let j = 0; j < n; j++) {
-    x.fill(0)
-    x[j] = 1 / l[j * n + j]!
-    for (let i = j + 1; i < n; i++) {
-      const ri = i * n
-      x[i] = -dot(l, ri + j, x, j, i - j) / l[ri + i]!
-    }
-    u.set(x.subarray(j), j * n + j)
-  }
-  // A^-1 = L^-T L^-1 = U U^T: entry (i, j), i <= j, is the dot of rows i and j of U from column j.
-  const inv = new Float64Array(n * n)
-  for (let i = 0; i < n; i++) {
-    const ri = i * n
-    for (let j = i; j < n; j++) {
-      const rj = j * n
-      const sum = dot(u, ri + j, u, rj + j, n - j)
-      inv[ri + j] = sum
-      inv[rj + i] = sum
-    }
-  }
-  return inv
-}
+/** The engine's Cholesky inverse (`engine/ease.ts`): one implementation for both EASE models. */
+export { invertSpd } from '../../src/modules/recommend/engine/ease.js'
 
 /** The `n` most popular items (ties to the lower index), as the model's columns. */
 export function modelledItems(pop: Float64Array, n: number): Int32Array {
