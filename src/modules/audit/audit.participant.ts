@@ -1,8 +1,8 @@
-import type { DataParticipant } from '../rights/index.js'
+import type { DataParticipant } from '../../storage/participant.js'
 import type { AuditLog } from './audit.service.js'
 
 /**
- * The audit log's part in data-subject rights (the one port, `DataParticipant`): entries name the
+ * The audit log's part in data-subject rights (the one port, `DataParticipant` in `src/storage/participant.ts`): entries name the
  * subject by pseudonym only, which erasure makes unlinkable, so an export lists them and an erasure
  * leaves the chain whole.
  */

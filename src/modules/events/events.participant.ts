@@ -1,8 +1,8 @@
-import type { DataParticipant } from '../rights/index.js'
+import type { DataParticipant } from '../../storage/participant.js'
 import type { EventsService } from './events.service.js'
 
 /**
- * The events module's part in data-subject rights and retention (the one port, `DataParticipant`): a
+ * The events module's part in data-subject rights and retention (the one port, `DataParticipant` in `src/storage/participant.ts`): a
  * subject's events, the rectification that deletes the events they say are not theirs, and the
  * retention sweep.
  */
@@ -14,5 +14,5 @@ export function eventsDataParticipant(events: EventsService) {
     rectify: (executor, subjectId, input) =>
       events.deleteSubjectEvents(executor, subjectId, input.notMyEvents ?? []),
     deleteExpired: (executor, now) => events.deleteExpired(executor, now),
-  } satisfies DataParticipant
+  } satisfies DataParticipant<{ notMyEvents?: readonly string[] | undefined }>
 }

@@ -1,8 +1,9 @@
-import type { DataParticipant } from '../rights/index.js'
+import type { DataParticipant } from '../../storage/participant.js'
+import type { VaultData } from './identity.js'
 import type { IdentityService } from './identity.service.js'
 
 /**
- * The identity module's part in data-subject rights (the one port, `DataParticipant`): the vault, the
+ * The identity module's part in data-subject rights (the one port, `DataParticipant` in `src/storage/participant.ts`): the vault, the
  * pseudonym lookup (erasing it makes the customer reference unresolvable, so it goes last), and the
  * rectification rule that merges corrected vault fields over the current ones.
  */
@@ -22,5 +23,5 @@ export function identityDataParticipant(identity: IdentityService) {
       await identity.writeVault(executor, subjectId, { ...current, ...input.vault })
       return { vaultFields: Object.keys(input.vault).length }
     },
-  } satisfies DataParticipant
+  } satisfies DataParticipant<{ vault?: VaultData | undefined }>
 }

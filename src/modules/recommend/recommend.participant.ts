@@ -1,8 +1,8 @@
-import type { DataParticipant } from '../rights/index.js'
+import type { DataParticipant } from '../../storage/participant.js'
 import type { RecommendService } from './recommend.service.js'
 
 /**
- * The recommend module's part in data-subject rights and retention (the one port, `DataParticipant`):
+ * The recommend module's part in data-subject rights and retention (the one port, `DataParticipant` in `src/storage/participant.ts`):
  * its answers, feedback and caps counters, the subject's contribution to trained models, and the
  * rectification rule that a corrected history takes the subject out of the models until the next
  * training.
@@ -21,5 +21,8 @@ export function recommendDataParticipant(recommend: RecommendService) {
       return { modelContributions: 1 }
     },
     deleteExpired: (executor, now) => recommend.deleteExpired(executor, now),
-  } satisfies DataParticipant
+  } satisfies DataParticipant<{
+    removeInferences?: boolean | undefined
+    notMyEvents?: readonly string[] | undefined
+  }>
 }

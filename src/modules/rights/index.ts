@@ -6,7 +6,6 @@ export {
   type RightsRequest,
   type Rectification,
   type SubjectDataParticipant,
-  type DataParticipant,
 } from './rights.js'
 export { createRightsService, type RightsService } from './rights.service.js'
 export { rightsRoutes, type RightsRoutesDeps } from './rights.routes.js'

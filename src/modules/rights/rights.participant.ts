@@ -1,8 +1,8 @@
-import type { DataParticipant } from './rights.js'
+import type { DataParticipant } from '../../storage/participant.js'
 import type { RightsService } from './rights.service.js'
 
 /**
- * The outbox's part in data-subject rights (the one port, `DataParticipant`): verification codes
+ * The outbox's part in data-subject rights (the one port, `DataParticipant` in `src/storage/participant.ts`): verification codes
  * waiting in the outbox, each with the address it goes to, found by the subject's rights requests (see
  * `rights.messages`).
  */

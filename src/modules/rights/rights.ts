@@ -129,16 +129,3 @@ export interface SubjectDataParticipant {
   /** Removes the subject from trained models at once, for objection to profiling (optional). */
   forgetInModels?: (subjectId: string) => Promise<void>
 }
-
-/**
- * The one port through which a module that keeps data takes part in data-subject rights (this module)
- * and in retention: each such module's index.ts exports a `<module>DataParticipant(service)` that
- * `satisfies` it, with the parts it has; the composition root (`src/main/compose.ts`) lists them, in
- * erasure order for rights (a `SubjectDataParticipant` needs `exportSubject` and `eraseSubject`) and for
- * retention (a `RetentionParticipant` needs `deleteExpired`), and the compiler checks each list.
- */
-export interface DataParticipant extends Partial<Omit<SubjectDataParticipant, 'name'>> {
-  name: string
-  /** Deletes the module's records past their expiry, inside the given transaction; returns counts. */
-  deleteExpired?: (executor: Db, now: Date) => Promise<Record<string, number>>
-}
