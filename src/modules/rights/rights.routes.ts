@@ -81,24 +81,42 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
     },
   })
 
-  /** A shopper token may only see and act on requests about its own subject. */
-  async function ownRequest(request: FastifyRequest, id: string) {
-    const found = await rights.get(id)
-    assertOwnSubject(request, found.subjectId)
-    return found
-  }
-  const out = ({
-    subjectId: _subject,
-    stepsDone: _steps,
-    ...rest
-  }: Awaited<ReturnType<typeof rights.get>>) => rest
-  /** One request for its subject or staff: with the tries left while it waits for its code. */
-  async function outWithCode(found: Awaited<ReturnType<typeof rights.get>>) {
-    if (found.status !== 'received') return out(found)
-    const state = await rights.codeState(found.id)
-    return state === undefined ? out(found) : { ...out(found), attemptsLeft: state.attemptsLeft }
-  }
+  const ctx: RoutesContext = { rights, identity }
+  filingRoutes(app, ctx)
+  readingRoutes(app, ctx)
+  codeRoutes(app, ctx)
+  staffRoutes(app, ctx)
+  exportRoutes(app, ctx)
+}
 
+type App = Parameters<FastifyPluginAsyncZod>[0]
+type RightsRequest = Awaited<ReturnType<RightsService['get']>>
+interface RoutesContext {
+  rights: RightsService
+  identity: RightsRoutesDeps['identity']
+}
+
+/** A shopper token may only see and act on requests about its own subject. */
+async function ownRequest(rights: RightsService, request: FastifyRequest, id: string) {
+  const found = await rights.get(id)
+  assertOwnSubject(request, found.subjectId)
+  return found
+}
+
+/** A request as its subject or staff see it (without the internal subject id and steps). */
+function out({ subjectId: _subject, stepsDone: _steps, ...rest }: RightsRequest) {
+  return rest
+}
+
+/** One request for its subject or staff: with the tries left while it waits for its code. */
+async function outWithCode(rights: RightsService, found: RightsRequest) {
+  if (found.status !== 'received') return out(found)
+  const state = await rights.codeState(found.id)
+  return state === undefined ? out(found) : { ...out(found), attemptsLeft: state.attemptsLeft }
+}
+
+/** Filing a request, and the staff's queue. */
+function filingRoutes(app: App, { rights, identity }: RoutesContext) {
   app.post(
     '/v1/rights-requests',
     {
@@ -122,7 +140,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         actorOf(request),
       )
       if (created.status === 'verified') await rights.process(created.id)
-      return reply.code(201).send(await outWithCode(await rights.get(created.id)))
+      return reply.code(201).send(await outWithCode(rights, await rights.get(created.id)))
     },
   )
 
@@ -157,7 +175,10 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       return { requests: list.map(out) }
     },
   )
+}
 
+/** A subject's requests, and one request. */
+function readingRoutes(app: App, { rights, identity }: RoutesContext) {
   app.get(
     '/v1/subjects/:ref/rights-requests',
     {
@@ -192,9 +213,12 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
         response: { 200: withExample(RightsRequestOutSchema, RIGHTS_REQUEST_EXAMPLE) },
       },
     },
-    async (request) => outWithCode(await ownRequest(request, request.params.id)),
+    async (request) => outWithCode(rights, await ownRequest(rights, request, request.params.id)),
   )
+}
 
+/** The one-time code of a self-service request: quote it, or ask for a new one. */
+function codeRoutes(app: App, { rights }: RoutesContext) {
   app.post(
     '/v1/rights-requests/:id/verify',
     {
@@ -212,7 +236,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request) => {
-      await ownRequest(request, request.params.id)
+      await ownRequest(rights, request, request.params.id)
       const verified = await rights.verify(request.params.id, request.body.code, actorOf(request))
       await rights.process(verified.id)
       return out(await rights.get(verified.id))
@@ -232,7 +256,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      await ownRequest(request, request.params.id)
+      await ownRequest(rights, request, request.params.id)
       try {
         return await rights.resendCode(request.params.id)
       } catch (error) {
@@ -242,7 +266,10 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       }
     },
   )
+}
 
+/** Staff decisions on a request: extend its deadline once, or deny it with a ground. */
+function staffRoutes(app: App, { rights }: RoutesContext) {
   app.post(
     '/v1/rights-requests/:id/extend',
     {
@@ -274,7 +301,10 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
     },
     async (request) => out(await rights.deny(request.params.id, request.body, actorOf(request))),
   )
+}
 
+/** The whole export, as JSON or a ZIP of JSON and CSV files. */
+function exportRoutes(app: App, { rights }: RoutesContext) {
   // Fastify would answer HEAD by running the GET handler, which compiles (and audits) a whole export
   // only to drop the body; HEAD gets a 405 naming GET instead, before anything is read.
   app.head(
@@ -329,7 +359,7 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      await ownRequest(request, request.params.id)
+      await ownRequest(rights, request, request.params.id)
       const data = await rights.compileExport(request.params.id, actorOf(request))
       reply.header('cache-control', 'no-store')
       // A name that says what the file is and when it was made; nothing about the shopper in it.
