@@ -56,5 +56,6 @@ export {
   type SubjectOf,
 } from './consent.service.js'
 export { signalsOf } from './consent.signals.js'
+export { consentDataParticipant } from './consent.participant.js'
 export { consentRoutes, type ConsentRoutesDeps } from './consent.routes.js'
 export { sessionConsentRoutes } from './consent.sessions.routes.js'
