@@ -14,15 +14,8 @@ import {
 import { type ConsentContext, type ConsentRecord, allowedToCollect } from '../consent/index.js'
 import { SESSION_TTL_MS, type SessionRow } from '../session/index.js'
 import { INPUT_EVENT_TYPES, type StoredEvent } from './events.js'
-import {
-  type GateOutput,
-  type GateReads,
-  checkEvents,
-  createGatePolicy,
-  gate,
-  storedKey,
-  withStored,
-} from './events.gate.js'
+import type { GateOutput, GateReads } from './events.gate.types.js'
+import { checkEvents, createGatePolicy, gate, storedKey, withStored } from './events.gate.js'
 
 const charter = parseCharter(
   readFileSync(fileURLToPath(new URL('../../../candor.charter.yaml', import.meta.url)), 'utf8'),

@@ -27,7 +27,6 @@ import { DAY_MS } from '../../lib/clock.js'
 import {
   type Charter,
   type EventType,
-  type LegalBasis,
   type PurposeKey,
   EVENT_FIELDS,
   eventFieldsFor,
@@ -35,7 +34,7 @@ import {
   purposesForEvent,
   retentionDaysFor,
 } from '../charter/index.js'
-import { type ConsentContext, type ConsentQuery, allowedToCollect } from '../consent/index.js'
+import { type ConsentQuery, allowedToCollect } from '../consent/index.js'
 import { SESSION_TTL_MS, type SessionRow, isSessionOpen } from '../session/index.js'
 import {
   ENVELOPE_KEYS,
@@ -47,6 +46,14 @@ import {
   type StoredEvent,
 } from './events.js'
 import { findPersonalData } from './events.pii.js'
+import type {
+  Candidate,
+  CheckedBatch,
+  GateOutput,
+  GateReads,
+  GatedRow,
+  StoreLookup,
+} from './events.gate.types.js'
 import { retentionMsOf, usableSinceAll } from './events.retention.js'
 
 /** Timestamps may run this far ahead of our clock (client clocks drift). */
@@ -64,68 +71,6 @@ const REQUIRED_FIELD: Partial<Record<EventType, keyof IncomingEvent>> = {
   purchase: 'item',
   feedback: 'item',
   search: 'query',
-}
-
-/** An event that passed the check, with what the gate reads of it. */
-export interface Candidate {
-  /** Its place in the batch. */
-  index: number
-  event: IncomingEvent
-  type: EventType
-  owner: { kind: 'subject'; ref: string } | { kind: 'session'; sessionId: string }
-  /** The quantity as kept: `remove_from_cart` negated, `add_to_cart` 1 by default. */
-  quantity: number | undefined
-  /** When it happened (its timestamp, or now), in epoch milliseconds. */
-  occurredMs: number
-  /** The fields sent besides the envelope. */
-  provided: string[]
-}
-
-/** A batch after the check: a result for each malformed event, a candidate for each other one. */
-export interface CheckedBatch {
-  /** One entry per input event; only the malformed ones are filled in so far. */
-  results: EventResult[]
-  candidates: Candidate[]
-}
-
-/** What the gate needs to know of the world, read by the service before it runs. */
-export interface GateReads {
-  /** Subject ids of the customer references already known (a new one becomes a subject when stored). */
-  subjectIds: ReadonlyMap<string, string>
-  /** The pseudonym of every session id in the batch (the session module's `keyOf`). */
-  sessionKeys: ReadonlyMap<string, string>
-  /** The stored sessions, by pseudonym (expired ones may be among them). */
-  sessions: ReadonlyMap<string, SessionRow>
-  /** Consent contexts by owner (subject id, or the pseudonym of an open session). */
-  contexts: ReadonlyMap<string, ConsentContext>
-  /** The context of an owner without records (a new subject, a visit not open). */
-  anonymous: ConsentContext
-  /** An import's declared lawful basis (see `allowedToCollect`). */
-  declaredBasis?: LegalBasis | undefined
-}
-
-/** A row to store: the event as kept, and the customer reference when its subject is not known yet. */
-export interface GatedRow {
-  index: number
-  /** Set when the subject does not exist yet: the writer creates it and sets `event.subjectId`. */
-  ref?: string
-  event: StoredEvent
-}
-
-/** An `(owner, event id)` whose answer is `duplicate` if the store already holds it. */
-export interface StoreLookup {
-  index: number
-  owner: string
-  eventId: string
-}
-
-export interface GateOutput {
-  /** One result per input event, in input order. */
-  results: EventResult[]
-  /** What to store, in input order: only events whose result is `stored`. */
-  rows: GatedRow[]
-  /** Refused events of known owners, and session rows: answered `duplicate` if already stored. */
-  lookups: StoreLookup[]
 }
 
 /** What the allowed purposes keep of an event of one type, and for how long. */
@@ -305,9 +250,7 @@ class Batch {
   ownerOf(c: Candidate): { tag: string; state: OwnerState } {
     const { reads } = this
     const tag =
-      c.owner.kind === 'subject'
-        ? `s:${c.owner.ref}`
-        : (reads.sessionKeys.get(c.owner.sessionId) ?? missingKey())
+      c.owner.kind === 'subject' ? `s:${c.owner.ref}` : reads.sessionKeys.get(c.owner.sessionId)!
     let state = this.owners.get(tag)
     if (state === undefined) {
       let id: string | undefined
@@ -392,10 +335,6 @@ class Batch {
     }
     return expiryDate + occurredAt.slice(10)
   }
-}
-
-function missingKey(): never {
-  throw new Error('the gate was given no pseudonym for a session id of the batch')
 }
 
 function refusal(c: Candidate, reason: RefusalReason, field?: string): EventResult {

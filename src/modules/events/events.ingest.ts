@@ -11,15 +11,8 @@ import type { ConsentService, RequestSignals } from '../consent/index.js'
 import type { IdentityService } from '../identity/index.js'
 import { type SessionRow, type SessionService, isSessionOpen } from '../session/index.js'
 import type { EventResult, IngestCounts, IngestResult, StoredEvent } from './events.js'
-import {
-  type CheckedBatch,
-  type GateOutput,
-  type GateReads,
-  checkEvents,
-  createGatePolicy,
-  gate,
-  withStored,
-} from './events.gate.js'
+import type { CheckedBatch, GateOutput, GateReads } from './events.gate.types.js'
+import { checkEvents, createGatePolicy, gate, withStored } from './events.gate.js'
 import type { EventsRepository } from './events.repository.js'
 
 export interface IngestDeps {
@@ -59,101 +52,102 @@ function countsOf(results: readonly EventResult[]): IngestCounts {
   return counts
 }
 
+/**
+ * Who the batch's owners are and what consent says for each: subject ids of known references,
+ * session pseudonyms and rows, consent contexts (one ledger read per owner; a visitor without a
+ * subject or an open session has no records: the defaults decide). A GPC signal is recorded first.
+ */
+async function readsFor(
+  deps: IngestDeps,
+  batch: CheckedBatch,
+  options: IngestOptions,
+  now: Date,
+): Promise<GateReads> {
+  const signals = options.signals ?? {}
+  const refs = new Set<string>()
+  const sessionKeys = new Map<string, string>()
+  for (const { owner } of batch.candidates) {
+    if (owner.kind === 'subject') refs.add(owner.ref)
+    else if (!sessionKeys.has(owner.sessionId))
+      sessionKeys.set(owner.sessionId, deps.sessions.keyOf(owner.sessionId))
+  }
+  const subjectIds = await deps.identity.findSubjectIds([...refs])
+  const sessions = await deps.sessions.find(deps.db, [...new Set(sessionKeys.values())])
+  if (signals.gpc === true) {
+    for (const id of new Set(subjectIds.values())) {
+      await deps.consent.observeSignals(id, signals, options.actor)
+    }
+  }
+  const nowIso = now.toISOString()
+  const consentOwners = new Set<string>(subjectIds.values())
+  for (const [key, row] of sessions) if (isSessionOpen(row, nowIso)) consentOwners.add(key)
+  return {
+    subjectIds,
+    sessionKeys,
+    sessions,
+    contexts: await deps.consent.contextsFor([...consentOwners], signals),
+    anonymous: await deps.consent.contextFor(undefined, signals),
+    declaredBasis: options.declaredBasis,
+  }
+}
+
+/** The gate's answer with the events the store already holds answered `duplicate`. */
+async function checkStored(deps: IngestDeps, out: GateOutput): Promise<GateOutput> {
+  if (out.lookups.length === 0) return out
+  return withStored(out, await deps.repo.findExisting(deps.db, out.lookups))
+}
+
+/**
+ * Writes the kept rows: a new customer reference becomes a subject, a visit is opened (or started
+ * afresh) and its events expire with it; then the audit entry (counts only) and `inTransaction`.
+ */
+async function write(
+  deps: IngestDeps,
+  trx: Db,
+  out: GateOutput,
+  total: number,
+  options: IngestOptions,
+  now: Date,
+): Promise<IngestResult> {
+  const { results } = out
+  const subjectIds = new Map<string, string>()
+  const opened = new Map<string, SessionRow>()
+  const rows: StoredEvent[] = []
+  for (const { ref, event } of out.rows) {
+    if (ref !== undefined) {
+      let subjectId = subjectIds.get(ref)
+      if (subjectId === undefined) {
+        subjectId = await deps.identity.ensureSubjectId(ref, trx)
+        subjectIds.set(ref, subjectId)
+      }
+      event.subjectId = subjectId
+    } else if (event.sessionKey !== undefined) {
+      let session = opened.get(event.sessionKey)
+      if (session === undefined) {
+        session = await deps.sessions.open(trx, event.sessionKey, now)
+        opened.set(event.sessionKey, session)
+      }
+      event.expiresAt = session.expiresAt
+    }
+    rows.push(event)
+  }
+  const inserted = await deps.repo.insertMany(trx, rows)
+  rows.forEach((row, i) => {
+    // Already stored, by an earlier batch or a concurrent retry of this one: stored once.
+    if (!inserted[i]) results[out.rows[i]!.index] = { id: row.id, status: 'duplicate' }
+  })
+  const result = { results, counts: countsOf(results) }
+  await deps.audit.record(trx, {
+    actor: options.actor,
+    action: options.auditAction ?? 'events.ingested',
+    details: { ...result.counts, events: total },
+  })
+  await options.inTransaction?.(trx, result)
+  return result
+}
+
 export function createIngest(deps: IngestDeps) {
-  const { db, repo } = deps
   const policy = createGatePolicy(deps.charter)
-
-  /**
-   * Who the batch's owners are and what consent says for each: subject ids of known references,
-   * session pseudonyms and rows, consent contexts (one ledger read per owner; a visitor without a
-   * subject or an open session has no records: the defaults decide). A GPC signal is recorded first.
-   */
-  async function readsFor(
-    batch: CheckedBatch,
-    options: IngestOptions,
-    now: Date,
-  ): Promise<GateReads> {
-    const signals = options.signals ?? {}
-    const refs = new Set<string>()
-    const sessionKeys = new Map<string, string>()
-    for (const { owner } of batch.candidates) {
-      if (owner.kind === 'subject') refs.add(owner.ref)
-      else if (!sessionKeys.has(owner.sessionId))
-        sessionKeys.set(owner.sessionId, deps.sessions.keyOf(owner.sessionId))
-    }
-    const subjectIds = await deps.identity.findSubjectIds([...refs])
-    const sessions = await deps.sessions.find(db, [...new Set(sessionKeys.values())])
-    if (signals.gpc === true) {
-      for (const id of new Set(subjectIds.values())) {
-        await deps.consent.observeSignals(id, signals, options.actor)
-      }
-    }
-    const nowIso = now.toISOString()
-    const consentOwners = new Set<string>(subjectIds.values())
-    for (const [key, row] of sessions) if (isSessionOpen(row, nowIso)) consentOwners.add(key)
-    return {
-      subjectIds,
-      sessionKeys,
-      sessions,
-      contexts: await deps.consent.contextsFor([...consentOwners], signals),
-      anonymous: await deps.consent.contextFor(undefined, signals),
-      declaredBasis: options.declaredBasis,
-    }
-  }
-
-  /** The gate's answer with the events the store already holds answered `duplicate`. */
-  async function checkStored(out: GateOutput): Promise<GateOutput> {
-    if (out.lookups.length === 0) return out
-    return withStored(out, await repo.findExisting(db, out.lookups))
-  }
-
-  /**
-   * Writes the kept rows: a new customer reference becomes a subject, a visit is opened (or started
-   * afresh) and its events expire with it; then the audit entry (counts only) and `inTransaction`.
-   */
-  async function write(
-    trx: Db,
-    out: GateOutput,
-    total: number,
-    options: IngestOptions,
-    now: Date,
-  ): Promise<IngestResult> {
-    const { results } = out
-    const subjectIds = new Map<string, string>()
-    const opened = new Map<string, SessionRow>()
-    const rows: StoredEvent[] = []
-    for (const { ref, event } of out.rows) {
-      if (ref !== undefined) {
-        let subjectId = subjectIds.get(ref)
-        if (subjectId === undefined) {
-          subjectId = await deps.identity.ensureSubjectId(ref, trx)
-          subjectIds.set(ref, subjectId)
-        }
-        event.subjectId = subjectId
-      } else if (event.sessionKey !== undefined) {
-        let session = opened.get(event.sessionKey)
-        if (session === undefined) {
-          session = await deps.sessions.open(trx, event.sessionKey, now)
-          opened.set(event.sessionKey, session)
-        }
-        event.expiresAt = session.expiresAt
-      }
-      rows.push(event)
-    }
-    const inserted = await repo.insertMany(trx, rows)
-    rows.forEach((row, i) => {
-      // Already stored, by an earlier batch or a concurrent retry of this one: stored once.
-      if (!inserted[i]) results[out.rows[i]!.index] = { id: row.id, status: 'duplicate' }
-    })
-    const result = { results, counts: countsOf(results) }
-    await deps.audit.record(trx, {
-      actor: options.actor,
-      action: options.auditAction ?? 'events.ingested',
-      details: { ...result.counts, events: total },
-    })
-    await options.inTransaction?.(trx, result)
-    return result
-  }
 
   /**
    * Passes a batch through the gate and stores what may be kept, in one transaction, committed before
@@ -169,8 +163,10 @@ export function createIngest(deps: IngestDeps) {
   ): Promise<IngestResult> {
     const now = deps.clock.now()
     const batch = checkEvents(rawEvents, now)
-    const reads = await readsFor(batch, options, now)
-    const out = await checkStored(gate(batch, reads, policy, now))
-    return db.transaction().execute((trx) => write(trx, out, rawEvents.length, options, now))
+    const reads = await readsFor(deps, batch, options, now)
+    const out = await checkStored(deps, gate(batch, reads, policy, now))
+    return deps.db
+      .transaction()
+      .execute((trx) => write(deps, trx, out, rawEvents.length, options, now))
   }
 }

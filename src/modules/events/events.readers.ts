@@ -28,7 +28,8 @@ function unexpired<T extends { expiresAt: string }>(
   return events.every((e) => e.expiresAt > now) ? events : events.filter((e) => e.expiresAt > now)
 }
 
-export function createEventReaders(deps: EventReadersDeps) {
+/** The per-request reads of recommend and online quality (histories kept as last read). */
+function createHistoryReaders(deps: EventReadersDeps) {
   // What the recommendation path reads on every request, as last read (see `ChangeFeed`): a shopper's
   // item events, a session's events. Expiry is applied on every read of a copy.
   // Histories are the large copies: a few thousand shoppers' worth at most (the most recently served).
@@ -86,7 +87,12 @@ export function createEventReaders(deps: EventReadersDeps) {
         now,
       )
     },
+  }
+}
 
+/** Training's reads: every event of a purpose, a page at a time in key order. */
+function createPurposeReaders(deps: EventReadersDeps) {
+  return {
     /**
      * Every unexpired subject event stored for `purpose` (default: personalized recommendations, which
      * includes training), a page at a time in a stable order. Session events are never included.
@@ -142,4 +148,8 @@ export function createEventReaders(deps: EventReadersDeps) {
       } while (after !== undefined)
     },
   }
+}
+
+export function createEventReaders(deps: EventReadersDeps) {
+  return { ...createHistoryReaders(deps), ...createPurposeReaders(deps) }
 }

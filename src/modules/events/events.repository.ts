@@ -26,25 +26,6 @@ type EventRow = {
 
 type EventTables = {
   events: EventRow
-  import_checkpoints: {
-    file_hash: string
-    kind: string
-    lines_done: number
-    counts: string
-    started_at: string
-    updated_at: string
-    completed_at: string | null
-  }
-}
-
-export interface CheckpointRow {
-  fileHash: string
-  kind: string
-  linesDone: number
-  counts: string
-  startedAt: string
-  updatedAt: string
-  completedAt: string | null
 }
 
 // Purposes are stored as `,a,b,` so that one purpose can be matched with LIKE '%,a,%'.
@@ -148,40 +129,37 @@ export interface ItemEvent {
   expiresAt: string
 }
 
+const t = (db: Db) => db.withTables<EventTables>()
+
 /**
- * Every write names the owners it touched to `changes` once it is done (see `ChangeFeed`): a read started
- * before then is not kept, one started after sees the write.
+ * Subject events stored for `purpose`, unexpired, that happened after `since`, with a key after
+ * `after`. The cursor is one row-value comparison, `(owner, event_id) > (?, ?)`, which both engines
+ * (SQLite since 3.15) turn into a range on the primary key: each page starts where the last one
+ * ended. Spelled as `owner > ? OR (owner = ? AND event_id > ?)`, neither engine does, and every
+ * page scanned the index again from its start (the README has the figures).
  */
-export function createEventsRepository(changes: ChangeFeed) {
-  const t = (db: Db) => db.withTables<EventTables>()
+function forPurposeAfter(
+  db: Db,
+  purpose: string,
+  now: string,
+  since: string,
+  after: EventKey | undefined,
+) {
+  const query = t(db)
+    .selectFrom('events')
+    .where('purposes', 'like', `%,${purpose},%`)
+    .where('owner', 'not like', `${SESSION_PREFIX}%`)
+    .where('expires_at', '>', now)
+    .where((eb) => eb(eb.fn.coalesce('occurred_at', 'received_at'), '>', since))
+  return after === undefined
+    ? query
+    : query.where((eb) =>
+        eb(eb.refTuple('owner', 'event_id'), '>', eb.tuple(after.owner, after.eventId)),
+      )
+}
 
-  /**
-   * Subject events stored for `purpose`, unexpired, that happened after `since`, with a key after
-   * `after`. The cursor is one row-value comparison, `(owner, event_id) > (?, ?)`, which both engines
-   * (SQLite since 3.15) turn into a range on the primary key: each page starts where the last one
-   * ended. Spelled as `owner > ? OR (owner = ? AND event_id > ?)`, neither engine does, and every
-   * page scanned the index again from its start (the README has the figures).
-   */
-  const forPurposeAfter = (
-    db: Db,
-    purpose: string,
-    now: string,
-    since: string,
-    after: EventKey | undefined,
-  ) => {
-    const query = t(db)
-      .selectFrom('events')
-      .where('purposes', 'like', `%,${purpose},%`)
-      .where('owner', 'not like', `${SESSION_PREFIX}%`)
-      .where('expires_at', '>', now)
-      .where((eb) => eb(eb.fn.coalesce('occurred_at', 'received_at'), '>', since))
-    return after === undefined
-      ? query
-      : query.where((eb) =>
-          eb(eb.refTuple('owner', 'event_id'), '>', eb.tuple(after.owner, after.eventId)),
-        )
-  }
-
+/** The ingest statements (duplicate lookup, batch insert), their texts compiled once per shape. */
+function createStatements() {
   // The ingest statements have hundreds of rows: building and compiling them through Kysely costs more
   // than running them, and a batch's shape (statement, row count) repeats. The text is compiled once
   // per shape (with marker values, checked to come back in row order) and run with fresh parameters.
@@ -234,26 +212,209 @@ export function createEventsRepository(changes: ChangeFeed) {
     })
   }
 
-  return {
-    /** Which of these `(owner, event_id)` pairs are already stored, as `owner\u0000id` keys. */
-    async findExisting(
-      db: Db,
-      pairs: readonly { owner: string; eventId: string }[],
-    ): Promise<Set<string>> {
-      const found = new Set<string>()
-      // A row-value IN: one index probe per pair (an IN per column would probe every combination).
-      for (let start = 0; start < pairs.length; start += INSERT_CHUNK) {
-        const end = Math.min(pairs.length, start + INSERT_CHUNK)
-        const parameters: string[] = []
-        for (let i = start; i < end; i++) parameters.push(pairs[i]!.owner, pairs[i]!.eventId)
-        const { rows } = await db.executeQuery<{ owner: string; event_id: string }>(
-          CompiledQuery.raw(existingText(db, end - start), parameters),
-        )
-        for (const r of rows) found.add(`${r.owner}\u0000${r.event_id}`)
-      }
-      return found
-    },
+  /** Which of these `(owner, event_id)` pairs are already stored, as `owner\u0000id` keys. */
+  async function findExisting(
+    db: Db,
+    pairs: readonly { owner: string; eventId: string }[],
+  ): Promise<Set<string>> {
+    const found = new Set<string>()
+    // A row-value IN: one index probe per pair (an IN per column would probe every combination).
+    for (let start = 0; start < pairs.length; start += INSERT_CHUNK) {
+      const end = Math.min(pairs.length, start + INSERT_CHUNK)
+      const parameters: string[] = []
+      for (let i = start; i < end; i++) parameters.push(pairs[i]!.owner, pairs[i]!.eventId)
+      const { rows } = await db.executeQuery<{ owner: string; event_id: string }>(
+        CompiledQuery.raw(existingText(db, end - start), parameters),
+      )
+      for (const r of rows) found.add(`${r.owner}\u0000${r.event_id}`)
+    }
+    return found
+  }
 
+  return { insertText, findExisting }
+}
+type Statements = ReturnType<typeof createStatements>
+
+/** Reads: nothing here writes, so nothing is announced. */
+const reads = {
+  /** An owner's unexpired events, oldest received first. */
+  async listByOwner(
+    db: Db,
+    owner: string,
+    now: string,
+    options: { limit?: number } = {},
+  ): Promise<StoredEvent[]> {
+    let query = t(db)
+      .selectFrom('events')
+      .selectAll()
+      .where('owner', '=', owner)
+      .where('expires_at', '>', now)
+      .orderBy('received_at')
+      .orderBy('event_id')
+    if (options.limit !== undefined) query = query.limit(options.limit)
+    return (await query.execute()).map(fromRow)
+  },
+
+  /**
+   * `listByOwner` narrowed to what recommendations read: events that name an item, in the same
+   * order, with only their type, item, times and purposes (about a third of the cost on long
+   * histories: most of it is building the row objects).
+   */
+  async listItemEventsByOwner(db: Db, owner: string, now: string): Promise<ItemEvent[]> {
+    const rows = await t(db)
+      .selectFrom('events')
+      .select(['type', 'item', 'occurred_at', 'received_at', 'purposes', 'expires_at'])
+      .where('owner', '=', owner)
+      .where('expires_at', '>', now)
+      .where('item', 'is not', null)
+      .orderBy('received_at')
+      .orderBy('event_id')
+      .execute()
+    return rows.map((row) => ({
+      type: row.type as EventType,
+      item: row.item!,
+      ...(row.occurred_at === null ? {} : { occurredAt: row.occurred_at }),
+      receivedAt: row.received_at,
+      purposes: decodePurposes(row.purposes),
+      expiresAt: row.expires_at,
+    }))
+  },
+
+  /**
+   * Unexpired views, carts and purchases received since `since` that cite a recommendation answer:
+   * the answer, the type and the item only (whose they are is not read). Found through the index on
+   * `recomm_id` (migration 0010), which holds only the events that cite one.
+   */
+  async listCitations(
+    db: Db,
+    since: string,
+    now: string,
+  ): Promise<{ recommId: string; type: 'view' | 'cart' | 'purchase'; item: string }[]> {
+    const rows = await t(db)
+      .selectFrom('events')
+      .select(['recomm_id', 'type', 'item'])
+      .where('recomm_id', 'is not', null)
+      .where('type', 'in', ['view', 'cart', 'purchase'])
+      .where('item', 'is not', null)
+      .where('received_at', '>=', since)
+      .where('expires_at', '>', now)
+      .execute()
+    return rows.map((row) => ({
+      recommId: row.recomm_id!,
+      type: row.type as 'view' | 'cart' | 'purchase',
+      item: row.item!,
+    }))
+  },
+
+  /**
+   * Subject events (not sessions) stored for `purpose`, unexpired, that happened after `since` (the
+   * purpose's own retention), in key order after a cursor.
+   */
+  async listForPurpose(
+    db: Db,
+    purpose: string,
+    now: string,
+    since: string,
+    after: EventKey | undefined,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    const rows = await forPurposeAfter(db, purpose, now, since, after)
+      .selectAll()
+      .orderBy('owner')
+      .orderBy('event_id')
+      .limit(limit)
+      .execute()
+    return rows.map(fromRow)
+  },
+
+  /**
+   * `listForPurpose` narrowed to what training reads: the events that name an item, with only their
+   * owner, type, item and times (no purposes, no other field, no `StoredEvent` built). `next` is the
+   * key of the last row scanned, item or not (the cursor of the next page), undefined when the page
+   * was not full: there is no next page.
+   */
+  async listItemEventsForPurpose(
+    db: Db,
+    purpose: string,
+    now: string,
+    since: string,
+    after: EventKey | undefined,
+    limit: number,
+  ): Promise<{ events: SubjectItemEvent[]; next: EventKey | undefined }> {
+    const rows = await forPurposeAfter(db, purpose, now, since, after)
+      .select(['owner', 'event_id', 'type', 'item', 'occurred_at', 'received_at'])
+      .orderBy('owner')
+      .orderBy('event_id')
+      .limit(limit)
+      .execute()
+    const events: SubjectItemEvent[] = []
+    for (const row of rows) {
+      if (row.item === null) continue
+      const event: SubjectItemEvent = {
+        subjectId: row.owner,
+        type: row.type as EventType,
+        item: row.item,
+        receivedAt: row.received_at,
+      }
+      if (row.occurred_at !== null) event.occurredAt = row.occurred_at
+      events.push(event)
+    }
+    const last = rows.at(-1)
+    return {
+      events,
+      next:
+        rows.length < limit || last === undefined
+          ? undefined
+          : { owner: last.owner, eventId: last.event_id },
+    }
+  },
+
+  /**
+   * Subject events still stored for `purpose` that happened after `from` (if given) and at or before
+   * `until` (so that purpose's own retention has ended), a page at a time. Found through the index on
+   * the hour they happened (migration 0009), then by the exact time.
+   */
+  async listPurposeEnded(
+    db: Db,
+    purpose: string,
+    from: string | undefined,
+    until: string,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    const hour = sql<string>`substr(coalesce(occurred_at, received_at), 1, 13)`
+    const happened = sql<string>`coalesce(occurred_at, received_at)`
+    let query = t(db)
+      .selectFrom('events')
+      .selectAll()
+      .where(hour, '<=', until.slice(0, 13))
+      .where(happened, '<=', until)
+      .where('purposes', 'like', `%,${purpose},%`)
+      .where('owner', 'not like', `${SESSION_PREFIX}%`)
+    if (from !== undefined)
+      query = query.where(hour, '>=', from.slice(0, 13)).where(happened, '>', from)
+    const rows = await query.limit(limit).execute()
+    return rows.map(fromRow)
+  },
+
+  /** Everything stored for an owner, expired or not (for access requests). */
+  async listAllByOwner(db: Db, owner: string): Promise<StoredEvent[]> {
+    const rows = await t(db)
+      .selectFrom('events')
+      .selectAll()
+      .where('owner', '=', owner)
+      .orderBy('received_at')
+      .orderBy('event_id')
+      .execute()
+    return rows.map(fromRow)
+  },
+}
+
+/**
+ * Writes. Each names the owners it touched to `changes` once it is done (see `ChangeFeed`): a read
+ * started before then is not kept, one started after sees the write.
+ */
+function createWrites(changes: ChangeFeed, { insertText }: Statements) {
+  return {
     /**
      * Inserts events, skipping any `(owner, event_id)` already stored (a retry); says for each event, in
      * order, whether this call inserted it.
@@ -283,165 +444,6 @@ export function createEventsRepository(changes: ChangeFeed) {
       return events.map((e) => inserted.has(`${e.subjectId ?? e.sessionKey ?? ''}\u0000${e.id}`))
     },
 
-    /** An owner's unexpired events, oldest received first. */
-    async listByOwner(
-      db: Db,
-      owner: string,
-      now: string,
-      options: { limit?: number } = {},
-    ): Promise<StoredEvent[]> {
-      let query = t(db)
-        .selectFrom('events')
-        .selectAll()
-        .where('owner', '=', owner)
-        .where('expires_at', '>', now)
-        .orderBy('received_at')
-        .orderBy('event_id')
-      if (options.limit !== undefined) query = query.limit(options.limit)
-      return (await query.execute()).map(fromRow)
-    },
-
-    /**
-     * `listByOwner` narrowed to what recommendations read: events that name an item, in the same
-     * order, with only their type, item, times and purposes (about a third of the cost on long
-     * histories: most of it is building the row objects).
-     */
-    async listItemEventsByOwner(db: Db, owner: string, now: string): Promise<ItemEvent[]> {
-      const rows = await t(db)
-        .selectFrom('events')
-        .select(['type', 'item', 'occurred_at', 'received_at', 'purposes', 'expires_at'])
-        .where('owner', '=', owner)
-        .where('expires_at', '>', now)
-        .where('item', 'is not', null)
-        .orderBy('received_at')
-        .orderBy('event_id')
-        .execute()
-      return rows.map((row) => ({
-        type: row.type as EventType,
-        item: row.item!,
-        ...(row.occurred_at === null ? {} : { occurredAt: row.occurred_at }),
-        receivedAt: row.received_at,
-        purposes: decodePurposes(row.purposes),
-        expiresAt: row.expires_at,
-      }))
-    },
-
-    /**
-     * Unexpired views, carts and purchases received since `since` that cite a recommendation answer:
-     * the answer, the type and the item only (whose they are is not read). Found through the index on
-     * `recomm_id` (migration 0010), which holds only the events that cite one.
-     */
-    async listCitations(
-      db: Db,
-      since: string,
-      now: string,
-    ): Promise<{ recommId: string; type: 'view' | 'cart' | 'purchase'; item: string }[]> {
-      const rows = await t(db)
-        .selectFrom('events')
-        .select(['recomm_id', 'type', 'item'])
-        .where('recomm_id', 'is not', null)
-        .where('type', 'in', ['view', 'cart', 'purchase'])
-        .where('item', 'is not', null)
-        .where('received_at', '>=', since)
-        .where('expires_at', '>', now)
-        .execute()
-      return rows.map((row) => ({
-        recommId: row.recomm_id!,
-        type: row.type as 'view' | 'cart' | 'purchase',
-        item: row.item!,
-      }))
-    },
-
-    /**
-     * Subject events (not sessions) stored for `purpose`, unexpired, that happened after `since` (the
-     * purpose's own retention), in key order after a cursor.
-     */
-    async listForPurpose(
-      db: Db,
-      purpose: string,
-      now: string,
-      since: string,
-      after: EventKey | undefined,
-      limit: number,
-    ): Promise<StoredEvent[]> {
-      const rows = await forPurposeAfter(db, purpose, now, since, after)
-        .selectAll()
-        .orderBy('owner')
-        .orderBy('event_id')
-        .limit(limit)
-        .execute()
-      return rows.map(fromRow)
-    },
-
-    /**
-     * `listForPurpose` narrowed to what training reads: the events that name an item, with only their
-     * owner, type, item and times (no purposes, no other field, no `StoredEvent` built). `next` is the
-     * key of the last row scanned, item or not (the cursor of the next page), undefined when the page
-     * was not full: there is no next page.
-     */
-    async listItemEventsForPurpose(
-      db: Db,
-      purpose: string,
-      now: string,
-      since: string,
-      after: EventKey | undefined,
-      limit: number,
-    ): Promise<{ events: SubjectItemEvent[]; next: EventKey | undefined }> {
-      const rows = await forPurposeAfter(db, purpose, now, since, after)
-        .select(['owner', 'event_id', 'type', 'item', 'occurred_at', 'received_at'])
-        .orderBy('owner')
-        .orderBy('event_id')
-        .limit(limit)
-        .execute()
-      const events: SubjectItemEvent[] = []
-      for (const row of rows) {
-        if (row.item === null) continue
-        const event: SubjectItemEvent = {
-          subjectId: row.owner,
-          type: row.type as EventType,
-          item: row.item,
-          receivedAt: row.received_at,
-        }
-        if (row.occurred_at !== null) event.occurredAt = row.occurred_at
-        events.push(event)
-      }
-      const last = rows.at(-1)
-      return {
-        events,
-        next:
-          rows.length < limit || last === undefined
-            ? undefined
-            : { owner: last.owner, eventId: last.event_id },
-      }
-    },
-
-    /**
-     * Subject events still stored for `purpose` that happened after `from` (if given) and at or before
-     * `until` (so that purpose's own retention has ended), a page at a time. Found through the index on
-     * the hour they happened (migration 0009), then by the exact time.
-     */
-    async listPurposeEnded(
-      db: Db,
-      purpose: string,
-      from: string | undefined,
-      until: string,
-      limit: number,
-    ): Promise<StoredEvent[]> {
-      const hour = sql<string>`substr(coalesce(occurred_at, received_at), 1, 13)`
-      const happened = sql<string>`coalesce(occurred_at, received_at)`
-      let query = t(db)
-        .selectFrom('events')
-        .selectAll()
-        .where(hour, '<=', until.slice(0, 13))
-        .where(happened, '<=', until)
-        .where('purposes', 'like', `%,${purpose},%`)
-        .where('owner', 'not like', `${SESSION_PREFIX}%`)
-      if (from !== undefined)
-        query = query.where(hour, '>=', from.slice(0, 13)).where(happened, '>', from)
-      const rows = await query.limit(limit).execute()
-      return rows.map(fromRow)
-    },
-
     /** Rewrites a stored event as it now is (a field it no longer has becomes null). */
     async narrow(db: Db, event: StoredEvent): Promise<void> {
       const values = rowValues(event)
@@ -455,18 +457,6 @@ export function createEventsRepository(changes: ChangeFeed) {
         .where('event_id', '=', event_id)
         .execute()
       changes.owners(owner)
-    },
-
-    /** Everything stored for an owner, expired or not (for access requests). */
-    async listAllByOwner(db: Db, owner: string): Promise<StoredEvent[]> {
-      const rows = await t(db)
-        .selectFrom('events')
-        .selectAll()
-        .where('owner', '=', owner)
-        .orderBy('received_at')
-        .orderBy('event_id')
-        .execute()
-      return rows.map(fromRow)
     },
 
     async deleteByIds(db: Db, owner: string, eventIds: readonly string[]): Promise<number> {
@@ -496,54 +486,13 @@ export function createEventsRepository(changes: ChangeFeed) {
       if (result.numDeletedRows > 0n) changes.everything()
       return Number(result.numDeletedRows)
     },
-
-    async findCheckpoint(db: Db, fileHash: string): Promise<CheckpointRow | undefined> {
-      const row = await t(db)
-        .selectFrom('import_checkpoints')
-        .selectAll()
-        .where('file_hash', '=', fileHash)
-        .executeTakeFirst()
-      return row === undefined
-        ? undefined
-        : {
-            fileHash: row.file_hash,
-            kind: row.kind,
-            linesDone: Number(row.lines_done),
-            counts: row.counts,
-            startedAt: row.started_at,
-            updatedAt: row.updated_at,
-            completedAt: row.completed_at,
-          }
-    },
-
-    async upsertCheckpoint(db: Db, row: CheckpointRow): Promise<void> {
-      const values = {
-        file_hash: row.fileHash,
-        kind: row.kind,
-        lines_done: row.linesDone,
-        counts: row.counts,
-        started_at: row.startedAt,
-        updated_at: row.updatedAt,
-        completed_at: row.completedAt,
-      }
-      await t(db)
-        .insertInto('import_checkpoints')
-        .values(values)
-        .onConflict((oc) =>
-          oc.column('file_hash').doUpdateSet({
-            lines_done: row.linesDone,
-            counts: row.counts,
-            updated_at: row.updatedAt,
-            completed_at: row.completedAt,
-          }),
-        )
-        .execute()
-    },
-
-    async deleteCheckpoint(db: Db, fileHash: string): Promise<void> {
-      await t(db).deleteFrom('import_checkpoints').where('file_hash', '=', fileHash).execute()
-    },
   }
+}
+
+/** The events table's reads and writes (import checkpoints: `events.checkpoints.ts`). */
+export function createEventsRepository(changes: ChangeFeed) {
+  const statements = createStatements()
+  return { ...reads, findExisting: statements.findExisting, ...createWrites(changes, statements) }
 }
 
 export type EventsRepository = ReturnType<typeof createEventsRepository>

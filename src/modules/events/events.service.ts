@@ -7,6 +7,7 @@ import type { ConsentService } from '../consent/index.js'
 import type { IdentityService } from '../identity/index.js'
 import type { SessionService } from '../session/index.js'
 import type { StoredEvent } from './events.js'
+import { type CheckpointRow, checkpointsRepository } from './events.checkpoints.js'
 import { createIngest } from './events.ingest.js'
 import { createEventReaders } from './events.readers.js'
 import { createEventsRepository } from './events.repository.js'
@@ -75,10 +76,9 @@ export function createEventsService(deps: EventsDeps) {
 
     /** Import checkpoints (used by the order import). */
     checkpoints: {
-      find: (fileHash: string) => repo.findCheckpoint(db, fileHash),
-      save: (executor: Db, row: Parameters<typeof repo.upsertCheckpoint>[1]) =>
-        repo.upsertCheckpoint(executor, row),
-      remove: (fileHash: string) => repo.deleteCheckpoint(db, fileHash),
+      find: (fileHash: string) => checkpointsRepository.find(db, fileHash),
+      save: (executor: Db, row: CheckpointRow) => checkpointsRepository.save(executor, row),
+      remove: (fileHash: string) => checkpointsRepository.remove(db, fileHash),
     },
   }
 }

@@ -1,6 +1,17 @@
 /**
- * The event pipeline: the privacy gate (validate, decide purposes with consent, minimize, scan free text,
- * pseudonymize, store with an expiry), readers for recommend, and the order import.
+ * The events module owns the `events` and `import_checkpoints` tables and everything about a stored event:
+ * whether it is kept, which fields, for which purposes, until when, and who may read it.
+ *
+ * - The rules of what is kept are all in `events.gate.ts`, a pure function (checked events, owners' consent
+ *   contexts, the charter, now) -> (one result per event, rows to store); its properties are in
+ *   `events.gate.test.ts`. `events.ingest.ts` reads what the gate needs, calls it and writes in one
+ *   transaction; nothing there decides.
+ * - How long events serve and stay: `events.retention.ts` (per-purpose retention, narrowing, the sweep).
+ * - Readers for recommend, training and online quality: `events.readers.ts`; the order import:
+ *   `events.import.ts` (checkpoints: `events.checkpoints.ts`). SQL only in `*.repository.ts` and checkpoints.
+ *
+ * May import: lib, storage, audit, charter, consent (the decision, contexts), identity (pseudonyms),
+ * session (a visit's key, opening it, its expiry). Other modules use this one only through this file.
  */
 export {
   EVENT_TYPE_ALIASES,

@@ -36,6 +36,33 @@ export interface SessionDeps {
 
 export type SessionService = ReturnType<typeof createSessionService>
 
+/** Purges every session past its expiry, 500 at a time; returns the totals. */
+async function purgeExpired(
+  repo: ReturnType<typeof createSessionRepository>,
+  purge: (executor: Db, sessionKey: string) => Promise<SessionPurge>,
+  executor: Db,
+  now: Date,
+): Promise<SessionPurge> {
+  const nowIso = now.toISOString()
+  const total: SessionPurge = { events: 0, consentRecords: 0, sessions: 0 }
+  for (;;) {
+    const keys = await repo.listExpiredSessions(executor, nowIso, 500)
+    if (keys.length === 0) break
+    for (const key of keys) {
+      const counts = await purge(executor, key)
+      total.sessions += counts.sessions
+      total.consentRecords += counts.consentRecords
+      total.events += counts.events
+    }
+  }
+  return total
+}
+
+function sessionKeyOf(keys: KeyringHolder, sessionId: string): string {
+  const key = keys.current().pseudonym.active
+  return `${SESSION_PREFIX}${hmacSha256(key.secret, `session:${sessionId}`).toString('base64url')}`
+}
+
 /**
  * The anonymous visit. A shop's session id becomes a keyed pseudonym (`keyOf`); the visit opens with its
  * first stored event or choice and lasts `SESSION_TTL_MS` from then; when it ends (`end`) or expires
@@ -49,10 +76,7 @@ export function createSessionService(deps: SessionDeps) {
   const sessionRows = createOwnerCache<SessionRow | undefined>(deps.changes)
 
   /** The keyed pseudonym of a shop's session id (never stored raw). */
-  function keyOf(sessionId: string): string {
-    const key = deps.keys.current().pseudonym.active
-    return `${SESSION_PREFIX}${hmacSha256(key.secret, `session:${sessionId}`).toString('base64url')}`
-  }
+  const keyOf = (sessionId: string) => sessionKeyOf(deps.keys, sessionId)
 
   /** Deletes a session's events, its consent records and the session itself, in that order. */
   async function purge(executor: Db, sessionKey: string): Promise<SessionPurge> {
@@ -116,19 +140,7 @@ export function createSessionService(deps: SessionDeps) {
      * Called inside the retention run's transaction.
      */
     async deleteExpired(executor: Db, now: Date): Promise<SessionPurge> {
-      const nowIso = now.toISOString()
-      const total: SessionPurge = { events: 0, consentRecords: 0, sessions: 0 }
-      for (;;) {
-        const keys = await repo.listExpiredSessions(executor, nowIso, 500)
-        if (keys.length === 0) break
-        for (const key of keys) {
-          const counts = await purge(executor, key)
-          total.sessions += counts.sessions
-          total.consentRecords += counts.consentRecords
-          total.events += counts.events
-        }
-      }
-      return total
+      return purgeExpired(repo, purge, executor, now)
     },
   }
 }
