@@ -127,6 +127,60 @@ export function createRightsService(deps: RightsDeps) {
     onStepDone?.(name)
   }
 
+  /** Rectification: each participant that holds the corrected data puts it right, step by step. */
+  async function rectify(
+    request: StoredRightsRequest,
+    participants: readonly SubjectDataParticipant[],
+    onStepDone?: (name: string) => void,
+  ): Promise<void> {
+    const input =
+      request.sealedInput === null
+        ? {}
+        : (deps.identity.openTransient(request.subjectId, request.sealedInput) as Rectification)
+    for (const participant of participants) {
+      const rectifyIn = participant.rectify
+      if (rectifyIn === undefined) continue
+      await step(
+        request,
+        `rectify:${participant.name}`,
+        (trx) => rectifyIn(trx, request.subjectId, input),
+        onStepDone,
+      )
+    }
+  }
+
+  /**
+   * Objection to profiling: every profiling purpose not needed to serve the shopper is withdrawn, and the
+   * models forget the subject.
+   */
+  async function object(
+    request: StoredRightsRequest,
+    participants: readonly SubjectDataParticipant[],
+    onStepDone?: (name: string) => void,
+  ): Promise<void> {
+    await step(
+      request,
+      'withdraw_profiling',
+      async (trx) => {
+        const purposes = Object.keys(deps.charter.purposes).filter(
+          (key) =>
+            PROFILING_PREFIXES.some((prefix) => key.startsWith(prefix)) &&
+            deps.charter.purposes[key]?.legalBasis !== 'contract',
+        )
+        await deps.consent.recordObjection(trx, request.subjectId, purposes, {
+          kind: 'system',
+          name: 'rights',
+        })
+        return { purposesWithdrawn: purposes.length }
+      },
+      onStepDone,
+    )
+    for (const participant of participants) {
+      if (participant.forgetInModels === undefined) continue
+      await participant.forgetInModels(request.subjectId)
+    }
+  }
+
   async function run(
     request: StoredRightsRequest,
     onStepDone?: (name: string) => void,
@@ -154,23 +208,9 @@ export function createRightsService(deps: RightsDeps) {
         }
         break
       }
-      case 'rectification': {
-        const input =
-          request.sealedInput === null
-            ? {}
-            : (deps.identity.openTransient(request.subjectId, request.sealedInput) as Rectification)
-        for (const participant of participants) {
-          const rectify = participant.rectify
-          if (rectify === undefined) continue
-          await step(
-            request,
-            `rectify:${participant.name}`,
-            (trx) => rectify(trx, request.subjectId, input),
-            onStepDone,
-          )
-        }
+      case 'rectification':
+        await rectify(request, participants, onStepDone)
         break
-      }
       case 'restriction': {
         const lift = request.result?.lift === true
         await step(
@@ -186,30 +226,9 @@ export function createRightsService(deps: RightsDeps) {
         )
         break
       }
-      case 'objection': {
-        await step(
-          request,
-          'withdraw_profiling',
-          async (trx) => {
-            const purposes = Object.keys(deps.charter.purposes).filter(
-              (key) =>
-                PROFILING_PREFIXES.some((prefix) => key.startsWith(prefix)) &&
-                deps.charter.purposes[key]?.legalBasis !== 'contract',
-            )
-            await deps.consent.recordObjection(trx, request.subjectId, purposes, {
-              kind: 'system',
-              name: 'rights',
-            })
-            return { purposesWithdrawn: purposes.length }
-          },
-          onStepDone,
-        )
-        for (const participant of participants) {
-          if (participant.forgetInModels === undefined) continue
-          await participant.forgetInModels(request.subjectId)
-        }
+      case 'objection':
+        await object(request, participants, onStepDone)
         break
-      }
     }
     await deps.db
       .transaction()
