@@ -3,9 +3,10 @@ import { z } from 'zod'
 import { AppError } from '../../lib/errors.js'
 import type { RouteAccessEntry } from '../../http/auth.js'
 import { withExample } from '../../http/openapi.js'
+import type { RoutesApp } from '../../http/routes.js'
 import { actorOf } from '../audit/index.js'
 import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
-import { ApiKeyInfoSchema, ROLES, RoleSchema } from './auth.js'
+import { type ApiKeyInfo, ApiKeyInfoSchema, ROLES, RoleSchema } from './auth.js'
 import type { AuthService } from './auth.service.js'
 
 const CustomerRef = CustomerRefSchema
@@ -18,11 +19,29 @@ const KEY_INFO = {
   createdAt: '2026-03-01T09:30:00.000Z',
   revokedAt: null,
 } as const
+const KEY_LIST: { keys: ApiKeyInfo[] } = {
+  keys: [
+    {
+      id: 'key_z3gim3f0m9p7onn3',
+      role: 'admin',
+      name: 'Operations',
+      createdAt: '2026-02-11T08:00:00.000Z',
+      revokedAt: null,
+    },
+    KEY_INFO,
+    {
+      id: 'key_0b8w2n5t7y1e4r6u',
+      role: 'analyst',
+      name: 'Old reporting job',
+      createdAt: '2026-01-05T14:12:00.000Z',
+      revokedAt: '2026-02-28T17:45:00.000Z',
+    },
+  ],
+}
 const NEW_KEY = 'ck_r4quucipjoycew18.Tj67v3C4FYKU8kt2NaWdNIDFqiHshMIboPi8iqGiX10'
 const SHOPPER_TOKEN =
   'st.eyJ2IjoxLCJzdWIiOiJzdWJfd2YxY3lvM3Z4aXVmYW56cjB5enNkeHIzIiwiZXhwIjoxNzcyMzYxOTAwLCJraWQiOiJ0MSJ9.pblaLN2mwinkJedalhE5wPU0AUTvEvnwmcnBqMOGidA'
 
-/** API key administration (admin only) and shopper-token issuing (for the shop's backend). */
 /** What the auth routes use. */
 export interface AuthRoutesDeps {
   auth: AuthService
@@ -34,6 +53,13 @@ export const authRoutes: FastifyPluginAsyncZod<{
   /** Every route with the access it declared (filled as routes are added), for `GET /v1/me`. */
   routes: readonly RouteAccessEntry[]
 }> = async (app, { services, routes }) => {
+  meRoute(app, routes)
+  keyRoutes(app, services)
+  tokenRoutes(app, services)
+}
+
+/** The caller's own key and role, and what that role may call. */
+function meRoute(app: RoutesApp, routes: readonly RouteAccessEntry[]) {
   app.get(
     '/v1/me',
     {
@@ -67,7 +93,10 @@ export const authRoutes: FastifyPluginAsyncZod<{
       return { keyId: caller.keyId, role: caller.role, may: [...new Set(may)].sort() }
     },
   )
+}
 
+/** API key administration (admin only). */
+function keyRoutes(app: RoutesApp, services: AuthRoutesDeps) {
   app.post(
     '/v1/admin/keys',
     {
@@ -105,25 +134,7 @@ export const authRoutes: FastifyPluginAsyncZod<{
         tags: ['admin'],
         summary: 'List API keys (never their secrets)',
         response: {
-          200: withExample(z.object({ keys: z.array(ApiKeyInfoSchema) }), {
-            keys: [
-              {
-                id: 'key_z3gim3f0m9p7onn3',
-                role: 'admin',
-                name: 'Operations',
-                createdAt: '2026-02-11T08:00:00.000Z',
-                revokedAt: null,
-              },
-              KEY_INFO,
-              {
-                id: 'key_0b8w2n5t7y1e4r6u',
-                role: 'analyst',
-                name: 'Old reporting job',
-                createdAt: '2026-01-05T14:12:00.000Z',
-                revokedAt: '2026-02-28T17:45:00.000Z',
-              },
-            ],
-          }),
+          200: withExample(z.object({ keys: z.array(ApiKeyInfoSchema) }), KEY_LIST),
         },
       },
     },
@@ -148,7 +159,10 @@ export const authRoutes: FastifyPluginAsyncZod<{
       return reply.code(204).send(null)
     },
   )
+}
 
+/** Shopper-token issuing (for the shop's backend). */
+function tokenRoutes(app: RoutesApp, services: AuthRoutesDeps) {
   app.post(
     '/v1/shopper-tokens',
     {

@@ -9,6 +9,7 @@ import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
 import type { RightsService } from './rights.service.js'
 import { DenyBodySchema, ExtendBodySchema } from './rights.staff.js'
 import { withExample } from '../../http/openapi.js'
+import type { RoutesApp } from '../../http/routes.js'
 import {
   RIGHTS_CODE_STATE_EXAMPLE,
   RIGHTS_CREATED_EXAMPLE,
@@ -89,7 +90,6 @@ export const rightsRoutes: FastifyPluginAsyncZod<{
   exportRoutes(app, ctx)
 }
 
-type App = Parameters<FastifyPluginAsyncZod>[0]
 type RightsRequest = Awaited<ReturnType<RightsService['get']>>
 interface RoutesContext {
   rights: RightsService
@@ -116,7 +116,7 @@ async function outWithCode(rights: RightsService, found: RightsRequest) {
 }
 
 /** Filing a request, and the staff's queue. */
-function filingRoutes(app: App, { rights, identity }: RoutesContext) {
+function filingRoutes(app: RoutesApp, { rights, identity }: RoutesContext) {
   app.post(
     '/v1/rights-requests',
     {
@@ -178,7 +178,7 @@ function filingRoutes(app: App, { rights, identity }: RoutesContext) {
 }
 
 /** A subject's requests, and one request. */
-function readingRoutes(app: App, { rights, identity }: RoutesContext) {
+function readingRoutes(app: RoutesApp, { rights, identity }: RoutesContext) {
   app.get(
     '/v1/subjects/:ref/rights-requests',
     {
@@ -218,7 +218,7 @@ function readingRoutes(app: App, { rights, identity }: RoutesContext) {
 }
 
 /** The one-time code of a self-service request: quote it, or ask for a new one. */
-function codeRoutes(app: App, { rights }: RoutesContext) {
+function codeRoutes(app: RoutesApp, { rights }: RoutesContext) {
   app.post(
     '/v1/rights-requests/:id/verify',
     {
@@ -269,7 +269,7 @@ function codeRoutes(app: App, { rights }: RoutesContext) {
 }
 
 /** Staff decisions on a request: extend its deadline once, or deny it with a ground. */
-function staffRoutes(app: App, { rights }: RoutesContext) {
+function staffRoutes(app: RoutesApp, { rights }: RoutesContext) {
   app.post(
     '/v1/rights-requests/:id/extend',
     {
@@ -304,7 +304,7 @@ function staffRoutes(app: App, { rights }: RoutesContext) {
 }
 
 /** The whole export, as JSON or a ZIP of JSON and CSV files. */
-function exportRoutes(app: App, { rights }: RoutesContext) {
+function exportRoutes(app: RoutesApp, { rights }: RoutesContext) {
   // Fastify would answer HEAD by running the GET handler, which compiles (and audits) a whole export
   // only to drop the body; HEAD gets a 405 naming GET instead, before anything is read.
   app.head(
