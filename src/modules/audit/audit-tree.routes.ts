@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import type { RoutesApp } from '../../http/routes.js'
 import { withExample } from '../../http/openapi.js'
 import {
   CHECKPOINT_EXAMPLE,
@@ -35,6 +36,12 @@ export const auditTreeRoutes: FastifyPluginAsyncZod<{ services: { audit: AuditLo
   app,
   { services },
 ) => {
+  checkpointRoute(app, services.audit)
+  proofRoutes(app, services.audit)
+}
+
+/** The latest signed checkpoint, as JSON or as the signed note itself. */
+function checkpointRoute(app: RoutesApp, audit: AuditLog) {
   app.get(
     '/v1/audit/checkpoint',
     {
@@ -65,15 +72,18 @@ export const auditTreeRoutes: FastifyPluginAsyncZod<{ services: { audit: AuditLo
       },
     },
     async (request, reply) => {
-      const checkpoint = await services.audit.latestCheckpoint()
+      const checkpoint = await audit.latestCheckpoint()
       void reply.header('cache-control', 'no-cache')
       if (request.headers.accept?.startsWith('text/plain') === true) {
-        return reply.type('text/plain; charset=utf-8').send(checkpoint.note as never)
+        return reply.type('text/plain; charset=utf-8').send(checkpoint.note)
       }
-      return { ...checkpoint, publicKeys: services.audit.verifierKeys() }
+      return { ...checkpoint, publicKeys: audit.verifierKeys() }
     },
   )
+}
 
+/** Consistency proofs (public) and inclusion proofs (for the roles that may read the log). */
+function proofRoutes(app: RoutesApp, audit: AuditLog) {
   app.get(
     '/v1/audit/proof',
     {
@@ -97,7 +107,7 @@ export const auditTreeRoutes: FastifyPluginAsyncZod<{ services: { audit: AuditLo
         },
       },
     },
-    async (request) => services.audit.consistencyProof(request.query.size, request.query.to),
+    async (request) => audit.consistencyProof(request.query.size, request.query.to),
   )
 
   app.get(
@@ -125,6 +135,6 @@ export const auditTreeRoutes: FastifyPluginAsyncZod<{ services: { audit: AuditLo
         },
       },
     },
-    async (request) => services.audit.inclusionProof(request.query.seq, request.query.size),
+    async (request) => audit.inclusionProof(request.query.seq, request.query.size),
   )
 }

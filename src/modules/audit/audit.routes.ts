@@ -5,6 +5,7 @@ import { isRealDay } from '../../lib/days.js'
 import { AppError } from '../../lib/errors.js'
 import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
 import { withExample } from '../../http/openapi.js'
+import type { RoutesApp } from '../../http/routes.js'
 import { AuditEntrySchema } from './audit.js'
 import { AUDIT_PAGE_EXAMPLE, AUDIT_VERIFY_EXAMPLE } from './audit.examples.js'
 import { actorOf } from './audit.actor.js'
@@ -62,6 +63,14 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: AuditRoutesDeps }> =
   app,
   { services },
 ) => {
+  listRoute(app, services)
+  verifyRoute(app, services)
+  // The Merkle tree's checkpoints and proofs (public ones among them).
+  await app.register(auditTreeRoutes, { services })
+}
+
+/** The log itself, filtered and paged, for the roles that may read it. */
+function listRoute(app: RoutesApp, services: AuditRoutesDeps) {
   app.get(
     '/v1/audit',
     {
@@ -137,7 +146,10 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: AuditRoutesDeps }> =
       return { entries, next: found.length > limit ? (entries.at(-1)?.seq ?? null) : null }
     },
   )
+}
 
+/** The chain and the tree checked end to end. */
+function verifyRoute(app: RoutesApp, services: AuditRoutesDeps) {
   app.get(
     '/v1/audit/verify',
     {
@@ -162,7 +174,4 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: AuditRoutesDeps }> =
       }
     },
   )
-
-  // The Merkle tree's checkpoints and proofs (public ones among them).
-  await app.register(auditTreeRoutes, { services })
 }
