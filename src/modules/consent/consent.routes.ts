@@ -11,6 +11,7 @@ import {
   decisionOut,
 } from './consent.js'
 import { withExample } from '../../http/openapi.js'
+import type { RoutesApp } from '../../http/routes.js'
 import {
   CONSENT_CHANGED_EXAMPLE,
   CONSENT_CHANGE_EXAMPLE,
@@ -58,7 +59,6 @@ function recordOut(record: StoredConsentRecord): z.infer<typeof RecordOut> {
   return { ...record, recordedAt: record.recordedAt.toISOString() }
 }
 
-/** The consent ledger, personalization settings and TCF strings, per subject. */
 /** What the consent routes use. */
 export interface ConsentRoutesDeps {
   consent: ConsentService
@@ -70,13 +70,19 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
   app,
   { services },
 ) => {
-  const { consent, identity } = services
-  /** A reference seen for the first time becomes a subject only with an accepted write (see `SubjectOf`). */
-  const subjectOf =
-    (ref: string): SubjectOf =>
-    (executor) =>
-      identity.ensureSubjectId(ref, executor)
+  ledgerRoutes(app, services)
+  settingsRoutes(app, services)
+  tcfRoutes(app, services)
+  ratesRoute(app, services)
+}
 
+/** A reference seen for the first time becomes a subject only with an accepted write (see `SubjectOf`). */
+function subjectOf(identity: ConsentRoutesDeps['identity'], ref: string): SubjectOf {
+  return (executor) => identity.ensureSubjectId(ref, executor)
+}
+
+/** The consent ledger, per subject: the decisions with their history, and recording a change. */
+function ledgerRoutes(app: RoutesApp, { consent, identity, audit }: ConsentRoutesDeps) {
   app.get(
     '/v1/subjects/:ref/consents',
     {
@@ -107,7 +113,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
       if (subjectId !== undefined) await consent.observeSignals(subjectId, signals, actor)
       const state = await consent.state(subjectId, signals)
       if (subjectId !== undefined) {
-        await services.audit.recordNow({ actor, action: 'consent.read', subjectId })
+        await audit.recordNow({ actor, action: 'consent.read', subjectId })
       }
       return {
         ...state,
@@ -142,7 +148,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
       const actor = actorOf(request)
       const { decision, method, noticeVersion } = request.body
       const result = await consent.recordChange(
-        subjectOf(request.params.ref),
+        subjectOf(identity, request.params.ref),
         request.params.purpose,
         { decision, method, noticeVersion },
         signals,
@@ -151,7 +157,10 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
       return { record: recordOut(result.record), decision: decisionOut(result.decision) }
     },
   )
+}
 
+/** Personalization settings, per subject. */
+function settingsRoutes(app: RoutesApp, { consent, identity }: ConsentRoutesDeps) {
   app.get(
     '/v1/subjects/:ref/settings',
     {
@@ -195,10 +204,18 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
     async (request) => {
       const signals = signalsOf(request)
       const actor = actorOf(request)
-      return consent.putSettings(subjectOf(request.params.ref), request.body, signals, actor)
+      return consent.putSettings(
+        subjectOf(identity, request.params.ref),
+        request.body,
+        signals,
+        actor,
+      )
     },
   )
+}
 
+/** IAB TCF consent strings, per subject. */
+function tcfRoutes(app: RoutesApp, { consent, identity }: ConsentRoutesDeps) {
   app.get(
     '/v1/subjects/:ref/consents/tcf',
     {
@@ -240,7 +257,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
     async (request) => {
       const signals = signalsOf(request)
       const records = await consent.importTcf(
-        subjectOf(request.params.ref),
+        subjectOf(identity, request.params.ref),
         request.body.tcString,
         signals,
         actorOf(request),
@@ -248,7 +265,10 @@ export const consentRoutes: FastifyPluginAsyncZod<{ services: ConsentRoutesDeps 
       return { records: records.map(recordOut) }
     },
   )
+}
 
+/** Consent rates by purpose and day, from the ledger. */
+function ratesRoute(app: RoutesApp, { consent }: ConsentRoutesDeps) {
   app.get(
     '/v1/consent-rates',
     {
