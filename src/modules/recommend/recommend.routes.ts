@@ -19,6 +19,7 @@ import {
   TrainingRunSchema,
 } from './recommend.js'
 import type { RecommendService } from './recommend.service.js'
+import type { RoutesApp } from '../../http/routes.js'
 import { withExample } from '../../http/openapi.js'
 
 // What `/docs` shows: the demo shop's answers (a shopper, `cust-1042`, who allowed suggestions from
@@ -213,11 +214,9 @@ export const recommendRoutes: FastifyPluginAsyncZod<{
   modelRoutes(app, recommend, audit, retrainOthers)
 }
 
-type App = Parameters<FastifyPluginAsyncZod>[0]
-
 /** The answers and the feedback on them (the answer's JSON: `recommend.representation.ts`). */
 function answerRoutes(
-  app: App,
+  app: RoutesApp,
   recommend: RecommendService,
   checkOwner: (request: FastifyRequest, subject: string | undefined) => Promise<void>,
 ) {
@@ -271,7 +270,7 @@ function answerRoutes(
 
 /** Training on request, and the quality of the model and of its answers. */
 function modelRoutes(
-  app: App,
+  app: RoutesApp,
   recommend: RecommendService,
   audit: RecommendRoutesDeps['audit'],
   retrainOthers: (() => void) | undefined,
