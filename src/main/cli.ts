@@ -43,12 +43,27 @@ export interface CliContext {
   importBases?: readonly string[] | undefined
 }
 
+/**
+ * The `candor` command line: one function per command group below, registered in the order `--help`
+ * lists them.
+ */
 export function buildCli(context: CliContext = {}): Command {
   const program = new Command('candor')
     .description('Candor: privacy-first personalization for online retailers')
     .version(packageVersion(), '-V, --version', 'print the version of Candor')
     .showHelpAfterError()
+  serverCommands(program)
+  keysCommands(program)
+  trainCommand(program)
+  importCommands(program, context)
+  retentionCommands(program)
+  charterCommands(program)
+  auditCommands(program)
+  return program
+}
 
+/** `start` and `migrate`. */
+function serverCommands(program: Command): void {
   program
     .command('start')
     .description('run migrations, then serve the HTTP API, pages and background jobs')
@@ -76,7 +91,10 @@ export function buildCli(context: CliContext = {}): Command {
         process.stdout.write('database is up to date\n')
       }),
     )
+}
 
+/** `keys create|list|revoke|rotate`: API keys and the vault's master key. */
+function keysCommands(program: Command): void {
   const keys = program.command('keys').description('manage API keys')
   keys
     .command('create')
@@ -143,7 +161,10 @@ export function buildCli(context: CliContext = {}): Command {
         process.stdout.write(`master key ${keyId} is active; ${done} data keys re-wrapped\n`)
       }),
     )
+}
 
+/** `train`: the item model, now, with progress bars. */
+function trainCommand(program: Command): void {
   program
     .command('train')
     .description('train the item model from consented histories now, with a progress bar')
@@ -175,7 +196,18 @@ export function buildCli(context: CliContext = {}): Command {
         )
       }),
     )
+}
 
+interface ImportOrdersOptions {
+  basis: LegalBasis
+  jurisdiction?: string
+  currency: string
+  resume?: boolean
+  restart?: boolean
+}
+
+/** `import orders`: offline orders through the privacy gate, resumable. */
+function importCommands(program: Command, context: CliContext): void {
   const imports = program
     .command('import')
     .description('load offline data through the privacy gate')
@@ -199,53 +231,51 @@ export function buildCli(context: CliContext = {}): Command {
       '--restart',
       'ignore any checkpoint and read the file from the start (never duplicates)',
     )
-    .action(
-      (
-        file: string,
-        options: {
-          basis: LegalBasis
-          jurisdiction?: string
-          currency: string
-          resume?: boolean
-          restart?: boolean
-        },
-      ) =>
-        withRuntime(async (runtime) => {
-          const { importOrders } = await import('../modules/events/index.js')
-          const { createProgressBar } = await import('./progress.js')
-          const { services } = runtime
-          const bar = createProgressBar('importing orders')
-          // Ctrl-C: finish the chunk in progress, keep the checkpoint, stop.
-          const controller = new AbortController()
-          const onSigint = () => controller.abort()
-          process.once('SIGINT', onSigint)
-          let summary: ImportSummary
-          try {
-            summary = await importOrders(
-              { events: services.events, catalog: services.catalog, charter: services.charter },
-              {
-                file,
-                basis: options.basis,
-                currency: options.currency,
-                actor: CLI_ACTOR('import orders'),
-                signal: controller.signal,
-                onProgress: (done, total) => bar.update(done, total),
-                ...(options.jurisdiction === undefined
-                  ? {}
-                  : { jurisdiction: options.jurisdiction }),
-                ...(options.resume === true ? { resume: true } : {}),
-                ...(options.restart === true ? { restart: true } : {}),
-              },
-            )
-          } finally {
-            bar.stop()
-            process.removeListener('SIGINT', onSigint)
-          }
-          process.stdout.write(formatImportSummary(summary))
-          return summary.completed ? 0 : 130
-        }),
+    .action((file: string, options: ImportOrdersOptions) =>
+      withRuntime((runtime) => importOrdersNow(runtime, file, options)),
     )
+}
 
+/** Runs `import orders` (Ctrl-C keeps the checkpoint); exit 130 when interrupted. */
+async function importOrdersNow(
+  runtime: Runtime,
+  file: string,
+  options: ImportOrdersOptions,
+): Promise<number> {
+  const { importOrders } = await import('../modules/events/index.js')
+  const { createProgressBar } = await import('./progress.js')
+  const { services } = runtime
+  const bar = createProgressBar('importing orders')
+  // Ctrl-C: finish the chunk in progress, keep the checkpoint, stop.
+  const controller = new AbortController()
+  const onSigint = () => controller.abort()
+  process.once('SIGINT', onSigint)
+  let summary: ImportSummary
+  try {
+    summary = await importOrders(
+      { events: services.events, catalog: services.catalog, charter: services.charter },
+      {
+        file,
+        basis: options.basis,
+        currency: options.currency,
+        actor: CLI_ACTOR('import orders'),
+        signal: controller.signal,
+        onProgress: (done, total) => bar.update(done, total),
+        ...(options.jurisdiction === undefined ? {} : { jurisdiction: options.jurisdiction }),
+        ...(options.resume === true ? { resume: true } : {}),
+        ...(options.restart === true ? { restart: true } : {}),
+      },
+    )
+  } finally {
+    bar.stop()
+    process.removeListener('SIGINT', onSigint)
+  }
+  process.stdout.write(formatImportSummary(summary))
+  return summary.completed ? 0 : 130
+}
+
+/** `retention run`. */
+function retentionCommands(program: Command): void {
   const retention = program.command('retention').description('delete records past their expiry')
   retention
     .command('run')
@@ -261,7 +291,10 @@ export function buildCli(context: CliContext = {}): Command {
         )
       }),
     )
+}
 
+/** `charter check`: reads no database, so it starts fast. */
+function charterCommands(program: Command): void {
   const charter = program.command('charter').description('the data charter (policy as code)')
   charter
     .command('check')
@@ -277,7 +310,15 @@ export function buildCli(context: CliContext = {}): Command {
       process.stdout.write(`${formatCharterCheck(check)}\n`)
       process.exitCode = check.ok ? 0 : 1
     })
+}
 
+interface AuditVerifyOptions {
+  checkpoint?: string
+  entry?: number
+}
+
+/** `audit checkpoint|verify`: the tamper-evident log. */
+function auditCommands(program: Command): void {
   const audit = program
     .command('audit')
     .description('the tamper-evident audit log: hash chain, Merkle tree, signed checkpoints')
@@ -310,52 +351,51 @@ export function buildCli(context: CliContext = {}): Command {
       'a checkpoint saved earlier (the note or the JSON of `candor audit checkpoint`): prove the log only grew since',
     )
     .option('--entry <seq>', 'also prove that this entry is in the log', parseSeq)
-    .action((options: { checkpoint?: string; entry?: number }) =>
-      withRuntime(async (runtime) => {
-        const { readFile } = await import('node:fs/promises')
-        const { noteFromSaved } = await import('../modules/audit/index.js')
-        const saved =
-          options.checkpoint === undefined
-            ? undefined
-            : noteFromSaved(await readFile(options.checkpoint, 'utf8'))
-        const chain = await runtime.services.audit.verify()
-        if (chain.ok) {
-          process.stdout.write(
-            `audit chain intact: ${chain.entries} entries, head ${chain.headHash}\n`,
-          )
-        } else {
-          process.stdout.write(
-            `audit chain BROKEN at entry ${chain.firstBrokenSeq}: ${chain.reason} (${chain.entries} entries verified before it)\n`,
-          )
-        }
-        const tree = await runtime.services.audit.verifyTree({
-          ...(saved === undefined ? {} : { checkpoint: saved }),
-          ...(options.entry === undefined ? {} : { entrySeq: options.entry }),
-        })
-        const lines = tree.ok
-          ? [
-              `audit tree intact: ${tree.entries} entries, root ${tree.rootHash}, ${tree.checkpointsChecked} signed checkpoints match`,
-            ]
-          : [`audit tree TAMPERED:`, ...tree.problems.map((problem) => `  - ${problem}`)]
-        if (tree.checkpoint?.consistent === true) {
-          lines.push(
-            `consistent with the saved checkpoint: size ${tree.checkpoint.treeSize}, signed ${tree.checkpoint.timestamp}; the log only grew since`,
-          )
-        }
-        if (tree.inclusion !== undefined) {
-          const { seq, leafIndex, treeSize, proofLength, ok } = tree.inclusion
-          lines.push(
-            ok
-              ? `entry ${seq} is included: leaf ${leafIndex} of ${treeSize}, inclusion proof of ${proofLength} hashes holds`
-              : `entry ${seq} is NOT proven included in the tree of ${treeSize} entries`,
-          )
-        }
-        process.stdout.write(`${lines.join('\n')}\n`)
-        return chain.ok && tree.ok ? 0 : 1
-      }),
+    .action((options: AuditVerifyOptions) =>
+      withRuntime((runtime) => verifyAudit(runtime, options)),
     )
+}
 
-  return program
+/** Runs `audit verify`: exit 1 when the chain or the tree does not hold. */
+async function verifyAudit(runtime: Runtime, options: AuditVerifyOptions): Promise<number> {
+  const { readFile } = await import('node:fs/promises')
+  const { noteFromSaved } = await import('../modules/audit/index.js')
+  const saved =
+    options.checkpoint === undefined
+      ? undefined
+      : noteFromSaved(await readFile(options.checkpoint, 'utf8'))
+  const chain = await runtime.services.audit.verify()
+  if (chain.ok) {
+    process.stdout.write(`audit chain intact: ${chain.entries} entries, head ${chain.headHash}\n`)
+  } else {
+    process.stdout.write(
+      `audit chain BROKEN at entry ${chain.firstBrokenSeq}: ${chain.reason} (${chain.entries} entries verified before it)\n`,
+    )
+  }
+  const tree = await runtime.services.audit.verifyTree({
+    ...(saved === undefined ? {} : { checkpoint: saved }),
+    ...(options.entry === undefined ? {} : { entrySeq: options.entry }),
+  })
+  const lines = tree.ok
+    ? [
+        `audit tree intact: ${tree.entries} entries, root ${tree.rootHash}, ${tree.checkpointsChecked} signed checkpoints match`,
+      ]
+    : [`audit tree TAMPERED:`, ...tree.problems.map((problem) => `  - ${problem}`)]
+  if (tree.checkpoint?.consistent === true) {
+    lines.push(
+      `consistent with the saved checkpoint: size ${tree.checkpoint.treeSize}, signed ${tree.checkpoint.timestamp}; the log only grew since`,
+    )
+  }
+  if (tree.inclusion !== undefined) {
+    const { seq, leafIndex, treeSize, proofLength, ok } = tree.inclusion
+    lines.push(
+      ok
+        ? `entry ${seq} is included: leaf ${leafIndex} of ${treeSize}, inclusion proof of ${proofLength} hashes holds`
+        : `entry ${seq} is NOT proven included in the tree of ${treeSize} entries`,
+    )
+  }
+  process.stdout.write(`${lines.join('\n')}\n`)
+  return chain.ok && tree.ok ? 0 : 1
 }
 
 function parseSeq(value: string): number {
