@@ -154,21 +154,9 @@ export function importBases(charter: Charter): LegalBasis[] {
   return [...new Set(covering.flatMap((p) => findPurpose(charter, p)?.legalBasis ?? []))]
 }
 
-/**
- * Imports offline or in-store orders (UCI Online Retail CSV, plain or gzipped) as `purchase` events
- * through the same privacy gate as `POST /v1/events`, under a lawful basis the shop declares.
- *
- * The file is streamed in chunks; each chunk's events, its catalog items (from StockCode, Description and
- * UnitPrice) and the checkpoint (file hash and lines done, with running counts) are committed in one
- * transaction, so an interrupted import resumes exactly after the last committed chunk. Event ids are
- * derived from invoice, stock code and line number, so even a re-run from the start never duplicates.
- * Lines without a CustomerID are refused (`no_customer`) and counted; so is everything the gate refuses.
- */
-export async function importOrders(
-  deps: { events: EventsService; catalog: CatalogService; charter: Charter },
-  options: ImportOrdersOptions,
-): Promise<ImportSummary> {
-  const bases = importBases(deps.charter)
+/** Refuses a basis no purpose covering purchase events rests on, and a file that is not there. */
+function assertImportable(charter: Charter, options: ImportOrdersOptions): void {
+  const bases = importBases(charter)
   if (!bases.includes(options.basis)) {
     throw new AppError(
       'validation_failed',
@@ -181,6 +169,144 @@ export async function importOrders(
       issues: [{ field: 'file', reason: 'not found' }],
     })
   }
+}
+
+/** The header line's column positions; refuses a file that lacks a column the import reads. */
+function readColumns(line: string): Map<string, number> {
+  const header = parseCsvLine(line.replace(/^\uFEFF/, '')).map((h) => h.trim())
+  const columns = new Map(header.map((name, i) => [name, i]))
+  const missing = ORDER_COLUMNS.filter((c) => !columns.has(c))
+  if (missing.length > 0) {
+    throw new AppError('validation_failed', `The order file lacks columns: ${missing.join(', ')}`, {
+      issues: missing.map((c) => ({
+        field: c,
+        reason: 'column missing from the header line',
+      })),
+    })
+  }
+  return columns
+}
+
+interface OrderLine {
+  line: number
+  fields: string[]
+}
+
+/** A chunk's order lines as events for the gate, with the catalog items they name. */
+interface OrderChunk {
+  events: Record<string, unknown>[]
+  items: Map<string, ItemInput>
+  /** Lines without a CustomerID (refused `no_customer`, never sent to the gate). */
+  noCustomer: number
+}
+
+function orderChunk(
+  pending: readonly OrderLine[],
+  columns: Map<string, number>,
+  currency: string,
+): OrderChunk {
+  const events: Record<string, unknown>[] = []
+  const items = new Map<string, ItemInput>()
+  let noCustomer = 0
+  for (const { line, fields } of pending) {
+    const get = (name: string) => fields[columns.get(name)!] ?? ''
+    const invoice = get('InvoiceNo').trim()
+    const stockCode = get('StockCode').trim()
+    const quantity = Number(get('Quantity'))
+    const price = Number(get('UnitPrice'))
+    const item: ItemInput = {
+      id: stockCode,
+      title: get('Description').trim() || stockCode,
+      ...(Number.isFinite(price) && price >= 0 ? { price, currency } : {}),
+    }
+    if (quantity > 0 && ItemInputSchema.safeParse(item).success) items.set(stockCode, item)
+    const customer = customerRef(get('CustomerID'))
+    if (customer === '') {
+      noCustomer += 1
+      continue
+    }
+    const timestamp = parseOrderDate(get('InvoiceDate'))
+    events.push({
+      id: `order-${invoice}-${stockCode}-${line}`,
+      type: 'purchase',
+      subject: customer,
+      item: stockCode,
+      quantity: Number.isInteger(quantity) ? quantity : get('Quantity'),
+      price: Number.isFinite(price) ? price : get('UnitPrice'),
+      currency,
+      timestamp: timestamp ?? get('InvoiceDate'),
+    })
+  }
+  return { events, items, noCustomer }
+}
+
+type ImportDeps = { events: EventsService; catalog: CatalogService; charter: Charter }
+
+/** One import of one file: its hash, when it first started, and the running counts (updated in place). */
+interface ImportRun {
+  hash: string
+  startedAt: string
+  counts: Counts
+}
+
+/**
+ * Sends a chunk through the gate and, in the gate's transaction, upserts its catalog items and saves
+ * the checkpoint (lines done up to `last`, the running counts; completed when `done`).
+ */
+async function commitChunk(
+  deps: ImportDeps,
+  options: ImportOrdersOptions,
+  run: ImportRun,
+  chunk: OrderChunk,
+  last: number,
+  done: boolean,
+): Promise<void> {
+  const { counts } = run
+  counts.refused += chunk.noCustomer
+  if (chunk.noCustomer > 0)
+    counts.reasons.no_customer = (counts.reasons.no_customer ?? 0) + chunk.noCustomer
+  await deps.events.ingest(chunk.events, {
+    actor: options.actor,
+    signals: options.jurisdiction === undefined ? {} : { jurisdiction: options.jurisdiction },
+    declaredBasis: options.basis,
+    auditAction: 'events.imported',
+    inTransaction: async (trx: Db, result) => {
+      counts.stored += result.counts.stored
+      counts.duplicate += result.counts.duplicate
+      counts.refused += result.counts.refused
+      for (const [reason, n] of Object.entries(result.counts.reasons)) {
+        const key = reason as ImportReason
+        counts.reasons[key] = (counts.reasons[key] ?? 0) + n
+      }
+      counts.items += await deps.catalog.upsertItemsIn(trx, [...chunk.items.values()])
+      await deps.events.checkpoints.save(trx, {
+        fileHash: run.hash,
+        kind: 'orders',
+        linesDone: last,
+        counts: JSON.stringify(counts),
+        startedAt: run.startedAt,
+        updatedAt: new Date().toISOString(),
+        completedAt: done ? new Date().toISOString() : null,
+      })
+    },
+  })
+}
+
+/**
+ * Imports offline or in-store orders (UCI Online Retail CSV, plain or gzipped) as `purchase` events
+ * through the same privacy gate as `POST /v1/events`, under a lawful basis the shop declares.
+ *
+ * The file is streamed in chunks; each chunk's events, its catalog items (from StockCode, Description and
+ * UnitPrice) and the checkpoint (file hash and lines done, with running counts) are committed in one
+ * transaction, so an interrupted import resumes exactly after the last committed chunk. Event ids are
+ * derived from invoice, stock code and line number, so even a re-run from the start never duplicates.
+ * Lines without a CustomerID are refused (`no_customer`) and counted; so is everything the gate refuses.
+ */
+export async function importOrders(
+  deps: ImportDeps,
+  options: ImportOrdersOptions,
+): Promise<ImportSummary> {
+  assertImportable(deps.charter, options)
   const { hash, lines: totalLines } = await fingerprint(options.file)
   const checkpoint = options.restart === true ? undefined : await deps.events.checkpoints.find(hash)
   const base = {
@@ -206,11 +332,14 @@ export async function importOrders(
     )
   }
   const skip = checkpoint?.linesDone ?? 0
-  const counts: Counts =
-    checkpoint === undefined
-      ? { stored: 0, duplicate: 0, refused: 0, reasons: {}, items: 0 }
-      : (JSON.parse(checkpoint.counts) as Counts)
-  const startedAt = checkpoint?.startedAt ?? new Date().toISOString()
+  const run: ImportRun = {
+    hash,
+    startedAt: checkpoint?.startedAt ?? new Date().toISOString(),
+    counts:
+      checkpoint === undefined
+        ? { stored: 0, duplicate: 0, refused: 0, reasons: {}, items: 0 }
+        : (JSON.parse(checkpoint.counts) as Counts),
+  }
   const chunkLines = options.chunkLines ?? 500
   const currency = options.currency ?? 'GBP'
 
@@ -218,69 +347,11 @@ export async function importOrders(
   let columns: Map<string, number> | undefined
   let lineNo = 0
   let linesDone = skip
-  let pending: { line: number; fields: string[] }[] = []
+  let pending: OrderLine[] = []
   let completed = false
 
   const flush = async (last: number, done: boolean) => {
-    const events: Record<string, unknown>[] = []
-    const items = new Map<string, ItemInput>()
-    let noCustomer = 0
-    for (const { line, fields } of pending) {
-      const get = (name: string) => fields[columns!.get(name)!] ?? ''
-      const invoice = get('InvoiceNo').trim()
-      const stockCode = get('StockCode').trim()
-      const quantity = Number(get('Quantity'))
-      const price = Number(get('UnitPrice'))
-      const item: ItemInput = {
-        id: stockCode,
-        title: get('Description').trim() || stockCode,
-        ...(Number.isFinite(price) && price >= 0 ? { price, currency } : {}),
-      }
-      if (quantity > 0 && ItemInputSchema.safeParse(item).success) items.set(stockCode, item)
-      const customer = customerRef(get('CustomerID'))
-      if (customer === '') {
-        noCustomer += 1
-        continue
-      }
-      const timestamp = parseOrderDate(get('InvoiceDate'))
-      events.push({
-        id: `order-${invoice}-${stockCode}-${line}`,
-        type: 'purchase',
-        subject: customer,
-        item: stockCode,
-        quantity: Number.isInteger(quantity) ? quantity : get('Quantity'),
-        price: Number.isFinite(price) ? price : get('UnitPrice'),
-        currency,
-        timestamp: timestamp ?? get('InvoiceDate'),
-      })
-    }
-    counts.refused += noCustomer
-    if (noCustomer > 0) counts.reasons.no_customer = (counts.reasons.no_customer ?? 0) + noCustomer
-    await deps.events.ingest(events, {
-      actor: options.actor,
-      signals: options.jurisdiction === undefined ? {} : { jurisdiction: options.jurisdiction },
-      declaredBasis: options.basis,
-      auditAction: 'events.imported',
-      inTransaction: async (trx: Db, result) => {
-        counts.stored += result.counts.stored
-        counts.duplicate += result.counts.duplicate
-        counts.refused += result.counts.refused
-        for (const [reason, n] of Object.entries(result.counts.reasons)) {
-          const key = reason as ImportReason
-          counts.reasons[key] = (counts.reasons[key] ?? 0) + n
-        }
-        counts.items += await deps.catalog.upsertItemsIn(trx, [...items.values()])
-        await deps.events.checkpoints.save(trx, {
-          fileHash: hash,
-          kind: 'orders',
-          linesDone: last,
-          counts: JSON.stringify(counts),
-          startedAt,
-          updatedAt: new Date().toISOString(),
-          completedAt: done ? new Date().toISOString() : null,
-        })
-      },
-    })
+    await commitChunk(deps, options, run, orderChunk(pending, columns!, currency), last, done)
     pending = []
     linesDone = last
     options.onProgress?.(linesDone, totalLines)
@@ -290,21 +361,7 @@ export async function importOrders(
     options.onProgress?.(linesDone, totalLines)
     for await (const line of input) {
       if (columns === undefined) {
-        const header = parseCsvLine(line.replace(/^\uFEFF/, '')).map((h) => h.trim())
-        columns = new Map(header.map((name, i) => [name, i]))
-        const missing = ORDER_COLUMNS.filter((c) => !columns!.has(c))
-        if (missing.length > 0) {
-          throw new AppError(
-            'validation_failed',
-            `The order file lacks columns: ${missing.join(', ')}`,
-            {
-              issues: missing.map((c) => ({
-                field: c,
-                reason: 'column missing from the header line',
-              })),
-            },
-          )
-        }
+        columns = readColumns(line)
         continue
       }
       lineNo += 1
@@ -322,5 +379,5 @@ export async function importOrders(
   } finally {
     input.close()
   }
-  return { ...base, resumedFrom: skip, ...counts, linesDone, completed }
+  return { ...base, resumedFrom: skip, ...run.counts, linesDone, completed }
 }
