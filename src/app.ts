@@ -54,12 +54,32 @@ export const API_VERSION = '1.0.0'
 
 /**
  * Builds the Fastify instance with every route, without listening, so tests can drive it in-process
- * with `app.inject` and build as many isolated apps as they like.
+ * with `app.inject` and build as many isolated apps as they like. The steps below run in this order:
+ * the instance, its hooks, the guards (auth, metrics, rate limit), the API document, then the routes.
  */
 export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   const { services } = deps
+  const app = createFastify(deps)
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerErrorHandler(app)
+  // Before the route guard and the rate limiter, so their refusals carry the headers (and CORS) too.
+  await registerSecurityHeaders(app, {
+    corsOrigins: services.config.corsOrigins,
+    https: services.config.tls !== undefined,
+  })
+  registerRequestHooks(app, deps)
+  const { routes, registry } = registerGuards(app, services)
+  await registerApiDocs(app)
+  await registerRoutes(app, deps, routes, registry)
+  await app.ready()
+  return { app, routes }
+}
+
+function createFastify(deps: AppDeps): FastifyInstance {
+  const { services } = deps
   const tls = services.config.tls
-  const app = Fastify({
+  return Fastify({
     loggerInstance: deps.logger,
     // Fastify's own request lines would log the raw URL, which may hold a customer reference.
     logController: new LogController({ disableRequestLogging: true }),
@@ -77,15 +97,11 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
       ? {}
       : { https: { cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) } }),
   })
-  app.setValidatorCompiler(validatorCompiler)
-  app.setSerializerCompiler(serializerCompiler)
-  registerErrorHandler(app)
-  // Before the route guard and the rate limiter, so their refusals carry the headers (and CORS) too.
-  await registerSecurityHeaders(app, {
-    corsOrigins: services.config.corsOrigins,
-    https: tls !== undefined,
-  })
+}
 
+/** The request id header, the freshness check and the line per request. */
+function registerRequestHooks(app: FastifyInstance, deps: AppDeps): void {
+  const { services } = deps
   // These two run on every request and do nothing asynchronous, so they take `done` (an async hook costs
   // a promise and a turn of the microtask queue).
   app.addHook('onRequest', (request, reply, done) => {
@@ -106,7 +122,13 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
     })
     done()
   })
+}
 
+/** The route guard (with its failure limit), the metrics registry and the rate limiter, in that order. */
+function registerGuards(
+  app: FastifyInstance,
+  services: Services,
+): { routes: RouteAccessEntry[]; registry: Registry } {
   const authFailures = new AuthFailureLimit(services.config.authFailuresPerMinute)
   authFailures.sweepWhileOpen(app)
   const routes = registerAuth(app, {
@@ -130,7 +152,11 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
       return `ip:${request.ip}`
     },
   })
+  return { routes, registry }
+}
 
+/** The OpenAPI document and its pages under `/docs`. */
+async function registerApiDocs(app: FastifyInstance): Promise<void> {
   await app.register(
     fastifySwagger,
     swaggerOptions(
@@ -147,7 +173,16 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
     ),
   )
   await app.register(fastifySwaggerUi, DOCS_UI_OPTIONS)
+}
 
+/** Every module's routes, the pages, the demo shop (in demo mode) and `/openapi.json`, in this order. */
+async function registerRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  routes: RouteAccessEntry[],
+  registry: Registry,
+): Promise<void> {
+  const { services } = deps
   const metricsText = deps.metrics?.(registry) ?? (() => registry.metrics())
   await app.register(healthRoutes, { services, registry, metricsText })
   await app.register(authRoutes, { services, routes })
@@ -175,6 +210,4 @@ export async function buildApp(deps: AppDeps): Promise<CandorApp> {
   app.get('/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, () =>
     app.swagger(),
   )
-  await app.ready()
-  return { app, routes }
 }
