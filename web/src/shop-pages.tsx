@@ -152,6 +152,48 @@ export function ProductPage(props: PageProps & { id: string }) {
   )
 }
 
+/** One line of the basket: the product, its quantity (0 removes it), its price and a remove button. */
+function BasketLineItem({
+  shopper,
+  line,
+  product,
+}: {
+  shopper: string
+  line: BasketLine
+  product: Product
+}) {
+  return (
+    <li class="basket-line" data-item={product.id}>
+      <Picture product={product} />
+      <div class="basket-what">
+        <a href={`/p/${encodeURIComponent(product.id)}`}>{product.title}</a>
+        <span class="muted small">{money(product)} each</span>
+      </div>
+      <label class="quantity">
+        <span>Quantity</span>
+        <input
+          type="number"
+          min={0}
+          max={99}
+          value={line.quantity}
+          onChange={(e) =>
+            setBasketQuantity(shopper, product.id, Number((e.target as HTMLInputElement).value))
+          }
+        />
+      </label>
+      <span class="price">{money({ ...product, price: product.price * line.quantity })}</span>
+      <button
+        type="button"
+        class="link-button"
+        aria-label={`Remove ${product.title}`}
+        onClick={() => setBasketQuantity(shopper, product.id, 0)}
+      >
+        Remove
+      </button>
+    </li>
+  )
+}
+
 export function BasketPage(props: PageProps) {
   const { catalog, basket, shopper } = props
   const lines = basket
@@ -183,40 +225,7 @@ export function BasketPage(props: PageProps) {
         <section class="basket" aria-label="Basket contents">
           <ul class="basket-lines">
             {lines.map(({ line, product }) => (
-              <li class="basket-line" key={product.id} data-item={product.id}>
-                <Picture product={product} />
-                <div class="basket-what">
-                  <a href={`/p/${encodeURIComponent(product.id)}`}>{product.title}</a>
-                  <span class="muted small">{money(product)} each</span>
-                </div>
-                <label class="quantity">
-                  <span>Quantity</span>
-                  <input
-                    type="number"
-                    min={0}
-                    max={99}
-                    value={line.quantity}
-                    onChange={(e) =>
-                      setBasketQuantity(
-                        shopper,
-                        product.id,
-                        Number((e.target as HTMLInputElement).value),
-                      )
-                    }
-                  />
-                </label>
-                <span class="price">
-                  {money({ ...product, price: product.price * line.quantity })}
-                </span>
-                <button
-                  type="button"
-                  class="link-button"
-                  aria-label={`Remove ${product.title}`}
-                  onClick={() => setBasketQuantity(shopper, product.id, 0)}
-                >
-                  Remove
-                </button>
-              </li>
+              <BasketLineItem key={product.id} shopper={shopper} line={line} product={product} />
             ))}
           </ul>
           <p class="basket-total">
