@@ -4,46 +4,22 @@
  * headed by what its items are. The inline consent question shows only when Candor's answer carries a
  * `prompt` (Candor never sends one after a "no").
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useRef } from 'preact/hooks'
 import type {
   Candor,
   ConsentPrompt,
   RecommendationResponse,
   RecommendedItem,
+  RowOptions,
 } from '../../sdk/src/candor.js'
-import { type DemoCatalog, type Product, isMissingRoute } from './api.js'
+import type { DemoCatalog, Product } from './api.js'
 import { productPictureUrl } from './product-picture.js'
 import { type RowContext, rowHeading } from './row-heading.js'
+import { useRowAnswer } from './use-row-answer.js'
 
 export type { RowContext } from './row-heading.js'
 
 const PERSONAL = 'personalize.recommendations'
-
-/** A non-personal row built from the shop's own catalog, for when Candor cannot answer. */
-function fallbackRow(
-  catalog: DemoCatalog,
-  context: RowContext,
-  limit: number,
-): RecommendationResponse {
-  const skip = new Set([...(context.exclude ?? []), context.product?.id])
-  return {
-    recommId: 'fallback',
-    level: 'off',
-    levelReason: 'recommendations_unavailable',
-    items: catalog.products
-      .filter((p) => !skip.has(p.id))
-      .slice(0, limit)
-      .map((p) => ({
-        id: p.id,
-        title: p.title,
-        explanation: {
-          kind: 'popular',
-          evidence: ['Chosen from the shop’s best sellers, the same for everyone.'],
-          sentence: 'Popular with shoppers here.',
-        },
-      })),
-  }
-}
 
 export interface RowProps {
   candor: Candor
@@ -76,76 +52,76 @@ export function money(product: Product): string {
   )
 }
 
+/** The shop's picture of an item. */
+function pictureOf(product: Product): HTMLImageElement {
+  const img = document.createElement('img')
+  img.src = productPictureUrl(product)
+  img.alt = ''
+  img.width = 160
+  img.height = 120
+  img.className = 'picture'
+  return img
+}
+
+/** The price and "Add to basket" under an item. */
+function buyBox(product: Product, onAdd: () => void): HTMLDivElement {
+  const box = document.createElement('div')
+  box.className = 'buy'
+  const price = document.createElement('span')
+  price.className = 'price'
+  price.textContent = money(product)
+  const add = document.createElement('button')
+  add.type = 'button'
+  add.className = 'add'
+  add.textContent = 'Add to basket'
+  add.setAttribute('aria-label', `Add to basket: ${product.title}`)
+  add.addEventListener('click', onAdd)
+  box.append(price, add)
+  return box
+}
+
+/** How the SDK draws the row in the shop: its heading, links, pictures, prices and "Add to basket". */
+function shopRowOptions(props: RowProps, answer: RecommendationResponse): RowOptions {
+  const { catalog, context } = props
+  const heading = rowHeading(answer, context)
+  return {
+    ...(heading === undefined ? {} : { heading }),
+    href: (i) => `/p/${encodeURIComponent(i.id)}`,
+    onStopPersonalizing: () => props.onChoicesChanged(),
+    picture: (item) => pictureOf(productOf(catalog, item)),
+    extra: (item) => {
+      const product = productOf(catalog, item)
+      return buyBox(product, () => props.onAdd(product, answer.recommId))
+    },
+  }
+}
+
+/** The inline consent question over the row. */
+function PromptAside(props: { prompt: ConsentPrompt; onAnswer: (yes: boolean) => void }) {
+  const { prompt } = props
+  return (
+    <aside class="prompt" aria-label="A question about suggestions">
+      <p>
+        <strong>{prompt.title}?</strong> {prompt.benefit}
+      </p>
+      <button type="button" class="choice small-choice" onClick={() => props.onAnswer(true)}>
+        Yes, use my history
+      </button>
+      <button type="button" class="choice small-choice" onClick={() => props.onAnswer(false)}>
+        No thanks
+      </button>
+    </aside>
+  )
+}
+
 export function RecommendationRow(props: RowProps) {
   const { candor, catalog, context } = props
   const host = useRef<HTMLDivElement>(null)
-  const [answer, setAnswer] = useState<RecommendationResponse>()
-  const [note, setNote] = useState<string>()
-  const [prompt, setPrompt] = useState<ConsentPrompt>()
-  const exclude = (context.exclude ?? []).join(',')
-
-  useEffect(() => {
-    let cancelled = false
-    // Never rejects: a failure becomes the shop's own row in `catch`.
-    void candor
-      .recommendations({
-        placement: context.placement,
-        limit: 6,
-        ...(context.product === undefined ? {} : { item: context.product.id }),
-        ...(context.category === undefined ? {} : { category: context.category }),
-        ...(context.exclude === undefined ? {} : { exclude: context.exclude }),
-      })
-      .catch((error: unknown) => {
-        setNote(
-          isMissingRoute(error) || (error as { status?: number }).status === 404
-            ? 'Suggestions from Candor are not available on this server yet; showing the shop’s best sellers.'
-            : 'Suggestions are not available right now; showing the shop’s best sellers.',
-        )
-        return fallbackRow(catalog, context, 6)
-      })
-      .then((next) => {
-        if (cancelled) return
-        setAnswer(next)
-        setPrompt(next.prompt)
-      })
-    return () => {
-      cancelled = true
-    }
-  }, [context.placement, context.product?.id, context.category, exclude])
+  const { answer, note, prompt, setPrompt } = useRowAnswer(candor, catalog, context)
 
   useEffect(() => {
     if (host.current === null || answer === undefined) return
-    const heading = rowHeading(answer, context)
-    candor.renderRow(host.current, answer, {
-      ...(heading === undefined ? {} : { heading }),
-      href: (i) => `/p/${encodeURIComponent(i.id)}`,
-      onStopPersonalizing: () => props.onChoicesChanged(),
-      picture: (item) => {
-        const img = document.createElement('img')
-        img.src = productPictureUrl(productOf(catalog, item))
-        img.alt = ''
-        img.width = 160
-        img.height = 120
-        img.className = 'picture'
-        return img
-      },
-      extra: (item) => {
-        const product = productOf(catalog, item)
-        const box = document.createElement('div')
-        box.className = 'buy'
-        const price = document.createElement('span')
-        price.className = 'price'
-        price.textContent = money(product)
-        const add = document.createElement('button')
-        add.type = 'button'
-        add.className = 'add'
-        add.textContent = 'Add to basket'
-        add.setAttribute('aria-label', `Add to basket: ${product.title}`)
-        add.addEventListener('click', () => props.onAdd(product, answer.recommId))
-        box.append(price, add)
-        return box
-      },
-    })
+    candor.renderRow(host.current, answer, shopRowOptions(props, answer))
   }, [answer])
 
   async function answerPrompt(yes: boolean) {
@@ -163,21 +139,7 @@ export function RecommendationRow(props: RowProps) {
   return (
     <div class="rec-block" data-placement={context.placement}>
       {prompt === undefined ? null : (
-        <aside class="prompt" aria-label="A question about suggestions">
-          <p>
-            <strong>{prompt.title}?</strong> {prompt.benefit}
-          </p>
-          <button type="button" class="choice small-choice" onClick={() => void answerPrompt(true)}>
-            Yes, use my history
-          </button>
-          <button
-            type="button"
-            class="choice small-choice"
-            onClick={() => void answerPrompt(false)}
-          >
-            No thanks
-          </button>
-        </aside>
+        <PromptAside prompt={prompt} onAnswer={(yes) => void answerPrompt(yes)} />
       )}
       <div ref={host} class="rec-host" aria-live="polite" />
       {note === undefined ? null : <p class="small muted">{note}</p>}
