@@ -4,8 +4,9 @@
  * same and sit side by side, in a bar that stays in view below the scrolling text (on a phone too). With
  * Global Privacy Control on, the dialog says so and the purposes GPC covers stay off whatever is pressed.
  */
-import { useLayoutEffect, useRef, useState } from 'preact/hooks'
+import { useRef, useState } from 'preact/hooks'
 import type { Notice, NoticePurpose } from './api.js'
+import { useModalFocus } from './use-modal-focus.js'
 
 export interface ConsentDialogProps {
   notice: Notice
@@ -26,14 +27,89 @@ export function choosablePurposes(notice: Notice): NoticePurpose[] {
     .flatMap((g) => g.purposes)
 }
 
-const FOCUSABLE =
-  'a[href], button:not([disabled]), input:not([disabled]), [tabindex]:not([tabindex="-1"])'
+/** One purpose to allow or not, in the notice's words: what the shopper gets, how long, shared with whom. */
+function PurposeChoice(props: {
+  purpose: NoticePurpose
+  checked: boolean
+  blocked: boolean
+  busy: boolean
+  onChange: (yes: boolean) => void
+}) {
+  const { purpose } = props
+  return (
+    <div class="purpose">
+      <input
+        type="checkbox"
+        id={`purpose-${purpose.key}`}
+        name={purpose.key}
+        checked={props.checked}
+        disabled={props.blocked || props.busy}
+        aria-describedby={`purpose-${purpose.key}-text`}
+        onChange={(e) => props.onChange((e.target as HTMLInputElement).checked)}
+      />
+      <label for={`purpose-${purpose.key}`}>
+        <strong>{purpose.title}</strong>
+        {props.blocked ? <span class="tag">off: Global Privacy Control</span> : null}
+      </label>
+      <p id={`purpose-${purpose.key}-text`} class="purpose-text">
+        {purpose.youGet} {purpose.itCosts.keptFor}
+        {purpose.itCosts.sharedWith.length > 0
+          ? ` Shared with ${purpose.itCosts.sharedWith.join(', ')}.`
+          : ''}
+      </p>
+    </div>
+  )
+}
 
-export function ConsentDialog(props: ConsentDialogProps) {
-  const { notice, gpc } = props
-  const purposes = choosablePurposes(notice)
-  const blocked = new Set(gpc ? purposes.filter((p) => p.saleOrSharing).map((p) => p.key) : [])
-  const needed = notice.groups.find((g) => g.id === 'needed')?.purposes ?? []
+/** The choices, in view below the scrolling text; `decide(undefined)` saves the boxes as ticked. */
+function DialogActions(props: {
+  busy: boolean
+  error: string | undefined
+  decide: (all: boolean | undefined) => void
+  onLater: (() => void) | undefined
+  reopened: boolean
+}) {
+  const { busy, decide } = props
+  return (
+    <div class="dialog-actions">
+      {props.error === undefined ? null : (
+        <p class="error" role="alert">
+          Your choices were not saved: {props.error}
+        </p>
+      )}
+      <div class="choice-buttons">
+        <button type="button" class="choice" disabled={busy} onClick={() => decide(false)}>
+          Reject all
+        </button>
+        <button type="button" class="choice" disabled={busy} onClick={() => decide(true)}>
+          Accept all
+        </button>
+      </div>
+      <div class="secondary-buttons">
+        <button type="button" class="link-button" disabled={busy} onClick={() => decide(undefined)}>
+          Save my choices
+        </button>
+        {props.onLater === undefined ? null : (
+          <button type="button" class="link-button" disabled={busy} onClick={props.onLater}>
+            {props.reopened
+              ? 'Keep my current choices'
+              : 'Decide later (nothing is collected meanwhile)'}
+          </button>
+        )}
+      </div>
+    </div>
+  )
+}
+
+/**
+ * The dialog's choices: the boxes as ticked (none in advance, or the current decisions when reopened), and
+ * `decide`, which sends every choosable purpose's decision (`all` for "Accept all" or "Reject all").
+ */
+function useConsentChoices(props: ConsentDialogProps) {
+  const purposes = choosablePurposes(props.notice)
+  const blocked = new Set(
+    props.gpc ? purposes.filter((p) => p.saleOrSharing).map((p) => p.key) : [],
+  )
   const [chosen, setChosen] = useState<Record<string, boolean>>(() =>
     Object.fromEntries(
       purposes.map((p) => [p.key, !blocked.has(p.key) && props.current?.[p.key] === true]),
@@ -41,45 +117,6 @@ export function ConsentDialog(props: ConsentDialogProps) {
   )
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string>()
-  const dialog = useRef<HTMLDivElement>(null)
-
-  // A layout effect: the focus moves in and the page behind goes inert in the same task as the dialog
-  // appears, so no keystroke can reach the page in between (an effect ran a frame later).
-  useLayoutEffect(() => {
-    const node = dialog.current
-    if (node === null) return
-    const previous = document.activeElement as HTMLElement | null
-    node.querySelector<HTMLElement>('h2')?.focus()
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape' && props.onLater !== undefined) {
-        event.preventDefault()
-        props.onLater()
-        return
-      }
-      if (event.key !== 'Tab') return
-      const items = [...node.querySelectorAll<HTMLElement>(FOCUSABLE)]
-      const first = items[0]
-      const last = items[items.length - 1]
-      if (first === undefined || last === undefined) return
-      const active = document.activeElement
-      if (event.shiftKey && (active === first || !node.contains(active))) {
-        event.preventDefault()
-        last.focus()
-      } else if (!event.shiftKey && (active === last || !node.contains(active))) {
-        event.preventDefault()
-        first.focus()
-      }
-    }
-    document.addEventListener('keydown', onKey, true)
-    // Whatever else is on the page cannot be reached while the dialog is open.
-    const app = document.getElementById('shop')
-    app?.setAttribute('inert', '')
-    return () => {
-      document.removeEventListener('keydown', onKey, true)
-      app?.removeAttribute('inert')
-      previous?.focus?.()
-    }
-  }, [])
 
   async function decide(all: boolean | undefined) {
     const decisions: Record<string, 'granted' | 'denied'> = {}
@@ -98,6 +135,15 @@ export function ConsentDialog(props: ConsentDialogProps) {
       setBusy(false)
     }
   }
+  return { purposes, blocked, chosen, setChosen, busy, error, decide }
+}
+
+export function ConsentDialog(props: ConsentDialogProps) {
+  const { notice, gpc } = props
+  const { purposes, blocked, chosen, setChosen, busy, error, decide } = useConsentChoices(props)
+  const needed = notice.groups.find((g) => g.id === 'needed')?.purposes ?? []
+  const dialog = useRef<HTMLDivElement>(null)
+  useModalFocus(dialog, props.onLater)
 
   return (
     <div id="consent-layer" class="overlay">
@@ -132,31 +178,14 @@ export function ConsentDialog(props: ConsentDialogProps) {
           <fieldset class="purposes">
             <legend>What you allow</legend>
             {purposes.map((purpose) => (
-              <div class="purpose" key={purpose.key}>
-                <input
-                  type="checkbox"
-                  id={`purpose-${purpose.key}`}
-                  name={purpose.key}
-                  checked={chosen[purpose.key] === true}
-                  disabled={blocked.has(purpose.key) || busy}
-                  aria-describedby={`purpose-${purpose.key}-text`}
-                  onChange={(e) =>
-                    setChosen({ ...chosen, [purpose.key]: (e.target as HTMLInputElement).checked })
-                  }
-                />
-                <label for={`purpose-${purpose.key}`}>
-                  <strong>{purpose.title}</strong>
-                  {blocked.has(purpose.key) ? (
-                    <span class="tag">off: Global Privacy Control</span>
-                  ) : null}
-                </label>
-                <p id={`purpose-${purpose.key}-text`} class="purpose-text">
-                  {purpose.youGet} {purpose.itCosts.keptFor}
-                  {purpose.itCosts.sharedWith.length > 0
-                    ? ` Shared with ${purpose.itCosts.sharedWith.join(', ')}.`
-                    : ''}
-                </p>
-              </div>
+              <PurposeChoice
+                key={purpose.key}
+                purpose={purpose}
+                checked={chosen[purpose.key] === true}
+                blocked={blocked.has(purpose.key)}
+                busy={busy}
+                onChange={(yes) => setChosen({ ...chosen, [purpose.key]: yes })}
+              />
             ))}
           </fieldset>
           <p class="small">
@@ -169,38 +198,13 @@ export function ConsentDialog(props: ConsentDialogProps) {
           </p>
         </div>
         {/* The choices stay in view below the scrolling text, on a phone as on a desktop. */}
-        <div class="dialog-actions">
-          {error === undefined ? null : (
-            <p class="error" role="alert">
-              Your choices were not saved: {error}
-            </p>
-          )}
-          <div class="choice-buttons">
-            <button type="button" class="choice" disabled={busy} onClick={() => void decide(false)}>
-              Reject all
-            </button>
-            <button type="button" class="choice" disabled={busy} onClick={() => void decide(true)}>
-              Accept all
-            </button>
-          </div>
-          <div class="secondary-buttons">
-            <button
-              type="button"
-              class="link-button"
-              disabled={busy}
-              onClick={() => void decide(undefined)}
-            >
-              Save my choices
-            </button>
-            {props.onLater === undefined ? null : (
-              <button type="button" class="link-button" disabled={busy} onClick={props.onLater}>
-                {props.current === undefined
-                  ? 'Decide later (nothing is collected meanwhile)'
-                  : 'Keep my current choices'}
-              </button>
-            )}
-          </div>
-        </div>
+        <DialogActions
+          busy={busy}
+          error={error}
+          decide={(all) => void decide(all)}
+          onLater={props.onLater}
+          reopened={props.current !== undefined}
+        />
       </div>
     </div>
   )
