@@ -2,7 +2,7 @@
  * The demo shop's basket: item ids and quantities, per shopper, in this browser's localStorage. Keeping a
  * basket is part of running the shop (the charter's `essential.service`: "we remember your basket"), so it
  * needs no choice; what Candor learns from it is a separate matter, sent as `cart` events through the SDK
- * only when the shopper's choices allow (see `addToBasket` in shop-pages.tsx).
+ * only when the shopper's choices allow (see `addToBasket` in shop.tsx).
  */
 import { useEffect, useState } from 'preact/hooks'
 

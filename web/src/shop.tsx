@@ -1,15 +1,18 @@
 /**
  * The demo shop: a retailer that uses Candor through the browser SDK. This file is its shell: who is
  * shopping, their privacy choices (the banner opens on the first visit), the header, the basket count and
- * the footer; the pages themselves are in shop-pages.tsx, their rows in shop-row.tsx.
+ * the footer; the pages themselves are in shop-pages.tsx, their rows in shop-row.tsx, the header and footer
+ * in shop-frame.tsx, the Candor client and the privacy choices in use-shop-choices.ts.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks'
-import { type Candor, createCandor } from '../../sdk/src/candor.js'
+import { useEffect, useState } from 'preact/hooks'
+import type { Candor } from '../../sdk/src/candor.js'
 import { type DemoCatalog, type Notice, type Product, api, loadNotice } from './api.js'
 import { addToBasketStore, useBasket } from './basket.js'
 import { ConsentDialog } from './consent-dialog.js'
 import { type ShopperSession, demoSession } from './session.js'
+import { ShopFooter, ShopHeader } from './shop-frame.js'
 import { BasketPage, CategoryPage, HomePage, type PageProps, ProductPage } from './shop-pages.js'
+import { useShopCandor, useShopChoices } from './use-shop-choices.js'
 import './shop.css'
 
 export type ShopRoute =
@@ -17,9 +20,6 @@ export type ShopRoute =
   | { page: 'category'; id: string }
   | { page: 'product'; id: string }
   | { page: 'basket' }
-
-const LATER_KEY = 'candor-demo.later'
-const PERSONAL = 'personalize.recommendations'
 
 export function Shop({ route }: { route: ShopRoute }) {
   const [catalog, setCatalog] = useState<DemoCatalog>()
@@ -50,6 +50,35 @@ export function Shop({ route }: { route: ShopRoute }) {
   return <ShopFor route={route} catalog={catalog} session={session} notice={notice} />
 }
 
+/**
+ * Keeps the item in the basket, and tells Candor as the shopper's choices allow (a `cart` event); returns
+ * how many of it the basket now holds.
+ */
+function addToBasket(candor: Candor, shopper: string, product: Product, recommId?: string): number {
+  const quantity = addToBasketStore(shopper, product.id)
+  candor.track('cart', {
+    item: product.id,
+    quantity: 1,
+    ...(recommId === undefined || recommId === 'fallback' ? {} : { recommId }),
+  })
+  // A basket is a clear signal for this visit's suggestions: send it now rather than in a second.
+  void candor.flush().catch(() => undefined)
+  return quantity
+}
+
+/** The page the route names. */
+function ShopPage({ route, pageProps }: { route: ShopRoute; pageProps: PageProps }) {
+  return route.page === 'home' ? (
+    <HomePage {...pageProps} />
+  ) : route.page === 'category' ? (
+    <CategoryPage {...pageProps} id={route.id} />
+  ) : route.page === 'product' ? (
+    <ProductPage {...pageProps} id={route.id} />
+  ) : (
+    <BasketPage {...pageProps} />
+  )
+}
+
 function ShopFor(props: {
   route: ShopRoute
   catalog: DemoCatalog
@@ -57,36 +86,11 @@ function ShopFor(props: {
   notice: Notice
 }) {
   const { route, catalog, session, notice } = props
-  const [allowed, setAllowed] = useState<Record<string, boolean>>()
-  const [decided, setDecided] = useState<boolean>()
-  const [dialogOpen, setDialogOpen] = useState(false)
-  const [failure, setFailure] = useState<string>()
   const [status, setStatus] = useState('')
-  const [choicesVersion, setChoicesVersion] = useState(0)
   const basket = useBasket(session.ref)
-
-  const candor = useMemo(() => {
-    const instance = createCandor({
-      subject: session.ref,
-      token: session.token,
-      refreshToken: async () => (await demoSession(session.ref)).token,
-      flushIntervalMs: 1000,
-    })
-    ;(window as unknown as { candor: Candor }).candor = instance
-    return instance
-  }, [session])
-
-  useEffect(() => {
-    candor
-      .loadConsent()
-      .then(({ allowed: a, decided: d }) => {
-        setAllowed(a)
-        setDecided(d)
-        if (d) candor.setConsent(a)
-        else if (sessionStorage.getItem(LATER_KEY) === null) setDialogOpen(true)
-      })
-      .catch((e: unknown) => setFailure(e instanceof Error ? e.message : String(e)))
-  }, [candor, choicesVersion])
+  const candor = useShopCandor(session)
+  const choices = useShopChoices(candor)
+  const { allowed, decided, dialogOpen, setDialogOpen } = choices
 
   // Tracking goes through the SDK, which holds events in memory until the shopper decides.
   useEffect(() => {
@@ -94,32 +98,17 @@ function ShopFor(props: {
       candor.track('view', { item: route.id, placement: 'product_page' })
   }, [candor, route])
 
-  if (failure !== undefined) {
+  if (choices.failure !== undefined) {
     return (
       <main id="shop" class="page">
-        <p role="alert">The shop could not start: {failure}</p>
+        <p role="alert">The shop could not start: {choices.failure}</p>
       </main>
     )
   }
 
-  /** Keeps the item in the basket, and tells Candor as the shopper's choices allow (a `cart` event). */
   function onAdd(product: Product, recommId?: string) {
-    const quantity = addToBasketStore(session.ref, product.id)
-    candor.track('cart', {
-      item: product.id,
-      quantity: 1,
-      ...(recommId === undefined || recommId === 'fallback' ? {} : { recommId }),
-    })
-    // A basket is a clear signal for this visit's suggestions: send it now rather than in a second.
-    void candor.flush().catch(() => undefined)
+    const quantity = addToBasket(candor, session.ref, product, recommId)
     setStatus(`${product.title} is in your basket (${quantity}).`)
-  }
-
-  async function onDecide(decisions: Record<string, 'granted' | 'denied'>) {
-    await candor.decide(decisions, notice.version, 'banner')
-    await candor.setLevel(decisions[PERSONAL] === 'granted' ? 'personal' : 'session')
-    setDialogOpen(false)
-    setChoicesVersion((v) => v + 1)
   }
 
   const pageProps: PageProps = {
@@ -129,112 +118,39 @@ function ShopFor(props: {
     basket,
     // Rows wait while the first privacy choice is asked: the banner asks it, not a row behind it.
     rowsReady: allowed !== undefined && !(dialogOpen && decided === false),
-    choicesVersion,
+    choicesVersion: choices.choicesVersion,
     onAdd,
-    onChoicesChanged: () => setChoicesVersion((v) => v + 1),
+    onChoicesChanged: choices.choicesChanged,
     say: setStatus,
   }
-  const body =
-    route.page === 'home' ? (
-      <HomePage {...pageProps} />
-    ) : route.page === 'category' ? (
-      <CategoryPage {...pageProps} id={route.id} />
-    ) : route.page === 'product' ? (
-      <ProductPage {...pageProps} id={route.id} />
-    ) : (
-      <BasketPage {...pageProps} />
-    )
-  const inBasket = basket.reduce((n, l) => n + l.quantity, 0)
-
   return (
     <>
       <div id="shop">
-        <header class="site-header">
-          <div class="header-top">
-            <a class="brand" href="/">
-              Demo Giftware
-            </a>
-            <a
-              class="basket-link"
-              href="/basket"
-              aria-current={route.page === 'basket' ? 'page' : undefined}
-            >
-              Basket <span class="count">{inBasket}</span>
-              <span class="visually-hidden"> {inBasket === 1 ? 'item' : 'items'}</span>
-            </a>
-          </div>
-          <nav aria-label="Categories" class="categories">
-            <ul>
-              {catalog.categories.map((c) => (
-                <li key={c.id}>
-                  <a
-                    href={`/c/${c.id}`}
-                    aria-current={
-                      route.page === 'category' && route.id === c.id ? 'page' : undefined
-                    }
-                  >
-                    {c.title}
-                  </a>
-                </li>
-              ))}
-            </ul>
-          </nav>
-        </header>
+        <ShopHeader
+          route={route}
+          catalog={catalog}
+          inBasket={basket.reduce((n, l) => n + l.quantity, 0)}
+        />
         <main class="page">
           <p role="status" class="shop-status">
             {status}
           </p>
-          {body}
+          <ShopPage route={route} pageProps={pageProps} />
         </main>
-        <footer class="site-footer">
-          <button type="button" class="link-button" onClick={() => setDialogOpen(true)}>
-            Privacy choices
-          </button>
-          <button type="button" class="link-button" onClick={() => candor.openPrivacyCenter()}>
-            Privacy center
-          </button>
-          <a href="/v1/notice?format=html">Privacy notice</a>
-          <a href="/console">Staff console</a>
-          <div class="who">
-            <label for="shopper">Browsing as</label>
-            <select
-              id="shopper"
-              value={session.ref}
-              onChange={(e) => {
-                const ref = (e.target as HTMLSelectElement).value
-                sessionStorage.removeItem(LATER_KEY)
-                void demoSession(ref === 'new' ? null : ref).then(() => location.reload())
-              }}
-            >
-              {catalog.shoppers.some((s) => s.ref === session.ref) ? null : (
-                <option value={session.ref}>This visitor</option>
-              )}
-              {catalog.shoppers.map((s) => (
-                <option value={s.ref} key={s.ref}>
-                  {s.name}
-                </option>
-              ))}
-              <option value="new">A new visitor</option>
-            </select>
-          </div>
-          {candor.gpc ? (
-            <span class="muted">Global Privacy Control is on in this browser.</span>
-          ) : null}
-          <span class="muted small">
-            Products: UCI Online Retail (Chen, 2015), CC BY 4.0. Pictures drawn by the shop.
-          </span>
-        </footer>
+        <ShopFooter
+          candor={candor}
+          catalog={catalog}
+          session={session}
+          onPrivacyChoices={() => setDialogOpen(true)}
+        />
       </div>
       {dialogOpen ? (
         <ConsentDialog
           notice={notice}
           gpc={candor.gpc}
           {...(decided === true && allowed !== undefined ? { current: allowed } : {})}
-          onDecide={onDecide}
-          onLater={() => {
-            sessionStorage.setItem(LATER_KEY, '1')
-            setDialogOpen(false)
-          }}
+          onDecide={(decisions) => choices.decide(decisions, notice.version)}
+          onLater={choices.later}
         />
       ) : null}
     </>

@@ -1,0 +1,75 @@
+/**
+ * The demo shop's Candor client and the shopper's privacy choices: loaded from Candor for the session, the
+ * banner opened on a first visit (unless the shopper said "later" in this tab), and a version that changes
+ * whenever the choices do, so every row asks again.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import { type Candor, createCandor } from '../../sdk/src/candor.js'
+import { type ShopperSession, demoSession } from './session.js'
+
+const PERSONAL = 'personalize.recommendations'
+
+/** Set in this tab when the shopper chose "Decide later": the banner does not open again by itself. */
+export const LATER_KEY = 'candor-demo.later'
+
+/** The SDK for this shopper (also `window.candor`, for the browser's console and the tests). */
+export function useShopCandor(session: ShopperSession): Candor {
+  return useMemo(() => {
+    const instance = createCandor({
+      subject: session.ref,
+      token: session.token,
+      refreshToken: async () => (await demoSession(session.ref)).token,
+      flushIntervalMs: 1000,
+    })
+    ;(window as unknown as { candor: Candor }).candor = instance
+    return instance
+  }, [session])
+}
+
+export function useShopChoices(candor: Candor) {
+  const [allowed, setAllowed] = useState<Record<string, boolean>>()
+  const [decided, setDecided] = useState<boolean>()
+  const [dialogOpen, setDialogOpen] = useState(false)
+  const [failure, setFailure] = useState<string>()
+  const [choicesVersion, setChoicesVersion] = useState(0)
+
+  useEffect(() => {
+    candor
+      .loadConsent()
+      .then(({ allowed: a, decided: d }) => {
+        setAllowed(a)
+        setDecided(d)
+        if (d) candor.setConsent(a)
+        else if (sessionStorage.getItem(LATER_KEY) === null) setDialogOpen(true)
+      })
+      .catch((e: unknown) => setFailure(e instanceof Error ? e.message : String(e)))
+  }, [candor, choicesVersion])
+
+  const choicesChanged = () => setChoicesVersion((v) => v + 1)
+
+  /** The banner's answer: the decisions, and the level they allow; then every row asks again. */
+  async function decide(decisions: Record<string, 'granted' | 'denied'>, noticeVersion: string) {
+    await candor.decide(decisions, noticeVersion, 'banner')
+    await candor.setLevel(decisions[PERSONAL] === 'granted' ? 'personal' : 'session')
+    setDialogOpen(false)
+    choicesChanged()
+  }
+
+  /** "Decide later": the banner closes and does not open again by itself in this tab. */
+  function later() {
+    sessionStorage.setItem(LATER_KEY, '1')
+    setDialogOpen(false)
+  }
+
+  return {
+    allowed,
+    decided,
+    dialogOpen,
+    setDialogOpen,
+    failure,
+    choicesVersion,
+    choicesChanged,
+    decide,
+    later,
+  }
+}
