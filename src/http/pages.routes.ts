@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
 import { AppError } from '../lib/errors.js'
 import { textAnswer } from './openapi.js'
 
@@ -65,19 +65,26 @@ const SDK = textAnswer('The browser SDK: one script that defines the global `Can
 export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options) => {
   // The Content-Security-Policy, nosniff, no-referrer and no framing come with every answer
   // (http/security-headers.ts); these routes only say how long a browser may keep what they send.
-  const sendFile = async (reply: FastifyReply, file: string, cache: string) => {
-    let body: Buffer
-    try {
-      body = await fs.readFile(file)
-    } catch {
-      throw new AppError('not_found', 'No such file')
-    }
-    return reply
-      .type(TYPES[path.extname(file)] ?? 'application/octet-stream')
-      .header('cache-control', cache)
-      .send(body)
-  }
+  pageRoutes(app, options)
+  assetRoutes(app, options)
+  sdkRoute(app, options)
+}
 
+async function sendFile(reply: FastifyReply, file: string, cache: string) {
+  let body: Buffer
+  try {
+    body = await fs.readFile(file)
+  } catch {
+    throw new AppError('not_found', 'No such file')
+  }
+  return reply
+    .type(TYPES[path.extname(file)] ?? 'application/octet-stream')
+    .header('cache-control', cache)
+    .send(body)
+}
+
+/** The page paths, all answered with the one HTML file (or a 503 saying to build the pages first). */
+function pageRoutes(app: FastifyInstance, options: PagesOptions) {
   const page = async (_request: unknown, reply: FastifyReply) => {
     let html: Buffer
     try {
@@ -106,7 +113,10 @@ export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options
       page,
     )
   }
+}
 
+/** The built scripts and style sheets, and the icon. */
+function assetRoutes(app: FastifyInstance, options: PagesOptions) {
   app.get<{ Params: { file: string } }>(
     '/assets/:file',
     {
@@ -147,7 +157,10 @@ export const pagesRoutes: FastifyPluginAsync<PagesOptions> = async (app, options
         sendFile(reply, path.join(options.webDir, 'favicon.svg'), 'public, max-age=86400'),
     )
   }
+}
 
+/** The browser SDK, loaded by shops' own pages. */
+function sdkRoute(app: FastifyInstance, options: PagesOptions) {
   app.get(
     '/sdk/candor.min.js',
     {
