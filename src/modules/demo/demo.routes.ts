@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { assertOwnSubject } from '../../http/auth.js'
 import { withExample } from '../../http/openapi.js'
+import type { RoutesApp } from '../../http/routes.js'
 import type { AuthService } from '../auth/index.js'
 import type { IdentityService } from '../identity/index.js'
 import { type RightsService, createOutboxNotifier } from '../rights/index.js'
@@ -30,11 +31,6 @@ const DemoCatalogSchema = z.object({
 const DEMO_TOKEN =
   'st.eyJ2IjoxLCJzdWIiOiJzdWJfd2YxY3lvM3Z4aXVmYW56cjB5enNkeHIzIiwiZXhwIjoxNzcyMzYxOTAwLCJraWQiOiJ0MSJ9.pblaLN2mwinkJedalhE5wPU0AUTvEvnwmcnBqMOGidA'
 
-/**
- * The demo shop's own backend, registered only in demo mode (`CANDOR_DEMO=on`). A real shop has its
- * own product pages and sign-in, and asks Candor for a shopper token for the customer it signed in; here
- * anyone may ask for a token for a demo shopper or a visitor id, which is why production turns demo off.
- */
 /** What the demo routes use. */
 export interface DemoRoutesDeps {
   config: { dataDir: string }
@@ -43,10 +39,22 @@ export interface DemoRoutesDeps {
   rights: Pick<RightsService, 'get'>
 }
 
+/**
+ * The demo shop's own backend, registered only in demo mode (`CANDOR_DEMO=on`). A real shop has its
+ * own product pages and sign-in, and asks Candor for a shopper token for the customer it signed in; here
+ * anyone may ask for a token for a demo shopper or a visitor id, which is why production turns demo off.
+ */
 export const demoRoutes: FastifyPluginAsyncZod<{ services: DemoRoutesDeps }> = async (
   app,
   { services },
 ) => {
+  catalogRoute(app)
+  sessionRoute(app, services)
+  inboxRoute(app, services)
+}
+
+/** The demo shop's products, categories and shoppers. */
+function catalogRoute(app: RoutesApp) {
   app.get(
     '/demo/catalog',
     {
@@ -87,7 +95,10 @@ export const demoRoutes: FastifyPluginAsyncZod<{ services: DemoRoutesDeps }> = a
       return { categories: [...DEMO_CATEGORIES], products, shoppers: [...DEMO_SHOPPERS] }
     },
   )
+}
 
+/** A shopper token for a demo shopper or a visitor, for anyone who asks (demo mode only). */
+function sessionRoute(app: RoutesApp, services: DemoRoutesDeps) {
   app.post(
     '/demo/session',
     {
@@ -128,7 +139,10 @@ export const demoRoutes: FastifyPluginAsyncZod<{ services: DemoRoutesDeps }> = a
       return { ref, token, expiresAt, name: demo?.name ?? 'a visitor' }
     },
   )
+}
 
+/** The verification code of the shopper's own rights request, from the outbox. */
+function inboxRoute(app: RoutesApp, services: DemoRoutesDeps) {
   // Stands in for the shopper's e-mail: the one-time code of their own rights request, from the outbox.
   const outbox = createOutboxNotifier(path.join(services.config.dataDir, 'outbox'))
   app.get(
