@@ -5,8 +5,8 @@
  */
 import { useState } from 'preact/hooks'
 import { formatDate } from '../api.js'
-import { bearer, client, ok, type paths } from '../client.js'
-import { Status, useLoad } from './load.js'
+import { type AnswerOf, bearer, client, ok, type paths } from '../client.js'
+import { type Loaded, Status, useLoad } from './load.js'
 
 type AuditQuery = NonNullable<paths['/v1/audit']['get']['parameters']['query']>
 
@@ -59,6 +59,135 @@ function detailText(details: Record<string, unknown>): string {
     .join(', ')
 }
 
+type AuditPage = AnswerOf<'/v1/audit', 'get'>
+type ChainCheck = AnswerOf<'/v1/audit/verify', 'get'>
+
+function ChainStatus({ verify }: { verify: Loaded<ChainCheck> }) {
+  return (
+    <Status loaded={verify}>
+      {(v) =>
+        v.ok ? (
+          <p class="ok" data-testid="chain">
+            ✔ Chain verified: {v.entries} entries, none changed, removed or reordered.
+          </p>
+        ) : (
+          <p class="error" data-testid="chain">
+            ✘ Chain broken at entry {v.firstBrokenSeq}: {v.reason}
+          </p>
+        )
+      }
+    </Status>
+  )
+}
+
+/** The filter being edited (`draft`); `apply` makes it the one shown, from the first page. */
+function AuditFilterForm({
+  draft,
+  setDraft,
+  apply,
+}: {
+  draft: Filter
+  setDraft: (draft: Filter) => void
+  apply: (filter: Filter) => void
+}) {
+  const set = (field: keyof Filter) => (e: Event) =>
+    setDraft({ ...draft, [field]: (e.target as HTMLInputElement | HTMLSelectElement).value })
+  return (
+    <form
+      class="filters"
+      aria-label="Filter the audit log"
+      data-testid="audit-filter"
+      onSubmit={(e) => {
+        e.preventDefault()
+        apply(draft)
+      }}
+    >
+      <div>
+        <label for="audit-kind">Kind</label>
+        <select id="audit-kind" value={draft.kind} onChange={set('kind')}>
+          <option value="">All kinds</option>
+          {KINDS.map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div>
+        <label for="audit-action">Action</label>
+        <input
+          id="audit-action"
+          type="text"
+          placeholder="consent.recorded"
+          value={draft.action}
+          onInput={set('action')}
+        />
+      </div>
+      <div>
+        <label for="audit-actor">Actor</label>
+        <input
+          id="audit-actor"
+          type="text"
+          placeholder="key:* or system:rights"
+          value={draft.actor}
+          onInput={set('actor')}
+        />
+      </div>
+      <div>
+        <label for="audit-from">From</label>
+        <input id="audit-from" type="date" value={draft.from} onInput={set('from')} />
+      </div>
+      <div>
+        <label for="audit-to">To</label>
+        <input id="audit-to" type="date" value={draft.to} onInput={set('to')} />
+      </div>
+      <div class="filter-buttons">
+        <button type="submit" class="primary">
+          Filter
+        </button>
+        <button type="button" class="link-button" onClick={() => apply(NO_FILTER)}>
+          Clear
+        </button>
+      </div>
+    </form>
+  )
+}
+
+function AuditTable({ entries }: { entries: AuditPage['entries'] }) {
+  return (
+    <table class="stack" data-testid="audit">
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">When</th>
+          <th scope="col">Who</th>
+          <th scope="col">What</th>
+          <th scope="col">Subject (pseudonym)</th>
+          <th scope="col">Details</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((e) => (
+          <tr key={e.seq} data-seq={e.seq}>
+            <td data-label="#">{e.seq}</td>
+            <td data-label="When">{formatDate(e.at)}</td>
+            <td data-label="Who" class="mono">
+              {e.actor}
+            </td>
+            <td data-label="What">{e.action}</td>
+            <td data-label="Subject" class="mono">
+              {e.subjectId?.slice(0, 16) ?? ''}
+            </td>
+            <td data-label="Details" class="small">
+              {detailText(e.details)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
 export function AuditPanel({ token, verifies }: { token: string; verifies: boolean }) {
   const [verify] = useLoad(verifies ? `${token} verify` : undefined, () =>
     ok(client.GET('/v1/audit/verify', { headers: bearer(token) })),
@@ -72,8 +201,6 @@ export function AuditPanel({ token, verifies }: { token: string; verifies: boole
   const [page] = useLoad(`${token} ${JSON.stringify(q)}`, () =>
     ok(client.GET('/v1/audit', { headers: bearer(token), params: { query: q } })),
   )
-  const set = (field: keyof Filter) => (e: Event) =>
-    setDraft({ ...draft, [field]: (e.target as HTMLInputElement | HTMLSelectElement).value })
   const apply = (next: Filter) => {
     setDraft(next)
     setFilter(next)
@@ -82,78 +209,8 @@ export function AuditPanel({ token, verifies }: { token: string; verifies: boole
 
   return (
     <>
-      {verifies ? (
-        <Status loaded={verify}>
-          {(v) =>
-            v.ok ? (
-              <p class="ok" data-testid="chain">
-                ✔ Chain verified: {v.entries} entries, none changed, removed or reordered.
-              </p>
-            ) : (
-              <p class="error" data-testid="chain">
-                ✘ Chain broken at entry {v.firstBrokenSeq}: {v.reason}
-              </p>
-            )
-          }
-        </Status>
-      ) : null}
-      <form
-        class="filters"
-        aria-label="Filter the audit log"
-        data-testid="audit-filter"
-        onSubmit={(e) => {
-          e.preventDefault()
-          apply(draft)
-        }}
-      >
-        <div>
-          <label for="audit-kind">Kind</label>
-          <select id="audit-kind" value={draft.kind} onChange={set('kind')}>
-            <option value="">All kinds</option>
-            {KINDS.map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div>
-          <label for="audit-action">Action</label>
-          <input
-            id="audit-action"
-            type="text"
-            placeholder="consent.recorded"
-            value={draft.action}
-            onInput={set('action')}
-          />
-        </div>
-        <div>
-          <label for="audit-actor">Actor</label>
-          <input
-            id="audit-actor"
-            type="text"
-            placeholder="key:* or system:rights"
-            value={draft.actor}
-            onInput={set('actor')}
-          />
-        </div>
-        <div>
-          <label for="audit-from">From</label>
-          <input id="audit-from" type="date" value={draft.from} onInput={set('from')} />
-        </div>
-        <div>
-          <label for="audit-to">To</label>
-          <input id="audit-to" type="date" value={draft.to} onInput={set('to')} />
-        </div>
-        <div class="filter-buttons">
-          <button type="submit" class="primary">
-            Filter
-          </button>
-          <button type="button" class="link-button" onClick={() => apply(NO_FILTER)}>
-            Clear
-          </button>
-        </div>
-      </form>
+      {verifies ? <ChainStatus verify={verify} /> : null}
+      <AuditFilterForm draft={draft} setDraft={setDraft} apply={apply} />
       <p class="small muted">
         An action names one kind of entry; a <code>*</code> at the end of an action or actor matches
         every one that starts so. Days are UTC, both included.
@@ -161,40 +218,7 @@ export function AuditPanel({ token, verifies }: { token: string; verifies: boole
       <Status loaded={page}>
         {({ entries, next }) => (
           <>
-            {entries.length === 0 ? (
-              <p>No entries match.</p>
-            ) : (
-              <table class="stack" data-testid="audit">
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">When</th>
-                    <th scope="col">Who</th>
-                    <th scope="col">What</th>
-                    <th scope="col">Subject (pseudonym)</th>
-                    <th scope="col">Details</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {entries.map((e) => (
-                    <tr key={e.seq} data-seq={e.seq}>
-                      <td data-label="#">{e.seq}</td>
-                      <td data-label="When">{formatDate(e.at)}</td>
-                      <td data-label="Who" class="mono">
-                        {e.actor}
-                      </td>
-                      <td data-label="What">{e.action}</td>
-                      <td data-label="Subject" class="mono">
-                        {e.subjectId?.slice(0, 16) ?? ''}
-                      </td>
-                      <td data-label="Details" class="small">
-                        {detailText(e.details)}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
+            {entries.length === 0 ? <p>No entries match.</p> : <AuditTable entries={entries} />}
             <nav class="pager" aria-label="Audit log pages">
               <button
                 type="button"
