@@ -10,6 +10,11 @@ import { Status, useLoad } from './load.js'
 
 type ConsentRates = AnswerOf<'/v1/consent-rates', 'get'>
 export type ConsentRate = ConsentRates['days'][number]
+/** Days in UTC, `YYYY-MM-DD`; empty for an open end. */
+interface Period {
+  from: string
+  to: string
+}
 
 /** The three counts, in the order drawn, each with its colour (and its place in the row). */
 const KINDS = [
@@ -146,6 +151,45 @@ function RatesTable({ rows, titles }: { rows: ConsentRate[]; titles: Map<string,
   )
 }
 
+/** The period to show, from and to a UTC day (either may be left open); `onShow` shows it. */
+function PeriodForm({ onShow }: { onShow: (period: Period) => void }) {
+  const [draft, setDraft] = useState<Period>({ from: '', to: '' })
+  return (
+    <form
+      class="filters"
+      aria-label="Period of the consent rates"
+      onSubmit={(e) => {
+        e.preventDefault()
+        onShow(draft)
+      }}
+    >
+      <div>
+        <label for="rates-from">From</label>
+        <input
+          id="rates-from"
+          type="date"
+          value={draft.from}
+          onInput={(e) => setDraft({ ...draft, from: (e.target as HTMLInputElement).value })}
+        />
+      </div>
+      <div>
+        <label for="rates-to">To</label>
+        <input
+          id="rates-to"
+          type="date"
+          value={draft.to}
+          onInput={(e) => setDraft({ ...draft, to: (e.target as HTMLInputElement).value })}
+        />
+      </div>
+      <div class="filter-buttons">
+        <button type="submit" class="primary">
+          Show
+        </button>
+      </div>
+    </form>
+  )
+}
+
 export function ConsentRatesPanel({
   token,
   notice,
@@ -153,8 +197,7 @@ export function ConsentRatesPanel({
   token: string
   notice: Notice | undefined
 }) {
-  const [draft, setDraft] = useState({ from: '', to: '' })
-  const [period, setPeriod] = useState({ from: '', to: '' })
+  const [period, setPeriod] = useState<Period>({ from: '', to: '' })
   const query = {
     ...(period.from === '' ? {} : { from: period.from }),
     ...(period.to === '' ? {} : { to: period.to }),
@@ -167,38 +210,7 @@ export function ConsentRatesPanel({
   const titles = new Map(purposes.map((p) => [p.key, p.title]))
   return (
     <>
-      <form
-        class="filters"
-        aria-label="Period of the consent rates"
-        onSubmit={(e) => {
-          e.preventDefault()
-          setPeriod(draft)
-        }}
-      >
-        <div>
-          <label for="rates-from">From</label>
-          <input
-            id="rates-from"
-            type="date"
-            value={draft.from}
-            onInput={(e) => setDraft({ ...draft, from: (e.target as HTMLInputElement).value })}
-          />
-        </div>
-        <div>
-          <label for="rates-to">To</label>
-          <input
-            id="rates-to"
-            type="date"
-            value={draft.to}
-            onInput={(e) => setDraft({ ...draft, to: (e.target as HTMLInputElement).value })}
-          />
-        </div>
-        <div class="filter-buttons">
-          <button type="submit" class="primary">
-            Show
-          </button>
-        </div>
-      </form>
+      <PeriodForm onShow={setPeriod} />
       <Status loaded={rates}>
         {({ from, to, days }) => {
           // Purposes the notice names, then any other the ledger holds (a purpose since removed).
