@@ -24,210 +24,23 @@
  *   item of that category by popularity among the items on sale that day.
  *
  * Everything comes from one seeded PRNG (mulberry32), so a preset gives the same rows on every run.
+ * The knobs (`ShopSpec`) and the presets are in `synthetic-presets.ts` (re-exported here).
  */
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { RawEvents } from './lib/data.js'
+import { SHOP_PRESETS, type ShopSpec, findPreset } from './synthetic-presets.js'
+
+export { SHOP_PRESETS, findPreset }
+export type { ShopSpec }
 
 const DAY = 86_400_000
-
-/** The knobs of one synthetic shop. */
-export interface ShopSpec {
-  readonly name: string
-  /** One line on what the preset stands for. */
-  readonly description: string
-  readonly seed: number
-  /** Catalog size (items that exist over the whole span, released or not). */
-  readonly items: number
-  readonly categories: number
-  readonly customers: number
-  /** First day of the span, `YYYY-MM-DD`. */
-  readonly start: string
-  readonly days: number
-  /** Zipf exponent of item popularity (0 flat, 1 classic, >1 a few blockbusters). */
-  readonly zipf: number
-  /** Probability that a basket slot is a repeat of the customer's own past purchase. */
-  readonly repeatRate: number
-  /** Mean distinct items per basket (at least 1). */
-  readonly basketMean: number
-  /** Mean visits per customer per year while active (individual rates are gamma distributed). */
-  readonly visitsPerYear: number
-  /** Categories each customer prefers. */
-  readonly preferredCategories: number
-  /** Share of fresh (non-repeat) picks taken from the preferred categories. */
-  readonly preferenceStrength: number
-  /** Largest seasonal concentration kappa of a category (0: no seasons). */
-  readonly seasonality: number
-  /** Share of the catalog released during the span (the rest is on sale from the start). */
-  readonly newItemShare: number
-  /** Multiplier on a just-released item's popularity, fading with a 30-day time constant. */
-  readonly noveltyBoost: number
-  /** Days an item stays on sale after its release (Infinity: forever). */
-  readonly shelfLifeDays: number
-}
 
 /** The generic interactions shape plus the basket (visit) of each row. */
 export interface SyntheticShop extends RawEvents {
   baskets: string[]
-}
-
-/**
- * Contrasting shops, each small enough to generate in about a second and to run every reference
- * on in well under a minute.
- */
-export const SHOP_PRESETS: readonly ShopSpec[] = Object.freeze([
-  {
-    name: 'grocery',
-    description: 'small catalog, big weekly baskets, mostly repeats of staples',
-    seed: 1,
-    items: 3000,
-    categories: 60,
-    customers: 2500,
-    start: '2023-01-01',
-    days: 365,
-    zipf: 0.9,
-    repeatRate: 0.6,
-    basketMean: 12,
-    visitsPerYear: 10,
-    preferredCategories: 6,
-    preferenceStrength: 0.75,
-    seasonality: 1,
-    newItemShare: 0.05,
-    noveltyBoost: 0.5,
-    shelfLifeDays: Infinity,
-  },
-  {
-    name: 'fashion',
-    description: 'few repeats, strong seasons, most items new and sold for half a year',
-    seed: 2,
-    items: 12000,
-    categories: 80,
-    customers: 8000,
-    start: '2022-01-01',
-    days: 730,
-    zipf: 0.8,
-    repeatRate: 0.04,
-    basketMean: 2.5,
-    visitsPerYear: 4,
-    preferredCategories: 3,
-    preferenceStrength: 0.8,
-    seasonality: 3,
-    newItemShare: 0.8,
-    noveltyBoost: 3,
-    shelfLifeDays: 180,
-  },
-  {
-    name: 'electronics',
-    description: 'large catalog, strong skew, single-item orders, hardly any repeats',
-    seed: 3,
-    items: 30000,
-    categories: 150,
-    customers: 12000,
-    start: '2022-01-01',
-    days: 730,
-    zipf: 1.2,
-    repeatRate: 0.03,
-    basketMean: 1.6,
-    visitsPerYear: 2.5,
-    preferredCategories: 2,
-    preferenceStrength: 0.85,
-    seasonality: 0.7,
-    newItemShare: 0.3,
-    noveltyBoost: 2,
-    shelfLifeDays: Infinity,
-  },
-  {
-    name: 'books',
-    description: 'long tail: 50k titles, mild skew, readers loyal to a few genres, no repeats',
-    seed: 4,
-    items: 50000,
-    categories: 300,
-    customers: 10000,
-    start: '2022-01-01',
-    days: 730,
-    zipf: 0.6,
-    repeatRate: 0.01,
-    basketMean: 2,
-    visitsPerYear: 4,
-    preferredCategories: 3,
-    preferenceStrength: 0.85,
-    seasonality: 0.3,
-    newItemShare: 0.2,
-    noveltyBoost: 1.5,
-    shelfLifeDays: Infinity,
-  },
-  {
-    name: 'pharmacy',
-    description: 'staples bought again and again, small baskets, cold and allergy seasons',
-    seed: 5,
-    items: 2000,
-    categories: 40,
-    customers: 5000,
-    start: '2023-01-01',
-    days: 365,
-    zipf: 1.1,
-    repeatRate: 0.75,
-    basketMean: 3,
-    visitsPerYear: 8,
-    preferredCategories: 3,
-    preferenceStrength: 0.7,
-    seasonality: 1.5,
-    newItemShare: 0.02,
-    noveltyBoost: 0.3,
-    shelfLifeDays: Infinity,
-  },
-  {
-    name: 'gifts',
-    description: 'wholesale gifts like UCI: large baskets, some repeats, a Christmas-heavy year',
-    seed: 6,
-    items: 4000,
-    categories: 80,
-    customers: 3000,
-    start: '2023-01-01',
-    days: 365,
-    zipf: 0.9,
-    repeatRate: 0.35,
-    basketMean: 15,
-    visitsPerYear: 5,
-    preferredCategories: 5,
-    preferenceStrength: 0.7,
-    seasonality: 2,
-    newItemShare: 0.3,
-    noveltyBoost: 1,
-    shelfLifeDays: Infinity,
-  },
-  {
-    name: 'tiny',
-    description: 'a new shop: four months of data, a few hundred customers',
-    seed: 7,
-    items: 1000,
-    categories: 25,
-    customers: 800,
-    start: '2024-01-01',
-    days: 120,
-    zipf: 1,
-    repeatRate: 0.25,
-    basketMean: 2.5,
-    visitsPerYear: 10,
-    preferredCategories: 3,
-    preferenceStrength: 0.75,
-    seasonality: 0.5,
-    newItemShare: 0.2,
-    noveltyBoost: 1,
-    shelfLifeDays: Infinity,
-  },
-] satisfies ShopSpec[])
-
-/** The preset called `name`; throws with the list of names otherwise. */
-export function findPreset(name: string): ShopSpec {
-  const spec = SHOP_PRESETS.find((p) => p.name === name)
-  if (!spec)
-    throw new Error(
-      `unknown preset "${name}"; presets: ${SHOP_PRESETS.map((p) => p.name).join(', ')}`,
-    )
-  return spec
 }
 
 /** mulberry32: a 32-bit seeded PRNG, uniform in [0, 1). */
@@ -304,17 +117,17 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0')
 }
 
-/**
- * Generates the shop's purchase rows in time order (one row per distinct item of a basket).
- *
- * @example
- * const shop = generateShop(findPreset('grocery'))
- * shop.customers.length === shop.items.length // parallel columns, plus shop.baskets
- */
-export function generateShop(spec: ShopSpec): SyntheticShop {
-  const rand = createRandom(spec.seed * 0x9e3779b1)
-  const start = Date.parse(`${spec.start}T00:00:00Z`)
-  if (Number.isNaN(start)) throw new Error(`${spec.name}: bad start "${spec.start}"`)
+/** The catalog: categories (popularity, size, seasonal peak) and items (category, popularity, release). */
+interface Catalog {
+  readonly catWeight: Float64Array
+  readonly catPeak: Float64Array
+  readonly catKappa: Float64Array
+  readonly itemBase: Float64Array
+  readonly itemRelease: Float64Array
+  readonly catItems: number[][]
+}
+
+function drawCatalog(spec: ShopSpec, rand: () => number): Catalog {
   const nItems = spec.items
   const nCat = spec.categories
 
@@ -346,33 +159,60 @@ export function generateShop(spec: ShopSpec): SyntheticShop {
   }
   const catItems: number[][] = Array.from({ length: nCat }, () => [])
   for (let i = 0; i < nItems; i++) catItems[itemCat[i]!]!.push(i)
+  return { catWeight, catPeak, catKappa, itemBase, itemRelease, catItems }
+}
+
+/** What is on the shelves on a given day: availability, novelty and season (no random draws). */
+interface Shelves {
+  /** A category's cumulative item weights for the week (availability, novelty). */
+  categoryWeights: (c: number, week: number) => Float64Array
+  season: (c: number, day: number) => number
+  onSale: (i: number, day: number) => boolean
+}
+
+function createShelves(spec: ShopSpec, catalog: Catalog): Shelves {
+  const { catPeak, catKappa, itemBase, itemRelease, catItems } = catalog
   const catCum = catItems.map((list) => new Float64Array(list.length))
-  const catBuiltWeek = new Int32Array(nCat).fill(-1)
-
-  /** Rebuilds a category's cumulative item weights for the week (availability, novelty). */
-  const categoryWeights = (c: number, week: number): Float64Array => {
-    const cum = catCum[c]!
-    if (catBuiltWeek[c] === week) return cum
-    catBuiltWeek[c] = week
-    const day = week * 7 + 3.5
-    const list = catItems[c]!
-    let acc = 0
-    for (let k = 0; k < list.length; k++) {
-      const i = list[k]!
+  const catBuiltWeek = new Int32Array(spec.categories).fill(-1)
+  return {
+    categoryWeights: (c, week) => {
+      const cum = catCum[c]!
+      if (catBuiltWeek[c] === week) return cum
+      catBuiltWeek[c] = week
+      const day = week * 7 + 3.5
+      const list = catItems[c]!
+      let acc = 0
+      for (let k = 0; k < list.length; k++) {
+        const i = list[k]!
+        const age = day - itemRelease[i]!
+        if (age >= 0 && age <= spec.shelfLifeDays)
+          acc += itemBase[i]! * (1 + spec.noveltyBoost * Math.exp(-age / 30))
+        cum[k] = acc
+      }
+      return cum
+    },
+    season: (c, day) =>
+      Math.exp(catKappa[c]! * (Math.cos((2 * Math.PI * (day - catPeak[c]!)) / 365) - 1)),
+    onSale: (i, day) => {
       const age = day - itemRelease[i]!
-      if (age >= 0 && age <= spec.shelfLifeDays)
-        acc += itemBase[i]! * (1 + spec.noveltyBoost * Math.exp(-age / 30))
-      cum[k] = acc
-    }
-    return cum
+      return age >= 0 && age <= spec.shelfLifeDays
+    },
   }
+}
 
-  const season = (c: number, day: number): number =>
-    Math.exp(catKappa[c]! * (Math.cos((2 * Math.PI * (day - catPeak[c]!)) / 365) - 1))
+/** The customers' preferred categories (with weights) and their visits (customer and day each). */
+interface Customers {
+  readonly prefCats: Int32Array[]
+  readonly prefWeights: Float64Array[]
+  readonly visitCustomer: number[]
+  readonly visitDay: number[]
+}
 
+function drawCustomers(spec: ShopSpec, rand: () => number, catalog: Catalog): Customers {
+  const nCat = spec.categories
   // Customers: preferred categories (by popularity, uneven weights) and visits.
   const catPopCum = new Float64Array(nCat)
-  for (let c = 0, acc = 0; c < nCat; c++) catPopCum[c] = acc += catWeight[c]!
+  for (let c = 0, acc = 0; c < nCat; c++) catPopCum[c] = acc += catalog.catWeight[c]!
   const prefCats: Int32Array[] = []
   const prefWeights: Float64Array[] = []
   const visitCustomer: number[] = []
@@ -395,24 +235,31 @@ export function generateShop(spec: ShopSpec): SyntheticShop {
       visitDay.push(join + rand() * (leave - join))
     }
   }
-  const order = Array.from(visitDay.keys()).sort((a, b) => visitDay[a]! - visitDay[b]!)
+  return { prefCats, prefWeights, visitCustomer, visitDay }
+}
 
-  const past: number[][] = Array.from({ length: spec.customers }, () => [])
-  const pastSet: Set<number>[] = Array.from({ length: spec.customers }, () => new Set())
-  const out: SyntheticShop = { customers: [], items: [], times: [], baskets: [] }
+/**
+ * A fresh (non-repeat) pick for customer `u` on `day`: a category (preferred or by popularity, both
+ * weighted by season), then an item of it by popularity among those on sale; -1 when none is.
+ */
+function createFreshPick(
+  spec: ShopSpec,
+  rand: () => number,
+  catalog: Catalog,
+  shelves: Shelves,
+  customers: Customers,
+): (u: number, day: number) => number {
+  const nCat = spec.categories
+  const { catWeight, catItems } = catalog
+  const { season } = shelves
   const catScratch = new Float64Array(nCat)
   let catScratchDay = -1
   const prefScratch = new Float64Array(Math.max(1, spec.preferredCategories))
-  const basket = new Set<number>()
-  const onSale = (i: number, day: number): boolean => {
-    const age = day - itemRelease[i]!
-    return age >= 0 && age <= spec.shelfLifeDays
-  }
-  const freshPick = (u: number, day: number): number => {
+  return (u, day) => {
     let c: number
     if (rand() < spec.preferenceStrength) {
-      const cats = prefCats[u]!
-      const w = prefWeights[u]!
+      const cats = customers.prefCats[u]!
+      const w = customers.prefWeights[u]!
       for (let k = 0, acc = 0; k < cats.length; k++)
         prefScratch[k] = acc += w[k]! * season(cats[k]!, day)
       c = cats[drawCumulative(prefScratch, cats.length, rand)]!
@@ -426,15 +273,32 @@ export function generateShop(spec: ShopSpec): SyntheticShop {
       }
       c = drawCumulative(catScratch, nCat, rand)
     }
-    const cum = categoryWeights(c, Math.floor(day / 7))
+    const cum = shelves.categoryWeights(c, Math.floor(day / 7))
     const list = catItems[c]!
     if (list.length === 0 || cum[list.length - 1]! <= 0) return -1
     const i = list[drawCumulative(cum, list.length, rand)]!
     // The weights are weekly; an item released later this week is not on sale yet.
-    return onSale(i, day) ? i : -1
+    return shelves.onSale(i, day) ? i : -1
   }
+}
+
+/** The visits in time order, each a basket of repeats and fresh picks, as rows. */
+function fillBaskets(
+  spec: ShopSpec,
+  rand: () => number,
+  start: number,
+  customers: Customers,
+  onSale: (i: number, day: number) => boolean,
+  freshPick: (u: number, day: number) => number,
+): SyntheticShop {
+  const { visitCustomer, visitDay } = customers
+  const order = Array.from(visitDay.keys()).sort((a, b) => visitDay[a]! - visitDay[b]!)
+  const past: number[][] = Array.from({ length: spec.customers }, () => [])
+  const pastSet: Set<number>[] = Array.from({ length: spec.customers }, () => new Set())
+  const out: SyntheticShop = { customers: [], items: [], times: [], baskets: [] }
+  const basket = new Set<number>()
   const customerWidth = String(spec.customers).length
-  const itemWidth = String(nItems).length
+  const itemWidth = String(spec.items).length
   for (let v = 0; v < order.length; v++) {
     const u = visitCustomer[order[v]!]!
     const day = visitDay[order[v]!]!
@@ -478,6 +342,25 @@ export function generateShop(spec: ShopSpec): SyntheticShop {
     }
   }
   return out
+}
+
+/**
+ * Generates the shop's purchase rows in time order (one row per distinct item of a basket). The draws
+ * come in a fixed order from one PRNG: the catalog, then the customers, then the baskets.
+ *
+ * @example
+ * const shop = generateShop(findPreset('grocery'))
+ * shop.customers.length === shop.items.length // parallel columns, plus shop.baskets
+ */
+export function generateShop(spec: ShopSpec): SyntheticShop {
+  const rand = createRandom(spec.seed * 0x9e3779b1)
+  const start = Date.parse(`${spec.start}T00:00:00Z`)
+  if (Number.isNaN(start)) throw new Error(`${spec.name}: bad start "${spec.start}"`)
+  const catalog = drawCatalog(spec, rand)
+  const shelves = createShelves(spec, catalog)
+  const customers = drawCustomers(spec, rand, catalog)
+  const freshPick = createFreshPick(spec, rand, catalog, shelves, customers)
+  return fillBaskets(spec, rand, start, customers, shelves.onSale, freshPick)
 }
 
 /** The shop as CSV text: `customer,item,timestamp,basket`, timestamps ISO-8601 UTC. */
