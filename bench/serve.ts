@@ -17,22 +17,24 @@
  * a shared machine weighs on all; each figure is the median over rounds, the ratio is the median of the
  * rounds' ratios.
  *
+ * The steps are functions below (seed, start, warm up, measure, report); the child processes, warm-up
+ * and autocannon loads are `lib/load.ts`.
+ *
  *   tsx bench/serve.ts [--seconds 5] [--rounds 3] [--connections 10] [--workers auto|N] [--data FILE]
  *                      [--profile DIR] [--json] [--caps counted|none]
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import fs from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import autocannon from 'autocannon'
+import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from '../src/app.js'
 import { openRuntime } from '../src/main/runtime.js'
 import { loadUci } from './lib/data.js'
+import { type LoadResult, freePort, load, startServer, warmUp } from './lib/load.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -131,7 +133,10 @@ function uncappedCharter(): string {
   return file
 }
 
-async function main(): Promise<void> {
+type Auth = { authorization: string }
+type Uci = ReturnType<typeof loadUci>
+
+function benchEnv(): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {
     ...process.env,
     CANDOR_CHARTER_FILE: uncappedCharter(),
@@ -142,21 +147,35 @@ async function main(): Promise<void> {
     CANDOR_RATE_LIMIT_PER_MINUTE: '10000000',
   }
   delete env.CANDOR_TEST_DATABASE_URL
+  return env
+}
 
-  // 1. Seed through the real API, in process, then close.
-  log('seeding from UCI Online Retail ...')
-  const uci = loadUci(args.data)
-  const lastTime = uci.times.reduce((a, b) => (b > a ? b : a), 0)
-  const shift = Date.now() - 60_000 - lastTime
+/** What seeding leaves for the load: the storefront key, the request mix and a sample answer's file. */
+interface Seeded {
+  auth: Auth
+  urls: string[]
+  levels: Map<string, number>
+  bodyFile: string
+}
+
+/** The `CUSTOMERS` customers with the most rows, each with their row numbers. */
+function topCustomers(uci: Uci): [string, number[]][] {
   const byCustomer = new Map<string, number[]>()
   uci.customers.forEach((c, k) => {
     const rows = byCustomer.get(c)
     if (rows === undefined) byCustomer.set(c, [k])
     else rows.push(k)
   })
-  const customers = [...byCustomer.entries()]
-    .sort((a, b) => b[1].length - a[1].length)
-    .slice(0, CUSTOMERS)
+  return [...byCustomer.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, CUSTOMERS)
+}
+
+/** 1. Seeds through the real API, in process, then closes. */
+async function seed(env: Record<string, string | undefined>): Promise<Seeded> {
+  log('seeding from UCI Online Retail ...')
+  const uci = loadUci(args.data)
+  const lastTime = uci.times.reduce((a, b) => (b > a ? b : a), 0)
+  const shift = Date.now() - 60_000 - lastTime
+  const customers = topCustomers(uci)
   const runtime = await openRuntime(env, { logDestination: 2, logLevel: 'warn' })
   const { app } = await buildApp({ services: runtime.services, logger: pino({ level: 'silent' }) })
   const key = (
@@ -167,6 +186,30 @@ async function main(): Promise<void> {
   ).key
   const auth = { authorization: `Bearer ${key}` }
   const items = [...new Set(customers.flatMap(([, rows]) => rows.map((k) => uci.items[k]!)))]
+  await seedCatalog(app, auth, items)
+  const version = (await app.inject({ method: 'GET', url: '/v1/notice' })).json().version as string
+  await seedHistories(app, auth, version, uci, shift, customers)
+  const sessions = await seedSessions(app, auth, version, items)
+  const urls = requestMix(customers, sessions)
+  const sample = (await app.inject({ method: 'GET', url: urls[0]!, headers: auth })).body
+  const levels = new Map<string, number>()
+  for (const url of urls) {
+    const level = (await app.inject({ method: 'GET', url, headers: auth })).json().level as string
+    levels.set(level, (levels.get(level) ?? 0) + 1)
+  }
+  if (process.env.CANDOR_BENCH_PROFILE === '1') await timeInProcess(app, auth, urls)
+  await app.close()
+  await runtime.close()
+  const bodyFile = path.join(dir, 'sample.json')
+  fs.writeFileSync(bodyFile, sample)
+  log(
+    `seeded ${items.length} items, ${customers.length} customers, ${sessions.length} sessions; request mix ${JSON.stringify(Object.fromEntries(levels))}`,
+  )
+  return { auth, urls, levels, bodyFile }
+}
+
+/** The items the customers bought, in batches of 1000. */
+async function seedCatalog(app: FastifyInstance, auth: Auth, items: string[]): Promise<void> {
   for (let i = 0; i < items.length; i += 1000) {
     await app.inject({
       method: 'PUT',
@@ -179,7 +222,17 @@ async function main(): Promise<void> {
       },
     })
   }
-  const version = (await app.inject({ method: 'GET', url: '/v1/notice' })).json().version as string
+}
+
+/** Each customer's purchases (the last 1000), shifted to end now; two in three with consent granted. */
+async function seedHistories(
+  app: FastifyInstance,
+  auth: Auth,
+  version: string,
+  uci: Uci,
+  shift: number,
+  customers: [string, number[]][],
+): Promise<void> {
   for (const [c, [customer, rows]] of customers.entries()) {
     const ref = `uci-${customer}`
     if (c % 3 !== 2) {
@@ -199,6 +252,15 @@ async function main(): Promise<void> {
     }))
     await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { events } })
   }
+}
+
+/** 50 anonymous visits with session consent and three views each; returns their ids. */
+async function seedSessions(
+  app: FastifyInstance,
+  auth: Auth,
+  version: string,
+  items: string[],
+): Promise<string[]> {
   const sessions = Array.from({ length: 50 }, (_, s) => `bench-visit-${String(s).padStart(4, '0')}`)
   for (const session of sessions) {
     await app.inject({
@@ -222,9 +284,13 @@ async function main(): Promise<void> {
       },
     })
   }
-  // Mixed in a fixed pseudo-random order, so that every stretch of the load has all three levels.
+  return sessions
+}
+
+/** The request URLs, mixed in a fixed pseudo-random order, so that every stretch of the load has all three levels. */
+function requestMix(customers: [string, number[]][], sessions: string[]): string[] {
   let seed = 1
-  const urls = [
+  return [
     ...customers.map(([customer]) => `/v1/recommendations?subject=uci-${customer}&limit=10`),
     ...sessions.map((session) => `/v1/recommendations?session=${session}&limit=10`),
     ...Array.from({ length: 50 }, () => '/v1/recommendations?limit=10'),
@@ -232,148 +298,29 @@ async function main(): Promise<void> {
     .map((url) => ({ url, order: (seed = (seed * 48_271) % 2_147_483_647) }))
     .sort((a, b) => a.order - b.order)
     .map(({ url }) => url)
-  const sample = (await app.inject({ method: 'GET', url: urls[0]!, headers: auth })).body
-  const levels = new Map<string, number>()
-  for (const url of urls) {
-    const level = (await app.inject({ method: 'GET', url, headers: auth })).json().level as string
-    levels.set(level, (levels.get(level) ?? 0) + 1)
-  }
-  if (process.env.CANDOR_BENCH_PROFILE === '1') {
-    for (const kind of ['subject=', 'session=', '?limit=']) {
-      const picked = urls.filter((u) => u.includes(kind)).slice(0, 40)
-      const t0 = performance.now()
-      for (const url of picked) await app.inject({ method: 'GET', url, headers: auth })
-      log(
-        `${kind}: ${((performance.now() - t0) / picked.length).toFixed(2)} ms per request in process`,
-      )
-    }
-  }
-  await app.close()
-  await runtime.close()
-  const bodyFile = path.join(dir, 'sample.json')
-  fs.writeFileSync(bodyFile, sample)
-  log(
-    `seeded ${items.length} items, ${customers.length} customers, ${sessions.length} sessions; request mix ${JSON.stringify(Object.fromEntries(levels))}`,
-  )
+}
 
-  /**
-   * Starts a server child; resolves once its output has matched every `ready` pattern. The output goes
-   * to a file, not through this process: this process is the load generator, and reading a log line
-   * per request would take its time from the load.
-   */
-  async function start(
-    name: string,
-    command: string[],
-    extraEnv: Record<string, string>,
-    ready: [RegExp, number][],
-  ): Promise<ChildProcess> {
-    const logFile = path.join(dir, `${name}.log`)
-    const out = fs.openSync(logFile, 'w')
-    const child = spawn(process.execPath, command, {
-      env: { ...env, ...extraEnv },
-      stdio: ['ignore', out, out],
-    })
-    fs.closeSync(out)
-    children.push(child)
-    for (;;) {
-      const text = fs.readFileSync(logFile, 'utf8')
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(
-          `${name} exited (${child.exitCode ?? child.signalCode}): ${text.slice(-500)}`,
-        )
-      }
-      if (ready.every(([pattern, times]) => (text.match(pattern)?.length ?? 0) >= times))
-        return child
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+/** `CANDOR_BENCH_PROFILE=1`: the time per request in process, per kind of shopper. */
+async function timeInProcess(app: FastifyInstance, auth: Auth, urls: string[]): Promise<void> {
+  for (const kind of ['subject=', 'session=', '?limit=']) {
+    const picked = urls.filter((u) => u.includes(kind)).slice(0, 40)
+    const t0 = performance.now()
+    for (const url of picked) await app.inject({ method: 'GET', url, headers: auth })
+    log(
+      `${kind}: ${((performance.now() - t0) / picked.length).toFixed(2)} ms per request in process`,
+    )
   }
+}
 
-  /** A free TCP port on 127.0.0.1. */
-  async function freePort(): Promise<number> {
-    const server = net.createServer()
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const { port } = server.address() as net.AddressInfo
-    server.close()
-    await once(server, 'close')
-    return port
-  }
-
-  /**
-   * `workers` passes over `paths` (sequential), each request on a connection of its own, so that with
-   * worker processes (which take connections in turn) each path reaches each worker: the lazy parts of
-   * every process run before the measurement.
-   */
-  async function warmUp(port: number, paths: string[], workers: number): Promise<void> {
-    for (const p of paths) {
-      for (let pass = 0; pass < workers; pass++) {
-        const status = await new Promise<number>((resolve, reject) => {
-          http
-            .get({ host: '127.0.0.1', port, path: p, headers: auth, agent: false }, (res) => {
-              res.resume()
-              res.on('end', () => resolve(res.statusCode ?? 0))
-            })
-            .on('error', reject)
-        })
-        if (status !== 200) throw new Error(`warm-up ${p}: HTTP ${status}`)
-      }
-    }
-  }
-
-  /**
-   * CPU seconds (user + system) the process and its children (worker processes) have used so far, from
-   * /proc (Linux), else undefined. The server's CPU per request is steadier than requests/s on a machine
-   * the load generator shares.
-   */
-  function cpuSeconds(pid: number | undefined): number | undefined {
-    // After "pid (comm) ": ppid is field 2, utime and stime 12 and 13 (fields 4, 14 and 15 of the line).
-    const statOf = (p: string) =>
-      fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    try {
-      let total = 0
-      for (const p of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-        let fields: string[]
-        try {
-          fields = statOf(p)
-        } catch {
-          continue
-        }
-        if (p === String(pid) || fields[1] === String(pid))
-          total += Number(fields[11]) + Number(fields[12])
-      }
-      return total / 100
-    } catch {
-      return undefined
-    }
-  }
-
-  async function load(server: ChildProcess, port: number, paths: string[]) {
-    const cpuBefore = cpuSeconds(server.pid)
-    const result = await autocannon({
-      url: `http://127.0.0.1:${port}`,
-      connections: Number(args.connections),
-      duration: Number(args.seconds),
-      headers: auth,
-      // Built once, not per request: a `setupRequest` rebuilding each request took the load generator's
-      // time, and on a machine it shares with the server's worker processes, theirs.
-      requests: paths.map((path) => ({ method: 'GET', path })),
-    })
-    const cpuAfter = cpuSeconds(server.pid)
-    return {
-      requestsPerSecond: Math.round(result.requests.average),
-      cpuMicrosPerRequest:
-        cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
-          ? undefined
-          : Math.round(((cpuAfter - cpuBefore) / result.requests.total) * 1e6),
-      p50ms: result.latency.p50,
-      p99ms: result.latency.p99,
-      errors: result.errors + result.non2xx,
-    }
-  }
-
-  const OURS = await freePort()
+/** Candor as in production, `WORKERS` processes; ready once the model is trained in each. */
+async function startCandor(
+  env: Record<string, string | undefined>,
+): Promise<{ server: ChildProcess; port: number }> {
+  const port = await freePort()
   // Serving at the level Candor logs in production (a line per request); ready once the model is trained.
-  const candorServer = await start(
+  const server = await startServer(
+    { dir, children },
+    env,
     'candor',
     [
       ...(args.profile === undefined
@@ -384,52 +331,93 @@ async function main(): Promise<void> {
       'src/main/cli.ts',
       'start',
     ],
-    { CANDOR_PORT: String(OURS), CANDOR_LOG_LEVEL: 'info', CANDOR_WORKERS: String(WORKERS) },
+    { CANDOR_PORT: String(port), CANDOR_LOG_LEVEL: 'info', CANDOR_WORKERS: String(WORKERS) },
     [
       [/Candor is serving/g, 1],
       [/item model trained/g, WORKERS],
     ],
   )
-  /** The bare route in `workers` processes (1: no cluster). */
-  async function startBare(workers: number) {
-    const port = await freePort()
-    const name = workers === 1 ? 'bare' : `bare-${workers}`
-    const server = await start(
-      name,
-      ['--import', 'tsx', 'bench/fixtures/bare-server.ts', bodyFile, String(port), String(workers)],
-      {},
-      [[/ready/g, workers]],
-    )
-    await warmUp(
-      port,
-      urls.map(() => '/v1/recommendations'),
-      workers,
-    )
-    return { name, server, port }
-  }
-  log('warming up ...')
-  await warmUp(OURS, urls, WORKERS)
-  const bares = [await startBare(1), ...(WORKERS > 1 ? [await startBare(WORKERS)] : [])]
-  const rounds: {
-    candor: Awaited<ReturnType<typeof load>>
-    bare: Awaited<ReturnType<typeof load>>[]
-  }[] = []
-  /** The round's reference: the bare route as it served most. */
-  const best = (r: (typeof rounds)[number]) =>
-    r.bare.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a))
+  return { server, port }
+}
+
+interface Bare {
+  name: string
+  server: ChildProcess
+  port: number
+}
+
+/** The bare route in `workers` processes (1: no cluster), answering the sample body, warmed up. */
+async function startBare(
+  env: Record<string, string | undefined>,
+  seeded: Seeded,
+  workers: number,
+): Promise<Bare> {
+  const port = await freePort()
+  const name = workers === 1 ? 'bare' : `bare-${workers}`
+  const server = await startServer(
+    { dir, children },
+    env,
+    name,
+    [
+      '--import',
+      'tsx',
+      'bench/fixtures/bare-server.ts',
+      seeded.bodyFile,
+      String(port),
+      String(workers),
+    ],
+    {},
+    [[/ready/g, workers]],
+  )
+  await warmUp(
+    seeded.auth,
+    port,
+    seeded.urls.map(() => '/v1/recommendations'),
+    workers,
+  )
+  return { name, server, port }
+}
+
+function loadOptions(seeded: Seeded) {
+  return { connections: Number(args.connections), seconds: Number(args.seconds), auth: seeded.auth }
+}
+
+interface Round {
+  candor: LoadResult
+  bare: LoadResult[]
+}
+
+/** The round's reference: the bare route as it served most. */
+function best(r: Round): LoadResult {
+  return r.bare.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a))
+}
+
+/** `--rounds` rounds of loads, alternating Candor and each bare server. */
+async function measure(
+  seeded: Seeded,
+  candor: { server: ChildProcess; port: number },
+  bares: Bare[],
+): Promise<Round[]> {
+  const rounds: Round[] = []
   for (let round = 1; round <= Number(args.rounds); round++) {
     log(
       `round ${round}/${args.rounds}: loading each for ${args.seconds} s with ${args.connections} connections ...`,
     )
-    const candor = await load(candorServer, OURS, urls)
-    const bare: Awaited<ReturnType<typeof load>>[] = []
-    for (const b of bares) bare.push(await load(b.server, b.port, ['/v1/recommendations']))
-    rounds.push({ candor, bare })
+    const ours = await load(loadOptions(seeded), candor.server, candor.port, seeded.urls)
+    const bare: LoadResult[] = []
+    for (const b of bares)
+      bare.push(await load(loadOptions(seeded), b.server, b.port, ['/v1/recommendations']))
+    rounds.push({ candor: ours, bare })
     log(
-      `  candor ${candor.requestsPerSecond} req/s (${candor.cpuMicrosPerRequest ?? '?'} µs CPU each), ${bares.map((b, k) => `${b.name} ${bare[k]!.requestsPerSecond} req/s (${bare[k]!.cpuMicrosPerRequest ?? '?'} µs)`).join(', ')}, ratio ${(candor.requestsPerSecond / best(rounds.at(-1)!).requestsPerSecond).toFixed(3)}`,
+      `  candor ${ours.requestsPerSecond} req/s (${ours.cpuMicrosPerRequest ?? '?'} µs CPU each), ${bares.map((b, k) => `${b.name} ${bare[k]!.requestsPerSecond} req/s (${bare[k]!.cpuMicrosPerRequest ?? '?'} µs)`).join(', ')}, ratio ${(ours.requestsPerSecond / best(rounds.at(-1)!).requestsPerSecond).toFixed(3)}`,
     )
   }
-  const summary = (pick: (r: (typeof rounds)[number]) => Awaited<ReturnType<typeof load>>) => ({
+  return rounds
+}
+
+/** The medians over rounds of one server's figures (errors summed). */
+function summary(rounds: Round[], pick: (r: Round) => LoadResult) {
+  return {
     requestsPerSecond: median(rounds.map((r) => pick(r).requestsPerSecond)),
     cpuMicrosPerRequest: rounds.every((r) => pick(r).cpuMicrosPerRequest !== undefined)
       ? median(rounds.map((r) => pick(r).cpuMicrosPerRequest!))
@@ -437,16 +425,20 @@ async function main(): Promise<void> {
     p50ms: median(rounds.map((r) => pick(r).p50ms)),
     p99ms: median(rounds.map((r) => pick(r).p99ms)),
     errors: rounds.reduce((sum, r) => sum + pick(r).errors, 0),
-  })
+  }
+}
+
+/** Prints the table (or the JSON line) and the ratio. */
+function report(rounds: Round[], bares: Bare[], levels: Map<string, number>): void {
   const ratio =
     Math.round(
       median(rounds.map((r) => r.candor.requestsPerSecond / best(r).requestsPerSecond)) * 1000,
     ) / 1000
   const rows = [
-    { server: WORKERS === 1 ? 'candor' : `candor-${WORKERS}`, ...summary((r) => r.candor) },
+    { server: WORKERS === 1 ? 'candor' : `candor-${WORKERS}`, ...summary(rounds, (r) => r.candor) },
     ...bares.map((b, k) => ({
       server: b.name.replace('bare', 'bare-fastify'),
-      ...summary((r) => r.bare[k]!),
+      ...summary(rounds, (r) => r.bare[k]!),
     })),
   ]
   if (args.json) {
@@ -464,4 +456,18 @@ async function main(): Promise<void> {
       `ratio candor/bare: ${ratio}, against the bare route as it served most in each round (goal >= 0.5, p99 under 10 ms)\n`,
     )
   }
+}
+
+async function main(): Promise<void> {
+  const env = benchEnv()
+  const seeded = await seed(env)
+  const candor = await startCandor(env)
+  log('warming up ...')
+  await warmUp(seeded.auth, candor.port, seeded.urls, WORKERS)
+  const bares = [
+    await startBare(env, seeded, 1),
+    ...(WORKERS > 1 ? [await startBare(env, seeded, WORKERS)] : []),
+  ]
+  const rounds = await measure(seeded, candor, bares)
+  report(rounds, bares, seeded.levels)
 }
