@@ -237,7 +237,8 @@ interface Row {
   missing: number
 }
 
-async function runOn(target: Target, options: Options, log: (line: string) => void): Promise<Row> {
+/** A fresh Candor app on the target database, with a storefront key (`dir` holds its data files). */
+async function openBench(target: Target) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candor-bench-cfg-'))
   const config = parseConfig({
     CANDOR_DATA_DIR: dir,
@@ -260,8 +261,13 @@ async function runOn(target: Target, options: Options, log: (line: string) => vo
     kind: 'cli',
     command: 'bench',
   })
+  return { dir, storage, services, app, key }
+}
 
-  // Shoppers who said yes to personalized recommendations (the consent gate still reads their ledger).
+type Bench = Awaited<ReturnType<typeof openBench>>
+
+/** Shoppers who said yes to personalized recommendations (the consent gate still reads their ledger). */
+async function grantedShoppers({ services }: Bench): Promise<string[]> {
   const shoppers = Array.from({ length: 2000 }, (_, i) => `bench-customer-${i}`)
   for (const ref of shoppers) {
     const subjectId = await services.identity.ensureSubjectId(ref)
@@ -273,32 +279,68 @@ async function runOn(target: Target, options: Options, log: (line: string) => vo
       { kind: 'cli', command: 'bench' },
     )
   }
+  return shoppers
+}
+
+/**
+ * One round: the batches through `POST /v1/events` (noting every event acknowledged as stored), then
+ * the same batches as plain inserts; the seconds each took.
+ */
+async function measureRound(
+  bench: Bench,
+  target: Target,
+  batches: BenchEvent[][],
+  acknowledged: { subject: string; id: string }[],
+): Promise<{ oursSeconds: number; rawSeconds: number }> {
+  let start = performance.now()
+  for (const batch of batches) {
+    const response = await bench.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${bench.key}` },
+      payload: { events: batch, jurisdiction: 'UK' },
+    })
+    if (response.statusCode !== 200)
+      throw new Error(`ingest answered ${response.statusCode}: ${response.body}`)
+    const { results } = response.json<{ results: { id: string; status: string }[] }>()
+    results.forEach((result, i) => {
+      if (result.status === 'stored')
+        acknowledged.push({ subject: String(batch[i]!.subject), id: result.id })
+    })
+  }
+  const oursSeconds = (performance.now() - start) / 1000
+  start = performance.now()
+  for (const batch of batches) await target.rawInsert(batch)
+  const rawSeconds = (performance.now() - start) / 1000
+  return { oursSeconds, rawSeconds }
+}
+
+/** How many acknowledged events are missing from the events table (none may be). */
+async function countMissing(
+  { services, storage }: Bench,
+  shoppers: string[],
+  acknowledged: { subject: string; id: string }[],
+): Promise<number> {
+  const subjectIds = new Map<string, string>()
+  for (const ref of shoppers) subjectIds.set(ref, (await services.identity.findSubjectId(ref))!)
+  const storedRows = await sql<{
+    owner: string
+    event_id: string
+  }>`select owner, event_id from events`.execute(storage.db)
+  const stored = new Set(storedRows.rows.map((r) => `${r.owner}\u0000${r.event_id}`))
+  return acknowledged.filter((a) => !stored.has(`${subjectIds.get(a.subject)}\u0000${a.id}`)).length
+}
+
+async function runOn(target: Target, options: Options, log: (line: string) => void): Promise<Row> {
+  const bench = await openBench(target)
+  const shoppers = await grantedShoppers(bench)
 
   const ours: number[] = []
   const raw: number[] = []
   const acknowledged: { subject: string; id: string }[] = []
   for (let round = 0; round < options.rounds; round++) {
     const batches = makeBatches(options, round, shoppers)
-    let start = performance.now()
-    for (const batch of batches) {
-      const response = await app.inject({
-        method: 'POST',
-        url: '/v1/events',
-        headers: { authorization: `Bearer ${key}` },
-        payload: { events: batch, jurisdiction: 'UK' },
-      })
-      if (response.statusCode !== 200)
-        throw new Error(`ingest answered ${response.statusCode}: ${response.body}`)
-      const { results } = response.json<{ results: { id: string; status: string }[] }>()
-      results.forEach((result, i) => {
-        if (result.status === 'stored')
-          acknowledged.push({ subject: String(batch[i]!.subject), id: result.id })
-      })
-    }
-    const oursSeconds = (performance.now() - start) / 1000
-    start = performance.now()
-    for (const batch of batches) await target.rawInsert(batch)
-    const rawSeconds = (performance.now() - start) / 1000
+    const { oursSeconds, rawSeconds } = await measureRound(bench, target, batches, acknowledged)
     const events = options.batches * options.batchSize
     ours.push(events / oursSeconds)
     raw.push(events / rawSeconds)
@@ -307,21 +349,10 @@ async function runOn(target: Target, options: Options, log: (line: string) => vo
     )
   }
 
-  // No acknowledged event may be missing.
-  const subjectIds = new Map<string, string>()
-  for (const ref of shoppers) subjectIds.set(ref, (await services.identity.findSubjectId(ref))!)
-  const storedRows = await sql<{
-    owner: string
-    event_id: string
-  }>`select owner, event_id from events`.execute(storage.db)
-  const stored = new Set(storedRows.rows.map((r) => `${r.owner}\u0000${r.event_id}`))
-  const missing = acknowledged.filter(
-    (a) => !stored.has(`${subjectIds.get(a.subject)}\u0000${a.id}`),
-  ).length
-
-  await app.close()
-  await storage.close()
-  fs.rmSync(dir, { recursive: true, force: true })
+  const missing = await countMissing(bench, shoppers, acknowledged)
+  await bench.app.close()
+  await bench.storage.close()
+  fs.rmSync(bench.dir, { recursive: true, force: true })
   const oursMedian = median(ours)
   const rawMedian = median(raw)
   return {
