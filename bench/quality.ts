@@ -34,96 +34,19 @@
  * day before the cutoff, in time order; nothing else about the customer is used.
  * Off level: the default non-personal mix (popular, trending, new by first-seen time in train),
  * identical for every customer.
+ *
+ * The rows (references, Candor's levels, tuning notes) are made in `lib/quality-rows.ts`; this file
+ * reads the datasets and prints.
  */
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { historyOf, firstSeenTimes } from '../src/modules/recommend/engine/interactions.js'
-import { trainShop, type TuningReport } from '../src/modules/recommend/engine/tune.js'
-import {
-  recommendNonPersonal,
-  scorePersonal,
-  scoreSession,
-  tieBreaks,
-} from '../src/modules/recommend/engine/scoring.js'
-import { buildBaskets } from './lib/baskets.js'
 import { loadInteractionsCsv, loadUci, type RawEvents } from './lib/data.js'
-import { easeBase, easeScores, trainEase, tuneEase } from './lib/ease.js'
-import { evaluate, type Scorer } from './lib/metrics.js'
-import { cosineScores, itemPopularity, repeatFreqScores, trainCosine } from './lib/references.js'
-import { splitAt, type Split } from './lib/split.js'
-import {
-  TIFU_DEFAULTS,
-  tieBreakBase,
-  tifuScores,
-  trainTifu,
-  tuneTifu,
-  type TifuParams,
-} from './lib/tifu-knn.js'
-import { isoDay, validationSplit, type Validation } from './lib/validation.js'
+import { type Counts, type Row, runDataset, seconds } from './lib/quality-rows.js'
+import { isoDay } from './lib/validation.js'
 import { parseScales, runScaleBench } from './scale.js'
 import { findPreset, generateShop, SHOP_PRESETS, type ShopSpec } from './synthetic-shop.js'
-
-interface Row {
-  model: string
-  recall20: number
-  ndcg10: number
-  hit10: number
-  newRecall20: number
-  trainSeconds: number
-  /** CPU time of training (user + system): steadier than wall time on a shared machine. */
-  trainCpuSeconds: number
-  /** Parameters chosen on the validation split (tuned references only). */
-  params?: Record<string, number>
-  /** Wall time of the parameter search, not included in `trainSeconds`. */
-  tuneSeconds?: number
-}
-
-interface Counts {
-  events: number
-  trainEvents: number
-  trainPairs: number
-  items: number
-  trainCustomers: number
-  testCustomers: number
-}
-
-/** What one dataset's run gives: its rows, and a line per tuned reference saying what it chose. */
-interface DatasetResult {
-  counts: Counts
-  rows: Row[]
-  notes: string[]
-  /** What Candor's training chose, and its figures on the held-out end of the train period. */
-  tuning: TuningReport
-}
-
-interface RunOptions {
-  easeItems: number
-  /** false: Candor with the documented defaults (`--no-tune`). */
-  tune: boolean
-}
-
-/** Candor's rows and what its training chose. */
-interface CandorResult {
-  rows: Row[]
-  tuning: TuningReport
-}
-
-/** One line on what Candor's self-tuning chose, for the notes under the table. */
-function candorNote(report: TuningReport): string {
-  if (!report.tuned) return `candor: not tuned (${report.note ?? 'defaults'})`
-  const v = report.validation!
-  const f = report.figures!
-  const fig = (x: { recall20: number; newRecall20: number }): string =>
-    `${x.recall20.toFixed(4)}/${x.newRecall20.toFixed(4)}`
-  return (
-    `candor: tuned on ${isoDay(v.from)}..${isoDay(v.until)} (${v.shoppers} shoppers, ` +
-    `${report.candidates} candidates); validation R@20/new R@20 personal ${fig(f.personal)}, ` +
-    `TopPop ${fig(f.topPop)}, RepeatFreq ${fig(f.repeatFreq)}, session ${fig(f.session)}, ` +
-    `off ${fig(f.off)}; params ${JSON.stringify(report.params)}`
-  )
-}
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const { values: args } = parseArgs({
@@ -148,255 +71,11 @@ function parseDay(text: string, flag: string): number {
   return Date.parse(`${text}T00:00:00Z`)
 }
 
-function seconds(since: number): number {
-  return (performance.now() - since) / 1000
-}
-
-interface Timing {
-  wall: number
-  cpu: number
-}
-
-function timed<T>(fn: () => T): [T, Timing] {
-  const wall = performance.now()
-  const cpu = process.cpuUsage()
-  const result = fn()
-  const used = process.cpuUsage(cpu)
-  return [result, { wall: seconds(wall), cpu: (used.user + used.system) / 1e6 }]
-}
-
-/** Scores every test customer with `score` and makes the row. */
-function measure(
-  split: Split,
-  model: string,
-  train: Timing,
-  score: Scorer,
-  extra: Pick<Row, 'params' | 'tuneSeconds'> = {},
-): Row {
-  const m = evaluate(split, score)
-  return {
-    model,
-    recall20: m.recall20,
-    ndcg10: m.ndcg10,
-    hit10: m.hit10,
-    newRecall20: m.newRecall20,
-    trainSeconds: train.wall,
-    trainCpuSeconds: train.cpu,
-    ...extra,
-  }
-}
-
 /** Generic files and synthetic shops: the UTC day of the 80th percentile event time. */
 function defaultCutoff(raw: RawEvents): number {
   const sorted = Float64Array.from(raw.times).sort()
   const t = sorted[Math.floor(sorted.length * 0.8)] ?? 0
   return Math.floor(t / 86_400_000) * 86_400_000
-}
-
-function formatParams(params: Record<string, number>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ')
-}
-
-/** TopPop, RepeatFreq, ItemKNN cosine, and the tuned TIFU-KNN and EASE. */
-function referenceRows(
-  raw: RawEvents,
-  split: Split,
-  options: RunOptions,
-): Pick<DatasetResult, 'rows' | 'notes'> {
-  const { train } = split
-  const [pop, popSeconds] = timed(() => itemPopularity(train))
-  const [cosine, cosineSeconds] = timed(() => trainCosine(train))
-  // The tuned references read the train period only: rows before split.cutoff.
-  const validation = validationSplit(raw, split.cutoff)
-  const tifu = tifuReference(raw, split, validation, pop)
-  const ease = easeReference(split, validation, pop, options.easeItems)
-  return {
-    rows: [
-      measure(split, 'TopPop', popSeconds, () => pop),
-      measure(split, 'RepeatFreq', popSeconds, (t) => repeatFreqScores(train, pop, t.subject)),
-      measure(split, 'ItemKNN cosine', cosineSeconds, (t) =>
-        cosineScores(cosine, train, pop, t.subject),
-      ),
-      tifu.row,
-      ease.row,
-    ],
-    notes: [tifu.note, ease.note],
-  }
-}
-
-/** What a tuned reference gives: its row, and a line on what it chose and where. */
-interface TunedReference {
-  row: Row
-  note: string
-}
-
-function tuningNote(
-  model: string,
-  validation: Validation | undefined,
-  search: { candidates: number; recall20: number; seconds: number } | undefined,
-  params: Record<string, number>,
-): string {
-  const where =
-    validation === undefined || search === undefined
-      ? 'not tuned (no customers in the validation period), defaults'
-      : `tuned on ${isoDay(validation.cutoff)}..${isoDay(validation.end)} ` +
-        `(${validation.split.tests.length} customers), ${search.candidates} candidates in ` +
-        `${search.seconds.toFixed(1)} s, validation Recall@20 ${search.recall20.toFixed(4)}`
-  return `${model} ${where}: ${formatParams(params)}`
-}
-
-/** TIFU-KNN: search on the validation split, refit on the train period. */
-function tifuReference(
-  raw: RawEvents,
-  split: Split,
-  validation: Validation | undefined,
-  pop: Float64Array,
-): TunedReference {
-  const [search, searchTime] = timed(
-    () =>
-      validation &&
-      tuneTifu(
-        validation.split,
-        buildBaskets(validation.raw, validation.split),
-        itemPopularity(validation.split.train),
-      ),
-  )
-  const params: TifuParams = search?.params ?? TIFU_DEFAULTS
-  // Training includes finding the neighbours of the customers to be scored.
-  const [model, trainTime] = timed(() =>
-    trainTifu(
-      buildBaskets(raw, split),
-      split.items.ids.length,
-      params,
-      split.tests.map((t) => t.subject),
-    ),
-  )
-  const base = tieBreakBase(pop)
-  const row = measure(
-    split,
-    'TIFU-KNN',
-    trainTime,
-    (t) => tifuScores(model.vectors, t.subject, model.means.get(t.subject)!, params.alpha, base),
-    { params: { ...params }, tuneSeconds: searchTime.wall },
-  )
-  const note = tuningNote(
-    'TIFU-KNN',
-    validation,
-    search && { ...search, seconds: searchTime.wall },
-    { ...params },
-  )
-  return { row, note }
-}
-
-/** EASE on the `items` most popular items: lambda searched on the validation split. */
-function easeReference(
-  split: Split,
-  validation: Validation | undefined,
-  pop: Float64Array,
-  items: number,
-): TunedReference {
-  const [search, searchTime] = timed(
-    () => validation && tuneEase(validation.split, itemPopularity(validation.split.train), items),
-  )
-  const lambda = search?.lambda ?? 200
-  const [model, trainTime] = timed(() => trainEase(split.train, pop, lambda, items))
-  const base = easeBase(model, pop)
-  const params = { lambda, items: model.columns.length }
-  const row = measure(
-    split,
-    'EASE',
-    trainTime,
-    (t) => easeScores(model, split.train, base, t.subject),
-    { params, tuneSeconds: searchTime.wall },
-  )
-  const note = tuningNote(
-    'EASE',
-    validation,
-    search && { ...search, seconds: searchTime.wall },
-    params,
-  )
-  return { row, note }
-}
-
-/**
- * Candor's levels, trained as the server trains them: `trainShop` tunes on the end of the train
- * period (the test period is never in `train`) unless `tune` is false, then trains on all of it.
- */
-function candorRows(split: Split, cutoff: number, tune: boolean): CandorResult {
-  const { train } = split
-  const nItems = split.items.ids.length
-  const rows: Row[] = []
-  // Self-tuning holds out the end of the train period (never the test period: `train` ends at the cutoff).
-  const [trained, modelSeconds] = timed(() => trainShop(train, { now: cutoff, tune }))
-  const { model, report } = trained
-  const personal =
-    (params: Parameters<typeof scorePersonal>[2]['params']): Scorer =>
-    (test) =>
-      scorePersonal(model, historyOf(train, test.subject), {
-        now: cutoff,
-        ...(params ? { params } : {}),
-      }).total
-  rows.push(measure(split, 'candor-personal', modelSeconds, personal(undefined)))
-  rows.push(
-    measure(split, 'candor-personal repeat only', modelSeconds, personal({ otherWeight: 0 })),
-  )
-  rows.push(
-    measure(
-      split,
-      'candor-personal neighbours only',
-      modelSeconds,
-      (test) =>
-        scorePersonal(model, historyOf(train, test.subject), {
-          now: cutoff,
-          guards: { hiddenReasons: ['buy_again'] },
-        }).total,
-    ),
-  )
-  const offList = recommendNonPersonal(model, {
-    limit: nItems,
-    firstSeen: firstSeenTimes(train),
-    now: cutoff,
-  })
-  const ties = tieBreaks(model)
-  rows.push(
-    measure(split, 'candor-session', modelSeconds, (test) => {
-      const s = scoreSession(model, test.lastDayItems, { off: offList })
-      for (let i = 0; i < s.length; i++) s[i]! += ties[i]!
-      return s
-    }),
-  )
-  const off = new Float64Array(nItems)
-  offList.forEach((r, rank) => (off[r.item] = nItems - rank))
-  rows.push(measure(split, 'candor-off', modelSeconds, () => off))
-  return { rows, tuning: report }
-}
-
-/** One dataset under the protocol: split at `cutoff` (test period until `end`), every row. */
-function runDataset(
-  raw: RawEvents,
-  cutoff: number,
-  end: number,
-  options: RunOptions,
-): DatasetResult {
-  const split = splitAt(raw, cutoff, end)
-  const counts: Counts = {
-    events: raw.times.length,
-    trainEvents: split.trainEvents,
-    trainPairs: split.trainPairs,
-    items: split.items.ids.length,
-    trainCustomers: split.subjects.ids.length,
-    testCustomers: split.tests.length,
-  }
-  const references = referenceRows(raw, split, options)
-  const candor = candorRows(split, cutoff, options.tune)
-  return {
-    counts,
-    rows: [...references.rows, ...candor.rows],
-    notes: [...references.notes, candorNote(candor.tuning)],
-    tuning: candor.tuning,
-  }
 }
 
 /** A dataset to run: where it comes from, how to load it, its split. */
@@ -502,21 +181,70 @@ function printSummary(results: { name: string; rows: Row[] }[]): void {
   for (const r of table) console.log(line(r))
 }
 
+/** `--scale`: how training grows with the shop (bench/scale.ts). */
+function runScale(scale: string): void {
+  runScaleBench({
+    scales: parseScales(scale),
+    data:
+      args.data ??
+      process.env.CANDOR_UCI_FILE ??
+      resolve(root, '../shared/datasets/uci-online-retail/online_retail.csv.gz'),
+    json: args.json,
+    tune: !args['no-tune'],
+    ...(args.keep === undefined ? {} : { keep: args.keep }),
+  }).catch((error: unknown) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+}
+
+/** The data file is absent: says so (a JSON line with `--json`) and runs nothing. */
+function reportSkipped(file: string): void {
+  const message = `bench:quality skipped: data file not found: ${file}`
+  const dataset = args.interactions ?? 'uci-online-retail'
+  if (args.json)
+    console.log(JSON.stringify({ benchmark: 'quality', dataset, skipped: message, rows: [] }))
+  else console.error(message)
+}
+
+/** One dataset's result as text: what was run, the counts (checked when expected), rows and notes. */
+function printDataset(
+  dataset: Dataset,
+  cutoff: number,
+  result: { counts: Counts; rows: Row[]; notes: string[] },
+  time: { tStart: number; loadSeconds: number },
+): void {
+  const { counts, rows, notes } = result
+  const end = dataset.end
+  console.log(`bench:quality  dataset ${dataset.name}  (${dataset.source})`)
+  console.log(
+    `cutoff ${isoDay(cutoff)}` + (Number.isFinite(end) ? `, test period ends ${isoDay(end)}` : ''),
+  )
+  console.log(
+    `events ${counts.events}  train events ${counts.trainEvents}  train pairs ${counts.trainPairs}  ` +
+      `items ${counts.items}  train customers ${counts.trainCustomers}  test customers ${counts.testCustomers}` +
+      `  (loaded in ${time.loadSeconds.toFixed(1)} s, all rows in ${seconds(time.tStart).toFixed(1)} s)`,
+  )
+  const expected = dataset.expected
+  if (expected !== undefined) {
+    const ok =
+      counts.testCustomers === expected.testCustomers &&
+      counts.items === expected.items &&
+      counts.trainPairs === expected.trainPairs
+    console.log(
+      ok
+        ? 'counts match the reference protocol'
+        : `counts DIFFER from the reference ${JSON.stringify(expected)}`,
+    )
+  }
+  console.log('')
+  printTable(rows)
+  for (const note of notes) console.log(note)
+}
+
 function main(): void {
   if (args.scale !== undefined) {
-    runScaleBench({
-      scales: parseScales(args.scale),
-      data:
-        args.data ??
-        process.env.CANDOR_UCI_FILE ??
-        resolve(root, '../shared/datasets/uci-online-retail/online_retail.csv.gz'),
-      json: args.json,
-      tune: !args['no-tune'],
-      ...(args.keep === undefined ? {} : { keep: args.keep }),
-    }).catch((error: unknown) => {
-      console.error(error)
-      process.exitCode = 1
-    })
+    runScale(args.scale)
     return
   }
   const easeItems = Number(args['ease-items'] ?? 1000)
@@ -524,11 +252,7 @@ function main(): void {
     throw new Error(`--ease-items must be a positive integer, got "${args['ease-items']}"`)
   const list = datasets()
   if (typeof list === 'string') {
-    const message = `bench:quality skipped: data file not found: ${list}`
-    const dataset = args.interactions ?? 'uci-online-retail'
-    if (args.json)
-      console.log(JSON.stringify({ benchmark: 'quality', dataset, skipped: message, rows: [] }))
-    else console.error(message)
+    reportSkipped(list)
     return
   }
   const results: { name: string; rows: Row[] }[] = []
@@ -537,10 +261,11 @@ function main(): void {
     const raw = dataset.load()
     const cutoff = dataset.cutoff ?? defaultCutoff(raw)
     const loadSeconds = seconds(tStart)
-    const { counts, rows, notes, tuning } = runDataset(raw, cutoff, dataset.end, {
+    const result = runDataset(raw, cutoff, dataset.end, {
       easeItems,
       tune: !args['no-tune'],
     })
+    const { counts, rows, tuning } = result
     results.push({ name: dataset.name, rows })
     const end = dataset.end
     if (args.json) {
@@ -558,31 +283,7 @@ function main(): void {
       continue
     }
     if (results.length > 1) console.log('')
-    console.log(`bench:quality  dataset ${dataset.name}  (${dataset.source})`)
-    console.log(
-      `cutoff ${isoDay(cutoff)}` +
-        (Number.isFinite(end) ? `, test period ends ${isoDay(end)}` : ''),
-    )
-    console.log(
-      `events ${counts.events}  train events ${counts.trainEvents}  train pairs ${counts.trainPairs}  ` +
-        `items ${counts.items}  train customers ${counts.trainCustomers}  test customers ${counts.testCustomers}` +
-        `  (loaded in ${loadSeconds.toFixed(1)} s, all rows in ${seconds(tStart).toFixed(1)} s)`,
-    )
-    const expected = dataset.expected
-    if (expected !== undefined) {
-      const ok =
-        counts.testCustomers === expected.testCustomers &&
-        counts.items === expected.items &&
-        counts.trainPairs === expected.trainPairs
-      console.log(
-        ok
-          ? 'counts match the reference protocol'
-          : `counts DIFFER from the reference ${JSON.stringify(expected)}`,
-      )
-    }
-    console.log('')
-    printTable(rows)
-    for (const note of notes) console.log(note)
+    printDataset(dataset, cutoff, result, { tStart, loadSeconds })
   }
   if (!args.json && results.length > 1) {
     console.log('')
