@@ -5,7 +5,6 @@ import { DAY_MS } from '../src/lib/clock.js'
 import { RecommendationAnswerSchema } from '../src/modules/recommend/recommend.js'
 import { createTouchpointCaps } from '../src/modules/recommend/touchpoint-caps.js'
 import { createServices } from '../src/main/compose.js'
-import { createStorage } from '../src/storage/db.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 /**
@@ -124,7 +123,7 @@ for (const dialect of DIALECTS) {
     it('holds across processes sharing the database (CANDOR_WORKERS > 1)', async () => {
       ctx.clock.set('2026-03-06T10:00:00Z')
       await grant('/v1/subjects/capped-2', PERSONAL)
-      const storage = createStorage(ctx.config.database)
+      const storage = ctx.storage.another()
       const other = createServices({
         config: ctx.config,
         storage,
@@ -162,11 +161,7 @@ for (const dialect of DIALECTS) {
 
     it('claims never count past the cap, whatever the processes and their order (property)', async () => {
       ctx.clock.set('2026-03-20T10:00:00Z')
-      const storages = [
-        ctx.storage,
-        createStorage(ctx.config.database),
-        createStorage(ctx.config.database),
-      ]
+      const storages = [ctx.storage, ctx.storage.another(), ctx.storage.another()]
       let run = 0
       try {
         await fc.assert(

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServices } from '../src/main/compose.js'
-import { createStorage } from '../src/storage/db.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 const PERSONAL = 'personalize.recommendations'
@@ -144,7 +143,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('learns of an item another process added', async () => {
-      const storage = createStorage(ctx.config.database)
+      const storage = ctx.storage.another()
       try {
         const other = createServices({
           config: ctx.config,

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServices } from '../src/main/compose.js'
-import { createStorage } from '../src/storage/db.js'
 import { UNWATCHED_TABLES } from '../src/storage/watched-writes.js'
 import { sql } from 'kysely'
 import {
@@ -93,10 +92,11 @@ async function trainedShop(ctx: TestContext, prefix: string, shopper: string): P
 
 /**
  * A second process: its own connection to the same database (on SQLite, where this process keeps copies
- * of what it read, only the database can tell it of the other's commits), with its own services.
+ * of what it read, only the database can tell it of the other's commits), with its own services. Opened
+ * with `another()`, which counts its writes with this one's: in one process no I/O separates them.
  */
 function otherProcess(ctx: TestContext) {
-  const storage = createStorage(ctx.config.database)
+  const storage = ctx.storage.another()
   const services = createServices({
     config: ctx.config,
     storage,

@@ -3,14 +3,17 @@
  * and feedback reads the recommendation path repeats on every request), so none of them ever outlives
  * the rows it copies.
  *
- * - Writes by this process: every repository write that touches a subject's or a session's rows calls
- *   `owners(...)` once its statements ran; bulk deletes (retention) call `everything()`.
+ * - Writes through this storage: every repository write that touches an owner's rows is made with
+ *   `write` (`owner-writes.ts`), which calls `owners(...)` once its statements ran, or `everything()`
+ *   for a sweep by date (retention). No repository calls them by hand.
  * - Writes by other connections (a `candor` command next to the server): on SQLite, `PRAGMA data_version`
  *   moves when another connection commits, and `checkExternal` drops every copy when it moved. It is
  *   asked when a request arrives (the HTTP layer forces a check), so a request sent after another
  *   process committed sees the commit; otherwise before reading a copy, at most once per turn of the event
- *   loop (news of another process's commit can only arrive with I/O, in a later turn) unless a connection
- *   of this process wrote since the last check (a second connection in the same process: tests, benches).
+ *   loop (news of another process's commit can only arrive with I/O, in a later turn) unless this
+ *   storage wrote since the last check. The count of writes is the `Storage` instance's own; a test or
+ *   bench that plays a second process in this one opens it with `storage.another()`, which shares the
+ *   count, so a commit there is seen here at once (no I/O separates them).
  *   When it moved, a counter that triggers bump on every write to a watched table (every table but the
  *   answer log and the migration bookkeeping, see `watched-writes.ts`) tells whether anything a copy
  *   could hold was written: worker processes of one server each log their answers without emptying each
@@ -40,8 +43,8 @@ export interface ChangeFeed {
 
 /**
  * `dataVersion`: SQLite's `PRAGMA data_version` on the connection the feed belongs to (undefined once
- * closed, or on PostgreSQL). `localWrites`: how many writing statements every connection of this process
- * has run so far.
+ * closed, or on PostgreSQL). `localWrites`: how many writing statements the storage (with the ones
+ * opened by its `another()`) has run so far: a count the `Storage` instance holds.
  */
 export function createChangeFeed(
   dialect: 'sqlite' | 'postgres',

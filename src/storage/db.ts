@@ -71,7 +71,19 @@ export interface Storage {
   scrub(): Promise<void>
   /** Which owners' rows this handle wrote, for the in-memory copies of them (one feed per connection). */
   readonly changes: ChangeFeed
+  /**
+   * Another connection to the same database, for a test or a benchmark that plays a second process
+   * inside this one. On SQLite the two count their writes together (`localWrites`, see `ChangeFeed`):
+   * what one commits, the other's copies see at once, as they would only after I/O from a real
+   * process. Two storages opened with `createStorage` count apart.
+   */
+  another(): Storage
   close(): Promise<void>
+}
+
+/** Writing statements run through the connections of one storage (and those of its `another`). */
+interface WriteCount {
+  writes: number
 }
 
 /**
@@ -121,16 +133,18 @@ function eachRowStatement(statement: SqliteStatement): SqliteStatement {
   }
 }
 
-/** Writing statements run by any SQLite connection of this process (see `ChangeFeed`). */
-let localWrites = 0
-
 /**
  * better-sqlite3 behind Kysely's port, with a bounded cache of prepared statements: Kysely prepares every
  * query afresh, and preparing costs more than running for the small, repeated queries of the hot paths
  * (consent reads, identity lookups, event inserts). A statement still busy (an open stream) is not reused.
- * A text marked by `eachRow` runs its statement once per row.
+ * A text marked by `eachRow` runs its statement once per row. `wrote` is told of every writing statement
+ * run (the storage counts them for its `ChangeFeed`).
  */
-function withStatementCache(database: Database.Database, max = 500): SqliteDatabase {
+function withStatementCache(
+  database: Database.Database,
+  wrote: () => void,
+  max = 500,
+): SqliteDatabase {
   const cache = new Map<string, Database.Statement>()
   const port: SqliteDatabase = {
     close: () => database.close(),
@@ -142,11 +156,11 @@ function withStatementCache(database: Database.Database, max = 500): SqliteDatab
         cache.delete(text)
         cache.set(text, hit)
         // Kysely runs a statement as soon as it has it prepared.
-        if (!hit.reader) localWrites += 1
+        if (!hit.reader) wrote()
         return hit
       }
       const statement = database.prepare(text)
-      if (!statement.reader) localWrites += 1
+      if (!statement.reader) wrote()
       if (hit === undefined) {
         cache.set(text, statement)
         if (cache.size > max) cache.delete(cache.keys().next().value!)
@@ -162,22 +176,34 @@ function withStatementCache(database: Database.Database, max = 500): SqliteDatab
  * PostgreSQL (a connection pool), behind the same Kysely interface.
  */
 export function createStorage(config: DatabaseConfig): Storage {
-  if (config.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: config.url, max: 10 })
-    // An idle client's error (server restart) must not crash the process; the next query reports it.
-    pool.on('error', () => undefined)
-    const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) })
-    return {
-      db,
-      dialect: 'postgres',
-      ping: async () => {
-        await sql`select 1`.execute(db)
-      },
-      scrub: async () => undefined,
-      changes: createChangeFeed('postgres', () => undefined),
-      close: () => db.destroy(),
-    }
+  return openStorage(config, { writes: 0 })
+}
+
+function openStorage(config: DatabaseConfig, count: WriteCount): Storage {
+  return config.kind === 'postgres' ? openPostgres(config, count) : openSqlite(config, count)
+}
+
+/** A PostgreSQL pool behind Kysely; nothing is copied in memory on it (see `ChangeFeed`). */
+function openPostgres(config: DatabaseConfig & { kind: 'postgres' }, count: WriteCount): Storage {
+  const pool = new pg.Pool({ connectionString: config.url, max: 10 })
+  // An idle client's error (server restart) must not crash the process; the next query reports it.
+  pool.on('error', () => undefined)
+  const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) })
+  return {
+    db,
+    dialect: 'postgres',
+    ping: async () => {
+      await sql`select 1`.execute(db)
+    },
+    scrub: async () => undefined,
+    changes: createChangeFeed('postgres', () => undefined),
+    another: () => openStorage(config, count),
+    close: () => db.destroy(),
   }
+}
+
+/** SQLite (WAL, foreign keys, secure delete), counting its writes in `count` (see `ChangeFeed`). */
+function openSqlite(config: DatabaseConfig & { kind: 'sqlite' }, count: WriteCount): Storage {
   // The database holds personal data: its folder and files are readable by this user only.
   ensurePrivateDir(path.dirname(config.file))
   ensurePrivateFile(config.file)
@@ -192,7 +218,9 @@ export function createStorage(config: DatabaseConfig): Storage {
   // Deleted content is overwritten with zeros, so an erased subject cannot be read back from free pages.
   database.pragma('secure_delete = ON')
   const db: Db = new Kysely({
-    dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }),
+    dialect: new ImmediateSqliteDialect({
+      database: withStatementCache(database, () => (count.writes += 1)),
+    }),
   })
   const dataVersion = database.prepare('pragma data_version').pluck()
   const commits = commitCounter(config.file)
@@ -233,7 +261,8 @@ export function createStorage(config: DatabaseConfig): Storage {
       await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db)
     },
     // Moves when another connection (another process) commits. Asked on every request: prepared once.
-    changes: createChangeFeed('sqlite', readDataVersion, () => localWrites, readWatchedWrites),
+    changes: createChangeFeed('sqlite', readDataVersion, () => count.writes, readWatchedWrites),
+    another: () => openStorage(config, count),
     close: async () => {
       commits.close()
       await db.destroy()

@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../../lib/clock.js'
 import { newSortableId } from '../../lib/ids.js'
-import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
+import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import { type Charter, resolveJurisdiction } from '../charter/index.js'
@@ -19,9 +19,10 @@ import {
 } from './consent.decision.js'
 import type { SessionsPort } from './consent.sessions.js'
 import type {
+  ConsentRepository,
+  Ledger,
   StoredConsentRecord,
   SubjectSettings,
-  createConsentRepository,
 } from './consent.repository.js'
 
 export interface ConsentDeps {
@@ -34,7 +35,7 @@ export interface ConsentDeps {
   sessions: SessionsPort
 }
 
-export type ConsentRepository = ReturnType<typeof createConsentRepository>
+export type { ConsentRepository, Ledger } from './consent.repository.js'
 
 /**
  * The subject a write is about, resolved inside the write's own transaction: a reference seen for the
@@ -69,12 +70,6 @@ export interface SettingsView {
  */
 export const DEFAULT_LEVEL: PersonalizationLevel = 'personal'
 
-/** A subject's (or session's) settings and consent records, as read together. */
-export interface Ledger {
-  settings: SubjectSettings | undefined
-  records: readonly StoredConsentRecord[]
-}
-
 export type ConsentLedger = ReturnType<typeof createConsentLedger>
 
 export function settingsView(context: ConsentContext, level: PersonalizationLevel): SettingsView {
@@ -99,22 +94,6 @@ export function createConsentLedger(
 ) {
   const { charter } = deps
 
-  /** A subject's (or session's) settings and ledger, as last read; see `ChangeFeed`. */
-  const ledgers = createOwnerCache<Ledger>(deps.changes)
-
-  async function readLedger(executor: Db, subjectId: string): Promise<Ledger> {
-    return {
-      settings: await repo.findSettings(executor, subjectId),
-      records: await repo.listRecords(executor, subjectId),
-    }
-  }
-
-  /** Inside a transaction the rows are read afresh; outside, the last copy serves while nothing changed. */
-  async function ledgerOf(executor: Db, subjectId: string): Promise<Ledger> {
-    if (executor !== deps.db) return readLedger(executor, subjectId)
-    return ledgers.get(subjectId, () => readLedger(executor, subjectId))
-  }
-
   async function loadContext(
     executor: Db,
     subjectId: string | undefined,
@@ -125,7 +104,8 @@ export function createConsentLedger(
     records: readonly StoredConsentRecord[]
     ledger: Ledger | undefined
   }> {
-    const ledger = subjectId === undefined ? undefined : await ledgerOf(executor, subjectId)
+    // Outside a transaction, the repository answers from its copies (`consent.cache.ts`).
+    const ledger = subjectId === undefined ? undefined : await repo.findLedger(executor, subjectId)
     const settings = ledger?.settings
     const records = ledger?.records ?? []
     const jurisdiction = resolveJurisdiction(
@@ -156,13 +136,7 @@ export function createConsentLedger(
     signals: RequestSignals,
   ): Promise<Map<string, ConsentContext>> {
     const unique = [...new Set(subjectIds)]
-    const ledgersOf = await ledgers.getMany(unique, async (missing) => {
-      const settings = await repo.findSettingsMany(deps.db, missing)
-      const records = await repo.listRecordsMany(deps.db, missing)
-      return new Map(
-        missing.map((id) => [id, { settings: settings.get(id), records: records.get(id) ?? [] }]),
-      )
-    })
+    const ledgersOf = await repo.findLedgers(deps.db, unique)
     const now = deps.clock.now()
     const out = new Map<string, ConsentContext>()
     for (const subjectId of unique) {

@@ -1,6 +1,7 @@
-import { sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
+import { ownerWrites } from '../../storage/owner-writes.js'
 import type { ConsentRecord, PersonalizationLevel, PromptShown } from './consent.js'
 
 type ConsentTables = {
@@ -26,6 +27,12 @@ type ConsentTables = {
 
 export interface StoredConsentRecord extends ConsentRecord {
   id: string
+}
+
+/** A subject's (or session's) settings and consent records, as read together. */
+export interface Ledger {
+  settings: SubjectSettings | undefined
+  records: readonly StoredConsentRecord[]
 }
 
 export interface SubjectSettings {
@@ -57,28 +64,99 @@ function toSettings(row: ConsentTables['subject_settings']): SubjectSettings {
 }
 
 /**
- * Every write names the subject (or session) it touched to `changes` once it is done (see `ChangeFeed`):
- * a read started before then is not kept, one started after sees the write.
+ * Every write is made with `write` (`owner-writes.ts`), naming the subject (or session) it touched: a
+ * read started before then is not kept, one started after sees the write.
  */
 export function createConsentRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<ConsentTables>()
+  const write = ownerWrites(changes)
+  const reads = createReads(t)
   return {
-    async insertRecord(db: Db, subjectId: string, record: StoredConsentRecord): Promise<void> {
-      await t(db)
-        .insertInto('consent_records')
-        .values({
-          id: record.id,
-          subject_id: subjectId,
-          purpose: record.purpose,
-          decision: record.decision,
-          method: record.method,
-          notice_version: record.noticeVersion,
-          jurisdiction: record.jurisdiction,
-          recorded_at: record.recordedAt.toISOString(),
-        })
-        .execute()
-      changes.owners(subjectId)
+    ...reads,
+    /** A subject's (or session's) settings and whole ledger, read together. */
+    async findLedger(db: Db, subjectId: string): Promise<Ledger> {
+      return {
+        settings: await reads.findSettings(db, subjectId),
+        records: await reads.listRecords(db, subjectId),
+      }
     },
+    /** `findLedger` for many subjects in two queries; every one asked is answered (maybe empty). */
+    async findLedgers(db: Db, subjectIds: readonly string[]): Promise<Map<string, Ledger>> {
+      const settings = await reads.findSettingsMany(db, subjectIds)
+      const records = await reads.listRecordsMany(db, subjectIds)
+      return new Map(
+        subjectIds.map((id) => [
+          id,
+          { settings: settings.get(id), records: records.get(id) ?? [] },
+        ]),
+      )
+    },
+    insertRecord: write(
+      async (db: Db, subjectId: string, record: StoredConsentRecord): Promise<void> => {
+        await t(db)
+          .insertInto('consent_records')
+          .values({
+            id: record.id,
+            subject_id: subjectId,
+            purpose: record.purpose,
+            decision: record.decision,
+            method: record.method,
+            notice_version: record.noticeVersion,
+            jurisdiction: record.jurisdiction,
+            recorded_at: record.recordedAt.toISOString(),
+          })
+          .execute()
+      },
+      (_, subjectId) => [subjectId],
+    ),
+    upsertSettings: write(
+      async (db: Db, subjectId: string, settings: SubjectSettings): Promise<void> => {
+        const values = {
+          subject_id: subjectId,
+          level: settings.level,
+          jurisdiction: settings.jurisdiction,
+          restricted: settings.restricted ? 1 : 0,
+          updated_at: settings.updatedAt,
+        }
+        await t(db)
+          .insertInto('subject_settings')
+          .values(values)
+          .onConflict((oc) => oc.column('subject_id').doUpdateSet(values))
+          .execute()
+      },
+      (_, subjectId) => [subjectId],
+    ),
+    markPromptShown: write(
+      async (db: Db, subjectId: string, purpose: string, at: string): Promise<void> => {
+        await t(db)
+          .insertInto('consent_prompts_shown')
+          .values({ subject_id: subjectId, purpose, shown_at: at })
+          .onConflict((oc) => oc.columns(['subject_id', 'purpose']).doUpdateSet({ shown_at: at }))
+          .execute()
+      },
+      (_, subjectId) => [subjectId],
+    ),
+    deleteSubject: write(
+      async (db: Db, subjectId: string): Promise<number> => {
+        const records = await t(db)
+          .deleteFrom('consent_records')
+          .where('subject_id', '=', subjectId)
+          .executeTakeFirst()
+        await t(db).deleteFrom('subject_settings').where('subject_id', '=', subjectId).execute()
+        await t(db)
+          .deleteFrom('consent_prompts_shown')
+          .where('subject_id', '=', subjectId)
+          .execute()
+        return Number(records.numDeletedRows)
+      },
+      (_, subjectId) => [subjectId],
+    ),
+  }
+}
+
+/** The reads, over the module's tables. */
+function createReads(t: (db: Db) => Kysely<ConsentTables>) {
+  return {
     /** A subject's whole ledger in append order. */
     async listRecords(db: Db, subjectId: string): Promise<StoredConsentRecord[]> {
       const rows = await t(db)
@@ -129,46 +207,13 @@ export function createConsentRepository(changes: ChangeFeed) {
         .executeTakeFirst()
       return row === undefined ? undefined : toSettings(row)
     },
-    async upsertSettings(db: Db, subjectId: string, settings: SubjectSettings): Promise<void> {
-      const values = {
-        subject_id: subjectId,
-        level: settings.level,
-        jurisdiction: settings.jurisdiction,
-        restricted: settings.restricted ? 1 : 0,
-        updated_at: settings.updatedAt,
-      }
-      await t(db)
-        .insertInto('subject_settings')
-        .values(values)
-        .onConflict((oc) => oc.column('subject_id').doUpdateSet(values))
-        .execute()
-      changes.owners(subjectId)
-    },
-    async listPromptsShown(db: Db, subjectId: string): Promise<PromptShown[]> {
+    async listPromptsShown(db: Db, subjectId: string): Promise<readonly PromptShown[]> {
       const rows = await t(db)
         .selectFrom('consent_prompts_shown')
         .select(['purpose', 'shown_at'])
         .where('subject_id', '=', subjectId)
         .execute()
       return rows.map((r) => ({ purpose: r.purpose, shownAt: new Date(r.shown_at) }))
-    },
-    async markPromptShown(db: Db, subjectId: string, purpose: string, at: string): Promise<void> {
-      await t(db)
-        .insertInto('consent_prompts_shown')
-        .values({ subject_id: subjectId, purpose, shown_at: at })
-        .onConflict((oc) => oc.columns(['subject_id', 'purpose']).doUpdateSet({ shown_at: at }))
-        .execute()
-      changes.owners(subjectId)
-    },
-    async deleteSubject(db: Db, subjectId: string): Promise<number> {
-      const records = await t(db)
-        .deleteFrom('consent_records')
-        .where('subject_id', '=', subjectId)
-        .executeTakeFirst()
-      await t(db).deleteFrom('subject_settings').where('subject_id', '=', subjectId).execute()
-      await t(db).deleteFrom('consent_prompts_shown').where('subject_id', '=', subjectId).execute()
-      changes.owners(subjectId)
-      return Number(records.numDeletedRows)
     },
   }
 }
@@ -225,3 +270,5 @@ export async function countConsentsByDay(
     n: Number(r.n),
   }))
 }
+
+export type ConsentRepository = ReturnType<typeof createConsentRepository>

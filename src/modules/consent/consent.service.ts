@@ -4,7 +4,6 @@
  * with the writes. The ledger reads and the append path live in `consent.ledger.ts`, the writes in
  * `consent.changes.ts`, the rules in `consent.decision.ts`, anonymous visits in `consent.sessions.ts`.
  */
-import { createOwnerCache } from '../../storage/changes.js'
 import {
   type PurposeKey,
   REQUIRED_PURPOSES,
@@ -13,7 +12,7 @@ import {
   noticeVersionOf,
 } from '../charter/index.js'
 import type { Actor } from '../audit/index.js'
-import type { ConsentDecision, ConsentPrompt, PromptShown } from './consent.js'
+import type { ConsentDecision, ConsentPrompt } from './consent.js'
 import {
   type ConsentContext,
   decideAll,
@@ -23,6 +22,7 @@ import {
 import { consentRatesByDay, ratePeriod } from './consent.rates.js'
 import { encodeTcfString } from './consent.tcf.js'
 import { createSessionConsent } from './consent.sessions.js'
+import { createConsentCache } from './consent.cache.js'
 import { type StoredConsentRecord, createConsentRepository } from './consent.repository.js'
 import {
   type ConsentDeps,
@@ -52,14 +52,12 @@ export type ConsentService = ReturnType<typeof createConsentService>
  * request. Changes are written with their audit entry in one transaction.
  */
 export function createConsentService(deps: ConsentDeps) {
-  const repo = createConsentRepository(deps.changes)
+  // Reads outside a transaction may be answered from the copies (`consent.cache.ts`).
+  const repo = createConsentCache(createConsentRepository(deps.changes), deps.changes, deps.db)
   const { charter } = deps
   const noticeVersion = noticeVersionOf(charter)
   const ledger = createConsentLedger(deps, repo, noticeVersion)
   const { loadContext } = ledger
-
-  /** The prompts shown to a subject, as last read; see `ChangeFeed`. */
-  const promptsShown = createOwnerCache<readonly PromptShown[]>(deps.changes)
 
   const service = {
     charter,
@@ -133,9 +131,7 @@ export function createConsentService(deps: ConsentDeps) {
       options: { shopperAsked?: boolean } = {},
     ): Promise<ConsentPrompt | undefined> {
       const { context } = await loadContext(deps.db, subjectId, signals)
-      const shown = await promptsShown.get(subjectId, () =>
-        repo.listPromptsShown(deps.db, subjectId),
-      )
+      const shown = await repo.listPromptsShown(deps.db, subjectId)
       const answer = progressivePrompt({
         ...context,
         purpose,

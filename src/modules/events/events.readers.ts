@@ -1,11 +1,10 @@
 /**
- * What other modules read of stored events: recommend's per-request histories (kept in memory as last
- * read, see `ChangeFeed`), training's pages per purpose, and online quality's citations. Every reader
- * leaves out what expired, and what a purpose reads is only what is still within that purpose's own
- * retention (`usableSince`).
+ * What other modules read of stored events: recommend's per-request histories (which the repository
+ * answers from its copies, `events.cache.ts`), training's pages per purpose, and online quality's
+ * citations. Every reader leaves out what expired, and what a purpose reads is only what is still within
+ * that purpose's own retention (`usableSince`).
  */
 import type { Clock } from '../../lib/clock.js'
-import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { Charter, PurposeKey } from '../charter/index.js'
 import type { StoredEvent, SubjectItemEvent } from './events.js'
@@ -14,28 +13,13 @@ import { usableSince } from './events.retention.js'
 
 export interface EventReadersDeps {
   db: Db
-  changes: ChangeFeed
   clock: Clock
   charter: Charter
   repo: EventsRepository
 }
 
-/** A copy read earlier, without what expired since (retention deletes the rows later). */
-function unexpired<T extends { expiresAt: string }>(
-  events: readonly T[],
-  now: string,
-): readonly T[] {
-  return events.every((e) => e.expiresAt > now) ? events : events.filter((e) => e.expiresAt > now)
-}
-
-/** The per-request reads of recommend and online quality (histories kept as last read). */
+/** The per-request reads of recommend and online quality. */
 function createHistoryReaders(deps: EventReadersDeps) {
-  // What the recommendation path reads on every request, as last read (see `ChangeFeed`): a shopper's
-  // item events, a session's events. Expiry is applied on every read of a copy.
-  // Histories are the large copies: a few thousand shoppers' worth at most (the most recently served).
-  const itemHistories = createOwnerCache<ItemEvent[]>(deps.changes, { max: 2000 })
-  const sessionHistories = createOwnerCache<StoredEvent[]>(deps.changes, { max: 2000 })
-
   return {
     /**
      * Views, carts and purchases received since `since` that cite a recommendation answer (`recommId`):
@@ -49,7 +33,7 @@ function createHistoryReaders(deps: EventReadersDeps) {
     async listSubjectEvents(
       subjectId: string,
       options: { limit?: number } = {},
-    ): Promise<StoredEvent[]> {
+    ): Promise<readonly StoredEvent[]> {
       return deps.repo.listByOwner(deps.db, subjectId, deps.clock.now().toISOString(), options)
     },
 
@@ -61,14 +45,9 @@ function createHistoryReaders(deps: EventReadersDeps) {
       const now = deps.clock.now()
       const nowIso = now.toISOString()
       const since = usableSince(deps.charter, purpose, now)
-      const events = await itemHistories.get(subjectId, () =>
-        deps.repo.listItemEventsByOwner(deps.db, subjectId, nowIso),
-      )
+      const events = await deps.repo.listItemEventsByOwner(deps.db, subjectId, nowIso)
       return events.filter(
-        (e) =>
-          e.expiresAt > nowIso &&
-          e.purposes.includes(purpose) &&
-          (e.occurredAt ?? e.receivedAt) > since,
+        (e) => e.purposes.includes(purpose) && (e.occurredAt ?? e.receivedAt) > since,
       )
     },
 
@@ -77,15 +56,7 @@ function createHistoryReaders(deps: EventReadersDeps) {
       sessionKey: string,
       options: { limit?: number } = {},
     ): Promise<readonly StoredEvent[]> {
-      const now = deps.clock.now().toISOString()
-      if (options.limit !== undefined)
-        return deps.repo.listByOwner(deps.db, sessionKey, now, options)
-      return unexpired(
-        await sessionHistories.get(sessionKey, () =>
-          deps.repo.listByOwner(deps.db, sessionKey, now),
-        ),
-        now,
-      )
+      return deps.repo.listByOwner(deps.db, sessionKey, deps.clock.now().toISOString(), options)
     },
   }
 }

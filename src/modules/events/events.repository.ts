@@ -1,104 +1,14 @@
 import { CompiledQuery, sql } from 'kysely'
 import type { ChangeFeed } from '../../storage/changes.js'
 import { type Db, dialectOf, eachRow } from '../../storage/db.js'
+import { EVERY_OWNER, type WriteOf, ownerWrites } from '../../storage/owner-writes.js'
 import type { EventType } from '../charter/index.js'
 import { SESSION_PREFIX } from '../session/index.js'
 import type { StoredEvent, SubjectItemEvent } from './events.js'
-
-type EventRow = {
-  owner: string
-  event_id: string
-  type: string
-  item: string | null
-  quantity: number | null
-  price: number | null
-  currency: string | null
-  search_query: string | null
-  placement: string | null
-  recomm_id: string | null
-  kind: string | null
-  rating: number | null
-  occurred_at: string | null
-  received_at: string
-  purposes: string
-  expires_at: string
-}
+import { COLUMNS, type EventRow, decodePurposes, fromRow, rowValues } from './events.rows.js'
 
 type EventTables = {
   events: EventRow
-}
-
-// Purposes are stored as `,a,b,` so that one purpose can be matched with LIKE '%,a,%'.
-function encodePurposes(purposes: readonly string[]): string {
-  return `,${purposes.join(',')},`
-}
-function decodePurposes(value: string): string[] {
-  return value.split(',').filter((p) => p !== '')
-}
-
-// The stored columns, in the order `rowValues` gives them.
-const COLUMNS = [
-  'owner',
-  'event_id',
-  'type',
-  'item',
-  'quantity',
-  'price',
-  'currency',
-  'search_query',
-  'placement',
-  'recomm_id',
-  'kind',
-  'rating',
-  'occurred_at',
-  'received_at',
-  'purposes',
-  'expires_at',
-] as const satisfies readonly (keyof EventRow)[]
-
-/** An event's row as bound parameters, in `COLUMNS` order (no row object on the ingest path). */
-function rowValues(event: StoredEvent): (string | number | null)[] {
-  return [
-    event.subjectId ?? event.sessionKey ?? '',
-    event.id,
-    event.type,
-    event.item ?? null,
-    event.quantity ?? null,
-    event.price ?? null,
-    event.currency ?? null,
-    event.query ?? null,
-    event.placement ?? null,
-    event.recommId ?? null,
-    event.kind ?? null,
-    event.rating ?? null,
-    event.occurredAt ?? null,
-    event.receivedAt,
-    encodePurposes(event.purposes),
-    event.expiresAt,
-  ]
-}
-
-function fromRow(row: EventRow): StoredEvent {
-  const event: StoredEvent = {
-    id: row.event_id,
-    type: row.type as EventType,
-    receivedAt: row.received_at,
-    purposes: decodePurposes(row.purposes),
-    expiresAt: row.expires_at,
-  }
-  if (row.owner.startsWith(SESSION_PREFIX)) event.sessionKey = row.owner
-  else event.subjectId = row.owner
-  if (row.item !== null) event.item = row.item
-  if (row.quantity !== null) event.quantity = Number(row.quantity)
-  if (row.price !== null) event.price = Number(row.price)
-  if (row.currency !== null) event.currency = row.currency
-  if (row.search_query !== null) event.query = row.search_query
-  if (row.placement !== null) event.placement = row.placement
-  if (row.recomm_id !== null) event.recommId = row.recomm_id
-  if (row.kind !== null) event.kind = row.kind
-  if (row.rating !== null) event.rating = Number(row.rating)
-  if (row.occurred_at !== null) event.occurredAt = row.occurred_at
-  return event
 }
 
 // 16 columns a row: 1000 rows stay under both engines' bound-parameter limits.
@@ -243,7 +153,7 @@ const reads = {
     owner: string,
     now: string,
     options: { limit?: number } = {},
-  ): Promise<StoredEvent[]> {
+  ): Promise<readonly StoredEvent[]> {
     let query = t(db)
       .selectFrom('events')
       .selectAll()
@@ -260,7 +170,7 @@ const reads = {
    * order, with only their type, item, times and purposes (about a third of the cost on long
    * histories: most of it is building the row objects).
    */
-  async listItemEventsByOwner(db: Db, owner: string, now: string): Promise<ItemEvent[]> {
+  async listItemEventsByOwner(db: Db, owner: string, now: string): Promise<readonly ItemEvent[]> {
     const rows = await t(db)
       .selectFrom('events')
       .select(['type', 'item', 'occurred_at', 'received_at', 'purposes', 'expires_at'])
@@ -410,89 +320,100 @@ const reads = {
 }
 
 /**
- * Writes. Each names the owners it touched to `changes` once it is done (see `ChangeFeed`): a read
- * started before then is not kept, one started after sees the write.
+ * Writes. Each is made with `write` (`owner-writes.ts`), naming the owners it touched: a read started
+ * before then is not kept, one started after sees the write.
  */
-function createWrites(changes: ChangeFeed, { insertText }: Statements) {
+function createWrites(write: WriteOf, { insertText }: Statements) {
   return {
     /**
      * Inserts events, skipping any `(owner, event_id)` already stored (a retry); says for each event, in
      * order, whether this call inserted it.
      */
-    async insertMany(db: Db, events: readonly StoredEvent[]): Promise<boolean[]> {
-      const touched = () =>
-        changes.owners(...new Set(events.map((e) => e.subjectId ?? e.sessionKey ?? '')))
-      if (dialectOf(db) === 'sqlite') {
-        // On better-sqlite3 (synchronous, in-process) a one-row statement prepared once and run per row
-        // beats one statement of hundreds of rows with RETURNING; a row went in when it changed one.
-        const rows = events.map(rowValues)
-        const { rows: changed } = await db.executeQuery(eachRow(insertText(db, 1, false), rows))
-        touched()
-        return changed.map(({ changes }) => changes === 1)
-      }
-      const inserted = new Set<string>()
-      for (let start = 0; start < events.length; start += INSERT_CHUNK) {
-        const end = Math.min(events.length, start + INSERT_CHUNK)
-        const parameters: (string | number | null)[] = []
-        for (let i = start; i < end; i++) parameters.push(...rowValues(events[i]!))
-        const { rows } = await db.executeQuery<{ owner: string; event_id: string }>(
-          CompiledQuery.raw(insertText(db, end - start, true), parameters),
-        )
-        for (const r of rows) inserted.add(`${r.owner}\u0000${r.event_id}`)
-      }
-      touched()
-      return events.map((e) => inserted.has(`${e.subjectId ?? e.sessionKey ?? ''}\u0000${e.id}`))
-    },
+    insertMany: write(
+      async (db: Db, events: readonly StoredEvent[]): Promise<boolean[]> => {
+        if (dialectOf(db) === 'sqlite') {
+          // On better-sqlite3 (synchronous, in-process) a one-row statement prepared once and run per
+          // row beats one statement of hundreds of rows with RETURNING; a row went in when it changed one.
+          const rows = events.map(rowValues)
+          const { rows: changed } = await db.executeQuery(eachRow(insertText(db, 1, false), rows))
+          return changed.map(({ changes }) => changes === 1)
+        }
+        const inserted = new Set<string>()
+        for (let start = 0; start < events.length; start += INSERT_CHUNK) {
+          const end = Math.min(events.length, start + INSERT_CHUNK)
+          const parameters: (string | number | null)[] = []
+          for (let i = start; i < end; i++) parameters.push(...rowValues(events[i]!))
+          const { rows } = await db.executeQuery<{ owner: string; event_id: string }>(
+            CompiledQuery.raw(insertText(db, end - start, true), parameters),
+          )
+          for (const r of rows) inserted.add(`${r.owner}\u0000${r.event_id}`)
+        }
+        return events.map((e) => inserted.has(`${e.subjectId ?? e.sessionKey ?? ''}\u0000${e.id}`))
+      },
+      (_, events) => [...new Set(events.map((e) => e.subjectId ?? e.sessionKey ?? ''))],
+    ),
 
     /** Rewrites a stored event as it now is (a field it no longer has becomes null). */
-    async narrow(db: Db, event: StoredEvent): Promise<void> {
-      const values = rowValues(event)
-      const { owner, event_id, ...columns } = Object.fromEntries(
-        COLUMNS.map((column, i) => [column, values[i]]),
-      ) as EventRow
-      await t(db)
-        .updateTable('events')
-        .set(columns)
-        .where('owner', '=', owner)
-        .where('event_id', '=', event_id)
-        .execute()
-      changes.owners(owner)
-    },
+    narrow: write(
+      async (db: Db, event: StoredEvent): Promise<void> => {
+        const values = rowValues(event)
+        const { owner, event_id, ...columns } = Object.fromEntries(
+          COLUMNS.map((column, i) => [column, values[i]]),
+        ) as EventRow
+        await t(db)
+          .updateTable('events')
+          .set(columns)
+          .where('owner', '=', owner)
+          .where('event_id', '=', event_id)
+          .execute()
+      },
+      (_, event) => [event.subjectId ?? event.sessionKey ?? ''],
+    ),
 
-    async deleteByIds(db: Db, owner: string, eventIds: readonly string[]): Promise<number> {
-      if (eventIds.length === 0) return 0
-      const result = await t(db)
-        .deleteFrom('events')
-        .where('owner', '=', owner)
-        .where('event_id', 'in', eventIds)
-        .executeTakeFirst()
-      changes.owners(owner)
-      return Number(result.numDeletedRows)
-    },
+    deleteByIds: write(
+      async (db: Db, owner: string, eventIds: readonly string[]): Promise<number> => {
+        if (eventIds.length === 0) return 0
+        const result = await t(db)
+          .deleteFrom('events')
+          .where('owner', '=', owner)
+          .where('event_id', 'in', eventIds)
+          .executeTakeFirst()
+        return Number(result.numDeletedRows)
+      },
+      (_, owner, eventIds) => (eventIds.length === 0 ? [] : [owner]),
+    ),
 
-    async deleteByOwner(db: Db, owner: string): Promise<number> {
-      const result = await t(db).deleteFrom('events').where('owner', '=', owner).executeTakeFirst()
-      changes.owners(owner)
-      return Number(result.numDeletedRows)
-    },
+    deleteByOwner: write(
+      async (db: Db, owner: string): Promise<number> => {
+        const result = await t(db)
+          .deleteFrom('events')
+          .where('owner', '=', owner)
+          .executeTakeFirst()
+        return Number(result.numDeletedRows)
+      },
+      (_, owner) => [owner],
+    ),
 
-    async deleteExpired(db: Db, now: string): Promise<number> {
-      // Through the expiry-hour index (migration 0008): the hours up to now's, then the exact instant.
-      const result = await t(db)
-        .deleteFrom('events')
-        .where(sql`substr(expires_at, 1, 13)`, '<=', now.slice(0, 13))
-        .where('expires_at', '<=', now)
-        .executeTakeFirst()
-      if (result.numDeletedRows > 0n) changes.everything()
-      return Number(result.numDeletedRows)
-    },
+    deleteExpired: write(
+      async (db: Db, now: string): Promise<number> => {
+        // Through the expiry-hour index (migration 0008): the hours up to now's, then the exact instant.
+        const result = await t(db)
+          .deleteFrom('events')
+          .where(sql`substr(expires_at, 1, 13)`, '<=', now.slice(0, 13))
+          .where('expires_at', '<=', now)
+          .executeTakeFirst()
+        return Number(result.numDeletedRows)
+      },
+      (deleted) => (deleted > 0 ? EVERY_OWNER : []),
+    ),
   }
 }
 
 /** The events table's reads and writes (import checkpoints: `events.checkpoints.ts`). */
 export function createEventsRepository(changes: ChangeFeed) {
   const statements = createStatements()
-  return { ...reads, findExisting: statements.findExisting, ...createWrites(changes, statements) }
+  const writes = createWrites(ownerWrites(changes), statements)
+  return { ...reads, findExisting: statements.findExisting, ...writes }
 }
 
 export type EventsRepository = ReturnType<typeof createEventsRepository>

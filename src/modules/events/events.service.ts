@@ -9,6 +9,7 @@ import type { SessionService } from '../session/index.js'
 import type { StoredEvent } from './events.js'
 import { type CheckpointRow, checkpointsRepository } from './events.checkpoints.js'
 import { createIngest } from './events.ingest.js'
+import { createEventsCache } from './events.cache.js'
 import { createEventReaders } from './events.readers.js'
 import { createEventsRepository } from './events.repository.js'
 import { createEventsRetention } from './events.retention.js'
@@ -45,7 +46,8 @@ export type EventsService = ReturnType<typeof createEventsService>
  * session ends or expires (the session module).
  */
 export function createEventsService(deps: EventsDeps) {
-  const repo = createEventsRepository(deps.changes)
+  // Reads outside a transaction may be answered from the copies (`events.cache.ts`).
+  const repo = createEventsCache(createEventsRepository(deps.changes), deps.changes, deps.db)
   const { charter, db } = deps
   const retention = createEventsRetention({ charter, repo, sessions: deps.sessions })
 

@@ -2,9 +2,10 @@ import type { Clock } from '../../lib/clock.js'
 import { open, seal } from '../../lib/aead.js'
 import { hmacSha256, randomSecret } from '../../lib/crypto.js'
 import { newId } from '../../lib/ids.js'
-import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
+import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { VaultData } from './identity.js'
+import { createIdentityCache } from './identity.cache.js'
 import { createIdentityRepository, type VaultRow } from './identity.repository.js'
 import type { KeyEntry, KeyringHolder } from './keyring.js'
 
@@ -27,15 +28,8 @@ export type IdentityService = ReturnType<typeof createIdentityService>
  * wrapped data key with the row, so no backup of the ciphertext can be read again (crypto-shredding).
  */
 export function createIdentityService(deps: IdentityDeps) {
-  const repo = createIdentityRepository(deps.changes)
-  /**
-   * Subject ids by the reference's hash under the active key, see `ChangeFeed`; `null`: no subject has
-   * that reference (a lookup nobody answers is remembered too, until a subject takes the hash, which
-   * names the hash as well as the subject).
-   */
-  const known = createOwnerCache<string | null>(deps.changes, {
-    ownerOf: (subjectId, hash) => subjectId ?? hash,
-  })
+  // Reads outside a transaction may be answered from the copies (`identity.cache.ts`).
+  const repo = createIdentityCache(createIdentityRepository(deps.changes), deps.changes, deps.db)
 
   /** The reference's lookup hash under one pseudonym key. */
   function hashUnder(key: KeyEntry, ref: string): string {
@@ -83,40 +77,14 @@ export function createIdentityService(deps: IdentityDeps) {
   ): Promise<Map<string, string>> {
     const refOf = new Map<string, string>()
     for (const ref of refs) refOf.set(activeHash(ref), ref)
-    const hashesOf = (actives: readonly string[]) =>
-      new Map(actives.map((active) => [refOf.get(active)!, refHashes(refOf.get(active)!, active)]))
-    if (executor !== deps.db) return lookUpMany(hashesOf([...refOf.keys()]), executor)
-    // Outside a transaction, known subjects come from the copies; the rest in one query.
-    const byActive = await known.getMany([...refOf.keys()], async (missing) => {
-      const found = await lookUpMany(hashesOf(missing), executor)
-      return new Map(missing.map((active) => [active, found.get(refOf.get(active)!) ?? null]))
-    })
+    const found = await repo.findByActiveHashes(executor, [...refOf.keys()], (active) =>
+      refHashes(refOf.get(active)!, active),
+    )
     const out = new Map<string, string>()
-    for (const [active, subjectId] of byActive) {
-      if (subjectId !== null) out.set(refOf.get(active)!, subjectId)
-    }
-    return out
-  }
-
-  /** Subject ids for references whose hashes (active key first) are given, in one query. */
-  async function lookUpMany(
-    hashesOf: ReadonlyMap<string, string[]>,
-    executor: Db,
-  ): Promise<Map<string, string>> {
-    const byHash = new Map<string, string>()
-    const activeOf = new Map<string, string>()
-    for (const [ref, hashes] of hashesOf) {
-      activeOf.set(ref, hashes[0]!)
-      for (const hash of hashes) byHash.set(hash, ref)
-    }
-    const found = await repo.findByRefHashes(executor, [...byHash.keys()])
-    const foundHashes = new Set(found.map((f) => f.refHash))
-    const out = new Map<string, string>()
-    for (const { refHash, subjectId } of found) out.set(byHash.get(refHash)!, subjectId)
-    // Found under an older pseudonym key only: add the lookup under the active key (lazy rotation).
-    for (const [ref, subjectId] of out) {
-      const active = activeOf.get(ref)!
-      if (!foundHashes.has(active)) await repo.insertRefHash(executor, active, subjectId)
+    for (const [active, { subjectId, refHash }] of found) {
+      out.set(refOf.get(active)!, subjectId)
+      // Found under an older pseudonym key only: add the lookup under the active key (lazy rotation).
+      if (refHash !== active) await repo.insertRefHash(executor, active, subjectId)
     }
     return out
   }

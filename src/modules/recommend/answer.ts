@@ -7,7 +7,7 @@
 import type { Clock } from '../../lib/clock.js'
 import { AppError } from '../../lib/errors.js'
 import { newSortableId } from '../../lib/ids.js'
-import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
+import type { ChangeFeed } from '../../storage/changes.js'
 import type { Charter } from '../charter/index.js'
 import { SERVED_TOUCHPOINTS } from '../charter/index.js'
 import type {
@@ -33,6 +33,7 @@ import {
 import { type ExplainedItem, type ExplainSource, explain } from './explanations.js'
 import type { AnswerLog } from './answer-log.js'
 import type { FeedbackStore, FeedbackView, Owner } from './feedback.js'
+import { createRankingsCache } from './recommend.cache.js'
 import {
   blockedMask,
   categoriesOf,
@@ -88,11 +89,10 @@ const VISIT_MS = 2 * 60 * 60 * 1000
 const RANKING_TTL_MS = 60_000
 /**
  * Rankings kept per owner (distinct questions: placement, filters, context item; a shopper asks a few)
- * and for `off` (everyone's), and owners whose rankings are kept: a bound on memory.
+ * and for `off` (everyone's): a bound on memory (the owners whose rankings are kept: `recommend.cache.ts`).
  */
 const MAX_RANKINGS_PER_OWNER = 8
 const MAX_OFF_RANKINGS = 64
-const MAX_RANKED_OWNERS = 5000
 
 const LEVEL_REASONS: Record<string, string> = {
   'personal:as_requested': 'personal: you allowed personalized recommendations',
@@ -319,8 +319,8 @@ async function rank(
  * from changed; the level, the cap and the answer's id are decided anew on every request.
  */
 export function createAnswerer(deps: AnswerDeps) {
-  /** Per owner, rankings by question (see `ChangeFeed` for when they are dropped). */
-  const rankings = createOwnerCache<Map<string, Ranking>>(deps.changes, { max: MAX_RANKED_OWNERS })
+  /** Per owner, rankings by question (`recommend.cache.ts`: dropped when anything of theirs changes). */
+  const rankings = createRankingsCache<Ranking>(deps.changes)
   const specialPurposes = specialPurposesOf(deps.charter)
 
   return {
@@ -341,8 +341,7 @@ export function createAnswerer(deps: AnswerDeps) {
       }
       const { level, levelKey, prompt, cap, owner } = await decideLevel(deps, query, who, signals)
       // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
-      const ownRankings =
-        owner === undefined ? s.offRankings : await rankings.get(owner, async () => new Map())
+      const ownRankings = owner === undefined ? s.offRankings : await rankings.of(owner)
       const inStockOnly = query.inStock !== 'false'
       // Whose it is, is the map it is kept in (`off` rankings are everyone's).
       const question = `${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`

@@ -6,13 +6,12 @@ import type { Clock } from '../../lib/clock.js'
 import { DAY_MS } from '../../lib/clock.js'
 import { AppError } from '../../lib/errors.js'
 import { newSortableId } from '../../lib/ids.js'
-import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import type { IdentityService } from '../identity/index.js'
 import type { ReasonKind } from './engine/index.js'
 import type { Feedback } from './recommend.js'
-import type { FeedbackRow, createRecommendRepository } from './recommend.repository.js'
+import type { FeedbackRow, RecommendRepository } from './recommend.repository.js'
 
 const FEEDBACK_RETENTION_DAYS = 365
 
@@ -26,10 +25,10 @@ const NO_FEEDBACK: FeedbackView = { hiddenItems: new Set(), hiddenReasons: [] }
 export interface FeedbackDeps {
   db: Db
   clock: Clock
-  changes: ChangeFeed
   audit: AuditLog
   identity: IdentityService
-  repo: ReturnType<typeof createRecommendRepository>
+  /** Answers the feedback rows from its copies (`recommend.cache.ts`) outside a transaction. */
+  repo: RecommendRepository
 }
 
 /** Who the feedback or question is about: a subject id (if the reference is known) or a session key. */
@@ -41,16 +40,17 @@ export interface Owner {
 export type FeedbackStore = ReturnType<typeof createFeedbackStore>
 
 export function createFeedbackStore(deps: FeedbackDeps) {
-  /** Per owner, as last read (see `ChangeFeed`). */
-  const views = createOwnerCache<FeedbackView>(deps.changes)
+  /** The view of each copy of rows, made once per copy (a copy is dropped when the owner's rows change). */
+  const views = new WeakMap<readonly FeedbackRow[], FeedbackView>()
 
   return {
     /** What the owner's feedback changes in their answers (nothing for nobody). */
     async viewOf(owner: string | undefined): Promise<FeedbackView> {
       if (owner === undefined) return NO_FEEDBACK
-      return views.get(owner, async () =>
-        feedbackView(await deps.repo.listFeedback(deps.db, owner)),
-      )
+      const rows = await deps.repo.listFeedback(deps.db, owner)
+      let view = views.get(rows)
+      if (view === undefined) views.set(rows, (view = feedbackView(rows)))
+      return view
     },
 
     /** Records feedback; "not this" and "too personal" take effect on the very next request. */

@@ -1,6 +1,7 @@
 import type { ChangeFeed } from '../../storage/changes.js'
 import { sql } from 'kysely'
 import { type Db, dialectOf, eachRow } from '../../storage/db.js'
+import { EVERY_OWNER, type WriteOf, ownerWrites } from '../../storage/owner-writes.js'
 import { DAY_MS } from '../../lib/clock.js'
 import { ANSWER_LOG_DAYS } from './recommend.js'
 
@@ -89,7 +90,7 @@ const t = (db: Db) => db.withTables<RecommendTables>()
 
 /** Reads, and writes no in-memory copy is made from (answer log, forgets, training runs). */
 const quiet = {
-  async listFeedback(db: Db, owner: string): Promise<FeedbackRow[]> {
+  async listFeedback(db: Db, owner: string): Promise<readonly FeedbackRow[]> {
     const rows = await t(db)
       .selectFrom('recommend_feedback')
       .selectAll()
@@ -262,74 +263,78 @@ const quiet = {
   },
 }
 
-/** Feedback writes: each names the owners it touched to `changes` once it is done (see `ChangeFeed`). */
-function feedbackWrites(changes: ChangeFeed) {
+/** Feedback writes: each is made with `write` (`owner-writes.ts`), naming the owners it touched. */
+function feedbackWrites(write: WriteOf) {
   return {
-    async insertFeedback(
-      db: Db,
-      owner: string,
-      row: FeedbackRow,
-      expiresAt: string,
-    ): Promise<void> {
-      await t(db)
-        .insertInto('recommend_feedback')
-        .values({
-          id: row.id,
-          owner,
-          kind: row.kind,
-          item: row.item,
-          reason_kind: row.reasonKind,
-          rating: row.rating,
-          recomm_id: row.recommId,
-          created_at: row.createdAt,
-          expires_at: expiresAt,
-        })
-        .execute()
-      changes.owners(owner)
-    },
-    async deleteFeedback(db: Db, owner: string): Promise<number> {
-      const result = await t(db)
-        .deleteFrom('recommend_feedback')
-        .where('owner', '=', owner)
-        .executeTakeFirst()
-      changes.owners(owner)
-      return Number(result.numDeletedRows)
-    },
-    async deleteExpired(
-      db: Db,
-      now: string,
-    ): Promise<{ feedback: number; answers: number; forgotten: number }> {
-      const feedback = await t(db)
-        .deleteFrom('recommend_feedback')
-        .where('expires_at', '<=', now)
-        .executeTakeFirst()
-      if (feedback.numDeletedRows > 0n) changes.everything()
-      const daysAgo = (days: number) => new Date(Date.parse(now) - days * DAY_MS).toISOString()
-      const answersEnd = daysAgo(ANSWER_LOG_DAYS)
-      const answers = await t(db)
-        .deleteFrom('recommend_answers')
-        .where('created_at', '<=', answersEnd)
-        .executeTakeFirst()
-      // A day's count goes with the last answer of that day.
-      await t(db)
-        .deleteFrom('recommend_answer_days')
-        .where('day', '<', answersEnd.slice(0, 10))
-        .execute()
-      // By then every process has retrained (at most every 7 days) from data without the subject.
-      const forgotten = await t(db)
-        .deleteFrom('recommend_forgotten')
-        .where('forgotten_at', '<=', daysAgo(FORGOTTEN_DAYS))
-        .executeTakeFirst()
-      return {
-        feedback: Number(feedback.numDeletedRows),
-        answers: Number(answers.numDeletedRows),
-        forgotten: Number(forgotten.numDeletedRows),
-      }
-    },
+    insertFeedback: write(
+      async (db: Db, owner: string, row: FeedbackRow, expiresAt: string): Promise<void> => {
+        await t(db)
+          .insertInto('recommend_feedback')
+          .values({
+            id: row.id,
+            owner,
+            kind: row.kind,
+            item: row.item,
+            reason_kind: row.reasonKind,
+            rating: row.rating,
+            recomm_id: row.recommId,
+            created_at: row.createdAt,
+            expires_at: expiresAt,
+          })
+          .execute()
+      },
+      (_, owner) => [owner],
+    ),
+    deleteFeedback: write(
+      async (db: Db, owner: string): Promise<number> => {
+        const result = await t(db)
+          .deleteFrom('recommend_feedback')
+          .where('owner', '=', owner)
+          .executeTakeFirst()
+        return Number(result.numDeletedRows)
+      },
+      (_, owner) => [owner],
+    ),
+    deleteExpired: write(
+      async (
+        db: Db,
+        now: string,
+      ): Promise<{ feedback: number; answers: number; forgotten: number }> => {
+        const feedback = await t(db)
+          .deleteFrom('recommend_feedback')
+          .where('expires_at', '<=', now)
+          .executeTakeFirst()
+        const daysAgo = (days: number) => new Date(Date.parse(now) - days * DAY_MS).toISOString()
+        const answersEnd = daysAgo(ANSWER_LOG_DAYS)
+        const answers = await t(db)
+          .deleteFrom('recommend_answers')
+          .where('created_at', '<=', answersEnd)
+          .executeTakeFirst()
+        // A day's count goes with the last answer of that day.
+        await t(db)
+          .deleteFrom('recommend_answer_days')
+          .where('day', '<', answersEnd.slice(0, 10))
+          .execute()
+        // By then every process has retrained (at most every 7 days) from data without the subject.
+        const forgotten = await t(db)
+          .deleteFrom('recommend_forgotten')
+          .where('forgotten_at', '<=', daysAgo(FORGOTTEN_DAYS))
+          .executeTakeFirst()
+        return {
+          feedback: Number(feedback.numDeletedRows),
+          answers: Number(answers.numDeletedRows),
+          forgotten: Number(forgotten.numDeletedRows),
+        }
+      },
+      // Only the feedback is copied (the answer log and the forgotten list are not).
+      (deleted) => (deleted.feedback > 0 ? EVERY_OWNER : []),
+    ),
   }
 }
 
 /** The recommend module's tables; every feedback write announces its owner (see `feedbackWrites`). */
 export function createRecommendRepository(changes: ChangeFeed) {
-  return { ...quiet, ...feedbackWrites(changes) }
+  return { ...quiet, ...feedbackWrites(ownerWrites(changes)) }
 }
+
+export type RecommendRepository = ReturnType<typeof createRecommendRepository>

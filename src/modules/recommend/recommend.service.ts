@@ -22,6 +22,7 @@ import { type TrainProgress, createModelHolder } from './model.js'
 import { createTouchpointCaps } from './touchpoint-caps.js'
 import type { Trainer } from './training.js'
 import type { Feedback, OnlineQuality, RecommendationQuery } from './recommend.js'
+import { createRecommendCache } from './recommend.cache.js'
 import { type TrainingRun, createRecommendRepository } from './recommend.repository.js'
 
 export type { TrainProgress } from './model.js'
@@ -62,7 +63,8 @@ function ownerReader(deps: RecommendDeps) {
  * counts at once. Erasure subtracts the shopper's contribution from the model exactly.
  */
 export function createRecommendService(deps: RecommendDeps) {
-  const repo = createRecommendRepository(deps.changes)
+  // Reads outside a transaction may be answered from the copies (`recommend.cache.ts`).
+  const repo = createRecommendCache(createRecommendRepository(deps.changes), deps.changes, deps.db)
   const caps = createTouchpointCaps(deps)
   const model = createModelHolder({ ...deps, repo })
   const feedback = createFeedbackStore({ ...deps, repo })

@@ -1,5 +1,6 @@
 import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
+import { ownerWrites } from '../../storage/owner-writes.js'
 import type { SessionRow } from './session.js'
 
 // The table keeps the name migration 0004 gave it (when sessions lived in the events module).
@@ -8,11 +9,12 @@ type SessionTables = {
 }
 
 /**
- * The `event_sessions` table. Every write names the session it touched to `changes` once it is done
- * (see `ChangeFeed`).
+ * The `event_sessions` table. Every write is made with `write` (`owner-writes.ts`), naming the session
+ * it touched.
  */
 export function createSessionRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<SessionTables>()
+  const write = ownerWrites(changes)
   return {
     async findSessions(db: Db, keys: readonly string[]): Promise<Map<string, SessionRow>> {
       if (keys.length === 0) return new Map()
@@ -29,27 +31,31 @@ export function createSessionRepository(changes: ChangeFeed) {
       )
     },
 
-    async insertSession(db: Db, row: SessionRow): Promise<void> {
-      await t(db)
-        .insertInto('event_sessions')
-        .values({
-          session_key: row.sessionKey,
-          started_at: row.startedAt,
-          expires_at: row.expiresAt,
-        })
-        .onConflict((oc) => oc.column('session_key').doNothing())
-        .execute()
-      changes.owners(row.sessionKey)
-    },
+    insertSession: write(
+      async (db: Db, row: SessionRow): Promise<void> => {
+        await t(db)
+          .insertInto('event_sessions')
+          .values({
+            session_key: row.sessionKey,
+            started_at: row.startedAt,
+            expires_at: row.expiresAt,
+          })
+          .onConflict((oc) => oc.column('session_key').doNothing())
+          .execute()
+      },
+      (_, row) => [row.sessionKey],
+    ),
 
-    async deleteSession(db: Db, sessionKey: string): Promise<number> {
-      const result = await t(db)
-        .deleteFrom('event_sessions')
-        .where('session_key', '=', sessionKey)
-        .executeTakeFirst()
-      changes.owners(sessionKey)
-      return Number(result.numDeletedRows)
-    },
+    deleteSession: write(
+      async (db: Db, sessionKey: string): Promise<number> => {
+        const result = await t(db)
+          .deleteFrom('event_sessions')
+          .where('session_key', '=', sessionKey)
+          .executeTakeFirst()
+        return Number(result.numDeletedRows)
+      },
+      (_, sessionKey) => [sessionKey],
+    ),
 
     async listExpiredSessions(db: Db, now: string, limit: number): Promise<string[]> {
       const rows = await t(db)
@@ -63,3 +69,5 @@ export function createSessionRepository(changes: ChangeFeed) {
     },
   }
 }
+
+export type SessionRepository = ReturnType<typeof createSessionRepository>

@@ -1,6 +1,6 @@
 import type { Clock } from '../../lib/clock.js'
 import { hmacSha256 } from '../../lib/crypto.js'
-import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
+import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import type { KeyringHolder } from '../identity/index.js'
@@ -11,7 +11,8 @@ import {
   type SessionRow,
   isSessionOpen,
 } from './session.js'
-import { createSessionRepository } from './session.repository.js'
+import { createSessionCache } from './session.cache.js'
+import { type SessionRepository, createSessionRepository } from './session.repository.js'
 
 /**
  * What goes with a session when it ends or expires, kept by other modules under its pseudonym. The
@@ -38,7 +39,7 @@ export type SessionService = ReturnType<typeof createSessionService>
 
 /** Purges every session past its expiry, 500 at a time; returns the totals. */
 async function purgeExpired(
-  repo: ReturnType<typeof createSessionRepository>,
+  repo: SessionRepository,
   purge: (executor: Db, sessionKey: string) => Promise<SessionPurge>,
   executor: Db,
   now: Date,
@@ -71,9 +72,8 @@ function sessionKeyOf(keys: KeyringHolder, sessionId: string): string {
  * purges it and starts a new one.
  */
 export function createSessionService(deps: SessionDeps) {
-  const repo = createSessionRepository(deps.changes)
-  // The session rows the recommendation path asks about on every request, as last read (`ChangeFeed`).
-  const sessionRows = createOwnerCache<SessionRow | undefined>(deps.changes)
+  // Reads outside a transaction may be answered from the copies (`session.cache.ts`).
+  const repo = createSessionCache(createSessionRepository(deps.changes), deps.changes, deps.db)
 
   /** The keyed pseudonym of a shop's session id (never stored raw). */
   const keyOf = (sessionId: string) => sessionKeyOf(deps.keys, sessionId)
@@ -117,9 +117,7 @@ export function createSessionService(deps: SessionDeps) {
 
     /** `sessionKey` while that session is open, else undefined (ended, expired or never opened). */
     async liveKey(sessionKey: string): Promise<string | undefined> {
-      const row = await sessionRows.get(sessionKey, async () =>
-        (await repo.findSessions(deps.db, [sessionKey])).get(sessionKey),
-      )
+      const row = (await repo.findSessions(deps.db, [sessionKey])).get(sessionKey)
       return row !== undefined && isSessionOpen(row, deps.clock.now().toISOString())
         ? sessionKey
         : undefined

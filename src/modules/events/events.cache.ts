@@ -1,0 +1,48 @@
+import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
+import type { Db } from '../../storage/db.js'
+import { SESSION_PREFIX } from '../session/index.js'
+import type { StoredEvent } from './events.js'
+import type { EventsRepository, ItemEvent } from './events.repository.js'
+
+/** A copy read earlier, without what expired since (retention deletes the rows later). */
+function unexpired<T extends { expiresAt: string }>(
+  events: readonly T[],
+  now: string,
+): readonly T[] {
+  return events.every((e) => e.expiresAt > now) ? events : events.filter((e) => e.expiresAt > now)
+}
+
+/**
+ * The events module's in-memory copies, behind the repository's own interface: a read outside a
+ * transaction (on `db`) may be answered from a copy kept in step with the `ChangeFeed` (the writes
+ * announce the owners they touched, see `owner-writes.ts`); a read inside a transaction always goes to
+ * the database. A copy is answered without what expired since it was read.
+ *
+ * Copied, because the recommendation path reads them on every request: an owner's item events
+ * (`listItemEventsByOwner`) and a session's whole history (`listByOwner` of a session, without a limit).
+ * Histories are the large copies: a few thousand owners' worth at most (the most recently served).
+ */
+export function createEventsCache(
+  repo: EventsRepository,
+  changes: ChangeFeed,
+  db: Db,
+): EventsRepository {
+  const itemHistories = createOwnerCache<readonly ItemEvent[]>(changes, { max: 2000 })
+  const sessionHistories = createOwnerCache<readonly StoredEvent[]>(changes, { max: 2000 })
+  return {
+    ...repo,
+    async listItemEventsByOwner(executor, owner, now) {
+      if (executor !== db) return repo.listItemEventsByOwner(executor, owner, now)
+      const copy = await itemHistories.get(owner, () =>
+        repo.listItemEventsByOwner(executor, owner, now),
+      )
+      return unexpired(copy, now)
+    },
+    async listByOwner(executor, owner, now, options = {}) {
+      if (executor !== db || options.limit !== undefined || !owner.startsWith(SESSION_PREFIX))
+        return repo.listByOwner(executor, owner, now, options)
+      const copy = await sessionHistories.get(owner, () => repo.listByOwner(executor, owner, now))
+      return unexpired(copy, now)
+    },
+  }
+}
