@@ -1,6 +1,11 @@
 /**
  * The consent module: the ledger's types and the one decision every other module calls. Pure and
  * transport-neutral; storage and HTTP wire it up.
+ *
+ * The decision: `consent.decision.ts`; the ledger's reads and append path: `consent.ledger.ts`; SQL:
+ * `consent.repository.ts`, each write made with the storage's `write` (announcing the subject or
+ * session); the in-memory copies (ledgers, prompts shown): `consent.cache.ts`, behind the repository's
+ * interface.
  */
 export {
   CONSENT_METHODS,

@@ -8,7 +8,10 @@
  *   transaction; nothing there decides.
  * - How long events serve and stay: `events.retention.ts` (per-purpose retention, narrowing, the sweep).
  * - Readers for recommend, training and online quality: `events.readers.ts`; the order import:
- *   `events.import.ts` (checkpoints: `events.checkpoints.ts`). SQL only in `*.repository.ts` and checkpoints.
+ *   `events.import.ts` (checkpoints: `events.checkpoints.ts`). SQL only in `*.repository.ts` and checkpoints;
+ *   each write to `events` is made with the storage's `write` (announcing its owners); the row mapping:
+ *   `events.rows.ts`. The in-memory copies (item histories, session histories): `events.cache.ts`, behind
+ *   the repository's interface.
  *
  * May import: lib, storage, audit, charter, consent (the decision, contexts), identity (pseudonyms),
  * session (a visit's key, opening it, its expiry). Other modules use this one only through this file.

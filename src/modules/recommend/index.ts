@@ -17,7 +17,10 @@
  * - its part in rights requests and retention (rectification takes the subject out of the models):
  *   `recommend.participant.ts`;
  * - HTTP (links, JSON written from the response schema): `recommend.routes.ts`,
- *   `recommend.representation.ts`; schemas: `recommend.ts`; SQL: `*.repository.ts`.
+ *   `recommend.representation.ts`; schemas: `recommend.ts`; SQL: `*.repository.ts` (feedback writes made
+ *   with the storage's `write`, announcing the owner);
+ * - the in-memory copies (feedback rows behind the repository's interface, the rankings kept per owner):
+ *   `recommend.cache.ts`.
  */
 export {
   createRecommendService,
