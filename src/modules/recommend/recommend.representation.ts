@@ -1,56 +1,71 @@
 /**
  * How an answer looks over HTTP: the links each item carries ("not this" as a ready-made feedback
  * request, "stop personalizing" as a settings request, "why" as the privacy center's anchor) and the
- * JSON, written by a serializer that fast-json-stringify compiles from the documented response schema
+ * JSON, written by serializers that fast-json-stringify compiles from the documented response schema
  * (`RecommendationAnswerSchema`), so the schema that documents the answer is the one that writes it.
+ *
+ * The route is the hottest one, and an answer's items are shared by every answer to the same question
+ * while its ranking is kept (`answer.ts`): each item's JSON without its links is written once, kept
+ * with the item, and only the links (which name this answer) and the envelope are written per request.
  */
 import fastJson from 'fast-json-stringify'
 import { z } from 'zod'
 import type { Answer } from './answer.js'
-import { type RecommendationAnswer, RecommendationAnswerSchema } from './recommend.js'
+import type { ExplainedItem } from './explanations.js'
+import {
+  type RecommendationAnswer,
+  RecommendationAnswerSchema,
+  RecommendedItemSchema,
+} from './recommend.js'
 
 /** Where feedback on an answer goes (`POST`), as its "not this" link says. */
 const FEEDBACK_HREF = '/v1/feedback'
 
 type AnswerItemBody = RecommendationAnswer['items'][number]
+type Links = AnswerItemBody['links']
+
+/** The "stop personalizing" link of an answer to a shopper (none for a visit or nobody). */
+function stopPersonalizingOf(subject: string | undefined): Links['stopPersonalizing'] {
+  return subject === undefined
+    ? undefined
+    : {
+        method: 'PUT',
+        href: `/v1/subjects/${encodeURIComponent(subject)}/settings`,
+        body: { level: 'off' },
+      }
+}
+
+/** An item's links in an answer: "not this" names the shopper or visit as the question did. */
+function linksOf(answer: Answer, item: ExplainedItem, stop: Links['stopPersonalizing']): Links {
+  const { recommId, subject, session } = answer
+  const body: Record<string, unknown> =
+    subject !== undefined ? { subject } : session !== undefined ? { session } : {}
+  body.kind = 'not_interested'
+  body.item = item.id
+  body.recommId = recommId
+  const links: Links = {
+    notThis: { method: 'POST', href: FEEDBACK_HREF, body },
+    why: `/privacy#why-${encodeURIComponent(item.id)}`,
+  }
+  if (stop !== undefined) links.stopPersonalizing = stop
+  return links
+}
 
 /** The answer with its links, as `GET /v1/recommendations` sends it. */
 export function answerBody(answer: Answer): RecommendationAnswer {
-  const { recommId, subject, session } = answer
-  const stopPersonalizing =
-    subject === undefined
-      ? undefined
-      : {
-          method: 'PUT' as const,
-          href: `/v1/subjects/${encodeURIComponent(subject)}/settings`,
-          body: { level: 'off' },
-        }
-  const items = answer.items.map((item): AnswerItemBody => {
-    // Feedback names the shopper or visit as the question did.
-    const body: Record<string, unknown> =
-      subject !== undefined ? { subject } : session !== undefined ? { session } : {}
-    body.kind = 'not_interested'
-    body.item = item.id
-    body.recommId = recommId
-    const links: AnswerItemBody['links'] = {
-      notThis: { method: 'POST', href: FEEDBACK_HREF, body },
-      why: `/privacy#why-${encodeURIComponent(item.id)}`,
-    }
-    if (stopPersonalizing !== undefined) links.stopPersonalizing = stopPersonalizing
-    return {
+  const stop = stopPersonalizingOf(answer.subject)
+  const body: RecommendationAnswer = {
+    recommId: answer.recommId,
+    level: answer.level,
+    levelReason: answer.levelReason,
+    items: answer.items.map((item): AnswerItemBody => ({
       id: item.id,
       title: item.title,
       category: item.category,
       ...(item.price === undefined ? {} : { price: item.price }),
       explanation: item.explanation,
-      links,
-    }
-  })
-  const body: RecommendationAnswer = {
-    recommId,
-    level: answer.level,
-    levelReason: answer.levelReason,
-    items,
+      links: linksOf(answer, item, stop),
+    })),
   }
   if (answer.prompt !== undefined) body.prompt = answer.prompt
   if (answer.cap !== undefined) body.cap = answer.cap
@@ -74,30 +89,88 @@ const LinkBodySchemas = {
 }
 
 type JsonSchema = { properties: Record<string, JsonSchema>; items: JsonSchema }
+type Serializer<T> = (value: T) => string
 
-/** `RecommendationAnswerSchema` as JSON Schema, with the links' bodies as `LinkBodySchemas` says. */
-function serializerSchema(): JsonSchema {
-  const toJson = (schema: z.ZodType) =>
-    z.toJSONSchema(schema, { target: 'draft-7', io: 'output' }) as unknown as JsonSchema &
-      Record<string, unknown>
-  const answer = toJson(RecommendationAnswerSchema)
-  const links = answer.properties.items!.items.properties.links!.properties
+const toJsonSchema = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { target: 'draft-7', io: 'output' }) as unknown as JsonSchema &
+    Record<string, unknown>
+
+const compile = <T>(schema: JsonSchema): Serializer<T> =>
+  fastJson(schema as unknown as Parameters<typeof fastJson>[0])
+
+/** An item's links as JSON Schema, with the links' bodies as `LinkBodySchemas` says. */
+function linksSchema(): JsonSchema {
+  const links = toJsonSchema(RecommendedItemSchema.shape.links)
   for (const [name, body] of Object.entries(LinkBodySchemas)) {
-    const { $schema: _, ...bodySchema } = toJson(body)
-    links[name]!.properties.body = bodySchema
+    const { $schema: _, ...bodySchema } = toJsonSchema(body)
+    links.properties[name]!.properties.body = bodySchema
   }
-  return answer
+  return links
 }
 
-/** The serializer, compiled on first use. */
-let compiled: ((answer: RecommendationAnswer) => string) | undefined
+/** The serializers of an answer's parts, compiled from the schema on first use. */
+interface Serializers {
+  /** `{recommId, level, levelReason}` (the envelope's fields before `items`). */
+  head: Serializer<Pick<RecommendationAnswer, 'recommId' | 'level' | 'levelReason'>>
+  /** `{prompt?, cap?}` (the envelope's fields after `items`). */
+  tail: Serializer<Pick<RecommendationAnswer, 'prompt' | 'cap'>>
+  /** An item without its links (the schema's last field). */
+  item: Serializer<Omit<AnswerItemBody, 'links'>>
+  links: Serializer<Links>
+}
+
+let compiled: Serializers | undefined
+
+function serializers(): Serializers {
+  const answer = RecommendationAnswerSchema.shape
+  return (compiled ??= {
+    head: compile(
+      toJsonSchema(
+        z.object({
+          recommId: answer.recommId,
+          level: answer.level,
+          levelReason: answer.levelReason,
+        }),
+      ),
+    ),
+    tail: compile(toJsonSchema(z.object({ prompt: answer.prompt, cap: answer.cap }))),
+    item: compile(toJsonSchema(RecommendedItemSchema.omit({ links: true }))),
+    links: compile(linksSchema()),
+  })
+}
+
+/** Each item's JSON without its links, written the first time an answer carries it. */
+const itemJson = new WeakMap<ExplainedItem, string>()
+
+function itemJsonOf(item: ExplainedItem, write: Serializers['item']): string {
+  let json = itemJson.get(item)
+  if (json === undefined) {
+    const { id, title, category, price, explanation } = item
+    json = write({ id, title, category, ...(price === undefined ? {} : { price }), explanation })
+    itemJson.set(item, json)
+  }
+  return json
+}
 
 /**
- * The answer's JSON, by a serializer fast-json-stringify compiles from `RecommendationAnswerSchema`
- * (the hottest route's answer: faster than validating it with zod and `JSON.stringify`). Fields the
- * schema does not name are not written; the tests check every answer against the schema.
+ * The answer's JSON (`answerBody`'s, field for field and in the schema's order), from the serializers
+ * fast-json-stringify compiles from `RecommendationAnswerSchema`'s parts: each part is a JSON object,
+ * and an object's last `}` is where the next field goes. Fields the schema does not name are not
+ * written; the tests check every answer against the schema.
  */
-export function serializeAnswer(answer: RecommendationAnswer): string {
-  compiled ??= fastJson(serializerSchema() as unknown as Parameters<typeof fastJson>[0])
-  return compiled(answer)
+export function answerJson(answer: Answer): string {
+  const write = serializers()
+  const stop = stopPersonalizingOf(answer.subject)
+  let items = ''
+  for (const item of answer.items) {
+    const core = itemJsonOf(item, write.item)
+    const links = write.links(linksOf(answer, item, stop))
+    items += `${items === '' ? '' : ','}${core.slice(0, -1)},"links":${links}}`
+  }
+  const head = write.head(answer)
+  const tail = write.tail({
+    ...(answer.prompt === undefined ? {} : { prompt: answer.prompt }),
+    ...(answer.cap === undefined ? {} : { cap: answer.cap }),
+  })
+  return `${head.slice(0, -1)},"items":[${items}]${tail === '{}' ? '' : `,${tail.slice(1, -1)}`}}`
 }
