@@ -1,6 +1,7 @@
 /**
- * What an answer may use and show (`Guards`), and the two checks every level makes with them. Apart
- * from scoring so that the levels in other files (`off-level.ts`, `new-in-category.ts`) share them.
+ * What an answer may use and show (`Guards`), and the checks every level makes with them. Apart
+ * from scoring so that the levels in other files (`off-level.ts`, `session-level.ts`,
+ * `new-in-category.ts`) and the personal parts (`personal-parts.ts`) share them.
  */
 import type { ItemModel } from './item-model.js'
 import type { ReasonKind } from './scoring.js'
@@ -23,6 +24,11 @@ export interface ScoreOptions {
   /** Number of items to return. */
   readonly limit: number
   readonly guards?: Guards
+}
+
+/** Whether item `i` is one of the model's items and may be model input (not excluded). */
+export function usable(model: ItemModel, guards: Guards | undefined, i: number): boolean {
+  return i >= 0 && i < model.nItems && guards?.excluded?.[i] !== 1
 }
 
 /** Whether the subject asked not to see this kind of reason. */
