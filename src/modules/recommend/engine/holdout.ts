@@ -75,7 +75,30 @@ export interface Holdout {
  */
 export function holdOut(x: Interactions, options: HoldoutOptions): Holdout | string {
   const { now } = options
-  const excluded = options.excluded
+  const from = heldOutFrom(x, options)
+  if (typeof from === 'string') return from
+  const stride = Math.ceil(x.nSubjects / MAX_TUNING_SUBJECTS)
+  const { train, anyPurchase } = trainingPart(x, from, now, stride)
+  const all = heldOutShoppers(x, train, from, now, stride, anyPurchase, options.excluded)
+  if (all.length < MIN_VALIDATION_SHOPPERS)
+    return `too little to validate: ${all.length} shoppers bought in the held-out period, at least ${MIN_VALIDATION_SHOPPERS} are needed`
+  const step = all.length / Math.min(all.length, MAX_EVALUATED_SHOPPERS)
+  const shoppers = Array.from(
+    { length: Math.min(all.length, MAX_EVALUATED_SHOPPERS) },
+    (_, k) => all[Math.floor(k * step)]!,
+  )
+  // New arrivals as of `from`: first seen in the held-out training data, or listed by then.
+  const firstSeen = firstSeenTimes(train)
+  if (options.firstSeen !== undefined)
+    options.firstSeen.forEach((t, i) => {
+      if (t <= from && !(firstSeen[i]! <= t)) firstSeen[i] = t
+    })
+  return { from, until: now, train, trainEvents: train.items.length, shoppers, firstSeen }
+}
+
+/** Where the held-out period starts (ms), or why the training events cannot hold one out. */
+function heldOutFrom(x: Interactions, options: HoldoutOptions): number | string {
+  const { now } = options
   let tMin = Infinity
   let tMax = -Infinity
   for (const t of x.times) {
@@ -90,7 +113,19 @@ export function holdOut(x: Interactions, options: HoldoutOptions): Holdout | str
   )
   const from = tMax - hold
   if (!(from > tMin)) return 'the training events span less than the held-out period'
-  const stride = Math.ceil(x.nSubjects / MAX_TUNING_SUBJECTS)
+  return from
+}
+
+/**
+ * The events before `from` of every `stride`-th subject (the tuning models' input, subject indices
+ * unchanged), and whether the held-out period records any purchase (weight 1).
+ */
+function trainingPart(
+  x: Interactions,
+  from: number,
+  now: number,
+  stride: number,
+): { train: Interactions; anyPurchase: boolean } {
   const subjectPtr = new Int32Array(x.nSubjects + 1)
   const keep: number[] = []
   let anyPurchase = false
@@ -113,6 +148,23 @@ export function holdOut(x: Interactions, options: HoldoutOptions): Holdout | str
     times: Float64Array.from(keep, (p) => x.times[p]!),
     weights: Float32Array.from(keep, (p) => x.weights[p]!),
   }
+  return { train, anyPurchase }
+}
+
+/**
+ * Every sampled subject with history before `from` who has targets in the held-out period: items
+ * the training part knows that they bought there (purchases where the shop records them, else any
+ * event that shows interest).
+ */
+function heldOutShoppers(
+  x: Interactions,
+  train: Interactions,
+  from: number,
+  now: number,
+  stride: number,
+  anyPurchase: boolean,
+  excluded: Uint8Array | undefined,
+): Shopper[] {
   const known = new Uint8Array(x.nItems)
   for (let e = 0; e < train.items.length; e++)
     if (train.weights[e]! > 0 && excluded?.[train.items[e]!] !== 1) known[train.items[e]!] = 1
@@ -120,8 +172,8 @@ export function holdOut(x: Interactions, options: HoldoutOptions): Holdout | str
   const isTarget = (w: number): boolean => (anyPurchase ? w >= 1 : w > 0)
   const all: Shopper[] = []
   for (let s = 0; s < x.nSubjects; s += stride) {
-    const lo = subjectPtr[s]!
-    const hi = subjectPtr[s + 1]!
+    const lo = train.subjectPtr[s]!
+    const hi = train.subjectPtr[s + 1]!
     if (hi === lo) continue
     const targets = new Set<number>()
     for (let p = x.subjectPtr[s]!; p < x.subjectPtr[s + 1]!; p++) {
@@ -135,35 +187,27 @@ export function holdOut(x: Interactions, options: HoldoutOptions): Holdout | str
       train.times.subarray(lo, hi),
       train.weights.subarray(lo, hi),
     )
-    const had = Int32Array.from(new Set(history.items))
-    const hadSet = new Set(had)
-    const lastDay = Math.floor(history.times[history.times.length - 1]! / DAY_MS)
-    const session: number[] = []
-    for (let p = 0; p < history.items.length; p++)
-      if (Math.floor(history.times[p]! / DAY_MS) === lastDay) session.push(history.items[p]!)
-    all.push({
-      subject: s,
-      history,
-      had,
-      targets: Int32Array.from(targets).sort(),
-      newTargets: [...targets].filter((i) => !hadSet.has(i)).length,
-      session: Int32Array.from(new Set(session)),
-    })
+    all.push(shopperOf(s, history, targets))
   }
-  if (all.length < MIN_VALIDATION_SHOPPERS)
-    return `too little to validate: ${all.length} shoppers bought in the held-out period, at least ${MIN_VALIDATION_SHOPPERS} are needed`
-  const step = all.length / Math.min(all.length, MAX_EVALUATED_SHOPPERS)
-  const shoppers = Array.from(
-    { length: Math.min(all.length, MAX_EVALUATED_SHOPPERS) },
-    (_, k) => all[Math.floor(k * step)]!,
-  )
-  // New arrivals as of `from`: first seen in the held-out training data, or listed by then.
-  const firstSeen = firstSeenTimes(train)
-  if (options.firstSeen !== undefined)
-    options.firstSeen.forEach((t, i) => {
-      if (t <= from && !(firstSeen[i]! <= t)) firstSeen[i] = t
-    })
-  return { from, until: now, train, trainEvents: keep.length, shoppers, firstSeen }
+  return all
+}
+
+/** One held-out shopper from their history before the period and their targets in it. */
+function shopperOf(subject: number, history: History, targets: Set<number>): Shopper {
+  const had = Int32Array.from(new Set(history.items))
+  const hadSet = new Set(had)
+  const lastDay = Math.floor(history.times[history.times.length - 1]! / DAY_MS)
+  const session: number[] = []
+  for (let p = 0; p < history.items.length; p++)
+    if (Math.floor(history.times[p]! / DAY_MS) === lastDay) session.push(history.items[p]!)
+  return {
+    subject,
+    history,
+    had,
+    targets: Int32Array.from(targets).sort(),
+    newTargets: [...targets].filter((i) => !hadSet.has(i)).length,
+    session: Int32Array.from(new Set(session)),
+  }
 }
 
 /** Running averages of the metrics over shoppers. */

@@ -71,6 +71,13 @@ export interface NonPersonalOptions extends ScoreOptions {
 
 type OffKind = 'bought_with_item' | 'popular' | 'trending' | 'new'
 
+/** One reason's candidates, best first, with the scores they carry into the answer. */
+interface OffList {
+  readonly kind: OffKind
+  readonly items: Int32Array
+  readonly scores: Float64Array
+}
+
 /**
  * Recommendations at the `off` level: nothing about the visitor is used. Interleaves the page
  * item's bought-together items (when there is one), popular, trending and new items by `mix`, each
@@ -89,21 +96,11 @@ export function recommendNonPersonal(
       : { bought_with_item: 0, popular: 3, trending: 1, new: 1 }),
     ...options.mix,
   }
-  const lists: { kind: OffKind; items: Int32Array; scores: Float64Array }[] = []
+  const lists: OffList[] = []
   const c = constantsOf(model)
   const wanted = (kind: OffKind) => mix[kind] > 0 && !isHidden(guards, kind)
-  if (withItem && wanted('bought_with_item')) {
-    const scores = new Float64Array(model.nItems)
-    const { ptr, cols, weights } = model.neighbours
-    const row = options.item
-    for (let p = ptr[row]!; p < ptr[row + 1]!; p++) scores[cols[p]!] = weights[p]!
-    const candidates = cols.subarray(ptr[row], ptr[row + 1])
-    lists.push({
-      kind: 'bought_with_item',
-      scores,
-      items: selectTopK(scores, limit, { candidates, skip, floor: 0 }),
-    })
-  }
+  if (withItem && wanted('bought_with_item'))
+    lists.push(boughtWithList(model, options.item, limit, skip))
   // Read-only below: the cached vectors are only indexed, never handed out.
   if (wanted('popular')) {
     lists.push({
@@ -121,18 +118,57 @@ export function recommendNonPersonal(
   }
   if (wanted('new') && options.firstSeen !== undefined && options.now !== undefined) {
     const days = options.newDays ?? 30
-    const candidates = newCandidates(model, options.firstSeen, options.now, days)
-    const scores = new Float64Array(model.nItems)
-    for (let k = 0; k < candidates.length; k++) {
-      const i = candidates[k]!
-      scores[i] = newScore(model, options.firstSeen[i]!, options.now, days, i)
-    }
-    lists.push({
-      kind: 'new',
-      scores,
-      items: selectTopK(scores, limit, { candidates, skip, floor: 0 }),
-    })
+    lists.push(newList(model, options.firstSeen, options.now, days, limit, skip))
   }
+  return interleave(model, lists, mix, limit, options.item)
+}
+
+/** The items most often bought together with the page's item: its neighbour row, strongest first. */
+function boughtWithList(model: ItemModel, row: number, limit: number, skip: Uint8Array): OffList {
+  const scores = new Float64Array(model.nItems)
+  const { ptr, cols, weights } = model.neighbours
+  for (let p = ptr[row]!; p < ptr[row + 1]!; p++) scores[cols[p]!] = weights[p]!
+  const candidates = cols.subarray(ptr[row], ptr[row + 1])
+  return {
+    kind: 'bought_with_item',
+    scores,
+    items: selectTopK(scores, limit, { candidates, skip, floor: 0 }),
+  }
+}
+
+/** New arrivals (as `scoreNew` scores them), newest first. */
+function newList(
+  model: ItemModel,
+  firstSeen: Float64Array,
+  now: number,
+  days: number,
+  limit: number,
+  skip: Uint8Array,
+): OffList {
+  const candidates = newCandidates(model, firstSeen, now, days)
+  const scores = new Float64Array(model.nItems)
+  for (let k = 0; k < candidates.length; k++) {
+    const i = candidates[k]!
+    scores[i] = newScore(model, firstSeen[i]!, now, days, i)
+  }
+  return {
+    kind: 'new',
+    scores,
+    items: selectTopK(scores, limit, { candidates, skip, floor: 0 }),
+  }
+}
+
+/**
+ * Rounds over the lists in order, each taking its `mix` slots with items not taken yet, until the
+ * answer is `limit` long or no list has anything left.
+ */
+function interleave(
+  model: ItemModel,
+  lists: readonly OffList[],
+  mix: Record<OffKind, number>,
+  limit: number,
+  item: number | undefined,
+): Recommendation[] {
   const out: Recommendation[] = []
   const taken = new Set<number>()
   const pos = lists.map(() => 0)
@@ -149,8 +185,7 @@ export function recommendNonPersonal(
           item: j,
           score: list.scores[j]!,
           reason: list.kind,
-          evidence:
-            list.kind === 'bought_with_item' ? Int32Array.of(options.item!) : new Int32Array(0),
+          evidence: list.kind === 'bought_with_item' ? Int32Array.of(item!) : new Int32Array(0),
         }
         // Popular ranks by the recent window first (`popularityScore`), all-time after.
         out.push(list.kind === 'popular' ? { ...rec, recent: model.recentSubjects[j]! > 0 } : rec)
