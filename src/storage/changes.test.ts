@@ -126,7 +126,7 @@ describe('owner cache', () => {
     external.version = 3
     await nextTurn()
     expect(await cache.get('sub_a', load)).toBe(3)
-    // A second connection of this process wrote (and committed): asked again at once.
+    // This storage (or one opened by its `another()`) wrote and committed: asked again at once.
     external.version = 4
     external.writes += 1
     expect(await cache.get('sub_a', load)).toBe(4)
