@@ -217,6 +217,7 @@ export class Tally {
   private newRecall = 0
   private n = 0
   private nNew = 0
+  private readonly each: number[] = []
 
   /** `top` best first; `topNew` the best items the shopper has not had (when they have new targets). */
   add(shopper: Shopper, top: ArrayLike<number>, topNew?: ArrayLike<number>): void {
@@ -231,7 +232,9 @@ export class Tally {
     }
     let idcg = 0
     for (let r = 0; r < Math.min(10, targets.length); r++) idcg += 1 / Math.log2(r + 2)
-    this.recall += hits / Math.min(K, targets.length)
+    const recall = hits / Math.min(K, targets.length)
+    this.recall += recall
+    this.each.push(recall)
     this.ndcg += dcg / idcg
     this.n++
     if (topNew !== undefined && shopper.newTargets > 0) {
@@ -242,6 +245,11 @@ export class Tally {
     }
   }
 
+  /** Each shopper's Recall@20, in the order they were added. */
+  recalls(): Float64Array {
+    return Float64Array.from(this.each)
+  }
+
   figures(): LevelFigures {
     return {
       recall20: this.n > 0 ? this.recall / this.n : 0,
@@ -249,6 +257,23 @@ export class Tally {
       newRecall20: this.nNew > 0 ? this.newRecall / this.nNew : 0,
     }
   }
+}
+
+/**
+ * Whether per-shopper Recall@20 `a` beats `b` (the same shoppers, in the same order) by more than the
+ * noise of the held-out period: the mean paired difference above one standard error of it. The
+ * "one standard error rule" (Hastie, Tibshirani and Friedman, The Elements of Statistical Learning,
+ * section 7.10): a more complex model is kept only when its gain is larger than the estimate's error.
+ */
+export function clearlyBetter(a: Float64Array, b: Float64Array): boolean {
+  const n = a.length
+  if (n < 2 || b.length !== n) return false
+  let sum = 0
+  for (let i = 0; i < n; i++) sum += a[i]! - b[i]!
+  const mean = sum / n
+  let squares = 0
+  for (let i = 0; i < n; i++) squares += (a[i]! - b[i]! - mean) ** 2
+  return mean > Math.sqrt(squares / (n - 1) / n)
 }
 
 /** Better by Recall@20, then NDCG@10. */

@@ -182,9 +182,10 @@ export function blendFigures(
   params: PersonalParams,
   guards: { excluded: Uint8Array } | undefined,
   prior: Float64Array,
+  /** Where the shoppers' results go (given: to read each shopper's recall afterwards). */
+  tally = new Tally(),
 ): LevelFigures {
   const ties = tieBreaks(model)
-  const tally = new Tally()
   for (const c of cases) {
     const rep = repeatScores(model, c.shopper.history, now, params, guards)
     const scale = personalScale(

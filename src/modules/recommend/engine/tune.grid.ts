@@ -18,7 +18,7 @@ export const GRID = {
   tauDays: [0, 30, 90, 240],
   alpha: [0, 0.25, 0.5, 0.75, 1],
   beta: [0, 0.25, 0.5, 0.75, 1],
-  subjectExponent: [0.5, 1],
+  subjectExponent: [0, 0.5, 1],
   neighbours: [50, 100, 200, 400],
   sourceTauDays: [0, 30, 90, 365],
   /** popularityWeight with neighbourWeight 1 (and TopPop, neighbourWeight 0). */

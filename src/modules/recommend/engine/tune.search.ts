@@ -5,7 +5,7 @@
  * Recall@20 of priors (stage 1), the personal blend's descent (stage 2), and the exact figures of the
  * personal level as served. `tune.ts` runs the stages in order.
  */
-import { K, personalFigures, type Holdout, type LevelFigures } from './holdout.js'
+import { K, personalFigures, Tally, type Holdout, type LevelFigures } from './holdout.js'
 import { easeItemsOf, fitEase } from './ease.js'
 import {
   binarySearch,
@@ -236,6 +236,24 @@ export class Search {
       found.consider({ ...found.params, repeatWeight: 0, otherWeight: 1 })
     }
     return { params: found.params, figures: found.figures }
+  }
+
+  /** Each held-out shopper's Recall@20 under a blend `blend` found (for `clearlyBetter`). */
+  blendRecalls(choice: Stage1, params: PersonalParams): Float64Array {
+    const model = this.modelFor(choice.item)
+    const cases = blendCases(
+      model,
+      this.h,
+      this.sources(model),
+      this.knn(model, params.sourceTauDays),
+      params,
+      this.hadMasks,
+      this.scratch,
+    )
+    const tally = new Tally()
+    const prior = popularityPrior(model, params.popularityRecent)
+    blendFigures(model, cases, this.h.from, params, this.guards, prior, tally)
+    return tally.recalls()
   }
 
   /** Exact figures of the personal level as served (`scorePersonal`). */

@@ -25,6 +25,7 @@
  */
 import {
   better,
+  clearlyBetter,
   holdOut,
   offAnswer,
   offFigures,
@@ -233,8 +234,10 @@ function searchNeighbours(search: Search, start: EngineParams): Stage1Choices {
       const prior = { ...from.prior, sourceTauDays }
       keepBest(c, search.priors(from.item, prior, start.personal, prior))
     }
-  tryEase(search, c, start.personal)
   keepBest(c, search.priors(c.currentNb.item, c.currentNb.prior, start.personal))
+  // EASE last, under the prior just chosen: tried under an earlier prior, it was judged with a
+  // popularity mix the configuration without it no longer uses.
+  tryEase(search, c, start.personal)
   return c
 }
 
@@ -279,12 +282,26 @@ function searchBlend(search: Search, start: EngineParams, c: Stage1Choices): Ble
     ...(c.bestEase === undefined ? [] : [c.bestEase]),
   ])
     if (!configs.some((d) => sameChoice(d, k))) configs.push(k)
-  let best: Blended | undefined
+  let best: (Blended & { choice: Stage1 }) | undefined
+  let plain: (Blended & { choice: Stage1 }) | undefined
   for (const k of configs) {
-    const found = search.blend(k, start.personal)
-    if (best === undefined || better(found.figures, best.figures)) best = { item: k.item, ...found }
+    const found = { choice: k, item: k.item, ...search.blend(k, start.personal) }
+    if (best === undefined || better(found.figures, best.figures)) best = found
+    if (!usesEase(found) && (plain === undefined || better(found.figures, plain.figures)))
+      plain = found
+  }
+  // EASE is one more component fitted to the held-out period: it stays only where it ranks that
+  // period better by more than the period's noise (a small shop's few shoppers do not tell).
+  if (usesEase(best!) && plain !== undefined) {
+    const withEase = search.blendRecalls(best!.choice, best!.params)
+    if (!clearlyBetter(withEase, search.blendRecalls(plain.choice, plain.params))) return plain
   }
   return best!
+}
+
+/** Whether a blend scores with the EASE component. */
+function usesEase(b: Blended): boolean {
+  return b.params.easeWeight > 0 && b.item.easeItems > 0
 }
 
 /** The personal level chosen, and the trivial answers' figures (exact, as served). */
