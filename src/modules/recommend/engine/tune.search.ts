@@ -211,7 +211,10 @@ export class Search {
    * Stage 2 for one stage 1 choice: the personal blend by Recall@20 then NDCG@10, evaluated on sparse
    * per-shopper cases (the shopper's history items and stage 1's top K of the rest).
    */
-  blend(choice: Stage1, start: PersonalParams): { params: PersonalParams; figures: LevelFigures } {
+  blend(
+    choice: Stage1,
+    start: PersonalParams,
+  ): { params: PersonalParams; figures: LevelFigures; recalls: () => Float64Array } {
     const { h, guards } = this
     const model = this.modelFor(choice.item)
     const priorParams = { ...start, ...choice.prior }
@@ -235,25 +238,14 @@ export class Search {
       // Stage 1's score alone (no repeat score) is a point too.
       found.consider({ ...found.params, repeatWeight: 0, otherWeight: 1 })
     }
-    return { params: found.params, figures: found.figures }
-  }
-
-  /** Each held-out shopper's Recall@20 under a blend `blend` found (for `clearlyBetter`). */
-  blendRecalls(choice: Stage1, params: PersonalParams): Float64Array {
-    const model = this.modelFor(choice.item)
-    const cases = blendCases(
-      model,
-      this.h,
-      this.sources(model),
-      this.knn(model, params.sourceTauDays),
-      params,
-      this.hadMasks,
-      this.scratch,
-    )
-    const tally = new Tally()
-    const prior = popularityPrior(model, params.popularityRecent)
-    blendFigures(model, cases, this.h.from, params, this.guards, prior, tally)
-    return tally.recalls()
+    const { params, figures } = found
+    /** Each held-out shopper's Recall@20 under the blend found, from the same cases (`clearlyBetter`). */
+    const recalls = (): Float64Array => {
+      const tally = new Tally()
+      blendFigures(model, cases, h.from, params, guards, prior, tally)
+      return tally.recalls()
+    }
+    return { params, figures, recalls }
   }
 
   /** Exact figures of the personal level as served (`scorePersonal`). */

@@ -282,20 +282,18 @@ function searchBlend(search: Search, start: EngineParams, c: Stage1Choices): Ble
     ...(c.bestEase === undefined ? [] : [c.bestEase]),
   ])
     if (!configs.some((d) => sameChoice(d, k))) configs.push(k)
-  let best: (Blended & { choice: Stage1 }) | undefined
-  let plain: (Blended & { choice: Stage1 }) | undefined
+  let best: (Blended & { recalls: () => Float64Array }) | undefined
+  let plain: typeof best
   for (const k of configs) {
-    const found = { choice: k, item: k.item, ...search.blend(k, start.personal) }
+    const found = { item: k.item, ...search.blend(k, start.personal) }
     if (best === undefined || better(found.figures, best.figures)) best = found
     if (!usesEase(found) && (plain === undefined || better(found.figures, plain.figures)))
       plain = found
   }
   // EASE is one more component fitted to the held-out period: it stays only where it ranks that
   // period better by more than the period's noise (a small shop's few shoppers do not tell).
-  if (usesEase(best!) && plain !== undefined) {
-    const withEase = search.blendRecalls(best!.choice, best!.params)
-    if (!clearlyBetter(withEase, search.blendRecalls(plain.choice, plain.params))) return plain
-  }
+  if (usesEase(best!) && plain !== undefined && !clearlyBetter(best!.recalls(), plain.recalls()))
+    return plain
   return best!
 }
 
