@@ -51,6 +51,12 @@ function linksOf(answer: Answer, item: ExplainedItem, stop: Links['stopPersonali
   return links
 }
 
+/** An item's fields as the answer shows them, without its links (`price` only when it has one). */
+function coreOf(item: ExplainedItem): Omit<AnswerItemBody, 'links'> {
+  const { id, title, category, price, explanation } = item
+  return { id, title, category, ...(price === undefined ? {} : { price }), explanation }
+}
+
 /** The answer with its links, as `GET /v1/recommendations` sends it. */
 export function answerBody(answer: Answer): RecommendationAnswer {
   const stop = stopPersonalizingOf(answer.subject)
@@ -58,14 +64,7 @@ export function answerBody(answer: Answer): RecommendationAnswer {
     recommId: answer.recommId,
     level: answer.level,
     levelReason: answer.levelReason,
-    items: answer.items.map((item): AnswerItemBody => ({
-      id: item.id,
-      title: item.title,
-      category: item.category,
-      ...(item.price === undefined ? {} : { price: item.price }),
-      explanation: item.explanation,
-      links: linksOf(answer, item, stop),
-    })),
+    items: answer.items.map((item) => ({ ...coreOf(item), links: linksOf(answer, item, stop) })),
   }
   if (answer.prompt !== undefined) body.prompt = answer.prompt
   if (answer.cap !== undefined) body.cap = answer.cap
@@ -121,9 +120,9 @@ interface Serializers {
 
 let compiled: Serializers | undefined
 
-function serializers(): Serializers {
+function compileSerializers(): Serializers {
   const answer = RecommendationAnswerSchema.shape
-  return (compiled ??= {
+  return {
     head: compile(
       toJsonSchema(
         z.object({
@@ -136,7 +135,7 @@ function serializers(): Serializers {
     tail: compile(toJsonSchema(z.object({ prompt: answer.prompt, cap: answer.cap }))),
     item: compile(toJsonSchema(RecommendedItemSchema.omit({ links: true }))),
     links: compile(linksSchema()),
-  })
+  }
 }
 
 /** Each item's JSON without its links, written the first time an answer carries it. */
@@ -145,8 +144,7 @@ const itemJson = new WeakMap<ExplainedItem, string>()
 function itemJsonOf(item: ExplainedItem, write: Serializers['item']): string {
   let json = itemJson.get(item)
   if (json === undefined) {
-    const { id, title, category, price, explanation } = item
-    json = write({ id, title, category, ...(price === undefined ? {} : { price }), explanation })
+    json = write(coreOf(item))
     itemJson.set(item, json)
   }
   return json
@@ -159,7 +157,7 @@ function itemJsonOf(item: ExplainedItem, write: Serializers['item']): string {
  * written; the tests check every answer against the schema.
  */
 export function answerJson(answer: Answer): string {
-  const write = serializers()
+  const write = (compiled ??= compileSerializers())
   const stop = stopPersonalizingOf(answer.subject)
   let items = ''
   for (const item of answer.items) {
