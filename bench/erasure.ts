@@ -7,6 +7,8 @@
  *
  * The setup reuses the test suite's context builder (a real app on a fresh database, manual clock).
  */
+// First: sets CANDOR_TEST_DATABASE_URL from CANDOR_BENCH_DATABASE_URL before the test context reads it.
+import './lib/bench-database.js'
 import { parseArgs } from 'node:util'
 import { dumpDatabase } from '../test/helpers/raw-scan.js'
 import {
@@ -25,8 +27,6 @@ const EVENTS = Number(args.events)
 const OTHERS = 300
 const ITEMS = 400
 const PERSONAL = 'personalize.recommendations'
-if (process.env.CANDOR_BENCH_DATABASE_URL !== undefined)
-  process.env.CANDOR_TEST_DATABASE_URL = process.env.CANDOR_BENCH_DATABASE_URL
 
 interface Row {
   database: DialectName
