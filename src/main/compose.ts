@@ -13,6 +13,7 @@ import {
 } from '../modules/identity/index.js'
 import { catalogDataParticipant, createCatalogService } from '../modules/catalog/index.js'
 import { createEventsService, eventsDataParticipant } from '../modules/events/index.js'
+import { createJobRunner } from '../modules/jobs/index.js'
 import { createRecommendService, recommendDataParticipant } from '../modules/recommend/index.js'
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
 import { createSessionService } from '../modules/session/index.js'
@@ -114,8 +115,11 @@ export function createServices(deps: ServiceDeps) {
     outboxDataParticipant(rights),
     data.identity,
   ]
+  // The shared job table: which kinds this process runs in the background is decided in `jobs.ts`.
+  const jobs = createJobRunner({ db: storage.db, clock })
   const rights = createRightsService({
     db: storage.db,
+    jobs,
     scrub: () => storage.scrub(),
     clock,
     charter,
@@ -142,6 +146,7 @@ export function createServices(deps: ServiceDeps) {
     events,
     session,
     retention,
+    jobs,
   }
 }
 

@@ -1,64 +1,76 @@
-import { startSchedule } from '../lib/schedule.js'
 import type { Runtime } from './runtime.js'
 
-const RIGHTS_EVERY_MS = 30_000
+/** How often the rights sweep looks for verified requests no process has taken up (and expired codes). */
+const RIGHTS_SWEEP_EVERY_MS = 30_000
+/** How often the audit log's tree is signed, covering every process's writes. */
+const CHECKPOINT_EVERY_MS = 60_000
 
 /**
- * The background work of a server process: rights-request jobs (resumed at start, so a crash mid-way
- * finishes), retraining the item model on the configured interval (and once at start), and retention
- * (expired records deleted every CANDOR_RETENTION_INTERVAL_MINUTES, and once at start; 0 turns it off).
- * `once: false` (every worker process but the first): only the model, which each process holds itself.
- * Every process signs audit checkpoints a few seconds after its own audit writes and once a minute (two
- * processes signing the same tree size store one).
+ * The background work of a server process, run from the shared job table (`src/modules/jobs/`): any
+ * process may run any due job, one at a time per job, under a lease it renews while it works; a process
+ * that dies mid-job has it taken over by another within seconds, and a restarted one takes its own back
+ * at once. The kinds:
+ * - `rights.request`: one per verified rights request (defined by the rights module); `rights.sweep`
+ *   every 30 s runs any of them nobody holds, and discards expired verification codes;
+ * - `recommend.train`: retrains the item model every CANDOR_TRAIN_INTERVAL_MINUTES (at once on a new
+ *   database), in one process at a time;
+ * - `retention`: deletes expired records every CANDOR_RETENTION_INTERVAL_MINUTES (0 turns it off);
+ * - `audit.checkpoint`: signs the audit tree every minute. Each process also signs a few seconds after
+ *   its own audit writes (two processes signing the same tree size store one).
  */
-export function startBackgroundJobs(
+export async function startBackgroundJobs(
   runtime: Runtime,
-  { once }: { once: boolean },
-): { stop(): Promise<void>; trainNow(): Promise<void> } {
+): Promise<{ stop(): Promise<void>; trainNow(): Promise<void> }> {
   const { services, logger, config } = runtime
-  const rights = once
-    ? startSchedule(
-        async () => {
-          const done = await services.rights.processPending()
-          if (done > 0) logger.info({ done }, 'rights requests processed')
-        },
-        RIGHTS_EVERY_MS,
-        { onError: (err) => logger.error({ err }, 'rights job failed') },
-      )
-    : undefined
-  const training = startSchedule(
-    async () => {
+  const { jobs } = services
+  jobs.define({
+    kind: 'rights.sweep',
+    everyMs: RIGHTS_SWEEP_EVERY_MS,
+    async run() {
+      const done = await services.rights.processPending()
+      if (done > 0) logger.info({ done }, 'rights requests processed')
+    },
+  })
+  jobs.define({
+    kind: 'recommend.train',
+    everyMs: config.trainIntervalMinutes * 60_000,
+    async run() {
       const run = await services.recommend.train()
       logger.info(
         { events: run.events, items: run.items, seconds: run.seconds },
         'item model trained',
       )
     },
-    config.trainIntervalMinutes * 60_000,
-    { onError: (err) => logger.error({ err }, 'training failed') },
-  )
-  const retentionMs = config.retentionIntervalMinutes * 60_000
-  const retention =
-    retentionMs === 0 || !once
-      ? undefined
-      : startSchedule(
-          async () => {
-            const report = await services.retention.run()
-            logger.info({ deleted: report.deleted, total: report.total }, 'retention run')
-          },
-          retentionMs,
-          { onError: (err) => logger.error({ err }, 'retention failed') },
-        )
+  })
+  if (config.retentionIntervalMinutes > 0) {
+    jobs.define({
+      kind: 'retention',
+      everyMs: config.retentionIntervalMinutes * 60_000,
+      async run() {
+        const report = await services.retention.run()
+        logger.info({ deleted: report.deleted, total: report.total }, 'retention run')
+      },
+    })
+  }
+  jobs.define({
+    kind: 'audit.checkpoint',
+    everyMs: CHECKPOINT_EVERY_MS,
+    run: async () => void (await services.audit.checkpoint()),
+  })
   const checkpoints = services.audit.startCheckpoints({
+    everyMs: 0,
     onError: (err) => logger.error({ err }, 'audit checkpoint failed'),
   })
-  void rights?.runNow()
-  void training.runNow()
-  void retention?.runNow()
+  const runner = await jobs.start({
+    onError: (kind, err) => logger.error({ err, job: kind }, 'background job failed'),
+  })
   return {
-    trainNow: () => training.runNow(),
+    /** Trains now under the training job's lease (nothing when another process is training). */
+    trainNow: async () => {
+      await jobs.runNow('recommend.train')
+    },
     async stop() {
-      await Promise.all([rights?.stop(), training.stop(), retention?.stop(), checkpoints.stop()])
+      await Promise.all([runner.stop(), checkpoints.stop()])
     },
   }
 }

@@ -13,7 +13,8 @@ import {
 /**
  * Serves the HTTP API until SIGINT or SIGTERM, then stops taking requests, lets the ones in flight
  * finish, and closes the database. In a worker process (CANDOR_WORKERS above 1, see `runPrimary`) the
- * primary has already seeded the demo shop, and only worker 1 runs the jobs that must run once.
+ * primary has already seeded the demo shop. Every process runs background jobs from the shared job
+ * table (see `jobs.ts`), each job in one process at a time.
  */
 export async function startServer(runtime: Runtime): Promise<void> {
   const worker = workerNumber()
@@ -38,9 +39,13 @@ export async function startServer(runtime: Runtime): Promise<void> {
     },
     servingMessage(`Candor is serving on ${pages.base}`, pages),
   )
-  const jobs = startBackgroundJobs(runtime, { once: worker === undefined || worker === 1 })
+  const jobs = await startBackgroundJobs(runtime)
   // Another worker retrained on request: so does this one.
-  if (worker !== undefined) onRetrainRequest(() => void jobs.trainNow())
+  if (worker !== undefined) {
+    onRetrainRequest(() => {
+      jobs.trainNow().catch((err: unknown) => runtime.logger.error({ err }, 'training failed'))
+    })
+  }
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return

@@ -319,7 +319,8 @@ export function createAuditTree(deps: AuditTreeDeps) {
 
     /**
      * Signs checkpoints by itself: `afterWriteMs` after an audit write (so a batch of writes makes one),
-     * and every `everyMs` (which covers writes by other processes). `stop` waits for one under way.
+     * and every `everyMs` (which covers writes by other processes; 0: never, and none at start). `stop`
+     * waits for one under way.
      */
     startCheckpoints: (options: {
       afterWriteMs?: number
@@ -346,13 +347,15 @@ export function createAuditTree(deps: AuditTreeDeps) {
         pending.unref()
       }
       writeListeners.add(onWrite)
-      const timer = setInterval(run, options.everyMs ?? 60_000)
-      timer.unref()
-      run()
+      // everyMs 0: the periodic checkpoint is a job of the shared job table instead (see src/main/jobs.ts).
+      const everyMs = options.everyMs ?? 60_000
+      const timer = everyMs > 0 ? setInterval(run, everyMs) : undefined
+      timer?.unref()
+      if (everyMs > 0) run()
       return {
         async stop() {
           writeListeners.delete(onWrite)
-          clearInterval(timer)
+          if (timer !== undefined) clearInterval(timer)
           if (pending !== undefined) clearTimeout(pending)
           await running
         },

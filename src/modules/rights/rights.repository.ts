@@ -19,9 +19,6 @@ type RightsTables = {
     sealed_input: string | null
     steps_done: string
     result: string | null
-    lease_until: string | null
-    /** Who holds the lease (see `rights.lease.ts`); null with no lease. */
-    lease_owner: string | null
   }
   rights_verifications: {
     request_id: string
@@ -80,8 +77,6 @@ export function createRightsRepository() {
           sealed_input: request.sealedInput,
           steps_done: JSON.stringify(request.stepsDone),
           result: request.result === null ? null : JSON.stringify(request.result),
-          lease_until: null,
-          lease_owner: null,
         })
         .execute()
     },
@@ -130,7 +125,6 @@ export function createRightsRepository() {
         sealedInput: string | null
         stepsDone: string[]
         result: Record<string, unknown>
-        leaseUntil: string | null
       }>,
     ): Promise<void> {
       await t(db)
@@ -149,60 +143,33 @@ export function createRightsRepository() {
             ? {}
             : { steps_done: JSON.stringify(changes.stepsDone) }),
           ...(changes.result === undefined ? {} : { result: JSON.stringify(changes.result) }),
-          ...(changes.leaseUntil === undefined ? {} : { lease_until: changes.leaseUntil }),
-          // A lease given up has no holder.
-          ...(changes.leaseUntil === null ? { lease_owner: null } : {}),
         })
         .where('id', '=', id)
         .execute()
     },
     /**
-     * Takes the job if nobody holds a live lease on it, or if its lease is still held by `deadOwner` (a
-     * holder the caller proved dead: the owner must still be that one, so of two processes reclaiming it
-     * together only one wins). Says whether this caller got it.
+     * Marks a verified request as under way (its job holds the lease in the job table); true when it is
+     * verified or already under way, false when there is nothing to run (received, completed, denied).
      */
-    async claim(
-      db: Db,
-      id: string,
-      lease: { now: string; until: string; owner: string; deadOwner?: string },
-    ): Promise<boolean> {
+    async start(db: Db, id: string): Promise<boolean> {
       const result = await t(db)
         .updateTable('rights_requests')
-        .set({ lease_until: lease.until, lease_owner: lease.owner, status: 'in_progress' })
+        .set({ status: 'in_progress' })
         .where('id', '=', id)
         .where('status', 'in', ['verified', 'in_progress'])
-        .where((eb) =>
-          eb.or([
-            eb('lease_until', 'is', null),
-            eb('lease_until', '<', lease.now),
-            ...(lease.deadOwner === undefined ? [] : [eb('lease_owner', '=', lease.deadOwner)]),
-          ]),
-        )
         .executeTakeFirst()
       return Number(result.numUpdatedRows) > 0
     },
-    async listRunnable(db: Db, now: string): Promise<string[]> {
+    /** Requests verified or under way, the nearest deadline first (at most 100). */
+    async listOpen(db: Db): Promise<string[]> {
       const rows = await t(db)
         .selectFrom('rights_requests')
         .select('id')
         .where('status', 'in', ['verified', 'in_progress'])
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
         .orderBy('due_at')
         .limit(100)
         .execute()
       return rows.map((r) => r.id)
-    },
-    /** Jobs under a live lease, with who holds it. */
-    async listLeased(db: Db, now: string): Promise<{ id: string; owner: string | null }[]> {
-      const rows = await t(db)
-        .selectFrom('rights_requests')
-        .select(['id', 'lease_owner'])
-        .where('status', '=', 'in_progress')
-        .where('lease_until', '>=', now)
-        .orderBy('due_at')
-        .limit(100)
-        .execute()
-      return rows.map((r) => ({ id: r.id, owner: r.lease_owner }))
     },
     /** Every request of a subject, by id (their outbox messages go with an erasure). */
     async idsOfSubject(db: Db, subjectId: string): Promise<string[]> {

@@ -15,13 +15,7 @@ import {
   type SubjectDataParticipant,
 } from './rights.js'
 import { dueDate, regimeFor } from './rights.deadlines.js'
-import {
-  type LeaseHolder,
-  currentHolder,
-  formatHolder,
-  isHolderDead,
-  parseHolder,
-} from './rights.lease.js'
+import type { JobLease, JobRunner } from '../jobs/index.js'
 import type { Notifier } from './rights.notifier.js'
 import { type DenyBody, type ExtendBody, createStaffActions } from './rights.staff.js'
 import { createCodeVerification } from './rights.verification.js'
@@ -39,17 +33,24 @@ export interface RightsDeps {
   notifier: Notifier
   /** The key file: verification codes are stored under a key derived from it. */
   keys: KeyringHolder
-  /** This process as a job's lease holder (by default the real one; see `rights.lease.ts`). */
-  leaseHolder?: LeaseHolder
+  /** The job table: each request's job runs under its lease there, so one process works on it at a time. */
+  jobs: Pick<JobRunner, 'define' | 'runNow'>
   /** Every module holding subject data, identity last (erasing it makes the subject unresolvable). */
   participants: () => readonly SubjectDataParticipant[]
 }
 
-const LEASE_MS = 60_000
+/** The job kind of one request's work, keyed by the request's id. */
+export const RIGHTS_REQUEST_JOB = 'rights.request'
 /** The purposes an objection to profiling withdraws. */
 const PROFILING_PREFIXES = ['personalize.recommendations', 'marketing.']
 
 export type RightsService = ReturnType<typeof createRightsService>
+
+/** What a running job carries through its steps. */
+interface RunContext {
+  lease: JobLease
+  onStepDone?: (name: string) => void
+}
 
 function publicView(request: StoredRightsRequest, now: Date): RightsRequest & { overdue: boolean } {
   const { sealedInput: _sealed, ...rest } = request
@@ -66,7 +67,6 @@ function publicView(request: StoredRightsRequest, now: Date): RightsRequest & { 
 export function createRightsService(deps: RightsDeps) {
   const repo = createRightsRepository()
   const now = () => deps.clock.now()
-  const self = deps.leaseHolder ?? currentHolder()
 
   const codes = createCodeVerification(deps, repo, (trx, request) =>
     finish(trx, request, 'denied', { deniedReason: 'identity_not_verified' }),
@@ -88,7 +88,6 @@ export function createRightsService(deps: RightsDeps) {
       status,
       completedAt: now().toISOString(),
       sealedInput: null,
-      leaseUntil: null,
       ...(extra.result === undefined ? {} : { result: extra.result }),
       ...(extra.deniedReason === undefined ? {} : { deniedReason: extra.deniedReason }),
     })
@@ -103,14 +102,18 @@ export function createRightsService(deps: RightsDeps) {
     })
   }
 
-  /** Runs one named step: its work and the record that it is done commit together. */
+  /**
+   * Runs one named step: its work and the record that it is done commit together. A run whose lease
+   * was taken by another process (this one stalled past it) stops before its next step.
+   */
   async function step(
     request: StoredRightsRequest,
     name: string,
     work: (trx: Db) => Promise<Record<string, number> | void>,
-    onStepDone?: (name: string) => void,
+    ctx: RunContext,
   ): Promise<void> {
     if (request.stepsDone.includes(name)) return
+    ctx.lease.check()
     await deps.db.transaction().execute(async (trx) => {
       const result = (await work(trx)) ?? {}
       request.stepsDone = [...request.stepsDone, name]
@@ -124,14 +127,14 @@ export function createRightsService(deps: RightsDeps) {
         details: { requestId: request.id, step: name, ...result },
       })
     })
-    onStepDone?.(name)
+    ctx.onStepDone?.(name)
   }
 
   /** Rectification: each participant that holds the corrected data puts it right, step by step. */
   async function rectify(
     request: StoredRightsRequest,
     participants: readonly SubjectDataParticipant[],
-    onStepDone?: (name: string) => void,
+    ctx: RunContext,
   ): Promise<void> {
     const input =
       request.sealedInput === null
@@ -144,7 +147,7 @@ export function createRightsService(deps: RightsDeps) {
         request,
         `rectify:${participant.name}`,
         (trx) => rectifyIn(trx, request.subjectId, input),
-        onStepDone,
+        ctx,
       )
     }
   }
@@ -156,7 +159,7 @@ export function createRightsService(deps: RightsDeps) {
   async function object(
     request: StoredRightsRequest,
     participants: readonly SubjectDataParticipant[],
-    onStepDone?: (name: string) => void,
+    ctx: RunContext,
   ): Promise<void> {
     await step(
       request,
@@ -173,7 +176,7 @@ export function createRightsService(deps: RightsDeps) {
         })
         return { purposesWithdrawn: purposes.length }
       },
-      onStepDone,
+      ctx,
     )
     for (const participant of participants) {
       if (participant.forgetInModels === undefined) continue
@@ -181,10 +184,7 @@ export function createRightsService(deps: RightsDeps) {
     }
   }
 
-  async function run(
-    request: StoredRightsRequest,
-    onStepDone?: (name: string) => void,
-  ): Promise<void> {
+  async function run(request: StoredRightsRequest, ctx: RunContext): Promise<void> {
     const participants = deps.participants()
     switch (request.type) {
       case 'access':
@@ -203,13 +203,13 @@ export function createRightsService(deps: RightsDeps) {
             request,
             `erase:${participant.name}`,
             (trx) => participant.eraseSubject(trx, request.subjectId),
-            onStepDone,
+            ctx,
           )
         }
         break
       }
       case 'rectification':
-        await rectify(request, participants, onStepDone)
+        await rectify(request, participants, ctx)
         break
       case 'restriction': {
         const lift = request.result?.lift === true
@@ -222,12 +222,12 @@ export function createRightsService(deps: RightsDeps) {
               name: 'rights',
             })
           },
-          onStepDone,
+          ctx,
         )
         break
       }
       case 'objection':
-        await object(request, participants, onStepDone)
+        await object(request, participants, ctx)
         break
     }
     await deps.db
@@ -235,6 +235,14 @@ export function createRightsService(deps: RightsDeps) {
       .execute((trx) => finish(trx, request, 'completed', { result: request.result ?? {} }))
     if (request.type === 'erasure') await deps.scrub()
   }
+
+  /** A request's job, once its lease is held: nothing to do unless it is verified or under way. */
+  async function runRequest(id: string, ctx: RunContext): Promise<void> {
+    if (!(await repo.start(deps.db, id))) return
+    await run(await mustFind(id), ctx)
+  }
+  // Any process's job runner takes up a request whose job is due (interrupted, or failed earlier).
+  deps.jobs.define({ kind: RIGHTS_REQUEST_JOB, run: (id, lease) => runRequest(id, { lease }) })
 
   const staff = createStaffActions({
     db: deps.db,
@@ -356,40 +364,27 @@ export function createRightsService(deps: RightsDeps) {
     },
 
     /**
-     * Runs (or resumes) a verified request's job. Returns false when another process holds it. Steps
-     * already done are skipped, so calling this again after a crash finishes the work exactly once.
+     * Runs (or resumes) a verified request's job now, under its lease in the job table. Returns false
+     * when another live process holds it (a dead holder's is taken over). Steps already done are
+     * skipped, so calling this again after a crash finishes the work exactly once. A job that throws
+     * is recorded in the job table, tried again later by any process, and the error rethrown.
      */
-    async process(
-      id: string,
-      options: { onStepDone?: (step: string) => void; deadOwner?: string } = {},
-    ): Promise<boolean> {
-      const at = now()
-      const claimed = await repo.claim(deps.db, id, {
-        now: at.toISOString(),
-        until: new Date(at.getTime() + LEASE_MS).toISOString(),
-        owner: formatHolder(self),
-        ...(options.deadOwner === undefined ? {} : { deadOwner: options.deadOwner }),
-      })
-      if (!claimed) return false
-      const request = await mustFind(id)
-      await run(request, options.onStepDone)
-      return true
+    async process(id: string, options: { onStepDone?: (step: string) => void } = {}) {
+      return deps.jobs.runNow(RIGHTS_REQUEST_JOB, id, (lease) =>
+        runRequest(id, { lease, ...options }),
+      )
     },
 
     /**
-     * Runs every verified or interrupted job; the server calls this at start and on an interval. A job
-     * whose lease is held by a provably dead process (this machine's previous run, killed mid-way) is
-     * taken over at once rather than when its lease runs out. Expired outbox messages go too.
+     * Runs every verified or interrupted job that no live process holds; a recurring job calls this
+     * (and a restart at once). A job whose lease is held by a provably dead process (this machine's
+     * previous run, killed mid-way) is taken over at once rather than when its lease runs out. Expired
+     * outbox messages go too.
      */
     async processPending(): Promise<number> {
       await deps.notifier.discardExpired(now())
       let done = 0
-      for (const { id, owner } of await repo.listLeased(deps.db, now().toISOString())) {
-        const holder = parseHolder(owner)
-        if (owner === null || holder === undefined || !isHolderDead(holder, self)) continue
-        if (await service.process(id, { deadOwner: owner })) done += 1
-      }
-      for (const id of await repo.listRunnable(deps.db, now().toISOString())) {
+      for (const id of await repo.listOpen(deps.db)) {
         if (await service.process(id)) done += 1
       }
       return done

@@ -10,7 +10,6 @@ type StaffTables = {
     denied_reason: string | null
     sealed_input: string | null
     result: string | null
-    lease_until: string | null
   }
 }
 
@@ -52,7 +51,6 @@ export function createStaffRepository() {
           completed_at: change.now,
           result: JSON.stringify(change.result),
           sealed_input: null,
-          lease_until: null,
         })
         .where('id', '=', id)
         .where('status', 'in', ['received', 'verified'])

@@ -15,6 +15,7 @@ import { migration0013RightsCodeLimits } from './0013_rights_code_limits.js'
 import { migration0014ConsentRecordedAt } from './0014_consent_recorded_at.js'
 import { migration0016RightsLeaseOwner } from './0016_rights_lease_owner.js'
 import { migration0017TouchpointCounts } from './0017_touchpoint_counts.js'
+import { migration0019Jobs } from './0019_jobs.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -37,6 +38,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0014_consent_recorded_at': migration0014ConsentRecordedAt,
   '0016_rights_lease_owner': migration0016RightsLeaseOwner,
   '0017_touchpoint_counts': migration0017TouchpointCounts,
+  '0019_jobs': migration0019Jobs,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

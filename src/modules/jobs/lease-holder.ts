@@ -3,7 +3,7 @@ import os from 'node:os'
 import { randomSecret } from '../../lib/crypto.js'
 
 /**
- * Who holds a rights job's lease: the machine (host name and the kernel's boot id), the process-id
+ * Who holds a job's lease (see `jobs.repository.ts`): the machine (host name and the kernel's boot id), the process-id
  * namespace, the process id and when that process started. Stored beside `lease_until` so that a
  * restarted process can tell, without waiting for the lease to run out, that the holder is dead: same
  * machine, same namespace, and either no process with that id any more or one that started at another
@@ -21,7 +21,7 @@ export interface LeaseHolder {
   start: string
 }
 
-/** The text stored in `rights_requests.lease_owner`. */
+/** The text stored in `jobs.lease_holder`. */
 export function formatHolder(holder: LeaseHolder): string {
   return JSON.stringify([holder.host, holder.boot, holder.ns, holder.pid, holder.start])
 }

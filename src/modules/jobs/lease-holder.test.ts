@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { currentHolder, formatHolder, isHolderDead, parseHolder } from './rights.lease.js'
+import { currentHolder, formatHolder, isHolderDead, parseHolder } from './lease-holder.js'
 
-describe('rights job lease holders', () => {
+describe('job lease holders', () => {
   const self = currentHolder()
 
   it('round-trips through the stored text, and refuses anything else', () => {
