@@ -103,13 +103,14 @@ function createFastify(deps: AppDeps): FastifyInstance {
 /** The request id header, the freshness check and the line per request. */
 function registerRequestHooks(app: FastifyInstance, deps: AppDeps): void {
   const { services } = deps
-  // These two run on every request and do nothing asynchronous, so they take `done` (an async hook costs
-  // a promise and a turn of the microtask queue).
+  // These two run on every request and take `done` (an async hook costs a promise and a turn of the
+  // microtask queue); the freshness check waits only on PostgreSQL.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     // What another process committed before this request was sent is seen by it (see `ChangeFeed`).
-    services.storage.changes.checkExternal(true)
-    done()
+    const synced = services.storage.changes.sync()
+    if (synced === undefined) done()
+    else synced.then(() => done(), done)
   })
   // One line per request, with the route pattern rather than the URL (which may hold a customer ref).
   const requestLog = deps.requestLog ?? loggerRequestLog(deps.logger)

@@ -41,7 +41,9 @@ function recordingFeed(): ChangeFeed & { announced: string[] } {
     cacheable: true,
     owners: (...owners) => announced.push(...owners),
     everything: () => announced.push(EVERY),
+    notify: () => undefined,
     checkExternal: () => undefined,
+    sync: () => undefined,
     subscribe: () => undefined,
   }
 }

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { createChangeFeed, createOwnerCache } from './changes.js'
 
 /** A feed whose "other connection" commits are simulated by bumping `version`. */
-function feed(dialect: 'sqlite' | 'postgres' = 'sqlite') {
+function feed() {
   const external = { version: 1 }
-  return { external, changes: createChangeFeed(dialect, () => external.version) }
+  return { external, changes: createChangeFeed(() => external.version) }
 }
 
 describe('owner cache', () => {
@@ -107,7 +107,6 @@ describe('owner cache', () => {
   it('drops everything when another connection committed: at once when forced or after a local write, else next turn', async () => {
     const external = { version: 1, writes: 0 }
     const changes = createChangeFeed(
-      'sqlite',
       () => external.version,
       () => external.writes,
     )
@@ -133,11 +132,17 @@ describe('owner cache', () => {
     expect(await cache.get('sub_a', load)).toBe(4)
   })
 
-  it('keeps nothing where other processes cannot be watched (PostgreSQL)', async () => {
-    const { changes } = feed('postgres')
-    const cache = createOwnerCache<number>(changes)
+  it('keeps nothing while the feed cannot watch other processes (PostgreSQL not listening)', async () => {
+    const { changes } = feed()
+    const watching = { now: false }
+    const cache = createOwnerCache<number>(
+      Object.defineProperty({ ...changes }, 'cacheable', { get: () => watching.now }),
+    )
     let reads = 0
     expect(await cache.get('sub_a', async () => ++reads)).toBe(1)
     expect(await cache.get('sub_a', async () => ++reads)).toBe(2)
+    watching.now = true
+    expect(await cache.get('sub_a', async () => ++reads)).toBe(3)
+    expect(await cache.get('sub_a', async () => ++reads)).toBe(3)
   })
 })

@@ -1,3 +1,5 @@
+import type { Db } from './db.js'
+
 /**
  * Who a change was about, told to the in-memory copies of shopper data (the identity, consent, event
  * and feedback reads the recommendation path repeats on every request), so none of them ever outlives
@@ -5,55 +7,92 @@
  *
  * - Writes through this storage: every repository write that touches an owner's rows is made with
  *   `write` (`owner-writes.ts`), which calls `owners(...)` once its statements ran, or `everything()`
- *   for a sweep by date (retention). No repository calls them by hand.
- * - Writes by other connections (a `candor` command next to the server): on SQLite, `PRAGMA data_version`
- *   moves when another connection commits, and `checkExternal` drops every copy when it moved. It is
- *   asked when a request arrives (the HTTP layer forces a check), so a request sent after another
- *   process committed sees the commit; otherwise before reading a copy, at most once per turn of the event
- *   loop (news of another process's commit can only arrive with I/O, in a later turn) unless this
- *   storage wrote since the last check. The count of writes is the `Storage` instance's own; a test or
- *   bench that plays a second process in this one opens it with `storage.another()`, which shares the
- *   count, so a commit there is seen here at once (no I/O separates them).
+ *   for a sweep by date (retention), and `notify(...)` to tell the other processes. No repository calls
+ *   them by hand.
+ * - Writes by other connections on SQLite (a `candor` command next to the server, worker processes):
+ *   `PRAGMA data_version` moves when another connection commits, and `checkExternal` drops every copy
+ *   when it moved. It is asked when a request arrives (the HTTP layer calls `sync()`), so a request sent
+ *   after another process committed sees the commit; otherwise before reading a copy, at most once per
+ *   turn of the event loop (news of another process's commit can only arrive with I/O, in a later turn)
+ *   unless this storage wrote since the last check. The count of writes is the `Storage` instance's own;
+ *   a test or bench that plays a second process in this one opens it with `storage.another()`, which
+ *   shares the count, so a commit there is seen here at once (no I/O separates them).
  *   When it moved, a counter that triggers bump on every write to a watched table (every table but the
  *   answer log and the migration bookkeeping, see `watched-writes.ts`) tells whether anything a copy
  *   could hold was written: worker processes of one server each log their answers without emptying each
  *   other's copies.
- * - PostgreSQL: another process's commit is not visible to this one without a round trip, so nothing is
- *   cached there (`cacheable` is false) and every request reads the database.
+ * - Writes by other processes on PostgreSQL (`pg-changes.ts`): every owner write also runs
+ *   `pg_notify` with the owners it touched, in its own transaction, so PostgreSQL delivers the news on
+ *   commit and never after a rollback; each storage listens on a connection of its own and drops the
+ *   owners it hears of (its own writes too, again once they committed). News arrives asynchronously, so
+ *   `sync()` (on every request) makes one round trip on the listening connection: PostgreSQL sends a
+ *   listener its pending notifications before the reply, so once it returns, every commit that finished
+ *   before the request arrived has been applied. Requests waiting at the same time share one round
+ *   trip. While the storage is not listening (starting, or the connection was lost until it reconnects)
+ *   nothing is kept (`cacheable` is false) and every copy is dropped when the connection goes.
  *
- * Why that is exact: a read in flight when a change is announced is not kept (see `OwnerCache`); on SQLite
- * a process has one connection and every read waits for an open transaction to end, so a read that starts
- * after the announcement sees the rows as committed (or, after a rollback, as they were).
+ * Why that is exact: a read in flight when a change is announced is not kept (see `OwnerCache`). On
+ * SQLite a process has one connection and every read waits for an open transaction to end, so a read
+ * that starts after the announcement sees the rows as committed (or, after a rollback, as they were).
+ * On PostgreSQL a read on another pooled connection does not wait: the owners a transaction touched are
+ * announced again when its connection goes back to the pool (committed or rolled back), which drops a
+ * copy read in between.
  */
 export interface ChangeFeed {
-  /** Whether copies may be kept at all. */
+  /** Whether copies may be kept now (on PostgreSQL: while this storage listens for other processes). */
   readonly cacheable: boolean
   /** Rows of these owners (subject ids, session keys) were written by this process. */
   owners(...owners: readonly string[]): void
   /** Rows of owners not named were written (a retention run): every copy goes. */
   everything(): void
   /**
+   * Tells the other processes, through `db` (in the caller's transaction), whose rows were written
+   * (`owners` undefined: everybody's). Undefined when there is nothing to wait for (SQLite: the other
+   * processes see `data_version` move).
+   */
+  notify(db: Db, owners: readonly string[] | undefined): Promise<void> | undefined
+  /**
    * Drops every copy when another connection committed since the last check (SQLite). `force`: ask the
    * database even if this turn of the event loop already did.
    */
   checkExternal(force?: boolean): void
+  /**
+   * The check a request makes when it arrives: once settled, every commit another process finished
+   * before the call has dropped the copies it touched. Undefined when that is already so (SQLite: a
+   * forced `checkExternal`; PostgreSQL while not listening: nothing is kept).
+   */
+  sync(): Promise<void> | undefined
   /** `owner` undefined: everything changed. */
   subscribe(listener: (owner: string | undefined) => void): void
 }
 
+/** The announcing half every feed shares: who listens, and telling them. */
+export function createAnnouncer(): Pick<ChangeFeed, 'owners' | 'everything' | 'subscribe'> {
+  const listeners: ((owner: string | undefined) => void)[] = []
+  return {
+    owners(...owners) {
+      for (const owner of owners) for (const listener of listeners) listener(owner)
+    },
+    everything() {
+      for (const listener of listeners) listener(undefined)
+    },
+    subscribe(listener) {
+      listeners.push(listener)
+    },
+  }
+}
+
 /**
- * `dataVersion`: SQLite's `PRAGMA data_version` on the connection the feed belongs to (undefined once
- * closed, or on PostgreSQL). `localWrites`: how many writing statements the storage (with the ones
- * opened by its `another()`) has run so far: a count the `Storage` instance holds.
+ * SQLite's feed. `dataVersion`: `PRAGMA data_version` on the connection the feed belongs to (undefined
+ * once closed). `localWrites`: how many writing statements the storage (with the ones opened by its
+ * `another()`) has run so far: a count the `Storage` instance holds.
  */
 export function createChangeFeed(
-  dialect: 'sqlite' | 'postgres',
   dataVersion: () => number | undefined,
   localWrites: () => number = () => 0,
   watchedWrites: () => number | undefined = () => undefined,
 ): ChangeFeed {
-  const listeners: ((owner: string | undefined) => void)[] = []
-  const cacheable = dialect === 'sqlite'
+  const announcer = createAnnouncer()
   let seen = dataVersion()
   let seenWatched = watchedWrites()
   let checkedThisTurn = false
@@ -61,35 +100,31 @@ export function createChangeFeed(
   const nextTurn = () => {
     checkedThisTurn = false
   }
-  const everything = () => {
-    for (const listener of listeners) listener(undefined)
+  const checkExternal = (force = false) => {
+    const writes = localWrites()
+    if (checkedThisTurn && !force && writes === writesAtCheck) return
+    writesAtCheck = writes
+    if (!checkedThisTurn) {
+      checkedThisTurn = true
+      setImmediate(nextTurn).unref()
+    }
+    const version = dataVersion()
+    if (version === seen) return
+    seen = version
+    // Only unwatched tables were written (another process's answer log): every copy still holds.
+    const watched = watchedWrites()
+    if (watched !== undefined && watched === seenWatched) return
+    seenWatched = watched
+    announcer.everything()
   }
   return {
-    cacheable,
-    owners(...owners) {
-      for (const owner of owners) for (const listener of listeners) listener(owner)
-    },
-    everything,
-    checkExternal(force = false) {
-      if (!cacheable) return
-      const writes = localWrites()
-      if (checkedThisTurn && !force && writes === writesAtCheck) return
-      writesAtCheck = writes
-      if (!checkedThisTurn) {
-        checkedThisTurn = true
-        setImmediate(nextTurn).unref()
-      }
-      const version = dataVersion()
-      if (version === seen) return
-      seen = version
-      // Only unwatched tables were written (another process's answer log): every copy still holds.
-      const watched = watchedWrites()
-      if (watched !== undefined && watched === seenWatched) return
-      seenWatched = watched
-      everything()
-    },
-    subscribe(listener) {
-      listeners.push(listener)
+    cacheable: true,
+    ...announcer,
+    notify: () => undefined,
+    checkExternal,
+    sync() {
+      checkExternal(true)
+      return undefined
     },
   }
 }

@@ -7,6 +7,7 @@ import {
   type DatabaseConnection,
   type Driver,
   Kysely,
+  type LogEvent,
   PostgresDialect,
   SqliteDialect,
   type SqliteDialectConfig,
@@ -19,6 +20,7 @@ import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
 import { ensurePrivateDir, ensurePrivateFile, tightenIfExists } from '../lib/private-files.js'
 import { type ChangeFeed, createChangeFeed } from './changes.js'
+import { type LocalAnnounce, createPostgresChangeFeed } from './pg-changes.js'
 import { WATCHED_WRITES_TABLE } from './watched-writes.js'
 
 /**
@@ -73,9 +75,10 @@ export interface Storage {
   readonly changes: ChangeFeed
   /**
    * Another connection to the same database, for a test or a benchmark that plays a second process
-   * inside this one. On SQLite the two count their writes together (`localWrites`, see `ChangeFeed`):
-   * what one commits, the other's copies see at once, as they would only after I/O from a real
-   * process. Two storages opened with `createStorage` count apart.
+   * inside this one. On SQLite the two count their writes together (`localWrites`, see `ChangeFeed`);
+   * on PostgreSQL each announces its writes to the other's copies as to its own: what one commits, the
+   * other's copies see at once, as they would only after I/O from a real process. Two storages opened
+   * with `createStorage` are two processes (on PostgreSQL, each hears the other through NOTIFY).
    */
   another(): Storage
   close(): Promise<void>
@@ -84,6 +87,21 @@ export interface Storage {
 /** Writing statements run through the connections of one storage (and those of its `another`). */
 interface WriteCount {
   writes: number
+  /** Told the text of every statement the storage's pool or connection runs (a test counts them). */
+  onQuery?: ((text: string) => void) | undefined
+  /** PostgreSQL: the change feeds of these storages, which hear each other's writes at once. */
+  peers?: Set<LocalAnnounce>
+}
+
+/** Kysely's `log` option when statements are watched. */
+function logOf(count: WriteCount) {
+  const onQuery = count.onQuery
+  if (onQuery === undefined) return {}
+  return {
+    log: (event: LogEvent) => {
+      if (event.level === 'query') onQuery(event.query.sql)
+    },
+  }
 }
 
 /**
@@ -173,22 +191,30 @@ function withStatementCache(
 
 /**
  * Opens SQLite (the embedded default: WAL, foreign keys on, file created with its folder) or
- * PostgreSQL (a connection pool), behind the same Kysely interface.
+ * PostgreSQL (a connection pool), behind the same Kysely interface. `onQuery` is told every statement
+ * the storage (and its `another()`) runs: a test counts what a read costs.
  */
-export function createStorage(config: DatabaseConfig): Storage {
-  return openStorage(config, { writes: 0 })
+export function createStorage(
+  config: DatabaseConfig,
+  options: { onQuery?: (text: string) => void } = {},
+): Storage {
+  return openStorage(config, { writes: 0, onQuery: options.onQuery })
 }
 
 function openStorage(config: DatabaseConfig, count: WriteCount): Storage {
   return config.kind === 'postgres' ? openPostgres(config, count) : openSqlite(config, count)
 }
 
-/** A PostgreSQL pool behind Kysely; nothing is copied in memory on it (see `ChangeFeed`). */
+/**
+ * A PostgreSQL pool behind Kysely, and a connection of its own that listens for other processes' writes
+ * (see `ChangeFeed`, `pg-changes.ts`).
+ */
 function openPostgres(config: DatabaseConfig & { kind: 'postgres' }, count: WriteCount): Storage {
   const pool = new pg.Pool({ connectionString: config.url, max: 10 })
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined)
-  const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) })
+  const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }), ...logOf(count) })
+  const changes = createPostgresChangeFeed(config.url, pool, (count.peers ??= new Set()))
   return {
     db,
     dialect: 'postgres',
@@ -196,9 +222,12 @@ function openPostgres(config: DatabaseConfig & { kind: 'postgres' }, count: Writ
       await sql`select 1`.execute(db)
     },
     scrub: async () => undefined,
-    changes: createChangeFeed('postgres', () => undefined),
+    changes,
     another: () => openStorage(config, count),
-    close: () => db.destroy(),
+    close: async () => {
+      await changes.close()
+      await db.destroy()
+    },
   }
 }
 
@@ -221,6 +250,7 @@ function openSqlite(config: DatabaseConfig & { kind: 'sqlite' }, count: WriteCou
     dialect: new ImmediateSqliteDialect({
       database: withStatementCache(database, () => (count.writes += 1)),
     }),
+    ...logOf(count),
   })
   const dataVersion = database.prepare('pragma data_version').pluck()
   const commits = commitCounter(config.file)
@@ -261,7 +291,7 @@ function openSqlite(config: DatabaseConfig & { kind: 'sqlite' }, count: WriteCou
       await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db)
     },
     // Moves when another connection (another process) commits. Asked on every request: prepared once.
-    changes: createChangeFeed('sqlite', readDataVersion, () => count.writes, readWatchedWrites),
+    changes: createChangeFeed(readDataVersion, () => count.writes, readWatchedWrites),
     another: () => openStorage(config, count),
     close: async () => {
       commits.close()

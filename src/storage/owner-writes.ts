@@ -11,8 +11,10 @@ import type { Db } from './db.js'
  * to see that it announces the owner whose rows it changed.
  *
  * The announcement comes once the statements ran, inside the caller's transaction, as the copies need
- * (see `ChangeFeed`: a read in flight is not kept; on SQLite a later read waits for the transaction). A
- * write that throws announces nothing: its transaction rolls back, and the rows stay as copied.
+ * (see `ChangeFeed`: a read in flight is not kept; on SQLite a later read waits for the transaction).
+ * On PostgreSQL the same owners go to the other processes by `pg_notify` on the same `db`, so inside
+ * the caller's transaction: delivered on commit, never after a rollback. A write that throws announces
+ * nothing: its transaction rolls back, and the rows stay as copied.
  *
  * @example
  *   const write = ownerWrites(changes)
@@ -50,8 +52,12 @@ export function ownerWrites(changes: ChangeFeed): WriteOf {
     const announced = async (db: Db, ...args: A): Promise<R> => {
       const result = await run(db, ...args)
       const owners = touched(result, ...args)
+      if (owners !== EVERY_OWNER && owners.length === 0) return result
       if (owners === EVERY_OWNER) changes.everything()
-      else if (owners.length > 0) changes.owners(...owners)
+      else changes.owners(...owners)
+      // Other processes hear of it on commit (PostgreSQL: NOTIFY in this transaction).
+      const told = changes.notify(db, owners === EVERY_OWNER ? undefined : owners)
+      if (told !== undefined) await told
       return result
     }
     return Object.assign(announced, { [ANNOUNCES]: true as const })
