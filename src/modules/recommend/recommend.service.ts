@@ -74,8 +74,19 @@ export function createRecommendService(deps: RecommendDeps) {
   const answerer = createAnswerer({ ...deps, model, feedback, log, caps, ownerOf })
 
   return {
-    /** Trains from scratch now (the `candor train` command and the schedule call this). */
+    /**
+     * Trains from scratch now, stores the model in the database as the newest version and serves it;
+     * every other process sharing the database loads it within seconds. When another process is
+     * training already, waits for its model and answers that run instead (so two callers train once).
+     * The `candor train` command, `POST /v1/admin/train` and the schedule call this.
+     */
     train: (onProgress?: TrainProgress): Promise<TrainingRun> => model.train(onProgress),
+
+    /**
+     * Loads the newest stored model now if it is newer than the one served (a process does this by
+     * itself within seconds; a worker told that another stored one calls it); true if it swapped.
+     */
+    refreshModel: (): Promise<boolean> => model.refresh(),
 
     /** The model in use, for tests and the quality report. */
     async model(): Promise<ItemModel> {

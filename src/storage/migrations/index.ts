@@ -15,6 +15,7 @@ import { migration0013RightsCodeLimits } from './0013_rights_code_limits.js'
 import { migration0014ConsentRecordedAt } from './0014_consent_recorded_at.js'
 import { migration0016RightsLeaseOwner } from './0016_rights_lease_owner.js'
 import { migration0017TouchpointCounts } from './0017_touchpoint_counts.js'
+import { migration0018RecommendModels } from './0018_recommend_models.js'
 import { migration0019Jobs } from './0019_jobs.js'
 
 /**
@@ -38,6 +39,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0014_consent_recorded_at': migration0014ConsentRecordedAt,
   '0016_rights_lease_owner': migration0016RightsLeaseOwner,
   '0017_touchpoint_counts': migration0017TouchpointCounts,
+  '0018_recommend_models': migration0018RecommendModels,
   '0019_jobs': migration0019Jobs,
 }
 
