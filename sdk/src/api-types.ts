@@ -5252,6 +5252,147 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/admin/jobs': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The background jobs (retention, training, audit checkpoints, rights requests): state, which process holds each, last run and error
+     * @description **Who may call:** an API key with role `admin`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "jobs": [
+             *         {
+             *           "kind": "recommend.train",
+             *           "key": null,
+             *           "state": "running",
+             *           "dueAt": "2026-03-02T09:00:00.000Z",
+             *           "lease": {
+             *             "host": "candor-2",
+             *             "pid": 4121,
+             *             "until": "2026-03-02T09:00:06.000Z"
+             *           },
+             *           "runs": 12,
+             *           "failures": 0,
+             *           "lastStartedAt": "2026-03-02T09:00:00.120Z",
+             *           "lastFinishedAt": "2026-03-02T08:00:41.870Z",
+             *           "lastError": null
+             *         },
+             *         {
+             *           "kind": "retention",
+             *           "key": null,
+             *           "state": "failing",
+             *           "dueAt": "2026-03-02T09:01:00.000Z",
+             *           "lease": null,
+             *           "runs": 40,
+             *           "failures": 1,
+             *           "lastStartedAt": "2026-03-02T09:00:29.000Z",
+             *           "lastFinishedAt": "2026-03-02T09:00:30.000Z",
+             *           "lastError": "Error: Connection terminated unexpectedly"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              jobs: {
+                /** @description What the job does: `retention`, `recommend.train`, `rights.request` ... */
+                kind: string
+                /** @description A one-off job's key (a rights request's id); null for a recurring job */
+                key: string | null
+                /**
+                 * @description running: a process holds its lease now; failing: its last run threw and it will be tried again at dueAt; due: waiting for a process to take it; scheduled: runs at dueAt
+                 * @enum {string}
+                 */
+                state: 'running' | 'failing' | 'due' | 'scheduled' | 'idle'
+                /** @description When it runs next */
+                dueAt: string | null
+                lease: {
+                  /** @description The machine of the process holding the lease */
+                  host: string
+                  /** @description Its process id */
+                  pid: number
+                  /** @description When the lease runs out unless renewed (every 1.5 s while it works) */
+                  until: string
+                } | null
+                /** @description Runs finished, successful or not */
+                runs: number
+                /** @description Failed runs since the last success */
+                failures: number
+                lastStartedAt: string | null
+                lastFinishedAt: string | null
+                /** @description The last failure's code or class and message */
+                lastError: string | null
+              }[]
+            }
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/recommendations': {
     parameters: {
       query?: never
