@@ -17,6 +17,7 @@ import { migration0016RightsLeaseOwner } from './0016_rights_lease_owner.js'
 import { migration0017TouchpointCounts } from './0017_touchpoint_counts.js'
 import { migration0018RecommendModels } from './0018_recommend_models.js'
 import { migration0019Jobs } from './0019_jobs.js'
+import { migration0020DistributionKeys } from './0020_distribution_keys.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -41,6 +42,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0017_touchpoint_counts': migration0017TouchpointCounts,
   '0018_recommend_models': migration0018RecommendModels,
   '0019_jobs': migration0019Jobs,
+  '0020_distribution_keys': migration0020DistributionKeys,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
