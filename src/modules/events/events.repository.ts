@@ -5,6 +5,7 @@ import { EVERY_OWNER, type WriteOf, ownerWrites } from '../../storage/owner-writ
 import type { EventType } from '../charter/index.js'
 import { SESSION_PREFIX } from '../session/index.js'
 import type { StoredEvent, SubjectItemEvent } from './events.js'
+import { dropExpiredMonths } from './events.partitions.js'
 import { COLUMNS, type EventRow, decodePurposes, fromRow, rowValues } from './events.rows.js'
 
 type EventTables = {
@@ -40,6 +41,14 @@ export interface ItemEvent {
 }
 
 const t = (db: Db) => db.withTables<EventTables>()
+
+/** The first key of the advisory locks `insertMany` takes per owner on PostgreSQL ("EVTS"). */
+const OWNER_LOCK_CLASS = 0x45565453
+
+/** Whose event it is: the subject, or the anonymous visit. */
+function ownerOf(event: StoredEvent): string {
+  return event.subjectId ?? event.sessionKey ?? ''
+}
 
 /**
  * Subject events stored for `purpose`, unexpired, that happened after `since`, with a key after
@@ -115,7 +124,8 @@ function createStatements() {
       const insert = t(db)
         .insertInto('events')
         .values(markers)
-        .onConflict((oc) => oc.columns(['owner', 'event_id']).doNothing())
+        // No conflict target: on PostgreSQL the key is (owner, event_id, expires_at) (0021).
+        .onConflict((oc) => oc.doNothing())
       const query = returning ? insert.returning(['owner', 'event_id']).compile() : insert.compile()
       assertParameterOrder(query, rows * COLUMNS.length, String)
       return query
@@ -323,7 +333,7 @@ const reads = {
  * Writes. Each is made with `write` (`owner-writes.ts`), naming the owners it touched: a read started
  * before then is not kept, one started after sees the write.
  */
-function createWrites(write: WriteOf, { insertText }: Statements) {
+function createWrites(write: WriteOf, { insertText, findExisting }: Statements) {
   return {
     /**
      * Inserts events, skipping any `(owner, event_id)` already stored (a retry); says for each event, in
@@ -338,19 +348,31 @@ function createWrites(write: WriteOf, { insertText }: Statements) {
           const { rows: changed } = await db.executeQuery(eachRow(insertText(db, 1, false), rows))
           return changed.map(({ changes }) => changes === 1)
         }
+        // The key includes the expiry (the partition key, migration 0021), and a retry may carry
+        // another expiry (a new receipt time, a visit started afresh): `(owner, event_id)` is kept
+        // once by taking the owners' locks for the transaction, then leaving out what is stored.
+        if (events.length === 0) return []
+        const owners = [...new Set(events.map(ownerOf))]
+        await sql`select pg_advisory_xact_lock(${OWNER_LOCK_CLASS}, hashtext(o))
+          from unnest(${owners}::text[]) as o order by hashtext(o)`.execute(db)
+        const stored = await findExisting(
+          db,
+          events.map((e) => ({ owner: ownerOf(e), eventId: e.id })),
+        )
+        const fresh = events.filter((e) => !stored.has(`${ownerOf(e)}\u0000${e.id}`))
         const inserted = new Set<string>()
-        for (let start = 0; start < events.length; start += INSERT_CHUNK) {
-          const end = Math.min(events.length, start + INSERT_CHUNK)
+        for (let start = 0; start < fresh.length; start += INSERT_CHUNK) {
+          const end = Math.min(fresh.length, start + INSERT_CHUNK)
           const parameters: (string | number | null)[] = []
-          for (let i = start; i < end; i++) parameters.push(...rowValues(events[i]!))
+          for (let i = start; i < end; i++) parameters.push(...rowValues(fresh[i]!))
           const { rows } = await db.executeQuery<{ owner: string; event_id: string }>(
             CompiledQuery.raw(insertText(db, end - start, true), parameters),
           )
           for (const r of rows) inserted.add(`${r.owner}\u0000${r.event_id}`)
         }
-        return events.map((e) => inserted.has(`${e.subjectId ?? e.sessionKey ?? ''}\u0000${e.id}`))
+        return events.map((e) => inserted.has(`${ownerOf(e)}\u0000${e.id}`))
       },
-      (_, events) => [...new Set(events.map((e) => e.subjectId ?? e.sessionKey ?? ''))],
+      (_, events) => [...new Set(events.map(ownerOf))],
     ),
 
     /** Rewrites a stored event as it now is (a field it no longer has becomes null). */
@@ -396,13 +418,15 @@ function createWrites(write: WriteOf, { insertText }: Statements) {
 
     deleteExpired: write(
       async (db: Db, now: string): Promise<number> => {
+        // PostgreSQL: the months whose every event expired go as whole partitions (migration 0021).
+        const dropped = dialectOf(db) === 'postgres' ? await dropExpiredMonths(db, now) : 0
         // Through the expiry-hour index (migration 0008): the hours up to now's, then the exact instant.
         const result = await t(db)
           .deleteFrom('events')
           .where(sql`substr(expires_at, 1, 13)`, '<=', now.slice(0, 13))
           .where('expires_at', '<=', now)
           .executeTakeFirst()
-        return Number(result.numDeletedRows)
+        return dropped + Number(result.numDeletedRows)
       },
       (deleted) => (deleted > 0 ? EVERY_OWNER : []),
     ),

@@ -10,7 +10,7 @@
  *   declared (`narrowed`).
  */
 import { DAY_MS } from '../../lib/clock.js'
-import type { Db } from '../../storage/db.js'
+import { type Db, dialectOf } from '../../storage/db.js'
 import {
   type Charter,
   type PurposeKey,
@@ -19,6 +19,7 @@ import {
 } from '../charter/index.js'
 import { SESSION_TTL_MS, type SessionService } from '../session/index.js'
 import type { StoredEvent } from './events.js'
+import { ensureMonthPartitions, monthOf, monthsFrom, nextMonth } from './events.partitions.js'
 import type { EventsRepository } from './events.repository.js'
 
 /** How long purposes kept for `days` keep an event (`0`: a visit). */
@@ -62,6 +63,16 @@ export function narrowed(
   if (!keep.has('kind')) delete out.kind
   if (!keep.has('rating')) delete out.rating
   return out
+}
+
+/**
+ * The months an event stored at `now` may expire in: from now's to the month after the longest
+ * retention the charter declares has run (its partitions are made ahead; `events.partitions.ts`).
+ */
+export function monthsAhead(charter: Charter, now: Date): string[] {
+  const longest = retentionMsOf(retentionDaysFor(charter, Object.keys(charter.purposes)))
+  const last = monthOf(new Date(now.getTime() + Math.max(longest, SESSION_TTL_MS)).toISOString())
+  return monthsFrom(monthOf(now.toISOString()), nextMonth(last))
 }
 
 export interface EventsRetentionDeps {
@@ -116,6 +127,9 @@ export function createEventsRetention(deps: EventsRetentionDeps) {
      * retention job calls it inside its transaction.
      */
     async deleteExpired(executor: Db, now: Date): Promise<Record<string, number>> {
+      // PostgreSQL: the month partitions events may expire in, made ahead (see events.partitions.ts).
+      if (dialectOf(executor) === 'postgres')
+        await ensureMonthPartitions(executor, monthsAhead(charter, now))
       // Expired visits first, each with its events and consent records (the session module's rule).
       const ended = await deps.sessions.deleteExpired(executor, now)
       let events = ended.events + (await repo.deleteExpired(executor, now.toISOString()))

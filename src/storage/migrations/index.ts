@@ -18,6 +18,7 @@ import { migration0017TouchpointCounts } from './0017_touchpoint_counts.js'
 import { migration0018RecommendModels } from './0018_recommend_models.js'
 import { migration0019Jobs } from './0019_jobs.js'
 import { migration0020DistributionKeys } from './0020_distribution_keys.js'
+import { migration0021EventsByMonth } from './0021_events_by_month.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -43,6 +44,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0018_recommend_models': migration0018RecommendModels,
   '0019_jobs': migration0019Jobs,
   '0020_distribution_keys': migration0020DistributionKeys,
+  '0021_events_by_month': migration0021EventsByMonth,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
