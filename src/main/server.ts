@@ -3,9 +3,9 @@ import { pageAddresses, servingMessage } from './addresses.js'
 import { startBackgroundJobs } from './jobs.js'
 import type { Runtime } from './runtime.js'
 import {
-  onRetrainRequest,
+  announceModelStored,
+  onModelStoredElsewhere,
   prepareDemo,
-  retrainOtherWorkers,
   workerMetrics,
   workerNumber,
 } from './workers.js'
@@ -22,7 +22,7 @@ export async function startServer(runtime: Runtime): Promise<void> {
     services: runtime.services,
     logger: runtime.logger,
     requestLog: runtime.requestLog,
-    ...(worker === undefined ? {} : { metrics: workerMetrics, retrainOthers: retrainOtherWorkers }),
+    ...(worker === undefined ? {} : { metrics: workerMetrics, retrainOthers: announceModelStored }),
   })
   const { port, host } = runtime.config
   // A worker's primary has done this already.
@@ -40,10 +40,15 @@ export async function startServer(runtime: Runtime): Promise<void> {
     servingMessage(`Candor is serving on ${pages.base}`, pages),
   )
   const jobs = await startBackgroundJobs(runtime)
-  // Another worker retrained on request: so does this one.
+  // Another worker trained and stored a model on request: this one loads it now (it does not train).
   if (worker !== undefined) {
-    onRetrainRequest(() => {
-      jobs.trainNow().catch((err: unknown) => runtime.logger.error({ err }, 'training failed'))
+    onModelStoredElsewhere(() => {
+      runtime.services.recommend.refreshModel().then(
+        (loaded) => {
+          if (loaded) runtime.logger.info('stored item model loaded')
+        },
+        (err: unknown) => runtime.logger.error({ err }, 'loading the stored item model failed'),
+      )
     })
   }
   let stopping = false

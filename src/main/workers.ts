@@ -12,17 +12,21 @@ import type { Runtime } from './runtime.js'
  * port, replaces one that dies, answers their `/metrics` with the sum over all of them, and stops them
  * all on SIGINT or SIGTERM.
  *
- * What the workers share is the database: each keeps its own copies and model, and learns of the
- * others' writes as of any other process's (see `ChangeFeed`). Worker 1 alone runs the rights and
- * retention jobs; every worker trains its own model.
+ * What the workers share is the database: each keeps its own copies and its own model in memory, and
+ * learns of the others' writes as of any other process's (see `ChangeFeed`). The model is trained by one
+ * worker at a time (the training lease, `src/modules/recommend/model.lease.ts`) and stored in the
+ * database; the others load the stored version (at start, and within seconds of a newer one).
  */
 
 /** Set in a worker's environment: its number, from 1. */
 export const WORKER_VARIABLE = 'CANDOR_WORKER'
 
 const METRICS = 'candor:metrics'
-/** A worker trained its model on request (`POST /v1/admin/train`): the primary has the others train too. */
-const TRAIN = 'candor:train'
+/**
+ * A worker trained and stored a model on request (`POST /v1/admin/train`): the primary tells the others,
+ * which load it now instead of on their next look (they never train for it).
+ */
+const MODEL_STORED = 'candor:model-stored'
 
 interface MetricsMessage {
   type: typeof METRICS
@@ -32,7 +36,7 @@ interface MetricsMessage {
 }
 
 /** Whether an IPC message is one of ours of this type (other modules, prom-client, send their own). */
-function isMessage(message: unknown, type: typeof METRICS | typeof TRAIN): boolean {
+function isMessage(message: unknown, type: typeof METRICS | typeof MODEL_STORED): boolean {
   return (
     typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type
   )
@@ -42,15 +46,15 @@ function isMetricsMessage(message: unknown): message is MetricsMessage {
   return isMessage(message, METRICS)
 }
 
-/** In a worker: asks every other worker to retrain its model now (this one just did, on request). */
-export function retrainOtherWorkers(): void {
-  process.send!({ type: TRAIN })
+/** In a worker: tells every other worker that this one just stored a newly trained model. */
+export function announceModelStored(): void {
+  process.send!({ type: MODEL_STORED })
 }
 
-/** In a worker: `train` runs when another worker asks this one to retrain. */
-export function onRetrainRequest(train: () => void): void {
+/** In a worker: `load` runs when another worker stored a new model (it should load it, not train). */
+export function onModelStoredElsewhere(load: () => void): void {
   process.on('message', (message: unknown) => {
-    if (isMessage(message, TRAIN)) train()
+    if (isMessage(message, MODEL_STORED)) load()
   })
 }
 
@@ -131,8 +135,8 @@ export async function runPrimary(runtime: Runtime, workers: number): Promise<num
 }
 
 /**
- * A worker's message to the primary: a retrain request goes on to every other worker; a metrics request
- * gets the whole cluster's metrics back.
+ * A worker's message to the primary: news of a stored model goes on to every other worker; a metrics
+ * request gets the whole cluster's metrics back.
  */
 function answerWorker(
   worker: Worker,
@@ -140,8 +144,8 @@ function answerWorker(
   workers: Iterable<Worker>,
   aggregator: { clusterMetrics(): Promise<string> },
 ): void {
-  if (isMessage(message, TRAIN)) {
-    for (const other of workers) if (other !== worker) other.send({ type: TRAIN })
+  if (isMessage(message, MODEL_STORED)) {
+    for (const other of workers) if (other !== worker) other.send({ type: MODEL_STORED })
     return
   }
   if (!isMetricsMessage(message)) return
