@@ -103,6 +103,35 @@ export function createJobsRepository() {
   }
 
   return {
+    /**
+     * Adds the job's row with its lease already taken, so no other process can take it first; undefined
+     * (and nothing changed) when the row is there already.
+     */
+    async insertClaimed(
+      db: Db,
+      kind: string,
+      key: string,
+      dueAt: string,
+      terms: LeaseTerms,
+    ): Promise<ClaimedJob | undefined> {
+      const row = await t(db)
+        .insertInto('jobs')
+        .values({
+          kind,
+          job_key: key,
+          due_at: dueAt,
+          lease_holder: terms.holder,
+          lease_until: terms.until,
+          last_started_at: terms.now,
+          runs: 0,
+          failures: 0,
+        })
+        .onConflict((oc) => oc.columns(['kind', 'job_key']).doNothing())
+        .returning(['failures'])
+        .executeTakeFirst()
+      return row === undefined ? undefined : { kind, key, failures: row.failures }
+    },
+
     /** Adds the job's row unless there is one (then nothing changes). */
     async ensure(db: Db, kind: string, key: string, dueAt: string | null): Promise<void> {
       await t(db)

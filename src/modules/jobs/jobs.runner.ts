@@ -201,8 +201,10 @@ export function createJobRunner(deps: JobRunnerDeps) {
       run?: (lease: JobLease) => Promise<void>,
     ): Promise<boolean> {
       const def = definition(kind)
-      await repo.ensure(deps.db, kind, key, def.everyMs === undefined ? iso() : iso(def.everyMs))
-      let claimed = await repo.claim(deps.db, kind, key, terms())
+      const dueAt = def.everyMs === undefined ? iso() : iso(def.everyMs)
+      let claimed =
+        (await repo.insertClaimed(deps.db, kind, key, dueAt, terms())) ??
+        (await repo.claim(deps.db, kind, key, terms()))
       if (claimed === undefined) {
         const stored = await repo.find(deps.db, kind, key)
         const other = parseHolder(stored?.leaseHolder ?? null)
