@@ -18,9 +18,7 @@ const CHECKPOINT_EVERY_MS = 60_000
  * - `audit.checkpoint`: signs the audit tree every minute. Each process also signs a few seconds after
  *   its own audit writes (two processes signing the same tree size store one).
  */
-export async function startBackgroundJobs(
-  runtime: Runtime,
-): Promise<{ stop(): Promise<void>; trainNow(): Promise<void> }> {
+export async function startBackgroundJobs(runtime: Runtime): Promise<{ stop(): Promise<void> }> {
   const { services, logger, config } = runtime
   const { jobs } = services
   jobs.define({
@@ -65,10 +63,6 @@ export async function startBackgroundJobs(
     onError: (kind, err) => logger.error({ err, job: kind }, 'background job failed'),
   })
   return {
-    /** Trains now under the training job's lease (nothing when another process is training). */
-    trainNow: async () => {
-      await jobs.runNow('recommend.train')
-    },
     async stop() {
       await Promise.all([runner.stop(), checkpoints.stop()])
     },
