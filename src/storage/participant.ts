@@ -22,4 +22,9 @@ export interface DataParticipant<Rectify = never> {
   forgetInModels?: (subjectId: string) => Promise<void>
   /** Deletes the module's records past their expiry, inside the given transaction; returns counts. */
   deleteExpired?: (executor: Db, now: Date) => Promise<Record<string, number>>
+  /**
+   * Readies storage before retention's transaction begins, in transactions of its own, and deletes
+   * nothing (the events module makes the month partitions ahead: `events.partitions.ts`).
+   */
+  prepareExpiry?: (now: Date) => Promise<void>
 }

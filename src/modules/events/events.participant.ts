@@ -14,5 +14,6 @@ export function eventsDataParticipant(events: EventsService) {
     rectify: (executor, subjectId, input) =>
       events.deleteSubjectEvents(executor, subjectId, input.notMyEvents ?? []),
     deleteExpired: (executor, now) => events.deleteExpired(executor, now),
+    prepareExpiry: (now) => events.prepareExpiry(now),
   } satisfies DataParticipant<{ notMyEvents?: readonly string[] | undefined }>
 }

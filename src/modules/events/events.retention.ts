@@ -122,14 +122,20 @@ export function createEventsRetention(deps: EventsRetentionDeps) {
 
   return {
     /**
+     * PostgreSQL: makes the month partitions events may expire in, ahead (`events.partitions.ts`), in
+     * a transaction of its own before the sweep's (attaching one locks the default partition).
+     */
+    async prepareExpiry(db: Db, now: Date): Promise<void> {
+      if (dialectOf(db) === 'postgres') await ensureMonthPartitions(db, monthsAhead(charter, now))
+    },
+
+    /**
      * Deletes what is past its expiry: sessions (through the session module, with their events and
      * consent records), events, and what each purpose no longer needs. Returns counts per kind; the
-     * retention job calls it inside its transaction.
+     * retention job calls it inside its transaction. On PostgreSQL a month whose events have all
+     * expired goes as a whole partition (the events repository's `deleteExpired`).
      */
     async deleteExpired(executor: Db, now: Date): Promise<Record<string, number>> {
-      // PostgreSQL: the month partitions events may expire in, made ahead (see events.partitions.ts).
-      if (dialectOf(executor) === 'postgres')
-        await ensureMonthPartitions(executor, monthsAhead(charter, now))
       // Expired visits first, each with its events and consent records (the session module's rule).
       const ended = await deps.sessions.deleteExpired(executor, now)
       let events = ended.events + (await repo.deleteExpired(executor, now.toISOString()))

@@ -75,6 +75,8 @@ export function createEventsService(deps: EventsDeps) {
 
     /** The retention sweep (`events.retention.ts`); the retention job runs it in its transaction. */
     deleteExpired: (executor: Db, now: Date) => retention.deleteExpired(executor, now),
+    /** Before the sweep: the month partitions ahead, on PostgreSQL (`events.retention.ts`). */
+    prepareExpiry: (now: Date) => retention.prepareExpiry(db, now),
 
     /** Import checkpoints (used by the order import). */
     checkpoints: {

@@ -6,6 +6,8 @@ import type { Actor, AuditLog } from '../audit/index.js'
 export interface RetentionParticipant {
   name: string
   deleteExpired(executor: Db, now: Date): Promise<Record<string, number>>
+  /** Runs before the run's transaction, in transactions of its own; deletes nothing. */
+  prepareExpiry?: (now: Date) => Promise<void>
 }
 
 export interface RetentionDeps {
@@ -38,6 +40,9 @@ export function createRetentionService(deps: RetentionDeps) {
   return {
     async run(actor: Actor = { kind: 'system', name: 'retention' }): Promise<RetentionReport> {
       const now = deps.clock.now()
+      // Before the transaction: what a participant makes ahead (a partition) locks briefly on its own
+      // instead of for the whole run.
+      for (const participant of deps.participants) await participant.prepareExpiry?.(now)
       return deps.db.transaction().execute(async (trx) => {
         const deleted: Record<string, Record<string, number>> = {}
         let total = 0
