@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS } from '../src/lib/clock.js'
 import type { Db, Storage } from '../src/storage/db.js'
@@ -10,6 +11,7 @@ import {
 import { trainItemModel } from '../src/modules/recommend/engine/index.js'
 import { decodeModelState } from '../src/modules/recommend/model.codec.js'
 import { type Trainer, trainInThread } from '../src/modules/recommend/training.js'
+import { runCandor } from './helpers/cli.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 const PERSONAL = 'personalize.recommendations'
@@ -192,6 +194,25 @@ for (const dialect of DIALECTS) {
       expect((await b.service.exportSubject('nobody')).model.trainedAt).toBe(run.trainedAt)
     }, 60_000)
 
+    it('serves what `candor train` trained and stored from a process of its own', async () => {
+      const a = processWith()
+      await a.service.train()
+      const before = await a.service.model()
+      await shoppers(ctx, 'cli', 10)
+      const result = runCandor(['train'], {
+        CANDOR_DATA_DIR: ctx.database.dir,
+        CANDOR_DATABASE_URL: ctx.database.url,
+        CANDOR_CHARTER_FILE: path.resolve('candor.charter.yaml'),
+        CANDOR_DEMO: 'off',
+      })
+      expect(result.code, result.stderr).toBe(0)
+      expect(await a.service.refreshModel()).toBe(true)
+      expect(await a.service.model()).not.toEqual(before)
+      const newcomer = (await ctx.services.identity.findSubjectId('cli-1'))!
+      expect((await a.service.exportSubject(newcomer)).model.contributesToModel).toBe(true)
+      expect(a.trainings).toBe(1)
+    }, 90_000)
+
     it('keeps an erased subject out of every stored version, and out of a process that loads after', async () => {
       const a = processWith()
       await a.service.train()
@@ -238,7 +259,7 @@ for (const dialect of DIALECTS) {
       const b = processWith()
       await b.service.model()
       // A trains again: B still holds the version before (it has not looked yet).
-      await a.service.train()
+      const newest = await a.service.train()
       const subjectId = (await ctx.services.identity.findSubjectId('ms-11'))!
       await ctx.storage.db.transaction().execute((trx) => b.service.eraseSubject(trx, subjectId))
       const after = await storedVersions(ctx.storage.db)
@@ -246,7 +267,7 @@ for (const dialect of DIALECTS) {
       const [state] = [...after.values()].map((bytes) => decodeModelState(bytes))
       expect(state!.subjects.has(subjectId)).toBe(false)
       // The newest training's model, without the subject (not B's older one).
-      expect(state!.run.id).toBe((await a.service.latestTrainingRun())!.id)
+      expect(state!.run.id).toBe(newest.id)
       expect(b.trainings).toBe(0)
     }, 60_000)
   })
