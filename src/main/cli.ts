@@ -167,7 +167,9 @@ function keysCommands(program: Command): void {
 function trainCommand(program: Command): void {
   program
     .command('train')
-    .description('train the item model from consented histories now, with a progress bar')
+    .description(
+      'train the item model from consented histories now (progress bars) and store it in the database, where every server loads it',
+    )
     .action(() =>
       withRuntime(async (runtime) => {
         const { createProgressBar } = await import('./progress.js')

@@ -144,8 +144,12 @@ export function createModelHolder(deps: ModelDeps) {
       const before = await store.newest()
       const trained = await lease.whileHeld(() => trainAndStore(onProgress))
       if (trained !== undefined) return trained.value.run
-      if ((await waitForTraining(before?.runId)) !== undefined && (await refresh()))
-        return held!.state.run
+      const stored = await waitForTraining(before?.runId)
+      if (stored === undefined) continue
+      // Loaded here, or by an answer's look meanwhile (one that began before it was stored finds none).
+      const has = () => held !== undefined && held.version >= stored.version
+      for (let k = 0; k < 2 && !has(); k++) await refresh()
+      if (has()) return held!.state.run
     }
   }
 
