@@ -156,6 +156,36 @@ for (const dialect of DIALECTS) {
       expect([...(await storedVersions(ctx.storage.db)).keys()]).toHaveLength(1)
     }, 60_000)
 
+    it('waits out the lease of a process that died while training, then trains', async () => {
+      const lease = () =>
+        ctx.storage.db.withTables<{
+          recommend_model_locks: { name: string; holder: string | null; expires_at: string | null }
+        }>()
+      const until = new Date(ctx.clock.now().getTime() + 60_000).toISOString()
+      await lease()
+        .updateTable('recommend_model_locks')
+        .set({ holder: 'a process that died', expires_at: until })
+        .where('name', '=', 'train')
+        .execute()
+      const a = processWith()
+      let done = false
+      const training = a.service.train().finally(() => (done = true))
+      await new Promise((resolve) => setTimeout(resolve, 1_200))
+      expect(done).toBe(false)
+      expect(a.trainings).toBe(0)
+      ctx.clock.advance(61_000)
+      const run = await training
+      expect(a.trainings).toBe(1)
+      expect((await a.service.exportSubject('nobody')).model.trainedAt).toBe(run.trainedAt)
+      // Given back after the training.
+      const row = await lease()
+        .selectFrom('recommend_model_locks')
+        .selectAll()
+        .where('name', '=', 'train')
+        .executeTakeFirstOrThrow()
+      expect(row.holder).toBeNull()
+    }, 60_000)
+
     it('loads the stored model in a process that starts later: no training, no events read, the same answers', async () => {
       const a = processWith()
       const run = await a.service.train()
