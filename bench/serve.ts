@@ -17,11 +17,19 @@
  * a shared machine weighs on all; each figure is the median over rounds, the ratio is the median of the
  * rounds' ratios.
  *
- * The steps are functions below (seed, start, warm up, measure, report); the child processes, warm-up
- * and autocannon loads are `lib/load.ts`.
+ * `--database postgres`: Candor runs on PostgreSQL, in a database of the bench's own
+ * (`candor_bench_<pid>`, created on the server `CANDOR_BENCH_DATABASE_URL` names and dropped at the
+ * end), each worker process with its own pool and listening connection, as several machines would.
+ * `--distinct`: every UCI customer is seeded twice more as different shoppers, and each round also loads
+ * a list in which every request is another shopper (nothing any copy could hold yet), reported beside
+ * the repeated shoppers' figures (issue 18, point 7).
+ *
+ * The steps are functions below (start, warm up, measure, report); the seeding is `lib/serve-seed.ts`,
+ * the child processes, warm-up and autocannon loads `lib/load.ts`.
  *
  *   tsx bench/serve.ts [--seconds 5] [--rounds 3] [--connections 10] [--workers auto|N] [--data FILE]
- *                      [--profile DIR] [--json] [--caps counted|none]
+ *                      [--profile DIR] [--json] [--caps counted|none] [--database sqlite|postgres]
+ *                      [--distinct]
  */
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -29,12 +37,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import type { FastifyInstance } from 'fastify'
-import { pino } from 'pino'
-import { buildApp } from '../src/app.js'
-import { openRuntime } from '../src/main/runtime.js'
-import { loadUci } from './lib/data.js'
+import { type BenchDatabase, benchServerUrl, createBenchDatabase } from './lib/bench-postgres.js'
 import { type LoadResult, freePort, load, startServer, warmUp } from './lib/load.js'
+import { type Seeded, seed } from './lib/serve-seed.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +48,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
     workers: { type: 'string', default: 'auto' },
+    database: { type: 'string', default: 'sqlite' },
+    distinct: { type: 'boolean', default: false },
     // `counted`: every session and personal answer counted against a cap out of reach (see
     // `uncappedCharter`); `none`: the widget's touchpoint left out of the charter, nothing counted.
     caps: { type: 'string', default: 'counted' },
@@ -56,7 +63,6 @@ const { values: args } = parseArgs({
     },
   },
 })
-const CUSTOMERS = 300
 const WORKERS = args.workers === 'auto' ? os.availableParallelism() : Number(args.workers)
 if (!Number.isInteger(WORKERS) || WORKERS < 1) {
   process.stderr.write(`bench:serve: --workers must be auto or a whole number from 1\n`)
@@ -64,6 +70,20 @@ if (!Number.isInteger(WORKERS) || WORKERS < 1) {
 }
 const log = (m: string) => {
   if (!args.json) process.stderr.write(`${m}\n`)
+}
+const DATABASE = args.database
+if (DATABASE !== 'sqlite' && DATABASE !== 'postgres') {
+  process.stderr.write(`bench:serve: --database must be sqlite or postgres\n`)
+  process.exit(2)
+}
+let serverUrl: string | undefined
+if (DATABASE === 'postgres') {
+  try {
+    serverUrl = benchServerUrl(process.env)
+  } catch (error) {
+    process.stderr.write(`bench:serve: ${(error as Error).message}\n`)
+    process.exit(2)
+  }
 }
 if (!fs.existsSync(args.data)) {
   process.stderr.write(
@@ -74,6 +94,7 @@ if (!fs.existsSync(args.data)) {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candor-serve-'))
 const children: ChildProcess[] = []
+let database: BenchDatabase | undefined
 
 /** Stops the servers (SIGTERM, then SIGKILL after 5 s) and removes the temp dir. */
 async function cleanUp(): Promise<void> {
@@ -88,6 +109,7 @@ async function cleanUp(): Promise<void> {
     }),
   )
   fs.rmSync(dir, { recursive: true, force: true })
+  await database?.drop()
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -133,186 +155,22 @@ function uncappedCharter(): string {
   return file
 }
 
-type Auth = { authorization: string }
-type Uci = ReturnType<typeof loadUci>
-
-function benchEnv(): Record<string, string | undefined> {
+function benchEnv(databaseUrl: string): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {
     ...process.env,
     CANDOR_CHARTER_FILE: uncappedCharter(),
     CANDOR_DATA_DIR: dir,
-    CANDOR_DATABASE_URL: `sqlite:${path.join(dir, 'candor.sqlite')}`,
+    CANDOR_DATABASE_URL: databaseUrl,
     CANDOR_LOG_LEVEL: 'warn',
     CANDOR_DEMO: 'off',
     CANDOR_RATE_LIMIT_PER_MINUTE: '10000000',
   }
   delete env.CANDOR_TEST_DATABASE_URL
+  delete env.CANDOR_BENCH_DATABASE_URL
   return env
 }
 
-/** What seeding leaves for the load: the storefront key, the request mix and a sample answer's file. */
-interface Seeded {
-  auth: Auth
-  urls: string[]
-  levels: Map<string, number>
-  bodyFile: string
-}
-
-/** The `CUSTOMERS` customers with the most rows, each with their row numbers. */
-function topCustomers(uci: Uci): [string, number[]][] {
-  const byCustomer = new Map<string, number[]>()
-  uci.customers.forEach((c, k) => {
-    const rows = byCustomer.get(c)
-    if (rows === undefined) byCustomer.set(c, [k])
-    else rows.push(k)
-  })
-  return [...byCustomer.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, CUSTOMERS)
-}
-
-/** 1. Seeds through the real API, in process, then closes. */
-async function seed(env: Record<string, string | undefined>): Promise<Seeded> {
-  log('seeding from UCI Online Retail ...')
-  const uci = loadUci(args.data)
-  const lastTime = uci.times.reduce((a, b) => (b > a ? b : a), 0)
-  const shift = Date.now() - 60_000 - lastTime
-  const customers = topCustomers(uci)
-  const runtime = await openRuntime(env, { logDestination: 2, logLevel: 'warn' })
-  const { app } = await buildApp({ services: runtime.services, logger: pino({ level: 'silent' }) })
-  const key = (
-    await runtime.services.auth.createApiKey('storefront', 'bench', {
-      kind: 'cli',
-      command: 'bench',
-    })
-  ).key
-  const auth = { authorization: `Bearer ${key}` }
-  const items = [...new Set(customers.flatMap(([, rows]) => rows.map((k) => uci.items[k]!)))]
-  await seedCatalog(app, auth, items)
-  const version = (await app.inject({ method: 'GET', url: '/v1/notice' })).json().version as string
-  await seedHistories(app, auth, version, uci, shift, customers)
-  const sessions = await seedSessions(app, auth, version, items)
-  const urls = requestMix(customers, sessions)
-  const sample = (await app.inject({ method: 'GET', url: urls[0]!, headers: auth })).body
-  const levels = new Map<string, number>()
-  for (const url of urls) {
-    const level = (await app.inject({ method: 'GET', url, headers: auth })).json().level as string
-    levels.set(level, (levels.get(level) ?? 0) + 1)
-  }
-  if (process.env.CANDOR_BENCH_PROFILE === '1') await timeInProcess(app, auth, urls)
-  await app.close()
-  await runtime.close()
-  const bodyFile = path.join(dir, 'sample.json')
-  fs.writeFileSync(bodyFile, sample)
-  log(
-    `seeded ${items.length} items, ${customers.length} customers, ${sessions.length} sessions; request mix ${JSON.stringify(Object.fromEntries(levels))}`,
-  )
-  return { auth, urls, levels, bodyFile }
-}
-
-/** The items the customers bought, in batches of 1000. */
-async function seedCatalog(app: FastifyInstance, auth: Auth, items: string[]): Promise<void> {
-  for (let i = 0; i < items.length; i += 1000) {
-    await app.inject({
-      method: 'PUT',
-      url: '/v1/items',
-      headers: auth,
-      payload: {
-        items: items
-          .slice(i, i + 1000)
-          .map((id) => ({ id, title: `Item ${id}`, category: ['Gifts'] })),
-      },
-    })
-  }
-}
-
-/** Each customer's purchases (the last 1000), shifted to end now; two in three with consent granted. */
-async function seedHistories(
-  app: FastifyInstance,
-  auth: Auth,
-  version: string,
-  uci: Uci,
-  shift: number,
-  customers: [string, number[]][],
-): Promise<void> {
-  for (const [c, [customer, rows]] of customers.entries()) {
-    const ref = `uci-${customer}`
-    if (c % 3 !== 2) {
-      await app.inject({
-        method: 'PUT',
-        url: `/v1/subjects/${ref}/consents/personalize.recommendations`,
-        headers: auth,
-        payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' },
-      })
-    }
-    const events = rows.slice(-1000).map((k, n) => ({
-      id: `${ref}-${n}`,
-      type: 'purchase',
-      subject: ref,
-      item: uci.items[k]!,
-      timestamp: new Date(uci.times[k]! + shift).toISOString(),
-    }))
-    await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { events } })
-  }
-}
-
-/** 50 anonymous visits with session consent and three views each; returns their ids. */
-async function seedSessions(
-  app: FastifyInstance,
-  auth: Auth,
-  version: string,
-  items: string[],
-): Promise<string[]> {
-  const sessions = Array.from({ length: 50 }, (_, s) => `bench-visit-${String(s).padStart(4, '0')}`)
-  for (const session of sessions) {
-    await app.inject({
-      method: 'PUT',
-      url: `/v1/sessions/${session}/consents/personalize.session`,
-      headers: auth,
-      payload: { decision: 'granted', noticeVersion: version, jurisdiction: 'UK' },
-    })
-    await app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: auth,
-      payload: {
-        events: items.slice(0, 3).map((item, n) => ({
-          id: `${session}-${n}`,
-          type: 'view',
-          session,
-          item,
-          timestamp: new Date().toISOString(),
-        })),
-      },
-    })
-  }
-  return sessions
-}
-
-/** The request URLs, mixed in a fixed pseudo-random order, so that every stretch of the load has all three levels. */
-function requestMix(customers: [string, number[]][], sessions: string[]): string[] {
-  let seed = 1
-  return [
-    ...customers.map(([customer]) => `/v1/recommendations?subject=uci-${customer}&limit=10`),
-    ...sessions.map((session) => `/v1/recommendations?session=${session}&limit=10`),
-    ...Array.from({ length: 50 }, () => '/v1/recommendations?limit=10'),
-  ]
-    .map((url) => ({ url, order: (seed = (seed * 48_271) % 2_147_483_647) }))
-    .sort((a, b) => a.order - b.order)
-    .map(({ url }) => url)
-}
-
-/** `CANDOR_BENCH_PROFILE=1`: the time per request in process, per kind of shopper. */
-async function timeInProcess(app: FastifyInstance, auth: Auth, urls: string[]): Promise<void> {
-  for (const kind of ['subject=', 'session=', '?limit=']) {
-    const picked = urls.filter((u) => u.includes(kind)).slice(0, 40)
-    const t0 = performance.now()
-    for (const url of picked) await app.inject({ method: 'GET', url, headers: auth })
-    log(
-      `${kind}: ${((performance.now() - t0) / picked.length).toFixed(2)} ms per request in process`,
-    )
-  }
-}
-
-/** Candor as in production, `WORKERS` processes; ready once the model is trained in each. */
+/** Candor as in production, `WORKERS` processes; ready once a model is trained. */
 async function startCandor(
   env: Record<string, string | undefined>,
 ): Promise<{ server: ChildProcess; port: number }> {
@@ -334,10 +192,31 @@ async function startCandor(
     { CANDOR_PORT: String(port), CANDOR_LOG_LEVEL: 'info', CANDOR_WORKERS: String(WORKERS) },
     [
       [/Candor is serving/g, 1],
-      [/item model trained/g, WORKERS],
+      [/item model trained/g, 1],
     ],
   )
   return { server, port }
+}
+
+/**
+ * Waits until every worker answers a personal request personally: each has its model (trained by
+ * itself, or by one of them and loaded by the others, whichever the server does).
+ */
+async function untilEveryWorkerHasItsModel(seeded: Seeded, port: number): Promise<void> {
+  const url = seeded.urls.find((u) => u.includes('subject='))!
+  for (let waited = 0; ; waited += 500) {
+    const levels = await Promise.all(
+      Array.from({ length: WORKERS * 4 }, async () => {
+        const response = await fetch(`http://127.0.0.1:${port}${url}`, {
+          headers: { ...seeded.auth, connection: 'close' },
+        })
+        return ((await response.json()) as { level?: string }).level
+      }),
+    )
+    if (levels.every((level) => level === 'personal')) return
+    if (waited > 300_000) throw new Error(`bench:serve: workers still answer ${levels.join(', ')}`)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
 }
 
 interface Bare {
@@ -384,6 +263,8 @@ function loadOptions(seeded: Seeded) {
 
 interface Round {
   candor: LoadResult
+  /** `--distinct`: the load in which every request is another shopper. */
+  distinct?: LoadResult
   bare: LoadResult[]
 }
 
@@ -392,11 +273,12 @@ function best(r: Round): LoadResult {
   return r.bare.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a))
 }
 
-/** `--rounds` rounds of loads, alternating Candor and each bare server. */
+/** `--rounds` rounds of loads, alternating Candor (repeated, then distinct shoppers) and each bare server. */
 async function measure(
   seeded: Seeded,
   candor: { server: ChildProcess; port: number },
   bares: Bare[],
+  cursor: { next: number },
 ): Promise<Round[]> {
   const rounds: Round[] = []
   for (let round = 1; round <= Number(args.rounds); round++) {
@@ -404,70 +286,103 @@ async function measure(
       `round ${round}/${args.rounds}: loading each for ${args.seconds} s with ${args.connections} connections ...`,
     )
     const ours = await load(loadOptions(seeded), candor.server, candor.port, seeded.urls)
+    const distinct = args.distinct
+      ? await load(loadOptions(seeded), candor.server, candor.port, seeded.distinctUrls, cursor)
+      : undefined
     const bare: LoadResult[] = []
     for (const b of bares)
       bare.push(await load(loadOptions(seeded), b.server, b.port, ['/v1/recommendations']))
-    rounds.push({ candor: ours, bare })
+    rounds.push({ candor: ours, ...(distinct === undefined ? {} : { distinct }), bare })
+    const reference = best(rounds.at(-1)!).requestsPerSecond
     log(
-      `  candor ${ours.requestsPerSecond} req/s (${ours.cpuMicrosPerRequest ?? '?'} µs CPU each), ${bares.map((b, k) => `${b.name} ${bare[k]!.requestsPerSecond} req/s (${bare[k]!.cpuMicrosPerRequest ?? '?'} µs)`).join(', ')}, ratio ${(ours.requestsPerSecond / best(rounds.at(-1)!).requestsPerSecond).toFixed(3)}`,
+      `  candor ${ours.requestsPerSecond} req/s (${ours.cpuMicrosPerRequest ?? '?'} µs CPU each)${distinct === undefined ? '' : `, distinct shoppers ${distinct.requestsPerSecond} req/s (${distinct.cpuMicrosPerRequest ?? '?'} µs)`}, ${bares.map((b, k) => `${b.name} ${bare[k]!.requestsPerSecond} req/s (${bare[k]!.cpuMicrosPerRequest ?? '?'} µs)`).join(', ')}, ratio ${(ours.requestsPerSecond / reference).toFixed(3)}`,
     )
   }
   return rounds
 }
 
-/** The medians over rounds of one server's figures (errors summed). */
+/** The medians over rounds of one server's figures (errors summed), and its ratio to the bare route. */
 function summary(rounds: Round[], pick: (r: Round) => LoadResult) {
+  const p99ms = median(rounds.map((r) => pick(r).p99ms))
   return {
+    database: DATABASE,
     requestsPerSecond: median(rounds.map((r) => pick(r).requestsPerSecond)),
     cpuMicrosPerRequest: rounds.every((r) => pick(r).cpuMicrosPerRequest !== undefined)
       ? median(rounds.map((r) => pick(r).cpuMicrosPerRequest!))
       : undefined,
     p50ms: median(rounds.map((r) => pick(r).p50ms)),
-    p99ms: median(rounds.map((r) => pick(r).p99ms)),
+    p99ms,
+    p99Ms: p99ms,
     errors: rounds.reduce((sum, r) => sum + pick(r).errors, 0),
+    ratio:
+      Math.round(
+        median(rounds.map((r) => pick(r).requestsPerSecond / best(r).requestsPerSecond)) * 1000,
+      ) / 1000,
   }
 }
 
 /** Prints the table (or the JSON line) and the ratio. */
-function report(rounds: Round[], bares: Bare[], levels: Map<string, number>): void {
-  const ratio =
-    Math.round(
-      median(rounds.map((r) => r.candor.requestsPerSecond / best(r).requestsPerSecond)) * 1000,
-    ) / 1000
+function report(rounds: Round[], bares: Bare[], seeded: Seeded, cursor: { next: number }): void {
+  const name = WORKERS === 1 ? 'candor' : `candor-${WORKERS}`
   const rows = [
-    { server: WORKERS === 1 ? 'candor' : `candor-${WORKERS}`, ...summary(rounds, (r) => r.candor) },
+    { server: name, mode: 'repeated', ...summary(rounds, (r) => r.candor) },
+    ...(args.distinct
+      ? [{ server: `${name}-distinct`, mode: 'distinct', ...summary(rounds, (r) => r.distinct!) }]
+      : []),
     ...bares.map((b, k) => ({
       server: b.name.replace('bare', 'bare-fastify'),
       ...summary(rounds, (r) => r.bare[k]!),
     })),
   ]
+  const ratio = rows[0]!.ratio
+  const distinct = args.distinct
+    ? {
+        ratioDistinct: rows[1]!.ratio,
+        distinctShoppers: seeded.distinctUrls.length,
+        // More requests than shoppers: the list came round again, and some answers were copies.
+        distinctRequests: cursor.next,
+      }
+    : {}
   if (args.json) {
     process.stdout.write(
-      `${JSON.stringify({ benchmark: 'serve', workers: WORKERS, mix: Object.fromEntries(levels), rows, ratio })}\n`,
+      `${JSON.stringify({ benchmark: 'serve', database: DATABASE, workers: WORKERS, mix: Object.fromEntries(seeded.levels), rows, ratio, ...distinct })}\n`,
     )
-  } else {
-    process.stdout.write('server           req/s   CPU µs/req   p50 ms   p99 ms   errors\n')
-    for (const r of rows) {
-      process.stdout.write(
-        `${r.server.padEnd(15)} ${String(r.requestsPerSecond).padStart(6)}   ${String(r.cpuMicrosPerRequest ?? '?').padStart(10)}   ${String(r.p50ms).padStart(6)}   ${String(r.p99ms).padStart(6)}   ${r.errors}\n`,
-      )
-    }
+    return
+  }
+  process.stdout.write(
+    `database: ${DATABASE}\nserver                req/s   CPU µs/req   p50 ms   p99 ms   errors   ratio\n`,
+  )
+  for (const r of rows) {
     process.stdout.write(
-      `ratio candor/bare: ${ratio}, against the bare route as it served most in each round (goal >= 0.5, p99 under 10 ms)\n`,
+      `${r.server.padEnd(20)} ${String(r.requestsPerSecond).padStart(6)}   ${String(r.cpuMicrosPerRequest ?? '?').padStart(10)}   ${String(r.p50ms).padStart(6)}   ${String(r.p99ms).padStart(6)}   ${String(r.errors).padStart(6)}   ${r.ratio}\n`,
+    )
+  }
+  process.stdout.write(
+    `ratio candor/bare: ${ratio}, against the bare route as it served most in each round (goal >= 0.5, p99 under 10 ms)\n`,
+  )
+  if (args.distinct) {
+    process.stdout.write(
+      `distinct shoppers: ratio ${rows[1]!.ratio}; ${cursor.next} requests over ${seeded.distinctUrls.length} shoppers${cursor.next > seeded.distinctUrls.length ? ' (the list came round again: some answers were from copies)' : ''}\n`,
     )
   }
 }
 
 async function main(): Promise<void> {
-  const env = benchEnv()
-  const seeded = await seed(env)
+  if (serverUrl !== undefined) {
+    database = await createBenchDatabase(serverUrl)
+    log(`on PostgreSQL, in a database of its own (dropped at the end)`)
+  }
+  const env = benchEnv(database?.url ?? `sqlite:${path.join(dir, 'candor.sqlite')}`)
+  const seeded = await seed({ env, data: args.data, dir, distinct: args.distinct, log })
   const candor = await startCandor(env)
+  await untilEveryWorkerHasItsModel(seeded, candor.port)
   log('warming up ...')
   await warmUp(seeded.auth, candor.port, seeded.urls, WORKERS)
   const bares = [
     await startBare(env, seeded, 1),
     ...(WORKERS > 1 ? [await startBare(env, seeded, WORKERS)] : []),
   ]
-  const rounds = await measure(seeded, candor, bares)
-  report(rounds, bares, seeded.levels)
+  const cursor = { next: 0 }
+  const rounds = await measure(seeded, candor, bares, cursor)
+  report(rounds, bares, seeded, cursor)
 }

@@ -129,6 +129,11 @@ export async function load(
   server: ChildProcess,
   port: number,
   paths: string[],
+  /**
+   * Given: every request, on any connection, takes the next of `paths` from `cursor.next` on (each
+   * connection would otherwise walk the list from its start, all of them asking for the same one).
+   */
+  cursor?: { next: number },
 ): Promise<LoadResult> {
   const cpuBefore = cpuSeconds(server.pid)
   const result = await autocannon({
@@ -137,8 +142,20 @@ export async function load(
     duration: options.seconds,
     headers: options.auth,
     // Built once, not per request: a `setupRequest` rebuilding each request took the load generator's
-    // time, and on a machine it shares with the server's worker processes, theirs.
-    requests: paths.map((path) => ({ method: 'GET', path })),
+    // time, and on a machine it shares with the server's worker processes, theirs. With a cursor it
+    // only sets the path.
+    requests:
+      cursor === undefined
+        ? paths.map((path) => ({ method: 'GET', path }))
+        : [
+            {
+              method: 'GET',
+              setupRequest: (request) => {
+                request.path = paths[cursor.next++ % paths.length]!
+                return request
+              },
+            },
+          ],
   })
   const cpuAfter = cpuSeconds(server.pid)
   return {
