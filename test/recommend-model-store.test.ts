@@ -8,7 +8,7 @@ import {
   type RecommendService,
   createRecommendService,
 } from '../src/modules/recommend/index.js'
-import { trainItemModel } from '../src/modules/recommend/engine/index.js'
+import { firstSeenTimes, trainItemModel } from '../src/modules/recommend/engine/index.js'
 import { decodeModelState } from '../src/modules/recommend/model.codec.js'
 import { type Trainer, trainInThread } from '../src/modules/recommend/training.js'
 import { runCandor } from './helpers/cli.js'
@@ -274,6 +274,14 @@ for (const dialect of DIALECTS) {
             ...(m.ease === undefined ? {} : { easeItems: m.ease.items }),
           }),
         ).toEqual(m)
+        // Each item's first sighting, too, is what training without them finds.
+        const firstSeen = firstSeenTimes(state.interactions)
+        for (const [i, id] of state.items.ids.entries()) {
+          const item = state.catalog.get(id)
+          const listed = item === undefined ? Number.NaN : Date.parse(item.updatedAt)
+          if (!(firstSeen[i]! <= listed)) firstSeen[i] = listed
+        }
+        expect(Array.from(state.firstSeen)).toEqual(Array.from(firstSeen))
       }
 
       // A process that loads now never had them, and trains nothing.

@@ -85,7 +85,37 @@ export function subtractSubject(s: ModelState, subjectId: string): boolean {
     excluded: s.trainedExcluded ?? s.excluded,
   })
   s.subjects.delete(subjectId)
+  s.firstSeen = firstSeenWithout(s, row)
   return true
+}
+
+/**
+ * Each item's first sighting once the subject at `row` is gone, as training without them would find it:
+ * for the items they had, the earliest event of the subjects still held, or the listing when earlier.
+ * No item keeps the time of one of their events (in memory or in a stored version). A new array, so a
+ * state read meanwhile is not changed under it.
+ */
+function firstSeenWithout(s: ModelState, row: number): Float64Array {
+  const x = s.interactions
+  const affected = new Set<number>()
+  for (let p = x.subjectPtr[row]!; p < x.subjectPtr[row + 1]!; p++) affected.add(x.items[p]!)
+  const held = new Uint8Array(x.nSubjects)
+  for (const r of s.subjects.values()) held[r] = 1
+  const firstSeen = s.firstSeen.slice()
+  for (const i of affected) firstSeen[i] = Number.NaN
+  for (let r = 0; r < x.nSubjects; r++) {
+    if (held[r] === 0) continue
+    for (let p = x.subjectPtr[r]!; p < x.subjectPtr[r + 1]!; p++) {
+      const i = x.items[p]!
+      if (affected.has(i) && !(firstSeen[i]! <= x.times[p]!)) firstSeen[i] = x.times[p]!
+    }
+  }
+  for (const i of affected) {
+    const item = s.catalog.get(s.items.ids[i]!)
+    const listed = item === undefined ? Number.NaN : Date.parse(item.updatedAt)
+    if (!Number.isNaN(listed) && !(firstSeen[i]! <= listed)) firstSeen[i] = listed
+  }
+  return firstSeen
 }
 
 /**
