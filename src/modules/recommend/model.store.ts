@@ -32,6 +32,13 @@ export interface HeldVersion {
   storedSubjects: number
 }
 
+/** A held state encoded ahead of a write (outside the transaction), with what it was encoded from. */
+export interface Encoded {
+  version: number
+  subjects: number
+  bytes: Uint8Array
+}
+
 export type ModelStore = ReturnType<typeof createModelStore>
 
 /** Runs `work` in `db`'s transaction when it is one, else in a new one. */
@@ -118,10 +125,16 @@ export function createModelStore(deps: ModelStoreDeps) {
      * erasure's: it commits with the forget) or one of its own. Under the lock, it takes the newest
      * version (`held`, when the caller's state is that version, else read from the database),
      * subtracts every subject forgotten since its training and, if the stored bytes held any of them,
-     * writes the result as the next version and deletes the others. Answers the state written (undefined:
-     * nothing stored, or nothing to take out).
+     * writes the result as the next version and deletes the others. `encoded`: `held`'s state encoded
+     * before the transaction wrote anything (so that on SQLite the write lock is not held meanwhile),
+     * used when nothing changed since. Answers the state written (undefined: nothing stored, or nothing
+     * to take out).
      */
-    async cleanse(executor: Db, held: HeldVersion | undefined): Promise<HeldVersion | undefined> {
+    async cleanse(
+      executor: Db,
+      held: HeldVersion | undefined,
+      encoded?: Encoded,
+    ): Promise<HeldVersion | undefined> {
       return inTransaction(executor, async (trx) => {
         await lock(trx)
         const newest = await repo.newestVersion(trx)
@@ -135,7 +148,14 @@ export function createModelStore(deps: ModelStoreDeps) {
         const { state } = base
         subtractForgotten(state, await deps.forgottenSince(trx, state.run.trainedAt))
         if (state.subjects.size === base.storedSubjects) return undefined
-        const v = await write(trx, state, encodeModelState(state), 'erased')
+        const bytes =
+          encoded !== undefined &&
+          encoded.version === base.version &&
+          encoded.subjects === state.subjects.size &&
+          base === held
+            ? encoded.bytes
+            : encodeModelState(state)
+        const v = await write(trx, state, bytes, 'erased')
         return { state, version: v.version, storedSubjects: state.subjects.size }
       })
     },

@@ -19,6 +19,7 @@ import {
   subtractForgotten,
   subtractSubject,
 } from './model.state.js'
+import { encodeModelState } from './model.codec.js'
 import { type HeldVersion, createModelStore } from './model.store.js'
 import { trainModel } from './model.train.js'
 import { type Trainer, trainOffThread } from './training.js'
@@ -224,12 +225,23 @@ export function createModelHolder(deps: ModelDeps) {
      * Records that the subject is out of every model (the other processes sharing this database
      * subtract them within a second), subtracts their contribution here, and, in the same transaction,
      * writes a stored version without them (`cleanse`), so that no stored version holds them once it
-     * commits; true if they had a contribution here.
+     * commits; true if they had a contribution here. Call it before anything else writes in the
+     * transaction (see the first step).
      */
     async forget(executor: Db, subjectId: string): Promise<boolean> {
-      await deps.repo.insertForgotten(executor, subjectId, deps.clock.now().toISOString())
+      // The CPU part first (subtracting, encoding), before this writes anything in the transaction: on
+      // SQLite, the first write takes the database's write lock until the commit.
       const had = held === undefined ? false : subtractSubject(held.state, subjectId)
-      const written = await store.cleanse(executor, held)
+      const encoded =
+        held !== undefined && held.state.subjects.size < held.storedSubjects
+          ? {
+              version: held.version,
+              subjects: held.state.subjects.size,
+              bytes: encodeModelState(held.state),
+            }
+          : undefined
+      await deps.repo.insertForgotten(executor, subjectId, deps.clock.now().toISOString())
+      const written = await store.cleanse(executor, held, encoded)
       if (written !== undefined) adopt(written)
       return had
     },

@@ -135,9 +135,10 @@ export function createRecommendService(deps: RecommendDeps) {
 
     /** Deletes the subject's feedback and subtracts their contribution from the model. */
     async eraseSubject(executor: Db, subjectId: string): Promise<Record<string, number>> {
+      // The model first: its CPU part runs before the transaction writes (see `forget`).
+      const removed = await model.forget(executor, subjectId)
       const deleted = await repo.deleteFeedback(executor, subjectId)
       await caps.eraseOwner(executor, subjectId)
-      const removed = await model.forget(executor, subjectId)
       return { feedback: deleted, modelContributions: removed ? 1 : 0 }
     },
 
