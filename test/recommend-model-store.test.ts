@@ -291,6 +291,19 @@ for (const dialect of DIALECTS) {
       expect(await c.service.model()).toEqual(await a.service.model())
     }, 60_000)
 
+    it('cleans the stored version on an objection too (no transaction of the caller)', async () => {
+      const a = processWith()
+      await a.service.train()
+      const subjectId = (await ctx.services.identity.findSubjectId('ms-13'))!
+      expect(
+        (await storedVersions(ctx.storage.db)).values().next().value!.includes(subjectId),
+      ).toBe(true)
+      await a.service.forgetInModels(subjectId)
+      const after = await storedVersions(ctx.storage.db)
+      expect(after.size).toBe(1)
+      for (const bytes of after.values()) expect(bytes.includes(subjectId)).toBe(false)
+    }, 60_000)
+
     it('cleans the stored version from a process that holds an older one', async () => {
       const a = processWith()
       await a.service.train()
