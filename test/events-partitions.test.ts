@@ -19,23 +19,28 @@ import {
 
 /**
  * Issue 18, point 5: on PostgreSQL the events table is partitioned by the month of its expiry
- * (migration 0021): an event lands in its month's partition; retention drops a month whose events
- * have all expired and deletes row by row in a month only partly expired; a retry with another
- * expiry is still stored once; rows present before the migration move into it. The events and
+ * (migrations 0021 and 0022): an event lands in its month's partition, or in `events_long` when kept
+ * longer than 14 months; retention drops a month whose events have all expired and deletes row by row
+ * in a month only partly expired; a retry with another expiry is still stored once; rows present
+ * before the migrations move into them. The events and
  * retention suites (test/events.test.ts) run unchanged on both databases.
  */
 
 const SUBJECT = 'sub_partitions'
 const PURPOSE = 'personalize.recommendations'
 
-function event(id: string, expiresAt: string, owner = SUBJECT): StoredEvent {
+function event(
+  id: string,
+  expiresAt: string,
+  receivedAt = '2026-03-01T12:00:00.000Z',
+): StoredEvent {
   return {
     id,
     type: 'view',
-    subjectId: owner,
+    subjectId: SUBJECT,
     item: 'MUG',
-    occurredAt: '2026-03-01T12:00:00.000Z',
-    receivedAt: '2026-03-01T12:00:00.000Z',
+    occurredAt: receivedAt,
+    receivedAt,
     purposes: [PURPOSE],
     expiresAt,
   }
@@ -64,7 +69,7 @@ describe.runIf(DIALECTS.includes('postgres'))('events partitioned by month on po
     const { rows } = await sql<{ strategy: string; key: string }>`
       select partstrat as strategy, pg_get_partkeydef('events'::regclass) as key
       from pg_partitioned_table where partrelid = 'events'::regclass`.execute(ctx.storage.db)
-    expect(rows).toEqual([{ strategy: 'r', key: 'RANGE (expires_at)' }])
+    expect(rows).toEqual([{ strategy: 'r', key: 'RANGE (expiry_bucket)' }])
     const { rows: parts } = await sql<{ name: string }>`
       select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
       where i.inhparent = 'events'::regclass and c.relname = ${DEFAULT_PARTITION}`.execute(
@@ -79,18 +84,20 @@ describe.runIf(DIALECTS.includes('postgres'))('events partitioned by month on po
     const months = (await listMonthPartitions(ctx.storage.db)).map((p) => p.month)
     expect(months).toContain('2026-03')
     expect(months).toContain('2026-04')
-    await ctx.storage.db
-      .transaction()
-      .execute((trx) =>
-        repo().insertMany(trx, [
-          event('e-march', '2026-03-20T00:00:00.000Z'),
-          event('e-april', '2026-04-10T00:00:00.000Z'),
-          event('e-far', '2099-01-05T00:00:00.000Z'),
-        ]),
-      )
+    await ctx.storage.db.transaction().execute((trx) =>
+      repo().insertMany(trx, [
+        event('e-march', '2026-03-20T00:00:00.000Z'),
+        event('e-april', '2026-04-10T00:00:00.000Z'),
+        // Kept five years: with the others kept longer than 14 months.
+        event('e-long', '2031-03-01T00:00:00.000Z'),
+        // Received (its clock says) in 2099: a month no partition was made for yet.
+        event('e-far', '2099-01-05T00:00:00.000Z', '2099-01-01T00:00:00.000Z'),
+      ]),
+    )
     expect(await placeOf(ctx.storage)).toEqual({
       'e-april': 'events_p2026_04',
       'e-far': DEFAULT_PARTITION,
+      'e-long': 'events_long',
       'e-march': 'events_p2026_03',
     })
     // Making that month moves the event out of the default partition.
@@ -105,10 +112,11 @@ describe.runIf(DIALECTS.includes('postgres'))('events partitioned by month on po
     expect(inserted).toEqual([true])
     const again = await ctx.storage.db
       .transaction()
-      .execute((trx) => repo().insertMany(trx, [event('e-retry', '2026-04-02T00:00:00.000Z')]))
+      .execute((trx) => repo().insertMany(trx, [event('e-retry', '2026-06-02T00:00:00.000Z')]))
     expect(again).toEqual([false])
 
-    // Two transactions with one new event, each with its own expiry: the second waits for the first.
+    // Two transactions with one new event, each with an expiry of another month (another partition):
+    // the second waits for the first.
     let release!: () => void
     const held = new Promise<void>((resolve) => (release = resolve))
     let firstInserted!: Promise<boolean[]>
@@ -121,7 +129,7 @@ describe.runIf(DIALECTS.includes('postgres'))('events partitioned by month on po
     await firstInserted
     const second = ctx.storage.db
       .transaction()
-      .execute((trx) => repo().insertMany(trx, [event('e-race', '2026-04-20T00:00:00.000Z')]))
+      .execute((trx) => repo().insertMany(trx, [event('e-race', '2026-05-20T00:00:00.000Z')]))
     await new Promise((resolve) => setTimeout(resolve, 100))
     release()
     await first
@@ -154,13 +162,14 @@ describe.runIf(DIALECTS.includes('postgres'))('events partitioned by month on po
     expect(await placeOf(ctx.storage)).toEqual({
       'e-april-late': 'events_p2026_04',
       'e-far': 'events_p2099_01',
+      'e-long': 'events_long',
       'e-may': 'events_p2026_05',
     })
   })
 })
 
-describe.runIf(DIALECTS.includes('postgres'))('migration 0021 on postgres', () => {
-  it('moves the events stored before it into their months, none lost', async () => {
+describe.runIf(DIALECTS.includes('postgres'))('migrations 0021 and 0022 on postgres', () => {
+  it('moves the events stored before it into their months (0021, then 0022), none lost', async () => {
     const database = await createTestDatabase('postgres')
     const storage = createStorage({ kind: 'postgres', url: database.url })
     try {
@@ -188,7 +197,7 @@ describe.runIf(DIALECTS.includes('postgres'))('migration 0021 on postgres', () =
       expect(rows).toEqual([
         { owner: 'ses_b', id: 'e-1', part: 'events_p2025_02' },
         { owner: 'sub_a', id: 'e-1', part: 'events_p2025_02' },
-        { owner: 'sub_a', id: 'e-2', part: 'events_p2031_07' },
+        { owner: 'sub_a', id: 'e-2', part: 'events_long' },
       ])
     } finally {
       await storage.close()

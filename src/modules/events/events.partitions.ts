@@ -1,10 +1,10 @@
 /**
- * PostgreSQL only: the events table is partitioned by the month of its expiry (`expires_at`, migration
- * 0021), so retention drops a month whose every event has expired instead of deleting its rows one by
- * one, and the month being written stays small. A partition `events_p2027_01` holds the events that
- * expire in January 2027 (`'2027-01' <= expires_at < '2027-02'`); `events_default` catches any other
- * expiry, so an insert never fails for want of a partition. SQLite keeps a plain table: nothing here
- * runs on it.
+ * PostgreSQL only: the events table is partitioned by the month of its expiry (migrations 0021 and
+ * 0022: on `expiry_bucket`, see `expiryBucket` in `events.rows.ts`), so retention drops a month whose
+ * every event has expired instead of deleting its rows one by one, and the month being written stays
+ * small. A partition `events_p2027_01` holds the events that expire in January 2027; `events_long`
+ * those kept longer than `BUCKET_MONTHS` (deleted row by row); `events_default` anything else, so an
+ * insert never fails for want of a partition. SQLite keeps a plain table: nothing here runs on it.
  *
  * Dropping a partition and rows moved out of the default partition are the only statements here; the
  * drop is part of the events repository's `deleteExpired` (a write that announces every owner), the
@@ -28,6 +28,12 @@ export function nextMonth(month: string): string {
   const year = Number(month.slice(0, 4))
   const m = Number(month.slice(5, 7))
   return m === 12 ? `${year + 1}-01` : `${year}-${String(m + 1).padStart(2, '0')}`
+}
+
+/** The month `k` months after `month` (`2027-12`, 2 -> `2028-02`). */
+export function monthPlus(month: string, k: number): string {
+  const index = Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1 + k
+  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`
 }
 
 /** The months from `from` to `to`, both included. */
@@ -77,7 +83,7 @@ export async function ensureMonthPartitions(db: Db, months: readonly string[]): 
     )
     await sql`with moved as (
         delete from ${sql.table(DEFAULT_PARTITION)}
-        where expires_at >= ${from} and expires_at < ${to} returning *)
+        where expiry_bucket >= ${from} and expiry_bucket < ${to} returning *)
       insert into ${name} select * from moved`.execute(db)
     await sql`alter table events attach partition ${name}
       for values from (${sql.lit(from)}) to (${sql.lit(to)})`.execute(db)

@@ -12,7 +12,7 @@ type EventTables = {
   events: EventRow
 }
 
-// 16 columns a row: 1000 rows stay under both engines' bound-parameter limits.
+// 17 columns a row: 1000 rows stay under both engines' bound-parameter limits.
 const INSERT_CHUNK = 1000
 /** Compiled texts kept (one per statement, row count and dialect): more than the batch sizes in use. */
 const COMPILED_MAX = 64

@@ -19,8 +19,15 @@ import {
 } from '../charter/index.js'
 import { SESSION_TTL_MS, type SessionService } from '../session/index.js'
 import type { StoredEvent } from './events.js'
-import { ensureMonthPartitions, monthOf, monthsFrom, nextMonth } from './events.partitions.js'
+import {
+  ensureMonthPartitions,
+  monthOf,
+  monthPlus,
+  monthsFrom,
+  nextMonth,
+} from './events.partitions.js'
 import type { EventsRepository } from './events.repository.js'
+import { BUCKET_MONTHS } from './events.rows.js'
 
 /** How long purposes kept for `days` keep an event (`0`: a visit). */
 export function retentionMsOf(days: number): number {
@@ -66,13 +73,16 @@ export function narrowed(
 }
 
 /**
- * The months an event stored at `now` may expire in: from now's to the month after the longest
- * retention the charter declares has run (its partitions are made ahead; `events.partitions.ts`).
+ * The month partitions an event stored at `now` may go to: from now's to the month after the longest
+ * retention the charter declares has run, at most `BUCKET_MONTHS` on (longer-kept events share one
+ * partition; `events.partitions.ts` makes these ahead).
  */
 export function monthsAhead(charter: Charter, now: Date): string[] {
   const longest = retentionMsOf(retentionDaysFor(charter, Object.keys(charter.purposes)))
-  const last = monthOf(new Date(now.getTime() + Math.max(longest, SESSION_TTL_MS)).toISOString())
-  return monthsFrom(monthOf(now.toISOString()), nextMonth(last))
+  const from = monthOf(now.toISOString())
+  const until = monthOf(new Date(now.getTime() + Math.max(longest, SESSION_TTL_MS)).toISOString())
+  const cap = monthPlus(from, BUCKET_MONTHS)
+  return monthsFrom(from, nextMonth(until < cap ? until : cap))
 }
 
 export interface EventsRetentionDeps {

@@ -23,6 +23,8 @@ export type EventRow = {
   received_at: string
   purposes: string
   expires_at: string
+  /** `expiryBucket(expires_at, received_at)`: the PostgreSQL partition key (migration 0022). */
+  expiry_bucket: string | null
 }
 
 // Purposes are stored as `,a,b,` so that one purpose can be matched with LIKE '%,a,%'.
@@ -51,7 +53,31 @@ export const COLUMNS = [
   'received_at',
   'purposes',
   'expires_at',
+  'expiry_bucket',
 ] as const satisfies readonly (keyof EventRow)[]
+
+/**
+ * How many months after the month it was received an event may expire and still have its expiry
+ * month's partition (PostgreSQL, migration 0022): 14 covers the 395-day retentions from any day of
+ * a month. Events kept longer share `LONG_BUCKET`.
+ */
+export const BUCKET_MONTHS = 14
+
+/** The bucket of events kept longer than `BUCKET_MONTHS` (sorts after every `YYYY-MM`). */
+export const LONG_BUCKET = '9999'
+
+/**
+ * The partition an event goes to on PostgreSQL: the month it expires in (`2027-01`), or `LONG_BUCKET`
+ * when that is more than `BUCKET_MONTHS` after the month it was received. A month's partition then
+ * holds only events that expire in that month, and goes as a whole once the month has ended; the
+ * partitions stay few whatever the charter's longest retention (docs/scale.md).
+ */
+export function expiryBucket(expiresAt: string, receivedAt: string): string {
+  const monthIndex = (iso: string) => Number(iso.slice(0, 4)) * 12 + Number(iso.slice(5, 7))
+  return monthIndex(expiresAt) - monthIndex(receivedAt) <= BUCKET_MONTHS
+    ? expiresAt.slice(0, 7)
+    : LONG_BUCKET
+}
 
 /** An event's row as bound parameters, in `COLUMNS` order (no row object on the ingest path). */
 export function rowValues(event: StoredEvent): (string | number | null)[] {
@@ -72,6 +98,7 @@ export function rowValues(event: StoredEvent): (string | number | null)[] {
     event.receivedAt,
     encodePurposes(event.purposes),
     event.expiresAt,
+    expiryBucket(event.expiresAt, event.receivedAt),
   ]
 }
 

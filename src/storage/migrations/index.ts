@@ -19,6 +19,7 @@ import { migration0018RecommendModels } from './0018_recommend_models.js'
 import { migration0019Jobs } from './0019_jobs.js'
 import { migration0020DistributionKeys } from './0020_distribution_keys.js'
 import { migration0021EventsByMonth } from './0021_events_by_month.js'
+import { migration0022EventsExpiryBucket } from './0022_events_expiry_bucket.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -45,6 +46,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0019_jobs': migration0019Jobs,
   '0020_distribution_keys': migration0020DistributionKeys,
   '0021_events_by_month': migration0021EventsByMonth,
+  '0022_events_expiry_bucket': migration0022EventsExpiryBucket,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
