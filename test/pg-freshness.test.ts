@@ -148,6 +148,29 @@ describe.skipIf(!DIALECTS.includes('postgres'))(
       expect(heard.slice(1)).toEqual(many)
     })
 
+    it('in one process, a copy read on another connection while a transaction is open goes once the transaction ends', async () => {
+      const storage = ctx.storage
+      const cache = createOwnerCache<number>(storage.changes)
+      const read = () =>
+        cache.get('sub_window', async () => {
+          const { rows } = await sql<{ n: number }>`
+          select count(*) as n from pairs where owner = 'sub_window'`.execute(storage.db)
+          return Number(rows[0]!.n)
+        })
+      const insert = ownerWrites(storage.changes)(
+        async (db: Db) => sql`insert into pairs (owner, v) values ('sub_window', 5)`.execute(db),
+        () => ['sub_window'],
+      )
+      await storage.db.transaction().execute(async (trx) => {
+        await insert(trx)
+        // Read on another pooled connection after the write was announced, before its commit: the rows as
+        // they were, kept (no change overlapped the read).
+        expect(await read()).toBe(0)
+      })
+      // The commit released the connection, which announced the owner again: the copy is gone.
+      expect(await read()).toBe(1)
+    })
+
     it('a lost listening connection drops every copy and reads through until it listens again', async () => {
       const storage = other.storage
       const cache = createOwnerCache<number>(storage.changes)

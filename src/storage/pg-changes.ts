@@ -134,6 +134,12 @@ export function createPostgresChangeFeed(
     })
     try {
       await next.connect()
+      // Listening must not keep a process alive that has nothing else to do (a command that forgot to
+      // close its storage exits as it did when only the pool's idle connections were open). `pg` has no
+      // public way to say so: its connection's socket.
+      ;(
+        next as unknown as { connection?: { stream?: { unref?: () => void } } }
+      ).connection?.stream?.unref?.()
       const { rows } = await next.query<{ channel: string }>(`select ${CHANNEL_SQL} as channel`)
       // The channel is made of [a-z0-9_] (see CHANNEL_SQL): safe to quote as an identifier.
       await next.query(`listen "${rows[0]!.channel}"`)
