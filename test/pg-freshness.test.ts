@@ -148,6 +148,21 @@ describe.skipIf(!DIALECTS.includes('postgres'))(
       expect(heard.slice(1)).toEqual(many)
     })
 
+    it('requests waiting at the same time share one round trip, started after the one in flight', async () => {
+      const changes = other.storage.changes
+      const inFlight = changes.sync()
+      const waiting = Array.from({ length: 20 }, () => changes.sync())
+      expect(inFlight).toBeInstanceOf(Promise)
+      // Not the one in flight (sent before they arrived, it may miss a commit they must see): the next.
+      expect(new Set(waiting).size).toBe(1)
+      expect(waiting[0]).not.toBe(inFlight)
+      await Promise.all([inFlight, ...waiting])
+      // Nothing in flight any more: the next caller starts a round trip of its own.
+      const next = changes.sync()
+      expect(next).not.toBe(waiting[0])
+      await next
+    })
+
     it('in one process, a copy read on another connection while a transaction is open goes once the transaction ends', async () => {
       const storage = ctx.storage
       const cache = createOwnerCache<number>(storage.changes)
