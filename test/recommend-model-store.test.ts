@@ -304,6 +304,37 @@ for (const dialect of DIALECTS) {
       for (const bytes of after.values()) expect(bytes.includes(subjectId)).toBe(false)
     }, 60_000)
 
+    it('follows an erasure made elsewhere, then cleans the stored version of its own erasure', async () => {
+      const a = processWith()
+      await a.service.train()
+      const b = processWith()
+      await b.service.model()
+      const [x, y] = await Promise.all(
+        ['ms-17', 'ms-19'].map(async (ref) => (await ctx.services.identity.findSubjectId(ref))!),
+      )
+      await ctx.storage.db.transaction().execute((trx) => a.service.eraseSubject(trx, x!))
+      // B takes X out within seconds (the newer version is the same training without X).
+      for (let k = 0; k < 40; k++) {
+        await b.service.recommend(home, {})
+        if (!(await b.service.exportSubject(x!)).model.contributesToModel) break
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2_100))
+      await b.service.recommend(home, {})
+      expect((await b.service.exportSubject(x!)).model.contributesToModel).toBe(false)
+      expect(await b.service.model()).toEqual(await a.service.model())
+      // B's own erasure leaves a stored version with neither.
+      await ctx.storage.db.transaction().execute((trx) => b.service.eraseSubject(trx, y!))
+      const after = await storedVersions(ctx.storage.db)
+      expect(after.size).toBe(1)
+      for (const bytes of after.values()) {
+        expect(bytes.includes(x!)).toBe(false)
+        expect(bytes.includes(y!)).toBe(false)
+        expect(decodeModelState(bytes).model).toEqual(await b.service.model())
+      }
+      expect(b.trainings).toBe(0)
+    }, 60_000)
+
     it('cleans the stored version from a process that holds an older one', async () => {
       const a = processWith()
       await a.service.train()

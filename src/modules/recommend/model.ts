@@ -162,12 +162,25 @@ export function createModelHolder(deps: ModelDeps) {
     return await first
   }
 
-  /** Loads the newest stored version if it is newer than the one held; true if it was swapped in. */
+  /**
+   * Loads the newest stored version if it is newer than the one held; true if it was swapped in. A newer
+   * version of the same training (subjects taken out by an erasure elsewhere) is not loaded again: the
+   * held state takes out the same subjects (every forget commits with the version that leaves them
+   * out, so those read after the version number are at least the ones it left out) and counts as it.
+   */
   function refresh(): Promise<boolean> {
     loading ??= (async () => {
       const newest = await store.newest()
       if (newest === undefined || (held !== undefined && newest.version <= held.version))
         return false
+      const mine = held
+      if (mine !== undefined && newest.runId === mine.state.run.id) {
+        const { state } = mine
+        subtractForgotten(state, await deps.repo.listForgottenSince(deps.db, state.run.trainedAt))
+        if (held === mine)
+          held = { state, version: newest.version, storedSubjects: state.subjects.size }
+        return false
+      }
       const loaded = await loadNewest()
       if (loaded === undefined) return false
       adopt(loaded)
