@@ -139,13 +139,17 @@ function createStatements() {
   ): Promise<Set<string>> {
     const found = new Set<string>()
     if (pairs.length > 0 && dialectOf(db) === 'postgres') {
-      // Joined to the pairs as two arrays: one parameterized probe of each partition per pair. A
-      // row-value IN list is planned as one index scan per pair and partition (migration 0021):
-      // measured 12 ms plain and 194 ms over 76 month partitions for 500 pairs, against 3 and 85.
+      // The pairs as two arrays, each looked up by its own probe of the key (LATERAL ... LIMIT 1: a
+      // join may be planned as a hash join reading every partition whole). A row-value IN list is
+      // planned as one index scan per pair and partition (migrations 0021, 0022). For 500 pairs over
+      // 300 k events (docs/scale.md): 12 ms plain and 138 ms over 17 partitions with the IN list,
+      // 6.5 and 37 ms this way.
       const { rows } = await sql<{ owner: string; event_id: string }>`
-        select e.owner, e.event_id from events e
-        join unnest(${pairs.map((p) => p.owner)}::text[], ${pairs.map((p) => p.eventId)}::text[])
-          as k(owner, event_id) on e.owner = k.owner and e.event_id = k.event_id`.execute(db)
+        select k.owner, k.event_id
+        from unnest(${pairs.map((p) => p.owner)}::text[], ${pairs.map((p) => p.eventId)}::text[])
+          as k(owner, event_id)
+        cross join lateral (select 1 from events e
+          where e.owner = k.owner and e.event_id = k.event_id limit 1) as found`.execute(db)
       for (const r of rows) found.add(`${r.owner}\u0000${r.event_id}`)
       return found
     }
