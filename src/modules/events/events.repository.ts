@@ -124,7 +124,7 @@ function createStatements() {
       const insert = t(db)
         .insertInto('events')
         .values(markers)
-        // No conflict target: on PostgreSQL the key is (owner, event_id, expires_at) (0021).
+        // No conflict target: on PostgreSQL the key is (owner, event_id, expiry_bucket) (0022).
         .onConflict((oc) => oc.doNothing())
       const query = returning ? insert.returning(['owner', 'event_id']).compile() : insert.compile()
       assertParameterOrder(query, rows * COLUMNS.length, String)
@@ -363,7 +363,7 @@ function createWrites(write: WriteOf, { insertText, findExisting }: Statements) 
           const { rows: changed } = await db.executeQuery(eachRow(insertText(db, 1, false), rows))
           return changed.map(({ changes }) => changes === 1)
         }
-        // The key includes the expiry (the partition key, migration 0021), and a retry may carry
+        // The key includes the expiry bucket (the partition key, migration 0022), and a retry may carry
         // another expiry (a new receipt time, a visit started afresh): `(owner, event_id)` is kept
         // once by taking the owners' locks for the transaction, then leaving out what is stored.
         if (events.length === 0) return []
