@@ -27,6 +27,11 @@ export async function startServer(runtime: Runtime): Promise<void> {
   const { port, host } = runtime.config
   // A worker's primary has done this already.
   if (runtime.config.demo && worker === undefined) await prepareDemo(runtime)
+  // PostgreSQL: the month partitions of events ahead (each retention run makes them too), so that
+  // events stored before the first run after an upgrade land in their month, not the default one.
+  await runtime.services.events
+    .prepareExpiry(runtime.services.clock.now())
+    .catch((err: unknown) => runtime.logger.error({ err }, 'making event partitions failed'))
   await app.listen({ port, host })
   const pages = pageAddresses(host, port, runtime.config.demo, runtime.config.tls !== undefined)
   runtime.logger.info(
