@@ -34,6 +34,10 @@ export function subtractCounts(counts: ItemCounts, c: Contribution): ItemCounts 
 /**
  * S (n rows) and its diagonal without this contribution (new arrays), zero entries dropped so the
  * structure equals a fresh training run. Throws if the contribution was never added.
+ *
+ * Proportional to the subject's item pairs, apart from copying S's values once (a native copy, no
+ * loop over S): the row structure (`ptr`, `cols`) is shared with the input when no entry reaches zero,
+ * and otherwise rebuilt by block copies around the entries that did.
  */
 export function subtractCooccurrence(
   n: number,
@@ -44,6 +48,7 @@ export function subtractCooccurrence(
   const values = co.values.slice()
   const f = factorsOf(c)
   const selfOccurrence = self.slice()
+  const zeros: number[] = []
   for (let a = 0; a < c.items.length; a++) {
     const i = c.items[a]!
     selfOccurrence[i]! -= Math.round(f[a]! * f[a]!)
@@ -53,28 +58,47 @@ export function subtractCooccurrence(
       if (q === 0) continue
       const p = binarySearch(co.cols, co.ptr[i]!, co.ptr[i + 1]!, c.items[b]!)
       if (p < 0) throw new RangeError('history does not match the model')
-      values[p]! -= q
+      // Each entry (i, j) is met once, so it reaches zero at most once.
+      if ((values[p]! -= q) === 0) zeros.push(p)
     }
   }
-  return { cooccurrence: dropZeros(n, co, values), selfOccurrence }
+  const cooccurrence =
+    zeros.length === 0
+      ? { ptr: co.ptr, cols: co.cols, values }
+      : withoutEntries(n, co, values, Int32Array.from(zeros).sort())
+  return { cooccurrence, selfOccurrence }
 }
 
-/** `co`'s n rows with `values` in place of its own, entries that are 0 left out. */
-function dropZeros(n: number, co: SparseRows, values: Float64Array): SparseRows {
-  const ptr = new Int32Array(n + 1)
-  let nnz = 0
-  for (let p = 0; p < values.length; p++) if (values[p] !== 0) nnz++
-  const cols = new Int32Array(nnz)
-  const vals = new Float64Array(nnz)
+/**
+ * `co`'s n rows with `values` in place of its own, the entries at the sorted positions `drop` left
+ * out: the kept runs between them are block copies, the row pointers one pass over the rows.
+ */
+function withoutEntries(
+  n: number,
+  co: SparseRows,
+  values: Float64Array,
+  drop: Int32Array,
+): SparseRows {
+  const kept = values.length - drop.length
+  const cols = new Int32Array(kept)
+  const vals = new Float64Array(kept)
+  let from = 0
   let at = 0
+  for (const p of drop) {
+    cols.set(co.cols.subarray(from, p), at)
+    vals.set(values.subarray(from, p), at)
+    at += p - from
+    from = p + 1
+  }
+  cols.set(co.cols.subarray(from), at)
+  vals.set(values.subarray(from), at)
+  // Row i ends at its old end less the dropped entries before that end.
+  const ptr = new Int32Array(n + 1)
+  let d = 0
   for (let i = 0; i < n; i++) {
-    for (let p = co.ptr[i]!; p < co.ptr[i + 1]!; p++) {
-      if (values[p] === 0) continue
-      cols[at] = co.cols[p]!
-      vals[at] = values[p]!
-      at++
-    }
-    ptr[i + 1] = at
+    const end = co.ptr[i + 1]!
+    while (d < drop.length && drop[d]! < end) d++
+    ptr[i + 1] = end - d
   }
   return { ptr, cols, values: vals }
 }

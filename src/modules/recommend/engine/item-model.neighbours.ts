@@ -149,11 +149,24 @@ export function buildNeighbours(
   return packNeighbourRows(rows)
 }
 
+/** A neighbour row as built: columns sorted by item, weights beside them. */
+interface Row {
+  cols: Int32Array
+  weights: Float32Array
+}
+
 /**
  * Neighbour rows after the subject holding the sorted `removed` items left. Rows of removed items
  * are recomputed. Any other row i kept its S_ij and c_i; only W_ij for j in `removed` changed, and
  * they grew (c_j fell, beta >= 0). Every old top-k entry therefore still beats every item outside
- * the old top-k and `removed`, so the new top-k lies within those two sets: rank just them.
+ * the old top-k and `removed`, so the new top-k lies within those two sets.
+ *
+ * Proportional to the subject's items and their rows in S, not to the model: the rows to visit are
+ * found from the removed items' own rows of S (it is symmetric: j is in row i when i is in row j),
+ * and a visited row whose old top-k still holds (no removed item outside it now beats its weakest
+ * entry) only has the grown weights rewritten; the others are ranked again among the old top-k and
+ * the removed items. Rows nobody touched are block copies. With beta < 0 the removed items' weights
+ * fall instead, so each visited row is ranked again in full.
  */
 export function updateRows(
   old: NeighbourRows,
@@ -163,37 +176,159 @@ export function updateRows(
   removed: Int32Array,
 ): NeighbourRows {
   const n = itemSubjects.length
-  const scratch = new Float64Array(n)
   const buf = new Float64Array(n)
   const norm = degrees(itemSubjects, params)
   const isRemoved = new Uint8Array(n)
   for (const i of removed) isRemoved[i] = 1
-  const rows: { cols: Int32Array; weights: Float32Array }[] = []
-  const candidates: number[] = []
+  const hits = rowsTouched(co, removed, isRemoved, n)
+  const changed = new Map<number, Row>()
+  for (const i of removed) changed.set(i, neighbourRow(co, norm, params, i, buf))
   for (let i = 0; i < n; i++) {
-    const oldCols = old.cols.subarray(old.ptr[i], old.ptr[i + 1])
-    let row = { cols: oldCols, weights: old.weights.subarray(old.ptr[i], old.ptr[i + 1]) }
-    if (isRemoved[i] === 1 || params.beta < 0) {
-      row = neighbourRow(co, norm, params, i, buf)
-    } else {
-      candidates.length = 0
-      for (const j of removed) {
-        const p = binarySearch(co.cols, co.ptr[i]!, co.ptr[i + 1]!, j)
-        if (p >= 0) candidates.push(j)
-      }
-      if (candidates.length > 0) {
-        for (const j of oldCols) if (isRemoved[j] !== 1) candidates.push(j)
-        const ci = norm.row[i]!
-        for (const j of candidates) {
-          const p = binarySearch(co.cols, co.ptr[i]!, co.ptr[i + 1]!, j)
-          scratch[j] = co.values[p]! / QUANT / (ci * norm.col[j]!)
-        }
-        const top = selectTopK(scratch, params.neighbours, { candidates, floor: 0 }).sort()
-        row = { cols: top, weights: Float32Array.from(top, (j) => scratch[j]!) }
-        for (const j of candidates) scratch[j] = 0
-      }
-    }
-    rows.push(row)
+    if (hits.ptr[i] === hits.ptr[i + 1]) continue
+    const row =
+      params.beta < 0
+        ? neighbourRow(co, norm, params, i, buf)
+        : grownRow(old, co, norm, params, i, hits.cols.subarray(hits.ptr[i], hits.ptr[i + 1]), buf)
+    changed.set(i, row)
   }
-  return packNeighbourRows(rows)
+  return replaceRows(old, n, changed)
+}
+
+/**
+ * For every row i not removed, the removed items j with S_ij > 0, read off the removed items' own
+ * rows (compressed sparse rows by i).
+ */
+function rowsTouched(
+  co: SparseRows,
+  removed: Int32Array,
+  isRemoved: Uint8Array,
+  n: number,
+): { ptr: Int32Array; cols: Int32Array } {
+  const ptr = new Int32Array(n + 1)
+  for (const j of removed)
+    for (let p = co.ptr[j]!; p < co.ptr[j + 1]!; p++) {
+      const i = co.cols[p]!
+      if (isRemoved[i] === 0) ptr[i + 1]!++
+    }
+  for (let i = 0; i < n; i++) ptr[i + 1]! += ptr[i]!
+  const fill = ptr.slice(0, n)
+  const cols = new Int32Array(ptr[n]!)
+  // Removed items in increasing order, so each row's list is sorted.
+  for (const j of removed)
+    for (let p = co.ptr[j]!; p < co.ptr[j + 1]!; p++) {
+      const i = co.cols[p]!
+      if (isRemoved[i] === 0) cols[fill[i]!++] = j
+    }
+  return { ptr, cols }
+}
+
+/**
+ * Row i (not removed) after the removed items `grown` (those in row i of S) gained weight: the old
+ * top-k with their weights rewritten when no grown item outside it now beats its weakest entry, else
+ * ranked again among the old top-k and the grown items.
+ */
+function grownRow(
+  old: NeighbourRows,
+  co: SparseRows,
+  norm: Degrees,
+  params: ItemModelParams,
+  i: number,
+  grown: Int32Array,
+  scratch: Float64Array,
+): Row {
+  // scratch: exact weights by item, written before they are read (stale entries are never read).
+  const lo = old.ptr[i]!
+  const hi = old.ptr[i + 1]!
+  const cols = old.cols.subarray(lo, hi)
+  const ci = norm.row[i]!
+  const w = (j: number) => {
+    const p = binarySearch(co.cols, co.ptr[i]!, co.ptr[i + 1]!, j)
+    return co.values[p]! / QUANT / (ci * norm.col[j]!)
+  }
+  const weights = old.weights.slice(lo, hi)
+  const isGrown = new Uint8Array(hi - lo)
+  const outside: number[] = []
+  for (const j of grown) {
+    const value = w(j)
+    const a = binarySearch(cols, 0, cols.length, j)
+    if (a >= 0) {
+      weights[a] = value
+      isGrown[a] = 1
+      scratch[j] = value
+    } else if (value > 0 && Number.isFinite(value)) outside.push(j)
+  }
+  if (outside.length === 0) return { cols, weights }
+  if (cols.length === params.neighbours) {
+    const weakest = weakestOf(cols, weights, isGrown, scratch, w)
+    if (outside.every((j) => !before(w(j), j, weakest.value, weakest.item)))
+      return { cols, weights }
+  }
+  // Ranked again among the old top-k and the grown items outside it.
+  const candidates = [...cols, ...outside]
+  for (const j of candidates) scratch[j] = w(j)
+  const top = selectTopK(scratch, params.neighbours, { candidates, floor: 0 }).sort()
+  return { cols: top, weights: Float32Array.from(top, (j) => scratch[j]!) }
+}
+
+/** True when (a, va) ranks before (b, vb), as `selectTopK` ranks: higher value, then lower index. */
+function before(va: number, a: number, vb: number, b: number): boolean {
+  return va > vb || (va === vb && a < b)
+}
+
+/**
+ * The entry of a full old top-k that ranks last once the grown items have their new weights (exact
+ * values in `scratch`). For the others only the stored float32
+ * weights are at hand; rounding to float32 keeps order (never reverses it), so the weakest of them is
+ * among those with the smallest stored weight, whose exact values are computed again (`w`).
+ */
+function weakestOf(
+  cols: Int32Array,
+  weights: Float32Array,
+  isGrown: Uint8Array,
+  scratch: Float64Array,
+  w: (j: number) => number,
+): { value: number; item: number } {
+  let least = Infinity
+  for (let a = 0; a < cols.length; a++)
+    if (isGrown[a] === 0 && weights[a]! < least) least = weights[a]!
+  let value = Infinity
+  let item = -1
+  for (let a = 0; a < cols.length; a++) {
+    const j = cols[a]!
+    let v: number
+    if (isGrown[a] === 1) v = scratch[j]!
+    else if (weights[a] === least) v = w(j)
+    else continue
+    if (item < 0 || before(value, item, v, j)) {
+      value = v
+      item = j
+    }
+  }
+  return { value, item }
+}
+
+/** `old` with the rows in `changed` replaced; the runs of rows between them are block copies. */
+function replaceRows(old: NeighbourRows, n: number, changed: Map<number, Row>): NeighbourRows {
+  if (changed.size === 0) return old
+  const ptr = new Int32Array(n + 1)
+  for (let i = 0; i < n; i++) {
+    const row = changed.get(i)
+    ptr[i + 1] = ptr[i]! + (row === undefined ? old.ptr[i + 1]! - old.ptr[i]! : row.cols.length)
+  }
+  const cols = new Int32Array(ptr[n]!)
+  const weights = new Float32Array(ptr[n]!)
+  const copy = (from: number, to: number) => {
+    cols.set(old.cols.subarray(old.ptr[from], old.ptr[to]), ptr[from])
+    weights.set(old.weights.subarray(old.ptr[from], old.ptr[to]), ptr[from])
+  }
+  let run = 0
+  for (const i of [...changed.keys()].sort((a, b) => a - b)) {
+    copy(run, i)
+    const row = changed.get(i)!
+    cols.set(row.cols, ptr[i])
+    weights.set(row.weights, ptr[i])
+    run = i + 1
+  }
+  copy(run, n)
+  return { ptr, cols, weights }
 }

@@ -219,6 +219,40 @@ describe('removeSubject (erasure)', () => {
     expect(erased.ease!.weights).toEqual(retrained.ease!.weights)
   })
 
+  it('holds for erasures one after another, with full and short neighbour rows and any beta (property)', () => {
+    // Short rows (few neighbours) make most erasures re-rank rows; long ones only rewrite weights;
+    // beta < 0 makes the removed items' weights fall, so rows are ranked again in full.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.uniqueArray(fc.nat(59), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom(1, 2, 4, 8, 40),
+        fc.constantFrom(-0.3, 0, 0.5, 1),
+        (seed, gone, neighbours, beta) => {
+          const shop = syntheticShop(seed, 60, 30)
+          const params = { neighbours, beta, alpha: seed % 2 === 0 ? 0.5 : 1 }
+          let erased = trainItemModel(shop, { now: NOW, params })
+          let without = shop
+          for (const s of gone) {
+            erased = removeSubject(erased, historyOf(shop, s))
+            without = withoutSubject(without, s)
+            expect(erased).toEqual(trainItemModel(without, { now: NOW, params }))
+          }
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('leaves the model it erased from as it was', () => {
+    const shop = syntheticShop(6, 80, 30)
+    const model = trainItemModel(shop, { now: NOW, params: { neighbours: 3 } })
+    const copy = structuredClone(model)
+    removeSubject(model, historyOf(shop, 1))
+    removeSubject(model, historyOf(shop, 2))
+    expect(model).toEqual(copy)
+  })
+
   it('erasing everyone leaves an empty model', () => {
     const shop = syntheticShop(5, 30, 20)
     let model = trainItemModel(shop, { now: NOW })
