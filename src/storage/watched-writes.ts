@@ -20,6 +20,10 @@ export const UNWATCHED_TABLES: readonly string[] = [
   // Touchpoint counters: added to with every personal answer; the caps remember only what counting
   // never undoes (a used-up window), so another process's count leaves every copy standing.
   'touchpoint_counts',
+  // The job table: every process claims and renews leases on it every second or two; no copy reads it.
+  'jobs',
+  // The training lease (renewed while a process trains); the model versions are polled, not copied.
+  'recommend_model_locks',
   // Migration bookkeeping (each process takes the lock table at start).
   'candor_migrations',
   'candor_migrations_lock',
@@ -30,7 +34,8 @@ const OPERATIONS = ['insert', 'update', 'delete'] as const
 
 /**
  * Creates the counter and the triggers of every watched table that lacks them (SQLite; a migration
- * that rebuilds a table drops its triggers, and new tables need theirs). Idempotent.
+ * that rebuilds a table drops its triggers, and new tables need theirs), and drops those of a table
+ * now unwatched. Idempotent.
  */
 export async function ensureWatchedWrites(db: Db): Promise<void> {
   await sql`create table if not exists ${sql.table(WATCHED_WRITES_TABLE)} (
@@ -46,7 +51,13 @@ export async function ensureWatchedWrites(db: Db): Promise<void> {
     select name from sqlite_master where type = 'trigger'`.execute(db)
   const existing = new Set(triggers.map((t) => t.name))
   for (const { name } of rows) {
-    if (UNWATCHED_TABLES.includes(name)) continue
+    if (UNWATCHED_TABLES.includes(name)) {
+      // A table listed after its triggers were made (an older database) loses them.
+      for (const operation of OPERATIONS)
+        if (existing.has(watchedTrigger(name, operation)))
+          await sql`drop trigger ${sql.id(watchedTrigger(name, operation))}`.execute(db)
+      continue
+    }
     for (const operation of OPERATIONS) {
       const trigger = watchedTrigger(name, operation)
       if (existing.has(trigger)) continue
