@@ -9,7 +9,7 @@ import {
   createRecommendService,
 } from '../src/modules/recommend/index.js'
 import { firstSeenTimes, trainItemModel } from '../src/modules/recommend/engine/index.js'
-import { decodeModelState } from '../src/modules/recommend/model.codec.js'
+import { decodeModelState, decodeOffThread } from '../src/modules/recommend/model.codec.js'
 import { type Trainer, trainInThread } from '../src/modules/recommend/training.js'
 import { runCandor } from './helpers/cli.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
@@ -154,6 +154,16 @@ for (const dialect of DIALECTS) {
       expect(runA.id).toBe(runB.id)
       expect(await a.service.model()).toEqual(await b.service.model())
       expect([...(await storedVersions(ctx.storage.db)).keys()]).toHaveLength(1)
+    }, 60_000)
+
+    it('decodes a stored version in a worker thread to the same state as on this one', async () => {
+      const a = processWith()
+      await a.service.train()
+      const [bytes] = [...(await storedVersions(ctx.storage.db)).values()]
+      const here = decodeModelState(bytes!)
+      const there = await decodeOffThread(Buffer.from(bytes!))
+      expect(there).toEqual(here)
+      expect(there.model).toEqual(await a.service.model())
     }, 60_000)
 
     it('waits out the lease of a process that died while training, then trains', async () => {

@@ -8,6 +8,7 @@
  * and no history in the bytes.
  */
 import v8 from 'node:v8'
+import { startModuleWorker } from './training.js'
 import type { Item } from '../catalog/index.js'
 import {
   type Interactions,
@@ -96,15 +97,51 @@ export function decodeModelState(bytes: Uint8Array): ModelState {
     items: createIdIndex(d.itemIds),
     catalog: new Map(d.catalog.map((item) => [item.id, item])),
     model: deserializeItemModel(d.model),
-    interactions: d.interactions,
+    // Copies: the decoded arrays are views of the whole input, which would otherwise stay in memory.
+    interactions: {
+      ...d.interactions,
+      subjectPtr: d.interactions.subjectPtr.slice(),
+      items: d.interactions.items.slice(),
+      times: d.interactions.times.slice(),
+      weights: d.interactions.weights.slice(),
+    },
     subjects: new Map(d.subjectIds.map((id, row) => [id, row])),
-    excluded: d.excluded,
-    unavailable: d.unavailable,
-    firstSeen: d.firstSeen,
+    excluded: d.excluded.slice(),
+    unavailable: d.unavailable.slice(),
+    firstSeen: d.firstSeen.slice(),
     run: d.run,
     masks: new Map(),
     offRankings: new Map(),
-    ...(d.trainedExcluded === undefined ? {} : { trainedExcluded: d.trainedExcluded }),
+    ...(d.trainedExcluded === undefined ? {} : { trainedExcluded: d.trainedExcluded.slice() }),
     ...(d.catalogSince === undefined ? {} : { catalogSince: d.catalogSince }),
   }
+}
+
+/**
+ * `decodeModelState` in a worker thread of its own (`model.load.worker.ts`), so that the event loop keeps
+ * serving while a stored model of some size is decoded (UCI's: 1-1.5 s). The bytes are moved to the
+ * thread (empty here afterwards), the state's arrays moved back.
+ */
+export function decodeOffThread(bytes: Uint8Array): Promise<ModelState> {
+  return new Promise<ModelState>((resolve, reject) => {
+    let settled = false
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    const moved = own ? bytes : bytes.slice()
+    const worker = startModuleWorker('model.load.worker', {
+      workerData: { bytes: moved },
+      transferList: [moved.buffer as ArrayBuffer],
+    })
+    worker.once('message', (state: Omit<ModelState, 'masks' | 'offRankings'>) => {
+      settled = true
+      resolve({ ...state, masks: new Map(), offRankings: new Map() })
+      void worker.terminate()
+    })
+    worker.once('error', (error) => {
+      settled = true
+      reject(error)
+    })
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`the model-loading worker stopped (exit code ${code})`))
+    })
+  })
 }

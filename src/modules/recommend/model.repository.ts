@@ -59,15 +59,30 @@ export const modelRepository = {
         }
   },
 
-  /** A version's bytes in chunk order, in one statement (one snapshot); [] when it is gone. */
+  /**
+   * A version's bytes in chunk order, one statement per chunk (better-sqlite3 reads synchronously: one
+   * statement for all of UCI's model held the event loop 0.3 s); [] when the version, or a chunk of it,
+   * is gone (replaced meanwhile).
+   */
   async readChunks(db: Db, version: number): Promise<Uint8Array[]> {
-    const rows = await t(db)
-      .selectFrom('recommend_model_chunks')
-      .select('bytes')
+    const row = await t(db)
+      .selectFrom('recommend_models')
+      .select('chunks')
       .where('version', '=', version)
-      .orderBy('chunk')
-      .execute()
-    return rows.map((r) => r.bytes)
+      .executeTakeFirst()
+    if (row === undefined) return []
+    const chunks: Uint8Array[] = []
+    for (let chunk = 0; chunk < row.chunks; chunk++) {
+      const found = await t(db)
+        .selectFrom('recommend_model_chunks')
+        .select('bytes')
+        .where('version', '=', version)
+        .where('chunk', '=', chunk)
+        .executeTakeFirst()
+      if (found === undefined) return []
+      chunks.push(found.bytes)
+    }
+    return chunks
   },
 
   /** Writes a version: its row and its chunks (one statement each, so no statement gets too large). */

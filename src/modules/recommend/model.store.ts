@@ -7,12 +7,14 @@
  */
 import type { Clock } from '../../lib/clock.js'
 import type { Db } from '../../storage/db.js'
-import { decodeModelState, encodeModelState } from './model.codec.js'
+import { decodeModelState, decodeOffThread, encodeModelState } from './model.codec.js'
 import type { ModelRepository, StoreReason, StoredVersion } from './model.repository.js'
 import { type ModelState, subtractForgotten } from './model.state.js'
 
 /** Bytes per chunk row: well under what one parameter may hold on either engine. */
 export const CHUNK_BYTES = 8 * 1024 * 1024
+/** From this size on, a stored version is decoded in a worker thread (starting one costs more for less). */
+const OFF_THREAD_BYTES = 1024 * 1024
 
 export interface ModelStoreDeps {
   db: Db
@@ -79,7 +81,8 @@ export function createModelStore(deps: ModelStoreDeps) {
   async function load(db: Db, version: number): Promise<ModelState | undefined> {
     const chunks = await repo.readChunks(db, version)
     if (chunks.length === 0) return undefined
-    return decodeModelState(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+    return bytes.length < OFF_THREAD_BYTES ? decodeModelState(bytes) : decodeOffThread(bytes)
   }
 
   return {

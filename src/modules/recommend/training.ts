@@ -182,17 +182,21 @@ export type TrainingMessage =
   { kind: 'progress'; done: number; total: number } | { kind: 'result'; result: TrainingResult }
 
 /**
- * The training worker. Compiled (`npm start`), this file is JavaScript beside `train.worker.js`. From
+ * A worker thread of this module (`train.worker`, `model.load.worker`). Compiled (`npm start`), this
+ * file is JavaScript beside `train.worker.js`. From
  * source (tsx, vitest), a worker thread cannot load a `.ts` file by itself (the main thread's loader
  * hooks do not reach it, nor does `--import tsx` in its `execArgv` before its entry is loaded), so a
  * small bootstrap registers tsx's loader in the thread first (`tsx/esm/api`'s `register`) and then
  * imports the TypeScript entry.
  */
-function startTrainingWorker(options: WorkerOptions): Worker {
+export function startModuleWorker(
+  name: 'train.worker' | 'model.load.worker',
+  options: WorkerOptions,
+): Worker {
   const here = import.meta.url
-  if (!here.endsWith('.ts')) return new Worker(new URL('./train.worker.js', here), options)
+  if (!here.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, here), options)
   const tsx = import.meta.resolve('tsx/esm/api')
-  const entry = new URL('./train.worker.ts', here).href
+  const entry = new URL(`./${name}.ts`, here).href
   const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}) })`
   return new Worker(bootstrap, { ...options, eval: true })
 }
@@ -206,7 +210,7 @@ function startTrainingWorker(options: WorkerOptions): Worker {
 export const trainOffThread: Trainer = (job, onProgress) =>
   new Promise<TrainingResult>((resolve, reject) => {
     let settled = false
-    const worker = startTrainingWorker({
+    const worker = startModuleWorker('train.worker', {
       workerData: job,
       transferList: transferablesOf(job.events),
     })
