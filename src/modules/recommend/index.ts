@@ -11,7 +11,8 @@
  *   processes, catalog changes): `model.ts`; the state and how it changes: `model.state.ts`; training it:
  *   `model.train.ts`, its CPU part off the event loop: `training.ts`, `train.worker.ts`; the stored
  *   versions (one process trains, every process loads; erasure cleans them): `model.store.ts`,
- *   `model.codec.ts`, `model.repository.ts`; who trains: `model.lease.ts`;
+ *   `model.codec.ts` (decoded off the event loop by `model.load.worker.ts`), `model.repository.ts`; who
+ *   trains: `model.lease.ts`;
  * - the answer, in the order its rules apply (level and prompt, frequency cap, guards, engine,
  *   explanation): `answer.ts`; the item masks it filters with: `masks.ts`; the sentences: `explanations.ts`;
  * - scoring, tuning and every reason's evidence: `engine/` (pure functions);
