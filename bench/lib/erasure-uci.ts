@@ -1,0 +1,85 @@
+/**
+ * `bench:erasure --data uci`: the whole UCI Online Retail shop put in through the HTTP API of a test
+ * context (catalog, then per customer a consent, two in three, and their orders as purchase events,
+ * shifted to end a minute before the context's clock), as `bench/lib/serve-seed.ts` seeds the serving
+ * bench. The customer with the most orders always consents: they are the one erased.
+ */
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { TestContext } from '../../test/helpers/test-context.js'
+import { loadUci } from './data.js'
+
+export const UCI_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../shared/datasets/uci-online-retail/online_retail.csv.gz',
+)
+
+const PERSONAL = 'personalize.recommendations'
+const BATCH = 1000
+
+/** The erased customer: their reference, how many events they have and their items. */
+export interface Heaviest {
+  ref: string
+  events: number
+  items: string[]
+}
+
+async function send(ctx: TestContext, method: 'PUT' | 'POST', url: string, payload: object) {
+  const response = await ctx.request({ method, url, as: 'storefront', payload })
+  if (response.statusCode >= 300)
+    throw new Error(`${url}: ${response.statusCode} ${response.body.slice(0, 200)}`)
+}
+
+/** Seeds every UCI customer into `ctx`; answers the one with the most orders. */
+export async function seedUci(
+  ctx: TestContext,
+  noticeVersion: string,
+  file: string,
+  log: (message: string) => void,
+): Promise<Heaviest> {
+  const uci = loadUci(file)
+  const lastTime = uci.times.reduce((a, b) => (b > a ? b : a), 0)
+  const shift = ctx.clock.now().getTime() - 60_000 - lastTime
+  const rowsOf = new Map<string, number[]>()
+  uci.customers.forEach((customer, k) => {
+    const rows = rowsOf.get(customer)
+    if (rows === undefined) rowsOf.set(customer, [k])
+    else rows.push(k)
+  })
+  const customers = [...rowsOf.entries()].sort((a, b) => b[1].length - a[1].length)
+  const items = [...new Set(uci.items)]
+  for (let i = 0; i < items.length; i += BATCH) {
+    await send(ctx, 'PUT', '/v1/items', {
+      items: items
+        .slice(i, i + BATCH)
+        .map((id) => ({ id, title: `Item ${id}`, category: ['Gifts'] })),
+    })
+  }
+  for (const [c, [customer, rows]] of customers.entries()) {
+    const ref = `uci-${customer}`
+    if (c % 3 !== 2) {
+      await send(ctx, 'PUT', `/v1/subjects/${ref}/consents/${PERSONAL}`, {
+        decision: 'granted',
+        noticeVersion,
+        jurisdiction: 'UK',
+      })
+    }
+    for (let start = 0; start < rows.length; start += BATCH) {
+      const events = rows.slice(start, start + BATCH).map((k, n) => ({
+        id: `${ref}-${start + n}`,
+        type: 'purchase',
+        subject: ref,
+        item: uci.items[k]!,
+        timestamp: new Date(uci.times[k]! + shift).toISOString(),
+      }))
+      await send(ctx, 'POST', '/v1/events', { events })
+    }
+    if ((c + 1) % 1000 === 0) log(`  ${c + 1} of ${customers.length} customers seeded`)
+  }
+  const [customer, rows] = customers[0]!
+  return {
+    ref: `uci-${customer}`,
+    events: rows.length,
+    items: [...new Set(rows.map((k) => uci.items[k]!))],
+  }
+}
