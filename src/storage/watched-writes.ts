@@ -22,7 +22,10 @@ export const UNWATCHED_TABLES: readonly string[] = [
   'touchpoint_counts',
   // The job table: every process claims and renews leases on it every second or two; no copy reads it.
   'jobs',
-  // The training lease (renewed while a process trains); the model versions are polled, not copied.
+  // The stored model and its training lease: each process polls for a newer version and swaps it in
+  // (a kept ranking names the model it came from, see recommend/answer.ts); no copy is made of them.
+  'recommend_models',
+  'recommend_model_chunks',
   'recommend_model_locks',
   // Migration bookkeeping (each process takes the lock table at start).
   'candor_migrations',
