@@ -35,6 +35,10 @@ export interface Config {
   readonly corsOrigins: readonly string[]
   readonly bodyLimitBytes: number
   readonly shopperTokenTtlSeconds: number
+  /**
+   * How often a server retrains the item model (the `recommend.train` job); 0: servers never train
+   * (neither on schedule nor with no stored model); `candor train` run on its own stores the model.
+   */
   readonly trainIntervalMinutes: number
   /** How often the server deletes expired records (retention); 0 turns the background job off. */
   readonly retentionIntervalMinutes: number
@@ -156,7 +160,7 @@ export const CONFIG_VARIABLES = {
   },
   CANDOR_TRAIN_INTERVAL_MINUTES: {
     default: '60',
-    schema: integer('CANDOR_TRAIN_INTERVAL_MINUTES', 1, 10_080),
+    schema: integer('CANDOR_TRAIN_INTERVAL_MINUTES', 0, 10_080),
   },
   CANDOR_RETENTION_INTERVAL_MINUTES: {
     default: '15',

@@ -84,6 +84,8 @@ export function createServices(deps: ServiceDeps) {
   })
   const recommend = createRecommendService({
     db: storage.db,
+    // CANDOR_TRAIN_INTERVAL_MINUTES=0: this process trains only when asked (`candor train`, the admin route).
+    trainsOnFirstUse: config.trainIntervalMinutes > 0,
     charter,
     changes: storage.changes,
     clock,

@@ -13,7 +13,8 @@ const CHECKPOINT_EVERY_MS = 60_000
  * - `rights.request`: one per verified rights request (defined by the rights module); `rights.sweep`
  *   every 30 s runs any of them nobody holds, and discards expired verification codes;
  * - `recommend.train`: retrains the item model every CANDOR_TRAIN_INTERVAL_MINUTES (at once on a new
- *   database), in one process at a time;
+ *   database), in one process at a time; 0 leaves it out: servers never train, `candor train` run on
+ *   its own (cron, a machine of its own) stores the model they load;
  * - `retention`: deletes expired records every CANDOR_RETENTION_INTERVAL_MINUTES (0 turns it off);
  * - `audit.checkpoint`: signs the audit tree every minute. Each process also signs a few seconds after
  *   its own audit writes (two processes signing the same tree size store one).
@@ -29,17 +30,19 @@ export async function startBackgroundJobs(runtime: Runtime): Promise<{ stop(): P
       if (done > 0) logger.info({ done }, 'rights requests processed')
     },
   })
-  jobs.define({
-    kind: 'recommend.train',
-    everyMs: config.trainIntervalMinutes * 60_000,
-    async run() {
-      const run = await services.recommend.train()
-      logger.info(
-        { events: run.events, items: run.items, seconds: run.seconds },
-        'item model trained',
-      )
-    },
-  })
+  if (config.trainIntervalMinutes > 0) {
+    jobs.define({
+      kind: 'recommend.train',
+      everyMs: config.trainIntervalMinutes * 60_000,
+      async run() {
+        const run = await services.recommend.train()
+        logger.info(
+          { events: run.events, items: run.items, seconds: run.seconds },
+          'item model trained',
+        )
+      },
+    })
+  }
   if (config.retentionIntervalMinutes > 0) {
     jobs.define({
       kind: 'retention',

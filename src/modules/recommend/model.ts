@@ -5,6 +5,7 @@
  * newer stored version, subjects forgotten by any process, catalog upserts).
  */
 import type { Clock } from '../../lib/clock.js'
+import { AppError } from '../../lib/errors.js'
 import type { Db } from '../../storage/db.js'
 import type { CatalogService } from '../catalog/index.js'
 import type { ConsentService } from '../consent/index.js'
@@ -42,6 +43,27 @@ export interface ModelDeps {
   repo: ReturnType<typeof createRecommendRepository>
   /** Where training's CPU part runs: a worker thread (the default, `trainOffThread`) or this one. */
   trainer?: Trainer
+  /**
+   * False in a process that never trains unasked (CANDOR_TRAIN_INTERVAL_MINUTES=0): with no stored
+   * version, answers are refused (`NoModelError`) until one is stored, instead of training here. An
+   * explicit `train()` still trains. Default true.
+   */
+  trainsOnFirstUse?: boolean
+}
+
+/**
+ * No model is stored yet and this process does not train one by itself: a 503 saying how to get one.
+ * Answers are refused rather than given without a model, since the levels, the catalog and the guards
+ * all come from it.
+ */
+export class NoModelError extends AppError {
+  constructor() {
+    super(
+      'unavailable',
+      'No item model is stored yet, and this server does not train one (CANDOR_TRAIN_INTERVAL_MINUTES=0): run `candor train` against this database (or POST /v1/admin/train); every server loads the stored model within seconds',
+      { details: { reason: 'model_not_trained' } },
+    )
+  }
 }
 
 /** How often a process looks for subjects other processes took out of the model. */
@@ -50,6 +72,8 @@ const FORGOTTEN_SYNC_MS = 1000
 const CATALOG_SYNC_MS = 1000
 /** How often a process looks for a newer stored version (one indexed read). */
 const VERSION_SYNC_MS = 2000
+/** How often a process that does not train looks for a first stored version while it has none. */
+const FIRST_VERSION_POLL_MS = 1000
 /**
  * Each look starts this long before the previous one: an item's `updatedAt` is its writer's clock when
  * the batch was prepared, so a batch that committed late, or a writer whose clock runs a little behind,
@@ -62,7 +86,9 @@ export type ModelHolder = ReturnType<typeof createModelHolder>
 /**
  * The one in-memory model of this process. On first use it loads the newest stored version; with none
  * stored, it trains (answers wait for that rather than each starting another) unless another process
- * holds the training lease, in which case it waits for that one's version. `fresh` keeps it current: a
+ * holds the training lease, in which case it waits for that one's version. A process that does not
+ * train by itself (`trainsOnFirstUse: false`) refuses answers instead (`NoModelError`), looking for a
+ * first stored version at most every second. `fresh` keeps it current: a
  * newer stored version is swapped in within seconds (loaded off the answer's path), forgets and catalog
  * changes within a second.
  */
@@ -74,6 +100,9 @@ export function createModelHolder(deps: ModelDeps) {
   /** A newer version being loaded. */
   let loading: Promise<boolean> | undefined
   const synced: Synced = { forgotten: 0, catalog: 0, version: Date.now() }
+  const trainsOnFirstUse = deps.trainsOnFirstUse ?? true
+  /** When a process that does not train last found no stored version (wall clock, ms). */
+  let foundNoneAt = Number.NEGATIVE_INFINITY
   const trainer = deps.trainer ?? trainOffThread
   const lease = createTrainingLease({ db: deps.db, clock: deps.clock, repo: modelRepository })
   const store = createModelStore({
@@ -133,6 +162,10 @@ export function createModelHolder(deps: ModelDeps) {
         adopt(loaded)
         return held!.state
       }
+      if (!trainsOnFirstUse) {
+        foundNoneAt = Date.now()
+        throw new NoModelError()
+      }
       const trained = await lease.whileHeld(() => trainAndStore())
       if (trained !== undefined) return trained.value
       await waitForTraining(undefined)
@@ -156,6 +189,8 @@ export function createModelHolder(deps: ModelDeps) {
 
   async function current(): Promise<ModelState> {
     if (held !== undefined) return held.state
+    if (first === undefined && Date.now() - foundNoneAt < FIRST_VERSION_POLL_MS)
+      throw new NoModelError()
     first ??= firstModel().finally(() => {
       first = undefined
     })
@@ -259,9 +294,15 @@ export function createModelHolder(deps: ModelDeps) {
       return had
     },
 
-    /** What the model holds of the subject, for access requests. */
+    /** What the model holds of the subject, for access requests (nothing while no model exists). */
     async exportSubject(subjectId: string) {
-      const s = await current()
+      let s: ModelState
+      try {
+        s = await current()
+      } catch (error) {
+        if (!(error instanceof NoModelError)) throw error
+        return { contributesToModel: false, itemsInModel: [] as string[], trainedAt: null }
+      }
       const row = s.subjects.get(subjectId)
       return {
         contributesToModel: row !== undefined,

@@ -42,6 +42,11 @@ export interface RecommendDeps {
   catalog: CatalogService
   /** Where training's CPU part runs: a worker thread (the default, `trainOffThread`) or this one. */
   trainer?: Trainer
+  /**
+   * False: this process never trains unasked; with no stored model, answers are a 503 until
+   * `candor train` (or `POST /v1/admin/train`) stores one (see `model.ts`). Default true.
+   */
+  trainsOnFirstUse?: boolean
 }
 
 export type RecommendService = ReturnType<typeof createRecommendService>
