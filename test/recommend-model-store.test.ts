@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS } from '../src/lib/clock.js'
@@ -8,6 +9,8 @@ import {
   type RecommendService,
   createRecommendService,
 } from '../src/modules/recommend/index.js'
+import { currentHolder } from '../src/modules/jobs/index.js'
+import { formatModelHolder } from '../src/modules/recommend/model.lease.js'
 import { firstSeenTimes, trainItemModel } from '../src/modules/recommend/engine/index.js'
 import { decodeModelState, decodeOffThread } from '../src/modules/recommend/model.codec.js'
 import { type Trainer, trainInThread } from '../src/modules/recommend/training.js'
@@ -188,6 +191,37 @@ for (const dialect of DIALECTS) {
       expect(a.trainings).toBe(1)
       expect((await a.service.exportSubject('nobody')).model.trainedAt).toBe(run.trainedAt)
       // Given back after the training.
+      const row = await lease()
+        .selectFrom('recommend_model_locks')
+        .selectAll()
+        .where('name', '=', 'train')
+        .executeTakeFirstOrThrow()
+      expect(row.holder).toBeNull()
+    }, 60_000)
+
+    it('frees at once the lease of a process on this machine that is provably dead, then trains', async () => {
+      // A process that ran here and is gone.
+      const gone = spawnSync(process.execPath, ['-e', ''])
+      expect(gone.status).toBe(0)
+      const dead = formatModelHolder({ ...currentHolder(), pid: gone.pid, start: '1' })
+      const lease = () =>
+        ctx.storage.db.withTables<{
+          recommend_model_locks: { name: string; holder: string | null; expires_at: string | null }
+        }>()
+      await lease()
+        .updateTable('recommend_model_locks')
+        .set({
+          holder: dead,
+          expires_at: new Date(ctx.clock.now().getTime() + 60_000).toISOString(),
+        })
+        .where('name', '=', 'train')
+        .execute()
+      const a = processWith()
+      const started = Date.now()
+      await a.service.train()
+      // Not waited out (60 s): freed at the first look (every 0.5 s), with the clock never advanced.
+      expect(Date.now() - started).toBeLessThan(20_000)
+      expect(a.trainings).toBe(1)
       const row = await lease()
         .selectFrom('recommend_model_locks')
         .selectAll()
