@@ -87,8 +87,11 @@ export interface Storage {
 /** Writing statements run through the connections of one storage (and those of its `another`). */
 interface WriteCount {
   writes: number
-  /** Told the text of every statement the storage's pool or connection runs (a test counts them). */
-  onQuery?: ((text: string) => void) | undefined
+  /**
+   * Told the text (and parameters) of every statement the storage's pool or connection runs (a test
+   * counts them, or runs one again to see what it returned).
+   */
+  onQuery?: ((text: string, parameters: readonly unknown[]) => void) | undefined
   /** PostgreSQL: the change feeds of these storages, which hear each other's writes at once. */
   peers?: Set<LocalAnnounce>
 }
@@ -99,7 +102,7 @@ function logOf(count: WriteCount) {
   if (onQuery === undefined) return {}
   return {
     log: (event: LogEvent) => {
-      if (event.level === 'query') onQuery(event.query.sql)
+      if (event.level === 'query') onQuery(event.query.sql, event.query.parameters)
     },
   }
 }
@@ -196,7 +199,7 @@ function withStatementCache(
  */
 export function createStorage(
   config: DatabaseConfig,
-  options: { onQuery?: (text: string) => void } = {},
+  options: { onQuery?: (text: string, parameters: readonly unknown[]) => void } = {},
 ): Storage {
   return openStorage(config, { writes: 0, onQuery: options.onQuery })
 }

@@ -73,12 +73,47 @@ export function createConsentRepository(changes: ChangeFeed) {
   const reads = createReads(t)
   return {
     ...reads,
-    /** A subject's (or session's) settings and whole ledger, read together. */
+    /**
+     * A subject's (or session's) settings and whole ledger, read together in one statement (every
+     * personal answer and event batch asks it): the settings row (if any) joined to each record, or one
+     * row of settings alone when there are no records.
+     */
     async findLedger(db: Db, subjectId: string): Promise<Ledger> {
-      return {
-        settings: await reads.findSettings(db, subjectId),
-        records: await reads.listRecords(db, subjectId),
-      }
+      const rows = await t(db)
+        .selectFrom(sql<{ subject_id: string }>`(select ${subjectId} as subject_id)`.as('k'))
+        .leftJoin('subject_settings as s', 's.subject_id', 'k.subject_id')
+        .leftJoin('consent_records as r', 'r.subject_id', 'k.subject_id')
+        .select([
+          's.level as s_level',
+          's.jurisdiction as s_jurisdiction',
+          's.restricted as s_restricted',
+          's.updated_at as s_updated_at',
+          'r.id',
+          'r.subject_id',
+          'r.purpose',
+          'r.decision',
+          'r.method',
+          'r.notice_version',
+          'r.jurisdiction',
+          'r.recorded_at',
+        ])
+        .orderBy('r.id')
+        .execute()
+      const first = rows[0]
+      const settings =
+        first?.s_level == null
+          ? undefined
+          : toSettings({
+              subject_id: subjectId,
+              level: first.s_level,
+              jurisdiction: first.s_jurisdiction ?? null,
+              restricted: Number(first.s_restricted),
+              updated_at: first.s_updated_at!,
+            })
+      const records = rows.flatMap((r) =>
+        r.id == null ? [] : [toRecord(r as ConsentTables['consent_records'])],
+      )
+      return { settings, records }
     },
     /** `findLedger` for many subjects in two queries; every one asked is answered (maybe empty). */
     async findLedgers(db: Db, subjectIds: readonly string[]): Promise<Map<string, Ledger>> {

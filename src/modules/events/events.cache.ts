@@ -19,7 +19,7 @@ function unexpired<T extends { expiresAt: string }>(
  * the database. A copy is answered without what expired since it was read.
  *
  * Copied, because the recommendation path reads them on every request: an owner's item events
- * (`listItemEventsByOwner`) and a session's whole history (`listByOwner` of a session, without a limit).
+ * (`listItemEventsByOwner`, per purpose) and a session's whole history (`listByOwner` of a session, without a limit).
  * Histories are the large copies: a few thousand owners' worth at most (the most recently served).
  */
 export function createEventsCache(
@@ -27,14 +27,19 @@ export function createEventsCache(
   changes: ChangeFeed,
   db: Db,
 ): EventsRepository {
-  const itemHistories = createOwnerCache<readonly ItemEvent[]>(changes, { max: 2000 })
+  // Per owner and purpose (`owner purpose`): a copy holds one purpose's usable events.
+  const itemHistories = createOwnerCache<readonly ItemEvent[]>(changes, {
+    max: 2000,
+    ownerOf: (_, key) => key.slice(0, key.indexOf(' ')),
+  })
   const sessionHistories = createOwnerCache<readonly StoredEvent[]>(changes, { max: 2000 })
   return {
     ...repo,
-    async listItemEventsByOwner(executor, owner, now) {
-      if (executor !== db) return repo.listItemEventsByOwner(executor, owner, now)
-      const copy = await itemHistories.get(owner, () =>
-        repo.listItemEventsByOwner(executor, owner, now),
+    async listItemEventsByOwner(executor, owner, now, usable) {
+      if (executor !== db) return repo.listItemEventsByOwner(executor, owner, now, usable)
+      // Read with an older `since`, a copy holds more than a fresh read would: the reader filters it.
+      const copy = await itemHistories.get(`${owner} ${usable.purpose}`, () =>
+        repo.listItemEventsByOwner(executor, owner, now, usable),
       )
       return unexpired(copy, now)
     },

@@ -45,7 +45,11 @@ function createHistoryReaders(deps: EventReadersDeps) {
       const now = deps.clock.now()
       const nowIso = now.toISOString()
       const since = usableSince(deps.charter, purpose, now)
-      const events = await deps.repo.listItemEventsByOwner(deps.db, subjectId, nowIso)
+      const events = await deps.repo.listItemEventsByOwner(deps.db, subjectId, nowIso, {
+        purpose,
+        since,
+      })
+      // The database sends only these; a copy read earlier (`events.cache.ts`) may hold older ones.
       return events.filter(
         (e) => e.purposes.includes(purpose) && (e.occurredAt ?? e.receivedAt) > since,
       )

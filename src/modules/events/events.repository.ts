@@ -193,15 +193,23 @@ const reads = {
   /**
    * `listByOwner` narrowed to what recommendations read: events that name an item, in the same
    * order, with only their type, item, times and purposes (about a third of the cost on long
-   * histories: most of it is building the row objects).
+   * histories: most of it is building the row objects), and to one purpose's events still within its
+   * retention (`usableSince`): only the rows scoring for that purpose reads leave the database.
    */
-  async listItemEventsByOwner(db: Db, owner: string, now: string): Promise<readonly ItemEvent[]> {
+  async listItemEventsByOwner(
+    db: Db,
+    owner: string,
+    now: string,
+    usable: { purpose: string; since: string },
+  ): Promise<readonly ItemEvent[]> {
     const rows = await t(db)
       .selectFrom('events')
       .select(['type', 'item', 'occurred_at', 'received_at', 'purposes', 'expires_at'])
       .where('owner', '=', owner)
       .where('expires_at', '>', now)
       .where('item', 'is not', null)
+      .where('purposes', 'like', `%,${usable.purpose},%`)
+      .where((eb) => eb(eb.fn.coalesce('occurred_at', 'received_at'), '>', usable.since))
       .orderBy('received_at')
       .orderBy('event_id')
       .execute()
