@@ -6,7 +6,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { sql } from 'kysely'
 import { openRuntime } from '../../src/main/runtime.js'
 import { noticeVersionOf } from '../../src/modules/charter/index.js'
 import { modelRepository } from '../../src/modules/recommend/model.repository.js'
@@ -62,6 +61,8 @@ function envOf(run: ScaleShopRun): Record<string, string | undefined> {
     CANDOR_LOG_LEVEL: 'warn',
     CANDOR_DEMO: 'off',
     CANDOR_RATE_LIMIT_PER_MINUTE: '10000000',
+    // The server serves what `candor train` stored and never trains itself.
+    CANDOR_TRAIN_INTERVAL_MINUTES: '0',
   }
   delete env.CANDOR_TEST_DATABASE_URL
   delete env.CANDOR_BENCH_DATABASE_URL
@@ -86,10 +87,7 @@ async function runChild(
 
 const CLI = ['--import', 'tsx', path.join(root, 'src/main/cli.ts')]
 
-/**
- * Migrates, records the consents, creates the keys, and schedules the server's own training a week
- * ahead (a new database would have it train at once: the bench serves what `candor train` stored).
- */
+/** Migrates, records the consents and creates the keys. */
 async function prepare(
   run: ScaleShopRun,
 ): Promise<{ keys: Record<string, string>; seconds: number }> {
@@ -113,9 +111,6 @@ async function prepare(
     const keys: Record<string, string> = {}
     for (const role of ['storefront', 'privacy_officer'] as const)
       keys[role] = (await services.auth.createApiKey(role, 'bench:scale', ACTOR)).key
-    const week = new Date(Date.now() + 7 * 86_400_000).toISOString()
-    await sql`insert into jobs (kind, job_key, due_at, runs, failures)
-      values ('recommend.train', '', ${week}, 0, 0)`.execute(services.storage.db)
     return { keys, seconds }
   } finally {
     await runtime.close()
