@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import http from 'node:http'
-import net from 'node:net'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, runCandor } from './helpers/cli.js'
+import { freePort, request } from './helpers/processes.js'
 import { type TestDatabase, createTestDatabase } from './helpers/test-context.js'
 
 /**
@@ -26,53 +25,6 @@ const CATALOG = [
   { id: 'HOLDER', title: 'Candle holder', category: ['Home', 'Candles'] },
   { id: 'LAMP', title: 'Desk lamp', category: ['Home', 'Lamps'] },
 ]
-
-interface Answer {
-  status: number
-  text: string
-  json<T>(): T
-}
-
-function request(port: number, method: string, url: string, key: string, body?: unknown) {
-  return new Promise<Answer>((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: url,
-        agent: false,
-        headers: {
-          authorization: `Bearer ${key}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-      },
-      (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => (text += chunk))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            text,
-            json: <T>() => JSON.parse(text) as T,
-          }),
-        )
-      },
-    )
-    req.on('error', reject)
-    req.end(body === undefined ? undefined : JSON.stringify(body))
-  })
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

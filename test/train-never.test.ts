@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import net from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, runCandor } from './helpers/cli.js'
+import { freePort } from './helpers/processes.js'
 import { DIALECTS, type TestDatabase, createTestDatabase } from './helpers/test-context.js'
 
 /**
@@ -19,15 +19,6 @@ const ITEMS = ['MUG', 'TEA', 'POT', 'CANDLE', 'HOLDER'].map((id) => ({
 }))
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 for (const dialect of DIALECTS) {
   describe(`a server that never trains, on ${dialect}`, { timeout: 120_000 }, () => {

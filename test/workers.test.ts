@@ -1,56 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import http from 'node:http'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCandor, CLI } from './helpers/cli.js'
+import { freePort, request } from './helpers/processes.js'
 import { DIALECTS, type TestDatabase, createTestDatabase, runSql } from './helpers/test-context.js'
 
 const PERSONAL = 'personalize.recommendations'
-
-/** One request on a connection of its own, so the primary hands each to the next worker in turn. */
-function request(
-  port: number,
-  method: string,
-  url: string,
-  key: string,
-  body?: unknown,
-): Promise<{ status: number; json: () => unknown; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: url,
-        agent: false,
-        headers: {
-          authorization: `Bearer ${key}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-      },
-      (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => (text += chunk))
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text, json: () => JSON.parse(text) as unknown }),
-        )
-      },
-    )
-    req.on('error', reject)
-    req.end(body === undefined ? undefined : JSON.stringify(body))
-  })
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 for (const dialect of DIALECTS) {
   describe(`candor start with worker processes on ${dialect}`, { timeout: 120_000 }, () => {
@@ -116,15 +72,14 @@ for (const dialect of DIALECTS) {
     })
 
     it('serves from every worker, and each sees what another wrote on the very next request', async () => {
-      const version = (
-        (await request(port, 'GET', '/v1/notice', key)).json() as { version: string }
-      ).version
+      const version = (await request(port, 'GET', '/v1/notice', key)).json<{ version: string }>()
+        .version
       const levels = async () => {
         const seen: string[] = []
         for (let k = 0; k < 6; k += 1) {
           const r = await request(port, 'GET', '/v1/subjects/w-1/settings', key)
           expect(r.status, r.text).toBe(200)
-          seen.push((r.json() as { effectiveLevel: string }).effectiveLevel)
+          seen.push(r.json<{ effectiveLevel: string }>().effectiveLevel)
         }
         return [...new Set(seen)]
       }
