@@ -1,4 +1,4 @@
-import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
+import { type ChangeFeed, type OwnerCache, createOwnerCache } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import { SESSION_PREFIX } from '../session/index.js'
 import type { StoredEvent } from './events.js'
@@ -27,18 +27,22 @@ export function createEventsCache(
   changes: ChangeFeed,
   db: Db,
 ): EventsRepository {
-  // Per owner and purpose (`owner purpose`): a copy holds one purpose's usable events.
-  const itemHistories = createOwnerCache<readonly ItemEvent[]>(changes, {
-    max: 2000,
-    ownerOf: (_, key) => key.slice(0, key.indexOf(' ')),
-  })
+  // One cache per purpose (the few a recommendation reads), each keyed by owner: a copy holds that
+  // purpose's usable events, and a write elsewhere leaves a read of this owner in flight keepable.
+  const itemHistories = new Map<string, OwnerCache<readonly ItemEvent[]>>()
+  const itemHistoriesFor = (purpose: string) => {
+    let cache = itemHistories.get(purpose)
+    if (cache === undefined)
+      itemHistories.set(purpose, (cache = createOwnerCache(changes, { max: 2000 })))
+    return cache
+  }
   const sessionHistories = createOwnerCache<readonly StoredEvent[]>(changes, { max: 2000 })
   return {
     ...repo,
     async listItemEventsByOwner(executor, owner, now, usable) {
       if (executor !== db) return repo.listItemEventsByOwner(executor, owner, now, usable)
       // Read with an older `since`, a copy holds more than a fresh read would: the reader filters it.
-      const copy = await itemHistories.get(`${owner} ${usable.purpose}`, () =>
+      const copy = await itemHistoriesFor(usable.purpose).get(owner, () =>
         repo.listItemEventsByOwner(executor, owner, now, usable),
       )
       return unexpired(copy, now)
