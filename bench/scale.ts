@@ -22,7 +22,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openRuntime } from '../src/main/runtime.js'
 import { noticeVersionOf } from '../src/modules/charter/index.js'
-import { loadUci } from './lib/data.js'
+import { loadUci, rowsByCustomer, shiftToEndBefore } from './lib/data.js'
 
 export interface ScaleOptions {
   /** Copies of UCI's customers per size, such as [1, 4, 16]. */
@@ -94,14 +94,8 @@ function envFor(dir: string): Record<string, string | undefined> {
  */
 async function seed(options: ScaleOptions, dir: string, copies: number): Promise<void> {
   const uci = loadUci(options.data)
-  const lastTime = uci.times.reduce((a, b) => (b > a ? b : a), 0)
-  const shift = Date.now() - 60_000 - lastTime
-  const rowsOf = new Map<string, number[]>()
-  uci.customers.forEach((customer, k) => {
-    const rows = rowsOf.get(customer)
-    if (rows === undefined) rowsOf.set(customer, [k])
-    else rows.push(k)
-  })
+  const shift = shiftToEndBefore(uci, Date.now())
+  const rowsOf = new Map(rowsByCustomer(uci))
   const customers = [...rowsOf.keys()].sort()
   fs.mkdirSync(dir, { recursive: true })
   const runtime = await openRuntime(envFor(dir), { logDestination: 2, logLevel: 'warn' })

@@ -146,3 +146,20 @@ export function loadInteractionsCsv(file: string): RawEvents {
   if (cBasket >= 0) out.baskets = baskets
   return out
 }
+
+/** Each customer's row numbers, customers with the most rows first (first seen first among equals). */
+export function rowsByCustomer(events: RawEvents): [string, number[]][] {
+  const byCustomer = new Map<string, number[]>()
+  events.customers.forEach((customer, k) => {
+    const rows = byCustomer.get(customer)
+    if (rows === undefined) byCustomer.set(customer, [k])
+    else rows.push(k)
+  })
+  return [...byCustomer.entries()].sort((a, b) => b[1].length - a[1].length)
+}
+
+/** What to add to every event time so that the last one falls a minute before `now` (ms). */
+export function shiftToEndBefore(events: RawEvents, now: number): number {
+  const lastTime = events.times.reduce((a, b) => (b > a ? b : a), 0)
+  return now - 60_000 - lastTime
+}

@@ -7,7 +7,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from '../../test/helpers/test-context.js'
-import { loadUci } from './data.js'
+import { loadUci, rowsByCustomer, shiftToEndBefore } from './data.js'
 
 export const UCI_FILE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -38,15 +38,8 @@ export async function seedUci(
   log: (message: string) => void,
 ): Promise<Heaviest> {
   const uci = loadUci(file)
-  const lastTime = uci.times.reduce((a, b) => (b > a ? b : a), 0)
-  const shift = ctx.clock.now().getTime() - 60_000 - lastTime
-  const rowsOf = new Map<string, number[]>()
-  uci.customers.forEach((customer, k) => {
-    const rows = rowsOf.get(customer)
-    if (rows === undefined) rowsOf.set(customer, [k])
-    else rows.push(k)
-  })
-  const customers = [...rowsOf.entries()].sort((a, b) => b[1].length - a[1].length)
+  const shift = shiftToEndBefore(uci, ctx.clock.now().getTime())
+  const customers = rowsByCustomer(uci)
   const items = [...new Set(uci.items)]
   for (let i = 0; i < items.length; i += BATCH) {
     await send(ctx, 'PUT', '/v1/items', {

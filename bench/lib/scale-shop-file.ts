@@ -6,7 +6,7 @@
  * code itself).
  */
 import fs from 'node:fs'
-import { loadUci } from './data.js'
+import { loadUci, rowsByCustomer, shiftToEndBefore } from './data.js'
 
 /** What the file holds; `heaviest` is the customer with the most orders (copy 0, always consenting). */
 export interface ScaleShop {
@@ -29,16 +29,9 @@ function orderDate(ms: number): string {
 /** Writes the shop of `scale` copies to `file` (plain CSV); answers what it holds. */
 export function writeScaleShop(data: string, scale: number, file: string): ScaleShop {
   const uci = loadUci(data)
-  const lastTime = uci.times.reduce((a, b) => (b > a ? b : a), 0)
-  const shift = Date.now() - 60_000 - lastTime
-  const rowsOf = new Map<string, number[]>()
-  uci.customers.forEach((customer, k) => {
-    const rows = rowsOf.get(customer)
-    if (rows === undefined) rowsOf.set(customer, [k])
-    else rows.push(k)
-  })
+  const shift = shiftToEndBefore(uci, Date.now())
   // Most orders first, so that the heaviest customer is the first and consents (c % 3 === 0).
-  const customers = [...rowsOf.entries()].sort((a, b) => b[1].length - a[1].length)
+  const customers = rowsByCustomer(uci)
   const variants = Math.ceil(scale / 4)
   const fd = fs.openSync(file, 'w')
   const items = new Set<string>()

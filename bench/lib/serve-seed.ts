@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from '../../src/app.js'
 import { openRuntime } from '../../src/main/runtime.js'
-import { loadUci } from './data.js'
+import { loadUci, rowsByCustomer, shiftToEndBefore } from './data.js'
 
 export type Auth = { authorization: string }
 type Uci = ReturnType<typeof loadUci>
@@ -42,16 +42,6 @@ export interface SeedOptions {
 }
 
 /** Customers by UCI customer id with their row numbers, most rows first. */
-function customersOf(uci: Uci): [string, number[]][] {
-  const byCustomer = new Map<string, number[]>()
-  uci.customers.forEach((c, k) => {
-    const rows = byCustomer.get(c)
-    if (rows === undefined) byCustomer.set(c, [k])
-    else rows.push(k)
-  })
-  return [...byCustomer.entries()].sort((a, b) => b[1].length - a[1].length)
-}
-
 /**
  * Seeds through the real API, in process, then closes. The repeated shoppers are the `CUSTOMERS`
  * customers with the most rows (`uci-<id>`); with `distinct`, every customer is seeded
@@ -61,9 +51,8 @@ export async function seed(options: SeedOptions): Promise<Seeded> {
   const { log } = options
   log('seeding from UCI Online Retail ...')
   const uci = loadUci(options.data)
-  const lastTime = uci.times.reduce((a, b) => (b > a ? b : a), 0)
-  const shift = Date.now() - 60_000 - lastTime
-  const all = customersOf(uci)
+  const shift = shiftToEndBefore(uci, Date.now())
+  const all = rowsByCustomer(uci)
   const customers: Customer[] = all.slice(0, CUSTOMERS).map(([c, rows]) => [`uci-${c}`, rows])
   const distinct: Customer[] = options.distinct
     ? Array.from({ length: DISTINCT_COPIES }, (_, k) =>
