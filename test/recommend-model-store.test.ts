@@ -115,6 +115,18 @@ for (const dialect of DIALECTS) {
       await ctx?.close()
     })
 
+    /** The training lease's table, and its `train` row. */
+    const lease = () =>
+      ctx.storage.db.withTables<{
+        recommend_model_locks: { name: string; holder: string | null; expires_at: string | null }
+      }>()
+    const trainLease = () =>
+      lease()
+        .selectFrom('recommend_model_locks')
+        .selectAll()
+        .where('name', '=', 'train')
+        .executeTakeFirstOrThrow()
+
     /**
      * A recommend service as another process would hold it (its own storage handle and model), that
      * counts its trainings and its reads of training's events.
@@ -170,10 +182,6 @@ for (const dialect of DIALECTS) {
     }, 60_000)
 
     it('waits out the lease of a process that died while training, then trains', async () => {
-      const lease = () =>
-        ctx.storage.db.withTables<{
-          recommend_model_locks: { name: string; holder: string | null; expires_at: string | null }
-        }>()
       const until = new Date(ctx.clock.now().getTime() + 60_000).toISOString()
       await lease()
         .updateTable('recommend_model_locks')
@@ -191,12 +199,7 @@ for (const dialect of DIALECTS) {
       expect(a.trainings).toBe(1)
       expect((await a.service.exportSubject('nobody')).model.trainedAt).toBe(run.trainedAt)
       // Given back after the training.
-      const row = await lease()
-        .selectFrom('recommend_model_locks')
-        .selectAll()
-        .where('name', '=', 'train')
-        .executeTakeFirstOrThrow()
-      expect(row.holder).toBeNull()
+      expect((await trainLease()).holder).toBeNull()
     }, 60_000)
 
     it('frees at once the lease of a process on this machine that is provably dead, then trains', async () => {
@@ -204,10 +207,6 @@ for (const dialect of DIALECTS) {
       const gone = spawnSync(process.execPath, ['-e', ''])
       expect(gone.status).toBe(0)
       const dead = formatModelHolder({ ...currentHolder(), pid: gone.pid, start: '1' })
-      const lease = () =>
-        ctx.storage.db.withTables<{
-          recommend_model_locks: { name: string; holder: string | null; expires_at: string | null }
-        }>()
       await lease()
         .updateTable('recommend_model_locks')
         .set({
@@ -222,12 +221,7 @@ for (const dialect of DIALECTS) {
       // Not waited out (60 s): freed at the first look (every 0.5 s), with the clock never advanced.
       expect(Date.now() - started).toBeLessThan(20_000)
       expect(a.trainings).toBe(1)
-      const row = await lease()
-        .selectFrom('recommend_model_locks')
-        .selectAll()
-        .where('name', '=', 'train')
-        .executeTakeFirstOrThrow()
-      expect(row.holder).toBeNull()
+      expect((await trainLease()).holder).toBeNull()
     }, 60_000)
 
     it('loads the stored model in a process that starts later: no training, no events read, the same answers', async () => {
