@@ -68,7 +68,8 @@ export interface Storage {
   /**
    * Pushes deleted data out of the files after an erasure: on SQLite, deleted pages are zeroed
    * (secure_delete) and this folds the write-ahead log back and truncates it, so no old page image
-   * survives. PostgreSQL's dead tuples are reclaimed by its own (auto)vacuum.
+   * survives. PostgreSQL's dead tuples are reclaimed by its own (auto)vacuum. Throws when the log
+   * could not be truncated (another connection kept reading an older snapshot past the busy timeout).
    */
   scrub(): Promise<void>
   /** Which owners' rows this handle wrote, for the in-memory copies of them (one feed per connection). */
@@ -291,7 +292,15 @@ function openSqlite(config: DatabaseConfig & { kind: 'sqlite' }, count: WriteCou
       await sql`select 1`.execute(db)
     },
     scrub: async () => {
-      await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db)
+      // SQLite answers `busy = 1` (no error) when a reader held an older snapshot past the busy timeout:
+      // the log was then not truncated, so the erased rows' page images may still be in it.
+      const { rows } = await sql<{
+        busy: number
+      }>`pragma wal_checkpoint(TRUNCATE)`.execute(db)
+      if (rows[0]?.busy !== 0)
+        throw new Error(
+          'the write-ahead log could not be truncated: another connection kept reading past the busy timeout',
+        )
     },
     // Moves when another connection (another process) commits. Asked on every request: prepared once.
     changes: createChangeFeed(readDataVersion, () => count.writes, readWatchedWrites),

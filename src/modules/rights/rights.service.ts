@@ -230,10 +230,12 @@ export function createRightsService(deps: RightsDeps) {
         await object(request, participants, ctx)
         break
     }
+    // Before the request is done: if the log cannot be truncated now, the job fails and runs again later
+    // (every step already done is skipped), rather than a completed erasure leaving page images behind.
+    if (request.type === 'erasure') await deps.scrub()
     await deps.db
       .transaction()
       .execute((trx) => finish(trx, request, 'completed', { result: request.result ?? {} }))
-    if (request.type === 'erasure') await deps.scrub()
   }
 
   /** A request's job, once its lease is held: nothing to do unless it is verified or under way. */
