@@ -39,6 +39,8 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   event_sessions: byOwner('session_key'),
   recommend_feedback: byOwner('owner'),
   touchpoint_counts: byOwner('owner'),
+  cleanroom_pending: byOwner('subject_id'),
+  cleanroom_matches: byOwner('subject_id'),
   subject_refs: {
     kind: 'distributed',
     by: 'ref_hash',
@@ -59,6 +61,10 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
     why: 'answers per day, level and placement: a few hundred rows',
   },
   recommend_training_runs: { kind: 'reference', why: 'one row per training run' },
+  cleanroom_uploads: {
+    kind: 'reference',
+    why: 'a few partner uploads, looked up by id on every clean-room call and swept by expiry',
+  },
   rights_requests: {
     kind: 'reference',
     why: 'a few requests a day, looked up and updated by request id and swept by status and deadline',
@@ -90,6 +96,10 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   recommend_model_locks: {
     kind: 'local',
     why: 'the training lease and the row a model write locks first',
+  },
+  cleanroom_partner_values: {
+    kind: 'local',
+    why: "a partner upload's doubly blinded values, kept only until it is matched: no owner to place by",
   },
   candor_migrations: { kind: 'local', why: 'migration bookkeeping (Kysely)' },
   candor_migrations_lock: { kind: 'local', why: 'migration bookkeeping (Kysely)' },

@@ -83,4 +83,6 @@ export const UNANNOUNCED_OWNER_TABLES: Readonly<Record<string, string>> = {
     'the model reads it across processes on its own schedule (recommend/model.ts), not per owner',
   touchpoint_counts:
     'counted in the database (touchpoint-caps.ts); no copy is made of it (watched-writes.ts)',
+  cleanroom_pending: 'the clean room reads it from the database every time, never copied',
+  cleanroom_matches: 'the clean room reads it from the database every time, never copied',
 }

@@ -27,6 +27,11 @@ export const UNWATCHED_TABLES: readonly string[] = [
   'recommend_models',
   'recommend_model_chunks',
   'recommend_model_locks',
+  // The clean room (insights/cleanroom.*.ts): read from the database every time, no copy is made.
+  'cleanroom_uploads',
+  'cleanroom_partner_values',
+  'cleanroom_pending',
+  'cleanroom_matches',
   // Migration bookkeeping (each process takes the lock table at start).
   'candor_migrations',
   'candor_migrations_lock',
