@@ -4,6 +4,7 @@
  */
 import type { Charter } from './charter.js'
 import { charterVersion } from './charter.notice.js'
+import { aggregateAnalyticsPurposes, cleanRoomPurposes } from './charter.query.js'
 import {
   charterIssuesOf,
   loadCharterFile,
@@ -41,6 +42,38 @@ export async function checkCharterFile(path: string): Promise<CharterCheck> {
   }
 }
 
+/** What the charter lets statistics read, with which budget, and who may use the clean room. */
+function insightsLines(charter: Charter): string[] {
+  const insights = charter.insights
+  const feeding = aggregateAnalyticsPurposes(charter)
+  if (insights === undefined) {
+    return feeding.length === 0
+      ? []
+      : [
+          `  statistics: none served (no insights section), though ${feeding.join(', ')} would feed them`,
+        ]
+  }
+  const lines = [
+    `  statistics from: ${feeding.length === 0 ? 'no purpose (set aggregateAnalytics on one)' : feeding.join(', ')}`,
+    `  analyst budget: rho ${insights.budget.rho} per ${insights.budget.perDays} days, shown at delta ${insights.delta}; at most ${insights.contribution.maxRowsPerGroup} rows per group and ${insights.contribution.maxGroupsPerSubject} groups per shopper`,
+  ]
+  for (const key of cleanRoomPurposes(charter)) {
+    const partners = Object.entries(charter.vendors)
+      .filter(([, v]) => v.purposes.includes(key))
+      .map(([k]) => k)
+    lines.push(
+      `  clean room ${key}: partners ${partners.length === 0 ? 'none (no vendor lists it)' : partners.join(', ')}`,
+    )
+  }
+  if (insights.cleanRoom !== undefined) {
+    const room = insights.cleanRoom
+    lines.push(
+      `  clean-room terms: uploads kept ${room.retentionDays} days, groups under ${room.minGroupSize} shoppers suppressed, partner budget rho ${room.budget.rho} per ${room.budget.perDays} days`,
+    )
+  }
+  return lines
+}
+
 /**
  * Human-readable lines, one per issue, in the `file:line:column` form editors link to.
  *
@@ -50,7 +83,8 @@ export async function checkCharterFile(path: string): Promise<CharterCheck> {
 export function formatCharterCheck(check: CharterCheck): string {
   if (check.ok) {
     const purposes = Object.keys(check.charter.purposes).length
-    return `${check.source}: valid (${purposes} purposes, notice version ${check.version.slice(0, 12)})`
+    const valid = `${check.source}: valid (${purposes} purposes, notice version ${check.version.slice(0, 12)})`
+    return [valid, ...insightsLines(check.charter)].join('\n')
   }
   const lines = check.issues.map(
     (i) => `${check.source}:${i.line}:${i.column}  ${i.rule}  ${i.reason}`,

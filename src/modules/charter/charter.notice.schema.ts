@@ -81,6 +81,28 @@ export const NoticeSchema = z.object({
       }),
     )
     .describe('The places the charter knows, by the code a consent answer names'),
+  statistics: z
+    .object({
+      purposes: z
+        .array(z.object({ key: z.string(), title: z.string() }))
+        .describe('The purposes whose data feeds statistics (aggregateAnalytics)'),
+      text: z
+        .string()
+        .describe('What that means and how differential privacy protects the shopper'),
+      cleanRoom: z
+        .array(
+          z.object({
+            key: z.string(),
+            title: z.string(),
+            partners: z.array(z.string()),
+            text: z.string(),
+          }),
+        )
+        .describe('Per clean-room purpose: the partners and what they get'),
+    })
+    .describe(
+      'Which purposes feed statistics, protected by differential privacy, and the clean room',
+    ),
 })
 
 /** Every notice fits the schema (a field added to `Notice` but not here fails `test/openapi.test.ts`). */
@@ -207,6 +229,18 @@ export const NOTICE_EXAMPLE: Notice = {
     'You can download it.',
     'You can have it corrected.',
   ],
+  statistics: {
+    purposes: [{ key: 'analytics.reporting', title: 'Counting what sells' }],
+    text: 'What we keep for "Counting what sells" also feeds our statistics, such as how many people bought a product each week. These statistics are protected by differential privacy. This means the counts are blurred with random noise, so no answer shows whether you are in it. Our staff see only these blurred totals, never your own rows.',
+    cleanRoom: [
+      {
+        key: 'analytics.clean_room',
+        title: 'Shopping figures shared with our advertising partner',
+        partners: ['Example Retail Media Ltd (GB)'],
+        text: 'Only if you say yes. Example Retail Media Ltd (GB) can find out how many of their own customers also shop with us, and what groups of them buy. Your e-mail address is compared in a scrambled form that neither side can turn back into an address. The partner only ever gets blurred totals over groups big enough to hide you, never your name, your address or a single purchase.',
+      },
+    ],
+  },
   places: [
     {
       code: 'UK',

@@ -81,6 +81,7 @@ describe('notice content', () => {
     expect(groups['needed']).toEqual(['essential.service'])
     expect(groups['ask_first']).toEqual([
       'personalize.recommendations',
+      'analytics.clean_room',
       'marketing.advertising.third_party',
     ])
     expect(groups['depends_on_where_you_live']).toEqual([
@@ -146,6 +147,40 @@ describe('notice HTML', () => {
     expect(html).toContain('<main>')
     expect(html).not.toContain('<script')
     expect(html).toContain('What it costs you')
+  })
+
+  it('says which purposes feed statistics, that differential privacy protects them, and what a clean-room partner gets', () => {
+    const notice = renderNotice(charter)
+    expect(notice.statistics.purposes).toEqual([
+      { key: 'analytics.reporting', title: 'Counting what sells' },
+    ])
+    expect(notice.statistics.text).toContain('"Counting what sells"')
+    expect(notice.statistics.text).toMatch(/differential privacy/)
+    expect(notice.statistics.text).toMatch(/no answer shows whether you are in it/)
+    expect(notice.statistics.cleanRoom).toEqual([
+      expect.objectContaining({
+        key: 'analytics.clean_room',
+        partners: ['Example Retail Media Ltd (GB)'],
+      }),
+    ])
+    expect(notice.statistics.cleanRoom[0]!.text).toMatch(/^Only if you say yes\./)
+    expect(notice.statistics.cleanRoom[0]!.text).toMatch(/never your name/)
+    const html = renderNoticeHtml(notice)
+    expect(html).toContain('<h2 id="statistics">Statistics</h2>')
+    expect(html).toContain('protected by differential privacy')
+
+    const none = renderNotice(
+      parseCharter(
+        EXAMPLE.replace('    aggregateAnalytics: true\n', '')
+          .replace('    cleanRoom: true\n', '')
+          .replace(/\n {2}retail-media:[\s\S]*?purposes: \[analytics\.clean_room\]\n/, '\n'),
+      ),
+    )
+    expect(none.statistics).toEqual({
+      purposes: [],
+      text: 'We do not use your data for statistics.',
+      cleanRoom: [],
+    })
   })
 
   it('escapes every value', () => {

@@ -76,6 +76,21 @@ export interface Notice {
    * a shopper whose place is not known or not listed. `rule` says in plain words what the law there means.
    */
   places: { code: string; title: string; consentRequired: boolean; rule: string }[]
+  /**
+   * Which purposes feed statistics (`aggregateAnalytics`) and how those are protected (differential
+   * privacy), and per clean-room purpose what a partner gets. The privacy center shows it.
+   */
+  statistics: NoticeStatistics
+}
+
+/** The notice's part about statistics and the clean room, in plain words. */
+export interface NoticeStatistics {
+  /** The purposes whose data feeds statistics, by key and title. */
+  purposes: { key: string; title: string }[]
+  /** What that means and how you are protected; says so plainly when nothing feeds statistics. */
+  text: string
+  /** Per clean-room purpose: who the partners are and what they get. */
+  cleanRoom: { key: string; title: string; partners: string[]; text: string }[]
 }
 
 /** Stable JSON (keys sorted at every level), shared with the audit chain. */
@@ -196,6 +211,7 @@ export function renderNotice(charter: Charter): Notice {
     })),
     levels: NOTICE_LEVELS,
     groups: noticeGroups(charter),
+    statistics: noticeStatistics(charter),
     neverInferred: {
       intro: Object.values(charter.purposes).some((p) => p.specialCategory !== undefined)
         ? 'We never guess these things about you. We never use them to choose what you see, unless you turn that on yourself (see above).'
@@ -267,6 +283,44 @@ function noticeSummary(charter: Charter): string[] {
       : 'We never sell or share your data for advertising without your yes.',
     `Questions? Write to ${contact}.`,
   ]
+}
+
+/**
+ * Statistics in plain words: which purposes feed them, that they are protected by differential privacy,
+ * and what a clean-room partner gets (counts over groups of shared customers, never a person).
+ */
+function noticeStatistics(charter: Charter): NoticeStatistics {
+  const purposes = Object.entries(charter.purposes)
+    .filter(([, p]) => p.aggregateAnalytics === true)
+    .map(([key, p]) => ({ key, title: p.title }))
+  const text =
+    purposes.length === 0
+      ? 'We do not use your data for statistics.'
+      : [
+          `What we keep for ${purposes.map((p) => `"${p.title}"`).join(', ')} also feeds our statistics, such as how many people bought a product each week.`,
+          'These statistics are protected by differential privacy.',
+          'This means the counts are blurred with random noise, so no answer shows whether you are in it.',
+          'Our staff see only these blurred totals, never your own rows.',
+        ].join(' ')
+  const cleanRoom = Object.entries(charter.purposes)
+    .filter(([, p]) => p.cleanRoom === true)
+    .map(([key, p]) => {
+      const partners = Object.values(charter.vendors)
+        .filter((v) => v.purposes.includes(key))
+        .map((v) => `${v.name} (${v.country})`)
+      const who = partners.length === 0 ? 'A partner' : partners.join(', ')
+      return {
+        key,
+        title: p.title,
+        partners,
+        text: [
+          `Only if you say yes. ${who} can find out how many of their own customers also shop with us, and what groups of them buy.`,
+          'Your e-mail address is compared in a scrambled form that neither side can turn back into an address.',
+          'The partner only ever gets blurred totals over groups big enough to hide you, never your name, your address or a single purchase.',
+        ].join(' '),
+      }
+    })
+  return { purposes, text, cleanRoom }
 }
 
 /** Every purpose in plain words, grouped by what the shopper has to do about it, in GROUP_ORDER. */
@@ -402,6 +456,11 @@ ${notice.summary.map((s) => `<p>${escapeHtml(s)}</p>`).join('\n')}
 <dl>${notice.levels.map((l) => `<dt>${escapeHtml(l.title)}</dt><dd>${escapeHtml(l.text)}</dd>`).join('')}</dl>
 </section>
 ${groups}
+<section aria-labelledby="statistics">
+<h2 id="statistics">Statistics</h2>
+<p>${escapeHtml(notice.statistics.text)}</p>
+${notice.statistics.cleanRoom.map((c) => `<h3>${escapeHtml(c.title)}</h3>\n<p>${escapeHtml(c.text)}</p>`).join('\n')}
+</section>
 <section aria-labelledby="never">
 <h2 id="never">What we never do</h2>
 <p>${escapeHtml(notice.neverInferred.intro)}</p>

@@ -55,7 +55,13 @@ describe('the example charter', () => {
   it('passes candor charter check', async () => {
     const check = await checkCharterFile(EXAMPLE_PATH)
     expect(check.ok).toBe(true)
-    expect(formatCharterCheck(check)).toMatch(/valid \(7 purposes, notice version [0-9a-f]{12}\)/)
+    expect(formatCharterCheck(check)).toMatch(/valid \(8 purposes, notice version [0-9a-f]{12}\)/)
+    // What statistics read, with which budget, and who may use the clean room.
+    expect(formatCharterCheck(check)).toContain('statistics from: analytics.reporting')
+    expect(formatCharterCheck(check)).toContain('analyst budget: rho 2 per 30 days')
+    expect(formatCharterCheck(check)).toContain(
+      'clean room analytics.clean_room: partners retail-media',
+    )
   })
 
   it('declares the purposes, jurisdictions and vendors the demo shop needs', async () => {
@@ -264,13 +270,52 @@ describe('an invalid charter is refused with the line and the rule broken', () =
     expect(issues[0]?.rule).toBe('yaml_syntax')
   })
 
+  it('a clean-room purpose not based on consent, or without the e-mail address it matches on', () => {
+    const basis = EXAMPLE.replace(
+      /(analytics\.clean_room:[\s\S]*?)legalBasis: consent/,
+      '$1legalBasis: legitimate_interest # clean',
+    )
+    expectIssue(basis, 'clean_room_needs_consent', 'legitimate_interest # clean')
+    const noEmail = edit(
+      EXAMPLE,
+      'dataCategories: [user.contact.email, user.behavior.purchase_history]',
+      'dataCategories: [user.behavior.purchase_history]',
+    )
+    const found = issuesOf(noEmail).find((i) => i.rule === 'clean_room_needs_email')
+    expect(found?.line).toBe(lineOf(noEmail, 'dataCategories: [user.behavior.purchase_history]'))
+  })
+
+  it('a clean-room purpose without the clean-room terms under insights', () => {
+    const noTerms = edit(
+      EXAMPLE,
+      '  cleanRoom:\n    retentionDays: 30\n    minGroupSize: 20\n    budget: { rho: 1, perDays: 30 }\n',
+      '',
+    )
+    expectIssue(noTerms, 'clean_room_terms_missing', 'insights:')
+    const noInsights = noTerms.replace(/\ninsights:[\s\S]*?\n(?=\S)/, '\n')
+    expect(noInsights).not.toContain('\ninsights:')
+    expectIssue(noInsights, 'clean_room_terms_missing', '    cleanRoom: true')
+  })
+
+  it('insights bounds and budgets out of range', () => {
+    expectIssue(
+      edit(EXAMPLE, 'quantity: [0, 24]', 'quantity: [24, 0]'),
+      'invalid_value',
+      'quantity: [24, 0]',
+    )
+    const issues = issuesOf(
+      edit(EXAMPLE, 'budget: { rho: 2, perDays: 30 }', 'budget: { rho: 0, perDays: 30 }'),
+    )
+    expect(issues.map((i) => i.path.join('.'))).toContain('insights.budget.rho')
+  })
+
   it('duplicate keys', () => {
     const text = edit(
       EXAMPLE,
       '    retentionDays: 395\n',
-      '    retentionDays: 395\n    retentionDays: 30\n',
+      '    retentionDays: 395\n    retentionDays: 33\n',
     )
-    expectIssue(text, 'yaml_syntax', 'retentionDays: 30')
+    expectIssue(text, 'yaml_syntax', 'retentionDays: 33')
   })
 
   it('an empty file', () => {

@@ -40,6 +40,20 @@ export function saleOrSharingPurposes(charter: Charter): PurposeKey[] {
     .map(([k]) => k)
 }
 
+/** Purposes whose stored events may feed differentially private statistics (`aggregateAnalytics`). */
+export function aggregateAnalyticsPurposes(charter: Charter): PurposeKey[] {
+  return Object.entries(charter.purposes)
+    .filter(([, p]) => p.aggregateAnalytics === true)
+    .map(([k]) => k)
+}
+
+/** Clean-room purposes (`cleanRoom`): a vendor listing one gets partner keys. */
+export function cleanRoomPurposes(charter: Charter): PurposeKey[] {
+  return Object.entries(charter.purposes)
+    .filter(([, p]) => p.cleanRoom === true)
+    .map(([k]) => k)
+}
+
 /** Purposes that cover an event type: the event may be kept only if one of them is allowed. */
 export function purposesForEvent(charter: Charter, type: EventType): PurposeKey[] {
   return Object.entries(charter.purposes)

@@ -103,7 +103,63 @@ function checkPurpose(charter: Charter, key: string, purpose: Purpose): CharterP
       : checkChoicePurpose(charter, purpose, at)),
     ...checkSpecialCategoryPurpose(charter, purpose, at),
     ...checkPurposeEvents(purpose, at),
+    ...checkCleanRoomPurpose(purpose, at),
   ]
+}
+
+/**
+ * A clean-room purpose lets a partner match its customers by e-mail address against the shop's: only
+ * with the shopper's yes, and only if the purpose declares the address it matches on.
+ */
+function checkCleanRoomPurpose(purpose: Purpose, at: At): CharterProblem[] {
+  if (purpose.cleanRoom !== true) return []
+  const problems: CharterProblem[] = []
+  if (purpose.legalBasis !== 'consent') {
+    problems.push({
+      path: at('legalBasis'),
+      rule: 'clean_room_needs_consent',
+      reason:
+        "matching a shopper with a partner's customers needs the shopper's yes; set legalBasis to consent",
+    })
+  }
+  if (!purpose.dataCategories.includes('user.contact.email')) {
+    problems.push({
+      path: at('dataCategories'),
+      atKey: true,
+      rule: 'clean_room_needs_email',
+      reason:
+        'a clean-room purpose matches on e-mail addresses, so it must declare user.contact.email',
+    })
+  }
+  return problems
+}
+
+/** The insights section: present when a clean-room purpose needs its terms. */
+function checkInsights(charter: Charter): CharterProblem[] {
+  const cleanRoom = Object.entries(charter.purposes).filter(([, p]) => p.cleanRoom === true)
+  const first = cleanRoom[0]
+  if (first === undefined) return []
+  if (charter.insights === undefined) {
+    return [
+      {
+        path: ['purposes', first[0], 'cleanRoom'],
+        rule: 'clean_room_terms_missing',
+        reason:
+          'a clean-room purpose needs an `insights` section with `cleanRoom` (retentionDays, minGroupSize, budget)',
+      },
+    ]
+  }
+  if (charter.insights.cleanRoom === undefined) {
+    return [
+      {
+        path: ['insights'],
+        atKey: true,
+        rule: 'clean_room_terms_missing',
+        reason: `purpose "${first[0]}" is a clean-room purpose, so \`insights\` needs \`cleanRoom\` (retentionDays, minGroupSize, budget)`,
+      },
+    ]
+  }
+  return []
 }
 
 /** Its key, its words, and no entry listed twice. */
@@ -289,7 +345,11 @@ export function checkCharterRules(charter: Charter): CharterProblem[] {
       })
     }
   }
-  problems.push(...checkSpecialCategories(charter), ...checkTouchpoints(charter))
+  problems.push(
+    ...checkSpecialCategories(charter),
+    ...checkTouchpoints(charter),
+    ...checkInsights(charter),
+  )
   for (const [key, vendor] of Object.entries(charter.vendors)) {
     problems.push(...checkVendor(charter, key, vendor))
   }

@@ -195,6 +195,20 @@ export const PurposeSchema = z.strictObject({
    * Never for anyone else's, and never in the shared model.
    */
   specialCategory: z.enum(SPECIAL_CATEGORY_KEYS).optional(),
+  /**
+   * Events stored for this purpose may feed statistics for analysts (`POST /v1/insights/queries`),
+   * always through differential privacy: no answer shows whether one shopper is in it. Default false:
+   * events kept only for other purposes are never counted. Optional rather than defaulted, so a
+   * charter that does not use it keeps its notice version.
+   */
+  aggregateAnalytics: z.boolean().optional(),
+  /**
+   * A clean-room purpose: with the shopper's consent, a partner (a vendor listing this purpose) may
+   * match its own customers against the shop's and read differentially private statistics over the
+   * overlap, never a row or an identity. Needs legalBasis consent and `user.contact.email`. Optional
+   * like `aggregateAnalytics`.
+   */
+  cleanRoom: z.boolean().optional(),
 })
 export type Purpose = z.infer<typeof PurposeSchema>
 
@@ -232,6 +246,50 @@ export const TcfSettingsSchema = z.strictObject({
 })
 export type TcfSettings = z.infer<typeof TcfSettingsSchema>
 
+/** A privacy budget in zero-concentrated DP (rho), renewed by a rolling period of days. */
+export const PrivacyBudgetSchema = z.strictObject({
+  rho: z.number().positive().max(100),
+  perDays: z.int().min(1).max(365),
+})
+export type PrivacyBudget = z.infer<typeof PrivacyBudgetSchema>
+
+/** Integer clamping bounds `[low, high]` of a value a sum or mean adds up. */
+const BoundsSchema = z
+  .tuple([z.int().min(0), z.int().min(0).max(1_000_000)])
+  .refine(([low, high]) => low < high, 'the lower bound must be below the upper bound')
+
+/**
+ * Differentially private statistics (`src/modules/insights/`): the delta (epsilon, delta) are shown at,
+ * the budget per analyst key, the contribution bounds that make a query's sensitivity known, and the
+ * clean room's terms. Optional: without it, the insights routes answer 404.
+ */
+export const InsightsSettingsSchema = z.strictObject({
+  /** The delta every (epsilon, delta) figure is given at; partition selection spends part of it. */
+  delta: z.number().positive().max(1e-3),
+  /** Per analyst key and rolling period. */
+  budget: PrivacyBudgetSchema,
+  /** Defaults for every query; a query may only lower them. */
+  contribution: z.strictObject({
+    /** Rows one shopper may add to one group (L). */
+    maxRowsPerGroup: z.int().min(1).max(1000),
+    /** Groups one shopper may add to (G). */
+    maxGroupsPerSubject: z.int().min(1).max(10_000),
+  }),
+  /** Clamping bounds per value field, in integer units (price in the shop's currency units). */
+  bounds: z.strictObject({ quantity: BoundsSchema, price: BoundsSchema }),
+  cleanRoom: z
+    .strictObject({
+      /** Partner uploads and their matches are deleted after this many days. */
+      retentionDays: z.int().min(1).max(365),
+      /** Cells whose noisy distinct-shopper count is below this are suppressed. */
+      minGroupSize: z.int().min(1).max(100_000),
+      /** Per partner key and rolling period. */
+      budget: PrivacyBudgetSchema,
+    })
+    .optional(),
+})
+export type InsightsSettings = z.infer<typeof InsightsSettingsSchema>
+
 export const CharterSchema = z.strictObject({
   formatVersion: z.literal(1),
   /** BCP 47 language tag of the notice text. */
@@ -266,6 +324,7 @@ export const CharterSchema = z.strictObject({
     })
     .default({ repeatAfterDays: 30 }),
   tcf: TcfSettingsSchema.optional(),
+  insights: InsightsSettingsSchema.optional(),
 })
 
 /** A validated charter. Build one with `parseCharter`, which also enforces the cross-field rules. */

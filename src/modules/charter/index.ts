@@ -32,6 +32,8 @@ export {
   type Touchpoint,
   type Vendor,
   type TcfSettings,
+  type InsightsSettings,
+  type PrivacyBudget,
 } from './charter.js'
 export {
   parseCharter,
@@ -53,12 +55,15 @@ export {
   type NoticeGroup,
   type NoticeGroupId,
   type NoticePurpose,
+  type NoticeStatistics,
 } from './charter.notice.js'
 export {
   findPurpose,
   resolveJurisdiction,
   defaultChoice,
   saleOrSharingPurposes,
+  aggregateAnalyticsPurposes,
+  cleanRoomPurposes,
   purposesForEvent,
   eventFieldsFor,
   retentionDaysFor,
