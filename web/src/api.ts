@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The whole problem document: its `errors` (field and reason) and any details it carries. */
+    readonly problem: Record<string, unknown> = {},
   ) {
     super(message)
     this.name = 'ApiError'
@@ -56,6 +58,7 @@ export async function api<T>(
       response.status,
       problem.code ?? 'http_error',
       problem.detail ?? problem.message ?? problem.title ?? `HTTP ${response.status}`,
+      problem,
     )
   }
   return json as T
@@ -84,6 +87,14 @@ export interface Notice {
   yourRights: string[]
   /** The charter's places; `default` is for a shopper whose place is not known or not listed. */
   places: { code: string; title: string; consentRequired: boolean; rule: string }[]
+  /** Which purposes feed statistics (protected by differential privacy) and what clean-room partners get. */
+  statistics?: NoticeStatistics
+}
+export interface NoticeStatistics {
+  purposes: { key: string; title: string }[]
+  /** In plain words: what feeds statistics and how the noise protects the shopper. */
+  text: string
+  cleanRoom: { key: string; title: string; partners: string[]; text: string }[]
 }
 export type Level = Settings['level']
 

@@ -48,6 +48,7 @@ export async function ok<T>(
       response.status,
       problem.code ?? 'http_error',
       problem.detail ?? problem.title ?? `HTTP ${response.status}`,
+      problem,
     )
   }
   return data as T

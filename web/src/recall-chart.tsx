@@ -25,7 +25,7 @@ interface Scales {
 }
 
 /** The width the chart has on the page, in CSS pixels, so its text keeps its size on a phone. */
-function useWidth(fallback: number) {
+export function useWidth(fallback: number) {
   const ref = useRef<HTMLDivElement>(null)
   const [width, setWidth] = useState(fallback)
   useEffect(() => {
