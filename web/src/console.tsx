@@ -8,6 +8,7 @@ import { ApiError, type Notice, loadNotice, noticePurposes } from './api.js'
 import { type AnswerOf, bearer, client, ok } from './client.js'
 import { AuditPanel } from './console/audit.js'
 import { ConsentRatesPanel } from './console/consent-rates.js'
+import { InsightsPanel } from './console/insights.js'
 import { Status, useLoad } from './console/load.js'
 import { OnlineTable } from './console/online.js'
 import { RightsPanel } from './console/rights.js'
@@ -132,9 +133,14 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
   const rates = may('GET /v1/consent-rates')
   const audit = may('GET /v1/audit')
   const quality = may('GET /v1/recommendations/quality')
+  const insights = {
+    query: may('POST /v1/insights/queries'),
+    allBudgets: may('GET /v1/insights/budgets'),
+    keyNames: may('GET /v1/admin/keys'),
+  }
   return (
     <>
-      {rights || rates || audit || quality ? null : (
+      {rights || rates || audit || quality || insights.query || insights.allBudgets ? null : (
         <p data-testid="no-panels" class="panel-note">
           The {ROLE_NAMES[me.role].toLowerCase()} role is for the shop's own server (events,
           recommendations, shopper tokens): the console has nothing more to show it than the charter
@@ -166,6 +172,12 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
         </section>
       ) : null}
       {quality ? <QualityPanels token={token} /> : null}
+      {insights.query || insights.allBudgets ? (
+        <section class="panel" aria-labelledby="insights-h" data-testid="insights-panel">
+          <h2 id="insights-h">Insights</h2>
+          <InsightsPanel token={token} keyId={me.keyId} may={insights} />
+        </section>
+      ) : null}
       <section class="panel" aria-labelledby="charter-h">
         <h2 id="charter-h">Charter in force</h2>
         <CharterPanel notice={notice} />
