@@ -8,6 +8,7 @@
 import { ErasedView } from './privacy-erased.js'
 import { StatusLine } from './privacy-note.js'
 import { EraseSection, RequestsSection } from './privacy-rights.js'
+import { StatisticsSection } from './privacy-statistics.js'
 import {
   ConsentsSection,
   HoldsSection,
@@ -72,6 +73,7 @@ export function PrivacyCenter() {
         consents={center.consents}
         again={center.again}
       />
+      <StatisticsSection notice={notice} consents={center.consents} />
       <RequestsSection requests={center.requests} note={note} />
       <EraseSection rights={rights} token={session.token} note={note} />
       <NoticeSection notice={notice} note={note} />
