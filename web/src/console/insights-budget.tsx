@@ -11,6 +11,9 @@ import type { BudgetState, KeyName } from './insights-api.js'
 export const privacyText = (n: number) =>
   n.toLocaleString('en-GB', { maximumFractionDigits: n !== 0 && Math.abs(n) < 0.01 ? 4 : 3 })
 
+/** Delta as `1e-6` (0 when the mechanism spends none). */
+export const deltaText = (delta: number) => (delta === 0 ? '0' : delta.toExponential(0))
+
 /** "renews 7 Jan 2027, 12:00 UTC" or, with nothing spent, that it is whole. */
 export function renewalText(budget: BudgetState): string {
   return budget.renewsAt === null
@@ -45,7 +48,7 @@ function Meter({ budget, name }: { budget: BudgetState; name: string }) {
       <span id={`${id}-text`} class="small budget-text">
         <strong>{Math.round(left * 100)}% left</strong>: ε {privacyText(budget.remainingEpsilon)} of{' '}
         {privacyText(budget.epsilon)} (ρ {privacyText(budget.remainingRho)} of{' '}
-        {privacyText(budget.rho)}, δ {budget.delta.toExponential(0)}) for {budget.periodDays} days ·{' '}
+        {privacyText(budget.rho)}, δ {deltaText(budget.delta)}) for {budget.periodDays} days ·{' '}
         {figureText(budget.queries)} {budget.queries === 1 ? 'query' : 'queries'} ·{' '}
         {renewalText(budget)}
       </span>

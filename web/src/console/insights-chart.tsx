@@ -18,9 +18,14 @@ const TOP = 4
 const AXIS = 24
 const PAD = { left: 8, right: 14 }
 
-/** A figure as the panel writes it: whole numbers from 100 on, two decimals below. */
-export function figureText(n: number): string {
-  return n.toLocaleString('en-GB', { maximumFractionDigits: Math.abs(n) >= 100 ? 0 : 2 })
+/**
+ * A figure as the panel writes it: to the precision its noise leaves meaningful when the noise's scale
+ * is given (whole numbers once it is 5 or more), else whole numbers from 100 on and two decimals below.
+ */
+export function figureText(n: number, noise?: number): string {
+  const digits =
+    noise === undefined ? (Math.abs(n) >= 100 ? 0 : 2) : noise >= 5 ? 0 : noise >= 0.5 ? 1 : 2
+  return n.toLocaleString('en-GB', { maximumFractionDigits: digits })
 }
 
 /** A cell's group in words, in the order grouped by ("All" when the query grouped by nothing). */
@@ -110,7 +115,7 @@ export function InsightsChart(props: {
             const mid = barY + BAR / 2
             const label = groupText(cell, groupBy)
             const [low, high] = cell.interval
-            const text = `${figureText(cell.value)}  ${label}`
+            const text = `${figureText(cell.value, cell.noiseScale)}  ${label}`
             return (
               <g
                 key={label}
@@ -120,7 +125,7 @@ export function InsightsChart(props: {
                 data-low={low}
                 data-high={high}
               >
-                <title>{`${label}: ${figureText(cell.value)}, 95% interval ${figureText(low)} to ${figureText(high)}`}</title>
+                <title>{`${label}: ${figureText(cell.value, cell.noiseScale)}, 95% interval ${figureText(low, cell.noiseScale)} to ${figureText(high, cell.noiseScale)}`}</title>
                 <text x={PAD.left} y={top + 12} font-size="12" fill="#1d2430">
                   {fit(text, chars)}
                 </text>
@@ -181,10 +186,11 @@ export function InsightsTable(props: { cells: InsightCell[]; groupBy: readonly D
                   {cell.group[d] ?? '–'}
                 </td>
               ))}
-              <td data-label="Figure">{figureText(cell.value)}</td>
+              <td data-label="Figure">{figureText(cell.value, cell.noiseScale)}</td>
               <td data-label="Noise scale">{figureText(cell.noiseScale)}</td>
               <td data-label="95% interval">
-                {figureText(cell.interval[0])} to {figureText(cell.interval[1])}
+                {figureText(cell.interval[0], cell.noiseScale)} to{' '}
+                {figureText(cell.interval[1], cell.noiseScale)}
               </td>
             </tr>
           ))}

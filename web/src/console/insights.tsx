@@ -9,7 +9,7 @@
  */
 import { useState } from 'preact/hooks'
 import { formatDate } from '../api.js'
-import { BudgetMeters, privacyText } from './insights-budget.js'
+import { BudgetMeters, deltaText, privacyText } from './insights-budget.js'
 import { InsightsChart, InsightsTable } from './insights-chart.js'
 import { type Draft, MEASURE_NAMES, QueryForm, initialDraft, queryOf } from './insights-form.js'
 import {
@@ -47,7 +47,7 @@ function CostNote({ answer }: { answer: InsightsAnswer }) {
     <div class="ins-cost" data-testid="insights-cost" data-rho={cost.rho}>
       <p>
         This query costs <strong>ε {privacyText(cost.epsilon)}</strong> (ρ {privacyText(cost.rho)},
-        δ {cost.delta.toExponential(0)}). Budget left for this key:{' '}
+        δ {deltaText(cost.delta)}). Budget left for this key:{' '}
         <strong data-testid="insights-left">
           ε {privacyText(budget.remainingEpsilon)} of {privacyText(budget.epsilon)}
         </strong>{' '}
@@ -84,7 +84,7 @@ function RefusalNote({ refusal }: { refusal: Refusal }) {
         <p>
           {refusal.renewsAt === null
             ? 'The budget renews as past queries leave the rolling period.'
-            : `It renews on ${formatDate(refusal.renewsAt)}, when the oldest query still counted leaves the period. A smaller ε may still fit.`}
+            : `More of it becomes free on ${formatDate(refusal.renewsAt)}, as past queries leave the rolling period. A query with a smaller ε may still fit now.`}
         </p>
       </div>
     )
