@@ -31,7 +31,7 @@ export function rhoForEpsilon(epsilon: number): number {
  * simpler Bun-Steinke 2016 bound rho + 2 sqrt(rho ln(1/delta)) (Prop. 1.3); both are valid upper
  * bounds, so the smaller is.
  *
- * @example epsilonForRho(0.5, 1e-6) // about 5.3 (Bun-Steinke alone gives about 5.76)
+ * @example epsilonForRho(0.5, 1e-6) // 5.22 (Bun-Steinke alone gives 5.76)
  */
 export function epsilonForRho(rho: number, delta: number): number {
   if (!(rho >= 0) || !Number.isFinite(rho)) throw new RangeError('rho must be a finite number >= 0')
