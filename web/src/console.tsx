@@ -21,12 +21,14 @@ const KEY_STORE = 'candor-console.key'
 type Me = AnswerOf<'/v1/me', 'get'>
 const loadMe = (key: string) => ok(client.GET('/v1/me', { headers: bearer(key) }))
 
-const ROLE_NAMES: Record<Me['role'], string> = {
+const ROLE_NAMES: Record<string, string> = {
   storefront: 'Storefront',
   analyst: 'Analyst',
   privacy_officer: 'Privacy officer',
   admin: 'Admin',
+  partner: 'Partner',
 }
+const roleName = (role: string) => ROLE_NAMES[role] ?? role
 
 function Login({ onKey }: { onKey: (key: string) => void }) {
   const [value, setValue] = useState('')
@@ -135,14 +137,16 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
   const quality = may('GET /v1/recommendations/quality')
   const insights = {
     query: may('POST /v1/insights/queries'),
+    ownBudget: may('GET /v1/insights/budget'),
     allBudgets: may('GET /v1/insights/budgets'),
     keyNames: may('GET /v1/admin/keys'),
   }
+  const showInsights = insights.query || insights.ownBudget || insights.allBudgets
   return (
     <>
-      {rights || rates || audit || quality || insights.query || insights.allBudgets ? null : (
+      {rights || rates || audit || quality || showInsights ? null : (
         <p data-testid="no-panels" class="panel-note">
-          The {ROLE_NAMES[me.role].toLowerCase()} role is for the shop's own server (events,
+          The {roleName(me.role).toLowerCase()} role is for the shop's own server (events,
           recommendations, shopper tokens): the console has nothing more to show it than the charter
           in force below.
         </p>
@@ -172,7 +176,7 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
         </section>
       ) : null}
       {quality ? <QualityPanels token={token} /> : null}
-      {insights.query || insights.allBudgets ? (
+      {showInsights ? (
         <section class="panel" aria-labelledby="insights-h" data-testid="insights-panel">
           <h2 id="insights-h">Insights</h2>
           <InsightsPanel token={token} keyId={me.keyId} may={insights} />
@@ -216,7 +220,7 @@ export function Console() {
           {me.state === 'ok' ? (
             <span class="role-badge" data-testid="role" data-role={me.value.role}>
               <span class="visually-hidden">Signed in as </span>
-              {ROLE_NAMES[me.value.role]}
+              {roleName(me.value.role)}
             </span>
           ) : null}
           <button type="button" class="link-button" onClick={logOut}>

@@ -105,6 +105,7 @@ export function QueryForm(props: {
     <form
       class="filters insights-form"
       aria-label="Insights query"
+      noValidate
       onSubmit={(e) => {
         e.preventDefault()
         props.onDryRun()

@@ -28,6 +28,7 @@ import { Status, useLoad } from './load.js'
 /** What the panel may call, from the server's route table (`GET /v1/me`). */
 export interface InsightsMay {
   query: boolean
+  ownBudget: boolean
   allBudgets: boolean
   keyNames: boolean
 }
@@ -194,7 +195,7 @@ export function InsightsPanel(props: { token: string; keyId: string; may: Insigh
   const { token, may } = props
   const [budgets, reload] = useLoad(`${token} insights budgets`, async () => {
     const [own, all, names] = await Promise.all([
-      may.query ? loadOwnBudget(token) : undefined,
+      may.ownBudget ? loadOwnBudget(token) : undefined,
       may.allBudgets ? loadAllBudgets(token) : [],
       may.keyNames ? loadKeyNames(token).catch(() => undefined) : undefined,
     ])
