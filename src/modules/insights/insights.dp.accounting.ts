@@ -154,14 +154,19 @@ export function upperTail(mechanism: Mechanism, param: Rational, q: number): num
   return q >= 1 ? Math.pow(r, q) / (1 + r) : 1 - Math.pow(r, 1 - q) / (1 + r)
 }
 
-/** The discrete Gaussian's normalizing sum and the mass at x >= q, by direct summation. */
-function gaussianTail(sigma2: number, q: number): number {
+/** The discrete Gaussian's unnormalized weights, their reach and their total. */
+function gaussianMass(sigma2: number): { w: (x: number) => number; reach: number; total: number } {
   const w = (x: number): number => Math.exp(-(x * x) / (2 * sigma2))
-  const reach = Math.ceil(Math.sqrt(2 * sigma2 * 800)) + 2 // exp(-800) underflows to 0
-  let total = w(0)
-  for (let x = 1; x <= reach; x++) total += 2 * w(x)
+  const reach = Math.ceil(Math.sqrt(2 * sigma2 * 745)) + 2 // exp(-745) underflows to 0
+  let total = 0
+  for (let x = reach; x >= 1; x--) total += 2 * w(x) // smaller terms first, for accuracy
+  return { w, reach, total: total + 1 }
+}
+
+/** P[Z >= q] for the discrete Gaussian, by direct summation (a few ulps of relative error). */
+function gaussianTail(sigma2: number, q: number): number {
+  const { w, reach, total } = gaussianMass(sigma2)
   let tail = 0
-  // Sum the smaller terms first for accuracy.
   for (let x = reach; x >= q; x--) tail += w(x)
   return tail / total
 }
@@ -169,11 +174,22 @@ function gaussianTail(sigma2: number, q: number): number {
 /**
  * The smallest integer q >= 0 with P[|Z| <= q] >= level: the half-width of the exact `level`
  * interval around a noisy value (the noise is symmetric, so the interval is value -/+ q).
+ * One pass over the pmf, so it stays cheap at large scales.
  */
 export function halfWidth(mechanism: Mechanism, param: Rational, level = 0.95): number {
-  // P[|Z| > q] = 2 P[Z >= q+1]
+  if (mechanism === 'laplace') {
+    // P[|Z| > q] = 2 P[Z >= q+1], closed form.
+    let q = 0
+    while (2 * upperTail(mechanism, param, q + 1) > 1 - level) q++
+    return q
+  }
+  const { w, total } = gaussianMass(toNumber(param))
   let q = 0
-  while (2 * upperTail(mechanism, param, q + 1) > 1 - level) q++
+  let cover = 1
+  while (cover / total < level) {
+    q++
+    cover += 2 * w(q)
+  }
   return q
 }
 
@@ -183,10 +199,19 @@ export function halfWidth(mechanism: Mechanism, param: Rational, level = 0.95): 
  */
 export function tailQuantile(mechanism: Mechanism, param: Rational, target: number): number {
   if (!(target > 0 && target < 1)) throw new RangeError('target must be in (0, 1)')
-  let q = 0
-  // Step up by the scale (tails fall at least geometrically beyond it), then walk the last step.
-  const step = Math.max(1, Math.ceil(noiseScaleOf(mechanism, param)))
-  while (upperTail(mechanism, param, q + step) > target) q += step
-  while (upperTail(mechanism, param, q) > target) q++
-  return q
+  if (mechanism === 'laplace') {
+    let q = 0
+    const step = Math.max(1, Math.ceil(toNumber(param)))
+    while (upperTail(mechanism, param, q + step) > target) q += step
+    while (upperTail(mechanism, param, q) > target) q++
+    return q
+  }
+  // Walk down from the far tail: the first x whose tail mass exceeds the target gives q = x + 1.
+  const { w, reach, total } = gaussianMass(toNumber(param))
+  let tail = 0
+  for (let x = reach; x >= -reach; x--) {
+    tail += w(x)
+    if (tail / total > target) return x + 1
+  }
+  return -reach
 }
