@@ -221,7 +221,10 @@ describe('release', () => {
         plan,
         rng,
       )
-      for (const c of out.cells) c.group['item'] === 'one' ? lonely++ : crowded++
+      for (const c of out.cells) {
+        if (c.group['item'] === 'one') lonely++
+        else crowded++
+      }
     }
     expect(lonely).toBe(0)
     expect(crowded).toBe(2000)
