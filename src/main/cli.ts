@@ -101,12 +101,17 @@ function keysCommands(program: Command): void {
     .description('create an API key and print it, alone on stdout, once')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, parseRole)
     .option('--name <name>', 'a label to recognise the key by', 'created from the command line')
-    .action((options: { role: Role; name: string }) =>
+    .option(
+      '--vendor <vendor>',
+      'partner keys only: the charter vendor (one listing a clean-room purpose) the key acts for',
+    )
+    .action((options: { role: Role; name: string; vendor?: string }) =>
       withRuntime(async (runtime) => {
         const { key, info } = await runtime.services.auth.createApiKey(
           options.role,
           options.name,
           CLI_ACTOR('keys create'),
+          { vendor: options.vendor },
         )
         process.stdout.write(`${key}\n`)
         process.stderr.write(`created ${info.role} key ${info.id}; it will not be shown again\n`)
@@ -127,7 +132,8 @@ function keysCommands(program: Command): void {
         process.stdout.write('ID\tROLE\tSTATE\tNAME\n')
         for (const key of keys) {
           const state = key.revokedAt === null ? 'active' : `revoked ${key.revokedAt}`
-          process.stdout.write(`${key.id}\t${key.role}\t${state}\t${key.name}\n`)
+          const role = key.vendor === null ? key.role : `${key.role}:${key.vendor}`
+          process.stdout.write(`${key.id}\t${role}\t${state}\t${key.name}\n`)
         }
       }),
     )

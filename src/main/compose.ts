@@ -13,6 +13,7 @@ import {
 } from '../modules/identity/index.js'
 import { catalogDataParticipant, createCatalogService } from '../modules/catalog/index.js'
 import { createEventsService, eventsDataParticipant } from '../modules/events/index.js'
+import { createInsightsService } from '../modules/insights/index.js'
 import { createJobRunner } from '../modules/jobs/index.js'
 import { createRecommendService, recommendDataParticipant } from '../modules/recommend/index.js'
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
@@ -49,6 +50,7 @@ export function createServices(deps: ServiceDeps) {
     keys,
     audit,
     shopperTokenTtlSeconds: config.shopperTokenTtlSeconds,
+    charter,
   })
   // A visit's events and consent records go with it; those modules are built below.
   const session = createSessionService({
@@ -96,6 +98,7 @@ export function createServices(deps: ServiceDeps) {
     events,
     catalog,
   })
+  const insights = createInsightsService({ db: storage.db, clock, charter, audit })
   const data = {
     recommend: recommendDataParticipant(recommend),
     events: eventsDataParticipant(events),
@@ -149,6 +152,7 @@ export function createServices(deps: ServiceDeps) {
     session,
     retention,
     jobs,
+    insights,
   }
 }
 

@@ -9,7 +9,7 @@ import { type CandorApp, buildApp } from '../../src/app.js'
 import type { RequestLog } from '../../src/http/request-log.js'
 import { type Config, parseConfig } from '../../src/config.js'
 import { type Clock, createManualClock } from '../../src/lib/clock.js'
-import type { Role } from '../../src/modules/auth/index.js'
+import { type Role, partnerVendors } from '../../src/modules/auth/index.js'
 import { loadCharterFile } from '../../src/modules/charter/index.js'
 import {
   createKeyringHolder,
@@ -155,6 +155,19 @@ export async function createTestContext(
   for (const role of ['storefront', 'analyst', 'privacy_officer', 'admin'] as const) {
     keys[role] = (
       await services.auth.createApiKey(role, `test ${role}`, { kind: 'cli', command: 'test' })
+    ).key
+  }
+  // The partner key acts for the first vendor that lists a clean-room purpose (the example charter's
+  // retail-media); a charter without one gets none.
+  const partnerVendor = partnerVendors(charter)[0]
+  if (partnerVendor !== undefined) {
+    keys.partner = (
+      await services.auth.createApiKey(
+        'partner',
+        'test partner',
+        { kind: 'cli', command: 'test' },
+        { vendor: partnerVendor },
+      )
     ).key
   }
   return {

@@ -6,6 +6,7 @@ type AuthTables = {
     id: string
     role: string
     name: string
+    vendor: string | null
     secret_hash: string
     created_at: string
     revoked_at: string | null
@@ -17,6 +18,7 @@ function toInfo(row: AuthTables['api_keys']): ApiKeyInfo {
     id: row.id,
     role: row.role as Role,
     name: row.name,
+    vendor: row.vendor ?? null,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
   }
@@ -32,6 +34,7 @@ export function createAuthRepository() {
           id: key.id,
           role: key.role,
           name: key.name,
+          vendor: key.vendor,
           secret_hash: key.secretHash,
           created_at: key.createdAt,
           revoked_at: key.revokedAt,

@@ -6,7 +6,7 @@ import { withExample } from '../../http/openapi.js'
 import type { RoutesApp } from '../../http/routes.js'
 import { actorOf } from '../audit/index.js'
 import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
-import { type ApiKeyInfo, ApiKeyInfoSchema, ROLES, RoleSchema } from './auth.js'
+import { type ApiKeyInfo, ApiKeyInfoSchema, RoleSchema, STAFF_ROLES } from './auth.js'
 import type { AuthService } from './auth.service.js'
 
 const CustomerRef = CustomerRefSchema
@@ -16,6 +16,7 @@ const KEY_INFO = {
   id: 'key_r4quucipjoycew18',
   role: 'storefront',
   name: 'Web shop backend',
+  vendor: null,
   createdAt: '2026-03-01T09:30:00.000Z',
   revokedAt: null,
 } as const
@@ -25,6 +26,7 @@ const KEY_LIST: { keys: ApiKeyInfo[] } = {
       id: 'key_z3gim3f0m9p7onn3',
       role: 'admin',
       name: 'Operations',
+      vendor: null,
       createdAt: '2026-02-11T08:00:00.000Z',
       revokedAt: null,
     },
@@ -33,6 +35,7 @@ const KEY_LIST: { keys: ApiKeyInfo[] } = {
       id: 'key_0b8w2n5t7y1e4r6u',
       role: 'analyst',
       name: 'Old reporting job',
+      vendor: null,
       createdAt: '2026-01-05T14:12:00.000Z',
       revokedAt: '2026-02-28T17:45:00.000Z',
     },
@@ -63,7 +66,7 @@ function meRoute(app: RoutesApp, routes: readonly RouteAccessEntry[]) {
   app.get(
     '/v1/me',
     {
-      config: { access: { roles: ROLES } },
+      config: { access: { roles: STAFF_ROLES } },
       schema: {
         tags: ['auth'],
         summary:
@@ -104,10 +107,20 @@ function keyRoutes(app: RoutesApp, services: AuthRoutesDeps) {
       schema: {
         tags: ['admin'],
         summary: 'Create an API key; the key is returned once and never again',
-        body: withExample(z.object({ role: RoleSchema, name: z.string().trim().min(1).max(200) }), {
-          role: 'storefront',
-          name: 'Web shop backend',
-        }),
+        body: withExample(
+          z.object({
+            role: RoleSchema,
+            name: z.string().trim().min(1).max(200),
+            vendor: z
+              .string()
+              .max(100)
+              .optional()
+              .describe(
+                'partner keys only: the charter vendor (one listing a clean-room purpose) the key acts for',
+              ),
+          }),
+          { role: 'storefront', name: 'Web shop backend' },
+        ),
         response: {
           201: withExample(ApiKeyInfoSchema.extend({ key: z.string() }), {
             ...KEY_INFO,
@@ -121,6 +134,7 @@ function keyRoutes(app: RoutesApp, services: AuthRoutesDeps) {
         request.body.role,
         request.body.name,
         actorOf(request),
+        { vendor: request.body.vendor },
       )
       return reply.code(201).send({ ...info, key })
     },

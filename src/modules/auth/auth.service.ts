@@ -5,6 +5,7 @@ import { newId } from '../../lib/ids.js'
 import type { Db } from '../../storage/db.js'
 import type { AuditLog } from '../audit/index.js'
 import type { Actor } from '../audit/index.js'
+import { type Charter, cleanRoomPurposes } from '../charter/index.js'
 import type { KeyringHolder } from '../identity/index.js'
 import type { ApiKeyInfo, Caller, Role } from './auth.js'
 import { createAuthRepository } from './auth.repository.js'
@@ -15,6 +16,8 @@ export interface AuthDeps {
   keys: KeyringHolder
   audit: AuditLog
   shopperTokenTtlSeconds: number
+  /** Which vendors may have partner keys (those listing a clean-room purpose). */
+  charter: Charter
 }
 
 const API_KEY_PREFIX = 'ck_'
@@ -39,18 +42,24 @@ export function createAuthService(deps: AuthDeps) {
   }
 
   return {
-    /** Creates a key and returns it in full, the only time it is ever available. */
+    /**
+     * Creates a key and returns it in full, the only time it is ever available. A `partner` key names
+     * the charter vendor it acts for, which must list a clean-room purpose; no other role names one.
+     */
     async createApiKey(
       role: Role,
       name: string,
       actor: Actor,
+      options: { vendor?: string | undefined } = {},
     ): Promise<{ key: string; info: ApiKeyInfo }> {
+      const vendor = checkVendor(deps.charter, role, options.vendor)
       const id = newId('key', 16)
       const secret = base64url(randomSecret(32))
       const info: ApiKeyInfo = {
         id,
         role,
         name,
+        vendor,
         createdAt: deps.clock.now().toISOString(),
         revokedAt: null,
       }
@@ -59,7 +68,7 @@ export function createAuthService(deps: AuthDeps) {
         await deps.audit.record(trx, {
           actor,
           action: 'api_key.create',
-          details: { keyId: id, role },
+          details: vendor === null ? { keyId: id, role } : { keyId: id, role, vendor },
         })
       })
       return { key: `${API_KEY_PREFIX}${id.slice(4)}.${secret}`, info }
@@ -111,7 +120,10 @@ export function createAuthService(deps: AuthDeps) {
         throw new AppError('unauthenticated', 'The API key is not valid')
       }
       if (key.revokedAt !== null) throw new AppError('unauthenticated', 'The API key was revoked')
-      const caller: Caller = { kind: 'api_key', keyId: key.id, role: key.role }
+      const caller: Caller =
+        key.vendor === null
+          ? { kind: 'api_key', keyId: key.id, role: key.role }
+          : { kind: 'api_key', keyId: key.id, role: key.role, vendor: key.vendor }
       if (cache.size > 1000) cache.clear()
       cache.set(credential, { caller, until: Date.now() + KEY_CACHE_MS })
       return caller
@@ -144,4 +156,33 @@ export function createAuthService(deps: AuthDeps) {
       return { kind: 'shopper', subjectId: claims.sub }
     },
   }
+}
+
+/** The vendor a new key names: required (and a clean-room vendor) for `partner`, refused otherwise. */
+function checkVendor(charter: Charter, role: Role, vendor: string | undefined): string | null {
+  const refuse = (reason: string) =>
+    new AppError('validation_failed', `vendor: ${reason}`, {
+      issues: [{ field: 'body.vendor', reason }],
+    })
+  if (role !== 'partner') {
+    if (vendor !== undefined) throw refuse('only a partner key names a vendor')
+    return null
+  }
+  const eligible = partnerVendors(charter)
+  if (vendor === undefined || !eligible.includes(vendor)) {
+    throw refuse(
+      eligible.length === 0
+        ? 'a partner key needs a charter vendor that lists a clean-room purpose, and the charter has none'
+        : `a partner key must name a charter vendor that lists a clean-room purpose (${eligible.join(', ')})`,
+    )
+  }
+  return vendor
+}
+
+/** The charter vendors that may have partner keys: those listing a clean-room purpose. */
+export function partnerVendors(charter: Charter): string[] {
+  const cleanRoom = new Set(cleanRoomPurposes(charter))
+  return Object.entries(charter.vendors)
+    .filter(([, vendor]) => vendor.purposes.some((purpose) => cleanRoom.has(purpose)))
+    .map(([key]) => key)
 }

@@ -1,10 +1,11 @@
 export {
   ROLES,
+  STAFF_ROLES,
   RoleSchema,
   ApiKeyInfoSchema,
   type Role,
   type Caller,
   type ApiKeyInfo,
 } from './auth.js'
-export { createAuthService, type AuthService } from './auth.service.js'
+export { createAuthService, partnerVendors, type AuthService } from './auth.service.js'
 export { authRoutes, type AuthRoutesDeps } from './auth.routes.js'
