@@ -98,6 +98,8 @@ const EXAMPLE_DETAIL: Record<ErrorCode, string> = {
   unauthenticated: 'This route needs an API key or shopper token',
   forbidden: 'The storefront role may not call this route',
   consent_required: 'This shopper has not agreed to this purpose',
+  privacy_budget_exhausted:
+    'This query needs rho 0.02 but 0.005 of the budget is left until 2026-03-31T09:00:00.000Z',
   not_found: 'No such resource',
   route_not_found: 'No route GET for this path',
   subject_not_found: 'No such subject',

@@ -9,6 +9,10 @@ export const ERROR_CODES = {
   unauthenticated: { status: 401, title: 'Authentication is required' },
   forbidden: { status: 403, title: 'This caller may not do this' },
   consent_required: { status: 403, title: 'Consent is required for this purpose' },
+  privacy_budget_exhausted: {
+    status: 403,
+    title: "This key's privacy budget cannot pay for the query until it renews",
+  },
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No such route' },
   subject_not_found: { status: 404, title: 'No such subject' },

@@ -101,6 +101,14 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
     kind: 'local',
     why: "a partner upload's doubly blinded values, kept only until it is matched: no owner to place by",
   },
+  insights_budgets: {
+    kind: 'local',
+    why: 'one row per analyst or partner key, locked while the key spends from its privacy budget',
+  },
+  insights_spends: {
+    kind: 'local',
+    why: 'one row per query that spent privacy budget, summed per key under that lock',
+  },
   candor_migrations: { kind: 'local', why: 'migration bookkeeping (Kysely)' },
   candor_migrations_lock: { kind: 'local', why: 'migration bookkeeping (Kysely)' },
   candor_watched_writes: { kind: 'local', why: 'SQLite only: the count of watched writes' },

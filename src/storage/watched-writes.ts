@@ -32,6 +32,9 @@ export const UNWATCHED_TABLES: readonly string[] = [
   'cleanroom_partner_values',
   'cleanroom_pending',
   'cleanroom_matches',
+  // The privacy budget ledger (insights/insights.budget.ts): read under its lock every time, never copied.
+  'insights_budgets',
+  'insights_spends',
   // Migration bookkeeping (each process takes the lock table at start).
   'candor_migrations',
   'candor_migrations_lock',

@@ -7,6 +7,7 @@
  * `insights.repository.ts`, and the clean room `cleanroom.*.ts`.
  */
 import { z } from 'zod'
+import { EVENT_TYPES } from '../charter/index.js'
 
 /** What a query counts: rows (events), distinct subjects, or a bounded sum or mean of a value. */
 export const MEASURES = ['events', 'subjects', 'sum', 'mean'] as const
@@ -77,3 +78,73 @@ export const BudgetStateSchema = z.object({
   renewsAt: z.string().nullable(),
 })
 export type BudgetState = z.infer<typeof BudgetStateSchema>
+
+const DaySchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a day is YYYY-MM-DD')
+  .refine(
+    (d) =>
+      !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) &&
+      new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    'is not a calendar day',
+  )
+
+/** The body of `POST /v1/insights/queries`. */
+export const InsightsQuerySchema = z.strictObject({
+  measure: z
+    .enum(MEASURES)
+    .describe('events: rows; subjects: distinct shoppers; sum, mean: of `field`'),
+  field: z
+    .enum(VALUE_FIELDS)
+    .optional()
+    .describe('The value a sum or mean adds up (required for them)'),
+  groupBy: z
+    .array(z.enum(DIMENSIONS))
+    .max(3)
+    .refine((dims) => new Set(dims).size === dims.length, 'lists a dimension twice')
+    .default([]),
+  filters: z
+    .strictObject({
+      from: DaySchema.optional().describe('First day (UTC), inclusive'),
+      to: DaySchema.optional().describe('Last day (UTC), inclusive; today when left out'),
+      types: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
+      items: z.array(z.string().min(1).max(64)).min(1).max(500).optional(),
+      categories: z.array(z.string().min(1).max(200)).min(1).max(500).optional(),
+    })
+    .default({}),
+  epsilon: z.number().positive().max(5).describe('Per query; charged rho = epsilon^2 / 2'),
+  mechanism: z.enum(MECHANISMS).default('gaussian'),
+  contribution: z
+    .strictObject({
+      maxRowsPerGroup: z.int().min(1).optional(),
+      maxGroupsPerSubject: z.int().min(1).optional(),
+    })
+    .optional()
+    .describe("At most the charter's defaults"),
+  limit: z
+    .int()
+    .min(1)
+    .max(50_000)
+    .default(1000)
+    .describe('Cells kept, the largest noisy values first (sorted after noise)'),
+  dryRun: z.boolean().default(false).describe('Only the cost and the budget; spends nothing'),
+})
+export type InsightsQuery = z.infer<typeof InsightsQuerySchema>
+
+/** The answer of a query (a dry run has no cells). */
+export const InsightsAnswerSchema = z.object({
+  dryRun: z.boolean(),
+  cells: z.array(InsightCellSchema),
+  cost: PrivacyCostSchema,
+  budget: BudgetStateSchema,
+  contribution: z.object({
+    maxRowsPerGroup: z.number().int(),
+    maxGroupsPerSubject: z.number().int(),
+  }),
+  sensitivity: z.object({ l1: z.number(), l2: z.number() }),
+  /** Cells withheld after noise (the clean room's minimum group size). */
+  suppressed: z.number().int(),
+  /** Whether `limit` cut the cells. */
+  truncated: z.boolean(),
+})
+export type InsightsAnswer = z.infer<typeof InsightsAnswerSchema>

@@ -20,6 +20,7 @@ import { migration0019Jobs } from './0019_jobs.js'
 import { migration0020DistributionKeys } from './0020_distribution_keys.js'
 import { migration0021EventsByMonth } from './0021_events_by_month.js'
 import { migration0022EventsExpiryBucket } from './0022_events_expiry_bucket.js'
+import { migration0023Insights } from './0023_insights.js'
 import { migration0024Cleanroom } from './0024_cleanroom.js'
 
 /**
@@ -48,6 +49,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0020_distribution_keys': migration0020DistributionKeys,
   '0021_events_by_month': migration0021EventsByMonth,
   '0022_events_expiry_bucket': migration0022EventsExpiryBucket,
+  '0023_insights': migration0023Insights,
   '0024_cleanroom': migration0024Cleanroom,
 }
 

@@ -1,0 +1,175 @@
+/**
+ * The SQL that reads events for statistics. It reads ONLY events stored for a purpose whose charter
+ * entry has `aggregateAnalytics` (the caller passes those purposes; an event kept for any other purpose
+ * alone is never read), still unexpired, and hands the engine one row per (owner, group): how many of
+ * the owner's rows fall in the group and the sum of their values clamped to the charter's bounds. The
+ * database does the grouping and the clamping, so what crosses into JavaScript is one row per owner
+ * and group, not per event.
+ *
+ * Group keys: `item`; `category`, the top level of the item's `catalog_items.category_path`
+ * (`unknown` when the item is not in the catalog); `day` (`YYYY-MM-DD`, UTC) and `week` (ISO,
+ * `YYYY-Www`) of the event's time; `placement` (`none` when it has none); `level`, the answer's level in
+ * `recommend_answers` by `recomm_id` (`none` when it cites no answer still logged); `jurisdiction`, the
+ * subject's (`subject_settings`: a declared code, `default` for an undeclared one, `unknown` when not
+ * known, as for anonymous visits).
+ *
+ * The time range is written on the expression of the `events_happened_hour` index
+ * (`substr(coalesce(occurred_at, received_at), 1, 13)`), so a narrow range reads only its rows.
+ */
+import { type RawBuilder, sql } from 'kysely'
+import { type Db, dialectOf } from '../../storage/db.js'
+import type { OwnerGroupRow } from './insights.engine.js'
+import type { Dimension, ValueField } from './insights.js'
+
+/** What one read selects; every value here is validated by the service first. */
+export interface EventsSelection {
+  /** Purposes with aggregateAnalytics: an event counts when it was stored for one of them. */
+  purposes: readonly string[]
+  groupBy: readonly Dimension[]
+  /** The value a sum or mean adds up, clamped to `bounds`; none for counts. */
+  value?: { field: ValueField; bounds: readonly [number, number] }
+  /** Inclusive days, `YYYY-MM-DD`. */
+  from: string
+  to: string
+  types?: readonly string[]
+  items?: readonly string[]
+  categories?: readonly string[]
+  /** The jurisdiction codes the charter declares (others read as `default`). */
+  jurisdictions: readonly string[]
+  /** Only owners matched by this clean-room upload (`cleanroom_matches`). */
+  uploadId?: string
+  /** Unexpired at this instant. */
+  now: string
+}
+
+const HAPPENED_HOUR = sql`substr(coalesce(e.occurred_at, e.received_at), 1, 13)`
+
+/** LIKE pattern for `,purpose,` in the events' comma-framed purpose list, `_` and `%` escaped. */
+function purposePattern(purpose: string): string {
+  return `%,${purpose.replace(/[\\%_]/g, (c) => `\\${c}`)},%`
+}
+
+function keyExpression(dimension: Dimension, postgres: boolean, jurisdictions: readonly string[]) {
+  const happenedDay = sql`substr(coalesce(e.occurred_at, e.received_at), 1, 10)`
+  switch (dimension) {
+    case 'item':
+      return sql`e.item`
+    case 'category':
+      return postgres
+        ? sql`coalesce(cast(c.category_path as json) ->> 0, 'unknown')`
+        : sql`coalesce(json_extract(c.category_path, '$[0]'), 'unknown')`
+    case 'day':
+      return happenedDay
+    case 'week':
+      return postgres
+        ? sql`to_char(cast(${happenedDay} as date), 'IYYY-"W"IW')`
+        : sql`strftime('%G-W%V', ${happenedDay})`
+    case 'placement':
+      return sql`coalesce(e.placement, 'none')`
+    case 'level':
+      return sql`coalesce(a.level, 'none')`
+    case 'jurisdiction':
+      return jurisdictions.length === 0
+        ? sql`case when s.jurisdiction is null then 'unknown' else 'default' end`
+        : sql`case when s.jurisdiction is null then 'unknown'
+            when s.jurisdiction in (${sql.join(jurisdictions.map((j) => sql.lit(j)))}) then s.jurisdiction
+            else 'default' end`
+  }
+}
+
+function clampedValue(selection: EventsSelection, postgres: boolean): RawBuilder<unknown> {
+  if (selection.value === undefined) return sql`0`
+  const column = selection.value.field === 'quantity' ? sql`e.quantity` : sql`e.price`
+  const [low, high] = selection.value.bounds
+  return postgres
+    ? sql`least(greatest(${column}, ${sql.lit(low)}), ${sql.lit(high)})`
+    : sql`min(max(${column}, ${sql.lit(low)}), ${sql.lit(high)})`
+}
+
+export function createInsightsRepository() {
+  return {
+    /** One row per (owner, group) of the selected events; see the file header. */
+    async ownerGroups(db: Db, selection: EventsSelection): Promise<OwnerGroupRow[]> {
+      const postgres = dialectOf(db) === 'postgres'
+      const { groupBy } = selection
+      const keys = groupBy.map(
+        (d, i) => sql`${keyExpression(d, postgres, selection.jurisdictions)} as ${sql.id(`k${i}`)}`,
+      )
+      const needsCatalog = groupBy.includes('category') || selection.categories !== undefined
+      const joins = [
+        needsCatalog ? sql`left join catalog_items c on c.item_id = e.item` : sql``,
+        groupBy.includes('level')
+          ? sql`left join recommend_answers a on a.recomm_id = e.recomm_id`
+          : sql``,
+        groupBy.includes('jurisdiction')
+          ? sql`left join subject_settings s on s.subject_id = e.owner`
+          : sql``,
+        selection.uploadId === undefined
+          ? sql``
+          : sql`join cleanroom_matches m on m.subject_id = e.owner and m.upload_id = ${selection.uploadId}`,
+      ]
+      const where = [
+        sql`(${sql.join(
+          selection.purposes.map((p) => sql`e.purposes like ${purposePattern(p)} escape '\\'`),
+          sql` or `,
+        )})`,
+        sql`e.expires_at > ${selection.now}`,
+        sql`${HAPPENED_HOUR} >= ${`${selection.from}T00`}`,
+        sql`${HAPPENED_HOUR} <= ${`${selection.to}T23`}`,
+      ]
+      if (selection.types !== undefined) {
+        where.push(sql`e.type in (${sql.join(selection.types.map((t) => sql`${t}`))})`)
+      }
+      if (selection.items !== undefined) {
+        where.push(sql`e.item in (${sql.join(selection.items.map((i) => sql`${i}`))})`)
+      }
+      if (selection.categories !== undefined) {
+        const top = keyExpression('category', postgres, [])
+        where.push(sql`${top} in (${sql.join(selection.categories.map((c) => sql`${c}`))})`)
+      }
+      if (groupBy.includes('item') || groupBy.includes('category')) {
+        where.push(sql`e.item is not null`)
+      }
+      if (selection.value !== undefined) {
+        where.push(
+          selection.value.field === 'quantity'
+            ? sql`e.quantity is not null`
+            : sql`e.price is not null`,
+        )
+      }
+      const grouping = [sql`e.owner`, ...groupBy.map((_, i) => sql.id(`k${i}`))]
+      const { rows } = await sql<Record<string, unknown>>`
+        select e.owner as owner, ${sql.join([...keys, sql`count(*) as n`, sql`sum(${clampedValue(selection, postgres)}) as v`])}
+        from events e ${sql.join(joins, sql` `)}
+        where ${sql.join(where, sql` and `)}
+        group by ${sql.join(grouping)}`.execute(db)
+      return rows.map((row) => ({
+        owner: String(row['owner']),
+        key: groupBy.map((_, i) => String((row[`k${i}`] as string | number | null) ?? '')),
+        rows: Number(row['n']),
+        clampedSum: Number(row['v'] ?? 0),
+      }))
+    },
+
+    /** One row per owner matched by a clean-room upload (its overlap), with no event read. */
+    async populationOwners(db: Db, uploadId: string): Promise<OwnerGroupRow[]> {
+      const { rows } = await sql<{ owner: string }>`
+        select subject_id as owner from cleanroom_matches where upload_id = ${uploadId}`.execute(db)
+      return rows.map((r) => ({ owner: r.owner, key: [], rows: 1, clampedSum: 0 }))
+    },
+
+    /** The catalog's items and the top level of each one's category: the public item and category keys. */
+    async catalogKeys(db: Db): Promise<{ items: string[]; categories: string[] }> {
+      const { rows } = await sql<{ item_id: string; category_path: string }>`
+        select item_id, category_path from catalog_items order by item_id`.execute(db)
+      const categories = new Set<string>()
+      for (const row of rows) {
+        const path = JSON.parse(row.category_path) as unknown
+        if (Array.isArray(path) && typeof path[0] === 'string') categories.add(path[0])
+      }
+      return { items: rows.map((r) => r.item_id), categories: [...categories].sort() }
+    },
+  }
+}
+
+export type InsightsRepository = ReturnType<typeof createInsightsRepository>
