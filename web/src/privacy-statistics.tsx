@@ -25,7 +25,8 @@ export function StatisticsSection(props: { notice: Notice; consents: ConsentStat
           <ul data-testid="statistics-purposes">
             {statistics.purposes.map((p) => (
               <li key={p.key} data-purpose={p.key}>
-                <strong>{p.title}</strong> {yours(p.key)}
+                <strong>{p.title}</strong>
+                {yours(p.key) === '' ? null : `. ${yours(p.key)}`}
               </li>
             ))}
           </ul>

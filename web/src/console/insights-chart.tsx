@@ -57,7 +57,7 @@ export function InsightsChart(props: {
   const highs = shown.map((c) => Math.max(c.value, c.interval[1]))
   const rawLo = Math.min(0, ...lows)
   const rawHi = Math.max(0, ...highs)
-  const step = niceStep(rawHi - rawLo || 1, width < 480 ? 3 : 5)
+  const step = niceStep(rawHi - rawLo || 1, width < 480 ? 4 : 6)
   const lo = Math.floor(rawLo / step) * step
   const hi = Math.max(lo + step, Math.ceil(rawHi / step) * step)
   const inner = Math.max(60, width - PAD.left - PAD.right)
@@ -126,7 +126,16 @@ export function InsightsChart(props: {
                 data-high={high}
               >
                 <title>{`${label}: ${figureText(cell.value, cell.noiseScale)}, 95% interval ${figureText(low, cell.noiseScale)} to ${figureText(high, cell.noiseScale)}`}</title>
-                <text x={PAD.left} y={top + 12} font-size="12" fill="#1d2430">
+                {/* A white halo keeps the label readable across the grid lines. */}
+                <text
+                  x={PAD.left}
+                  y={top + 12}
+                  font-size="12"
+                  fill="#1d2430"
+                  stroke="#fff"
+                  stroke-width="3"
+                  paint-order="stroke"
+                >
                   {fit(text, chars)}
                 </text>
                 <rect
@@ -150,6 +159,9 @@ export function InsightsChart(props: {
       <figcaption class="small">
         Bars: the figure released, with its noise. Whiskers: the 95% interval, the range that holds
         the true figure 95 times in 100.
+        {cells.some((c) => c.value < 0)
+          ? ' A figure below zero is a small count that the noise pushed under 0.'
+          : ''}
         {cells.length > shown.length
           ? ` The chart shows the first ${shown.length} of ${cells.length} groups; the table has them all.`
           : ''}

@@ -235,8 +235,8 @@ export function QueryForm(props: {
       <p class="small ins-help" id="ins-epsilon-help">
         Epsilon is how much this one answer may tell about any single shopper. Every figure is
         blurred with random noise: a smaller ε means more noise (wider intervals) and spends less of
-        your budget; a larger ε gives sharper figures and spends more. At ε = 1, whether any one
-        shopper is in the data changes the chance of any answer by at most a factor of about 2.7.
+        the key's budget (ρ = ε²/2); a larger ε gives sharper figures and spends more. Around 1
+        suits a single figure; the budget meter below shows how much is left.
       </p>
       <div class="filter-buttons">
         <button type="submit" class="small-button" disabled={busy}>

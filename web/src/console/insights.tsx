@@ -38,22 +38,24 @@ interface Shown {
   answer: InsightsAnswer
   groupBy: Dimension[]
   measure: string
+  epsilon: number
 }
 
 /** The cost of the dry-run query beside the budget left, before anything is spent. */
-function CostNote({ answer }: { answer: InsightsAnswer }) {
+function CostNote({ answer, epsilon }: { answer: InsightsAnswer; epsilon: number }) {
   const { cost, budget } = answer
   const tooMuch = cost.rho > budget.remainingRho + 1e-12
   return (
     <div class="ins-cost" data-testid="insights-cost" data-rho={cost.rho}>
       <p>
-        This query costs <strong>ε {privacyText(cost.epsilon)}</strong> (ρ {privacyText(cost.rho)},
-        δ {deltaText(cost.delta)}). Budget left for this key:{' '}
+        This query spends <strong>ρ {privacyText(cost.rho)}</strong> of this key's budget (ε{' '}
+        {privacyText(epsilon)}, so ρ = ε²/2; on its own that is ε {privacyText(cost.epsilon)} at δ{' '}
+        {deltaText(cost.delta)}). Left in the last {budget.periodDays} days:{' '}
         <strong data-testid="insights-left">
-          ε {privacyText(budget.remainingEpsilon)} of {privacyText(budget.epsilon)}
+          ρ {privacyText(budget.remainingRho)} of {privacyText(budget.rho)}
         </strong>{' '}
-        (ρ {privacyText(budget.remainingRho)} of {privacyText(budget.rho)}) in the last{' '}
-        {budget.periodDays} days.
+        (ε {privacyText(budget.remainingEpsilon)} of {privacyText(budget.epsilon)} at δ{' '}
+        {deltaText(budget.delta)}).
       </p>
       {tooMuch ? (
         <p class="error">
@@ -62,10 +64,9 @@ function CostNote({ answer }: { answer: InsightsAnswer }) {
         </p>
       ) : null}
       <p class="small muted">
-        Each shopper adds at most {answer.contribution.maxRowsPerGroup} events to a group and counts
-        in at most {answer.contribution.maxGroupsPerSubject} groups, so one shopper can move the
-        answer by at most {privacyText(answer.sensitivity.l1)} in all: the noise is sized to hide
-        that.
+        Each shopper counts at most {answer.contribution.maxRowsPerGroup} times in a group and in at
+        most {answer.contribution.maxGroupsPerSubject} groups, so one shopper can change the figures
+        by at most {privacyText(answer.sensitivity.l1)} in all: the noise is sized to hide that.
       </p>
     </div>
   )
@@ -103,12 +104,12 @@ function RefusalNote({ refusal }: { refusal: Refusal }) {
 }
 
 function Answer({ shown }: { shown: Shown }) {
-  const { answer, groupBy, measure } = shown
+  const { answer, groupBy, measure, epsilon } = shown
   return (
     <div data-testid="insights-answer">
       <p class="small">
-        {answer.cells.length} {answer.cells.length === 1 ? 'figure' : 'figures'} released for ε{' '}
-        {privacyText(answer.cost.epsilon)}.
+        {answer.cells.length} {answer.cells.length === 1 ? 'figure' : 'figures'} released at ε{' '}
+        {privacyText(epsilon)}, for ρ {privacyText(answer.cost.rho)} of the budget.
         {answer.suppressed > 0
           ? ` ${answer.suppressed} more ${answer.suppressed === 1 ? 'group was' : 'groups were'} held back: too few shoppers to show without risk.`
           : ''}
@@ -154,7 +155,7 @@ function QueryPart({ token, onSpent }: { token: string; onSpent: () => void }) {
           query.field === undefined
             ? MEASURE_NAMES[query.measure]
             : `${MEASURE_NAMES[query.measure]}: ${query.field}`
-        setShown({ answer, groupBy: query.groupBy, measure })
+        setShown({ answer, groupBy: query.groupBy, measure, epsilon: query.epsilon })
       }
     } catch (e) {
       setRefusal(refusalOf(e))
@@ -185,7 +186,7 @@ function QueryPart({ token, onSpent }: { token: string; onSpent: () => void }) {
         )}
       </p>
       {refusal === undefined ? null : <RefusalNote refusal={refusal} />}
-      {dry?.key === key ? <CostNote answer={dry.answer} /> : null}
+      {dry?.key === key ? <CostNote answer={dry.answer} epsilon={Number(draft.epsilon)} /> : null}
       <div aria-busy={busy === 'run'}>{shown === undefined ? null : <Answer shown={shown} />}</div>
     </>
   )
