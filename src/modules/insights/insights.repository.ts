@@ -13,13 +13,21 @@
  * subject's (`subject_settings`: a declared code, `default` for an undeclared one, `unknown` when not
  * known, as for anonymous visits).
  *
- * The time range is written on the expression of the `events_happened_hour` index
- * (`substr(coalesce(occurred_at, received_at), 1, 13)`), so a narrow range reads only its rows.
+ * Speed (UCI's 400 k purchases on SQLite): the cost is the sort of GROUP BY (owner, key), so keys are
+ * cheap expressions: a week is grouped as its days and mapped to ISO weeks here (the engine merges
+ * rows of one owner and group). A range of at most `INDEXED_DAYS` is written on the expression of the
+ * `events_happened_hour` index (`substr(coalesce(occurred_at, received_at), 1, 13)`), so it reads
+ * only its rows; a wider one is written so that no index matches: walking the index over most of
+ * the table and fetching each row from it took several times as long as one scan.
  */
 import { type RawBuilder, sql } from 'kysely'
 import { type Db, dialectOf } from '../../storage/db.js'
 import type { OwnerGroupRow } from './insights.engine.js'
 import type { Dimension, ValueField } from './insights.js'
+import { isoWeek } from './insights.plan.js'
+
+/** Ranges up to this many days read through the time index; longer ones scan. */
+const INDEXED_DAYS = 31
 
 /** What one read selects; every value here is validated by the service first. */
 export interface EventsSelection {
@@ -59,11 +67,8 @@ function keyExpression(dimension: Dimension, postgres: boolean, jurisdictions: r
         ? sql`coalesce(cast(c.category_path as json) ->> 0, 'unknown')`
         : sql`coalesce(json_extract(c.category_path, '$[0]'), 'unknown')`
     case 'day':
+    case 'week': // its days; mapped to weeks by `ownerGroups`
       return happenedDay
-    case 'week':
-      return postgres
-        ? sql`to_char(cast(${happenedDay} as date), 'IYYY-"W"IW')`
-        : sql`strftime('%G-W%V', ${happenedDay})`
     case 'placement':
       return sql`coalesce(e.placement, 'none')`
     case 'level':
@@ -110,13 +115,26 @@ export function createInsightsRepository() {
       ]
       const where = [
         sql`(${sql.join(
-          selection.purposes.map((p) => sql`e.purposes like ${purposePattern(p)} escape '\\'`),
+          // Literal patterns (charter keys: lower-case words, digits, `_` and dots): with a bound
+          // parameter SQLite's planner walked the primary key instead of scanning, 5 times slower.
+          selection.purposes.map(
+            (p) => sql`e.purposes like ${sql.lit(purposePattern(p))} escape '\\'`,
+          ),
           sql` or `,
         )})`,
         sql`e.expires_at > ${selection.now}`,
-        sql`${HAPPENED_HOUR} >= ${`${selection.from}T00`}`,
-        sql`${HAPPENED_HOUR} <= ${`${selection.to}T23`}`,
       ]
+      const days = (Date.parse(selection.to) - Date.parse(selection.from)) / 86_400_000 + 1
+      if (days <= INDEXED_DAYS) {
+        where.push(
+          sql`${HAPPENED_HOUR} >= ${`${selection.from}T00`}`,
+          sql`${HAPPENED_HOUR} <= ${`${selection.to}T23`}`,
+        )
+      } else {
+        where.push(
+          sql`substr(coalesce(e.occurred_at, e.received_at), 1, 10) between ${selection.from} and ${selection.to}`,
+        )
+      }
       if (selection.types !== undefined) {
         where.push(sql`e.type in (${sql.join(selection.types.map((t) => sql`${t}`))})`)
       }
@@ -143,9 +161,18 @@ export function createInsightsRepository() {
         from events e ${sql.join(joins, sql` `)}
         where ${sql.join(where, sql` and `)}
         group by ${sql.join(grouping)}`.execute(db)
+      const weeks = new Map<string, string>()
+      const weekOf = (day: string) => {
+        let week = weeks.get(day)
+        if (week === undefined) weeks.set(day, (week = isoWeek(day)))
+        return week
+      }
       return rows.map((row) => ({
         owner: String(row['owner']),
-        key: groupBy.map((_, i) => String((row[`k${i}`] as string | number | null) ?? '')),
+        key: groupBy.map((d, i) => {
+          const value = String((row[`k${i}`] as string | number | null) ?? '')
+          return d === 'week' ? weekOf(value) : value
+        }),
         rows: Number(row['n']),
         clampedSum: Number(row['v'] ?? 0),
       }))
