@@ -1,0 +1,32 @@
+/**
+ * The reviews module: audits a person reads. Fairness and bias of the recommendations, a privacy audit
+ * of what is stored against the charter and the consent ledger, a security review, and (built on them)
+ * the data protection impact assessment and the model card.
+ *
+ * Not to be confused with the audit LOG (`src/modules/audit/`): that is the hash-chained, append-only
+ * record of who did what, verified by checkpoints. A review reads that log (the security review
+ * verifies its chain) but writes findings, not log entries; a DPIA sign-off is the one review action
+ * that is itself logged there.
+ *
+ * May import: lib, storage, and the index of other modules (never their tables, except read-only
+ * counts where the audit must see what is stored).
+ *
+ * Where each rule lives: the shared shapes `reviews.ts`; fairness and bias `reviews.fairness.ts`
+ * (the measures themselves, pure, `reviews.metrics.ts`); privacy `reviews.privacy.ts`; security
+ * `reviews.security.ts`; all of them at once `reviews.run.ts`.
+ */
+export type {
+  AuditPart,
+  AuditReport,
+  ChartSpec,
+  ExposureMetrics,
+  FairnessAudit,
+  Finding,
+  GroupQuality,
+  KeyAge,
+  PrivacyAudit,
+  PurposeCoverage,
+  ReviewArea,
+  SecurityReview,
+  Severity,
+} from './reviews.js'
