@@ -184,8 +184,20 @@ for (const dialect of DIALECTS) {
       expect(answer.cells).toHaveLength(5)
       expect(answer.truncated).toBe(true)
       expect(answer.cells.every((c) => c.group.week === '2026-W09')).toBe(true)
-      // Only public keys: no selection, so delta is the charter's alone.
+      // Only public keys: no selection, so delta is the charter's alone, and one shopper can reach
+      // at most the 20 keys there are (not the charter's 60 groups): less noise for the same privacy.
       expect(answer.cost.delta).toBe(1e-6)
+      expect(answer.contribution).toEqual({ maxRowsPerGroup: 4, maxGroupsPerSubject: 20 })
+      const total = await ctx.request({
+        method: 'POST',
+        url: '/v1/insights/queries',
+        as: 'admin',
+        payload: { measure: 'events', epsilon: 0.3, dryRun: true },
+      })
+      expect(total.json()).toMatchObject({
+        contribution: { maxRowsPerGroup: 4, maxGroupsPerSubject: 1 },
+        sensitivity: { l1: 4, l2: 4 },
+      })
     })
 
     it('refuses bad input with a 400 naming the field', async () => {

@@ -166,7 +166,12 @@ export function planQuery(
     mechanism: query.mechanism,
     epsilon: query.epsilon,
     maxRowsPerGroup: asked.maxRowsPerGroup ?? limits.maxRowsPerGroup,
-    maxGroupsPerSubject: asked.maxGroupsPerSubject ?? limits.maxGroupsPerSubject,
+    // With every key public, one shopper can reach no more groups than there are keys: G is at most
+    // that (grouped by week over four weeks, G = 4 rather than the charter's 60: 4x less noise).
+    maxGroupsPerSubject: Math.min(
+      asked.maxGroupsPerSubject ?? limits.maxGroupsPerSubject,
+      !selecting && publicKeys !== null ? Math.max(1, publicKeys.length) : Infinity,
+    ),
     groupBy: query.groupBy,
     publicKeys,
     selectionDelta: selecting ? settings.delta : 0,
