@@ -109,6 +109,14 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
     kind: 'local',
     why: 'one row per query that spent privacy budget, summed per key under that lock',
   },
+  review_reports: {
+    kind: 'local',
+    why: 'one audit report a day (issue 20), read newest first: no owner, nothing to spread',
+  },
+  review_dpia_signoffs: {
+    kind: 'local',
+    why: 'a few sign-offs of the impact assessment by privacy officers',
+  },
   candor_migrations: { kind: 'local', why: 'migration bookkeeping (Kysely)' },
   candor_migrations_lock: { kind: 'local', why: 'migration bookkeeping (Kysely)' },
   candor_watched_writes: { kind: 'local', why: 'SQLite only: the count of watched writes' },

@@ -35,6 +35,9 @@ export const UNWATCHED_TABLES: readonly string[] = [
   // The privacy budget ledger (insights/insights.budget.ts): read under its lock every time, never copied.
   'insights_budgets',
   'insights_spends',
+  // Audit reports and DPIA sign-offs (reviews module): read from the database every time, never copied.
+  'review_reports',
+  'review_dpia_signoffs',
   // Migration bookkeeping (each process takes the lock table at start).
   'candor_migrations',
   'candor_migrations_lock',

@@ -22,6 +22,7 @@ import { migration0021EventsByMonth } from './0021_events_by_month.js'
 import { migration0022EventsExpiryBucket } from './0022_events_expiry_bucket.js'
 import { migration0023Insights } from './0023_insights.js'
 import { migration0024Cleanroom } from './0024_cleanroom.js'
+import { migration0025Reviews } from './0025_reviews.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -51,6 +52,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0022_events_expiry_bucket': migration0022EventsExpiryBucket,
   '0023_insights': migration0023Insights,
   '0024_cleanroom': migration0024Cleanroom,
+  '0025_reviews': migration0025Reviews,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
