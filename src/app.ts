@@ -27,7 +27,7 @@ import { recommendRoutes } from './modules/recommend/index.js'
 import { rightsRoutes } from './modules/rights/index.js'
 import { catalogRoutes } from './modules/catalog/index.js'
 import { eventsRoutes } from './modules/events/index.js'
-import { insightsRoutes } from './modules/insights/index.js'
+import { cleanroomRoutes, insightsRoutes } from './modules/insights/index.js'
 import { jobsRoutes } from './modules/jobs/index.js'
 import { sessionRoutes } from './modules/session/index.js'
 import type { Services } from './main/compose.js'
@@ -199,6 +199,7 @@ async function registerRoutes(
   await app.register(rightsRoutes, { services, registry })
   await app.register(jobsRoutes, { services })
   await app.register(insightsRoutes, { services })
+  await app.register(cleanroomRoutes, { services })
   await app.register(recommendRoutes, {
     services,
     ...(deps.retrainOthers === undefined ? {} : { retrainOthers: deps.retrainOthers }),

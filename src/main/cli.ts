@@ -6,6 +6,7 @@ import type { LegalBasis } from '../modules/charter/index.js'
 import type { ImportSummary } from '../modules/events/index.js'
 import { packageRoot } from '../lib/package-root.js'
 import { ROLES, type Role } from '../modules/auth/index.js'
+import { cleanroomCommands } from './cli.cleanroom.js'
 import type { Progress } from './progress.js'
 import type { Runtime } from './runtime.js'
 
@@ -59,6 +60,7 @@ export function buildCli(context: CliContext = {}): Command {
   retentionCommands(program)
   charterCommands(program)
   auditCommands(program)
+  cleanroomCommands(program, process.env)
   return program
 }
 

@@ -13,7 +13,11 @@ import {
 } from '../modules/identity/index.js'
 import { catalogDataParticipant, createCatalogService } from '../modules/catalog/index.js'
 import { createEventsService, eventsDataParticipant } from '../modules/events/index.js'
-import { createInsightsService } from '../modules/insights/index.js'
+import {
+  cleanroomDataParticipant,
+  createCleanroomService,
+  createInsightsService,
+} from '../modules/insights/index.js'
 import { createJobRunner } from '../modules/jobs/index.js'
 import { createRecommendService, recommendDataParticipant } from '../modules/recommend/index.js'
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
@@ -99,6 +103,16 @@ export function createServices(deps: ServiceDeps) {
     catalog,
   })
   const insights = createInsightsService({ db: storage.db, clock, charter, audit })
+  const cleanroom = createCleanroomService({
+    db: storage.db,
+    clock,
+    charter,
+    keys,
+    audit,
+    consent,
+    identity,
+    insights,
+  })
   const data = {
     recommend: recommendDataParticipant(recommend),
     events: eventsDataParticipant(events),
@@ -106,14 +120,21 @@ export function createServices(deps: ServiceDeps) {
     audit: auditDataParticipant(audit),
     identity: identityDataParticipant(identity),
     catalog: catalogDataParticipant(catalog),
+    cleanroom: cleanroomDataParticipant(cleanroom),
   }
-  const expiring: RetentionParticipant[] = [data.events, data.catalog, data.recommend]
+  const expiring: RetentionParticipant[] = [
+    data.events,
+    data.catalog,
+    data.recommend,
+    data.cleanroom,
+  ]
   const retention = createRetentionService({ db: storage.db, clock, audit, participants: expiring })
   // Every module that holds data on a subject, in erasure order: recommend first (it reads nothing from
   // the other modules to subtract the subject from the model), identity last (erasing it makes the
   // customer reference unresolvable).
   const subjectData = (): SubjectDataParticipant[] => [
     data.recommend,
+    data.cleanroom,
     data.events,
     data.consent,
     data.audit,
@@ -153,6 +174,7 @@ export function createServices(deps: ServiceDeps) {
     retention,
     jobs,
     insights,
+    cleanroom,
   }
 }
 

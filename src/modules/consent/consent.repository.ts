@@ -242,6 +242,28 @@ function createReads(t: (db: Db) => Kysely<ConsentTables>) {
         .executeTakeFirst()
       return row === undefined ? undefined : toSettings(row)
     },
+    /**
+     * Subjects with at least one `granted` record for the purpose, a page at a time in id order (after
+     * `after`): the candidates a caller then decides on with each one's whole ledger.
+     */
+    async listSubjectsEverGranted(
+      db: Db,
+      purpose: string,
+      after: string,
+      limit: number,
+    ): Promise<string[]> {
+      const rows = await t(db)
+        .selectFrom('consent_records')
+        .select('subject_id')
+        .distinct()
+        .where('purpose', '=', purpose)
+        .where('decision', '=', 'granted')
+        .where('subject_id', '>', after)
+        .orderBy('subject_id')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => r.subject_id)
+    },
     async listPromptsShown(db: Db, subjectId: string): Promise<readonly PromptShown[]> {
       const rows = await t(db)
         .selectFrom('consent_prompts_shown')

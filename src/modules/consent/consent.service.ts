@@ -91,6 +91,41 @@ export function createConsentService(deps: ConsentDeps) {
       return ledger.contextsFor(subjectIds, signals)
     },
 
+    /**
+     * Of these subjects, those the purpose is allowed for now, by the same decision as `decide` (no
+     * request signals: a background reading of each ledger).
+     */
+    async allowedAmong(subjectIds: readonly string[], purpose: PurposeKey): Promise<Set<string>> {
+      const out = new Set<string>()
+      for (let i = 0; i < subjectIds.length; i += 500) {
+        const page = subjectIds.slice(i, i + 500)
+        const contexts = await ledger.contextsFor(page, {})
+        for (const subjectId of page) {
+          const context = contexts.get(subjectId)
+          if (context !== undefined && decideConsent({ ...context, purpose }).allowed)
+            out.add(subjectId)
+        }
+      }
+      return out
+    },
+
+    /**
+     * Every subject a consent-based purpose is allowed for now (`allowedAmong` over those with a grant
+     * on record: such a purpose never defaults to opt-out, see `charter.rules.ts`).
+     */
+    async subjectsGranted(purpose: PurposeKey): Promise<string[]> {
+      if (charter.purposes[purpose]?.legalBasis !== 'consent')
+        throw new Error(`subjectsGranted: ${purpose} is not a consent-based purpose`)
+      const out: string[] = []
+      for (let after = ''; ;) {
+        const page = await repo.listSubjectsEverGranted(deps.db, purpose, after, 500)
+        if (page.length === 0) return out
+        const allowed = await service.allowedAmong(page, purpose)
+        out.push(...page.filter((subjectId) => allowed.has(subjectId)))
+        after = page.at(-1)!
+      }
+    },
+
     /** Records GPC opt-outs for a request that carries the signal; call before deciding anything. */
     async observeSignals(subjectId: string, signals: RequestSignals, actor: Actor): Promise<void> {
       if (signals.gpc !== true) return

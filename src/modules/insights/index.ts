@@ -13,3 +13,19 @@ export {
 } from './insights.service.js'
 export { createBudgetLedger, type BudgetLedger, type BudgetPolicy } from './insights.budget.js'
 export { insightsRoutes, type InsightsRoutesDeps } from './insights.routes.js'
+export {
+  createCleanroomService,
+  type CleanroomService,
+  CLEANROOM_QUERIES,
+  MAX_UPLOAD_VALUES,
+} from './cleanroom.service.js'
+export { cleanroomRoutes, type CleanroomRoutesDeps } from './cleanroom.routes.js'
+export { cleanroomDataParticipant } from './cleanroom.participant.js'
+export {
+  normalizeAddress,
+  blindAddress,
+  reblind,
+  partnerScalar,
+  shuffle,
+  BLINDED_HEX,
+} from './cleanroom.psi.js'
