@@ -1,4 +1,6 @@
+import { CompiledQuery } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createStorage } from '../src/storage/db.js'
 import { createInsightsRepository } from '../src/modules/insights/insights.repository.js'
 import { InsightsAnswerSchema } from '../src/modules/insights/index.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
@@ -125,6 +127,42 @@ for (const dialect of DIALECTS) {
       })
       expect(new Set(personal.map((r) => r.key[0]))).toEqual(new Set(['CANDLE']))
     })
+
+    it.runIf(dialect === 'sqlite')(
+      'reads a range of a month or less through the time index, and a longer one by one scan',
+      async () => {
+        const statements: { text: string; parameters: readonly unknown[] }[] = []
+        const storage = createStorage(ctx.config.database, {
+          onQuery: (text, parameters) => statements.push({ text, parameters }),
+        })
+        try {
+          const repo = createInsightsRepository()
+          const planOf = async (from: string) => {
+            statements.length = 0
+            await repo.ownerGroups(storage.db, {
+              purposes: [STATS],
+              groupBy: ['item'],
+              from,
+              to: DAY,
+              types: ['purchase'],
+              jurisdictions: [],
+              now: ctx.clock.now().toISOString(),
+            })
+            const read = statements.find((s) => s.text.includes('from events e'))!
+            const { rows } = await storage.db.executeQuery<{ detail: string }>(
+              CompiledQuery.raw(`explain query plan ${read.text}`, [...read.parameters]),
+            )
+            return rows.map((r) => r.detail).join(' | ')
+          }
+          expect(await planOf('2026-02-01')).toContain('USING INDEX events_happened_hour')
+          const wide = await planOf('2025-03-01')
+          expect(wide).toContain('SCAN e')
+          expect(wide).not.toContain('INDEX')
+        } finally {
+          await storage.close()
+        }
+      },
+    )
 
     it('answers cells with a noisy value, its scale and a 95% interval; every catalog item is a cell', async () => {
       const r = await ctx.request({
