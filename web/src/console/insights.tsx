@@ -86,7 +86,10 @@ function RefusalNote({ refusal }: { refusal: Refusal }) {
         <p>
           {refusal.renewsAt === null
             ? 'The budget renews as past queries leave the rolling period.'
-            : `More of it becomes free on ${formatDate(refusal.renewsAt)}, as past queries leave the rolling period. A query with a smaller ε may still fit now.`}
+            : `More of it becomes free on ${formatDate(refusal.renewsAt)}, as past queries leave the rolling period.`}
+          {refusal.remaining !== null && refusal.remaining > 0
+            ? ' A query with a smaller ε may still fit now.'
+            : ''}
         </p>
       </div>
     )
