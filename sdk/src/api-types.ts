@@ -242,7 +242,7 @@ export interface paths {
             'application/json': {
               keyId: string
               /** @enum {string} */
-              role: 'storefront' | 'analyst' | 'privacy_officer' | 'admin'
+              role: 'storefront' | 'analyst' | 'privacy_officer' | 'admin' | 'partner'
               /** @description "METHOD /path" for each route this role may call */
               may: string[]
             }
@@ -329,6 +329,7 @@ export interface paths {
              *           "id": "key_z3gim3f0m9p7onn3",
              *           "role": "admin",
              *           "name": "Operations",
+             *           "vendor": null,
              *           "createdAt": "2026-02-11T08:00:00.000Z",
              *           "revokedAt": null
              *         },
@@ -336,6 +337,7 @@ export interface paths {
              *           "id": "key_r4quucipjoycew18",
              *           "role": "storefront",
              *           "name": "Web shop backend",
+             *           "vendor": null,
              *           "createdAt": "2026-03-01T09:30:00.000Z",
              *           "revokedAt": null
              *         },
@@ -343,6 +345,7 @@ export interface paths {
              *           "id": "key_0b8w2n5t7y1e4r6u",
              *           "role": "analyst",
              *           "name": "Old reporting job",
+             *           "vendor": null,
              *           "createdAt": "2026-01-05T14:12:00.000Z",
              *           "revokedAt": "2026-02-28T17:45:00.000Z"
              *         }
@@ -353,8 +356,9 @@ export interface paths {
               keys: {
                 id: string
                 /** @enum {string} */
-                role: 'storefront' | 'analyst' | 'privacy_officer' | 'admin'
+                role: 'storefront' | 'analyst' | 'privacy_officer' | 'admin' | 'partner'
                 name: string
+                vendor: string | null
                 createdAt: string
                 revokedAt: string | null
               }[]
@@ -423,8 +427,10 @@ export interface paths {
            */
           'application/json': {
             /** @enum {string} */
-            role: 'storefront' | 'analyst' | 'privacy_officer' | 'admin'
+            role: 'storefront' | 'analyst' | 'privacy_officer' | 'admin' | 'partner'
             name: string
+            /** @description partner keys only: the charter vendor (one listing a clean-room purpose) the key acts for */
+            vendor?: string
           }
         }
       }
@@ -440,6 +446,7 @@ export interface paths {
              *       "id": "key_r4quucipjoycew18",
              *       "role": "storefront",
              *       "name": "Web shop backend",
+             *       "vendor": null,
              *       "createdAt": "2026-03-01T09:30:00.000Z",
              *       "revokedAt": null,
              *       "key": "ck_r4quucipjoycew18.Tj67v3C4FYKU8kt2NaWdNIDFqiHshMIboPi8iqGiX10"
@@ -448,8 +455,9 @@ export interface paths {
             'application/json': {
               id: string
               /** @enum {string} */
-              role: 'storefront' | 'analyst' | 'privacy_officer' | 'admin'
+              role: 'storefront' | 'analyst' | 'privacy_officer' | 'admin' | 'partner'
               name: string
+              vendor: string | null
               createdAt: string
               revokedAt: string | null
               key: string
@@ -1500,6 +1508,25 @@ export interface paths {
              *         "You can download it.",
              *         "You can have it corrected."
              *       ],
+             *       "statistics": {
+             *         "purposes": [
+             *           {
+             *             "key": "analytics.reporting",
+             *             "title": "Counting what sells"
+             *           }
+             *         ],
+             *         "text": "What we keep for \"Counting what sells\" also feeds our statistics, such as how many people bought a product each week. These statistics are protected by differential privacy. This means the counts are blurred with random noise, so no answer shows whether you are in it. Our staff see only these blurred totals, never your own rows.",
+             *         "cleanRoom": [
+             *           {
+             *             "key": "analytics.clean_room",
+             *             "title": "Shopping figures shared with our advertising partner",
+             *             "partners": [
+             *               "Example Retail Media Ltd (GB)"
+             *             ],
+             *             "text": "Only if you say yes. Example Retail Media Ltd (GB) can find out how many of their own customers also shop with us, and what groups of them buy. Your e-mail address is compared in a scrambled form that neither side can turn back into an address. The partner only ever gets blurred totals over groups big enough to hide you, never your name, your address or a single purchase."
+             *           }
+             *         ]
+             *       },
              *       "places": [
              *         {
              *           "code": "UK",
@@ -1590,6 +1617,23 @@ export interface paths {
                 consentRequired: boolean
                 rule: string
               }[]
+              /** @description Which purposes feed statistics, protected by differential privacy, and the clean room */
+              statistics: {
+                /** @description The purposes whose data feeds statistics (aggregateAnalytics) */
+                purposes: {
+                  key: string
+                  title: string
+                }[]
+                /** @description What that means and how differential privacy protects the shopper */
+                text: string
+                /** @description Per clean-room purpose: the partners and what they get */
+                cleanRoom: {
+                  key: string
+                  title: string
+                  partners: string[]
+                  text: string
+                }[]
+              }
             }
             /**
              * @example <!doctype html>
@@ -1657,6 +1701,12 @@ export interface paths {
              *     <h4>Your choice</h4><p>Where the law asks us to, we ask you first. Elsewhere it is on unless you say no.</p>
              *     <ul><li>United Kingdom: We ask you first.</li><li>California: On unless you say no.</li></ul>
              *     </section>
+             *     </section>
+             *     <section aria-labelledby="statistics">
+             *     <h2 id="statistics">Statistics</h2>
+             *     <p>What we keep for &quot;Counting what sells&quot; also feeds our statistics, such as how many people bought a product each week. These statistics are protected by differential privacy. This means the counts are blurred with random noise, so no answer shows whether you are in it. Our staff see only these blurred totals, never your own rows.</p>
+             *     <h3>Shopping figures shared with our advertising partner</h3>
+             *     <p>Only if you say yes. Example Retail Media Ltd (GB) can find out how many of their own customers also shop with us, and what groups of them buy. Your e-mail address is compared in a scrambled form that neither side can turn back into an address. The partner only ever gets blurred totals over groups big enough to hide you, never your name, your address or a single purchase.</p>
              *     </section>
              *     <section aria-labelledby="never">
              *     <h2 id="never">What we never do</h2>
@@ -5387,6 +5437,1025 @@ export interface paths {
     }
     put?: never
     post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/insights/queries': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * A differentially private count, distinct-shopper count, sum or mean over events stored for a purpose that feeds statistics, grouped by up to 3 dimensions; each cell has its noisy value, noise scale and 95% interval. Spends epsilon^2/2 (rho) of the key’s budget; dryRun: true only prices it. 403 privacy_budget_exhausted says when enough renews
+     * @description **Who may call:** an API key with role `analyst`, `admin`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "measure": "events",
+           *       "groupBy": [
+           *         "week"
+           *       ],
+           *       "filters": {
+           *         "from": "2026-02-02",
+           *         "to": "2026-03-01",
+           *         "types": [
+           *           "purchase"
+           *         ],
+           *         "items": [
+           *           "85123A"
+           *         ]
+           *       },
+           *       "epsilon": 0.2,
+           *       "mechanism": "gaussian",
+           *       "limit": 1000,
+           *       "dryRun": false
+           *     }
+           */
+          'application/json': {
+            /**
+             * @description events: rows; subjects: distinct shoppers; sum, mean: of `field`
+             * @enum {string}
+             */
+            measure: 'events' | 'subjects' | 'sum' | 'mean'
+            /**
+             * @description The value a sum or mean adds up (required for them)
+             * @enum {string}
+             */
+            field?: 'quantity' | 'price'
+            /** @default [] */
+            groupBy?: (
+              'item' | 'category' | 'day' | 'week' | 'placement' | 'level' | 'jurisdiction'
+            )[]
+            /** @default {} */
+            filters?: {
+              /** @description First day (UTC), inclusive */
+              from?: string
+              /** @description Last day (UTC), inclusive; today when left out */
+              to?: string
+              types?: ('view' | 'cart' | 'purchase' | 'search' | 'feedback')[]
+              items?: string[]
+              categories?: string[]
+            }
+            /** @description Per query; charged rho = epsilon^2 / 2 */
+            epsilon: number
+            /**
+             * @default gaussian
+             * @enum {string}
+             */
+            mechanism?: 'gaussian' | 'laplace'
+            /** @description At most the charter's defaults */
+            contribution?: {
+              maxRowsPerGroup?: number
+              maxGroupsPerSubject?: number
+            }
+            /**
+             * @description Cells kept, the largest noisy values first (sorted after noise)
+             * @default 1000
+             */
+            limit?: number
+            /**
+             * @description Only the cost and the budget; spends nothing
+             * @default false
+             */
+            dryRun?: boolean
+          }
+        }
+      }
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "dryRun": false,
+             *       "cells": [
+             *         {
+             *           "group": {
+             *             "week": "2026-W06"
+             *           },
+             *           "value": 412,
+             *           "noiseScale": 9.5,
+             *           "interval": [
+             *             393.4,
+             *             430.6
+             *           ]
+             *         },
+             *         {
+             *           "group": {
+             *             "week": "2026-W07"
+             *           },
+             *           "value": 377,
+             *           "noiseScale": 9.5,
+             *           "interval": [
+             *             358.4,
+             *             395.6
+             *           ]
+             *         }
+             *       ],
+             *       "cost": {
+             *         "rho": 0.02,
+             *         "epsilon": 1.05,
+             *         "delta": 0.000001
+             *       },
+             *       "budget": {
+             *         "keyId": "key_5c1f0e9a7b3d2c4e6f80",
+             *         "periodDays": 30,
+             *         "rho": 2,
+             *         "spentRho": 0.54,
+             *         "remainingRho": 1.46,
+             *         "epsilon": 12.9,
+             *         "remainingEpsilon": 11.04,
+             *         "delta": 0.000001,
+             *         "queries": 14,
+             *         "renewsAt": "2026-04-01T09:00:00.000Z"
+             *       },
+             *       "contribution": {
+             *         "maxRowsPerGroup": 4,
+             *         "maxGroupsPerSubject": 60
+             *       },
+             *       "sensitivity": {
+             *         "l1": 240,
+             *         "l2": 30.98
+             *       },
+             *       "suppressed": 0,
+             *       "truncated": false
+             *     }
+             */
+            'application/json': {
+              dryRun: boolean
+              cells: {
+                group: {
+                  [key: string]: string
+                }
+                value: number
+                noiseScale: number
+                interval: [number, number]
+              }[]
+              cost: {
+                rho: number
+                epsilon: number
+                delta: number
+              }
+              budget: {
+                keyId: string
+                periodDays: number
+                rho: number
+                spentRho: number
+                remainingRho: number
+                epsilon: number
+                remainingEpsilon: number
+                delta: number
+                queries: number
+                renewsAt: string | null
+              }
+              contribution: {
+                maxRowsPerGroup: number
+                maxGroupsPerSubject: number
+              }
+              sensitivity: {
+                l1: number
+                l2: number
+              }
+              suppressed: number
+              truncated: boolean
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this; `privacy_budget_exhausted`: This key's privacy budget cannot pay for the query until it renews */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/insights/budget': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The calling key’s privacy budget in the current rolling period: spent, remaining, and when the oldest spend renews
+     * @description **Who may call:** an API key with role `analyst`, `admin`, `partner`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "keyId": "key_5c1f0e9a7b3d2c4e6f80",
+             *       "periodDays": 30,
+             *       "rho": 2,
+             *       "spentRho": 0.52,
+             *       "remainingRho": 1.48,
+             *       "epsilon": 12.9,
+             *       "remainingEpsilon": 11.04,
+             *       "delta": 0.000001,
+             *       "queries": 13,
+             *       "renewsAt": "2026-04-01T09:00:00.000Z"
+             *     }
+             */
+            'application/json': {
+              keyId: string
+              periodDays: number
+              rho: number
+              spentRho: number
+              remainingRho: number
+              epsilon: number
+              remainingEpsilon: number
+              delta: number
+              queries: number
+              renewsAt: string | null
+            }
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/insights/budgets': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Every analyst and partner key’s privacy budget (and an admin key’s once it has spent)
+     * @description **Who may call:** an API key with role `admin`, `privacy_officer`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "budgets": [
+             *         {
+             *           "keyId": "key_5c1f0e9a7b3d2c4e6f80",
+             *           "periodDays": 30,
+             *           "rho": 2,
+             *           "spentRho": 0.52,
+             *           "remainingRho": 1.48,
+             *           "epsilon": 12.9,
+             *           "remainingEpsilon": 11.04,
+             *           "delta": 0.000001,
+             *           "queries": 13,
+             *           "renewsAt": "2026-04-01T09:00:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              budgets: {
+                keyId: string
+                periodDays: number
+                rho: number
+                spentRho: number
+                remainingRho: number
+                epsilon: number
+                remainingEpsilon: number
+                delta: number
+                queries: number
+                renewsAt: string | null
+              }[]
+            }
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/cleanroom/uploads': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Step 1 of matching: the partner’s e-mail addresses blinded with its own key (`candor cleanroom blind`). Answers Candor’s consenting shoppers’ addresses blinded with a secret of this upload, shuffled and padded, for the partner to reblind (`candor cleanroom reblind`)
+     * @description **Who may call:** an API key with role `partner`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "blinded": [
+           *         "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76"
+           *       ]
+           *     }
+           */
+          'application/json': {
+            /** @description H(address)^partnerKey, as 64 hex digits each */
+            blinded: string[]
+          }
+        }
+      }
+      responses: {
+        /** @description Created */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "uploadId": "cru_mb2x1c9a0001k3j5h7g9",
+             *       "expiresAt": "2026-04-01T09:00:00.000Z",
+             *       "candorBlinded": [
+             *         "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76"
+             *       ]
+             *     }
+             */
+            'application/json': {
+              uploadId: string
+              expiresAt: string
+              candorBlinded: string[]
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/cleanroom/uploads/{id}/matches': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Step 2 of matching: candorBlinded reblinded with the partner’s key, in the order received. Candor keeps only which of its shoppers matched and deletes every blinded value; the answer does not say how many (ask the overlap query)
+     * @description **Who may call:** an API key with role `partner`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "reblinded": [
+           *         "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76"
+           *       ]
+           *     }
+           */
+          'application/json': {
+            /** @description candorBlinded^partnerKey, in the same order */
+            reblinded: string[]
+          }
+        }
+      }
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "uploadId": "cru_mb2x1c9a0001k3j5h7g9",
+             *       "state": "matched"
+             *     }
+             */
+            'application/json': {
+              uploadId: string
+              /** @enum {string} */
+              state: 'matched'
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `conflict`: Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/cleanroom/queries': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * A differentially private figure over a matched upload’s overlap (only shoppers who still grant the clean-room purpose count): its size, purchases by category, or shoppers who bought on or after campaignDate. Spends the partner key’s budget; cells below the charter’s minimum group size are withheld
+     * @description **Who may call:** an API key with role `partner`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "uploadId": "cru_mb2x1c9a0001k3j5h7g9",
+           *       "query": "overlap",
+           *       "epsilon": 0.5,
+           *       "dryRun": false
+           *     }
+           */
+          'application/json': {
+            uploadId: string
+            /** @enum {string} */
+            query: 'overlap' | 'purchases_by_category' | 'conversion'
+            /** @description conversion: purchases on or after this day (UTC) */
+            campaignDate?: string
+            /** @description Per query; charged rho = epsilon^2 / 2 */
+            epsilon: number
+            /** @default false */
+            dryRun?: boolean
+          }
+        }
+      }
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "dryRun": false,
+             *       "cells": [
+             *         {
+             *           "group": {},
+             *           "value": 1284,
+             *           "noiseScale": 2.83,
+             *           "interval": [
+             *             1278.5,
+             *             1289.5
+             *           ]
+             *         }
+             *       ],
+             *       "cost": {
+             *         "rho": 0.125,
+             *         "epsilon": 2.98,
+             *         "delta": 0.000001
+             *       },
+             *       "budget": {
+             *         "keyId": "key_0f3a9c2e7d1b5a8c",
+             *         "periodDays": 30,
+             *         "rho": 1,
+             *         "spentRho": 0.125,
+             *         "remainingRho": 0.875,
+             *         "epsilon": 9.31,
+             *         "remainingEpsilon": 8.63,
+             *         "delta": 0.000001,
+             *         "queries": 1,
+             *         "renewsAt": "2026-04-01T09:00:00.000Z"
+             *       },
+             *       "contribution": {
+             *         "maxRowsPerGroup": 1,
+             *         "maxGroupsPerSubject": 1
+             *       },
+             *       "sensitivity": {
+             *         "l1": 1,
+             *         "l2": 1
+             *       },
+             *       "suppressed": 0,
+             *       "truncated": false
+             *     }
+             */
+            'application/json': {
+              dryRun: boolean
+              cells: {
+                group: {
+                  [key: string]: string
+                }
+                value: number
+                noiseScale: number
+                interval: [number, number]
+              }[]
+              cost: {
+                rho: number
+                epsilon: number
+                delta: number
+              }
+              budget: {
+                keyId: string
+                periodDays: number
+                rho: number
+                spentRho: number
+                remainingRho: number
+                epsilon: number
+                remainingEpsilon: number
+                delta: number
+                queries: number
+                renewsAt: string | null
+              }
+              contribution: {
+                maxRowsPerGroup: number
+                maxGroupsPerSubject: number
+              }
+              sensitivity: {
+                l1: number
+                l2: number
+              }
+              suppressed: number
+              truncated: boolean
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this; `privacy_budget_exhausted`: This key's privacy budget cannot pay for the query until it renews */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `conflict`: Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
     delete?: never
     options?: never
     head?: never
