@@ -211,12 +211,19 @@ export function createCleanroomRepository() {
       }
     },
 
-    /** Deletes every upload whose retention ended, with all its rows. */
-    async deleteExpired(db: Db, now: string): Promise<Record<string, number>> {
+    /**
+     * Deletes every upload whose retention ended, with all its rows: past its own expiry, or made
+     * before `createdBefore` (the charter's retention now, should it have been shortened since).
+     */
+    async deleteExpired(
+      db: Db,
+      now: string,
+      createdBefore: string,
+    ): Promise<Record<string, number>> {
       const expired = await t(db)
         .selectFrom('cleanroom_uploads')
         .select('id')
-        .where('expires_at', '<=', now)
+        .where((eb) => eb.or([eb('expires_at', '<=', now), eb('created_at', '<=', createdBefore)]))
         .execute()
       const ids = expired.map((r) => r.id)
       const counts = { cleanroomUploads: 0, cleanroomMatches: 0 }

@@ -258,7 +258,12 @@ export function createCleanroomService(deps: CleanroomDeps) {
     eraseSubject: (executor: Db, subjectId: string) => repo.eraseSubject(executor, subjectId),
 
     /** Retention: deletes uploads (and their matches) past the charter's retentionDays. */
-    deleteExpired: (executor: Db, now: Date) => repo.deleteExpired(executor, now.toISOString()),
+    deleteExpired: (executor: Db, now: Date) => {
+      // A charter that no longer declares a clean room keeps no upload at all.
+      const days = deps.charter.insights?.cleanRoom?.retentionDays ?? 0
+      const createdBefore = new Date(now.getTime() - days * DAY_MS).toISOString()
+      return repo.deleteExpired(executor, now.toISOString(), createdBefore)
+    },
   }
 }
 
