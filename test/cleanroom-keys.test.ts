@@ -60,6 +60,10 @@ for (const dialect of DIALECTS) {
           (route.method === 'GET' && route.url === '/v1/insights/budget')
         expect(allowed, `${route.method} ${route.url}`).toBe(true)
       }
+      // Its own budget: the charter's clean-room budget, not the analysts'.
+      const budget = await ctx.request({ method: 'GET', url: '/v1/insights/budget', as: 'partner' })
+      expect(budget.statusCode, budget.body).toBe(200)
+      expect(budget.json()).toMatchObject({ rho: 1, periodDays: 30, spentRho: 0 })
       for (const url of ['/v1/me', '/v1/admin/keys', '/v1/recommendations/quality']) {
         const response = await ctx.request({ method: 'GET', url, as: 'partner' })
         expect(response.statusCode, url).toBe(403)
