@@ -199,16 +199,5 @@ export function createBudgetLedger(deps: BudgetLedgerDeps) {
         }
       })
     },
-
-    /** Every key that spent inside its period, with what it spent (for the staff overview). */
-    async keysWithSpends(since: string): Promise<string[]> {
-      const rows = await db
-        .selectFrom('insights_spends')
-        .select('key_id')
-        .distinct()
-        .where('spent_at', '>', since)
-        .execute()
-      return rows.map((r) => r.key_id)
-    },
   }
 }
