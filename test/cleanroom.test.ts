@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
 import fc from 'fast-check'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -64,8 +66,19 @@ for (const dialect of DIALECTS) {
     let withdrawn: Shopper
     const outsiders = Array.from({ length: 15 }, (_, i) => `outsider-${i}@elsewhere.example`)
 
+    // Everything the app logs, at its most talkative, and every request line.
+    const logged: string[] = []
     beforeAll(async () => {
-      ctx = await createTestContext(dialect)
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          logged.push(chunk.toString())
+          done()
+        },
+      })
+      ctx = await createTestContext(dialect, {
+        logger: pino({ level: 'trace' }, sink),
+        requestLog: (line) => logged.push(JSON.stringify(line)),
+      })
       inside = []
       for (let i = 0; i < 30; i++)
         inside.push(await shopper(ctx, `cr-in-${i}`, [PURPOSE, 'analytics.reporting']))
@@ -305,6 +318,10 @@ for (const dialect of DIALECTS) {
       ]
       for (const body of bodies)
         for (const needle of needles) expect(body.includes(needle), needle).toBe(false)
+      // Nor any log line (vault reads and blinding log nothing of what they read).
+      const logs = logged.join('\n').toLowerCase()
+      expect(logs).toContain('/v1/cleanroom/uploads')
+      for (const needle of needles) expect(logs.includes(needle), `log: ${needle}`).toBe(false)
       expect(bodies.length).toBeGreaterThan(12 * 9)
     })
   })

@@ -1,7 +1,12 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  InjectOptions,
+  LightMyRequestResponse,
+} from 'fastify'
 import Database from 'better-sqlite3-multiple-ciphers'
 import pg from 'pg'
 import { pino } from 'pino'
@@ -117,6 +122,8 @@ export interface TestContextOptions {
   clock?: Clock & ReturnType<typeof createManualClock>
   /** Where the app's line per request goes (by default nowhere: the logger is silent). */
   requestLog?: RequestLog
+  /** The app's logger (by default a silent one). */
+  logger?: FastifyBaseLogger
 }
 
 /** Builds a whole Candor app on a new database, as the server would, with a manual clock. */
@@ -148,7 +155,7 @@ export async function createTestContext(
   })
   const { app, routes } = await buildApp({
     services,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.requestLog === undefined ? {} : { requestLog: options.requestLog }),
   })
   const keys = {} as Record<Role, string>
