@@ -227,6 +227,17 @@ describe.skipIf(!BROWSER_AVAILABLE)('insights in a real browser', () => {
     await second.context.close()
   }, 90_000)
 
+  it('a partner key is told at login that the console is for staff keys', async () => {
+    const { page, context } = await newShopper(browser)
+    await page.goto(`${shop.base}/console`)
+    await page.getByLabel('API key').fill(shop.ctx.keys.partner)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    expect(await page.getByRole('alert').innerText()).toBe(
+      'That key is not a staff key: a partner key works only with the clean-room API.',
+    )
+    await context.close()
+  }, 60_000)
+
   for (const viewport of VIEWPORTS)
     it(`${viewport.name}: the privacy center says which purposes feed statistics and that differential privacy protects them`, async () => {
       const { page, context } = await newShopper(browser, {

@@ -44,9 +44,11 @@ function Login({ onKey }: { onKey: (key: string) => void }) {
             .then(() => onKey(key))
             .catch((err: unknown) =>
               setError(
-                err instanceof ApiError && (err.status === 401 || err.status === 403)
+                err instanceof ApiError && err.status === 401
                   ? 'That key is not valid.'
-                  : String(err),
+                  : err instanceof ApiError && err.status === 403
+                    ? 'That key is not a staff key: a partner key works only with the clean-room API.'
+                    : String(err),
               ),
             )
         }}

@@ -1,68 +1,53 @@
 /**
- * The Insights panel's calls: a differentially private query (`POST /v1/insights/queries`, a dry run
- * or a real one) and the privacy budgets (`GET /v1/insights/budget`, `GET /v1/insights/budgets`). The
- * shapes are the module's own (`src/modules/insights/insights.ts`), so the panel reads what the server
- * sends; a refused query keeps the problem's details (which field, when the budget renews).
+ * The Insights panel's calls, through the typed client: a differentially private query
+ * (`POST /v1/insights/queries`, a dry run or a real one) and the privacy budgets
+ * (`GET /v1/insights/budget`, `GET /v1/insights/budgets`), with the key list to name them. A refused
+ * query keeps the problem's details (which field, when the budget renews).
  */
-import type {
-  BudgetState,
-  Dimension,
-  InsightCell,
-  Measure,
-  PrivacyCost,
-  ValueField,
-} from '../../../src/modules/insights/insights.js'
-import { ApiError, api } from '../api.js'
+import { ApiError } from '../api.js'
+import { type AnswerOf, type paths, bearer, client, ok } from '../client.js'
 
-export type { BudgetState, Dimension, InsightCell, Measure, PrivacyCost, ValueField }
+/** The body `POST /v1/insights/queries` takes (fields with a default may be left out). */
+export type InsightsQuery =
+  paths['/v1/insights/queries']['post']['requestBody']['content']['application/json']
+/** Its answer: the cells (none on a dry run), what it cost, and the budget. */
+export type InsightsAnswer = AnswerOf<'/v1/insights/queries', 'post'>
+export type InsightCell = InsightsAnswer['cells'][number]
+export type BudgetState = AnswerOf<'/v1/insights/budget', 'get'>
+export type Measure = InsightsQuery['measure']
+export type ValueField = NonNullable<InsightsQuery['field']>
+export type Dimension = NonNullable<InsightsQuery['groupBy']>[number]
+export type EventType = NonNullable<NonNullable<InsightsQuery['filters']>['types']>[number]
 
-/** The event types a query may keep (the charter's; `search` carries no item, so it counts only). */
-export const EVENT_TYPES = ['view', 'cart', 'purchase', 'search', 'feedback'] as const
-export type EventType = (typeof EVENT_TYPES)[number]
+/** The event types a query may keep, in the charter's order (`search` carries no item: it counts only). */
+export const EVENT_TYPES = [
+  'view',
+  'cart',
+  'purchase',
+  'search',
+  'feedback',
+] as const satisfies readonly EventType[]
 
-/** What the form sends, as the route takes it. */
-export interface InsightsQuery {
-  measure: Measure
-  field?: ValueField
-  groupBy: Dimension[]
-  filters: { from?: string; to?: string; types?: EventType[] }
-  epsilon: number
-  dryRun: boolean
-}
-
-/** The route's answer: the cells (none on a dry run), what it cost, and the budget after it. */
-export interface InsightsAnswer {
-  dryRun: boolean
-  cells: InsightCell[]
-  cost: PrivacyCost
-  budget: BudgetState
-  contribution: { maxRowsPerGroup: number; maxGroupsPerSubject: number }
-  sensitivity: { l1: number; l2: number }
-  suppressed: number
-  truncated: boolean
-}
-
-export function runQuery(token: string, query: InsightsQuery): Promise<InsightsAnswer> {
-  return api<InsightsAnswer>('POST', '/v1/insights/queries', { token, body: query })
+export function runQuery(token: string, body: InsightsQuery): Promise<InsightsAnswer> {
+  // openapi-fetch's answer type widens the interval's [low, high] to number[]; the document says a pair.
+  return ok(
+    client.POST('/v1/insights/queries', { headers: bearer(token), body }),
+  ) as Promise<InsightsAnswer>
 }
 
 export function loadOwnBudget(token: string): Promise<BudgetState> {
-  return api<BudgetState>('GET', '/v1/insights/budget', { token })
+  return ok(client.GET('/v1/insights/budget', { headers: bearer(token) }))
 }
 
 /** Every analyst's and partner's budget (admin, privacy officer). */
 export async function loadAllBudgets(token: string): Promise<BudgetState[]> {
-  return (await api<{ budgets: BudgetState[] }>('GET', '/v1/insights/budgets', { token })).budgets
+  return (await ok(client.GET('/v1/insights/budgets', { headers: bearer(token) }))).budgets
 }
 
 /** A key's name and role, from the admin's key list, to label its budget. */
-export interface KeyName {
-  id: string
-  name: string
-  role: string
-}
+export type KeyName = AnswerOf<'/v1/admin/keys', 'get'>['keys'][number]
 export async function loadKeyNames(token: string): Promise<Map<string, KeyName>> {
-  const { keys } = await api<{ keys: KeyName[] }>('GET', '/v1/admin/keys', { token })
+  const { keys } = await ok(client.GET('/v1/admin/keys', { headers: bearer(token) }))
   return new Map(keys.map((k) => [k.id, k]))
 }
 

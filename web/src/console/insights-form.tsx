@@ -55,8 +55,8 @@ export function initialDraft(now = Date.now()): Draft {
   }
 }
 
-/** The route's body for a draft. */
-export function queryOf(draft: Draft, dryRun: boolean): InsightsQuery {
+/** The route's body for a draft (always with its groupings, none being `[]`). */
+export function queryOf(draft: Draft, dryRun: boolean): InsightsQuery & { groupBy: Dimension[] } {
   const usesField = draft.measure === 'sum' || draft.measure === 'mean'
   return {
     measure: draft.measure,
