@@ -42,3 +42,11 @@ export {
   type RecommendationAnswer,
   type RecommendationQuery,
 } from './recommend.js'
+/** The pure engine, for audits that measure it on a validation split (reviews, issue 20). */
+export {
+  buildInteractions,
+  createHistory,
+  recommendPersonal,
+  trainItemModel,
+} from './engine/index.js'
+export { TYPE_WEIGHT } from './model.state.js'
