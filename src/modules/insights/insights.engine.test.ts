@@ -42,9 +42,15 @@ function bounded(groups: [string, number, number, number][]): Map<string, Bounde
 }
 
 /** The vector of true answers a measure releases, per group id (a mean's two halves both). */
-function answers(groups: Map<string, BoundedGroup>, measure: Measure): Map<string, number[]> {
+function answers(
+  groups: Map<string, BoundedGroup>,
+  measure: Measure,
+  stepsPerUnit = 1,
+): Map<string, number[]> {
   const out = new Map<string, number[]>()
-  for (const [id, g] of groups) {
+  for (const [id, bounded] of groups) {
+    // Sums are counted in steps of the resolution; sensitivity is stated in the field's units.
+    const g = { ...bounded, sum: bounded.sum / stepsPerUnit }
     out.set(
       id,
       measure === 'events'
@@ -72,7 +78,7 @@ describe('sensitivity', () => {
 })
 
 describe('contribution bounding', () => {
-  const rowArb = (lo: number, hi: number): fc.Arbitrary<OwnerGroupRow> =>
+  const rowArb = (lo: number, hi: number, k: number): fc.Arbitrary<OwnerGroupRow> =>
     fc
       .record({
         owner: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
@@ -80,7 +86,10 @@ describe('contribution bounding', () => {
           fc.constantFrom('i1', 'i2', 'i3', 'i4', 'i5', 'i6'),
           fc.constantFrom('w1', 'w2'),
         ),
-        values: fc.array(fc.integer({ min: lo, max: hi }), { minLength: 1, maxLength: 12 }),
+        values: fc.array(
+          fc.integer({ min: lo * k, max: hi * k }).map((v) => v / k),
+          { minLength: 1, maxLength: 12 },
+        ),
       })
       .map(({ owner, key, values }) => ({
         owner,
@@ -99,15 +108,23 @@ describe('contribution bounding', () => {
         fc.uint8Array({ minLength: 8, maxLength: 8 }),
         fc.constantFrom('a', 'b', 'c', 'd', 'e'),
         fc.nat(),
-        (measure, l, g, [lo, span], saltBytes, removed, seed) => {
+        fc.constantFrom(1, 0.1, 0.01),
+        (measure, l, g, [lo, span], saltBytes, removed, seed, resolution) => {
           const bounds: [number, number] = [lo, lo + span]
-          const plan = planOf({ measure, maxRowsPerGroup: l, maxGroupsPerSubject: g, bounds })
-          const rows = fc.sample(fc.array(rowArb(bounds[0], bounds[1]), { maxLength: 40 }), {
+          const k = Math.round(1 / resolution)
+          const plan = planOf({
+            measure,
+            maxRowsPerGroup: l,
+            maxGroupsPerSubject: g,
+            bounds,
+            resolution,
+          })
+          const rows = fc.sample(fc.array(rowArb(bounds[0], bounds[1], k), { maxLength: 40 }), {
             seed,
             numRuns: 1,
           })[0]!
           const salt = Buffer.from(saltBytes)
-          const full = answers(boundContributions(rows, plan, salt), measure)
+          const full = answers(boundContributions(rows, plan, salt), measure, k)
           const without = answers(
             boundContributions(
               rows.filter((r) => r.owner !== removed),
@@ -115,6 +132,7 @@ describe('contribution bounding', () => {
               salt,
             ),
             measure,
+            k,
           )
           const { l1, l2 } = sensitivity(plan)
           // A mean releases sum and count: each half is checked against its own sensitivity.
@@ -253,6 +271,31 @@ describe('release', () => {
       // the observed rate within 0.02 of it except with probability below 1e-4.
       expect(covered / keys.length).toBeGreaterThan(0.93)
     }
+  })
+
+  it('counts sums in steps of the resolution: prices of 0.85 do not count as 1', () => {
+    const rows: OwnerGroupRow[] = Array.from({ length: 2000 }, (_, i) => ({
+      owner: `o${i}`,
+      key: ['a'],
+      rows: 2,
+      clampedSum: 1.7,
+    }))
+    const plan = planOf({
+      measure: 'mean',
+      bounds: [0, 2],
+      resolution: 0.01,
+      maxRowsPerGroup: 2,
+      maxGroupsPerSubject: 1,
+      publicKeys: [['a']],
+    })
+    const groups = boundContributions(rows, plan, Buffer.from('s'))
+    expect(groups.get(groupKeyId(['a']))).toMatchObject({ count: 4000, sum: 340_000 })
+    const [cell] = release(groups, plan, cryptoRng()).cells
+    expect(cell!.value).toBeGreaterThan(0.8)
+    expect(cell!.value).toBeLessThan(0.9)
+    // In the field's units: L * M * G = 2 * 2 * 1 (M = 200 steps of 0.01).
+    expect(sensitivity({ ...plan, measure: 'sum' })).toEqual({ l1: 4, l2: 4 })
+    expect(() => sensitivity({ ...plan, resolution: 0.3 })).toThrow(/resolution/)
   })
 
   it('a mean stays inside the bounds and its interval holds the true mean', () => {

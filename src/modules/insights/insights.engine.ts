@@ -5,8 +5,8 @@
  *
  * Privacy argument (add/remove one owner, that is one subject or anonymous session):
  * - after {@link boundContributions} an owner adds to at most G groups, at most L rows to each and a
- *   clamped, rounded value of magnitude at most L*M to each (M = max |bound|); so a measure's vector
- *   of true answers moves by at most {@link sensitivity} in L1 and L2;
+ *   clamped value, rounded to the plan's resolution, of magnitude at most L*M to each (M = max
+ *   |bound|); so a measure's vector of true answers moves by at most {@link sensitivity} in L1, L2;
  * - each cell's components get noise calibrated to a share of the query's rho (or epsilon, for
  *   Laplace): a public cell's value gets all of it (a mean: half to the sum, half to the count); a
  *   non-public cell's value gets half and the partition-selection count the other half. Per group,
@@ -63,8 +63,14 @@ export interface QueryPlan {
   maxRowsPerGroup: number
   /** G: groups one subject may add to. */
   maxGroupsPerSubject: number
-  /** Value bounds in integer units (sum, mean); the values are clamped to them by SQL. */
+  /** Value bounds in the field's units (sum, mean); the values are clamped to them by SQL. */
   bounds?: [number, number]
+  /**
+   * The value step a sum or mean counts in (default 1): 0.01 counts prices in cents. Each owner's
+   * clamped sum in a group is rounded to this step, the noise is added in steps (the samplers are
+   * integer), and cells come back in the field's units. Without it a price of 0.85 would count as 1.
+   */
+  resolution?: number
   /** The dimensions the key's parts stand for, in order (names of the cells' `group`). */
   groupBy: readonly Dimension[]
   /** Every public group key: released even when empty. null: none enumerable. */
@@ -85,7 +91,7 @@ export interface QueryPlan {
   delta: number
 }
 
-/** A group's bounded true answer: rows, clamped value sum and distinct owners. */
+/** A group's bounded true answer: rows, clamped value sum (in steps of `resolution`) and distinct owners. */
 export interface BoundedGroup {
   key: readonly string[]
   count: number
@@ -127,12 +133,28 @@ function assertPlan(plan: QueryPlan): void {
   if ((plan.measure === 'sum' || plan.measure === 'mean') && !plan.bounds) {
     throw new RangeError(`${plan.measure} needs bounds`)
   }
+  const k = 1 / (plan.resolution ?? 1)
+  if (!(Math.abs(k - Math.round(k)) < 1e-9 && k >= 1)) {
+    throw new RangeError('resolution must be 1 divided by a whole number (1, 0.1, 0.01 ...)')
+  }
 }
 
-/** M: the largest magnitude a clamped value can have (bounds are integer units). */
+/** Steps per unit of the value field: 1 / resolution, a whole number. */
+function stepsOf(plan: QueryPlan): number {
+  return Math.round(1 / (plan.resolution ?? 1))
+}
+
+/** The bounds in steps, rounded inwards (integers). */
+function stepBounds(plan: QueryPlan): [number, number] {
+  const [lo, hi] = plan.bounds ?? [0, 0]
+  const k = stepsOf(plan)
+  return [Math.ceil(lo * k - 1e-9), Math.floor(hi * k + 1e-9)]
+}
+
+/** M: the largest magnitude a clamped value can have, in steps. */
 function magnitude(plan: QueryPlan): number {
   if (!plan.bounds) return 0
-  const [lo, hi] = plan.bounds
+  const [lo, hi] = stepBounds(plan)
   return Math.max(Math.abs(Math.floor(lo)), Math.abs(Math.ceil(hi)))
 }
 
@@ -154,7 +176,11 @@ export function sensitivity(plan: QueryPlan): { l1: number; l2: number } {
   const g = plan.maxGroupsPerSubject
   const per = perGroup(plan)
   const one =
-    plan.measure === 'events' ? per.count : plan.measure === 'subjects' ? per.subjects : per.sum
+    plan.measure === 'events'
+      ? per.count
+      : plan.measure === 'subjects'
+        ? per.subjects
+        : per.sum / stepsOf(plan)
   return { l1: one * g, l2: one * Math.sqrt(g) }
 }
 
@@ -197,7 +223,8 @@ export function boundContributions(
   assertPlan(plan)
   const l = plan.maxRowsPerGroup
   const g = plan.maxGroupsPerSubject
-  const [lo, hi] = plan.bounds ?? [0, 0]
+  const [lo, hi] = stepBounds(plan)
+  const k = stepsOf(plan)
   // One map of (owner, group) merges repeated rows; owners with at most G groups (nearly all) are
   // added straight to the answer, the others ranked first. Flat maps: UCI reads ~80,000 such rows.
   type OwnerGroup = { owner: string; id: string; key: readonly string[]; rows: number; sum: number }
@@ -219,11 +246,8 @@ export function boundContributions(
   const out = new Map<string, BoundedGroup>()
   const add = (group: OwnerGroup): void => {
     const count = Math.min(group.rows, l)
-    const scaled = group.rows > l ? (group.sum * l) / group.rows : group.sum
-    const sum = Math.min(
-      count * Math.floor(hi),
-      Math.max(count * Math.ceil(lo), Math.round(scaled)),
-    )
+    const scaled = (group.rows > l ? (group.sum * l) / group.rows : group.sum) * k
+    const sum = Math.min(count * hi, Math.max(count * lo, Math.round(scaled)))
     const total = out.get(group.id)
     if (total) {
       total.count += count
@@ -326,11 +350,19 @@ function cellOf(
   if (plan.measure !== 'mean' || !n.count) {
     const exact =
       plan.measure === 'events' ? count : plan.measure === 'sum' ? sum : (truth?.subjects ?? 0)
-    const value = exact + draw(n.value, rng)
-    return { group, value, noiseScale: n.value.scale, interval: [value - n.half, value + n.half] }
+    const noisy = exact + draw(n.value, rng)
+    // A sum is counted in steps of `resolution`; given back in the field's units.
+    const k = plan.measure === 'sum' ? stepsOf(plan) : 1
+    return {
+      group,
+      value: noisy / k,
+      noiseScale: n.value.scale / k,
+      interval: [(noisy - n.half) / k, (noisy + n.half) / k],
+    }
   }
   const [lo, hi] = plan.bounds ?? [0, 0]
-  const noisySum = sum + draw(n.value, rng)
+  const k = stepsOf(plan)
+  const noisySum = (sum + draw(n.value, rng)) / k
   const noisyCount = count + draw(n.count, rng)
   const clamp = (x: number): number => Math.min(hi, Math.max(lo, x))
   const value = noisyCount >= 1 ? clamp(noisySum / noisyCount) : clamp((lo + hi) / 2)
@@ -338,10 +370,13 @@ function cellOf(
   const cHi = noisyCount + n.countHalf
   let interval: [number, number] = [lo, hi]
   if (cLo >= 1) {
-    const corners = [noisySum - n.half, noisySum + n.half].flatMap((s) => [s / cLo, s / cHi])
+    const corners = [noisySum - n.half / k, noisySum + n.half / k].flatMap((s) => [
+      s / cLo,
+      s / cHi,
+    ])
     interval = [clamp(Math.min(...corners)), clamp(Math.max(...corners))]
   }
-  return { group, value, noiseScale: n.value.scale / Math.max(1, noisyCount), interval }
+  return { group, value, noiseScale: n.value.scale / k / Math.max(1, noisyCount), interval }
 }
 
 /**
@@ -365,36 +400,24 @@ export function release(
     listed.add(id)
     cells.push(cellOf(plan, key, bounded.get(id), publicNoise, rng))
   }
-  const selecting = plan.selectionDelta > 0
-  const hiddenNoise = selecting ? cellNoise(plan, HALF) : undefined
-  const selection = selecting ? noise(plan, 'subjects', HALF) : undefined
-  const threshold = selection
-    ? 1 +
-      tailQuantile(
-        selection.mechanism,
-        selection.param,
-        plan.selectionDelta / plan.maxGroupsPerSubject,
-      )
-    : Infinity
+  if (!(plan.selectionDelta > 0)) return { cells, cost, suppressed: 0 }
+  const hiddenNoise = cellNoise(plan, HALF)
+  const selection = noise(plan, 'subjects', HALF)
+  const threshold = selectionThreshold(plan)
   for (const [id, truth] of bounded) {
     if (listed.has(id)) continue
-    if (!selection || !hiddenNoise) continue
     if (truth.subjects + draw(selection, rng) < threshold) continue
     cells.push(cellOf(plan, truth.key, truth, hiddenNoise, rng))
   }
   return { cells, cost, suppressed: 0 }
 }
 
-/** Exposed for tests and docs: the selection threshold a plan uses (Infinity: no selection). */
+/**
+ * The noisy distinct-subject count a non-public group must reach (Infinity: no selection): 1 plus
+ * the smallest q that the selection noise reaches with probability <= selectionDelta / G.
+ */
 export function selectionThreshold(plan: QueryPlan): number {
   if (!(plan.selectionDelta > 0)) return Infinity
-  const selection = noise(plan, 'subjects', HALF)
-  return (
-    1 +
-    tailQuantile(
-      selection.mechanism,
-      selection.param,
-      plan.selectionDelta / plan.maxGroupsPerSubject,
-    )
-  )
+  const { mechanism, param } = noise(plan, 'subjects', HALF)
+  return 1 + tailQuantile(mechanism, param, plan.selectionDelta / plan.maxGroupsPerSubject)
 }
