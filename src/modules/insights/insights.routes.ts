@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { withExample } from '../../http/openapi.js'
 import { AppError } from '../../lib/errors.js'
 import { actorOf } from '../audit/index.js'
-import { type ApiKeyInfo, ROLES, type Role } from '../auth/index.js'
+import type { ApiKeyInfo, Role } from '../auth/index.js'
 import {
   BudgetStateSchema,
   InsightsAnswerSchema,
@@ -50,10 +50,8 @@ const ANSWER_EXAMPLE: InsightsAnswer = {
   truncated: false,
 }
 
-/** The roles whose keys have a budget of their own (`partner` once the clean room's role exists). */
-const BUDGET_ROLES: readonly Role[] = ROLES.filter((r) =>
-  (['analyst', 'admin', 'partner'] as readonly string[]).includes(r),
-)
+/** The roles whose keys have a budget of their own. */
+const BUDGET_ROLES: readonly Role[] = ['analyst', 'admin', 'partner']
 
 function kindOf(role: string): BudgetKind {
   return role === 'partner' ? 'partner' : 'analyst'
