@@ -3,7 +3,7 @@ import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureDemoStaffKey } from '../src/modules/demo/index.js'
 import type { BudgetState } from '../src/modules/insights/insights.js'
-import { BROWSER_AVAILABLE, launchBrowser } from './helpers/browser.js'
+import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browser.js'
 import { PHONE, VIEWPORTS, checkState, pageErrors } from './helpers/page-checks.js'
 import { type ShopServer, attributes, newShopper, startShop, visitorRef } from './helpers/shop.js'
 
@@ -156,6 +156,26 @@ describe.skipIf(!BROWSER_AVAILABLE)('insights in a real browser', () => {
             "(() => { const p = document.querySelector('[data-testid=insights-panel]'); return p.scrollWidth <= p.clientWidth })()",
           ),
         ).toBe(true)
+      }
+
+      if (viewport !== PHONE) {
+        // A bounded sum: the value field appears, and the answer is grouped by two dimensions.
+        await panel.getByLabel('Count').selectOption('sum')
+        await panel.getByLabel('Of', { exact: true }).selectOption('price')
+        await panel.getByLabel('Then by').first().selectOption('week')
+        await panel.getByRole('button', { name: 'Dry run (free)' }).click()
+        await cost.waitFor()
+        await run.click()
+        await expect
+          .poll(async () => chart.locator('title#insights-title').textContent())
+          .toBe('Sum of a value: price by category, then week, with 95% intervals')
+        const headers = await panel
+          .getByTestId('insights-table')
+          .locator('thead th')
+          .allInnerTexts()
+        expect(headers.slice(0, 2)).toEqual(['Category', 'Week'])
+        expect((await budgetOf(analyst.key)).queries).toBe(2)
+        await panel.screenshot({ path: artifactPath('console-insights-sum.png') })
       }
 
       // A refused field: its reason under it, marked invalid.
