@@ -134,6 +134,25 @@ for (const dialect of DIALECTS) {
       expect(await count(ctx, 'cleanroom_pending')).toBe(0)
     })
 
+    it('matches an upload once, even when two matchings race', async () => {
+      const secret = randomBytes(32)
+      const upload = await ctx.request({
+        method: 'POST',
+        url: '/v1/cleanroom/uploads',
+        as: 'partner',
+        payload: await blindAddresses(partnerList(), secret),
+      })
+      const answer = upload.json<{ uploadId: string; candorBlinded: string[] }>()
+      const payload = await reblindAnswer(answer, secret)
+      const url = `/v1/cleanroom/uploads/${answer.uploadId}/matches`
+      const both = await Promise.all([
+        ctx.request({ method: 'POST', url, as: 'partner', payload }),
+        ctx.request({ method: 'POST', url, as: 'partner', payload }),
+      ])
+      expect(both.map((r) => r.statusCode).sort()).toEqual([200, 409])
+      expect(await matchesOf(ctx, answer.uploadId)).toHaveLength(inside.length)
+    })
+
     it('answers the overlap through the DP engine, and only shoppers who still consent count', async () => {
       const { answer } = await exchange(partnerList())
       // One of the overlap withdraws after matching: not counted from then on.

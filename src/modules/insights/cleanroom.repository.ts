@@ -138,15 +138,22 @@ export function createCleanroomRepository() {
     },
 
     /**
-     * Records the overlap and forgets everything the matching needed (the partner's values and the
-     * position map); the upload is `matched` from then on.
+     * Marks the upload matched if it was still waiting; false when it was not. Made first in the
+     * matching transaction, so a second matching of the same upload waits for the first (PostgreSQL's
+     * row lock, SQLite's single writer) and then finds it matched.
      */
-    async completeMatch(
-      db: Db,
-      uploadId: string,
-      subjectIds: readonly string[],
-      at: string,
-    ): Promise<void> {
+    async claimMatch(db: Db, uploadId: string, at: string): Promise<boolean> {
+      const result = await t(db)
+        .updateTable('cleanroom_uploads')
+        .set({ state: 'matched', matched_at: at })
+        .where('id', '=', uploadId)
+        .where('state', '=', 'awaiting_matches')
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
+    },
+
+    /** Records the overlap and forgets what matching needed (the partner's values, the position map). */
+    async completeMatch(db: Db, uploadId: string, subjectIds: readonly string[]): Promise<void> {
       for (const part of chunks(subjectIds))
         await t(db)
           .insertInto('cleanroom_matches')
@@ -154,11 +161,6 @@ export function createCleanroomRepository() {
           .execute()
       await t(db).deleteFrom('cleanroom_partner_values').where('upload_id', '=', uploadId).execute()
       await t(db).deleteFrom('cleanroom_pending').where('upload_id', '=', uploadId).execute()
-      await t(db)
-        .updateTable('cleanroom_uploads')
-        .set({ state: 'matched', matched_at: at })
-        .where('id', '=', uploadId)
-        .execute()
     },
 
     async listMatches(db: Db, uploadId: string): Promise<string[]> {

@@ -84,6 +84,10 @@ function invalidValue(field: string, index: number): AppError {
   })
 }
 
+function matchedAlready(): AppError {
+  return new AppError('conflict', 'This upload is matched already; upload again to match again')
+}
+
 export function createCleanroomService(deps: CleanroomDeps) {
   const repo = createCleanroomRepository()
 
@@ -187,11 +191,7 @@ export function createCleanroomService(deps: CleanroomDeps) {
     /** Step 2: intersect, keep only which subjects matched, forget the blinded values. */
     async match(caller: PartnerCaller, uploadId: string, reblinded: readonly string[]) {
       const upload = await ownUpload(caller, uploadId)
-      if (upload.state !== 'awaiting_matches')
-        throw new AppError(
-          'conflict',
-          'This upload is matched already; upload again to match again',
-        )
+      if (upload.state !== 'awaiting_matches') throw matchedAlready()
       if (reblinded.length !== upload.candorCount) {
         const reason = `must hold exactly the ${upload.candorCount} values of candorBlinded, reblinded, in the order received`
         throw new AppError('validation_failed', `body.reblinded: ${reason}`, {
@@ -204,12 +204,8 @@ export function createCleanroomService(deps: CleanroomDeps) {
         return hex.toLowerCase()
       })
       await deps.db.transaction().execute(async (trx) => {
-        const current = await repo.findUpload(trx, uploadId)
-        if (current?.state !== 'awaiting_matches')
-          throw new AppError(
-            'conflict',
-            'This upload is matched already; upload again to match again',
-          )
+        if (!(await repo.claimMatch(trx, uploadId, deps.clock.now().toISOString())))
+          throw matchedAlready()
         const partner = await repo.listPartnerValues(trx, uploadId)
         const pending = await repo.listPending(trx, uploadId)
         const matched = new Set<string>()
@@ -217,7 +213,7 @@ export function createCleanroomService(deps: CleanroomDeps) {
           const subjectId = pending.get(position)
           if (subjectId !== undefined && partner.has(value)) matched.add(subjectId)
         })
-        await repo.completeMatch(trx, uploadId, [...matched], deps.clock.now().toISOString())
+        await repo.completeMatch(trx, uploadId, [...matched])
         await deps.audit.record(trx, {
           actor: caller.actor,
           action: 'cleanroom.match',
