@@ -365,6 +365,9 @@ function noticeGroups(charter: Charter): Notice['groups'] {
   })
 }
 
+/** The privacy center's "How suggestions work" page (the model card, `GET /v1/model-card`). */
+export const MODEL_CARD_PAGE = '/privacy/suggestions'
+
 /** Escape text for HTML element content and double-quoted attributes. */
 export function escapeHtml(value: string): string {
   return value
@@ -454,6 +457,7 @@ ${notice.summary.map((s) => `<p>${escapeHtml(s)}</p>`).join('\n')}
 <h2 id="levels">How much we personalize</h2>
 <p>You choose. You can change it at any time.</p>
 <dl>${notice.levels.map((l) => `<dt>${escapeHtml(l.title)}</dt><dd>${escapeHtml(l.text)}</dd>`).join('')}</dl>
+<p><a href="${MODEL_CARD_PAGE}">How suggestions work</a>: the data each level uses, how suggestions are made, how well they work and where they may be biased.</p>
 </section>
 ${groups}
 <section aria-labelledby="statistics">

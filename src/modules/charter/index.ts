@@ -47,6 +47,8 @@ export { resolveDefault, type CharterPath } from './charter.rules.js'
 export {
   renderNotice,
   renderNoticeHtml,
+  escapeHtml,
+  MODEL_CARD_PAGE,
   charterVersion,
   noticeVersionOf,
   canonicalJson,

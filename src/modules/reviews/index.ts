@@ -30,3 +30,24 @@ export type {
   SecurityReview,
   Severity,
 } from './reviews.js'
+export {
+  buildDpia,
+  riskLevel,
+  type Dpia,
+  type DpiaPurpose,
+  type DpiaRisk,
+  type RiskLevel,
+} from './reviews.dpia.js'
+export { buildModelCard, type ModelCard, type TrainingRunFacts } from './reviews.model-card.js'
+export { compareReports, type FindingChange, type ReportChanges } from './reports.compare.js'
+export {
+  createReviewsService,
+  type DpiaSignOff,
+  type DpiaView,
+  type LatestReports,
+  type ReviewsDeps,
+  type ReviewsService,
+} from './reports.service.js'
+export { renderChartSvg } from './reviews.charts.js'
+export { renderReportHtml, type HtmlReportInput } from './reports.html.js'
+export { reviewsRoutes } from './reviews.routes.js'

@@ -1,0 +1,111 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { z } from 'zod'
+import { AppError } from '../../lib/errors.js'
+import { actorOf } from '../audit/index.js'
+import {
+  DpiaSchema,
+  LatestReportsSchema,
+  ModelCardSchema,
+  ReportAnswerSchema,
+  SignOffAnswerSchema,
+  SignOffBodySchema,
+} from './reports.schemas.js'
+import type { ReviewsService } from './reports.service.js'
+import type { AuditReport } from './reviews.js'
+
+/**
+ * A report's three parts are typed interfaces here and open objects in the document (so that a new
+ * figure breaks no client); TypeScript does not see an interface as a record, so the answer is cast.
+ */
+type Open<T> = T extends AuditReport ? z.input<typeof ReportAnswerSchema> : T
+const open = <T>(value: T) => value as unknown as Open<T>
+
+const STAFF = { access: { roles: ['privacy_officer', 'admin'] } } as const
+
+/**
+ * The reviews over HTTP: the impact assessment and its sign-off, the stored audit reports (and running
+ * one now), and the public model card.
+ */
+export const reviewsRoutes: FastifyPluginAsyncZod<{
+  services: { reviews: ReviewsService }
+}> = async (app, { services }) => {
+  const { reviews } = services
+
+  app.get(
+    '/v1/audits/dpia',
+    {
+      config: STAFF,
+      schema: {
+        tags: ['audits'],
+        summary:
+          'The data protection impact assessment generated from the charter: per purpose necessity, data, risks (likelihood x severity), controls and residual risk, with its latest sign-off',
+        response: { 200: DpiaSchema },
+      },
+    },
+    () => reviews.dpia(),
+  )
+
+  app.post(
+    '/v1/audits/dpia/sign-off',
+    {
+      config: { access: { roles: ['privacy_officer'] } },
+      schema: {
+        tags: ['audits'],
+        summary:
+          'A privacy officer signs the assessment off (an audit-log entry); a new notice version makes it stale',
+        body: SignOffBodySchema,
+        response: { 201: SignOffAnswerSchema },
+      },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request)
+      if (actor.kind !== 'api_key') throw new AppError('forbidden', 'Only a staff key may sign off')
+      return reply.code(201).send(await reviews.signOffDpia(actor, request.body))
+    },
+  )
+
+  app.get(
+    '/v1/audits/reports/latest',
+    {
+      config: STAFF,
+      schema: {
+        tags: ['audits'],
+        summary:
+          'The latest audit report (fairness, privacy, security: findings and chart specs) and what changed since the one before',
+        response: { 200: LatestReportsSchema },
+      },
+    },
+    async () => {
+      const { latest, changes } = await reviews.latestReports()
+      return { latest: latest === null ? null : open(latest), changes }
+    },
+  )
+
+  app.post(
+    '/v1/audits/reports',
+    {
+      config: STAFF,
+      schema: {
+        tags: ['audits'],
+        summary:
+          'Run every audit now and keep the report (the server also runs them on a schedule)',
+        response: { 201: ReportAnswerSchema },
+      },
+    },
+    async (_request, reply) => reply.code(201).send(open(await reviews.runAndStore())),
+  )
+
+  app.get(
+    '/v1/model-card',
+    {
+      config: { access: { public: true } },
+      schema: {
+        tags: ['notice'],
+        summary:
+          'How suggestions work: the data each level uses, the algorithm in plain words, the last training figures, the latest fairness findings, known limits and how to turn it off',
+        response: { 200: ModelCardSchema },
+      },
+    },
+    () => reviews.modelCard(),
+  )
+}
