@@ -120,6 +120,12 @@ export function createInsightsService(deps: InsightsServiceDeps) {
     const insights = settings()
     let rows: OwnerGroupRow[]
     if (population?.source === 'matches') {
+      // One row per matched owner with no event: nothing to group by.
+      if (query.groupBy.length > 0) {
+        throw new AppError('validation_failed', 'body.groupBy: the overlap has no groups', {
+          issues: [{ field: 'body.groupBy', reason: 'the overlap has no groups' }],
+        })
+      }
       rows = await repo.populationOwners(deps.db, population.uploadId)
     } else {
       if (purposes.length === 0) return []
