@@ -53,6 +53,15 @@ export function createAuthRepository() {
       const rows = await t(db).selectFrom('api_keys').selectAll().orderBy('created_at').execute()
       return rows.map(toInfo)
     },
+    /** Notes that the key authenticated a request at `at` (see `KEY_USE_WRITE_MS`). */
+    async touchKey(db: Db, id: string, at: string): Promise<void> {
+      await db
+        .withTables<{ api_keys: { id: string; last_used_at: string | null } }>()
+        .updateTable('api_keys')
+        .set({ last_used_at: at })
+        .where('id', '=', id)
+        .execute()
+    },
     async revokeKey(db: Db, id: string, at: string): Promise<boolean> {
       const result = await t(db)
         .updateTable('api_keys')

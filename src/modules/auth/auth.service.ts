@@ -24,6 +24,11 @@ const API_KEY_PREFIX = 'ck_'
 const SHOPPER_TOKEN_PREFIX = 'st.'
 /** How long a looked-up key is trusted before the database is asked again (revocation delay). */
 const KEY_CACHE_MS = 5_000
+/**
+ * A key's last use is written at most this often per key and process: enough for the security review
+ * to tell a key in use from an old unused one (issue 20), without a write per request.
+ */
+const KEY_USE_WRITE_MS = 3_600_000
 
 export type AuthService = ReturnType<typeof createAuthService>
 
@@ -34,6 +39,8 @@ export type AuthService = ReturnType<typeof createAuthService>
 export function createAuthService(deps: AuthDeps) {
   const repo = createAuthRepository()
   const cache = new Map<string, { caller: Caller; until: number }>()
+  /** When this process last wrote each key's `last_used_at` (ms). */
+  const lastUseWritten = new Map<string, number>()
 
   function signToken(payload: string, keyId: string): string {
     const key = deps.keys.current().token.byId(keyId) ?? deps.keys.reload().token.byId(keyId)
@@ -120,6 +127,12 @@ export function createAuthService(deps: AuthDeps) {
         throw new AppError('unauthenticated', 'The API key is not valid')
       }
       if (key.revokedAt !== null) throw new AppError('unauthenticated', 'The API key was revoked')
+      const now = deps.clock.now()
+      const written = lastUseWritten.get(key.id)
+      if (written === undefined || now.getTime() - written >= KEY_USE_WRITE_MS) {
+        lastUseWritten.set(key.id, now.getTime())
+        await repo.touchKey(deps.db, key.id, now.toISOString())
+      }
       const caller: Caller =
         key.vendor === null
           ? { kind: 'api_key', keyId: key.id, role: key.role }
