@@ -101,6 +101,7 @@ export async function rightsRequests(db: Db): Promise<RequestRow[]> {
 export interface KeyRow {
   id: string
   role: string
+  vendor: string | null
   created_at: string
   revoked_at: string | null
   last_used_at: string | null
@@ -108,7 +109,7 @@ export interface KeyRow {
 
 /** Active API keys with their last use (column added by the key-use tracking, see auth). */
 export async function activeKeys(db: Db): Promise<KeyRow[]> {
-  const { rows } = await sql<KeyRow>`select id, role, created_at, revoked_at, last_used_at
+  const { rows } = await sql<KeyRow>`select id, role, vendor, created_at, revoked_at, last_used_at
     from api_keys where revoked_at is null`.execute(db)
   return rows
 }
@@ -125,17 +126,27 @@ export async function countAuditActions(
   return Number(rows[0]?.n ?? 0)
 }
 
-/** Spends per insights key (issue 19), or null when that part is not installed here. */
+/** Rho spent per insights key, all time (issue 19), or null when that part is not installed here. */
 export async function insightsSpends(
   db: Db,
-): Promise<{ key: string; usedRho: number; budgetRho: number }[] | null> {
+): Promise<{ key: string; usedRho: number; spends: number }[] | null> {
   try {
-    const { rows } = await sql<{ key_id: string; used: number | string }>`
-      select key_id, sum(rho) as used from insights_spends group by key_id`.execute(db)
-    return rows.map((r) => ({ key: r.key_id, usedRho: Number(r.used), budgetRho: Number.NaN }))
+    const { rows } = await sql<{ key_id: string; used: number | string; n: number | string }>`
+      select key_id, sum(rho) as used, count(*) as n from insights_spends group by key_id`.execute(
+      db,
+    )
+    return rows.map((r) => ({ key: r.key_id, usedRho: Number(r.used), spends: Number(r.n) }))
   } catch {
     return null
   }
+}
+
+/** Subjects with a vault entry (their values are read through the identity service, decrypted). */
+export async function vaultSubjects(db: Db): Promise<string[]> {
+  const { rows } = await sql<{ subject_id: string }>`select subject_id from vault_entries`.execute(
+    db,
+  )
+  return rows.map((r) => r.subject_id)
 }
 
 /** Every base table's name (PostgreSQL: the current schema), for the plaintext scan. */

@@ -106,8 +106,12 @@ export interface PrivacyAudit {
   }
   /** Vault values found in plain text in the database (files for SQLite, table text for PostgreSQL). */
   plaintext: { valuesChecked: number; found: number; where: string[] }
-  /** Differential privacy budgets used (insights); null when that part is not installed. */
-  dpBudgets: { key: string; usedRho: number; budgetRho: number }[] | null
+  /** Differential privacy spent per insights key (zCDP rho, all time); null when not installed. */
+  dpBudgets: { key: string; usedRho: number; spends: number }[] | null
+  /**
+   * Vendors the charter declares, and whether any receives data now (an active partner key acting for
+   * it); a receiving vendor the charter does not declare is listed with `declared: false`.
+   */
   vendors: { vendor: string; declared: boolean; receiving: boolean }[]
 }
 
@@ -125,7 +129,11 @@ export interface KeyAge {
 export interface SecurityReview {
   auditLog: { ok: boolean; entries: number; problem: string | null }
   keys: KeyAge[]
-  failedAuthentications: { windowHours: number; count: number }
+  /**
+   * Failed authentications and requests refused for too many, counted by this process since it
+   * started (the limiter keeps them in memory); null when the review runs outside the server.
+   */
+  failedAuthentications: { count: number; blocked: number } | null
   files: { path: string; mode: string; problem: string | null }[]
   transport: { tls: boolean; corsOrigins: string[]; problem: string | null }
 }
