@@ -8,7 +8,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { ensurePrivateDir, tightenIfExists } from '../../lib/private-files.js'
+import { tightenIfExists } from '../../lib/private-files.js'
 import {
   BLINDED_HEX,
   blindAddress,
@@ -33,7 +33,8 @@ export class CleanroomInputError extends Error {
  */
 export function loadOrCreatePartnerKey(file: string): { secret: Buffer; created: boolean } {
   if (!fs.existsSync(file)) {
-    ensurePrivateDir(path.dirname(path.resolve(file)))
+    // A missing folder is made owner-only; an existing one (the partner's working folder) is left as is.
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 })
     const secret = randomBytes(32)
     fs.writeFileSync(file, `${secret.toString('hex')}\n`, { mode: 0o600, flag: 'wx' })
     return { secret, created: true }
