@@ -8,12 +8,14 @@
  * verifies its chain) but writes findings, not log entries; a DPIA sign-off is the one review action
  * that is itself logged there.
  *
- * May import: lib, storage, and the index of other modules (never their tables, except read-only
- * counts where the audit must see what is stored).
+ * May import: lib, storage, and the index of other modules; their tables only read, in
+ * `reviews.repository.ts` (an audit must see what is stored, not what a service chooses to say).
  *
- * Where each rule lives: the shared shapes `reviews.ts`; fairness and bias `reviews.fairness.ts`
- * (the measures themselves, pure, `reviews.metrics.ts`); privacy `reviews.privacy.ts`; security
- * `reviews.security.ts`; all of them at once `reviews.run.ts`.
+ * Where each rule lives: the shared shapes `reviews.ts`; fairness and bias: the measures, pure, with
+ * their sources `reviews.metrics.ts`, the validation split, groups and findings `reviews.fairness.ts`,
+ * its reads and the engine measured offline `reviews.fairness.data.ts`, its charts
+ * `reviews.fairness.charts.ts`; privacy `reviews.privacy.ts`; security `reviews.security.ts`; all of
+ * them at once `reviews.run.ts`.
  */
 export type {
   AuditPart,
@@ -48,6 +50,8 @@ export {
   type ReviewsDeps,
   type ReviewsService,
 } from './reports.service.js'
+export { runAudits, type ReviewServices, type RunOptions } from './reviews.run.js'
+export type { Recommender } from './reviews.fairness.js'
 export { renderChartSvg } from './reviews.charts.js'
 export { renderReportHtml, type HtmlReportInput } from './reports.html.js'
 export { reviewsRoutes } from './reviews.routes.js'
