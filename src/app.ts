@@ -29,6 +29,7 @@ import { catalogRoutes } from './modules/catalog/index.js'
 import { eventsRoutes } from './modules/events/index.js'
 import { cleanroomRoutes, insightsRoutes } from './modules/insights/index.js'
 import { jobsRoutes } from './modules/jobs/index.js'
+import { reviewsRoutes } from './modules/reviews/index.js'
 import { sessionRoutes } from './modules/session/index.js'
 import type { Services } from './main/compose.js'
 
@@ -198,6 +199,7 @@ async function registerRoutes(
   await app.register(catalogRoutes, { services })
   await app.register(rightsRoutes, { services, registry })
   await app.register(jobsRoutes, { services })
+  await app.register(reviewsRoutes, { services })
   await app.register(insightsRoutes, { services })
   await app.register(cleanroomRoutes, { services })
   await app.register(recommendRoutes, {

@@ -42,6 +42,8 @@ export interface Config {
   readonly trainIntervalMinutes: number
   /** How often the server deletes expired records (retention); 0 turns the background job off. */
   readonly retentionIntervalMinutes: number
+  /** How often the server runs the fairness, privacy and security audits and keeps the report; 0: never. */
+  readonly auditIntervalHours: number
   /** Server processes `candor start` runs on the port (node:cluster); 1 serves from the process itself. */
   readonly workers: number
   /** Demo mode: the demo shop at `/`, its demo-only routes, and a seeded database (off in production). */
@@ -166,6 +168,10 @@ export const CONFIG_VARIABLES = {
     default: '15',
     schema: integer('CANDOR_RETENTION_INTERVAL_MINUTES', 0, 1_440),
   },
+  CANDOR_AUDIT_INTERVAL_HOURS: {
+    default: '24',
+    schema: integer('CANDOR_AUDIT_INTERVAL_HOURS', 0, 8_760),
+  },
   CANDOR_WORKERS: {
     default: '1',
     schema: z
@@ -254,6 +260,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     shopperTokenTtlSeconds: read(env, 'CANDOR_SHOPPER_TOKEN_TTL_SECONDS'),
     trainIntervalMinutes: read(env, 'CANDOR_TRAIN_INTERVAL_MINUTES'),
     retentionIntervalMinutes: read(env, 'CANDOR_RETENTION_INTERVAL_MINUTES'),
+    auditIntervalHours: read(env, 'CANDOR_AUDIT_INTERVAL_HOURS'),
     workers: read(env, 'CANDOR_WORKERS'),
     demo: demoSetting ?? defaultSqlite,
     demoReason:

@@ -9,11 +9,14 @@ const PUBLIC = [
   '/metrics',
   '/openapi.json',
   '/v1/notice',
+  // How suggestions work (issue 20): figures about the recommender, nothing about anyone.
+  '/v1/model-card',
   // The audit log's signed checkpoint and consistency proofs: hashes only, for anyone to keep.
   '/v1/audit/checkpoint',
   '/v1/audit/proof',
   // The web pages and their static files, and the browser SDK.
   '/privacy',
+  '/privacy/suggestions',
   '/console',
   '/assets/:file',
   '/favicon.svg',

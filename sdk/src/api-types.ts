@@ -1656,6 +1656,7 @@ export interface paths {
              *     <h2 id="levels">How much we personalize</h2>
              *     <p>You choose. You can change it at any time.</p>
              *     <dl><dt>Off</dt><dd>Nothing personal. You see popular and new products.</dd><dt>This visit only</dt><dd>Suggestions based on this visit. We forget it when you leave.</dd><dt>Personal</dt><dd>Suggestions based on your history. Only with your yes.</dd></dl>
+             *     <p><a href="/privacy/suggestions">How suggestions work</a>: the data each level uses, how suggestions are made, how well they work and where they may be biased.</p>
              *     </section>
              *     <section aria-labelledby="group-needed">
              *     <h2 id="group-needed">What we need to run the shop</h2>
@@ -5443,6 +5444,884 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/audits/dpia': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The data protection impact assessment generated from the charter: per purpose necessity, data, risks (likelihood x severity), controls and residual risk, with its latest sign-off
+     * @description **Who may call:** an API key with role `privacy_officer`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "noticeVersion": "3f1c0e9a5b7d2c4e",
+             *       "controller": "Demo Giftware Ltd",
+             *       "purposes": [
+             *         {
+             *           "key": "personalize.recommendations",
+             *           "title": "Personal suggestions",
+             *           "legalBasis": "consent",
+             *           "necessity": "Suggestions that fit what you like. Only with the shopper’s consent, which they may withdraw at any time.",
+             *           "dataCategories": [
+             *             {
+             *               "key": "user.behavior.purchase_history",
+             *               "words": "what you buy"
+             *             }
+             *           ],
+             *           "retention": "Kept for 1 year.",
+             *           "recipients": [],
+             *           "risks": [
+             *             {
+             *               "id": "no_consent",
+             *               "risk": "Data is processed without a valid consent.",
+             *               "likelihood": 2,
+             *               "severity": 2,
+             *               "inherent": "medium",
+             *               "controls": [
+             *                 "Default deny: without a grant on record, events for the purpose are refused with a reason."
+             *               ],
+             *               "residualLikelihood": 1,
+             *               "residualSeverity": 2,
+             *               "residual": "low"
+             *             }
+             *           ],
+             *           "residual": "low"
+             *         }
+             *       ],
+             *       "residual": "low",
+             *       "summary": {
+             *         "low": 1,
+             *         "medium": 0,
+             *         "high": 0
+             *       },
+             *       "hash": "9a0b1c2d3e4f5a6b",
+             *       "signOff": {
+             *         "id": "dpia_0mi3k2x8a0000abcdefgh",
+             *         "signedAt": "2026-03-02T09:00:00.000Z",
+             *         "signedBy": "key_8f2k1m0q",
+             *         "noticeVersion": "3f1c0e9a5b7d2c4e",
+             *         "dpiaHash": "9a0b1c2d3e4f5a6b",
+             *         "note": "Reviewed with the DPO board",
+             *         "stale": false,
+             *         "staleReason": null
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @description The notice version (charter hash) it was generated from */
+              noticeVersion: string
+              controller: string
+              purposes: {
+                key: string
+                title: string
+                legalBasis: string
+                necessity: string
+                dataCategories: {
+                  key: string
+                  words: string
+                }[]
+                retention: string
+                recipients: string[]
+                risks: {
+                  /** @description breach, retention, no_consent, objection, profiling, bias, sharing ... */
+                  id: string
+                  risk: string
+                  likelihood: 1 | 2 | 3
+                  severity: 1 | 2 | 3
+                  /**
+                   * @description likelihood x severity: 1-2 low, 3-4 medium, 6-9 high
+                   * @enum {string}
+                   */
+                  inherent: 'low' | 'medium' | 'high'
+                  /** @description The Candor controls that mitigate it */
+                  controls: string[]
+                  residualLikelihood: 1 | 2 | 3
+                  residualSeverity: 1 | 2 | 3
+                  /** @enum {string} */
+                  residual: 'low' | 'medium' | 'high'
+                }[]
+                /** @enum {string} */
+                residual: 'low' | 'medium' | 'high'
+              }[]
+              /**
+               * @description The highest residual risk over all purposes
+               * @enum {string}
+               */
+              residual: 'low' | 'medium' | 'high'
+              summary: {
+                low: number
+                medium: number
+                high: number
+              }
+              /** @description What a sign-off names */
+              hash: string
+              /** @description The latest sign-off, null before the first */
+              signOff: {
+                id: string
+                signedAt: string
+                /** @description The privacy officer's key id */
+                signedBy: string
+                noticeVersion: string
+                dpiaHash: string
+                note: string | null
+                /** @description The charter or the assessment changed since */
+                stale: boolean
+                staleReason: string | null
+              } | null
+            }
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/audits/dpia/sign-off': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * A privacy officer signs the assessment off (an audit-log entry); a new notice version makes it stale
+     * @description **Who may call:** an API key with role `privacy_officer`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "noticeVersion": "3f1c0e9a5b7d2c4e",
+           *       "note": "Reviewed with the DPO board"
+           *     }
+           */
+          'application/json': {
+            /** @description The notice version of the assessment you read (its `noticeVersion`) */
+            noticeVersion: string
+            note?: string
+          }
+        }
+      }
+      responses: {
+        /** @description Created */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "id": "dpia_0mi3k2x8a0000abcdefgh",
+             *       "signedAt": "2026-03-02T09:00:00.000Z",
+             *       "signedBy": "key_8f2k1m0q",
+             *       "noticeVersion": "3f1c0e9a5b7d2c4e",
+             *       "dpiaHash": "9a0b1c2d3e4f5a6b",
+             *       "note": "Reviewed with the DPO board",
+             *       "stale": false,
+             *       "staleReason": null
+             *     }
+             */
+            'application/json': {
+              id: string
+              signedAt: string
+              /** @description The privacy officer's key id */
+              signedBy: string
+              noticeVersion: string
+              dpiaHash: string
+              note: string | null
+              /** @description The charter or the assessment changed since */
+              stale: boolean
+              staleReason: string | null
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/audits/reports/latest': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The latest audit report (fairness, privacy, security: findings and chart specs) and what changed since the one before
+     * @description **Who may call:** an API key with role `privacy_officer`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "latest": {
+             *         "id": "rpt_0mi3k2x8a0000abcdefgh",
+             *         "createdAt": "2026-03-02T03:00:00.000Z",
+             *         "noticeVersion": "3f1c0e9a5b7d2c4e",
+             *         "fairness": {
+             *           "windowDays": 30,
+             *           "specialCategoryViolations": 0
+             *         },
+             *         "privacy": {
+             *           "eventsChecked": 41210,
+             *           "pastRetention": 0,
+             *           "withoutGrant": 0
+             *         },
+             *         "security": {
+             *           "failedAuthentications": {
+             *             "windowHours": 24,
+             *             "count": 3
+             *           }
+             *         },
+             *         "findings": [
+             *           {
+             *             "area": "security",
+             *             "check": "security.key_age",
+             *             "severity": "warning",
+             *             "title": "One API key has not been used for 90 days.",
+             *             "detail": "Revoke keys nobody uses: candor keys revoke <id>.",
+             *             "figures": {
+             *               "unused": 1
+             *             }
+             *           }
+             *         ],
+             *         "charts": [
+             *           {
+             *             "name": "exposure",
+             *             "title": "Share of impressions by item popularity",
+             *             "spec": {
+             *               "mark": "bar",
+             *               "data": {
+             *                 "values": [
+             *                   {
+             *                     "decile": 1,
+             *                     "share": 0.31
+             *                   }
+             *                 ]
+             *               }
+             *             }
+             *           }
+             *         ]
+             *       },
+             *       "changes": {
+             *         "previousId": "rpt_0mi1a2b3c0000abcdefgh",
+             *         "previousAt": "2026-03-01T03:00:00.000Z",
+             *         "findings": [
+             *           {
+             *             "check": "security.key_age",
+             *             "area": "security",
+             *             "title": "One API key has not been used for 90 days.",
+             *             "before": "ok",
+             *             "after": "warning",
+             *             "change": "worse",
+             *             "figures": [
+             *               {
+             *                 "name": "unused",
+             *                 "before": 0,
+             *                 "after": 1
+             *               }
+             *             ]
+             *           }
+             *         ],
+             *         "counts": {
+             *           "new": 0,
+             *           "resolved": 0,
+             *           "worse": 1,
+             *           "better": 0,
+             *           "same": 0
+             *         }
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @description The newest stored report; null before the first run */
+              latest: {
+                id: string
+                createdAt: string
+                noticeVersion: string
+                fairness: {
+                  [key: string]: unknown
+                }
+                privacy: {
+                  [key: string]: unknown
+                }
+                security: {
+                  [key: string]: unknown
+                }
+                findings: {
+                  /** @enum {string} */
+                  area: 'fairness' | 'privacy' | 'security'
+                  check: string
+                  /** @enum {string} */
+                  severity: 'ok' | 'info' | 'warning' | 'problem'
+                  title: string
+                  detail: string
+                  figures?: {
+                    [key: string]: number
+                  }
+                }[]
+                charts: {
+                  name: string
+                  title: string
+                  /** @description A Vega-Lite spec with its data inline */
+                  spec: {
+                    [key: string]: unknown
+                  }
+                }[]
+              } | null
+              /** @description What changed since the report before it; null when there is none */
+              changes: {
+                previousId: string
+                previousAt: string
+                findings: {
+                  check: string
+                  /** @enum {string} */
+                  area: 'fairness' | 'privacy' | 'security'
+                  title: string
+                  before: ('ok' | 'info' | 'warning' | 'problem') | null
+                  after: ('ok' | 'info' | 'warning' | 'problem') | null
+                  /** @enum {string} */
+                  change: 'new' | 'resolved' | 'worse' | 'better' | 'same'
+                  figures: {
+                    name: string
+                    before: number | null
+                    after: number | null
+                  }[]
+                }[]
+                counts: {
+                  new: number
+                  resolved: number
+                  worse: number
+                  better: number
+                  same: number
+                }
+              } | null
+            }
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/audits/reports': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Run every audit now and keep the report (the server also runs them on a schedule)
+     * @description **Who may call:** an API key with role `privacy_officer`, `admin`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Created */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "id": "rpt_0mi3k2x8a0000abcdefgh",
+             *       "createdAt": "2026-03-02T03:00:00.000Z",
+             *       "noticeVersion": "3f1c0e9a5b7d2c4e",
+             *       "fairness": {
+             *         "windowDays": 30,
+             *         "specialCategoryViolations": 0
+             *       },
+             *       "privacy": {
+             *         "eventsChecked": 41210,
+             *         "pastRetention": 0,
+             *         "withoutGrant": 0
+             *       },
+             *       "security": {
+             *         "failedAuthentications": {
+             *           "windowHours": 24,
+             *           "count": 3
+             *         }
+             *       },
+             *       "findings": [
+             *         {
+             *           "area": "security",
+             *           "check": "security.key_age",
+             *           "severity": "warning",
+             *           "title": "One API key has not been used for 90 days.",
+             *           "detail": "Revoke keys nobody uses: candor keys revoke <id>.",
+             *           "figures": {
+             *             "unused": 1
+             *           }
+             *         }
+             *       ],
+             *       "charts": [
+             *         {
+             *           "name": "exposure",
+             *           "title": "Share of impressions by item popularity",
+             *           "spec": {
+             *             "mark": "bar",
+             *             "data": {
+             *               "values": [
+             *                 {
+             *                   "decile": 1,
+             *                   "share": 0.31
+             *                 }
+             *               ]
+             *             }
+             *           }
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              id: string
+              createdAt: string
+              noticeVersion: string
+              fairness: {
+                [key: string]: unknown
+              }
+              privacy: {
+                [key: string]: unknown
+              }
+              security: {
+                [key: string]: unknown
+              }
+              findings: {
+                /** @enum {string} */
+                area: 'fairness' | 'privacy' | 'security'
+                check: string
+                /** @enum {string} */
+                severity: 'ok' | 'info' | 'warning' | 'problem'
+                title: string
+                detail: string
+                figures?: {
+                  [key: string]: number
+                }
+              }[]
+              charts: {
+                name: string
+                title: string
+                /** @description A Vega-Lite spec with its data inline */
+                spec: {
+                  [key: string]: unknown
+                }
+              }[]
+            }
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/model-card': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * How suggestions work: the data each level uses, the algorithm in plain words, the last training figures, the latest fairness findings, known limits and how to turn it off
+     * @description **Who may call:** anyone; no credential is needed.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "noticeVersion": "3f1c0e9a5b7d2c4e",
+             *       "title": "How suggestions work",
+             *       "levels": [
+             *         {
+             *           "level": "off",
+             *           "title": "Off",
+             *           "uses": [
+             *             "nothing about you: what is popular, trending and new in the shop"
+             *           ],
+             *           "kept": "Nothing is kept.",
+             *           "purpose": null
+             *         }
+             *       ],
+             *       "algorithm": [
+             *         "Suggestions are ranked by a model of which products are bought and looked at together."
+             *       ],
+             *       "training": {
+             *         "trainedAt": "2026-03-02T02:00:00.000Z",
+             *         "shoppers": 4339,
+             *         "items": 3665,
+             *         "events": 392692,
+             *         "validationShoppers": 812,
+             *         "figures": [
+             *           {
+             *             "level": "Personal",
+             *             "recallAt20": 0.21,
+             *             "ndcgAt10": 0.14
+             *           }
+             *         ],
+             *         "explained": "Measured on the last weeks of shopping, held back from training."
+             *       },
+             *       "fairness": {
+             *         "reportId": "rpt_0mi3k2x8a0000abcdefgh",
+             *         "reportedAt": "2026-03-02T03:00:00.000Z",
+             *         "findings": [
+             *           {
+             *             "check": "fairness.coverage",
+             *             "severity": "ok",
+             *             "title": "Suggestions cover 64% of the catalog."
+             *           }
+             *         ],
+             *         "figures": [
+             *           {
+             *             "name": "coverage",
+             *             "label": "Share of the catalog suggested",
+             *             "value": 0.64
+             *           }
+             *         ]
+             *       },
+             *       "limits": [
+             *         "Popular products are suggested more than their share of the catalog."
+             *       ],
+             *       "turnOff": [
+             *         "In your privacy center, choose “Off” under how much we personalize."
+             *       ]
+             *     }
+             */
+            'application/json': {
+              noticeVersion: string
+              title: string
+              levels: {
+                /** @enum {string} */
+                level: 'off' | 'session' | 'personal'
+                title: string
+                uses: string[]
+                kept: string
+                purpose: string | null
+              }[]
+              algorithm: string[]
+              /** @description The last training and its figures on a held-out period; null before the first */
+              training: {
+                trainedAt: string
+                shoppers: number
+                items: number
+                events: number
+                validationShoppers: number | null
+                figures: {
+                  level: string
+                  recallAt20: number
+                  ndcgAt10: number
+                }[]
+                explained: string
+              } | null
+              /** @description The latest fairness audit; null before the first report */
+              fairness: {
+                reportId: string
+                reportedAt: string
+                findings: {
+                  check: string
+                  /** @enum {string} */
+                  severity: 'ok' | 'info' | 'warning' | 'problem'
+                  title: string
+                }[]
+                figures: {
+                  name: string
+                  label: string
+                  value: number
+                }[]
+              } | null
+              limits: string[]
+              turnOff: string[]
+            }
+          }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/insights/queries': {
     parameters: {
       query?: never
@@ -7759,6 +8638,81 @@ export interface paths {
     trace?: never
   }
   '/privacy': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Web page (HTML)
+     * @description **Who may call:** anyone; no credential is needed.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The page shell: one HTML file for every page; its script picks the page */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example <!doctype html>
+             *     <html lang="en-GB">
+             *       <head>
+             *         <meta charset="utf-8" />
+             *         <meta name="viewport" content="width=device-width, initial-scale=1" />
+             *         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+             *         <title>Demo Giftware · Candor</title>
+             *         <script type="module" crossorigin src="/assets/index-DsglwELd.js"></script>
+             *         <link rel="stylesheet" crossorigin href="/assets/index--SG89qXz.css">
+             *       </head>
+             *       <body>
+             *         <div id="app"></div>
+             *       </body>
+             *     </html>
+             */
+            'text/html': string
+          }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/privacy/suggestions': {
     parameters: {
       query?: never
       header?: never

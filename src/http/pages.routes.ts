@@ -100,6 +100,7 @@ function pageRoutes(app: FastifyInstance, options: PagesOptions) {
 
   const paths = [
     '/privacy',
+    '/privacy/suggestions',
     '/console',
     ...(options.shop ? ['/', '/c/:category', '/p/:item', '/basket'] : []),
   ]

@@ -7,6 +7,7 @@ import type { ImportSummary } from '../modules/events/index.js'
 import { packageRoot } from '../lib/package-root.js'
 import { ROLES, type Role } from '../modules/auth/index.js'
 import { cleanroomCommands } from './cli.cleanroom.js'
+import { auditReportCommand } from './cli.reviews.js'
 import type { Progress } from './progress.js'
 import type { Runtime } from './runtime.js'
 
@@ -331,7 +332,9 @@ interface AuditVerifyOptions {
 function auditCommands(program: Command): void {
   const audit = program
     .command('audit')
-    .description('the tamper-evident audit log: hash chain, Merkle tree, signed checkpoints')
+    .description(
+      'the tamper-evident audit log (hash chain, Merkle tree, signed checkpoints) and the audit reports',
+    )
   audit
     .command('checkpoint')
     .description(
@@ -364,6 +367,7 @@ function auditCommands(program: Command): void {
     .action((options: AuditVerifyOptions) =>
       withRuntime((runtime) => verifyAudit(runtime, options)),
     )
+  auditReportCommand(audit, withRuntime)
 }
 
 /** Runs `audit verify`: exit 1 when the chain or the tree does not hold. */

@@ -21,6 +21,7 @@ import {
 import { createJobRunner } from '../modules/jobs/index.js'
 import { createRecommendService, recommendDataParticipant } from '../modules/recommend/index.js'
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
+import { createReviewsService, runAudits } from '../modules/reviews/index.js'
 import { createSessionService } from '../modules/session/index.js'
 import {
   type SubjectDataParticipant,
@@ -156,7 +157,16 @@ export function createServices(deps: ServiceDeps) {
     keys,
     participants: subjectData,
   })
-  return {
+  // The audits read every module (through the services below), so they get the finished set.
+  const reviews = createReviewsService({
+    db: storage.db,
+    clock,
+    charter,
+    audit,
+    runAudits: () => runAudits(services, clock.now()),
+    lastTrainingRun: async () => (await recommend.trainingRuns(1)).at(-1),
+  })
+  const services = {
     config,
     charter,
     rights,
@@ -175,7 +185,9 @@ export function createServices(deps: ServiceDeps) {
     jobs,
     insights,
     cleanroom,
+    reviews,
   }
+  return services
 }
 
 export type Services = ReturnType<typeof createServices>

@@ -16,6 +16,8 @@ const CHECKPOINT_EVERY_MS = 60_000
  *   database), in one process at a time; 0 leaves it out: servers never train, `candor train` run on
  *   its own (cron, a machine of its own) stores the model they load;
  * - `retention`: deletes expired records every CANDOR_RETENTION_INTERVAL_MINUTES (0 turns it off);
+ * - `reviews.audit`: runs the fairness, privacy and security audits every CANDOR_AUDIT_INTERVAL_HOURS
+ *   (at once on a new database) and keeps the report; 0 leaves it out;
  * - `audit.checkpoint`: signs the audit tree every minute. Each process also signs a few seconds after
  *   its own audit writes (two processes signing the same tree size store one).
  */
@@ -50,6 +52,16 @@ export async function startBackgroundJobs(runtime: Runtime): Promise<{ stop(): P
       async run() {
         const report = await services.retention.run()
         logger.info({ deleted: report.deleted, total: report.total }, 'retention run')
+      },
+    })
+  }
+  if (config.auditIntervalHours > 0) {
+    jobs.define({
+      kind: 'reviews.audit',
+      everyMs: config.auditIntervalHours * 3_600_000,
+      async run() {
+        const report = await services.reviews.runAndStore()
+        logger.info({ report: report.id, findings: report.findings.length }, 'audit report kept')
       },
     })
   }

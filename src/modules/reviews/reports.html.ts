@@ -42,7 +42,7 @@ const STYLE = [
   '.sev-problem{background:#9b1c1c;color:#fff}.sev-warning{background:#8a5300;color:#fff}',
   '.sev-info{background:#1d4e89;color:#fff}.sev-ok{background:#e6f4ea;color:#14532d}',
   '.lead{color:#444}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}',
-  'figure{margin:0}figcaption{font-weight:600;margin-bottom:.25rem}',
+  'figure{margin:0;max-width:100%}figure svg{max-width:100%;height:auto}figcaption{font-weight:600;margin-bottom:.25rem}',
   '.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:.4rem;padding:.5rem 1rem}',
   '.card strong{display:block;font-size:1.5rem}code{word-break:break-all}',
   '@media print{h2{break-after:avoid}figure,tr{break-inside:avoid}}',
