@@ -131,7 +131,7 @@ for (const dialect of DIALECTS) {
         const c = s % CATEGORIES.length
         const events = Array.from({ length: 10 }, (_, k) => ({
           id: `${ref}-${k}`,
-          type: k % 3 === 0 ? 'purchase' : 'view',
+          type: k % 2 === 0 ? 'purchase' : 'view',
           subject: ref,
           item:
             k === 9

@@ -48,5 +48,6 @@ export {
   createHistory,
   recommendPersonal,
   trainItemModel,
+  type ItemModel,
 } from './engine/index.js'
 export { TYPE_WEIGHT } from './model.state.js'

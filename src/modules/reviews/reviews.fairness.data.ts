@@ -9,6 +9,7 @@ import type { CatalogService } from '../catalog/index.js'
 import type { Charter } from '../charter/index.js'
 import { type ConsentService, decideConsent } from '../consent/index.js'
 import {
+  type ItemModel,
   type RecommendService,
   buildInteractions,
   createHistory,
@@ -34,19 +35,25 @@ export interface FairnessDeps {
   charter: Charter
   catalog: Pick<CatalogService, 'listItems'>
   consent: Pick<ConsentService, 'contextsFor'>
-  recommend: Pick<RecommendService, 'onlineQuality'>
+  recommend: Pick<RecommendService, 'onlineQuality' | 'model'>
 }
 
 const ITEM_EVENTS = new Set(['view', 'cart', 'purchase'])
 
+/** The parameters the served model was trained and tuned with, when one is in use. */
+export type EngineSettings = Pick<ItemModel, 'params' | 'scoring'>
+
 /**
- * The engine as a `Recommender`: an item model trained (default parameters, no tuning) on the split's
- * training events, special-category items excluded as in serving, answering at the personal level.
+ * The engine as a `Recommender`: an item model trained on the split's training events with the
+ * parameters the served model was tuned to (the defaults when none is served; no new tuning, which
+ * would take minutes of CPU on a large shop), special-category items excluded as in serving,
+ * answering at the personal level.
  */
 export function engineRecommender(
   split: ValidationSplit,
   specialItems: ReadonlySet<string>,
   now: Date,
+  settings?: EngineSettings,
 ): Recommender {
   const ids: string[] = []
   const index = new Map<string, number>()
@@ -69,7 +76,11 @@ export function engineRecommender(
     ids.length,
   )
   const excluded = Uint8Array.from(ids, (id) => (specialItems.has(id) ? 1 : 0))
-  const model = trainItemModel(interactions, { now: now.getTime(), excluded })
+  const model = trainItemModel(interactions, {
+    now: now.getTime(),
+    excluded,
+    ...(settings === undefined ? {} : { params: settings.params, scoring: settings.scoring }),
+  })
   return (history, k) => {
     const known = history.filter((id) => index.has(id))
     if (ids.length === 0) return []
@@ -80,6 +91,16 @@ export function engineRecommender(
     return recommendPersonal(model, h, { limit: k, now: now.getTime(), guards: { excluded } }).map(
       (r) => ids[r.item]!,
     )
+  }
+}
+
+/** The served model's parameters, or undefined when none can be had (no model stored yet). */
+async function servedSettings(deps: FairnessDeps): Promise<EngineSettings | undefined> {
+  try {
+    const model = await deps.recommend.model()
+    return { params: model.params, scoring: model.scoring }
+  } catch {
+    return undefined
   }
 }
 
@@ -129,7 +150,13 @@ export async function auditFairness(
   const windowDays = options.windowDays ?? 30
   const since = new Date(now.getTime() - windowDays * DAY_MS).toISOString()
   const settings = new Map((await subjectSettings(deps.db)).map((s) => [s.subject_id, s]))
-  const events: { owner: string; item: string; time: number; weight: number }[] = []
+  const events: {
+    owner: string
+    item: string
+    time: number
+    weight: number
+    bought: boolean
+  }[] = []
   const firstSeen = new Map<string, number>()
   const purchases = new Map<string, number>()
   const citing = new Map<string, string[]>()
@@ -141,7 +168,13 @@ export async function auditFairness(
       if (row.owner.startsWith(SESSION_PREFIX)) continue
       const bought = row.type === 'purchase'
       if (bought) purchases.set(row.item, (purchases.get(row.item) ?? 0) + 1)
-      events.push({ owner: row.owner, item: row.item, time, weight: TYPE_WEIGHT[row.type] ?? 0.25 })
+      events.push({
+        owner: row.owner,
+        item: row.item,
+        time,
+        weight: TYPE_WEIGHT[row.type] ?? 0.25,
+        bought,
+      })
       if (row.recomm_id !== null)
         citing.set(row.recomm_id, [...(citing.get(row.recomm_id) ?? []), row.owner])
     }
@@ -155,7 +188,9 @@ export async function auditFairness(
     }),
     now,
   )
-  const recommender = options.recommender ?? engineRecommender(split, new Set(special.keys()), now)
+  const recommender =
+    options.recommender ??
+    engineRecommender(split, new Set(special.keys()), now, await servedSettings(deps))
   const offline =
     split.shoppers.length === 0 ? null : await evaluateRecommender(split, view, recommender)
   const answers = await answersSince(deps.db, since)

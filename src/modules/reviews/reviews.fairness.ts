@@ -47,15 +47,20 @@ export function historyBucket(n: number): string {
 
 /**
  * Splits stored item events by time per shopper: the last fifth (at least one) of each shopper's
- * events with at least 3 is held out, the rest is their history. Items already in the history are not
- * counted as held out (a recommender should not be scored for repeating them).
+ * events, for shoppers with at least 3, is held out, the rest is their history. The held-out targets
+ * are the distinct items bought in that part, repeats included, as the engine's own held-out
+ * evaluation counts them (`recommend/engine/holdout.ts`, BENCHMARKS.md section 1); a shopper who
+ * bought nothing there is not evaluated.
  */
 export function validationSplit(
-  events: readonly { owner: string; item: string; time: number; weight: number }[],
+  events: readonly { owner: string; item: string; time: number; weight: number; bought: boolean }[],
   groupsOf: (owner: string) => { jurisdiction: string; level: string },
   now: Date,
 ): ValidationSplit {
-  const byOwner = new Map<string, { item: string; time: number; weight: number }[]>()
+  const byOwner = new Map<
+    string,
+    { item: string; time: number; weight: number; bought: boolean }[]
+  >()
   for (const e of events) {
     let list = byOwner.get(e.owner)
     if (list === undefined) byOwner.set(e.owner, (list = []))
@@ -74,12 +79,11 @@ export function validationSplit(
     index++
     if (cut === list.length) continue
     const history = past.map((e) => e.item)
-    const seen = new Set(history)
     const heldOut = new Set(
       list
         .slice(cut)
-        .map((e) => e.item)
-        .filter((i) => !seen.has(i)),
+        .filter((e) => e.bought)
+        .map((e) => e.item),
     )
     if (heldOut.size === 0) continue
     const first = list[0]!.time
@@ -351,6 +355,16 @@ export function fairnessFindings(input: FairnessInputs): AuditPart<FairnessAudit
             ),
       )
   }
+  if (offline?.recallAt20 != null)
+    findings.push(
+      finding(
+        'fairness.recall',
+        'info',
+        'How often suggestions held what shoppers went on to buy.',
+        `Offline Recall@20 is ${offline.recallAt20}: on each shopper's last fifth of activity, held back from a model trained on the rest, that share of what they bought was among their 20 suggestions.`,
+        { recallAt20: offline.recallAt20 },
+      ),
+    )
   const recalls = groups.filter((g) => g.recallAt20 !== null && g.group !== 'other')
   for (const dim of ['jurisdiction', 'level', 'tenure', 'history'] as const) {
     const values = recalls.filter((g) => g.dimension === dim).map((g) => g.recallAt20!)

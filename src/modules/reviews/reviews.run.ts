@@ -27,7 +27,7 @@ export interface ReviewServices {
   catalog: Pick<CatalogService, 'listItems'>
   consent: Pick<ConsentService, 'contextsFor' | 'noticeVersion'>
   identity: Pick<IdentityService, 'readVault'>
-  recommend: Pick<RecommendService, 'onlineQuality'>
+  recommend: Pick<RecommendService, 'onlineQuality' | 'model'>
 }
 
 export interface RunOptions {
