@@ -11,6 +11,7 @@ import { ConsentRatesPanel } from './console/consent-rates.js'
 import { InsightsPanel } from './console/insights.js'
 import { Status, useLoad } from './console/load.js'
 import { OnlineTable } from './console/online.js'
+import { ReportsPanel } from './console/reports.js'
 import { RightsPanel } from './console/rights.js'
 import './console/console.css'
 import { TrainingQuality, loadTrainingQuality } from './training-quality.js'
@@ -137,6 +138,7 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
   const rates = may('GET /v1/consent-rates')
   const audit = may('GET /v1/audit')
   const quality = may('GET /v1/recommendations/quality')
+  const reports = may('GET /v1/audits/reports/latest')
   const insights = {
     query: may('POST /v1/insights/queries'),
     ownBudget: may('GET /v1/insights/budget'),
@@ -146,7 +148,7 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
   const showInsights = insights.query || insights.ownBudget || insights.allBudgets
   return (
     <>
-      {rights || rates || audit || quality || showInsights ? null : (
+      {rights || rates || audit || quality || showInsights || reports ? null : (
         <p data-testid="no-panels" class="panel-note">
           The {roleName(me.role).toLowerCase()} role is for the shop's own server (events,
           recommendations, shopper tokens): the console has nothing more to show it than the charter
@@ -175,6 +177,12 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
         <section class="panel" aria-labelledby="audit-h" data-testid="audit-panel">
           <h2 id="audit-h">Audit log</h2>
           <AuditPanel token={token} verifies={may('GET /v1/audit/verify')} />
+        </section>
+      ) : null}
+      {reports ? (
+        <section class="panel" aria-labelledby="reports-h" data-testid="reports-panel">
+          <h2 id="reports-h">Audit reports</h2>
+          <ReportsPanel token={token} may={{ signOff: may('POST /v1/audits/dpia/sign-off') }} />
         </section>
       ) : null}
       {quality ? <QualityPanels token={token} /> : null}

@@ -1,6 +1,7 @@
 import { render } from 'preact'
 import { Console } from './console.js'
 import { PrivacyCenter } from './privacy.js'
+import { SuggestionsPage } from './privacy-suggestions.js'
 import { Shop, type ShopRoute } from './shop.js'
 import './styles.css'
 
@@ -8,6 +9,7 @@ import './styles.css'
 function route(pathname: string) {
   const path = pathname.replace(/\/+$/, '') || '/'
   if (path === '/privacy') return <PrivacyCenter />
+  if (path === '/privacy/suggestions') return <SuggestionsPage />
   if (path === '/console') return <Console />
   const category = /^\/c\/([^/]+)$/.exec(path)
   const product = /^\/p\/([^/]+)$/.exec(path)
@@ -24,6 +26,7 @@ function route(pathname: string) {
 
 const titles: Record<string, string> = {
   '/privacy': 'Your privacy center',
+  '/privacy/suggestions': 'How suggestions work',
   '/console': 'Staff console',
 }
 document.title = `${titles[location.pathname] ?? 'Demo Giftware'} · Candor`

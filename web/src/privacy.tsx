@@ -66,6 +66,10 @@ export function PrivacyCenter() {
         settings={center.settings}
         onSaved={center.setSettings}
       />
+      <p data-testid="suggestions-link">
+        <a href={`/privacy/suggestions${location.hash}`}>How suggestions work</a>: what they use,
+        how well they work and where they may be unfair.
+      </p>
       <WhySection rows={center.rows} note={note} />
       <ConsentsSection
         {...acting}
