@@ -1,9 +1,32 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auditPrivacy } from '../src/modules/reviews/reviews.privacy.js'
+import { auditPrivacy, fileChunks } from '../src/modules/reviews/reviews.privacy.js'
 import { DIALECTS, type TestContext, createTestContext, runSql } from './helpers/test-context.js'
 
 const PERSONAL = 'personalize.recommendations'
 const EMAIL = 'privacy.probe.person@leak-probe.example'
+
+describe('reading a database file in pieces', () => {
+  it('finds a value that straddles two pieces', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candor-chunks-'))
+    try {
+      const file = path.join(dir, 'f.bin')
+      const needle = Buffer.from(EMAIL)
+      const piece = 8 * 1024 * 1024
+      fs.writeFileSync(file, Buffer.concat([Buffer.alloc(piece - 10), needle, Buffer.alloc(100)]))
+      // Each piece is a view that the next read overwrites: copied as it comes.
+      const chunks: Buffer[] = []
+      for (const chunk of fileChunks(file, needle.length)) chunks.push(Buffer.from(chunk))
+      expect(chunks.length).toBe(2)
+      expect(chunks[0]!.indexOf(needle)).toBe(-1)
+      expect(chunks[1]!.indexOf(needle)).toBeGreaterThanOrEqual(0)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
 
 for (const dialect of DIALECTS) {
   describe(`privacy audit on ${dialect}`, () => {

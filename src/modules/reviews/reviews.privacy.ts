@@ -51,6 +51,10 @@ export interface PrivacyDeps {
 export const RETENTION_GRACE_MS = DAY_MS
 /** Vault values shorter than this are too common to look for (a two-letter country, say). */
 const MIN_SCANNED_LENGTH = 5
+/** Vault values looked for at most (an even sample of the vault beyond that), to bound the scan. */
+export const MAX_SCANNED_VALUES = 500
+/** The SQLite files are read in pieces of this size (each overlapping the last by the longest value). */
+const SCAN_CHUNK = 8 * 1024 * 1024
 
 const finding = (
   check: string,
@@ -174,7 +178,9 @@ async function requests(deps: PrivacyDeps, now: Date): Promise<PrivacyAudit['req
  */
 async function plaintextScan(deps: PrivacyDeps): Promise<PrivacyAudit['plaintext']> {
   const values = new Set<string>()
-  for (const subjectId of await vaultSubjects(deps.db)) {
+  const subjects = await vaultSubjects(deps.db)
+  const stride = Math.max(1, Math.ceil(subjects.length / Math.ceil(MAX_SCANNED_VALUES / 2)))
+  for (const subjectId of subjects.filter((_, k) => k % stride === 0)) {
     const vault = await deps.identity.readVault(subjectId)
     for (const value of Object.values(vault ?? {}))
       if (typeof value === 'string' && value.length >= MIN_SCANNED_LENGTH) values.add(value)
@@ -183,6 +189,7 @@ async function plaintextScan(deps: PrivacyDeps): Promise<PrivacyAudit['plaintext
   let found = 0
   const needles = [...values].map((v) => ({ text: v, bytes: Buffer.from(v, 'utf8') }))
   const hits = new Set<string>()
+  const longest = Math.max(0, ...needles.map((n) => n.bytes.length))
   const look = (place: string, haystack: Buffer | string) => {
     for (const needle of needles) {
       const at =
@@ -201,7 +208,7 @@ async function plaintextScan(deps: PrivacyDeps): Promise<PrivacyAudit['plaintext
         ['database file', file],
         ['write-ahead log', `${file}-wal`],
       ] as const)
-        if (fs.existsSync(path)) look(place, fs.readFileSync(path))
+        if (fs.existsSync(path)) for (const chunk of fileChunks(path, longest)) look(place, chunk)
     } else {
       for (const table of await tableNames(deps.db, deps.dialect))
         for await (const text of eachTableText(deps.db, table)) look(`table ${table}`, text)
@@ -209,6 +216,27 @@ async function plaintextScan(deps: PrivacyDeps): Promise<PrivacyAudit['plaintext
     found = hits.size
   }
   return { valuesChecked: values.size, found, where: [...where].sort() }
+}
+
+/** A file's bytes in `SCAN_CHUNK` pieces, each starting `overlap` bytes before the last ended. */
+export function* fileChunks(file: string, overlap: number): Generator<Buffer> {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const buffer = Buffer.alloc(SCAN_CHUNK + overlap)
+    let position = 0
+    let carried = 0
+    for (;;) {
+      const read = fs.readSync(fd, buffer, carried, SCAN_CHUNK, position)
+      if (read === 0) return
+      position += read
+      const filled = carried + read
+      yield buffer.subarray(0, filled)
+      carried = Math.min(overlap, filled)
+      buffer.copy(buffer, 0, filled - carried, filled)
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
 }
 
 /** Vendors the charter declares and those that receive data (an active partner key acts for them). */
