@@ -74,6 +74,7 @@ describe('sensitivity', () => {
       /bounds/,
     )
     expect(() => sensitivity(planOf({ maxRowsPerGroup: 0 }))).toThrow(/maxRowsPerGroup/)
+    expect(() => sensitivity(planOf({ measure: 'sum', bounds: [5, 1] }))).toThrow(/bounds/)
   })
 })
 

@@ -137,6 +137,9 @@ function assertPlan(plan: QueryPlan): void {
   if (!(Math.abs(k - Math.round(k)) < 1e-9 && k >= 1)) {
     throw new RangeError('resolution must be 1 divided by a whole number (1, 0.1, 0.01 ...)')
   }
+  if (plan.bounds && !(plan.bounds[0] <= plan.bounds[1])) {
+    throw new RangeError('bounds must be [low, high] with low <= high')
+  }
 }
 
 /** Steps per unit of the value field: 1 / resolution, a whole number. */
