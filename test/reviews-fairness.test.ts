@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type TopLevelSpec, compile } from 'vega-lite'
 import { auditFairness } from '../src/modules/reviews/reviews.fairness.data.js'
-import { mergeSmallGroups } from '../src/modules/reviews/reviews.fairness.js'
+import { mergeSmallGroups } from '../src/modules/reviews/reviews.fairness.offline.js'
 import {
   type CatalogView,
   calibrationKl,

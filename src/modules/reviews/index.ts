@@ -51,7 +51,7 @@ export {
   type ReviewsService,
 } from './reports.service.js'
 export { runAudits, type ReviewServices, type RunOptions } from './reviews.run.js'
-export type { Recommender } from './reviews.fairness.js'
+export type { Recommender } from './reviews.fairness.offline.js'
 export { renderChartSvg } from './reviews.charts.js'
 export { renderReportHtml, type HtmlReportInput } from './reports.html.js'
 export { reviewsRoutes } from './reviews.routes.js'

@@ -18,14 +18,14 @@ import {
   trainItemModel,
 } from '../recommend/index.js'
 import { SESSION_PREFIX } from '../session/index.js'
+import { fairnessFindings } from './reviews.fairness.js'
 import {
   type Recommender,
   type ValidationSplit,
   evaluateRecommender,
-  fairnessFindings,
   servedLists,
   validationSplit,
-} from './reviews.fairness.js'
+} from './reviews.fairness.offline.js'
 import { type CatalogView, NEW_ITEM_DAYS, SMALL_CATEGORY_ITEMS } from './reviews.metrics.js'
 import { answersSince, eachEvent, subjectSettings } from './reviews.repository.js'
 import type { AuditPart, FairnessAudit } from './reviews.js'
