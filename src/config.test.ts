@@ -10,6 +10,8 @@ describe('parseConfig', () => {
     expect(config.database).toEqual({ kind: 'sqlite', file: path.resolve('./data/candor.sqlite') })
     expect(config.keyFile).toBe(path.resolve('./data/candor.keys.json'))
     expect(config.logLevel).toBe('info')
+    expect(config.auditIntervalHours).toBe(24)
+    expect(parseConfig({ CANDOR_AUDIT_INTERVAL_HOURS: '0' }).auditIntervalHours).toBe(0)
     expect(Object.isFrozen(config)).toBe(true)
   })
 
@@ -24,6 +26,7 @@ describe('parseConfig', () => {
     ['CANDOR_LOG_LEVEL', 'loud', /CANDOR_LOG_LEVEL/],
     ['CANDOR_DATABASE_URL', 'mysql://x', /CANDOR_DATABASE_URL: must start with postgres:\/\//],
     ['CANDOR_RATE_LIMIT_PER_MINUTE', '0', /CANDOR_RATE_LIMIT_PER_MINUTE: must be at least 1/],
+    ['CANDOR_AUDIT_INTERVAL_HOURS', 'daily', /CANDOR_AUDIT_INTERVAL_HOURS: .*whole number/],
   ])('names %s when it is wrong', (name, value, message) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(message)

@@ -20,119 +20,132 @@ const SEVERITY_WORDS: Record<string, string> = {
   ok: 'OK',
 }
 
+function ListSection(props: { id: string; heading: string; items: string[] }) {
+  return (
+    <section class="panel" aria-labelledby={props.id}>
+      <h2 id={props.id}>{props.heading}</h2>
+      <ul>
+        {props.items.map((s) => (
+          <li key={s}>{s}</li>
+        ))}
+      </ul>
+    </section>
+  )
+}
+
+function LevelsSection({ levels }: { levels: ModelCard['levels'] }) {
+  return (
+    <section class="panel" aria-labelledby="levels-h" data-testid="card-levels">
+      <h2 id="levels-h">What each level uses</h2>
+      <table class="stack">
+        <thead>
+          <tr>
+            <th scope="col">Level</th>
+            <th scope="col">Uses</th>
+            <th scope="col">Kept</th>
+          </tr>
+        </thead>
+        <tbody>
+          {levels.map((l) => (
+            <tr key={l.level} data-level={l.level}>
+              <th scope="row">{l.title}</th>
+              <td data-label="Uses">{l.uses.join(', ')}</td>
+              <td data-label="Kept">{l.kept}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  )
+}
+
+function TrainingFigures({ training }: { training: NonNullable<ModelCard['training']> }) {
+  if (training.figures.length === 0)
+    return <p>Too little shopping was held back to measure it this time.</p>
+  return (
+    <table class="stack">
+      <thead>
+        <tr>
+          <th scope="col">Suggestions</th>
+          <th scope="col">Recall@20</th>
+          <th scope="col">NDCG@10</th>
+        </tr>
+      </thead>
+      <tbody>
+        {training.figures.map((f) => (
+          <tr key={f.level}>
+            <th scope="row">{f.level}</th>
+            <td data-label="Recall@20">{percent(f.recallAt20)}</td>
+            <td data-label="NDCG@10">{percent(f.ndcgAt10)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function TrainingSection({ training }: { training: ModelCard['training'] }) {
+  return (
+    <section class="panel" aria-labelledby="well-h" data-testid="card-training">
+      <h2 id="well-h">How well it works</h2>
+      {training === null ? (
+        <p>The model has not been trained yet.</p>
+      ) : (
+        <>
+          <p>
+            Last trained on {formatDate(training.trainedAt)} from{' '}
+            {training.events.toLocaleString('en-GB')} events of{' '}
+            {training.shoppers.toLocaleString('en-GB')} shoppers who allowed it.{' '}
+            {training.explained}
+          </p>
+          <TrainingFigures training={training} />
+        </>
+      )}
+    </section>
+  )
+}
+
+function FairnessSection({ fairness }: { fairness: ModelCard['fairness'] }) {
+  return (
+    <section class="panel" aria-labelledby="fair-h" data-testid="card-fairness">
+      <h2 id="fair-h">Fairness: what our latest audit found</h2>
+      {fairness === null ? (
+        <p>No audit has been run yet.</p>
+      ) : (
+        <>
+          <p>Audit of {formatDate(fairness.reportedAt)}.</p>
+          <ul>
+            {fairness.findings.map((f, i) => (
+              <li key={`${f.check}-${i}`}>
+                <span class={`sev sev-${f.severity}`}>{SEVERITY_WORDS[f.severity]}</span> {f.title}
+              </li>
+            ))}
+          </ul>
+          {fairness.figures.length === 0 ? null : (
+            <dl class="figures">
+              {fairness.figures.map((f) => (
+                <div key={f.name}>
+                  <dt>{f.label}</dt>
+                  <dd>{Math.round(f.value * 1000) / 1000}</dd>
+                </div>
+              ))}
+            </dl>
+          )}
+        </>
+      )}
+    </section>
+  )
+}
+
 function Card({ card }: { card: ModelCard }) {
   return (
     <>
-      <section class="panel" aria-labelledby="levels-h" data-testid="card-levels">
-        <h2 id="levels-h">What each level uses</h2>
-        <table class="stack">
-          <thead>
-            <tr>
-              <th scope="col">Level</th>
-              <th scope="col">Uses</th>
-              <th scope="col">Kept</th>
-            </tr>
-          </thead>
-          <tbody>
-            {card.levels.map((l) => (
-              <tr key={l.level} data-level={l.level}>
-                <th scope="row">{l.title}</th>
-                <td data-label="Uses">{l.uses.join(', ')}</td>
-                <td data-label="Kept">{l.kept}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
-      <section class="panel" aria-labelledby="how-h">
-        <h2 id="how-h">How suggestions are made</h2>
-        <ul>
-          {card.algorithm.map((s) => (
-            <li key={s}>{s}</li>
-          ))}
-        </ul>
-      </section>
-      <section class="panel" aria-labelledby="well-h" data-testid="card-training">
-        <h2 id="well-h">How well it works</h2>
-        {card.training === null ? (
-          <p>The model has not been trained yet.</p>
-        ) : (
-          <>
-            <p>
-              Last trained on {formatDate(card.training.trainedAt)} from{' '}
-              {card.training.events.toLocaleString('en-GB')} events of{' '}
-              {card.training.shoppers.toLocaleString('en-GB')} shoppers who allowed it.{' '}
-              {card.training.explained}
-            </p>
-            {card.training.figures.length === 0 ? (
-              <p>Too little shopping was held back to measure it this time.</p>
-            ) : (
-              <table class="stack">
-                <thead>
-                  <tr>
-                    <th scope="col">Suggestions</th>
-                    <th scope="col">Recall@20</th>
-                    <th scope="col">NDCG@10</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {card.training.figures.map((f) => (
-                    <tr key={f.level}>
-                      <th scope="row">{f.level}</th>
-                      <td data-label="Recall@20">{percent(f.recallAt20)}</td>
-                      <td data-label="NDCG@10">{percent(f.ndcgAt10)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </>
-        )}
-      </section>
-      <section class="panel" aria-labelledby="fair-h" data-testid="card-fairness">
-        <h2 id="fair-h">Fairness: what our latest audit found</h2>
-        {card.fairness === null ? (
-          <p>No audit has been run yet.</p>
-        ) : (
-          <>
-            <p>Audit of {formatDate(card.fairness.reportedAt)}.</p>
-            <ul>
-              {card.fairness.findings.map((f, i) => (
-                <li key={`${f.check}-${i}`}>
-                  <span class={`sev sev-${f.severity}`}>{SEVERITY_WORDS[f.severity]}</span>{' '}
-                  {f.title}
-                </li>
-              ))}
-            </ul>
-            {card.fairness.figures.length === 0 ? null : (
-              <dl class="figures">
-                {card.fairness.figures.map((f) => (
-                  <div key={f.name}>
-                    <dt>{f.label}</dt>
-                    <dd>{Math.round(f.value * 1000) / 1000}</dd>
-                  </div>
-                ))}
-              </dl>
-            )}
-          </>
-        )}
-      </section>
-      <section class="panel" aria-labelledby="limits-h">
-        <h2 id="limits-h">Known limits</h2>
-        <ul>
-          {card.limits.map((s) => (
-            <li key={s}>{s}</li>
-          ))}
-        </ul>
-      </section>
-      <section class="panel" aria-labelledby="off-h">
-        <h2 id="off-h">How to turn it off</h2>
-        <ul>
-          {card.turnOff.map((s) => (
-            <li key={s}>{s}</li>
-          ))}
-        </ul>
-      </section>
+      <LevelsSection levels={card.levels} />
+      <ListSection id="how-h" heading="How suggestions are made" items={card.algorithm} />
+      <TrainingSection training={card.training} />
+      <FairnessSection fairness={card.fairness} />
+      <ListSection id="limits-h" heading="Known limits" items={card.limits} />
+      <ListSection id="off-h" heading="How to turn it off" items={card.turnOff} />
     </>
   )
 }

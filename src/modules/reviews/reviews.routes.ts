@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import { AppError } from '../../lib/errors.js'
+import type { RoutesApp } from '../../http/routes.js'
 import { actorOf } from '../audit/index.js'
 import {
   DpiaSchema,
@@ -29,8 +30,12 @@ const STAFF = { access: { roles: ['privacy_officer', 'admin'] } } as const
 export const reviewsRoutes: FastifyPluginAsyncZod<{
   services: { reviews: ReviewsService }
 }> = async (app, { services }) => {
-  const { reviews } = services
+  dpiaRoutes(app, services.reviews)
+  reportRoutes(app, services.reviews)
+}
 
+/** The impact assessment and its sign-off. */
+function dpiaRoutes(app: RoutesApp, reviews: ReviewsService) {
   app.get(
     '/v1/audits/dpia',
     {
@@ -63,7 +68,10 @@ export const reviewsRoutes: FastifyPluginAsyncZod<{
       return reply.code(201).send(await reviews.signOffDpia(actor, request.body))
     },
   )
+}
 
+/** The stored reports, running one now, and the public model card. */
+function reportRoutes(app: RoutesApp, reviews: ReviewsService) {
   app.get(
     '/v1/audits/reports/latest',
     {
