@@ -11,11 +11,13 @@
  * May import: lib, storage, and the index of other modules; their tables only read, in
  * `reviews.repository.ts` (an audit must see what is stored, not what a service chooses to say).
  *
- * Where each rule lives: the shared shapes `reviews.ts`; fairness and bias: the measures, pure, with
- * their sources `reviews.metrics.ts`, the validation split, groups and findings `reviews.fairness.ts`,
- * its reads and the engine measured offline `reviews.fairness.data.ts`, its charts
- * `reviews.fairness.charts.ts`; privacy `reviews.privacy.ts`; security `reviews.security.ts`; all of
- * them at once `reviews.run.ts`.
+ * Where each rule lives: the shared shapes `reviews.ts`. Fairness and bias: the measures, pure, with
+ * their sources `reviews.metrics.ts`; the validation split and the measure of any recommender on it
+ * `reviews.fairness.offline.ts`; the findings `reviews.fairness.ts`; the reads and the engine measured
+ * offline `reviews.fairness.data.ts`; the charts `reviews.fairness.charts.ts`. Privacy
+ * `reviews.privacy.ts` (its plaintext scan `reviews.plaintext.ts`); security `reviews.security.ts`; all
+ * of them at once `reviews.run.ts`. The DPIA, model card and stored reports: `reviews.dpia.ts`,
+ * `reviews.model-card.ts`, `reports.*.ts`.
  */
 export type {
   AuditPart,

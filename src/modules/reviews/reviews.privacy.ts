@@ -11,7 +11,6 @@
  * - Consent coverage per purpose now; rights requests on time; vault contents in plain text in the
  *   database; differential privacy spent per insights key; vendors declared vs receiving data.
  */
-import fs from 'node:fs'
 import { DAY_MS } from '../../lib/clock.js'
 import type { Config } from '../../config.js'
 import type { Db } from '../../storage/db.js'
@@ -24,17 +23,15 @@ import {
 } from '../consent/index.js'
 import type { IdentityService } from '../identity/index.js'
 import { SESSION_PREFIX, SESSION_TTL_MS } from '../session/index.js'
+import { plaintextScan } from './reviews.plaintext.js'
 import {
   activeKeys,
   eachEvent,
-  eachTableText,
   insightsSpends,
   purposesOf,
   rightsRequests,
   subjectSettings,
   subjectsWithRecords,
-  tableNames,
-  vaultSubjects,
 } from './reviews.repository.js'
 import type { AuditPart, ChartSpec, Finding, PrivacyAudit, PurposeCoverage } from './reviews.js'
 
@@ -49,12 +46,6 @@ export interface PrivacyDeps {
 
 /** The retention sweep runs hourly; an event is reported once it is this far past its retention. */
 export const RETENTION_GRACE_MS = DAY_MS
-/** Vault values shorter than this are too common to look for (a two-letter country, say). */
-const MIN_SCANNED_LENGTH = 5
-/** Vault values looked for at most (an even sample of the vault beyond that), to bound the scan. */
-export const MAX_SCANNED_VALUES = 500
-/** The SQLite files are read in pieces of this size (each overlapping the last by the longest value). */
-const SCAN_CHUNK = 8 * 1024 * 1024
 
 const finding = (
   check: string,
@@ -168,74 +159,6 @@ async function requests(deps: PrivacyDeps, now: Date): Promise<PrivacyAudit['req
     overdue,
     onTimeRate: closed === 0 ? 1 : Math.round((onTime / closed) * 1e4) / 1e4,
     slowestDays: slowest,
-  }
-}
-
-/**
- * Looks for every vault value (decrypted here, in memory only) in the database as it lies at rest:
- * the SQLite file and its write-ahead log byte by byte (free pages included), or every PostgreSQL
- * table's rows as text. Reports where, never what.
- */
-async function plaintextScan(deps: PrivacyDeps): Promise<PrivacyAudit['plaintext']> {
-  const values = new Set<string>()
-  const subjects = await vaultSubjects(deps.db)
-  const stride = Math.max(1, Math.ceil(subjects.length / Math.ceil(MAX_SCANNED_VALUES / 2)))
-  for (const subjectId of subjects.filter((_, k) => k % stride === 0)) {
-    const vault = await deps.identity.readVault(subjectId)
-    for (const value of Object.values(vault ?? {}))
-      if (typeof value === 'string' && value.length >= MIN_SCANNED_LENGTH) values.add(value)
-  }
-  const where = new Set<string>()
-  let found = 0
-  const needles = [...values].map((v) => ({ text: v, bytes: Buffer.from(v, 'utf8') }))
-  const hits = new Set<string>()
-  const longest = Math.max(0, ...needles.map((n) => n.bytes.length))
-  const look = (place: string, haystack: Buffer | string) => {
-    for (const needle of needles) {
-      const at =
-        typeof haystack === 'string'
-          ? haystack.indexOf(needle.text)
-          : haystack.indexOf(needle.bytes)
-      if (at < 0) continue
-      where.add(place)
-      hits.add(needle.text)
-    }
-  }
-  if (needles.length > 0) {
-    if (deps.config.database.kind === 'sqlite') {
-      const file = deps.config.database.file
-      for (const [place, path] of [
-        ['database file', file],
-        ['write-ahead log', `${file}-wal`],
-      ] as const)
-        if (fs.existsSync(path)) for (const chunk of fileChunks(path, longest)) look(place, chunk)
-    } else {
-      for (const table of await tableNames(deps.db, deps.dialect))
-        for await (const text of eachTableText(deps.db, table)) look(`table ${table}`, text)
-    }
-    found = hits.size
-  }
-  return { valuesChecked: values.size, found, where: [...where].sort() }
-}
-
-/** A file's bytes in `SCAN_CHUNK` pieces, each starting `overlap` bytes before the last ended. */
-export function* fileChunks(file: string, overlap: number): Generator<Buffer> {
-  const fd = fs.openSync(file, 'r')
-  try {
-    const buffer = Buffer.alloc(SCAN_CHUNK + overlap)
-    let position = 0
-    let carried = 0
-    for (;;) {
-      const read = fs.readSync(fd, buffer, carried, SCAN_CHUNK, position)
-      if (read === 0) return
-      position += read
-      const filled = carried + read
-      yield buffer.subarray(0, filled)
-      carried = Math.min(overlap, filled)
-      buffer.copy(buffer, 0, filled - carried, filled)
-    }
-  } finally {
-    fs.closeSync(fd)
   }
 }
 
