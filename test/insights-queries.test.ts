@@ -128,9 +128,9 @@ for (const dialect of DIALECTS) {
       expect(new Set(personal.map((r) => r.key[0]))).toEqual(new Set(['CANDLE']))
     })
 
-    it.runIf(dialect === 'sqlite')(
-      'reads a range of a month or less through the time index, and a longer one by one scan',
-      async () => {
+    // SQLite's plan only: PostgreSQL's planner picks by table statistics, which a test's few rows decide.
+    if (dialect === 'sqlite')
+      it('reads a range of a month or less through the time index, and a longer one by one scan', async () => {
         const statements: { text: string; parameters: readonly unknown[] }[] = []
         const storage = createStorage(ctx.config.database, {
           onQuery: (text, parameters) => statements.push({ text, parameters }),
@@ -161,8 +161,7 @@ for (const dialect of DIALECTS) {
         } finally {
           await storage.close()
         }
-      },
-    )
+      })
 
     it('answers cells with a noisy value, its scale and a 95% interval; every catalog item is a cell', async () => {
       const r = await ctx.request({

@@ -177,7 +177,11 @@ export function planQuery(
     selectionDelta: selecting ? settings.delta : 0,
     delta: settings.delta,
     ...(valued && field !== undefined
-      ? { bounds: [...settings.bounds[field]] as [number, number] }
+      ? {
+          bounds: [...settings.bounds[field]] as [number, number],
+          // Prices count in cents: rounding each shopper's sum to whole units would move it by up to 0.5.
+          resolution: field === 'price' ? 0.01 : 1,
+        }
       : {}),
   }
   return { plan, ...range, jurisdictions }
