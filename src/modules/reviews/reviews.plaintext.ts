@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import type { Config } from '../../config.js'
 import type { Db } from '../../storage/db.js'
 import type { IdentityService } from '../identity/index.js'
-import { eachTableText, tableNames, vaultSubjects } from './reviews.repository.js'
+import { tableNames, valuesInTable, vaultSubjects } from './reviews.repository.js'
 import type { PrivacyAudit } from './reviews.js'
 
 export interface PlaintextDeps {
@@ -44,13 +44,9 @@ export async function plaintextScan(deps: PlaintextDeps): Promise<PrivacyAudit['
   const needles = [...values].map((v) => ({ text: v, bytes: Buffer.from(v, 'utf8') }))
   const hits = new Set<string>()
   const longest = Math.max(0, ...needles.map((n) => n.bytes.length))
-  const look = (place: string, haystack: Buffer | string) => {
+  const look = (place: string, haystack: Buffer) => {
     for (const needle of needles) {
-      const at =
-        typeof haystack === 'string'
-          ? haystack.indexOf(needle.text)
-          : haystack.indexOf(needle.bytes)
-      if (at < 0) continue
+      if (haystack.indexOf(needle.bytes) < 0) continue
       where.add(place)
       hits.add(needle.text)
     }
@@ -65,7 +61,10 @@ export async function plaintextScan(deps: PlaintextDeps): Promise<PrivacyAudit['
         if (fs.existsSync(path)) for (const chunk of fileChunks(path, longest)) look(place, chunk)
     } else {
       for (const table of await tableNames(deps.db, deps.dialect))
-        for await (const text of eachTableText(deps.db, table)) look(`table ${table}`, text)
+        for (const value of await valuesInTable(deps.db, table, [...values])) {
+          where.add(`table ${table}`)
+          hits.add(value)
+        }
     }
     found = hits.size
   }

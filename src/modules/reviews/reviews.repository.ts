@@ -149,24 +149,31 @@ export async function vaultSubjects(db: Db): Promise<string[]> {
   return rows.map((r) => r.subject_id)
 }
 
-/** Every base table's name (PostgreSQL: the current schema), for the plaintext scan. */
+/** Every table's name (PostgreSQL: of the current schema), for the plaintext scan. */
 export async function tableNames(db: Db, dialect: 'sqlite' | 'postgres'): Promise<string[]> {
   const { rows } = await (
     dialect === 'sqlite'
       ? sql<{ name: string }>`select name from sqlite_master where type = 'table'`
-      : sql<{ name: string }>`select table_name as name from information_schema.tables
-        where table_schema = current_schema() and table_type = 'BASE TABLE'`
+      : // Partitioned tables once, as a whole (their partitions are not listed again).
+        sql<{ name: string }>`select c.relname as name from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relispartition`
   ).execute(db)
   return rows.map((r) => r.name)
 }
 
-/** One table's rows as text, page by page (PostgreSQL plaintext scan). */
-export async function* eachTableText(db: Db, table: string): AsyncGenerator<string> {
-  for (let offset = 0; ; offset += PAGE) {
-    const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}
-      limit ${PAGE} offset ${offset}`.execute(db)
-    if (rows.length === 0) return
-    yield JSON.stringify(rows)
-    if (rows.length < PAGE) return
-  }
+/**
+ * Which of `values` occur in any row of `table`, as PostgreSQL writes the row as text (PostgreSQL
+ * plaintext scan): one pass over the table in the database, nothing but the matching values back.
+ */
+export async function valuesInTable(
+  db: Db,
+  table: string,
+  values: readonly string[],
+): Promise<string[]> {
+  if (values.length === 0) return []
+  const { rows } = await sql<{ value: string }>`select distinct v.value as value
+    from ${sql.table(table)} as t cross join unnest(${[...values]}::text[]) as v(value)
+    where strpos(t::text, v.value) > 0`.execute(db)
+  return rows.map((r) => r.value)
 }
