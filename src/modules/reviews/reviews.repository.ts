@@ -58,10 +58,14 @@ export interface AnswerRow {
   created_at: string
 }
 
-/** The answer log since `since` (no owner: the log holds none by design). */
+/** Answers of the log read at most (the newest), so a busy shop's month stays within memory. */
+export const MAX_ANSWERS = 200_000
+
+/** The answer log since `since`, newest first, at most `MAX_ANSWERS` (no owner: the log holds none). */
 export async function answersSince(db: Db, since: string): Promise<AnswerRow[]> {
   const { rows } = await sql<AnswerRow>`select recomm_id, level, placement, items, created_at
-    from recommend_answers where created_at >= ${since}`.execute(db)
+    from recommend_answers where created_at >= ${since}
+    order by created_at desc limit ${MAX_ANSWERS}`.execute(db)
   return rows
 }
 
