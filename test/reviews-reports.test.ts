@@ -129,6 +129,12 @@ for (const dialect of DIALECTS) {
         as: 'privacy_officer',
       })
       expect(none.json()).toEqual({ latest: null, changes: null })
+      const noHtml = await ctx.request({
+        method: 'GET',
+        url: '/v1/audits/reports/latest/html',
+        as: 'admin',
+      })
+      expect(noHtml.statusCode).toBe(404)
 
       const first = await ctx.request({ method: 'POST', url: '/v1/audits/reports', as: 'admin' })
       expect(first.statusCode).toBe(201)
@@ -152,6 +158,19 @@ for (const dialect of DIALECTS) {
         as: 'analyst',
       })
       expect(refused.statusCode).toBe(403)
+
+      const html = await ctx.request({
+        method: 'GET',
+        url: '/v1/audits/reports/latest/html',
+        as: 'privacy_officer',
+      })
+      expect(html.statusCode).toBe(200)
+      expect(html.headers['content-type']).toBe('text/html; charset=utf-8')
+      expect(html.headers['content-disposition']).toMatch(
+        /^attachment; filename="candor-audit-\d{4}-\d{2}-\d{2}\.html"$/,
+      )
+      expect(html.body).toContain(second.json().id)
+      expect(html.body).toContain('Since the report of')
 
       // The model card now carries the latest fairness findings.
       const card = (await ctx.request({ method: 'GET', url: '/v1/model-card' })).json()

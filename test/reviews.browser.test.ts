@@ -71,6 +71,13 @@ describe.skipIf(!BROWSER_AVAILABLE)('audit reports in a real browser', () => {
       }
 
       if (viewport.name === 'desktop') {
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          panel.getByRole('button', { name: 'Download as HTML' }).click(),
+        ])
+        expect(download.suggestedFilename()).toMatch(/^candor-audit-\d{4}-\d{2}-\d{2}\.html$/)
+        const saved = fs.readFileSync(await download.path(), 'utf8')
+        expect(saved).toContain(latest!.id)
         expect(await page.getByTestId('dpia-signoff').innerText()).toMatch(/Not signed off|stale/)
         await panel.getByRole('button', { name: 'Sign off this assessment' }).click()
         await page.getByTestId('dpia-signoff').getByText('Signed off on').waitFor()

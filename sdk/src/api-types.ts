@@ -5999,6 +5999,90 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/audits/reports/latest/html': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The latest audit report as one self-contained HTML file (charts as inline SVG), to keep or hand on; 404 before the first report
+     * @description **Who may call:** an API key with role `privacy_officer`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The report as one HTML file: no script, nothing fetched */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example <!doctype html>
+             *     <html lang="en">
+             *     <head><meta charset="utf-8"><title>Audit report 2026-03-02 · Demo Giftware Ltd</title><style>…</style></head>
+             *     <body><main><h1>Audit report: fairness, privacy and security</h1>…<figure data-chart="fairness-exposure"><figcaption>Exposure of the catalog</figcaption><svg …>…</svg></figure>…</main></body>
+             *     </html>
+             */
+            'text/html': string
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/audits/reports': {
     parameters: {
       query?: never

@@ -21,21 +21,15 @@ export function auditReportCommand(
     .action((options: { out: string; json?: boolean }) =>
       withRuntime(async (runtime) => {
         const { writeFile } = await import('node:fs/promises')
-        const { renderReportHtml } = await import('../modules/reviews/index.js')
-        const { reviews, charter } = runtime.services
+        const { reviews } = runtime.services
         const report = await reviews.runAndStore()
         if (options.json === true) {
           process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
           return
         }
-        const { changes } = await reviews.latestReports()
-        const html = await renderReportHtml({
-          report,
-          changes,
-          dpia: await reviews.dpia(),
-          controller: charter.controller.name,
-        })
-        await writeFile(options.out, html)
+        const latest = await reviews.latestHtml()
+        if (latest === undefined) throw new Error('the report just kept was not found')
+        await writeFile(options.out, latest.html)
         const bySeverity = (s: string) => report.findings.filter((f) => f.severity === s).length
         process.stdout.write(
           `audit report ${report.id} written to ${options.out}: ${bySeverity('problem')} problems, ${bySeverity('warning')} warnings, ${report.charts.length} charts\n`,

@@ -11,6 +11,7 @@ import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import { type Charter, noticeVersionOf } from '../charter/index.js'
 import { type ReportChanges, compareReports } from './reports.compare.js'
+import { renderReportHtml } from './reports.html.js'
 import { reportsRepository as repo } from './reports.repository.js'
 import { type Dpia, buildDpia } from './reviews.dpia.js'
 import { type ModelCard, type TrainingRunFacts, buildModelCard } from './reviews.model-card.js'
@@ -69,31 +70,33 @@ export function createReviewsService(deps: ReviewsDeps) {
     }
   }
 
+  /** The assessment of the charter in force, with its latest sign-off (stale or not). */
+  async function dpiaView(): Promise<DpiaView> {
+    const row = await repo.latestSignOff(db)
+    if (row === undefined) return { ...dpia, signOff: null }
+    const staleReason =
+      row.noticeVersion !== noticeVersion
+        ? 'The charter changed (a new notice version) since this sign-off.'
+        : row.dpiaHash !== dpia.hash
+          ? 'The assessment changed since this sign-off.'
+          : null
+    return {
+      ...dpia,
+      signOff: {
+        id: row.id,
+        signedAt: row.signedAt,
+        signedBy: row.keyId,
+        noticeVersion: row.noticeVersion,
+        dpiaHash: row.dpiaHash,
+        note: row.note,
+        stale: staleReason !== null,
+        staleReason,
+      },
+    }
+  }
+
   return {
-    /** The assessment of the charter in force, with its latest sign-off (stale or not). */
-    async dpia(): Promise<DpiaView> {
-      const row = await repo.latestSignOff(db)
-      if (row === undefined) return { ...dpia, signOff: null }
-      const staleReason =
-        row.noticeVersion !== noticeVersion
-          ? 'The charter changed (a new notice version) since this sign-off.'
-          : row.dpiaHash !== dpia.hash
-            ? 'The assessment changed since this sign-off.'
-            : null
-      return {
-        ...dpia,
-        signOff: {
-          id: row.id,
-          signedAt: row.signedAt,
-          signedBy: row.keyId,
-          noticeVersion: row.noticeVersion,
-          dpiaHash: row.dpiaHash,
-          note: row.note,
-          stale: staleReason !== null,
-          staleReason,
-        },
-      }
-    },
+    dpia: dpiaView,
 
     /**
      * A privacy officer signs the assessment off: stored with an audit entry in one transaction. The
@@ -157,6 +160,22 @@ export function createReviewsService(deps: ReviewsDeps) {
     },
 
     latestReports,
+
+    /**
+     * The latest report as one self-contained HTML file (with the change since the previous one and
+     * the DPIA), for `candor audit report` and the console's download; undefined before the first.
+     */
+    async latestHtml(): Promise<{ report: AuditReport; html: string } | undefined> {
+      const { latest, changes } = await latestReports()
+      if (latest === null) return undefined
+      const html = await renderReportHtml({
+        report: latest,
+        changes,
+        dpia: await dpiaView(),
+        controller: charter.controller.name,
+      })
+      return { report: latest, html }
+    },
 
     /** The model card, from the charter, the last training and the latest report. */
     async modelCard(): Promise<ModelCard> {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import { AppError } from '../../lib/errors.js'
+import { textAnswer } from '../../http/openapi.js'
 import type { RoutesApp } from '../../http/routes.js'
 import { actorOf } from '../audit/index.js'
 import {
@@ -20,6 +21,11 @@ import type { AuditReport } from './reviews.js'
  */
 type Open<T> = T extends AuditReport ? z.input<typeof ReportAnswerSchema> : T
 const open = <T>(value: T) => value as unknown as Open<T>
+
+const REPORT_HTML = textAnswer('The report as one HTML file: no script, nothing fetched', {
+  'text/html':
+    '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Audit report 2026-03-02 · Demo Giftware Ltd</title><style>…</style></head>\n<body><main><h1>Audit report: fairness, privacy and security</h1>…<figure data-chart="fairness-exposure"><figcaption>Exposure of the catalog</figcaption><svg …>…</svg></figure>…</main></body>\n</html>\n',
+})
 
 const STAFF = { access: { roles: ['privacy_officer', 'admin'] } } as const
 
@@ -86,6 +92,31 @@ function reportRoutes(app: RoutesApp, reviews: ReviewsService) {
     async () => {
       const { latest, changes } = await reviews.latestReports()
       return { latest: latest === null ? null : open(latest), changes }
+    },
+  )
+
+  app.get(
+    '/v1/audits/reports/latest/html',
+    {
+      config: STAFF,
+      schema: {
+        tags: ['audits'],
+        summary:
+          'The latest audit report as one self-contained HTML file (charts as inline SVG), to keep or hand on; 404 before the first report',
+        response: { 200: REPORT_HTML },
+      },
+    },
+    async (_request, reply) => {
+      const latest = await reviews.latestHtml()
+      if (latest === undefined) throw new AppError('not_found', 'No audit report has been kept yet')
+      return reply
+        .type('text/html; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="candor-audit-${latest.report.createdAt.slice(0, 10)}.html"`,
+        )
+        .serializer((x) => x as string)
+        .send(latest.html)
     },
   )
 

@@ -6,7 +6,7 @@
  * the sign-off stale).
  */
 import { useState } from 'preact/hooks'
-import { formatDate } from '../api.js'
+import { ApiError, formatDate } from '../api.js'
 import { type AnswerOf, bearer, client, ok } from '../client.js'
 import { VegaChart } from '../vega-chart.js'
 import { Status, useLoad } from './load.js'
@@ -228,6 +228,30 @@ function DpiaView({ token, signs }: { token: string; signs: boolean }) {
   )
 }
 
+/** The latest report as the server's self-contained HTML file, handed to the browser's downloads. */
+async function downloadReport(token: string): Promise<void> {
+  const response = await fetch('/v1/audits/reports/latest/html', {
+    headers: { ...bearer(token), accept: 'text/html' },
+  })
+  if (!response.ok) {
+    const problem = (await response.json().catch(() => ({}))) as { code?: string; detail?: string }
+    throw new ApiError(
+      response.status,
+      problem.code ?? 'http_error',
+      problem.detail ?? `HTTP ${response.status}`,
+    )
+  }
+  const named = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1]
+  const url = URL.createObjectURL(await response.blob())
+  const a = document.createElement('a')
+  a.href = url
+  a.download = named ?? 'candor-audit.html'
+  document.body.append(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}
+
 export function ReportsPanel({ token, may }: { token: string; may: { signOff: boolean } }) {
   const [latest, reload] = useLoad(`${token} reports`, () =>
     ok(client.GET('/v1/audits/reports/latest', { headers: bearer(token) })),
@@ -242,11 +266,20 @@ export function ReportsPanel({ token, may }: { token: string; may: { signOff: bo
       .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))
       .finally(() => setRunning(false))
   }
+  const download = () => {
+    setError(undefined)
+    downloadReport(token).catch((e: unknown) =>
+      setError(e instanceof Error ? e.message : String(e)),
+    )
+  }
   return (
     <>
       <p>
         <button type="button" onClick={runNow} disabled={running} aria-busy={running}>
           {running ? 'Running the audits…' : 'Run the audits now'}
+        </button>{' '}
+        <button type="button" onClick={download} disabled={running}>
+          Download as HTML
         </button>{' '}
         <span class="small muted">
           The server runs them every day; <code>candor audit report</code> writes one as HTML.
