@@ -12,7 +12,7 @@ import { lazyChildLogger } from './http/lazy-logger.js'
 import { healthRoutes } from './http/health.routes.js'
 import { registerAuthFailureMetrics, registerMetrics } from './http/metrics.js'
 import { swaggerOptions } from './http/openapi.js'
-import { AuthFailureLimit, registerRateLimit } from './http/rate-limit.js'
+import { registerRateLimit } from './http/rate-limit.js'
 import { type RequestLog, loggerRequestLog } from './http/request-log.js'
 import { pagesRoutes } from './http/pages.routes.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
@@ -133,7 +133,8 @@ function registerGuards(
   app: FastifyInstance,
   services: Services,
 ): { routes: RouteAccessEntry[]; registry: Registry } {
-  const authFailures = new AuthFailureLimit(services.config.authFailuresPerMinute)
+  // Made with the services, so the security review reads the same counters (see compose.ts).
+  const { authFailures } = services
   authFailures.sweepWhileOpen(app)
   const routes = registerAuth(app, {
     auth: services.auth,

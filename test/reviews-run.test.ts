@@ -95,5 +95,22 @@ for (const dialect of DIALECTS) {
       expect(text).not.toContain('run-')
       expect(text).not.toContain(await ctx.services.identity.ensureSubjectId('run-1'))
     }, 60_000)
+
+    it('counts the failed authentications the server saw when it runs the audits itself', async () => {
+      const bad = await ctx.app.inject({
+        method: 'GET',
+        url: '/v1/admin/keys',
+        headers: { authorization: 'Bearer ck_nothere.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+      })
+      expect(bad.statusCode).toBe(401)
+      const run = await ctx.request({
+        method: 'POST',
+        url: '/v1/audits/reports',
+        as: 'privacy_officer',
+      })
+      expect(run.statusCode, run.body).toBe(201)
+      const report = run.json<{ security: { failedAuthentications: { count: number } | null } }>()
+      expect(report.security.failedAuthentications?.count).toBeGreaterThanOrEqual(1)
+    }, 60_000)
   })
 }

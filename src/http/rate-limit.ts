@@ -99,6 +99,8 @@ export class AuthFailureLimit {
   /** Failed authentications seen, and requests refused for too many of them (for /metrics). */
   failures = 0
   blocked = 0
+  /** Whether an app's route guard counts with it (false in a CLI process: its counts mean nothing). */
+  serving = false
 
   constructor(
     readonly max: number,
@@ -124,6 +126,7 @@ export class AuthFailureLimit {
   }
 
   sweepWhileOpen(app: FastifyInstance): void {
+    this.serving = true
     this.windows.sweepWhileOpen(app)
   }
 }

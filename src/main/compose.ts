@@ -2,6 +2,7 @@ import path from 'node:path'
 import type { Config } from '../config.js'
 import type { Clock } from '../lib/clock.js'
 import type { Storage } from '../storage/db.js'
+import { AuthFailureLimit } from '../http/rate-limit.js'
 import { auditDataParticipant, createAuditLog } from '../modules/audit/index.js'
 import { createAuthService } from '../modules/auth/index.js'
 import type { Charter } from '../modules/charter/index.js'
@@ -157,13 +158,22 @@ export function createServices(deps: ServiceDeps) {
     keys,
     participants: subjectData,
   })
+  // Failed authentications, counted by the route guard (`app.ts`) and read by the security review.
+  const authFailures = new AuthFailureLimit(config.authFailuresPerMinute)
   // The audits read every module (through the services below), so they get the finished set.
   const reviews = createReviewsService({
     db: storage.db,
     clock,
     charter,
     audit,
-    runAudits: () => runAudits(services, clock.now()),
+    runAudits: () =>
+      runAudits(
+        services,
+        clock.now(),
+        authFailures.serving
+          ? { authFailures: { failures: authFailures.failures, blocked: authFailures.blocked } }
+          : {},
+      ),
     lastTrainingRun: async () => (await recommend.trainingRuns(1)).at(-1),
   })
   const services = {
@@ -186,6 +196,7 @@ export function createServices(deps: ServiceDeps) {
     insights,
     cleanroom,
     reviews,
+    authFailures,
   }
   return services
 }
