@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type TopLevelSpec, compile } from 'vega-lite'
 import { auditFairness } from '../src/modules/reviews/reviews.fairness.data.js'
@@ -34,6 +35,35 @@ describe('fairness measures', () => {
     const drifted = calibrationKl(p, new Map([['a', 1]]))
     expect(drifted).toBeGreaterThan(1)
     expect(drifted).toBeLessThan(Infinity)
+  })
+  it('Gini lies in [0, 1), ignores order and scale (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat({ max: 1000 }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 50 }),
+        (xs, scale) => {
+          const g = gini(xs)
+          expect(g).toBeGreaterThanOrEqual(0)
+          expect(g).toBeLessThan(1)
+          expect(gini([...xs].reverse())).toBeCloseTo(g, 10)
+          expect(gini(xs.map((x) => x * scale))).toBeCloseTo(g, 10)
+        },
+      ),
+    )
+  })
+  it('calibration KL is never negative, and 0 for a list with the history mix (property)', () => {
+    const mix = fc
+      .array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 6 })
+      .map((ws) => {
+        const total = ws.reduce((a, b) => a + b, 0)
+        return new Map(ws.map((w, k) => [`c${k}`, w / total]))
+      })
+    fc.assert(
+      fc.property(mix, mix, (p, q) => {
+        expect(calibrationKl(p, q)).toBeGreaterThanOrEqual(-1e-12)
+        expect(calibrationKl(p, p)).toBeCloseTo(0, 10)
+      }),
+    )
   })
   it('recall counts held-out items in the top k only', () => {
     expect(recallAt(['x', 'y', 'z'], new Set(['z', 'w']), 2)).toBe(0)
