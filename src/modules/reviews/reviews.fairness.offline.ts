@@ -152,7 +152,9 @@ export async function evaluateRecommender(
   // An even sample beyond the cap, as the engine's own held-out evaluation does (`holdout.ts`).
   const stride = Math.max(1, Math.ceil(split.shoppers.length / MAX_EVALUATED_SHOPPERS))
   const evaluated = split.shoppers.filter((_, k) => k % stride === 0)
-  for (const shopper of evaluated) {
+  for (const [k, shopper] of evaluated.entries()) {
+    // Scoring is CPU work on the server's thread: let it answer requests every 100 shoppers.
+    if (k % 100 === 99) await new Promise((resolve) => setImmediate(resolve))
     const items = await recommender(shopper.history, 20)
     lists.push({ items, history: shopper.history })
     const recall = recallAt(items, shopper.heldOut, 20)

@@ -39,6 +39,8 @@ export async function* eachEvent(db: Db): AsyncGenerator<EventRow[]> {
     ).execute(db)
     if (rows.length === 0) return
     yield rows
+    // better-sqlite3's answers settle at once: let the server answer requests between pages.
+    await new Promise((resolve) => setImmediate(resolve))
     const last = rows.at(-1)!
     after = { owner: last.owner, eventId: last.event_id }
     if (rows.length < PAGE) return
