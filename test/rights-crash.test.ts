@@ -59,11 +59,11 @@ for (const dialect of DIALECTS) {
         },
       )
       expect(child.signal, child.stderr).toBe('SIGKILL')
-      expect(child.stdout).toBe('done erase:recommend\ndone erase:events\n')
+      expect(child.stdout).toBe('done erase:recommend\ndone erase:cleanroom\ndone erase:events\n')
       const midway = await ctx.services.rights.get(created.id)
       expect(midway).toMatchObject({
         status: 'in_progress',
-        stepsDone: ['erase:recommend', 'erase:events'],
+        stepsDone: ['erase:recommend', 'erase:cleanroom', 'erase:events'],
       })
       expect((await ctx.services.events.exportSubject(subjectId)).events).toHaveLength(0)
       expect(await ctx.services.identity.readVault(subjectId)).toBeDefined()
@@ -101,6 +101,7 @@ for (const dialect of DIALECTS) {
       expect(done.status).toBe('completed')
       expect(done.stepsDone).toEqual([
         'erase:recommend',
+        'erase:cleanroom',
         'erase:events',
         'erase:consent',
         'erase:audit',
