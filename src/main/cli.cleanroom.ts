@@ -11,7 +11,13 @@ export function cleanroomCommands(program: Command, env: NodeJS.ProcessEnv): voi
   const cleanroom = program
     .command('cleanroom')
     .description("a partner's side of the clean room (private set intersection by e-mail address)")
+  blindCommand(cleanroom)
+  reblindCommand(cleanroom)
+  matchCommand(cleanroom, env)
+}
 
+/** `candor cleanroom blind` */
+function blindCommand(cleanroom: Command): void {
   cleanroom
     .command('blind')
     .description(
@@ -37,7 +43,10 @@ export function cleanroomCommands(program: Command, env: NodeJS.ProcessEnv): voi
         `blinded ${addresses.length} distinct addresses${skipped > 0 ? `, skipped ${skipped} lines without one` : ''}\n`,
       )
     })
+}
 
+/** `candor cleanroom reblind` */
+function reblindCommand(cleanroom: Command): void {
   cleanroom
     .command('reblind')
     .description(
@@ -55,7 +64,10 @@ export function cleanroomCommands(program: Command, env: NodeJS.ProcessEnv): voi
       writeOut(options.out, body)
       process.stderr.write(`reblinded ${body.reblinded.length} values\n`)
     })
+}
 
+/** `candor cleanroom match` */
+function matchCommand(cleanroom: Command, env: NodeJS.ProcessEnv): void {
   cleanroom
     .command('match')
     .description(
