@@ -45,14 +45,8 @@ function fit(text: string, chars: number): string {
   return text.length <= chars ? text : `${text.slice(0, Math.max(1, chars - 1))}…`
 }
 
-export function InsightsChart(props: {
-  cells: InsightCell[]
-  groupBy: readonly Dimension[]
-  measure: string
-}) {
-  const { cells, groupBy } = props
-  const [box, width] = useWidth(560)
-  const shown = cells.slice(0, MAX_BARS)
+/** The value axis: x in CSS pixels for a figure, and round ticks covering every bar and whisker and 0. */
+function scaleOf(shown: InsightCell[], width: number) {
   const lows = shown.map((c) => Math.min(c.value, c.interval[0]))
   const highs = shown.map((c) => Math.max(c.value, c.interval[1]))
   const rawLo = Math.min(0, ...lows)
@@ -62,9 +56,68 @@ export function InsightsChart(props: {
   const hi = Math.max(lo + step, Math.ceil(rawHi / step) * step)
   const inner = Math.max(60, width - PAD.left - PAD.right)
   const x = (v: number) => PAD.left + ((v - lo) / (hi - lo)) * inner
-  const height = TOP + shown.length * ROW + AXIS
   const ticks: number[] = []
   for (let t = lo; t <= hi + step / 2; t += step) ticks.push(Math.round(t / step) * step)
+  return { x, ticks }
+}
+
+/** One cell: its label and figure above, the bar, and the whisker of its 95% interval. */
+function CellBar(props: {
+  cell: InsightCell
+  i: number
+  groupBy: readonly Dimension[]
+  x: (v: number) => number
+  chars: number
+}) {
+  const { cell, i, groupBy, x, chars } = props
+  const top = TOP + i * ROW
+  const barY = top + LABEL + 2
+  const mid = barY + BAR / 2
+  const label = groupText(cell, groupBy)
+  const [low, high] = cell.interval
+  const text = `${figureText(cell.value, cell.noiseScale)}  ${label}`
+  return (
+    <g class="cell" data-group={label} data-value={cell.value} data-low={low} data-high={high}>
+      <title>{`${label}: ${figureText(cell.value, cell.noiseScale)}, 95% interval ${figureText(low, cell.noiseScale)} to ${figureText(high, cell.noiseScale)}`}</title>
+      {/* A white halo keeps the label readable across the grid lines. */}
+      <text
+        x={PAD.left}
+        y={top + 12}
+        font-size="12"
+        fill="#1d2430"
+        stroke="#fff"
+        stroke-width="3"
+        paint-order="stroke"
+      >
+        {fit(text, chars)}
+      </text>
+      <rect
+        class="bar"
+        x={Math.min(x(0), x(cell.value))}
+        y={barY}
+        width={Math.max(0.5, Math.abs(x(cell.value) - x(0)))}
+        height={BAR}
+        fill="#9cc3d5"
+      />
+      <g class="whisker" stroke="#1d2430" stroke-width="2">
+        <line x1={x(low)} x2={x(high)} y1={mid} y2={mid} />
+        <line x1={x(low)} x2={x(low)} y1={mid - 6} y2={mid + 6} />
+        <line x1={x(high)} x2={x(high)} y1={mid - 6} y2={mid + 6} />
+      </g>
+    </g>
+  )
+}
+
+export function InsightsChart(props: {
+  cells: InsightCell[]
+  groupBy: readonly Dimension[]
+  measure: string
+}) {
+  const { cells, groupBy } = props
+  const [box, width] = useWidth(560)
+  const shown = cells.slice(0, MAX_BARS)
+  const { x, ticks } = scaleOf(shown, width)
+  const height = TOP + shown.length * ROW + AXIS
   const chars = Math.floor(width / 7)
   const first = cells[0]
   return (
@@ -109,51 +162,16 @@ export function InsightsChart(props: {
               </text>
             </g>
           ))}
-          {shown.map((cell, i) => {
-            const top = TOP + i * ROW
-            const barY = top + LABEL + 2
-            const mid = barY + BAR / 2
-            const label = groupText(cell, groupBy)
-            const [low, high] = cell.interval
-            const text = `${figureText(cell.value, cell.noiseScale)}  ${label}`
-            return (
-              <g
-                key={label}
-                class="cell"
-                data-group={label}
-                data-value={cell.value}
-                data-low={low}
-                data-high={high}
-              >
-                <title>{`${label}: ${figureText(cell.value, cell.noiseScale)}, 95% interval ${figureText(low, cell.noiseScale)} to ${figureText(high, cell.noiseScale)}`}</title>
-                {/* A white halo keeps the label readable across the grid lines. */}
-                <text
-                  x={PAD.left}
-                  y={top + 12}
-                  font-size="12"
-                  fill="#1d2430"
-                  stroke="#fff"
-                  stroke-width="3"
-                  paint-order="stroke"
-                >
-                  {fit(text, chars)}
-                </text>
-                <rect
-                  class="bar"
-                  x={Math.min(x(0), x(cell.value))}
-                  y={barY}
-                  width={Math.max(0.5, Math.abs(x(cell.value) - x(0)))}
-                  height={BAR}
-                  fill="#9cc3d5"
-                />
-                <g class="whisker" stroke="#1d2430" stroke-width="2">
-                  <line x1={x(low)} x2={x(high)} y1={mid} y2={mid} />
-                  <line x1={x(low)} x2={x(low)} y1={mid - 6} y2={mid + 6} />
-                  <line x1={x(high)} x2={x(high)} y1={mid - 6} y2={mid + 6} />
-                </g>
-              </g>
-            )
-          })}
+          {shown.map((cell, i) => (
+            <CellBar
+              key={groupText(cell, groupBy)}
+              cell={cell}
+              i={i}
+              groupBy={groupBy}
+              x={x}
+              chars={chars}
+            />
+          ))}
         </svg>
       </div>
       <figcaption class="small">

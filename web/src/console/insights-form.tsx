@@ -87,30 +87,20 @@ function invalid(name: string, errors: Map<string, string>) {
     : {}
 }
 
-export function QueryForm(props: {
+/** What each part of the form is given: the draft, a way to change it, and the server's field errors. */
+interface FormPart {
   draft: Draft
-  onChange: (draft: Draft) => void
+  set: (change: Partial<Draft>) => void
   errors: Map<string, string>
-  busy: boolean
-  /** Whether the draft as it stands has been dry-run (so Run may spend). */
-  checked: boolean
-  onDryRun: () => void
-  onRun: () => void
-}) {
-  const { draft, errors, busy } = props
-  const set = (change: Partial<Draft>) => props.onChange({ ...draft, ...change })
-  const value = (e: Event) => (e.target as HTMLInputElement | HTMLSelectElement).value
+}
+
+const value = (e: Event) => (e.target as HTMLInputElement | HTMLSelectElement).value
+
+/** What is counted: the measure, and the value field of a sum or mean. */
+function MeasureFields({ draft, set, errors }: FormPart) {
   const usesField = draft.measure === 'sum' || draft.measure === 'mean'
   return (
-    <form
-      class="filters insights-form"
-      aria-label="Insights query"
-      noValidate
-      onSubmit={(e) => {
-        e.preventDefault()
-        props.onDryRun()
-      }}
-    >
+    <>
       <div>
         <label for="ins-measure">Count</label>
         <select
@@ -145,6 +135,14 @@ export function QueryForm(props: {
           <FieldError name="field" errors={errors} />
         </div>
       ) : null}
+    </>
+  )
+}
+
+/** Up to three groupings, each dimension at most once. */
+function GroupingFields({ draft, set, errors }: FormPart) {
+  return (
+    <>
       {Array.from({ length: GROUPINGS }, (_, i) => (
         <div key={i}>
           <label for={`ins-group-${i}`}>{i === 0 ? 'Group by' : `Then by`}</label>
@@ -172,6 +170,14 @@ export function QueryForm(props: {
           {i === 0 ? <FieldError name="groupBy" errors={errors} /> : null}
         </div>
       ))}
+    </>
+  )
+}
+
+/** The range of days, inclusive. */
+function DayFields({ draft, set, errors }: FormPart) {
+  return (
+    <>
       <div>
         <label for="ins-from">From</label>
         <input
@@ -194,6 +200,14 @@ export function QueryForm(props: {
         />
         <FieldError name="to" errors={errors} />
       </div>
+    </>
+  )
+}
+
+/** Which event types count (none ticked: all). */
+function TypeFields({ draft, set, errors }: FormPart) {
+  return (
+    <>
       <fieldset class="ins-types" {...invalid('types', errors)}>
         <legend>Event types (none ticked: all)</legend>
         {EVENT_TYPES.map((type) => (
@@ -214,6 +228,14 @@ export function QueryForm(props: {
         ))}
         <FieldError name="types" errors={errors} />
       </fieldset>
+    </>
+  )
+}
+
+/** Epsilon, with what it means in plain words. */
+function EpsilonField({ draft, set, errors }: FormPart) {
+  return (
+    <>
       <div class="ins-epsilon">
         <label for="ins-epsilon">Epsilon (ε)</label>
         <input
@@ -238,6 +260,37 @@ export function QueryForm(props: {
         the key's budget (ρ = ε²/2); a larger ε gives sharper figures and spends more. Around 1
         suits a single figure; the budget meter below shows how much is left.
       </p>
+    </>
+  )
+}
+
+export function QueryForm(props: {
+  draft: Draft
+  onChange: (draft: Draft) => void
+  errors: Map<string, string>
+  busy: boolean
+  /** Whether the draft as it stands has been dry-run (so Run may spend). */
+  checked: boolean
+  onDryRun: () => void
+  onRun: () => void
+}) {
+  const { draft, errors, busy } = props
+  const set = (change: Partial<Draft>) => props.onChange({ ...draft, ...change })
+  return (
+    <form
+      class="filters insights-form"
+      aria-label="Insights query"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault()
+        props.onDryRun()
+      }}
+    >
+      <MeasureFields draft={draft} set={set} errors={errors} />
+      <GroupingFields draft={draft} set={set} errors={errors} />
+      <DayFields draft={draft} set={set} errors={errors} />
+      <TypeFields draft={draft} set={set} errors={errors} />
+      <EpsilonField draft={draft} set={set} errors={errors} />
       <div class="filter-buttons">
         <button type="submit" class="small-button" disabled={busy}>
           Dry run (free)
