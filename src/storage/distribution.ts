@@ -61,6 +61,10 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
     why: 'answers per day, level and placement: a few hundred rows',
   },
   recommend_training_runs: { kind: 'reference', why: 'one row per training run' },
+  offers: {
+    kind: 'reference',
+    why: 'the offers staff define: a few rows read on every offer answer',
+  },
   cleanroom_uploads: {
     kind: 'reference',
     why: 'a few partner uploads, looked up by id on every clean-room call and swept by expiry',

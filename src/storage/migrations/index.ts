@@ -24,6 +24,7 @@ import { migration0023Insights } from './0023_insights.js'
 import { migration0024Cleanroom } from './0024_cleanroom.js'
 import { migration0025Reviews } from './0025_reviews.js'
 import { migration0026ApiKeysLastUsed } from './0026_api_keys_last_used.js'
+import { migration0027Offers } from './0027_offers.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -55,6 +56,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0024_cleanroom': migration0024Cleanroom,
   '0025_reviews': migration0025Reviews,
   '0026_api_keys_last_used': migration0026ApiKeysLastUsed,
+  '0027_offers': migration0027Offers,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
