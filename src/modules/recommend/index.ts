@@ -34,6 +34,8 @@ export {
 export { recommendRoutes } from './recommend.routes.js'
 export { recommendDataParticipant } from './recommend.participant.js'
 export type { Answer } from './answer.js'
+export type { CapReached } from './touchpoint-caps.js'
+export { notThisLink } from './recommend.representation.js'
 export {
   FeedbackSchema,
   RecommendationQuerySchema,

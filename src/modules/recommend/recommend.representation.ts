@@ -35,16 +35,30 @@ function stopPersonalizingOf(subject: string | undefined): Links['stopPersonaliz
       }
 }
 
-/** An item's links in an answer: "not this" names the shopper or visit as the question did. */
-function linksOf(answer: Answer, item: ExplainedItem, stop: Links['stopPersonalizing']): Links {
+/**
+ * A "not this" link: a ready-made feedback request that hides `item` for the shopper or visit the
+ * question named. Offers carry the same link (with their own id as the item).
+ */
+export function notThisLink(answer: {
+  recommId: string
+  subject: string | undefined
+  session: string | undefined
+  item: string
+}): Links['notThis'] {
   const { recommId, subject, session } = answer
   const body: Record<string, unknown> =
     subject !== undefined ? { subject } : session !== undefined ? { session } : {}
   body.kind = 'not_interested'
-  body.item = item.id
+  body.item = answer.item
   body.recommId = recommId
+  return { method: 'POST', href: FEEDBACK_HREF, body }
+}
+
+/** An item's links in an answer: "not this" names the shopper or visit as the question did. */
+function linksOf(answer: Answer, item: ExplainedItem, stop: Links['stopPersonalizing']): Links {
+  const { recommId, subject, session } = answer
   const links: Links = {
-    notThis: { method: 'POST', href: FEEDBACK_HREF, body },
+    notThis: notThisLink({ recommId, subject, session, item: item.id }),
     why: `/privacy#why-${encodeURIComponent(item.id)}`,
   }
   if (stop !== undefined) links.stopPersonalizing = stop

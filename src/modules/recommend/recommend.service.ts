@@ -19,7 +19,7 @@ import { type Answer, createAnswerer } from './answer.js'
 import { createAnswerLog } from './answer-log.js'
 import { type Owner, createFeedbackStore } from './feedback.js'
 import { type TrainProgress, createModelHolder } from './model.js'
-import { createTouchpointCaps } from './touchpoint-caps.js'
+import { type CapReached, createTouchpointCaps } from './touchpoint-caps.js'
 import type { Trainer } from './training.js'
 import type { Feedback, OnlineQuality, RecommendationQuery } from './recommend.js'
 import { createRecommendCache } from './recommend.cache.js'
@@ -122,6 +122,19 @@ export function createRecommendService(deps: RecommendDeps) {
      */
     recommend: (query: RecommendationQuery, signals: RequestSignals): Promise<Answer> =>
       answerer.answer(query, signals),
+
+    /**
+     * Counts one time `touchpoint` reaches `owner` (a subject id or a session key) against the charter's
+     * frequency cap, or says which cap it met (nothing counted): the same counters as the answers', for
+     * other touchpoints Candor serves (offers).
+     */
+    takeCap: (owner: string, touchpoint: string): Promise<CapReached | undefined> =>
+      caps.take(owner, touchpoint),
+
+    /** What the owner said "not this" to (item ids, or any other id a "not this" link named). */
+    async hiddenFor(owner: string | undefined): Promise<ReadonlySet<string>> {
+      return (await feedback.viewOf(owner)).hiddenItems
+    },
 
     /** Records feedback; "not this" and "too personal" take effect on the very next request. */
     async feedback(input: Feedback, actor: Actor): Promise<{ id: string }> {
