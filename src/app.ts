@@ -30,6 +30,7 @@ import { eventsRoutes } from './modules/events/index.js'
 import { cleanroomRoutes, insightsRoutes } from './modules/insights/index.js'
 import { jobsRoutes } from './modules/jobs/index.js'
 import { reviewsRoutes } from './modules/reviews/index.js'
+import { offersRoutes } from './modules/offers/index.js'
 import { sessionRoutes } from './modules/session/index.js'
 import type { Services } from './main/compose.js'
 
@@ -203,6 +204,7 @@ async function registerRoutes(
   await app.register(reviewsRoutes, { services })
   await app.register(insightsRoutes, { services })
   await app.register(cleanroomRoutes, { services })
+  await app.register(offersRoutes, { services })
   await app.register(recommendRoutes, {
     services,
     ...(deps.retrainOthers === undefined ? {} : { retrainOthers: deps.retrainOthers }),

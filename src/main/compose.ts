@@ -24,6 +24,7 @@ import { createRecommendService, recommendDataParticipant } from '../modules/rec
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
 import { createReviewsService, runAudits } from '../modules/reviews/index.js'
 import { createSessionService } from '../modules/session/index.js'
+import { createOffersService } from '../modules/offers/index.js'
 import {
   type SubjectDataParticipant,
   createOutboxNotifier,
@@ -115,6 +116,19 @@ export function createServices(deps: ServiceDeps) {
     identity,
     insights,
   })
+  // Offers keep no per-shopper rows: their caps and "not this" are the recommend module's.
+  const offers = createOffersService({
+    db: storage.db,
+    clock,
+    charter,
+    audit,
+    catalog,
+    consent,
+    identity,
+    session,
+    events,
+    recommend,
+  })
   const data = {
     recommend: recommendDataParticipant(recommend),
     events: eventsDataParticipant(events),
@@ -196,6 +210,7 @@ export function createServices(deps: ServiceDeps) {
     insights,
     cleanroom,
     reviews,
+    offers,
     authFailures,
   }
   return services

@@ -1,0 +1,16 @@
+/**
+ * The offers module (issue 21): offers and content staff define, and the best eligible one for a
+ * shopper at a touchpoint, at the level their consent allows for the offer's purpose. It owns the table
+ * `offers` (no personal data); the frequency-cap counters and "not this" feedback it uses are the
+ * recommend module's (erased and exported with it).
+ *
+ * May import: lib, storage, and the index of audit, catalog, charter, consent, events, identity,
+ * recommend and session.
+ *
+ * Where each rule lives: schemas `offers.ts`; who is eligible and why (pure) `offers.eligibility.ts`;
+ * definitions checked and answers chosen `offers.service.ts`; SQL `offers.repository.ts`; HTTP
+ * `offers.routes.ts`, `offers.representation.ts` (links).
+ */
+export { createOffersService, type OffersService } from './offers.service.js'
+export { offersRoutes } from './offers.routes.js'
+export { OfferInputSchema, type Offer, type OfferInput } from './offers.js'
