@@ -46,6 +46,11 @@ export interface Config {
   readonly auditIntervalHours: number
   /** Server processes `candor start` runs on the port (node:cluster); 1 serves from the process itself. */
   readonly workers: number
+  /**
+   * Where spike alerts on negative customer feedback are posted (an http(s) URL; the voice module,
+   * issue 21); undefined: alerts are kept and listed, not posted.
+   */
+  readonly voiceWebhookUrl: string | undefined
   /** Demo mode: the demo shop at `/`, its demo-only routes, and a seeded database (off in production). */
   readonly demo: boolean
   /** Why demo mode is on or off: set explicitly, or chosen by `auto` from where the database is. */
@@ -181,6 +186,16 @@ export const CONFIG_VARIABLES = {
       .transform((value) => (value === 'auto' ? os.availableParallelism() : Number(value)))
       .pipe(z.number().int().min(1, 'must be at least 1').max(64, 'must be at most 64')),
   },
+  CANDOR_VOICE_WEBHOOK_URL: {
+    default: '',
+    schema: z
+      .string()
+      .trim()
+      .refine(
+        (value) => value === '' || (/^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value)),
+        'must be an http:// or https:// URL (leave it unset to keep alerts without posting them)',
+      ),
+  },
   CANDOR_DEMO: {
     default: 'auto',
     schema: z
@@ -262,6 +277,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     retentionIntervalMinutes: read(env, 'CANDOR_RETENTION_INTERVAL_MINUTES'),
     auditIntervalHours: read(env, 'CANDOR_AUDIT_INTERVAL_HOURS'),
     workers: read(env, 'CANDOR_WORKERS'),
+    voiceWebhookUrl: read(env, 'CANDOR_VOICE_WEBHOOK_URL') || undefined,
     demo: demoSetting ?? defaultSqlite,
     demoReason:
       demoSetting !== undefined

@@ -24,6 +24,7 @@ import { createRecommendService, recommendDataParticipant } from '../modules/rec
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
 import { createReviewsService, runAudits } from '../modules/reviews/index.js'
 import { createSessionService } from '../modules/session/index.js'
+import { createVoiceService, voiceDataParticipant } from '../modules/voice/index.js'
 import { createOffersService } from '../modules/offers/index.js'
 import {
   type SubjectDataParticipant,
@@ -129,6 +130,16 @@ export function createServices(deps: ServiceDeps) {
     events,
     recommend,
   })
+  const voice = createVoiceService({
+    db: storage.db,
+    clock,
+    charter,
+    audit,
+    identity,
+    consent,
+    session,
+    webhookUrl: config.voiceWebhookUrl,
+  })
   const data = {
     recommend: recommendDataParticipant(recommend),
     events: eventsDataParticipant(events),
@@ -137,12 +148,14 @@ export function createServices(deps: ServiceDeps) {
     identity: identityDataParticipant(identity),
     catalog: catalogDataParticipant(catalog),
     cleanroom: cleanroomDataParticipant(cleanroom),
+    voice: voiceDataParticipant(voice),
   }
   const expiring: RetentionParticipant[] = [
     data.events,
     data.catalog,
     data.recommend,
     data.cleanroom,
+    data.voice,
   ]
   const retention = createRetentionService({ db: storage.db, clock, audit, participants: expiring })
   // Every module that holds data on a subject, in erasure order: recommend first (it reads nothing from
@@ -151,6 +164,7 @@ export function createServices(deps: ServiceDeps) {
   const subjectData = (): SubjectDataParticipant[] => [
     data.recommend,
     data.cleanroom,
+    data.voice,
     data.events,
     data.consent,
     data.audit,
@@ -211,6 +225,7 @@ export function createServices(deps: ServiceDeps) {
     cleanroom,
     reviews,
     offers,
+    voice,
     authFailures,
   }
   return services

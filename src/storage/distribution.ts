@@ -41,6 +41,7 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   touchpoint_counts: byOwner('owner'),
   cleanroom_pending: byOwner('subject_id'),
   cleanroom_matches: byOwner('subject_id'),
+  voice_entries: byOwner('owner'),
   subject_refs: {
     kind: 'distributed',
     by: 'ref_hash',
@@ -120,6 +121,10 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   review_dpia_signoffs: {
     kind: 'local',
     why: 'a few sign-offs of the impact assessment by privacy officers',
+  },
+  voice_alerts: {
+    kind: 'local',
+    why: 'one row per spike alert raised (an item or aspect and its hour): a few a day, no owner',
   },
   candor_migrations: { kind: 'local', why: 'migration bookkeeping (Kysely)' },
   candor_migrations_lock: { kind: 'local', why: 'migration bookkeeping (Kysely)' },

@@ -85,4 +85,5 @@ export const UNANNOUNCED_OWNER_TABLES: Readonly<Record<string, string>> = {
     'counted in the database (touchpoint-caps.ts); no copy is made of it (watched-writes.ts)',
   cleanroom_pending: 'the clean room reads it from the database every time, never copied',
   cleanroom_matches: 'the clean room reads it from the database every time, never copied',
+  voice_entries: 'the voice module reads it from the database every time, never copied',
 }

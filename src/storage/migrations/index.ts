@@ -25,6 +25,7 @@ import { migration0024Cleanroom } from './0024_cleanroom.js'
 import { migration0025Reviews } from './0025_reviews.js'
 import { migration0026ApiKeysLastUsed } from './0026_api_keys_last_used.js'
 import { migration0027Offers } from './0027_offers.js'
+import { migration0029Voice } from './0029_voice.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -57,6 +58,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0025_reviews': migration0025Reviews,
   '0026_api_keys_last_used': migration0026ApiKeysLastUsed,
   '0027_offers': migration0027Offers,
+  '0029_voice': migration0029Voice,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,0 +1,43 @@
+/**
+ * The voice of the customer (issue 21, part 3): reviews, survey answers and feedback on
+ * personalization, taken under a charter purpose with the same personal-data scan as search queries
+ * (the events module's `findPersonalData`), kept under the shopper's pseudonym until the purpose's
+ * retention ends; their sentiment and aspects (`voice.analysis.ts`, wink-nlp), daily trends
+ * (`voice.trends.ts`), and live alerts on spikes of negative entries (`voice.cusum.ts`, posted by
+ * `voice.alerts.ts`). Owns `voice_entries` and `voice_alerts` (migration 0029); SQL only in
+ * `voice.repository.ts`.
+ *
+ * May import: lib, storage, audit, charter, consent (the decision), events (the scan), identity
+ * (pseudonyms), session (a visit's key). Other modules use this one only through this file.
+ */
+export {
+  ASPECTS,
+  ASPECT_KEYWORDS,
+  NEGATIVE_RATING,
+  NEGATIVE_SENTIMENT,
+  analyze,
+  type Analysis,
+  type Aspect,
+} from './voice.analysis.js'
+export { cusum, DEFAULT_CUSUM, type CusumOptions, type CusumResult } from './voice.cusum.js'
+export {
+  BASELINE_HOURS,
+  CUSUM_HOURS,
+  hourlyCounts,
+  type AlertTarget,
+  type VoiceAlert,
+} from './voice.alerts.js'
+export {
+  DEFAULT_VOICE_PURPOSE,
+  VOICE_DATA_CATEGORY,
+  VOICE_KINDS,
+  VoiceInputSchema,
+  type Trends,
+  type VoiceEntry,
+  type VoiceInput,
+  type VoiceKind,
+  type VoiceReceipt,
+} from './voice.js'
+export { createVoiceService, type VoiceDeps, type VoiceService } from './voice.service.js'
+export { voiceRoutes, type VoiceRoutesDeps } from './voice.routes.js'
+export { voiceDataParticipant } from './voice.participant.js'

@@ -1,0 +1,188 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DAY_MS } from '../src/lib/clock.js'
+import { createOutboxNotifier } from '../src/modules/rights/index.js'
+import path from 'node:path'
+import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
+import { seedShopper } from './helpers/shoppers.js'
+import { dumpDatabase } from './helpers/raw-scan.js'
+
+/** A local webhook receiver: every JSON body posted to it, and a wait for the next one. */
+async function startReceiver() {
+  const bodies: unknown[] = []
+  const waiters: Array<(body: unknown) => void> = []
+  const server = http.createServer((request, response) => {
+    let text = ''
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()))
+    request.on('end', () => {
+      const body: unknown = JSON.parse(text)
+      bodies.push(body)
+      waiters.splice(0).forEach((resolve) => resolve(body))
+      response.writeHead(204).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/hooks/voice`,
+    bodies,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+for (const dialect of DIALECTS) {
+  describe(`voice of the customer on ${dialect}`, () => {
+    let ctx: TestContext
+    let receiver: Awaited<ReturnType<typeof startReceiver>>
+    beforeAll(async () => {
+      receiver = await startReceiver()
+      ctx = await createTestContext(dialect, { env: { CANDOR_VOICE_WEBHOOK_URL: receiver.url } })
+    })
+    afterAll(async () => {
+      await ctx?.close()
+      await receiver?.close()
+    })
+    const post = (payload: object, as: 'storefront' | { token: string } = 'storefront') =>
+      ctx.request({ method: 'POST', url: '/v1/voice', as, payload })
+
+    it('takes a review under the purpose, analyses it and returns no text', async () => {
+      await seedShopper(ctx, 'voice-1', { events: 1 })
+      const response = await post({
+        kind: 'review',
+        subject: 'voice-1',
+        item: '85123A',
+        rating: 5,
+        text: 'Lovely holder, great quality and it arrived fast.',
+      })
+      expect(response.statusCode, response.body).toBe(201)
+      const receipt = response.json()
+      expect(receipt).toMatchObject({
+        purpose: 'personalize.recommendations',
+        negative: false,
+        aspects: ['delivery', 'quality'],
+      })
+      expect(receipt.sentiment).toBeGreaterThan(0)
+      expect(response.body).not.toContain('Lovely')
+      expect(Date.parse(receipt.expiresAt) - ctx.clock.now().getTime()).toBe(365 * DAY_MS)
+    })
+
+    it('refuses text holding personal data with a 400 naming the field, storing and echoing nothing', async () => {
+      await seedShopper(ctx, 'voice-pii', { events: 1 })
+      const cases = [
+        { field: 'text', value: 'Wrong colour, write to me at jo.bloggs@example.net' },
+        { field: 'text', value: 'Call me on +44 7700 900123 about the parcel' },
+        { field: 'answer', value: 'card 4111 1111 1111 1111' },
+      ]
+      for (const { field, value } of cases) {
+        const response = await post({
+          kind: 'survey',
+          subject: 'voice-pii',
+          survey: 'helpful',
+          question: 'q1',
+          answer: field === 'answer' ? value : 'no',
+          ...(field === 'text' ? { text: value } : {}),
+        })
+        expect(response.statusCode, response.body).toBe(400)
+        expect(response.headers['content-type']).toContain('application/problem+json')
+        expect(response.json().errors[0].field).toBe(`body.${field}`)
+        expect(response.body).not.toContain(value)
+        expect(response.body).not.toMatch(/jo\.bloggs|7700|4111/)
+      }
+      const dump = await dumpDatabase(ctx)
+      expect(dump).not.toMatch(/jo\.bloggs|7700 900123|4111 1111/)
+      const exported = await ctx.services.voice.exportSubject(
+        (await ctx.services.identity.findSubjectId('voice-pii'))!,
+      )
+      expect(exported.entries).toEqual([])
+    })
+
+    it('refuses without consent, a purpose that does not carry feedback, and another shopper', async () => {
+      const unknown = await post({ kind: 'feedback', subject: 'never-consented', text: 'meh' })
+      expect(unknown.statusCode).toBe(403)
+      expect(unknown.json().code).toBe('consent_required')
+      expect(await ctx.services.identity.findSubjectId('never-consented')).toBeUndefined()
+      const visitor = await post({ kind: 'feedback', session: 'visit-voice-0001', text: 'meh' })
+      expect(visitor.statusCode).toBe(403)
+      await seedShopper(ctx, 'voice-2', { events: 1 })
+      const wrongPurpose = await post({
+        kind: 'feedback',
+        subject: 'voice-2',
+        purpose: 'analytics.reporting',
+        text: 'meh',
+      })
+      expect(wrongPurpose.statusCode).toBe(400)
+      expect(wrongPurpose.json().errors[0].field).toBe('body.purpose')
+      const missing = await post({ kind: 'review', subject: 'voice-2', item: 'X1' })
+      expect(missing.statusCode).toBe(400)
+      const other = await seedShopper(ctx, 'voice-3', { events: 1 })
+      const { token } = ctx.services.auth.issueShopperToken(other.subjectId)
+      const own = await post(
+        { kind: 'feedback', subject: 'voice-3', text: 'These suggestions are spot on' },
+        { token },
+      )
+      expect(own.statusCode, own.body).toBe(201)
+      const foreign = await post({ kind: 'feedback', subject: 'voice-2', text: 'hello' }, { token })
+      expect(foreign.statusCode).toBe(403)
+    })
+
+    it('exports the shopper voice entries and erases them with the shopper', async () => {
+      const { subjectId } = await seedShopper(ctx, 'voice-rights', { events: 1 })
+      const text = 'These suggestions feel creepy, stop tracking me'
+      expect((await post({ kind: 'feedback', subject: 'voice-rights', text })).statusCode).toBe(201)
+      // Export through a verified self-service portability request.
+      const { token } = ctx.services.auth.issueShopperToken(subjectId)
+      const filed = await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: { token },
+        payload: { type: 'portability', subject: 'voice-rights' },
+      })
+      expect(filed.statusCode).toBe(201)
+      const id = filed.json().id as string
+      const code = createOutboxNotifier(path.join(ctx.config.dataDir, 'outbox')).read(id)[0]!.code
+      const verified = await ctx.request({
+        method: 'POST',
+        url: `/v1/rights-requests/${id}/verify`,
+        as: { token },
+        payload: { code },
+      })
+      expect(verified.json().status).toBe('completed')
+      const exported = await ctx.request({
+        method: 'GET',
+        url: `/v1/rights-requests/${id}/export`,
+        as: { token },
+      })
+      const entries = exported.json().voice.entries as Array<{ text: string; aspects: string[] }>
+      expect(entries).toHaveLength(1)
+      expect(entries[0]).toMatchObject({ text, aspects: ['relevance', 'privacy'], negative: true })
+      // Erasure by staff removes them.
+      const erased = await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: 'privacy_officer',
+        payload: { type: 'erasure', subject: 'voice-rights', jurisdiction: 'UK' },
+      })
+      expect(erased.statusCode, erased.body).toBe(201)
+      expect(erased.json().result.voice).toEqual({ voiceEntries: 1 })
+      expect(await dumpDatabase(ctx)).not.toContain('stop tracking me')
+      expect((await ctx.services.voice.exportSubject(subjectId)).entries).toEqual([])
+    })
+
+    it('deletes entries when the purpose retention ends', async () => {
+      const { subjectId } = await seedShopper(ctx, 'voice-old', { events: 1 })
+      expect(
+        (await post({ kind: 'review', subject: 'voice-old', item: 'OLD1', rating: 4 })).statusCode,
+      ).toBe(201)
+      const saved = ctx.clock.now()
+      ctx.clock.set(new Date(saved.getTime() + 366 * DAY_MS))
+      try {
+        const report = await ctx.services.retention.run()
+        expect(JSON.stringify(report)).toContain('voiceEntries')
+        expect((await ctx.services.voice.exportSubject(subjectId)).entries).toEqual([])
+      } finally {
+        ctx.clock.set(saved)
+      }
+    })
+  })
+}
