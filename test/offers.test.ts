@@ -171,7 +171,7 @@ for (const dialect of DIALECTS) {
         method: 'PUT',
         url: '/v1/offers',
         as: 'storefront',
-        payload: OFFERS[0],
+        payload: OFFERS[0]!,
       })
       expect(put.statusCode).toBe(403)
     })
@@ -196,7 +196,7 @@ for (const dialect of DIALECTS) {
           method: 'PUT',
           url: '/v1/offers',
           as: 'admin',
-          payload: { ...OFFERS[0], id: 'wrong', ...change },
+          payload: { ...OFFERS[0]!, id: 'wrong', ...change },
         })
         expect(r.statusCode, JSON.stringify(change)).toBe(400)
         expect(r.headers['content-type']).toMatch(/problem\+json/)

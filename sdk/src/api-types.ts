@@ -7425,6 +7425,524 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/offers': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * With `touchpoint`: the best eligible offer for the shopper (subject), the visit (session) or anyone, at the level their consent allows, explained, within the touchpoint frequency cap. Without: every offer (admin)
+     * @description **Who may call:** an API key with role `storefront`, `admin`; or a shopper token, for its own subject only.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /**
+           * @description A signed-in shopper: the shop's customer reference
+           * @example cust-1042
+           */
+          subject?: string
+          /** @description An anonymous visit: the shop's session id */
+          session?: string
+          /** @description The charter touchpoint asking */
+          touchpoint?: string
+          /** @description Comma-separated item ids in the cart (used only when consent allows) */
+          cart?: string
+          jurisdiction?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "answerId": "ofa_0mxcqqtzk0000xnoba139",
+             *       "touchpoint": "recommendations_widget",
+             *       "dataUsed": "personal",
+             *       "dataReason": "what you bought or looked at is used, as you allowed",
+             *       "offer": {
+             *         "id": "tea-lovers-spring",
+             *         "content": {
+             *           "title": "10% off loose leaf tea",
+             *           "text": "This week only, on every tea in the shop.",
+             *           "imageUrl": "https://shop.example/img/tea.jpg",
+             *           "link": "https://shop.example/tea?promo=spring"
+             *         },
+             *         "purpose": "personalize.recommendations",
+             *         "explanation": {
+             *           "kind": "category_affinity",
+             *           "sentence": "Because you bought or looked at Tea mug.",
+             *           "evidence": [
+             *             {
+             *               "id": "MUG",
+             *               "title": "Tea mug"
+             *             }
+             *           ]
+             *         },
+             *         "links": {
+             *           "notThis": {
+             *             "method": "POST",
+             *             "href": "/v1/feedback",
+             *             "body": {
+             *               "subject": "cust-1042",
+             *               "kind": "not_interested",
+             *               "item": "offer:tea-lovers-spring",
+             *               "recommId": "ofa_0mxcqqtzk0000xnoba139"
+             *             }
+             *           },
+             *           "stop": {
+             *             "method": "PUT",
+             *             "href": "/v1/subjects/cust-1042/consents/personalize.recommendations",
+             *             "body": {
+             *               "decision": "denied",
+             *               "method": "api",
+             *               "noticeVersion": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+             *             }
+             *           },
+             *           "why": "/privacy#offer-tea-lovers-spring"
+             *         }
+             *       }
+             *     }
+             */
+            'application/json':
+              | {
+                  /** @description ofa_..., names this answer in the feedback it links to */
+                  answerId: string
+                  touchpoint: string
+                  /**
+                   * @description What the shopper allowed the offer to read: nothing, this visit, or their history
+                   * @enum {string}
+                   */
+                  dataUsed: 'none' | 'session' | 'personal'
+                  dataReason: string
+                  /** @description The best eligible offer, or null (none eligible, or the cap reached) */
+                  offer: {
+                    id: string
+                    content: {
+                      title: string
+                      text?: string
+                      /** Format: uri */
+                      imageUrl?: string
+                      /** Format: uri */
+                      link?: string
+                    }
+                    purpose: string
+                    explanation: {
+                      /** @enum {string} */
+                      kind:
+                        | 'category_affinity'
+                        | 'cart_contents'
+                        | 'returning_customer'
+                        | 'new_customer'
+                        | 'for_everyone'
+                      sentence: string
+                      evidence: {
+                        id: string
+                        title: string
+                      }[]
+                    }
+                    links: {
+                      notThis: {
+                        method: string
+                        href: string
+                        body: {
+                          [key: string]: unknown
+                        }
+                      }
+                      /** @description A shopper: withdraws the offer's purpose (a ready-made consent request) */
+                      stop?: {
+                        method: string
+                        href: string
+                        body: {
+                          [key: string]: unknown
+                        }
+                      }
+                      why: string
+                    }
+                  } | null
+                  /** @description Present when the touchpoint frequency cap was reached: no offer then */
+                  cap?: {
+                    touchpoint: string
+                    max: number
+                    perDays: number
+                    resetsAt: string
+                  }
+                }
+              | {
+                  offers: {
+                    /** @description The offer's id, chosen by staff (a PUT with the same id replaces it) */
+                    id: string
+                    content: {
+                      title: string
+                      text?: string
+                      /** Format: uri */
+                      imageUrl?: string
+                      /** Format: uri */
+                      link?: string
+                    }
+                    /**
+                     * @description Every condition given must hold; none given: an offer for everyone
+                     * @default {}
+                     */
+                    eligibility: {
+                      /** @description Category paths (a/b): the shopper bought (or, at `personal`, looked at) an item under one of them. Personal data: needs the offer purpose and the `personal` level */
+                      categoryAffinity?: string[]
+                      /** @description Item ids: the cart (`cart` of the question) holds one of them. Data of this visit: needs the offer purpose and at least the `session` level */
+                      cartContains?: string[]
+                      /**
+                       * @description new: no purchase on record; returning: at least one. Personal data
+                       * @enum {string}
+                       */
+                      customer?: 'new' | 'returning'
+                      /** @description Charter jurisdiction codes the offer runs in. Not personal: the request states it */
+                      jurisdictions?: string[]
+                    }
+                    /**
+                     * @description When it runs (ISO 8601, UTC); either end may be open
+                     * @default {}
+                     */
+                    schedule: {
+                      /** Format: date-time */
+                      from?: string
+                      /** Format: date-time */
+                      until?: string
+                    }
+                    /** @description Charter touchpoints the offer may be shown at */
+                    touchpoints: string[]
+                    /** @description The charter purpose it rests on: every touchpoint must serve it */
+                    purpose: string
+                    /**
+                     * @description Higher first among eligible offers
+                     * @default 0
+                     */
+                    priority: number
+                    /** @default true */
+                    active: boolean
+                    createdAt: string
+                    updatedAt: string
+                  }[]
+                }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    /**
+     * Define (or replace, by id) an offer: content, eligibility, schedule, touchpoints and the charter purpose it rests on (every touchpoint must serve it); 400 names each field that is wrong
+     * @description **Who may call:** an API key with role `admin`.
+     */
+    put: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "id": "tea-lovers-spring",
+           *       "content": {
+           *         "title": "10% off loose leaf tea",
+           *         "text": "This week only, on every tea in the shop.",
+           *         "imageUrl": "https://shop.example/img/tea.jpg",
+           *         "link": "https://shop.example/tea?promo=spring"
+           *       },
+           *       "eligibility": {
+           *         "categoryAffinity": [
+           *           "Kitchen"
+           *         ],
+           *         "jurisdictions": [
+           *           "UK"
+           *         ]
+           *       },
+           *       "schedule": {
+           *         "from": "2026-03-01T00:00:00.000Z",
+           *         "until": "2026-04-01T00:00:00.000Z"
+           *       },
+           *       "touchpoints": [
+           *         "recommendations_widget"
+           *       ],
+           *       "purpose": "personalize.recommendations",
+           *       "priority": 10,
+           *       "active": true
+           *     }
+           */
+          'application/json': {
+            /** @description The offer's id, chosen by staff (a PUT with the same id replaces it) */
+            id: string
+            content: {
+              title: string
+              text?: string
+              /** Format: uri */
+              imageUrl?: string
+              /** Format: uri */
+              link?: string
+            }
+            /**
+             * @description Every condition given must hold; none given: an offer for everyone
+             * @default {}
+             */
+            eligibility?: {
+              /** @description Category paths (a/b): the shopper bought (or, at `personal`, looked at) an item under one of them. Personal data: needs the offer purpose and the `personal` level */
+              categoryAffinity?: string[]
+              /** @description Item ids: the cart (`cart` of the question) holds one of them. Data of this visit: needs the offer purpose and at least the `session` level */
+              cartContains?: string[]
+              /**
+               * @description new: no purchase on record; returning: at least one. Personal data
+               * @enum {string}
+               */
+              customer?: 'new' | 'returning'
+              /** @description Charter jurisdiction codes the offer runs in. Not personal: the request states it */
+              jurisdictions?: string[]
+            }
+            /**
+             * @description When it runs (ISO 8601, UTC); either end may be open
+             * @default {}
+             */
+            schedule?: {
+              /** Format: date-time */
+              from?: string
+              /** Format: date-time */
+              until?: string
+            }
+            /** @description Charter touchpoints the offer may be shown at */
+            touchpoints: string[]
+            /** @description The charter purpose it rests on: every touchpoint must serve it */
+            purpose: string
+            /**
+             * @description Higher first among eligible offers
+             * @default 0
+             */
+            priority?: number
+            /** @default true */
+            active?: boolean
+          }
+        }
+      }
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "id": "tea-lovers-spring",
+             *       "content": {
+             *         "title": "10% off loose leaf tea",
+             *         "text": "This week only, on every tea in the shop.",
+             *         "imageUrl": "https://shop.example/img/tea.jpg",
+             *         "link": "https://shop.example/tea?promo=spring"
+             *       },
+             *       "eligibility": {
+             *         "categoryAffinity": [
+             *           "Kitchen"
+             *         ],
+             *         "jurisdictions": [
+             *           "UK"
+             *         ]
+             *       },
+             *       "schedule": {
+             *         "from": "2026-03-01T00:00:00.000Z",
+             *         "until": "2026-04-01T00:00:00.000Z"
+             *       },
+             *       "touchpoints": [
+             *         "recommendations_widget"
+             *       ],
+             *       "purpose": "personalize.recommendations",
+             *       "priority": 10,
+             *       "active": true,
+             *       "createdAt": "2026-02-27T09:00:00.000Z",
+             *       "updatedAt": "2026-02-27T09:00:00.000Z"
+             *     }
+             */
+            'application/json': {
+              /** @description The offer's id, chosen by staff (a PUT with the same id replaces it) */
+              id: string
+              content: {
+                title: string
+                text?: string
+                /** Format: uri */
+                imageUrl?: string
+                /** Format: uri */
+                link?: string
+              }
+              /**
+               * @description Every condition given must hold; none given: an offer for everyone
+               * @default {}
+               */
+              eligibility: {
+                /** @description Category paths (a/b): the shopper bought (or, at `personal`, looked at) an item under one of them. Personal data: needs the offer purpose and the `personal` level */
+                categoryAffinity?: string[]
+                /** @description Item ids: the cart (`cart` of the question) holds one of them. Data of this visit: needs the offer purpose and at least the `session` level */
+                cartContains?: string[]
+                /**
+                 * @description new: no purchase on record; returning: at least one. Personal data
+                 * @enum {string}
+                 */
+                customer?: 'new' | 'returning'
+                /** @description Charter jurisdiction codes the offer runs in. Not personal: the request states it */
+                jurisdictions?: string[]
+              }
+              /**
+               * @description When it runs (ISO 8601, UTC); either end may be open
+               * @default {}
+               */
+              schedule: {
+                /** Format: date-time */
+                from?: string
+                /** Format: date-time */
+                until?: string
+              }
+              /** @description Charter touchpoints the offer may be shown at */
+              touchpoints: string[]
+              /** @description The charter purpose it rests on: every touchpoint must serve it */
+              purpose: string
+              /**
+               * @description Higher first among eligible offers
+               * @default 0
+               */
+              priority: number
+              /** @default true */
+              active: boolean
+              createdAt: string
+              updatedAt: string
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/recommendations': {
     parameters: {
       query?: never
