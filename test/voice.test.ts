@@ -169,6 +169,94 @@ for (const dialect of DIALECTS) {
       expect((await ctx.services.voice.exportSubject(subjectId)).entries).toEqual([])
     })
 
+    it('raises one alert on a burst of negative reviews within a minute, posted to the webhook', async () => {
+      await seedShopper(ctx, 'voice-burst', { events: 1 })
+      const item = 'BURST-22423'
+      // Usual life: one complaint, and praise, hours before the burst.
+      expect(
+        (await post({ kind: 'review', subject: 'voice-burst', item, rating: 1 })).statusCode,
+      ).toBe(201)
+      ctx.clock.advance(3 * 3_600_000)
+      await post({ kind: 'review', subject: 'voice-burst', item, rating: 5, text: 'Lovely' })
+      await ctx.services.voice.idle()
+      expect(receiver.bodies).toEqual([])
+      // The burst: a negative review every 8 seconds (test clock); the alert must come within a minute.
+      const burstStart = ctx.clock.now().getTime()
+      let alertedAt: number | undefined
+      for (let i = 0; i < 7; i++) {
+        const response = await post({
+          kind: 'review',
+          subject: 'voice-burst',
+          item,
+          rating: 1,
+          text: 'Arrived broken, awful quality',
+        })
+        expect(response.statusCode).toBe(201)
+        await ctx.services.voice.idle()
+        if (alertedAt === undefined && receiver.bodies.length > 0)
+          alertedAt = ctx.clock.now().getTime()
+        ctx.clock.advance(8_000)
+      }
+      expect(alertedAt, 'an alert was posted').toBeDefined()
+      expect(alertedAt! - burstStart).toBeLessThanOrEqual(60_000)
+      const alerts = receiver.bodies as Array<Record<string, unknown>>
+      const itemAlerts = alerts.filter(
+        (a) => JSON.stringify(a.target) === JSON.stringify({ kind: 'item', item }),
+      )
+      // One alert per item and hour, however many more complaints follow.
+      expect(itemAlerts).toHaveLength(1)
+      expect(itemAlerts[0]).toMatchObject({ type: 'voice.negative_spike' })
+      expect(itemAlerts[0]!.count).toBeGreaterThanOrEqual(6)
+      // The aspects the texts are about alarm too; no alert carries a shopper or a text.
+      expect(alerts.map((a) => JSON.stringify(a.target))).toContain(
+        JSON.stringify({ kind: 'aspect', aspect: 'quality' }),
+      )
+      expect(JSON.stringify(alerts)).not.toMatch(/voice-burst|awful|sub_/)
+      const listed = await ctx.request({ method: 'GET', url: '/v1/voice/alerts', as: 'analyst' })
+      expect(listed.statusCode).toBe(200)
+      expect(
+        listed.json().alerts.find((a: { target: string }) => a.target === `item:${item}`),
+      ).toMatchObject({
+        delivered: true,
+      })
+      expect(
+        (await ctx.request({ method: 'GET', url: '/v1/voice/alerts', as: 'storefront' }))
+          .statusCode,
+      ).toBe(403)
+    })
+
+    it('answers daily trends to analysts: entries, negatives, ratings and aspects, no text', async () => {
+      const today = ctx.clock.now().toISOString().slice(0, 10)
+      const response = await ctx.request({
+        method: 'GET',
+        url: `/v1/voice/trends?from=${today}&to=${today}&item=BURST-22423`,
+        as: 'analyst',
+      })
+      expect(response.statusCode, response.body).toBe(200)
+      const [day] = response.json().days as Array<{
+        aspects: Record<string, unknown>
+        meanRating: number
+        meanSentiment: number | null
+      }>
+      expect(day).toMatchObject({ day: today, entries: 9, negative: 8 })
+      expect(day!.aspects.quality).toEqual({ entries: 7, negative: 7 })
+      // Ratings 1, 5 and seven 1s; sentiment is the mean over the eight entries with text.
+      expect(day!.meanRating).toBeCloseTo(13 / 9, 3)
+      expect(day!.meanSentiment).toBeTypeOf('number')
+      expect(response.body).not.toContain('awful')
+      const bad = await ctx.request({
+        method: 'GET',
+        url: `/v1/voice/trends?from=${today}&to=2020-01-01`,
+        as: 'analyst',
+      })
+      expect(bad.statusCode).toBe(400)
+      expect(bad.json().errors[0].field).toBe('querystring.from')
+      expect(
+        (await ctx.request({ method: 'GET', url: '/v1/voice/trends', as: 'storefront' }))
+          .statusCode,
+      ).toBe(403)
+    })
+
     it('deletes entries when the purpose retention ends', async () => {
       const { subjectId } = await seedShopper(ctx, 'voice-old', { events: 1 })
       expect(
