@@ -333,6 +333,34 @@ for (const dialect of DIALECTS) {
       expect(visit.offer?.links.notThis.body).toMatchObject({ session: 'visit-offers-1' })
     })
 
+    it('an item tagged special-category after the offer was defined never selects anyone', async () => {
+      const seeds = { id: 'SEEDS', title: 'Herb seeds', category: ['Garden'] }
+      const put = (items: object[]) =>
+        ctx.request({ method: 'PUT', url: '/v1/items', as: 'storefront', payload: { items } })
+      expect((await put([seeds])).statusCode).toBeLessThan(300)
+      const garden = await ctx.request({
+        method: 'PUT',
+        url: '/v1/offers',
+        as: 'admin',
+        payload: {
+          id: 'garden',
+          content: content('Garden week'),
+          eligibility: { cartContains: ['SEEDS'] },
+          touchpoints: [WIDGET],
+          purpose: SESSION,
+          priority: 50,
+        },
+      })
+      expect(garden.statusCode, garden.body).toBe(200)
+      await consent('/v1/sessions/visit-offers-2', SESSION, 'granted')
+      const ask = `session=visit-offers-2&touchpoint=${WIDGET}&jurisdiction=UK&cart=SEEDS`
+      expect((await offerFor(ask)).offer?.id).toBe('garden')
+      expect((await put([{ ...seeds, specialCategory: 'health' }])).statusCode).toBeLessThan(300)
+      const after = await offerFor(ask)
+      expect(after.offer?.id).not.toBe('garden')
+      expect(JSON.stringify(after)).not.toContain('SEEDS')
+    })
+
     it('keeps the touchpoint frequency cap for a shopper who allowed the purpose', async () => {
       ctx.clock.set('2026-03-09T10:00:00Z')
       await consent('/v1/subjects/mail-1', MARKETING, 'granted')
