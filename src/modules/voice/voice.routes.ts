@@ -30,6 +30,39 @@ const RECEIPT_EXAMPLE = {
   expiresAt: '2027-03-02T09:00:00.000Z',
 }
 
+const TRENDS_EXAMPLE = {
+  from: '2026-03-01',
+  to: '2026-03-02',
+  item: '85123A',
+  days: ['2026-03-01', '2026-03-02'].map((day, i) => ({
+    day,
+    entries: 4 + i * 6,
+    negative: 1 + i * 6,
+    meanSentiment: i === 0 ? 0.31 : -0.18,
+    meanRating: i === 0 ? 4.25 : 1.9,
+    aspects: {
+      relevance: { entries: 0, negative: 0 },
+      privacy: { entries: 0, negative: 0 },
+      price: { entries: 1, negative: 0 },
+      delivery: { entries: 1 + i * 5, negative: i * 5 },
+      quality: { entries: 1 + i * 6, negative: i * 6 },
+    },
+  })),
+}
+const ALERTS_EXAMPLE = {
+  alerts: [
+    {
+      id: 'val_0mxcqqu4z0000szlt5w6g',
+      target: 'item:85123A',
+      hour: '2026-03-02T09:00:00.000Z',
+      count: 6,
+      statistic: 4.5,
+      delivered: true,
+      createdAt: '2026-03-02T09:40:00.000Z',
+    },
+  ],
+}
+
 const AlertSchema = z.object({
   id: z.string(),
   target: z.string(),
@@ -86,7 +119,7 @@ export const voiceRoutes: FastifyPluginAsyncZod<{ services: VoiceRoutesDeps }> =
         tags: ['voice'],
         summary: 'Entries, negatives, sentiment, rating and aspects per day (no text, no shopper)',
         querystring: TrendsQuerySchema,
-        response: { 200: TrendsSchema },
+        response: { 200: withExample(TrendsSchema, TRENDS_EXAMPLE) },
       },
     },
     async (request) => voice.trends(request.query),
@@ -100,7 +133,7 @@ export const voiceRoutes: FastifyPluginAsyncZod<{ services: VoiceRoutesDeps }> =
         tags: ['voice'],
         summary: 'Spikes of negative entries per item or aspect, newest first',
         querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
-        response: { 200: z.object({ alerts: z.array(AlertSchema) }) },
+        response: { 200: withExample(z.object({ alerts: z.array(AlertSchema) }), ALERTS_EXAMPLE) },
       },
     },
     async (request) => ({ alerts: await voice.alerts(request.query.limit) }),
