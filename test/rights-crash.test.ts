@@ -59,11 +59,13 @@ for (const dialect of DIALECTS) {
         },
       )
       expect(child.signal, child.stderr).toBe('SIGKILL')
-      expect(child.stdout).toBe('done erase:recommend\ndone erase:cleanroom\ndone erase:events\n')
+      expect(child.stdout).toBe(
+        'done erase:recommend\ndone erase:cleanroom\ndone erase:voice\ndone erase:events\n',
+      )
       const midway = await ctx.services.rights.get(created.id)
       expect(midway).toMatchObject({
         status: 'in_progress',
-        stepsDone: ['erase:recommend', 'erase:cleanroom', 'erase:events'],
+        stepsDone: ['erase:recommend', 'erase:cleanroom', 'erase:voice', 'erase:events'],
       })
       expect((await ctx.services.events.exportSubject(subjectId)).events).toHaveLength(0)
       expect(await ctx.services.identity.readVault(subjectId)).toBeDefined()
@@ -102,6 +104,7 @@ for (const dialect of DIALECTS) {
       expect(done.stepsDone).toEqual([
         'erase:recommend',
         'erase:cleanroom',
+        'erase:voice',
         'erase:events',
         'erase:consent',
         'erase:audit',
