@@ -38,6 +38,9 @@ export const UNWATCHED_TABLES: readonly string[] = [
   // Audit reports and DPIA sign-offs (reviews module): read from the database every time, never copied.
   'review_reports',
   'review_dpia_signoffs',
+  // Voice entries and alerts (voice module): read from the database every time, never copied.
+  'voice_entries',
+  'voice_alerts',
   // Migration bookkeeping (each process takes the lock table at start).
   'candor_migrations',
   'candor_migrations_lock',
