@@ -7425,6 +7425,454 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/voice': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * A review, a survey answer, or feedback on personalization, under a charter purpose
+     * @description Refused with 400 naming the field when `text` or `answer` looks like it holds personal data (an email address, a phone or card number): nothing is stored and the text is not echoed. Refused with 403 `consent_required` when the purpose (default `personalize.recommendations`, which must declare `user.behavior.feedback`) is not allowed for the shopper. Kept under the shopper pseudonym until the purpose retention ends; the answer gives the analysis, not the text.
+     *
+     *     **Who may call:** an API key with role `storefront`, `admin`; or a shopper token, for its own subject only.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "kind": "review",
+           *       "subject": "cust-1042",
+           *       "item": "85123A",
+           *       "rating": 2,
+           *       "text": "Pretty, but it arrived late and the glass was cracked."
+           *     }
+           */
+          'application/json': {
+            /** @enum {string} */
+            kind: 'review' | 'survey' | 'feedback'
+            /**
+             * @description The shop's own customer reference
+             * @example cust-1042
+             */
+            subject?: string
+            session?: string
+            /** @description The charter purpose (default personalize.recommendations); it must declare user.behavior.feedback */
+            purpose?: string
+            item?: string
+            rating?: number
+            /** @description For a survey answer: the survey */
+            survey?: string
+            /** @description For a survey answer: the question */
+            question?: string
+            /** @description For a survey answer: the choice or short answer */
+            answer?: string
+            text?: string
+          }
+        }
+      }
+      responses: {
+        /** @description Created */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "id": "voc_0mxcqqu4z0000szlt5w6g",
+             *       "purpose": "personalize.recommendations",
+             *       "sentiment": -0.25,
+             *       "aspects": [
+             *         "delivery"
+             *       ],
+             *       "negative": true,
+             *       "expiresAt": "2027-03-02T09:00:00.000Z"
+             *     }
+             */
+            'application/json': {
+              id: string
+              purpose: string
+              /** @description From -1 (negative) to 1 (positive); 0 without text */
+              sentiment: number
+              aspects: ('relevance' | 'privacy' | 'price' | 'delivery' | 'quality')[]
+              negative: boolean
+              expiresAt: string
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/voice/trends': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Entries, negatives, sentiment, rating and aspects per day (no text, no shopper)
+     * @description **Who may call:** an API key with role `analyst`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description First day (UTC), default 29 days before `to` */
+          from?: string
+          /** @description Last day (UTC), default today */
+          to?: string
+          item?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "from": "2026-03-01",
+             *       "to": "2026-03-02",
+             *       "item": "85123A",
+             *       "days": [
+             *         {
+             *           "day": "2026-03-01",
+             *           "entries": 4,
+             *           "negative": 1,
+             *           "meanSentiment": 0.31,
+             *           "meanRating": 4.25,
+             *           "aspects": {
+             *             "relevance": {
+             *               "entries": 0,
+             *               "negative": 0
+             *             },
+             *             "privacy": {
+             *               "entries": 0,
+             *               "negative": 0
+             *             },
+             *             "price": {
+             *               "entries": 1,
+             *               "negative": 0
+             *             },
+             *             "delivery": {
+             *               "entries": 1,
+             *               "negative": 0
+             *             },
+             *             "quality": {
+             *               "entries": 1,
+             *               "negative": 0
+             *             }
+             *           }
+             *         },
+             *         {
+             *           "day": "2026-03-02",
+             *           "entries": 10,
+             *           "negative": 7,
+             *           "meanSentiment": -0.18,
+             *           "meanRating": 1.9,
+             *           "aspects": {
+             *             "relevance": {
+             *               "entries": 0,
+             *               "negative": 0
+             *             },
+             *             "privacy": {
+             *               "entries": 0,
+             *               "negative": 0
+             *             },
+             *             "price": {
+             *               "entries": 1,
+             *               "negative": 0
+             *             },
+             *             "delivery": {
+             *               "entries": 6,
+             *               "negative": 5
+             *             },
+             *             "quality": {
+             *               "entries": 7,
+             *               "negative": 6
+             *             }
+             *           }
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              from: string
+              to: string
+              item: string | null
+              days: {
+                day: string
+                entries: number
+                negative: number
+                meanSentiment: number | null
+                meanRating: number | null
+                aspects: {
+                  [key: string]: {
+                    entries: number
+                    negative: number
+                  }
+                }
+              }[]
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/voice/alerts': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Spikes of negative entries per item or aspect, newest first
+     * @description **Who may call:** an API key with role `analyst`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "alerts": [
+             *         {
+             *           "id": "val_0mxcqqu4z0000szlt5w6g",
+             *           "target": "item:85123A",
+             *           "hour": "2026-03-02T09:00:00.000Z",
+             *           "count": 6,
+             *           "statistic": 4.5,
+             *           "delivered": true,
+             *           "createdAt": "2026-03-02T09:40:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              alerts: {
+                id: string
+                target: string
+                hour: string
+                count: number
+                statistic: number
+                delivered: boolean
+                createdAt: string
+              }[]
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/offers': {
     parameters: {
       query?: never
