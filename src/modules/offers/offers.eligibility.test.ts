@@ -14,10 +14,10 @@ const item = (id: string, ...category: string[]) => ({ id, title: id, category }
 
 const eligibility = fc.record(
   {
-    categoryAffinity: fc.constantFrom(['Kitchen'], ['Home'], ['Kitchen/Tea']),
-    cartContains: fc.constantFrom(['MUG'], ['CANDLE'], ['MUG', 'CANDLE']),
+    categoryAffinity: fc.constantFrom<string[]>(['Kitchen'], ['Home'], ['Kitchen/Tea']),
+    cartContains: fc.constantFrom<string[]>(['MUG'], ['CANDLE'], ['MUG', 'CANDLE']),
     customer: fc.constantFrom('new' as const, 'returning' as const),
-    jurisdictions: fc.constantFrom(['UK'], ['EU', 'UK'], ['US-CA']),
+    jurisdictions: fc.constantFrom<string[]>(['UK'], ['EU', 'UK'], ['US-CA']),
   },
   { requiredKeys: [] },
 )
