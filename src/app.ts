@@ -28,6 +28,7 @@ import { rightsRoutes } from './modules/rights/index.js'
 import { catalogRoutes } from './modules/catalog/index.js'
 import { eventsRoutes } from './modules/events/index.js'
 import { cleanroomRoutes, insightsRoutes } from './modules/insights/index.js'
+import { experimentsRoutes } from './modules/experiments/index.js'
 import { voiceRoutes } from './modules/voice/index.js'
 import { jobsRoutes } from './modules/jobs/index.js'
 import { reviewsRoutes } from './modules/reviews/index.js'
@@ -205,8 +206,9 @@ async function registerRoutes(
   await app.register(reviewsRoutes, { services })
   await app.register(insightsRoutes, { services })
   await app.register(cleanroomRoutes, { services })
-  await app.register(voiceRoutes, { services })
   await app.register(offersRoutes, { services })
+  await app.register(voiceRoutes, { services })
+  await app.register(experimentsRoutes, { services })
   await app.register(recommendRoutes, {
     services,
     ...(deps.retrainOthers === undefined ? {} : { retrainOthers: deps.retrainOthers }),

@@ -15,6 +15,10 @@ import {
 import { catalogDataParticipant, createCatalogService } from '../modules/catalog/index.js'
 import { createEventsService, eventsDataParticipant } from '../modules/events/index.js'
 import {
+  createExperimentsService,
+  experimentsDataParticipant,
+} from '../modules/experiments/index.js'
+import {
   cleanroomDataParticipant,
   createCleanroomService,
   createInsightsService,
@@ -24,8 +28,8 @@ import { createRecommendService, recommendDataParticipant } from '../modules/rec
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
 import { createReviewsService, runAudits } from '../modules/reviews/index.js'
 import { createSessionService } from '../modules/session/index.js'
-import { createVoiceService, voiceDataParticipant } from '../modules/voice/index.js'
 import { createOffersService } from '../modules/offers/index.js'
+import { createVoiceService, voiceDataParticipant } from '../modules/voice/index.js'
 import {
   type SubjectDataParticipant,
   createOutboxNotifier,
@@ -117,6 +121,16 @@ export function createServices(deps: ServiceDeps) {
     identity,
     insights,
   })
+  const voice = createVoiceService({
+    db: storage.db,
+    clock,
+    charter,
+    audit,
+    identity,
+    consent,
+    session,
+    webhookUrl: config.voiceWebhookUrl,
+  })
   // Offers keep no per-shopper rows: their caps and "not this" are the recommend module's.
   const offers = createOffersService({
     db: storage.db,
@@ -130,15 +144,15 @@ export function createServices(deps: ServiceDeps) {
     events,
     recommend,
   })
-  const voice = createVoiceService({
+  const experiments = createExperimentsService({
     db: storage.db,
     clock,
+    keys,
     charter,
     audit,
     identity,
     consent,
     session,
-    webhookUrl: config.voiceWebhookUrl,
   })
   const data = {
     recommend: recommendDataParticipant(recommend),
@@ -149,6 +163,7 @@ export function createServices(deps: ServiceDeps) {
     catalog: catalogDataParticipant(catalog),
     cleanroom: cleanroomDataParticipant(cleanroom),
     voice: voiceDataParticipant(voice),
+    experiments: experimentsDataParticipant(experiments),
   }
   const expiring: RetentionParticipant[] = [
     data.events,
@@ -165,6 +180,7 @@ export function createServices(deps: ServiceDeps) {
     data.recommend,
     data.cleanroom,
     data.voice,
+    data.experiments,
     data.events,
     data.consent,
     data.audit,
@@ -226,6 +242,7 @@ export function createServices(deps: ServiceDeps) {
     reviews,
     offers,
     voice,
+    experiments,
     authFailures,
   }
   return services

@@ -41,6 +41,7 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   touchpoint_counts: byOwner('owner'),
   cleanroom_pending: byOwner('subject_id'),
   cleanroom_matches: byOwner('subject_id'),
+  experiment_enrolments: byOwner('owner'),
   voice_entries: byOwner('owner'),
   subject_refs: {
     kind: 'distributed',
@@ -69,6 +70,10 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   cleanroom_uploads: {
     kind: 'reference',
     why: 'a few partner uploads, looked up by id on every clean-room call and swept by expiry',
+  },
+  experiments: {
+    kind: 'reference',
+    why: 'a few experiments staff define, read on every assignment',
   },
   rights_requests: {
     kind: 'reference',

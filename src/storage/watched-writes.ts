@@ -41,6 +41,9 @@ export const UNWATCHED_TABLES: readonly string[] = [
   // Voice entries and alerts (voice module): read from the database every time, never copied.
   'voice_entries',
   'voice_alerts',
+  // Experiments and their enrolments (experiments module): read from the database every time, never copied.
+  'experiments',
+  'experiment_enrolments',
   // Migration bookkeeping (each process takes the lock table at start).
   'candor_migrations',
   'candor_migrations_lock',

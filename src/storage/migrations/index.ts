@@ -25,6 +25,7 @@ import { migration0024Cleanroom } from './0024_cleanroom.js'
 import { migration0025Reviews } from './0025_reviews.js'
 import { migration0026ApiKeysLastUsed } from './0026_api_keys_last_used.js'
 import { migration0027Offers } from './0027_offers.js'
+import { migration0028Experiments } from './0028_experiments.js'
 import { migration0029Voice } from './0029_voice.js'
 
 /**
@@ -58,6 +59,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0025_reviews': migration0025Reviews,
   '0026_api_keys_last_used': migration0026ApiKeysLastUsed,
   '0027_offers': migration0027Offers,
+  '0028_experiments': migration0028Experiments,
   '0029_voice': migration0029Voice,
 }
 
