@@ -195,6 +195,20 @@ export async function auditFairness(
     split.shoppers.length === 0 ? null : await evaluateRecommender(split, view, recommender)
   const answers = await answersSince(deps.db, since)
   const online = (await deps.recommend.onlineQuality(Math.min(windowDays, 30))).groups
+  return fairnessFindings({
+    catalog: view,
+    served: servedLists(answers),
+    offline,
+    online: onlineRatesPerLevel(online),
+    specialCategoryViolations: await specialCategoryViolations(deps, answers, special, citing),
+    windowDays,
+  })
+}
+
+/** The online counts summed per level served, as rates of the answers shown. */
+function onlineRatesPerLevel(
+  online: { level: string; answers: number; viewed: number; carted: number; purchased: number }[],
+) {
   const perLevel = new Map<
     string,
     { answers: number; viewed: number; carted: number; purchased: number }
@@ -208,20 +222,13 @@ export async function auditFairness(
     perLevel.set(g.level, into)
   }
   const rate = (n: number, d: number) => (d === 0 ? 0 : Math.round((n / d) * 1e4) / 1e4)
-  return fairnessFindings({
-    catalog: view,
-    served: servedLists(answers),
-    offline,
-    online: [...perLevel].map(([level, c]) => ({
-      level,
-      answers: c.answers,
-      viewRate: rate(c.viewed, c.answers),
-      cartRate: rate(c.carted, c.answers),
-      purchaseRate: rate(c.purchased, c.answers),
-    })),
-    specialCategoryViolations: await specialCategoryViolations(deps, answers, special, citing),
-    windowDays,
-  })
+  return [...perLevel].map(([level, c]) => ({
+    level,
+    answers: c.answers,
+    viewRate: rate(c.viewed, c.answers),
+    cartRate: rate(c.carted, c.answers),
+    purchaseRate: rate(c.purchased, c.answers),
+  }))
 }
 
 /**

@@ -56,20 +56,7 @@ const finding = (
 export function fairnessFindings(input: FairnessInputs): AuditPart<FairnessAudit> {
   const served = input.served.length === 0 ? null : exposureMetrics(input.served, input.catalog)
   const offline = input.offline
-  const groups = offline?.groups.map((g) => ({ ...g })) ?? []
-  for (const o of input.online) {
-    const small = o.answers < MIN_GROUP
-    groups.push({
-      dimension: 'level',
-      group: `${o.level} (served)`,
-      subjects: null,
-      merged: false,
-      recallAt20: null,
-      viewRate: small ? null : o.viewRate,
-      basketRate: small ? null : o.cartRate,
-      purchaseRate: small ? null : o.purchaseRate,
-    })
-  }
+  const groups = groupsOf(input)
   const part: FairnessAudit = {
     served,
     offline: offline?.metrics ?? null,
@@ -89,105 +76,8 @@ export function fairnessFindings(input: FairnessInputs): AuditPart<FairnessAudit
         'Neither the answer log nor a validation split held any list in the window; the item-side measures wait for data.',
       ),
     )
-  } else {
-    const which = served === null ? 'the engine on the validation split' : 'the answers served'
-    findings.push(
-      m.coverage < 0.1
-        ? finding(
-            'fairness.coverage',
-            'warning',
-            'Recommendations reach a small part of the catalog.',
-            `Only ${pct(m.coverage)} of active items were shown at least once in ${which}. Check the popularity weight and that new and small-category items can be found.`,
-            { coverage: m.coverage },
-          )
-        : finding(
-            'fairness.coverage',
-            'ok',
-            'Recommendations reach a broad part of the catalog.',
-            `${pct(m.coverage)} of active items were shown at least once in ${which}.`,
-            { coverage: m.coverage },
-          ),
-      m.gini > 0.8
-        ? finding(
-            'fairness.gini',
-            'warning',
-            'Exposure is concentrated on few items.',
-            `The Gini coefficient of exposure is ${m.gini} (0 equal, 1 all on one item) in ${which}. A few items take most of the shop window.`,
-            { gini: m.gini },
-          )
-        : finding(
-            'fairness.gini',
-            'ok',
-            'Exposure is spread across items.',
-            `The Gini coefficient of exposure is ${m.gini} in ${which}.`,
-            { gini: m.gini },
-          ),
-      m.popularityRecommended - m.popularityBought > 0.15
-        ? finding(
-            'fairness.popularity',
-            'warning',
-            'Recommendations favour more popular items than shoppers buy.',
-            `Recommended items sit at popularity percentile ${m.popularityRecommended} on average, bought items at ${m.popularityBought}.`,
-            { recommended: m.popularityRecommended, bought: m.popularityBought },
-          )
-        : finding(
-            'fairness.popularity',
-            'ok',
-            'Recommended items are about as popular as what shoppers buy.',
-            `Popularity percentile recommended ${m.popularityRecommended}, bought ${m.popularityBought}.`,
-            { recommended: m.popularityRecommended, bought: m.popularityBought },
-          ),
-      m.newItemCatalogShare > 0 && m.newItemShare < m.newItemCatalogShare / 4
-        ? finding(
-            'fairness.new_items',
-            'warning',
-            'New items are rarely shown.',
-            `New items are ${pct(m.newItemCatalogShare)} of the catalog but get ${pct(m.newItemShare)} of impressions.`,
-            { share: m.newItemShare, catalogShare: m.newItemCatalogShare },
-          )
-        : finding(
-            'fairness.new_items',
-            'ok',
-            'New items get exposure.',
-            `New items are ${pct(m.newItemCatalogShare)} of the catalog and get ${pct(m.newItemShare)} of impressions.`,
-            { share: m.newItemShare, catalogShare: m.newItemCatalogShare },
-          ),
-      m.smallCategoryCatalogShare > 0 && m.smallCategoryShare < m.smallCategoryCatalogShare / 4
-        ? finding(
-            'fairness.small_categories',
-            'warning',
-            'Items of small categories are rarely shown.',
-            `They are ${pct(m.smallCategoryCatalogShare)} of the catalog but get ${pct(m.smallCategoryShare)} of impressions.`,
-            { share: m.smallCategoryShare, catalogShare: m.smallCategoryCatalogShare },
-          )
-        : finding(
-            'fairness.small_categories',
-            'ok',
-            'Items of small categories get exposure.',
-            `They are ${pct(m.smallCategoryCatalogShare)} of the catalog and get ${pct(m.smallCategoryShare)} of impressions.`,
-            { share: m.smallCategoryShare, catalogShare: m.smallCategoryCatalogShare },
-          ),
-    )
-    const kl = offline?.metrics.calibrationKl ?? null
-    if (kl !== null)
-      findings.push(
-        kl > 1
-          ? finding(
-              'fairness.calibration',
-              'warning',
-              "Lists drift from shoppers' own mix of interests.",
-              `The mean KL divergence between a shopper's category mix and their list's is ${kl} (Steck 2018; 0 is calibrated).`,
-              { kl },
-            )
-          : finding(
-              'fairness.calibration',
-              'ok',
-              "Lists follow shoppers' own mix of interests.",
-              `The mean KL divergence between a shopper's category mix and their list's is ${kl} (Steck 2018).`,
-              { kl },
-            ),
-      )
-  }
+  } else
+    findings.push(...itemSideFindings(m, served === null, offline?.metrics.calibrationKl ?? null))
   if (offline?.recallAt20 != null)
     findings.push(
       finding(
@@ -198,6 +88,149 @@ export function fairnessFindings(input: FairnessInputs): AuditPart<FairnessAudit
         { recallAt20: offline.recallAt20 },
       ),
     )
+  findings.push(...parityFindings(groups))
+  findings.push(specialCategoryFinding(input.specialCategoryViolations))
+  return { part, findings, charts: fairnessCharts(part) }
+}
+
+/** The groups compared: offline Recall@20 per group, and the online rates per level served. */
+function groupsOf(input: FairnessInputs): FairnessAudit['groups'] {
+  const offline = input.offline
+  const groups = offline?.groups.map((g) => ({ ...g })) ?? []
+  for (const o of input.online) {
+    const small = o.answers < MIN_GROUP
+    groups.push({
+      dimension: 'level',
+      group: `${o.level} (served)`,
+      subjects: null,
+      merged: false,
+      recallAt20: null,
+      viewRate: small ? null : o.viewRate,
+      basketRate: small ? null : o.cartRate,
+      purchaseRate: small ? null : o.purchaseRate,
+    })
+  }
+  return groups
+}
+
+/** Item-side findings: coverage, Gini of exposure, popularity bias, new items, small categories, calibration. */
+function itemSideFindings(
+  m: NonNullable<FairnessAudit['served']>,
+  validation: boolean,
+  kl: number | null,
+): Finding[] {
+  const findings: Finding[] = []
+  const which = validation ? 'the engine on the validation split' : 'the answers served'
+  findings.push(
+    m.coverage < 0.1
+      ? finding(
+          'fairness.coverage',
+          'warning',
+          'Recommendations reach a small part of the catalog.',
+          `Only ${pct(m.coverage)} of active items were shown at least once in ${which}. Check the popularity weight and that new and small-category items can be found.`,
+          { coverage: m.coverage },
+        )
+      : finding(
+          'fairness.coverage',
+          'ok',
+          'Recommendations reach a broad part of the catalog.',
+          `${pct(m.coverage)} of active items were shown at least once in ${which}.`,
+          { coverage: m.coverage },
+        ),
+    m.gini > 0.8
+      ? finding(
+          'fairness.gini',
+          'warning',
+          'Exposure is concentrated on few items.',
+          `The Gini coefficient of exposure is ${m.gini} (0 equal, 1 all on one item) in ${which}. A few items take most of the shop window.`,
+          { gini: m.gini },
+        )
+      : finding(
+          'fairness.gini',
+          'ok',
+          'Exposure is spread across items.',
+          `The Gini coefficient of exposure is ${m.gini} in ${which}.`,
+          { gini: m.gini },
+        ),
+    m.popularityRecommended - m.popularityBought > 0.15
+      ? finding(
+          'fairness.popularity',
+          'warning',
+          'Recommendations favour more popular items than shoppers buy.',
+          `Recommended items sit at popularity percentile ${m.popularityRecommended} on average, bought items at ${m.popularityBought}.`,
+          { recommended: m.popularityRecommended, bought: m.popularityBought },
+        )
+      : finding(
+          'fairness.popularity',
+          'ok',
+          'Recommended items are about as popular as what shoppers buy.',
+          `Popularity percentile recommended ${m.popularityRecommended}, bought ${m.popularityBought}.`,
+          { recommended: m.popularityRecommended, bought: m.popularityBought },
+        ),
+  )
+  findings.push(...shareFindings(m))
+  if (kl !== null) findings.push(calibrationFinding(kl))
+  return findings
+}
+
+/** Exposure of new items and of small categories against their share of the catalog. */
+function shareFindings(m: NonNullable<FairnessAudit['served']>): Finding[] {
+  return [
+    m.newItemCatalogShare > 0 && m.newItemShare < m.newItemCatalogShare / 4
+      ? finding(
+          'fairness.new_items',
+          'warning',
+          'New items are rarely shown.',
+          `New items are ${pct(m.newItemCatalogShare)} of the catalog but get ${pct(m.newItemShare)} of impressions.`,
+          { share: m.newItemShare, catalogShare: m.newItemCatalogShare },
+        )
+      : finding(
+          'fairness.new_items',
+          'ok',
+          'New items get exposure.',
+          `New items are ${pct(m.newItemCatalogShare)} of the catalog and get ${pct(m.newItemShare)} of impressions.`,
+          { share: m.newItemShare, catalogShare: m.newItemCatalogShare },
+        ),
+    m.smallCategoryCatalogShare > 0 && m.smallCategoryShare < m.smallCategoryCatalogShare / 4
+      ? finding(
+          'fairness.small_categories',
+          'warning',
+          'Items of small categories are rarely shown.',
+          `They are ${pct(m.smallCategoryCatalogShare)} of the catalog but get ${pct(m.smallCategoryShare)} of impressions.`,
+          { share: m.smallCategoryShare, catalogShare: m.smallCategoryCatalogShare },
+        )
+      : finding(
+          'fairness.small_categories',
+          'ok',
+          'Items of small categories get exposure.',
+          `They are ${pct(m.smallCategoryCatalogShare)} of the catalog and get ${pct(m.smallCategoryShare)} of impressions.`,
+          { share: m.smallCategoryShare, catalogShare: m.smallCategoryCatalogShare },
+        ),
+  ]
+}
+
+/** Calibration (Steck 2018): how far lists drift from shoppers' own mix of categories. */
+function calibrationFinding(kl: number): Finding {
+  return kl > 1
+    ? finding(
+        'fairness.calibration',
+        'warning',
+        "Lists drift from shoppers' own mix of interests.",
+        `The mean KL divergence between a shopper's category mix and their list's is ${kl} (Steck 2018; 0 is calibrated).`,
+        { kl },
+      )
+    : finding(
+        'fairness.calibration',
+        'ok',
+        "Lists follow shoppers' own mix of interests.",
+        `The mean KL divergence between a shopper's category mix and their list's is ${kl} (Steck 2018).`,
+        { kl },
+      )
+}
+
+/** Shopper-side parity: Recall@20 across the groups of each dimension. */
+function parityFindings(groups: FairnessAudit['groups']): Finding[] {
+  const findings: Finding[] = []
   const recalls = groups.filter((g) => g.recallAt20 !== null && g.group !== 'other')
   for (const dim of ['jurisdiction', 'level', 'tenure', 'history'] as const) {
     const values = recalls.filter((g) => g.dimension === dim).map((g) => g.recallAt20!)
@@ -221,23 +254,25 @@ export function fairnessFindings(input: FairnessInputs): AuditPart<FairnessAudit
           ),
     )
   }
-  findings.push(
-    input.specialCategoryViolations > 0
-      ? finding(
-          'fairness.special_categories',
-          'problem',
-          'Special-category items were recommended without the matching grant.',
-          `${input.specialCategoryViolations} personal answers held a special-category item for a shopper without the purpose that unlocks it. Stop personal answers and investigate the item masks.`,
-          { answers: input.specialCategoryViolations },
-        )
-      : finding(
-          'fairness.special_categories',
-          'ok',
-          'No special-category item was recommended from history without the matching grant.',
-          'Checked every personal answer in the window that a later event cites.',
-        ),
-  )
-  return { part, findings, charts: fairnessCharts(part) }
+  return findings
+}
+
+/** Special categories: no item of one recommended from history without the matching grant. */
+function specialCategoryFinding(violations: number): Finding {
+  return violations > 0
+    ? finding(
+        'fairness.special_categories',
+        'problem',
+        'Special-category items were recommended without the matching grant.',
+        `${violations} personal answers held a special-category item for a shopper without the purpose that unlocks it. Stop personal answers and investigate the item masks.`,
+        { answers: violations },
+      )
+    : finding(
+        'fairness.special_categories',
+        'ok',
+        'No special-category item was recommended from history without the matching grant.',
+        'Checked every personal answer in the window that a later event cites.',
+      )
 }
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`

@@ -194,6 +194,15 @@ export async function auditPrivacy(deps: PrivacyDeps, now: Date): Promise<AuditP
 
 /** The findings a privacy officer reads, from the figures (pure). */
 export function privacyFindings(part: PrivacyAudit, byPurpose: Map<string, number>): Finding[] {
+  return [
+    ...storedEventFindings(part, byPurpose),
+    ...requestAndPlaintextFindings(part),
+    ...vendorAndSpendFindings(part),
+  ]
+}
+
+/** Stored events: within their retention, and granted when stored. */
+function storedEventFindings(part: PrivacyAudit, byPurpose: Map<string, number>): Finding[] {
   const out: Finding[] = []
   out.push(
     part.pastRetention > 0
@@ -227,6 +236,12 @@ export function privacyFindings(part: PrivacyAudit, byPurpose: Map<string, numbe
           { events: 0 },
         ),
   )
+  return out
+}
+
+/** Rights requests on time, and no vault value in plain text. */
+function requestAndPlaintextFindings(part: PrivacyAudit): Finding[] {
+  const out: Finding[] = []
   const r = part.requests
   out.push(
     r.overdue > 0
@@ -260,6 +275,12 @@ export function privacyFindings(part: PrivacyAudit, byPurpose: Map<string, numbe
           { values: 0 },
         ),
   )
+  return out
+}
+
+/** Vendors declared, consent coverage and differential-privacy spending. */
+function vendorAndSpendFindings(part: PrivacyAudit): Finding[] {
+  const out: Finding[] = []
   const undeclared = part.vendors.filter((v) => !v.declared)
   out.push(
     undeclared.length > 0

@@ -141,6 +141,11 @@ export async function reviewSecurity(
 
 /** The findings, from the figures (pure). */
 export function securityFindings(part: SecurityReview): Finding[] {
+  return [...auditLogFindings(part), ...keyFindings(part), ...accessFindings(part)]
+}
+
+/** The audit log verifies from its first entry. */
+function auditLogFindings(part: SecurityReview): Finding[] {
   const out: Finding[] = []
   out.push(
     part.auditLog.ok
@@ -159,6 +164,12 @@ export function securityFindings(part: SecurityReview): Finding[] {
           { entries: part.auditLog.entries },
         ),
   )
+  return out
+}
+
+/** API keys: unused ones and old ones. */
+function keyFindings(part: SecurityReview): Finding[] {
+  const out: Finding[] = []
   const unused = part.keys.filter((k) => k.flagged === 'unused')
   const old = part.keys.filter((k) => k.flagged === 'old')
   out.push(
@@ -193,6 +204,12 @@ export function securityFindings(part: SecurityReview): Finding[] {
           { keys: 0 },
         ),
   )
+  return out
+}
+
+/** Failed authentications, file modes and transport settings. */
+function accessFindings(part: SecurityReview): Finding[] {
+  const out: Finding[] = []
   const f = part.failedAuthentications
   if (f !== null)
     out.push(
