@@ -60,12 +60,18 @@ for (const dialect of DIALECTS) {
       )
       expect(child.signal, child.stderr).toBe('SIGKILL')
       expect(child.stdout).toBe(
-        'done erase:recommend\ndone erase:cleanroom\ndone erase:voice\ndone erase:events\n',
+        'done erase:recommend\ndone erase:cleanroom\ndone erase:voice\ndone erase:experiments\ndone erase:events\n',
       )
       const midway = await ctx.services.rights.get(created.id)
       expect(midway).toMatchObject({
         status: 'in_progress',
-        stepsDone: ['erase:recommend', 'erase:cleanroom', 'erase:voice', 'erase:events'],
+        stepsDone: [
+          'erase:recommend',
+          'erase:cleanroom',
+          'erase:voice',
+          'erase:experiments',
+          'erase:events',
+        ],
       })
       expect((await ctx.services.events.exportSubject(subjectId)).events).toHaveLength(0)
       expect(await ctx.services.identity.readVault(subjectId)).toBeDefined()
@@ -105,6 +111,7 @@ for (const dialect of DIALECTS) {
         'erase:recommend',
         'erase:cleanroom',
         'erase:voice',
+        'erase:experiments',
         'erase:events',
         'erase:consent',
         'erase:audit',
