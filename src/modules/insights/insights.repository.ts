@@ -91,6 +91,50 @@ function clampedValue(selection: EventsSelection, postgres: boolean): RawBuilder
     : sql`min(max(${column}, ${sql.lit(low)}), ${sql.lit(high)})`
 }
 
+/** The WHERE conditions: aggregate-analytics purposes only, unexpired, the days, types, items and categories. */
+function filtersOf(selection: EventsSelection, postgres: boolean) {
+  const { groupBy } = selection
+  const where = [
+    sql`(${sql.join(
+      // Literal patterns (charter keys: lower-case words, digits, `_` and dots): with a bound
+      // parameter SQLite's planner walked the primary key instead of scanning, 5 times slower.
+      selection.purposes.map((p) => sql`e.purposes like ${sql.lit(purposePattern(p))} escape '\\'`),
+      sql` or `,
+    )})`,
+    sql`e.expires_at > ${selection.now}`,
+  ]
+  const days = (Date.parse(selection.to) - Date.parse(selection.from)) / 86_400_000 + 1
+  if (days <= INDEXED_DAYS) {
+    where.push(
+      sql`${HAPPENED_HOUR} >= ${`${selection.from}T00`}`,
+      sql`${HAPPENED_HOUR} <= ${`${selection.to}T23`}`,
+    )
+  } else {
+    where.push(
+      sql`substr(coalesce(e.occurred_at, e.received_at), 1, 10) between ${selection.from} and ${selection.to}`,
+    )
+  }
+  if (selection.types !== undefined) {
+    where.push(sql`e.type in (${sql.join(selection.types.map((t) => sql`${t}`))})`)
+  }
+  if (selection.items !== undefined) {
+    where.push(sql`e.item in (${sql.join(selection.items.map((i) => sql`${i}`))})`)
+  }
+  if (selection.categories !== undefined) {
+    const top = keyExpression('category', postgres, [])
+    where.push(sql`${top} in (${sql.join(selection.categories.map((c) => sql`${c}`))})`)
+  }
+  if (groupBy.includes('item') || groupBy.includes('category')) {
+    where.push(sql`e.item is not null`)
+  }
+  if (selection.value !== undefined) {
+    where.push(
+      selection.value.field === 'quantity' ? sql`e.quantity is not null` : sql`e.price is not null`,
+    )
+  }
+  return where
+}
+
 export function createInsightsRepository() {
   return {
     /** One row per (owner, group) of the selected events; see the file header. */
@@ -113,48 +157,7 @@ export function createInsightsRepository() {
           ? sql``
           : sql`join cleanroom_matches m on m.subject_id = e.owner and m.upload_id = ${selection.uploadId}`,
       ]
-      const where = [
-        sql`(${sql.join(
-          // Literal patterns (charter keys: lower-case words, digits, `_` and dots): with a bound
-          // parameter SQLite's planner walked the primary key instead of scanning, 5 times slower.
-          selection.purposes.map(
-            (p) => sql`e.purposes like ${sql.lit(purposePattern(p))} escape '\\'`,
-          ),
-          sql` or `,
-        )})`,
-        sql`e.expires_at > ${selection.now}`,
-      ]
-      const days = (Date.parse(selection.to) - Date.parse(selection.from)) / 86_400_000 + 1
-      if (days <= INDEXED_DAYS) {
-        where.push(
-          sql`${HAPPENED_HOUR} >= ${`${selection.from}T00`}`,
-          sql`${HAPPENED_HOUR} <= ${`${selection.to}T23`}`,
-        )
-      } else {
-        where.push(
-          sql`substr(coalesce(e.occurred_at, e.received_at), 1, 10) between ${selection.from} and ${selection.to}`,
-        )
-      }
-      if (selection.types !== undefined) {
-        where.push(sql`e.type in (${sql.join(selection.types.map((t) => sql`${t}`))})`)
-      }
-      if (selection.items !== undefined) {
-        where.push(sql`e.item in (${sql.join(selection.items.map((i) => sql`${i}`))})`)
-      }
-      if (selection.categories !== undefined) {
-        const top = keyExpression('category', postgres, [])
-        where.push(sql`${top} in (${sql.join(selection.categories.map((c) => sql`${c}`))})`)
-      }
-      if (groupBy.includes('item') || groupBy.includes('category')) {
-        where.push(sql`e.item is not null`)
-      }
-      if (selection.value !== undefined) {
-        where.push(
-          selection.value.field === 'quantity'
-            ? sql`e.quantity is not null`
-            : sql`e.price is not null`,
-        )
-      }
+      const where = filtersOf(selection, postgres)
       const grouping = [sql`e.owner`, ...groupBy.map((_, i) => sql.id(`k${i}`))]
       const { rows } = await sql<Record<string, unknown>>`
         select e.owner as owner, ${sql.join([...keys, sql`count(*) as n`, sql`sum(${clampedValue(selection, postgres)}) as v`])}
