@@ -30,7 +30,7 @@ function blindCommand(cleanroom: Command): void {
     )
     .option('--out <file>', 'write the JSON here instead of stdout')
     .action(async (file: string, options: { key: string; out?: string }) => {
-      const partner = await import('../modules/insights/cleanroom.partner.js')
+      const { partnerSide: partner } = await import('../modules/insights/index.js')
       const { secret, created } = partner.loadOrCreatePartnerKey(options.key)
       if (created)
         process.stderr.write(
@@ -56,7 +56,7 @@ function reblindCommand(cleanroom: Command): void {
     .requiredOption('--key <keyfile>', 'the key file blind used')
     .option('--out <file>', 'write the JSON here instead of stdout')
     .action(async (file: string, options: { key: string; out?: string }) => {
-      const partner = await import('../modules/insights/cleanroom.partner.js')
+      const { partnerSide: partner } = await import('../modules/insights/index.js')
       if (!fs.existsSync(options.key))
         throw new Error(`${options.key}: no such key file (use the one blind made)`)
       const { secret } = partner.loadOrCreatePartnerKey(options.key)
@@ -80,7 +80,7 @@ function matchCommand(cleanroom: Command, env: NodeJS.ProcessEnv): void {
       const apiKey = env.CANDOR_API_KEY
       if (apiKey === undefined || apiKey === '')
         throw new Error('CANDOR_API_KEY: set it to your partner API key')
-      const partner = await import('../modules/insights/cleanroom.partner.js')
+      const { partnerSide: partner } = await import('../modules/insights/index.js')
       const { secret } = partner.loadOrCreatePartnerKey(options.key)
       const { addresses } = partner.readAddresses(fs.readFileSync(file, 'utf8'))
       const post = async (pathname: string, body: unknown) => {

@@ -29,3 +29,5 @@ export {
   shuffle,
   BLINDED_HEX,
 } from './cleanroom.psi.js'
+/** The partner's side (the `candor cleanroom` commands): no database, no shop key file. */
+export * as partnerSide from './cleanroom.partner.js'
