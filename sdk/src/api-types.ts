@@ -7425,454 +7425,6 @@ export interface paths {
     patch?: never
     trace?: never
   }
-  '/v1/voice': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * A review, a survey answer, or feedback on personalization, under a charter purpose
-     * @description Refused with 400 naming the field when `text` or `answer` looks like it holds personal data (an email address, a phone or card number): nothing is stored and the text is not echoed. Refused with 403 `consent_required` when the purpose (default `personalize.recommendations`, which must declare `user.behavior.feedback`) is not allowed for the shopper. Kept under the shopper pseudonym until the purpose retention ends; the answer gives the analysis, not the text.
-     *
-     *     **Who may call:** an API key with role `storefront`, `admin`; or a shopper token, for its own subject only.
-     */
-    post: {
-      parameters: {
-        query?: never
-        header?: never
-        path?: never
-        cookie?: never
-      }
-      requestBody: {
-        content: {
-          /**
-           * @example {
-           *       "kind": "review",
-           *       "subject": "cust-1042",
-           *       "item": "85123A",
-           *       "rating": 2,
-           *       "text": "Pretty, but it arrived late and the glass was cracked."
-           *     }
-           */
-          'application/json': {
-            /** @enum {string} */
-            kind: 'review' | 'survey' | 'feedback'
-            /**
-             * @description The shop's own customer reference
-             * @example cust-1042
-             */
-            subject?: string
-            session?: string
-            /** @description The charter purpose (default personalize.recommendations); it must declare user.behavior.feedback */
-            purpose?: string
-            item?: string
-            rating?: number
-            /** @description For a survey answer: the survey */
-            survey?: string
-            /** @description For a survey answer: the question */
-            question?: string
-            /** @description For a survey answer: the choice or short answer */
-            answer?: string
-            text?: string
-          }
-        }
-      }
-      responses: {
-        /** @description Created */
-        201: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            /**
-             * @example {
-             *       "id": "voc_0mxcqqu4z0000szlt5w6g",
-             *       "purpose": "personalize.recommendations",
-             *       "sentiment": -0.25,
-             *       "aspects": [
-             *         "delivery"
-             *       ],
-             *       "negative": true,
-             *       "expiresAt": "2027-03-02T09:00:00.000Z"
-             *     }
-             */
-            'application/json': {
-              id: string
-              purpose: string
-              /** @description From -1 (negative) to 1 (positive); 0 without text */
-              sentiment: number
-              aspects: ('relevance' | 'privacy' | 'price' | 'delivery' | 'quality')[]
-              negative: boolean
-              expiresAt: string
-            }
-          }
-        }
-        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
-        400: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `unauthenticated`: Authentication is required */
-        401: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `forbidden`: This caller may not do this */
-        403: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `payload_too_large`: The request body is too large */
-        413: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `unsupported_media_type`: Unsupported media type */
-        415: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
-        429: {
-          headers: {
-            /** @description Seconds until the caller may send again */
-            'retry-after'?: number
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `internal`: Internal error */
-        500: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-      }
-    }
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/v1/voice/trends': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Entries, negatives, sentiment, rating and aspects per day (no text, no shopper)
-     * @description **Who may call:** an API key with role `analyst`, `admin`.
-     */
-    get: {
-      parameters: {
-        query?: {
-          /** @description First day (UTC), default 29 days before `to` */
-          from?: string
-          /** @description Last day (UTC), default today */
-          to?: string
-          item?: string
-        }
-        header?: never
-        path?: never
-        cookie?: never
-      }
-      requestBody?: never
-      responses: {
-        /** @description OK */
-        200: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            /**
-             * @example {
-             *       "from": "2026-03-01",
-             *       "to": "2026-03-02",
-             *       "item": "85123A",
-             *       "days": [
-             *         {
-             *           "day": "2026-03-01",
-             *           "entries": 4,
-             *           "negative": 1,
-             *           "meanSentiment": 0.31,
-             *           "meanRating": 4.25,
-             *           "aspects": {
-             *             "relevance": {
-             *               "entries": 0,
-             *               "negative": 0
-             *             },
-             *             "privacy": {
-             *               "entries": 0,
-             *               "negative": 0
-             *             },
-             *             "price": {
-             *               "entries": 1,
-             *               "negative": 0
-             *             },
-             *             "delivery": {
-             *               "entries": 1,
-             *               "negative": 0
-             *             },
-             *             "quality": {
-             *               "entries": 1,
-             *               "negative": 0
-             *             }
-             *           }
-             *         },
-             *         {
-             *           "day": "2026-03-02",
-             *           "entries": 10,
-             *           "negative": 7,
-             *           "meanSentiment": -0.18,
-             *           "meanRating": 1.9,
-             *           "aspects": {
-             *             "relevance": {
-             *               "entries": 0,
-             *               "negative": 0
-             *             },
-             *             "privacy": {
-             *               "entries": 0,
-             *               "negative": 0
-             *             },
-             *             "price": {
-             *               "entries": 1,
-             *               "negative": 0
-             *             },
-             *             "delivery": {
-             *               "entries": 6,
-             *               "negative": 5
-             *             },
-             *             "quality": {
-             *               "entries": 7,
-             *               "negative": 6
-             *             }
-             *           }
-             *         }
-             *       ]
-             *     }
-             */
-            'application/json': {
-              from: string
-              to: string
-              item: string | null
-              days: {
-                day: string
-                entries: number
-                negative: number
-                meanSentiment: number | null
-                meanRating: number | null
-                aspects: {
-                  [key: string]: {
-                    entries: number
-                    negative: number
-                  }
-                }
-              }[]
-            }
-          }
-        }
-        /** @description `validation_failed`: The request is not valid */
-        400: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `unauthenticated`: Authentication is required */
-        401: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `forbidden`: This caller may not do this */
-        403: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
-        429: {
-          headers: {
-            /** @description Seconds until the caller may send again */
-            'retry-after'?: number
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `internal`: Internal error */
-        500: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-      }
-    }
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/v1/voice/alerts': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Spikes of negative entries per item or aspect, newest first
-     * @description **Who may call:** an API key with role `analyst`, `admin`.
-     */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number
-        }
-        header?: never
-        path?: never
-        cookie?: never
-      }
-      requestBody?: never
-      responses: {
-        /** @description OK */
-        200: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            /**
-             * @example {
-             *       "alerts": [
-             *         {
-             *           "id": "val_0mxcqqu4z0000szlt5w6g",
-             *           "target": "item:85123A",
-             *           "hour": "2026-03-02T09:00:00.000Z",
-             *           "count": 6,
-             *           "statistic": 4.5,
-             *           "delivered": true,
-             *           "createdAt": "2026-03-02T09:40:00.000Z"
-             *         }
-             *       ]
-             *     }
-             */
-            'application/json': {
-              alerts: {
-                id: string
-                target: string
-                hour: string
-                count: number
-                statistic: number
-                delivered: boolean
-                createdAt: string
-              }[]
-            }
-          }
-        }
-        /** @description `validation_failed`: The request is not valid */
-        400: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `unauthenticated`: Authentication is required */
-        401: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `forbidden`: This caller may not do this */
-        403: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
-        429: {
-          headers: {
-            /** @description Seconds until the caller may send again */
-            'retry-after'?: number
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `internal`: Internal error */
-        500: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-      }
-    }
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
   '/v1/offers': {
     parameters: {
       query?: never
@@ -8385,6 +7937,1818 @@ export interface paths {
       }
     }
     post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/voice': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * A review, a survey answer, or feedback on personalization, under a charter purpose
+     * @description Refused with 400 naming the field when `text` or `answer` looks like it holds personal data (an email address, a phone or card number): nothing is stored and the text is not echoed. Refused with 403 `consent_required` when the purpose (default `personalize.recommendations`, which must declare `user.behavior.feedback`) is not allowed for the shopper. Kept under the shopper pseudonym until the purpose retention ends; the answer gives the analysis, not the text.
+     *
+     *     **Who may call:** an API key with role `storefront`, `admin`; or a shopper token, for its own subject only.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "kind": "review",
+           *       "subject": "cust-1042",
+           *       "item": "85123A",
+           *       "rating": 2,
+           *       "text": "Pretty, but it arrived late and the glass was cracked."
+           *     }
+           */
+          'application/json': {
+            /** @enum {string} */
+            kind: 'review' | 'survey' | 'feedback'
+            /**
+             * @description The shop's own customer reference
+             * @example cust-1042
+             */
+            subject?: string
+            session?: string
+            /** @description The charter purpose (default personalize.recommendations); it must declare user.behavior.feedback */
+            purpose?: string
+            item?: string
+            rating?: number
+            /** @description For a survey answer: the survey */
+            survey?: string
+            /** @description For a survey answer: the question */
+            question?: string
+            /** @description For a survey answer: the choice or short answer */
+            answer?: string
+            text?: string
+          }
+        }
+      }
+      responses: {
+        /** @description Created */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "id": "voc_0mxcqqu4z0000szlt5w6g",
+             *       "purpose": "personalize.recommendations",
+             *       "sentiment": -0.25,
+             *       "aspects": [
+             *         "delivery"
+             *       ],
+             *       "negative": true,
+             *       "expiresAt": "2027-03-02T09:00:00.000Z"
+             *     }
+             */
+            'application/json': {
+              id: string
+              purpose: string
+              /** @description From -1 (negative) to 1 (positive); 0 without text */
+              sentiment: number
+              aspects: ('relevance' | 'privacy' | 'price' | 'delivery' | 'quality')[]
+              negative: boolean
+              expiresAt: string
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/voice/trends': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Entries, negatives, sentiment, rating and aspects per day (no text, no shopper)
+     * @description **Who may call:** an API key with role `analyst`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description First day (UTC), default 29 days before `to` */
+          from?: string
+          /** @description Last day (UTC), default today */
+          to?: string
+          item?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "from": "2026-03-01",
+             *       "to": "2026-03-02",
+             *       "item": "85123A",
+             *       "days": [
+             *         {
+             *           "day": "2026-03-01",
+             *           "entries": 4,
+             *           "negative": 1,
+             *           "meanSentiment": 0.31,
+             *           "meanRating": 4.25,
+             *           "aspects": {
+             *             "relevance": {
+             *               "entries": 0,
+             *               "negative": 0
+             *             },
+             *             "privacy": {
+             *               "entries": 0,
+             *               "negative": 0
+             *             },
+             *             "price": {
+             *               "entries": 1,
+             *               "negative": 0
+             *             },
+             *             "delivery": {
+             *               "entries": 1,
+             *               "negative": 0
+             *             },
+             *             "quality": {
+             *               "entries": 1,
+             *               "negative": 0
+             *             }
+             *           }
+             *         },
+             *         {
+             *           "day": "2026-03-02",
+             *           "entries": 10,
+             *           "negative": 7,
+             *           "meanSentiment": -0.18,
+             *           "meanRating": 1.9,
+             *           "aspects": {
+             *             "relevance": {
+             *               "entries": 0,
+             *               "negative": 0
+             *             },
+             *             "privacy": {
+             *               "entries": 0,
+             *               "negative": 0
+             *             },
+             *             "price": {
+             *               "entries": 1,
+             *               "negative": 0
+             *             },
+             *             "delivery": {
+             *               "entries": 6,
+             *               "negative": 5
+             *             },
+             *             "quality": {
+             *               "entries": 7,
+             *               "negative": 6
+             *             }
+             *           }
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              from: string
+              to: string
+              item: string | null
+              days: {
+                day: string
+                entries: number
+                negative: number
+                meanSentiment: number | null
+                meanRating: number | null
+                aspects: {
+                  [key: string]: {
+                    entries: number
+                    negative: number
+                  }
+                }
+              }[]
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/voice/alerts': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Spikes of negative entries per item or aspect, newest first
+     * @description **Who may call:** an API key with role `analyst`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "alerts": [
+             *         {
+             *           "id": "val_0mxcqqu4z0000szlt5w6g",
+             *           "target": "item:85123A",
+             *           "hour": "2026-03-02T09:00:00.000Z",
+             *           "count": 6,
+             *           "statistic": 4.5,
+             *           "delivered": true,
+             *           "createdAt": "2026-03-02T09:40:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              alerts: {
+                id: string
+                target: string
+                hour: string
+                count: number
+                statistic: number
+                delivered: boolean
+                createdAt: string
+              }[]
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/experiments': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Every experiment, newest first
+     * @description **Who may call:** an API key with role `admin`, `analyst`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "experiments": [
+             *         {
+             *           "id": "exp_0mxcqqu4z0000szlt5w6g",
+             *           "name": "Fewer popular items in the row",
+             *           "status": "running",
+             *           "target": "recommendation_parameters",
+             *           "purpose": "personalize.session",
+             *           "variants": [
+             *             {
+             *               "name": "control",
+             *               "weight": 1,
+             *               "settings": {
+             *                 "popularShare": 0.4
+             *               }
+             *             },
+             *             {
+             *               "name": "less_popular",
+             *               "weight": 1,
+             *               "settings": {
+             *                 "popularShare": 0.2
+             *               }
+             *             }
+             *           ],
+             *           "primaryMetric": "purchase",
+             *           "guardrails": [
+             *             {
+             *               "metric": "not_this",
+             *               "tolerance": 0.01
+             *             }
+             *           ],
+             *           "stages": [
+             *             0.01,
+             *             0.05,
+             *             0.25,
+             *             0.5
+             *           ],
+             *           "stage": 1,
+             *           "exposure": 0.05,
+             *           "alpha": 0.05,
+             *           "plannedUnits": 10000,
+             *           "createdAt": "2026-03-02T09:00:00.000Z",
+             *           "updatedAt": "2026-03-09T09:00:00.000Z",
+             *           "stoppedReason": null
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              experiments: {
+                id: string
+                name: string
+                /** @enum {string} */
+                status: 'running' | 'stopped'
+                /** @enum {string} */
+                target: 'recommendation_parameters' | 'prompt_text' | 'offer'
+                purpose: string
+                variants: {
+                  name: string
+                  /** @default 1 */
+                  weight: number
+                  settings: {
+                    [key: string]: string | number | boolean
+                  }
+                }[]
+                /** @enum {string} */
+                primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+                guardrails: {
+                  /** @enum {string} */
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  /** @default 0 */
+                  tolerance: number
+                }[]
+                stages: number[]
+                stage: number
+                exposure: number
+                alpha: number
+                plannedUnits: number
+                createdAt: string
+                updatedAt: string
+                stoppedReason: {
+                  /** @enum {string} */
+                  kind: 'guardrail' | 'manual'
+                  at: string
+                  guardrail?: {
+                    variant: string
+                    /** @enum {string} */
+                    metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                    controlRate: number
+                    variantRate: number
+                    difference: number
+                    relativeLift: number | null
+                    pValue: number
+                    interval: [number, number]
+                    significant: boolean
+                    tolerance: number
+                    breached: boolean
+                  }
+                } | null
+              }[]
+            }
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    /**
+     * A new experiment over what Candor controls (recommendation parameters, prompt text, an offer): variants (the first is the control), a primary metric and guardrails among view, basket, purchase and not_this, and rollout stages; it starts at the first stage
+     * @description **Who may call:** an API key with role `admin`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "name": "Fewer popular items in the row",
+           *       "target": "recommendation_parameters",
+           *       "variants": [
+           *         {
+           *           "name": "control",
+           *           "weight": 1,
+           *           "settings": {
+           *             "popularShare": 0.4
+           *           }
+           *         },
+           *         {
+           *           "name": "less_popular",
+           *           "weight": 1,
+           *           "settings": {
+           *             "popularShare": 0.2
+           *           }
+           *         }
+           *       ],
+           *       "primaryMetric": "purchase",
+           *       "guardrails": [
+           *         {
+           *           "metric": "not_this",
+           *           "tolerance": 0.01
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            name: string
+            /** @enum {string} */
+            target: 'recommendation_parameters' | 'prompt_text' | 'offer'
+            /**
+             * @default personalize.session
+             * @example personalize.recommendations
+             */
+            purpose?: string
+            variants: {
+              name: string
+              /** @default 1 */
+              weight?: number
+              settings: {
+                [key: string]: string | number | boolean
+              }
+            }[]
+            /** @enum {string} */
+            primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+            /** @default [] */
+            guardrails?: {
+              /** @enum {string} */
+              metric: 'view' | 'basket' | 'purchase' | 'not_this'
+              /** @default 0 */
+              tolerance?: number
+            }[]
+            /**
+             * @default [
+             *       0.01,
+             *       0.05,
+             *       0.25,
+             *       0.5
+             *     ]
+             */
+            stages?: number[]
+            /** @default 0.05 */
+            alpha?: number
+            /** @default 10000 */
+            plannedUnits?: number
+          }
+        }
+      }
+      responses: {
+        /** @description Created */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "id": "exp_0mxcqqu4z0000szlt5w6g",
+             *       "name": "Fewer popular items in the row",
+             *       "status": "running",
+             *       "target": "recommendation_parameters",
+             *       "purpose": "personalize.session",
+             *       "variants": [
+             *         {
+             *           "name": "control",
+             *           "weight": 1,
+             *           "settings": {
+             *             "popularShare": 0.4
+             *           }
+             *         },
+             *         {
+             *           "name": "less_popular",
+             *           "weight": 1,
+             *           "settings": {
+             *             "popularShare": 0.2
+             *           }
+             *         }
+             *       ],
+             *       "primaryMetric": "purchase",
+             *       "guardrails": [
+             *         {
+             *           "metric": "not_this",
+             *           "tolerance": 0.01
+             *         }
+             *       ],
+             *       "stages": [
+             *         0.01,
+             *         0.05,
+             *         0.25,
+             *         0.5
+             *       ],
+             *       "stage": 1,
+             *       "exposure": 0.05,
+             *       "alpha": 0.05,
+             *       "plannedUnits": 10000,
+             *       "createdAt": "2026-03-02T09:00:00.000Z",
+             *       "updatedAt": "2026-03-09T09:00:00.000Z",
+             *       "stoppedReason": null
+             *     }
+             */
+            'application/json': {
+              id: string
+              name: string
+              /** @enum {string} */
+              status: 'running' | 'stopped'
+              /** @enum {string} */
+              target: 'recommendation_parameters' | 'prompt_text' | 'offer'
+              purpose: string
+              variants: {
+                name: string
+                /** @default 1 */
+                weight: number
+                settings: {
+                  [key: string]: string | number | boolean
+                }
+              }[]
+              /** @enum {string} */
+              primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+              guardrails: {
+                /** @enum {string} */
+                metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                /** @default 0 */
+                tolerance: number
+              }[]
+              stages: number[]
+              stage: number
+              exposure: number
+              alpha: number
+              plannedUnits: number
+              createdAt: string
+              updatedAt: string
+              stoppedReason: {
+                /** @enum {string} */
+                kind: 'guardrail' | 'manual'
+                at: string
+                guardrail?: {
+                  variant: string
+                  /** @enum {string} */
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  controlRate: number
+                  variantRate: number
+                  difference: number
+                  relativeLift: number | null
+                  pValue: number
+                  interval: [number, number]
+                  significant: boolean
+                  tolerance: number
+                  breached: boolean
+                }
+              } | null
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/experiments/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * An experiment and its statistics: per variant the units and counts; against the control, always-valid p-values and confidence sequences for the difference in rate (primary metric and guardrails)
+     * @description **Who may call:** an API key with role `admin`, `analyst`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "experiment": {
+             *         "id": "exp_0mxcqqu4z0000szlt5w6g",
+             *         "name": "Fewer popular items in the row",
+             *         "status": "running",
+             *         "target": "recommendation_parameters",
+             *         "purpose": "personalize.session",
+             *         "variants": [
+             *           {
+             *             "name": "control",
+             *             "weight": 1,
+             *             "settings": {
+             *               "popularShare": 0.4
+             *             }
+             *           },
+             *           {
+             *             "name": "less_popular",
+             *             "weight": 1,
+             *             "settings": {
+             *               "popularShare": 0.2
+             *             }
+             *           }
+             *         ],
+             *         "primaryMetric": "purchase",
+             *         "guardrails": [
+             *           {
+             *             "metric": "not_this",
+             *             "tolerance": 0.01
+             *           }
+             *         ],
+             *         "stages": [
+             *           0.01,
+             *           0.05,
+             *           0.25,
+             *           0.5
+             *         ],
+             *         "stage": 1,
+             *         "exposure": 0.05,
+             *         "alpha": 0.05,
+             *         "plannedUnits": 10000,
+             *         "createdAt": "2026-03-02T09:00:00.000Z",
+             *         "updatedAt": "2026-03-09T09:00:00.000Z",
+             *         "stoppedReason": null
+             *       },
+             *       "statistics": {
+             *         "method": "mSPRT with a normal mixture (Johari et al. 2022), confidence sequences as in Howard et al. 2021; Bonferroni over variants and metrics",
+             *         "arms": [
+             *           {
+             *             "variant": "control",
+             *             "units": 1210,
+             *             "counts": {
+             *               "view": 1002,
+             *               "basket": 240,
+             *               "purchase": 98,
+             *               "not_this": 31
+             *             }
+             *           },
+             *           {
+             *             "variant": "less_popular",
+             *             "units": 1188,
+             *             "counts": {
+             *               "view": 990,
+             *               "basket": 251,
+             *               "purchase": 112,
+             *               "not_this": 36
+             *             }
+             *           }
+             *         ],
+             *         "primary": [
+             *           {
+             *             "variant": "less_popular",
+             *             "metric": "purchase",
+             *             "controlRate": 0.081,
+             *             "variantRate": 0.094,
+             *             "difference": 0.013,
+             *             "relativeLift": 0.16,
+             *             "pValue": 0.41,
+             *             "interval": [
+             *               -0.019,
+             *               0.045
+             *             ],
+             *             "significant": false
+             *           }
+             *         ],
+             *         "guardrails": [
+             *           {
+             *             "variant": "less_popular",
+             *             "metric": "not_this",
+             *             "controlRate": 0.026,
+             *             "variantRate": 0.03,
+             *             "difference": 0.004,
+             *             "relativeLift": 0.18,
+             *             "pValue": 1,
+             *             "interval": [
+             *               -0.012,
+             *               0.02
+             *             ],
+             *             "significant": false,
+             *             "tolerance": 0.01,
+             *             "breached": false
+             *           }
+             *         ]
+             *       }
+             *     }
+             */
+            'application/json': {
+              experiment: {
+                id: string
+                name: string
+                /** @enum {string} */
+                status: 'running' | 'stopped'
+                /** @enum {string} */
+                target: 'recommendation_parameters' | 'prompt_text' | 'offer'
+                purpose: string
+                variants: {
+                  name: string
+                  /** @default 1 */
+                  weight: number
+                  settings: {
+                    [key: string]: string | number | boolean
+                  }
+                }[]
+                /** @enum {string} */
+                primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+                guardrails: {
+                  /** @enum {string} */
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  /** @default 0 */
+                  tolerance: number
+                }[]
+                stages: number[]
+                stage: number
+                exposure: number
+                alpha: number
+                plannedUnits: number
+                createdAt: string
+                updatedAt: string
+                stoppedReason: {
+                  /** @enum {string} */
+                  kind: 'guardrail' | 'manual'
+                  at: string
+                  guardrail?: {
+                    variant: string
+                    /** @enum {string} */
+                    metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                    controlRate: number
+                    variantRate: number
+                    difference: number
+                    relativeLift: number | null
+                    pValue: number
+                    interval: [number, number]
+                    significant: boolean
+                    tolerance: number
+                    breached: boolean
+                  }
+                } | null
+              }
+              statistics: {
+                method: string
+                arms: {
+                  variant: string
+                  units: number
+                  counts: {
+                    [key: string]: number
+                  }
+                }[]
+                primary: {
+                  variant: string
+                  /** @enum {string} */
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  controlRate: number
+                  variantRate: number
+                  difference: number
+                  relativeLift: number | null
+                  pValue: number
+                  interval: [number, number]
+                  significant: boolean
+                }[]
+                guardrails: {
+                  variant: string
+                  /** @enum {string} */
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  controlRate: number
+                  variantRate: number
+                  difference: number
+                  relativeLift: number | null
+                  pValue: number
+                  interval: [number, number]
+                  significant: boolean
+                  tolerance: number
+                  breached: boolean
+                }[]
+              }
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/experiments/{id}/assignment': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The variant for a shopper (subject) or a visit (session), enrolling them on first assignment; or not_enrolled with the reason (level off, objected, restricted, no consent, outside the rollout, stopped)
+     * @description **Who may call:** an API key with role `storefront`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          subject?: string
+          session?: string
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "experiment": "exp_0mxcqqu4z0000szlt5w6g",
+             *       "status": "enrolled",
+             *       "variant": "less_popular",
+             *       "settings": {
+             *         "popularShare": 0.2
+             *       }
+             *     }
+             */
+            'application/json':
+              | {
+                  experiment: string
+                  /** @enum {string} */
+                  status: 'enrolled'
+                  variant: string
+                  settings: {
+                    [key: string]: string | number | boolean
+                  }
+                }
+              | {
+                  experiment: string
+                  /** @enum {string} */
+                  status: 'not_enrolled'
+                  /** @enum {string} */
+                  reason:
+                    | 'experiment_stopped'
+                    | 'outside_rollout'
+                    | 'level_off'
+                    | 'objected'
+                    | 'restricted'
+                    | 'no_consent'
+                    | 'unknown_shopper'
+                }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/experiments/{id}/rollout': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * One rollout step: stops the experiment if a guardrail is breached (its confidence sequence lies beyond the tolerated harm), else moves to the next stage
+     * @description **Who may call:** an API key with role `admin`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "action": "advanced",
+             *       "experiment": {
+             *         "id": "exp_0mxcqqu4z0000szlt5w6g",
+             *         "name": "Fewer popular items in the row",
+             *         "status": "running",
+             *         "target": "recommendation_parameters",
+             *         "purpose": "personalize.session",
+             *         "variants": [
+             *           {
+             *             "name": "control",
+             *             "weight": 1,
+             *             "settings": {
+             *               "popularShare": 0.4
+             *             }
+             *           },
+             *           {
+             *             "name": "less_popular",
+             *             "weight": 1,
+             *             "settings": {
+             *               "popularShare": 0.2
+             *             }
+             *           }
+             *         ],
+             *         "primaryMetric": "purchase",
+             *         "guardrails": [
+             *           {
+             *             "metric": "not_this",
+             *             "tolerance": 0.01
+             *           }
+             *         ],
+             *         "stages": [
+             *           0.01,
+             *           0.05,
+             *           0.25,
+             *           0.5
+             *         ],
+             *         "stage": 2,
+             *         "exposure": 0.25,
+             *         "alpha": 0.05,
+             *         "plannedUnits": 10000,
+             *         "createdAt": "2026-03-02T09:00:00.000Z",
+             *         "updatedAt": "2026-03-09T09:00:00.000Z",
+             *         "stoppedReason": null
+             *       },
+             *       "statistics": {
+             *         "method": "mSPRT with a normal mixture (Johari et al. 2022), confidence sequences as in Howard et al. 2021; Bonferroni over variants and metrics",
+             *         "arms": [
+             *           {
+             *             "variant": "control",
+             *             "units": 1210,
+             *             "counts": {
+             *               "view": 1002,
+             *               "basket": 240,
+             *               "purchase": 98,
+             *               "not_this": 31
+             *             }
+             *           },
+             *           {
+             *             "variant": "less_popular",
+             *             "units": 1188,
+             *             "counts": {
+             *               "view": 990,
+             *               "basket": 251,
+             *               "purchase": 112,
+             *               "not_this": 36
+             *             }
+             *           }
+             *         ],
+             *         "primary": [
+             *           {
+             *             "variant": "less_popular",
+             *             "metric": "purchase",
+             *             "controlRate": 0.081,
+             *             "variantRate": 0.094,
+             *             "difference": 0.013,
+             *             "relativeLift": 0.16,
+             *             "pValue": 0.41,
+             *             "interval": [
+             *               -0.019,
+             *               0.045
+             *             ],
+             *             "significant": false
+             *           }
+             *         ],
+             *         "guardrails": [
+             *           {
+             *             "variant": "less_popular",
+             *             "metric": "not_this",
+             *             "controlRate": 0.026,
+             *             "variantRate": 0.03,
+             *             "difference": 0.004,
+             *             "relativeLift": 0.18,
+             *             "pValue": 1,
+             *             "interval": [
+             *               -0.012,
+             *               0.02
+             *             ],
+             *             "significant": false,
+             *             "tolerance": 0.01,
+             *             "breached": false
+             *           }
+             *         ]
+             *       }
+             *     }
+             */
+            'application/json': {
+              experiment: {
+                id: string
+                name: string
+                /** @enum {string} */
+                status: 'running' | 'stopped'
+                /** @enum {string} */
+                target: 'recommendation_parameters' | 'prompt_text' | 'offer'
+                purpose: string
+                variants: {
+                  name: string
+                  /** @default 1 */
+                  weight: number
+                  settings: {
+                    [key: string]: string | number | boolean
+                  }
+                }[]
+                /** @enum {string} */
+                primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+                guardrails: {
+                  /** @enum {string} */
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  /** @default 0 */
+                  tolerance: number
+                }[]
+                stages: number[]
+                stage: number
+                exposure: number
+                alpha: number
+                plannedUnits: number
+                createdAt: string
+                updatedAt: string
+                stoppedReason: {
+                  /** @enum {string} */
+                  kind: 'guardrail' | 'manual'
+                  at: string
+                  guardrail?: {
+                    variant: string
+                    /** @enum {string} */
+                    metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                    controlRate: number
+                    variantRate: number
+                    difference: number
+                    relativeLift: number | null
+                    pValue: number
+                    interval: [number, number]
+                    significant: boolean
+                    tolerance: number
+                    breached: boolean
+                  }
+                } | null
+              }
+              statistics: {
+                method: string
+                arms: {
+                  variant: string
+                  units: number
+                  counts: {
+                    [key: string]: number
+                  }
+                }[]
+                primary: {
+                  variant: string
+                  /** @enum {string} */
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  controlRate: number
+                  variantRate: number
+                  difference: number
+                  relativeLift: number | null
+                  pValue: number
+                  interval: [number, number]
+                  significant: boolean
+                }[]
+                guardrails: {
+                  variant: string
+                  /** @enum {string} */
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  controlRate: number
+                  variantRate: number
+                  difference: number
+                  relativeLift: number | null
+                  pValue: number
+                  interval: [number, number]
+                  significant: boolean
+                  tolerance: number
+                  breached: boolean
+                }[]
+              }
+              /** @enum {string} */
+              action: 'advanced' | 'stopped' | 'at_last_stage'
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `conflict`: Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/experiments/{id}/stop': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Stops a running experiment: nobody is enrolled any more
+     * @description **Who may call:** an API key with role `admin`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "id": "exp_0mxcqqu4z0000szlt5w6g",
+             *       "name": "Fewer popular items in the row",
+             *       "status": "stopped",
+             *       "target": "recommendation_parameters",
+             *       "purpose": "personalize.session",
+             *       "variants": [
+             *         {
+             *           "name": "control",
+             *           "weight": 1,
+             *           "settings": {
+             *             "popularShare": 0.4
+             *           }
+             *         },
+             *         {
+             *           "name": "less_popular",
+             *           "weight": 1,
+             *           "settings": {
+             *             "popularShare": 0.2
+             *           }
+             *         }
+             *       ],
+             *       "primaryMetric": "purchase",
+             *       "guardrails": [
+             *         {
+             *           "metric": "not_this",
+             *           "tolerance": 0.01
+             *         }
+             *       ],
+             *       "stages": [
+             *         0.01,
+             *         0.05,
+             *         0.25,
+             *         0.5
+             *       ],
+             *       "stage": 1,
+             *       "exposure": 0.05,
+             *       "alpha": 0.05,
+             *       "plannedUnits": 10000,
+             *       "createdAt": "2026-03-02T09:00:00.000Z",
+             *       "updatedAt": "2026-03-09T09:00:00.000Z",
+             *       "stoppedReason": {
+             *         "kind": "manual",
+             *         "at": "2026-03-10T09:00:00.000Z"
+             *       }
+             *     }
+             */
+            'application/json': {
+              id: string
+              name: string
+              /** @enum {string} */
+              status: 'running' | 'stopped'
+              /** @enum {string} */
+              target: 'recommendation_parameters' | 'prompt_text' | 'offer'
+              purpose: string
+              variants: {
+                name: string
+                /** @default 1 */
+                weight: number
+                settings: {
+                  [key: string]: string | number | boolean
+                }
+              }[]
+              /** @enum {string} */
+              primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+              guardrails: {
+                /** @enum {string} */
+                metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                /** @default 0 */
+                tolerance: number
+              }[]
+              stages: number[]
+              stage: number
+              exposure: number
+              alpha: number
+              plannedUnits: number
+              createdAt: string
+              updatedAt: string
+              stoppedReason: {
+                /** @enum {string} */
+                kind: 'guardrail' | 'manual'
+                at: string
+                guardrail?: {
+                  variant: string
+                  /** @enum {string} */
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  controlRate: number
+                  variantRate: number
+                  difference: number
+                  relativeLift: number | null
+                  pValue: number
+                  interval: [number, number]
+                  significant: boolean
+                  tolerance: number
+                  breached: boolean
+                }
+              } | null
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `conflict`: Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
     delete?: never
     options?: never
     head?: never

@@ -35,6 +35,58 @@ const EXPERIMENT_EXAMPLE: Experiment = {
   stoppedReason: null,
 }
 
+const INPUT_EXAMPLE = {
+  name: EXPERIMENT_EXAMPLE.name,
+  target: EXPERIMENT_EXAMPLE.target,
+  variants: EXPERIMENT_EXAMPLE.variants,
+  primaryMetric: EXPERIMENT_EXAMPLE.primaryMetric,
+  guardrails: EXPERIMENT_EXAMPLE.guardrails,
+}
+
+const COMPARISON_EXAMPLE = {
+  variant: 'less_popular',
+  metric: 'purchase' as const,
+  controlRate: 0.081,
+  variantRate: 0.094,
+  difference: 0.013,
+  relativeLift: 0.16,
+  pValue: 0.41,
+  interval: [-0.019, 0.045] as [number, number],
+  significant: false,
+}
+
+const STATISTICS_EXAMPLE = {
+  method:
+    'mSPRT with a normal mixture (Johari et al. 2022), confidence sequences as in Howard et al. 2021; Bonferroni over variants and metrics',
+  arms: [
+    {
+      variant: 'control',
+      units: 1210,
+      counts: { view: 1002, basket: 240, purchase: 98, not_this: 31 },
+    },
+    {
+      variant: 'less_popular',
+      units: 1188,
+      counts: { view: 990, basket: 251, purchase: 112, not_this: 36 },
+    },
+  ],
+  primary: [COMPARISON_EXAMPLE],
+  guardrails: [
+    {
+      ...COMPARISON_EXAMPLE,
+      metric: 'not_this' as const,
+      controlRate: 0.026,
+      variantRate: 0.03,
+      difference: 0.004,
+      relativeLift: 0.18,
+      pValue: 1,
+      interval: [-0.012, 0.02] as [number, number],
+      tolerance: 0.01,
+      breached: false,
+    },
+  ],
+}
+
 const IdParams = z.object({ id: z.string().regex(/^exp_[0-9a-z]{1,40}$/) })
 const ExperimentWithStatistics = z.object({
   experiment: ExperimentSchema,
@@ -64,7 +116,7 @@ function definitionRoutes(app: RoutesApp, experiments: ExperimentsService) {
         tags: ['experiments'],
         summary:
           'A new experiment over what Candor controls (recommendation parameters, prompt text, an offer): variants (the first is the control), a primary metric and guardrails among view, basket, purchase and not_this, and rollout stages; it starts at the first stage',
-        body: ExperimentInputSchema,
+        body: withExample(ExperimentInputSchema, INPUT_EXAMPLE),
         response: { 201: withExample(ExperimentSchema, EXPERIMENT_EXAMPLE) },
       },
     },
@@ -79,7 +131,11 @@ function definitionRoutes(app: RoutesApp, experiments: ExperimentsService) {
       schema: {
         tags: ['experiments'],
         summary: 'Every experiment, newest first',
-        response: { 200: z.object({ experiments: z.array(ExperimentSchema) }) },
+        response: {
+          200: withExample(z.object({ experiments: z.array(ExperimentSchema) }), {
+            experiments: [EXPERIMENT_EXAMPLE],
+          }),
+        },
       },
     },
     async () => ({ experiments: await experiments.list() }),
@@ -94,7 +150,12 @@ function definitionRoutes(app: RoutesApp, experiments: ExperimentsService) {
         summary:
           'An experiment and its statistics: per variant the units and counts; against the control, always-valid p-values and confidence sequences for the difference in rate (primary metric and guardrails)',
         params: IdParams,
-        response: { 200: ExperimentWithStatistics },
+        response: {
+          200: withExample(ExperimentWithStatistics, {
+            experiment: EXPERIMENT_EXAMPLE,
+            statistics: STATISTICS_EXAMPLE,
+          }),
+        },
       },
     },
     async (request) => experiments.get(request.params.id),
@@ -119,7 +180,14 @@ function rolloutRoutes(app: RoutesApp, experiments: ExperimentsService) {
             message: 'exactly one of subject or session',
             path: ['subject'],
           }),
-        response: { 200: AssignmentOutSchema },
+        response: {
+          200: withExample(AssignmentOutSchema, {
+            experiment: EXPERIMENT_EXAMPLE.id,
+            status: 'enrolled',
+            variant: 'less_popular',
+            settings: { popularShare: 0.2 },
+          }),
+        },
       },
     },
     async (request) => experiments.assignment(request.params.id, request.query, signalsOf(request)),
@@ -135,9 +203,16 @@ function rolloutRoutes(app: RoutesApp, experiments: ExperimentsService) {
           'One rollout step: stops the experiment if a guardrail is breached (its confidence sequence lies beyond the tolerated harm), else moves to the next stage',
         params: IdParams,
         response: {
-          200: ExperimentWithStatistics.extend({
-            action: z.enum(['advanced', 'stopped', 'at_last_stage']),
-          }),
+          200: withExample(
+            ExperimentWithStatistics.extend({
+              action: z.enum(['advanced', 'stopped', 'at_last_stage']),
+            }),
+            {
+              action: 'advanced',
+              experiment: { ...EXPERIMENT_EXAMPLE, stage: 2, exposure: 0.25 },
+              statistics: STATISTICS_EXAMPLE,
+            },
+          ),
         },
       },
     },
@@ -152,7 +227,13 @@ function rolloutRoutes(app: RoutesApp, experiments: ExperimentsService) {
         tags: ['experiments'],
         summary: 'Stops a running experiment: nobody is enrolled any more',
         params: IdParams,
-        response: { 200: ExperimentSchema },
+        response: {
+          200: withExample(ExperimentSchema, {
+            ...EXPERIMENT_EXAMPLE,
+            status: 'stopped',
+            stoppedReason: { kind: 'manual', at: '2026-03-10T09:00:00.000Z' },
+          }),
+        },
       },
     },
     async (request) => experiments.stop(request.params.id, actorOf(request)),
