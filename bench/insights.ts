@@ -28,7 +28,12 @@ import { UCI_FILE } from './lib/erasure-uci.js'
 import { type ExactCounts, exactWeeklyCounts, seedUciForInsights } from './lib/insights-uci.js'
 import { aggregateAnalyticsPurposes } from '../src/modules/charter/index.js'
 import { cryptoRng } from '../src/modules/insights/insights.dp.samplers.js'
-import { boundContributions, groupKeyId, release } from '../src/modules/insights/insights.engine.js'
+import {
+  type QueryPlan,
+  boundContributions,
+  groupKeyId,
+  release,
+} from '../src/modules/insights/insights.engine.js'
 import { planQuery } from '../src/modules/insights/insights.plan.js'
 import { createInsightsRepository } from '../src/modules/insights/insights.repository.js'
 import { InsightsQuerySchema, type InsightsAnswer } from '../src/modules/insights/insights.js'
@@ -164,6 +169,31 @@ async function runShape(
     [...boundContributions(rows, plan, randomBytes(32))].map(([id, g]) => [id, g.count]),
   )
 
+  const results = await runEpsilons(ctx, body, groupBy, exact, bounded)
+  const parts = await measureParts(ctx, repo, selection, plan)
+  const report: ShapeReport = {
+    groupBy,
+    exact,
+    L: plan.maxRowsPerGroup,
+    G: plan.maxGroupsPerSubject,
+    rows: rows.length,
+    parts,
+    results,
+  }
+  log(
+    `by ${groupBy.join(', ')}: parts of a query: SQL read ${report.parts.readMs.toFixed(0)} ms, bounding ${report.parts.boundMs.toFixed(0)} ms, noise ${report.parts.noiseMs.toFixed(0)} ms`,
+  )
+  return report
+}
+
+/** RUNS queries per epsilon through the route, each with a new analyst key: errors and times. */
+async function runEpsilons(
+  ctx: TestContext,
+  body: Record<string, unknown>,
+  groupBy: readonly ('item' | 'week')[],
+  exact: Map<string, number>,
+  bounded: Map<string, number>,
+): Promise<ShapeReport['results']> {
   const results: ShapeReport['results'] = []
   for (const epsilon of EPSILONS) {
     const times: number[] = []
@@ -201,6 +231,16 @@ async function runShape(
     })
   }
 
+  return results
+}
+
+/** The parts of a query measured apart (warm): the SQL read, contribution bounding and the noise. */
+async function measureParts(
+  ctx: TestContext,
+  repo: ReturnType<typeof createInsightsRepository>,
+  selection: Parameters<ReturnType<typeof createInsightsRepository>['ownerGroups']>[1],
+  plan: QueryPlan,
+): Promise<ShapeReport['parts']> {
   const parts = { read: [] as number[], bound: [] as number[], noise: [] as number[] }
   for (let run = 0; run < RUNS; run++) {
     const r0 = performance.now()
@@ -213,23 +253,11 @@ async function runShape(
     parts.bound.push(r2 - r1)
     parts.noise.push(performance.now() - r2)
   }
-  const report: ShapeReport = {
-    groupBy,
-    exact,
-    L: plan.maxRowsPerGroup,
-    G: plan.maxGroupsPerSubject,
-    rows: rows.length,
-    parts: {
-      readMs: median(parts.read)!,
-      boundMs: median(parts.bound)!,
-      noiseMs: median(parts.noise)!,
-    },
-    results,
+  return {
+    readMs: median(parts.read)!,
+    boundMs: median(parts.bound)!,
+    noiseMs: median(parts.noise)!,
   }
-  log(
-    `by ${groupBy.join(', ')}: parts of a query: SQL read ${report.parts.readMs.toFixed(0)} ms, bounding ${report.parts.boundMs.toFixed(0)} ms, noise ${report.parts.noiseMs.toFixed(0)} ms`,
-  )
-  return report
 }
 
 function printShape(r: ShapeReport): void {
