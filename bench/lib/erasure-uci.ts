@@ -8,6 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from '../../test/helpers/test-context.js'
 import { loadUci, rowsByCustomer, shiftToEndBefore } from './data.js'
+import { putUciCatalog, send } from './uci-api.js'
 
 export const UCI_FILE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -24,12 +25,6 @@ export interface Heaviest {
   items: string[]
 }
 
-async function send(ctx: TestContext, method: 'PUT' | 'POST', url: string, payload: object) {
-  const response = await ctx.request({ method, url, as: 'storefront', payload })
-  if (response.statusCode >= 300)
-    throw new Error(`${url}: ${response.statusCode} ${response.body.slice(0, 200)}`)
-}
-
 /** Seeds every UCI customer into `ctx`; answers the one with the most orders. */
 export async function seedUci(
   ctx: TestContext,
@@ -40,14 +35,7 @@ export async function seedUci(
   const uci = loadUci(file)
   const shift = shiftToEndBefore(uci, ctx.clock.now().getTime())
   const customers = rowsByCustomer(uci)
-  const items = [...new Set(uci.items)]
-  for (let i = 0; i < items.length; i += BATCH) {
-    await send(ctx, 'PUT', '/v1/items', {
-      items: items
-        .slice(i, i + BATCH)
-        .map((id) => ({ id, title: `Item ${id}`, category: ['Gifts'] })),
-    })
-  }
+  await putUciCatalog(ctx, uci.items)
   for (const [c, [customer, rows]] of customers.entries()) {
     const ref = `uci-${customer}`
     if (c % 3 !== 2) {

@@ -9,16 +9,10 @@ import { sql } from 'kysely'
 import { isoWeek } from '../../src/modules/insights/insights.plan.js'
 import type { TestContext } from '../../test/helpers/test-context.js'
 import { loadUci, rowsByCustomer, shiftToEndBefore } from './data.js'
+import { putUciCatalog, send } from './uci-api.js'
 
 const PURPOSE = 'analytics.reporting'
 const BATCH = 1000
-
-async function send(ctx: TestContext, method: 'PUT' | 'POST', url: string, payload: object) {
-  const response = await ctx.request({ method, url, as: 'storefront', payload })
-  if (response.statusCode >= 300)
-    throw new Error(`${url}: ${response.statusCode} ${response.body.slice(0, 200)}`)
-  return response
-}
 
 /** Seeds every UCI customer into `ctx`, all consenting to statistics; answers the events sent. */
 export async function seedUciForInsights(
@@ -29,14 +23,7 @@ export async function seedUciForInsights(
   const uci = loadUci(file)
   const shift = shiftToEndBefore(uci, ctx.clock.now().getTime())
   const customers = rowsByCustomer(uci)
-  const items = [...new Set(uci.items)]
-  for (let i = 0; i < items.length; i += BATCH) {
-    await send(ctx, 'PUT', '/v1/items', {
-      items: items
-        .slice(i, i + BATCH)
-        .map((id) => ({ id, title: `Item ${id}`, category: ['Gifts'] })),
-    })
-  }
+  await putUciCatalog(ctx, uci.items)
   const version = (await ctx.request({ method: 'GET', url: '/v1/notice' })).json<{
     version: string
   }>().version
@@ -64,7 +51,7 @@ export async function seedUciForInsights(
     }
     if ((c + 1) % 1000 === 0) log(`  ${c + 1} of ${customers.length} customers seeded`)
   }
-  return { customers: customers.length, events, items: items.length }
+  return { customers: customers.length, events, items: new Set(uci.items).size }
 }
 
 /** Exact purchase counts per (item, ISO week) of the events stored for statistics, and the days. */
