@@ -1527,6 +1527,11 @@ export interface paths {
              *           }
              *         ]
              *       },
+             *       "modelCard": {
+             *         "page": "/privacy/suggestions",
+             *         "api": "/v1/model-card",
+             *         "text": "How suggestions work: the data each level uses, how suggestions are made, how well they work and where they may be biased."
+             *       },
              *       "places": [
              *         {
              *           "code": "UK",
@@ -1633,6 +1638,14 @@ export interface paths {
                   partners: string[]
                   text: string
                 }[]
+              }
+              /** @description Where the model card is: how suggestions are made and where they may be biased */
+              modelCard: {
+                /** @description The privacy center page "How suggestions work" */
+                page: string
+                /** @description The model card as JSON (GET, public) */
+                api: string
+                text: string
               }
             }
             /**

@@ -103,6 +103,13 @@ export const NoticeSchema = z.object({
     .describe(
       'Which purposes feed statistics, protected by differential privacy, and the clean room',
     ),
+  modelCard: z
+    .object({
+      page: z.string().describe('The privacy center page "How suggestions work"'),
+      api: z.string().describe('The model card as JSON (GET, public)'),
+      text: z.string(),
+    })
+    .describe('Where the model card is: how suggestions are made and where they may be biased'),
 })
 
 /** Every notice fits the schema (a field added to `Notice` but not here fails `test/openapi.test.ts`). */
@@ -240,6 +247,11 @@ export const NOTICE_EXAMPLE: Notice = {
         text: 'Only if you say yes. Example Retail Media Ltd (GB) can find out how many of their own customers also shop with us, and what groups of them buy. Your e-mail address is compared in a scrambled form that neither side can turn back into an address. The partner only ever gets blurred totals over groups big enough to hide you, never your name, your address or a single purchase.',
       },
     ],
+  },
+  modelCard: {
+    page: '/privacy/suggestions',
+    api: '/v1/model-card',
+    text: 'How suggestions work: the data each level uses, how suggestions are made, how well they work and where they may be biased.',
   },
   places: [
     {

@@ -219,3 +219,11 @@ describe('charter queries', () => {
     expect(saleOrSharingPurposes(charter)).toEqual(['marketing.advertising.third_party'])
   })
 })
+
+describe('the model card link (issue 20)', () => {
+  it('is in the notice as JSON and as HTML, pointing at the same page', () => {
+    const notice = renderNotice(charter)
+    expect(notice.modelCard).toMatchObject({ page: '/privacy/suggestions', api: '/v1/model-card' })
+    expect(renderNoticeHtml(notice)).toContain(`href="${notice.modelCard.page}"`)
+  })
+})

@@ -81,6 +81,8 @@ export interface Notice {
    * privacy), and per clean-room purpose what a partner gets. The privacy center shows it.
    */
   statistics: NoticeStatistics
+  /** Where "How suggestions work" is: the privacy center's page and the model card it reads. */
+  modelCard: { page: string; api: string; text: string }
 }
 
 /** The notice's part about statistics and the clean room, in plain words. */
@@ -212,6 +214,11 @@ export function renderNotice(charter: Charter): Notice {
     levels: NOTICE_LEVELS,
     groups: noticeGroups(charter),
     statistics: noticeStatistics(charter),
+    modelCard: {
+      page: MODEL_CARD_PAGE,
+      api: '/v1/model-card',
+      text: 'How suggestions work: the data each level uses, how suggestions are made, how well they work and where they may be biased.',
+    },
     neverInferred: {
       intro: Object.values(charter.purposes).some((p) => p.specialCategory !== undefined)
         ? 'We never guess these things about you. We never use them to choose what you see, unless you turn that on yourself (see above).'
