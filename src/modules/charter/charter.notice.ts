@@ -214,11 +214,7 @@ export function renderNotice(charter: Charter): Notice {
     levels: NOTICE_LEVELS,
     groups: noticeGroups(charter),
     statistics: noticeStatistics(charter),
-    modelCard: {
-      page: MODEL_CARD_PAGE,
-      api: '/v1/model-card',
-      text: 'How suggestions work: the data each level uses, how suggestions are made, how well they work and where they may be biased.',
-    },
+    modelCard: { page: MODEL_CARD_PAGE, api: '/v1/model-card', text: MODEL_CARD_TEXT },
     neverInferred: {
       intro: Object.values(charter.purposes).some((p) => p.specialCategory !== undefined)
         ? 'We never guess these things about you. We never use them to choose what you see, unless you turn that on yourself (see above).'
@@ -374,6 +370,8 @@ function noticeGroups(charter: Charter): Notice['groups'] {
 
 /** The privacy center's "How suggestions work" page (the model card, `GET /v1/model-card`). */
 export const MODEL_CARD_PAGE = '/privacy/suggestions'
+const MODEL_CARD_TEXT =
+  'How suggestions work: the data each level uses, how suggestions are made, how well they work and where they may be biased.'
 
 /** Escape text for HTML element content and double-quoted attributes. */
 export function escapeHtml(value: string): string {
