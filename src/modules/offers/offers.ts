@@ -3,7 +3,7 @@
  * (`GET /v1/offers?touchpoint=`). Types are inferred from these schemas.
  */
 import { z } from 'zod'
-import { CustomerRefSchema } from '../identity/index.js'
+import { NOT_BOTH_SHOPPERS, SHOPPER_FIELDS } from '../recommend/index.js'
 
 const ItemId = z.string().min(1).max(64)
 
@@ -90,15 +90,7 @@ export const OfferListSchema = z.object({ offers: z.array(OfferSchema) })
 
 export const OfferQuerySchema = z
   .object({
-    subject: CustomerRefSchema.optional().describe(
-      "A signed-in shopper: the shop's customer reference",
-    ),
-    session: z
-      .string()
-      .min(8)
-      .max(200)
-      .optional()
-      .describe("An anonymous visit: the shop's session id"),
+    ...SHOPPER_FIELDS,
     touchpoint: z.string().min(1).max(64).optional().describe('The charter touchpoint asking'),
     cart: z
       .string()
@@ -107,10 +99,7 @@ export const OfferQuerySchema = z
       .describe('Comma-separated item ids in the cart (used only when consent allows)'),
     jurisdiction: z.string().min(1).max(16).optional(),
   })
-  .refine((q) => !(q.subject !== undefined && q.session !== undefined), {
-    message: 'give subject or session, not both',
-    path: ['session'],
-  })
+  .refine(...NOT_BOTH_SHOPPERS)
 export type OfferQuery = z.infer<typeof OfferQuerySchema>
 
 /** What an offer's eligibility reads about the shopper, least first. */

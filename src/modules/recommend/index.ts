@@ -39,6 +39,8 @@ export { notThisLink } from './recommend.representation.js'
 export {
   FeedbackSchema,
   RecommendationQuerySchema,
+  SHOPPER_FIELDS,
+  NOT_BOTH_SHOPPERS,
   RecommendationAnswerSchema,
   type Feedback,
   type RecommendationAnswer,

@@ -9,17 +9,31 @@ export const PLACEMENTS = ['home', 'product', 'cart', 'email', 'category'] as co
 
 const ItemId = z.string().min(1).max(64)
 
+/**
+ * Who a storefront query is for: a signed-in shopper or an anonymous visit (recommendations, offers).
+ * Spread into the query's object, with `.refine(...NOT_BOTH_SHOPPERS)` after it.
+ */
+export const SHOPPER_FIELDS = {
+  subject: CustomerRefSchema.optional().describe(
+    "A signed-in shopper: the shop's customer reference",
+  ),
+  session: z
+    .string()
+    .min(8)
+    .max(200)
+    .optional()
+    .describe("An anonymous visit: the shop's session id"),
+}
+type ShopperRefs = { subject?: string | undefined; session?: string | undefined }
+export const NOT_BOTH_SHOPPERS: [(q: ShopperRefs) => boolean, { message: string; path: string[] }] =
+  [
+    (q) => !(q.subject !== undefined && q.session !== undefined),
+    { message: 'give subject or session, not both', path: ['session'] },
+  ]
+
 export const RecommendationQuerySchema = z
   .object({
-    subject: CustomerRefSchema.optional().describe(
-      "A signed-in shopper: the shop's customer reference",
-    ),
-    session: z
-      .string()
-      .min(8)
-      .max(200)
-      .optional()
-      .describe("An anonymous visit: the shop's session id"),
+    ...SHOPPER_FIELDS,
     placement: z.enum(PLACEMENTS).default('home'),
     limit: z.coerce.number().int().min(1).max(100).default(10),
     item: ItemId.optional().describe(
@@ -44,10 +58,7 @@ export const RecommendationQuerySchema = z
       .describe('Only items available now (default true)'),
     jurisdiction: z.string().min(1).max(16).optional(),
   })
-  .refine((q) => !(q.subject !== undefined && q.session !== undefined), {
-    message: 'give subject or session, not both',
-    path: ['session'],
-  })
+  .refine(...NOT_BOTH_SHOPPERS)
 export type RecommendationQuery = z.infer<typeof RecommendationQuerySchema>
 
 export const ExplanationSchema = z.object({
