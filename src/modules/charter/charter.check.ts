@@ -5,6 +5,7 @@
 import type { Charter } from './charter.js'
 import { charterVersion } from './charter.notice.js'
 import { aggregateAnalyticsPurposes, cleanRoomPurposes } from './charter.query.js'
+import { transferBasis } from './charter.vendors.js'
 import {
   charterIssuesOf,
   loadCharterFile,
@@ -74,6 +75,14 @@ function insightsLines(charter: Charter): string[] {
   return lines
 }
 
+/** Each vendor: where it is, what makes the transfer lawful, and which event fields it may be sent. */
+function vendorLines(charter: Charter): string[] {
+  return Object.entries(charter.vendors).map(
+    ([key, v]) =>
+      `  vendor ${key} (${v.country}): ${transferBasis(v)}; fields ${v.fields === undefined ? 'all its purposes keep' : v.fields.join(', ')}`,
+  )
+}
+
 /**
  * Human-readable lines, one per issue, in the `file:line:column` form editors link to.
  *
@@ -84,7 +93,7 @@ export function formatCharterCheck(check: CharterCheck): string {
   if (check.ok) {
     const purposes = Object.keys(check.charter.purposes).length
     const valid = `${check.source}: valid (${purposes} purposes, notice version ${check.version.slice(0, 12)})`
-    return [valid, ...insightsLines(check.charter)].join('\n')
+    return [valid, ...insightsLines(check.charter), ...vendorLines(check.charter)].join('\n')
   }
   const lines = check.issues.map(
     (i) => `${check.source}:${i.line}:${i.column}  ${i.rule}  ${i.reason}`,

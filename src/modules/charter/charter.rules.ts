@@ -21,6 +21,7 @@ import {
   type Purpose,
   type Vendor,
 } from './charter.js'
+import { checkVendorSharing } from './charter.vendors.js'
 
 export type CharterPath = (string | number)[]
 
@@ -351,7 +352,7 @@ export function checkCharterRules(charter: Charter): CharterProblem[] {
     ...checkInsights(charter),
   )
   for (const [key, vendor] of Object.entries(charter.vendors)) {
-    problems.push(...checkVendor(charter, key, vendor))
+    problems.push(...checkVendor(charter, key, vendor), ...checkVendorSharing(charter, key, vendor))
   }
   return problems
 }

@@ -234,6 +234,16 @@ export const VendorSchema = z.strictObject({
   /** Data it receives; when left out, every category of its purposes. */
   dataCategories: z.array(z.enum(DATA_CATEGORY_KEYS)).optional(),
   tcfVendorId: z.int().min(1).optional(),
+  /**
+   * Event fields it is sent (`src/modules/vendors/`); when left out, every field its allowed purposes
+   * keep. Where deliveries go (URL, secret) is configured outside the charter.
+   */
+  fields: z.array(z.enum(EVENT_FIELD_NAMES)).optional(),
+  /**
+   * How a transfer outside the EEA to a country without an EU adequacy decision is lawful: standard
+   * contractual clauses, binding corporate rules, or (US only) Data Privacy Framework certification.
+   */
+  transferSafeguard: z.enum(['sccs', 'bcrs', 'dpf']).optional(),
 })
 export type Vendor = z.infer<typeof VendorSchema>
 
