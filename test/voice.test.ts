@@ -1,5 +1,3 @@
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS } from '../src/lib/clock.js'
 import { createOutboxNotifier } from '../src/modules/rights/index.js'
@@ -7,36 +5,14 @@ import path from 'node:path'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 import { seedShopper } from './helpers/shoppers.js'
 import { dumpDatabase } from './helpers/raw-scan.js'
-
-/** A local webhook receiver: every JSON body posted to it, and a wait for the next one. */
-async function startReceiver() {
-  const bodies: unknown[] = []
-  const waiters: Array<(body: unknown) => void> = []
-  const server = http.createServer((request, response) => {
-    let text = ''
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()))
-    request.on('end', () => {
-      const body: unknown = JSON.parse(text)
-      bodies.push(body)
-      waiters.splice(0).forEach((resolve) => resolve(body))
-      response.writeHead(204).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}/hooks/voice`,
-    bodies,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  }
-}
+import { startWebhookReceiver } from './helpers/webhook-receiver.js'
 
 for (const dialect of DIALECTS) {
   describe(`voice of the customer on ${dialect}`, () => {
     let ctx: TestContext
-    let receiver: Awaited<ReturnType<typeof startReceiver>>
+    let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>
     beforeAll(async () => {
-      receiver = await startReceiver()
+      receiver = await startWebhookReceiver()
       ctx = await createTestContext(dialect, { env: { CANDOR_VOICE_WEBHOOK_URL: receiver.url } })
     })
     afterAll(async () => {
@@ -104,6 +80,10 @@ for (const dialect of DIALECTS) {
       expect(await ctx.services.identity.findSubjectId('never-consented')).toBeUndefined()
       const visitor = await post({ kind: 'feedback', session: 'visit-voice-0001', text: 'meh' })
       expect(visitor.statusCode).toBe(403)
+      // A visit is named as everywhere else (the session module's schema): printable, no spaces.
+      const badVisit = await post({ kind: 'feedback', session: 'visit voice 0001', text: 'meh' })
+      expect(badVisit.statusCode).toBe(400)
+      expect(badVisit.json().errors[0].field).toBe('body.session')
       await seedShopper(ctx, 'voice-2', { events: 1 })
       const wrongPurpose = await post({
         kind: 'feedback',

@@ -6,6 +6,7 @@ import { AppError } from '../../lib/errors.js'
 import { actorOf } from '../audit/index.js'
 import { signalsOf } from '../consent/index.js'
 import type { IdentityService } from '../identity/index.js'
+import { voiceFeedRoutes } from './voice.feed.routes.js'
 import type { VoiceService } from './voice.service.js'
 import { TrendsQuerySchema, TrendsSchema, VoiceInputSchema, VoiceReceiptSchema } from './voice.js'
 
@@ -83,6 +84,7 @@ export const voiceRoutes: FastifyPluginAsyncZod<{ services: VoiceRoutesDeps }> =
   app.addHook('onClose', async () => {
     await voice.idle()
   })
+  await app.register(voiceFeedRoutes, { voice })
 
   app.post(
     '/v1/voice',

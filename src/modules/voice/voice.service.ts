@@ -17,6 +17,7 @@ import type { SessionService } from '../session/index.js'
 import { type AlertTarget, createVoiceAlerts } from './voice.alerts.js'
 import { analyze } from './voice.analysis.js'
 import type { CusumOptions } from './voice.cusum.js'
+import { type FeedListener, createVoiceFeed, feedEntryOf } from './voice.feed.js'
 import { createVoiceRepository } from './voice.repository.js'
 import { dailyTrends } from './voice.trends.js'
 import {
@@ -97,6 +98,7 @@ export function createVoiceService(deps: VoiceDeps) {
     webhookUrl: deps.webhookUrl,
     ...(deps.cusum === undefined ? {} : { cusum: deps.cusum }),
   })
+  const feed = createVoiceFeed()
   // Alert checks run after the answer; `idle` lets a test or a closing server wait for them.
   const inFlight = new Set<Promise<unknown>>()
 
@@ -118,7 +120,10 @@ export function createVoiceService(deps: VoiceDeps) {
 
   function watch(targets: AlertTarget[]) {
     if (targets.length === 0) return
-    const check = alerts.check(targets).catch(() => [])
+    const check = alerts
+      .check(targets)
+      .then((raised) => raised.forEach((alert) => feed.publish({ type: 'alert', alert })))
+      .catch(() => undefined)
     inFlight.add(check)
     void check.finally(() => inFlight.delete(check))
   }
@@ -175,6 +180,7 @@ export function createVoiceService(deps: VoiceDeps) {
           details: { kind: input.kind, purpose: purposeKey },
         })
       })
+      feed.publish({ type: 'entry', entry: feedEntryOf(entry) })
       if (analysis.negative) {
         watch([
           ...(entry.item === null ? [] : [{ kind: 'item' as const, item: entry.item }]),
@@ -217,6 +223,9 @@ export function createVoiceService(deps: VoiceDeps) {
       )
       return { from, to, item: query.item ?? null, days: dailyTrends(signals, from, to) }
     },
+
+    /** The live feed of entries and alerts taken by this process (`GET /v1/voice/feed`). */
+    feed: { subscribe: (listener: FeedListener) => feed.subscribe(listener) },
 
     /** The alerts raised, newest first. */
     alerts: (limit = 50) => alerts.list(limit),

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { CustomerRefSchema } from '../identity/index.js'
+import { SessionIdSchema } from '../session/index.js'
 import { ASPECTS } from './voice.analysis.js'
 
 export const VOICE_KINDS = ['review', 'survey', 'feedback'] as const
@@ -26,7 +27,7 @@ export const VoiceInputSchema = z
   .strictObject({
     kind: z.enum(VOICE_KINDS),
     subject: CustomerRefSchema.optional(),
-    session: z.string().min(8).max(200).optional(),
+    session: SessionIdSchema.optional(),
     purpose: z
       .string()
       .min(1)
