@@ -21,14 +21,8 @@ import type { TrainingRun } from './recommend.repository.js'
 
 export const PERSONAL_PURPOSE = 'personalize.recommendations'
 
-/** How much each event type says about a shopper's taste. */
-export const TYPE_WEIGHT: Record<string, number> = {
-  purchase: 1,
-  cart: 0.5,
-  view: 0.25,
-  feedback: 0,
-  search: 0,
-}
+/** How much each event type says about a shopper's taste (the engine's, shared with the browser SDK). */
+export { TYPE_WEIGHT } from './engine/index.js'
 
 /**
  * When an event happened, as far as scoring is concerned: the shop's timestamp, but never later than

@@ -48,6 +48,16 @@ export {
   type SessionOptions,
 } from './scoring.js'
 export { deserializeItemModel, serializeItemModel } from './serialize.js'
+export { historyOfEvents, TYPE_WEIGHT, type ItemEvent } from './event-history.js'
+export { SENTENCES, type SentenceContext } from './sentences.js'
+export {
+  decodeServingModel,
+  encodeServingModel,
+  toServingModel,
+  type ServingModel,
+  type ServingOptions,
+  type ServingPrecision,
+} from './serving-model.js'
 export { selectTopK } from './top-k.js'
 export {
   DEFAULT_ENGINE_PARAMS,
