@@ -32,7 +32,7 @@ import { experimentsRoutes } from './modules/experiments/index.js'
 import { voiceRoutes } from './modules/voice/index.js'
 import { jobsRoutes } from './modules/jobs/index.js'
 import { reviewsRoutes } from './modules/reviews/index.js'
-import { offersRoutes } from './modules/offers/index.js'
+import { offerMailRoutes, offersRoutes } from './modules/offers/index.js'
 import { sessionRoutes } from './modules/session/index.js'
 import type { Services } from './main/compose.js'
 
@@ -207,6 +207,8 @@ async function registerRoutes(
   await app.register(insightsRoutes, { services })
   await app.register(cleanroomRoutes, { services })
   await app.register(offersRoutes, { services })
+  await app.register(offerMailRoutes, { services })
+  await app.register(offerMailRoutes, { services })
   await app.register(voiceRoutes, { services })
   await app.register(experimentsRoutes, { services })
   await app.register(recommendRoutes, {

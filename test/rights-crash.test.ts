@@ -116,6 +116,7 @@ for (const dialect of DIALECTS) {
         'erase:consent',
         'erase:audit',
         'erase:outbox',
+        'erase:offers',
         'erase:identity',
       ])
       // The events step ran once: its count comes from the first (killed) run.

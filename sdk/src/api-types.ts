@@ -2015,12 +2015,18 @@ export interface paths {
             /** @enum {string} */
             decision: 'granted' | 'denied'
             /**
-             * @description Where the shopper made the choice
+             * @description Where the shopper made the choice (email_unsubscribe: the link in an offer e-mail, denials only)
              * @default api
              * @example banner
              * @enum {string}
              */
-            method?: 'banner' | 'privacy_center' | 'api' | 'progressive_prompt' | 'import'
+            method?:
+              | 'banner'
+              | 'privacy_center'
+              | 'api'
+              | 'progressive_prompt'
+              | 'import'
+              | 'email_unsubscribe'
             /**
              * @description The `version` of the notice the shopper was shown (GET /v1/notice)
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
@@ -3292,12 +3298,18 @@ export interface paths {
             /** @enum {string} */
             decision: 'granted' | 'denied'
             /**
-             * @description Where the shopper made the choice
+             * @description Where the shopper made the choice (email_unsubscribe: the link in an offer e-mail, denials only)
              * @default api
              * @example banner
              * @enum {string}
              */
-            method?: 'banner' | 'privacy_center' | 'api' | 'progressive_prompt' | 'import'
+            method?:
+              | 'banner'
+              | 'privacy_center'
+              | 'api'
+              | 'progressive_prompt'
+              | 'import'
+              | 'email_unsubscribe'
             /**
              * @description The `version` of the notice the shopper was shown (GET /v1/notice)
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
@@ -7956,47 +7968,85 @@ export interface paths {
     patch?: never
     trace?: never
   }
-  '/v1/voice/feed': {
+  '/v1/offers/sends': {
     parameters: {
       query?: never
       header?: never
       path?: never
       cookie?: never
     }
+    get?: never
+    put?: never
     /**
-     * The live feed of entries and alerts (text/event-stream)
-     * @description Server-sent events: `ready` once subscribed, then `entry` (a new review, survey answer or feedback: its analysis and text, which passed the personal-data scan, never its owner) and `alert` (a spike of negative entries, as posted to the webhook). Entries and alerts taken by the process the client is connected to.
-     *
-     *     **Who may call:** an API key with role `analyst`, `admin`.
+     * Prepare one message per consenting subject at an e-mail touchpoint, through the outbox, each with a one-click unsubscribe link; answers counts only
+     * @description **Who may call:** an API key with role `admin`.
      */
-    get: {
+    post: {
       parameters: {
         query?: never
         header?: never
         path?: never
         cookie?: never
       }
-      requestBody?: never
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "touchpoint": "offers_email"
+           *     }
+           */
+          'application/json': {
+            /** @description A charter touchpoint whose channel is email (offers_email in the example charter) */
+            touchpoint: string
+          }
+        }
+      }
       responses: {
-        /** @description The event stream */
+        /** @description OK */
         200: {
           headers: {
             [name: string]: unknown
           }
           content: {
             /**
-             * @example event: ready
-             *     data: {}
-             *
-             *     id: voc_0mxcqqu4z0000szlt5w6g
-             *     event: entry
-             *     data: {"id":"voc_0mxcqqu4z0000szlt5w6g","kind":"review","purpose":"personalize.recommendations","item":"85123A","rating":1,"survey":null,"question":null,"answer":null,"text":"Arrived broken","sentiment":-0.5,"negative":true,"aspects":["quality"],"createdAt":"2026-03-02T09:40:00.000Z"}
-             *
-             *     id: val_0mxcqqu4z0000szlt5w6g
-             *     event: alert
-             *     data: {"type":"voice.negative_spike","id":"val_0mxcqqu4z0000szlt5w6g","target":{"kind":"item","item":"85123A"},"hour":"2026-03-02T09:00:00.000Z","count":6,"baseline":0.1,"statistic":4.5,"raisedAt":"2026-03-02T09:40:00.000Z"}
+             * @example {
+             *       "touchpoint": "offers_email",
+             *       "candidates": 120,
+             *       "prepared": 97,
+             *       "capped": 11,
+             *       "noOffer": 8,
+             *       "noAddress": 4,
+             *       "byOffer": {
+             *         "spring-newsletter": 97
+             *       }
+             *     }
              */
-            'text/event-stream': string
+            'application/json': {
+              touchpoint: string
+              /** @description Subjects with a grant on record for the touchpoint purposes, allowed now */
+              candidates: number
+              /** @description Messages put in the outbox */
+              prepared: number
+              /** @description Held back by the touchpoint's frequency cap */
+              capped: number
+              /** @description No running offer eligible at the level their consent allows */
+              noOffer: number
+              /** @description No e-mail address in the vault */
+              noAddress: number
+              /** @description Messages prepared per offer id */
+              byOffer: {
+                [key: string]: number
+              }
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
           }
         }
         /** @description `unauthenticated`: Authentication is required */
@@ -8010,6 +8060,24 @@ export interface paths {
         }
         /** @description `forbidden`: This caller may not do this */
         403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
           headers: {
             [name: string]: unknown
           }
@@ -8039,8 +8107,164 @@ export interface paths {
         }
       }
     }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/unsubscribe/{token}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The page an unsubscribe link opens: asks to confirm (nothing changes on GET); 400 names the token when it was altered or has expired
+     * @description **Who may call:** anyone; no credential is needed.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          /** @description The token of an unsubscribe link (sealed: it names nobody in clear) */
+          token: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page that asks to confirm, with one button (no script) */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /** @example <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Unsubscribe</title></head><body><main><h1>No more offers by e-mail?</h1>…<form method="post"><button name="List-Unsubscribe" value="One-Click">Unsubscribe</button></form></main></body></html> */
+            'text/html': string
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
     put?: never
-    post?: never
+    /**
+     * One-click unsubscribe (RFC 8058): withdraws the purpose the link names in the consent ledger; a second click writes nothing. HTML for a browser (Accept: text/html), JSON otherwise
+     * @description **Who may call:** anyone; no credential is needed.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          /** @description The token of an unsubscribe link (sealed: it names nobody in clear) */
+          token: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "status": "unsubscribed",
+             *       "purpose": "marketing.advertising.first_party"
+             *     }
+             */
+            'application/json': {
+              /**
+               * @description nothing_held: nothing is on record (erased since); nothing was written
+               * @enum {string}
+               */
+              status: 'unsubscribed' | 'already_unsubscribed' | 'nothing_held'
+              purpose: string
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
     delete?: never
     options?: never
     head?: never
@@ -8088,10 +8312,6 @@ export interface paths {
              * @example cust-1042
              */
             subject?: string
-            /**
-             * @description An anonymous visit: the shop’s session id (at least 8 characters)
-             * @example sess-7f3a9c2e51
-             */
             session?: string
             /** @description The charter purpose (default personalize.recommendations); it must declare user.behavior.feedback */
             purpose?: string

@@ -8,6 +8,7 @@ import { packageRoot } from '../lib/package-root.js'
 import { ROLES, type Role } from '../modules/auth/index.js'
 import { cleanroomCommands } from './cli.cleanroom.js'
 import { auditReportCommand } from './cli.reviews.js'
+import { offersCommands } from './cli.offers.js'
 import type { Progress } from './progress.js'
 import type { Runtime } from './runtime.js'
 
@@ -62,6 +63,7 @@ export function buildCli(context: CliContext = {}): Command {
   charterCommands(program)
   auditCommands(program)
   cleanroomCommands(program, process.env)
+  offersCommands(program, withRuntime)
   return program
 }
 

@@ -28,7 +28,11 @@ import { createRecommendService, recommendDataParticipant } from '../modules/rec
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
 import { createReviewsService, runAudits } from '../modules/reviews/index.js'
 import { createSessionService } from '../modules/session/index.js'
-import { createOffersService } from '../modules/offers/index.js'
+import {
+  createOfferMail,
+  createOffersService,
+  offersDataParticipant,
+} from '../modules/offers/index.js'
 import { createVoiceService, voiceDataParticipant } from '../modules/voice/index.js'
 import {
   type SubjectDataParticipant,
@@ -144,6 +148,34 @@ export function createServices(deps: ServiceDeps) {
     events,
     recommend,
   })
+  // The outbox: verification codes (rights) and offer e-mails, each kind found again by its own keys.
+  const outbox = createOutboxNotifier(path.join(config.dataDir, 'outbox'))
+  const offerMail = createOfferMail({
+    db: storage.db,
+    clock,
+    charter,
+    audit,
+    keys,
+    consent,
+    identity,
+    outbox,
+    offers,
+    publicUrl: config.publicUrl,
+  })
+  // The outbox: verification codes (rights) and offer e-mails, each kind found again by its own keys.
+  const outbox = createOutboxNotifier(path.join(config.dataDir, 'outbox'))
+  const offerMail = createOfferMail({
+    db: storage.db,
+    clock,
+    charter,
+    audit,
+    keys,
+    consent,
+    identity,
+    outbox,
+    offers,
+    publicUrl: config.publicUrl,
+  })
   const experiments = createExperimentsService({
     db: storage.db,
     clock,
@@ -164,6 +196,7 @@ export function createServices(deps: ServiceDeps) {
     cleanroom: cleanroomDataParticipant(cleanroom),
     voice: voiceDataParticipant(voice),
     experiments: experimentsDataParticipant(experiments),
+    offers: offersDataParticipant(offerMail),
   }
   const expiring: RetentionParticipant[] = [
     data.events,
@@ -185,6 +218,7 @@ export function createServices(deps: ServiceDeps) {
     data.consent,
     data.audit,
     outboxDataParticipant(rights),
+    data.offers,
     data.identity,
   ]
   // The shared job table: which kinds this process runs in the background is decided in `jobs.ts`.
@@ -198,7 +232,7 @@ export function createServices(deps: ServiceDeps) {
     audit,
     identity,
     consent,
-    notifier: createOutboxNotifier(path.join(config.dataDir, 'outbox')),
+    notifier: outbox,
     keys,
     participants: subjectData,
   })
@@ -241,6 +275,7 @@ export function createServices(deps: ServiceDeps) {
     cleanroom,
     reviews,
     offers,
+    offerMail,
     voice,
     experiments,
     authFailures,

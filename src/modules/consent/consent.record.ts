@@ -61,6 +61,10 @@ export function buildConsentRecord(input: {
       },
     )
   }
+  if (parsed.data.method === 'email_unsubscribe' && parsed.data.decision === 'granted')
+    throw new AppError('validation_failed', 'An unsubscribe link only withdraws', {
+      issues: [{ field: 'body.method', reason: 'email_unsubscribe records only a denial' }],
+    })
   // Explicit consent to a special category is given for it alone: never with "Accept all" or a prompt.
   if (
     declared.specialCategory !== undefined &&

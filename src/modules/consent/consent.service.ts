@@ -116,6 +116,14 @@ export function createConsentService(deps: ConsentDeps) {
     async subjectsGranted(purpose: PurposeKey): Promise<string[]> {
       if (charter.purposes[purpose]?.legalBasis !== 'consent')
         throw new Error(`subjectsGranted: ${purpose} is not a consent-based purpose`)
+      return service.subjectsWithGrant(purpose)
+    },
+
+    /**
+     * Every subject with a grant of the purpose on record that it is still allowed for now, whatever its
+     * legal basis: those who said yes themselves (an offer e-mail goes only to them, never on a default).
+     */
+    async subjectsWithGrant(purpose: PurposeKey): Promise<string[]> {
       const out: string[] = []
       for (let after = ''; ;) {
         const page = await repo.listSubjectsEverGranted(deps.db, purpose, after, 500)

@@ -17,6 +17,8 @@ export const CONSENT_METHODS = [
   'gpc',
   'progressive_prompt',
   'import',
+  // The one-click unsubscribe link of an offer e-mail (offers module): only ever a withdrawal.
+  'email_unsubscribe',
 ] as const
 export const ConsentMethodSchema = z.enum(CONSENT_METHODS)
 export type ConsentMethod = z.infer<typeof ConsentMethodSchema>
@@ -53,9 +55,13 @@ export type ConsentRecord = z.infer<typeof ConsentRecordSchema>
 export const ConsentChangeSchema = z.strictObject({
   decision: ConsentValueSchema,
   method: z
-    .enum(['banner', 'privacy_center', 'api', 'progressive_prompt', 'import'])
+    .enum(['banner', 'privacy_center', 'api', 'progressive_prompt', 'import', 'email_unsubscribe'])
     .default('api')
-    .meta({ description: 'Where the shopper made the choice', examples: ['banner'] }),
+    .meta({
+      description:
+        'Where the shopper made the choice (email_unsubscribe: the link in an offer e-mail, denials only)',
+      examples: ['banner'],
+    }),
   noticeVersion: NoticeVersionSchema,
 })
 export type ConsentChange = z.infer<typeof ConsentChangeSchema>

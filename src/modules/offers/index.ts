@@ -7,6 +7,9 @@
  * May import: lib, storage, and the index of audit, catalog, charter, consent, events, identity,
  * recommend and session.
  *
+ * The e-mail touchpoint and its one-click unsubscribe: `offers.mail.ts`, `offers.unsubscribe.ts`; the
+ * offer e-mails waiting in the outbox take part in export and erasure (`offers.participant.ts`).
+ *
  * Where each rule lives: schemas `offers.ts`; who is eligible and why (pure) `offers.eligibility.ts`;
  * definitions checked and answers chosen `offers.service.ts`; SQL `offers.repository.ts`; HTTP
  * `offers.routes.ts`, `offers.representation.ts` (links).
@@ -14,3 +17,6 @@
 export { createOffersService, type OffersService } from './offers.service.js'
 export { offersRoutes } from './offers.routes.js'
 export { OfferInputSchema, type Offer, type OfferInput } from './offers.js'
+export { createOfferMail, type OfferMail, type SendCounts } from './offers.mail.js'
+export { offersDataParticipant } from './offers.participant.js'
+export { offerMailRoutes } from './offers.mail.routes.js'

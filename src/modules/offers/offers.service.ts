@@ -56,6 +56,13 @@ export interface OfferChoice {
   readonly cap: CapReached | undefined
 }
 
+/** Whom an offer is chosen for: a shopper (subject id, if known), a visit, or nobody. */
+interface Who {
+  subjectId: string | undefined
+  sessionKey: string | undefined
+  subject: boolean
+}
+
 interface Issue {
   field: string
   reason: string
@@ -154,7 +161,7 @@ export function createOffersService(deps: OffersDeps) {
   /** What consent allows `purpose` to read about the shopper: nothing, this visit, or their history. */
   async function allowedFor(
     purpose: string,
-    who: { subjectId: string | undefined; sessionKey: string | undefined; subject: boolean },
+    who: Who,
     signals: RequestSignals,
   ): Promise<{ allowed: DataLevel; granted: boolean; jurisdiction: string }> {
     if (who.subject) {
@@ -185,7 +192,7 @@ export function createOffersService(deps: OffersDeps) {
   /** The facts eligibility reads for one purpose, read only as far as consent allows. */
   async function factsFor(
     purpose: string,
-    who: { subjectId: string | undefined; sessionKey: string | undefined; subject: boolean },
+    who: Who,
     cartIds: readonly string[],
     signals: RequestSignals,
   ): Promise<ShopperFacts> {
@@ -211,6 +218,43 @@ export function createOffersService(deps: OffersDeps) {
       ),
       bought: events.some((e) => e.type === 'purchase'),
     }
+  }
+
+  /**
+   * The best eligible offer at a touchpoint for a shopper, a visit or nobody, and the facts it was
+   * judged on; showing it counts against the touchpoint's cap (none then, `cap` says why).
+   */
+  async function pick(
+    touchpoint: string,
+    who: Who,
+    cartIds: readonly string[],
+    signals: RequestSignals,
+    now: Date,
+  ): Promise<{ verdict: Verdict | undefined; chosen: ShopperFacts | undefined; cap?: CapReached }> {
+    const owner = who.subjectId ?? who.sessionKey
+    const running = (await repo.listScheduled(deps.db, now.toISOString())).filter((o) =>
+      isRunning(o, touchpoint, now),
+    )
+    const hidden = await deps.recommend.hiddenFor(owner)
+    const facts = new Map<string, ShopperFacts>()
+    const verdicts: Verdict[] = []
+    for (const offer of running) {
+      if (hidden.has(`offer:${offer.id}`)) continue
+      let f = facts.get(offer.purpose)
+      if (f === undefined)
+        facts.set(offer.purpose, (f = await factsFor(offer.purpose, who, cartIds, signals)))
+      const verdict = judge(offer, f)
+      if (verdict !== undefined) verdicts.push(verdict)
+    }
+    const verdict = best(verdicts)
+    const chosen = verdict === undefined ? undefined : facts.get(verdict.offer.purpose)
+    // Counted per shopper only where the offer's purpose is allowed for them (a counter is data on
+    // them, kept for that purpose); the offer for everyone shown to others is counted for nobody.
+    if (verdict !== undefined && owner !== undefined && chosen?.granted === true) {
+      const cap = await deps.recommend.takeCap(owner, touchpoint)
+      if (cap !== undefined) return { verdict: undefined, chosen, cap }
+    }
+    return { verdict, chosen }
   }
 
   return {
@@ -255,6 +299,16 @@ export function createOffersService(deps: OffersDeps) {
     list: (): Promise<Offer[]> => repo.list(deps.db),
 
     /**
+     * The offer a touchpoint would show this subject now (e-mail: `offers.mail.ts`), at the level their
+     * consent allows, counted against the cap; `granted` says the offer's purpose is allowed for them.
+     */
+    async pickForSubject(subjectId: string, touchpoint: string) {
+      const who = { subjectId, sessionKey: undefined, subject: true }
+      const { verdict, chosen, cap } = await pick(touchpoint, who, [], {}, deps.clock.now())
+      return { verdict, granted: chosen?.granted === true, cap }
+    },
+
+    /**
      * The best eligible offer for a shopper (subject), an anonymous visit (session) or nobody at a
      * touchpoint: each offer's conditions read only what consent allows for its purpose, offers the
      * shopper said "not this" to are left out, and showing one counts against the touchpoint's cap.
@@ -282,33 +336,10 @@ export function createOffersService(deps: OffersDeps) {
         query.subject === undefined ? undefined : await deps.identity.findSubjectId(query.subject)
       const sessionKey = query.session === undefined ? undefined : deps.session.keyOf(query.session)
       const who = { subjectId, sessionKey, subject: query.subject !== undefined }
-      const owner = subjectId ?? sessionKey
-      const running = (await repo.listScheduled(deps.db, now.toISOString())).filter((o) =>
-        isRunning(o, touchpoint, now),
-      )
-      const hidden = await deps.recommend.hiddenFor(owner)
       const cartIds = (query.cart ?? '').split(',').filter((x) => x !== '')
-      const facts = new Map<string, ShopperFacts>()
-      const verdicts: Verdict[] = []
-      for (const offer of running) {
-        if (hidden.has(`offer:${offer.id}`)) continue
-        let f = facts.get(offer.purpose)
-        if (f === undefined)
-          facts.set(offer.purpose, (f = await factsFor(offer.purpose, who, cartIds, signals)))
-        const verdict = judge(offer, f)
-        if (verdict !== undefined) verdicts.push(verdict)
-      }
-      let verdict = best(verdicts)
-      const chosen = verdict === undefined ? undefined : facts.get(verdict.offer.purpose)
+      const { verdict, chosen, cap } = await pick(touchpoint, who, cartIds, signals, now)
       const used = chosen?.allowed ?? 'none'
       const jurisdiction = chosen?.jurisdiction ?? signals.jurisdiction ?? 'default'
-      let cap: CapReached | undefined
-      // Counted per shopper only where the offer's purpose is allowed for them (a counter is data on
-      // them, kept for that purpose); the offer for everyone shown to others is counted for nobody.
-      if (verdict !== undefined && owner !== undefined && chosen?.granted === true) {
-        cap = await deps.recommend.takeCap(owner, touchpoint)
-        if (cap !== undefined) verdict = undefined
-      }
       return {
         answerId: newSortableId('ofa', now.getTime()),
         touchpoint,

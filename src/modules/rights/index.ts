@@ -14,6 +14,7 @@ export {
   createOutboxNotifier,
   newestFirst,
   type Notifier,
+  type OutboxMessage,
   type VerificationMessage,
 } from './rights.notifier.js'
 export { MAX_CODE_ATTEMPTS, MAX_RESENDS_PER_HOUR, type CodeState } from './rights.verification.js'

@@ -17,6 +17,23 @@ export interface VerificationMessage {
   sequence: number
 }
 
+/**
+ * Any other message for the outbox (an offer e-mail, say). `key` prefixes its file name, so that the
+ * sender can find (export, discard) a subject's messages again without naming the subject in clear: it
+ * must be a keyed pseudonym, never a subject id or an address. It is dropped at `expiresAt` if nobody
+ * picked it up.
+ */
+export interface OutboxMessage {
+  key: string
+  kind: string
+  sentAt: string
+  expiresAt: string
+  to: string
+  subject: string
+  text: string
+  headers: Record<string, string>
+}
+
 /** What an access export says about messages still waiting: no code, no address. */
 export interface PendingMessage {
   requestId: string
@@ -36,7 +53,12 @@ export function newestFirst(a: VerificationMessage, b: VerificationMessage): num
  */
 export interface Notifier {
   sendVerificationCode(message: VerificationMessage): Promise<void>
-  /** Drops every message still kept for these requests (code used, request closed, subject erased). */
+  /** Keeps any other message for delivery, under its `key` (see `OutboxMessage`). */
+  sendMessage(message: OutboxMessage): Promise<void>
+  /**
+   * Drops every message still kept for these requests (code used, request closed, subject erased), or
+   * for these `OutboxMessage` keys.
+   */
   discard(requestIds: readonly string[]): Promise<number>
   /** Drops every message whose code has expired by `now`. */
   discardExpired(now: Date): Promise<number>
@@ -108,18 +130,23 @@ export function createOutboxNotifier(dir: string): Notifier & {
       .sort(newestFirst)
   const discardExpired = (now: Date): number =>
     remove(names().filter((name) => expiryOf(name) <= now.getTime()))
+  const write = (prefix: string, sentAt: string, expiresAt: string, content: object): void => {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    // Each send also clears what has expired, so the folder never grows past the messages in use.
+    discardExpired(new Date(sentAt))
+    const file = path.join(dir, `${prefix}.${Date.parse(expiresAt)}.${newId('msg', 8)}.json`)
+    fs.writeFileSync(file, JSON.stringify(content, null, 2), { mode: 0o600 })
+  }
   return {
     async sendVerificationCode(message) {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-      // Each send also clears what has expired, so the folder never grows past the codes in use.
-      discardExpired(new Date(message.sentAt))
-      const expiry = Date.parse(message.expiresAt)
-      const file = path.join(dir, `${message.requestId}.${expiry}.${newId('msg', 8)}.json`)
-      fs.writeFileSync(
-        file,
-        JSON.stringify({ kind: 'rights_verification_code', ...message }, null, 2),
-        { mode: 0o600 },
-      )
+      write(message.requestId, message.sentAt, message.expiresAt, {
+        kind: 'rights_verification_code',
+        ...message,
+      })
+    },
+    async sendMessage(message) {
+      if (!/^[A-Za-z0-9_-]{8,}$/.test(message.key)) throw new Error('outbox: malformed message key')
+      write(message.key, message.sentAt, message.expiresAt, message)
     },
     async discard(requestIds) {
       return requestIds.length === 0 ? 0 : remove(ofRequests(requestIds))
@@ -129,10 +156,13 @@ export function createOutboxNotifier(dir: string): Notifier & {
     },
     async pending(requestIds) {
       if (requestIds.length === 0) return []
-      return ofRequests(requestIds)
-        .map(load)
-        .filter((m): m is VerificationMessage => m !== undefined)
-        .map(({ requestId, sentAt, expiresAt }) => ({ requestId, sentAt, expiresAt }))
+      // Named by the file's prefix: a request id, or the key of any other message.
+      return ofRequests(requestIds).flatMap((name) => {
+        const m = load(name)
+        if (m === undefined) return []
+        const requestId = name.slice(0, name.indexOf('.'))
+        return [{ requestId, sentAt: m.sentAt, expiresAt: m.expiresAt }]
+      })
     },
     /** Every message kept for a request, newest first (file names are random, not ordered). */
     read,
