@@ -1,7 +1,8 @@
 /**
- * The answer log (`recommend_answers`: answer id, level, placement, item ids; no personal data) and the
- * online quality measured from it: what shoppers did with the answers they were given, cited by the
- * `recommId` of their later events and "not this" feedback (see `online-quality.ts` for the figures).
+ * The answer log (`recommend_answers`: answer id, level, placement, item ids and the coarse segment of
+ * `answer-segment.ts`; no owner, no personal data) and the online quality measured from it: what
+ * shoppers did with the answers they were given, cited by the `recommId` of their later events and
+ * "not this" feedback (see `online-quality.ts` for the figures).
  */
 import type { Clock } from '../../lib/clock.js'
 import { DAY_MS } from '../../lib/clock.js'
@@ -16,7 +17,7 @@ import type { AnswerRow, createRecommendRepository } from './recommend.repositor
  * can lose the last second of the log; it only feeds measurement, never a decision about a shopper.
  */
 const ANSWER_FLUSH_MS = 1000
-/** Answers per write of the answer log (one statement of 5 parameters each on PostgreSQL: under its limit). */
+/** Answers per write of the answer log (one statement of 8 parameters each on PostgreSQL: under its limit). */
 const ANSWER_CHUNK = 500
 
 export interface AnswerLogDeps {

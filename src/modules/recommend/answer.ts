@@ -32,6 +32,7 @@ import {
 } from './engine/index.js'
 import { type ExplainedItem, type ExplainSource, explain } from './explanations.js'
 import type { AnswerLog } from './answer-log.js'
+import { type HistoryRead, answerSegment } from './answer-segment.js'
 import type { FeedbackStore, FeedbackView, Owner } from './feedback.js'
 import { createRankingsCache } from './recommend.cache.js'
 import {
@@ -77,7 +78,12 @@ export interface Ranking {
   model: ItemModel
   at: number
   items: ExplainedItem[]
+  /** What it read of the shopper's own history (personal answers only), for the answer log's segment. */
+  read: HistoryRead | undefined
 }
+
+/** A fresh ranking, before it is kept. */
+type Ranked = Pick<Ranking, 'items' | 'read'>
 
 /** A signed-in shopper at the session level without a session id: "this visit" is the last two hours. */
 const VISIT_MS = 2 * 60 * 60 * 1000
@@ -116,6 +122,8 @@ interface LevelDecision {
   cap: CapReached | undefined
   /** Whose answer it is (subject id or session key): undefined at `off`, which reads nobody. */
   owner: string | undefined
+  /** The jurisdiction the level was decided under (the shopper's, or the one the request states). */
+  jurisdiction: string | undefined
 }
 
 /** One question to rank for: everything the engine's inputs are made from. */
@@ -155,8 +163,10 @@ async function decideLevel(
   let level: PersonalizationLevel = 'off'
   let levelKey = 'off:anonymous'
   let prompt: ConsentPrompt | undefined
+  let jurisdiction = signals.jurisdiction
   if (query.subject !== undefined) {
     const settings = await deps.consent.getSettings(subjectId, signals)
+    jurisdiction = settings.jurisdiction
     level = settings.effectiveLevel
     levelKey = `${settings.effectiveLevel}:${settings.reason}`
     if (settings.reason === 'consent_required' && settings.prompt !== undefined) {
@@ -171,12 +181,12 @@ async function decideLevel(
     }
   }
   const owner = level === 'off' ? undefined : (subjectId ?? sessionKey)
-  if (owner === undefined) return { level, levelKey, prompt, cap: undefined, owner }
+  if (owner === undefined) return { level, levelKey, prompt, cap: undefined, owner, jurisdiction }
   // The charter caps how often the widget may reach one shopper (or visit) with something personal;
   // past the cap the answer uses nothing about them and names the cap, so the shop still shows items.
   const cap = await deps.caps.take(owner, SERVED_TOUCHPOINTS.recommendations)
-  if (cap === undefined) return { level, levelKey, prompt, cap, owner }
-  return { level: 'off', levelKey: 'off:capped', prompt, cap, owner: undefined }
+  if (cap === undefined) return { level, levelKey, prompt, cap, owner, jurisdiction }
+  return { level: 'off', levelKey: 'off:capped', prompt, cap, owner: undefined, jurisdiction }
 }
 
 /** A ranking still good for this question (same model, young enough), or a fresh one, kept. */
@@ -185,18 +195,18 @@ async function ranked(
   cache: Map<string, Ranking>,
   question: string,
   now: number,
-  compute: () => Promise<ExplainedItem[]>,
-): Promise<ExplainedItem[]> {
+  compute: () => Promise<Ranked>,
+): Promise<Ranked> {
   const hit = cache.get(question)
   if (hit !== undefined && hit.model === s.model && now >= hit.at && now - hit.at < RANKING_TTL_MS)
-    return hit.items
+    return hit
   const model = s.model
-  const items = await compute()
+  const fresh = await compute()
   cache.delete(question)
   const max = cache === s.offRankings ? MAX_OFF_RANKINGS : MAX_RANKINGS_PER_OWNER
   if (cache.size >= max) cache.delete(cache.keys().next().value!)
-  cache.set(question, { model, at: now, items })
-  return items
+  cache.set(question, { model, at: now, ...fresh })
+  return fresh
 }
 
 /** The shopper's history at the answer's level: their own, this visit's, or the last two hours. */
@@ -217,14 +227,17 @@ async function historyFor(
   return historyFrom(a.s, events, hidden)
 }
 
-/** The engine at the answer's level, under its guards. */
+/**
+ * The engine at the answer's level, under its guards; with what it read of the shopper's own history
+ * (personal answers only).
+ */
 async function recommendAt(
   deps: AnswerDeps,
   a: Asked,
   model: ItemModel,
   guards: Guards,
   feedback: FeedbackView,
-): Promise<Recommendation[]> {
+): Promise<{ recs: Recommendation[]; read?: HistoryRead }> {
   const { s, query, now } = a
   // A special-category product's page gets no bought-together items (it is never model input).
   const listed = query.item === undefined ? undefined : s.items.byId.get(query.item)
@@ -249,10 +262,14 @@ async function recommendAt(
     })
   if (a.level === 'personal' && a.subjectId !== undefined) {
     const own = await historyFor(deps, a, feedback.hiddenItems)
-    return withNewInCategory(
-      recommendPersonal(model, own, { now, limit: query.limit, guards }),
-      own.items,
-    )
+    return {
+      recs: withNewInCategory(
+        recommendPersonal(model, own, { now, limit: query.limit, guards }),
+        own.items,
+      ),
+      // Oldest first (`createHistory` sorts by time).
+      read: { events: own.items.length, firstAt: own.times[0] },
+    }
   }
   if (a.level === 'session') {
     // The session level mixes in the `off` answer as far as training chose (see engine/tune.ts).
@@ -261,16 +278,18 @@ async function recommendAt(
         ? offAnswer(Math.max(SESSION_OFF_DEPTH, query.limit))
         : undefined
     const visit = (await historyFor(deps, a, feedback.hiddenItems)).items
-    return withNewInCategory(
-      recommendSession(model, visit, {
-        limit: query.limit,
-        guards,
-        ...(off === undefined ? {} : { off }),
-      }),
-      visit,
-    )
+    return {
+      recs: withNewInCategory(
+        recommendSession(model, visit, {
+          limit: query.limit,
+          guards,
+          ...(off === undefined ? {} : { off }),
+        }),
+        visit,
+      ),
+    }
   }
-  return offAnswer(query.limit)
+  return { recs: offAnswer(query.limit) }
 }
 
 /** Guards -> engine -> explanation, for a question that has no ranking yet (or a stale one). */
@@ -278,7 +297,7 @@ async function rank(
   deps: AnswerDeps,
   specialPurposes: readonly SpecialPurpose[],
   a: Asked,
-): Promise<ExplainedItem[]> {
+): Promise<Ranked> {
   const { s, query } = a
   // Taken before the masks: a catalog change meanwhile (`syncCatalog`) only grows the item index
   // and the masks, so this model's items all have a place in the masks built below.
@@ -304,14 +323,14 @@ async function rank(
     hiddenReasons: feedback.hiddenReasons,
     context: Int32Array.from(contextIds.flatMap((id) => s.items.byId.get(id) ?? [])),
   }
-  const recs = await recommendAt(deps, a, model, guards, feedback)
+  const { recs, read } = await recommendAt(deps, a, model, guards, feedback)
   const source: ExplainSource = {
     ids: s.items.ids,
     catalog: s.catalog,
     excluded: excludedMask,
     within: query.category,
   }
-  return recs.map((rec) => explain(source, rec))
+  return { items: recs.map((rec) => explain(source, rec)), read }
 }
 
 /**
@@ -339,7 +358,8 @@ export function createAnswerer(deps: AnswerDeps) {
           issues: [{ field: 'querystring.category', reason }],
         })
       }
-      const { level, levelKey, prompt, cap, owner } = await decideLevel(deps, query, who, signals)
+      const decided = await decideLevel(deps, query, who, signals)
+      const { level, levelKey, prompt, cap, owner } = decided
       // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
       const ownRankings = owner === undefined ? s.offRankings : await rankings.of(owner)
       const inStockOnly = query.inStock !== 'false'
@@ -347,7 +367,7 @@ export function createAnswerer(deps: AnswerDeps) {
       const question = `${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
       const asked: Asked = { ...who, s, query, level, owner, inStockOnly, now: now.getTime() }
       // Ranked only when this question has no ranking yet (or it went stale).
-      const items = await ranked(s, ownRankings, question, now.getTime(), () =>
+      const { items, read } = await ranked(s, ownRankings, question, now.getTime(), () =>
         rank(deps, specialPurposes, asked),
       )
       const recommId = newSortableId('rec', now.getTime())
@@ -357,6 +377,8 @@ export function createAnswerer(deps: AnswerDeps) {
         placement: query.placement,
         items: items.map((i) => i.id),
         createdAt: now.toISOString(),
+        // Coarse, and only from what deciding and ranking read anyway (see `answer-segment.ts`).
+        segment: answerSegment(deps.charter, decided.jurisdiction, read, now.getTime()),
       })
       return {
         recommId,

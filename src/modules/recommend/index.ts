@@ -17,7 +17,8 @@
  *   explanation): `answer.ts`; the item masks it filters with: `masks.ts`; the sentences: `explanations.ts`;
  * - scoring, tuning and every reason's evidence: `engine/` (pure functions);
  * - the frequency caps: `touchpoint-caps.ts`; feedback and what it hides: `feedback.ts`;
- * - the answer log and online quality: `answer-log.ts`, `online-quality.ts`;
+ * - the answer log and online quality: `answer-log.ts`, `online-quality.ts`; the coarse shopper segment
+ *   each logged answer keeps (for the fairness audit's online rates per group): `answer-segment.ts`;
  * - its part in rights requests and retention (rectification takes the subject out of the models):
  *   `recommend.participant.ts`;
  * - HTTP (links, JSON written from the response schema): `recommend.routes.ts`,
@@ -55,3 +56,13 @@ export {
   type ItemModel,
 } from './engine/index.js'
 export { TYPE_WEIGHT } from './model.state.js'
+/** The answer log's coarse segment and the attribution rule, for the fairness audit (reviews, issue 20). */
+export {
+  NEW_SHOPPER_DAYS,
+  historyBucket,
+  tenureOf,
+  type AnswerSegment,
+  type HistoryBucket,
+  type Tenure,
+} from './answer-segment.js'
+export { attribute, type Citation } from './online-quality.js'

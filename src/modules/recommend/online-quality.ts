@@ -61,6 +61,34 @@ function group(level: string, placement: string, counts: Counts): OnlineGroup {
   }
 }
 
+/** An action taken on an answer: counted once per answer and kind of action. */
+export interface AttributedAction {
+  recommId: string
+  action: Citation['action']
+}
+
+/**
+ * The rule of attribution, in one place: a citation counts for the answer it names when the answer
+ * showed the cited item, once per answer and kind of action. Citations of answers not in `cited` (out
+ * of the window, or never logged) count for nothing.
+ */
+export function attribute(
+  cited: ReadonlyMap<string, LoggedAnswer>,
+  citations: readonly Citation[],
+): { action: AttributedAction; answer: LoggedAnswer }[] {
+  const out: { action: AttributedAction; answer: LoggedAnswer }[] = []
+  const marked = new Set<string>()
+  for (const citation of citations) {
+    const answer = cited.get(citation.recommId)
+    if (answer === undefined || !answer.items.includes(citation.item)) continue
+    const mark = `${citation.action}\u0000${citation.recommId}`
+    if (marked.has(mark)) continue
+    marked.add(mark)
+    out.push({ action: { recommId: citation.recommId, action: citation.action }, answer })
+  }
+  return out
+}
+
 /**
  * `answerCounts`: answers served in the window per level and placement; `cited`: the answers that
  * citations name (those outside the window are absent and their citations ignored).
@@ -82,16 +110,9 @@ export function onlineQuality(input: {
     found.answers += row.answers
     byGroup.set(k, found)
   }
-  // One mark per answer and action, for citations of an item the answer showed.
-  const marked = new Set<string>()
-  for (const citation of input.citations) {
-    const answer = input.cited.get(citation.recommId)
-    if (answer === undefined || !answer.items.includes(citation.item)) continue
-    const mark = `${citation.action}\u0000${citation.recommId}`
-    if (marked.has(mark)) continue
-    marked.add(mark)
+  for (const { action, answer } of attribute(input.cited, input.citations)) {
     const counts = byGroup.get(key(answer.level, answer.placement))
-    if (counts !== undefined) counts[FIELD[citation.action]] += 1
+    if (counts !== undefined) counts[FIELD[action.action]] += 1
   }
 
   const shown: OnlineGroup[] = []

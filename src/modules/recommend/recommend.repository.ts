@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import { type Db, dialectOf, eachRow } from '../../storage/db.js'
 import { EVERY_OWNER, type WriteOf, ownerWrites } from '../../storage/owner-writes.js'
 import { DAY_MS } from '../../lib/clock.js'
+import type { AnswerSegment } from './answer-segment.js'
 import { ANSWER_LOG_DAYS } from './recommend.js'
 
 /**
@@ -27,6 +28,10 @@ export type RecommendTables = {
     placement: string
     items: string
     created_at: string
+    /** The coarse segment (`answer-segment.ts`); null on answers logged before it was kept. */
+    jurisdiction: string | null
+    tenure: string | null
+    history: string | null
   }
   recommend_answer_days: { day: string; level: string; placement: string; answers: number }
   recommend_forgotten: { subject_id: string; forgotten_at: string }
@@ -57,6 +62,7 @@ export interface AnswerRow {
   placement: string
   items: string[]
   createdAt: string
+  segment: AnswerSegment
 }
 
 export interface TrainingRun {
@@ -135,6 +141,9 @@ const quiet = {
       placement: answer.placement,
       items: JSON.stringify(answer.items),
       created_at: answer.createdAt,
+      jurisdiction: answer.segment.jurisdiction,
+      tenure: answer.segment.tenure,
+      history: answer.segment.history,
     }))
     const days = new Map<
       string,
@@ -152,8 +161,17 @@ const quiet = {
       if (dialectOf(db) === 'sqlite') {
         await trx.executeQuery(
           eachRow(
-            'insert into recommend_answers (recomm_id, level, placement, items, created_at) values (?, ?, ?, ?, ?)',
-            values.map((v) => [v.recomm_id, v.level, v.placement, v.items, v.created_at]),
+            'insert into recommend_answers (recomm_id, level, placement, items, created_at, jurisdiction, tenure, history) values (?, ?, ?, ?, ?, ?, ?, ?)',
+            values.map((v) => [
+              v.recomm_id,
+              v.level,
+              v.placement,
+              v.items,
+              v.created_at,
+              v.jurisdiction,
+              v.tenure,
+              v.history,
+            ]),
           ),
         )
       } else {

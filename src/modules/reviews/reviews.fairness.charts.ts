@@ -2,7 +2,7 @@
 import { MIN_GROUP } from './reviews.metrics.js'
 import type { ChartSpec, FairnessAudit } from './reviews.js'
 
-/** Vega-Lite specs (inline data) of the item-side measures and of Recall@20 per group. */
+/** Vega-Lite specs (inline data): the item-side measures, Recall@20 and the online rates per group. */
 export function fairnessCharts(part: FairnessAudit): ChartSpec[] {
   const charts: ChartSpec[] = []
   const rows: { source: string; measure: string; value: number }[] = []
@@ -56,5 +56,46 @@ export function fairnessCharts(part: FairnessAudit): ChartSpec[] {
         resolve: { scale: { y: 'independent' } },
       },
     })
+  const online = onlineRatesChart(part)
+  if (online !== null) charts.push(online)
   return charts
+}
+
+/** The view, basket and purchase rates of the answers served per shopper group (online rows). */
+function onlineRatesChart(part: FairnessAudit): ChartSpec | null {
+  const online = part.groups.flatMap((g) =>
+    g.measured !== 'online' || g.answers === null
+      ? []
+      : (
+          [
+            ['view', g.viewRate],
+            ['basket', g.basketRate],
+            ['purchase', g.purchaseRate],
+          ] as const
+        ).map(([action, rate]) => ({ dimension: g.dimension, group: g.group, action, rate })),
+  )
+  if (online.length === 0) return null
+  return {
+    name: 'fairness-online-groups',
+    title: 'View, basket and purchase rates per shopper group',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      description: `Share of the answers served that were followed by a view, a basket or a purchase of a suggested item, per group; groups under ${MIN_GROUP} answers merged or withheld`,
+      data: { values: online },
+      mark: 'bar',
+      encoding: {
+        row: { field: 'dimension', type: 'nominal', title: null },
+        y: { field: 'group', type: 'nominal', title: null },
+        yOffset: { field: 'action', sort: ['view', 'basket', 'purchase'] },
+        x: { field: 'rate', type: 'quantitative', title: 'share of answers' },
+        color: {
+          field: 'action',
+          type: 'nominal',
+          sort: ['view', 'basket', 'purchase'],
+          title: 'followed by',
+        },
+      },
+      resolve: { scale: { y: 'independent' } },
+    },
+  }
 }

@@ -9,6 +9,7 @@ import type { CatalogService } from '../catalog/index.js'
 import type { Charter } from '../charter/index.js'
 import { type ConsentService, decideConsent } from '../consent/index.js'
 import {
+  type Citation,
   type ItemModel,
   type RecommendService,
   buildInteractions,
@@ -19,6 +20,7 @@ import {
 } from '../recommend/index.js'
 import { SESSION_PREFIX } from '../session/index.js'
 import { fairnessFindings } from './reviews.fairness.js'
+import { type SegmentedAnswer, onlineGroups } from './reviews.fairness.online.js'
 import {
   type Recommender,
   type ValidationSplit,
@@ -27,7 +29,7 @@ import {
   validationSplit,
 } from './reviews.fairness.offline.js'
 import { type CatalogView, NEW_ITEM_DAYS, SMALL_CATEGORY_ITEMS } from './reviews.metrics.js'
-import { answersSince, eachEvent, subjectSettings } from './reviews.repository.js'
+import { type AnswerRow, answersSince, eachEvent, subjectSettings } from './reviews.repository.js'
 import type { AuditPart, FairnessAudit } from './reviews.js'
 
 export interface FairnessDeps {
@@ -35,7 +37,7 @@ export interface FairnessDeps {
   charter: Charter
   catalog: Pick<CatalogService, 'listItems'>
   consent: Pick<ConsentService, 'contextsFor'>
-  recommend: Pick<RecommendService, 'onlineQuality' | 'model'>
+  recommend: Pick<RecommendService, 'model'>
 }
 
 const ITEM_EVENTS = new Set(['view', 'cart', 'purchase'])
@@ -139,8 +141,8 @@ async function catalogView(
 
 /**
  * The fairness audit over the last `windowDays`: served lists from the answer log, the engine (or
- * `recommender`, when given) on a validation split of stored events, online rates per level, and the
- * special-category check.
+ * `recommender`, when given) on a validation split of stored events, online rates per shopper group
+ * (the answers of the window and the events citing them), and the special-category check.
  */
 export async function auditFairness(
   deps: FairnessDeps,
@@ -149,6 +151,7 @@ export async function auditFairness(
 ): Promise<AuditPart<FairnessAudit>> {
   const windowDays = options.windowDays ?? 30
   const since = new Date(now.getTime() - windowDays * DAY_MS).toISOString()
+  const nowIso = now.toISOString()
   const settings = new Map((await subjectSettings(deps.db)).map((s) => [s.subject_id, s]))
   const events: {
     owner: string
@@ -160,11 +163,19 @@ export async function auditFairness(
   const firstSeen = new Map<string, number>()
   const purchases = new Map<string, number>()
   const citing = new Map<string, string[]>()
+  // As the online quality reads them: unexpired item events of the window that cite an answer.
+  const citations: Citation[] = []
   for await (const page of eachEvent(deps.db)) {
     for (const row of page) {
       if (row.item === null || !ITEM_EVENTS.has(row.type)) continue
       const time = Date.parse(row.occurred_at ?? row.received_at)
       if (!(firstSeen.get(row.item)! <= time)) firstSeen.set(row.item, time)
+      if (row.recomm_id !== null && row.received_at >= since && row.expires_at > nowIso)
+        citations.push({
+          recommId: row.recomm_id,
+          action: row.type as Citation['action'],
+          item: row.item,
+        })
       if (row.owner.startsWith(SESSION_PREFIX)) continue
       const bought = row.type === 'purchase'
       if (bought) purchases.set(row.item, (purchases.get(row.item) ?? 0) + 1)
@@ -194,41 +205,27 @@ export async function auditFairness(
   const offline =
     split.shoppers.length === 0 ? null : await evaluateRecommender(split, view, recommender)
   const answers = await answersSince(deps.db, since)
-  const online = (await deps.recommend.onlineQuality(Math.min(windowDays, 30))).groups
   return fairnessFindings({
     catalog: view,
     served: servedLists(answers),
     offline,
-    online: onlineRatesPerLevel(online),
+    online: onlineGroups(answers.map(segmented), citations),
     specialCategoryViolations: await specialCategoryViolations(deps, answers, special, citing),
     windowDays,
   })
 }
 
-/** The online counts summed per level served, as rates of the answers shown. */
-function onlineRatesPerLevel(
-  online: { level: string; answers: number; viewed: number; carted: number; purchased: number }[],
-) {
-  const perLevel = new Map<
-    string,
-    { answers: number; viewed: number; carted: number; purchased: number }
-  >()
-  for (const g of online) {
-    const into = perLevel.get(g.level) ?? { answers: 0, viewed: 0, carted: 0, purchased: 0 }
-    into.answers += g.answers
-    into.viewed += g.viewed
-    into.carted += g.carted
-    into.purchased += g.purchased
-    perLevel.set(g.level, into)
+/** An answer log row as the online rates read it. */
+function segmented(a: AnswerRow): SegmentedAnswer {
+  return {
+    recommId: a.recomm_id,
+    level: a.level,
+    placement: a.placement,
+    items: JSON.parse(a.items) as string[],
+    jurisdiction: a.jurisdiction,
+    tenure: a.tenure,
+    history: a.history,
   }
-  const rate = (n: number, d: number) => (d === 0 ? 0 : Math.round((n / d) * 1e4) / 1e4)
-  return [...perLevel].map(([level, c]) => ({
-    level,
-    answers: c.answers,
-    viewRate: rate(c.viewed, c.answers),
-    cartRate: rate(c.carted, c.answers),
-    purchaseRate: rate(c.purchased, c.answers),
-  }))
 }
 
 /**

@@ -3,7 +3,7 @@
  * of any `Recommender` on it (item-side figures, Recall@20 overall and per shopper group), and the
  * merging of small groups. Pure: the data and the engine come from `reviews.fairness.data.ts`.
  */
-import { DAY_MS } from '../../lib/clock.js'
+import { historyBucket, tenureOf } from '../recommend/index.js'
 import {
   type CatalogView,
   MIN_GROUP,
@@ -33,10 +33,8 @@ export interface ValidationSplit {
   training: { owner: number; item: string; time: number; weight: number }[]
 }
 
-/** Buckets of training-history length, a group dimension. */
-export function historyBucket(n: number): string {
-  return n < 5 ? '1-4' : n < 20 ? '5-19' : '20+'
-}
+/** Buckets of training-history length, a group dimension: the answer log's own (one rule). */
+export { historyBucket }
 
 /**
  * Splits stored item events by time per shopper: the last fifth (at least one) of each shopper's
@@ -84,7 +82,7 @@ export function validationSplit(
       history,
       heldOut,
       ...groupsOf(owner),
-      tenure: now.getTime() - first < 30 * DAY_MS ? 'new' : 'returning',
+      tenure: tenureOf(first, now.getTime()),
     })
   }
   return { shoppers, training }
@@ -105,7 +103,9 @@ export function mergeSmallGroups(
       out.push({
         dimension,
         group,
+        measured: 'offline',
         subjects: recalls.length,
+        answers: null,
         merged: false,
         recallAt20: mean(recalls),
         ...blank,
@@ -120,7 +120,9 @@ export function mergeSmallGroups(
     out.push({
       dimension,
       group: 'other',
+      measured: 'offline',
       subjects: enough ? other.length : null,
+      answers: null,
       merged: true,
       recallAt20: enough ? mean(other) : null,
       ...blank,

@@ -6,9 +6,11 @@
  * - Served: the answer log of the window (`recommend_answers`), measured with `exposureMetrics`.
  * - Offline: a validation split of stored events (each shopper's last fifth held out), on which any
  *   `Recommender` is measured: the engine by default (`reviews.fairness.data.ts`; split and measure in `reviews.fairness.offline.ts`), a test's biased one too.
- * - Online per level: the answer log's own quality counts (`RecommendService.onlineQuality`); the log
- *   holds no owner, so online rates per jurisdiction, tenure or history length are not measured.
- * - Groups under `MIN_GROUP` subjects are merged into `other`, and withheld if still too small.
+ * - Online per group: view, basket and purchase rates of the answers served, per group of the coarse
+ *   segment each logged answer keeps (jurisdiction, level, tenure, history length; no owner), by the
+ *   online quality's attribution rule (`reviews.fairness.online.ts`).
+ * - Groups under `MIN_GROUP` (shoppers offline, answers online) are merged into `other`, and withheld
+ *   if still too small.
  */
 import { fairnessCharts } from './reviews.fairness.charts.js'
 import type { OfflineResult } from './reviews.fairness.offline.js'
@@ -26,13 +28,8 @@ export interface FairnessInputs {
   catalog: CatalogView
   served: MeasuredList[]
   offline: OfflineResult | null
-  online: {
-    level: string
-    answers: number
-    viewRate: number
-    cartRate: number
-    purchaseRate: number
-  }[]
+  /** Online rates per shopper group (`onlineGroups`). */
+  online: FairnessAudit['groups']
   specialCategoryViolations: number
   windowDays: number
 }
@@ -56,7 +53,7 @@ const finding = (
 export function fairnessFindings(input: FairnessInputs): AuditPart<FairnessAudit> {
   const served = input.served.length === 0 ? null : exposureMetrics(input.served, input.catalog)
   const offline = input.offline
-  const groups = groupsOf(input)
+  const groups = [...(offline?.groups ?? []), ...input.online]
   const part: FairnessAudit = {
     served,
     offline: offline?.metrics ?? null,
@@ -89,28 +86,9 @@ export function fairnessFindings(input: FairnessInputs): AuditPart<FairnessAudit
       ),
     )
   findings.push(...parityFindings(groups))
+  findings.push(...onlineParityFindings(groups))
   findings.push(specialCategoryFinding(input.specialCategoryViolations))
   return { part, findings, charts: fairnessCharts(part) }
-}
-
-/** The groups compared: offline Recall@20 per group, and the online rates per level served. */
-function groupsOf(input: FairnessInputs): FairnessAudit['groups'] {
-  const offline = input.offline
-  const groups = offline?.groups.map((g) => ({ ...g })) ?? []
-  for (const o of input.online) {
-    const small = o.answers < MIN_GROUP
-    groups.push({
-      dimension: 'level',
-      group: `${o.level} (served)`,
-      subjects: null,
-      merged: false,
-      recallAt20: null,
-      viewRate: small ? null : o.viewRate,
-      basketRate: small ? null : o.cartRate,
-      purchaseRate: small ? null : o.purchaseRate,
-    })
-  }
-  return groups
 }
 
 /** Item-side findings: coverage, Gini of exposure, popularity bias, new items, small categories, calibration. */
@@ -251,6 +229,43 @@ function parityFindings(groups: FairnessAudit['groups']): Finding[] {
             `Recommendation quality is similar across ${dim} groups.`,
             `Recall@20 ranges from ${lo} to ${hi}.`,
             { min: lo, max: hi },
+          ),
+    )
+  }
+  return findings
+}
+
+/**
+ * Shopper-side parity online: the purchase rate of the answers served across the shown groups of each
+ * dimension (merged `other` groups left out of the comparison, as offline).
+ */
+function onlineParityFindings(groups: FairnessAudit['groups']): Finding[] {
+  const findings: Finding[] = []
+  for (const dim of ['jurisdiction', 'level', 'tenure', 'history'] as const) {
+    const shown = groups.filter(
+      (g) => g.measured === 'online' && g.dimension === dim && !g.merged && g.purchaseRate !== null,
+    )
+    if (shown.length < 2) continue
+    const sorted = [...shown].sort((a, b) => a.purchaseRate! - b.purchaseRate!)
+    const lo = sorted[0]!
+    const hi = sorted.at(-1)!
+    const range = `from ${pct(lo.purchaseRate!)} (${lo.group}) to ${pct(hi.purchaseRate!)} (${hi.group})`
+    const figures = { min: lo.purchaseRate!, max: hi.purchaseRate! }
+    findings.push(
+      hi.purchaseRate! > 0 && lo.purchaseRate! / hi.purchaseRate! < 0.5
+        ? finding(
+            `fairness.online.${dim}`,
+            'warning',
+            `Shoppers act on suggestions far less often in some ${dim} groups.`,
+            `The share of suggestions followed by a purchase of a suggested item ranges ${range} across ${dim} groups of at least ${MIN_GROUP} answers. Compare the offline Recall@20 of those groups: a gap in both points at the recommender, a gap online only at the shop or the groups themselves.`,
+            figures,
+          )
+        : finding(
+            `fairness.online.${dim}`,
+            'ok',
+            `Shoppers act on suggestions about as often across ${dim} groups.`,
+            `The share of suggestions followed by a purchase of a suggested item ranges ${range}.`,
+            figures,
           ),
     )
   }

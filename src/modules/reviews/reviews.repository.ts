@@ -58,6 +58,10 @@ export interface AnswerRow {
   placement: string
   items: string
   created_at: string
+  /** The coarse segment (`recommend/answer-segment.ts`); null on answers logged before it was kept. */
+  jurisdiction: string | null
+  tenure: string | null
+  history: string | null
 }
 
 /** Answers of the log read at most (the newest), so a busy shop's month stays within memory. */
@@ -65,7 +69,8 @@ export const MAX_ANSWERS = 200_000
 
 /** The answer log since `since`, newest first, at most `MAX_ANSWERS` (no owner: the log holds none). */
 export async function answersSince(db: Db, since: string): Promise<AnswerRow[]> {
-  const { rows } = await sql<AnswerRow>`select recomm_id, level, placement, items, created_at
+  const { rows } = await sql<AnswerRow>`select recomm_id, level, placement, items, created_at,
+    jurisdiction, tenure, history
     from recommend_answers where created_at >= ${since}
     order by created_at desc limit ${MAX_ANSWERS}`.execute(db)
   return rows

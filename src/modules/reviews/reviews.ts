@@ -51,12 +51,20 @@ export interface ExposureMetrics {
   calibrationKl: number | null
 }
 
-/** Quality of one shopper group; figures withheld (null) under the minimum group size. */
+/**
+ * Quality of one shopper group; figures withheld (null) under the minimum group size. `offline` rows
+ * count shoppers of the validation split and carry Recall@20; `online` rows count answers served
+ * (the answer log's segments) and carry the view, basket and purchase rates of those answers.
+ */
 export interface GroupQuality {
   dimension: 'jurisdiction' | 'level' | 'tenure' | 'history'
   group: string
-  /** Subjects in the group (null when withheld), and whether small groups were merged into this one. */
+  measured: 'offline' | 'online'
+  /** Subjects in an offline group (null when withheld, and online). */
   subjects: number | null
+  /** Answers in an online group (null when withheld, and offline). */
+  answers: number | null
+  /** Whether small groups were merged into this one (`other`). */
   merged: boolean
   recallAt20: number | null
   viewRate: number | null
