@@ -208,7 +208,6 @@ async function registerRoutes(
   await app.register(cleanroomRoutes, { services })
   await app.register(offersRoutes, { services })
   await app.register(offerMailRoutes, { services })
-  await app.register(offerMailRoutes, { services })
   await app.register(voiceRoutes, { services })
   await app.register(experimentsRoutes, { services })
   await app.register(recommendRoutes, {

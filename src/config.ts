@@ -56,11 +56,6 @@ export interface Config {
    * origin of links in e-mails (offer unsubscribe links). Default: http://<host>:<port>.
    */
   readonly publicUrl: string
-  /**
-   * Where shoppers reach this server from outside (an http(s) origin, optionally with a path): the
-   * origin of links in e-mails (offer unsubscribe links). Default: http://<host>:<port>.
-   */
-  readonly publicUrl: string
   /** Demo mode: the demo shop at `/`, its demo-only routes, and a seeded database (off in production). */
   readonly demo: boolean
   /** Why demo mode is on or off: set explicitly, or chosen by `auto` from where the database is. */
@@ -216,16 +211,6 @@ export const CONFIG_VARIABLES = {
         'must be an http:// or https:// URL such as https://shop.example/candor (leave it unset for http://<host>:<port>)',
       ),
   },
-  CANDOR_PUBLIC_URL: {
-    default: '',
-    schema: z
-      .string()
-      .trim()
-      .refine(
-        (value) => value === '' || (/^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value)),
-        'must be an http:// or https:// URL such as https://shop.example/candor (leave it unset for http://<host>:<port>)',
-      ),
-  },
   CANDOR_DEMO: {
     default: 'auto',
     schema: z
@@ -308,9 +293,6 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     auditIntervalHours: read(env, 'CANDOR_AUDIT_INTERVAL_HOURS'),
     workers: read(env, 'CANDOR_WORKERS'),
     voiceWebhookUrl: read(env, 'CANDOR_VOICE_WEBHOOK_URL') || undefined,
-    publicUrl:
-      read(env, 'CANDOR_PUBLIC_URL') ||
-      `http://${read(env, 'CANDOR_HOST')}:${read(env, 'CANDOR_PORT')}`,
     publicUrl:
       read(env, 'CANDOR_PUBLIC_URL') ||
       `http://${read(env, 'CANDOR_HOST')}:${read(env, 'CANDOR_PORT')}`,

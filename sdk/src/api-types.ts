@@ -8271,6 +8271,97 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/voice/feed': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The live feed of entries and alerts (text/event-stream)
+     * @description Server-sent events: `ready` once subscribed, then `entry` (a new review, survey answer or feedback: its analysis and text, which passed the personal-data scan, never its owner) and `alert` (a spike of negative entries, as posted to the webhook). Entries and alerts taken by the process the client is connected to.
+     *
+     *     **Who may call:** an API key with role `analyst`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The event stream */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example event: ready
+             *     data: {}
+             *
+             *     id: voc_0mxcqqu4z0000szlt5w6g
+             *     event: entry
+             *     data: {"id":"voc_0mxcqqu4z0000szlt5w6g","kind":"review","purpose":"personalize.recommendations","item":"85123A","rating":1,"survey":null,"question":null,"answer":null,"text":"Arrived broken","sentiment":-0.5,"negative":true,"aspects":["quality"],"createdAt":"2026-03-02T09:40:00.000Z"}
+             *
+             *     id: val_0mxcqqu4z0000szlt5w6g
+             *     event: alert
+             *     data: {"type":"voice.negative_spike","id":"val_0mxcqqu4z0000szlt5w6g","target":{"kind":"item","item":"85123A"},"hour":"2026-03-02T09:00:00.000Z","count":6,"baseline":0.1,"statistic":4.5,"raisedAt":"2026-03-02T09:40:00.000Z"}
+             */
+            'text/event-stream': string
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/voice': {
     parameters: {
       query?: never
@@ -8312,6 +8403,10 @@ export interface paths {
              * @example cust-1042
              */
             subject?: string
+            /**
+             * @description An anonymous visit: the shop’s session id (at least 8 characters)
+             * @example sess-7f3a9c2e51
+             */
             session?: string
             /** @description The charter purpose (default personalize.recommendations); it must declare user.behavior.feedback */
             purpose?: string

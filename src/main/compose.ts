@@ -162,20 +162,6 @@ export function createServices(deps: ServiceDeps) {
     offers,
     publicUrl: config.publicUrl,
   })
-  // The outbox: verification codes (rights) and offer e-mails, each kind found again by its own keys.
-  const outbox = createOutboxNotifier(path.join(config.dataDir, 'outbox'))
-  const offerMail = createOfferMail({
-    db: storage.db,
-    clock,
-    charter,
-    audit,
-    keys,
-    consent,
-    identity,
-    outbox,
-    offers,
-    publicUrl: config.publicUrl,
-  })
   const experiments = createExperimentsService({
     db: storage.db,
     clock,
