@@ -160,6 +160,21 @@ export function createIdentityRepository(changes: ChangeFeed) {
       },
       (_, subjectId) => [subjectId],
     ),
+    /** Subjects with when each became known, a page at a time in id order (after `after`). */
+    async listSubjects(
+      db: Db,
+      after: string,
+      limit: number,
+    ): Promise<{ subjectId: string; createdAt: string }[]> {
+      const rows = await t(db)
+        .selectFrom('subjects')
+        .select(['subject_id', 'created_at'])
+        .where('subject_id', '>', after)
+        .orderBy('subject_id')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => ({ subjectId: r.subject_id, createdAt: r.created_at }))
+    },
     async countVault(db: Db): Promise<number> {
       const row = await t(db)
         .selectFrom('vault_entries')

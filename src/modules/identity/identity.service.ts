@@ -152,6 +152,12 @@ export function createIdentityService(deps: IdentityDeps) {
       return JSON.parse(plain.toString('utf8')) as unknown
     },
 
+    /**
+     * Every subject (a pseudonym and when it became known: no reference, no vault), a page of at most
+     * `limit` after the id `after`; for statistics over the shopper base (voice representativeness).
+     */
+    listSubjects: (after = '', limit = 1000) => repo.listSubjects(deps.db, after, limit),
+
     /** Deletes the subject, its lookups and its vault entry (and with it the only copy of its data key). */
     async eraseSubject(executor: Db, subjectId: string): Promise<void> {
       await repo.deleteSubject(executor, subjectId)

@@ -118,6 +118,35 @@ export function createVoiceRepository() {
     },
 
     /**
+     * Whose entries created since `since` carry `aspect`, and when (owner ids only: no text). What the
+     * experiments' "creepy" guardrail counts with the privacy aspect.
+     */
+    async listAspectOwners(
+      db: Db,
+      aspect: string,
+      since: string,
+    ): Promise<{ owner: string; createdAt: string }[]> {
+      const rows = await t(db)
+        .selectFrom('voice_entries')
+        .select(['owner', 'created_at'])
+        .where('created_at', '>=', since)
+        .where('aspects', 'like', `%,${aspect},%`)
+        .execute()
+      return rows.map((r) => ({ owner: r.owner, createdAt: r.created_at }))
+    },
+
+    /** The distinct owners (subject ids or visit keys) of entries created since `since`. */
+    async listOwnersSince(db: Db, since: string): Promise<string[]> {
+      const rows = await t(db)
+        .selectFrom('voice_entries')
+        .select('owner')
+        .distinct()
+        .where('created_at', '>=', since)
+        .execute()
+      return rows.map((r) => r.owner)
+    },
+
+    /**
      * The signals of entries created in [from, to), optionally only one item's, or only negative ones
      * about one item or aspect.
      */

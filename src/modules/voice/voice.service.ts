@@ -19,6 +19,7 @@ import { analyze } from './voice.analysis.js'
 import type { CusumOptions } from './voice.cusum.js'
 import { type FeedListener, createVoiceFeed, feedEntryOf } from './voice.feed.js'
 import { createVoiceRepository } from './voice.repository.js'
+import { measureRepresentativeness } from './voice.respondents.js'
 import { dailyTrends } from './voice.trends.js'
 import {
   DEFAULT_VOICE_PURPOSE,
@@ -35,8 +36,8 @@ export interface VoiceDeps {
   clock: Clock
   charter: Charter
   audit: AuditLog
-  identity: Pick<IdentityService, 'findSubjectId' | 'ensureSubjectId'>
-  consent: Pick<ConsentService, 'decide'>
+  identity: Pick<IdentityService, 'findSubjectId' | 'ensureSubjectId' | 'listSubjects'>
+  consent: Pick<ConsentService, 'decide' | 'getSettings'>
   session: Pick<SessionService, 'keyOf' | 'liveKey' | 'openNow'>
   /** CANDOR_VOICE_WEBHOOK_URL: where spike alerts are posted (undefined: kept, not posted). */
   webhookUrl: string | undefined
@@ -226,6 +227,14 @@ export function createVoiceService(deps: VoiceDeps) {
 
     /** The live feed of entries and alerts taken by this process (`GET /v1/voice/feed`). */
     feed: { subscribe: (listener: FeedListener) => feed.subscribe(listener) },
+
+    /** Respondents of the last `days` days compared with the shopper base (jurisdiction, level, tenure). */
+    representativeness: (days = 30) =>
+      measureRepresentativeness(
+        { db: deps.db, repo, identity: deps.identity, consent: deps.consent },
+        deps.clock.now(),
+        days,
+      ),
 
     /** The alerts raised, newest first. */
     alerts: (limit = 50) => alerts.list(limit),

@@ -126,3 +126,29 @@ export interface VoiceEntry {
   createdAt: string
   expiresAt: string
 }
+
+export const RepresentativenessSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  threshold: z.number().describe('A dimension is skewed above this total variation distance'),
+  minRespondents: z.int().describe('Fewer respondents are not judged'),
+  baseShoppers: z.int(),
+  respondents: z.int().describe('Known shoppers who sent an entry in the window'),
+  anonymousRespondents: z.int().describe('Visits that sent an entry: not compared'),
+  enough: z.boolean(),
+  skewed: z.boolean().nullable().describe('Whether any dimension is skewed; null: too few to judge'),
+  dimensions: z.array(
+    z.object({
+      dimension: z.enum(['jurisdiction', 'level', 'tenure']),
+      distance: z.number().describe('Total variation distance, 0 (same shares) to 1'),
+      skewed: z.boolean(),
+      groups: z.array(
+        z.object({
+          group: z.string(),
+          base: z.number().describe('Share of the shopper base'),
+          respondents: z.number().describe('Share of the respondents'),
+        }),
+      ),
+    }),
+  ),
+})
