@@ -138,7 +138,10 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
         expect(await bars.locator(`g[data-kind=${kind}] text`).textContent()).toBe(
           String(shown[kind]),
         )
-      expect(await page.getByTestId('chain').innerText()).toContain('Chain verified')
+      // `ok` covers the hash chain and the Merkle tree (with its signed checkpoints): both named.
+      expect(await page.getByTestId('chain').innerText()).toContain(
+        'Hash chain and Merkle tree verified',
+      )
       expect(await page.getByTestId('notice-version').innerText()).toMatch(/^[0-9a-f]{16}$/)
       await page.getByRole('heading', { name: 'Recommendation quality' }).waitFor()
       const online = page.getByTestId('online')

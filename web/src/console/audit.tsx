@@ -1,7 +1,8 @@
 /**
- * The console's audit log: the chain's verification, then the entries newest first, filtered by kind or
- * action, actor and days, a page at a time (the server's `next` cursor: older pages; a stack of the
- * cursors already followed: newer ones).
+ * The console's audit log: the verification of its hash chain and Merkle tree (with the signed
+ * checkpoints), then the entries newest first, filtered by kind or action, actor and days, a page at
+ * a time (the server's `next` cursor: older pages; a stack of the cursors already followed: newer
+ * ones).
  */
 import { useState } from 'preact/hooks'
 import { formatDate } from '../api.js'
@@ -68,11 +69,16 @@ function ChainStatus({ verify }: { verify: Loaded<ChainCheck> }) {
       {(v) =>
         v.ok ? (
           <p class="ok" data-testid="chain">
-            ✔ Chain verified: {v.entries} entries, none changed, removed or reordered.
+            ✔ Hash chain and Merkle tree verified: {v.entries} entries, none changed, removed or
+            reordered; {v.tree.checkpointsChecked} signed checkpoints match the tree.
+          </p>
+        ) : v.firstBrokenSeq !== undefined ? (
+          <p class="error" data-testid="chain">
+            ✘ Hash chain broken at entry {v.firstBrokenSeq}: {v.reason}
           </p>
         ) : (
           <p class="error" data-testid="chain">
-            ✘ Chain broken at entry {v.firstBrokenSeq}: {v.reason}
+            ✘ Merkle tree does not match: {v.reason}
           </p>
         )
       }
