@@ -5,7 +5,8 @@
  * - the composition root (src/main/) and the app (src/app.ts) are imported by nothing in the modules,
  *   src/lib/, src/storage/ or src/http/, so a cycle cannot run through them even by types;
  * - a module is reached from outside only through its `index.ts` (STYLE.md: "A module reaches another
- *   only through its index.ts"). Tests and benchmarks may reach into a module's internals.
+ *   only through its index.ts"). Tests and benchmarks may reach into a module's internals;
+ * - pricing never imports a module that knows a shopper (`pricing-never-personal`, issue 24).
  * @type {import('dependency-cruiser').IConfiguration}
  */
 export default {
@@ -41,6 +42,14 @@ export default {
       comment: 'Code outside src/modules/ reaches a module only through its index.ts.',
       from: { pathNot: ['^src/modules/', '^test/', '^bench/', '\\.test\\.ts$'] },
       to: { path: '^src/modules/[^/]+/', pathNot: '^src/modules/[^/]+/index\\.ts$' },
+    },
+    {
+      name: 'pricing-never-personal',
+      severity: 'error',
+      comment:
+        'Pricing cannot see a person (issue 24): src/modules/pricing/ imports no module that knows a subject, a visit or their choices (identity, consent, session, rights, settings, events, recommend), not even for a type. Demand reaches it as per-item totals through its DemandSource port.',
+      from: { path: '^src/modules/pricing/' },
+      to: { path: '^src/modules/(identity|consent|session|rights|settings|events|recommend)/' },
     },
   ],
   options: {

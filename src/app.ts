@@ -34,6 +34,7 @@ import { jobsRoutes } from './modules/jobs/index.js'
 import { reviewsRoutes } from './modules/reviews/index.js'
 import { offerMailRoutes, offersRoutes } from './modules/offers/index.js'
 import { sessionRoutes } from './modules/session/index.js'
+import { pricingRoutes } from './modules/pricing/index.js'
 import type { Services } from './main/compose.js'
 
 export interface AppDeps {
@@ -207,6 +208,7 @@ async function registerRoutes(
   await app.register(insightsRoutes, { services })
   await app.register(cleanroomRoutes, { services })
   await app.register(offersRoutes, { services })
+  await app.register(pricingRoutes, { services })
   await app.register(offerMailRoutes, { services })
   await app.register(voiceRoutes, { services })
   await app.register(experimentsRoutes, { services })

@@ -28,6 +28,7 @@ import { createRecommendService, recommendDataParticipant } from '../modules/rec
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
 import { createReviewsService, runAudits } from '../modules/reviews/index.js'
 import { createSessionService } from '../modules/session/index.js'
+import { createPricingService } from '../modules/pricing/index.js'
 import {
   createOfferMail,
   createOffersService,
@@ -160,7 +161,16 @@ export function createServices(deps: ServiceDeps) {
     identity,
     outbox,
     offers,
+    pricing,
     publicUrl: config.publicUrl,
+  })
+  // Pricing sees per-item demand totals, never an event or whose it was (issue 24).
+  const pricing = createPricingService({
+    db: storage.db,
+    clock,
+    audit,
+    catalog,
+    demand: (from, to) => events.readItemDemand(from, to),
   })
   const experiments = createExperimentsService({
     db: storage.db,

@@ -71,6 +71,18 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
     kind: 'reference',
     why: 'a few partner uploads, looked up by id on every clean-room call and swept by expiry',
   },
+  pricing_rules: {
+    kind: 'reference',
+    why: 'pricing rules per category staff set: a few rows, no shopper',
+  },
+  pricing_prices: {
+    kind: 'reference',
+    why: 'the prices set per item (issue 24), read on every price answer; no shopper',
+  },
+  pricing_suggestions: {
+    kind: 'reference',
+    why: 'price suggestions per item staff approve or reject; no shopper',
+  },
   experiments: {
     kind: 'reference',
     why: 'a few experiments staff define, read on every assignment',

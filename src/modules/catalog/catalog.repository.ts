@@ -8,6 +8,7 @@ type ItemRow = {
   price: number | null
   currency: string | null
   available: number
+  stock: number | null
   special_category: string | null
   updated_at: string
 }
@@ -23,11 +24,12 @@ function fromRow(row: ItemRow): Item {
   }
   if (row.price !== null) item.price = Number(row.price)
   if (row.currency !== null) item.currency = row.currency
+  if (row.stock !== null) item.stock = Number(row.stock)
   if (row.special_category !== null) item.specialCategory = row.special_category
   return item
 }
 
-// 8 columns a row.
+// 9 columns a row.
 const CHUNK = 1000
 
 export function createCatalogRepository() {
@@ -42,6 +44,7 @@ export function createCatalogRepository() {
           price: item.price ?? null,
           currency: item.currency ?? null,
           available: item.available ? 1 : 0,
+          stock: item.stock ?? null,
           special_category: item.specialCategory ?? null,
           updated_at: item.updatedAt,
         }))
@@ -55,6 +58,7 @@ export function createCatalogRepository() {
               price: eb.ref('excluded.price'),
               currency: eb.ref('excluded.currency'),
               available: eb.ref('excluded.available'),
+              stock: eb.ref('excluded.stock'),
               special_category: eb.ref('excluded.special_category'),
               updated_at: eb.ref('excluded.updated_at'),
             })),

@@ -57,6 +57,7 @@ export function createCatalogService(deps: CatalogDeps) {
       }
       if (value.price !== undefined) item.price = value.price
       if (value.currency !== undefined) item.currency = value.currency
+      if (value.stock !== undefined) item.stock = value.stock
       if (value.specialCategory !== undefined) item.specialCategory = value.specialCategory
       items.push(item)
     })

@@ -22,6 +22,8 @@ export const ItemInputSchema = z.strictObject({
     .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as GBP')
     .optional(),
   available: z.boolean().default(true),
+  /** Units in stock, if the shop reports them (pricing reads it; 0 with `available` true is allowed). */
+  stock: z.number().int().min(0).max(1e9).optional(),
   /** A special category the charter lists (health, pregnancy, religion ...), if the item reveals one. */
   specialCategory: z.string().min(1).max(32).optional(),
 })
@@ -40,6 +42,7 @@ export interface Item {
   price?: number
   currency?: string
   available: boolean
+  stock?: number
   specialCategory?: string
   updatedAt: string
 }
@@ -51,6 +54,7 @@ export const ItemSchema = z.object({
   price: z.number().optional(),
   currency: z.string().optional(),
   available: z.boolean(),
+  stock: z.number().int().optional(),
   specialCategory: z.string().optional(),
   updatedAt: z.string(),
 })

@@ -2,7 +2,7 @@ import type { Clock } from '../../lib/clock.js'
 import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { AuditLog } from '../audit/index.js'
-import type { Charter } from '../charter/index.js'
+import { type Charter, aggregateAnalyticsPurposes } from '../charter/index.js'
 import type { ConsentService } from '../consent/index.js'
 import type { IdentityService } from '../identity/index.js'
 import type { SessionService } from '../session/index.js'
@@ -11,6 +11,7 @@ import { type CheckpointRow, checkpointsRepository } from './events.checkpoints.
 import { createIngest } from './events.ingest.js'
 import { createEventsCache } from './events.cache.js'
 import { createEventReaders } from './events.readers.js'
+import { type ItemDemandDay, readItemDemand } from './events.demand.repository.js'
 import { createEventsRepository } from './events.repository.js'
 import { createEventsRetention } from './events.retention.js'
 
@@ -54,6 +55,15 @@ export function createEventsService(deps: EventsDeps) {
   return {
     ingest: createIngest({ ...deps, repo }),
     ...createEventReaders({ ...deps, repo }),
+
+    /**
+     * Demand per item and day over `[from, to)`, every owner together (no owner leaves: see
+     * `events.demand.repository.ts`), from events stored for the charter's aggregate-analytics purposes.
+     */
+    async readItemDemand(from: string, to: string): Promise<ItemDemandDay[]> {
+      const purposes = aggregateAnalyticsPurposes(charter)
+      return readItemDemand(db, { purposes, from, to, now: deps.clock.now().toISOString() })
+    },
 
     /**
      * Rectification: the events the subject says are not theirs (a shared account, a gift bought for

@@ -34,6 +34,7 @@ export {
   type SubjectItemEvent,
 } from './events.js'
 export { findPersonalData, type PiiKind } from './events.pii.js'
+export type { ItemDemandDay } from './events.demand.repository.js'
 export {
   createEventsService,
   type EventsService,
