@@ -89,6 +89,29 @@ function catalogArrays(items: IdIndex, catalogItems: readonly Item[]) {
   return { excluded, unavailable, listed }
 }
 
+/** The most items whose pairs federated estimates cover: estimating is n^2 k / 2 steps. */
+const FEDERATED_MAX_ITEMS = 4000
+
+/**
+ * Federated pair estimates (none without a source), over every item or, in a larger catalog, the
+ * `FEDERATED_MAX_ITEMS` with the most consented events; indices into `ids`.
+ */
+async function federatedPairs(deps: ModelDeps, ids: readonly string[], events: Int32Array) {
+  if (deps.federated === undefined) return undefined
+  let chosen = Int32Array.from(ids.keys())
+  if (ids.length > FEDERATED_MAX_ITEMS) {
+    const counts = new Float64Array(ids.length)
+    for (const i of events) counts[i]!++
+    chosen = chosen.sort((x, y) => counts[y]! - counts[x]! || x - y).slice(0, FEDERATED_MAX_ITEMS)
+  }
+  const found = await deps.federated.pairEstimates(Array.from(chosen, (i) => ids[i]!))
+  return {
+    a: Int32Array.from(found.a, (x) => chosen[x]!),
+    b: Int32Array.from(found.b, (x) => chosen[x]!),
+    counts: found.counts,
+  }
+}
+
 /** Trains a model state from the catalog and the consented histories, and records the run. */
 export async function trainModel(
   deps: ModelDeps,
@@ -103,6 +126,7 @@ export async function trainModel(
   const nItems = items.ids.length
   const { excluded, unavailable, listed } = catalogArrays(items, catalogItems)
   const events = columns.length
+  const federated = await federatedPairs(deps, items.ids, columns.columns().items)
   let modelProgress = false
   // The CPU part (tuning included) runs off the event loop; the columns move to it (see training.ts).
   const { interactions, firstSeen, model, report } = await trainer(
@@ -113,6 +137,7 @@ export async function trainModel(
       now: now.getTime(),
       excluded,
       listed,
+      ...(federated === undefined ? {} : { federated }),
     },
     (done, total) => {
       modelProgress = true

@@ -49,6 +49,19 @@ export interface ModelDeps {
    * explicit `train()` still trains. Default true.
    */
   trainsOnFirstUse?: boolean
+  /**
+   * Pair counts estimated from federated reports (issue 22, the federated module's
+   * `pairEstimates`), indices into `itemIds`; training adds them to the co-occurrence. None: only
+   * the consented histories count.
+   */
+  federated?: FederatedPairSource
+}
+
+/** Where training reads federated pair estimates from (the composition root passes the module's). */
+export interface FederatedPairSource {
+  pairEstimates(
+    itemIds: readonly string[],
+  ): Promise<{ a: Int32Array; b: Int32Array; counts: Float64Array }>
 }
 
 /**

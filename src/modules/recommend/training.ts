@@ -5,6 +5,7 @@
  * times, `trainShop`'s tuning and model) in a worker thread, so the server keeps answering meanwhile.
  * The columns are moved to the worker, not copied, and the model's arrays are moved back.
  */
+import type { FederatedPairs } from './engine/federated.js'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import {
   type EventColumns,
@@ -31,6 +32,8 @@ export interface TrainingJob {
   readonly listed: Float64Array
   /** false: train with the documented defaults, no search (benchmarks); default true. */
   readonly tune?: boolean
+  /** Pair counts estimated from federated reports, added to the final model's co-occurrence. */
+  readonly federated?: FederatedPairs
 }
 
 export interface TrainingResult {
@@ -151,6 +154,7 @@ export function runTrainingJob(
     excluded: job.excluded,
     firstSeen,
     ...(job.tune === undefined ? {} : { tune: job.tune }),
+    ...(job.federated === undefined ? {} : { federated: job.federated }),
     ...(onProgress === undefined ? {} : { onProgress }),
   })
   return { interactions, firstSeen, model, report }

@@ -33,6 +33,7 @@ import {
   type SparseRows,
 } from './item-model.stats.js'
 import { binarySearch } from './top-k.js'
+import { addRows, federatedRows, type FederatedPairs } from './federated.js'
 export { binarySearch } from './top-k.js'
 import {
   DEFAULT_ITEM_MODEL_PARAMS,
@@ -84,6 +85,8 @@ export interface TrainOptions {
    * model's choice until the next training. Default: the `params.easeItems` most held items.
    */
   readonly easeItems?: Int32Array
+  /** Pair counts estimated from federated reports (`federated.ts`), added to the co-occurrence. */
+  readonly federated?: FederatedPairs
 }
 
 function resolveParams(partial: Partial<ItemModelParams> | undefined): ItemModelParams {
@@ -111,7 +114,16 @@ export function trainItemModel(interactions: Interactions, options: TrainOptions
   const now = options.now
   const contributions = contributionsOf(interactions, now, params, options.excluded)
   const counts = countItems(contributions, n)
-  const { cooccurrence, selfOccurrence } = cooccurrenceOf(contributions, n)
+  const counted = cooccurrenceOf(contributions, n)
+  const { selfOccurrence } = counted
+  const federated = options.federated
+  const cooccurrence =
+    federated === undefined || federated.counts.length === 0
+      ? counted.cooccurrence
+      : addRows(
+          counted.cooccurrence,
+          federatedRows({ ...federated, unit: federated.unit ?? 2 ** -params.subjectExponent }, n),
+        )
   return {
     nItems: n,
     params,

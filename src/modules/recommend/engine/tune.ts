@@ -23,6 +23,7 @@
  * The grids and the descent are in `tune.grid.ts`, the search context that evaluates candidates in
  * `tune.search.ts`, and the per-shopper work it reuses in `tune.cases.ts`.
  */
+import type { FederatedPairs } from './federated.js'
 import {
   better,
   clearlyBetter,
@@ -65,6 +66,8 @@ export interface TuneOptions extends HoldoutOptions {
   readonly params?: EngineParams
   /** Called as candidates are evaluated. */
   readonly onProgress?: (done: number, total: number) => void
+  /** Federated pair counts for the final model (not for tuning: they carry no held-out period). */
+  readonly federated?: FederatedPairs
 }
 
 export interface TuningReport {
@@ -131,6 +134,7 @@ export function trainShop(interactions: Interactions, options: TuneOptions): Tra
       params: params.item,
       scoring: { personal: params.personal, session: params.session },
       ...(excluded === undefined ? {} : { excluded }),
+      ...(options.federated === undefined ? {} : { federated: options.federated }),
     })
   if (options.tune === false)
     return untuned(finalModel(start), 'tuning turned off: the given parameters', start)
