@@ -83,6 +83,7 @@ describe('notice content', () => {
       'personalize.recommendations',
       'analytics.clean_room',
       'marketing.advertising.third_party',
+      'train_ai_system.federated',
     ])
     expect(groups['depends_on_where_you_live']).toEqual([
       'personalize.session',

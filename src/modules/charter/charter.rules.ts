@@ -22,6 +22,7 @@ import {
   type Vendor,
 } from './charter.js'
 import { checkVendorSharing } from './charter.vendors.js'
+import { checkFederatedPurpose } from './charter.federated.js'
 
 export type CharterPath = (string | number)[]
 
@@ -105,6 +106,7 @@ function checkPurpose(charter: Charter, key: string, purpose: Purpose): CharterP
     ...checkSpecialCategoryPurpose(charter, purpose, at),
     ...checkPurposeEvents(purpose, at),
     ...checkCleanRoomPurpose(purpose, at),
+    ...checkFederatedPurpose(charter, key, purpose, at),
   ]
 }
 

@@ -209,6 +209,17 @@ export const PurposeSchema = z.strictObject({
    * like `aggregateAnalytics`.
    */
   cleanRoom: z.boolean().optional(),
+  /**
+   * Federated learning with local differential privacy (`src/modules/federated/`): with the shopper's
+   * yes, their browser sends noisy item-pair reports made at `epsilonPerContribution` each, at most
+   * `epsilonPerDay` a day, and never their history. Optional like `aggregateAnalytics`.
+   */
+  federated: z
+    .strictObject({
+      epsilonPerContribution: z.number().positive().max(20),
+      epsilonPerDay: z.number().positive().max(20),
+    })
+    .optional(),
 })
 export type Purpose = z.infer<typeof PurposeSchema>
 

@@ -2,6 +2,7 @@
  * The data charter module: policy as code. Parse and validate `candor.charter.yaml`, render the privacy
  * notice from it, and answer small questions about purposes. Pure and transport-neutral.
  */
+export { federatedNoticeText, federatedTermsOf, type FederatedTerms } from './charter.federated.js'
 export {
   CharterSchema,
   PurposeSchema,
