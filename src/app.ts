@@ -34,6 +34,7 @@ import { jobsRoutes } from './modules/jobs/index.js'
 import { reviewsRoutes } from './modules/reviews/index.js'
 import { offerMailRoutes, offersRoutes } from './modules/offers/index.js'
 import { sessionRoutes } from './modules/session/index.js'
+import { vendorsRoutes } from './modules/vendors/index.js'
 import { pricingRoutes } from './modules/pricing/index.js'
 import type { Services } from './main/compose.js'
 
@@ -211,6 +212,7 @@ async function registerRoutes(
   await app.register(pricingRoutes, { services })
   await app.register(offerMailRoutes, { services })
   await app.register(voiceRoutes, { services })
+  await app.register(vendorsRoutes, { services })
   await app.register(experimentsRoutes, { services })
   await app.register(recommendRoutes, {
     services,

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
+import { type VendorSettings, parseVendorSettings } from './config.vendors.js'
 
 /**
  * Everything Candor reads from its environment, validated once at start-up. Only `src/main/*` passes
@@ -51,6 +52,8 @@ export interface Config {
    * issue 21); undefined: alerts are kept and listed, not posted.
    */
   readonly voiceWebhookUrl: string | undefined
+  /** Vendor destinations and delivery settings (`config.vendors.ts`, issue 23). */
+  readonly vendors: VendorSettings
   /**
    * Where shoppers reach this server from outside (an http(s) origin, optionally with a path): the
    * origin of links in e-mails (offer unsubscribe links). Default: http://<host>:<port>.
@@ -293,6 +296,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     auditIntervalHours: read(env, 'CANDOR_AUDIT_INTERVAL_HOURS'),
     workers: read(env, 'CANDOR_WORKERS'),
     voiceWebhookUrl: read(env, 'CANDOR_VOICE_WEBHOOK_URL') || undefined,
+    vendors: parseVendorSettings(env, (variable, reason) => new ConfigError(variable, reason)),
     publicUrl:
       read(env, 'CANDOR_PUBLIC_URL') ||
       `http://${read(env, 'CANDOR_HOST')}:${read(env, 'CANDOR_PORT')}`,

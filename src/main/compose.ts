@@ -28,6 +28,7 @@ import { createRecommendService, recommendDataParticipant } from '../modules/rec
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
 import { createReviewsService, runAudits } from '../modules/reviews/index.js'
 import { createSessionService } from '../modules/session/index.js'
+import { createVendorsService, vendorsDataParticipant } from '../modules/vendors/index.js'
 import { createPricingService } from '../modules/pricing/index.js'
 import {
   createOfferMail,
@@ -90,6 +91,16 @@ export function createServices(deps: ServiceDeps) {
     changes: storage.changes,
     sessions: session,
   })
+  // Sharing with vendors: its outbox is written by ingest, in the events' transaction (issue 23).
+  const vendors = createVendorsService({
+    db: storage.db,
+    clock,
+    charter,
+    keys,
+    audit,
+    consent,
+    settings: config.vendors,
+  })
   const catalog = createCatalogService({ db: storage.db, clock, charter, audit })
   const events = createEventsService({
     db: storage.db,
@@ -100,6 +111,7 @@ export function createServices(deps: ServiceDeps) {
     sessions: session,
     identity,
     consent,
+    shareWithVendors: (trx, stored, now) => vendors.enqueue(trx, stored, now),
   })
   const recommend = createRecommendService({
     db: storage.db,
@@ -192,6 +204,7 @@ export function createServices(deps: ServiceDeps) {
     cleanroom: cleanroomDataParticipant(cleanroom),
     voice: voiceDataParticipant(voice),
     experiments: experimentsDataParticipant(experiments),
+    vendors: vendorsDataParticipant(vendors),
     offers: offersDataParticipant(offerMail),
   }
   const expiring: RetentionParticipant[] = [
@@ -200,6 +213,7 @@ export function createServices(deps: ServiceDeps) {
     data.recommend,
     data.cleanroom,
     data.voice,
+    data.vendors,
   ]
   const retention = createRetentionService({ db: storage.db, clock, audit, participants: expiring })
   // Every module that holds data on a subject, in erasure order: recommend first (it reads nothing from
@@ -210,6 +224,7 @@ export function createServices(deps: ServiceDeps) {
     data.cleanroom,
     data.voice,
     data.experiments,
+    data.vendors,
     data.events,
     data.consent,
     data.audit,
@@ -274,6 +289,7 @@ export function createServices(deps: ServiceDeps) {
     offerMail,
     voice,
     experiments,
+    vendors,
     authFailures,
   }
   return services

@@ -18,6 +18,8 @@ const CHECKPOINT_EVERY_MS = 60_000
  * - `retention`: deletes expired records every CANDOR_RETENTION_INTERVAL_MINUTES (0 turns it off);
  * - `reviews.audit`: runs the fairness, privacy and security audits every CANDOR_AUDIT_INTERVAL_HOURS
  *   (at once on a new database) and keeps the report; 0 leaves it out;
+ * - `vendors.deliver`: sends the vendor outbox and deletion requests every
+ *   CANDOR_VENDOR_DELIVERY_INTERVAL_SECONDS when a vendor destination is configured (0 leaves it out);
  * - `audit.checkpoint`: signs the audit tree every minute. Each process also signs a few seconds after
  *   its own audit writes (two processes signing the same tree size store one).
  */
@@ -62,6 +64,17 @@ export async function startBackgroundJobs(runtime: Runtime): Promise<{ stop(): P
       async run() {
         const report = await services.reviews.runAndStore()
         logger.info({ report: report.id, findings: report.findings.length }, 'audit report kept')
+      },
+    })
+  }
+  if (config.vendors.intervalSeconds > 0 && services.vendors.destinations.length > 0) {
+    jobs.define({
+      kind: 'vendors.deliver',
+      everyMs: config.vendors.intervalSeconds * 1000,
+      async run() {
+        const report = await services.vendors.deliverAll()
+        if (report.sent + report.failed + report.deadLettered + report.deletions > 0)
+          logger.info(report, 'vendor deliveries')
       },
     })
   }

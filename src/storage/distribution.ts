@@ -43,6 +43,8 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   cleanroom_matches: byOwner('subject_id'),
   experiment_enrolments: byOwner('owner'),
   voice_entries: byOwner('owner'),
+  vendor_deliveries: byOwner('owner'),
+  vendor_deletions: byOwner('owner'),
   subject_refs: {
     kind: 'distributed',
     by: 'ref_hash',

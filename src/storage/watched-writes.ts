@@ -41,9 +41,15 @@ export const UNWATCHED_TABLES: readonly string[] = [
   // Voice entries and alerts (voice module): read from the database every time, never copied.
   'voice_entries',
   'voice_alerts',
+  // The federated sketch totals (federated module): added to by each batch, read when training.
+  'federated_sketch',
   // Experiments and their enrolments (experiments module): read from the database every time, never copied.
   'experiments',
   'experiment_enrolments',
+  // Vendor outbox, delivery log and deletion requests (vendors module): the delivery job writes them
+  // every few seconds; read from the database every time, never copied.
+  'vendor_deliveries',
+  'vendor_deletions',
   // Migration bookkeeping (each process takes the lock table at start).
   'candor_migrations',
   'candor_migrations_lock',

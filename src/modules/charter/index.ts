@@ -81,3 +81,10 @@ export {
   type CharterCheck,
 } from './charter.check.js'
 export { charterRoutes } from './charter.routes.js'
+export {
+  ADEQUACY_DECISIONS,
+  ADEQUACY_SOURCE,
+  EEA_COUNTRIES,
+  transferBasis,
+  vendorFieldsOf,
+} from './charter.vendors.js'

@@ -24,6 +24,11 @@ export interface IngestDeps {
   sessions: Pick<SessionService, 'keyOf' | 'find' | 'open'>
   identity: Pick<IdentityService, 'findSubjectIds' | 'ensureSubjectId'>
   consent: Pick<ConsentService, 'contextFor' | 'contextsFor' | 'observeSignals'>
+  /**
+   * The vendor outbox (`src/modules/vendors/`): called with the newly stored events inside the
+   * transaction that stores them, so an event is never stored without its deliveries (or the reverse).
+   */
+  shareWithVendors?: (trx: Db, stored: readonly StoredEvent[], now: Date) => Promise<unknown>
 }
 
 export interface IngestOptions {
@@ -136,6 +141,12 @@ async function write(
     // Already stored, by an earlier batch or a concurrent retry of this one: stored once.
     if (!inserted[i]) results[out.rows[i]!.index] = { id: row.id, status: 'duplicate' }
   })
+  // The outbox step: what vendors may receive of the events stored now, in this same transaction.
+  await deps.shareWithVendors?.(
+    trx,
+    rows.filter((_, i) => inserted[i]),
+    now,
+  )
   const result = { results, counts: countsOf(results) }
   await deps.audit.record(trx, {
     actor: options.actor,

@@ -8,7 +8,7 @@ import type { IdentityService } from '../identity/index.js'
 import type { SessionService } from '../session/index.js'
 import type { StoredEvent } from './events.js'
 import { type CheckpointRow, checkpointsRepository } from './events.checkpoints.js'
-import { createIngest } from './events.ingest.js'
+import { type IngestDeps, createIngest } from './events.ingest.js'
 import { createEventsCache } from './events.cache.js'
 import { createEventReaders } from './events.readers.js'
 import { type ItemDemandDay, readItemDemand } from './events.demand.repository.js'
@@ -27,6 +27,8 @@ export interface EventsDeps {
   sessions: Pick<SessionService, 'keyOf' | 'find' | 'open' | 'deleteExpired'>
   identity: Pick<IdentityService, 'findSubjectIds' | 'ensureSubjectId'>
   consent: Pick<ConsentService, 'contextFor' | 'contextsFor' | 'observeSignals'>
+  /** The vendor outbox step of ingest (see `IngestDeps.shareWithVendors`); none: nothing is shared. */
+  shareWithVendors?: NonNullable<IngestDeps['shareWithVendors']>
 }
 
 export type EventsService = ReturnType<typeof createEventsService>
