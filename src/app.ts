@@ -30,6 +30,7 @@ import { eventsRoutes } from './modules/events/index.js'
 import { cleanroomRoutes, insightsRoutes } from './modules/insights/index.js'
 import { experimentsRoutes } from './modules/experiments/index.js'
 import { voiceRoutes } from './modules/voice/index.js'
+import { federatedRoutes } from './modules/federated/index.js'
 import { jobsRoutes } from './modules/jobs/index.js'
 import { reviewsRoutes } from './modules/reviews/index.js'
 import { offerMailRoutes, offersRoutes } from './modules/offers/index.js'
@@ -212,6 +213,7 @@ async function registerRoutes(
   await app.register(pricingRoutes, { services })
   await app.register(offerMailRoutes, { services })
   await app.register(voiceRoutes, { services })
+  await app.register(federatedRoutes, { services })
   await app.register(vendorsRoutes, { services })
   await app.register(experimentsRoutes, { services })
   await app.register(recommendRoutes, {

@@ -28,6 +28,7 @@ import { createRecommendService, recommendDataParticipant } from '../modules/rec
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
 import { createReviewsService, runAudits } from '../modules/reviews/index.js'
 import { createSessionService } from '../modules/session/index.js'
+import { createFederatedService } from '../modules/federated/index.js'
 import { createVendorsService, vendorsDataParticipant } from '../modules/vendors/index.js'
 import { createPricingService } from '../modules/pricing/index.js'
 import {
@@ -113,7 +114,10 @@ export function createServices(deps: ServiceDeps) {
     consent,
     shareWithVendors: (trx, stored, now) => vendors.enqueue(trx, stored, now),
   })
+  // Federated reports (issue 22): anonymous sketch totals that training adds to the co-occurrence.
+  const federated = createFederatedService({ db: storage.db, charter })
   const recommend = createRecommendService({
+    federated,
     db: storage.db,
     // CANDOR_TRAIN_INTERVAL_MINUTES=0: this process trains only when asked (`candor train`, the admin route).
     trainsOnFirstUse: config.trainIntervalMinutes > 0,
@@ -288,6 +292,7 @@ export function createServices(deps: ServiceDeps) {
     offers,
     offerMail,
     voice,
+    federated,
     experiments,
     vendors,
     authFailures,

@@ -141,6 +141,10 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
     kind: 'local',
     why: 'a few sign-offs of the impact assessment by privacy officers',
   },
+  federated_sketch: {
+    kind: 'local',
+    why: 'running totals of anonymous federated reports (issue 22): no owner, read once per training',
+  },
   voice_alerts: {
     kind: 'local',
     why: 'one row per spike alert raised (an item or aspect and its hour): a few a day, no owner',

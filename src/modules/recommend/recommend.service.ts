@@ -18,7 +18,7 @@ import type { ItemModel } from './engine/index.js'
 import { type Answer, createAnswerer } from './answer.js'
 import { createAnswerLog } from './answer-log.js'
 import { type Owner, createFeedbackStore } from './feedback.js'
-import { type TrainProgress, createModelHolder } from './model.js'
+import { type FederatedPairSource, type TrainProgress, createModelHolder } from './model.js'
 import { type CapReached, createTouchpointCaps } from './touchpoint-caps.js'
 import type { Trainer } from './training.js'
 import type { Feedback, OnlineQuality, RecommendationQuery } from './recommend.js'
@@ -42,6 +42,8 @@ export interface RecommendDeps {
   catalog: CatalogService
   /** Where training's CPU part runs: a worker thread (the default, `trainOffThread`) or this one. */
   trainer?: Trainer
+  /** Federated pair estimates training adds to the co-occurrence (issue 22); none: histories only. */
+  federated?: FederatedPairSource
   /**
    * False: this process never trains unasked; with no stored model, answers are a 503 until
    * `candor train` (or `POST /v1/admin/train`) stores one (see `model.ts`). Default true.

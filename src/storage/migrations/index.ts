@@ -27,6 +27,7 @@ import { migration0026ApiKeysLastUsed } from './0026_api_keys_last_used.js'
 import { migration0027Offers } from './0027_offers.js'
 import { migration0028Experiments } from './0028_experiments.js'
 import { migration0029Voice } from './0029_voice.js'
+import { migration0035Federated } from './0035_federated.js'
 import { migration0036Vendors } from './0036_vendors.js'
 import { migration0037Pricing } from './0037_pricing.js'
 import { migration0030RecommendAnswerSegments } from './0030_recommend_answer_segments.js'
@@ -64,6 +65,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0027_offers': migration0027Offers,
   '0028_experiments': migration0028Experiments,
   '0029_voice': migration0029Voice,
+  '0035_federated': migration0035Federated,
   '0036_vendors': migration0036Vendors,
   '0037_pricing': migration0037Pricing,
   '0030_recommend_answer_segments': migration0030RecommendAnswerSegments,

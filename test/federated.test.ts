@@ -1,0 +1,106 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_SKETCH, encodePair, toWire } from '../src/modules/federated/sketch.js'
+import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
+
+/** The example charter with the federated purpose at epsilon 1 a report, 4 a day (4 reports). */
+function charterWithFourReports(): string {
+  const text = readFileSync('candor.charter.yaml', 'utf8').replace(
+    'federated: { epsilonPerContribution: 4, epsilonPerDay: 4 }',
+    'federated: { epsilonPerContribution: 1, epsilonPerDay: 4 }',
+  )
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'candor-federated-')), 'charter.yaml')
+  writeFileSync(file, text)
+  return file
+}
+
+const batch = (pairs: [string, string][], epsilon = 1) => ({
+  epsilon,
+  sketch: { m: DEFAULT_SKETCH.m, k: DEFAULT_SKETCH.k },
+  reports: pairs.map(([a, b]) => toWire(encodePair(a, b, epsilon))),
+})
+
+for (const dialect of DIALECTS) {
+  describe(`federated contributions on ${dialect}`, () => {
+    let ctx: TestContext
+    beforeAll(async () => {
+      ctx = await createTestContext(dialect, {
+        env: { CANDOR_CHARTER_FILE: charterWithFourReports() },
+      })
+    })
+    afterAll(async () => {
+      await ctx?.close()
+    })
+    const post = (payload: object) =>
+      ctx.request({ method: 'POST', url: '/v1/federated/contributions', payload })
+    const stored = async () => {
+      const sketches = await ctx.services.federated.pairEstimates(['a', 'b'])
+      return sketches
+    }
+
+    it("gives the charter's terms to anyone", async () => {
+      const response = await ctx.request({ method: 'GET', url: '/v1/federated/terms' })
+      expect(response.statusCode, response.body).toBe(200)
+      expect(response.json()).toEqual({
+        purpose: 'train_ai_system.federated',
+        epsilonPerContribution: 1,
+        epsilonPerDay: 4,
+        reportsPerDay: 4,
+        sketch: { m: 1024, k: 16 },
+      })
+    })
+
+    it('takes a batch with no key, subject, session or cookie, and sets no cookie', async () => {
+      const response = await post(batch([['85123A', '22423']]))
+      expect(response.statusCode, response.body).toBe(202)
+      expect(response.json()).toEqual({ accepted: 1 })
+      expect(response.headers['set-cookie']).toBeUndefined()
+      expect(response.headers['x-ratelimit-limit']).toBeDefined()
+    })
+
+    it('refuses a bad batch with a 400 naming the field, and adds nothing of it', async () => {
+      const before = await ctx.services.federated.pairEstimates(['85123A', '22423', '84879'])
+      const good = batch([['85123A', '22423']]).reports[0]!
+      const cases: [object, string][] = [
+        [{ ...batch([['85123A', '22423']], 2) }, 'epsilon'],
+        [
+          batch(Array.from({ length: 5 }, () => ['85123A', '22423'] as [string, string])),
+          'reports',
+        ],
+        [{ ...batch([]), reports: [good, { row: 3, bits: 'not base64!' }] }, 'reports[1].bits'],
+        [{ ...batch([]), reports: [good, { row: 3, bits: 'AAAA' }] }, 'reports[1].bits'],
+        [{ ...batch([]), reports: [good, { row: 16, bits: good.bits }] }, 'reports[1].row'],
+        [{ ...batch([['a', 'b']]), sketch: { m: 512, k: 16 } }, 'sketch'],
+      ]
+      for (const [payload, field] of cases) {
+        const response = await post(payload)
+        expect(response.statusCode, response.body).toBe(400)
+        expect(response.headers['content-type']).toContain('application/problem+json')
+        expect(response.json().issues?.[0]?.field ?? response.body, response.body).toContain(field)
+      }
+      // A subject is not a field of a batch.
+      const withSubject = await post({ ...batch([['85123A', '22423']]), subject: 'cust-1' })
+      expect(withSubject.statusCode).toBe(400)
+      const after = await ctx.services.federated.pairEstimates(['85123A', '22423', '84879'])
+      expect(after).toEqual(before)
+    })
+
+    it('adds batches into totals whose estimates find the reported pair', async () => {
+      // 240 browsers report the same pair: its estimate stands out; a pair nobody reported does not.
+      for (let i = 0; i < 60; i++) {
+        const response = await post(batch(Array.from({ length: 4 }, () => ['a', 'b'])))
+        expect(response.statusCode, response.body).toBe(202)
+      }
+      const found = await ctx.services.federated.pairEstimates(['a', 'b', 'c', 'd'])
+      const pairs = [...found.counts.keys()].map((e) => [found.a[e], found.b[e]])
+      expect(pairs).toContainEqual([0, 1])
+      expect(pairs).not.toContainEqual([2, 3])
+      const ab = found.counts[pairs.findIndex(([x, y]) => x === 0 && y === 1)]!
+      // Epsilon 1 a report: the estimate's standard deviation is about 34 over 241 reports.
+      expect(Math.abs(ab - 240)).toBeLessThan(4 * 34)
+      expect(await stored()).toBeDefined()
+    })
+  })
+}
