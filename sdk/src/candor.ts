@@ -11,6 +11,8 @@
  * candor.renderRow(el, await candor.recommendations({ placement: 'home' }))
  */
 import { type RowOptions, renderRow } from './row.js'
+import { createOnDeviceLevel } from './on-device-level.js'
+import type { CatalogEntry } from './on-device.js'
 import createClient from 'openapi-fetch'
 import type { paths } from './api-types.js'
 import type {
@@ -28,6 +30,8 @@ import type {
 export type * from './types.js'
 export { renderRow, describeEvidence, type RowOptions } from './row.js'
 export { rowHeadingFor } from './row-heading.js'
+export { ON_DEVICE_DB } from './on-device-store.js'
+export type { CatalogEntry } from './on-device.js'
 
 /** The purposes under which the SDK may send events at all. */
 export const TRACKING_PURPOSES = [
@@ -63,6 +67,8 @@ export interface CandorOptions {
   privacyCenterUrl?: string
   /** For tests: the fetch to use. */
   fetch?: typeof fetch
+  /** The page's catalog: titles for on-device explanations; `available: false` is never suggested. */
+  catalog?: (id: string) => CatalogEntry | undefined
 }
 
 export type ConsentAllowed = Record<string, boolean>
@@ -107,7 +113,17 @@ export interface Candor {
     kind: 'not_interested' | 'too_personal',
     recommId?: string,
   ): Promise<void>
+  /**
+   * Records the level and follows it here: at `on_device` item events are kept in this browser and
+   * never sent, suggestions are ranked here, "not this" is kept here; leaving it clears the store.
+   */
   setLevel(level: PersonalizationLevel): Promise<unknown>
+  /** Reads the level in effect from Candor and follows it (see `setLevel`). */
+  loadLevel(): Promise<PersonalizationLevel>
+  /** Clears what this browser keeps for the `on_device` level ("erase"). */
+  eraseOnDevice(): Promise<void>
+  /** Pairs of the on-device history's items (the hook federated contributions start from). */
+  localPairs(): Promise<[string, string][]>
   openPrivacyCenter(): void
   destroy(): void
 }
@@ -148,6 +164,15 @@ export function createCandor(options: CandorOptions): Candor {
   let queue: TrackedEvent[] = []
   let timer: ReturnType<typeof setTimeout> | undefined
   let session: string | undefined
+  const onDevice = createOnDeviceLevel({
+    catalog: options.catalog,
+    fetch: doFetch,
+    url: `${endpoint}/v1/models/current`,
+    token: () => token,
+    ...(options.refreshToken === undefined
+      ? {}
+      : { refresh: async () => void (token = await options.refreshToken!()) }),
+  })
 
   const mayTrack = (): boolean | undefined =>
     allowed === undefined ? undefined : TRACKING_PURPOSES.some((p) => allowed?.[p] === true)
@@ -319,6 +344,12 @@ export function createCandor(options: CandorOptions): Candor {
     },
 
     track(type, fields = {}) {
+      // At `on_device` the event stays in this browser, whatever consent allows the server.
+      if (onDevice.active()) {
+        const t = fields.timestamp === undefined ? Date.now() : Date.parse(fields.timestamp)
+        void onDevice.track(type, fields.item, t).catch(() => undefined)
+        return
+      }
       if (mayTrack() === false) return
       const base = mayTrack() === true ? owner() : {}
       const pickedFrom =
@@ -362,6 +393,9 @@ export function createCandor(options: CandorOptions): Candor {
     },
 
     async recommendations(params) {
+      // Ranked here, sent nowhere: the answer has Candor's shape (its `recommId` is `on_device`).
+      if (onDevice.active())
+        return (await onDevice.recommendations(params)) as unknown as RecommendationAnswer
       // Asked for the owner of the events sent (Candor takes one of subject and session, not both).
       const query: RecommendationQuery = {
         ...(mayTrack() === true && session !== undefined && owner().session !== undefined
@@ -406,6 +440,7 @@ export function createCandor(options: CandorOptions): Candor {
 
     async feedback(item, kind, recommId) {
       const id = typeof item === 'string' ? item : item.id
+      if (onDevice.active()) return onDevice.hide(id)
       await send((init) =>
         client.POST('/v1/feedback', {
           ...init,
@@ -419,15 +454,28 @@ export function createCandor(options: CandorOptions): Candor {
       )
     },
 
-    setLevel(level) {
-      return send((init) =>
+    async setLevel(level) {
+      const settings = await send((init) =>
         client.PUT('/v1/subjects/{ref}/settings', {
           ...init,
           params: { path: ref },
           body: { level },
         }),
       )
+      await onDevice.apply(settings.effectiveLevel)
+      return settings
     },
+
+    async loadLevel() {
+      const settings = await send((init) =>
+        client.GET('/v1/subjects/{ref}/settings', { ...init, params: { path: ref } }),
+      )
+      await onDevice.apply(settings.effectiveLevel)
+      return settings.effectiveLevel
+    },
+
+    eraseOnDevice: () => onDevice.erase(),
+    localPairs: () => onDevice.store.localPairs(),
 
     openPrivacyCenter() {
       window.location.assign(options.privacyCenterUrl ?? '/privacy')

@@ -40,7 +40,7 @@ export const NoticeSchema = z.object({
   summary: z.array(z.string()),
   levels: z.array(
     z.object({
-      level: z.enum(['off', 'session', 'personal']),
+      level: z.enum(['off', 'session', 'personal', 'on_device']),
       title: z.string(),
       text: z.string(),
     }),
@@ -145,6 +145,11 @@ export const NOTICE_EXAMPLE: Notice = {
       level: 'personal',
       title: 'Personal',
       text: 'Suggestions based on your history. Only with your yes.',
+    },
+    {
+      level: 'on_device',
+      title: 'On this device only',
+      text: 'Suggestions based on your history, kept and worked out in this browser only. We store nothing about you. Only with your yes.',
     },
   ],
   groups: [

@@ -17,6 +17,7 @@ import {
   type PurposeKey,
 } from './charter.js'
 import { resolveDefault } from './charter.rules.js'
+import { NOTICE_LEVELS } from './charter.notice.levels.js'
 
 export type NoticeGroupId =
   | 'needed'
@@ -64,7 +65,7 @@ export interface Notice {
   title: string
   controller: { name: string; contact: string; address?: string }
   summary: string[]
-  levels: { level: 'off' | 'session' | 'personal'; title: string; text: string }[]
+  levels: { level: 'off' | 'session' | 'personal' | 'on_device'; title: string; text: string }[]
   groups: NoticeGroup[]
   neverInferred: { intro: string; items: string[] }
   contactLimits: { intro: string; items: string[] }
@@ -249,20 +250,6 @@ export function renderNotice(charter: Charter): Notice {
     ],
   }
 }
-
-const NOTICE_LEVELS: Notice['levels'] = [
-  { level: 'off', title: 'Off', text: 'Nothing personal. You see popular and new products.' },
-  {
-    level: 'session',
-    title: 'This visit only',
-    text: 'Suggestions based on this visit. We forget it when you leave.',
-  },
-  {
-    level: 'personal',
-    title: 'Personal',
-    text: 'Suggestions based on your history. Only with your yes.',
-  },
-]
 
 const GROUP_ORDER: NoticeGroupId[] = [
   'needed',

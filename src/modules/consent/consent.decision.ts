@@ -49,6 +49,8 @@ export interface ConsentContext {
   restricted?: boolean
   /** The current request carries `Sec-GPC: 1`. */
   gpc?: boolean
+  /** The personalization level the subject chose, when they have settings (`on_device`: store nothing). */
+  level?: PersonalizationLevel
   now: Date
 }
 
@@ -234,8 +236,9 @@ export interface PersonalizationDecision {
 }
 
 /**
- * The level of personalization to use for a request. `personal` needs `personalize.recommendations`
- * (consent); `session` needs `personalize.session`. When the requested level is not allowed, the next lower
+ * The level of personalization to use for a request. `personal` and `on_device` need
+ * `personalize.recommendations` (consent: the history personalizes, wherever it is kept); `session` needs
+ * `personalize.session`. When the requested level is not allowed, the next lower
  * allowed level is used and, because choosing a level is the shopper asking, the answer carries a consent
  * prompt for it, even after an earlier denial. A restricted subject gets `off` and no prompt.
  *
@@ -261,10 +264,11 @@ export function decidePersonalizationLevel(
     })
   }
   const personal = decideConsent({ ...input, purpose: REQUIRED_PURPOSES.personal })
-  if (personal.allowed) return { requested, effective: 'personal', reason: 'as_requested' }
+  if (personal.allowed) return { requested, effective: requested, reason: 'as_requested' }
   return withPrompt(input.charter, {
     requested,
-    effective: session.allowed ? 'session' : 'off',
+    // `on_device` asked that nothing be kept on the server, so it never falls back to `session`.
+    effective: session.allowed && requested === 'personal' ? 'session' : 'off',
     reason: 'consent_required',
     decision: personal,
   })

@@ -119,6 +119,7 @@ export function createConsentLedger(
         records,
         restricted: settings?.restricted ?? false,
         gpc: signals.gpc === true,
+        ...(settings === undefined ? {} : { level: settings.level }),
         now: deps.clock.now(),
       },
       settings,
@@ -148,6 +149,7 @@ export function createConsentLedger(
         records: ledger.records,
         restricted: ledger.settings?.restricted ?? false,
         gpc: signals.gpc === true,
+        ...(ledger.settings === undefined ? {} : { level: ledger.settings.level }),
         now,
       })
     }

@@ -189,7 +189,7 @@ function settingsRoutes(app: RoutesApp, { consent, identity }: ConsentRoutesDeps
       schema: {
         tags: ['consent'],
         summary:
-          'Choose the personalization level (off, session, personal); personal without consent answers with a consent prompt',
+          'Choose the personalization level (off, session, personal, on_device); personal or on_device without consent answers with a consent prompt. With on_device no event of the shopper is stored: the SDK keeps their history in the browser and ranks there',
         params: z.object({ ref: Ref }),
         body: withExample(
           z.strictObject({

@@ -66,7 +66,11 @@ export const ConsentChangeSchema = z.strictObject({
 })
 export type ConsentChange = z.infer<typeof ConsentChangeSchema>
 
-export const PersonalizationLevelSchema = z.enum(['off', 'session', 'personal'])
+/**
+ * `on_device`: history-based like `personal` (and under the same consent), but the history stays in the
+ * shopper's browser: the server stores no event of theirs (the event gate) and the SDK ranks there.
+ */
+export const PersonalizationLevelSchema = z.enum(['off', 'session', 'personal', 'on_device'])
 export type PersonalizationLevel = z.infer<typeof PersonalizationLevelSchema>
 
 /**

@@ -7,9 +7,9 @@
  *
  * 1. **Check** its shape (`checkEvents`): `malformed`, naming the field (also neither or both of subject
  *    and session, a missing item or query, a quantity out of place, a timestamp too far ahead).
- * 2. **Decide** the purposes (`gate`): those the charter maps to its type (for an anonymous session, only
- *    session-scoped ones, `retentionDays: 0`), each asked of the consent module's `allowedToCollect` for
- *    the event's owner (`no_purpose`, `no_consent`). An event repeated in the batch is a `duplicate`.
+ * 2. **Decide** the purposes (`gate`): none for a subject at the `on_device` level (`on_device`); else those
+ *    the charter maps to its type (for an anonymous session, only session-scoped ones, `retentionDays: 0`),
+ *    each asked of `allowedToCollect` for the owner (`no_purpose`, `no_consent`). A repeat is a `duplicate`.
  * 3. **Retain**: a subject's event serves each purpose only within that purpose's retention, counted
  *    from when it happened; an event no purpose is still within is `expired`.
  * 4. **Minimize**: a field outside the type's vocabulary refuses the event (`undeclared_field`); a known
@@ -81,9 +81,10 @@ interface Keeping {
   retentionMs: number
 }
 /** What a batch does with one owner's events of one type: refuse them all, or keep them for purposes. */
-type Plan = { refusal: 'no_purpose' | 'no_consent' } | Keeping
+type Plan = { refusal: 'no_purpose' | 'no_consent' | 'on_device' } | Keeping
 const NO_PURPOSE: Plan = { refusal: 'no_purpose' }
 const NO_CONSENT: Plan = { refusal: 'no_consent' }
+const ON_DEVICE: Plan = { refusal: 'on_device' }
 
 /** The charter's answers the gate looks up per event, worked out once per charter. */
 export interface GatePolicy {
@@ -280,6 +281,8 @@ class Batch {
   planFor(type: EventType, owner: OwnerState): Plan {
     let plan = owner.plans.get(type)
     if (plan !== undefined) return plan
+    // `on_device`: the history stays in the browser; nothing is stored, whatever consent says.
+    if (owner.query.level === 'on_device') return ON_DEVICE
     const purposes = this.policy.purposesFor(type, owner.kind)
     const allowed: PurposeKey[] = []
     for (const purpose of purposes) {

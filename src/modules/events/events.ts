@@ -45,6 +45,8 @@ export const REFUSAL_REASONS = [
   'undeclared_field',
   'personal_data',
   'expired',
+  // The subject chose the `on_device` level: their history stays in their browser, none of it here.
+  'on_device',
 ] as const
 export type RefusalReason = (typeof REFUSAL_REASONS)[number]
 

@@ -109,6 +109,8 @@ const LEVEL_REASONS: Record<string, string> = {
   'off:purpose_not_allowed': 'off: you have not allowed suggestions based on this visit',
   'off:restricted': 'off: you asked us to stop processing your data',
   'off:anonymous': 'off: nothing about you is used',
+  'off:on_device':
+    'off: you chose suggestions ranked on your own device; the server keeps and uses nothing about you',
   'off:capped':
     'off: personalized suggestions were shown as often as our privacy notice allows for now; they come back when the period ends',
 }
@@ -174,6 +176,8 @@ async function decideLevel(
       const promptSubject = subjectId ?? (await deps.identity.ensureSubjectId(query.subject))
       prompt = await deps.consent.promptFor(promptSubject, settings.prompt.purpose, signals)
     }
+    // An `on_device` shopper's history is in their browser (the SDK ranks there): nothing about them here.
+    if (level === 'on_device') [level, levelKey] = ['off', 'off:on_device']
   } else if (sessionKey !== undefined) {
     if ((await deps.consent.sessions.decide(sessionKey, 'personalize.session', signals)).allowed) {
       level = 'session'

@@ -22,6 +22,7 @@ import {
 import type { RecommendService } from './recommend.service.js'
 import type { RoutesApp } from '../../http/routes.js'
 import { withExample } from '../../http/openapi.js'
+import { servingRoutes } from './serving.routes.js'
 
 // What `/docs` shows: the demo shop's answers (a shopper, `cust-1042`, who allowed suggestions from
 // their history; items of the UCI Online Retail sample).
@@ -213,6 +214,7 @@ export const recommendRoutes: FastifyPluginAsyncZod<{
 
   answerRoutes(app, recommend, checkOwner)
   modelRoutes(app, recommend, audit, retrainOthers)
+  servingRoutes(app, recommend)
 }
 
 /** The answers and the feedback on them (the answer's JSON: `recommend.representation.ts`). */

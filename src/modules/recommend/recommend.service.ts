@@ -23,6 +23,7 @@ import { type CapReached, createTouchpointCaps } from './touchpoint-caps.js'
 import type { Trainer } from './training.js'
 import type { Feedback, OnlineQuality, RecommendationQuery } from './recommend.js'
 import { createRecommendCache } from './recommend.cache.js'
+import { type ServedModel, type ServingQuery, createServingModels } from './serving.js'
 import { type TrainingRun, createRecommendRepository } from './recommend.repository.js'
 
 export type { TrainProgress } from './model.js'
@@ -76,6 +77,7 @@ export function createRecommendService(deps: RecommendDeps) {
   const model = createModelHolder({ ...deps, repo })
   const feedback = createFeedbackStore({ ...deps, repo })
   const log = createAnswerLog({ ...deps, repo })
+  const serving = createServingModels({ model })
 
   const ownerOf = ownerReader(deps)
   const answerer = createAnswerer({ ...deps, model, feedback, log, caps, ownerOf })
@@ -96,6 +98,9 @@ export function createRecommendService(deps: RecommendDeps) {
     refreshModel: (): Promise<boolean> => model.refresh(),
 
     /** The model in use, for tests and the quality report. */
+    /** The browser's serving model of the model in use (`serving.ts`): the `on_device` level ranks with it. */
+    servingModel: (query: ServingQuery): Promise<ServedModel> => serving.current(query),
+
     async model(): Promise<ItemModel> {
       return (await model.current()).model
     },

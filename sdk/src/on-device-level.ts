@@ -1,0 +1,104 @@
+/**
+ * What the SDK does differently while the shopper's level is `on_device`: item events go to this
+ * browser's store instead of Candor, "not this" is kept here, and suggestions are ranked here over the
+ * serving model (`on-device.ts`). Leaving the level, or `erase()`, empties the store.
+ */
+import {
+  type CatalogEntry,
+  type OnDeviceModel,
+  onDeviceAnswer,
+  rankOnDevice,
+  readOnDeviceModel,
+} from './on-device.js'
+import { createOnDeviceStore, type LocalEvent } from './on-device-store.js'
+import type { PersonalizationLevel, RecommendationResponse } from './types.js'
+
+export interface OnDeviceDeps {
+  fetch: typeof fetch
+  /** Where the serving model is (`GET /v1/models/current`). */
+  url: string
+  /** The shopper token, if any; `refresh` gets a fresh one after a 401. */
+  token: () => string | undefined
+  refresh?: () => Promise<void>
+  catalog?: ((id: string) => CatalogEntry | undefined) | undefined
+}
+
+const ITEM_TYPES: readonly string[] = ['view', 'cart', 'purchase']
+
+export function createOnDeviceLevel(deps: OnDeviceDeps) {
+  const store = createOnDeviceStore()
+  let active = false
+  let model: OnDeviceModel | undefined
+
+  /** The model, revalidated by its ETag (304: the one held is current). */
+  async function fetchModel(etag: string | undefined): Promise<Response> {
+    const get = () => {
+      const token = deps.token()
+      return deps.fetch(deps.url, {
+        credentials: 'omit',
+        headers: {
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+          ...(etag === undefined ? {} : { 'if-none-match': etag }),
+        },
+      })
+    }
+    const response = await get()
+    if (response.status !== 401 || deps.refresh === undefined) return response
+    await deps.refresh()
+    return get()
+  }
+
+  async function currentModel(): Promise<OnDeviceModel> {
+    const response = await fetchModel(model?.etag)
+    if (response.status === 304 && model !== undefined) return model
+    if (!response.ok) throw new Error(`model: HTTP ${response.status}`)
+    const bytes = new Uint8Array(await response.arrayBuffer())
+    model = readOnDeviceModel(bytes, response.headers.get('etag') ?? '')
+    return model
+  }
+
+  return {
+    store,
+    /** Whether the level in effect is `on_device` (then nothing of the shopper's is sent). */
+    active: () => active,
+    /** Follows the level in effect; leaving `on_device` clears the store. */
+    async apply(level: PersonalizationLevel): Promise<void> {
+      const was = active
+      active = level === 'on_device'
+      if (was && !active) await store.clear()
+    },
+    /** An item event kept here (other event types say nothing the ranking reads: dropped). */
+    async track(type: string, item: string | undefined, t: number): Promise<void> {
+      if (item === undefined || !ITEM_TYPES.includes(type)) return
+      await store.record({ item, type: type as LocalEvent['type'], t })
+    },
+    async recommendations(params: {
+      limit?: number
+      item?: string
+      exclude?: readonly string[]
+    }): Promise<RecommendationResponse> {
+      const [m, events, hidden] = await Promise.all([
+        currentModel(),
+        store.events(),
+        store.hidden(),
+      ])
+      const exclude = [
+        ...(params.exclude ?? []),
+        ...(params.item === undefined ? [] : [params.item]),
+      ]
+      return onDeviceAnswer(
+        rankOnDevice(m, events, {
+          now: Date.now(),
+          limit: params.limit ?? 10,
+          hidden,
+          exclude,
+          ...(deps.catalog === undefined ? {} : { catalog: deps.catalog }),
+        }),
+      )
+    },
+    hide: (item: string) => store.hide(item),
+    erase: () => store.clear(),
+  }
+}
+
+export type OnDeviceLevel = ReturnType<typeof createOnDeviceLevel>
