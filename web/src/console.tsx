@@ -9,6 +9,7 @@ import { type AnswerOf, bearer, client, ok } from './client.js'
 import { AuditPanel } from './console/audit.js'
 import { ConsentRatesPanel } from './console/consent-rates.js'
 import { InsightsPanel } from './console/insights.js'
+import { OffersPanel } from './console/offers.js'
 import { Status, useLoad } from './console/load.js'
 import { OnlineTable } from './console/online.js'
 import { ReportsPanel } from './console/reports.js'
@@ -192,6 +193,7 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
           <InsightsPanel token={token} keyId={me.keyId} may={insights} />
         </section>
       ) : null}
+      {may('PUT /v1/offers') ? <OffersPanel token={token} notice={notice} /> : null}
       <section class="panel" aria-labelledby="charter-h">
         <h2 id="charter-h">Charter in force</h2>
         <CharterPanel notice={notice} />

@@ -6,6 +6,7 @@ import type { Candor } from '../../sdk/src/candor.js'
 import type { DemoCatalog, Product } from './api.js'
 import { type BasketLine, emptyBasket, setBasketQuantity } from './basket.js'
 import { productPictureUrl } from './product-picture.js'
+import { OfferSlot } from './shop-offer.js'
 import { RecommendationRow, type RowContext, money } from './shop-row.js'
 
 export interface PageProps {
@@ -13,6 +14,8 @@ export interface PageProps {
   catalog: DemoCatalog
   /** The shopper's reference (whose basket this is). */
   shopper: string
+  /** Their shopper token (for calls the SDK does not make: the offer slot). */
+  token: string
   basket: BasketLine[]
   /** False while the first privacy choice is being asked: rows wait for it. */
   rowsReady: boolean
@@ -99,6 +102,13 @@ export function HomePage(props: PageProps) {
           ).
         </p>
       </section>
+      <OfferSlot
+        token={props.token}
+        shopper={props.shopper}
+        ready={props.rowsReady}
+        version={props.choicesVersion}
+        say={props.say}
+      />
       <Row props={props} context={{ placement: 'home' }} />
       <h2>Best sellers</h2>
       <ProductGrid products={props.catalog.products.slice(0, 12)} onAdd={props.onAdd} />

@@ -115,6 +115,7 @@ function ShopFor(props: {
     candor,
     catalog,
     shopper: session.ref,
+    token: session.token,
     basket,
     // Rows wait while the first privacy choice is asked: the banner asks it, not a row behind it.
     rowsReady: allowed !== undefined && !(dialogOpen && decided === false),

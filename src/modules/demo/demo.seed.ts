@@ -8,9 +8,11 @@ import type { CatalogService } from '../catalog/index.js'
 import type { ConsentService } from '../consent/index.js'
 import type { EventsService } from '../events/index.js'
 import type { IdentityService } from '../identity/index.js'
+import type { OffersService } from '../offers/index.js'
 import type { RecommendService } from '../recommend/index.js'
 import type { Clock } from '../../lib/clock.js'
 import { DEMO_CATEGORIES, DEMO_SHOPPERS, type DemoData, loadDemoData } from './demo.data.js'
+import { DEMO_OFFERS } from './demo.offers.js'
 
 const ACTOR: Actor = { kind: 'system', name: 'demo-seed' }
 /** Marks a seeded database: the first demo shopper exists. */
@@ -32,6 +34,7 @@ export interface DemoSeedDeps {
   consent: Pick<ConsentService, 'noticeVersion' | 'recordChange' | 'putSettings'>
   events: Pick<EventsService, 'ingest'>
   recommend: Pick<RecommendService, 'train'>
+  offers: Pick<OffersService, 'define'>
 }
 
 /**
@@ -53,6 +56,7 @@ export async function seedDemo(
   if ((await services.identity.findSubjectId(MARKER)) !== undefined) return report
   report.seeded = true
   report.products = await seedCatalog(services, data)
+  for (const offer of DEMO_OFFERS) await services.offers.define(offer, ACTOR)
 
   const byShopper = new Map<string, DemoData['purchases']>()
   for (const purchase of data.purchases) {

@@ -79,7 +79,8 @@ export function createOfferMail(deps: OfferMailDeps) {
   }
 
   function unsubscribeUrl(token: string): string {
-    return new URL(`/v1/unsubscribe/${token}`, deps.publicUrl).toString()
+    // Under the public URL's path, if it has one (a proxy may serve Candor below /candor).
+    return `${deps.publicUrl.replace(/\/+$/, '')}/v1/unsubscribe/${token}`
   }
 
   function compose(verdict: Verdict, to: string, token: string, jurisdiction: string) {
