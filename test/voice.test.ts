@@ -106,6 +106,23 @@ for (const dialect of DIALECTS) {
       expect(foreign.statusCode).toBe(403)
     })
 
+    it('hides an item rated 1 or 2 for that shopper (the recommend module "not this"), not one rated 3', async () => {
+      const { subjectId } = await seedShopper(ctx, 'voice-hide', { events: 1 })
+      const other = await seedShopper(ctx, 'voice-hide-other', { events: 1 })
+      for (const [item, rating] of [
+        ['HIDE-1', 1],
+        ['HIDE-2', 2],
+        ['KEEP-3', 3],
+      ] as const) {
+        const response = await post({ kind: 'review', subject: 'voice-hide', item, rating })
+        expect(response.statusCode, response.body).toBe(201)
+      }
+      const hidden = await ctx.services.recommend.hiddenFor(subjectId)
+      expect([...hidden].sort()).toEqual(['HIDE-1', 'HIDE-2'])
+      // Only for the shopper who rated it.
+      expect((await ctx.services.recommend.hiddenFor(other.subjectId)).has('HIDE-1')).toBe(false)
+    })
+
     it('exports the shopper voice entries and erases them with the shopper', async () => {
       const { subjectId } = await seedShopper(ctx, 'voice-rights', { events: 1 })
       const text = 'These suggestions feel creepy, stop tracking me'

@@ -150,6 +150,7 @@ export function createServices(deps: ServiceDeps) {
     identity,
     consent,
     session,
+    recommend,
     webhookUrl: config.voiceWebhookUrl,
   })
   // Offers keep no per-shopper rows: their caps and "not this" are the recommend module's.

@@ -13,6 +13,7 @@ import { type Charter, type PurposeKey, findPurpose } from '../charter/index.js'
 import type { ConsentService, RequestSignals } from '../consent/index.js'
 import { findPersonalData } from '../events/index.js'
 import type { IdentityService } from '../identity/index.js'
+import type { RecommendService } from '../recommend/index.js'
 import type { SessionService } from '../session/index.js'
 import { type AlertTarget, createVoiceAlerts } from './voice.alerts.js'
 import { analyze } from './voice.analysis.js'
@@ -39,10 +40,18 @@ export interface VoiceDeps {
   identity: Pick<IdentityService, 'findSubjectId' | 'ensureSubjectId' | 'listSubjects'>
   consent: Pick<ConsentService, 'decide' | 'getSettings'>
   session: Pick<SessionService, 'keyOf' | 'liveKey' | 'openNow'>
+  /**
+   * The recommend module's feedback: a low rating of an item hides it for that shopper, through the
+   * same "not this" an answer's link records (absent: ratings change no recommendation).
+   */
+  recommend?: Pick<RecommendService, 'feedback'>
   /** CANDOR_VOICE_WEBHOOK_URL: where spike alerts are posted (undefined: kept, not posted). */
   webhookUrl: string | undefined
   cusum?: CusumOptions
 }
+
+/** A rating at or below this hides the rated item for the shopper who gave it. */
+export const HIDING_RATING = 2
 
 /** The longest trends range, in days. */
 export const MAX_TREND_DAYS = 366
@@ -181,6 +190,17 @@ export function createVoiceService(deps: VoiceDeps) {
           details: { kind: input.kind, purpose: purposeKey },
         })
       })
+      // After the entry: the hide is recorded (and audited) by the recommend module's own transaction.
+      if (
+        deps.recommend !== undefined &&
+        entry.item !== null &&
+        entry.rating !== null &&
+        entry.rating <= HIDING_RATING
+      ) {
+        const who =
+          input.subject !== undefined ? { subject: input.subject } : { session: input.session! }
+        await deps.recommend.feedback({ ...who, kind: 'not_interested', item: entry.item }, actor)
+      }
       feed.publish({ type: 'entry', entry: feedEntryOf(entry) })
       if (analysis.negative) {
         watch([
