@@ -2020,18 +2020,12 @@ export interface paths {
             /** @enum {string} */
             decision: 'granted' | 'denied'
             /**
-             * @description Where the shopper made the choice (email_unsubscribe: the link in an offer e-mail, denials only)
+             * @description Where the shopper made the choice
              * @default api
              * @example banner
              * @enum {string}
              */
-            method?:
-              | 'banner'
-              | 'privacy_center'
-              | 'api'
-              | 'progressive_prompt'
-              | 'import'
-              | 'email_unsubscribe'
+            method?: 'banner' | 'privacy_center' | 'api' | 'progressive_prompt' | 'import'
             /**
              * @description The `version` of the notice the shopper was shown (GET /v1/notice)
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
@@ -3304,18 +3298,12 @@ export interface paths {
             /** @enum {string} */
             decision: 'granted' | 'denied'
             /**
-             * @description Where the shopper made the choice (email_unsubscribe: the link in an offer e-mail, denials only)
+             * @description Where the shopper made the choice
              * @default api
              * @example banner
              * @enum {string}
              */
-            method?:
-              | 'banner'
-              | 'privacy_center'
-              | 'api'
-              | 'progressive_prompt'
-              | 'import'
-              | 'email_unsubscribe'
+            method?: 'banner' | 'privacy_center' | 'api' | 'progressive_prompt' | 'import'
             /**
              * @description The `version` of the notice the shopper was shown (GET /v1/notice)
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
@@ -7974,85 +7962,47 @@ export interface paths {
     patch?: never
     trace?: never
   }
-  '/v1/offers/sends': {
+  '/v1/voice/feed': {
     parameters: {
       query?: never
       header?: never
       path?: never
       cookie?: never
     }
-    get?: never
-    put?: never
     /**
-     * Prepare one message per consenting subject at an e-mail touchpoint, through the outbox, each with a one-click unsubscribe link; answers counts only
-     * @description **Who may call:** an API key with role `admin`.
+     * The live feed of entries and alerts (text/event-stream)
+     * @description Server-sent events: `ready` once subscribed, then `entry` (a new review, survey answer or feedback: its analysis and text, which passed the personal-data scan, never its owner) and `alert` (a spike of negative entries, as posted to the webhook). Entries and alerts taken by the process the client is connected to.
+     *
+     *     **Who may call:** an API key with role `analyst`, `admin`.
      */
-    post: {
+    get: {
       parameters: {
         query?: never
         header?: never
         path?: never
         cookie?: never
       }
-      requestBody: {
-        content: {
-          /**
-           * @example {
-           *       "touchpoint": "offers_email"
-           *     }
-           */
-          'application/json': {
-            /** @description A charter touchpoint whose channel is email (offers_email in the example charter) */
-            touchpoint: string
-          }
-        }
-      }
+      requestBody?: never
       responses: {
-        /** @description OK */
+        /** @description The event stream */
         200: {
           headers: {
             [name: string]: unknown
           }
           content: {
             /**
-             * @example {
-             *       "touchpoint": "offers_email",
-             *       "candidates": 120,
-             *       "prepared": 97,
-             *       "capped": 11,
-             *       "noOffer": 8,
-             *       "noAddress": 4,
-             *       "byOffer": {
-             *         "spring-newsletter": 97
-             *       }
-             *     }
+             * @example event: ready
+             *     data: {}
+             *
+             *     id: voc_0mxcqqu4z0000szlt5w6g
+             *     event: entry
+             *     data: {"id":"voc_0mxcqqu4z0000szlt5w6g","kind":"review","purpose":"personalize.recommendations","item":"85123A","rating":1,"survey":null,"question":null,"answer":null,"text":"Arrived broken","sentiment":-0.5,"negative":true,"aspects":["quality"],"createdAt":"2026-03-02T09:40:00.000Z"}
+             *
+             *     id: val_0mxcqqu4z0000szlt5w6g
+             *     event: alert
+             *     data: {"type":"voice.negative_spike","id":"val_0mxcqqu4z0000szlt5w6g","target":{"kind":"item","item":"85123A"},"hour":"2026-03-02T09:00:00.000Z","count":6,"baseline":0.1,"statistic":4.5,"raisedAt":"2026-03-02T09:40:00.000Z"}
              */
-            'application/json': {
-              touchpoint: string
-              /** @description Subjects with a grant on record for the touchpoint purposes, allowed now */
-              candidates: number
-              /** @description Messages put in the outbox */
-              prepared: number
-              /** @description Held back by the touchpoint's frequency cap */
-              capped: number
-              /** @description No running offer eligible at the level their consent allows */
-              noOffer: number
-              /** @description No e-mail address in the vault */
-              noAddress: number
-              /** @description Messages prepared per offer id */
-              byOffer: {
-                [key: string]: number
-              }
-            }
-          }
-        }
-        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
-        400: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
+            'text/event-stream': string
           }
         }
         /** @description `unauthenticated`: Authentication is required */
@@ -8066,24 +8016,6 @@ export interface paths {
         }
         /** @description `forbidden`: This caller may not do this */
         403: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `payload_too_large`: The request body is too large */
-        413: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `unsupported_media_type`: Unsupported media type */
-        415: {
           headers: {
             [name: string]: unknown
           }
@@ -8113,164 +8045,8 @@ export interface paths {
         }
       }
     }
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/v1/unsubscribe/{token}': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * The page an unsubscribe link opens: asks to confirm (nothing changes on GET); 400 names the token when it was altered or has expired
-     * @description **Who may call:** anyone; no credential is needed.
-     */
-    get: {
-      parameters: {
-        query?: never
-        header?: never
-        path: {
-          /** @description The token of an unsubscribe link (sealed: it names nobody in clear) */
-          token: string
-        }
-        cookie?: never
-      }
-      requestBody?: never
-      responses: {
-        /** @description A page that asks to confirm, with one button (no script) */
-        200: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            /** @example <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Unsubscribe</title></head><body><main><h1>No more offers by e-mail?</h1>…<form method="post"><button name="List-Unsubscribe" value="One-Click">Unsubscribe</button></form></main></body></html> */
-            'text/html': string
-          }
-        }
-        /** @description `validation_failed`: The request is not valid */
-        400: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `not_found`: Not found */
-        404: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `rate_limited`: Too many requests */
-        429: {
-          headers: {
-            /** @description Seconds until the caller may send again */
-            'retry-after'?: number
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `internal`: Internal error */
-        500: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-      }
-    }
     put?: never
-    /**
-     * One-click unsubscribe (RFC 8058): withdraws the purpose the link names in the consent ledger; a second click writes nothing. HTML for a browser (Accept: text/html), JSON otherwise
-     * @description **Who may call:** anyone; no credential is needed.
-     */
-    post: {
-      parameters: {
-        query?: never
-        header?: never
-        path: {
-          /** @description The token of an unsubscribe link (sealed: it names nobody in clear) */
-          token: string
-        }
-        cookie?: never
-      }
-      requestBody?: never
-      responses: {
-        /** @description OK */
-        200: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            /**
-             * @example {
-             *       "status": "unsubscribed",
-             *       "purpose": "marketing.advertising.first_party"
-             *     }
-             */
-            'application/json': {
-              /**
-               * @description nothing_held: nothing is on record (erased since); nothing was written
-               * @enum {string}
-               */
-              status: 'unsubscribed' | 'already_unsubscribed' | 'nothing_held'
-              purpose: string
-            }
-          }
-        }
-        /** @description `validation_failed`: The request is not valid */
-        400: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `not_found`: Not found */
-        404: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `rate_limited`: Too many requests */
-        429: {
-          headers: {
-            /** @description Seconds until the caller may send again */
-            'retry-after'?: number
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `internal`: Internal error */
-        500: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-      }
-    }
+    post?: never
     delete?: never
     options?: never
     head?: never
@@ -8770,6 +8546,502 @@ export interface paths {
           }
           content: {
             'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/vendors': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Each charter vendor with its deliveries sent, failed, dead-lettered and deletions pending
+     * @description **Who may call:** an API key with role `privacy_officer`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "vendors": [
+             *         {
+             *           "vendor": "ad-network",
+             *           "name": "Example Ad Network Inc.",
+             *           "country": "US",
+             *           "transfer": "standard contractual clauses",
+             *           "purposes": [
+             *             "marketing.advertising.third_party"
+             *           ],
+             *           "destination": true,
+             *           "sent": 1289,
+             *           "pending": 4,
+             *           "failed": 1,
+             *           "deadLettered": 2,
+             *           "withdrawn": 17,
+             *           "deletionsPending": 1,
+             *           "deletionsOverdue": 0
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              vendors: {
+                /** @description The charter key of the vendor */
+                vendor: string
+                name: string
+                /** @description Where it processes the data (ISO code) */
+                country: string
+                /** @description What makes the transfer lawful: inside the EEA, an adequacy decision, SCCs, BCRs */
+                transfer: string
+                purposes: string[]
+                /** @description Whether a webhook URL and secret are configured (CANDOR_VENDOR_<KEY>_URL) */
+                destination: boolean
+                /** @description Deliveries the vendor acknowledged with a 2xx */
+                sent: number
+                /** @description Deliveries waiting in the outbox */
+                pending: number
+                /** @description Of the pending, those whose last try failed (retried with backoff) */
+                failed: number
+                /** @description Deliveries given up on after the configured tries; replayable */
+                deadLettered: number
+                /** @description Deliveries never sent because consent was withdrawn before sending */
+                withdrawn: number
+                /** @description Deletion requests the vendor has not acknowledged yet */
+                deletionsPending: number
+                /** @description Of those, the ones past their due time */
+                deletionsOverdue: number
+              }[]
+            }
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/vendors/{vendor}/deliveries': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * A vendor's deliveries in one state (default dead-lettered), newest first; no shopper
+     * @description **Who may call:** an API key with role `privacy_officer`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          status?: 'pending' | 'sent' | 'dead' | 'withdrawn'
+          limit?: number
+        }
+        header?: never
+        path: {
+          vendor: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "deliveries": [
+             *         {
+             *           "id": "dlv_0mxcqqu4z0000szlt5w6g",
+             *           "eventType": "view",
+             *           "purposes": [
+             *             "marketing.advertising.third_party"
+             *           ],
+             *           "fields": [
+             *             "item"
+             *           ],
+             *           "status": "dead",
+             *           "attempts": 8,
+             *           "lastError": "HTTP 503",
+             *           "createdAt": "2026-03-02T09:00:00.000Z",
+             *           "sentAt": null
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              deliveries: {
+                /** @description The delivery id, sent as `webhook-id` (the idempotency id) */
+                id: string
+                eventType: string
+                purposes: string[]
+                fields: string[]
+                /** @enum {string} */
+                status: 'pending' | 'sent' | 'dead' | 'withdrawn'
+                attempts: number
+                /** @description The last failure: an HTTP status or a network error */
+                lastError: string | null
+                createdAt: string
+                sentAt: string | null
+              }[]
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/vendors/{vendor}/deliveries/{deliveryId}/replay': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Queues a dead-lettered delivery again (consent is checked again when it is sent)
+     * @description 404 for an unknown vendor or delivery; 409 when the delivery is not dead-lettered.
+     *
+     *     **Who may call:** an API key with role `privacy_officer`, `admin`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          vendor: string
+          deliveryId: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Accepted */
+        202: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "id": "dlv_0mxcqqu4z0000szlt5w6g",
+             *       "eventType": "view",
+             *       "purposes": [
+             *         "marketing.advertising.third_party"
+             *       ],
+             *       "fields": [
+             *         "item"
+             *       ],
+             *       "status": "pending",
+             *       "attempts": 0,
+             *       "lastError": "HTTP 503",
+             *       "createdAt": "2026-03-02T09:00:00.000Z",
+             *       "sentAt": null
+             *     }
+             */
+            'application/json': {
+              /** @description The delivery id, sent as `webhook-id` (the idempotency id) */
+              id: string
+              eventType: string
+              purposes: string[]
+              fields: string[]
+              /** @enum {string} */
+              status: 'pending' | 'sent' | 'dead' | 'withdrawn'
+              attempts: number
+              /** @description The last failure: an HTTP status or a network error */
+              lastError: string | null
+              createdAt: string
+              sentAt: string | null
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/vendors/deletions/overdue': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Deletion requests no vendor acknowledged by their due time (CANDOR_VENDOR_DELETION_OVERDUE_HOURS)
+     * @description **Who may call:** an API key with role `privacy_officer`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "deletions": [
+             *         {
+             *           "id": "vdr_0mxcqqu4z0000szlt5w6g",
+             *           "vendor": "ad-network",
+             *           "reason": "erasure",
+             *           "attempts": 14,
+             *           "lastError": "HTTP 500",
+             *           "createdAt": "2026-03-02T09:00:00.000Z",
+             *           "dueAt": "2026-03-05T09:00:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              deletions: {
+                id: string
+                vendor: string
+                /** @enum {string} */
+                reason: 'erasure' | 'objection'
+                attempts: number
+                lastError: string | null
+                createdAt: string
+                dueAt: string
+              }[]
+            }
           }
         }
         /** @description `unauthenticated`: Authentication is required */
@@ -12734,6 +13006,210 @@ export interface paths {
     }
     put?: never
     post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/federated/terms': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The charter's epsilon per report and per day, and the sketch's shape
+     * @description **Who may call:** anyone; no credential is needed.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "purpose": "train_ai_system.federated",
+             *       "epsilonPerContribution": 4,
+             *       "epsilonPerDay": 4,
+             *       "reportsPerDay": 1,
+             *       "sketch": {
+             *         "m": 1024,
+             *         "k": 16
+             *       }
+             *     }
+             */
+            'application/json': {
+              purpose: string
+              epsilonPerContribution: number
+              epsilonPerDay: number
+              reportsPerDay: number
+              sketch: {
+                m: number
+                k: number
+              }
+            }
+          }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/federated/contributions': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * A batch of locally differentially private item-pair reports, without identifiers
+     * @description No subject, session, token or cookie: the browser sends only count-mean-sketch reports made at the charter epsilon per contribution, at most one day of them. Refused with 400 naming the field for another sketch shape or epsilon, more reports than a day allows, or a row or bits that do not fit; a refused batch adds nothing. Only running totals are kept. Rate limited per address like every public route.
+     *
+     *     **Who may call:** anyone; no credential is needed.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "epsilon": 4,
+           *       "sketch": {
+           *         "m": 1024,
+           *         "k": 16
+           *       },
+           *       "reports": [
+           *         {
+           *           "row": 7,
+           *           "bits": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            epsilon: number
+            sketch: {
+              m: number
+              k: number
+            }
+            reports: {
+              row: number
+              bits: string
+            }[]
+          }
+        }
+      }
+      responses: {
+        /** @description Accepted */
+        202: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "accepted": 1
+             *     }
+             */
+            'application/json': {
+              accepted: number
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
     delete?: never
     options?: never
     head?: never
