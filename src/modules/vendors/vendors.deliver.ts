@@ -66,12 +66,19 @@ export function createDeliveryRun(deps: DeliveryRunDeps) {
   const { repo, db } = deps
   const byVendor = new Map(deps.destinations.map((d) => [d.vendor, d]))
 
-  /** The purposes of the row the owner still allows now (consent read again at send). */
+  /**
+   * The purposes of the row the owner has not taken back since it was stored (consent read again at
+   * send). The request's jurisdiction is not known here, so a jurisdiction default does not overrule
+   * what the event's own request allowed; a record does (a withdrawal, an objection, a restriction, a
+   * GPC opt-out), and so does a consent-based purpose whose grant is gone.
+   */
   function allowedNow(row: DeliveryRow, context: ConsentContext | undefined): string[] {
     if (context === undefined) return []
-    return row.purposes
-      .split(',')
-      .filter((purpose) => purpose !== '' && decideConsent({ ...context, purpose }).allowed)
+    return row.purposes.split(',').filter((purpose) => {
+      if (purpose === '') return false
+      const decision = decideConsent({ ...context, purpose })
+      return decision.allowed || decision.reason === 'jurisdiction_default'
+    })
   }
 
   /**
