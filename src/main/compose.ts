@@ -150,7 +150,6 @@ export function createServices(deps: ServiceDeps) {
     identity,
     consent,
     session,
-    recommend,
     webhookUrl: config.voiceWebhookUrl,
   })
   // Offers keep no per-shopper rows: their caps and "not this" are the recommend module's.
@@ -178,7 +177,6 @@ export function createServices(deps: ServiceDeps) {
     identity,
     outbox,
     offers,
-    pricing,
     publicUrl: config.publicUrl,
   })
   // Pricing sees per-item demand totals, never an event or whose it was (issue 24).
@@ -292,6 +290,7 @@ export function createServices(deps: ServiceDeps) {
     reviews,
     offers,
     offerMail,
+    pricing,
     voice,
     federated,
     experiments,
