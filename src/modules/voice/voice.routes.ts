@@ -7,14 +7,9 @@ import { actorOf } from '../audit/index.js'
 import { signalsOf } from '../consent/index.js'
 import type { IdentityService } from '../identity/index.js'
 import { voiceFeedRoutes } from './voice.feed.routes.js'
+import { representativenessRoutes } from './voice.representativeness.routes.js'
 import type { VoiceService } from './voice.service.js'
-import {
-  RepresentativenessSchema,
-  TrendsQuerySchema,
-  TrendsSchema,
-  VoiceInputSchema,
-  VoiceReceiptSchema,
-} from './voice.js'
+import { TrendsQuerySchema, TrendsSchema, VoiceInputSchema, VoiceReceiptSchema } from './voice.js'
 
 export interface VoiceRoutesDeps {
   voice: VoiceService
@@ -70,29 +65,6 @@ const ALERTS_EXAMPLE = {
   ],
 }
 
-const REPRESENTATIVENESS_EXAMPLE = {
-  from: '2026-02-01T09:00:00.000Z',
-  to: '2026-03-02T09:00:00.000Z',
-  threshold: 0.2,
-  minRespondents: 20,
-  baseShoppers: 1200,
-  respondents: 84,
-  anonymousRespondents: 6,
-  enough: true,
-  skewed: true,
-  dimensions: [
-    {
-      dimension: 'tenure' as const,
-      distance: 0.31,
-      skewed: true,
-      groups: [
-        { group: 'new', base: 0.4, respondents: 0.09 },
-        { group: 'returning', base: 0.6, respondents: 0.91 },
-      ],
-    },
-  ],
-}
-
 const AlertSchema = z.object({
   id: z.string(),
   target: z.string(),
@@ -114,6 +86,7 @@ export const voiceRoutes: FastifyPluginAsyncZod<{ services: VoiceRoutesDeps }> =
     await voice.idle()
   })
   await app.register(voiceFeedRoutes, { voice })
+  await app.register(representativenessRoutes, { voice })
 
   app.post(
     '/v1/voice',
@@ -154,25 +127,6 @@ export const voiceRoutes: FastifyPluginAsyncZod<{ services: VoiceRoutesDeps }> =
       },
     },
     async (request) => voice.trends(request.query),
-  )
-
-  app.get(
-    '/v1/voice/representativeness',
-    {
-      config: { access: { roles: ['analyst', 'admin'] } },
-      schema: {
-        tags: ['voice'],
-        summary:
-          'Whether respondents look like the shopper base, by jurisdiction, level and tenure (shares only)',
-        description:
-          'Per dimension, the total variation distance between the shares of respondents (known shoppers with an entry in the last `days` days) and of the shopper base; skewed above the threshold (0.2), not judged under 20 respondents.',
-        querystring: z.strictObject({
-          days: z.coerce.number().int().min(1).max(366).default(30),
-        }),
-        response: { 200: withExample(RepresentativenessSchema, REPRESENTATIVENESS_EXAMPLE) },
-      },
-    },
-    async (request) => voice.representativeness(request.query.days),
   )
 
   app.get(
