@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createManualClock } from '../src/lib/clock.js'
+import { runAudits } from '../src/modules/reviews/index.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 import { type Receiver, startReceiver, vendorEnv } from './helpers/vendor-receiver.js'
 
@@ -257,6 +258,14 @@ for (const dialect of DIALECTS) {
       expect(overdue.json().deletions).toEqual([
         expect.objectContaining({ vendor: 'ad-network', reason: 'erasure', lastError: 'HTTP 500' }),
       ])
+      // The privacy audit names them too.
+      const report = await runAudits(ctx.services, ctx.clock.now())
+      expect(report.findings).toContainEqual(
+        expect.objectContaining({ check: 'privacy.vendor_deletions', severity: 'problem' }),
+      )
+      expect(report.privacy.vendors).toContainEqual(
+        expect.objectContaining({ vendor: 'ad-network', receiving: true, deletionsOverdue: 1 }),
+      )
       // The erased subject's delivery log is gone with them.
       expect((await ctx.services.vendors.exportSubject(bothId)).deliveries).toEqual([])
       receiver.answerWith(() => 204)

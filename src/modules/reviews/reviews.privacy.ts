@@ -42,6 +42,8 @@ export interface PrivacyDeps {
   charter: Charter
   consent: Pick<ConsentService, 'contextsFor'>
   identity: Pick<IdentityService, 'readVault'>
+  /** The vendors module's counts (`GET /v1/vendors`): deliveries sent and deletion requests overdue. */
+  vendors?: { status(): Promise<{ vendor: string; sent: number; deletionsOverdue: number }[]> }
 }
 
 /** The retention sweep runs hourly; an event is reported once it is this far past its retention. */
@@ -162,14 +164,29 @@ async function requests(deps: PrivacyDeps, now: Date): Promise<PrivacyAudit['req
   }
 }
 
-/** Vendors the charter declares and those that receive data (an active partner key acts for them). */
+/**
+ * Vendors the charter declares and those that receive data (an active partner key acts for them, or
+ * deliveries were sent to them), with their overdue deletion requests.
+ */
 async function vendors(deps: PrivacyDeps): Promise<PrivacyAudit['vendors']> {
   const receiving = new Set(
     (await activeKeys(deps.db)).flatMap((k) => (k.vendor === null ? [] : [k.vendor])),
   )
+  const sharing = new Map((await deps.vendors?.status())?.map((s) => [s.vendor, s]) ?? [])
+  for (const [vendor, s] of sharing) if (s.sent > 0) receiving.add(vendor)
   const declared = Object.keys(deps.charter.vendors)
   return [
-    ...declared.map((vendor) => ({ vendor, declared: true, receiving: receiving.has(vendor) })),
+    ...declared.map((vendor) => ({
+      vendor,
+      declared: true,
+      receiving: receiving.has(vendor),
+      ...(sharing.has(vendor)
+        ? {
+            sent: sharing.get(vendor)!.sent,
+            deletionsOverdue: sharing.get(vendor)!.deletionsOverdue,
+          }
+        : {}),
+    })),
     ...[...receiving]
       .filter((v) => !declared.includes(v))
       .map((vendor) => ({ vendor, declared: false, receiving: true })),
@@ -278,6 +295,32 @@ function requestAndPlaintextFindings(part: PrivacyAudit): Finding[] {
   return out
 }
 
+/** Deletion requests vendors have not acknowledged in time (GDPR Art. 19; `src/modules/vendors/`). */
+function vendorDeletionFindings(part: PrivacyAudit): Finding[] {
+  const overdue = part.vendors.filter((v) => (v.deletionsOverdue ?? 0) > 0)
+  if (overdue.length > 0) {
+    const total = overdue.reduce((n, v) => n + v.deletionsOverdue!, 0)
+    return [
+      finding(
+        'privacy.vendor_deletions',
+        'problem',
+        'Vendors have not acknowledged deletion requests in time.',
+        `${overdue.map((v) => `${v.vendor}: ${v.deletionsOverdue}`).join('; ')} overdue. Candor keeps retrying; contact the vendor (GET /v1/vendors/deletions/overdue lists them).`,
+        { overdue: total },
+      ),
+    ]
+  }
+  if (!part.vendors.some((v) => v.sent !== undefined)) return []
+  return [
+    finding(
+      'privacy.vendor_deletions',
+      'ok',
+      'No deletion request to a vendor is overdue.',
+      `${part.vendors.filter((v) => (v.sent ?? 0) > 0).length} vendors received deliveries.`,
+    ),
+  ]
+}
+
 /** Vendors declared, consent coverage and differential-privacy spending. */
 function vendorAndSpendFindings(part: PrivacyAudit): Finding[] {
   const out: Finding[] = []
@@ -295,9 +338,10 @@ function vendorAndSpendFindings(part: PrivacyAudit): Finding[] {
           'privacy.vendors',
           'ok',
           'Every vendor receiving data is declared in the charter.',
-          `${part.vendors.length} vendors declared; ${part.vendors.filter((v) => v.receiving).length} receive data through the clean room.`,
+          `${part.vendors.length} vendors declared; ${part.vendors.filter((v) => v.receiving).length} receive data (through the clean room or deliveries).`,
         ),
   )
+  out.push(...vendorDeletionFindings(part))
   const consentless = part.coverage.filter((c) => c.legalBasis === 'consent' && c.subjects >= 10)
   if (consentless.length > 0)
     out.push(

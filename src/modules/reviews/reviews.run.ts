@@ -14,7 +14,7 @@ import type { IdentityService } from '../identity/index.js'
 import type { RecommendService } from '../recommend/index.js'
 import { auditFairness } from './reviews.fairness.data.js'
 import type { Recommender } from './reviews.fairness.offline.js'
-import { auditPrivacy } from './reviews.privacy.js'
+import { type PrivacyDeps, auditPrivacy } from './reviews.privacy.js'
 import { reviewSecurity } from './reviews.security.js'
 import type { AuditReport, Finding } from './reviews.js'
 
@@ -28,6 +28,8 @@ export interface ReviewServices {
   consent: Pick<ConsentService, 'contextsFor' | 'noticeVersion'>
   identity: Pick<IdentityService, 'readVault'>
   recommend: Pick<RecommendService, 'onlineQuality' | 'model'>
+  /** Sharing with vendors: deliveries sent and overdue deletion requests per vendor. */
+  vendors?: PrivacyDeps['vendors']
 }
 
 export interface RunOptions {
@@ -74,6 +76,7 @@ export async function runAudits(
       charter: services.charter,
       consent: services.consent,
       identity: services.identity,
+      ...(services.vendors === undefined ? {} : { vendors: services.vendors }),
     },
     now,
   )

@@ -120,7 +120,14 @@ export interface PrivacyAudit {
    * Vendors the charter declares, and whether any receives data now (an active partner key acting for
    * it); a receiving vendor the charter does not declare is listed with `declared: false`.
    */
-  vendors: { vendor: string; declared: boolean; receiving: boolean }[]
+  vendors: {
+    vendor: string
+    declared: boolean
+    receiving: boolean
+    /** Deliveries the vendor acknowledged (`src/modules/vendors/`), and its overdue deletion requests. */
+    sent?: number
+    deletionsOverdue?: number
+  }[]
 }
 
 // ---- security ----------------------------------------------------------------------------------
