@@ -11,12 +11,15 @@ import {
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 describe('the browser SDK', () => {
-  it(`stays within its size budget (${SDK_BUDGET_GZIP_BYTES / 1024} KB gzipped)`, async () => {
+  it(`stays within its size budget (${SDK_BUDGET_GZIP_BYTES / 1024} KB gzipped) with the on-device engine in it`, async () => {
     const sdk = await buildSdk()
     expect(sdk.gzipBytes).toBeGreaterThan(1000)
     expect(sdk.gzipBytes).toBeLessThanOrEqual(SDK_BUDGET_GZIP_BYTES)
     // No runtime dependencies: nothing is imported or required at run time.
     expect(sdk.code).not.toMatch(/\brequire\(|\bimport\(/)
+    // The budget covers the on-device level: the engine's serving-model reader and IndexedDB store.
+    expect(sdk.code).toContain('CNDRSM01')
+    expect(sdk.code).toContain('candor-on-device')
   })
 })
 

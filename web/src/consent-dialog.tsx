@@ -13,7 +13,8 @@ export interface ConsentDialogProps {
   gpc: boolean
   /** The current decisions, to start from when the shopper reopens the dialog. */
   current?: Record<string, boolean>
-  onDecide: (decisions: Record<string, 'granted' | 'denied'>) => Promise<void>
+  /** `onDevice`: the shopper asked that their history stay in this browser (the `on_device` level). */
+  onDecide: (decisions: Record<string, 'granted' | 'denied'>, onDevice?: boolean) => Promise<void>
   onLater?: () => void
 }
 
@@ -138,9 +139,35 @@ function useConsentChoices(props: ConsentDialogProps) {
   return { purposes, blocked, chosen, setChosen, busy, error, decide }
 }
 
+/** The `on_device` level, offered with the choices: the history stays in this browser. */
+function OnDeviceChoice(props: {
+  checked: boolean
+  busy: boolean
+  onChange: (on: boolean) => void
+}) {
+  return (
+    <label class="on-device-choice">
+      <input
+        type="checkbox"
+        data-testid="on-device"
+        checked={props.checked}
+        disabled={props.busy}
+        onChange={(e) => props.onChange(e.currentTarget.checked)}
+      />{' '}
+      Keep my history on this device only: suggestions from my history are worked out in this
+      browser, and nothing about me is stored by the shop (with suggestions based on my history
+      allowed).
+    </label>
+  )
+}
+
 export function ConsentDialog(props: ConsentDialogProps) {
   const { notice, gpc } = props
-  const { purposes, blocked, chosen, setChosen, busy, error, decide } = useConsentChoices(props)
+  const [onDevice, setOnDevice] = useState(false)
+  const { purposes, blocked, chosen, setChosen, busy, error, decide } = useConsentChoices({
+    ...props,
+    onDecide: (decisions) => props.onDecide(decisions, onDevice),
+  })
   const needed = notice.groups.find((g) => g.id === 'needed')?.purposes ?? []
   const dialog = useRef<HTMLDivElement>(null)
   useModalFocus(dialog, props.onLater)
@@ -188,6 +215,7 @@ export function ConsentDialog(props: ConsentDialogProps) {
               />
             ))}
           </fieldset>
+          <OnDeviceChoice checked={onDevice} busy={busy} onChange={setOnDevice} />
           <p class="small">
             {/* What needs no choice, in the charter's own words of what it brings the shopper. */}
             {needed.length > 0 ? (

@@ -16,6 +16,7 @@ import {
 import { type Note, type Say, Section } from './privacy-note.js'
 import { PendingCodeForm } from './privacy-rights.js'
 import type { ShopperSession } from './session.js'
+import { createOnDeviceStore } from '../../sdk/src/on-device-store.js'
 import { subjectBase } from './use-privacy-center.js'
 import type { RightsRequests } from './use-rights-requests.js'
 
@@ -118,6 +119,11 @@ export function LevelSection(
       return
     }
     props.onSaved(answer)
+    // Leaving `on_device` deletes what this browser kept for it.
+    if (answer.effectiveLevel !== 'on_device')
+      await createOnDeviceStore()
+        .clear()
+        .catch(() => undefined)
     say(
       'level',
       answer.effectiveLevel === level
@@ -130,7 +136,7 @@ export function LevelSection(
     <Section id="level" note={props.note} title="How personal your suggestions are">
       <fieldset class="levels">
         <legend>Personalization level</legend>
-        {(['off', 'session', 'personal'] as const).map((level) => (
+        {(['off', 'session', 'personal', 'on_device'] as const).map((level) => (
           <div class="level" key={level}>
             <input
               type="radio"

@@ -88,7 +88,7 @@ function ShopFor(props: {
   const { route, catalog, session, notice } = props
   const [status, setStatus] = useState('')
   const basket = useBasket(session.ref)
-  const candor = useShopCandor(session)
+  const candor = useShopCandor(session, catalog)
   const choices = useShopChoices(candor)
   const { allowed, decided, dialogOpen, setDialogOpen } = choices
 
@@ -150,7 +150,7 @@ function ShopFor(props: {
           notice={notice}
           gpc={candor.gpc}
           {...(decided === true && allowed !== undefined ? { current: allowed } : {})}
-          onDecide={(decisions) => choices.decide(decisions, notice.version)}
+          onDecide={(decisions, onDevice) => choices.decide(decisions, notice.version, onDevice)}
           onLater={choices.later}
         />
       ) : null}

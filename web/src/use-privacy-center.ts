@@ -6,6 +6,7 @@
 import type { RefObject } from 'preact'
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { createCandor } from '../../sdk/src/candor.js'
+import { createOnDeviceStore } from '../../sdk/src/on-device-store.js'
 import {
   type ConsentState,
   type Notice,
@@ -131,6 +132,10 @@ export function usePrivacyCenter() {
     onErased: (request) => {
       // The subject is gone, and so is what this browser knew of them: no call uses the old token again.
       forgetVisitor()
+      // The history an `on_device` shopper kept in this browser goes too.
+      void createOnDeviceStore()
+        .clear()
+        .catch(() => undefined)
       setErased(request)
       setSession(null)
       data.forget()

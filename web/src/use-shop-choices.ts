@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { type Candor, createCandor } from '../../sdk/src/candor.js'
 import { type ShopperSession, demoSession } from './session.js'
+import type { DemoCatalog } from './api.js'
 
 const PERSONAL = 'personalize.recommendations'
 
@@ -13,9 +14,17 @@ const PERSONAL = 'personalize.recommendations'
 export const LATER_KEY = 'candor-demo.later'
 
 /** The SDK for this shopper (also `window.candor`, for the browser's console and the tests). */
-export function useShopCandor(session: ShopperSession): Candor {
+export function useShopCandor(session: ShopperSession, catalog?: DemoCatalog): Candor {
   return useMemo(() => {
+    // Titles and stock for suggestions ranked in the browser (the `on_device` level).
+    const products = new Map(
+      catalog?.products.map((p) => [
+        p.id,
+        { title: p.title, category: [p.category], price: p.price },
+      ]),
+    )
     const instance = createCandor({
+      catalog: (id) => products.get(id),
       subject: session.ref,
       token: session.token,
       refreshToken: async () => (await demoSession(session.ref)).token,
@@ -23,7 +32,7 @@ export function useShopCandor(session: ShopperSession): Candor {
     })
     ;(window as unknown as { candor: Candor }).candor = instance
     return instance
-  }, [session])
+  }, [session, catalog])
 }
 
 export function useShopChoices(candor: Candor) {
@@ -32,6 +41,7 @@ export function useShopChoices(candor: Candor) {
   const [dialogOpen, setDialogOpen] = useState(false)
   const [failure, setFailure] = useState<string>()
   const [choicesVersion, setChoicesVersion] = useState(0)
+  const [levelKnown, setLevelKnown] = useState(0)
 
   useEffect(() => {
     candor
@@ -39,8 +49,11 @@ export function useShopChoices(candor: Candor) {
       .then(({ allowed: a, decided: d }) => {
         setAllowed(a)
         setDecided(d)
-        if (d) candor.setConsent(a)
-        else if (sessionStorage.getItem(LATER_KEY) === null) setDialogOpen(true)
+        if (d) {
+          candor.setConsent(a)
+          // The level on record decides where the history lives (this browser, at `on_device`).
+          void candor.loadLevel().then(() => setLevelKnown((v) => v + 1))
+        } else if (sessionStorage.getItem(LATER_KEY) === null) setDialogOpen(true)
       })
       .catch((e: unknown) => setFailure(e instanceof Error ? e.message : String(e)))
   }, [candor, choicesVersion])
@@ -48,9 +61,14 @@ export function useShopChoices(candor: Candor) {
   const choicesChanged = () => setChoicesVersion((v) => v + 1)
 
   /** The banner's answer: the decisions, and the level they allow; then every row asks again. */
-  async function decide(decisions: Record<string, 'granted' | 'denied'>, noticeVersion: string) {
+  async function decide(
+    decisions: Record<string, 'granted' | 'denied'>,
+    noticeVersion: string,
+    onDevice = false,
+  ) {
     await candor.decide(decisions, noticeVersion, 'banner')
-    await candor.setLevel(decisions[PERSONAL] === 'granted' ? 'personal' : 'session')
+    const personal = onDevice ? 'on_device' : 'personal'
+    await candor.setLevel(decisions[PERSONAL] === 'granted' ? personal : 'session')
     setDialogOpen(false)
     choicesChanged()
   }
@@ -67,7 +85,7 @@ export function useShopChoices(candor: Candor) {
     dialogOpen,
     setDialogOpen,
     failure,
-    choicesVersion,
+    choicesVersion: choicesVersion + levelKnown,
     choicesChanged,
     decide,
     later,
