@@ -8,8 +8,8 @@ function definition(overrides: Record<string, unknown> = {}) {
     name: 'Fewer popular items',
     target: 'recommendation_parameters',
     variants: [
-      { name: 'control', settings: { popularShare: 0.4 } },
-      { name: 'less_popular', settings: { popularShare: 0.2 } },
+      { name: 'control', settings: {} },
+      { name: 'less_popular', settings: { 'personal.popularityWeight': 0.5 } },
     ],
     primaryMetric: 'purchase',
     guardrails: [{ metric: 'not_this', tolerance: 0 }],

@@ -4,6 +4,8 @@ import type { Runtime } from './runtime.js'
 const RIGHTS_SWEEP_EVERY_MS = 30_000
 /** How often the audit log's tree is signed, covering every process's writes. */
 const CHECKPOINT_EVERY_MS = 60_000
+/** How often experiments count new outcomes and step their rollouts (guardrails checked each time). */
+const EXPERIMENTS_EVERY_MS = 10 * 60_000
 
 /**
  * The background work of a server process, run from the shared job table (`src/modules/jobs/`): any
@@ -20,6 +22,9 @@ const CHECKPOINT_EVERY_MS = 60_000
  *   (at once on a new database) and keeps the report; 0 leaves it out;
  * - `vendors.deliver`: sends the vendor outbox and deletion requests every
  *   CANDOR_VENDOR_DELIVERY_INTERVAL_SECONDS when a vendor destination is configured (0 leaves it out);
+ * - `experiments.rollout`: every 10 minutes counts the outcomes of running experiments from real
+ *   events and feedback, stops any whose guardrail broke (audited) and advances those whose stage has
+ *   run its `stageHours`;
  * - `audit.checkpoint`: signs the audit tree every minute. Each process also signs a few seconds after
  *   its own audit writes (two processes signing the same tree size store one).
  */
@@ -78,6 +83,7 @@ export async function startBackgroundJobs(runtime: Runtime): Promise<{ stop(): P
       },
     })
   }
+  defineExperimentsJob(runtime)
   jobs.define({
     kind: 'audit.checkpoint',
     everyMs: CHECKPOINT_EVERY_MS,
@@ -95,4 +101,17 @@ export async function startBackgroundJobs(runtime: Runtime): Promise<{ stop(): P
       await Promise.all([runner.stop(), checkpoints.stop()])
     },
   }
+}
+
+/** `experiments.rollout`: outcomes counted, then every running experiment stepped (see above). */
+function defineExperimentsJob({ services, logger }: Runtime): void {
+  services.jobs.define({
+    kind: 'experiments.rollout',
+    everyMs: EXPERIMENTS_EVERY_MS,
+    async run() {
+      const steps = await services.experiments.runRollouts()
+      const moved = steps.filter((s) => s.action !== 'held')
+      if (moved.length > 0) logger.info({ steps: moved }, 'experiment rollouts stepped')
+    },
+  })
 }

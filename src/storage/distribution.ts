@@ -42,6 +42,7 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   cleanroom_pending: byOwner('subject_id'),
   cleanroom_matches: byOwner('subject_id'),
   experiment_enrolments: byOwner('owner'),
+  experiment_exposures: byOwner('owner'),
   voice_entries: byOwner('owner'),
   vendor_deliveries: byOwner('owner'),
   vendor_deletions: byOwner('owner'),

@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import type { Db } from '../../storage/db.js'
 import { METRICS, type ArmOut, type Metric } from './experiments.js'
 
-/** The experiments tables (migration 0028). No copy is made of them: every read goes to the database. */
+/** The experiments tables (migrations 0028, 0032). No copy is made of them: every read goes to the database. */
 type ExperimentTables = {
   experiments: {
     id: string
@@ -12,6 +12,7 @@ type ExperimentTables = {
     key_id: string
     definition: string
     looks: string
+    history: string
     stopped_reason: string | null
     created_at: string
     updated_at: string
@@ -25,7 +26,15 @@ type ExperimentTables = {
     basketed: number
     purchased: number
     not_this: number
+    creepy: number
     enrolled_at: string
+  }
+  experiment_exposures: {
+    owner: string
+    recomm_id: string
+    experiment_id: string
+    variant: number
+    created_at: string
   }
 }
 
@@ -37,6 +46,8 @@ export interface ExperimentRow {
   keyId: string
   definition: string
   looks: string
+  /** The sequential test's state at each look (JSON, `experiments.history.ts`). */
+  history: string
   stoppedReason: string | null
   createdAt: string
   updatedAt: string
@@ -56,6 +67,7 @@ const COLUMN = {
   basket: 'basketed',
   purchase: 'purchased',
   not_this: 'not_this',
+  creepy: 'creepy',
 } as const satisfies Record<Metric, string>
 
 function toRow(r: ExperimentTables['experiments']): ExperimentRow {
@@ -67,6 +79,7 @@ function toRow(r: ExperimentTables['experiments']): ExperimentRow {
     keyId: r.key_id,
     definition: r.definition,
     looks: r.looks,
+    history: r.history,
     stoppedReason: r.stopped_reason,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -90,6 +103,7 @@ export function createExperimentsRepository() {
           key_id: row.keyId,
           definition: row.definition,
           looks: row.looks,
+          history: row.history,
           stopped_reason: row.stoppedReason,
           created_at: row.createdAt,
           updated_at: row.updatedAt,
@@ -124,6 +138,7 @@ export function createExperimentsRepository() {
         status: string
         stage: number
         looks: string
+        history: string
         stoppedReason: string | null
         updatedAt: string
       },
@@ -134,6 +149,7 @@ export function createExperimentsRepository() {
           status: next.status,
           stage: next.stage,
           looks: next.looks,
+          history: next.history,
           stopped_reason: next.stoppedReason,
           updated_at: next.updatedAt,
         })
@@ -169,20 +185,94 @@ export function createExperimentsRepository() {
           basketed: 0,
           purchased: 0,
           not_this: 0,
+          creepy: 0,
           enrolled_at: row.at,
         })
         .onConflict((oc) => oc.columns(['owner', 'experiment_id']).doNothing())
         .execute()
     },
 
-    /** Marks a metric as reached for a shopper in every experiment they are enrolled in. */
-    async markOutcome(db: Db, owner: string, metric: Metric): Promise<number> {
-      const result = await t(db)
+    /**
+     * Marks a metric as reached for a shopper in every experiment they were enrolled in by `at` (all of
+     * them without `at`, or only `experimentId`'s).
+     */
+    async markOutcome(
+      db: Db,
+      owner: string,
+      metric: Metric,
+      only: { experimentId?: string; at?: string } = {},
+    ): Promise<number> {
+      let query = t(db)
         .updateTable('experiment_enrolments')
         .set({ [COLUMN[metric]]: 1 })
         .where('owner', '=', owner)
-        .executeTakeFirst()
+        .where(COLUMN[metric], '=', 0)
+      if (only.experimentId !== undefined)
+        query = query.where('experiment_id', '=', only.experimentId)
+      if (only.at !== undefined) query = query.where('enrolled_at', '<=', only.at)
+      const result = await query.executeTakeFirst()
       return Number(result.numUpdatedRows)
+    },
+
+    /** Remembers which experiment and variant shaped an answer, under its owner. */
+    async insertExposure(
+      db: Db,
+      row: { owner: string; recommId: string; experimentId: string; variant: number; at: string },
+    ): Promise<void> {
+      await t(db)
+        .insertInto('experiment_exposures')
+        .values({
+          owner: row.owner,
+          recomm_id: row.recommId,
+          experiment_id: row.experimentId,
+          variant: row.variant,
+          created_at: row.at,
+        })
+        .onConflict((oc) => oc.columns(['owner', 'recomm_id']).doNothing())
+        .execute()
+    },
+
+    /** The exposures of these answers: whose they were and which experiment shaped them. */
+    async findExposures(
+      db: Db,
+      recommIds: readonly string[],
+    ): Promise<{ recommId: string; owner: string; experimentId: string }[]> {
+      const out: { recommId: string; owner: string; experimentId: string }[] = []
+      for (let k = 0; k < recommIds.length; k += 500) {
+        const rows = await t(db)
+          .selectFrom('experiment_exposures')
+          .select(['recomm_id', 'owner', 'experiment_id'])
+          .where('recomm_id', 'in', recommIds.slice(k, k + 500))
+          .execute()
+        for (const r of rows)
+          out.push({ recommId: r.recomm_id, owner: r.owner, experimentId: r.experiment_id })
+      }
+      return out
+    },
+
+    async countExposures(db: Db, owner: string): Promise<number> {
+      const row = await t(db)
+        .selectFrom('experiment_exposures')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('owner', '=', owner)
+        .executeTakeFirst()
+      return Number(row?.n ?? 0)
+    },
+
+    async deleteExposures(db: Db, owner: string): Promise<number> {
+      const result = await t(db)
+        .deleteFrom('experiment_exposures')
+        .where('owner', '=', owner)
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+
+    async deleteExposuresBefore(db: Db, before: string): Promise<number> {
+      const result = await t(db)
+        .deleteFrom('experiment_exposures')
+        .where('created_at', '<', before)
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
     },
 
     /** Units and metric counts per variant index. */
@@ -196,6 +286,7 @@ export function createExperimentsRepository() {
           sql<string | number>`sum(basketed)`.as('basket'),
           sql<string | number>`sum(purchased)`.as('purchase'),
           sql<string | number>`sum(not_this)`.as('not_this'),
+          sql<string | number>`sum(creepy)`.as('creepy'),
         ])
         .where('experiment_id', '=', experimentId)
         .groupBy('variant')

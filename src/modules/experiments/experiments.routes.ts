@@ -11,6 +11,7 @@ import {
   StatisticsSchema,
   type Experiment,
 } from './experiments.js'
+import { LookPointSchema } from './experiments.rollout.js'
 import type { ExperimentsService } from './experiments.service.js'
 
 const EXPERIMENT_EXAMPLE: Experiment = {
@@ -20,8 +21,8 @@ const EXPERIMENT_EXAMPLE: Experiment = {
   target: 'recommendation_parameters',
   purpose: 'personalize.session',
   variants: [
-    { name: 'control', weight: 1, settings: { popularShare: 0.4 } },
-    { name: 'less_popular', weight: 1, settings: { popularShare: 0.2 } },
+    { name: 'control', weight: 1, settings: {} },
+    { name: 'less_popular', weight: 1, settings: { 'personal.popularityWeight': 0 } },
   ],
   primaryMetric: 'purchase',
   guardrails: [{ metric: 'not_this', tolerance: 0.01 }],
@@ -30,6 +31,7 @@ const EXPERIMENT_EXAMPLE: Experiment = {
   exposure: 0.05,
   alpha: 0.05,
   plannedUnits: 10000,
+  stageHours: 24,
   createdAt: '2026-03-02T09:00:00.000Z',
   updatedAt: '2026-03-09T09:00:00.000Z',
   stoppedReason: null,
@@ -62,12 +64,12 @@ const STATISTICS_EXAMPLE = {
     {
       variant: 'control',
       units: 1210,
-      counts: { view: 1002, basket: 240, purchase: 98, not_this: 31 },
+      counts: { view: 1002, basket: 240, purchase: 98, not_this: 31, creepy: 2 },
     },
     {
       variant: 'less_popular',
       units: 1188,
-      counts: { view: 990, basket: 251, purchase: 112, not_this: 36 },
+      counts: { view: 990, basket: 251, purchase: 112, not_this: 36, creepy: 3 },
     },
   ],
   primary: [COMPARISON_EXAMPLE],
@@ -86,6 +88,23 @@ const STATISTICS_EXAMPLE = {
     },
   ],
 }
+
+const HISTORY_EXAMPLE = [
+  {
+    at: '2026-03-09T09:00:00.000Z',
+    stage: 0,
+    units: [610, 598],
+    comparisons: [
+      {
+        metric: 'purchase',
+        variant: 'less_popular',
+        difference: 0.011,
+        interval: [-0.041, 0.063] as [number, number],
+        pValue: 0.88,
+      },
+    ],
+  },
+]
 
 const IdParams = z.object({ id: z.string().regex(/^exp_[0-9a-z]{1,40}$/) })
 const ExperimentWithStatistics = z.object({
@@ -151,10 +170,20 @@ function definitionRoutes(app: RoutesApp, experiments: ExperimentsService) {
           'An experiment and its statistics: per variant the units and counts; against the control, always-valid p-values and confidence sequences for the difference in rate (primary metric and guardrails)',
         params: IdParams,
         response: {
-          200: withExample(ExperimentWithStatistics, {
-            experiment: EXPERIMENT_EXAMPLE,
-            statistics: STATISTICS_EXAMPLE,
-          }),
+          200: withExample(
+            ExperimentWithStatistics.extend({
+              history: z
+                .array(LookPointSchema)
+                .describe(
+                  'Each look of the rollout job (oldest first, thinned past 400): the units per variant and every comparison confidence sequence then, for the chart',
+                ),
+            }),
+            {
+              experiment: EXPERIMENT_EXAMPLE,
+              statistics: STATISTICS_EXAMPLE,
+              history: HISTORY_EXAMPLE,
+            },
+          ),
         },
       },
     },
@@ -185,7 +214,7 @@ function rolloutRoutes(app: RoutesApp, experiments: ExperimentsService) {
             experiment: EXPERIMENT_EXAMPLE.id,
             status: 'enrolled',
             variant: 'less_popular',
-            settings: { popularShare: 0.2 },
+            settings: { 'personal.popularityWeight': 0 },
           }),
         },
       },

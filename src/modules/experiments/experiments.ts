@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { PurposeKeySchema } from '../charter/index.js'
+import { scoringSettingIssue } from '../recommend/index.js'
 import { isValidStages } from './experiments.assign.js'
 
 /**
@@ -8,13 +9,17 @@ import { isValidStages } from './experiments.assign.js'
  * the first of which is the control, and rolls out in stages while its guardrails hold.
  */
 
-/** The online-quality counts an experiment can measure: each counted once per enrolled shopper. */
-export const METRICS = ['view', 'basket', 'purchase', 'not_this'] as const
+/**
+ * What an experiment can measure, each counted once per enrolled shopper: the online-quality actions
+ * on the answers they were given (view, basket, purchase, "not this"), and `creepy`: feedback they
+ * sent (voice of the customer) tagged with the privacy aspect after they were enrolled.
+ */
+export const METRICS = ['view', 'basket', 'purchase', 'not_this', 'creepy'] as const
 export const MetricSchema = z.enum(METRICS)
 export type Metric = z.infer<typeof MetricSchema>
 
 /** A metric where more is worse (a guardrail on it breaks when a variant raises it). */
-export const HARMFUL_WHEN_HIGHER: ReadonlySet<Metric> = new Set(['not_this'])
+export const HARMFUL_WHEN_HIGHER: ReadonlySet<Metric> = new Set(['not_this', 'creepy'])
 
 export const TARGETS = ['recommendation_parameters', 'prompt_text', 'offer'] as const
 
@@ -52,6 +57,11 @@ export const ExperimentInputSchema = z
       .refine(isValidStages, 'each stage a fraction in (0, 1], none smaller than the one before')
       .default([...DEFAULT_STAGES]),
     alpha: z.number().gt(0).max(0.2).default(0.05),
+    /**
+     * The least time (hours) at a stage before the rollout job moves on; a guardrail breach stops the
+     * experiment at any time.
+     */
+    stageHours: z.number().min(0).max(2160).default(24),
     plannedUnits: z.number().int().min(100).max(100_000_000).default(10_000),
   })
   .superRefine((input, ctx) => {
@@ -60,6 +70,16 @@ export const ExperimentInputSchema = z
       if (names.has(v.name))
         ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: 'already used' })
       names.add(v.name)
+      if (input.target !== 'recommendation_parameters') return
+      for (const [setting, value] of Object.entries(v.settings)) {
+        const reason = scoringSettingIssue(setting, value)
+        if (reason !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['variants', i, 'settings', setting],
+            message: reason,
+          })
+      }
     })
   })
 export type ExperimentInput = z.output<typeof ExperimentInputSchema>
@@ -117,6 +137,7 @@ export const ExperimentSchema = z.object({
   exposure: z.number(),
   alpha: z.number(),
   plannedUnits: z.number().int(),
+  stageHours: z.number(),
   createdAt: z.string(),
   updatedAt: z.string(),
   stoppedReason: StoppedReasonSchema.nullable(),

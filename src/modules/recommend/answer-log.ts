@@ -8,7 +8,7 @@ import type { Clock } from '../../lib/clock.js'
 import { DAY_MS } from '../../lib/clock.js'
 import type { Db } from '../../storage/db.js'
 import type { EventsService } from '../events/index.js'
-import { type Citation, onlineQuality } from './online-quality.js'
+import { type AttributedAction, type Citation, attribute, onlineQuality } from './online-quality.js'
 import { ANSWER_LOG_DAYS, type OnlineQuality } from './recommend.js'
 import type { AnswerRow, createRecommendRepository } from './recommend.repository.js'
 
@@ -53,6 +53,27 @@ export function createAnswerLog(deps: AnswerLogDeps) {
     return flushing
   }
 
+  /** Events and "not this" feedback received since `since` that cite an answer. */
+  async function citationsSince(since: string): Promise<Citation[]> {
+    return [
+      ...(await deps.events.listCitations(since)).map((e) => ({
+        recommId: e.recommId,
+        action: e.type,
+        item: e.item,
+      })),
+      ...(await deps.repo.listNotInterestedCitations(deps.db, since)).map((f) => ({
+        recommId: f.recommId,
+        action: 'not_interested' as const,
+        item: f.item,
+      })),
+    ]
+  }
+
+  /** The logged answers (since `since`) that the citations name. */
+  async function citedAnswers(citations: readonly Citation[], since: string) {
+    return deps.repo.findAnswers(deps.db, [...new Set(citations.map((c) => c.recommId))], since)
+  }
+
   return {
     /** Buffers one answer for the log (written within `ANSWER_FLUSH_MS`). */
     add(row: AnswerRow): void {
@@ -75,29 +96,25 @@ export function createAnswerLog(deps: AnswerLogDeps) {
       const until = deps.clock.now()
       const firstDay = Math.floor(until.getTime() / DAY_MS) - (Math.min(days, ANSWER_LOG_DAYS) - 1)
       const since = new Date(firstDay * DAY_MS).toISOString()
-      const citations: Citation[] = [
-        ...(await deps.events.listCitations(since)).map((e) => ({
-          recommId: e.recommId,
-          action: e.type,
-          item: e.item,
-        })),
-        ...(await deps.repo.listNotInterestedCitations(deps.db, since)).map((f) => ({
-          recommId: f.recommId,
-          action: 'not_interested' as const,
-          item: f.item,
-        })),
-      ]
+      const citations = await citationsSince(since)
       return onlineQuality({
         since,
         until: until.toISOString(),
         answerCounts: await deps.repo.countAnswers(deps.db, since.slice(0, 10)),
-        cited: await deps.repo.findAnswers(
-          deps.db,
-          [...new Set(citations.map((c) => c.recommId))],
-          since,
-        ),
+        cited: await citedAnswers(citations, since),
         citations,
       })
+    },
+
+    /**
+     * The actions taken on answers (view, cart, purchase, "not this") cited since `since`, by the same
+     * rule as online quality (`attribute`): what experiments count their outcomes from. Citations of
+     * answers older than `answersSince` (default: `since`) count for nothing.
+     */
+    async attributedSince(since: string, answersSince = since): Promise<AttributedAction[]> {
+      await flush()
+      const citations = await citationsSince(since)
+      return attribute(await citedAnswers(citations, answersSince), citations).map((a) => a.action)
     },
   }
 }

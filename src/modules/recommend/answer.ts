@@ -1,6 +1,7 @@
 /**
  * The answer to "what should this shopper see?", in the order its rules apply: the level (the shopper's
- * setting and consent, then the charter's frequency cap), the guards (stock, category, special
+ * setting and consent, then the charter's frequency cap), the experiment variant if the shopper is
+ * enrolled in one (`answer-variant.ts`), the guards (stock, category, special
  * categories, feedback, the page's items), the engine at that level, and each item's explanation. It
  * returns a typed value; the routes file writes it as HTTP (links, JSON: `recommend.representation.ts`).
  */
@@ -32,6 +33,12 @@ import {
 } from './engine/index.js'
 import { type ExplainedItem, type ExplainSource, explain } from './explanations.js'
 import type { AnswerLog } from './answer-log.js'
+import {
+  type AnswerVariant,
+  type VariantSource,
+  decideVariant,
+  modelFor,
+} from './answer-variant.js'
 import { type HistoryRead, answerSegment } from './answer-segment.js'
 import type { FeedbackStore, FeedbackView, Owner } from './feedback.js'
 import { createRankingsCache } from './recommend.cache.js'
@@ -71,6 +78,8 @@ export interface Answer {
   readonly items: readonly ExplainedItem[]
   readonly prompt?: ConsentPrompt
   readonly cap?: CapReached
+  /** The experiment and variant the answer was given under (outcomes citing it count for it). */
+  readonly experiment?: { readonly id: string; readonly variant: string }
 }
 
 /** A ranking, explained, as kept for the same question until it may have changed. */
@@ -136,6 +145,7 @@ interface Asked extends Owner {
   owner: string | undefined
   inStockOnly: boolean
   now: number
+  variant: AnswerVariant | undefined
 }
 
 export interface AnswerDeps {
@@ -149,6 +159,8 @@ export interface AnswerDeps {
   feedback: FeedbackStore
   log: AnswerLog
   caps: TouchpointCaps
+  /** Running experiments over recommendation parameters (none: every answer is the model's own). */
+  variants?: VariantSource | undefined
   /** The subject id and session key a question or feedback names. */
   ownerOf: (query: { subject?: string | undefined; session?: string | undefined }) => Promise<Owner>
 }
@@ -304,8 +316,9 @@ async function rank(
 ): Promise<Ranked> {
   const { s, query } = a
   // Taken before the masks: a catalog change meanwhile (`syncCatalog`) only grows the item index
-  // and the masks, so this model's items all have a place in the masks built below.
-  const model = s.model
+  // and the masks, so this model's items all have a place in the masks built below. An enrolled
+  // shopper's variant scores with its own settings.
+  const model = modelFor(s.model, a.variant)
   const feedback = await deps.feedback.viewOf(a.owner)
   // What may count as history and evidence: a special category only for a shopper who allowed it.
   const excluded =
@@ -364,12 +377,22 @@ export function createAnswerer(deps: AnswerDeps) {
       }
       const decided = await decideLevel(deps, query, who, signals)
       const { level, levelKey, prompt, cap, owner } = decided
+      const variant = await decideVariant(deps.variants, level, who.subjectId, signals)
       // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
       const ownRankings = owner === undefined ? s.offRankings : await rankings.of(owner)
       const inStockOnly = query.inStock !== 'false'
       // Whose it is, is the map it is kept in (`off` rankings are everyone's).
-      const question = `${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
-      const asked: Asked = { ...who, s, query, level, owner, inStockOnly, now: now.getTime() }
+      const question = `${variant === undefined ? '' : `${variant.experiment}:${variant.variant}`}|${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
+      const asked: Asked = {
+        ...who,
+        s,
+        query,
+        level,
+        owner,
+        inStockOnly,
+        now: now.getTime(),
+        variant,
+      }
       // Ranked only when this question has no ranking yet (or it went stale).
       const { items, read } = await ranked(s, ownRankings, question, now.getTime(), () =>
         rank(deps, specialPurposes, asked),
@@ -384,6 +407,15 @@ export function createAnswerer(deps: AnswerDeps) {
         // Coarse, and only from what deciding and ranking read anyway (see `answer-segment.ts`).
         segment: answerSegment(deps.charter, decided.jurisdiction, read, now.getTime()),
       })
+      if (variant !== undefined) {
+        await deps.variants!.recordExposure({
+          recommId,
+          subjectId: who.subjectId!,
+          experiment: variant.experiment,
+          variant: variant.variant,
+          at: now.toISOString(),
+        })
+      }
       return {
         recommId,
         level,
@@ -393,6 +425,9 @@ export function createAnswerer(deps: AnswerDeps) {
         items,
         ...(prompt === undefined ? {} : { prompt }),
         ...(cap === undefined ? {} : { cap }),
+        ...(variant === undefined
+          ? {}
+          : { experiment: { id: variant.experiment, variant: variant.variant } }),
       }
     },
   }

@@ -35,6 +35,8 @@ export {
 export { recommendRoutes } from './recommend.routes.js'
 export { recommendDataParticipant } from './recommend.participant.js'
 export type { Answer } from './answer.js'
+export type { AnswerVariant, VariantSource } from './answer-variant.js'
+export type { AttributedAction } from './online-quality.js'
 export type { CapReached } from './touchpoint-caps.js'
 export { notThisLink } from './recommend.representation.js'
 export {
@@ -49,6 +51,9 @@ export {
 } from './recommend.js'
 /** The pure engine, for audits that measure it on a validation split (reviews, issue 20). */
 export {
+  SCORING_SETTINGS,
+  scoringSettingIssue,
+  type SettingValue,
   buildInteractions,
   createHistory,
   recommendPersonal,

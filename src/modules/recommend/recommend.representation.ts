@@ -82,6 +82,7 @@ export function answerBody(answer: Answer): RecommendationAnswer {
   }
   if (answer.prompt !== undefined) body.prompt = answer.prompt
   if (answer.cap !== undefined) body.cap = answer.cap
+  if (answer.experiment !== undefined) body.experiment = answer.experiment
   return body
 }
 
@@ -125,8 +126,8 @@ function linksSchema(): JsonSchema {
 interface Serializers {
   /** `{recommId, level, levelReason}` (the envelope's fields before `items`). */
   head: Serializer<Pick<RecommendationAnswer, 'recommId' | 'level' | 'levelReason'>>
-  /** `{prompt?, cap?}` (the envelope's fields after `items`). */
-  tail: Serializer<Pick<RecommendationAnswer, 'prompt' | 'cap'>>
+  /** `{prompt?, cap?, experiment?}` (the envelope's fields after `items`). */
+  tail: Serializer<Pick<RecommendationAnswer, 'prompt' | 'cap' | 'experiment'>>
   /** An item without its links (the schema's last field). */
   item: Serializer<Omit<AnswerItemBody, 'links'>>
   links: Serializer<Links>
@@ -146,7 +147,11 @@ function compileSerializers(): Serializers {
         }),
       ),
     ),
-    tail: compile(toJsonSchema(z.object({ prompt: answer.prompt, cap: answer.cap }))),
+    tail: compile(
+      toJsonSchema(
+        z.object({ prompt: answer.prompt, cap: answer.cap, experiment: answer.experiment }),
+      ),
+    ),
     item: compile(toJsonSchema(RecommendedItemSchema.omit({ links: true }))),
     links: compile(linksSchema()),
   }
@@ -183,6 +188,7 @@ export function answerJson(answer: Answer): string {
   const tail = write.tail({
     ...(answer.prompt === undefined ? {} : { prompt: answer.prompt }),
     ...(answer.cap === undefined ? {} : { cap: answer.cap }),
+    ...(answer.experiment === undefined ? {} : { experiment: answer.experiment }),
   })
   return `${head.slice(0, -1)},"items":[${items}]${tail === '{}' ? '' : `,${tail.slice(1, -1)}`}}`
 }

@@ -16,6 +16,8 @@ import type { SessionService } from '../session/index.js'
 import type { IdentityService } from '../identity/index.js'
 import type { ItemModel } from './engine/index.js'
 import { type Answer, createAnswerer } from './answer.js'
+import type { VariantSource } from './answer-variant.js'
+import type { AttributedAction } from './online-quality.js'
 import { createAnswerLog } from './answer-log.js'
 import { type Owner, createFeedbackStore } from './feedback.js'
 import { type FederatedPairSource, type TrainProgress, createModelHolder } from './model.js'
@@ -41,6 +43,8 @@ export interface RecommendDeps {
   /** A session id's pseudonym (the session module's `keyOf`). */
   session: Pick<SessionService, 'keyOf'>
   catalog: CatalogService
+  /** Running experiments over recommendation parameters (issue 21); none: no answer is varied. */
+  variants?: VariantSource
   /** Where training's CPU part runs: a worker thread (the default, `trainOffThread`) or this one. */
   trainer?: Trainer
   /** Federated pair estimates training adds to the co-occurrence (issue 22); none: histories only. */
@@ -113,6 +117,14 @@ export function createRecommendService(deps: RecommendDeps) {
      * `ANSWER_LOG_DAYS`, what the log keeps): see `online-quality.ts`.
      */
     onlineQuality: (days: number): Promise<OnlineQuality> => log.onlineQuality(days),
+
+    /**
+     * Actions on answers (view, cart, purchase, "not this") cited since `since`, attributed by online
+     * quality's rule (the cited item was in the answer; once per answer and action): what experiments
+     * count outcomes from. Answers older than `answersSince` are not matched.
+     */
+    attributedSince: (since: string, answersSince?: string): Promise<AttributedAction[]> =>
+      log.attributedSince(since, answersSince),
 
     async latestTrainingRun(): Promise<TrainingRun | undefined> {
       return repo.latestTrainingRun(deps.db)

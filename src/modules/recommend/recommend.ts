@@ -120,6 +120,12 @@ export const RecommendationAnswerSchema = z.object({
     .describe(
       'Present when the charter frequency cap of the touchpoint was reached: the answer then falls back to `off` (nothing about the shopper used)',
     ),
+  experiment: z
+    .object({ id: z.string(), variant: z.string() })
+    .optional()
+    .describe(
+      'Present when the shopper is enrolled in a running experiment over recommendation parameters: the experiment and the variant this answer was ranked under (views, baskets, purchases and "not this" citing the recommId count for that variant)',
+    ),
 })
 export type RecommendationAnswer = z.infer<typeof RecommendationAnswerSchema>
 

@@ -41,3 +41,4 @@ export {
 export { createVoiceService, type VoiceDeps, type VoiceService } from './voice.service.js'
 export { voiceRoutes, type VoiceRoutesDeps } from './voice.routes.js'
 export { voiceDataParticipant } from './voice.participant.js'
+export { createVoiceAspectReader } from './voice.aspects.js'

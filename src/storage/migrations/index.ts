@@ -31,6 +31,7 @@ import { migration0035Federated } from './0035_federated.js'
 import { migration0036Vendors } from './0036_vendors.js'
 import { migration0037Pricing } from './0037_pricing.js'
 import { migration0030RecommendAnswerSegments } from './0030_recommend_answer_segments.js'
+import { migration0032ExperimentOutcomes } from './0032_experiment_outcomes.js'
 
 /**
  * Every migration, in order. Names sort by their number; a migration never changes once released
@@ -69,6 +70,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0036_vendors': migration0036Vendors,
   '0037_pricing': migration0037Pricing,
   '0030_recommend_answer_segments': migration0030RecommendAnswerSegments,
+  '0032_experiment_outcomes': migration0032ExperimentOutcomes,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -19,6 +19,7 @@ export {
   QUANT_BITS,
   removeSubject,
   trainItemModel,
+  withScoring,
   type ItemModel,
   type ItemModelParams,
   type NeighbourRows,
@@ -81,3 +82,9 @@ export {
   type NewInCategoryOptions,
 } from './new-in-category.js'
 export { DEFAULT_MIX, mixReasons, type MixOptions } from './mix.js'
+export {
+  SCORING_SETTINGS,
+  applyScoringSettings,
+  scoringSettingIssue,
+  type SettingValue,
+} from './overrides.js'
