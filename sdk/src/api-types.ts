@@ -2020,12 +2020,18 @@ export interface paths {
             /** @enum {string} */
             decision: 'granted' | 'denied'
             /**
-             * @description Where the shopper made the choice
+             * @description Where the shopper made the choice (email_unsubscribe: the link in an offer e-mail, denials only)
              * @default api
              * @example banner
              * @enum {string}
              */
-            method?: 'banner' | 'privacy_center' | 'api' | 'progressive_prompt' | 'import'
+            method?:
+              | 'banner'
+              | 'privacy_center'
+              | 'api'
+              | 'progressive_prompt'
+              | 'import'
+              | 'email_unsubscribe'
             /**
              * @description The `version` of the notice the shopper was shown (GET /v1/notice)
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
@@ -3298,12 +3304,18 @@ export interface paths {
             /** @enum {string} */
             decision: 'granted' | 'denied'
             /**
-             * @description Where the shopper made the choice
+             * @description Where the shopper made the choice (email_unsubscribe: the link in an offer e-mail, denials only)
              * @default api
              * @example banner
              * @enum {string}
              */
-            method?: 'banner' | 'privacy_center' | 'api' | 'progressive_prompt' | 'import'
+            method?:
+              | 'banner'
+              | 'privacy_center'
+              | 'api'
+              | 'progressive_prompt'
+              | 'import'
+              | 'email_unsubscribe'
             /**
              * @description The `version` of the notice the shopper was shown (GET /v1/notice)
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
@@ -3600,6 +3612,7 @@ export interface paths {
               currency?: string
               /** @default true */
               available?: boolean
+              stock?: number
               specialCategory?: string
             }[]
           }
@@ -3745,6 +3758,7 @@ export interface paths {
               price?: number
               currency?: string
               available: boolean
+              stock?: number
               specialCategory?: string
               updatedAt: string
             }
@@ -7962,7 +7976,194 @@ export interface paths {
     patch?: never
     trace?: never
   }
-  '/v1/voice/feed': {
+  '/v1/pricing/rules/{category}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    /**
+     * Set a top-level category's pricing rules: floor and ceiling (fractions of the list price), largest change a day, protected periods, manual or automatic
+     * @description **Who may call:** an API key with role `admin`.
+     */
+    put: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          category: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "floor": 0.8,
+           *       "ceiling": 1.25,
+           *       "maxDailyChange": 0.05,
+           *       "protectedPeriods": [
+           *         {
+           *           "from": "2026-11-27T00:00:00Z",
+           *           "until": "2026-12-01T00:00:00Z",
+           *           "reason": "Black Friday promise"
+           *         }
+           *       ],
+           *       "mode": "manual"
+           *     }
+           */
+          'application/json': {
+            floor: number
+            ceiling: number
+            maxDailyChange: number
+            /** @default [] */
+            protectedPeriods?: {
+              /** Format: date-time */
+              from: string
+              /** Format: date-time */
+              until: string
+              reason: string
+            }[]
+            /**
+             * @default manual
+             * @enum {string}
+             */
+            mode?: 'manual' | 'automatic'
+          }
+        }
+      }
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "floor": 0.8,
+             *       "ceiling": 1.25,
+             *       "maxDailyChange": 0.05,
+             *       "protectedPeriods": [
+             *         {
+             *           "from": "2026-11-27T00:00:00Z",
+             *           "until": "2026-12-01T00:00:00Z",
+             *           "reason": "Black Friday promise"
+             *         }
+             *       ],
+             *       "mode": "manual",
+             *       "category": "Home and decor",
+             *       "updatedAt": "2026-03-02T09:00:00.000Z"
+             *     }
+             */
+            'application/json': {
+              floor: number
+              ceiling: number
+              maxDailyChange: number
+              /** @default [] */
+              protectedPeriods: {
+                /** Format: date-time */
+                from: string
+                /** Format: date-time */
+                until: string
+                reason: string
+              }[]
+              /**
+               * @default manual
+               * @enum {string}
+               */
+              mode: 'manual' | 'automatic'
+              category: string
+              updatedAt: string
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/pricing/rules': {
     parameters: {
       query?: never
       header?: never
@@ -7970,10 +8171,8 @@ export interface paths {
       cookie?: never
     }
     /**
-     * The live feed of entries and alerts (text/event-stream)
-     * @description Server-sent events: `ready` once subscribed, then `entry` (a new review, survey answer or feedback: its analysis and text, which passed the personal-data scan, never its owner) and `alert` (a spike of negative entries, as posted to the webhook). Entries and alerts taken by the process the client is connected to.
-     *
-     *     **Who may call:** an API key with role `analyst`, `admin`.
+     * Every category with pricing rules
+     * @description **Who may call:** an API key with role `analyst`, `admin`.
      */
     get: {
       parameters: {
@@ -7984,25 +8183,55 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description The event stream */
+        /** @description OK */
         200: {
           headers: {
             [name: string]: unknown
           }
           content: {
             /**
-             * @example event: ready
-             *     data: {}
-             *
-             *     id: voc_0mxcqqu4z0000szlt5w6g
-             *     event: entry
-             *     data: {"id":"voc_0mxcqqu4z0000szlt5w6g","kind":"review","purpose":"personalize.recommendations","item":"85123A","rating":1,"survey":null,"question":null,"answer":null,"text":"Arrived broken","sentiment":-0.5,"negative":true,"aspects":["quality"],"createdAt":"2026-03-02T09:40:00.000Z"}
-             *
-             *     id: val_0mxcqqu4z0000szlt5w6g
-             *     event: alert
-             *     data: {"type":"voice.negative_spike","id":"val_0mxcqqu4z0000szlt5w6g","target":{"kind":"item","item":"85123A"},"hour":"2026-03-02T09:00:00.000Z","count":6,"baseline":0.1,"statistic":4.5,"raisedAt":"2026-03-02T09:40:00.000Z"}
+             * @example {
+             *       "rules": [
+             *         {
+             *           "floor": 0.8,
+             *           "ceiling": 1.25,
+             *           "maxDailyChange": 0.05,
+             *           "protectedPeriods": [
+             *             {
+             *               "from": "2026-11-27T00:00:00Z",
+             *               "until": "2026-12-01T00:00:00Z",
+             *               "reason": "Black Friday promise"
+             *             }
+             *           ],
+             *           "mode": "manual",
+             *           "category": "Home and decor",
+             *           "updatedAt": "2026-03-02T09:00:00.000Z"
+             *         }
+             *       ]
+             *     }
              */
-            'text/event-stream': string
+            'application/json': {
+              rules: {
+                floor: number
+                ceiling: number
+                maxDailyChange: number
+                /** @default [] */
+                protectedPeriods: {
+                  /** Format: date-time */
+                  from: string
+                  /** Format: date-time */
+                  until: string
+                  reason: string
+                }[]
+                /**
+                 * @default manual
+                 * @enum {string}
+                 */
+                mode: 'manual' | 'automatic'
+                category: string
+                updatedAt: string
+              }[]
+            }
           }
         }
         /** @description `unauthenticated`: Authentication is required */
@@ -8047,6 +8276,935 @@ export interface paths {
     }
     put?: never
     post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/pricing/runs': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Suggest prices now from aggregate demand, stock and elasticity within the rules (automatic categories apply at once); the answer lists the suggestions and, for every other item under a rule, why it has none
+     * @description **Who may call:** an API key with role `admin`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "suggestions": [
+             *         {
+             *           "id": "psg_4k2j9x0c1v8b7n6m5l4k",
+             *           "item": "85123A",
+             *           "category": "Home and decor",
+             *           "currentPrice": 2.95,
+             *           "suggestedPrice": 3.09,
+             *           "listPrice": 2.95,
+             *           "currency": "GBP",
+             *           "explanation": "demand up 40% in 7 days (140 units vs 100 a week before), 12 left in stock (0.6 days at this pace); elasticity -1.8 (95% interval -2.6 to -1, this item); +4.7% to 3.09 (daily change limit)",
+             *           "demand": {
+             *             "recentUnits": 140,
+             *             "baselineUnits": 100,
+             *             "change": 0.4,
+             *             "recentViews": 900,
+             *             "baselineViews": 700,
+             *             "stock": 12,
+             *             "coverDays": 0.6
+             *           },
+             *           "elasticity": {
+             *             "value": -1.8,
+             *             "standardError": 0.4,
+             *             "low": -2.6,
+             *             "high": -1,
+             *             "scope": "item",
+             *             "observations": 30,
+             *             "method": "OLS of ln(units) on ln(price), this item, weekly"
+             *           },
+             *           "limitedBy": "daily_change",
+             *           "status": "pending",
+             *           "createdAt": "2026-03-02T09:00:00.000Z"
+             *         }
+             *       ],
+             *       "skipped": [
+             *         {
+             *           "item": "22423",
+             *           "reason": "too few sales in the weeks before to see a trend (3 units in 28 days, 8 needed)"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              suggestions: {
+                id: string
+                item: string
+                category: string
+                currentPrice: number
+                suggestedPrice: number
+                listPrice: number
+                currency?: string
+                explanation: string
+                demand: {
+                  recentUnits: number
+                  baselineUnits: number
+                  change: number
+                  recentViews: number
+                  baselineViews: number
+                  stock?: number
+                  coverDays?: number
+                }
+                elasticity: {
+                  value: number
+                  standardError: number
+                  low: number
+                  high: number
+                  /** @enum {string} */
+                  scope: 'item' | 'category'
+                  observations: number
+                  method: string
+                }
+                /** @enum {string} */
+                limitedBy?: 'floor' | 'ceiling' | 'daily_change'
+                /** @enum {string} */
+                status: 'pending' | 'approved' | 'applied' | 'rejected' | 'superseded'
+                createdAt: string
+                decidedAt?: string
+                decidedBy?: string
+              }[]
+              skipped: {
+                item: string
+                reason: string
+              }[]
+            }
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/pricing/suggestions': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Price suggestions, newest first (by status)
+     * @description **Who may call:** an API key with role `analyst`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          status?: 'pending' | 'approved' | 'applied' | 'rejected' | 'superseded'
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "suggestions": [
+             *         {
+             *           "id": "psg_4k2j9x0c1v8b7n6m5l4k",
+             *           "item": "85123A",
+             *           "category": "Home and decor",
+             *           "currentPrice": 2.95,
+             *           "suggestedPrice": 3.09,
+             *           "listPrice": 2.95,
+             *           "currency": "GBP",
+             *           "explanation": "demand up 40% in 7 days (140 units vs 100 a week before), 12 left in stock (0.6 days at this pace); elasticity -1.8 (95% interval -2.6 to -1, this item); +4.7% to 3.09 (daily change limit)",
+             *           "demand": {
+             *             "recentUnits": 140,
+             *             "baselineUnits": 100,
+             *             "change": 0.4,
+             *             "recentViews": 900,
+             *             "baselineViews": 700,
+             *             "stock": 12,
+             *             "coverDays": 0.6
+             *           },
+             *           "elasticity": {
+             *             "value": -1.8,
+             *             "standardError": 0.4,
+             *             "low": -2.6,
+             *             "high": -1,
+             *             "scope": "item",
+             *             "observations": 30,
+             *             "method": "OLS of ln(units) on ln(price), this item, weekly"
+             *           },
+             *           "limitedBy": "daily_change",
+             *           "status": "pending",
+             *           "createdAt": "2026-03-02T09:00:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              suggestions: {
+                id: string
+                item: string
+                category: string
+                currentPrice: number
+                suggestedPrice: number
+                listPrice: number
+                currency?: string
+                explanation: string
+                demand: {
+                  recentUnits: number
+                  baselineUnits: number
+                  change: number
+                  recentViews: number
+                  baselineViews: number
+                  stock?: number
+                  coverDays?: number
+                }
+                elasticity: {
+                  value: number
+                  standardError: number
+                  low: number
+                  high: number
+                  /** @enum {string} */
+                  scope: 'item' | 'category'
+                  observations: number
+                  method: string
+                }
+                /** @enum {string} */
+                limitedBy?: 'floor' | 'ceiling' | 'daily_change'
+                /** @enum {string} */
+                status: 'pending' | 'approved' | 'applied' | 'rejected' | 'superseded'
+                createdAt: string
+                decidedAt?: string
+                decidedBy?: string
+              }[]
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/pricing/suggestions/{id}/decision': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Approve (the price is set, if still within today's bounds) or reject a pending suggestion; an audit entry with its explanation either way
+     * @description **Who may call:** an API key with role `admin`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "decision": "approve"
+           *     }
+           */
+          'application/json': {
+            /** @enum {string} */
+            decision: 'approve' | 'reject'
+          }
+        }
+      }
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "id": "psg_4k2j9x0c1v8b7n6m5l4k",
+             *       "item": "85123A",
+             *       "category": "Home and decor",
+             *       "currentPrice": 2.95,
+             *       "suggestedPrice": 3.09,
+             *       "listPrice": 2.95,
+             *       "currency": "GBP",
+             *       "explanation": "demand up 40% in 7 days (140 units vs 100 a week before), 12 left in stock (0.6 days at this pace); elasticity -1.8 (95% interval -2.6 to -1, this item); +4.7% to 3.09 (daily change limit)",
+             *       "demand": {
+             *         "recentUnits": 140,
+             *         "baselineUnits": 100,
+             *         "change": 0.4,
+             *         "recentViews": 900,
+             *         "baselineViews": 700,
+             *         "stock": 12,
+             *         "coverDays": 0.6
+             *       },
+             *       "elasticity": {
+             *         "value": -1.8,
+             *         "standardError": 0.4,
+             *         "low": -2.6,
+             *         "high": -1,
+             *         "scope": "item",
+             *         "observations": 30,
+             *         "method": "OLS of ln(units) on ln(price), this item, weekly"
+             *       },
+             *       "limitedBy": "daily_change",
+             *       "status": "approved",
+             *       "createdAt": "2026-03-02T09:00:00.000Z",
+             *       "decidedAt": "2026-03-02T09:05:00.000Z",
+             *       "decidedBy": "key:key_4k2j9x0c1v"
+             *     }
+             */
+            'application/json': {
+              id: string
+              item: string
+              category: string
+              currentPrice: number
+              suggestedPrice: number
+              listPrice: number
+              currency?: string
+              explanation: string
+              demand: {
+                recentUnits: number
+                baselineUnits: number
+                change: number
+                recentViews: number
+                baselineViews: number
+                stock?: number
+                coverDays?: number
+              }
+              elasticity: {
+                value: number
+                standardError: number
+                low: number
+                high: number
+                /** @enum {string} */
+                scope: 'item' | 'category'
+                observations: number
+                method: string
+              }
+              /** @enum {string} */
+              limitedBy?: 'floor' | 'ceiling' | 'daily_change'
+              /** @enum {string} */
+              status: 'pending' | 'approved' | 'applied' | 'rejected' | 'superseded'
+              createdAt: string
+              decidedAt?: string
+              decidedBy?: string
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/prices': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The price in effect for an item: the same for every shopper at the same moment (the query takes an item only; a subject or session is refused)
+     * @description **Who may call:** an API key with role `storefront`, `admin`; or a shopper token, for its own subject only.
+     */
+    get: {
+      parameters: {
+        query: {
+          item: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "item": "85123A",
+             *       "price": 3.09,
+             *       "currency": "GBP",
+             *       "listPrice": 2.95,
+             *       "source": "approved",
+             *       "setAt": "2026-03-02T09:05:00.000Z"
+             *     }
+             */
+            'application/json': {
+              item: string
+              price: number
+              currency?: string
+              listPrice: number
+              /** @enum {string} */
+              source: 'list' | 'approved' | 'automatic'
+              setAt?: string
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/offers/sends': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Prepare one message per consenting subject at an e-mail touchpoint, through the outbox, each with a one-click unsubscribe link; answers counts only
+     * @description **Who may call:** an API key with role `admin`.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "touchpoint": "offers_email"
+           *     }
+           */
+          'application/json': {
+            /** @description A charter touchpoint whose channel is email (offers_email in the example charter) */
+            touchpoint: string
+          }
+        }
+      }
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "touchpoint": "offers_email",
+             *       "candidates": 120,
+             *       "prepared": 97,
+             *       "capped": 11,
+             *       "noOffer": 8,
+             *       "noAddress": 4,
+             *       "byOffer": {
+             *         "spring-newsletter": 97
+             *       }
+             *     }
+             */
+            'application/json': {
+              touchpoint: string
+              /** @description Subjects with a grant on record for the touchpoint purposes, allowed now */
+              candidates: number
+              /** @description Messages put in the outbox */
+              prepared: number
+              /** @description Held back by the touchpoint's frequency cap */
+              capped: number
+              /** @description No running offer eligible at the level their consent allows */
+              noOffer: number
+              /** @description No e-mail address in the vault */
+              noAddress: number
+              /** @description Messages prepared per offer id */
+              byOffer: {
+                [key: string]: number
+              }
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/unsubscribe/{token}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The page an unsubscribe link opens: asks to confirm (nothing changes on GET); 400 names the token when it was altered or has expired
+     * @description **Who may call:** anyone; no credential is needed.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          /** @description The token of an unsubscribe link (sealed: it names nobody in clear) */
+          token: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page that asks to confirm, with one button (no script) */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /** @example <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Unsubscribe</title></head><body><main><h1>No more offers by e-mail?</h1>…<form method="post"><button name="List-Unsubscribe" value="One-Click">Unsubscribe</button></form></main></body></html> */
+            'text/html': string
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    /**
+     * One-click unsubscribe (RFC 8058): withdraws the purpose the link names in the consent ledger; a second click writes nothing. HTML for a browser (Accept: text/html), JSON otherwise
+     * @description **Who may call:** anyone; no credential is needed.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          /** @description The token of an unsubscribe link (sealed: it names nobody in clear) */
+          token: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "status": "unsubscribed",
+             *       "purpose": "marketing.advertising.first_party"
+             *     }
+             */
+            'application/json': {
+              /**
+               * @description nothing_held: nothing is on record (erased since); nothing was written
+               * @enum {string}
+               */
+              status: 'unsubscribed' | 'already_unsubscribed' | 'nothing_held'
+              purpose: string
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
     delete?: never
     options?: never
     head?: never
@@ -8483,6 +9641,157 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/voice/representativeness': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Whether respondents look like the shopper base, by jurisdiction, level and tenure (shares only)
+     * @description Per dimension, the total variation distance between the shares of respondents (known shoppers with an entry in the last `days` days) and of the shopper base; skewed above the threshold (0.2), not judged under 20 respondents.
+     *
+     *     **Who may call:** an API key with role `analyst`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          days?: number
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "from": "2026-02-01T09:00:00.000Z",
+             *       "to": "2026-03-02T09:00:00.000Z",
+             *       "threshold": 0.2,
+             *       "minRespondents": 20,
+             *       "baseShoppers": 1200,
+             *       "respondents": 84,
+             *       "anonymousRespondents": 6,
+             *       "enough": true,
+             *       "skewed": true,
+             *       "dimensions": [
+             *         {
+             *           "dimension": "tenure",
+             *           "distance": 0.31,
+             *           "skewed": true,
+             *           "groups": [
+             *             {
+             *               "group": "new",
+             *               "base": 0.4,
+             *               "respondents": 0.09
+             *             },
+             *             {
+             *               "group": "returning",
+             *               "base": 0.6,
+             *               "respondents": 0.91
+             *             }
+             *           ]
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              from: string
+              to: string
+              /** @description A dimension is skewed above this total variation distance */
+              threshold: number
+              /** @description Fewer respondents are not judged */
+              minRespondents: number
+              baseShoppers: number
+              /** @description Known shoppers who sent an entry in the window */
+              respondents: number
+              /** @description Visits that sent an entry: not compared */
+              anonymousRespondents: number
+              enough: boolean
+              /** @description Whether any dimension is skewed; null: too few to judge */
+              skewed: boolean | null
+              dimensions: {
+                /** @enum {string} */
+                dimension: 'jurisdiction' | 'level' | 'tenure'
+                /** @description Total variation distance, 0 (same shares) to 1 */
+                distance: number
+                skewed: boolean
+                groups: {
+                  group: string
+                  /** @description Share of the shopper base */
+                  base: number
+                  /** @description Share of the respondents */
+                  respondents: number
+                }[]
+              }[]
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/voice/alerts': {
     parameters: {
       query?: never
@@ -8590,6 +9899,210 @@ export interface paths {
     }
     put?: never
     post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/federated/terms': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The charter's epsilon per report and per day, and the sketch's shape
+     * @description **Who may call:** anyone; no credential is needed.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "purpose": "train_ai_system.federated",
+             *       "epsilonPerContribution": 4,
+             *       "epsilonPerDay": 4,
+             *       "reportsPerDay": 1,
+             *       "sketch": {
+             *         "m": 1024,
+             *         "k": 16
+             *       }
+             *     }
+             */
+            'application/json': {
+              purpose: string
+              epsilonPerContribution: number
+              epsilonPerDay: number
+              reportsPerDay: number
+              sketch: {
+                m: number
+                k: number
+              }
+            }
+          }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/federated/contributions': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * A batch of locally differentially private item-pair reports, without identifiers
+     * @description No subject, session, token or cookie: the browser sends only count-mean-sketch reports made at the charter epsilon per contribution, at most one day of them. Refused with 400 naming the field for another sketch shape or epsilon, more reports than a day allows, or a row or bits that do not fit; a refused batch adds nothing. Only running totals are kept. Rate limited per address like every public route.
+     *
+     *     **Who may call:** anyone; no credential is needed.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "epsilon": 4,
+           *       "sketch": {
+           *         "m": 1024,
+           *         "k": 16
+           *       },
+           *       "reports": [
+           *         {
+           *           "row": 7,
+           *           "bits": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            epsilon: number
+            sketch: {
+              m: number
+              k: number
+            }
+            reports: {
+              row: number
+              bits: string
+            }[]
+          }
+        }
+      }
+      responses: {
+        /** @description Accepted */
+        202: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "accepted": 1
+             *     }
+             */
+            'application/json': {
+              accepted: number
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
     delete?: never
     options?: never
     head?: never
@@ -13006,210 +14519,6 @@ export interface paths {
     }
     put?: never
     post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/v1/federated/terms': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * The charter's epsilon per report and per day, and the sketch's shape
-     * @description **Who may call:** anyone; no credential is needed.
-     */
-    get: {
-      parameters: {
-        query?: never
-        header?: never
-        path?: never
-        cookie?: never
-      }
-      requestBody?: never
-      responses: {
-        /** @description OK */
-        200: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            /**
-             * @example {
-             *       "purpose": "train_ai_system.federated",
-             *       "epsilonPerContribution": 4,
-             *       "epsilonPerDay": 4,
-             *       "reportsPerDay": 1,
-             *       "sketch": {
-             *         "m": 1024,
-             *         "k": 16
-             *       }
-             *     }
-             */
-            'application/json': {
-              purpose: string
-              epsilonPerContribution: number
-              epsilonPerDay: number
-              reportsPerDay: number
-              sketch: {
-                m: number
-                k: number
-              }
-            }
-          }
-        }
-        /** @description `rate_limited`: Too many requests */
-        429: {
-          headers: {
-            /** @description Seconds until the caller may send again */
-            'retry-after'?: number
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `internal`: Internal error */
-        500: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-      }
-    }
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/v1/federated/contributions': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * A batch of locally differentially private item-pair reports, without identifiers
-     * @description No subject, session, token or cookie: the browser sends only count-mean-sketch reports made at the charter epsilon per contribution, at most one day of them. Refused with 400 naming the field for another sketch shape or epsilon, more reports than a day allows, or a row or bits that do not fit; a refused batch adds nothing. Only running totals are kept. Rate limited per address like every public route.
-     *
-     *     **Who may call:** anyone; no credential is needed.
-     */
-    post: {
-      parameters: {
-        query?: never
-        header?: never
-        path?: never
-        cookie?: never
-      }
-      requestBody: {
-        content: {
-          /**
-           * @example {
-           *       "epsilon": 4,
-           *       "sketch": {
-           *         "m": 1024,
-           *         "k": 16
-           *       },
-           *       "reports": [
-           *         {
-           *           "row": 7,
-           *           "bits": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-           *         }
-           *       ]
-           *     }
-           */
-          'application/json': {
-            epsilon: number
-            sketch: {
-              m: number
-              k: number
-            }
-            reports: {
-              row: number
-              bits: string
-            }[]
-          }
-        }
-      }
-      responses: {
-        /** @description Accepted */
-        202: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            /**
-             * @example {
-             *       "accepted": 1
-             *     }
-             */
-            'application/json': {
-              accepted: number
-            }
-          }
-        }
-        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
-        400: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `payload_too_large`: The request body is too large */
-        413: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `unsupported_media_type`: Unsupported media type */
-        415: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `rate_limited`: Too many requests */
-        429: {
-          headers: {
-            /** @description Seconds until the caller may send again */
-            'retry-after'?: number
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `internal`: Internal error */
-        500: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-      }
-    }
     delete?: never
     options?: never
     head?: never
