@@ -242,6 +242,17 @@ for (const dialect of DIALECTS) {
       expect((await ctx.services.consent.state(subjectId, {})).history).toHaveLength(before)
     })
 
+    it('the unsubscribe method only withdraws: a grant through it is a 400 naming body.method', async () => {
+      const r = await ctx.request({
+        method: 'PUT',
+        url: `/v1/subjects/granted-1/consents/${MARKETING}`,
+        as: 'storefront',
+        payload: { decision: 'granted', method: 'email_unsubscribe', noticeVersion: version },
+      })
+      expect(r.statusCode).toBe(400)
+      expect(r.json().errors[0].field).toBe('body.method')
+    })
+
     it('refuses a touchpoint that is not e-mail, naming the field', async () => {
       for (const touchpoint of ['recommendations_widget', 'nope']) {
         const r = await ctx.request({
