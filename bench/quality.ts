@@ -4,7 +4,7 @@
  *
  *   tsx bench/quality.ts [--data FILE | --interactions FILE | --synthetic [--preset NAME ...]]
  *                        [--cutoff YYYY-MM-DD] [--end YYYY-MM-DD] [--ease-items N] [--no-tune]
- *                        [--json]
+ *                        [--federated] [--json]
  *   tsx bench/quality.ts --scale 1,4,16 [--no-tune] [--keep DIR] [--json]: how training grows
  *                        with the shop (bench/scale.ts)
  *
@@ -34,6 +34,9 @@
  * day before the cutoff, in time order; nothing else about the customer is used.
  * Off level: the default non-personal mix (popular, trending, new by first-seen time in train),
  * identical for every customer.
+ * `--federated`: also the rows whose model names contain `federated`: every train customer as a
+ * browser contributing locally differentially private pair reports at epsilon 2, 4 and 8 a day,
+ * neighbours learned from those reports alone (lib/federated.ts).
  *
  * The rows (references, Candor's levels, tuning notes) are made in `lib/quality-rows.ts`; this file
  * reads the datasets and prints.
@@ -59,6 +62,7 @@ const { values: args } = parseArgs({
     end: { type: 'string' },
     'ease-items': { type: 'string' },
     'no-tune': { type: 'boolean', default: false },
+    federated: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     scale: { type: 'string' },
     keep: { type: 'string' },
@@ -264,6 +268,7 @@ function main(): void {
     const result = runDataset(raw, cutoff, dataset.end, {
       easeItems,
       tune: !args['no-tune'],
+      federated: args.federated,
     })
     const { counts, rows, tuning } = result
     results.push({ name: dataset.name, rows })

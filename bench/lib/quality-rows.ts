@@ -16,6 +16,8 @@ import { buildBaskets } from './baskets.js'
 import type { RawEvents } from './data.js'
 import { easeBase, easeScores, trainEase, tuneEase } from './ease.js'
 import { evaluate, type Scorer } from './metrics.js'
+import { federatedBenchRows } from './federated.js'
+import type { ItemModel } from '../../src/modules/recommend/engine/item-model.js'
 import { cosineScores, itemPopularity, repeatFreqScores, trainCosine } from './references.js'
 import { splitAt, type Split } from './split.js'
 import {
@@ -65,12 +67,15 @@ export interface RunOptions {
   easeItems: number
   /** false: Candor with the documented defaults (`--no-tune`). */
   tune: boolean
+  /** true: the federated rows too (`--federated`, lib/federated.ts). */
+  federated?: boolean
 }
 
 /** Candor's rows and what its training chose. */
 interface CandorResult {
   rows: Row[]
   tuning: TuningReport
+  model: ItemModel
 }
 
 /** One line on what Candor's self-tuning chose, for the notes under the table. */
@@ -303,7 +308,7 @@ function candorRows(split: Split, cutoff: number, tune: boolean): CandorResult {
   const off = new Float64Array(nItems)
   offList.forEach((r, rank) => (off[r.item] = nItems - rank))
   rows.push(measure(split, 'candor-off', modelSeconds, () => off))
-  return { rows, tuning: report }
+  return { rows, tuning: report, model }
 }
 
 /** One dataset under the protocol: split at `cutoff` (test period until `end`), every row. */
@@ -324,10 +329,12 @@ export function runDataset(
   }
   const references = referenceRows(raw, split, options)
   const candor = candorRows(split, cutoff, options.tune)
+  const federated =
+    options.federated === true ? federatedBenchRows(split, candor.model) : { rows: [], notes: [] }
   return {
     counts,
-    rows: [...references.rows, ...candor.rows],
-    notes: [...references.notes, candorNote(candor.tuning)],
+    rows: [...references.rows, ...candor.rows, ...federated.rows],
+    notes: [...references.notes, candorNote(candor.tuning), ...federated.notes],
     tuning: candor.tuning,
   }
 }
