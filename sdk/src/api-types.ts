@@ -9302,6 +9302,157 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/voice/representativeness': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Whether respondents look like the shopper base, by jurisdiction, level and tenure (shares only)
+     * @description Per dimension, the total variation distance between the shares of respondents (known shoppers with an entry in the last `days` days) and of the shopper base; skewed above the threshold (0.2), not judged under 20 respondents.
+     *
+     *     **Who may call:** an API key with role `analyst`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          days?: number
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "from": "2026-02-01T09:00:00.000Z",
+             *       "to": "2026-03-02T09:00:00.000Z",
+             *       "threshold": 0.2,
+             *       "minRespondents": 20,
+             *       "baseShoppers": 1200,
+             *       "respondents": 84,
+             *       "anonymousRespondents": 6,
+             *       "enough": true,
+             *       "skewed": true,
+             *       "dimensions": [
+             *         {
+             *           "dimension": "tenure",
+             *           "distance": 0.31,
+             *           "skewed": true,
+             *           "groups": [
+             *             {
+             *               "group": "new",
+             *               "base": 0.4,
+             *               "respondents": 0.09
+             *             },
+             *             {
+             *               "group": "returning",
+             *               "base": 0.6,
+             *               "respondents": 0.91
+             *             }
+             *           ]
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              from: string
+              to: string
+              /** @description A dimension is skewed above this total variation distance */
+              threshold: number
+              /** @description Fewer respondents are not judged */
+              minRespondents: number
+              baseShoppers: number
+              /** @description Known shoppers who sent an entry in the window */
+              respondents: number
+              /** @description Visits that sent an entry: not compared */
+              anonymousRespondents: number
+              enough: boolean
+              /** @description Whether any dimension is skewed; null: too few to judge */
+              skewed: boolean | null
+              dimensions: {
+                /** @enum {string} */
+                dimension: 'jurisdiction' | 'level' | 'tenure'
+                /** @description Total variation distance, 0 (same shares) to 1 */
+                distance: number
+                skewed: boolean
+                groups: {
+                  group: string
+                  /** @description Share of the shopper base */
+                  base: number
+                  /** @description Share of the respondents */
+                  respondents: number
+                }[]
+              }[]
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/voice': {
     parameters: {
       query?: never
@@ -9580,157 +9731,6 @@ export interface paths {
                     negative: number
                   }
                 }
-              }[]
-            }
-          }
-        }
-        /** @description `validation_failed`: The request is not valid */
-        400: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `unauthenticated`: Authentication is required */
-        401: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `forbidden`: This caller may not do this */
-        403: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
-        429: {
-          headers: {
-            /** @description Seconds until the caller may send again */
-            'retry-after'?: number
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `internal`: Internal error */
-        500: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-      }
-    }
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/v1/voice/representativeness': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Whether respondents look like the shopper base, by jurisdiction, level and tenure (shares only)
-     * @description Per dimension, the total variation distance between the shares of respondents (known shoppers with an entry in the last `days` days) and of the shopper base; skewed above the threshold (0.2), not judged under 20 respondents.
-     *
-     *     **Who may call:** an API key with role `analyst`, `admin`.
-     */
-    get: {
-      parameters: {
-        query?: {
-          days?: number
-        }
-        header?: never
-        path?: never
-        cookie?: never
-      }
-      requestBody?: never
-      responses: {
-        /** @description OK */
-        200: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            /**
-             * @example {
-             *       "from": "2026-02-01T09:00:00.000Z",
-             *       "to": "2026-03-02T09:00:00.000Z",
-             *       "threshold": 0.2,
-             *       "minRespondents": 20,
-             *       "baseShoppers": 1200,
-             *       "respondents": 84,
-             *       "anonymousRespondents": 6,
-             *       "enough": true,
-             *       "skewed": true,
-             *       "dimensions": [
-             *         {
-             *           "dimension": "tenure",
-             *           "distance": 0.31,
-             *           "skewed": true,
-             *           "groups": [
-             *             {
-             *               "group": "new",
-             *               "base": 0.4,
-             *               "respondents": 0.09
-             *             },
-             *             {
-             *               "group": "returning",
-             *               "base": 0.6,
-             *               "respondents": 0.91
-             *             }
-             *           ]
-             *         }
-             *       ]
-             *     }
-             */
-            'application/json': {
-              from: string
-              to: string
-              /** @description A dimension is skewed above this total variation distance */
-              threshold: number
-              /** @description Fewer respondents are not judged */
-              minRespondents: number
-              baseShoppers: number
-              /** @description Known shoppers who sent an entry in the window */
-              respondents: number
-              /** @description Visits that sent an entry: not compared */
-              anonymousRespondents: number
-              enough: boolean
-              /** @description Whether any dimension is skewed; null: too few to judge */
-              skewed: boolean | null
-              dimensions: {
-                /** @enum {string} */
-                dimension: 'jurisdiction' | 'level' | 'tenure'
-                /** @description Total variation distance, 0 (same shares) to 1 */
-                distance: number
-                skewed: boolean
-                groups: {
-                  group: string
-                  /** @description Share of the shopper base */
-                  base: number
-                  /** @description Share of the respondents */
-                  respondents: number
-                }[]
               }[]
             }
           }
