@@ -10644,15 +10644,13 @@ export interface paths {
              *             {
              *               "name": "control",
              *               "weight": 1,
-             *               "settings": {
-             *                 "popularShare": 0.4
-             *               }
+             *               "settings": {}
              *             },
              *             {
              *               "name": "less_popular",
              *               "weight": 1,
              *               "settings": {
-             *                 "popularShare": 0.2
+             *                 "personal.popularityWeight": 0
              *               }
              *             }
              *           ],
@@ -10673,6 +10671,7 @@ export interface paths {
              *           "exposure": 0.05,
              *           "alpha": 0.05,
              *           "plannedUnits": 10000,
+             *           "stageHours": 24,
              *           "createdAt": "2026-03-02T09:00:00.000Z",
              *           "updatedAt": "2026-03-09T09:00:00.000Z",
              *           "stoppedReason": null
@@ -10698,10 +10697,10 @@ export interface paths {
                   }
                 }[]
                 /** @enum {string} */
-                primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+                primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                 guardrails: {
                   /** @enum {string} */
-                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                   /** @default 0 */
                   tolerance: number
                 }[]
@@ -10710,6 +10709,7 @@ export interface paths {
                 exposure: number
                 alpha: number
                 plannedUnits: number
+                stageHours: number
                 createdAt: string
                 updatedAt: string
                 stoppedReason: {
@@ -10719,7 +10719,7 @@ export interface paths {
                   guardrail?: {
                     variant: string
                     /** @enum {string} */
-                    metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                    metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                     controlRate: number
                     variantRate: number
                     difference: number
@@ -10797,15 +10797,13 @@ export interface paths {
            *         {
            *           "name": "control",
            *           "weight": 1,
-           *           "settings": {
-           *             "popularShare": 0.4
-           *           }
+           *           "settings": {}
            *         },
            *         {
            *           "name": "less_popular",
            *           "weight": 1,
            *           "settings": {
-           *             "popularShare": 0.2
+           *             "personal.popularityWeight": 0
            *           }
            *         }
            *       ],
@@ -10836,11 +10834,11 @@ export interface paths {
               }
             }[]
             /** @enum {string} */
-            primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+            primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
             /** @default [] */
             guardrails?: {
               /** @enum {string} */
-              metric: 'view' | 'basket' | 'purchase' | 'not_this'
+              metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
               /** @default 0 */
               tolerance?: number
             }[]
@@ -10855,6 +10853,8 @@ export interface paths {
             stages?: number[]
             /** @default 0.05 */
             alpha?: number
+            /** @default 24 */
+            stageHours?: number
             /** @default 10000 */
             plannedUnits?: number
           }
@@ -10878,15 +10878,13 @@ export interface paths {
              *         {
              *           "name": "control",
              *           "weight": 1,
-             *           "settings": {
-             *             "popularShare": 0.4
-             *           }
+             *           "settings": {}
              *         },
              *         {
              *           "name": "less_popular",
              *           "weight": 1,
              *           "settings": {
-             *             "popularShare": 0.2
+             *             "personal.popularityWeight": 0
              *           }
              *         }
              *       ],
@@ -10907,6 +10905,7 @@ export interface paths {
              *       "exposure": 0.05,
              *       "alpha": 0.05,
              *       "plannedUnits": 10000,
+             *       "stageHours": 24,
              *       "createdAt": "2026-03-02T09:00:00.000Z",
              *       "updatedAt": "2026-03-09T09:00:00.000Z",
              *       "stoppedReason": null
@@ -10929,10 +10928,10 @@ export interface paths {
                 }
               }[]
               /** @enum {string} */
-              primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+              primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
               guardrails: {
                 /** @enum {string} */
-                metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                 /** @default 0 */
                 tolerance: number
               }[]
@@ -10941,6 +10940,7 @@ export interface paths {
               exposure: number
               alpha: number
               plannedUnits: number
+              stageHours: number
               createdAt: string
               updatedAt: string
               stoppedReason: {
@@ -10950,7 +10950,7 @@ export interface paths {
                 guardrail?: {
                   variant: string
                   /** @enum {string} */
-                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                   controlRate: number
                   variantRate: number
                   difference: number
@@ -11078,15 +11078,13 @@ export interface paths {
              *           {
              *             "name": "control",
              *             "weight": 1,
-             *             "settings": {
-             *               "popularShare": 0.4
-             *             }
+             *             "settings": {}
              *           },
              *           {
              *             "name": "less_popular",
              *             "weight": 1,
              *             "settings": {
-             *               "popularShare": 0.2
+             *               "personal.popularityWeight": 0
              *             }
              *           }
              *         ],
@@ -11107,6 +11105,7 @@ export interface paths {
              *         "exposure": 0.05,
              *         "alpha": 0.05,
              *         "plannedUnits": 10000,
+             *         "stageHours": 24,
              *         "createdAt": "2026-03-02T09:00:00.000Z",
              *         "updatedAt": "2026-03-09T09:00:00.000Z",
              *         "stoppedReason": null
@@ -11121,7 +11120,8 @@ export interface paths {
              *               "view": 1002,
              *               "basket": 240,
              *               "purchase": 98,
-             *               "not_this": 31
+             *               "not_this": 31,
+             *               "creepy": 2
              *             }
              *           },
              *           {
@@ -11131,7 +11131,8 @@ export interface paths {
              *               "view": 990,
              *               "basket": 251,
              *               "purchase": 112,
-             *               "not_this": 36
+             *               "not_this": 36,
+             *               "creepy": 3
              *             }
              *           }
              *         ],
@@ -11169,7 +11170,29 @@ export interface paths {
              *             "breached": false
              *           }
              *         ]
-             *       }
+             *       },
+             *       "history": [
+             *         {
+             *           "at": "2026-03-09T09:00:00.000Z",
+             *           "stage": 0,
+             *           "units": [
+             *             610,
+             *             598
+             *           ],
+             *           "comparisons": [
+             *             {
+             *               "metric": "purchase",
+             *               "variant": "less_popular",
+             *               "difference": 0.011,
+             *               "interval": [
+             *                 -0.041,
+             *                 0.063
+             *               ],
+             *               "pValue": 0.88
+             *             }
+             *           ]
+             *         }
+             *       ]
              *     }
              */
             'application/json': {
@@ -11190,10 +11213,10 @@ export interface paths {
                   }
                 }[]
                 /** @enum {string} */
-                primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+                primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                 guardrails: {
                   /** @enum {string} */
-                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                   /** @default 0 */
                   tolerance: number
                 }[]
@@ -11202,6 +11225,7 @@ export interface paths {
                 exposure: number
                 alpha: number
                 plannedUnits: number
+                stageHours: number
                 createdAt: string
                 updatedAt: string
                 stoppedReason: {
@@ -11211,7 +11235,7 @@ export interface paths {
                   guardrail?: {
                     variant: string
                     /** @enum {string} */
-                    metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                    metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                     controlRate: number
                     variantRate: number
                     difference: number
@@ -11236,7 +11260,7 @@ export interface paths {
                 primary: {
                   variant: string
                   /** @enum {string} */
-                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                   controlRate: number
                   variantRate: number
                   difference: number
@@ -11248,7 +11272,7 @@ export interface paths {
                 guardrails: {
                   variant: string
                   /** @enum {string} */
-                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                   controlRate: number
                   variantRate: number
                   difference: number
@@ -11260,6 +11284,19 @@ export interface paths {
                   breached: boolean
                 }[]
               }
+              /** @description Each look of the rollout job (oldest first, thinned past 400): the units per variant and every comparison confidence sequence then, for the chart */
+              history: {
+                at: string
+                stage: number
+                units: number[]
+                comparisons: {
+                  metric: string
+                  variant: string
+                  difference: number
+                  interval: [number, number]
+                  pValue: number
+                }[]
+              }[]
             }
           }
         }
@@ -11366,7 +11403,7 @@ export interface paths {
              *       "status": "enrolled",
              *       "variant": "less_popular",
              *       "settings": {
-             *         "popularShare": 0.2
+             *         "personal.popularityWeight": 0
              *       }
              *     }
              */
@@ -11505,15 +11542,13 @@ export interface paths {
              *           {
              *             "name": "control",
              *             "weight": 1,
-             *             "settings": {
-             *               "popularShare": 0.4
-             *             }
+             *             "settings": {}
              *           },
              *           {
              *             "name": "less_popular",
              *             "weight": 1,
              *             "settings": {
-             *               "popularShare": 0.2
+             *               "personal.popularityWeight": 0
              *             }
              *           }
              *         ],
@@ -11534,6 +11569,7 @@ export interface paths {
              *         "exposure": 0.25,
              *         "alpha": 0.05,
              *         "plannedUnits": 10000,
+             *         "stageHours": 24,
              *         "createdAt": "2026-03-02T09:00:00.000Z",
              *         "updatedAt": "2026-03-09T09:00:00.000Z",
              *         "stoppedReason": null
@@ -11548,7 +11584,8 @@ export interface paths {
              *               "view": 1002,
              *               "basket": 240,
              *               "purchase": 98,
-             *               "not_this": 31
+             *               "not_this": 31,
+             *               "creepy": 2
              *             }
              *           },
              *           {
@@ -11558,7 +11595,8 @@ export interface paths {
              *               "view": 990,
              *               "basket": 251,
              *               "purchase": 112,
-             *               "not_this": 36
+             *               "not_this": 36,
+             *               "creepy": 3
              *             }
              *           }
              *         ],
@@ -11617,10 +11655,10 @@ export interface paths {
                   }
                 }[]
                 /** @enum {string} */
-                primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+                primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                 guardrails: {
                   /** @enum {string} */
-                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                   /** @default 0 */
                   tolerance: number
                 }[]
@@ -11629,6 +11667,7 @@ export interface paths {
                 exposure: number
                 alpha: number
                 plannedUnits: number
+                stageHours: number
                 createdAt: string
                 updatedAt: string
                 stoppedReason: {
@@ -11638,7 +11677,7 @@ export interface paths {
                   guardrail?: {
                     variant: string
                     /** @enum {string} */
-                    metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                    metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                     controlRate: number
                     variantRate: number
                     difference: number
@@ -11663,7 +11702,7 @@ export interface paths {
                 primary: {
                   variant: string
                   /** @enum {string} */
-                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                   controlRate: number
                   variantRate: number
                   difference: number
@@ -11675,7 +11714,7 @@ export interface paths {
                 guardrails: {
                   variant: string
                   /** @enum {string} */
-                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                   controlRate: number
                   variantRate: number
                   difference: number
@@ -11806,15 +11845,13 @@ export interface paths {
              *         {
              *           "name": "control",
              *           "weight": 1,
-             *           "settings": {
-             *             "popularShare": 0.4
-             *           }
+             *           "settings": {}
              *         },
              *         {
              *           "name": "less_popular",
              *           "weight": 1,
              *           "settings": {
-             *             "popularShare": 0.2
+             *             "personal.popularityWeight": 0
              *           }
              *         }
              *       ],
@@ -11835,6 +11872,7 @@ export interface paths {
              *       "exposure": 0.05,
              *       "alpha": 0.05,
              *       "plannedUnits": 10000,
+             *       "stageHours": 24,
              *       "createdAt": "2026-03-02T09:00:00.000Z",
              *       "updatedAt": "2026-03-09T09:00:00.000Z",
              *       "stoppedReason": {
@@ -11860,10 +11898,10 @@ export interface paths {
                 }
               }[]
               /** @enum {string} */
-              primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this'
+              primaryMetric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
               guardrails: {
                 /** @enum {string} */
-                metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                 /** @default 0 */
                 tolerance: number
               }[]
@@ -11872,6 +11910,7 @@ export interface paths {
               exposure: number
               alpha: number
               plannedUnits: number
+              stageHours: number
               createdAt: string
               updatedAt: string
               stoppedReason: {
@@ -11881,7 +11920,7 @@ export interface paths {
                 guardrail?: {
                   variant: string
                   /** @enum {string} */
-                  metric: 'view' | 'basket' | 'purchase' | 'not_this'
+                  metric: 'view' | 'basket' | 'purchase' | 'not_this' | 'creepy'
                   controlRate: number
                   variantRate: number
                   difference: number
@@ -12172,6 +12211,11 @@ export interface paths {
                 perDays: number
                 /** @description When the window ends (UTC); personal answers resume then */
                 resetsAt: string
+              }
+              /** @description Present when the shopper is enrolled in a running experiment over recommendation parameters: the experiment and the variant this answer was ranked under (views, baskets, purchases and "not this" citing the recommId count for that variant) */
+              experiment?: {
+                id: string
+                variant: string
               }
             }
           }
