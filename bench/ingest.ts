@@ -5,6 +5,11 @@
  * side by side, alternating rounds; the ratio of medians is what to compare run to run.
  *
  *   npm run bench:ingest -- [--json] [--batches 40] [--batch-size 500] [--shoppers-per-batch 50] [--rounds 3]
+ *                           [--vendor]
+ *
+ * `--vendor`: each database also runs with one vendor destination configured (the charter's cloud-host,
+ * which every event here is shared with), so the outbox row written in each event's transaction is
+ * measured; its row is printed beside the one with none, from the same run. Nothing is delivered.
  *
  * PostgreSQL runs too when CANDOR_BENCH_DATABASE_URL (or CANDOR_TEST_DATABASE_URL) is set; each run
  * uses a fresh schema that is dropped afterwards.
@@ -35,6 +40,8 @@ interface Options {
   batchSize: number
   shoppersPerBatch: number
   rounds: number
+  /** Also run with one vendor destination configured (issue 23). */
+  vendor: boolean
 }
 
 function parseArgs(argv: string[]): Options {
@@ -44,6 +51,7 @@ function parseArgs(argv: string[]): Options {
     batchSize: 500,
     shoppersPerBatch: 50,
     rounds: 3,
+    vendor: false,
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
@@ -54,6 +62,7 @@ function parseArgs(argv: string[]): Options {
       return value
     }
     if (arg === '--json') options.json = true
+    else if (arg === '--vendor') options.vendor = true
     else if (arg === '--batches') options.batches = next()
     else if (arg === '--batch-size') options.batchSize = next()
     else if (arg === '--shoppers-per-batch') options.shoppersPerBatch = next()
@@ -238,7 +247,7 @@ interface Row {
 }
 
 /** A fresh Candor app on the target database, with a storefront key (`dir` holds its data files). */
-async function openBench(target: Target) {
+async function openBench(target: Target, extraEnv: Record<string, string> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candor-bench-cfg-'))
   const config = parseConfig({
     CANDOR_DATA_DIR: dir,
@@ -246,6 +255,7 @@ async function openBench(target: Target) {
     CANDOR_LOG_LEVEL: 'silent',
     CANDOR_RATE_LIMIT_PER_MINUTE: '10000000',
     CANDOR_BODY_LIMIT_BYTES: '10485760',
+    ...extraEnv,
   })
   const storage = createStorage(config.database)
   await migrateToLatest(storage)
@@ -331,8 +341,20 @@ async function countMissing(
   return acknowledged.filter((a) => !stored.has(`${subjectIds.get(a.subject)}\u0000${a.id}`)).length
 }
 
-async function runOn(target: Target, options: Options, log: (line: string) => void): Promise<Row> {
-  const bench = await openBench(target)
+/** One vendor destination (nothing listens there: the job does not run, only the outbox is written). */
+const VENDOR_ENV = {
+  CANDOR_VENDOR_CLOUD_HOST_URL: 'http://127.0.0.1:9/cloud-host',
+  CANDOR_VENDOR_CLOUD_HOST_SECRET: `whsec_${Buffer.alloc(32, 1).toString('base64')}`,
+  CANDOR_VENDOR_DELIVERY_INTERVAL_SECONDS: '0',
+}
+
+async function runOn(
+  target: Target,
+  options: Options,
+  log: (line: string) => void,
+  vendor = false,
+): Promise<Row> {
+  const bench = await openBench(target, vendor ? VENDOR_ENV : {})
   const shoppers = await grantedShoppers(bench)
 
   const ours: number[] = []
@@ -345,7 +367,7 @@ async function runOn(target: Target, options: Options, log: (line: string) => vo
     ours.push(events / oursSeconds)
     raw.push(events / rawSeconds)
     log(
-      `  ${target.dialect} round ${round + 1}: ours ${Math.round(events / oursSeconds)} ev/s, raw ${Math.round(events / rawSeconds)} ev/s`,
+      `  ${target.dialect}${vendor ? ' + 1 vendor' : ''} round ${round + 1}: ours ${Math.round(events / oursSeconds)} ev/s, raw ${Math.round(events / rawSeconds)} ev/s`,
     )
   }
 
@@ -356,7 +378,7 @@ async function runOn(target: Target, options: Options, log: (line: string) => vo
   const oursMedian = median(ours)
   const rawMedian = median(raw)
   return {
-    database: target.dialect,
+    database: vendor ? `${target.dialect} + 1 vendor` : target.dialect,
     batchSize: options.batchSize,
     events: options.batches * options.batchSize * options.rounds,
     oursEventsPerSecond: Math.round(oursMedian),
@@ -380,12 +402,15 @@ async function main() {
     log(
       'note: set CANDOR_BENCH_DATABASE_URL (or CANDOR_TEST_DATABASE_URL) to run on PostgreSQL too',
     )
+  // With --vendor, each database twice (a fresh one each time), without and then with a destination.
   for (const open of targets) {
-    const target = await open()
-    try {
-      rows.push(await runOn(target, options, log))
-    } finally {
-      await target.cleanup()
+    for (const vendor of options.vendor ? [false, true] : [false]) {
+      const target = await open()
+      try {
+        rows.push(await runOn(target, options, log, vendor))
+      } finally {
+        await target.cleanup()
+      }
     }
   }
   if (options.json) {
