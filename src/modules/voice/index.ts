@@ -4,11 +4,14 @@
  * (the events module's `findPersonalData`), kept under the shopper's pseudonym until the purpose's
  * retention ends; their sentiment and aspects (`voice.analysis.ts`, wink-nlp), daily trends
  * (`voice.trends.ts`), and live alerts on spikes of negative entries (`voice.cusum.ts`, posted by
- * `voice.alerts.ts`). Owns `voice_entries` and `voice_alerts` (migration 0029); SQL only in
- * `voice.repository.ts`.
+ * `voice.alerts.ts`), and the staff's live feed of both (`voice.feed.ts`, served as server-sent events
+ * by `voice.feed.routes.ts`); the representativeness of respondents (`voice.representativeness.ts`, read
+ * by `voice.respondents.ts`). A low rating hides the item through the recommend module's feedback. Owns
+ * `voice_entries` and `voice_alerts` (migration 0029); SQL only in `voice.repository.ts`.
  *
- * May import: lib, storage, audit, charter, consent (the decision), events (the scan), identity
- * (pseudonyms), session (a visit's key). Other modules use this one only through this file.
+ * May import: lib, storage, audit, charter, consent (the decision, settings), events (the scan), identity
+ * (pseudonyms, the list of subjects), session (a visit's key), recommend (its feedback, type only). Other
+ * modules use this one only through this file.
  */
 export {
   ASPECTS,
@@ -41,4 +44,11 @@ export {
 export { createVoiceService, type VoiceDeps, type VoiceService } from './voice.service.js'
 export { voiceRoutes, type VoiceRoutesDeps } from './voice.routes.js'
 export { voiceDataParticipant } from './voice.participant.js'
+export { HIDING_RATING } from './voice.service.js'
+export {
+  MIN_RESPONDENTS,
+  SKEW_THRESHOLD,
+  type Representativeness,
+} from './voice.representativeness.js'
+export { type FeedEvent } from './voice.feed.js'
 export { createVoiceAspectReader } from './voice.aspects.js'
