@@ -24,10 +24,32 @@ export interface OnDeviceDeps {
 }
 
 const ITEM_TYPES: readonly string[] = ['view', 'cart', 'purchase']
+/**
+ * Remembers in this browser that the level is `on_device` (a choice, no personal data), so that a new
+ * page keeps its events here from its first event, before Candor has answered which level applies.
+ */
+const LEVEL_KEY = 'candor.on_device'
+
+function remembered(): boolean {
+  try {
+    return localStorage.getItem(LEVEL_KEY) === '1'
+  } catch {
+    return false
+  }
+}
+
+function remember(on: boolean): void {
+  try {
+    if (on) localStorage.setItem(LEVEL_KEY, '1')
+    else localStorage.removeItem(LEVEL_KEY)
+  } catch {
+    // Storage blocked: the level is known again once Candor answers.
+  }
+}
 
 export function createOnDeviceLevel(deps: OnDeviceDeps) {
   const store = createOnDeviceStore()
-  let active = false
+  let active = remembered()
   let model: OnDeviceModel | undefined
 
   /** The model, revalidated by its ETag (304: the one held is current). */
@@ -65,6 +87,7 @@ export function createOnDeviceLevel(deps: OnDeviceDeps) {
     async apply(level: PersonalizationLevel): Promise<void> {
       const was = active
       active = level === 'on_device'
+      remember(active)
       if (was && !active) await store.clear()
     },
     /** An item event kept here (other event types say nothing the ranking reads: dropped). */

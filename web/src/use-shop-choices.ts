@@ -66,6 +66,8 @@ export function useShopChoices(candor: Candor) {
     noticeVersion: string,
     onDevice = false,
   ) {
+    // Events waiting for this decision must not reach Candor when the history is to stay here.
+    if (onDevice) candor.setConsent({})
     await candor.decide(decisions, noticeVersion, 'banner')
     const personal = onDevice ? 'on_device' : 'personal'
     await candor.setLevel(decisions[PERSONAL] === 'granted' ? personal : 'session')
