@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_SKETCH, encodePair, toWire } from '../src/modules/federated/sketch.js'
+import { contributePairs } from '../sdk/src/federated.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 /** The example charter with the federated purpose at epsilon 1 a report, 4 a day (4 reports). */
@@ -85,6 +86,25 @@ for (const dialect of DIALECTS) {
       expect(withSubject.statusCode).toBe(400)
       const after = await ctx.services.federated.pairEstimates(['85123A', '22423', '84879'])
       expect(after).toEqual(before)
+    })
+
+    it("the SDK sends what today's budget allows, then nothing until tomorrow", async () => {
+      const address = await ctx.app.listen({ port: 0, host: '127.0.0.1' })
+      const kept = new Map<string, string>()
+      const store = {
+        getItem: (key: string) => kept.get(key) ?? null,
+        setItem: (key: string, value: string) => void kept.set(key, value),
+      }
+      const pairs = Array.from({ length: 6 }, (_, i) => [`x${i}`, `y${i}`] as const)
+      const day = new Date('2026-03-02T10:00:00Z')
+      expect(await contributePairs(address, pairs, store, day)).toBe(4)
+      expect(await contributePairs(address, pairs, store, day)).toBe(0)
+      expect(JSON.parse(kept.get('candor.federated.ledger')!)).toEqual({
+        day: '2026-03-02',
+        spent: 4,
+      })
+      const tomorrow = new Date('2026-03-03T00:00:01Z')
+      expect(await contributePairs(address, pairs, store, tomorrow)).toBe(4)
     })
 
     it('adds batches into totals whose estimates find the reported pair', async () => {
