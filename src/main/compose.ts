@@ -36,7 +36,11 @@ import {
   createOffersService,
   offersDataParticipant,
 } from '../modules/offers/index.js'
-import { createVoiceService, voiceDataParticipant } from '../modules/voice/index.js'
+import {
+  createVoiceAspectReader,
+  createVoiceService,
+  voiceDataParticipant,
+} from '../modules/voice/index.js'
 import {
   type SubjectDataParticipant,
   createOutboxNotifier,
@@ -116,7 +120,25 @@ export function createServices(deps: ServiceDeps) {
   })
   // Federated reports (issue 22): anonymous sketch totals that training adds to the co-occurrence.
   const federated = createFederatedService({ db: storage.db, charter })
+  // Experiments vary recommendations (`variants`) and count outcomes from the answers' attribution
+  // and voice's privacy-tagged feedback (read when the rollout job runs: recommend is built below).
+  const voiceAspects = createVoiceAspectReader(storage.db)
+  const experiments = createExperimentsService({
+    db: storage.db,
+    clock,
+    keys,
+    charter,
+    audit,
+    identity,
+    consent,
+    session,
+    outcomes: {
+      attributedSince: (since) => recommend.attributedSince(since),
+      creepySince: (since) => voiceAspects.ownersWithAspect('privacy', since),
+    },
+  })
   const recommend = createRecommendService({
+    variants: experiments,
     federated,
     db: storage.db,
     // CANDOR_TRAIN_INTERVAL_MINUTES=0: this process trains only when asked (`candor train`, the admin route).
@@ -187,16 +209,6 @@ export function createServices(deps: ServiceDeps) {
     audit,
     catalog,
     demand: (from, to) => events.readItemDemand(from, to),
-  })
-  const experiments = createExperimentsService({
-    db: storage.db,
-    clock,
-    keys,
-    charter,
-    audit,
-    identity,
-    consent,
-    session,
   })
   const data = {
     recommend: recommendDataParticipant(recommend),
