@@ -105,23 +105,25 @@ export interface PairEstimates {
 /**
  * Estimates every pair of `itemIds` from one or more sketches (their estimates add: each is
  * unbiased) and keeps those at least `z` standard deviations above 0: a sparse result where the
- * full one would be n^2/2 mostly-noise numbers. Indices are into `itemIds`. Vectorised per hash
+ * full one would be n^2/2 mostly-noise numbers. By default z = sqrt(2 ln P) for the P pairs, the
+ * Gaussian tail bound at which pure noise passes about once in all of them. Indices are into `itemIds`. Vectorised per hash
  * row: each item is hashed once per row, then one pass per item over the items after it
  * (n^2 k / 2 steps; about a second for 3,600 items and 16 rows).
  */
 export function estimatePairs(
   sketches: readonly SketchCounts[],
   itemIds: readonly string[],
-  z = 3,
+  z?: number,
 ): PairEstimates {
   const n = itemIds.length
+  const zFloor = z ?? Math.sqrt(2 * Math.log(Math.max(2, (n * (n - 1)) / 2)))
   // Items in string order, so that "lower id first" is "lower position first".
   const order = Int32Array.from(itemIds.keys()).sort((x, y) =>
     itemIds[x]! < itemIds[y]! ? -1 : itemIds[x]! > itemIds[y]! ? 1 : 0,
   )
   let variance = 0
   for (const s of sketches) variance += estimateDeviation(s) ** 2
-  const floor = z * Math.sqrt(variance)
+  const floor = zFloor * Math.sqrt(variance)
   const prepared = sketches.map((s) => ({
     s,
     t: rowSums(s),
