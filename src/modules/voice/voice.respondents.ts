@@ -32,7 +32,7 @@ const PAGE = 500
 /** Every known subject's groups, by subject id, a page at a time. */
 async function shopperBase(deps: RespondentsDeps, now: Date) {
   const base = new Map<string, ShopperProfile>()
-  for (let after = ''; ; ) {
+  for (let after = ''; ;) {
     const page = await deps.identity.listSubjects(after, PAGE)
     if (page.length === 0) break
     for (const { subjectId, createdAt } of page) {

@@ -136,7 +136,10 @@ export const RepresentativenessSchema = z.object({
   respondents: z.int().describe('Known shoppers who sent an entry in the window'),
   anonymousRespondents: z.int().describe('Visits that sent an entry: not compared'),
   enough: z.boolean(),
-  skewed: z.boolean().nullable().describe('Whether any dimension is skewed; null: too few to judge'),
+  skewed: z
+    .boolean()
+    .nullable()
+    .describe('Whether any dimension is skewed; null: too few to judge'),
   dimensions: z.array(
     z.object({
       dimension: z.enum(['jurisdiction', 'level', 'tenure']),
