@@ -1,8 +1,12 @@
-import sseModule, { type fastifySSE } from '@fastify/sse'
-import type { FastifyReply } from 'fastify'
+import sseModule from '@fastify/sse'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { textAnswer } from '../../http/openapi.js'
 import type { VoiceService } from './voice.service.js'
+
+// The package is CommonJS: its module object is the plugin wrapped by fastify-plugin (so its reply
+// decorator reaches the routes below), which its types describe only as the namespace.
+const fastifySse = sseModule as unknown as FastifyPluginAsync
 
 const FEED_EXAMPLE =
   'event: ready\ndata: {}\n\n' +
@@ -14,10 +18,6 @@ const FEED_EXAMPLE =
   '"id":"val_0mxcqqu4z0000szlt5w6g","target":{"kind":"item","item":"85123A"},' +
   '"hour":"2026-03-02T09:00:00.000Z","count":6,"baseline":0.1,"statistic":4.5,' +
   '"raisedAt":"2026-03-02T09:40:00.000Z"}\n\n'
-
-// The package is CommonJS: its module object is the plugin wrapped by fastify-plugin (so its reply
-// decorator reaches the routes below), which its types describe only as the namespace.
-const fastifySse = sseModule as unknown as typeof fastifySSE
 
 /**
  * `GET /v1/voice/feed`: the live feed as server-sent events (the official `@fastify/sse` plugin). A
@@ -38,7 +38,7 @@ export const voiceFeedRoutes: FastifyPluginAsyncZod<{ voice: Pick<VoiceService, 
   app.get(
     '/v1/voice/feed',
     {
-      sse: 'only',
+      sse: true,
       config: { access: { roles: ['analyst', 'admin'] } },
       schema: {
         tags: ['voice'],
