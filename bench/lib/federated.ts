@@ -32,6 +32,7 @@ import {
   bucketOfHashes,
   flipThreshold,
   itemHash,
+  seededWords,
   type RandomWords,
 } from '../../src/modules/federated/sketch.js'
 import { evaluate, type Scorer } from './metrics.js'
@@ -46,22 +47,6 @@ const RECENT_ITEMS = 30
 /** The pair domain: this many most held items. */
 const DOMAIN_ITEMS = 300
 const DAY = 86_400_000
-
-/** A seeded source of words (splitmix32): the same reports on every run. */
-export function seededWords(seed: number): RandomWords {
-  let s = seed >>> 0
-  return (count) => {
-    const out = new Uint32Array(count)
-    for (let i = 0; i < count; i++) {
-      s = (s + 0x9e3779b9) >>> 0
-      let z = s
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
-      out[i] = (z ^ (z >>> 16)) >>> 0
-    }
-    return out
-  }
-}
 
 /** The pair each customer's browser reports on each active day (item indices), before encoding. */
 export function simulatedPairs(

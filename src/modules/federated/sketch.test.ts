@@ -13,26 +13,11 @@ import {
   flipThreshold,
   fromWire,
   pairBucket,
+  seededWords,
   toWire,
   type RandomWords,
   type SketchShape,
 } from './sketch.js'
-
-/** A seeded source of words (splitmix32), so that the simulations are the same on every run. */
-function seededWords(seed: number): RandomWords {
-  let s = seed >>> 0
-  return (count) => {
-    const out = new Uint32Array(count)
-    for (let i = 0; i < count; i++) {
-      s = (s + 0x9e3779b9) >>> 0
-      let z = s
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
-      out[i] = (z ^ (z >>> 16)) >>> 0
-    }
-    return out
-  }
-}
 
 const SHAPE: SketchShape = { m: 256, k: 8 }
 

@@ -41,6 +41,25 @@ export const cryptoWords: RandomWords = (count) => {
   return out
 }
 
+/**
+ * A seeded source of words (splitmix32) for simulations: the same reports on every run. Never for
+ * real reports, which take `cryptoWords`.
+ */
+export function seededWords(seed: number): RandomWords {
+  let s = seed >>> 0
+  return (count) => {
+    const out = new Uint32Array(count)
+    for (let i = 0; i < count; i++) {
+      s = (s + 0x9e3779b9) >>> 0
+      let z = s
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
+      out[i] = (z ^ (z >>> 16)) >>> 0
+    }
+    return out
+  }
+}
+
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0
 }
