@@ -12008,6 +12008,128 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/subjects/{ref}/experiments': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The experiments a shopper is enrolled in: the variant, what it changes for them in plain words, and how many answers experiments shaped (empty for an unknown shopper)
+     * @description **Who may call:** an API key with role `storefront`, `privacy_officer`, `admin`; or a shopper token, for its own subject only.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          /**
+           * @description The shop's own customer reference
+           * @example cust-1042
+           */
+          ref: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "experiments": [
+             *         {
+             *           "experiment": "exp_0mxcqqu4z0000szlt5w6g",
+             *           "name": "Fewer popular items in the row",
+             *           "status": "running",
+             *           "variant": "less_popular",
+             *           "control": false,
+             *           "differs": "Your suggestions are ranked differently: we change how much items popular with everyone count.",
+             *           "enrolledAt": "2026-03-02T10:00:00.000Z"
+             *         }
+             *       ],
+             *       "answersShaped": 12
+             *     }
+             */
+            'application/json': {
+              experiments: {
+                experiment: string
+                name: string | null
+                status: string | null
+                variant: string | null
+                /** @description In the control group: nothing differs for them */
+                control: boolean
+                /** @description What their variant changes, in plain words */
+                differs: string | null
+                enrolledAt: string
+              }[]
+              /** @description How many answers an experiment shaped for them */
+              answersShaped: number
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/recommendations': {
     parameters: {
       query?: never

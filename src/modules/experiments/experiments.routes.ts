@@ -4,6 +4,7 @@ import { withExample } from '../../http/openapi.js'
 import type { RoutesApp } from '../../http/routes.js'
 import { actorOf } from '../audit/index.js'
 import { signalsOf } from '../consent/index.js'
+import { CustomerRefSchema, type IdentityService } from '../identity/index.js'
 import {
   AssignmentOutSchema,
   ExperimentInputSchema,
@@ -112,8 +113,23 @@ const ExperimentWithStatistics = z.object({
   statistics: StatisticsSchema,
 })
 
+/** One experiment a shopper is in, as the privacy center lists it. */
+const SubjectExperimentSchema = z.object({
+  experiment: z.string(),
+  name: z.string().nullable(),
+  status: z.string().nullable(),
+  variant: z.string().nullable(),
+  control: z.boolean().describe('In the control group: nothing differs for them'),
+  differs: z.string().nullable().describe('What their variant changes, in plain words'),
+  enrolledAt: z.string(),
+})
+const SubjectExperimentsSchema = z.object({
+  experiments: z.array(SubjectExperimentSchema),
+  answersShaped: z.number().int().describe('How many answers an experiment shaped for them'),
+})
+
 export interface ExperimentsRoutesDeps {
-  services: { experiments: ExperimentsService }
+  services: { experiments: ExperimentsService; identity: IdentityService }
 }
 
 /** Staged experiments: define, read with statistics, assign, step the rollout, stop. */
@@ -123,6 +139,59 @@ export const experimentsRoutes: FastifyPluginAsyncZod<ExperimentsRoutesDeps> = a
 ) => {
   definitionRoutes(app, services.experiments)
   rolloutRoutes(app, services.experiments)
+  subjectRoutes(app, services)
+}
+
+/** The experiments a shopper is in, for the privacy center (their own shopper token, or staff). */
+function subjectRoutes(app: RoutesApp, services: ExperimentsRoutesDeps['services']) {
+  app.get(
+    '/v1/subjects/:ref/experiments',
+    {
+      config: {
+        access: { roles: ['storefront', 'privacy_officer', 'admin'], shopper: true },
+      },
+      schema: {
+        tags: ['experiments'],
+        summary:
+          'The experiments a shopper is enrolled in: the variant, what it changes for them in plain words, and how many answers experiments shaped (empty for an unknown shopper)',
+        params: z.object({ ref: CustomerRefSchema }),
+        response: {
+          200: withExample(SubjectExperimentsSchema, {
+            experiments: [
+              {
+                experiment: EXPERIMENT_EXAMPLE.id,
+                name: EXPERIMENT_EXAMPLE.name,
+                status: 'running',
+                variant: 'less_popular',
+                control: false,
+                differs:
+                  'Your suggestions are ranked differently: we change how much items popular with everyone count.',
+                enrolledAt: '2026-03-02T10:00:00.000Z',
+              },
+            ],
+            answersShaped: 12,
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const subjectId = await services.identity.findSubjectId(request.params.ref)
+      if (subjectId === undefined) return { experiments: [], answersShaped: 0 }
+      const held = await services.experiments.exportSubject(subjectId)
+      return {
+        experiments: held.experiments.map((e) => ({
+          experiment: e.experiment,
+          name: e.name,
+          status: e.status,
+          variant: e.variant,
+          control: e.control,
+          differs: e.differs,
+          enrolledAt: e.enrolledAt,
+        })),
+        answersShaped: held.answersShaped,
+      }
+    },
+  )
 }
 
 /** Defining and reading experiments. */
