@@ -8,12 +8,10 @@ import { ApiError, type Notice, loadNotice, noticePurposes } from './api.js'
 import { type AnswerOf, bearer, client, ok } from './client.js'
 import { AuditPanel } from './console/audit.js'
 import { ConsentRatesPanel } from './console/consent-rates.js'
-import { ExperimentsPanel } from './console/experiments.js'
 import { InsightsPanel } from './console/insights.js'
 import { OffersPanel } from './console/offers.js'
 import { Status, useLoad } from './console/load.js'
 import { OnlineTable } from './console/online.js'
-import { PricingPanel } from './console/pricing.js'
 import { ReportsPanel } from './console/reports.js'
 import { RightsPanel } from './console/rights.js'
 import { VendorsPanel } from './console/vendors.js'
@@ -197,14 +195,6 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
         </section>
       ) : null}
       {may('PUT /v1/offers') ? <OffersPanel token={token} notice={notice} /> : null}
-      {may('GET /v1/experiments') ? (
-        <ExperimentsPanel
-          token={token}
-          notice={notice}
-          may={{ create: may('POST /v1/experiments'), stop: may('POST /v1/experiments/:id/stop') }}
-        />
-      ) : null}
-      {may('POST /v1/pricing/runs') ? <PricingPanel token={token} /> : null}
       {may('GET /v1/vendors') ? <VendorsPanel token={token} may={may} /> : null}
       <section class="panel" aria-labelledby="charter-h">
         <h2 id="charter-h">Charter in force</h2>
