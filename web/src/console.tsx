@@ -12,9 +12,9 @@ import { InsightsPanel } from './console/insights.js'
 import { OffersPanel } from './console/offers.js'
 import { Status, useLoad } from './console/load.js'
 import { OnlineTable } from './console/online.js'
+import { PricingPanel } from './console/pricing.js'
 import { ReportsPanel } from './console/reports.js'
 import { RightsPanel } from './console/rights.js'
-import { VendorsPanel } from './console/vendors.js'
 import './console/console.css'
 import { TrainingQuality, loadTrainingQuality } from './training-quality.js'
 
@@ -195,7 +195,7 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
         </section>
       ) : null}
       {may('PUT /v1/offers') ? <OffersPanel token={token} notice={notice} /> : null}
-      {may('GET /v1/vendors') ? <VendorsPanel token={token} may={may} /> : null}
+      {may('POST /v1/pricing/runs') ? <PricingPanel token={token} /> : null}
       <section class="panel" aria-labelledby="charter-h">
         <h2 id="charter-h">Charter in force</h2>
         <CharterPanel notice={notice} />
