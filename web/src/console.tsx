@@ -15,6 +15,7 @@ import { OnlineTable } from './console/online.js'
 import { PricingPanel } from './console/pricing.js'
 import { ReportsPanel } from './console/reports.js'
 import { RightsPanel } from './console/rights.js'
+import { VendorsPanel } from './console/vendors.js'
 import './console/console.css'
 import { TrainingQuality, loadTrainingQuality } from './training-quality.js'
 
@@ -196,6 +197,7 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
       ) : null}
       {may('PUT /v1/offers') ? <OffersPanel token={token} notice={notice} /> : null}
       {may('POST /v1/pricing/runs') ? <PricingPanel token={token} /> : null}
+      {may('GET /v1/vendors') ? <VendorsPanel token={token} may={may} /> : null}
       <section class="panel" aria-labelledby="charter-h">
         <h2 id="charter-h">Charter in force</h2>
         <CharterPanel notice={notice} />
