@@ -8,6 +8,7 @@ import { ApiError, type Notice, loadNotice, noticePurposes } from './api.js'
 import { type AnswerOf, bearer, client, ok } from './client.js'
 import { AuditPanel } from './console/audit.js'
 import { ConsentRatesPanel } from './console/consent-rates.js'
+import { ExperimentsPanel } from './console/experiments.js'
 import { InsightsPanel } from './console/insights.js'
 import { OffersPanel } from './console/offers.js'
 import { Status, useLoad } from './console/load.js'
@@ -196,6 +197,13 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
         </section>
       ) : null}
       {may('PUT /v1/offers') ? <OffersPanel token={token} notice={notice} /> : null}
+      {may('GET /v1/experiments') ? (
+        <ExperimentsPanel
+          token={token}
+          notice={notice}
+          may={{ create: may('POST /v1/experiments'), stop: may('POST /v1/experiments/:id/stop') }}
+        />
+      ) : null}
       {may('POST /v1/pricing/runs') ? <PricingPanel token={token} /> : null}
       {may('GET /v1/vendors') ? <VendorsPanel token={token} may={may} /> : null}
       <section class="panel" aria-labelledby="charter-h">

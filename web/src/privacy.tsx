@@ -6,6 +6,7 @@
  * `useRightsRequests`; each section is a component of its own (privacy-sections.tsx, privacy-rights.tsx).
  */
 import { ErasedView } from './privacy-erased.js'
+import { ExperimentsSection } from './privacy-experiments.js'
 import { StatusLine } from './privacy-note.js'
 import { EraseSection, RequestsSection } from './privacy-rights.js'
 import { StatisticsSection } from './privacy-statistics.js'
@@ -78,6 +79,7 @@ export function PrivacyCenter() {
         again={center.again}
       />
       <StatisticsSection notice={notice} consents={center.consents} />
+      <ExperimentsSection session={session} />
       <RequestsSection requests={center.requests} note={note} />
       <EraseSection rights={rights} token={session.token} note={note} />
       <NoticeSection notice={notice} note={note} />
