@@ -195,7 +195,7 @@ export function ExperimentForm(props: {
   )
   return (
     <form
-      class="offer-form"
+      class="offer-form experiment-form"
       data-testid="experiment-form"
       noValidate
       onSubmit={(e) => {
