@@ -88,4 +88,9 @@ export const UNANNOUNCED_OWNER_TABLES: Readonly<Record<string, string>> = {
   voice_entries: 'the voice module reads it from the database every time, never copied',
   experiment_enrolments:
     'the experiments module reads it from the database every time, never copied',
+  experiment_exposures:
+    'the experiments module reads it from the database every time, never copied',
+  vendor_deliveries:
+    'the vendors module reads its outbox from the database every time, never copied',
+  vendor_deletions: 'the vendors module reads it from the database every time, never copied',
 }
