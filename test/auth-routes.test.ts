@@ -14,6 +14,11 @@ const PUBLIC = [
   // The audit log's signed checkpoint and consistency proofs: hashes only, for anyone to keep.
   '/v1/audit/checkpoint',
   '/v1/audit/proof',
+  // The one-click unsubscribe link of an offer e-mail (RFC 8058): the signed token is the credential.
+  '/v1/unsubscribe/:token',
+  // Federated learning: reports carry no identity, so no key or cookie may be asked for.
+  '/v1/federated/contributions',
+  '/v1/federated/terms',
   // The web pages and their static files, and the browser SDK.
   '/privacy',
   '/privacy/suggestions',
