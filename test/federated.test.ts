@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_SKETCH, encodePair, toWire } from '../src/modules/federated/sketch.js'
+import { DEFAULT_SKETCH, encodePair, seededWords, toWire } from '../src/modules/federated/sketch.js'
 import { contributePairs } from '../sdk/src/federated.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
@@ -17,10 +17,13 @@ function charterWithFourReports(): string {
   return file
 }
 
+// Seeded, so the estimates these tests check are the same on every run (no chance of a flaky miss).
+const words = seededWords(31)
+
 const batch = (pairs: [string, string][], epsilon = 1) => ({
   epsilon,
   sketch: { m: DEFAULT_SKETCH.m, k: DEFAULT_SKETCH.k },
-  reports: pairs.map(([a, b]) => toWire(encodePair(a, b, epsilon))),
+  reports: pairs.map(([a, b]) => toWire(encodePair(a, b, epsilon, DEFAULT_SKETCH, words))),
 })
 
 for (const dialect of DIALECTS) {
