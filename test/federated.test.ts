@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DAY_MS } from '../src/lib/clock.js'
 import { DEFAULT_SKETCH, encodePair, seededWords, toWire } from '../src/modules/federated/sketch.js'
 import { contributePairs } from '../sdk/src/federated.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
@@ -124,6 +125,38 @@ for (const dialect of DIALECTS) {
       // Epsilon 1 a report: the estimate's standard deviation is about 34 over 241 reports.
       expect(Math.abs(ab - 240)).toBeLessThan(4 * 34)
       expect(await stored()).toBeDefined()
+    })
+
+    it("keeps each day's totals for the purpose's retention (365 days), then retention deletes them", async () => {
+      const found = async () => {
+        const e = await ctx.services.federated.pairEstimates(['a', 'b', 'c', 'd'])
+        return [...e.counts.keys()].map((i) => `${e.a[i]}-${e.b[i]}`)
+      }
+      // The a-b reports above arrived on 2026-03-02; 200 days later, 240 browsers report c-d.
+      ctx.clock.advance(200 * DAY_MS)
+      for (let i = 0; i < 60; i++)
+        expect((await post(batch(Array.from({ length: 4 }, () => ['c', 'd'])))).statusCode).toBe(
+          202,
+        )
+      expect(await found()).toEqual(expect.arrayContaining(['0-1', '2-3']))
+      // Day 365 after the first: still kept (a day goes once it is wholly past its retention).
+      ctx.clock.advance(165 * DAY_MS)
+      expect((await ctx.services.retention.run()).deleted.federated).toEqual({ federatedDays: 0 })
+      expect(await found()).toContain('0-1')
+      ctx.clock.advance(DAY_MS)
+      const run = await ctx.services.retention.run()
+      expect(run.deleted.federated?.federatedDays).toBeGreaterThan(0)
+      expect(await found()).not.toContain('0-1')
+      expect(await found()).toContain('2-3')
+      ctx.clock.advance(200 * DAY_MS)
+      await ctx.services.retention.run()
+      expect(await found()).toEqual([])
+      const rows = await ctx.storage.db
+        .withTables<{ federated_sketch: { day: string } }>()
+        .selectFrom('federated_sketch')
+        .select('day')
+        .execute()
+      expect(rows).toEqual([])
     })
   })
 }

@@ -28,7 +28,7 @@ import { createRecommendService, recommendDataParticipant } from '../modules/rec
 import { type RetentionParticipant, createRetentionService } from '../modules/retention/index.js'
 import { createReviewsService, runAudits } from '../modules/reviews/index.js'
 import { createSessionService } from '../modules/session/index.js'
-import { createFederatedService } from '../modules/federated/index.js'
+import { createFederatedService, federatedDataParticipant } from '../modules/federated/index.js'
 import { createVendorsService, vendorsDataParticipant } from '../modules/vendors/index.js'
 import { createPricingService } from '../modules/pricing/index.js'
 import {
@@ -119,7 +119,7 @@ export function createServices(deps: ServiceDeps) {
     shareWithVendors: (trx, stored, now) => vendors.enqueue(trx, stored, now),
   })
   // Federated reports (issue 22): anonymous sketch totals that training adds to the co-occurrence.
-  const federated = createFederatedService({ db: storage.db, charter })
+  const federated = createFederatedService({ db: storage.db, clock, charter })
   // Experiments vary recommendations (`variants`) and count outcomes from the answers' attribution
   // and voice's privacy-tagged feedback (read when the rollout job runs: recommend is built below).
   const voiceAspects = createVoiceAspectReader(storage.db)
@@ -222,6 +222,7 @@ export function createServices(deps: ServiceDeps) {
     experiments: experimentsDataParticipant(experiments),
     vendors: vendorsDataParticipant(vendors),
     offers: offersDataParticipant(offerMail),
+    federated: federatedDataParticipant(federated),
   }
   const expiring: RetentionParticipant[] = [
     data.events,
@@ -230,6 +231,7 @@ export function createServices(deps: ServiceDeps) {
     data.cleanroom,
     data.voice,
     data.vendors,
+    data.federated,
   ]
   const retention = createRetentionService({ db: storage.db, clock, audit, participants: expiring })
   // Every module that holds data on a subject, in erasure order: recommend first (it reads nothing from

@@ -3,6 +3,7 @@
  * charter's terms and added to the stored totals in one transaction, and the pair estimates training
  * folds into the item model. No batch carries or leaves anything that names a shopper.
  */
+import { type Clock, DAY_MS } from '../../lib/clock.js'
 import { AppError, type FieldIssue } from '../../lib/errors.js'
 import type { Db } from '../../storage/db.js'
 import { type Charter, federatedTermsOf } from '../charter/index.js'
@@ -14,6 +15,7 @@ import { DEFAULT_SKETCH, fromWire, type SketchShape } from './sketch.js'
 
 export interface FederatedDeps {
   db: Db
+  clock: Clock
   charter: Charter
   /** The sketch shape browsers use (default `DEFAULT_SKETCH`). */
   shape?: SketchShape
@@ -71,7 +73,8 @@ export function createFederatedService(deps: FederatedDeps) {
         else addReport(counts, report)
       })
       if (issues.length > 0) throw invalid(issues)
-      await deps.db.transaction().execute((trx) => repo.addCounts(trx, counts))
+      const day = deps.clock.now().toISOString().slice(0, 10)
+      await deps.db.transaction().execute((trx) => repo.addCounts(trx, day, counts))
       return { accepted: batch.reports.length }
     },
 
@@ -84,6 +87,21 @@ export function createFederatedService(deps: FederatedDeps) {
       if (sketches.length === 0 || itemIds.length < 2)
         return { a: new Int32Array(0), b: new Int32Array(0), counts: new Float64Array(0) }
       return estimatePairs(sketches, itemIds)
+    },
+
+    /**
+     * Retention: the daily totals are kept for the federated purpose's `retentionDays` (a day's cells
+     * go once the whole day is that far back), and all of them go when the charter no longer declares
+     * a federated purpose (nothing to keep them for).
+     */
+    async deleteExpired(executor: Db, now: Date): Promise<Record<string, number>> {
+      const t = federatedTermsOf(deps.charter)
+      const days = t === undefined ? undefined : deps.charter.purposes[t.purpose]?.retentionDays
+      const cutoff =
+        days === undefined
+          ? '9999-12-31'
+          : new Date(now.getTime() - days * DAY_MS).toISOString().slice(0, 10)
+      return { federatedDays: await repo.deleteDaysBefore(executor, cutoff) }
     },
   }
 }

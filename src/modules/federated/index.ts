@@ -2,3 +2,4 @@
 export { createFederatedService, type FederatedService } from './federated.service.js'
 export { federatedRoutes, type FederatedRoutesDeps } from './federated.routes.js'
 export type { PairEstimates } from './aggregate.js'
+export { federatedDataParticipant } from './federated.participant.js'

@@ -28,6 +28,7 @@ import { migration0027Offers } from './0027_offers.js'
 import { migration0028Experiments } from './0028_experiments.js'
 import { migration0029Voice } from './0029_voice.js'
 import { migration0035Federated } from './0035_federated.js'
+import { migration0040FederatedDays } from './0040_federated_days.js'
 import { migration0036Vendors } from './0036_vendors.js'
 import { migration0037Pricing } from './0037_pricing.js'
 import { migration0030RecommendAnswerSegments } from './0030_recommend_answer_segments.js'
@@ -67,6 +68,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0028_experiments': migration0028Experiments,
   '0029_voice': migration0029Voice,
   '0035_federated': migration0035Federated,
+  '0040_federated_days': migration0040FederatedDays,
   '0036_vendors': migration0036Vendors,
   '0037_pricing': migration0037Pricing,
   '0030_recommend_answer_segments': migration0030RecommendAnswerSegments,
