@@ -37,6 +37,7 @@ import { offerMailRoutes, offersRoutes } from './modules/offers/index.js'
 import { sessionRoutes } from './modules/session/index.js'
 import { vendorsRoutes } from './modules/vendors/index.js'
 import { pricingRoutes } from './modules/pricing/index.js'
+import { assistantRoutes } from './modules/assistant/index.js'
 import type { Services } from './main/compose.js'
 
 export interface AppDeps {
@@ -211,6 +212,7 @@ async function registerRoutes(
   await app.register(cleanroomRoutes, { services })
   await app.register(offersRoutes, { services })
   await app.register(pricingRoutes, { services })
+  await app.register(assistantRoutes, { services })
   await app.register(offerMailRoutes, { services })
   await app.register(voiceRoutes, { services })
   await app.register(federatedRoutes, { services })

@@ -8908,6 +8908,245 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/assistant/messages': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * The shopping assistant: products for a message in plain words ("a gift under 20 pounds for a tea lover"), ranked at the level the shopper allows, each explained
+     * @description The message is read for a budget (a hard filter on the price), a catalog category (items under it, or with its word in their title), an occasion and a recipient; the catalog is searched (BM25 with prefix and fuzzy matching, title first) over available items that are not special-category. The matches are ranked with the recommender’s answer at the shopper’s level: `off` adds only what sells well, `session` this visit’s items, `personal` the shopper’s history; `used` says which, and why. A message holding an e-mail address, a phone or a card number is refused (400 naming `text`). Nothing of the conversation is kept unless the shopper granted `personalize.assistant`.
+     *
+     *     **Who may call:** an API key with role `storefront`, `admin`; or a shopper token, for its own subject only.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "text": "a gift under 20 pounds for a tea lover",
+           *       "session": "visit-7f3a9c21"
+           *     }
+           */
+          'application/json': {
+            /** @description The conversation this message continues, as an earlier answer gave it; a new one is started without it */
+            conversationId?: string
+            /** @description What the shopper asked, in their words ("a gift under 20 pounds for a tea lover"); a message holding an e-mail address, a phone or a card number is refused (400 naming `text`), as search queries are */
+            text: string
+            /**
+             * @description A signed-in shopper: the shop's customer reference
+             * @example cust-1042
+             */
+            subject?: string
+            /**
+             * @description An anonymous visit: the shop's session id
+             * @example sess-7f3a9c2e51
+             */
+            session?: string
+            jurisdiction?: string
+          }
+        }
+      }
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "conversationId": "conv_0mxcqqtzk0000xnoba139",
+             *       "reply": "Here are 2 ideas for a tea lover up to £20.00: SET/3 RED SPOTTY TEA TOWELS (£2.95); TEA TIME TEA TOWELS (£3.25). I used what you asked for and what you looked at during this visit, nothing from before it (based only on what you do during this visit).",
+             *       "items": [
+             *         {
+             *           "id": "21080",
+             *           "title": "SET/3 RED SPOTTY TEA TOWELS",
+             *           "price": 2.95,
+             *           "category": [
+             *             "Kitchen"
+             *           ],
+             *           "explanation": {
+             *             "kind": "similar_to_viewed",
+             *             "sentence": "Goes with Retrospot Tea Set Ceramic 11 Pc, which you looked at during this visit.",
+             *             "evidence": [
+             *               {
+             *                 "id": "22072",
+             *                 "title": "RETROSPOT TEA SET CERAMIC 11 PC"
+             *               }
+             *             ]
+             *           },
+             *           "match": "It matches “tea” and is £2.95, up to £20.00."
+             *         },
+             *         {
+             *           "id": "23298",
+             *           "title": "TEA TIME TEA TOWELS",
+             *           "price": 3.25,
+             *           "category": [
+             *             "Kitchen"
+             *           ],
+             *           "explanation": {
+             *             "kind": "matches_request",
+             *             "sentence": "It matches “tea” and is £3.25, up to £20.00.",
+             *             "evidence": []
+             *           },
+             *           "match": "It matches “tea” and is £3.25, up to £20.00."
+             *         }
+             *       ],
+             *       "level": "session",
+             *       "levelReason": "session: based only on what you do during this visit",
+             *       "used": "I used what you asked for and what you looked at during this visit, nothing from before it (based only on what you do during this visit).",
+             *       "understood": {
+             *         "budget": {
+             *           "max": 20
+             *         },
+             *         "occasion": "gift",
+             *         "recipient": "tea lover",
+             *         "terms": [
+             *           "tea"
+             *         ]
+             *       },
+             *       "kept": false,
+             *       "phrasedBy": "candor"
+             *     }
+             */
+            'application/json': {
+              /** @description Send it back with the next message. Only with the shopper’s grant of personalize.assistant is anything of the conversation kept; otherwise it is not stored anywhere */
+              conversationId: string
+              /** @description The answer in plain words, ending with what it used */
+              reply: string
+              items: {
+                id: string
+                title: string
+                /** @description The catalog price (null when the catalog has none) */
+                price: number | null
+                category: string[]
+                explanation: {
+                  /** @description The recommender's reason (buy_again, looked_at, bought_together, similar_to_viewed, popular, trending, new ...) when the item is among its suggestions at this level, else matches_request */
+                  kind: string
+                  /** @description The reason in plain words, true of the evidence */
+                  sentence: string
+                  /** @description The items the reason rests on (the shopper's own, or this visit's); may be empty */
+                  evidence: {
+                    id: string
+                    title: string
+                  }[]
+                }
+                /** @description What of the request the item answers: the words found, the budget */
+                match: string
+              }[]
+              /**
+               * @description The level the items were ranked at
+               * @enum {string}
+               */
+              level: 'off' | 'session' | 'personal' | 'on_device'
+              levelReason: string
+              /** @description What the ranking used, in plain words: "only what you searched for" at off; this visit at session; "your past orders" only at personal */
+              used: string
+              /** @description What the message was read as */
+              understood: {
+                budget?: {
+                  min?: number
+                  max?: number
+                }
+                category?: string
+                occasion?: string
+                recipient?: string
+                terms: string[]
+              }
+              /** @description Whether this message and its answer were kept (under personalize.assistant) */
+              kept: boolean
+              /**
+               * @description Who wrote the reply: Candor itself, or the configured language model
+               * @enum {string}
+               */
+              phrasedBy: 'candor' | 'language_model'
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/offers/sends': {
     parameters: {
       query?: never
@@ -12153,7 +12392,7 @@ export interface paths {
           subject?: string
           /** @description An anonymous visit: the shop's session id */
           session?: string
-          placement?: 'home' | 'product' | 'cart' | 'email' | 'category'
+          placement?: 'home' | 'product' | 'cart' | 'email' | 'category' | 'assistant'
           limit?: number
           /** @description The product on the page: never recommended back; its bought-together items (from the aggregate neighbour model, nothing personal) lead the `off` answer as `bought_with_item`, and the `session` answer as far as it mixes in the `off` one */
           item?: string

@@ -31,6 +31,7 @@ import { createSessionService } from '../modules/session/index.js'
 import { createFederatedService, federatedDataParticipant } from '../modules/federated/index.js'
 import { createVendorsService, vendorsDataParticipant } from '../modules/vendors/index.js'
 import { createPricingService } from '../modules/pricing/index.js'
+import { createAssistantService } from '../modules/assistant/index.js'
 import {
   createOfferMail,
   createOffersService,
@@ -210,6 +211,8 @@ export function createServices(deps: ServiceDeps) {
     catalog,
     demand: (from, to) => events.readItemDemand(from, to),
   })
+  // The shopping assistant ranks catalog matches through recommend's answer at the shopper's level.
+  const assistant = createAssistantService({ clock, catalog, recommend })
   const data = {
     recommend: recommendDataParticipant(recommend),
     events: eventsDataParticipant(events),
@@ -306,6 +309,7 @@ export function createServices(deps: ServiceDeps) {
     offers,
     offerMail,
     pricing,
+    assistant,
     voice,
     federated,
     experiments,

@@ -5,7 +5,7 @@ import { REASON_KINDS } from './engine/index.js'
 
 export const ReasonKindSchema = z.enum(REASON_KINDS)
 
-export const PLACEMENTS = ['home', 'product', 'cart', 'email', 'category'] as const
+export const PLACEMENTS = ['home', 'product', 'cart', 'email', 'category', 'assistant'] as const
 
 const ItemId = z.string().min(1).max(64)
 

@@ -1,0 +1,133 @@
+/**
+ * The shopping assistant: a shopper's message read (`assistant.parse.ts`), the catalog searched
+ * (`assistant.search.ts`, its index kept by `assistant.catalog.ts`), the matches ranked at the level the
+ * shopper's consent allows through the recommender's own answer (`recommend.recommend`: its level, its
+ * scoring and its explanations, never a copy of them), and the reply written (`assistant.reply.ts`).
+ */
+import type { Clock } from '../../lib/clock.js'
+import { AppError } from '../../lib/errors.js'
+import { newSortableId } from '../../lib/ids.js'
+import type { Actor } from '../audit/index.js'
+import type { CatalogService } from '../catalog/index.js'
+import type { PersonalizationLevel, RequestSignals } from '../consent/index.js'
+import { findPersonalData } from '../events/index.js'
+import type { RecommendService } from '../recommend/index.js'
+import { createCatalogIndexHolder } from './assistant.catalog.js'
+import { parseRequest } from './assistant.parse.js'
+import { itemOf, rankHits, replyText, type Suggestion, usedSentence } from './assistant.reply.js'
+import { ASSISTANT_ITEMS, type AssistantAnswer, type AssistantMessage } from './assistant.js'
+
+export interface AssistantDeps {
+  clock: Clock
+  catalog: Pick<CatalogService, 'listItems' | 'listItemsUpdatedSince'>
+  recommend: Pick<RecommendService, 'recommend'>
+}
+
+/** Matches read from the index before ranking (the answer shows `ASSISTANT_ITEMS` of them). */
+const CANDIDATES = 50
+/** The recommender's suggestions read to rank the matches with (its largest answer). */
+const SUGGESTIONS = 100
+
+const PII_NAMES = {
+  email: 'an email address',
+  phone: 'a phone number',
+  card: 'a payment card number',
+}
+
+/** Refuses a message that looks like it holds personal data, naming the field, never the text. */
+function assertNoPersonalData(text: string): void {
+  const kind = findPersonalData(text)
+  if (kind === undefined) return
+  throw new AppError('validation_failed', 'The text looks like it holds personal data', {
+    issues: [
+      {
+        field: 'body.text',
+        reason: `looks like it holds personal data (${PII_NAMES[kind]}): send it without`,
+      },
+    ],
+  })
+}
+
+export type AssistantService = ReturnType<typeof createAssistantService>
+
+export function createAssistantService(deps: AssistantDeps) {
+  const index = createCatalogIndexHolder(deps)
+
+  /**
+   * The recommender's answer for this shopper at the level their setting and consent allow: its level,
+   * why, and its suggestions in order. With no model yet (a server that does not train), the `off`
+   * level with no suggestions: the matches are then ranked by relevance alone.
+   */
+  async function suggestionsFor(message: AssistantMessage, signals: RequestSignals) {
+    try {
+      const answer = await deps.recommend.recommend(
+        {
+          placement: 'assistant',
+          limit: SUGGESTIONS,
+          ...(message.subject === undefined ? {} : { subject: message.subject }),
+          ...(message.session === undefined ? {} : { session: message.session }),
+          ...(message.jurisdiction === undefined ? {} : { jurisdiction: message.jurisdiction }),
+        },
+        signals,
+      )
+      const suggestions: Suggestion[] = answer.items.map((i) => ({
+        id: i.id,
+        explanation: {
+          kind: i.explanation.kind,
+          sentence: i.explanation.sentence,
+          evidence: i.explanation.evidence,
+        },
+      }))
+      return { level: answer.level, levelReason: answer.levelReason, suggestions }
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'unavailable') throw error
+      return {
+        level: 'off' as PersonalizationLevel,
+        levelReason: 'off: no suggestion model is trained yet',
+        suggestions: [] as Suggestion[],
+      }
+    }
+  }
+
+  return {
+    /**
+     * Answers one message: refused (nothing read or kept) when it holds personal data; else the
+     * catalog's matches within its budget and category, ranked at the shopper's level, each explained,
+     * and a reply saying what it used.
+     */
+    async message(
+      message: AssistantMessage,
+      signals: RequestSignals,
+      _actor: Actor,
+    ): Promise<AssistantAnswer> {
+      assertNoPersonalData(message.text)
+      const catalog = await index.current()
+      const request = parseRequest(message.text, catalog.categories())
+      const hits = catalog.find(request, CANDIDATES)
+      const { level, levelReason, suggestions } = await suggestionsFor(message, signals)
+      const ranked = rankHits(hits, suggestions, ASSISTANT_ITEMS)
+      const items = ranked.map(({ hit, suggestion }) => itemOf(hit, suggestion, request))
+      const currency = ranked[0]?.hit.item.currency
+      const used = usedSentence(level, levelReason)
+      const conversationId =
+        message.conversationId ?? newSortableId('conv', deps.clock.now().getTime())
+      return {
+        conversationId,
+        reply: replyText(request, items, currency, used),
+        items,
+        level,
+        levelReason,
+        used,
+        understood: {
+          ...(request.budget === undefined ? {} : { budget: request.budget }),
+          ...(request.category === undefined ? {} : { category: request.category }),
+          ...(request.occasion === undefined ? {} : { occasion: request.occasion }),
+          ...(request.recipient === undefined ? {} : { recipient: request.recipient }),
+          terms: [...request.terms],
+        },
+        kept: false,
+        phrasedBy: 'candor',
+      }
+    },
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The shopping assistant (issue 24, part 2): `POST /v1/assistant/messages` answers a shopper's message
+ * in plain words with catalog products, ranked at the level the shopper's consent allows.
+ *
+ * - The message read (budget, category, occasion, recipient, words to search): `assistant.parse.ts`,
+ *   pure. Retrieval (MiniSearch: BM25, prefix, fuzzy, field boosts) over available, non-special items,
+ *   with the budget and category as hard filters: `assistant.search.ts`, pure; its index in a process,
+ *   kept in step with the catalog's `updated_at`: `assistant.catalog.ts`.
+ * - Ranking at the shopper's level and the reply: `assistant.reply.ts` (pure), with the recommender's
+ *   own answer (its level, scoring and explanations) read by `assistant.service.ts`.
+ * - HTTP: `assistant.routes.ts`; schemas: `assistant.ts`.
+ *
+ * For the retrieval benchmark, without a server:
+ *   `searchCatalog<T extends SearchableItem>(items: readonly T[], text: string, limit: number): SearchHit<T>[]`
+ * (the offered items of `items` that answer `text`, best first; `parseRequest(text, categories)` alone
+ * gives what the text was read as).
+ *
+ * May import: lib, http (auth, openapi), audit (the actor), catalog, consent (types, signals), events
+ * (the personal-data scan), identity (types), recommend (its answer). Other modules use this one only
+ * through this file.
+ */
+export { parseRequest, type Budget, type ParsedRequest } from './assistant.parse.js'
+export {
+  CatalogIndex,
+  isOffered,
+  searchCatalog,
+  type SearchHit,
+  type SearchableItem,
+} from './assistant.search.js'
+export {
+  ASSISTANT_PURPOSE,
+  AssistantAnswerSchema,
+  AssistantMessageSchema,
+  type AssistantAnswer,
+  type AssistantMessage,
+} from './assistant.js'
+export { createAssistantService, type AssistantService } from './assistant.service.js'
+export { assistantRoutes } from './assistant.routes.js'
