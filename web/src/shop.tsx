@@ -9,6 +9,7 @@ import type { Candor } from '../../sdk/src/candor.js'
 import { type DemoCatalog, type Notice, type Product, api, loadNotice } from './api.js'
 import { addToBasketStore, useBasket } from './basket.js'
 import { ConsentDialog } from './consent-dialog.js'
+import { ShopAssistant } from './shop-assistant.js'
 import { type ShopperSession, demoSession } from './session.js'
 import { ShopFooter, ShopHeader } from './shop-frame.js'
 import { BasketPage, CategoryPage, HomePage, type PageProps, ProductPage } from './shop-pages.js'
@@ -145,6 +146,8 @@ function ShopFor(props: {
           onPrivacyChoices={() => setDialogOpen(true)}
         />
       </div>
+      {/* Outside #shop: the panel is a modal dialog, and the shop behind it goes inert. */}
+      <ShopAssistant token={session.token} shopper={session.ref} hidden={dialogOpen} />
       {dialogOpen ? (
         <ConsentDialog
           notice={notice}
