@@ -78,6 +78,11 @@ for (const dialect of DIALECTS) {
         expect(deliveries.rows.every((r) => r.status === 'sent')).toBe(true)
         const accepted = receiver.accepted('cloud-host')
         expect(new Set(accepted.keys())).toEqual(new Set(deliveries.rows.map((r) => r.id)))
+        // The outbox rows written with the events were all turned into those deliveries.
+        const outbox = await sql<{
+          n: number | string
+        }>`select count(*) as n from vendor_outbox`.execute(db)
+        expect(Number(outbox.rows[0]!.n)).toBe(0)
         // Nothing for the ad network: advertising needs consent, and nobody gave it.
         expect(receiver.accepted('ad-network').size).toBe(0)
       } finally {

@@ -275,5 +275,44 @@ for (const dialect of DIALECTS) {
         deletionsOverdue: 0,
       })
     })
+
+    it('an event waits in the outbox as pending (status, export) until the job; erasure takes it unsent', async () => {
+      run += 1
+      receiver.requests.length = 0
+      receiver.answerWith(() => 204)
+      await setConsent(ctx, ref('queued'), AD, 'granted')
+      const before = (await vendorStatus(ctx, 'ad-network')).pending as number
+      await sendEvents(ctx, [
+        view(`q1-${run}`, ref('queued')),
+        view(`q2-${run}`, ref('queued'), 'ITEM2'),
+      ])
+      // One outbox row for the owner's part of the batch, counted as two pending deliveries.
+      expect((await vendorStatus(ctx, 'ad-network')).pending).toBe(before + 2)
+      const subjectId = (await ctx.services.identity.findSubjectId(ref('queued')))!
+      const exported = await ctx.services.vendors.exportSubject(subjectId)
+      const toAd = exported.deliveries.filter((d) => d.vendor === 'ad-network')
+      expect(toAd).toHaveLength(2)
+      for (const d of toAd)
+        expect(d).toMatchObject({
+          status: 'pending',
+          fields: ['item'],
+          purposes: [AD],
+          sentAt: null,
+        })
+      expect(toAd[0]!.pseudonym).toMatch(/^vp_[0-9a-f]{32}$/)
+      const r = await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: 'privacy_officer',
+        payload: { type: 'erasure', subject: ref('queued'), jurisdiction: 'UK' },
+      })
+      expect(r.statusCode, r.body).toBe(201)
+      await drain(ctx, 1)
+      // Nothing of theirs went out, and no vendor is asked to delete what it never received.
+      for (const request of receiver.requests)
+        expect(request.body).not.toContain(toAd[0]!.pseudonym)
+      expect((await vendorStatus(ctx, 'ad-network')).pending).toBe(before)
+      expect((await ctx.services.vendors.exportSubject(subjectId)).deliveries).toEqual([])
+    })
   })
 }

@@ -90,7 +90,8 @@ export const UNANNOUNCED_OWNER_TABLES: Readonly<Record<string, string>> = {
     'the experiments module reads it from the database every time, never copied',
   experiment_exposures:
     'the experiments module reads it from the database every time, never copied',
+  vendor_outbox: 'the vendors module reads its outbox from the database every time, never copied',
   vendor_deliveries:
-    'the vendors module reads its outbox from the database every time, never copied',
+    'the vendors module reads its delivery log from the database every time, never copied',
   vendor_deletions: 'the vendors module reads it from the database every time, never copied',
 }

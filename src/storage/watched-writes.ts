@@ -48,6 +48,7 @@ export const UNWATCHED_TABLES: readonly string[] = [
   'experiment_enrolments',
   // Vendor outbox, delivery log and deletion requests (vendors module): the delivery job writes them
   // every few seconds; read from the database every time, never copied.
+  'vendor_outbox',
   'vendor_deliveries',
   'vendor_deletions',
   // Migration bookkeeping (each process takes the lock table at start).

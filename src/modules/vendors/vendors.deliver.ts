@@ -12,6 +12,8 @@ import {
   deletionBody,
   deliveryBody,
   minimize,
+  type OutboxEntry,
+  sharesOfEntry,
 } from './vendors.share.js'
 
 export interface DeliveryRunDeps {
@@ -24,10 +26,16 @@ export interface DeliveryRunDeps {
   destinations: readonly Destination[]
   send: Send
   random: () => number
+  /** The owner's pseudonym for a vendor (`vendorPseudonym` under the vendor's key). */
+  pseudonymOf: (vendor: string, owner: string) => string
 }
 
 /** What one run of the delivery job did. */
 export interface DeliveryReport {
+  /** Outbox rows taken (each one owner's part of an ingest batch). */
+  taken: number
+  /** Deliveries made from them. */
+  queued: number
   sent: number
   failed: number
   deadLettered: number
@@ -36,8 +44,9 @@ export interface DeliveryReport {
   read: number
 }
 
-/** Pending rows read per run, and owners' queues worked on at once. */
+/** Pending rows read per run, outbox rows taken per run, and owners' queues worked on at once. */
 export const DELIVERY_BATCH = 1000
+export const OUTBOX_BATCH = 200
 const HOUR_MS = 3_600_000
 const PARALLEL = 8
 
@@ -156,14 +165,63 @@ export function createDeliveryRun(deps: DeliveryRunDeps) {
     }
   }
 
+  /**
+   * Takes the oldest outbox rows and writes their deliveries, in one transaction (a crash leaves the
+   * rows in the outbox, or their deliveries written: never both, never neither). Each delivery gets
+   * the owner's pseudonym for its vendor and only that vendor's fields; its id is made now, in the
+   * outbox's order, so the order per owner is the order the events were stored in.
+   */
+  async function takeOutbox(): Promise<{ taken: number; queued: number }> {
+    return db.transaction().execute(async (trx) => {
+      const taken = await repo.takeOutbox(trx, OUTBOX_BATCH)
+      const rows: DeliveryRow[] = []
+      const now = deps.clock.now()
+      for (const outbox of taken) {
+        const pseudonyms = new Map<string, string>()
+        for (const entry of JSON.parse(outbox.events) as OutboxEntry[]) {
+          for (const share of sharesOfEntry(deps.charter, entry)) {
+            let pseudonym = pseudonyms.get(share.vendor)
+            if (pseudonym === undefined) {
+              pseudonym = deps.pseudonymOf(share.vendor, outbox.owner)
+              pseudonyms.set(share.vendor, pseudonym)
+            }
+            rows.push({
+              owner: outbox.owner,
+              id: newSortableId('dlv', now.getTime()),
+              owner_kind: outbox.owner_kind,
+              vendor: share.vendor,
+              event_type: entry.type,
+              purposes: share.purposes.join(','),
+              fields: share.fields.join(','),
+              data: JSON.stringify(share.data),
+              pseudonym,
+              status: 'pending',
+              attempts: 0,
+              next_attempt_at: outbox.created_at,
+              last_error: null,
+              created_at: outbox.created_at,
+              sent_at: null,
+              expires_at: outbox.expires_at,
+            })
+          }
+        }
+      }
+      await repo.insertDeliveries(trx, rows)
+      return { taken: taken.length, queued: rows.length }
+    })
+  }
+
   return {
     /**
      * Sends what is due, oldest first per owner and vendor. At least once: a delivery whose answer was
      * lost is sent again with the same `webhook-id`, which the vendor deduplicates on.
      */
     async deliverDue(): Promise<DeliveryReport> {
+      const { taken, queued } = await takeOutbox()
       const rows = await repo.listPending(db, DELIVERY_BATCH)
       const report: DeliveryReport = {
+        taken,
+        queued,
         sent: 0,
         failed: 0,
         deadLettered: 0,

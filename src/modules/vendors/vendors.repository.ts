@@ -1,11 +1,36 @@
 import { sql } from 'kysely'
-import type { Db } from '../../storage/db.js'
+import { type Db, dialectOf, eachRow } from '../../storage/db.js'
 
-/** The vendor tables (migration 0036). No copy is made of them: every read goes to the database. */
+/** The vendor tables (migrations 0036, 0040). No copy is made of them: every read goes to the database. */
 type VendorTables = {
+  vendor_outbox: OutboxRow
   vendor_deliveries: DeliveryRow
   vendor_deletions: DeletionRow
 }
+
+/** One owner's share of one ingest batch, waiting to become deliveries (migration 0040). */
+export interface OutboxRow {
+  owner: string
+  id: string
+  owner_kind: 'subject' | 'session'
+  /** Events per vendor, `vendor=n` comma-separated. */
+  vendors: string
+  /** JSON array of `OutboxEntry` (vendors.share.ts). */
+  events: string
+  created_at: string
+  expires_at: string
+}
+
+const OUTBOX_COLUMNS = [
+  'owner',
+  'id',
+  'owner_kind',
+  'vendors',
+  'events',
+  'created_at',
+  'expires_at',
+] as const
+const OUTBOX_INSERT = `insert into vendor_outbox (${OUTBOX_COLUMNS.join(', ')}) values (${OUTBOX_COLUMNS.map(() => '?').join(', ')})`
 
 export type DeliveryStatus = 'pending' | 'sent' | 'dead' | 'withdrawn'
 export type DeletionStatus = 'pending' | 'acknowledged'
@@ -68,6 +93,58 @@ export type VendorsRepository = ReturnType<typeof createVendorsRepository>
 export function createVendorsRepository() {
   const t = (db: Db) => db.withTables<VendorTables>()
   return {
+    /**
+     * The outbox rows of one ingest batch, in its transaction: on SQLite one prepared one-row statement
+     * run per row (see `eachRow`), on PostgreSQL one multi-row insert.
+     */
+    async insertOutbox(db: Db, rows: readonly OutboxRow[]): Promise<void> {
+      if (rows.length === 0) return
+      if (dialectOf(db) === 'sqlite') {
+        const values = rows.map((row) => OUTBOX_COLUMNS.map((column) => row[column]))
+        await db.executeQuery(eachRow(OUTBOX_INSERT, values))
+        return
+      }
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await t(db)
+          .insertInto('vendor_outbox')
+          .values(rows.slice(i, i + INSERT_CHUNK))
+          .execute()
+      }
+    },
+
+    /**
+     * Takes the oldest outbox rows (at most `limit`) out of the outbox and answers them in id order:
+     * only the rows this call deleted, so two processes never both take one.
+     */
+    async takeOutbox(db: Db, limit: number): Promise<OutboxRow[]> {
+      const oldest = await t(db)
+        .selectFrom('vendor_outbox')
+        .select('id')
+        .orderBy('id')
+        .limit(limit)
+        .execute()
+      if (oldest.length === 0) return []
+      const taken = await t(db)
+        .deleteFrom('vendor_outbox')
+        .where(
+          'id',
+          'in',
+          oldest.map((r) => r.id),
+        )
+        .returningAll()
+        .execute()
+      return taken.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    },
+
+    async listOwnerOutbox(db: Db, owner: string): Promise<OutboxRow[]> {
+      return t(db)
+        .selectFrom('vendor_outbox')
+        .selectAll()
+        .where('owner', '=', owner)
+        .orderBy('id')
+        .execute()
+    },
+
     async insertDeliveries(db: Db, rows: readonly DeliveryRow[]): Promise<void> {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await t(db)
@@ -147,7 +224,9 @@ export function createVendorsRepository() {
         .execute()
     },
 
+    /** The owner's deliveries and what of theirs is still in the outbox. */
     async deleteOwnerDeliveries(db: Db, owner: string): Promise<number> {
+      await t(db).deleteFrom('vendor_outbox').where('owner', '=', owner).execute()
       const result = await t(db)
         .deleteFrom('vendor_deliveries')
         .where('owner', '=', owner)
@@ -155,8 +234,16 @@ export function createVendorsRepository() {
       return Number(result.numDeletedRows)
     },
 
-    /** A visit's deliveries go when its events would have expired; a subject's stay until erasure. */
+    /**
+     * A visit's deliveries (and outbox rows) go when its events would have expired; a subject's stay
+     * until erasure. Answers the deliveries deleted.
+     */
     async deleteExpiredSessionDeliveries(db: Db, now: string): Promise<number> {
+      await t(db)
+        .deleteFrom('vendor_outbox')
+        .where('owner_kind', '=', 'session')
+        .where('expires_at', '<', now)
+        .execute()
       const result = await t(db)
         .deleteFrom('vendor_deliveries')
         .where('owner_kind', '=', 'session')
@@ -226,7 +313,7 @@ export function createVendorsRepository() {
         .execute()
     },
 
-    /** Counts per vendor and state, in two grouped reads. */
+    /** Counts per vendor and state: grouped reads, and the outbox's counts added up. */
     async counts(db: Db, now: string): Promise<Map<string, VendorCounts>> {
       const out = new Map<string, VendorCounts>()
       const of = (vendor: string): VendorCounts => {
@@ -265,6 +352,14 @@ export function createVendorsRepository() {
         else {
           c.pending += n
           if (Number(row.failing) === 1) c.failed += n
+        }
+      }
+      // What is still in the outbox is pending too (its per-vendor counts, without parsing the events).
+      const outbox = await t(db).selectFrom('vendor_outbox').select('vendors').execute()
+      for (const row of outbox) {
+        for (const part of row.vendors.split(',')) {
+          const at = part.lastIndexOf('=')
+          if (at > 0) of(part.slice(0, at)).pending += Number(part.slice(at + 1))
         }
       }
       // Two reads rather than one grouped by a parameter (PostgreSQL sees two parameters as two expressions).

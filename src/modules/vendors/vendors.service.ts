@@ -14,10 +14,21 @@ import type { Charter } from '../charter/index.js'
 import type { ConsentService } from '../consent/index.js'
 import type { StoredEvent } from '../events/index.js'
 import type { KeyringHolder } from '../identity/index.js'
-import { DELIVERY_BATCH, type DeliveryReport, createDeliveryRun } from './vendors.deliver.js'
-import { type DeliveryRow, createVendorsRepository } from './vendors.repository.js'
+import {
+  DELIVERY_BATCH,
+  type DeliveryReport,
+  OUTBOX_BATCH,
+  createDeliveryRun,
+} from './vendors.deliver.js'
+import { type OutboxRow, createVendorsRepository } from './vendors.repository.js'
 import { sendSigned, type Send } from './vendors.send.js'
-import { destinationsOf, sharesOf, vendorPseudonym, vendorPseudonymKey } from './vendors.share.js'
+import {
+  type OutboxEntry,
+  destinationsOf,
+  outboxEntryOf,
+  vendorPseudonym,
+  vendorPseudonymKey,
+} from './vendors.share.js'
 import { createVendorsStaff } from './vendors.staff.js'
 
 export interface VendorsDeps {
@@ -36,6 +47,16 @@ export interface VendorsDeps {
 
 export type VendorsService = ReturnType<typeof createVendorsService>
 
+const KEYS = ['taken', 'queued', 'sent', 'failed', 'deadLettered', 'withdrawn', 'read'] as const
+
+/** One owner's part of an ingest batch, on its way to one outbox row. */
+interface OwnerShare {
+  kind: 'subject' | 'session'
+  entries: OutboxEntry[]
+  perVendor: Map<string, number>
+  expiresAt: string
+}
+
 export function createVendorsService(deps: VendorsDeps) {
   const repo = createVendorsRepository()
   const destinations = destinationsOf(deps.charter, deps.settings.destinations)
@@ -50,10 +71,13 @@ export function createVendorsService(deps: VendorsDeps) {
     }
     return key
   }
+  const pseudonymOf = (vendor: string, owner: string) =>
+    vendorPseudonym(pseudonymKey(vendor), owner)
   const run = createDeliveryRun({
     ...deps,
     repo,
     destinations,
+    pseudonymOf,
     send: deps.send ?? sendSigned,
     random: deps.random ?? Math.random,
   })
@@ -64,58 +88,69 @@ export function createVendorsService(deps: VendorsDeps) {
 
     /**
      * The outbox step of ingest: called by the events module inside the transaction that stores the
-     * events, so an event is stored with its deliveries or not at all. Only newly stored events come
-     * here; each goes, minimized, to every vendor one of its allowed purposes is declared for.
+     * events, so an event is stored with its outbox entry or not at all. Only newly stored events come
+     * here; each that goes to a vendor (one of its allowed purposes is declared for it) is kept,
+     * minimized, in one outbox row per owner of the batch. The delivery job makes the deliveries
+     * (pseudonym, fields per vendor) from it, off the request path. Answers the deliveries to come.
      */
     async enqueue(trx: Db, events: readonly StoredEvent[], now: Date): Promise<number> {
       if (destinations.length === 0) return 0
-      const nowIso = now.toISOString()
-      const rows: DeliveryRow[] = []
+      const byOwner = new Map<string, OwnerShare>()
+      let deliveries = 0
       for (const event of events) {
         const owner = event.subjectId ?? event.sessionKey
         if (owner === undefined) continue
-        for (const share of sharesOf(deps.charter, destinations, event)) {
-          rows.push({
-            owner,
-            id: newSortableId('dlv', now.getTime()),
-            owner_kind: event.subjectId === undefined ? 'session' : 'subject',
-            vendor: share.vendor,
-            event_type: event.type,
-            purposes: share.purposes.join(','),
-            fields: share.fields.join(','),
-            data: JSON.stringify(share.data),
-            pseudonym: vendorPseudonym(pseudonymKey(share.vendor), owner),
-            status: 'pending',
-            attempts: 0,
-            next_attempt_at: nowIso,
-            last_error: null,
-            created_at: nowIso,
-            sent_at: null,
-            expires_at: event.expiresAt,
-          })
+        const entry = outboxEntryOf(deps.charter, destinations, event)
+        if (entry === undefined) continue
+        let share = byOwner.get(owner)
+        if (share === undefined) {
+          const kind = event.subjectId === undefined ? 'session' : 'subject'
+          share = { kind, entries: [], perVendor: new Map(), expiresAt: event.expiresAt }
+          byOwner.set(owner, share)
         }
+        share.entries.push(entry)
+        for (const vendor of entry.vendors)
+          share.perVendor.set(vendor, (share.perVendor.get(vendor) ?? 0) + 1)
+        if (event.expiresAt > share.expiresAt) share.expiresAt = event.expiresAt
+        deliveries += entry.vendors.length
       }
-      await repo.insertDeliveries(trx, rows)
-      return rows.length
+      const nowIso = now.toISOString()
+      const rows: OutboxRow[] = [...byOwner].map(([owner, share]) => ({
+        owner,
+        id: newSortableId('vob', now.getTime()),
+        owner_kind: share.kind,
+        vendors: [...share.perVendor].map(([vendor, n]) => `${vendor}=${n}`).join(','),
+        events: JSON.stringify(share.entries),
+        created_at: nowIso,
+        expires_at: share.expiresAt,
+      }))
+      await repo.insertOutbox(trx, rows)
+      return deliveries
     },
 
     ...run,
 
     /**
-     * The delivery job's run: batches of due deliveries until one makes no progress or comes back short,
+     * The delivery job's run: outbox rows taken into deliveries and due deliveries sent, batch after
+     * batch until the outbox is empty and a batch of deliveries makes no progress or comes back short,
      * then the deletion requests due.
      */
     async deliverAll(): Promise<DeliveryReport & { deletions: number }> {
-      const total: DeliveryReport = { sent: 0, failed: 0, deadLettered: 0, withdrawn: 0, read: 0 }
+      const total: DeliveryReport = {
+        taken: 0,
+        queued: 0,
+        sent: 0,
+        failed: 0,
+        deadLettered: 0,
+        withdrawn: 0,
+        read: 0,
+      }
       for (let i = 0; i < 50; i++) {
         const report = await run.deliverDue()
-        for (const k of ['sent', 'failed', 'deadLettered', 'withdrawn', 'read'] as const)
-          total[k] += report[k]
-        if (
-          report.read < DELIVERY_BATCH ||
-          report.sent + report.withdrawn + report.deadLettered === 0
-        )
-          break
+        for (const k of KEYS) total[k] += report[k]
+        const progress = report.sent + report.withdrawn + report.deadLettered > 0
+        const more = report.taken === OUTBOX_BATCH || (report.read === DELIVERY_BATCH && progress)
+        if (!more) break
       }
       const deletions = await run.deliverDeletions()
       return { ...total, deletions: deletions.acknowledged + deletions.failed }
@@ -124,6 +159,6 @@ export function createVendorsService(deps: VendorsDeps) {
     /** `requestDeletions` in a transaction of its own (after an objection was recorded). */
     requestDeletionsNow: (subjectId: string, reason: 'erasure' | 'objection') =>
       deps.db.transaction().execute((trx) => run.requestDeletions(trx, subjectId, reason)),
-    ...createVendorsStaff({ ...deps, repo, destinations }),
+    ...createVendorsStaff({ ...deps, repo, destinations, pseudonymOf }),
   }
 }

@@ -114,6 +114,51 @@ export function sharesOf(
   return out
 }
 
+/**
+ * What the outbox keeps of one stored event (migration 0040): the vendors it goes to, the purposes it
+ * is shared under (with any of them) and its fields minimized to what those vendors may receive. The
+ * vendor pseudonym and each vendor's own fields are worked out when the delivery job takes it.
+ */
+export interface OutboxEntry {
+  type: EventType
+  purposes: string[]
+  vendors: string[]
+  data: Record<string, unknown>
+}
+
+/** The outbox entry of a stored event (undefined: no configured vendor receives it). */
+export function outboxEntryOf(
+  charter: Charter,
+  destinations: readonly Destination[],
+  event: StoredEvent,
+): OutboxEntry | undefined {
+  const shares = sharesOf(charter, destinations, event)
+  const [first] = shares
+  if (first === undefined) return undefined
+  if (shares.length === 1)
+    return { type: event.type, purposes: first.purposes, vendors: [first.vendor], data: first.data }
+  const purposes = new Set<string>()
+  const data: Record<string, unknown> = {}
+  for (const share of shares) {
+    for (const purpose of share.purposes) purposes.add(purpose)
+    Object.assign(data, share.data)
+  }
+  return { type: event.type, purposes: [...purposes], vendors: shares.map((s) => s.vendor), data }
+}
+
+/**
+ * The shares of an outbox entry, one per vendor, minimized again to each vendor's own purposes and
+ * fields (the same as at ingest, unless the charter changed since: then the narrower one).
+ */
+export function sharesOfEntry(charter: Charter, entry: OutboxEntry): Share[] {
+  const out: Share[] = []
+  for (const vendor of entry.vendors) {
+    const share = minimize(charter, vendor, entry.type, entry.purposes, entry.data)
+    if (share !== undefined) out.push({ vendor, ...share })
+  }
+  return out
+}
+
 /** The body of an event delivery, in the Standard Webhooks shape `{type, timestamp, data}`. */
 export function deliveryBody(input: {
   type: EventType

@@ -4,7 +4,7 @@ import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import { type Charter, transferBasis } from '../charter/index.js'
 import type { DeliveryStatus, VendorsRepository } from './vendors.repository.js'
-import type { Destination } from './vendors.share.js'
+import { type Destination, type OutboxEntry, sharesOfEntry } from './vendors.share.js'
 import type { DeliveryView, OverdueDeletion, SubjectSharing, VendorStatus } from './vendors.js'
 
 export interface VendorsStaffDeps {
@@ -14,6 +14,7 @@ export interface VendorsStaffDeps {
   audit: AuditLog
   repo: VendorsRepository
   destinations: readonly Destination[]
+  pseudonymOf: (vendor: string, owner: string) => string
 }
 
 const list = (value: string) => (value === '' ? [] : value.split(','))
@@ -126,22 +127,43 @@ export function createVendorsStaff(deps: VendorsStaffDeps) {
       }))
     },
 
-    /** For access requests: which vendor received what (event type, fields, purposes) and when. */
+    /**
+     * For access requests: which vendor received what (event type, fields, purposes) and when, and
+     * what is still in the outbox (pending, as the delivery job will queue it).
+     */
     async exportSubject(subjectId: string): Promise<SubjectSharing> {
       const deliveries = await repo.listOwnerDeliveries(db, subjectId)
       const deletions = await repo.listOwnerDeletions(db, subjectId)
+      const queued: SubjectSharing['deliveries'] = (
+        await repo.listOwnerOutbox(db, subjectId)
+      ).flatMap((row) =>
+        (JSON.parse(row.events) as OutboxEntry[]).flatMap((entry) =>
+          sharesOfEntry(deps.charter, entry).map((share) => ({
+            vendor: share.vendor,
+            vendorName: deps.charter.vendors[share.vendor]?.name ?? share.vendor,
+            pseudonym: deps.pseudonymOf(share.vendor, subjectId),
+            eventType: entry.type,
+            purposes: share.purposes,
+            fields: share.fields,
+            status: 'pending',
+            createdAt: row.created_at,
+            sentAt: null,
+          })),
+        ),
+      )
+      const sent: SubjectSharing['deliveries'] = deliveries.map((r) => ({
+        vendor: r.vendor,
+        vendorName: deps.charter.vendors[r.vendor]?.name ?? r.vendor,
+        pseudonym: r.pseudonym,
+        eventType: r.event_type,
+        purposes: list(r.purposes),
+        fields: list(r.fields),
+        status: r.status,
+        createdAt: r.created_at,
+        sentAt: r.sent_at,
+      }))
       return {
-        deliveries: deliveries.map((r) => ({
-          vendor: r.vendor,
-          vendorName: deps.charter.vendors[r.vendor]?.name ?? r.vendor,
-          pseudonym: r.pseudonym,
-          eventType: r.event_type,
-          purposes: list(r.purposes),
-          fields: list(r.fields),
-          status: r.status,
-          createdAt: r.created_at,
-          sentAt: r.sent_at,
-        })),
+        deliveries: [...sent, ...queued],
         deletionRequests: deletions.map((r) => ({
           vendor: r.vendor,
           reason: r.reason,

@@ -31,6 +31,7 @@ import { migration0035Federated } from './0035_federated.js'
 import { migration0040FederatedDays } from './0040_federated_days.js'
 import { migration0036Vendors } from './0036_vendors.js'
 import { migration0037Pricing } from './0037_pricing.js'
+import { migration0040VendorOutbox } from './0040_vendor_outbox.js'
 import { migration0030RecommendAnswerSegments } from './0030_recommend_answer_segments.js'
 import { migration0032ExperimentOutcomes } from './0032_experiment_outcomes.js'
 
@@ -73,6 +74,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0037_pricing': migration0037Pricing,
   '0030_recommend_answer_segments': migration0030RecommendAnswerSegments,
   '0032_experiment_outcomes': migration0032ExperimentOutcomes,
+  '0040_vendor_outbox': migration0040VendorOutbox,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
