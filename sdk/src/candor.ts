@@ -167,6 +167,7 @@ export function createCandor(options: CandorOptions): Candor {
   const onDevice = createOnDeviceLevel({
     catalog: options.catalog,
     fetch: doFetch,
+    endpoint,
     url: `${endpoint}/v1/models/current`,
     token: () => token,
     ...(options.refreshToken === undefined
@@ -300,6 +301,7 @@ export function createCandor(options: CandorOptions): Candor {
 
     setConsent(next) {
       allowed = { ...next }
+      onDevice.consent(allowed)
       if (gpc) {
         // GPC opts out of sale, sharing and cross-context advertising whatever a page passes in.
         for (const key of Object.keys(allowed))

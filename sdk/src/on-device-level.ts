@@ -1,8 +1,16 @@
 /**
  * What the SDK does differently while the shopper's level is `on_device`: item events go to this
  * browser's store instead of Candor, "not this" is kept here, and suggestions are ranked here over the
- * serving model (`on-device.ts`). Leaving the level, or `erase()`, empties the store.
+ * serving model (`on-device.ts`). Leaving the level, or `erase()`, empties the store. With the
+ * shopper's yes to the federated purpose too, new pairs of the history are contributed as noisy
+ * reports (`federated.ts`) within the charter's epsilon per day.
  */
+import {
+  FEDERATED_PURPOSE,
+  type FederatedTerms,
+  contributePairs,
+  fetchFederatedTerms,
+} from './federated.js'
 import {
   type CatalogEntry,
   type OnDeviceModel,
@@ -15,6 +23,8 @@ import type { PersonalizationLevel, RecommendationResponse } from './types.js'
 
 export interface OnDeviceDeps {
   fetch: typeof fetch
+  /** Candor's base URL ('' for the same origin): where federated contributions go. */
+  endpoint: string
   /** Where the serving model is (`GET /v1/models/current`). */
   url: string
   /** The shopper token, if any; `refresh` gets a fresh one after a 401. */
@@ -47,10 +57,47 @@ function remember(on: boolean): void {
   }
 }
 
+/** The pairs in a random order (Fisher-Yates over Web Crypto words): which go first tells nothing. */
+function shuffled<T>(items: T[]): T[] {
+  const words = crypto.getRandomValues(new Uint32Array(items.length))
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = words[i]! % (i + 1)
+    ;[items[i], items[j]] = [items[j]!, items[i]!]
+  }
+  return items
+}
+
 export function createOnDeviceLevel(deps: OnDeviceDeps) {
   const store = createOnDeviceStore()
   let active = remembered()
   let model: OnDeviceModel | undefined
+  let federated = false
+  let terms: FederatedTerms | undefined
+  let contributing = false
+
+  /**
+   * At `on_device` with the federated yes: the history's pairs not yet contributed, in a random
+   * order, as many as today's budget allows (`contributePairs` keeps the ledger; the terms are
+   * fetched once a page, so a spent day costs no request). One run at a time; errors wait for the
+   * next try. Without the yes, or for a charter whose federated purpose is another, nothing is sent.
+   */
+  async function contribute(): Promise<void> {
+    if (!active || !federated || contributing) return
+    contributing = true
+    try {
+      const pending = await store.newPairs()
+      if (pending.length === 0) return
+      terms ??= await fetchFederatedTerms(deps.endpoint)
+      if (terms?.purpose !== FEDERATED_PURPOSE) return
+      const order = shuffled(pending)
+      const sent = await contributePairs(deps.endpoint, order, undefined, new Date(), terms)
+      if (sent > 0) await store.markContributed(order.slice(0, sent))
+    } catch {
+      // Offline, storage blocked or a refusal: the pairs stay new for a later try.
+    } finally {
+      contributing = false
+    }
+  }
 
   /** The model, revalidated by its ETag (304: the one held is current). */
   async function fetchModel(etag: string | undefined): Promise<Response> {
@@ -89,11 +136,18 @@ export function createOnDeviceLevel(deps: OnDeviceDeps) {
       active = level === 'on_device'
       remember(active)
       if (was && !active) await store.clear()
+      void contribute()
+    },
+    /** Follows the shopper's decisions: contributes only with their yes to the federated purpose. */
+    consent(allowed: Readonly<Record<string, boolean>>): void {
+      federated = allowed[FEDERATED_PURPOSE] === true
+      void contribute()
     },
     /** An item event kept here (other event types say nothing the ranking reads: dropped). */
     async track(type: string, item: string | undefined, t: number): Promise<void> {
       if (item === undefined || !ITEM_TYPES.includes(type)) return
       await store.record({ item, type: type as LocalEvent['type'], t })
+      void contribute()
     },
     async recommendations(params: {
       limit?: number

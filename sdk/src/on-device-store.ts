@@ -19,11 +19,15 @@ export interface OnDeviceStore {
   hide(item: string): Promise<void>
   hidden(): Promise<string[]>
   /**
-   * Pairs of distinct items of the local history (each pair once, lower id first): what a federated
-   * contribution is made from (issue 22 part B encodes these with local differential privacy; nothing
-   * here sends them).
+   * Pairs of distinct items of the local history (each pair once, lower id first). Federated
+   * contributions (`federated.ts`) encode new ones with local differential privacy; nothing here
+   * sends them.
    */
   localPairs(): Promise<[string, string][]>
+  /** `localPairs` not yet contributed: what a federated contribution is made from. */
+  newPairs(): Promise<[string, string][]>
+  /** Remembers that these pairs were contributed (never sent again from this browser). */
+  markContributed(pairs: readonly (readonly [string, string])[]): Promise<void>
   /** Deletes everything this store holds (the level turned off, or "erase"). */
   clear(): Promise<void>
 }
@@ -33,12 +37,27 @@ export const ON_DEVICE_DB = 'candor-on-device'
 const STORE = 'history'
 /** The most events kept: older ones are dropped first. */
 const MAX_EVENTS = 500
+/** The most contributed pairs remembered (at the charter's few reports a day, years of them). */
+const MAX_CONTRIBUTED = 2000
+
+const pairKey = ([a, b]: readonly [string, string]) => `${a}\n${b}`
 
 export function createOnDeviceStore(): OnDeviceStore {
   let db: UseStore | undefined
   const store = () => (db ??= createStore(ON_DEVICE_DB, STORE))
   const events = async () => (await get<LocalEvent[]>('events', store())) ?? []
   const hidden = async () => (await get<string[]>('hidden', store())) ?? []
+  const contributed = async () => (await get<string[]>('contributed', store())) ?? []
+  async function localPairs() {
+    const skip = new Set(await hidden())
+    const items = [...new Set((await events()).map((e) => e.item))]
+      .filter((i) => !skip.has(i))
+      .sort()
+    const pairs: [string, string][] = []
+    for (let a = 0; a < items.length; a++)
+      for (let b = a + 1; b < items.length; b++) pairs.push([items[a]!, items[b]!])
+    return pairs
+  }
   return {
     async record(event) {
       const kept = await events()
@@ -51,15 +70,14 @@ export function createOnDeviceStore(): OnDeviceStore {
       if (!items.includes(item)) await set('hidden', [...items, item], store())
     },
     hidden,
-    async localPairs() {
-      const skip = new Set(await hidden())
-      const items = [...new Set((await events()).map((e) => e.item))]
-        .filter((i) => !skip.has(i))
-        .sort()
-      const pairs: [string, string][] = []
-      for (let a = 0; a < items.length; a++)
-        for (let b = a + 1; b < items.length; b++) pairs.push([items[a]!, items[b]!])
-      return pairs
+    localPairs,
+    async newPairs() {
+      const sent = new Set(await contributed())
+      return (await localPairs()).filter((pair) => !sent.has(pairKey(pair)))
+    },
+    async markContributed(pairs) {
+      const kept = [...(await contributed()), ...pairs.map(pairKey)]
+      await set('contributed', kept.slice(-MAX_CONTRIBUTED), store())
     },
     async clear() {
       await clear(store())
