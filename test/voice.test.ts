@@ -254,6 +254,35 @@ for (const dialect of DIALECTS) {
       ).toBe(403)
     })
 
+    it('lists the items with recent negative entries, most first, counts only', async () => {
+      const response = await ctx.request({
+        method: 'GET',
+        url: '/v1/voice/negative-items?days=1&limit=100',
+        as: 'analyst',
+      })
+      expect(response.statusCode, response.body).toBe(200)
+      const items = response.json().items as Array<Record<string, unknown>>
+      expect(items.find((i) => i.item === 'BURST-22423')).toMatchObject({
+        negative: 8,
+        entries: 9,
+        aspects: expect.arrayContaining(['quality']),
+      })
+      const negatives = items.map((i) => i.negative as number)
+      expect(negatives).toEqual([...negatives].sort((a, b) => b - a))
+      expect(response.body).not.toMatch(/awful|voice-burst|sub_/)
+      const bad = await ctx.request({
+        method: 'GET',
+        url: '/v1/voice/negative-items?days=0',
+        as: 'analyst',
+      })
+      expect(bad.statusCode).toBe(400)
+      expect(bad.json().errors[0].field).toContain('days')
+      expect(
+        (await ctx.request({ method: 'GET', url: '/v1/voice/negative-items', as: 'storefront' }))
+          .statusCode,
+      ).toBe(403)
+    })
+
     it('deletes entries when the purpose retention ends', async () => {
       const { subjectId } = await seedShopper(ctx, 'voice-old', { events: 1 })
       expect(

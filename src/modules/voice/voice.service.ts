@@ -21,11 +21,12 @@ import type { CusumOptions } from './voice.cusum.js'
 import { type FeedListener, createVoiceFeed, feedEntryOf } from './voice.feed.js'
 import { createVoiceRepository } from './voice.repository.js'
 import { measureRepresentativeness } from './voice.respondents.js'
-import { dailyTrends } from './voice.trends.js'
+import { dailyTrends, negativeItems } from './voice.trends.js'
 import {
   DEFAULT_VOICE_PURPOSE,
   SCANNED_FIELDS,
   VOICE_DATA_CATEGORY,
+  type NegativeItems,
   type Trends,
   type VoiceEntry,
   type VoiceInput,
@@ -243,6 +244,21 @@ export function createVoiceService(deps: VoiceDeps) {
         query.item === undefined ? {} : { item: query.item },
       )
       return { from, to, item: query.item ?? null, days: dailyTrends(signals, from, to) }
+    },
+
+    /** The items with negative entries in the last `days` days, most negatives first. */
+    async negativeItems(days: number, limit: number): Promise<NegativeItems> {
+      const to = deps.clock.now()
+      const from = new Date(to.getTime() - days * DAY_MS)
+      const signals = await repo.listSignals(deps.db, {
+        from: from.toISOString(),
+        to: new Date(to.getTime() + 1).toISOString(),
+      })
+      return {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        items: negativeItems(signals, limit),
+      }
     },
 
     /** The live feed of entries and alerts taken by this process (`GET /v1/voice/feed`). */

@@ -107,6 +107,26 @@ export const TrendsSchema = z.object({
   days: z.array(TrendDaySchema),
 })
 export type TrendDay = z.infer<typeof TrendDaySchema>
+
+export const NegativeItemsQuerySchema = z.strictObject({
+  days: z.coerce.number().int().min(1).max(90).default(7).describe('The window, in days up to now'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+})
+export const NegativeItemsSchema = z.object({
+  from: z.string().describe('Start of the window (ISO)'),
+  to: z.string(),
+  items: z.array(
+    z.object({
+      item: z.string(),
+      negative: z.int().describe('Negative entries about the item in the window'),
+      entries: z.int().describe('All its entries in the window'),
+      meanRating: z.number().nullable().describe('Mean rating of its rated entries'),
+      aspects: z.array(z.string()).describe('Aspects its negative entries named, most named first'),
+      lastNegativeAt: z.string(),
+    }),
+  ),
+})
+export type NegativeItems = z.infer<typeof NegativeItemsSchema>
 export type Trends = z.infer<typeof TrendsSchema>
 
 /** A stored entry as the shopper's export shows it (their own text included). */
