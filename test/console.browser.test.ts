@@ -1,14 +1,20 @@
 import fs from 'node:fs'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS } from '../src/lib/clock.js'
 import { ensureDemoStaffKey } from '../src/modules/demo/index.js'
-import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browser.js'
+import {
+  BROWSER_AVAILABLE,
+  artifactPath,
+  launchBrowser,
+  openConsolePanel,
+} from './helpers/browser.js'
 import { STEP_MS, type ShopServer, attributes, newShopper, startShop } from './helpers/shop.js'
 import { insertTrainingRun, tunedReport } from './helpers/training-runs.js'
 import { PERSONAL } from './helpers/shoppers.js'
 import {
   DESKTOP,
+  PHONE,
   VIEWPORTS,
   checkState,
   expectAccessible,
@@ -159,9 +165,6 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
 
   it("shows the latest training run's report and a chart of validation Recall@20 with a point per run", async () => {
     const { ctx } = shop
-    const key = fs
-      .readFileSync(await ensureDemoStaffKey(ctx.services, ctx.database.dir), 'utf8')
-      .trim()
     const runsNow = async () => {
       const r = await ctx.request({
         method: 'GET',
@@ -176,11 +179,16 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
         runs.filter((run) => typeof run.quality.figures?.[level]?.recall20 === 'number').length
       return { runs: runs.length, measured }
     }
-    const logIn = async (page: Page) => {
-      await page.goto(`${shop.base}/console`)
-      await page.getByLabel('API key').fill(key)
-      await page.getByRole('button', { name: 'Log in' }).click()
-      await page.getByTestId('quality').getByTestId('tuning').waitFor()
+    const logIn = async (context?: BrowserContext) => {
+      const opened = await openConsolePanel(
+        browser,
+        shop,
+        context === undefined ? DESKTOP : PHONE,
+        'quality',
+        context === undefined ? {} : { context },
+      )
+      await opened.panel.getByTestId('tuning').waitFor()
+      return opened
     }
 
     // Two training runs through the API, then one as runs were stored before the tuning report: `{}`.
@@ -191,8 +199,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     }
     ctx.clock.advance(60_000)
     await insertTrainingRun(ctx, {})
-    const { page, context } = await newShopper(browser)
-    await logIn(page)
+    const { page, context } = await logIn()
     const section = page.getByTestId('quality')
     expect(await section.getByTestId('tuning').innerText()).toMatch(
       /^Not tuned: this run stored no/,
@@ -263,8 +270,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
       hasTouch: true,
     })
     phone.setDefaultTimeout(STEP_MS)
-    const small = await phone.newPage()
-    await logIn(small)
+    const { page: small } = await logIn(phone)
     await small.getByTestId('recall-chart').waitFor()
     expect(
       await small.evaluate<number>('document.documentElement.scrollWidth'),
@@ -307,12 +313,16 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     return { key, keyId: info.id }
   }
 
-  async function logIn(page: Page, key: string) {
-    await page.goto(`${shop.base}/console`)
-    await page.getByLabel('API key').fill(key)
-    await page.getByRole('button', { name: 'Log in' }).click()
-    await page.getByTestId('role').waitFor()
-  }
+  /** The console as `key` sees it, once its role badge shows. */
+  const logIn = (
+    key: string,
+    viewport: { width: number; height: number },
+    context?: BrowserContext,
+  ) =>
+    openConsolePanel(browser, shop, viewport, 'role', {
+      key,
+      ...(context === undefined ? {} : { context }),
+    })
 
   for (const viewport of VIEWPORTS) {
     const size = { width: viewport.width, height: viewport.height }
@@ -337,9 +347,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
         expect(r.statusCode, r.body).toBe(200)
       }
       const officer = await officerKey()
-      const { page, context } = await newShopper(browser, { viewport: size })
-      const errors = pageErrors(page)
-      await logIn(page, officer.key)
+      const { page, context, errors } = await logIn(officer.key, size)
       expect(await page.getByTestId('role').innerText()).toContain('Privacy officer')
       expect(await page.getByTestId('role').getAttribute('data-role')).toBe('privacy_officer')
 
@@ -436,9 +444,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
     }, 120_000)
 
     it(`${viewport.name}: shows a storefront key its role and no panel it may not use`, async () => {
-      const { page, context, requests } = await newShopper(browser, { viewport: size })
-
-      await logIn(page, shop.ctx.keys.storefront)
+      const { page, context, requests } = await logIn(shop.ctx.keys.storefront, size)
       expect(await page.getByTestId('role').innerText()).toContain('Storefront')
       await page.getByTestId('no-panels').waitFor()
       await page.getByTestId('notice-version').waitFor()
@@ -473,8 +479,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the staff console in a real browser', () =>
       hasTouch: true,
     })
     phone.setDefaultTimeout(STEP_MS)
-    const page = await phone.newPage()
-    await logIn(page, officer.key)
+    const { page } = await logIn(officer.key, PHONE, phone)
     await page.getByTestId('queue').waitFor()
     await page.getByTestId('audit').waitFor()
     await page.locator('figure.rate-chart svg').first().waitFor()

@@ -1,8 +1,6 @@
-import fs from 'node:fs'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureDemoStaffKey } from '../src/modules/demo/index.js'
-import { BROWSER_AVAILABLE, launchBrowser } from './helpers/browser.js'
+import { BROWSER_AVAILABLE, launchBrowser, openConsolePanel } from './helpers/browser.js'
 import { VIEWPORTS, checkState, pageErrors } from './helpers/page-checks.js'
 import { STEP_MS, type ShopServer, newShopper, startShop, visitorRef } from './helpers/shop.js'
 
@@ -93,18 +91,12 @@ describe.skipIf(!BROWSER_AVAILABLE)('the experiments UI in a real browser', () =
         expect(r.statusCode, r.body).toBe(200)
       }
 
-      const key = fs
-        .readFileSync(await ensureDemoStaffKey(ctx.services, ctx.database.dir), 'utf8')
-        .trim()
-      const { page, context } = await newShopper(browser, {
-        viewport: { width: viewport.width, height: viewport.height },
-      })
-      const errors = pageErrors(page)
-      await page.goto(`${shop.base}/console`)
-      await page.getByLabel('API key').fill(key)
-      await page.getByRole('button', { name: 'Log in' }).click()
-      const panel = page.getByTestId('experiments-panel')
-      await panel.waitFor({ timeout: STEP_MS })
+      const { page, context, panel, errors } = await openConsolePanel(
+        browser,
+        shop,
+        viewport,
+        'experiments-panel',
+      )
       const item = panel.locator(`[data-id="${id}"]`)
       await item.waitFor()
       expect(await item.getByTestId('experiment-state').innerText()).toMatch(

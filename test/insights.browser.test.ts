@@ -1,10 +1,13 @@
-import fs from 'node:fs'
 import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureDemoStaffKey } from '../src/modules/demo/index.js'
 import type { BudgetState } from '../src/modules/insights/insights.js'
-import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browser.js'
-import { PHONE, VIEWPORTS, checkState, pageErrors } from './helpers/page-checks.js'
+import {
+  BROWSER_AVAILABLE,
+  artifactPath,
+  launchBrowser,
+  openConsolePanel,
+} from './helpers/browser.js'
+import { DESKTOP, PHONE, VIEWPORTS, checkState, pageErrors } from './helpers/page-checks.js'
 import { type ShopServer, attributes, newShopper, startShop, visitorRef } from './helpers/shop.js'
 
 /** The Insights panel and the privacy center's Statistics part, on the demo shop's own data. */
@@ -37,12 +40,6 @@ describe.skipIf(!BROWSER_AVAILABLE)('insights in a real browser', () => {
     expect(r.statusCode, r.body).toBe(200)
     return r.json<BudgetState>()
   }
-  async function logIn(page: Page, key: string) {
-    await page.goto(`${shop.base}/console`)
-    await page.getByLabel('API key').fill(key)
-    await page.getByRole('button', { name: 'Log in' }).click()
-    await page.getByTestId('insights-panel').waitFor()
-  }
   const numberOf = async (at: Locator, name: string) => Number(await at.getAttribute(name))
   const meter = (page: Page, keyId: string) =>
     page.getByTestId('insights-budgets').locator(`li[data-key="${keyId}"]`)
@@ -52,12 +49,13 @@ describe.skipIf(!BROWSER_AVAILABLE)('insights in a real browser', () => {
       const analyst = await analystKey(`insights browser ${viewport.name}`)
       const before = await budgetOf(analyst.key)
       expect(before.spentRho).toBe(0)
-      const { page, context } = await newShopper(browser, {
-        viewport: { width: viewport.width, height: viewport.height },
-      })
-      const errors = pageErrors(page)
-      await logIn(page, analyst.key)
-      const panel = page.getByTestId('insights-panel')
+      const { page, context, panel, errors } = await openConsolePanel(
+        browser,
+        shop,
+        viewport,
+        'insights-panel',
+        { key: analyst.key },
+      )
       await meter(page, analyst.keyId).waitFor()
       expect(Number(await meter(page, analyst.keyId).getAttribute('data-remaining-rho'))).toBe(
         before.remainingRho,
@@ -206,10 +204,13 @@ describe.skipIf(!BROWSER_AVAILABLE)('insights in a real browser', () => {
     expect(spent.remainingRho).toBeLessThan(0.5)
     expect(spent.renewsAt).not.toBeNull()
 
-    const { page, context } = await newShopper(browser)
-    const errors = pageErrors(page)
-    await logIn(page, analyst.key)
-    const panel = page.getByTestId('insights-panel')
+    const { page, context, panel, errors } = await openConsolePanel(
+      browser,
+      shop,
+      DESKTOP,
+      'insights-panel',
+      { key: analyst.key },
+    )
     await panel.getByLabel('Epsilon (ε)').fill('1')
     await panel.getByRole('button', { name: 'Dry run (free)' }).click()
     await panel.getByTestId('insights-cost').getByText('That is more than is left').waitFor()
@@ -231,11 +232,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('insights in a real browser', () => {
     await context.close()
 
     // The admin's panel: a meter for every analyst key, this one named and nearly empty.
-    const admin = fs
-      .readFileSync(await ensureDemoStaffKey(shop.ctx.services, shop.ctx.database.dir), 'utf8')
-      .trim()
-    const second = await newShopper(browser)
-    await logIn(second.page, admin)
+    const second = await openConsolePanel(browser, shop, DESKTOP, 'insights-panel')
     const row = meter(second.page, analyst.keyId)
     await row.waitFor()
     expect(await row.innerText()).toContain('insights browser exhausted (analyst)')

@@ -1,10 +1,8 @@
-import fs from 'node:fs'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureDemoStaffKey } from '../src/modules/demo/index.js'
-import { BROWSER_AVAILABLE, launchBrowser } from './helpers/browser.js'
-import { VIEWPORTS, checkState, pageErrors } from './helpers/page-checks.js'
-import { STEP_MS, type ShopServer, newShopper, startShop } from './helpers/shop.js'
+import { BROWSER_AVAILABLE, launchBrowser, openConsolePanel } from './helpers/browser.js'
+import { VIEWPORTS, checkState } from './helpers/page-checks.js'
+import { STEP_MS, type ShopServer, startShop } from './helpers/shop.js'
 
 /**
  * The console's offers panel (issue 21): an admin defines an offer, sees each wrong field named beside
@@ -27,18 +25,12 @@ describe.skipIf(!BROWSER_AVAILABLE)('the offers panel in a real browser', () => 
     it(`${viewport.name} ${viewport.width}x${viewport.height}: define with field errors, list, edit, send`, async () => {
       const { ctx } = shop
       const run = viewport.name
-      const key = fs
-        .readFileSync(await ensureDemoStaffKey(ctx.services, ctx.database.dir), 'utf8')
-        .trim()
-      const { page, context } = await newShopper(browser, {
-        viewport: { width: viewport.width, height: viewport.height },
-      })
-      const errors = pageErrors(page)
-      await page.goto(`${shop.base}/console`)
-      await page.getByLabel('API key').fill(key)
-      await page.getByRole('button', { name: 'Log in' }).click()
-      const panel = page.getByTestId('offers-panel')
-      await panel.waitFor({ timeout: STEP_MS })
+      const { page, context, panel, errors } = await openConsolePanel(
+        browser,
+        shop,
+        viewport,
+        'offers-panel',
+      )
 
       // Wrong on three counts: an id with capitals, no title, a touchpoint the charter lacks.
       const id = `browser-${run}`

@@ -1,11 +1,9 @@
-import fs from 'node:fs'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS } from '../src/lib/clock.js'
-import { ensureDemoStaffKey } from '../src/modules/demo/index.js'
-import { BROWSER_AVAILABLE, launchBrowser } from './helpers/browser.js'
-import { VIEWPORTS, checkState, pageErrors } from './helpers/page-checks.js'
-import { STEP_MS, type ShopServer, newShopper, startShop } from './helpers/shop.js'
+import { BROWSER_AVAILABLE, launchBrowser, openConsolePanel } from './helpers/browser.js'
+import { VIEWPORTS, checkState } from './helpers/page-checks.js'
+import { STEP_MS, type ShopServer, startShop } from './helpers/shop.js'
 
 /**
  * The console's pricing panel (issue 24): an admin sets a category's rules (each wrong field named beside
@@ -99,18 +97,12 @@ describe.skipIf(!BROWSER_AVAILABLE)('the pricing panel in a real browser', () =>
           .json<{ rules: { category: string; mode: string; floor: number }[] }>()
           .rules.filter((r) => r.category === category)
 
-      const key = fs
-        .readFileSync(await ensureDemoStaffKey(ctx.services, ctx.database.dir), 'utf8')
-        .trim()
-      const { page, context } = await newShopper(browser, {
-        viewport: { width: viewport.width, height: viewport.height },
-      })
-      const errors = pageErrors(page)
-      await page.goto(`${shop.base}/console`)
-      await page.getByLabel('API key').fill(key)
-      await page.getByRole('button', { name: 'Log in' }).click()
-      const panel = page.getByTestId('pricing-panel')
-      await panel.waitFor({ timeout: STEP_MS })
+      const { page, context, panel, errors } = await openConsolePanel(
+        browser,
+        shop,
+        viewport,
+        'pricing-panel',
+      )
 
       // Wrong twice: a floor above the list price, a protected period that ends before it starts.
       await panel.getByLabel('Top-level category').fill(category)

@@ -4,7 +4,12 @@ import path from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { renderReportHtml } from '../src/modules/reviews/index.js'
-import { BROWSER_AVAILABLE, artifactPath, launchBrowser } from './helpers/browser.js'
+import {
+  BROWSER_AVAILABLE,
+  artifactPath,
+  launchBrowser,
+  openConsolePanel,
+} from './helpers/browser.js'
 import { VIEWPORTS, checkState, pageErrors } from './helpers/page-checks.js'
 import { type ShopServer, newShopper, startShop } from './helpers/shop.js'
 
@@ -32,18 +37,20 @@ describe.skipIf(!BROWSER_AVAILABLE)('audit reports in a real browser', () => {
 
   for (const viewport of VIEWPORTS)
     it(`${viewport.name}: the console shows the latest report with its charts and the change since the previous, and a privacy officer signs the DPIA off`, async () => {
-      const { page, context } = await newShopper(browser, {
-        viewport: { width: viewport.width, height: viewport.height },
-      })
-      const errors = pageErrors(page)
       const violations: string[] = []
-      page.on('console', (m) => {
-        if (/Content Security Policy|unsafe-eval/i.test(m.text())) violations.push(m.text())
-      })
-      await page.goto(`${shop.base}/console`)
-      await page.getByLabel('API key').fill(shop.ctx.keys.privacy_officer)
-      await page.getByRole('button', { name: 'Log in' }).click()
-      const panel = page.getByTestId('reports-panel')
+      const { page, context, panel, errors } = await openConsolePanel(
+        browser,
+        shop,
+        viewport,
+        'reports-panel',
+        {
+          key: shop.ctx.keys.privacy_officer,
+          listen: (page) =>
+            page.on('console', (m) => {
+              if (/Content Security Policy|unsafe-eval/i.test(m.text())) violations.push(m.text())
+            }),
+        },
+      )
       await panel.getByTestId('report').waitFor()
       const { latest } = await shop.ctx.services.reviews.latestReports()
       expect(await panel.getByTestId('report').getAttribute('data-report')).toBe(latest!.id)

@@ -1,11 +1,9 @@
-import fs from 'node:fs'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createManualClock } from '../src/lib/clock.js'
-import { ensureDemoStaffKey } from '../src/modules/demo/index.js'
-import { BROWSER_AVAILABLE, launchBrowser } from './helpers/browser.js'
-import { VIEWPORTS, checkState, pageErrors } from './helpers/page-checks.js'
-import { STEP_MS, newShopper } from './helpers/shop.js'
+import { BROWSER_AVAILABLE, launchBrowser, openConsolePanel } from './helpers/browser.js'
+import { VIEWPORTS, checkState } from './helpers/page-checks.js'
+import { STEP_MS } from './helpers/shop.js'
 import { type TestContext, createTestContext } from './helpers/test-context.js'
 import { type Receiver, startReceiver, vendorEnv } from './helpers/vendor-receiver.js'
 
@@ -130,18 +128,12 @@ describe.skipIf(!BROWSER_AVAILABLE)('the vendors panel in a real browser', () =>
     it(`${viewport.name} ${viewport.width}x${viewport.height}: chart, dead letters replayed, overdue deletions`, async () => {
       const run = viewport.name
       const deadLettered = await seed(run)
-      const key = fs
-        .readFileSync(await ensureDemoStaffKey(ctx.services, ctx.database.dir), 'utf8')
-        .trim()
-      const { page, context } = await newShopper(browser, {
-        viewport: { width: viewport.width, height: viewport.height },
-      })
-      const errors = pageErrors(page)
-      await page.goto(`${base}/console`)
-      await page.getByLabel('API key').fill(key)
-      await page.getByRole('button', { name: 'Log in' }).click()
-      const panel = page.getByTestId('vendors-panel')
-      await panel.waitFor({ timeout: STEP_MS })
+      const { page, context, panel, errors } = await openConsolePanel(
+        browser,
+        { ctx, base },
+        viewport,
+        'vendors-panel',
+      )
 
       // The chart is Vega's SVG: one bar per vendor and figure, the ad network's dead letter among them.
       const chart = panel.locator('[data-chart="vendor-deliveries"]')
