@@ -17,6 +17,7 @@ import { PricingPanel } from './console/pricing.js'
 import { ReportsPanel } from './console/reports.js'
 import { RightsPanel } from './console/rights.js'
 import { VendorsPanel } from './console/vendors.js'
+import { VoicePanel } from './console/voice.js'
 import './console/console.css'
 import { TrainingQuality, loadTrainingQuality } from './training-quality.js'
 
@@ -206,6 +207,7 @@ function Panels({ token, me, notice }: { token: string; me: Me; notice: Notice |
       ) : null}
       {may('POST /v1/pricing/runs') ? <PricingPanel token={token} /> : null}
       {may('GET /v1/vendors') ? <VendorsPanel token={token} may={may} /> : null}
+      {may('GET /v1/voice/trends') ? <VoicePanel token={token} /> : null}
       <section class="panel" aria-labelledby="charter-h">
         <h2 id="charter-h">Charter in force</h2>
         <CharterPanel notice={notice} />
