@@ -9692,6 +9692,133 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/voice/negative-items': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Items with negative entries in the last days, most negatives first (counts only)
+     * @description Per item with at least one negative entry in the last `days` days: its negative and all entries, mean rating, the aspects the negative ones named and when the latest came. No text, no shopper.
+     *
+     *     **Who may call:** an API key with role `analyst`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The window, in days up to now */
+          days?: number
+          limit?: number
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "from": "2026-02-23T09:40:00.000Z",
+             *       "to": "2026-03-02T09:40:00.000Z",
+             *       "items": [
+             *         {
+             *           "item": "85123A",
+             *           "negative": 6,
+             *           "entries": 9,
+             *           "meanRating": 1.9,
+             *           "aspects": [
+             *             "quality",
+             *             "delivery"
+             *           ],
+             *           "lastNegativeAt": "2026-03-02T09:38:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              /** @description Start of the window (ISO) */
+              from: string
+              to: string
+              items: {
+                item: string
+                /** @description Negative entries about the item in the window */
+                negative: number
+                /** @description All its entries in the window */
+                entries: number
+                /** @description Mean rating of its rated entries */
+                meanRating: number | null
+                /** @description Aspects its negative entries named, most named first */
+                aspects: string[]
+                lastNegativeAt: string
+              }[]
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/voice': {
     parameters: {
       query?: never
@@ -9970,133 +10097,6 @@ export interface paths {
                     negative: number
                   }
                 }
-              }[]
-            }
-          }
-        }
-        /** @description `validation_failed`: The request is not valid */
-        400: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `unauthenticated`: Authentication is required */
-        401: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `forbidden`: This caller may not do this */
-        403: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
-        429: {
-          headers: {
-            /** @description Seconds until the caller may send again */
-            'retry-after'?: number
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-        /** @description `internal`: Internal error */
-        500: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            'application/problem+json': components['schemas']['Problem']
-          }
-        }
-      }
-    }
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/v1/voice/negative-items': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Items with negative entries in the last days, most negatives first (counts only)
-     * @description Per item with at least one negative entry in the last `days` days: its negative and all entries, mean rating, the aspects the negative ones named and when the latest came. No text, no shopper.
-     *
-     *     **Who may call:** an API key with role `analyst`, `admin`.
-     */
-    get: {
-      parameters: {
-        query?: {
-          /** @description The window, in days up to now */
-          days?: number
-          limit?: number
-        }
-        header?: never
-        path?: never
-        cookie?: never
-      }
-      requestBody?: never
-      responses: {
-        /** @description OK */
-        200: {
-          headers: {
-            [name: string]: unknown
-          }
-          content: {
-            /**
-             * @example {
-             *       "from": "2026-02-23T09:40:00.000Z",
-             *       "to": "2026-03-02T09:40:00.000Z",
-             *       "items": [
-             *         {
-             *           "item": "85123A",
-             *           "negative": 6,
-             *           "entries": 9,
-             *           "meanRating": 1.9,
-             *           "aspects": [
-             *             "quality",
-             *             "delivery"
-             *           ],
-             *           "lastNegativeAt": "2026-03-02T09:38:00.000Z"
-             *         }
-             *       ]
-             *     }
-             */
-            'application/json': {
-              /** @description Start of the window (ISO) */
-              from: string
-              to: string
-              items: {
-                item: string
-                /** @description Negative entries about the item in the window */
-                negative: number
-                /** @description All its entries in the window */
-                entries: number
-                /** @description Mean rating of its rated entries */
-                meanRating: number | null
-                /** @description Aspects its negative entries named, most named first */
-                aspects: string[]
-                lastNegativeAt: string
               }[]
             }
           }

@@ -7,16 +7,10 @@ import { actorOf } from '../audit/index.js'
 import { signalsOf } from '../consent/index.js'
 import type { IdentityService } from '../identity/index.js'
 import { voiceFeedRoutes } from './voice.feed.routes.js'
+import { negativeItemsRoutes } from './voice.negative-items.routes.js'
 import { representativenessRoutes } from './voice.representativeness.routes.js'
 import type { VoiceService } from './voice.service.js'
-import {
-  NegativeItemsQuerySchema,
-  NegativeItemsSchema,
-  TrendsQuerySchema,
-  TrendsSchema,
-  VoiceInputSchema,
-  VoiceReceiptSchema,
-} from './voice.js'
+import { TrendsQuerySchema, TrendsSchema, VoiceInputSchema, VoiceReceiptSchema } from './voice.js'
 
 export interface VoiceRoutesDeps {
   voice: VoiceService
@@ -72,21 +66,6 @@ const ALERTS_EXAMPLE = {
   ],
 }
 
-const NEGATIVE_ITEMS_EXAMPLE = {
-  from: '2026-02-23T09:40:00.000Z',
-  to: '2026-03-02T09:40:00.000Z',
-  items: [
-    {
-      item: '85123A',
-      negative: 6,
-      entries: 9,
-      meanRating: 1.9,
-      aspects: ['quality', 'delivery'],
-      lastNegativeAt: '2026-03-02T09:38:00.000Z',
-    },
-  ],
-}
-
 const AlertSchema = z.object({
   id: z.string(),
   target: z.string(),
@@ -109,6 +88,7 @@ export const voiceRoutes: FastifyPluginAsyncZod<{ services: VoiceRoutesDeps }> =
   })
   await app.register(voiceFeedRoutes, { voice })
   await app.register(representativenessRoutes, { voice })
+  await app.register(negativeItemsRoutes, { voice })
 
   app.post(
     '/v1/voice',
@@ -149,22 +129,6 @@ export const voiceRoutes: FastifyPluginAsyncZod<{ services: VoiceRoutesDeps }> =
       },
     },
     async (request) => voice.trends(request.query),
-  )
-
-  app.get(
-    '/v1/voice/negative-items',
-    {
-      config: { access: { roles: ['analyst', 'admin'] } },
-      schema: {
-        tags: ['voice'],
-        summary: 'Items with negative entries in the last days, most negatives first (counts only)',
-        description:
-          'Per item with at least one negative entry in the last `days` days: its negative and all entries, mean rating, the aspects the negative ones named and when the latest came. No text, no shopper.',
-        querystring: NegativeItemsQuerySchema,
-        response: { 200: withExample(NegativeItemsSchema, NEGATIVE_ITEMS_EXAMPLE) },
-      },
-    },
-    async (request) => voice.negativeItems(request.query.days, request.query.limit),
   )
 
   app.get(
