@@ -104,6 +104,14 @@ describe.skipIf(!BROWSER_AVAILABLE)('the shop assistant in the demo shop', () =>
       )
       expect(await refusal.innerText()).not.toContain('example.com')
       expect(urls.filter((u) => decodeURIComponent(u).includes('example.com'))).toEqual([])
+      // The second question continues the conversation the first answer started.
+      const first = posts[0]!
+      const started = (await page.evaluate<string | null>(
+        "document.querySelector('[data-testid=assistant-answer]')?.getAttribute('data-conversation')",
+      ))!
+      expect(started).toMatch(/^conv_/)
+      expect(JSON.parse(first.body)).not.toHaveProperty('conversationId')
+      expect(JSON.parse(posts[1]!.body)).toMatchObject({ conversationId: started })
       await checkState(page, `assistant refused a question (${viewport.name})`)
 
       // Escape closes the panel and the focus returns to the button.

@@ -53,7 +53,12 @@ function TurnView({ turn }: { turn: Turn }) {
         {turn.question}
       </p>
       {answer === undefined ? null : (
-        <div class="assistant-answer" data-testid="assistant-answer" data-level={answer.level}>
+        <div
+          class="assistant-answer"
+          data-testid="assistant-answer"
+          data-level={answer.level}
+          data-conversation={answer.conversationId}
+        >
           <p>
             <span class="visually-hidden">Assistant: </span>
             {replyText(answer)}
