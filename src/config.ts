@@ -4,6 +4,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
 import { type VendorSettings, parseVendorSettings } from './config.vendors.js'
+import { type AssistantLlmSettings, parseAssistantLlmSettings } from './config.assistant.js'
 
 /**
  * Everything Candor reads from its environment, validated once at start-up. Only `src/main/*` passes
@@ -54,6 +55,8 @@ export interface Config {
   readonly voiceWebhookUrl: string | undefined
   /** Vendor destinations and delivery settings (`config.vendors.ts`, issue 23). */
   readonly vendors: VendorSettings
+  /** The shopping assistant's optional language model (`config.assistant.ts`); undefined: off. */
+  readonly assistantLlm: AssistantLlmSettings | undefined
   /**
    * Where shoppers reach this server from outside (an http(s) origin, optionally with a path): the
    * origin of links in e-mails (offer unsubscribe links). Default: http://<host>:<port>.
@@ -297,6 +300,10 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     workers: read(env, 'CANDOR_WORKERS'),
     voiceWebhookUrl: read(env, 'CANDOR_VOICE_WEBHOOK_URL') || undefined,
     vendors: parseVendorSettings(env, (variable, reason) => new ConfigError(variable, reason)),
+    assistantLlm: parseAssistantLlmSettings(
+      env,
+      (variable, reason) => new ConfigError(variable, reason),
+    ),
     publicUrl:
       read(env, 'CANDOR_PUBLIC_URL') ||
       `http://${read(env, 'CANDOR_HOST')}:${read(env, 'CANDOR_PORT')}`,

@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import path from 'node:path'
+import { DAY_MS } from '../src/lib/clock.js'
+import { createOutboxNotifier } from '../src/modules/rights/index.js'
+import { dumpDatabase } from './helpers/raw-scan.js'
 import { DIALECTS, type TestContext, createTestContext } from './helpers/test-context.js'
 
 const PERSONAL = 'personalize.recommendations'
@@ -187,6 +191,92 @@ for (const dialect of DIALECTS) {
           })
         ).statusCode,
       ).toBe(401)
+    })
+    it('keeps nothing of a conversation without the grant of personalize.assistant', async () => {
+      const subjectId = (await ctx.services.identity.findSubjectId('tea-fan'))!
+      const r = await ask({ text: 'a lavender tea for my aunt', subject: 'tea-fan' })
+      expect(r.statusCode, r.body).toBe(200)
+      expect(r.json().kept).toBe(false)
+      // The id given back is echoed, and still nothing is written under it.
+      const again = await ask({
+        text: 'a lavender tea please',
+        subject: 'tea-fan',
+        conversationId: r.json().conversationId,
+      })
+      expect(again.json()).toMatchObject({ conversationId: r.json().conversationId, kept: false })
+      expect(await dumpDatabase(ctx)).not.toContain('lavender')
+      expect((await ctx.services.assistant.transcripts.exportSubject(subjectId)).turns).toEqual([])
+      const visit = await ask({ text: 'lavender tea', session: 'visit-assistant-3' })
+      expect(visit.json().kept).toBe(false)
+      expect(await dumpDatabase(ctx)).not.toContain('lavender')
+    })
+
+    it('keeps the turns with the grant, pseudonymized, in the export, erased with the shopper and swept after 30 days', async () => {
+      await grant('chatty', PERSONAL)
+      await grant('chatty', 'personalize.assistant')
+      const subjectId = (await ctx.services.identity.findSubjectId('chatty'))!
+      const first = (await ask({ text: 'a caddy for my sister', subject: 'chatty' })).json()
+      expect(first.kept).toBe(true)
+      const second = (
+        await ask({
+          text: 'and a cosy under £15',
+          subject: 'chatty',
+          conversationId: first.conversationId,
+        })
+      ).json()
+      expect(second).toMatchObject({ kept: true, conversationId: first.conversationId })
+      // Stored under the pseudonym: the customer reference is nowhere in the database.
+      const dump = await dumpDatabase(ctx)
+      expect(dump).toContain('a caddy for my sister')
+      expect(dump).not.toContain('chatty')
+
+      // Export through a verified self-service portability request.
+      const { token } = ctx.services.auth.issueShopperToken(subjectId)
+      const filed = await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: { token },
+        payload: { type: 'portability', subject: 'chatty' },
+      })
+      expect(filed.statusCode, filed.body).toBe(201)
+      const id = filed.json().id as string
+      const code = createOutboxNotifier(path.join(ctx.config.dataDir, 'outbox')).read(id)[0]!.code
+      const verified = await ctx.request({
+        method: 'POST',
+        url: `/v1/rights-requests/${id}/verify`,
+        as: { token },
+        payload: { code },
+      })
+      expect(verified.json().status).toBe('completed')
+      const exported = await ctx.request({
+        method: 'GET',
+        url: `/v1/rights-requests/${id}/export`,
+        as: { token },
+      })
+      const turns = exported.json().assistant.turns as { text: string; conversationId: string }[]
+      expect(turns.map((t) => t.text)).toEqual(['a caddy for my sister', 'and a cosy under £15'])
+      expect(new Set(turns.map((t) => t.conversationId))).toEqual(new Set([first.conversationId]))
+
+      const erased = await ctx.request({
+        method: 'POST',
+        url: '/v1/rights-requests',
+        as: 'privacy_officer',
+        payload: { type: 'erasure', subject: 'chatty', jurisdiction: 'UK' },
+      })
+      expect(erased.statusCode, erased.body).toBe(201)
+      expect(erased.json().result.assistant).toEqual({ assistantTurns: 2 })
+      expect(await dumpDatabase(ctx)).not.toContain('a caddy for my sister')
+
+      // Retention: a kept turn goes when the purpose's 30 days end, not before.
+      await grant('chatty-2', 'personalize.assistant')
+      const other = (await ctx.services.identity.findSubjectId('chatty-2'))!
+      expect((await ask({ text: 'tea towels', subject: 'chatty-2' })).json().kept).toBe(true)
+      ctx.clock.advance(30 * DAY_MS - 1000)
+      await ctx.services.retention.run()
+      expect((await ctx.services.assistant.transcripts.exportSubject(other)).turns).toHaveLength(1)
+      ctx.clock.advance(2000)
+      await ctx.services.retention.run()
+      expect((await ctx.services.assistant.transcripts.exportSubject(other)).turns).toEqual([])
     })
   })
 }

@@ -60,7 +60,7 @@ for (const dialect of DIALECTS) {
       )
       expect(child.signal, child.stderr).toBe('SIGKILL')
       expect(child.stdout).toBe(
-        'done erase:recommend\ndone erase:cleanroom\ndone erase:voice\ndone erase:experiments\ndone erase:vendors\ndone erase:events\n',
+        'done erase:recommend\ndone erase:cleanroom\ndone erase:voice\ndone erase:assistant\ndone erase:experiments\ndone erase:vendors\ndone erase:events\n',
       )
       const midway = await ctx.services.rights.get(created.id)
       expect(midway).toMatchObject({
@@ -69,6 +69,7 @@ for (const dialect of DIALECTS) {
           'erase:recommend',
           'erase:cleanroom',
           'erase:voice',
+          'erase:assistant',
           'erase:experiments',
           'erase:vendors',
           'erase:events',
@@ -112,6 +113,7 @@ for (const dialect of DIALECTS) {
         'erase:recommend',
         'erase:cleanroom',
         'erase:voice',
+        'erase:assistant',
         'erase:experiments',
         'erase:vendors',
         'erase:events',

@@ -31,7 +31,7 @@ import { createSessionService } from '../modules/session/index.js'
 import { createFederatedService, federatedDataParticipant } from '../modules/federated/index.js'
 import { createVendorsService, vendorsDataParticipant } from '../modules/vendors/index.js'
 import { createPricingService } from '../modules/pricing/index.js'
-import { createAssistantService } from '../modules/assistant/index.js'
+import { assistantDataParticipant, createAssistantService } from '../modules/assistant/index.js'
 import {
   createOfferMail,
   createOffersService,
@@ -212,7 +212,19 @@ export function createServices(deps: ServiceDeps) {
     demand: (from, to) => events.readItemDemand(from, to),
   })
   // The shopping assistant ranks catalog matches through recommend's answer at the shopper's level.
-  const assistant = createAssistantService({ clock, catalog, recommend })
+  // Transcripts only with the shopper's grant of personalize.assistant (issue 24).
+  const assistant = createAssistantService({
+    db: storage.db,
+    clock,
+    charter,
+    audit,
+    catalog,
+    recommend,
+    consent,
+    identity,
+    session,
+    llm: config.assistantLlm,
+  })
   const data = {
     recommend: recommendDataParticipant(recommend),
     events: eventsDataParticipant(events),
@@ -222,6 +234,7 @@ export function createServices(deps: ServiceDeps) {
     catalog: catalogDataParticipant(catalog),
     cleanroom: cleanroomDataParticipant(cleanroom),
     voice: voiceDataParticipant(voice),
+    assistant: assistantDataParticipant(assistant),
     experiments: experimentsDataParticipant(experiments),
     vendors: vendorsDataParticipant(vendors),
     offers: offersDataParticipant(offerMail),
@@ -233,6 +246,7 @@ export function createServices(deps: ServiceDeps) {
     data.recommend,
     data.cleanroom,
     data.voice,
+    data.assistant,
     data.vendors,
     data.federated,
   ]
@@ -244,6 +258,7 @@ export function createServices(deps: ServiceDeps) {
     data.recommend,
     data.cleanroom,
     data.voice,
+    data.assistant,
     data.experiments,
     data.vendors,
     data.events,

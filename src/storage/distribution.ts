@@ -45,6 +45,7 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   experiment_exposures: byOwner('owner'),
   voice_entries: byOwner('owner'),
   vendor_outbox: byOwner('owner'),
+  assistant_turns: byOwner('owner'),
   vendor_deliveries: byOwner('owner'),
   vendor_deletions: byOwner('owner'),
   subject_refs: {

@@ -41,6 +41,8 @@ export const UNWATCHED_TABLES: readonly string[] = [
   // Voice entries and alerts (voice module): read from the database every time, never copied.
   'voice_entries',
   'voice_alerts',
+  // Assistant transcripts (assistant module): read from the database every time, never copied.
+  'assistant_turns',
   // The federated sketch totals (federated module): added to by each batch, read when training.
   'federated_sketch',
   // Experiments and their enrolments (experiments module): read from the database every time, never copied.

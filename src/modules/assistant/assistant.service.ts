@@ -4,23 +4,41 @@
  * shopper's consent allows through the recommender's own answer (`recommend.recommend`: its level, its
  * scoring and its explanations, never a copy of them), and the reply written (`assistant.reply.ts`).
  */
+import type { AssistantLlmSettings } from '../../config.assistant.js'
 import type { Clock } from '../../lib/clock.js'
 import { AppError } from '../../lib/errors.js'
 import { newSortableId } from '../../lib/ids.js'
 import type { Actor } from '../audit/index.js'
+import type { AuditLog } from '../audit/index.js'
 import type { CatalogService } from '../catalog/index.js'
-import type { PersonalizationLevel, RequestSignals } from '../consent/index.js'
+import type { Charter } from '../charter/index.js'
+import type { ConsentService, PersonalizationLevel, RequestSignals } from '../consent/index.js'
 import { findPersonalData } from '../events/index.js'
+import type { IdentityService } from '../identity/index.js'
 import type { RecommendService } from '../recommend/index.js'
+import type { SessionService } from '../session/index.js'
+import type { Db } from '../../storage/db.js'
 import { createCatalogIndexHolder } from './assistant.catalog.js'
+import { createPhraser } from './assistant.llm.js'
+import { createTranscripts } from './assistant.transcripts.js'
 import { parseRequest } from './assistant.parse.js'
 import { itemOf, rankHits, replyText, type Suggestion, usedSentence } from './assistant.reply.js'
 import { ASSISTANT_ITEMS, type AssistantAnswer, type AssistantMessage } from './assistant.js'
 
 export interface AssistantDeps {
+  db: Db
   clock: Clock
+  charter: Charter
+  audit: AuditLog
   catalog: Pick<CatalogService, 'listItems' | 'listItemsUpdatedSince'>
   recommend: Pick<RecommendService, 'recommend'>
+  consent: Pick<ConsentService, 'decide'>
+  identity: Pick<IdentityService, 'findSubjectId'>
+  session: Pick<SessionService, 'keyOf' | 'liveKey' | 'openNow'>
+  /** CANDOR_ASSISTANT_LLM_*: the optional language model (undefined: Candor writes every reply). */
+  llm: AssistantLlmSettings | undefined
+  /** The language model's HTTP client (the platform's `fetch` by default). */
+  fetch?: typeof fetch
 }
 
 /** Matches read from the index before ranking (the answer shows `ASSISTANT_ITEMS` of them). */
@@ -52,6 +70,15 @@ export type AssistantService = ReturnType<typeof createAssistantService>
 
 export function createAssistantService(deps: AssistantDeps) {
   const index = createCatalogIndexHolder(deps)
+  const transcripts = createTranscripts(deps)
+  const phraser =
+    deps.llm === undefined
+      ? undefined
+      : createPhraser({
+          ...deps,
+          settings: deps.llm,
+          ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+        })
 
   /**
    * The recommender's answer for this shopper at the level their setting and consent allow: its level,
@@ -90,6 +117,9 @@ export function createAssistantService(deps: AssistantDeps) {
   }
 
   return {
+    /** The kept conversations (export, erasure, retention: `assistant.participant.ts`). */
+    transcripts,
+
     /**
      * Answers one message: refused (nothing read or kept) when it holds personal data; else the
      * catalog's matches within its budget and category, ranked at the shopper's level, each explained,
@@ -98,7 +128,7 @@ export function createAssistantService(deps: AssistantDeps) {
     async message(
       message: AssistantMessage,
       signals: RequestSignals,
-      _actor: Actor,
+      actor: Actor,
     ): Promise<AssistantAnswer> {
       assertNoPersonalData(message.text)
       const catalog = await index.current()
@@ -109,11 +139,23 @@ export function createAssistantService(deps: AssistantDeps) {
       const items = ranked.map(({ hit, suggestion }) => itemOf(hit, suggestion, request))
       const currency = ranked[0]?.hit.item.currency
       const used = usedSentence(level, levelReason)
-      const conversationId =
-        message.conversationId ?? newSortableId('conv', deps.clock.now().getTime())
-      return {
-        conversationId,
-        reply: replyText(request, items, currency, used),
+      // The model's words when it answers, then always Candor's own sentence on what was used.
+      const phrased =
+        phraser === undefined || items.length === 0
+          ? undefined
+          : await phraser.phrase(
+              message,
+              level,
+              items,
+              // Without the shopper's grant, the best matches by relevance alone: nothing about them.
+              hits.slice(0, ASSISTANT_ITEMS).map((hit) => itemOf(hit, undefined, request)),
+              signals,
+            )
+      const answer: AssistantAnswer = {
+        // Echoed, or new; it names nothing until a turn is kept under it.
+        conversationId: message.conversationId ?? newSortableId('conv', deps.clock.now().getTime()),
+        reply:
+          phrased === undefined ? replyText(request, items, currency, used) : `${phrased} ${used}`,
         items,
         level,
         levelReason,
@@ -126,8 +168,10 @@ export function createAssistantService(deps: AssistantDeps) {
           terms: [...request.terms],
         },
         kept: false,
-        phrasedBy: 'candor',
+        phrasedBy: phrased === undefined ? 'candor' : 'language_model',
       }
+      answer.kept = await transcripts.keep(message, answer, signals, actor)
+      return answer
     },
   }
 }

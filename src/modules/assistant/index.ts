@@ -8,6 +8,11 @@
  *   kept in step with the catalog's `updated_at`: `assistant.catalog.ts`.
  * - Ranking at the shopper's level and the reply: `assistant.reply.ts` (pure), with the recommender's
  *   own answer (its level, scoring and explanations) read by `assistant.service.ts`.
+ * - The optional language model (`CANDOR_ASSISTANT_LLM_*`) and what it may be sent about the shopper:
+ *   `assistant.llm.ts`.
+ * - Transcripts, kept only under `personalize.assistant` with the shopper's grant, pseudonymized,
+ *   exported, erased and swept by retention: `assistant.transcripts.ts`, `assistant.participant.ts`;
+ *   owns `assistant_turns` (migration 0039), SQL only in `assistant.repository.ts`.
  * - HTTP: `assistant.routes.ts`; schemas: `assistant.ts`.
  *
  * For the retrieval benchmark, without a server:
@@ -15,8 +20,9 @@
  * (the offered items of `items` that answer `text`, best first; `parseRequest(text, categories)` alone
  * gives what the text was read as).
  *
- * May import: lib, http (auth, openapi), audit (the actor), catalog, consent (types, signals), events
- * (the personal-data scan), identity (types), recommend (its answer). Other modules use this one only
+ * May import: lib, storage, config (its settings type), http (auth, openapi), audit, catalog, charter,
+ * consent (the decision, signals), events (the personal-data scan), identity (pseudonyms), session (a
+ * visit's key), recommend (its answer). Other modules use this one only
  * through this file.
  */
 export { parseRequest, type Budget, type ParsedRequest } from './assistant.parse.js'
@@ -36,3 +42,4 @@ export {
 } from './assistant.js'
 export { createAssistantService, type AssistantService } from './assistant.service.js'
 export { assistantRoutes } from './assistant.routes.js'
+export { assistantDataParticipant } from './assistant.participant.js'

@@ -84,6 +84,7 @@ describe('notice content', () => {
       'analytics.clean_room',
       'marketing.advertising.third_party',
       'train_ai_system.federated',
+      'personalize.assistant',
     ])
     expect(groups['depends_on_where_you_live']).toEqual([
       'personalize.session',

@@ -55,7 +55,7 @@ describe('the example charter', () => {
   it('passes candor charter check', async () => {
     const check = await checkCharterFile(EXAMPLE_PATH)
     expect(check.ok).toBe(true)
-    expect(formatCharterCheck(check)).toMatch(/valid \(9 purposes, notice version [0-9a-f]{12}\)/)
+    expect(formatCharterCheck(check)).toMatch(/valid \(10 purposes, notice version [0-9a-f]{12}\)/)
     // What statistics read, with which budget, and who may use the clean room.
     expect(formatCharterCheck(check)).toContain('statistics from: analytics.reporting')
     expect(formatCharterCheck(check)).toContain('analyst budget: rho 2 per 30 days')
