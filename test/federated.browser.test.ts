@@ -7,6 +7,7 @@
 import type { Browser, Page, Request } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BROWSER_AVAILABLE, launchBrowser } from './helpers/browser.js'
+import { PHONE, checkState } from './helpers/page-checks.js'
 import { type ShopServer, evaluate, newShopper, startShop, visitorRef } from './helpers/shop.js'
 
 const FLOW_MS = 120_000
@@ -81,7 +82,9 @@ describe.skipIf(!BROWSER_AVAILABLE)('federated contributions from the demo shop'
   it(
     "with the federated yes, sends one day's report with no item id, reference, cookie or key",
     async () => {
-      const { context, page } = await newShopper(browser)
+      const { context, page } = await newShopper(browser, {
+        viewport: { width: 1280, height: 900 },
+      })
       const sent = recordRequests(page)
       await chooseOnDevice(page, shop.base, true)
       const ref = await visitorRef(page)
@@ -117,6 +120,21 @@ describe.skipIf(!BROWSER_AVAILABLE)('federated contributions from the demo shop'
       expect(remembered).toHaveLength(1)
       const ledger = await evaluate<string>(page, "localStorage.getItem('candor.federated.ledger')")
       expect(JSON.parse(ledger)).toMatchObject({ spent: 4 })
+
+      // The privacy center says, beside the choice, what is sent and what the epsilons mean.
+      await page.goto(`${shop.base}/privacy`)
+      const note = page.getByTestId('federated-note')
+      await note.waitFor()
+      const said = await note.innerText()
+      expect(said).toContain('Each report has an epsilon of 4 (per contribution)')
+      expect(said).toContain('an epsilon of at most 4 (per day)')
+      await checkState(page, 'privacy center, federated note (desktop)', {
+        name: 'privacy-federated-desktop',
+      })
+      await page.setViewportSize({ width: PHONE.width, height: PHONE.height })
+      await checkState(page, 'privacy center, federated note (phone)', {
+        name: 'privacy-federated-phone',
+      })
       await context.close()
     },
     FLOW_MS,

@@ -57,6 +57,27 @@ for (const dialect of DIALECTS) {
       })
     })
 
+    it('the notice says the epsilons per contribution and per day, and what they mean', async () => {
+      const json = await ctx.request({ method: 'GET', url: '/v1/notice' })
+      const purposes = json
+        .json<{ groups: { purposes: { key: string; federated?: string }[] }[] }>()
+        .groups.flatMap((g) => g.purposes)
+      const text = purposes.find((p) => p.key === 'train_ai_system.federated')?.federated
+      expect(text).toContain('At most 4 times a day, your browser sends us one pair of products')
+      expect(text).toContain('Each report has an epsilon of 1 (per contribution)')
+      expect(text).toContain('at most about 2.7 times likelier')
+      expect(text).toContain('epsilon of at most 4 (per day)')
+      expect(text).toContain('about 55 times likelier for one history than for another')
+      expect(purposes.filter((p) => p.federated !== undefined)).toHaveLength(1)
+      const html = await ctx.request({
+        method: 'GET',
+        url: '/v1/notice',
+        headers: { accept: 'text/html' },
+      })
+      expect(html.body).toContain('What your browser sends, and the noise that protects you')
+      expect(html.body).toContain('Each report has an epsilon of 1 (per contribution)')
+    })
+
     it('takes a batch with no key, subject, session or cookie, and sets no cookie', async () => {
       const response = await post(batch([['85123A', '22423']]))
       expect(response.statusCode, response.body).toBe(202)

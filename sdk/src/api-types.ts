@@ -1602,6 +1602,8 @@ export interface paths {
                   saleOrSharing: boolean
                   /** @description The special category it uses, in plain words; chosen on its own, never by "Accept all" */
                   specialCategory?: string
+                  /** @description For the federated purpose: what the browser sends and how often, and the epsilon per contribution and per day with what they mean, in plain words */
+                  federated?: string
                 }[]
               }[]
               neverInferred: {
@@ -1687,6 +1689,7 @@ export interface paths {
              *     <p>Kept for 6 years, then deleted.</p>
              *     <p>Shared with: Example Cloud Hosting Ltd (GB).</p>
              *
+             *
              *     <h4>Your choice</h4><p>You cannot turn this off while you use the shop.</p>
              *
              *     </section>
@@ -1702,6 +1705,7 @@ export interface paths {
              *     <p>Kept for 1 year, then deleted.</p>
              *     <p>Shared with: Example Cloud Hosting Ltd (GB).</p>
              *
+             *
              *     <h4>Your choice</h4><p>Off until you say yes. You can change your mind at any time.</p>
              *
              *     </section>
@@ -1716,6 +1720,7 @@ export interface paths {
              *     <p>We use:</p><ul><li>the products and pages you look at</li><li>what you search for</li></ul>
              *     <p>Deleted when your visit ends.</p>
              *     <p>Shared with: Example Cloud Hosting Ltd (GB).</p>
+             *
              *
              *     <h4>Your choice</h4><p>Where the law asks us to, we ask you first. Elsewhere it is on unless you say no.</p>
              *     <ul><li>United Kingdom: We ask you first.</li><li>California: On unless you say no.</li></ul>

@@ -75,6 +75,8 @@ export interface NoticePurpose {
   saleOrSharing: boolean
   /** The special category it uses, in plain words; turned on only by itself. */
   specialCategory?: string
+  /** The federated purpose: what the browser sends, how often, and the epsilons in plain words. */
+  federated?: string
 }
 export interface Notice {
   version: string

@@ -57,6 +57,7 @@ function PurposeChoice(props: {
         {purpose.itCosts.sharedWith.length > 0
           ? ` Shared with ${purpose.itCosts.sharedWith.join(', ')}.`
           : ''}
+        {purpose.federated === undefined ? '' : ` ${purpose.federated}`}
       </p>
     </div>
   )

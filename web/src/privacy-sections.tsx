@@ -226,6 +226,11 @@ export function ConsentsSection(
                       ? null
                       : `. It uses ${purpose.specialCategory}: only you can turn it on, and only here.`}
                   </label>
+                  {purpose?.federated === undefined ? null : (
+                    <p class="purpose-note" data-testid="federated-note">
+                      {purpose.federated}
+                    </p>
+                  )}
                 </li>
               )
             })}

@@ -31,7 +31,9 @@ describe('a federated purpose in the charter', () => {
     })
     const text = federatedNoticeText(charter.purposes['train_ai_system.federated']!)
     expect(text).toMatch(/At most 1 time a day/)
-    expect(text).toMatch(/epsilon 4 per report and 4 per day/)
+    expect(text).toMatch(/an epsilon of 4 \(per contribution\)/)
+    expect(text).toMatch(/at most about 55 times likelier for one pair/)
+    expect(text).toMatch(/an epsilon of at most 4 \(per day\)/)
   })
 
   it('refuses more per report than per day, another basis, and kept events', () => {

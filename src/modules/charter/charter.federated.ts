@@ -76,15 +76,35 @@ export function checkFederatedPurpose(
   return problems
 }
 
-/** What a federated purpose means for the shopper, in plain words, for the notice. */
+/** e^epsilon in plain figures, two significant digits: "about 2.7", "about 55", "about 3,000". */
+function likelier(epsilon: number): string {
+  const x = Math.exp(epsilon)
+  const step = 10 ** (Math.floor(Math.log10(x)) - 1)
+  const rounded = Number((Math.round(x / step) * step).toPrecision(2))
+  return `about ${rounded.toLocaleString('en-US')}`
+}
+
+/**
+ * What a federated purpose means for the shopper, in plain words, for the notice: what the browser
+ * sends and how often, and the two epsilons (per report, per day) with what they mean. For epsilon
+ * e, an e-LDP report is at most e^e times likelier under one pair than under any other.
+ */
 export function federatedNoticeText(purpose: Purpose): string | undefined {
   const terms = purpose.federated
   if (terms === undefined) return undefined
-  const perDay = Math.floor(terms.epsilonPerDay / terms.epsilonPerContribution + 1e-9)
+  const { epsilonPerContribution: perReport, epsilonPerDay: perDay } = terms
+  const reports = Math.floor(perDay / perReport + 1e-9)
   return [
     'Your history stays in your browser.',
-    `At most ${perDay} ${perDay === 1 ? 'time' : 'times'} a day, your browser sends one pair of products you had, scrambled with random noise, with no name, account or cookie.`,
-    `The noise is local differential privacy at epsilon ${terms.epsilonPerContribution} per report and ${terms.epsilonPerDay} per day: no report shows which products you had.`,
-    'We only keep running totals of all reports.',
+    `At most ${reports} ${reports === 1 ? 'time' : 'times'} a day, your browser sends us one pair of products from your history.`,
+    'The pair is scrambled with random noise first, and goes with no name, account, cookie or product code in the clear.',
+    'How much a report can give away is measured by a number called epsilon.',
+    'The smaller it is, the more noise, and the less a report says.',
+    `Each report has an epsilon of ${perReport} (per contribution).`,
+    `So whatever we see in it is at most ${likelier(perReport)} times likelier for one pair of products than for any other.`,
+    'No single report shows which products you had.',
+    `All your browser's reports of one day together have an epsilon of at most ${perDay} (per day).`,
+    `Taken together, they are at most ${likelier(perDay)} times likelier for one history than for another.`,
+    'Each pair is sent once at most. We only keep running totals of all reports, per day.',
   ].join(' ')
 }

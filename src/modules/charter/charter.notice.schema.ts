@@ -6,7 +6,8 @@
  */
 import { z } from 'zod'
 import { withExample } from '../../http/openapi.js'
-import { type Notice, renderNoticeHtml } from './charter.notice.js'
+import type { Notice } from './charter.notice.js'
+import { renderNoticeHtml } from './charter.notice.html.js'
 
 const PurposeSchema = z.object({
   key: z.string(),
@@ -26,6 +27,12 @@ const PurposeSchema = z.object({
     .optional()
     .describe(
       'The special category it uses, in plain words; chosen on its own, never by "Accept all"',
+    ),
+  federated: z
+    .string()
+    .optional()
+    .describe(
+      'For the federated purpose: what the browser sends and how often, and the epsilon per contribution and per day with what they mean, in plain words',
     ),
 })
 

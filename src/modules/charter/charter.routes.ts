@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Charter } from './charter.js'
-import { renderNotice, renderNoticeHtml } from './charter.notice.js'
+import { renderNotice } from './charter.notice.js'
+import { renderNoticeHtml } from './charter.notice.html.js'
 import { NOTICE_ANSWER } from './charter.notice.schema.js'
 
 /** The plain-language privacy notice generated from the charter: public, JSON or HTML by `Accept`. */

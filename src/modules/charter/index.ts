@@ -47,8 +47,6 @@ export {
 export { resolveDefault, type CharterPath } from './charter.rules.js'
 export {
   renderNotice,
-  renderNoticeHtml,
-  escapeHtml,
   MODEL_CARD_PAGE,
   charterVersion,
   noticeVersionOf,
@@ -60,6 +58,7 @@ export {
   type NoticePurpose,
   type NoticeStatistics,
 } from './charter.notice.js'
+export { renderNoticeHtml, escapeHtml } from './charter.notice.html.js'
 export {
   findPurpose,
   resolveJurisdiction,
