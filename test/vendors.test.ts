@@ -276,6 +276,40 @@ for (const dialect of DIALECTS) {
       })
     })
 
+    it('a plain withdrawal asks only the vendors that received data under that purpose to delete it', async () => {
+      run += 1
+      receiver.answerWith(() => 204)
+      await setConsent(ctx, ref('wd'), AD, 'granted')
+      await setConsent(ctx, ref('wd'), PERSONAL, 'granted')
+      await sendEvents(ctx, [view(`wd1-${run}`, ref('wd'))])
+      await drain(ctx, 1)
+      const subjectId = (await ctx.services.identity.findSubjectId(ref('wd')))!
+      const sent = (await ctx.services.vendors.exportSubject(subjectId)).deliveries
+      const adPseudonym = sent.find((d) => d.vendor === 'ad-network')!.pseudonym
+      expect(sent.find((d) => d.vendor === 'cloud-host')).toMatchObject({ status: 'sent' })
+      receiver.requests.length = 0
+      await setConsent(ctx, ref('wd'), AD, 'denied')
+      await ctx.services.vendors.deliverAll()
+      const deletions = receiver.requests.filter((r) => r.body.includes('deletion_requested'))
+      // The ad network received it under advertising; the host under other purposes: not asked.
+      expect(deletions.map((r) => r.path)).toEqual(['/ad-network/deletions'])
+      expect(JSON.parse(deletions[0]!.body).data).toEqual({
+        subjects: [adPseudonym],
+        reason: 'withdrawal',
+      })
+      const requests = (await ctx.services.vendors.exportSubject(subjectId)).deletionRequests
+      expect(requests).toEqual([
+        expect.objectContaining({
+          vendor: 'ad-network',
+          reason: 'withdrawal',
+          status: 'acknowledged',
+        }),
+      ])
+      // Withdrawing it again files nothing new (nothing more was sent under it).
+      await setConsent(ctx, ref('wd'), AD, 'denied')
+      expect((await ctx.services.vendors.exportSubject(subjectId)).deletionRequests).toHaveLength(1)
+    })
+
     it('an event waits in the outbox as pending (status, export) until the job; erasure takes it unsent', async () => {
       run += 1
       receiver.requests.length = 0

@@ -10918,8 +10918,11 @@ export interface paths {
               deletions: {
                 id: string
                 vendor: string
-                /** @enum {string} */
-                reason: 'erasure' | 'objection'
+                /**
+                 * @description Why it was asked: erasure, objection, or a withdrawal of consent to a purpose
+                 * @enum {string}
+                 */
+                reason: 'erasure' | 'objection' | 'withdrawal'
                 attempts: number
                 lastError: string | null
                 createdAt: string

@@ -96,6 +96,9 @@ export function createServices(deps: ServiceDeps) {
     audit,
     changes: storage.changes,
     sessions: session,
+    // A withdrawal asks the vendors that received data under the purpose to delete it (issue 23).
+    onWithdrawal: (executor, subjectId, purpose) =>
+      vendors.requestDeletions(executor, subjectId, 'withdrawal', purpose),
   })
   // Sharing with vendors: its outbox is written by ingest, in the events' transaction (issue 23).
   const vendors = createVendorsService({

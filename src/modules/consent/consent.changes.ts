@@ -82,6 +82,7 @@ export function createConsentChanges(
           })
         }
         const [stored] = await appendRecords(trx, subjectId, [record], actor)
+        if (change.decision === 'denied') await deps.onWithdrawal?.(trx, subjectId, purpose)
         const { context } = await loadContext(trx, subjectId, signals)
         return { record: stored!, decision: decideConsent({ ...context, purpose }) }
       })

@@ -33,6 +33,11 @@ export interface ConsentDeps {
   changes: ChangeFeed
   /** The session module, for consent under an anonymous visit's pseudonym (`consent.sessions.ts`). */
   sessions: SessionsPort
+  /**
+   * Called inside the transaction of a subject's denial of a purpose (the vendors module files its
+   * deletion requests there, so the withdrawal and the requests commit together).
+   */
+  onWithdrawal?: (executor: Db, subjectId: string, purpose: string) => Promise<unknown>
 }
 
 export type { ConsentRepository, Ledger } from './consent.repository.js'

@@ -4,7 +4,12 @@ import { newSortableId } from '../../lib/ids.js'
 import type { Db } from '../../storage/db.js'
 import type { Charter, EventType } from '../charter/index.js'
 import { type ConsentContext, type ConsentService, decideConsent } from '../consent/index.js'
-import type { DeletionRow, DeliveryRow, VendorsRepository } from './vendors.repository.js'
+import type {
+  DeletionReason,
+  DeletionRow,
+  DeliveryRow,
+  VendorsRepository,
+} from './vendors.repository.js'
 import type { Send } from './vendors.send.js'
 import {
   type Destination,
@@ -286,29 +291,38 @@ export function createDeliveryRun(deps: DeliveryRunDeps) {
 
     /**
      * Files one deletion request per vendor that received the subject's data (`sent` deliveries; all of
-     * them on erasure, those under a purpose no longer allowed on objection), naming every pseudonym
-     * that vendor got. Inside the caller's transaction. Returns how many were filed.
+     * them on erasure, those under a purpose no longer allowed on objection, those under `purpose` on
+     * its withdrawal), naming every pseudonym that vendor got. Inside the caller's transaction (no
+     * read outside it: the consent ledger is read only on objection). Returns how many were filed.
      */
     async requestDeletions(
       executor: Db,
       subjectId: string,
-      reason: 'erasure' | 'objection',
+      reason: DeletionReason,
+      purpose?: string,
     ): Promise<number> {
       const rows = (await repo.listOwnerDeliveries(executor, subjectId)).filter(
-        (r) => r.status === 'sent',
+        (r) =>
+          r.status === 'sent' &&
+          (reason !== 'withdrawal' || r.purposes.split(',').includes(purpose ?? '')),
       )
       if (rows.length === 0) return 0
       let context: ConsentContext | undefined
       if (reason === 'objection')
         context = (await deps.consent.contextsFor([subjectId], {})).get(subjectId)
-      const open = new Set(
-        (await repo.listOwnerDeletions(executor, subjectId))
-          .filter((d) => d.status === 'pending' && d.reason === reason)
-          .map((d) => d.vendor),
+      // A vendor is not asked twice: not while a request for the same reason is pending, nor again
+      // for what it was sent before the last request it was sent.
+      const earlier = (await repo.listOwnerDeletions(executor, subjectId)).filter(
+        (d) => d.reason === reason,
       )
+      const open = new Set(earlier.filter((d) => d.status === 'pending').map((d) => d.vendor))
+      const askedAt = new Map<string, string>()
+      for (const d of earlier)
+        if (d.created_at > (askedAt.get(d.vendor) ?? '')) askedAt.set(d.vendor, d.created_at)
       const pseudonyms = new Map<string, Set<string>>()
       for (const row of rows) {
         if (open.has(row.vendor)) continue
+        if ((row.sent_at ?? '') <= (askedAt.get(row.vendor) ?? '')) continue
         if (
           reason === 'objection' &&
           allowedNow(row, context).length === row.purposes.split(',').length

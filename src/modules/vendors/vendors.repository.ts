@@ -34,6 +34,7 @@ const OUTBOX_INSERT = `insert into vendor_outbox (${OUTBOX_COLUMNS.join(', ')}) 
 
 export type DeliveryStatus = 'pending' | 'sent' | 'dead' | 'withdrawn'
 export type DeletionStatus = 'pending' | 'acknowledged'
+export type DeletionReason = 'erasure' | 'objection' | 'withdrawal'
 
 export interface DeliveryRow {
   owner: string
@@ -61,7 +62,7 @@ export interface DeletionRow {
   owner: string
   id: string
   vendor: string
-  reason: 'erasure' | 'objection'
+  reason: DeletionReason
   /** JSON array of the vendor pseudonyms to delete; null once acknowledged. */
   pseudonyms: string | null
   status: DeletionStatus

@@ -20,7 +20,11 @@ import {
   OUTBOX_BATCH,
   createDeliveryRun,
 } from './vendors.deliver.js'
-import { type OutboxRow, createVendorsRepository } from './vendors.repository.js'
+import {
+  type DeletionReason,
+  type OutboxRow,
+  createVendorsRepository,
+} from './vendors.repository.js'
 import { sendSigned, type Send } from './vendors.send.js'
 import {
   type OutboxEntry,
@@ -157,7 +161,7 @@ export function createVendorsService(deps: VendorsDeps) {
     },
 
     /** `requestDeletions` in a transaction of its own (after an objection was recorded). */
-    requestDeletionsNow: (subjectId: string, reason: 'erasure' | 'objection') =>
+    requestDeletionsNow: (subjectId: string, reason: DeletionReason) =>
       deps.db.transaction().execute((trx) => run.requestDeletions(trx, subjectId, reason)),
     ...createVendorsStaff({ ...deps, repo, destinations, pseudonymOf }),
   }

@@ -177,7 +177,7 @@ export function deliveryBody(input: {
 /** The body of a deletion request: every pseudonym the vendor received for the subject. */
 export function deletionBody(input: {
   pseudonyms: readonly string[]
-  reason: 'erasure' | 'objection'
+  reason: 'erasure' | 'objection' | 'withdrawal'
   now: Date
 }): string {
   return JSON.stringify({

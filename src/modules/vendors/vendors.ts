@@ -42,7 +42,9 @@ export type DeliveryView = z.infer<typeof DeliveryViewSchema>
 export const OverdueDeletionSchema = z.object({
   id: z.string(),
   vendor: z.string(),
-  reason: z.enum(['erasure', 'objection']),
+  reason: z
+    .enum(['erasure', 'objection', 'withdrawal'])
+    .describe('Why it was asked: erasure, objection, or a withdrawal of consent to a purpose'),
   attempts: z.int(),
   lastError: z.string().nullable(),
   createdAt: z.string(),
