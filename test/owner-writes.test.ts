@@ -4,6 +4,10 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createConsentRepository } from '../src/modules/consent/consent.repository.js'
 import { createEventsRepository } from '../src/modules/events/events.repository.js'
+import {
+  EXPERIMENTS_OWNER,
+  createExperimentsRepository,
+} from '../src/modules/experiments/experiments.repository.js'
 import { createIdentityRepository } from '../src/modules/identity/identity.repository.js'
 import { createRecommendRepository } from '../src/modules/recommend/recommend.repository.js'
 import { createSessionRepository } from '../src/modules/session/session.repository.js'
@@ -56,6 +60,7 @@ function repositories(changes: ChangeFeed) {
     'src/modules/session/session.repository.ts': createSessionRepository(changes),
     'src/modules/events/events.repository.ts': createEventsRepository(changes),
     'src/modules/recommend/recommend.repository.ts': createRecommendRepository(changes),
+    'src/modules/experiments/experiments.repository.ts': createExperimentsRepository(changes),
   }
 }
 type Repositories = ReturnType<typeof repositories>
@@ -119,6 +124,8 @@ const C = 'src/modules/consent/consent.repository.ts'
 const S = 'src/modules/session/session.repository.ts'
 const E = 'src/modules/events/events.repository.ts'
 const R = 'src/modules/recommend/recommend.repository.ts'
+const X = 'src/modules/experiments/experiments.repository.ts'
+const EXPERIMENT = 'exp_ownerwrites'
 
 /**
  * One run of every write, in an order in which each changes something (a delete runs after the insert
@@ -306,6 +313,49 @@ const FIXTURES: [string, Fixture][] = [
       run: (r, db) => r[R].deleteFeedback(db, SUBJECT),
       owners: [SUBJECT],
       rows: (db) => rowsOf(db, 'recommend_feedback', 'owner', SUBJECT),
+    },
+  ],
+  // No owner column: the running experiments are copied whole, under one key (experiments.cache.ts).
+  [
+    `${X}#insertExperiment`,
+    {
+      run: (r, db) =>
+        r[X].insertExperiment(db, {
+          id: EXPERIMENT,
+          name: 'Owner writes',
+          status: 'running',
+          stage: 0,
+          keyId: 'k1',
+          definition: '{}',
+          looks: '{}',
+          history: '[]',
+          stoppedReason: null,
+          createdAt: LATER,
+          updatedAt: LATER,
+        }),
+      owners: [EXPERIMENTS_OWNER],
+      rows: (db) => rowsOf(db, 'experiments', 'id', EXPERIMENT),
+    },
+  ],
+  [
+    `${X}#updateExperiment`,
+    {
+      run: (r, db) =>
+        r[X].updateExperiment(
+          db,
+          EXPERIMENT,
+          { status: 'running', stage: 0 },
+          {
+            status: 'stopped',
+            stage: 0,
+            looks: '{}',
+            history: '[]',
+            stoppedReason: null,
+            updatedAt: LATER,
+          },
+        ),
+      owners: [EXPERIMENTS_OWNER],
+      rows: (db) => rowsOf(db, 'experiments', 'id', EXPERIMENT),
     },
   ],
   [

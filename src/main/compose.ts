@@ -129,6 +129,7 @@ export function createServices(deps: ServiceDeps) {
   const voiceAspects = createVoiceAspectReader(storage.db)
   const experiments = createExperimentsService({
     db: storage.db,
+    changes: storage.changes,
     clock,
     keys,
     charter,

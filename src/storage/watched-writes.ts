@@ -45,9 +45,11 @@ export const UNWATCHED_TABLES: readonly string[] = [
   'assistant_turns',
   // The federated sketch totals (federated module): added to by each batch, read when training.
   'federated_sketch',
-  // Experiments and their enrolments (experiments module): read from the database every time, never copied.
-  'experiments',
+  // Experiment enrolments (experiments module): read from the database every time, never copied. The
+  // experiments themselves are watched: the running ones are copied (experiments/experiments.cache.ts).
   'experiment_enrolments',
+  // The answers a variant shaped: one row with every such answer; read from the database every time.
+  'experiment_exposures',
   // Vendor outbox, delivery log and deletion requests (vendors module): the delivery job writes them
   // every few seconds; read from the database every time, never copied.
   'vendor_outbox',

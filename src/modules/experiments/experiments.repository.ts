@@ -1,8 +1,14 @@
 import { sql } from 'kysely'
+import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
-import { METRICS, type ArmOut, type Metric } from './experiments.js'
+import { ownerWrites } from '../../storage/owner-writes.js'
+import { METRICS, type ArmOut, type ExperimentDefinition, type Metric } from './experiments.js'
 
-/** The experiments tables (migrations 0028, 0032). No copy is made of them: every read goes to the database. */
+/**
+ * The experiments tables (migrations 0028, 0032). Of `experiments`, what assignment needs of the
+ * running ones is copied in memory (`experiments.cache.ts`), so its writes announce `EXPERIMENTS_OWNER`;
+ * enrolments and exposures are read from the database every time.
+ */
 type ExperimentTables = {
   experiments: {
     id: string
@@ -53,6 +59,34 @@ export interface ExperimentRow {
   updatedAt: string
 }
 
+/**
+ * The owner key the writes of `experiments` announce (the table has no owner: one key stands for all
+ * of it). Not a subject id, session key or lookup hash, which are prefixed otherwise.
+ */
+export const EXPERIMENTS_OWNER = 'table:experiments'
+
+/** What assigning a shopper to a running experiment needs, and no more (no looks, no history). */
+export interface RunningExperiment {
+  readonly id: string
+  /** The pseudonym key the assignment hash is derived from. */
+  readonly keyId: string
+  readonly stage: number
+  readonly target: ExperimentDefinition['target']
+  /** The charter purpose eligibility is decided for. */
+  readonly purpose: ExperimentDefinition['purpose']
+  /** The share of units enrolled at this stage. */
+  readonly exposure: number
+  readonly variants: ExperimentDefinition['variants']
+}
+
+/** A shopper's variant of an experiment, as enrolments and exposures store it (index 0: control). */
+interface VariantOf {
+  owner: string
+  experimentId: string
+  variant: number
+  at: string
+}
+
 export interface EnrolmentRow {
   experimentId: string
   variant: number
@@ -70,6 +104,8 @@ const COLUMN = {
   creepy: 'creepy',
 } as const satisfies Record<Metric, string>
 
+const announceExperiments = () => [EXPERIMENTS_OWNER]
+
 function toRow(r: ExperimentTables['experiments']): ExperimentRow {
   return {
     id: r.id,
@@ -86,13 +122,38 @@ function toRow(r: ExperimentTables['experiments']): ExperimentRow {
   }
 }
 
+function variantColumns(row: VariantOf) {
+  return { owner: row.owner, experiment_id: row.experimentId, variant: row.variant }
+}
+
+function toRunning(
+  r: Pick<ExperimentTables['experiments'], 'id' | 'key_id' | 'stage' | 'definition'>,
+) {
+  const d = JSON.parse(r.definition) as ExperimentDefinition
+  const stage = Number(r.stage)
+  return Object.freeze({
+    id: r.id,
+    keyId: r.key_id,
+    stage,
+    target: d.target,
+    purpose: d.purpose,
+    exposure: d.stages[stage] ?? 0,
+    variants: d.variants,
+  }) satisfies RunningExperiment
+}
+
 export type ExperimentsRepository = ReturnType<typeof createExperimentsRepository>
 
-/** The experiments module's SQL; every function takes the database or a transaction first. */
-export function createExperimentsRepository() {
+/**
+ * The experiments module's SQL; every function takes the database or a transaction first. The writes
+ * of `experiments` are made with `write` (`owner-writes.ts`) and announce `EXPERIMENTS_OWNER`, so the
+ * copy of the running experiments, here and in every other process, never outlives a change.
+ */
+export function createExperimentsRepository(changes: ChangeFeed) {
   const t = (db: Db) => db.withTables<ExperimentTables>()
+  const write = ownerWrites(changes)
   return {
-    async insertExperiment(db: Db, row: ExperimentRow): Promise<void> {
+    insertExperiment: write(async (db: Db, row: ExperimentRow): Promise<void> => {
       await t(db)
         .insertInto('experiments')
         .values({
@@ -109,7 +170,7 @@ export function createExperimentsRepository() {
           updated_at: row.updatedAt,
         })
         .execute()
-    },
+    }, announceExperiments),
 
     async findExperiment(db: Db, id: string): Promise<ExperimentRow | undefined> {
       const r = await t(db)
@@ -118,6 +179,18 @@ export function createExperimentsRepository() {
         .where('id', '=', id)
         .executeTakeFirst()
       return r === undefined ? undefined : toRow(r)
+    },
+
+    /** The running experiments, oldest first: only what assignment needs (see `RunningExperiment`). */
+    async listRunning(db: Db): Promise<readonly RunningExperiment[]> {
+      const rows = await t(db)
+        .selectFrom('experiments')
+        .select(['id', 'key_id', 'stage', 'definition'])
+        .where('status', '=', 'running')
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute()
+      return Object.freeze(rows.map(toRunning))
     },
 
     async listExperiments(db: Db): Promise<ExperimentRow[]> {
@@ -130,35 +203,38 @@ export function createExperimentsRepository() {
     },
 
     /** Moves a running experiment on (stage, status, looks) only if nobody else moved it first. */
-    async updateExperiment(
-      db: Db,
-      id: string,
-      expected: { status: string; stage: number },
-      next: {
-        status: string
-        stage: number
-        looks: string
-        history: string
-        stoppedReason: string | null
-        updatedAt: string
+    updateExperiment: write(
+      async (
+        db: Db,
+        id: string,
+        expected: { status: string; stage: number },
+        next: {
+          status: string
+          stage: number
+          looks: string
+          history: string
+          stoppedReason: string | null
+          updatedAt: string
+        },
+      ): Promise<boolean> => {
+        const result = await t(db)
+          .updateTable('experiments')
+          .set({
+            status: next.status,
+            stage: next.stage,
+            looks: next.looks,
+            history: next.history,
+            stopped_reason: next.stoppedReason,
+            updated_at: next.updatedAt,
+          })
+          .where('id', '=', id)
+          .where('status', '=', expected.status)
+          .where('stage', '=', expected.stage)
+          .executeTakeFirst()
+        return Number(result.numUpdatedRows) === 1
       },
-    ): Promise<boolean> {
-      const result = await t(db)
-        .updateTable('experiments')
-        .set({
-          status: next.status,
-          stage: next.stage,
-          looks: next.looks,
-          history: next.history,
-          stopped_reason: next.stoppedReason,
-          updated_at: next.updatedAt,
-        })
-        .where('id', '=', id)
-        .where('status', '=', expected.status)
-        .where('stage', '=', expected.stage)
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows) === 1
-    },
+      (moved) => (moved ? [EXPERIMENTS_OWNER] : []),
+    ),
 
     async findEnrolment(db: Db, owner: string, experimentId: string) {
       return t(db)
@@ -170,16 +246,11 @@ export function createExperimentsRepository() {
     },
 
     /** Records an enrolment once; a second call for the same shopper and experiment changes nothing. */
-    async enrol(
-      db: Db,
-      row: { owner: string; experimentId: string; variant: number; stage: number; at: string },
-    ): Promise<void> {
+    async enrol(db: Db, row: VariantOf & { stage: number }): Promise<void> {
       await t(db)
         .insertInto('experiment_enrolments')
         .values({
-          owner: row.owner,
-          experiment_id: row.experimentId,
-          variant: row.variant,
+          ...variantColumns(row),
           stage: row.stage,
           viewed: 0,
           basketed: 0,
@@ -215,17 +286,12 @@ export function createExperimentsRepository() {
     },
 
     /** Remembers which experiment and variant shaped an answer, under its owner. */
-    async insertExposure(
-      db: Db,
-      row: { owner: string; recommId: string; experimentId: string; variant: number; at: string },
-    ): Promise<void> {
+    async insertExposure(db: Db, row: VariantOf & { recommId: string }): Promise<void> {
       await t(db)
         .insertInto('experiment_exposures')
         .values({
-          owner: row.owner,
+          ...variantColumns(row),
           recomm_id: row.recommId,
-          experiment_id: row.experimentId,
-          variant: row.variant,
           created_at: row.at,
         })
         .onConflict((oc) => oc.columns(['owner', 'recomm_id']).doNothing())

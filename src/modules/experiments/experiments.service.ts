@@ -1,6 +1,7 @@
 import type { Clock } from '../../lib/clock.js'
 import { AppError } from '../../lib/errors.js'
 import { newSortableId } from '../../lib/ids.js'
+import type { ChangeFeed } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { Actor, AuditLog } from '../audit/index.js'
 import { type Charter, findPurpose } from '../charter/index.js'
@@ -19,7 +20,12 @@ import {
   type Statistics,
   type StoppedReason,
 } from './experiments.js'
-import { type ExperimentRow, createExperimentsRepository } from './experiments.repository.js'
+import { createExperimentsCache } from './experiments.cache.js'
+import {
+  type ExperimentRow,
+  type RunningExperiment,
+  createExperimentsRepository,
+} from './experiments.repository.js'
 import { type OutcomeSources, attributeOutcomes } from './experiments.outcomes.js'
 import {
   type LookPoint,
@@ -39,6 +45,8 @@ const SYSTEM: Actor = { kind: 'system', name: 'experiments.rollout' }
 
 export interface ExperimentsDeps {
   db: Db
+  /** Keeps the copy of the running experiments in step with every process's writes. */
+  changes: ChangeFeed
   clock: Clock
   keys: KeyringHolder
   charter: Charter
@@ -55,6 +63,9 @@ export type ExperimentsService = ReturnType<typeof createExperimentsService>
 export type RolloutAction = Exclude<StepAction, 'held'>
 
 type NotEnrolled = Extract<AssignmentOut, { status: 'not_enrolled' }>['reason']
+
+/** What enrolling a unit needs of an experiment. */
+type Assignable = Pick<RunningExperiment, 'id' | 'keyId' | 'stage' | 'exposure' | 'variants'>
 
 function toExperiment(row: ExperimentRow): Experiment {
   const d = JSON.parse(row.definition) as Omit<ExperimentInput, 'name'>
@@ -89,7 +100,11 @@ function toExperiment(row: ExperimentRow): Experiment {
  * nothing of it outlives the visit.
  */
 export function createExperimentsService(deps: ExperimentsDeps) {
-  const repo = createExperimentsRepository()
+  const repo = createExperimentsCache(
+    createExperimentsRepository(deps.changes),
+    deps.changes,
+    deps.db,
+  )
   const derived = new Map<string, Buffer>()
 
   function assignmentKey(keyId: string): Buffer {
@@ -138,24 +153,29 @@ export function createExperimentsService(deps: ExperimentsDeps) {
 
   /** The variant index of an eligible unit, enrolling a subject on first assignment. */
   async function enrolUnit(
-    row: ExperimentRow,
-    experiment: Experiment,
+    experiment: Assignable,
     unit: { kind: 'subject' | 'session'; id: string },
   ): Promise<number | 'outside_rollout'> {
     if (unit.kind === 'subject') {
       // Once enrolled, the stored variant stands (even if the definition were to change).
-      const stored = (await repo.findEnrolment(deps.db, unit.id, row.id))?.variant
+      const stored = (await repo.findEnrolment(deps.db, unit.id, experiment.id))?.variant
       if (stored !== undefined) return stored
     }
     const weights = experiment.variants.map((v) => v.weight)
-    const a = assign(assignmentKey(row.keyId), row.id, unit, experiment.exposure, weights)
+    const a = assign(
+      assignmentKey(experiment.keyId),
+      experiment.id,
+      unit,
+      experiment.exposure,
+      weights,
+    )
     if (!a.enrolled) return 'outside_rollout'
     if (unit.kind === 'subject') {
       await repo.enrol(deps.db, {
         owner: unit.id,
-        experimentId: row.id,
+        experimentId: experiment.id,
         variant: a.variant,
-        stage: row.stage,
+        stage: experiment.stage,
         at: deps.clock.now().toISOString(),
       })
     }
@@ -302,7 +322,7 @@ export function createExperimentsService(deps: ExperimentsDeps) {
           issues: [{ field: 'querystring.subject', reason: 'subject or session is required' }],
         })
       }
-      const variant = await enrolUnit(row, experiment, unit)
+      const variant = await enrolUnit({ ...experiment, keyId: row.keyId }, unit)
       if (variant === 'outside_rollout') return out(variant)
       const chosen = experiment.variants[variant] ?? experiment.variants[0]!
       return { experiment: id, status: 'enrolled', variant: chosen.name, settings: chosen.settings }
@@ -317,13 +337,18 @@ export function createExperimentsService(deps: ExperimentsDeps) {
       subjectId: string,
       signals: RequestSignals,
     ): Promise<
-      | { experiment: string; variant: string; settings: Record<string, string | number | boolean> }
+      | {
+          experiment: string
+          variant: string
+          index: number
+          settings: Record<string, string | number | boolean>
+        }
       | undefined
     > {
-      const rows = (await repo.listExperiments(deps.db)).filter((r) => r.status === 'running')
+      // A copy kept in step with every process's writes (`experiments.cache.ts`), oldest first.
+      const running = await repo.listRunning(deps.db)
       const ineligible = new Map<string, NotEnrolled | undefined>()
-      for (const row of rows.reverse()) {
-        const experiment = toExperiment(row)
+      for (const experiment of running) {
         if (experiment.target !== 'recommendation_parameters') continue
         if (!ineligible.has(experiment.purpose))
           ineligible.set(
@@ -331,33 +356,31 @@ export function createExperimentsService(deps: ExperimentsDeps) {
             await subjectIneligible(subjectId, experiment.purpose, signals),
           )
         if (ineligible.get(experiment.purpose) !== undefined) continue
-        const variant = await enrolUnit(row, experiment, { kind: 'subject', id: subjectId })
+        const variant = await enrolUnit(experiment, { kind: 'subject', id: subjectId })
         if (variant === 'outside_rollout') continue
-        const chosen = experiment.variants[variant] ?? experiment.variants[0]!
-        return { experiment: row.id, variant: chosen.name, settings: chosen.settings }
+        const index = experiment.variants[variant] === undefined ? 0 : variant
+        const chosen = experiment.variants[index]!
+        return { experiment: experiment.id, variant: chosen.name, index, settings: chosen.settings }
       }
       return undefined
     },
 
-    /** Remembers which answer a variant shaped, under the enrolled subject (see `attributeOutcomes`). */
+    /**
+     * Remembers which answer a variant shaped, under the enrolled subject (see `attributeOutcomes`).
+     * `variant` is the index `variantFor` answered, so nothing is read again.
+     */
     async recordExposure(exposure: {
       recommId: string
       subjectId: string
       experiment: string
-      variant: string
+      variant: number
       at: string
     }): Promise<void> {
-      const row = await repo.findExperiment(deps.db, exposure.experiment)
-      const index =
-        row === undefined
-          ? -1
-          : toExperiment(row).variants.findIndex((v) => v.name === exposure.variant)
-      if (index < 0) return
       await repo.insertExposure(deps.db, {
         owner: exposure.subjectId,
         recommId: exposure.recommId,
         experimentId: exposure.experiment,
-        variant: index,
+        variant: exposure.variant,
         at: exposure.at,
       })
     },

@@ -17,6 +17,8 @@ import {
 export interface AnswerVariant {
   readonly experiment: string
   readonly variant: string
+  /** The variant's place in the experiment's list (0: the control), as its exposures store it. */
+  readonly index: number
   /** Scoring settings (`personal.<name>`, `session.<name>`: `engine/overrides.ts`). */
   readonly settings: Readonly<Record<string, SettingValue>>
 }
@@ -29,12 +31,15 @@ export interface VariantSource {
    * experiments module's eligibility rule: level off, objection, restriction, no consent).
    */
   variantFor(subjectId: string, signals: RequestSignals): Promise<AnswerVariant | undefined>
-  /** Remembers that this answer was shaped by the variant, so that outcomes citing it count for it. */
+  /**
+   * Remembers that this answer was shaped by the variant (`variant`: its `index`), so that outcomes
+   * citing it count for it.
+   */
   recordExposure(exposure: {
     recommId: string
     subjectId: string
     experiment: string
-    variant: string
+    variant: number
     at: string
   }): Promise<void>
 }
@@ -42,7 +47,8 @@ export interface VariantSource {
 /**
  * The variant for this answer: only for a signed-in shopper answered above `off` (an `off` answer,
  * restricted or capped included, uses nothing about anybody and enrols nobody; an anonymous visit is
- * never enrolled, since nothing of it may be kept to count its outcomes).
+ * never enrolled, since nothing of it may be kept to count its outcomes). It carries its index, which
+ * `recordExposure` stores without reading the experiment again.
  */
 export async function decideVariant(
   source: VariantSource | undefined,

@@ -412,7 +412,7 @@ export function createAnswerer(deps: AnswerDeps) {
           recommId,
           subjectId: who.subjectId!,
           experiment: variant.experiment,
-          variant: variant.variant,
+          variant: variant.index,
           at: now.toISOString(),
         })
       }
