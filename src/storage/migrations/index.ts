@@ -32,7 +32,7 @@ import { migration0040FederatedDays } from './0040_federated_days.js'
 import { migration0036Vendors } from './0036_vendors.js'
 import { migration0039Assistant } from './0039_assistant.js'
 import { migration0037Pricing } from './0037_pricing.js'
-import { migration0040VendorOutbox } from './0040_vendor_outbox.js'
+import { migration0041VendorOutbox } from './0041_vendor_outbox.js'
 import { migration0030RecommendAnswerSegments } from './0030_recommend_answer_segments.js'
 import { migration0032ExperimentOutcomes } from './0032_experiment_outcomes.js'
 
@@ -75,7 +75,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0037_pricing': migration0037Pricing,
   '0030_recommend_answer_segments': migration0030RecommendAnswerSegments,
   '0032_experiment_outcomes': migration0032ExperimentOutcomes,
-  '0040_vendor_outbox': migration0040VendorOutbox,
+  '0041_vendor_outbox': migration0041VendorOutbox,
   '0039_assistant': migration0039Assistant,
 }
 

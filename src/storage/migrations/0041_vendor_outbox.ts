@@ -13,7 +13,7 @@ import type { MigrationDb } from './index.js'
  * index on `id` gives the job its order. Rows of 0036 already in `vendor_deliveries` are untouched
  * (pending ones are sent as before).
  */
-export const migration0040VendorOutbox: Migration = {
+export const migration0041VendorOutbox: Migration = {
   async up(db: MigrationDb) {
     await db.schema
       .createTable('vendor_outbox')
