@@ -161,7 +161,7 @@ for (const dialect of DIALECTS) {
         payload: { type: 'erasure', subject: 'voice-rights', jurisdiction: 'UK' },
       })
       expect(erased.statusCode, erased.body).toBe(201)
-      expect(erased.json().result.voice).toEqual({ voiceEntries: 1 })
+      expect(erased.json().result.voice).toEqual({ voiceEntries: 1, surveyImpressions: 0 })
       expect(await dumpDatabase(ctx)).not.toContain('stop tracking me')
       expect((await ctx.services.voice.exportSubject(subjectId)).entries).toEqual([])
     })

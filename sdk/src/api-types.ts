@@ -9824,6 +9824,731 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/surveys': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Every survey, with its answers counted per question and choice (no shopper, no text)
+     * @description **Who may call:** an API key with role `admin`, `analyst`.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "surveys": [
+             *         {
+             *           "id": "suggestions-helpful",
+             *           "title": "Help us improve",
+             *           "questions": [
+             *             {
+             *               "id": "helpful",
+             *               "text": "Was this suggestion helpful?",
+             *               "kind": "choice",
+             *               "options": [
+             *                 "Yes",
+             *                 "No"
+             *               ]
+             *             }
+             *           ],
+             *           "contexts": [
+             *             "recommendations"
+             *           ],
+             *           "purpose": "personalize.recommendations",
+             *           "schedule": {
+             *             "from": "2026-03-01T00:00:00.000Z"
+             *           },
+             *           "sampleRate": 0.5,
+             *           "capDays": 30,
+             *           "priority": 0,
+             *           "active": true,
+             *           "createdAt": "2026-02-27T09:00:00.000Z",
+             *           "updatedAt": "2026-02-27T09:00:00.000Z",
+             *           "answers": {
+             *             "helpful": {
+             *               "Yes": 12,
+             *               "No": 3
+             *             }
+             *           }
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              surveys: {
+                /** @description The survey's id, chosen by staff (a PUT with the same id replaces it) */
+                id: string
+                /** @description Shown above the questions */
+                title: string
+                /** @description Asked one at a time, in this order */
+                questions: (
+                  | {
+                      /** @description The question id, unique in the survey; an answer names it as `question` */
+                      id: string
+                      /** @description The question as the shopper reads it */
+                      text: string
+                      /**
+                       * @description One of the options, answered as `answer`
+                       * @enum {string}
+                       */
+                      kind: 'choice'
+                      /** @description The choices, in the order shown; distinct */
+                      options: string[]
+                    }
+                  | {
+                      /** @description The question id, unique in the survey; an answer names it as `question` */
+                      id: string
+                      /** @description The question as the shopper reads it */
+                      text: string
+                      /**
+                       * @description 1 to 5, answered as `rating`
+                       * @enum {string}
+                       */
+                      kind: 'rating'
+                      /** @description What 1 and 5 mean, shown beside the scale */
+                      labels?: {
+                        low: string
+                        high: string
+                      }
+                    }
+                  | {
+                      /** @description The question id, unique in the survey; an answer names it as `question` */
+                      id: string
+                      /** @description The question as the shopper reads it */
+                      text: string
+                      /**
+                       * @description A short free text, answered as `text` (scanned for personal data)
+                       * @enum {string}
+                       */
+                      kind: 'text'
+                    }
+                )[]
+                /** @description Where it shows: under the recommendation row, on a product page, at checkout, ... */
+                contexts: (
+                  | 'recommendations'
+                  | 'product'
+                  | 'category'
+                  | 'cart'
+                  | 'checkout'
+                  | 'order_confirmation'
+                  | 'account'
+                )[]
+                /** @description The charter purpose it rests on: it must declare user.behavior.feedback; the survey shows only to shoppers who allowed it */
+                purpose: string
+                /**
+                 * @description When it runs (ISO 8601, UTC); either end may be open
+                 * @default {}
+                 */
+                schedule: {
+                  /** Format: date-time */
+                  from?: string
+                  /** Format: date-time */
+                  until?: string
+                }
+                /**
+                 * @description The share of shoppers asked, chosen by a hash of their pseudonym and the survey (the same shopper is always in or out)
+                 * @default 1
+                 */
+                sampleRate: number
+                /**
+                 * @description Once shown to a shopper, not shown to them again for this many days (0: until they answer)
+                 * @default 30
+                 */
+                capDays: number
+                /**
+                 * @description Higher first among surveys that may show
+                 * @default 0
+                 */
+                priority: number
+                /** @default true */
+                active: boolean
+                createdAt: string
+                updatedAt: string
+                /** @description Per question: answers counted per choice (choice), per rating 1-5 (rating), or `answered` (text) */
+                answers: {
+                  [key: string]: {
+                    [key: string]: number
+                  }
+                }
+              }[]
+            }
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    /**
+     * Define (or replace, by id) a survey: questions (choice, rating 1-5 or text), where it shows, the charter purpose it rests on, schedule, sampling and cap; 400 names each field that is wrong
+     * @description **Who may call:** an API key with role `admin`.
+     */
+    put: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "id": "suggestions-helpful",
+           *       "title": "Help us improve",
+           *       "questions": [
+           *         {
+           *           "id": "helpful",
+           *           "text": "Was this suggestion helpful?",
+           *           "kind": "choice",
+           *           "options": [
+           *             "Yes",
+           *             "No"
+           *           ]
+           *         }
+           *       ],
+           *       "contexts": [
+           *         "recommendations"
+           *       ],
+           *       "purpose": "personalize.recommendations",
+           *       "schedule": {
+           *         "from": "2026-03-01T00:00:00.000Z"
+           *       },
+           *       "sampleRate": 0.5,
+           *       "capDays": 30,
+           *       "priority": 0,
+           *       "active": true
+           *     }
+           */
+          'application/json': {
+            /** @description The survey's id, chosen by staff (a PUT with the same id replaces it) */
+            id: string
+            /** @description Shown above the questions */
+            title: string
+            /** @description Asked one at a time, in this order */
+            questions: (
+              | {
+                  /** @description The question id, unique in the survey; an answer names it as `question` */
+                  id: string
+                  /** @description The question as the shopper reads it */
+                  text: string
+                  /**
+                   * @description One of the options, answered as `answer`
+                   * @enum {string}
+                   */
+                  kind: 'choice'
+                  /** @description The choices, in the order shown; distinct */
+                  options: string[]
+                }
+              | {
+                  /** @description The question id, unique in the survey; an answer names it as `question` */
+                  id: string
+                  /** @description The question as the shopper reads it */
+                  text: string
+                  /**
+                   * @description 1 to 5, answered as `rating`
+                   * @enum {string}
+                   */
+                  kind: 'rating'
+                  /** @description What 1 and 5 mean, shown beside the scale */
+                  labels?: {
+                    low: string
+                    high: string
+                  }
+                }
+              | {
+                  /** @description The question id, unique in the survey; an answer names it as `question` */
+                  id: string
+                  /** @description The question as the shopper reads it */
+                  text: string
+                  /**
+                   * @description A short free text, answered as `text` (scanned for personal data)
+                   * @enum {string}
+                   */
+                  kind: 'text'
+                }
+            )[]
+            /** @description Where it shows: under the recommendation row, on a product page, at checkout, ... */
+            contexts: (
+              | 'recommendations'
+              | 'product'
+              | 'category'
+              | 'cart'
+              | 'checkout'
+              | 'order_confirmation'
+              | 'account'
+            )[]
+            /** @description The charter purpose it rests on: it must declare user.behavior.feedback; the survey shows only to shoppers who allowed it */
+            purpose: string
+            /**
+             * @description When it runs (ISO 8601, UTC); either end may be open
+             * @default {}
+             */
+            schedule?: {
+              /** Format: date-time */
+              from?: string
+              /** Format: date-time */
+              until?: string
+            }
+            /**
+             * @description The share of shoppers asked, chosen by a hash of their pseudonym and the survey (the same shopper is always in or out)
+             * @default 1
+             */
+            sampleRate?: number
+            /**
+             * @description Once shown to a shopper, not shown to them again for this many days (0: until they answer)
+             * @default 30
+             */
+            capDays?: number
+            /**
+             * @description Higher first among surveys that may show
+             * @default 0
+             */
+            priority?: number
+            /** @default true */
+            active?: boolean
+          }
+        }
+      }
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "id": "suggestions-helpful",
+             *       "title": "Help us improve",
+             *       "questions": [
+             *         {
+             *           "id": "helpful",
+             *           "text": "Was this suggestion helpful?",
+             *           "kind": "choice",
+             *           "options": [
+             *             "Yes",
+             *             "No"
+             *           ]
+             *         }
+             *       ],
+             *       "contexts": [
+             *         "recommendations"
+             *       ],
+             *       "purpose": "personalize.recommendations",
+             *       "schedule": {
+             *         "from": "2026-03-01T00:00:00.000Z"
+             *       },
+             *       "sampleRate": 0.5,
+             *       "capDays": 30,
+             *       "priority": 0,
+             *       "active": true,
+             *       "createdAt": "2026-02-27T09:00:00.000Z",
+             *       "updatedAt": "2026-02-27T09:00:00.000Z"
+             *     }
+             */
+            'application/json': {
+              /** @description The survey's id, chosen by staff (a PUT with the same id replaces it) */
+              id: string
+              /** @description Shown above the questions */
+              title: string
+              /** @description Asked one at a time, in this order */
+              questions: (
+                | {
+                    /** @description The question id, unique in the survey; an answer names it as `question` */
+                    id: string
+                    /** @description The question as the shopper reads it */
+                    text: string
+                    /**
+                     * @description One of the options, answered as `answer`
+                     * @enum {string}
+                     */
+                    kind: 'choice'
+                    /** @description The choices, in the order shown; distinct */
+                    options: string[]
+                  }
+                | {
+                    /** @description The question id, unique in the survey; an answer names it as `question` */
+                    id: string
+                    /** @description The question as the shopper reads it */
+                    text: string
+                    /**
+                     * @description 1 to 5, answered as `rating`
+                     * @enum {string}
+                     */
+                    kind: 'rating'
+                    /** @description What 1 and 5 mean, shown beside the scale */
+                    labels?: {
+                      low: string
+                      high: string
+                    }
+                  }
+                | {
+                    /** @description The question id, unique in the survey; an answer names it as `question` */
+                    id: string
+                    /** @description The question as the shopper reads it */
+                    text: string
+                    /**
+                     * @description A short free text, answered as `text` (scanned for personal data)
+                     * @enum {string}
+                     */
+                    kind: 'text'
+                  }
+              )[]
+              /** @description Where it shows: under the recommendation row, on a product page, at checkout, ... */
+              contexts: (
+                | 'recommendations'
+                | 'product'
+                | 'category'
+                | 'cart'
+                | 'checkout'
+                | 'order_confirmation'
+                | 'account'
+              )[]
+              /** @description The charter purpose it rests on: it must declare user.behavior.feedback; the survey shows only to shoppers who allowed it */
+              purpose: string
+              /**
+               * @description When it runs (ISO 8601, UTC); either end may be open
+               * @default {}
+               */
+              schedule: {
+                /** Format: date-time */
+                from?: string
+                /** Format: date-time */
+                until?: string
+              }
+              /**
+               * @description The share of shoppers asked, chosen by a hash of their pseudonym and the survey (the same shopper is always in or out)
+               * @default 1
+               */
+              sampleRate: number
+              /**
+               * @description Once shown to a shopper, not shown to them again for this many days (0: until they answer)
+               * @default 30
+               */
+              capDays: number
+              /**
+               * @description Higher first among surveys that may show
+               * @default 0
+               */
+              priority: number
+              /** @default true */
+              active: boolean
+              createdAt: string
+              updatedAt: string
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid; `malformed_json`: The request body is not valid JSON */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `payload_too_large`: The request body is too large */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unsupported_media_type`: Unsupported media type */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/surveys/active': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The survey to show this shopper (subject) or visit (session) in a context now, with the questions not answered yet; null with the reason when none (purpose not allowed, answered, capped, not sampled, none running)
+     * @description Showing it is recorded for the survey cap (under its purpose, in the shopper export and erasure). Answers go to `POST /v1/voice` with `kind: "survey"`, `survey`, `question` and `answer` (choice), `rating` (rating) or `text` (text).
+     *
+     *     **Who may call:** an API key with role `storefront`, `admin`; or a shopper token, for its own subject only.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description Where the storefront would show it */
+          context:
+            | 'recommendations'
+            | 'product'
+            | 'category'
+            | 'cart'
+            | 'checkout'
+            | 'order_confirmation'
+            | 'account'
+          /**
+           * @description The shop's customer reference
+           * @example cust-1042
+           */
+          subject?: string
+          /**
+           * @description An anonymous visit
+           * @example sess-7f3a9c2e51
+           */
+          session?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "survey": {
+             *         "id": "suggestions-helpful",
+             *         "title": "Help us improve",
+             *         "purpose": "personalize.recommendations",
+             *         "questions": [
+             *           {
+             *             "id": "helpful",
+             *             "text": "Was this suggestion helpful?",
+             *             "kind": "choice",
+             *             "options": [
+             *               "Yes",
+             *               "No"
+             *             ]
+             *           }
+             *         ]
+             *       },
+             *       "reason": "shown"
+             *     }
+             */
+            'application/json': {
+              /** @description The survey to show now, or null */
+              survey: {
+                id: string
+                title: string
+                purpose: string
+                /** @description The questions not answered yet */
+                questions: (
+                  | {
+                      /** @description The question id, unique in the survey; an answer names it as `question` */
+                      id: string
+                      /** @description The question as the shopper reads it */
+                      text: string
+                      /**
+                       * @description One of the options, answered as `answer`
+                       * @enum {string}
+                       */
+                      kind: 'choice'
+                      /** @description The choices, in the order shown; distinct */
+                      options: string[]
+                    }
+                  | {
+                      /** @description The question id, unique in the survey; an answer names it as `question` */
+                      id: string
+                      /** @description The question as the shopper reads it */
+                      text: string
+                      /**
+                       * @description 1 to 5, answered as `rating`
+                       * @enum {string}
+                       */
+                      kind: 'rating'
+                      /** @description What 1 and 5 mean, shown beside the scale */
+                      labels?: {
+                        low: string
+                        high: string
+                      }
+                    }
+                  | {
+                      /** @description The question id, unique in the survey; an answer names it as `question` */
+                      id: string
+                      /** @description The question as the shopper reads it */
+                      text: string
+                      /**
+                       * @description A short free text, answered as `text` (scanned for personal data)
+                       * @enum {string}
+                       */
+                      kind: 'text'
+                    }
+                )[]
+              } | null
+              /**
+               * @description shown; or why none: none_running (in this context), not_allowed (the shopper has not allowed its purpose), answered, capped (shown within capDays), not_sampled
+               * @enum {string}
+               */
+              reason:
+                'shown' | 'none_running' | 'not_allowed' | 'answered' | 'capped' | 'not_sampled'
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/voice': {
     parameters: {
       query?: never

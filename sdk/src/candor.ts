@@ -31,6 +31,7 @@ export type * from './types.js'
 export { renderRow, describeEvidence, type RowOptions } from './row.js'
 export { rowHeadingFor } from './row-heading.js'
 export { ON_DEVICE_DB } from './on-device-store.js'
+export { showSurvey, type SurveyContext, type SurveyOptions, type SurveyReason } from './survey.js'
 export type { CatalogEntry } from './on-device.js'
 
 /** The purposes under which the SDK may send events at all. */

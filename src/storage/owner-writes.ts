@@ -87,6 +87,7 @@ export const UNANNOUNCED_OWNER_TABLES: Readonly<Record<string, string>> = {
   cleanroom_matches: 'the clean room reads it from the database every time, never copied',
   voice_entries: 'the voice module reads it from the database every time, never copied',
   assistant_turns: 'the assistant module reads it from the database every time, never copied',
+  survey_impressions: 'the voice module reads it from the database every time, never copied',
   experiment_enrolments:
     'the experiments module reads it from the database every time, never copied',
   experiment_exposures:

@@ -43,6 +43,9 @@ export const UNWATCHED_TABLES: readonly string[] = [
   'voice_alerts',
   // Assistant transcripts (assistant module): read from the database every time, never copied.
   'assistant_turns',
+  // Surveys and when each was last shown to a shopper (voice module): read every time, never copied.
+  'surveys',
+  'survey_impressions',
   // The federated sketch totals (federated module): added to by each batch, read when training.
   'federated_sketch',
   // Experiment enrolments (experiments module): read from the database every time, never copied. The

@@ -8,6 +8,7 @@ import { type BasketLine, emptyBasket, setBasketQuantity } from './basket.js'
 import { productPictureUrl } from './product-picture.js'
 import { OfferSlot } from './shop-offer.js'
 import { RecommendationRow, type RowContext, money } from './shop-row.js'
+import { SurveySlot } from './shop-survey.js'
 
 export interface PageProps {
   candor: Candor
@@ -110,6 +111,12 @@ export function HomePage(props: PageProps) {
         say={props.say}
       />
       <Row props={props} context={{ placement: 'home' }} />
+      <SurveySlot
+        token={props.token}
+        shopper={props.shopper}
+        ready={props.rowsReady}
+        version={props.choicesVersion}
+      />
       <h2>Best sellers</h2>
       <ProductGrid products={props.catalog.products.slice(0, 12)} onAdd={props.onAdd} />
     </>

@@ -10,9 +10,11 @@ import type { EventsService } from '../events/index.js'
 import type { IdentityService } from '../identity/index.js'
 import type { OffersService } from '../offers/index.js'
 import type { RecommendService } from '../recommend/index.js'
+import type { VoiceService } from '../voice/index.js'
 import type { Clock } from '../../lib/clock.js'
 import { DEMO_CATEGORIES, DEMO_SHOPPERS, type DemoData, loadDemoData } from './demo.data.js'
 import { DEMO_OFFERS } from './demo.offers.js'
+import { DEMO_SURVEYS } from './demo.surveys.js'
 
 const ACTOR: Actor = { kind: 'system', name: 'demo-seed' }
 /** Marks a seeded database: the first demo shopper exists. */
@@ -35,6 +37,7 @@ export interface DemoSeedDeps {
   events: Pick<EventsService, 'ingest'>
   recommend: Pick<RecommendService, 'train'>
   offers: Pick<OffersService, 'define'>
+  voice: { surveys: Pick<VoiceService['surveys'], 'define'> }
 }
 
 /**
@@ -57,6 +60,7 @@ export async function seedDemo(
   report.seeded = true
   report.products = await seedCatalog(services, data)
   for (const offer of DEMO_OFFERS) await services.offers.define(offer, ACTOR)
+  for (const survey of DEMO_SURVEYS) await services.voice.surveys.define(survey, ACTOR)
 
   const byShopper = new Map<string, DemoData['purchases']>()
   for (const purchase of data.purchases) {

@@ -7,7 +7,9 @@
  * `voice.alerts.ts`), and the staff's live feed of both (`voice.feed.ts`, served as server-sent events
  * by `voice.feed.routes.ts`); the representativeness of respondents (`voice.representativeness.ts`, read
  * by `voice.respondents.ts`). A low rating hides the item through the recommend module's feedback. Owns
- * `voice_entries` and `voice_alerts` (migration 0029); SQL only in `voice.repository.ts`.
+ * `voice_entries` and `voice_alerts` (migration 0029); SQL only in `voice.repository.ts`. Surveys staff
+ * define and the one a storefront shows a shopper now (`voice.surveys*.ts`): `surveys` and
+ * `survey_impressions` (migration 0038), SQL only in `voice.surveys.repository.ts`.
  *
  * May import: lib, storage, audit, charter, consent (the decision, settings), events (the scan), identity
  * (pseudonyms, the list of subjects), session (a visit's key), recommend (its feedback, type only). Other
@@ -52,3 +54,11 @@ export {
 } from './voice.representativeness.js'
 export { type FeedEvent } from './voice.feed.js'
 export { createVoiceAspectReader } from './voice.aspects.js'
+export {
+  SURVEY_CONTEXTS,
+  SurveyInputSchema,
+  type ActiveSurvey,
+  type Survey,
+  type SurveyInput,
+} from './voice.surveys.js'
+export { inSample, type SurveysService } from './voice.surveys.service.js'

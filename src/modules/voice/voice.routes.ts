@@ -9,6 +9,7 @@ import type { IdentityService } from '../identity/index.js'
 import { voiceFeedRoutes } from './voice.feed.routes.js'
 import { negativeItemsRoutes } from './voice.negative-items.routes.js'
 import { representativenessRoutes } from './voice.representativeness.routes.js'
+import { surveysRoutes } from './voice.surveys.routes.js'
 import type { VoiceService } from './voice.service.js'
 import { TrendsQuerySchema, TrendsSchema, VoiceInputSchema, VoiceReceiptSchema } from './voice.js'
 
@@ -89,6 +90,7 @@ export const voiceRoutes: FastifyPluginAsyncZod<{ services: VoiceRoutesDeps }> =
   await app.register(voiceFeedRoutes, { voice })
   await app.register(representativenessRoutes, { voice })
   await app.register(negativeItemsRoutes, { voice })
+  await app.register(surveysRoutes, { voice, identity })
 
   app.post(
     '/v1/voice',

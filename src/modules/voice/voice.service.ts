@@ -21,6 +21,8 @@ import type { CusumOptions } from './voice.cusum.js'
 import { type FeedListener, createVoiceFeed, feedEntryOf } from './voice.feed.js'
 import { createVoiceRepository } from './voice.repository.js'
 import { measureRepresentativeness } from './voice.respondents.js'
+import { createSurveysService } from './voice.surveys.service.js'
+import type { ActiveSurveyQuery, SurveyInput } from './voice.surveys.js'
 import { dailyTrends, negativeItems } from './voice.trends.js'
 import {
   DEFAULT_VOICE_PURPOSE,
@@ -110,6 +112,7 @@ export function createVoiceService(deps: VoiceDeps) {
     ...(deps.cusum === undefined ? {} : { cusum: deps.cusum }),
   })
   const feed = createVoiceFeed()
+  const surveys = createSurveysService(deps)
   // Alert checks run after the answer; `idle` lets a test or a closing server wait for them.
   const inFlight = new Set<Promise<unknown>>()
 
@@ -148,7 +151,9 @@ export function createVoiceService(deps: VoiceDeps) {
      */
     async submit(input: VoiceInput, signals: RequestSignals, actor: Actor): Promise<VoiceReceipt> {
       assertNoPersonalData(input)
-      const purposeKey: PurposeKey = input.purpose ?? DEFAULT_VOICE_PURPOSE
+      // A survey answer: the survey runs, the question is its own, the answer fits (400 otherwise).
+      const survey = input.kind === 'survey' ? await surveys.checkAnswer(input) : undefined
+      const purposeKey: PurposeKey = input.purpose ?? survey?.purpose ?? DEFAULT_VOICE_PURPOSE
       const purpose = voicePurpose(deps.charter, purposeKey)
       const owner = await ownerOf(input, purposeKey, signals)
       if (!owner.decision.allowed) {
@@ -156,6 +161,9 @@ export function createVoiceService(deps: VoiceDeps) {
           details: { purpose: purposeKey, reason: owner.decision.reason },
         })
       }
+      const answeredBy = owner.sessionKey ?? owner.subjectId
+      if (survey !== undefined && answeredBy !== undefined)
+        await surveys.assertNotAnswered(deps.db, answeredBy, survey.id, input.question!)
       const now = deps.clock.now()
       let expiresAt = new Date(now.getTime() + purpose.retentionDays * DAY_MS).toISOString()
       if (owner.sessionKey !== undefined) {
@@ -280,16 +288,32 @@ export function createVoiceService(deps: VoiceDeps) {
       while (inFlight.size > 0) await Promise.all([...inFlight])
     },
 
+    /** Surveys staff define, the one to show a shopper now, and the answers counted. */
+    surveys: {
+      define: (input: SurveyInput, actor: Actor) => surveys.define(input, actor),
+      list: () => surveys.list(),
+      active: (query: ActiveSurveyQuery, signals: RequestSignals) => surveys.active(query, signals),
+    },
+
     async exportSubject(subjectId: string) {
-      return { entries: await repo.listOwnerEntries(deps.db, subjectId) }
+      return {
+        entries: await repo.listOwnerEntries(deps.db, subjectId),
+        surveysShown: await surveys.exportOwner(subjectId),
+      }
     },
 
     async eraseSubject(executor: Db, subjectId: string) {
-      return { voiceEntries: await repo.deleteOwnerEntries(executor, subjectId) }
+      return {
+        voiceEntries: await repo.deleteOwnerEntries(executor, subjectId),
+        surveyImpressions: await surveys.eraseOwner(executor, subjectId),
+      }
     },
 
     async deleteExpired(executor: Db, now: Date) {
-      return { voiceEntries: await repo.deleteExpired(executor, now.toISOString()) }
+      return {
+        voiceEntries: await repo.deleteExpired(executor, now.toISOString()),
+        surveyImpressions: await surveys.deleteExpired(executor, now),
+      }
     },
   }
 }

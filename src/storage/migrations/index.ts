@@ -33,6 +33,7 @@ import { migration0036Vendors } from './0036_vendors.js'
 import { migration0039Assistant } from './0039_assistant.js'
 import { migration0037Pricing } from './0037_pricing.js'
 import { migration0041VendorOutbox } from './0041_vendor_outbox.js'
+import { migration0038Surveys } from './0038_surveys.js'
 import { migration0030RecommendAnswerSegments } from './0030_recommend_answer_segments.js'
 import { migration0032ExperimentOutcomes } from './0032_experiment_outcomes.js'
 
@@ -73,6 +74,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0040_federated_days': migration0040FederatedDays,
   '0036_vendors': migration0036Vendors,
   '0037_pricing': migration0037Pricing,
+  '0038_surveys': migration0038Surveys,
   '0030_recommend_answer_segments': migration0030RecommendAnswerSegments,
   '0032_experiment_outcomes': migration0032ExperimentOutcomes,
   '0041_vendor_outbox': migration0041VendorOutbox,
