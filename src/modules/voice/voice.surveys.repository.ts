@@ -1,20 +1,13 @@
 import type { Db } from '../../storage/db.js'
+import { scheduledDefinitions } from '../../storage/scheduled-definitions.js'
 import type { Survey } from './voice.surveys.js'
 
 /**
  * The survey tables (migration 0038) and what surveys read of `voice_entries` (the answers). No copy is
- * made of them: every read goes to the database.
+ * made of them: every read goes to the database. The `surveys` table's SQL is shared with the offers'
+ * (`storage/scheduled-definitions.ts`).
  */
 type SurveyTables = {
-  surveys: {
-    id: string
-    purpose: string
-    active_from: string | null
-    active_until: string | null
-    body: string
-    created_at: string
-    updated_at: string
-  }
   survey_impressions: {
     owner: string
     survey: string
@@ -30,77 +23,13 @@ type SurveyTables = {
   }
 }
 
-function fromRow(row: SurveyTables['surveys']): Survey {
-  return {
-    ...(JSON.parse(row.body) as Omit<Survey, 'createdAt' | 'updatedAt'>),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  }
-}
-
 export type SurveyRepository = ReturnType<typeof createSurveyRepository>
 
 /** The surveys' SQL; every function takes the database or a transaction first. */
 export function createSurveyRepository() {
   const t = (db: Db) => db.withTables<SurveyTables>()
   return {
-    /** Inserts or replaces a survey by id (the creation time of a replaced one is kept). */
-    async upsert(db: Db, survey: Survey): Promise<Survey> {
-      const { createdAt, updatedAt, ...definition } = survey
-      const row = await t(db)
-        .insertInto('surveys')
-        .values({
-          id: survey.id,
-          purpose: survey.purpose,
-          active_from: survey.schedule.from ?? null,
-          active_until: survey.schedule.until ?? null,
-          body: JSON.stringify(definition),
-          created_at: createdAt,
-          updated_at: updatedAt,
-        })
-        .onConflict((oc) =>
-          oc.column('id').doUpdateSet((eb) => ({
-            purpose: eb.ref('excluded.purpose'),
-            active_from: eb.ref('excluded.active_from'),
-            active_until: eb.ref('excluded.active_until'),
-            body: eb.ref('excluded.body'),
-            updated_at: eb.ref('excluded.updated_at'),
-          })),
-        )
-        .returningAll()
-        .executeTakeFirstOrThrow()
-      return fromRow(row)
-    },
-
-    async list(db: Db): Promise<Survey[]> {
-      const rows = await t(db).selectFrom('surveys').selectAll().orderBy('id').execute()
-      return rows.map(fromRow)
-    },
-
-    async find(db: Db, id: string): Promise<Survey | undefined> {
-      const row = await t(db)
-        .selectFrom('surveys')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirst()
-      return row === undefined ? undefined : fromRow(row)
-    },
-
-    /** Surveys whose schedule includes `now` (activity and contexts are checked by the caller). */
-    async listScheduled(db: Db, now: string): Promise<Survey[]> {
-      const rows = await t(db)
-        .selectFrom('surveys')
-        .selectAll()
-        .where((eb) =>
-          eb.and([
-            eb.or([eb('active_from', 'is', null), eb('active_from', '<=', now)]),
-            eb.or([eb('active_until', 'is', null), eb('active_until', '>', now)]),
-          ]),
-        )
-        .orderBy('id')
-        .execute()
-      return rows.map(fromRow)
-    },
+    ...scheduledDefinitions<Survey>('surveys'),
 
     /** The questions of `survey` this owner has answered (their entries still kept). */
     async answeredQuestions(db: Db, owner: string, survey: string): Promise<Set<string>> {
