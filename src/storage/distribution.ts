@@ -44,6 +44,7 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   experiment_enrolments: byOwner('owner'),
   experiment_exposures: byOwner('owner'),
   voice_entries: byOwner('owner'),
+  survey_impressions: byOwner('owner'),
   vendor_outbox: byOwner('owner'),
   assistant_turns: byOwner('owner'),
   vendor_deliveries: byOwner('owner'),
@@ -71,6 +72,10 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   offers: {
     kind: 'reference',
     why: 'the offers staff define: a few rows read on every offer answer',
+  },
+  surveys: {
+    kind: 'reference',
+    why: 'the surveys staff define: a few rows read when a page asks which survey to show',
   },
   cleanroom_uploads: {
     kind: 'reference',
