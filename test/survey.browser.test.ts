@@ -38,7 +38,9 @@ describe.skipIf(!BROWSER_AVAILABLE)('the survey in the demo shop', () => {
       expect(await group.getByRole('radio').count()).toBe(2)
       // The region may be drawn again once the row's answer arrives after the choice: scroll to
       // whichever copy is attached (CI once found the first one detached).
-      await survey.evaluate((el) => el.scrollIntoView({ block: 'center' }))
+      await survey.evaluate((el: { scrollIntoView(options: object): void }) => {
+        el.scrollIntoView({ block: 'center' })
+      })
       await checkState(page, `survey asked (${viewport.name})`, {
         name: `shop-survey-${viewport.name}`,
       })
