@@ -36,11 +36,19 @@ describe.skipIf(!BROWSER_AVAILABLE)('the survey in the demo shop', () => {
       await survey.waitFor({ timeout: STEP_MS })
       const group = survey.getByRole('group', { name: 'Was this suggestion helpful?' })
       expect(await group.getByRole('radio').count()).toBe(2)
-      // The region may be drawn again once the row's answer arrives after the choice: scroll to
-      // whichever copy is attached (CI once found the first one detached).
-      await survey.evaluate((el: { scrollIntoView(options: object): void }) => {
-        el.scrollIntoView({ block: 'center' })
+      // The page asks again once the level on record is known after the choice (CI once found the
+      // first region detached): the region shown first must stay the one on show, not be drawn anew.
+      await survey.evaluate((el: { setAttribute(name: string, value: string): void }) => {
+        el.setAttribute('data-first', 'yes')
       })
+      await expect
+        .poll(() => requests.filter((r) => r.includes('/v1/surveys/active')).length, {
+          timeout: STEP_MS,
+        })
+        .toBeGreaterThanOrEqual(2)
+      await page.waitForLoadState('networkidle')
+      expect(await survey.getAttribute('data-first')).toBe('yes')
+      await survey.scrollIntoViewIfNeeded()
       await checkState(page, `survey asked (${viewport.name})`, {
         name: `shop-survey-${viewport.name}`,
       })

@@ -136,7 +136,8 @@ async function postAnswer(client: Client, headers: Record<string, string>, body:
 }
 
 /**
- * Fetches the survey for `context` and renders it in `container` (replacing what is there); resolves
+ * Fetches the survey for `context` and renders it in `container` (replacing what is there, unless it
+ * already shows that same survey: then the node is kept as it is); resolves
  * with Candor's reason (`shown` when one is shown) once it is rendered or known to be none.
  */
 export async function showSurvey(
@@ -157,9 +158,16 @@ export async function showSurvey(
     headers,
     params: { query: { context: options.context, ...who } },
   })
-  container.replaceChildren()
-  if (!response.ok || data === undefined) throw new Error(`Candor answered ${response.status}`)
+  if (!response.ok || data === undefined) {
+    container.replaceChildren()
+    throw new Error(`Candor answered ${response.status}`)
+  }
   const survey = data.survey
+  // Asked again (the page's choices changed) while this survey is on show: the shown node stays, with
+  // what the shopper has chosen so far, rather than being drawn anew under their pointer.
+  const shown = container.querySelector(':scope > section.candor-survey')
+  if (survey !== null && shown?.getAttribute('data-survey') === survey.id) return 'shown'
+  container.replaceChildren()
   if (survey === null) return data.reason
 
   const id = `candor-survey-${++surveyCount}`
