@@ -4,9 +4,7 @@
  * `vega-interpreter` rather than Vega's default code generation, the same way the console draws them
  * under its Content-Security-Policy (no eval). The console draws the very same specs in the browser.
  */
-import { View, parse } from 'vega'
-import { expressionInterpreter } from 'vega-interpreter'
-import { type TopLevelSpec, compile } from 'vega-lite'
+import type { TopLevelSpec } from 'vega-lite'
 import type { ChartSpec } from './reviews.js'
 
 /**
@@ -15,6 +13,13 @@ import type { ChartSpec } from './reviews.js'
  * @example const svg = await renderChartSvg(report.charts[0])
  */
 export async function renderChartSvg(chart: ChartSpec): Promise<string> {
+  // Loaded on the first chart, not with the module: Vega costs about half a second of CPU to load, and
+  // every process that wires the modules (each CLI command, each server worker) would pay it.
+  const [{ View, parse }, { expressionInterpreter }, { compile }] = await Promise.all([
+    import('vega'),
+    import('vega-interpreter'),
+    import('vega-lite'),
+  ])
   const vegaSpec = compile(chart.spec as unknown as TopLevelSpec).spec
   const view = new View(parse(vegaSpec, undefined, { ast: true }), {
     renderer: 'none',

@@ -6,8 +6,9 @@
  * npm package (no download at run time). Its sentiment is lexicon based (with negation and intensity),
  * measured on the test sentences in `voice.analysis.test.ts`.
  */
-import winkNLP from 'wink-nlp'
-import model from 'wink-eng-lite-web-model'
+import { createRequire } from 'node:module'
+import type WinkModel from 'wink-eng-lite-web-model'
+import type WinkNLP from 'wink-nlp'
 
 export const ASPECTS = ['relevance', 'privacy', 'price', 'delivery', 'quality'] as const
 export type Aspect = (typeof ASPECTS)[number]
@@ -85,12 +86,22 @@ export interface Analysis {
   negative: boolean
 }
 
-const nlp = winkNLP(model)
-// wink-nlp's `its.*` are plain functions that do not use `this`; they are passed as its docs show.
-/* eslint-disable @typescript-eslint/unbound-method */
-const SENTIMENT = nlp.its.sentiment
-const NORMAL = nlp.its.normal
-/* eslint-enable @typescript-eslint/unbound-method */
+let loaded: ReturnType<typeof WinkNLP> | undefined
+
+/**
+ * wink-nlp with its model, loaded on the first text rather than with the module: the model costs about
+ * a third of a second of CPU to load, and every process that wires the modules (each CLI command, each
+ * server worker) would pay it. Both packages are CommonJS, so a synchronous require keeps `analyze`
+ * synchronous.
+ */
+function nlp(): ReturnType<typeof WinkNLP> {
+  if (loaded === undefined) {
+    const require = createRequire(import.meta.url)
+    const winkNLP = require('wink-nlp') as typeof WinkNLP
+    loaded = winkNLP(require('wink-eng-lite-web-model') as typeof WinkModel)
+  }
+  return loaded
+}
 
 function matches(token: string, word: string): boolean {
   return word.endsWith('*') ? token.startsWith(word.slice(0, -1)) : token === word
@@ -113,9 +124,14 @@ export function analyze(text: string | undefined, rating: number | undefined): A
   let sentiment = 0
   let aspects: Aspect[] = []
   if (text !== undefined && text.trim() !== '') {
-    const doc = nlp.readDoc(text)
-    sentiment = Number(doc.out(SENTIMENT))
-    aspects = aspectsOf(doc.tokens().out(NORMAL))
+    const wink = nlp()
+    const doc = wink.readDoc(text)
+    const { its } = wink
+    // wink-nlp's `its.*` are plain functions that do not use `this`; they are passed as its docs show.
+    /* eslint-disable @typescript-eslint/unbound-method */
+    sentiment = Number(doc.out(its.sentiment))
+    aspects = aspectsOf(doc.tokens().out(its.normal))
+    /* eslint-enable @typescript-eslint/unbound-method */
   }
   const negative =
     rating !== undefined
