@@ -12,6 +12,8 @@ describe('parseConfig', () => {
     expect(config.logLevel).toBe('info')
     expect(config.auditIntervalHours).toBe(24)
     expect(parseConfig({ CANDOR_AUDIT_INTERVAL_HOURS: '0' }).auditIntervalHours).toBe(0)
+    expect(config.pricingIntervalHours).toBe(24)
+    expect(parseConfig({ CANDOR_PRICING_INTERVAL_HOURS: '0' }).pricingIntervalHours).toBe(0)
     expect(Object.isFrozen(config)).toBe(true)
   })
 
@@ -27,6 +29,11 @@ describe('parseConfig', () => {
     ['CANDOR_DATABASE_URL', 'mysql://x', /CANDOR_DATABASE_URL: must start with postgres:\/\//],
     ['CANDOR_RATE_LIMIT_PER_MINUTE', '0', /CANDOR_RATE_LIMIT_PER_MINUTE: must be at least 1/],
     ['CANDOR_AUDIT_INTERVAL_HOURS', 'daily', /CANDOR_AUDIT_INTERVAL_HOURS: .*whole number/],
+    [
+      'CANDOR_PRICING_INTERVAL_HOURS',
+      '8761',
+      /CANDOR_PRICING_INTERVAL_HOURS: must be at most 8760/,
+    ],
   ])('names %s when it is wrong', (name, value, message) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(message)

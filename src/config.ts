@@ -46,6 +46,11 @@ export interface Config {
   readonly retentionIntervalMinutes: number
   /** How often the server runs the fairness, privacy and security audits and keeps the report; 0: never. */
   readonly auditIntervalHours: number
+  /**
+   * How often the server runs pricing (the `pricing.run` job, the same run as the console's "Run now"):
+   * suggestions for every category with rules, applied at once in `automatic` ones; 0: never.
+   */
+  readonly pricingIntervalHours: number
   /** Server processes `candor start` runs on the port (node:cluster); 1 serves from the process itself. */
   readonly workers: number
   /**
@@ -188,6 +193,10 @@ export const CONFIG_VARIABLES = {
     default: '24',
     schema: integer('CANDOR_AUDIT_INTERVAL_HOURS', 0, 8_760),
   },
+  CANDOR_PRICING_INTERVAL_HOURS: {
+    default: '24',
+    schema: integer('CANDOR_PRICING_INTERVAL_HOURS', 0, 8_760),
+  },
   CANDOR_WORKERS: {
     default: '1',
     schema: z
@@ -297,6 +306,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     trainIntervalMinutes: read(env, 'CANDOR_TRAIN_INTERVAL_MINUTES'),
     retentionIntervalMinutes: read(env, 'CANDOR_RETENTION_INTERVAL_MINUTES'),
     auditIntervalHours: read(env, 'CANDOR_AUDIT_INTERVAL_HOURS'),
+    pricingIntervalHours: read(env, 'CANDOR_PRICING_INTERVAL_HOURS'),
     workers: read(env, 'CANDOR_WORKERS'),
     voiceWebhookUrl: read(env, 'CANDOR_VOICE_WEBHOOK_URL') || undefined,
     vendors: parseVendorSettings(env, (variable, reason) => new ConfigError(variable, reason)),

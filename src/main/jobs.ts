@@ -25,6 +25,10 @@ const EXPERIMENTS_EVERY_MS = 10 * 60_000
  * - `experiments.rollout`: every 10 minutes counts the outcomes of running experiments from real
  *   events and feedback, stops any whose guardrail broke (audited) and advances those whose stage has
  *   run its `stageHours`;
+ * - `pricing.run`: every CANDOR_PRICING_INTERVAL_HOURS runs pricing as the console's "Run now" does
+ *   (suggestions for every category with rules; in an `automatic` category they apply at once within
+ *   the rules, each change audited, by `system:pricing.run`); its first run is one interval after the
+ *   first start, never at start (a deploy is not a price change); 0 leaves it out;
  * - `audit.checkpoint`: signs the audit tree every minute. Each process also signs a few seconds after
  *   its own audit writes (two processes signing the same tree size store one).
  */
@@ -84,6 +88,7 @@ export async function startBackgroundJobs(runtime: Runtime): Promise<{ stop(): P
     })
   }
   defineExperimentsJob(runtime)
+  definePricingJob(runtime)
   jobs.define({
     kind: 'audit.checkpoint',
     everyMs: CHECKPOINT_EVERY_MS,
@@ -112,6 +117,28 @@ function defineExperimentsJob({ services, logger }: Runtime): void {
       const steps = await services.experiments.runRollouts()
       const moved = steps.filter((s) => s.action !== 'held')
       if (moved.length > 0) logger.info({ steps: moved }, 'experiment rollouts stepped')
+    },
+  })
+}
+
+/** `pricing.run`: the same run as "Run now" (see above), by the system, one interval after the first start. */
+function definePricingJob({ services, logger, config }: Runtime): void {
+  if (config.pricingIntervalHours <= 0) return
+  const everyMs = config.pricingIntervalHours * 3_600_000
+  services.jobs.define({
+    kind: 'pricing.run',
+    everyMs,
+    firstRunAfterMs: everyMs,
+    async run() {
+      const { suggestions, skipped } = await services.pricing.run({
+        kind: 'system',
+        name: 'pricing.run',
+      })
+      const applied = suggestions.filter((s) => s.status === 'applied').length
+      logger.info(
+        { suggested: suggestions.length - applied, applied, skipped: skipped.length },
+        'pricing run',
+      )
     },
   })
 }

@@ -19,6 +19,12 @@ export interface JobDefinition {
    * by `runNow` and deleted when they succeed.
    */
   everyMs?: number
+  /**
+   * A recurring job's first run on a new database: this long after the first start (default 0: at
+   * once). For a job whose run changes what shoppers see (prices), so that starting a server is not a
+   * run of its own.
+   */
+  firstRunAfterMs?: number
   /** After a failure the job is tried again this long later, doubling per failure (default 30 s). */
   retryMs?: number
   run(key: string, lease: JobLease): Promise<void>
@@ -236,7 +242,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
     releaseDead,
 
     /**
-     * Adds the rows of the recurring kinds (due now on a new database), then every `pollMs` frees the
+     * Adds the rows of the recurring kinds (due now on a new database, or `firstRunAfterMs` later), then every `pollMs` frees the
      * leases of dead holders and starts the due jobs. `stop` ends the polling and waits for the runs
      * under way, which give up their leases as they end. `onError` hears of runs that threw.
      */
@@ -245,7 +251,8 @@ export function createJobRunner(deps: JobRunnerDeps) {
     ): Promise<{ stop(): Promise<void> }> {
       onError = hooks.onError ?? onError
       for (const def of kinds.values()) {
-        if (def.everyMs !== undefined) await repo.ensure(deps.db, def.kind, '', iso())
+        if (def.everyMs !== undefined)
+          await repo.ensure(deps.db, def.kind, '', iso(def.firstRunAfterMs ?? 0))
       }
       let stopped = false
       let timer: NodeJS.Timeout | undefined
