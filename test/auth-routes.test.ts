@@ -16,6 +16,8 @@ const PUBLIC = [
   '/v1/audit/proof',
   // The one-click unsubscribe link of an offer e-mail (RFC 8058): the signed token is the credential.
   '/v1/unsubscribe/:token',
+  // An offer's link as its answer gives it (issue 21): counts one click, redirects; names no shopper.
+  '/v1/offers/:id/open',
   // Federated learning: reports carry no identity, so no key or cookie may be asked for.
   '/v1/federated/contributions',
   '/v1/federated/terms',

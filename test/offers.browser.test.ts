@@ -6,8 +6,8 @@ import { STEP_MS, type ShopServer, startShop } from './helpers/shop.js'
 
 /**
  * The console's offers panel (issue 21): an admin defines an offer, sees each wrong field named beside
- * it (nothing saved), corrects it, finds it in the list, edits it, and prepares the e-mail offers with
- * their counts; at desktop and phone size (390x844: no sideways scroll), with screenshots.
+ * it (nothing saved), corrects it, finds it in the list, edits it, reads the per-offer totals, and
+ * prepares the e-mail offers with their counts; at desktop and phone size (390x844: no sideways scroll), with screenshots.
  */
 describe.skipIf(!BROWSER_AVAILABLE)('the offers panel in a real browser', () => {
   let browser: Browser
@@ -82,6 +82,26 @@ describe.skipIf(!BROWSER_AVAILABLE)('the offers panel in a real browser', () => 
       await panel.getByRole('button', { name: 'Save offer' }).click()
       await row.filter({ hasText: 'Tea fortnight' }).waitFor()
       expect((await listed()).map((o) => o.content.title)).toEqual(['Tea fortnight'])
+
+      // Per-offer totals: the demo's storefront offer, shown twice more now, with the server's counts.
+      for (let i = 0; i < 2; i++) {
+        const shown = await ctx.request({
+          method: 'GET',
+          url: '/v1/offers?touchpoint=recommendations_widget',
+          as: 'storefront',
+        })
+        expect(shown.json<{ offer: { id: string } }>().offer.id).toBe('free-delivery')
+      }
+      await panel.getByRole('button', { name: 'Read the totals again' }).click()
+      const totals = await ctx.request({ method: 'GET', url: '/v1/offers/totals', as: 'admin' })
+      const free = totals
+        .json<{ offers: { offer: string; shown: number }[] }>()
+        .offers.find((o) => o.offer === 'free-delivery')!
+      expect(free.shown).toBeGreaterThanOrEqual(2)
+      const freeRow = panel.getByTestId('offer-totals').locator('tr[data-offer="free-delivery"]')
+      await freeRow.locator('td[data-label="Shown"]', { hasText: String(free.shown) }).waitFor()
+      expect(await freeRow.locator('th').innerText()).toContain('Free delivery this week')
+      expect(await freeRow.locator('td[data-label="Clicked"]').innerText()).toBe('0')
 
       // The e-mail touchpoint: counts, nobody named.
       await panel.getByRole('button', { name: /Prepare e-mail offers now/ }).click()

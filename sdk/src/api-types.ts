@@ -7463,6 +7463,233 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/offers/totals': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Per offer: shown, clicked and "not this" over the last days (counts only)
+     * @description Every offer defined, with its totals over the last `days` UTC days, per day and per touchpoint. Shown: offer answers and e-mails prepared; clicked: its link followed through `links.open`; not this: the feedback kept now. No shopper and no answer id.
+     *
+     *     **Who may call:** an API key with role `analyst`, `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description How many UTC days back, today included */
+          days?: number
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "from": "2026-02-01",
+             *       "offers": [
+             *         {
+             *           "offer": "tea-lovers-spring",
+             *           "shown": 120,
+             *           "clicked": 14,
+             *           "notThis": 3,
+             *           "days": [
+             *             {
+             *               "day": "2026-03-01",
+             *               "shown": 120,
+             *               "clicked": 14,
+             *               "notThis": 3
+             *             }
+             *           ],
+             *           "touchpoints": [
+             *             {
+             *               "touchpoint": "recommendations_widget",
+             *               "shown": 120,
+             *               "clicked": 14
+             *             }
+             *           ]
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              /** @description The first UTC day counted (YYYY-MM-DD) */
+              from: string
+              offers: {
+                offer: string
+                /** @description Offer answers that carried it, and e-mails prepared with it */
+                shown: number
+                /** @description Times its link was followed through `links.open` */
+                clicked: number
+                /** @description "Not this" said to it, from the feedback kept now (erased shoppers' no longer count) */
+                notThis: number
+                /** @description Per UTC day with something counted, oldest first */
+                days: {
+                  day: string
+                  /** @description Offer answers that carried it, and e-mails prepared with it */
+                  shown: number
+                  /** @description Times its link was followed through `links.open` */
+                  clicked: number
+                  notThis: number
+                }[]
+                touchpoints: {
+                  touchpoint: string
+                  /** @description Offer answers that carried it, and e-mails prepared with it */
+                  shown: number
+                  /** @description Times its link was followed through `links.open` */
+                  clicked: number
+                }[]
+              }[]
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/offers/{id}/open': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Follows an offer's link: counts one click in its totals and redirects (302) to the offer's own link; 404 for an offer without one, 400 naming the touchpoint when the offer is not shown there
+     * @description **Who may call:** anyone; no credential is needed.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description The touchpoint the offer was shown at */
+          touchpoint: string
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/offers': {
     parameters: {
       query?: never
@@ -7606,6 +7833,8 @@ export interface paths {
                         }
                       }
                       why: string
+                      /** @description Present when the offer has a link: where to send the shopper, so that the click counts in the offer's totals (it redirects to the link) */
+                      open?: string
                     }
                   } | null
                   /** @description Present when the touchpoint frequency cap was reached: no offer then */

@@ -73,6 +73,10 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
     kind: 'reference',
     why: 'the offers staff define: a few rows read on every offer answer',
   },
+  offer_totals: {
+    kind: 'reference',
+    why: 'shown and clicked per offer, touchpoint and day: no shopper, a few rows a day',
+  },
   surveys: {
     kind: 'reference',
     why: 'the surveys staff define: a few rows read when a page asks which survey to show',

@@ -17,6 +17,8 @@ export const UNWATCHED_TABLES: readonly string[] = [
   // The answer log and its day counts: written by every serving process, read only for quality figures.
   'recommend_answers',
   'recommend_answer_days',
+  // Per-offer totals: added to with every offer answer and click, read only for the console's figures.
+  'offer_totals',
   // Touchpoint counters: added to with every personal answer; the caps remember only what counting
   // never undoes (a used-up window), so another process's count leaves every copy standing.
   'touchpoint_counts',

@@ -40,6 +40,11 @@ export function offerAnswerBody(choice: OfferChoice): OfferAnswer {
         item: offerFeedbackItem(offer.id),
       }),
       why: `/privacy#offer-${encodeURIComponent(offer.id)}`,
+      ...(offer.content.link === undefined
+        ? {}
+        : {
+            open: `/v1/offers/${encodeURIComponent(offer.id)}/open?touchpoint=${encodeURIComponent(choice.touchpoint)}`,
+          }),
       ...(subject === undefined
         ? {}
         : {

@@ -17,6 +17,7 @@ import {
 } from './offers.js'
 import { offerAnswerBody } from './offers.representation.js'
 import type { OffersService } from './offers.service.js'
+import { offerTotalsRoutes } from './offers.totals.routes.js'
 
 const INPUT_EXAMPLE: OfferInput = {
   id: 'tea-lovers-spring',
@@ -87,6 +88,7 @@ export interface OffersRoutesDeps {
 /** Offers: staff define and list them; a storefront asks for the best one at a touchpoint. */
 export const offersRoutes: FastifyPluginAsyncZod<OffersRoutesDeps> = async (app, { services }) => {
   const { offers, identity } = services
+  await app.register(offerTotalsRoutes, { offers })
 
   app.put(
     '/v1/offers',

@@ -3,7 +3,7 @@
  * storefront is answered the best eligible offer at the level the shopper's consent allows, within the
  * touchpoint's frequency cap (the recommend module's counters), explained like a recommendation.
  */
-import type { Clock } from '../../lib/clock.js'
+import { DAY_MS, type Clock } from '../../lib/clock.js'
 import { AppError } from '../../lib/errors.js'
 import { newSortableId } from '../../lib/ids.js'
 import type { Db } from '../../storage/db.js'
@@ -25,6 +25,7 @@ import {
 } from './offers.eligibility.js'
 import type { DataLevel, Offer, OfferInput, OfferQuery } from './offers.js'
 import { createOfferRepository } from './offers.repository.js'
+import { type OfferTotals, createOfferTotalsRepository, foldTotals } from './offers.totals.js'
 
 export interface OffersDeps {
   db: Db
@@ -36,7 +37,7 @@ export interface OffersDeps {
   identity: Pick<IdentityService, 'findSubjectId'>
   session: Pick<SessionService, 'keyOf'>
   events: Pick<EventsService, 'listSubjectItemEvents'>
-  recommend: Pick<RecommendService, 'takeCap' | 'hiddenFor'>
+  recommend: Pick<RecommendService, 'takeCap' | 'hiddenFor' | 'countNotThis'>
 }
 
 export type OffersService = ReturnType<typeof createOffersService>
@@ -157,6 +158,16 @@ function factsOf(ids: readonly string[], catalog: ReadonlyMap<string, Item>): Fa
 
 export function createOffersService(deps: OffersDeps) {
   const repo = createOfferRepository()
+  const totals = createOfferTotalsRepository()
+
+  /** Adds to an offer's totals for today (UTC): counts only, nobody named. */
+  const count = (offer: string, touchpoint: string, what: { shown: number; clicked: number }) =>
+    totals.add(deps.db, {
+      offer,
+      touchpoint,
+      day: deps.clock.now().toISOString().slice(0, 10),
+      ...what,
+    })
 
   /** What consent allows `purpose` to read about the shopper: nothing, this visit, or their history. */
   async function allowedFor(
@@ -299,13 +310,64 @@ export function createOffersService(deps: OffersDeps) {
     list: (): Promise<Offer[]> => repo.list(deps.db),
 
     /**
+     * Each offer's totals over the last `days` UTC days (today included): shown (answers and e-mails
+     * prepared) and clicked (its link followed) from `offer_totals`, and "not this" from the feedback
+     * kept now. Counts only; every offer defined is listed, with zeros where nothing was counted.
+     */
+    async totals(days: number): Promise<{ from: string; offers: OfferTotals[] }> {
+      const from = new Date(deps.clock.now().getTime() - (days - 1) * DAY_MS)
+        .toISOString()
+        .slice(0, 10)
+      const [offers, rows, notThis] = await Promise.all([
+        repo.list(deps.db),
+        totals.list(deps.db, from),
+        deps.recommend.countNotThis('offer:', `${from}T00:00:00.000Z`),
+      ])
+      const said = notThis.map((n) => ({
+        offer: n.item.slice('offer:'.length),
+        day: n.day,
+        count: n.count,
+      }))
+      return {
+        from,
+        offers: foldTotals(
+          offers.map((o) => o.id),
+          rows,
+          said,
+        ),
+      }
+    },
+
+    /**
+     * Counts a click on an offer's link at a touchpoint and answers where the link goes (the offer's
+     * own `content.link`, never a URL from the request). 404 when the offer or its link is unknown; 400
+     * when the touchpoint is not one the offer is shown at.
+     */
+    async open(offerId: string, touchpoint: string): Promise<string> {
+      const offer = await repo.find(deps.db, offerId)
+      const link = offer?.content.link
+      if (offer === undefined || link === undefined)
+        throw new AppError('not_found', 'No offer with a link has this id')
+      if (!offer.touchpoints.includes(touchpoint))
+        throw new AppError('validation_failed', 'touchpoint: the offer is not shown there', {
+          issues: [{ field: 'querystring.touchpoint', reason: 'the offer is not shown there' }],
+        })
+      await count(offer.id, touchpoint, { shown: 0, clicked: 1 })
+      return link
+    },
+
+    /**
      * The offer a touchpoint would show this subject now (e-mail: `offers.mail.ts`), at the level their
      * consent allows, counted against the cap; `granted` says the offer's purpose is allowed for them.
      */
     async pickForSubject(subjectId: string, touchpoint: string) {
       const who = { subjectId, sessionKey: undefined, subject: true }
       const { verdict, chosen, cap } = await pick(touchpoint, who, [], {}, deps.clock.now())
-      return { verdict, granted: chosen?.granted === true, cap }
+      const granted = chosen?.granted === true
+      // Only an offer the e-mail will carry is counted as shown (no grant: no e-mail).
+      if (verdict !== undefined && granted)
+        await count(verdict.offer.id, touchpoint, { shown: 1, clicked: 0 })
+      return { verdict, granted, cap }
     },
 
     /**
@@ -338,6 +400,7 @@ export function createOffersService(deps: OffersDeps) {
       const who = { subjectId, sessionKey, subject: query.subject !== undefined }
       const cartIds = (query.cart ?? '').split(',').filter((x) => x !== '')
       const { verdict, chosen, cap } = await pick(touchpoint, who, cartIds, signals, now)
+      if (verdict !== undefined) await count(verdict.offer.id, touchpoint, { shown: 1, clicked: 0 })
       const used = chosen?.allowed ?? 'none'
       const jurisdiction = chosen?.jurisdiction ?? signals.jurisdiction ?? 'default'
       return {

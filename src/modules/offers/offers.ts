@@ -144,6 +144,12 @@ export const OfferAnswerSchema = z.object({
           "A shopper: withdraws the offer's purpose (a ready-made consent request)",
         ),
         why: z.string(),
+        open: z
+          .string()
+          .optional()
+          .describe(
+            "Present when the offer has a link: where to send the shopper, so that the click counts in the offer's totals (it redirects to the link)",
+          ),
       }),
     })
     .nullable()
@@ -154,3 +160,42 @@ export const OfferAnswerSchema = z.object({
     .describe('Present when the touchpoint frequency cap was reached: no offer then'),
 })
 export type OfferAnswer = z.infer<typeof OfferAnswerSchema>
+
+export const OfferTotalsQuerySchema = z.object({
+  days: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(365)
+    .default(30)
+    .describe('How many UTC days back, today included'),
+})
+
+const CountsSchema = {
+  shown: z.int().describe('Offer answers that carried it, and e-mails prepared with it'),
+  clicked: z.int().describe('Times its link was followed through `links.open`'),
+}
+
+export const OfferTotalsSchema = z.object({
+  from: z.string().describe('The first UTC day counted (YYYY-MM-DD)'),
+  offers: z.array(
+    z.object({
+      offer: z.string(),
+      ...CountsSchema,
+      notThis: z
+        .int()
+        .describe(
+          '"Not this" said to it, from the feedback kept now (erased shoppers\' no longer count)',
+        ),
+      days: z
+        .array(z.object({ day: z.string(), ...CountsSchema, notThis: z.int() }))
+        .describe('Per UTC day with something counted, oldest first'),
+      touchpoints: z.array(z.object({ touchpoint: z.string(), ...CountsSchema })),
+    }),
+  ),
+})
+
+export const OfferOpenParamsSchema = z.object({ id: z.string().min(1).max(40) })
+export const OfferOpenQuerySchema = z.object({
+  touchpoint: z.string().min(1).max(64).describe('The touchpoint the offer was shown at'),
+})

@@ -229,6 +229,26 @@ const quiet = {
     }
     return found
   },
+  /**
+   * "Not this" feedback kept now on items whose id starts with `prefix` (`offer:`), counted per item
+   * and UTC day (YYYY-MM-DD) given: counts only, no owner.
+   */
+  async countNotInterested(
+    db: Db,
+    prefix: string,
+    since: string,
+  ): Promise<{ item: string; day: string; count: number }[]> {
+    const day = sql<string>`substr(created_at, 1, 10)`
+    const rows = await t(db)
+      .selectFrom('recommend_feedback')
+      .select(['item', day.as('day'), (eb) => eb.fn.countAll<number | string>().as('count')])
+      .where('kind', '=', 'not_interested')
+      .where('item', 'like', `${prefix.replace(/[\\%_]/g, '')}%`)
+      .where('created_at', '>=', since)
+      .groupBy(['item', day])
+      .execute()
+    return rows.map((r) => ({ item: r.item!, day: r.day, count: Number(r.count) }))
+  },
   /** "Not this" feedback given since `since` that cites an answer: the answer and the item only. */
   async listNotInterestedCitations(
     db: Db,

@@ -155,6 +155,13 @@ export function createRecommendService(deps: RecommendDeps) {
       return (await feedback.viewOf(owner)).hiddenItems
     },
 
+    /**
+     * "Not this" said since `since` to ids starting with `prefix` (the offers' `offer:<id>`), per id
+     * and day, from the feedback kept now (erased shoppers' no longer count): counts, no owner.
+     */
+    countNotThis: (prefix: string, since: string) =>
+      repo.countNotInterested(deps.db, prefix, since),
+
     /** Records feedback; "not this" and "too personal" take effect on the very next request. */
     async feedback(input: Feedback, actor: Actor): Promise<{ id: string }> {
       return feedback.record(input, await ownerOf(input), actor)

@@ -32,6 +32,7 @@ import { migration0040FederatedDays } from './0040_federated_days.js'
 import { migration0036Vendors } from './0036_vendors.js'
 import { migration0039Assistant } from './0039_assistant.js'
 import { migration0037Pricing } from './0037_pricing.js'
+import { migration0044OfferTotals } from './0044_offer_totals.js'
 import { migration0041VendorOutbox } from './0041_vendor_outbox.js'
 import { migration0038Surveys } from './0038_surveys.js'
 import { migration0030RecommendAnswerSegments } from './0030_recommend_answer_segments.js'
@@ -79,6 +80,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0032_experiment_outcomes': migration0032ExperimentOutcomes,
   '0041_vendor_outbox': migration0041VendorOutbox,
   '0039_assistant': migration0039Assistant,
+  '0044_offer_totals': migration0044OfferTotals,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

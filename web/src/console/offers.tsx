@@ -9,6 +9,7 @@ import { useState } from 'preact/hooks'
 import { ApiError, type Notice, noticePurposes } from '../api.js'
 import { type AnswerOf, bearer, client, ok, type paths } from '../client.js'
 import { Status, useLoad } from './load.js'
+import { OfferTotals } from './offer-totals.js'
 
 type OfferList = Extract<AnswerOf<'/v1/offers', 'get'>, { offers: unknown }>
 type Offer = OfferList['offers'][number]
@@ -391,15 +392,30 @@ export function OffersPanel({ token, notice }: { token: string; notice: Notice |
     ),
   )
   const [form, setForm] = useState<Form>(EMPTY)
+  // Counts the changes made here, so that the totals are read again after each.
+  const [changes, setChanges] = useState(0)
+  const changed = () => {
+    reload()
+    setChanges((n) => n + 1)
+  }
   return (
     <section class="panel" aria-labelledby="offers-h" data-testid="offers-panel">
       <h2 id="offers-h">Offers</h2>
       <Status loaded={offers}>
-        {(list) => <OfferTable offers={list} edit={(o) => setForm(formOf(o))} />}
+        {(list) => (
+          <>
+            <OfferTable offers={list} edit={(o) => setForm(formOf(o))} />
+            <OfferTotals
+              token={token}
+              titles={new Map(list.map((o) => [o.id, o.content.title]))}
+              version={changes}
+            />
+          </>
+        )}
       </Status>
-      <SendBox token={token} sent={reload} />
+      <SendBox token={token} sent={changed} />
       <h3>{form.id === '' ? 'New offer' : `Offer ${form.id}`}</h3>
-      <OfferForm token={token} notice={notice} form={form} setForm={setForm} saved={reload} />
+      <OfferForm token={token} notice={notice} form={form} setForm={setForm} saved={changed} />
     </section>
   )
 }
