@@ -12,8 +12,9 @@ const REF = 'voice-panel-shopper'
  * The console's voice panel (issue 21): the trends chart of negative entries per aspect, the items with
  * recent negative entries, the representativeness check in words, and the live feed: negative reviews
  * posted through the API while the panel is open appear in it, with the spike alert, without a reload.
- * At desktop and phone size (no sideways scroll, axe), with screenshots; no shopper reference or
- * pseudonym anywhere in the panel.
+ * The surveys list: status, schedule, answers per option as a bar chart with its table, counted again
+ * when an answer arrives. At desktop and phone size (no sideways scroll, axe), with screenshots; no
+ * shopper reference or pseudonym anywhere in the panel.
  */
 describe.skipIf(!BROWSER_AVAILABLE)('the voice panel in a real browser', () => {
   let browser: Browser
@@ -28,10 +29,28 @@ describe.skipIf(!BROWSER_AVAILABLE)('the voice panel in a real browser', () => {
     expect(r.statusCode, r.body).toBe(201)
     await shop.ctx.services.voice.idle()
   }
+  const answer = async (subject: string, choice: string) => {
+    const r = await shop.ctx.request({
+      method: 'POST',
+      url: '/v1/voice',
+      as: 'storefront',
+      payload: {
+        kind: 'survey',
+        subject,
+        survey: 'suggestion-helpful',
+        question: 'helpful',
+        answer: choice,
+      },
+    })
+    expect(r.statusCode, r.body).toBe(201)
+    await shop.ctx.services.voice.idle()
+  }
   beforeAll(async () => {
     browser = await launchBrowser()
     shop = await startShop()
     await seedShopper(shop.ctx, REF, { events: 1 })
+    // The demo's survey ("Was this suggestion helpful?"), answered once.
+    await answer(REF, 'Yes')
     // Three days of usual life: praise and a complaint a day, so the chart has lines to draw.
     for (let day = 0; day < 3; day++) {
       await review('VOICE-MUG', 5, 'Lovely mug, great quality')
@@ -101,6 +120,36 @@ describe.skipIf(!BROWSER_AVAILABLE)('the voice panel in a real browser', () => {
       const row = panel.getByTestId('negative-items').locator(`tr[data-item="${item}"]`)
       await row.waitFor({ timeout: STEP_MS })
       expect(await row.locator('td[data-label="Negative · all"]').innerText()).toBe('7 of 7')
+
+      // The surveys: the demo's, running, its answers per option as bars and in a table; an answer
+      // given while the panel is open is counted without a reload.
+      const survey = panel
+        .getByTestId('surveys-list')
+        .locator('li[data-survey="suggestion-helpful"]')
+      await survey.waitFor({ timeout: STEP_MS })
+      expect(await survey.getByTestId('survey-status').innerText()).toBe('Running')
+      const bars = survey.locator(
+        '[data-chart="survey-suggestion-helpful-helpful"] svg .mark-rect path',
+      )
+      await expect.poll(() => bars.count(), { timeout: STEP_MS }).toBe(2)
+      const counted = async (option: string) =>
+        (await shop.ctx.request({ method: 'GET', url: '/v1/surveys', as: 'analyst' }))
+          .json<{ surveys: { id: string; answers: Record<string, Record<string, number>> }[] }>()
+          .surveys.find((x) => x.id === 'suggestion-helpful')!.answers.helpful?.[option] ?? 0
+      const cell = (option: string) =>
+        survey.locator(`tr[data-option="${option}"] td[data-label="Answers"]`)
+      expect(await cell('Yes').innerText()).toBe(String(await counted('Yes')))
+      await seedShopper(shop.ctx, `${REF}-${run}`, { events: 1 })
+      await answer(`${REF}-${run}`, 'No')
+      const no = await counted('No')
+      expect(no).toBeGreaterThanOrEqual(1)
+      await cell('No')
+        .filter({ hasText: String(no) })
+        .waitFor({ timeout: STEP_MS })
+      await survey.scrollIntoViewIfNeeded()
+      await checkState(page, `voice panel surveys (${run})`, {
+        name: `console-voice-surveys-${run}`,
+      })
 
       // No shopper reference or pseudonym anywhere in the panel (the audit log's panel, for an admin,
       // rightly shows pseudonyms).

@@ -6,12 +6,13 @@
  * comes from the voice routes (`GET /v1/voice/trends`, `/negative-items`, `/representativeness`,
  * `/feed`), which answer no shopper reference or pseudonym, so none can be shown.
  */
-import { useMemo } from 'preact/hooks'
+import { useMemo, useState } from 'preact/hooks'
 import { formatDate } from '../api.js'
 import { type AnswerOf, bearer, client, ok } from '../client.js'
 import { VegaChart } from '../vega-chart.js'
 import { Status, useLoad } from './load.js'
 import { type FeedItem, FeedList, useVoiceFeed } from './voice-feed.js'
+import { SurveysList } from './voice-surveys.js'
 import './reports.css'
 import './voice.css'
 
@@ -203,8 +204,10 @@ export function VoicePanel({ token }: { token: string }) {
   const [represent] = useLoad(`${token} voice-representativeness`, () =>
     ok(client.GET('/v1/voice/representativeness', { headers: bearer(token) })),
   )
-  // A negative entry changes the trends and the negative items: both are read again.
+  // A survey answer changes the surveys' counts; a negative entry the trends and the negative items.
+  const [answers, setAnswers] = useState(0)
   const feed = useVoiceFeed(token, (item: FeedItem) => {
+    if (item.type === 'entry' && item.entry.kind === 'survey') setAnswers((n) => n + 1)
     if (item.type === 'entry' && item.entry.negative) {
       reloadTrends()
       reloadNegative()
@@ -238,6 +241,8 @@ export function VoicePanel({ token }: { token: string }) {
       <Status loaded={negative}>{(items) => <NegativeItems items={items} />}</Status>
       <h3>Who answered</h3>
       <Status loaded={represent}>{(r) => <RepresentativenessWords r={r} />}</Status>
+      <h3>Surveys</h3>
+      <SurveysList token={token} version={answers} />
     </section>
   )
 }
