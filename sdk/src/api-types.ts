@@ -14767,7 +14767,7 @@ export interface paths {
       cookie?: never
     }
     /**
-     * The serving item model for on-device ranking: each item’s top neighbours, popularity and repeat propensity (no special-category item, no person’s data)
+     * The serving item model for on-device ranking: each item’s top neighbours, popularity and repeat propensity, EASE weights when training chose EASE, category numbers and new items’ listing times (no special-category item, no person’s data)
      * @description The same model the `personal` level ranks with, compacted (see the README, "On-device level", for size and quality at each setting). The ETag is the model version: send it back in `If-None-Match` and an unchanged model answers 304 with no body. Gzipped when the request accepts it.
      *
      *     **Who may call:** an API key with role `storefront`, `admin`; or a shopper token, for its own subject only.
@@ -14776,7 +14776,7 @@ export interface paths {
       parameters: {
         query?: {
           /**
-           * @description Neighbours kept per item (default 100; at most what the model holds)
+           * @description Neighbours kept per item (default 100; at most what the model holds), and EASE weights kept per modelled item when training chose EASE (1000 keeps them all)
            * @example 100
            */
           neighbours?: number

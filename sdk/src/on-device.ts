@@ -5,7 +5,7 @@
  * the only requests are the model's (revalidated by its ETag) and whatever catalog the page reads.
  */
 import { historyOfEvents } from '../../src/modules/recommend/engine/event-history.js'
-import { recommendPersonal } from '../../src/modules/recommend/engine/scoring.js'
+import { answerPersonal } from '../../src/modules/recommend/engine/personal-answer.js'
 import { SENTENCES } from '../../src/modules/recommend/engine/sentences.js'
 import {
   decodeServingModel,
@@ -48,7 +48,8 @@ export interface RankOptions {
 
 /**
  * The `personal` ranking of the server for this history, worked out here: the same history rules
- * (`historyOfEvents`), the same scoring (`recommendPersonal`) and the same sentences (`SENTENCES`).
+ * (`historyOfEvents`), the same ranking function (`answerPersonal`: neighbours, EASE where training
+ * chose it, new items in the shopper's categories) and the same sentences (`SENTENCES`).
  */
 export function rankOnDevice(
   model: OnDeviceModel,
@@ -67,10 +68,11 @@ export function rankOnDevice(
   const blocked = new Uint8Array(served.items.length)
   if (options.catalog !== undefined)
     served.items.forEach((id, i) => (blocked[i] = entry(id)?.available === false ? 1 : 0))
-  const recs = recommendPersonal(served.model, history, {
+  const recs = answerPersonal(served.model, history, {
     now: options.now,
     limit: options.limit,
     guards: { blocked, hiddenItems: indices(hidden), context: indices(options.exclude ?? []) },
+    catalog: served.catalog,
   })
   return recs.map((rec) => {
     const id = served.items[rec.item]!

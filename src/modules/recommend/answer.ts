@@ -25,9 +25,9 @@ import {
   type ItemModel,
   type Recommendation,
   addNewInCategory,
+  answerPersonal,
   createHistory,
   recommendNonPersonal,
-  recommendPersonal,
   recommendSession,
   SESSION_OFF_DEPTH,
 } from './engine/index.js'
@@ -278,11 +278,10 @@ async function recommendAt(
     })
   if (a.level === 'personal' && a.subjectId !== undefined) {
     const own = await historyFor(deps, a, feedback.hiddenItems)
+    // The one personal ranking, the browser's too (`on_device`: the SDK runs the same function).
+    const catalog = { categoryOf: categoriesOf(s).of, firstSeen: s.firstSeen }
     return {
-      recs: withNewInCategory(
-        recommendPersonal(model, own, { now, limit: query.limit, guards }),
-        own.items,
-      ),
+      recs: answerPersonal(model, own, { now, limit: query.limit, guards, catalog }),
       // Oldest first (`createHistory` sorts by time).
       read: { events: own.items.length, firstAt: own.times[0] },
     }

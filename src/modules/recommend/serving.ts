@@ -13,6 +13,7 @@ import {
   type ServingPrecision,
   toServingModel,
 } from './engine/index.js'
+import { categoriesOf } from './masks.js'
 import type { ModelHolder } from './model.js'
 
 export interface ServingQuery {
@@ -57,10 +58,8 @@ export function createServingModels(deps: { model: Pick<ModelHolder, 'fresh'> })
     /** The serving model of the model in use now, at the size asked (defaults: `DEFAULT_SERVING`). */
     async current(query: ServingQuery = {}): Promise<ServedModel> {
       const s = await deps.model.fresh()
-      const neighbours = Math.min(
-        query.neighbours ?? DEFAULT_SERVING.neighbours,
-        s.model.params.neighbours,
-      )
+      // Not cut to the model's neighbours: the same number keeps EASE weights, up to 999 per item.
+      const neighbours = query.neighbours ?? DEFAULT_SERVING.neighbours
       const precision = query.precision ?? DEFAULT_SERVING.precision
       let entry = built.get(s.model)
       // A catalog change may mark more items special-category: the model stays, its encodings do not.
@@ -75,6 +74,7 @@ export function createServingModels(deps: { model: Pick<ModelHolder, 'fresh'> })
           neighbours,
           precision,
           excluded: s.excluded,
+          catalog: { categoryOf: categoriesOf(s).of, firstSeen: s.firstSeen },
         })
         const bytes = encodeServingModel(model)
         served = {

@@ -21,7 +21,20 @@ import { binarySearch, selectTopK } from './top-k.js'
 export interface EaseComponent {
   /** Modelled items, sorted by index (chosen at training: the most held items). */
   readonly items: Int32Array
-  /** B over `items`, row-major M x M (row: the shopper's item, column: the scored item). */
+  /** B over `items`, row-major M x M (row: the shopper's item, column: the scored item); empty when `rows` is set. */
+  readonly weights: Float32Array
+  /**
+   * The browser's form (`serving-model.ts`): per modelled item (the order of `items`), its strongest
+   * weights by size, columns as item indices sorted. Scores as the dense B when every non-zero weight
+   * is kept.
+   */
+  readonly rows?: EaseRows
+}
+
+/** Sparse rows of B: row a (of `EaseComponent.items`) is `cols`/`weights` from ptr[a] to ptr[a + 1]. */
+export interface EaseRows {
+  readonly ptr: Int32Array
+  readonly cols: Int32Array
   readonly weights: Float32Array
 }
 
@@ -142,6 +155,8 @@ export function easeScores(
   sources: Int32Array,
   sourceWeights?: Float64Array,
 ): { items: Int32Array; values: Float64Array } {
+  if (ease.rows !== undefined)
+    return sparseEaseScores(ease.items, ease.rows, sources, sourceWeights)
   const { items, weights } = ease
   const m = items.length
   const row = new Float64Array(m)
@@ -168,10 +183,36 @@ export function easeScores(
   return { items: outItems, values }
 }
 
-/** B_ij, or 0 when either item is not modelled. */
+/**
+ * `easeScores` over sparse rows: each item's sum is taken in the same order (source by source), so with
+ * every non-zero weight kept the values are the dense ones, bit for bit.
+ */
+function sparseEaseScores(
+  items: Int32Array,
+  rows: EaseRows,
+  sources: Int32Array,
+  sourceWeights?: Float64Array,
+): { items: Int32Array; values: Float64Array } {
+  const sums = new Map<number, number>()
+  for (let k = 0; k < sources.length; k++) {
+    const a = binarySearch(items, 0, items.length, sources[k]!)
+    if (a < 0) continue
+    const h = sourceWeights?.[k] ?? 1
+    for (let p = rows.ptr[a]!; p < rows.ptr[a + 1]!; p++)
+      sums.set(rows.cols[p]!, (sums.get(rows.cols[p]!) ?? 0) + h * rows.weights[p]!)
+  }
+  const out = Int32Array.from([...sums.keys()].filter((j) => sums.get(j)! > 0)).sort()
+  return { items: out, values: Float64Array.from(out, (j) => sums.get(j)!) }
+}
+
+/** B_ij, or 0 when either item is not modelled (or, in sparse rows, the weight was not kept). */
 export function easeWeight(ease: EaseComponent, i: number, j: number): number {
   const m = ease.items.length
   const a = binarySearch(ease.items, 0, m, i)
+  if (ease.rows !== undefined) {
+    const p = a < 0 ? -1 : binarySearch(ease.rows.cols, ease.rows.ptr[a]!, ease.rows.ptr[a + 1]!, j)
+    return p < 0 ? 0 : ease.rows.weights[p]!
+  }
   const b = binarySearch(ease.items, 0, m, j)
   return a < 0 || b < 0 ? 0 : ease.weights[a * m + b]!
 }

@@ -78,9 +78,11 @@ export {
 export { withItems } from './catalog-items.js'
 export {
   addNewInCategory,
+  NEW_IN_CATEGORY_DAYS,
   newInCategorySlots,
   type NewInCategoryOptions,
 } from './new-in-category.js'
+export { answerPersonal, type CatalogFacts, type PersonalAnswerOptions } from './personal-answer.js'
 export { DEFAULT_MIX, mixReasons, type MixOptions } from './mix.js'
 export {
   SCORING_SETTINGS,

@@ -12,6 +12,9 @@ import type { Recommendation } from './scoring.js'
 
 const DAY_MS = 86_400_000
 
+/** How recently an item must have been listed to count as new, in days (`newDays`' default). */
+export const NEW_IN_CATEGORY_DAYS = 30
+
 export interface NewInCategoryOptions {
   /** Category per item (-1: none), numbered as the caller likes (the service: the full category path). */
   readonly categoryOf: Int32Array
@@ -61,7 +64,7 @@ export function addNewInCategory(
   if (mine.size === 0) return [...recs]
   const skip = skipMask(model, guards)
   const taken = new Set(recs.map((r) => r.item))
-  const from = now - (options.newDays ?? 30) * DAY_MS
+  const from = now - (options.newDays ?? NEW_IN_CATEGORY_DAYS) * DAY_MS
   const candidates: number[] = []
   for (let i = 0; i < model.nItems; i++) {
     const t = firstSeen[i] ?? Number.NaN
