@@ -1,6 +1,7 @@
 /**
  * The shopping assistant's optional language model (issue 24): an OpenAI-compatible chat completions
- * endpoint that rewrites the assistant's reply in friendlier words. Off unless its URL is set.
+ * endpoint that reads the intent of each message beside the parser and rewrites the assistant's reply
+ * in friendlier words. Off unless its URL is set.
  *
  *   CANDOR_ASSISTANT_LLM_URL         the chat completions URL (https://, or http:// to this machine)
  *   CANDOR_ASSISTANT_LLM_KEY         sent as `Authorization: Bearer <key>` (optional)

@@ -21,6 +21,8 @@ const BASKETS = [
 ]
 const QUESTION = 'a gift under 20 pounds for a tea lover'
 const PHRASED = 'The Knitted tea cosy would make a lovely present.'
+/** A question the parser reads little of: no amount it knows, no category word. */
+const TENNER = 'something for my mum, about a tenner, she drinks loose leaf'
 
 /** The demo charter with the language-model provider declared as a vendor for suggestions. */
 function charterWithProvider(dir: string): string {
@@ -35,30 +37,46 @@ function charterWithProvider(dir: string): string {
   return file
 }
 
-/** A stand-in for an OpenAI-compatible chat completions endpoint: records each request body. */
+/** The model's reading of a message when it says nothing: every part null. */
+const NOTHING_READ = { budget: null, category: null, occasion: null, recipient: null, terms: [] }
+
+/**
+ * A stand-in for an OpenAI-compatible chat completions endpoint: records each request body; a request
+ * asking for JSON (`response_format`) is a message to read and gets `intent` (text, as a model would
+ * write it), any other gets the phrased reply.
+ */
 async function startModel() {
   const bodies: string[] = []
   let mode: 'ok' | 'fail' | 'slow' = 'ok'
+  let intent = JSON.stringify(NOTHING_READ)
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      bodies.push(Buffer.concat(chunks).toString('utf8'))
+      const body = Buffer.concat(chunks).toString('utf8')
+      bodies.push(body)
       if (mode === 'fail') return res.writeHead(500).end('{"error":"down"}')
+      const content = 'response_format' in JSON.parse(body) ? intent : PHRASED
       const answer = () =>
         res
           .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ choices: [{ message: { role: 'assistant', content: PHRASED } }] }))
+          .end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }))
       if (mode === 'slow') setTimeout(answer, 1500)
       else answer()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
+  const ofKind = (reading: boolean) =>
+    bodies.filter((b) => 'response_format' in JSON.parse(b) === reading)
   return {
     url: `http://127.0.0.1:${port}/v1/chat/completions`,
     bodies,
+    /** The requests to read a message's intent, and the ones to phrase a reply. */
+    readings: () => ofKind(true),
+    phrasings: () => ofKind(false),
     setMode: (m: typeof mode) => (mode = m),
+    setIntent: (text: string) => (intent = text),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
@@ -142,8 +160,8 @@ for (const dialect of DIALECTS) {
       const answer = r.json()
       expect(answer.phrasedBy).toBe('language_model')
       expect(answer.reply).toBe(`${PHRASED} ${answer.used}`)
-      expect(model.bodies).toHaveLength(1)
-      const sent = model.bodies[0]!
+      expect(model.phrasings()).toHaveLength(1)
+      const sent = model.phrasings()[0]!
       const request = JSON.parse(sent)
       expect(request.model).toBe('gpt-4o-mini')
       const content = JSON.parse(request.messages[1].content)
@@ -151,6 +169,15 @@ for (const dialect of DIALECTS) {
       expect(content.candidates.length).toBeGreaterThan(0)
       expect(content.shopper).toBeUndefined()
       expect(sent).not.toMatch(/no-grant-fan|sub_|reason|you bought|looked at/i)
+      // The message was read by the model too: sent the message and the category names, nothing else.
+      expect(model.readings()).toHaveLength(1)
+      const reading = JSON.parse(model.readings()[0]!)
+      expect(reading.response_format).toEqual({ type: 'json_object' })
+      const asked = JSON.parse(reading.messages[1].content)
+      expect(Object.keys(asked).sort()).toEqual(['categories', 'message'])
+      expect(asked.message).toBe(QUESTION)
+      expect(asked.categories).toEqual(expect.arrayContaining(['Kitchen', 'Tea', 'Candles']))
+      expect(reading.messages[1].content).not.toMatch(/no-grant-fan|sub_|level|you bought/i)
     })
 
     it('sends the reasons from the shopper’s history only with the grant, never their reference', async () => {
@@ -158,12 +185,20 @@ for (const dialect of DIALECTS) {
       const r = await ask({ text: QUESTION, subject: 'granted-fan' })
       expect(r.statusCode, r.body).toBe(200)
       expect(r.json().level).toBe('personal')
-      const sent = model.bodies[0]!
+      const sent = model.phrasings()[0]!
       const content = JSON.parse(JSON.parse(sent).messages[1].content)
       expect(content.shopper).toEqual({ level: 'personal' })
+      // Reading the message never needs the shopper, even with the grant.
+      const subjectId = (await ctx.services.identity.findSubjectId('granted-fan'))!
+      expect(model.readings()).toHaveLength(1)
+      for (const reading of model.readings()) {
+        expect(reading).not.toContain('granted-fan')
+        expect(reading).not.toContain(subjectId)
+        const asked = JSON.parse(JSON.parse(reading).messages[1].content)
+        expect(Object.keys(asked).sort()).toEqual(['categories', 'message'])
+      }
       expect(sent).toMatch(/you bought/i)
       expect(sent).not.toContain('granted-fan')
-      const subjectId = (await ctx.services.identity.findSubjectId('granted-fan'))!
       expect(sent).not.toContain(subjectId)
     })
 
@@ -189,8 +224,80 @@ for (const dialect of DIALECTS) {
         expect(r.json().phrasedBy).toBe('candor')
         expect(r.json().reply).toContain('Here are')
         expect(r.json().items.length).toBeGreaterThan(0)
+        // Nor was the message read by it: the parser's reading alone.
+        expect(r.json().understood.from).toBeUndefined()
+        expect(r.json().understood.budget).toEqual({ max: 20 })
       }
       model.setMode('ok')
+    })
+
+    it("uses the model's reading where the parser read nothing, the parser's numbers first", async () => {
+      // No amount the parser knows ("a tenner"), no category word: the model reads both.
+      model.setIntent(
+        JSON.stringify({
+          budget: { min: null, max: 10 },
+          category: 'tea',
+          occasion: 'Birthday',
+          recipient: null,
+          terms: ['caddy', 'tea'],
+        }),
+      )
+      try {
+        const r = await ask({ text: TENNER, subject: 'no-grant-fan' })
+        expect(r.statusCode, r.body).toBe(200)
+        const { understood, items } = r.json()
+        expect(understood).toMatchObject({
+          budget: { max: 10 },
+          category: 'Tea',
+          occasion: 'birthday',
+          recipient: 'mum',
+          from: {
+            budget: 'language_model',
+            category: 'language_model',
+            occasion: 'language_model',
+            recipient: 'candor',
+            terms: 'both',
+          },
+        })
+        expect(understood.terms).toContain('caddy')
+        const ids = items.map((i: { id: string }) => i.id)
+        expect(ids).toContain('CADDY')
+        // Within the model's budget and category (Tea, or "tea" in the title): no 12-pound cosy, no candle.
+        for (const item of items) expect(item.price).toBeLessThanOrEqual(10)
+        expect(ids).not.toContain('COSY')
+        expect(ids).not.toContain('CANDLE')
+        // A budget the parser read is never replaced: "under 20 pounds" stays 20, not the model's 10.
+        const stated = (await ask({ text: QUESTION, subject: 'no-grant-fan' })).json().understood
+        expect(stated.budget).toEqual({ max: 20 })
+        expect(stated.from.budget).toBe('candor')
+      } finally {
+        model.setIntent(JSON.stringify(NOTHING_READ))
+      }
+    })
+
+    it("ignores a reading that is not exactly the schema, and answers from the parser's", async () => {
+      const invalid = [
+        'You could try a tea caddy!',
+        JSON.stringify({ ...NOTHING_READ, budget: { min: null, max: '10' } }),
+        JSON.stringify({ ...NOTHING_READ, budget: { min: null, max: 10 }, mood: 'kind' }),
+        JSON.stringify({ ...NOTHING_READ, category: 'Garden tools' }),
+        JSON.stringify({ budget: { min: null, max: 10 } }),
+      ]
+      try {
+        for (const text of invalid) {
+          model.setIntent(text)
+          const r = await ask({ text: TENNER, subject: 'no-grant-fan' })
+          expect(r.statusCode, r.body).toBe(200)
+          const { understood, items } = r.json()
+          expect(understood.from, text).toBeUndefined()
+          expect(understood.budget, text).toBeUndefined()
+          expect(understood.category, text).toBeUndefined()
+          expect(understood.recipient).toBe('mum')
+          expect(items.length).toBeGreaterThan(0)
+        }
+      } finally {
+        model.setIntent(JSON.stringify(NOTHING_READ))
+      }
     })
   })
 }

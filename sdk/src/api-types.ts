@@ -9297,6 +9297,19 @@ export interface paths {
                 occasion?: string
                 recipient?: string
                 terms: string[]
+                /** @description Only when the language model read the message too: who read each part. candor: its own parser (which wins on what it read); language_model: the model filled what the parser missed; both: some of each (one budget end each, or search words from both) */
+                from?: {
+                  /** @enum {string} */
+                  budget?: 'candor' | 'language_model' | 'both'
+                  /** @enum {string} */
+                  category?: 'candor' | 'language_model' | 'both'
+                  /** @enum {string} */
+                  occasion?: 'candor' | 'language_model' | 'both'
+                  /** @enum {string} */
+                  recipient?: 'candor' | 'language_model' | 'both'
+                  /** @enum {string} */
+                  terms?: 'candor' | 'language_model' | 'both'
+                }
               }
               /** @description Whether this message and its answer were kept (under personalize.assistant) */
               kept: boolean

@@ -1,6 +1,8 @@
 /**
  * The optional language model (`CANDOR_ASSISTANT_LLM_URL`, an OpenAI-compatible chat completions
- * endpoint): it rewrites the reply from the catalog candidates and the shopper's message. What it is
+ * endpoint): it reads the message's intent as JSON (`readIntent`, see `assistant.intent.ts`; it is sent
+ * the message and the catalog's category names only) and rewrites the reply from the catalog candidates
+ * and the shopper's message (`phrase`). What it is
  * sent about the shopper is decided here, in `sharesShopper`: the reasons that rest on their history or
  * visit (and the order they gave) only when the charter declares the provider
  * (`CANDOR_ASSISTANT_LLM_VENDOR`) as a vendor for the purpose the answer used and the shopper's consent
@@ -13,6 +15,7 @@ import type { ConsentService, PersonalizationLevel, RequestSignals } from '../co
 import type { IdentityService } from '../identity/index.js'
 import type { SessionService } from '../session/index.js'
 import type { AssistantItem, AssistantMessage } from './assistant.js'
+import { INTENT_INSTRUCTIONS, type ModelIntent, parseModelIntent } from './assistant.intent.js'
 
 export interface PhraserDeps {
   charter: Charter
@@ -34,6 +37,9 @@ const INSTRUCTIONS =
   'You are the shopping assistant of an online shop. Answer the shopper’s message in at most three short, ' +
   'friendly sentences, suggesting only products from `candidates` by their titles and prices. Never invent ' +
   'a product, a price or a fact. Say nothing about the shopper beyond what `shopper` tells you.'
+
+/** At most this many of the catalog's category names are sent with a message to read. */
+const CATEGORIES = 200
 
 /** A candidate as the model is sent it. */
 interface Candidate {
@@ -71,8 +77,63 @@ export function createPhraser(deps: PhraserDeps) {
     return (await deps.consent.decide(owner, purpose, signals)).allowed
   }
 
+  /**
+   * One chat completion: the model's text, or undefined when it failed, timed out, or answered nothing
+   * usable (empty, or longer than 2,000 characters).
+   */
+  async function complete(request: {
+    temperature: number
+    messages: { role: 'system' | 'user'; content: string }[]
+    response_format?: { type: 'json_object' }
+  }): Promise<string | undefined> {
+    try {
+      const response = await send(settings.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(settings.key === undefined ? {} : { authorization: `Bearer ${settings.key}` }),
+        },
+        body: JSON.stringify({ model: settings.model, ...request }),
+        signal: AbortSignal.timeout(settings.timeoutMs),
+      })
+      if (!response.ok) return undefined
+      const body = (await response.json()) as {
+        choices?: { message?: { content?: unknown } }[]
+      }
+      const text = body.choices?.[0]?.message?.content
+      if (typeof text !== 'string') return undefined
+      const trimmed = text.trim()
+      return trimmed === '' || trimmed.length > 2000 ? undefined : trimmed
+    } catch {
+      return undefined
+    }
+  }
+
   return {
     sharesShopper,
+
+    /**
+     * The model's reading of the message (`assistant.intent.ts`), asked as JSON; it is sent the
+     * message and the catalog's category names, nothing about the shopper. Undefined when it failed,
+     * timed out or answered anything but the schema.
+     */
+    async readIntent(
+      text: string,
+      categories: readonly string[],
+    ): Promise<ModelIntent | undefined> {
+      const answer = await complete({
+        temperature: 0,
+        response_format: { type: 'json_object' },
+        messages: [
+          { role: 'system', content: INTENT_INSTRUCTIONS },
+          {
+            role: 'user',
+            content: JSON.stringify({ message: text, categories: categories.slice(0, CATEGORIES) }),
+          },
+        ],
+      })
+      return answer === undefined ? undefined : parseModelIntent(answer, categories)
+    },
 
     /**
      * The model's reply to `message` over `ranked` (the answer's items, in its order) and `searched`
@@ -99,34 +160,13 @@ export function createPhraser(deps: PhraserDeps) {
         candidates,
         ...(shared ? { shopper: { level } } : {}),
       }
-      try {
-        const response = await send(settings.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(settings.key === undefined ? {} : { authorization: `Bearer ${settings.key}` }),
-          },
-          body: JSON.stringify({
-            model: settings.model,
-            temperature: 0.3,
-            messages: [
-              { role: 'system', content: INSTRUCTIONS },
-              { role: 'user', content: JSON.stringify(content) },
-            ],
-          }),
-          signal: AbortSignal.timeout(settings.timeoutMs),
-        })
-        if (!response.ok) return undefined
-        const body = (await response.json()) as {
-          choices?: { message?: { content?: unknown } }[]
-        }
-        const text = body.choices?.[0]?.message?.content
-        if (typeof text !== 'string') return undefined
-        const trimmed = text.trim()
-        return trimmed === '' || trimmed.length > 2000 ? undefined : trimmed
-      } catch {
-        return undefined
-      }
+      return complete({
+        temperature: 0.3,
+        messages: [
+          { role: 'system', content: INSTRUCTIONS },
+          { role: 'user', content: JSON.stringify(content) },
+        ],
+      })
     },
   }
 }

@@ -1,5 +1,6 @@
 /**
- * The shopping assistant: a shopper's message read (`assistant.parse.ts`), the catalog searched
+ * The shopping assistant: a shopper's message read (`assistant.parse.ts`, joined with the language
+ * model's reading when one is configured: `assistant.intent.ts`), the catalog searched
  * (`assistant.search.ts`, its index kept by `assistant.catalog.ts`), the matches ranked at the level the
  * shopper's consent allows through the recommender's own answer (`recommend.recommend`: its level, its
  * scoring and its explanations, never a copy of them), and the reply written (`assistant.reply.ts`).
@@ -19,6 +20,7 @@ import type { RecommendService } from '../recommend/index.js'
 import type { SessionService } from '../session/index.js'
 import type { Db } from '../../storage/db.js'
 import { createCatalogIndexHolder } from './assistant.catalog.js'
+import { mergeIntent } from './assistant.intent.js'
 import { createPhraser } from './assistant.llm.js'
 import { createTranscripts } from './assistant.transcripts.js'
 import { parseRequest } from './assistant.parse.js'
@@ -132,9 +134,14 @@ export function createAssistantService(deps: AssistantDeps) {
     ): Promise<AssistantAnswer> {
       assertNoPersonalData(message.text)
       const catalog = await index.current()
-      const request = parseRequest(message.text, catalog.categories())
+      const categories = catalog.categories()
+      // The model's reading (when configured) and the recommender's answer, asked together.
+      const [modelIntent, { level, levelReason, suggestions }] = await Promise.all([
+        phraser?.readIntent(message.text, categories),
+        suggestionsFor(message, signals),
+      ])
+      const { request, from } = mergeIntent(parseRequest(message.text, categories), modelIntent)
       const hits = catalog.find(request, CANDIDATES)
-      const { level, levelReason, suggestions } = await suggestionsFor(message, signals)
       const ranked = rankHits(hits, suggestions, ASSISTANT_ITEMS)
       const items = ranked.map(({ hit, suggestion }) => itemOf(hit, suggestion, request))
       const currency = ranked[0]?.hit.item.currency
@@ -166,6 +173,7 @@ export function createAssistantService(deps: AssistantDeps) {
           ...(request.occasion === undefined ? {} : { occasion: request.occasion }),
           ...(request.recipient === undefined ? {} : { recipient: request.recipient }),
           terms: [...request.terms],
+          ...(modelIntent === undefined ? {} : { from }),
         },
         kept: false,
         phrasedBy: phrased === undefined ? 'candor' : 'language_model',

@@ -43,6 +43,8 @@ export const AssistantMessageSchema = z
   })
 export type AssistantMessage = z.infer<typeof AssistantMessageSchema>
 
+const IntentSourceSchema = z.enum(['candor', 'language_model', 'both'])
+
 const ExplanationSchema = z.object({
   kind: z
     .string()
@@ -87,6 +89,18 @@ export const AssistantAnswerSchema = z.object({
       occasion: z.string().optional(),
       recipient: z.string().optional(),
       terms: z.array(z.string()),
+      from: z
+        .object({
+          budget: IntentSourceSchema.optional(),
+          category: IntentSourceSchema.optional(),
+          occasion: IntentSourceSchema.optional(),
+          recipient: IntentSourceSchema.optional(),
+          terms: IntentSourceSchema.optional(),
+        })
+        .optional()
+        .describe(
+          'Only when the language model read the message too: who read each part. candor: its own parser (which wins on what it read); language_model: the model filled what the parser missed; both: some of each (one budget end each, or search words from both)',
+        ),
     })
     .describe('What the message was read as'),
   kept: z

@@ -9,7 +9,8 @@
  * - Ranking at the shopper's level and the reply: `assistant.reply.ts` (pure), with the recommender's
  *   own answer (its level, scoring and explanations) read by `assistant.service.ts`.
  * - The optional language model (`CANDOR_ASSISTANT_LLM_*`) and what it may be sent about the shopper:
- *   `assistant.llm.ts`.
+ *   `assistant.llm.ts`; its reading of the message (strict JSON) joined with the parser's:
+ *   `assistant.intent.ts`, pure.
  * - Transcripts, kept only under `personalize.assistant` with the shopper's grant, pseudonymized,
  *   exported, erased and swept by retention: `assistant.transcripts.ts`, `assistant.participant.ts`;
  *   owns `assistant_turns` (migration 0039), SQL only in `assistant.repository.ts`.
