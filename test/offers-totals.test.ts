@@ -125,6 +125,33 @@ for (const dialect of DIALECTS) {
       expect(r.body).not.toContain('ofa_')
     })
 
+    it("explains an offer to a shopper's privacy center without counting it", async () => {
+      const before = (
+        await ctx.request({ method: 'GET', url: '/v1/offers/totals', as: 'admin' })
+      ).json<{ offers: { offer: string; shown: number }[] }>().offers
+      const r = await ctx.request({
+        method: 'GET',
+        url: '/v1/offers/tea-spring/why?subject=cust-totals',
+        as: 'storefront',
+      })
+      expect(r.statusCode, r.body).toBe(200)
+      expect(r.json()).toMatchObject({
+        offer: { id: 'tea-spring', title: 'Tea week', purpose: PERSONAL },
+        eligible: true,
+        evidence: [],
+      })
+      const unknown = await ctx.request({
+        method: 'GET',
+        url: '/v1/offers/nope/why?subject=cust-totals',
+        as: 'storefront',
+      })
+      expect(unknown.statusCode).toBe(404)
+      const after = (
+        await ctx.request({ method: 'GET', url: '/v1/offers/totals', as: 'admin' })
+      ).json<{ offers: { offer: string; shown: number }[] }>().offers
+      expect(after).toEqual(before)
+    })
+
     it('is for staff only, and names a wrong number of days', async () => {
       const storefront = await ctx.request({
         method: 'GET',

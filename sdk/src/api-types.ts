@@ -7690,6 +7690,141 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/offers/{id}/why': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Why an offer is shown to a shopper, in plain words with its evidence, at the level their consent allows; counts nothing (no cap, no totals). A shopper token reads only its own; 404 for an unknown offer
+     * @description **Who may call:** an API key with role `storefront`, `admin`; or a shopper token, for its own subject only.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description The shop's customer reference */
+          subject: string
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            /**
+             * @example {
+             *       "offer": {
+             *         "id": "tea-lovers-spring",
+             *         "title": "10% off loose leaf tea",
+             *         "purpose": "personalize.recommendations"
+             *       },
+             *       "eligible": true,
+             *       "sentence": "Because you bought or looked at Tea mug.",
+             *       "evidence": [
+             *         {
+             *           "id": "MUG",
+             *           "title": "Tea mug"
+             *         }
+             *       ],
+             *       "dataUsed": "personal",
+             *       "dataReason": "what you bought or looked at is used, as you allowed"
+             *     }
+             */
+            'application/json': {
+              offer: {
+                id: string
+                title: string
+                purpose: string
+              }
+              /** @description Whether an answer would show it to this shopper now */
+              eligible: boolean
+              sentence: string
+              evidence: {
+                id: string
+                title: string
+              }[]
+              /** @enum {string} */
+              dataUsed: 'none' | 'session' | 'personal'
+              dataReason: string
+            }
+          }
+        }
+        /** @description `validation_failed`: The request is not valid */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `unauthenticated`: Authentication is required */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `forbidden`: This caller may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `not_found`: Not found */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `auth_rate_limited`: Too many failed authentications from this address; `rate_limited`: Too many requests */
+        429: {
+          headers: {
+            /** @description Seconds until the caller may send again */
+            'retry-after'?: number
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+        /** @description `internal`: Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/problem+json': components['schemas']['Problem']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/offers': {
     parameters: {
       query?: never

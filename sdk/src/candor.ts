@@ -417,6 +417,7 @@ export function createCandor(options: CandorOptions): Candor {
 
     renderRow(container, response, rowOptions = {}) {
       return renderRow(container, response, {
+        whyLink: (why) => `${endpoint}${why}`,
         ...rowOptions,
         onNotThis: async (item, answer) => {
           await api.feedback(item, 'not_interested', answer.recommId).catch(() => undefined)

@@ -16,6 +16,11 @@ export interface RowOptions {
   picture?: (item: RecommendedItem) => Node | undefined
   /** More of an item under its reason: a price, an "Add to basket" button. */
   extra?: (item: RecommendedItem) => Node | undefined
+  /**
+   * Where "Why?" links to for more (the privacy center's `#why-<item>`), from the answer's `links.why`
+   * (relative to Candor); set by the Candor instance to its endpoint. `false`: no link.
+   */
+  whyLink?: false | ((why: string) => string)
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -56,6 +61,32 @@ function defaultHref(item: RecommendedItem): string | undefined {
 }
 
 let rowCount = 0
+
+/** An item's "Why?": the reason, its evidence, and a link to the privacy center's explanation. */
+function whyDetails(item: RecommendedItem, options: RowOptions): HTMLElement {
+  const evidence = el('ul', { class: 'candor-evidence' })
+  for (const entry of item.explanation.evidence)
+    evidence.append(el('li', {}, describeEvidence(entry)))
+  if (item.explanation.evidence.length === 0)
+    evidence.append(el('li', {}, 'No personal data was used.'))
+  const why = el(
+    'details',
+    { class: 'candor-why' },
+    el('summary', {}, 'Why?'),
+    el('p', {}, item.explanation.sentence),
+    evidence,
+  )
+  const whyHref = item.links?.why
+  if (options.whyLink !== false && typeof whyHref === 'string')
+    why.append(
+      el(
+        'a',
+        { href: options.whyLink?.(whyHref) ?? whyHref, class: 'candor-why-link' },
+        'More in your privacy center',
+      ),
+    )
+  return why
+}
 
 /**
  * Renders a recommendation row into `container`: each item with its explanation sentence, a "Why?"
@@ -103,18 +134,7 @@ export function renderRow(
     const href = (options.href ?? defaultHref)(item)
     const title = href === undefined ? el('span', {}, item.title) : el('a', { href }, item.title)
     title.addEventListener('click', () => options.onPick?.(item, response))
-    const evidence = el('ul', { class: 'candor-evidence' })
-    for (const entry of item.explanation.evidence)
-      evidence.append(el('li', {}, describeEvidence(entry)))
-    if (item.explanation.evidence.length === 0)
-      evidence.append(el('li', {}, 'No personal data was used.'))
-    const why = el(
-      'details',
-      { class: 'candor-why' },
-      el('summary', {}, 'Why?'),
-      el('p', {}, item.explanation.sentence),
-      evidence,
-    )
+    const why = whyDetails(item, options)
     const notThis = el('button', { type: 'button', class: 'candor-not-this' }, 'Not this')
     const actions = el('div', { class: 'candor-actions' }, notThis)
     const picture = options.picture?.(item)

@@ -5,6 +5,7 @@
  * The page's state lives in `usePrivacyCenter` (use-privacy-center.ts), the rights requests' flow in
  * `useRightsRequests`; each section is a component of its own (privacy-sections.tsx, privacy-rights.tsx).
  */
+import { OfferWhySection, useAnchorKept } from './privacy-anchor.js'
 import { ErasedView } from './privacy-erased.js'
 import { ExperimentsSection } from './privacy-experiments.js'
 import { StatusLine } from './privacy-note.js'
@@ -25,6 +26,7 @@ export { placeText } from './privacy-sections.js'
 export function PrivacyCenter() {
   const center = usePrivacyCenter()
   const { session, notice, message: note, erased, rights } = center
+  useAnchorKept()
 
   if (erased !== undefined && notice !== undefined) {
     return <ErasedView request={erased} controller={notice.controller.name} />
@@ -54,6 +56,7 @@ export function PrivacyCenter() {
         for {notice.controller.name}, and lets you change it.
       </p>
       <StatusLine at="top" note={note} />
+      <OfferWhySection session={session} />
       <HoldsSection
         {...acting}
         notice={notice}

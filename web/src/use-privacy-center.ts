@@ -3,6 +3,7 @@
  * after each change), the suggestions row with its reasons, and the note that answers the last action.
  * After a completed erasure it holds only that, and calls nothing.
  */
+import { anchorRow } from './privacy-anchor.js'
 import type { RefObject } from 'preact'
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { createCandor } from '../../sdk/src/candor.js'
@@ -86,8 +87,11 @@ function useSuggestionRow(
         candor.renderRow(host, answer, {
           heading: 'What we would suggest now, and why',
           onStopPersonalizing,
+          // This page is where "Why?" links lead.
+          whyLink: false,
         })
         host.querySelectorAll('details').forEach((d) => (d.open = true))
+        anchorRow(host)
       })
       .catch(() => {
         if (!live) return

@@ -18,6 +18,7 @@ import {
 import { offerAnswerBody } from './offers.representation.js'
 import type { OffersService } from './offers.service.js'
 import { offerTotalsRoutes } from './offers.totals.routes.js'
+import { offerWhyRoutes } from './offers.why.routes.js'
 
 const INPUT_EXAMPLE: OfferInput = {
   id: 'tea-lovers-spring',
@@ -89,6 +90,7 @@ export interface OffersRoutesDeps {
 export const offersRoutes: FastifyPluginAsyncZod<OffersRoutesDeps> = async (app, { services }) => {
   const { offers, identity } = services
   await app.register(offerTotalsRoutes, { offers })
+  await app.register(offerWhyRoutes, { offers, identity })
 
   app.put(
     '/v1/offers',

@@ -22,6 +22,7 @@ import {
   best,
   isRunning,
   judge,
+  sentenceOf,
 } from './offers.eligibility.js'
 import type { DataLevel, Offer, OfferInput, OfferQuery } from './offers.js'
 import { createOfferRepository } from './offers.repository.js'
@@ -335,6 +336,31 @@ export function createOffersService(deps: OffersDeps) {
           rows,
           said,
         ),
+      }
+    },
+
+    /**
+     * Why an offer is shown to a shopper, for their privacy center (the answer's `links.why`): judged
+     * now as an answer would judge it, at the level their consent allows, but nothing is counted (no
+     * cap, no totals). 404 for an unknown offer.
+     */
+    async explain(offerId: string, ref: string, signals: RequestSignals) {
+      const offer = await repo.find(deps.db, offerId)
+      if (offer === undefined) throw new AppError('not_found', 'No offer has this id')
+      const who = { subjectId: await deps.identity.findSubjectId(ref), sessionKey: undefined }
+      const facts = await factsFor(offer.purpose, { ...who, subject: true }, [], signals)
+      const verdict = judge(offer, facts)
+      const used = verdict === undefined ? 'none' : facts.allowed
+      return {
+        offer: { id: offer.id, title: offer.content.title, purpose: offer.purpose },
+        eligible: verdict !== undefined,
+        sentence:
+          verdict === undefined
+            ? 'This offer is not one Candor would show you now.'
+            : sentenceOf(verdict, facts.jurisdiction),
+        evidence: verdict === undefined ? [] : [...verdict.evidence],
+        dataUsed: used,
+        dataReason: DATA_REASONS[used],
       }
     },
 

@@ -199,3 +199,15 @@ export const OfferOpenParamsSchema = z.object({ id: z.string().min(1).max(40) })
 export const OfferOpenQuerySchema = z.object({
   touchpoint: z.string().min(1).max(64).describe('The touchpoint the offer was shown at'),
 })
+
+export const OfferWhyQuerySchema = z.object({
+  subject: z.string().min(1).max(200).describe("The shop's customer reference"),
+})
+export const OfferWhySchema = z.object({
+  offer: z.object({ id: z.string(), title: z.string(), purpose: z.string() }),
+  eligible: z.boolean().describe('Whether an answer would show it to this shopper now'),
+  sentence: z.string(),
+  evidence: z.array(z.object({ id: z.string(), title: z.string() })),
+  dataUsed: z.enum(DATA_LEVELS),
+  dataReason: z.string(),
+})
