@@ -2,7 +2,7 @@ import type { Clock } from '../../lib/clock.js'
 import { open, seal } from '../../lib/aead.js'
 import { hmacSha256, randomSecret } from '../../lib/crypto.js'
 import { newId } from '../../lib/ids.js'
-import type { ChangeFeed } from '../../storage/changes.js'
+import { type ChangeFeed, createOwnerCache } from '../../storage/changes.js'
 import type { Db } from '../../storage/db.js'
 import type { VaultData } from './identity.js'
 import { createIdentityCache } from './identity.cache.js'
@@ -63,8 +63,24 @@ export function createIdentityService(deps: IdentityDeps) {
     )
   }
 
+  /**
+   * The subject a reference names, as the last lookup outside a transaction found it (or that nobody has
+   * it), per pseudonym key: a request names its shopper by reference, and this spares it the HMAC and
+   * the lookup. A copy goes with its subject's changes (erasure among them) or, for a reference nobody
+   * has, when a subject takes its hash (see `insertRefHash`), like the copies in `identity.cache.ts`.
+   */
+  const byRef = createOwnerCache<{ subjectId: string | undefined; hash: string }>(deps.changes, {
+    ownerOf: (found) => found.subjectId ?? found.hash,
+  })
+
   async function findSubjectId(ref: string, executor: Db = deps.db): Promise<string | undefined> {
-    return (await findSubjectIds([ref], executor)).get(ref)
+    if (executor !== deps.db) return (await findSubjectIds([ref], executor)).get(ref)
+    const key = deps.keys.current().pseudonym.active
+    const found = await byRef.get(`${key.id}:${ref}`, async () => ({
+      subjectId: (await findSubjectIds([ref], executor)).get(ref),
+      hash: hashUnder(key, ref),
+    }))
+    return found.subjectId
   }
 
   /**
