@@ -19,6 +19,7 @@ import {
 import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
 import { ensurePrivateDir, ensurePrivateFile, tightenIfExists } from '../lib/private-files.js'
+import { createGroupRankFunction } from '../lib/group-rank.js'
 import { type ChangeFeed, createChangeFeed } from './changes.js'
 import { type LocalAnnounce, createPostgresChangeFeed } from './pg-changes.js'
 import { WATCHED_WRITES_TABLE } from './watched-writes.js'
@@ -236,6 +237,16 @@ function openPostgres(config: DatabaseConfig & { kind: 'postgres' }, count: Writ
 }
 
 /** SQLite (WAL, foreign keys, secure delete), counting its writes in `count` (see `ChangeFeed`). */
+/** SQL functions our SQL calls on SQLite. */
+function registerFunctions(database: Database.Database): void {
+  // The insights' contribution bounding ranks a shopper's groups in SQL (PostgreSQL uses md5 there).
+  database.function(
+    'candor_group_rank',
+    { varargs: true, deterministic: true },
+    createGroupRankFunction(),
+  )
+}
+
 function openSqlite(config: DatabaseConfig & { kind: 'sqlite' }, count: WriteCount): Storage {
   // The database holds personal data: its folder and files are readable by this user only.
   ensurePrivateDir(path.dirname(config.file))
@@ -250,6 +261,7 @@ function openSqlite(config: DatabaseConfig & { kind: 'sqlite' }, count: WriteCou
   database.pragma('synchronous = NORMAL')
   // Deleted content is overwritten with zeros, so an erased subject cannot be read back from free pages.
   database.pragma('secure_delete = ON')
+  registerFunctions(database)
   const db: Db = new Kysely({
     dialect: new ImmediateSqliteDialect({
       database: withStatementCache(database, () => (count.writes += 1)),

