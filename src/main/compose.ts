@@ -192,6 +192,8 @@ export function createServices(deps: ServiceDeps) {
     session,
     events,
     recommend,
+    // An experiment over offers shows its variant's offer (`settings.offer`) to the shoppers in it.
+    variants: experiments,
   })
   // The outbox: verification codes (rights) and offer e-mails, each kind found again by its own keys.
   const outbox = createOutboxNotifier(path.join(config.dataDir, 'outbox'))

@@ -336,6 +336,7 @@ export function createExperimentsService(deps: ExperimentsDeps) {
     async variantFor(
       subjectId: string,
       signals: RequestSignals,
+      target: Experiment['target'] = 'recommendation_parameters',
     ): Promise<
       | {
           experiment: string
@@ -349,7 +350,7 @@ export function createExperimentsService(deps: ExperimentsDeps) {
       const running = await repo.listRunning(deps.db)
       const ineligible = new Map<string, NotEnrolled | undefined>()
       for (const experiment of running) {
-        if (experiment.target !== 'recommendation_parameters') continue
+        if (experiment.target !== target) continue
         if (!ineligible.has(experiment.purpose))
           ineligible.set(
             experiment.purpose,

@@ -39,6 +39,31 @@ export interface OffersDeps {
   session: Pick<SessionService, 'keyOf'>
   events: Pick<EventsService, 'listSubjectItemEvents'>
   recommend: Pick<RecommendService, 'takeCap' | 'hiddenFor' | 'countNotThis'>
+  /**
+   * The experiments module (optional): the variant of a running experiment over offers a shopper is
+   * in (its `offer` setting names the offer shown instead of the best one, when eligible), and the
+   * exposure of the answer it shaped.
+   */
+  variants?: OfferVariants
+}
+
+/** What offers ask of the experiments module (a port: composed in `src/main/compose.ts`). */
+export interface OfferVariants {
+  variantFor(
+    subjectId: string,
+    signals: RequestSignals,
+    target: 'offer',
+  ): Promise<
+    | { experiment: string; index: number; settings: Record<string, string | number | boolean> }
+    | undefined
+  >
+  recordExposure(exposure: {
+    recommId: string
+    subjectId: string
+    experiment: string
+    variant: number
+    at: string
+  }): Promise<void>
 }
 
 export type OffersService = ReturnType<typeof createOffersService>
@@ -242,6 +267,7 @@ export function createOffersService(deps: OffersDeps) {
     cartIds: readonly string[],
     signals: RequestSignals,
     now: Date,
+    preferred?: string,
   ): Promise<{ verdict: Verdict | undefined; chosen: ShopperFacts | undefined; cap?: CapReached }> {
     const owner = who.subjectId ?? who.sessionKey
     const running = (await repo.listScheduled(deps.db, now.toISOString())).filter((o) =>
@@ -258,7 +284,8 @@ export function createOffersService(deps: OffersDeps) {
       const verdict = judge(offer, f)
       if (verdict !== undefined) verdicts.push(verdict)
     }
-    const verdict = best(verdicts)
+    // An experiment's variant names the offer to show, when it is eligible here; else the best one.
+    const verdict = verdicts.find((v) => v.offer.id === preferred) ?? best(verdicts)
     const chosen = verdict === undefined ? undefined : facts.get(verdict.offer.purpose)
     // Counted per shopper only where the offer's purpose is allowed for them (a counter is data on
     // them, kept for that purpose); the offer for everyone shown to others is counted for nobody.
@@ -425,12 +452,34 @@ export function createOffersService(deps: OffersDeps) {
       const sessionKey = query.session === undefined ? undefined : deps.session.keyOf(query.session)
       const who = { subjectId, sessionKey, subject: query.subject !== undefined }
       const cartIds = (query.cart ?? '').split(',').filter((x) => x !== '')
-      const { verdict, chosen, cap } = await pick(touchpoint, who, cartIds, signals, now)
+      const variant =
+        subjectId === undefined
+          ? undefined
+          : await deps.variants?.variantFor(subjectId, signals, 'offer')
+      const preferred = variant?.settings.offer
+      const { verdict, chosen, cap } = await pick(
+        touchpoint,
+        who,
+        cartIds,
+        signals,
+        now,
+        typeof preferred === 'string' ? preferred : undefined,
+      )
+      const answerId = newSortableId('ofa', now.getTime())
+      // The answer the variant shaped (the control's included), so that outcomes citing it count.
+      if (variant !== undefined && subjectId !== undefined && verdict !== undefined)
+        await deps.variants!.recordExposure({
+          recommId: answerId,
+          subjectId,
+          experiment: variant.experiment,
+          variant: variant.index,
+          at: now.toISOString(),
+        })
       if (verdict !== undefined) await count(verdict.offer.id, touchpoint, { shown: 1, clicked: 0 })
       const used = chosen?.allowed ?? 'none'
       const jurisdiction = chosen?.jurisdiction ?? signals.jurisdiction ?? 'default'
       return {
-        answerId: newSortableId('ofa', now.getTime()),
+        answerId,
         touchpoint,
         dataUsed: verdict === undefined ? 'none' : used,
         dataReason: DATA_REASONS[verdict === undefined ? 'none' : used],
