@@ -2,8 +2,9 @@
  * The shopping assistant: a shopper's message read (`assistant.parse.ts`, joined with the language
  * model's reading when one is configured: `assistant.intent.ts`), the catalog searched
  * (`assistant.search.ts`, its index kept by `assistant.catalog.ts`), the matches ranked at the level the
- * shopper's consent allows through the recommender's own answer (`recommend.recommend`: its level, its
- * scoring and its explanations, never a copy of them), and the reply written (`assistant.reply.ts`).
+ * shopper's consent allows through the recommender's own ranking (`recommend.ranking`: its level, its
+ * scoring and its explanations, never a copy of them, read without logging an answer, counting a cap or
+ * enrolling the shopper in an experiment), and the reply written (`assistant.reply.ts`).
  */
 import type { AssistantLlmSettings } from '../../config.assistant.js'
 import type { Clock } from '../../lib/clock.js'
@@ -33,7 +34,7 @@ export interface AssistantDeps {
   charter: Charter
   audit: AuditLog
   catalog: Pick<CatalogService, 'listItems' | 'listItemsUpdatedSince'>
-  recommend: Pick<RecommendService, 'recommend'>
+  recommend: Pick<RecommendService, 'ranking'>
   consent: Pick<ConsentService, 'decide'>
   identity: Pick<IdentityService, 'findSubjectId'>
   session: Pick<SessionService, 'keyOf' | 'liveKey' | 'openNow'>
@@ -83,13 +84,14 @@ export function createAssistantService(deps: AssistantDeps) {
         })
 
   /**
-   * The recommender's answer for this shopper at the level their setting and consent allow: its level,
+   * The recommender's ranking for this shopper at the level their setting and consent allow: its level,
    * why, and its suggestions in order. With no model yet (a server that does not train), the `off`
    * level with no suggestions: the matches are then ranked by relevance alone.
    */
   async function suggestionsFor(message: AssistantMessage, signals: RequestSignals) {
     try {
-      const answer = await deps.recommend.recommend(
+      // A read: the assistant's ranking logs no answer, counts no cap and enrols nobody.
+      const answer = await deps.recommend.ranking(
         {
           placement: 'assistant',
           limit: SUGGESTIONS,

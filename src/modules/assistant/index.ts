@@ -23,7 +23,7 @@
  *
  * May import: lib, storage, config (its settings type), http (auth, openapi), audit, catalog, charter,
  * consent (the decision, signals), events (the personal-data scan), identity (pseudonyms), session (a
- * visit's key), recommend (its answer). Other modules use this one only
+ * visit's key), recommend (its ranking, read without side effects). Other modules use this one only
  * through this file.
  */
 export { parseRequest, type Budget, type ParsedRequest } from './assistant.parse.js'

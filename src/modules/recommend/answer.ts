@@ -82,6 +82,13 @@ export interface Answer {
   readonly experiment?: { readonly id: string; readonly variant: string }
 }
 
+/** A ranking read without effects (see `ranking`): the level used, why, and the explained items. */
+export interface RankingRead {
+  readonly level: PersonalizationLevel
+  readonly levelReason: string
+  readonly items: readonly ExplainedItem[]
+}
+
 /** A ranking, explained, as kept for the same question until it may have changed. */
 export interface Ranking {
   model: ItemModel
@@ -167,12 +174,16 @@ export interface AnswerDeps {
 
 export type Answerer = ReturnType<typeof createAnswerer>
 
-/** The level: the shopper's setting and consent (or the visit's), then the frequency cap. */
+/**
+ * The level: the shopper's setting and consent (or the visit's), then the frequency cap. A read
+ * (`effects` false) records no consent prompt and neither counts nor applies the cap: it reaches nobody.
+ */
 async function decideLevel(
   deps: AnswerDeps,
   query: RecommendationQuery,
   { subjectId, sessionKey }: Owner,
   signals: RequestSignals,
+  effects: boolean,
 ): Promise<LevelDecision> {
   let level: PersonalizationLevel = 'off'
   let levelKey = 'off:anonymous'
@@ -183,7 +194,7 @@ async function decideLevel(
     jurisdiction = settings.jurisdiction
     level = settings.effectiveLevel
     levelKey = `${settings.effectiveLevel}:${settings.reason}`
-    if (settings.reason === 'consent_required' && settings.prompt !== undefined) {
+    if (effects && settings.reason === 'consent_required' && settings.prompt !== undefined) {
       // Remembering that a prompt was shown needs a subject; it holds nothing else.
       const promptSubject = subjectId ?? (await deps.identity.ensureSubjectId(query.subject))
       prompt = await deps.consent.promptFor(promptSubject, settings.prompt.purpose, signals)
@@ -197,7 +208,8 @@ async function decideLevel(
     }
   }
   const owner = level === 'off' ? undefined : (subjectId ?? sessionKey)
-  if (owner === undefined) return { level, levelKey, prompt, cap: undefined, owner, jurisdiction }
+  if (owner === undefined || !effects)
+    return { level, levelKey, prompt, cap: undefined, owner, jurisdiction }
   // The charter caps how often the widget may reach one shopper (or visit) with something personal;
   // past the cap the answer uses nothing about them and names the cap, so the shop still shows items.
   const cap = await deps.caps.take(owner, SERVED_TOUCHPOINTS.recommendations)
@@ -358,44 +370,60 @@ export function createAnswerer(deps: AnswerDeps) {
   const rankings = createRankingsCache<Ranking>(deps.changes)
   const specialPurposes = specialPurposesOf(deps.charter)
 
+  /**
+   * A question's level, variant and explained ranking. With `effects` as an answer (prompt, cap,
+   * experiment enrolment); without, a read that changes nothing (and the model's own scoring).
+   */
+  async function rankQuestion(
+    query: RecommendationQuery,
+    signals: RequestSignals,
+    effects: boolean,
+  ) {
+    const s = await deps.model.fresh()
+    const now = deps.clock.now()
+    const who = await deps.ownerOf(query)
+    // Refused before anything is written for the shopper (a prompt shown would create their subject).
+    if (query.category !== undefined && !categoriesOf(s).paths.has(query.category)) {
+      const reason = 'no item in the catalog is under this category path'
+      throw new AppError('not_found', `category: ${reason}`, {
+        issues: [{ field: 'querystring.category', reason }],
+      })
+    }
+    const decided = await decideLevel(deps, query, who, signals, effects)
+    const { level, owner } = decided
+    const variant = effects
+      ? await decideVariant(deps.variants, level, who.subjectId, signals)
+      : undefined
+    // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
+    const ownRankings = owner === undefined ? s.offRankings : await rankings.of(owner)
+    const inStockOnly = query.inStock !== 'false'
+    // Whose it is, is the map it is kept in (`off` rankings are everyone's).
+    const question = `${variant === undefined ? '' : `${variant.experiment}:${variant.variant}`}|${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
+    const asked: Asked = {
+      ...who,
+      s,
+      query,
+      level,
+      owner,
+      inStockOnly,
+      now: now.getTime(),
+      variant,
+    }
+    // Ranked only when this question has no ranking yet (or it went stale).
+    const { items, read } = await ranked(s, ownRankings, question, now.getTime(), () =>
+      rank(deps, specialPurposes, asked),
+    )
+    return { now, who, decided, variant, items, read }
+  }
+
   return {
     /**
      * Recommendations for a shopper (subject), an anonymous visit (session), or nobody. The level is
      * decided per request from the shopper's setting and consent; every item says why it is shown.
      */
     async answer(query: RecommendationQuery, signals: RequestSignals): Promise<Answer> {
-      const s = await deps.model.fresh()
-      const now = deps.clock.now()
-      const who = await deps.ownerOf(query)
-      // Refused before anything is written for the shopper (a prompt shown would create their subject).
-      if (query.category !== undefined && !categoriesOf(s).paths.has(query.category)) {
-        const reason = 'no item in the catalog is under this category path'
-        throw new AppError('not_found', `category: ${reason}`, {
-          issues: [{ field: 'querystring.category', reason }],
-        })
-      }
-      const decided = await decideLevel(deps, query, who, signals)
-      const { level, levelKey, prompt, cap, owner } = decided
-      const variant = await decideVariant(deps.variants, level, who.subjectId, signals)
-      // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
-      const ownRankings = owner === undefined ? s.offRankings : await rankings.of(owner)
-      const inStockOnly = query.inStock !== 'false'
-      // Whose it is, is the map it is kept in (`off` rankings are everyone's).
-      const question = `${variant === undefined ? '' : `${variant.experiment}:${variant.variant}`}|${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
-      const asked: Asked = {
-        ...who,
-        s,
-        query,
-        level,
-        owner,
-        inStockOnly,
-        now: now.getTime(),
-        variant,
-      }
-      // Ranked only when this question has no ranking yet (or it went stale).
-      const { items, read } = await ranked(s, ownRankings, question, now.getTime(), () =>
-        rank(deps, specialPurposes, asked),
-      )
+      const { now, who, decided, variant, items, read } = await rankQuestion(query, signals, true)
+      const { level, levelKey, prompt, cap } = decided
       const recommId = newSortableId('rec', now.getTime())
       deps.log.add({
         recommId,
@@ -427,6 +455,20 @@ export function createAnswerer(deps: AnswerDeps) {
         ...(variant === undefined
           ? {}
           : { experiment: { id: variant.experiment, variant: variant.variant } }),
+      }
+    },
+
+    /**
+     * The ranking this shopper would be given now, at their level, scored and explained as an answer
+     * is, as a read (for the shopping assistant): nothing logged, no frequency cap counted or applied,
+     * no experiment enrolment or exposure, no consent prompt recorded.
+     */
+    async ranking(query: RecommendationQuery, signals: RequestSignals): Promise<RankingRead> {
+      const { decided, items } = await rankQuestion(query, signals, false)
+      return {
+        level: decided.level,
+        levelReason: LEVEL_REASONS[decided.levelKey] ?? decided.level,
+        items,
       }
     },
   }

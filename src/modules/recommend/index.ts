@@ -34,7 +34,7 @@ export {
 } from './recommend.service.js'
 export { recommendRoutes } from './recommend.routes.js'
 export { recommendDataParticipant } from './recommend.participant.js'
-export type { Answer } from './answer.js'
+export type { Answer, RankingRead } from './answer.js'
 export type { AnswerVariant, VariantSource } from './answer-variant.js'
 export type { AttributedAction } from './online-quality.js'
 export type { CapReached } from './touchpoint-caps.js'

@@ -15,7 +15,7 @@ import type { EventsService } from '../events/index.js'
 import type { SessionService } from '../session/index.js'
 import type { IdentityService } from '../identity/index.js'
 import type { ItemModel } from './engine/index.js'
-import { type Answer, createAnswerer } from './answer.js'
+import { type Answer, type RankingRead, createAnswerer } from './answer.js'
 import type { VariantSource } from './answer-variant.js'
 import type { AttributedAction } from './online-quality.js'
 import { createAnswerLog } from './answer-log.js'
@@ -141,6 +141,13 @@ export function createRecommendService(deps: RecommendDeps) {
      */
     recommend: (query: RecommendationQuery, signals: RequestSignals): Promise<Answer> =>
       answerer.answer(query, signals),
+
+    /**
+     * The ranking `recommend` would give, as a read: no answer logged, no frequency cap counted, no
+     * experiment enrolment or exposure, no consent prompt recorded (see `answer.ts`, `ranking`).
+     */
+    ranking: (query: RecommendationQuery, signals: RequestSignals): Promise<RankingRead> =>
+      answerer.ranking(query, signals),
 
     /**
      * Counts one time `touchpoint` reaches `owner` (a subject id or a session key) against the charter's
