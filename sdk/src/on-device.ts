@@ -73,6 +73,7 @@ export function rankOnDevice(
     limit: options.limit,
     guards: { blocked, hiddenItems: indices(hidden), context: indices(options.exclude ?? []) },
     catalog: served.catalog,
+    itemFactors: served.factors,
   })
   return recs.map((rec) => {
     const id = served.items[rec.item]!

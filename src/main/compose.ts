@@ -145,6 +145,8 @@ export function createServices(deps: ServiceDeps) {
   const recommend = createRecommendService({
     variants: experiments,
     federated,
+    // The rating weight (issue 21) reads voice's stored ratings; voice is built below (read on use).
+    ratings: { itemRatings: (since, low) => voice.itemRatings(since, low) },
     db: storage.db,
     // CANDOR_TRAIN_INTERVAL_MINUTES=0: this process trains only when asked (`candor train`, the admin route).
     trainsOnFirstUse: config.trainIntervalMinutes > 0,

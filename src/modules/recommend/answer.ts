@@ -42,6 +42,7 @@ import {
 import { type HistoryRead, answerSegment } from './answer-segment.js'
 import type { FeedbackStore, FeedbackView, Owner } from './feedback.js'
 import { createRankingsCache } from './recommend.cache.js'
+import { type RatingWeights, type RatingWeightsCopy, itemFactorsOf } from './item-ratings.js'
 import {
   blockedMask,
   categoriesOf,
@@ -92,6 +93,8 @@ export interface RankingRead {
 /** A ranking, explained, as kept for the same question until it may have changed. */
 export interface Ranking {
   model: ItemModel
+  /** The rating weights it was ranked with (personal answers; a new read makes it stale). */
+  ratings: RatingWeights | undefined
   at: number
   items: ExplainedItem[]
   /** What it read of the shopper's own history (personal answers only), for the answer log's segment. */
@@ -153,6 +156,8 @@ interface Asked extends Owner {
   inStockOnly: boolean
   now: number
   variant: AnswerVariant | undefined
+  /** The rating weights a personal answer scales by. */
+  ratings: RatingWeights | undefined
 }
 
 export interface AnswerDeps {
@@ -168,6 +173,8 @@ export interface AnswerDeps {
   caps: TouchpointCaps
   /** Running experiments over recommendation parameters (none: every answer is the model's own). */
   variants?: VariantSource | undefined
+  /** The rating weight's copy (issue 21): low-rated items score less at `personal`. */
+  ratings: RatingWeightsCopy
   /** The subject id and session key a question or feedback names. */
   ownerOf: (query: { subject?: string | undefined; session?: string | undefined }) => Promise<Owner>
 }
@@ -223,17 +230,24 @@ async function ranked(
   cache: Map<string, Ranking>,
   question: string,
   now: number,
+  ratings: RatingWeights | undefined,
   compute: () => Promise<Ranked>,
 ): Promise<Ranked> {
   const hit = cache.get(question)
-  if (hit !== undefined && hit.model === s.model && now >= hit.at && now - hit.at < RANKING_TTL_MS)
+  if (
+    hit !== undefined &&
+    hit.model === s.model &&
+    hit.ratings === ratings &&
+    now >= hit.at &&
+    now - hit.at < RANKING_TTL_MS
+  )
     return hit
   const model = s.model
   const fresh = await compute()
   cache.delete(question)
   const max = cache === s.offRankings ? MAX_OFF_RANKINGS : MAX_RANKINGS_PER_OWNER
   if (cache.size >= max) cache.delete(cache.keys().next().value!)
-  cache.set(question, { model, at: now, ...fresh })
+  cache.set(question, { model, ratings, at: now, ...fresh })
   return fresh
 }
 
@@ -292,8 +306,15 @@ async function recommendAt(
     const own = await historyFor(deps, a, feedback.hiddenItems)
     // The one personal ranking, the browser's too (`on_device`: the SDK runs the same function).
     const catalog = { categoryOf: categoriesOf(s).of, firstSeen: s.firstSeen }
+    const itemFactors = itemFactorsOf(a.ratings, s.items.byId)
     return {
-      recs: answerPersonal(model, own, { now, limit: query.limit, guards, catalog }),
+      recs: answerPersonal(model, own, {
+        now,
+        limit: query.limit,
+        guards,
+        catalog,
+        ...(itemFactors === undefined ? {} : { itemFactors }),
+      }),
       // Oldest first (`createHistory` sorts by time).
       read: { events: own.items.length, firstAt: own.times[0] },
     }
@@ -397,6 +418,8 @@ export function createAnswerer(deps: AnswerDeps) {
     // Taken before anything of the owner is read: a change meanwhile drops this map, not the next one.
     const ownRankings = owner === undefined ? s.offRankings : await rankings.of(owner)
     const inStockOnly = query.inStock !== 'false'
+    // Read from the copy (a statement once a minute at most, or after a rating here).
+    const ratings = level === 'personal' ? await deps.ratings.current() : undefined
     // Whose it is, is the map it is kept in (`off` rankings are everyone's).
     const question = `${variant === undefined ? '' : `${variant.experiment}:${variant.variant}`}|${level}|${query.limit}|${inStockOnly}|${query.category ?? ''}|${query.item ?? ''}|${query.exclude ?? ''}`
     const asked: Asked = {
@@ -408,9 +431,10 @@ export function createAnswerer(deps: AnswerDeps) {
       inStockOnly,
       now: now.getTime(),
       variant,
+      ratings,
     }
     // Ranked only when this question has no ranking yet (or it went stale).
-    const { items, read } = await ranked(s, ownRankings, question, now.getTime(), () =>
+    const { items, read } = await ranked(s, ownRankings, question, now.getTime(), ratings, () =>
       rank(deps, specialPurposes, asked),
     )
     return { now, who, decided, variant, items, read }

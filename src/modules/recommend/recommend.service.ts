@@ -25,6 +25,7 @@ import { type CapReached, createTouchpointCaps } from './touchpoint-caps.js'
 import type { Trainer } from './training.js'
 import type { Feedback, OnlineQuality, RecommendationQuery } from './recommend.js'
 import { createRecommendCache } from './recommend.cache.js'
+import { type ItemRatingSource, createRatingWeights } from './item-ratings.js'
 import { type ServedModel, type ServingQuery, createServingModels } from './serving.js'
 import { type TrainingRun, createRecommendRepository } from './recommend.repository.js'
 
@@ -47,6 +48,8 @@ export interface RecommendDeps {
   variants?: VariantSource
   /** Where training's CPU part runs: a worker thread (the default, `trainOffThread`) or this one. */
   trainer?: Trainer
+  /** The stored 1-5 ratings per item (the voice module's); none: no item is rating-weighted. */
+  ratings?: ItemRatingSource
   /** Federated pair estimates training adds to the co-occurrence (issue 22); none: histories only. */
   federated?: FederatedPairSource
   /**
@@ -81,10 +84,11 @@ export function createRecommendService(deps: RecommendDeps) {
   const model = createModelHolder({ ...deps, repo })
   const feedback = createFeedbackStore({ ...deps, repo })
   const log = createAnswerLog({ ...deps, repo })
-  const serving = createServingModels({ model })
+  const ratings = createRatingWeights({ clock: deps.clock, source: deps.ratings })
+  const serving = createServingModels({ model, ratings })
 
   const ownerOf = ownerReader(deps)
-  const answerer = createAnswerer({ ...deps, model, feedback, log, caps, ownerOf })
+  const answerer = createAnswerer({ ...deps, model, feedback, log, caps, ownerOf, ratings })
 
   return {
     /**
@@ -100,6 +104,9 @@ export function createRecommendService(deps: RecommendDeps) {
      * itself within seconds; a worker told that another stored one calls it); true if it swapped.
      */
     refreshModel: (): Promise<boolean> => model.refresh(),
+
+    /** A rating was recorded in this process: the rating weight is read again for the next answer. */
+    ratingsChanged: (): void => ratings.drop(),
 
     /** The model in use, for tests and the quality report. */
     /** The browser's serving model of the model in use (`serving.ts`): the `on_device` level ranks with it. */

@@ -9,12 +9,17 @@ import { gzipSync } from 'node:zlib'
 import { sha256Hex } from '../../lib/crypto.js'
 import {
   encodeServingModel,
+  type ItemFactors,
   type ItemModel,
   type ServingPrecision,
   toServingModel,
 } from './engine/index.js'
 import { categoriesOf } from './masks.js'
 import type { ModelHolder } from './model.js'
+import { type RatingWeights, type RatingWeightsCopy, itemFactorsOf } from './item-ratings.js'
+
+const withFactors = (itemFactors: ItemFactors | undefined) =>
+  itemFactors === undefined ? {} : { itemFactors }
 
 export interface ServingQuery {
   neighbours?: number | undefined
@@ -49,10 +54,13 @@ export interface ServedModel {
 /** Encodings kept per model (a few sizes at most: the default, and what benchmarks or tests ask). */
 const MAX_VARIANTS = 4
 
-export function createServingModels(deps: { model: Pick<ModelHolder, 'fresh'> }) {
+export function createServingModels(deps: {
+  model: Pick<ModelHolder, 'fresh'>
+  ratings: Pick<RatingWeightsCopy, 'current'>
+}) {
   const built = new WeakMap<
     ItemModel,
-    { excluded: Uint8Array; variants: Map<string, ServedModel> }
+    { excluded: Uint8Array; ratings: RatingWeights | undefined; variants: Map<string, ServedModel> }
   >()
   return {
     /** The serving model of the model in use now, at the size asked (defaults: `DEFAULT_SERVING`). */
@@ -61,10 +69,12 @@ export function createServingModels(deps: { model: Pick<ModelHolder, 'fresh'> })
       // Not cut to the model's neighbours: the same number keeps EASE weights, up to 999 per item.
       const neighbours = query.neighbours ?? DEFAULT_SERVING.neighbours
       const precision = query.precision ?? DEFAULT_SERVING.precision
+      const ratings = await deps.ratings.current()
       let entry = built.get(s.model)
-      // A catalog change may mark more items special-category: the model stays, its encodings do not.
-      if (entry === undefined || entry.excluded !== s.excluded) {
-        entry = { excluded: s.excluded, variants: new Map() }
+      // A catalog change may mark more items special-category, and ratings move the rating weight:
+      // the model stays, its encodings do not.
+      if (entry === undefined || entry.excluded !== s.excluded || entry.ratings !== ratings) {
+        entry = { excluded: s.excluded, ratings, variants: new Map() }
         built.set(s.model, entry)
       }
       const key = `${neighbours}|${precision}`
@@ -75,6 +85,7 @@ export function createServingModels(deps: { model: Pick<ModelHolder, 'fresh'> })
           precision,
           excluded: s.excluded,
           catalog: { categoryOf: categoriesOf(s).of, firstSeen: s.firstSeen },
+          ...withFactors(itemFactorsOf(ratings, s.items.byId)),
         })
         const bytes = encodeServingModel(model)
         served = {

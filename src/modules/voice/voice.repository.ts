@@ -178,6 +178,34 @@ export function createVoiceRepository() {
     },
 
     /**
+     * Per item, its ratings (1-5) of entries created since `since`: how many, their sum, and how many
+     * were at or below `low`. What the recommend module's rating weight reads (no owner, no text).
+     */
+    async itemRatingsSince(
+      db: Db,
+      since: string,
+      low: number,
+    ): Promise<{ item: string; count: number; sum: number; low: number }[]> {
+      const rows = await t(db)
+        .selectFrom('voice_entries')
+        .select('item')
+        .select(sql<number>`count(*)`.as('count'))
+        .select(sql<number>`sum(rating)`.as('sum'))
+        .select(sql<number>`sum(case when rating <= ${low} then 1 else 0 end)`.as('low'))
+        .where('created_at', '>=', since)
+        .where('item', 'is not', null)
+        .where('rating', 'is not', null)
+        .groupBy('item')
+        .execute()
+      return rows.map((row) => ({
+        item: row.item!,
+        count: Number(row.count),
+        sum: Number(row.sum),
+        low: Number(row.low),
+      }))
+    },
+
+    /**
      * Claims the alert for this target and hour: true for the one process (and request) that inserted
      * it, false when it was raised already.
      */

@@ -47,7 +47,7 @@ export interface VoiceDeps {
    * The recommend module's feedback: a low rating of an item hides it for that shopper, through the
    * same "not this" an answer's link records (absent: ratings change no recommendation).
    */
-  recommend?: Pick<RecommendService, 'feedback'>
+  recommend?: Pick<RecommendService, 'feedback'> & Partial<Pick<RecommendService, 'ratingsChanged'>>
   /** CANDOR_VOICE_WEBHOOK_URL: where spike alerts are posted (undefined: kept, not posted). */
   webhookUrl: string | undefined
   cusum?: CusumOptions
@@ -210,6 +210,8 @@ export function createVoiceService(deps: VoiceDeps) {
           input.subject !== undefined ? { subject: input.subject } : { session: input.session! }
         await deps.recommend.feedback({ ...who, kind: 'not_interested', item: entry.item }, actor)
       }
+      // An item's rating moves its rating weight: this process's copy of the summary is read again.
+      if (entry.item !== null && entry.rating !== null) deps.recommend?.ratingsChanged?.()
       feed.publish({ type: 'entry', entry: feedEntryOf(entry) })
       if (analysis.negative) {
         watch([
@@ -226,6 +228,12 @@ export function createVoiceService(deps: VoiceDeps) {
         expiresAt,
       }
     },
+
+    /**
+     * Per item, the count, sum and low ones (at or below `low`) of its 1-5 ratings since `since`: the
+     * aggregate the recommend module's rating weight reads (no shopper, no text).
+     */
+    itemRatings: (since: string, low: number) => repo.itemRatingsSince(deps.db, since, low),
 
     /** Entries, negatives, mean sentiment and rating, and aspect counts per UTC day. */
     async trends(query: {

@@ -39,6 +39,7 @@ export {
   scoreSession,
   scoreTrending,
   type Guards,
+  type ItemFactors,
   type NonPersonalOptions,
   type PersonalOptions,
   type PersonalParams,
@@ -49,6 +50,7 @@ export {
   type SessionOptions,
 } from './scoring.js'
 export { deserializeItemModel, serializeItemModel } from './serialize.js'
+export { RATING_WINDOW_DAYS, LOW_RATING, ratingFactor, type ItemRatings } from './rating-weight.js'
 export { historyOfEvents, TYPE_WEIGHT, type ItemEvent } from './event-history.js'
 export { SENTENCES, type SentenceContext } from './sentences.js'
 export {

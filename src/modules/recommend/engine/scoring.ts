@@ -84,6 +84,14 @@ export interface PersonalOptions extends ScoreOptions {
   readonly now: number
   /** Overrides of the model's own `scoring.personal`. */
   readonly params?: Partial<PersonalParams>
+  /** Per-item multipliers of the score (the rating weight, `rating-weight.ts`); absent items: 1. */
+  readonly itemFactors?: ItemFactors
+}
+
+/** Sparse per-item multipliers: `factors[k]` for item `items[k]`, every other item 1. */
+export interface ItemFactors {
+  readonly items: Int32Array
+  readonly factors: Float64Array
 }
 
 /** Full score vectors of the personal level, for evaluation and for callers that rank themselves. */
@@ -125,10 +133,16 @@ export function scorePersonal(
   )
   const total = new Float64Array(n)
   const { ties } = constantsOf(model)
-  for (let i = 0; i < n; i++) {
-    popularity[i] = scale.popularity * scale.prior[i]!
-    total[i] = repeat[i]! + neighbour[i]! + popularity[i]! + ties[i]!
-  }
+  for (let i = 0; i < n; i++) popularity[i] = scale.popularity * scale.prior[i]!
+  // The rating weight scales every part alike, so an item's reason stays the one its parts give.
+  const f = options.itemFactors
+  f?.items.forEach((i, k) => {
+    if (i < 0 || i >= n) return
+    repeat[i]! *= f.factors[k]!
+    neighbour[i]! *= f.factors[k]!
+    popularity[i]! *= f.factors[k]!
+  })
+  for (let i = 0; i < n; i++) total[i] = repeat[i]! + neighbour[i]! + popularity[i]! + ties[i]!
   return {
     repeat,
     neighbour,

@@ -14,9 +14,9 @@
  * measures them.
  *
  * Binary layout (little-endian, every array 4-aligned): magic `CNDRSM01`, u32 header length, the header
- * (JSON: items, counts, parameters, category numbers, new items' listing times), then itemSubjects,
- * recentSubjects, earlierSubjects, repeatSubjects (u32 each), row lengths (u16), columns delta-coded
- * within each row (u16, or u32 past 65,536 items), weights (f32, or u8 with a f32 scale per row); then,
+ * (JSON: items, counts, parameters, category numbers, new items' listing times, rating weights not 1),
+ * then itemSubjects, recentSubjects, earlierSubjects, repeatSubjects (u32 each), row lengths (u16),
+ * columns delta-coded within each row (u16, or u32 past 65,536 items), weights (f32, or u8 with a f32 scale per row); then,
  * with EASE, its items (u32), row lengths (u16), delta-coded columns, weights (f32, or i8 with a f32
  * scale per row) and one byte per weight: 1 when the two items were bought together (S_ij > 0), which
  * orders the evidence of an item scored through EASE.
@@ -26,6 +26,7 @@ import type { ItemModel } from './item-model.js'
 import { NEW_IN_CATEGORY_DAYS } from './new-in-category.js'
 import type { ItemModelParams, ScoringParams } from './params.js'
 import type { CatalogFacts } from './personal-answer.js'
+import type { ItemFactors } from './scoring.js'
 import { binarySearch, selectTopK } from './top-k.js'
 
 export type ServingPrecision = 'f32' | 'u8'
@@ -42,6 +43,8 @@ export interface ServingOptions {
   readonly excluded?: Uint8Array
   /** The server's category numbers and listing times per item (absent: no `new_in_category` places). */
   readonly catalog?: CatalogFacts
+  /** The rating weight's factors (not 1) per item, as the server scores with them. */
+  readonly itemFactors?: ItemFactors
 }
 
 /** A serving model as the browser (and the server, for comparison) ranks with it. */
@@ -51,6 +54,8 @@ export interface ServingModel {
   readonly model: ItemModel
   /** Per item of `model`: its category number, and the listing time of the items that may be new. */
   readonly catalog: CatalogFacts
+  /** The rating weight per item of `model`, where it is not 1. */
+  readonly factors: ItemFactors
   readonly neighbours: number
   readonly precision: ServingPrecision
 }
@@ -69,6 +74,8 @@ interface Header {
   categoryOf?: number[]
   /** [item, listing time] of the items with no shoppers listed since trainedAt - 30 days. */
   fresh: [number, number][]
+  /** [item, rating weight] where it is not 1. */
+  factors: [number, number][]
   /** Modelled items and weights kept (absent: no EASE). */
   ease?: { items: number; nnz: number }
 }
@@ -141,7 +148,25 @@ export function toServingModel(
     ...(ease === undefined ? {} : { ease: ease.component }),
   }
   const catalog = servedCatalog(model, keep, options.catalog)
-  return { items: keep.map((i) => ids[i]!), model: served, catalog, neighbours: k, precision }
+  const factors: [number, number][] = []
+  options.itemFactors?.items.forEach((i, f) => {
+    if (newIndex[i]! >= 0) factors.push([newIndex[i]!, options.itemFactors!.factors[f]!])
+  })
+  return {
+    items: keep.map((i) => ids[i]!),
+    model: served,
+    catalog,
+    factors: itemFactors(factors),
+    neighbours: k,
+    precision,
+  }
+}
+
+function itemFactors(pairs: readonly [number, number][]): ItemFactors {
+  return {
+    items: Int32Array.from(pairs, ([i]) => i),
+    factors: Float64Array.from(pairs, ([, f]) => f),
+  }
 }
 
 function noRows(n: number): ItemModel['cooccurrence'] {
@@ -293,6 +318,7 @@ export function encodeServingModel(served: ServingModel): Uint8Array {
     items: [...served.items],
     ...(categoryOf.some((c) => c >= 0) ? { categoryOf: Array.from(categoryOf) } : {}),
     fresh,
+    factors: Array.from(served.factors.items, (i, k) => [i, served.factors.factors[k]!]),
     ...(ease === undefined ? {} : { ease: { items: m.ease!.items.length, nnz: ease.cols.length } }),
   }
   const head = new TextEncoder().encode(JSON.stringify(header))
@@ -444,6 +470,7 @@ export function decodeServingModel(bytes: Uint8Array): ServingModel {
     items: header.items,
     model,
     catalog: { categoryOf, firstSeen },
+    factors: itemFactors(header.factors),
     neighbours: header.neighbours,
     precision: header.precision,
   }
