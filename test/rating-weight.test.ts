@@ -135,7 +135,7 @@ for (const dialect of DIALECTS) {
       const before = await answer()
       const device = await onDevice(now)
       expect(strip(device.ranked)).toEqual(strip(before))
-      expect(device.served.factors.items).toHaveLength(0)
+      expect(device.served.itemFactors.items).toHaveLength(0)
       // The first of the two tied items is rated down; the third, rated by nobody, is the neutral one.
       expect(
         before
@@ -153,9 +153,9 @@ for (const dialect of DIALECTS) {
       // The browser's model carries the factor (below 1) of that item only, and ranks alike.
       const later = await onDevice(now)
       const index = later.served.items.indexOf(rated)
-      expect(Array.from(later.served.factors.items)).toEqual([index])
-      expect(later.served.factors.factors[0]).toBeLessThan(1)
-      expect(later.served.factors.factors[0]).toBeGreaterThanOrEqual(0.25)
+      expect(Array.from(later.served.itemFactors.items)).toEqual([index])
+      expect(later.served.itemFactors.factors[0]).toBeLessThan(1)
+      expect(later.served.itemFactors.factors[0]).toBeGreaterThanOrEqual(0.25)
       expect(strip(later.ranked)).toEqual(strip(after))
       expect(at(later.ranked, rated)).toBeGreaterThan(at(device.ranked, rated))
     })

@@ -68,12 +68,12 @@ export function rankOnDevice(
   const blocked = new Uint8Array(served.items.length)
   if (options.catalog !== undefined)
     served.items.forEach((id, i) => (blocked[i] = entry(id)?.available === false ? 1 : 0))
+  // The served model's catalog facts and rating weights go as they are (`...served`).
   const recs = answerPersonal(served.model, history, {
+    ...served,
     now: options.now,
     limit: options.limit,
     guards: { blocked, hiddenItems: indices(hidden), context: indices(options.exclude ?? []) },
-    catalog: served.catalog,
-    itemFactors: served.factors,
   })
   return recs.map((rec) => {
     const id = served.items[rec.item]!

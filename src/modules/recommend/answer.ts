@@ -17,7 +17,7 @@ import type {
   PersonalizationLevel,
   RequestSignals,
 } from '../consent/index.js'
-import type { EventsService, StoredEvent } from '../events/index.js'
+import type { EventsService } from '../events/index.js'
 import type { IdentityService } from '../identity/index.js'
 import {
   type Guards,
@@ -26,7 +26,6 @@ import {
   type Recommendation,
   addNewInCategory,
   answerPersonal,
-  createHistory,
   recommendNonPersonal,
   recommendSession,
   SESSION_OFF_DEPTH,
@@ -41,6 +40,7 @@ import {
 } from './answer-variant.js'
 import { type HistoryRead, answerSegment } from './answer-segment.js'
 import type { FeedbackStore, FeedbackView, Owner } from './feedback.js'
+import { type HistoryEvent, historyFrom } from './answer-history.js'
 import { createRankingsCache } from './recommend.cache.js'
 import { type RatingWeights, type RatingWeightsCopy, itemFactorsOf } from './item-ratings.js'
 import {
@@ -51,18 +51,9 @@ import {
   type SpecialPurpose,
   specialPurposesOf,
 } from './masks.js'
-import {
-  type ModelHolder,
-  type ModelState,
-  PERSONAL_PURPOSE,
-  TYPE_WEIGHT,
-  eventTime,
-} from './model.js'
+import { type ModelHolder, type ModelState, PERSONAL_PURPOSE, eventTime } from './model.js'
 import type { CapReached, TouchpointCaps } from './touchpoint-caps.js'
 import type { RecommendationQuery } from './recommend.js'
-
-/** What a recommendation reads of an event (a `StoredEvent` has it, so does the narrow history read). */
-type HistoryEvent = Pick<StoredEvent, 'item' | 'type' | 'occurredAt' | 'receivedAt'>
 
 /**
  * An answer, as the service gives it: the level used and why, the explained items, and, for the links
@@ -496,27 +487,4 @@ export function createAnswerer(deps: AnswerDeps) {
       }
     },
   }
-}
-
-/** The history's events as the engine reads them: known items only, "not this" items left out. */
-function historyFrom(
-  s: ModelState,
-  events: readonly HistoryEvent[],
-  hidden: ReadonlySet<string>,
-): History {
-  const items: number[] = []
-  const times: number[] = []
-  const weights: number[] = []
-  const bought: number[] = []
-  for (const e of events) {
-    if (e.item === undefined || hidden.has(e.item)) continue
-    const i = s.items.byId.get(e.item)
-    if (i === undefined) continue
-    items.push(i)
-    times.push(eventTime(e))
-    weights.push(TYPE_WEIGHT[e.type] ?? 0.25)
-    // Only a purchase makes "You bought this before" true; a view or a basket is "looked at".
-    bought.push(e.type === 'purchase' ? 1 : 0)
-  }
-  return createHistory(items, times, weights, bought)
 }

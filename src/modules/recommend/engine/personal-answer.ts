@@ -35,13 +35,8 @@ export function answerPersonal(
   options: PersonalAnswerOptions,
 ): Recommendation[] {
   const recs = recommendPersonal(model, history, options)
-  const { catalog, guards } = options
-  if (catalog === undefined) return recs
-  return addNewInCategory(model, recs, history.items, {
-    categoryOf: catalog.categoryOf,
-    firstSeen: catalog.firstSeen,
-    now: options.now,
-    limit: options.limit,
-    ...(guards === undefined ? {} : { guards }),
-  })
+  // `options` holds now, limit and guards; the catalog's facts complete what new items need.
+  return options.catalog === undefined
+    ? recs
+    : addNewInCategory(model, recs, history.items, { ...options, ...options.catalog })
 }

@@ -137,7 +137,6 @@ export function scorePersonal(
   // The rating weight scales every part alike, so an item's reason stays the one its parts give.
   const f = options.itemFactors
   f?.items.forEach((i, k) => {
-    if (i < 0 || i >= n) return
     repeat[i]! *= f.factors[k]!
     neighbour[i]! *= f.factors[k]!
     popularity[i]! *= f.factors[k]!

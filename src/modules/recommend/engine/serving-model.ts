@@ -55,7 +55,7 @@ export interface ServingModel {
   /** Per item of `model`: its category number, and the listing time of the items that may be new. */
   readonly catalog: CatalogFacts
   /** The rating weight per item of `model`, where it is not 1. */
-  readonly factors: ItemFactors
+  readonly itemFactors: ItemFactors
   readonly neighbours: number
   readonly precision: ServingPrecision
 }
@@ -70,8 +70,8 @@ interface Header {
   precision: ServingPrecision
   nnz: number
   items: string[]
-  /** Category number per item (-1: none); absent when no item has one. */
-  categoryOf?: number[]
+  /** Category number per item (-1: none). */
+  categoryOf: number[]
   /** [item, listing time] of the items with no shoppers listed since trainedAt - 30 days. */
   fresh: [number, number][]
   /** [item, rating weight] where it is not 1. */
@@ -81,6 +81,8 @@ interface Header {
 }
 
 const MAGIC = 'CNDRSM01'
+/** One message for every unreadable input (another magic, format or a truncated one): the SDK's bytes count. */
+const BAD = 'bad model'
 const DAY_MS = 86_400_000
 
 /** Keeps the `k` largest of `score` (row positions), in position order. */
@@ -156,7 +158,7 @@ export function toServingModel(
     items: keep.map((i) => ids[i]!),
     model: served,
     catalog,
-    factors: itemFactors(factors),
+    itemFactors: itemFactors(factors),
     neighbours: k,
     precision,
   }
@@ -316,9 +318,9 @@ export function encodeServingModel(served: ServingModel): Uint8Array {
     precision: served.precision,
     nnz: m.neighbours.cols.length,
     items: [...served.items],
-    ...(categoryOf.some((c) => c >= 0) ? { categoryOf: Array.from(categoryOf) } : {}),
+    categoryOf: Array.from(categoryOf),
     fresh,
-    factors: Array.from(served.factors.items, (i, k) => [i, served.factors.factors[k]!]),
+    factors: Array.from(served.itemFactors.items, (i, k) => [i, served.itemFactors.factors[k]!]),
     ...(ease === undefined ? {} : { ease: { items: m.ease!.items.length, nnz: ease.cols.length } }),
   }
   const head = new TextEncoder().encode(JSON.stringify(header))
@@ -409,21 +411,20 @@ function readRows(
 
 /**
  * Reads the bytes `encodeServingModel` wrote (little-endian hosts: every browser and server Candor
- * runs on). Throws a `RangeError` on anything else.
+ * runs on). Throws a `RangeError` on anything else (another magic or format, or truncated).
  */
 export function decodeServingModel(bytes: Uint8Array): ServingModel {
-  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC)
-    throw new RangeError('not a Candor serving model')
+  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) throw new RangeError(BAD)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const headLength = view.getUint32(8, true)
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headLength))) as Header
-  if (header.format !== 2) throw new RangeError('unknown serving model format')
+  if (header.format !== 2) throw new RangeError(BAD)
   const n = header.items.length
   let at = align(12 + headLength)
   // Copies: the input's offset need not suit a typed array's alignment.
   const take: Take = (make, byteLength) => {
     const copy = bytes.slice(at, at + byteLength)
-    if (copy.byteLength !== byteLength) throw new RangeError('serving model truncated')
+    if (copy.byteLength !== byteLength) throw new RangeError(BAD)
     at = align(at + byteLength)
     return make(copy.buffer)
   }
@@ -465,12 +466,12 @@ export function decodeServingModel(bytes: Uint8Array): ServingModel {
   }
   const firstSeen = new Float64Array(n).fill(Number.NaN)
   for (const [i, t] of header.fresh) firstSeen[i] = t
-  const categoryOf = Int32Array.from(header.categoryOf ?? new Array<number>(n).fill(-1))
+  const categoryOf = Int32Array.from(header.categoryOf)
   return {
     items: header.items,
     model,
     catalog: { categoryOf, firstSeen },
-    factors: itemFactors(header.factors),
+    itemFactors: itemFactors(header.factors),
     neighbours: header.neighbours,
     precision: header.precision,
   }
