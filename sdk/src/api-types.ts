@@ -7635,8 +7635,8 @@ export interface paths {
       }
       requestBody?: never
       responses: {
-        /** @description OK */
-        200: {
+        /** @description Counted: `Location` is the offer's own link (no body) */
+        302: {
           headers: {
             [name: string]: unknown
           }

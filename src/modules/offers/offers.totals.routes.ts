@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
 import { withExample } from '../../http/openapi.js'
 import {
   OfferOpenParamsSchema,
@@ -56,6 +57,9 @@ export const offerTotalsRoutes: FastifyPluginAsyncZod<{
           "Follows an offer's link: counts one click in its totals and redirects (302) to the offer's own link; 404 for an offer without one, 400 naming the touchpoint when the offer is not shown there",
         params: OfferOpenParamsSchema,
         querystring: OfferOpenQuerySchema,
+        response: {
+          302: z.null().describe("Counted: `Location` is the offer's own link (no body)"),
+        },
       },
     },
     async (request, reply) => {
