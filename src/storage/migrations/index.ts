@@ -34,7 +34,6 @@ import { migration0039Assistant } from './0039_assistant.js'
 import { migration0037Pricing } from './0037_pricing.js'
 import { migration0044OfferTotals } from './0044_offer_totals.js'
 import { migration0041VendorOutbox } from './0041_vendor_outbox.js'
-import { migration0045EventsInsightsIndex } from './0045_events_insights_index.js'
 import { migration0038Surveys } from './0038_surveys.js'
 import { migration0030RecommendAnswerSegments } from './0030_recommend_answer_segments.js'
 import { migration0032ExperimentOutcomes } from './0032_experiment_outcomes.js'
@@ -82,7 +81,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0041_vendor_outbox': migration0041VendorOutbox,
   '0039_assistant': migration0039Assistant,
   '0044_offer_totals': migration0044OfferTotals,
-  '0045_events_insights_index': migration0045EventsInsightsIndex,
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
