@@ -6,10 +6,14 @@
  * voice service after an item's rating), so another process's ratings count within the TTL and this
  * process's at once. The answers and the browser's serving model both scale by it.
  */
-import type { Clock } from '../../lib/clock.js'
-import { type ItemFactors, LOW_RATING, RATING_WINDOW_DAYS, ratingFactor } from './engine/index.js'
-
-const DAY_MS = 86_400_000
+import { type Clock, DAY_MS } from '../../lib/clock.js'
+import {
+  type ItemFactors,
+  LOW_RATING,
+  RATING_WINDOW_DAYS,
+  itemFactorsFrom,
+  ratingFactor,
+} from './engine/index.js'
 /** How long the copy answers before it is read again (ratings written by other processes). */
 export const RATINGS_TTL_MS = 60_000
 
@@ -48,14 +52,12 @@ export function itemFactorsOf(
   byId: ReadonlyMap<string, number>,
 ): ItemFactors | undefined {
   if (weights === undefined || weights.byId.size === 0) return undefined
-  const pairs = [...weights.byId].flatMap(([id, f]) => {
-    const i = byId.get(id)
-    return i === undefined ? [] : [[i, f] as const]
-  })
-  return {
-    items: Int32Array.from(pairs, ([i]) => i),
-    factors: Float64Array.from(pairs, ([, f]) => f),
-  }
+  return itemFactorsFrom(
+    [...weights.byId].flatMap(([id, f]) => {
+      const i = byId.get(id)
+      return i === undefined ? [] : [[i, f] as const]
+    }),
+  )
 }
 
 export function createRatingWeights(deps: { clock: Clock; source?: ItemRatingSource | undefined }) {

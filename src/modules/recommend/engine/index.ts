@@ -33,6 +33,7 @@ export {
   recommendNonPersonal,
   recommendPersonal,
   recommendSession,
+  itemFactorsFrom,
   scoreNew,
   scorePersonal,
   scorePopular,

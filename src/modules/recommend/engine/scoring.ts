@@ -94,6 +94,14 @@ export interface ItemFactors {
   readonly factors: Float64Array
 }
 
+/** `ItemFactors` of [item, factor] pairs. */
+export function itemFactorsFrom(pairs: readonly (readonly [number, number])[]): ItemFactors {
+  return {
+    items: Int32Array.from(pairs, ([i]) => i),
+    factors: Float64Array.from(pairs, ([, f]) => f),
+  }
+}
+
 /** Full score vectors of the personal level, for evaluation and for callers that rank themselves. */
 export interface PersonalScores {
   /** Repeat component: repeatWeight x R (0 when hidden or no history). */

@@ -26,7 +26,7 @@ import type { ItemModel } from './item-model.js'
 import { NEW_IN_CATEGORY_DAYS } from './new-in-category.js'
 import type { ItemModelParams, ScoringParams } from './params.js'
 import type { CatalogFacts } from './personal-answer.js'
-import type { ItemFactors } from './scoring.js'
+import { type ItemFactors, itemFactorsFrom } from './scoring.js'
 import { binarySearch, selectTopK } from './top-k.js'
 
 export type ServingPrecision = 'f32' | 'u8'
@@ -158,16 +158,9 @@ export function toServingModel(
     items: keep.map((i) => ids[i]!),
     model: served,
     catalog,
-    itemFactors: itemFactors(factors),
+    itemFactors: itemFactorsFrom(factors),
     neighbours: k,
     precision,
-  }
-}
-
-function itemFactors(pairs: readonly [number, number][]): ItemFactors {
-  return {
-    items: Int32Array.from(pairs, ([i]) => i),
-    factors: Float64Array.from(pairs, ([, f]) => f),
   }
 }
 
@@ -262,8 +255,13 @@ function pairRows(pairs: readonly [number, number][], n: number): ItemModel['coo
  * (neighbour weights, 255: at least 1, they are above 0; EASE weights, 127: signed).
  */
 function quantize(w: number, max: number, steps: number): number {
+  return Math.fround((quantStep(w, max, steps) * Math.fround(max)) / steps)
+}
+
+/** The 8-bit step of a weight, as `rowParts` writes it and `quantize` gives it back: in `steps`ths of `max`. */
+function quantStep(w: number, max: number, steps: number): number {
   const q = Math.round((w / max) * steps)
-  return Math.fround(((steps === 255 ? Math.max(1, q) : q) * Math.fround(max)) / steps)
+  return steps === 255 ? Math.max(1, q) : q
 }
 
 /** Rows as `encodeServingModel` writes them, and `readRows` reads them. */
@@ -292,10 +290,8 @@ function rowParts(rows: Rows, wide: boolean, precision: ServingPrecision, steps:
     for (let p = rows.ptr[i]!; p < rows.ptr[i + 1]!; p++)
       max = Math.max(max, Math.abs(rows.weights[p]!))
     scales[i] = max
-    for (let p = rows.ptr[i]!; p < rows.ptr[i + 1]!; p++) {
-      const v = Math.round((rows.weights[p]! / max) * steps)
-      q[p] = steps === 255 ? Math.max(1, v) : v
-    }
+    for (let p = rows.ptr[i]!; p < rows.ptr[i + 1]!; p++)
+      q[p] = quantStep(rows.weights[p]!, max, steps)
   }
   return [...parts, scales, q]
 }
@@ -471,7 +467,7 @@ export function decodeServingModel(bytes: Uint8Array): ServingModel {
     items: header.items,
     model,
     catalog: { categoryOf, firstSeen },
-    itemFactors: itemFactors(header.factors),
+    itemFactors: itemFactorsFrom(header.factors),
     neighbours: header.neighbours,
     precision: header.precision,
   }
