@@ -42,7 +42,7 @@ import { type HistoryRead, answerSegment } from './answer-segment.js'
 import type { FeedbackStore, FeedbackView, Owner } from './feedback.js'
 import { type HistoryEvent, historyFrom } from './answer-history.js'
 import { createRankingsCache } from './recommend.cache.js'
-import { type RatingWeights, type RatingWeightsCopy, itemFactorsOf } from './item-ratings.js'
+import { type RatingWeights, type RatingWeightsCopy, personalFacts } from './item-ratings.js'
 import {
   blockedMask,
   categoriesOf,
@@ -296,15 +296,12 @@ async function recommendAt(
   if (a.level === 'personal' && a.subjectId !== undefined) {
     const own = await historyFor(deps, a, feedback.hiddenItems)
     // The one personal ranking, the browser's too (`on_device`: the SDK runs the same function).
-    const catalog = { categoryOf: categoriesOf(s).of, firstSeen: s.firstSeen }
-    const itemFactors = itemFactorsOf(a.ratings, s.items.byId)
     return {
       recs: answerPersonal(model, own, {
         now,
         limit: query.limit,
         guards,
-        catalog,
-        ...(itemFactors === undefined ? {} : { itemFactors }),
+        ...personalFacts(s, a.ratings),
       }),
       // Oldest first (`createHistory` sorts by time).
       read: { events: own.items.length, firstAt: own.times[0] },

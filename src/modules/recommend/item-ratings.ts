@@ -8,12 +8,15 @@
  */
 import { type Clock, DAY_MS } from '../../lib/clock.js'
 import {
+  type CatalogFacts,
   type ItemFactors,
   LOW_RATING,
   RATING_WINDOW_DAYS,
   itemFactorsFrom,
   ratingFactor,
 } from './engine/index.js'
+import { categoriesOf } from './masks.js'
+import type { ModelState } from './model.js'
 /** How long the copy answers before it is read again (ratings written by other processes). */
 export const RATINGS_TTL_MS = 60_000
 
@@ -58,6 +61,22 @@ export function itemFactorsOf(
       return i === undefined ? [] : [[i, f] as const]
     }),
   )
+}
+
+/**
+ * What the one personal ranking (`answerPersonal`) takes beside the model and the history: the
+ * catalog's facts of the model's state and the rating weight's factors. The server's answer and the
+ * browser's serving model both take them from here, so the two rank alike.
+ */
+export function personalFacts(
+  s: ModelState,
+  weights: RatingWeights | undefined,
+): { catalog: CatalogFacts; itemFactors?: ItemFactors } {
+  const itemFactors = itemFactorsOf(weights, s.items.byId)
+  return {
+    catalog: { categoryOf: categoriesOf(s).of, firstSeen: s.firstSeen },
+    ...(itemFactors === undefined ? {} : { itemFactors }),
+  }
 }
 
 export function createRatingWeights(deps: { clock: Clock; source?: ItemRatingSource | undefined }) {

@@ -9,17 +9,12 @@ import { gzipSync } from 'node:zlib'
 import { sha256Hex } from '../../lib/crypto.js'
 import {
   encodeServingModel,
-  type ItemFactors,
   type ItemModel,
   type ServingPrecision,
   toServingModel,
 } from './engine/index.js'
-import { categoriesOf } from './masks.js'
 import type { ModelHolder } from './model.js'
-import { type RatingWeights, type RatingWeightsCopy, itemFactorsOf } from './item-ratings.js'
-
-const withFactors = (itemFactors: ItemFactors | undefined) =>
-  itemFactors === undefined ? {} : { itemFactors }
+import { type RatingWeights, type RatingWeightsCopy, personalFacts } from './item-ratings.js'
 
 export interface ServingQuery {
   neighbours?: number | undefined
@@ -84,8 +79,7 @@ export function createServingModels(deps: {
           neighbours,
           precision,
           excluded: s.excluded,
-          catalog: { categoryOf: categoriesOf(s).of, firstSeen: s.firstSeen },
-          ...withFactors(itemFactorsOf(ratings, s.items.byId)),
+          ...personalFacts(s, ratings),
         })
         const bytes = encodeServingModel(model)
         served = {
