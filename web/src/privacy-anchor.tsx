@@ -9,26 +9,34 @@ import { clientFor, ok } from './client.js'
 import { Status, useLoad } from './console/load.js'
 import type { ShopperSession } from './session.js'
 
+/** The location's hash without its `#`, decoded (a malformed escape: as it is). */
+function decodedHash(): string {
+  const hash = location.hash.slice(1)
+  try {
+    return decodeURIComponent(hash)
+  } catch {
+    return hash
+  }
+}
+
 /** The element the location's hash names (decoded), if the page holds it. */
 function anchored(): HTMLElement | null {
-  const hash = location.hash.slice(1)
-  if (hash === '') return null
-  let id = hash
-  try {
-    id = decodeURIComponent(hash)
-  } catch {
-    // A malformed escape: look the hash up as it is.
-  }
-  return document.getElementById(id)
+  const id = decodedHash()
+  return id === '' ? null : document.getElementById(id)
+}
+
+/** Scrolls to `target` and focuses it (made focusable when it is not). */
+function goTo(target: HTMLElement): void {
+  if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1')
+  target.scrollIntoView({ block: 'start' })
+  target.focus({ preventScroll: true })
 }
 
 /** Scrolls to the element the hash names and focuses it; false when the page does not hold it (yet). */
 export function focusAnchor(): boolean {
   const target = anchored()
   if (target === null) return false
-  if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1')
-  target.scrollIntoView({ block: 'start' })
-  target.focus({ preventScroll: true })
+  goTo(target)
   return true
 }
 
@@ -53,18 +61,16 @@ export function anchorRow(host: HTMLElement): void {
   // The item may have left the suggestions since the link was made: its explanation's section then.
   if (!focusAnchor()) {
     const section = document.getElementById('why')
-    section?.setAttribute('tabindex', '-1')
-    section?.scrollIntoView({ block: 'start' })
-    section?.focus({ preventScroll: true })
+    if (section !== null) goTo(section)
   }
 }
 
 /** The offer id `#offer-<id>` names, followed as the hash changes. */
 function useOfferHash(): string | undefined {
-  const read = () =>
-    location.hash.startsWith('#offer-')
-      ? decodeURIComponent(location.hash.slice('#offer-'.length))
-      : undefined
+  const read = () => {
+    const hash = decodedHash()
+    return hash.startsWith('offer-') ? hash.slice('offer-'.length) : undefined
+  }
   const [id, setId] = useState(read)
   useEffect(() => {
     const changed = () => setId(read())
